@@ -1,0 +1,3 @@
+"""PeaceWatch: operations and ceasefire monitoring for a peacekeeping mission."""
+
+__version__ = "0.1.0"

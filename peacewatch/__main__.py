@@ -1,0 +1,3 @@
+from peacewatch.cli import main
+
+main()

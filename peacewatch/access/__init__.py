@@ -1,0 +1,1 @@
+"""Access: sign-in, users and their roles, device API tokens, and reading the audit log."""

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import OAuth2PasswordRequestForm
+
+from peacewatch.access import service
+from peacewatch.access.schemas import (
+    ApiTokenCreated,
+    ApiTokenIn,
+    ApiTokenOut,
+    AuditEntryOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserUpdate,
+)
+from peacewatch.core.audit import AuditAction
+from peacewatch.core.db import as_utc
+from peacewatch.core.auth import Role, User, authenticate, issue_access_token
+from peacewatch.core.problems import Unauthorized, problem_responses
+from peacewatch.core.web import CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
+
+Admin = Annotated[User, Depends(require_roles(Role.admin))]
+Auditor = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
+
+auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_responses(401, 422))
+
+
+@auth.post("/token", response_model=TokenOut, summary="Sign in (OAuth2 password flow)")
+def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep) -> TokenOut:
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        raise Unauthorized("wrong username or password, or the account is disabled")
+    minutes = settings.access_token_minutes
+    return TokenOut(access_token=issue_access_token(user, settings.resolved_secret_key, minutes), expires_in=minutes * 60)
+
+
+@auth.get("/me", response_model=UserOut, summary="Who the bearer token stands for")
+def who_am_i(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+users = APIRouter(prefix="/api/v1/users", tags=["access"], responses=problem_responses(401, 403, 422))
+
+
+@users.get("", response_model=list[UserOut])
+def list_users(session: SessionDep, _admin: Admin) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in service.list_users(session)]
+
+
+@users.post("", response_model=UserOut, status_code=201, responses=problem_responses(409))
+def create_user(data: UserIn, session: SessionDep, admin: Admin) -> UserOut:
+    return UserOut.model_validate(service.create_user(session, admin.username, data))
+
+
+@users.get("/{user_id}", response_model=UserOut, responses=problem_responses(404))
+def read_user(user_id: RecordId, session: SessionDep, _admin: Admin) -> UserOut:
+    return UserOut.model_validate(service.get_user(session, user_id))
+
+
+@users.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404))
+def update_user(user_id: RecordId, changes: UserUpdate, session: SessionDep, admin: Admin) -> UserOut:
+    return UserOut.model_validate(service.update_user(session, admin.username, user_id, changes))
+
+
+tokens = APIRouter(prefix="/api/v1/api-tokens", tags=["access"], responses=problem_responses(401, 403, 422))
+
+
+@tokens.get("", response_model=list[ApiTokenOut])
+def list_api_tokens(session: SessionDep, _admin: Admin) -> list[ApiTokenOut]:
+    return [ApiTokenOut.model_validate(t) for t in service.list_api_tokens(session)]
+
+
+@tokens.post("", response_model=ApiTokenCreated, status_code=201, summary="Issue a device API token (shown once)")
+def create_api_token(data: ApiTokenIn, session: SessionDep, admin: Admin) -> ApiTokenCreated:
+    token, secret = service.create_api_token(session, admin.username, data)
+    return ApiTokenCreated(**ApiTokenOut.model_validate(token).model_dump(), token=secret)
+
+
+@tokens.post("/{token_id}/revoke", response_model=ApiTokenOut, responses=problem_responses(404))
+def revoke_api_token(token_id: RecordId, session: SessionDep, admin: Admin) -> ApiTokenOut:
+    return ApiTokenOut.model_validate(service.revoke_api_token(session, admin.username, token_id))
+
+
+audit = APIRouter(prefix="/api/v1/audit", tags=["access"], responses=problem_responses(401, 403, 422))
+
+
+@audit.get("", response_model=list[AuditEntryOut], summary="The audit log, newest first")
+def read_audit_log(
+    session: SessionDep,
+    _auditor: Auditor,
+    entity: Annotated[str | None, Query(max_length=64, description="Table name, e.g. posts")] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=120)] = None,
+    action: AuditAction | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[AuditEntryOut]:
+    entries = service.read_audit_log(
+        session, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset
+    )
+    return [AuditEntryOut.model_validate(e) for e in entries]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from peacewatch.core.audit import AuditAction
+from peacewatch.core.auth import Role
+from peacewatch.core.visibility import Side
+
+USERNAME = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = USERNAME
+    password: str = Field(min_length=8, max_length=256)
+    full_name: str = Field(default="", max_length=200)
+    role: Role
+    side: Side | None = Field(default=None, description="Required for, and only for, a liaison officer")
+
+    @model_validator(mode="after")
+    def _side_matches_role(self) -> UserIn:
+        check_side(self.role, self.side)
+        return self
+
+
+def check_side(role: Role, side: Side | None) -> None:
+    if role is Role.liaison and side is None:
+        raise ValueError("a liaison officer must be bound to side A or B")
+    if role is not Role.liaison and side is not None:
+        raise ValueError("only a liaison officer is bound to a side")
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    full_name: str | None = Field(default=None, max_length=200)
+    role: Role | None = None
+    side: Side | None = None
+    active: bool | None = None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    side: Side | None
+    active: bool
+    created_at: datetime
+
+
+class ApiTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120, description="What device carries it, e.g. tracker MP-07")
+    username: str = USERNAME
+
+
+class ApiTokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    user_id: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiTokenCreated(ApiTokenOut):
+    token: str = Field(description="Shown once; only its hash is kept")
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: AuditAction
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

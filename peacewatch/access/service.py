@@ -1,0 +1,111 @@
+"""Users, device tokens and the audit log: the administrator's side of access control."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
+from peacewatch.core.audit import AuditAction, AuditEntry
+from peacewatch.core.auth import ApiToken, User, hash_api_token, hash_password, new_api_token
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.problems import Conflict, Invalid, NotFound
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def create_user(session: Session, actor: str, data: UserIn) -> User:
+    with transaction(session, actor):
+        if session.scalar(select(User.id).where(User.username == data.username)) is not None:
+            raise Conflict(f"user '{data.username}' already exists", field="body.username")
+        user = User(
+            username=data.username, full_name=data.full_name, role=data.role, side=data.side,
+            password_hash=hash_password(data.password),
+        )
+        session.add(user)
+    return user
+
+
+def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate) -> User:
+    with transaction(session, actor):
+        user = get_user(session, user_id)
+        values = changes.model_dump(exclude_unset=True)
+        for key in ("role", "active"):
+            if key in values and values[key] is None:
+                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+        role = values.get("role", user.role)
+        side = values["side"] if "side" in values else (user.side if role == user.role else None)
+        try:
+            check_side(role, side)
+        except ValueError as exc:
+            raise Invalid(str(exc), field="body.side") from None
+        if values.get("password"):
+            user.password_hash = hash_password(values["password"])
+        for key in ("full_name", "active"):
+            if values.get(key) is not None:
+                setattr(user, key, values[key])
+        user.role, user.side = role, side
+    return user
+
+
+def create_api_token(session: Session, actor: str, data: ApiTokenIn) -> tuple[ApiToken, str]:
+    """A new device token; the clear token is returned once and never stored."""
+    with transaction(session, actor):
+        user = session.scalar(select(User).where(User.username == data.username))
+        if user is None:
+            raise Invalid(f"no user '{data.username}'", field="body.username")
+        secret = new_api_token()
+        token = ApiToken(name=data.name, user=user, token_hash=hash_api_token(secret))
+        session.add(token)
+    return token, secret
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_api_token(session: Session, actor: str, token_id: int) -> ApiToken:
+    with transaction(session, actor):
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"API token {token_id} not found")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    return token
+
+
+def read_audit_log(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    action: AuditAction | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    """Newest first, so the duty officer sees the latest change at the top."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return list(session.scalars(query))

@@ -1,0 +1,67 @@
+"""The one place where the web application is wired: settings, database, routers, error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from peacewatch import __version__
+from peacewatch.access import api as access_api
+from peacewatch.core.db import make_engine, make_sessionmaker
+from peacewatch.core.problems import install_problem_handlers
+from peacewatch.core.settings import Settings
+from peacewatch.force import api as force_api
+from peacewatch.geography import api as geography_api
+from peacewatch.mandate import api as mandate_api
+
+ROUTERS = (
+    access_api.auth,
+    access_api.users,
+    access_api.tokens,
+    access_api.audit,
+    mandate_api.router,
+    force_api.router,
+    geography_api.areas,
+    geography_api.corridors,
+    geography_api.lines_of_contact,
+    geography_api.posts,
+    geography_api.layers,
+)
+
+LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>
+<body style="font-family: sans-serif; max-width: 42em; margin: 2em auto">
+<h1>PeaceWatch</h1><p>Operations and ceasefire monitoring. Version {version}.</p>
+<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<li><a href="/api/v1/mandate">The mandate</a> and <a href="/api/v1/mandate/state">its state today</a></li>
+<li><a href="/api/v1/areas">Areas of responsibility</a> (GeoJSON)</li>
+<li><a href="/api/v1/posts?on=2020-11-18">Observation posts open on 18 November 2020</a> (GeoJSON)</li>
+</ul></body></html>"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="PeaceWatch",
+        version=__version__,
+        description="Operations and ceasefire monitoring for a peacekeeping mission. "
+        "Errors are RFC 9457 problem details; geometry is GeoJSON in WGS84.",
+    )
+    engine = make_engine(settings.resolved_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def landing() -> str:
+        return LANDING.format(version=__version__)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers and the database is reachable")
+    def health() -> dict[str, str]:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,361 @@
+"""The ``peacewatch`` command: the same settings and services as the server, for operators at a shell."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from peacewatch.core.auth import Role, User, verify_password
+from peacewatch.core.db import make_engine, make_sessionmaker
+from peacewatch.core.problems import Problem
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Side
+
+app = typer.Typer(
+    help="PeaceWatch: operations and ceasefire monitoring.", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for devices.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class Layer(str, Enum):
+    areas = "areas"
+    corridors = "corridors"
+    lines_of_contact = "lines-of-contact"
+    posts = "posts"
+
+
+class LayerFormat(str, Enum):
+    geojson = "geojson"
+    kml = "kml"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"bad setting PEACEWATCH_{str(first['loc'][0]).upper()}: {first['msg']}", 2) from None
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@contextmanager
+def open_session(settings: Settings, *, require_schema: bool = True) -> Iterator[Session]:
+    from peacewatch.core.migrate import is_up_to_date
+
+    url = settings.resolved_database_url
+    try:
+        if require_schema and not is_up_to_date(url):
+            raise fail("the database schema is not up to date: run 'peacewatch db upgrade' first")
+        engine = make_engine(url)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Turn a service's refusal into one line on stderr and a non-zero exit."""
+    try:
+        return action()
+    except Problem as exc:
+        where = f" ({exc.errors[0].field})" if exc.errors else ""
+        raise fail(f"{exc.detail}{where}") from None
+    except SQLAlchemyError as exc:
+        raise fail(f"database error: {str(exc).splitlines()[0]}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def upgrade_database(settings: Settings) -> None:
+    from peacewatch.core.migrate import upgrade
+
+    try:
+        upgrade(settings.resolved_database_url)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot upgrade the database: {str(exc).splitlines()[0]}") from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (SQLite or PostgreSQL, whichever PEACEWATCH_DATABASE_URL names)."""
+    settings = load_settings()
+    upgrade_database(settings)
+    console.print(f"database at head: {_redacted(settings.resolved_database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    from peacewatch.core.migrate import current_revision, head_revision
+
+    settings = load_settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    console.print(f"current: {current or 'empty'}; head: {head_revision(settings.resolved_database_url)}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from peacewatch.app import create_app
+
+    console.print(f"PeaceWatch serving on http://{host}:{port}  (API documentation at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _demo_password_in_use(settings: Settings, password: str = "demo") -> list[str]:
+    with open_session(settings) as session:
+        users = session.scalars(select(User).where(User.active.is_(True))).all()
+        return [u.username for u in users if verify_password(u.password_hash, password)]
+
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs real passwords")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
+
+
+@app.command()
+def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Serve the API and web pages on the configured database."""
+    settings = load_settings()
+    if not is_loopback(host):
+        weak = _demo_password_in_use(settings)
+        if weak:
+            raise fail(f"refusing to listen on {host}: users {', '.join(weak)} still have the demo password")
+    else:
+        with open_session(settings):
+            pass
+    _serve(settings, host, port)
+
+
+@app.command()
+def demo(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    serve_it: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
+    password: Annotated[str | None, typer.Option(help="Password for the demo users (default: demo)")] = None,
+) -> None:
+    """Load the reference scenario (Nagorno-Karabakh, November 2020) and serve it."""
+    from peacewatch.scenario import nk2020
+
+    if serve_it and not is_loopback(host) and password in (None, nk2020.DEMO_PASSWORD):
+        raise fail(f"refusing to serve the demo password on {host}: pass --password with a strong one")
+    if password is not None and len(password) < 8 and password != nk2020.DEMO_PASSWORD:
+        raise fail("--password must be at least 8 characters")
+    settings = load_settings()
+    console.print(f"data directory: {settings.ensure_data_dir()}")
+    upgrade_database(settings)
+    with open_session(settings) as session:
+        report = guarded(lambda: nk2020.load(session, password or nk2020.DEMO_PASSWORD))
+    console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
+    table = Table(title="Demo users", show_lines=False)
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("password")
+    for username, role, side, _ in nk2020.DEMO_USERS:
+        table.add_row(username, role.value + (f" (side {side.value})" if side else ""), password or nk2020.DEMO_PASSWORD)
+    console.print(table)
+    if serve_it:
+        _serve(settings, host, port)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="The user's role")],
+    side: Annotated[Side | None, typer.Option(help="A or B: required for a liaison officer")] = None,
+    full_name: Annotated[str, typer.Option(help="Full name")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="PEACEWATCH_NEW_PASSWORD")
+    ] = "",
+) -> None:
+    """Add a user (the password is asked for unless PEACEWATCH_NEW_PASSWORD is set)."""
+    from peacewatch.access.schemas import UserIn
+    from peacewatch.access.service import create_user
+
+    try:
+        data = UserIn(username=username, password=password, full_name=full_name, role=role, side=side)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"{'.'.join(str(p) for p in first['loc']) or 'user'}: {first['msg']}") from None
+    settings = load_settings()
+    with open_session(settings) as session:
+        user = guarded(lambda: create_user(session, cli_actor(), data))
+    console.print(f"user {user.username} added with role {user.role.value}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users and their roles."""
+    from peacewatch.access.service import list_users
+
+    with open_session(load_settings()) as session:
+        table = Table("id", "username", "role", "side", "active")
+        for u in list_users(session):
+            table.add_row(str(u.id), u.username, u.role.value, u.side.value if u.side else "", "yes" if u.active else "no")
+    console.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The device, e.g. 'tracker MP-07'")],
+    user: Annotated[str, typer.Option("--user", help="Username the device acts as")],
+) -> None:
+    """Issue an API token for a device; it is printed once and only its hash is kept."""
+    from peacewatch.access.schemas import ApiTokenIn
+    from peacewatch.access.service import create_api_token
+
+    try:
+        data = ApiTokenIn(name=name, username=user)
+    except ValidationError as exc:
+        raise fail(exc.errors()[0]["msg"]) from None
+    with open_session(load_settings()) as session:
+        _token, secret = guarded(lambda: create_api_token(session, cli_actor(), data))
+    console.print(secret, highlight=False, soft_wrap=True)
+
+
+@app.command("import")
+def import_layer(
+    layer: Annotated[Layer, typer.Argument(help="Which layer the file holds")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GeoJSON or KML file")],
+) -> None:
+    """Import a layer from GeoJSON or KML: features are matched by code, all or nothing."""
+    from peacewatch.geography.service import import_layer_file
+
+    data = file.read_bytes()
+    with open_session(load_settings()) as session, Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"importing {file.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        created, updated, _codes = guarded(
+            lambda: import_layer_file(session, cli_actor(), layer.value, data, filename=file.name, progress=advance)
+        )
+    console.print(f"{layer.value}: {created} created, {updated} updated")
+
+
+@app.command("export")
+def export_layer(
+    layer: Annotated[Layer, typer.Argument(help="Which layer to export")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")] = None,
+    fmt: Annotated[LayerFormat, typer.Option("--format", help="geojson or kml")] = LayerFormat.geojson,
+    on: Annotated[str | None, typer.Option(help="Only what was in force or open on this date (YYYY-MM-DD)")] = None,
+) -> None:
+    """Export a layer as GeoJSON or KML (everything, as the CLI runs with full rights)."""
+    from fastapi.encoders import jsonable_encoder
+
+    from peacewatch.geography.features import collection
+    from peacewatch.geography.formats import write_kml
+    from peacewatch.geography.service import layer_features
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise fail(f"--on must be a date as YYYY-MM-DD, not '{on}'") from None
+    with open_session(load_settings()) as session:
+        features = guarded(lambda: layer_features(session, None, layer.value, day))
+    if fmt is LayerFormat.kml:
+        text = write_kml(features, f"PeaceWatch {layer.value}")
+    else:
+        text = json.dumps(jsonable_encoder(collection(features)), indent=1)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text)
+        err.print(f"{len(features)} features written to {output}")
+
+
+@app.command("mandate")
+def mandate_state(
+    on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD), default today")] = None,
+) -> None:
+    """Print the mandate's state on a date: in force, notice deadline, renewed until when."""
+    from dataclasses import asdict
+
+    from peacewatch.core.db import utcnow
+    from peacewatch.mandate.service import get_mandate, state_on
+
+    try:
+        day = date.fromisoformat(on) if on else utcnow().date()
+    except ValueError:
+        raise fail(f"--on must be a date as YYYY-MM-DD, not '{on}'") from None
+    with open_session(load_settings()) as session:
+        mandate = guarded(lambda: get_mandate(session, None))
+        state = state_on(mandate, day)
+    table = Table("field", "value", title=mandate.name)
+    for key, value in asdict(state).items():
+        table.add_row(key, _text(value))
+    console.print(table)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value.value if isinstance(value, Enum) else str(value)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, database, auth, audit, geometry, errors."""

@@ -1,0 +1,131 @@
+"""Users, roles, password hashing, access tokens and device API tokens.
+
+People sign in with the OAuth2 password flow and get a short-lived signed JWT;
+devices (trackers, handhelds) carry long-lived API tokens, stored only as a
+SHA-256 hash so a stolen database does not hand out working tokens.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Boolean, CheckConstraint, Enum as SAEnum, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from peacewatch.core.audit import Audited
+from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from peacewatch.core.visibility import Side, Visibility, readable_visibilities
+
+API_TOKEN_PREFIX = "pwk_"
+JWT_ALGORITHM = "HS256"
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    operations = "operations"
+    patrol = "patrol"
+    humanitarian = "humanitarian"
+    air = "air"
+    press = "press"
+    liaison = "liaison"
+    observer = "observer"
+
+
+INTERNAL_ROLES = frozenset(Role) - {Role.liaison}
+
+
+class User(IdMixin, TimestampMixin, Audited, Base):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash"})
+    __table_args__ = (
+        CheckConstraint("(role = 'liaison') = (side IS NOT NULL)", name="liaison_has_side"),
+    )
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(SAEnum(Role, native_enum=False, length=16, validate_strings=True))
+    side: Mapped[Side | None] = mapped_column(SAEnum(Side, native_enum=False, length=1), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def readable(self) -> frozenset[Visibility] | None:
+        return readable_visibilities(internal=self.role in INTERNAL_ROLES, side=self.side)
+
+
+class ApiToken(IdMixin, Audited, Base):
+    __tablename__ = "api_tokens"
+    __audit_exclude__ = frozenset({"token_hash"})
+
+    name: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def issue_access_token(user: User, secret: str, minutes: int) -> str:
+    now = utcnow()
+    claims = {"sub": user.username, "role": user.role.value, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
+
+
+def user_for_token(session: Session, token: str, secret: str) -> User | None:
+    """The active user a bearer token stands for, or None when it stands for no one."""
+    if token.startswith(API_TOKEN_PREFIX):
+        api_token = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None))
+        )
+        user = api_token.user if api_token else None
+    else:
+        try:
+            claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+        except jwt.PyJWTError:
+            return None
+        user = session.scalar(select(User).where(User.username == str(claims["sub"])))
+    return user if user is not None and user.active else None
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # same cost either way: no user enumeration by timing
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))

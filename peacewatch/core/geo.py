@@ -1,0 +1,140 @@
+"""Geometry shared by both databases: WKB in a binary column plus a bounding box.
+
+Spatial predicates run in Shapely, never in SQL, so SQLite and PostgreSQL take
+one code path; the bounding-box columns let SQL narrow a query before Shapely
+decides exactly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import mgrs
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform
+from sqlalchemy import LargeBinary
+from sqlalchemy.types import TypeDecorator
+
+from peacewatch.core.problems import Invalid
+
+BBox = tuple[float, float, float, float]
+
+
+class Geometry(TypeDecorator[BaseGeometry]):
+    """A Shapely geometry stored as WKB (WGS84 longitude/latitude)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: BaseGeometry | None, dialect: object) -> bytes | None:
+        return None if value is None else shapely.to_wkb(value)
+
+    def process_result_value(self, value: bytes | None, dialect: object) -> BaseGeometry | None:
+        return None if value is None else shapely.from_wkb(bytes(value))
+
+    def compare_values(self, x: Any, y: Any) -> bool:
+        if x is None or y is None:
+            return x is y
+        return bool(shapely.equals_exact(x, y, tolerance=0))
+
+
+def geometry_from_geojson(data: dict[str, Any], *, field: str, expect: tuple[str, ...]) -> BaseGeometry:
+    """Parse and check a GeoJSON geometry; raise :class:`Invalid` naming ``field`` when it is unusable."""
+    try:
+        geom = shape(data)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
+        raise Invalid(f"not a readable GeoJSON geometry: {exc}", field=field) from None
+    if geom.geom_type not in expect:
+        raise Invalid(f"expected {' or '.join(expect)}, got {geom.geom_type}", field=field)
+    check_geometry(geom, field=field)
+    return geom
+
+
+def check_geometry(geom: BaseGeometry, *, field: str) -> None:
+    """Refuse empty geometries, coordinates off the globe, and invalid (self-intersecting) shapes."""
+    if geom.is_empty:
+        raise Invalid("geometry is empty", field=field)
+    coords = shapely.get_coordinates(geom)
+    if not np.isfinite(coords).all():
+        raise Invalid("coordinates must be finite numbers", field=field)
+    lon, lat = coords[:, 0], coords[:, 1]
+    if (lon < -180).any() or (lon > 180).any():
+        raise Invalid("longitude out of range [-180, 180]", field=field)
+    if (lat < -90).any() or (lat > 90).any():
+        raise Invalid("latitude out of range [-90, 90]", field=field)
+    if not geom.is_valid:
+        raise Invalid(f"invalid geometry: {shapely.is_valid_reason(geom)}", field=field)
+
+
+def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    return mapping(geom)  # type: ignore[return-value]
+
+
+def bbox_of(geom: BaseGeometry) -> BBox:
+    minx, miny, maxx, maxy = geom.bounds
+    return (minx, miny, maxx, maxy)
+
+
+def parse_bbox(text: str, *, field: str = "bbox") -> BBox:
+    """Parse ``min_lon,min_lat,max_lon,max_lat`` as OGC API and most GIS clients send it."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise Invalid("bbox needs four numbers: min_lon,min_lat,max_lon,max_lat", field=field)
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        raise Invalid("bbox values must be numbers", field=field) from None
+    if not all(map(lambda v: v == v and abs(v) != float("inf"), (minx, miny, maxx, maxy))):
+        raise Invalid("bbox values must be finite", field=field)
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise Invalid("bbox out of range", field=field)
+    if minx > maxx or miny > maxy:
+        raise Invalid("bbox minimum is greater than its maximum", field=field)
+    return (minx, miny, maxx, maxy)
+
+
+_MGRS = mgrs.MGRS()
+
+
+def to_mgrs(lat: float, lon: float, precision: int = 5) -> str | None:
+    """MGRS at 1 m precision; None at the poles, where MGRS uses UPS and the library refuses."""
+    try:
+        return _MGRS.toMGRS(lat, lon, MGRSPrecision=precision)
+    except Exception:  # noqa: BLE001 - the mgrs C library raises plain Exception types
+        return None
+
+
+def representative_mgrs(geom: BaseGeometry) -> str | None:
+    point = geom if geom.geom_type == "Point" else geom.representative_point()
+    return to_mgrs(point.y, point.x)
+
+
+@lru_cache(maxsize=64)
+def _utm_transformers(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+    zone = int((lon + 180) // 6) % 60 + 1
+    utm = CRS.from_dict({"proj": "utm", "zone": zone, "south": lat < 0})
+    wgs84 = CRS.from_epsg(4326)
+    return (
+        Transformer.from_crs(wgs84, utm, always_xy=True),
+        Transformer.from_crs(utm, wgs84, always_xy=True),
+    )
+
+
+def buffer_metres(geom: BaseGeometry, metres: float) -> BaseGeometry:
+    """Buffer in metres, in the UTM zone of the geometry's centre (good to well under 1% inside a zone)."""
+    centre = geom.centroid
+    forward, back = _utm_transformers(round(centre.x, 0), round(centre.y, 0))
+    projected = transform(forward.transform, geom)
+    return transform(back.transform, projected.buffer(metres))
+
+
+def corridor_from_centreline(centreline: BaseGeometry, width_m: float) -> BaseGeometry:
+    """The corridor polygon: a strip ``width_m`` wide centred on the road."""
+    if width_m <= 0:
+        raise Invalid("corridor width must be positive", field="width_m")
+    return buffer_metres(centreline, width_m / 2)

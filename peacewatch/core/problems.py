@@ -1,0 +1,133 @@
+"""RFC 9457 problem details: every error the API returns says what is wrong and where.
+
+Services raise :class:`Problem` subclasses without knowing about HTTP; the
+handlers here turn them, FastAPI's validation errors and stray HTTP errors
+into ``application/problem+json`` bodies with a list of offending fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the error is, as a dotted path such as body.geometry.coordinates")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class Problem(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, errors: list[FieldError] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
+        if field is not None:
+            self.errors.append(FieldError(field=field, message=detail))
+
+
+class Invalid(Problem):
+    status = 422
+    title = "Invalid input"
+
+
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    title = "Conflict"
+
+
+class Unauthorized(Problem):
+    status = 401
+    title = "Not authenticated"
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+
+
+def _problem_response(problem: ProblemDetails, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        jsonable_encoder(problem, exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return _problem_response(
+        ProblemDetails(title=exc.title, status=exc.status, detail=exc.detail, instance=request.url.path, errors=exc.errors),
+        headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [FieldError(field=_dotted(err.get("loc", ())), message=err.get("msg", "invalid")) for err in exc.errors()]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5]) or "invalid request"
+    return _problem_response(
+        ProblemDetails(title="Invalid input", status=422, detail=detail, instance=request.url.path, errors=errors)
+    )
+
+
+async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _problem_response(
+        ProblemDetails(
+            title=_TITLES.get(exc.status_code, "Error"),
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+        ),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input"}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries so clients (and schemathesis) know every error is problem+json."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,77 @@
+"""Typed settings read from ``PEACEWATCH_*`` environment variables.
+
+The CLI and the server read the same settings, so ``peacewatch db upgrade`` and
+``peacewatch serve`` always agree on which database they touch.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEACEWATCH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("peacewatch")))
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
+    )
+    secret_key: str | None = Field(default=None, description="Signs access tokens")
+    access_token_minutes: int = Field(default=12 * 60, ge=1)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"PEACEWATCH_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("PEACEWATCH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if value is not None and value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.ensure_data_dir() / 'peacewatch.db'}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in the data directory.
+
+        Keeping it on disk means tokens survive a restart without anyone having to set a key.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{path} holds a secret key shorter than {MIN_SECRET_LENGTH} characters")
+        return key

@@ -1,0 +1,54 @@
+"""Who may see a record: every record carries a visibility, every reader a scope.
+
+A liaison officer of one side must never learn that the other side's restricted
+records exist, so a record out of scope is answered 404, never 403.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
+
+
+class Visibility(str, enum.Enum):
+    internal = "internal"
+    side_a = "side_a"
+    side_b = "side_b"
+    public = "public"
+
+
+class Side(str, enum.Enum):
+    A = "A"
+    B = "B"
+
+
+SIDE_VISIBILITY = {Side.A: Visibility.side_a, Side.B: Visibility.side_b}
+
+
+def readable_visibilities(*, internal: bool, side: Side | None) -> frozenset[Visibility] | None:
+    """The visibilities a reader may see; ``None`` means all of them."""
+    if internal:
+        return None
+    if side is not None:
+        return frozenset({Visibility.public, SIDE_VISIBILITY[side]})
+    return frozenset({Visibility.public})
+
+
+class VisibilityMixin:
+    visibility: Mapped[Visibility] = mapped_column(
+        SAEnum(Visibility, native_enum=False, length=16, validate_strings=True),
+        default=Visibility.internal,
+        index=True,
+    )
+
+
+def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], allowed: frozenset[Visibility] | None) -> ColumnElement[bool] | None:
+    if allowed is None:
+        return None
+    return column.in_(sorted(allowed, key=lambda v: v.value))  # type: ignore[union-attr]
+
+
+__all__ = ["Visibility", "Side", "VisibilityMixin", "readable_visibilities", "visibility_clause"]

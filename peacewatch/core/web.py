@@ -1,0 +1,81 @@
+"""FastAPI dependencies every router states in its signature: the session, the reader, the writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from peacewatch.core.auth import Role, User, user_for_token
+from peacewatch.core.problems import Forbidden, Unauthorized
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility, readable_visibilities
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_optional_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User | None:
+    if token is None:
+        return None
+    user = user_for_token(session, token, settings.resolved_secret_key)
+    if user is None:
+        raise Unauthorized("the bearer token is invalid, expired or revoked")
+    session.commit()  # end the read transaction so a later write starts a fresh one
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthorized("sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def readable(user: OptionalUser) -> frozenset[Visibility] | None:
+    """What the caller may read: anonymous callers see public records only."""
+    if user is None:
+        return readable_visibilities(internal=False, side=None)
+    return user.readable
+
+
+Readable = Annotated[frozenset[Visibility] | None, Depends(readable)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    """A dependency admitting only ``roles`` (admin always): every write states who may make it."""
+    allowed = frozenset(roles) | {Role.admin}
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"role '{user.role.value}' may not do this; allowed roles: {names}")
+        return user
+
+    return dependency
+
+
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]

@@ -1,0 +1,1 @@
+"""The force: units, their types, their chain of command and their strength."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import MAX_ID, Readable, RecordId, SessionDep, require_roles
+from peacewatch.force import service
+from peacewatch.force.models import UnitType
+from peacewatch.force.schemas import StrengthOut, UnitIn, UnitOut, UnitUpdate
+
+router = APIRouter(prefix="/api/v1/units", tags=["force"], responses=problem_responses(401, 422))
+Writer = Annotated[User, Depends(require_roles(Role.operations))]
+WRITE_ERRORS = problem_responses(403, 404, 409)
+
+
+@router.get("", response_model=list[UnitOut])
+def list_units(
+    session: SessionDep,
+    readable: Readable,
+    unit_type: UnitType | None = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[UnitOut]:
+    units = service.list_units(session, readable, unit_type=unit_type, parent_id=parent_id, limit=limit, offset=offset)
+    return [UnitOut.model_validate(u) for u in units]
+
+
+@router.get("/strength", response_model=StrengthOut, summary="Total strength against the mandate's ceiling")
+def read_strength(session: SessionDep, readable: Readable) -> StrengthOut:
+    return service.force_strength(session, readable)
+
+
+@router.get("/{unit_id}", response_model=UnitOut, responses=problem_responses(404))
+def read_unit(unit_id: RecordId, session: SessionDep, readable: Readable) -> UnitOut:
+    return UnitOut.model_validate(service.get_unit(session, unit_id, readable))
+
+
+@router.post("", response_model=UnitOut, status_code=201, responses=WRITE_ERRORS)
+def create_unit(data: UnitIn, session: SessionDep, user: Writer) -> UnitOut:
+    return UnitOut.model_validate(service.create_unit(session, user.username, data))
+
+
+@router.patch("/{unit_id}", response_model=UnitOut, responses=WRITE_ERRORS)
+def update_unit(unit_id: RecordId, changes: UnitUpdate, session: SessionDep, user: Writer) -> UnitOut:
+    return UnitOut.model_validate(service.update_unit(session, user.username, unit_id, changes))
+
+
+@router.delete("/{unit_id}", status_code=204, responses=WRITE_ERRORS)
+def delete_unit(unit_id: RecordId, session: SessionDep, user: Writer) -> Response:
+    service.delete_unit(session, user.username, unit_id)
+    return Response(status_code=204)
+

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi.encoders import jsonable_encoder
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.db import utcnow
+from peacewatch.core.geo import parse_bbox
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import MAX_ID, Readable, RecordId, SessionDep, require_roles
+from peacewatch.geography import formats, service
+from peacewatch.geography.features import collection, post_feature, zone_feature
+from peacewatch.geography.models import PostKind, ZoneKind
+from peacewatch.geography.schemas import (
+    ImportReport,
+    PostCollection,
+    PostFeature,
+    PostIn,
+    PostPatch,
+    ZoneCollection,
+    ZoneFeature,
+    ZoneIn,
+    ZonePatch,
+)
+
+GEOJSON = "application/geo+json"
+KML = "application/vnd.google-earth.kml+xml"
+Writer = Annotated[User, Depends(require_roles(Role.operations))]
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+BBoxQuery = Annotated[
+    str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)", examples=["46.3,39.5,47.3,40.4"])
+]
+OnQuery = Annotated[date | None, Query(description="Only what was in force or open on this date")]
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+
+
+def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
+    """The same CRUD for every kind of zone; only the kind and the words differ."""
+    router = APIRouter(prefix=f"/api/v1/{path}", tags=["geography"], responses=problem_responses(422))
+
+    @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON")
+    def list_zones(
+        session: SessionDep, readable: Readable, bbox: BBoxQuery = None, on: OnQuery = None,
+        limit: Limit = 1000, offset: Offset = 0,
+    ) -> Any:
+        zones = service.list_zones(
+            session, readable, kind=kind, bbox=parse_bbox(bbox) if bbox else None, on=on, limit=limit, offset=offset
+        )
+        return collection([zone_feature(z) for z in zones])
+
+    @router.get("/{zone_id}", response_model=ZoneFeature, responses=problem_responses(404), summary=f"One {label}")
+    def read_zone(zone_id: RecordId, session: SessionDep, readable: Readable) -> Any:
+        return zone_feature(service.get_zone(session, zone_id, readable, kind))
+
+    @router.post("", response_model=ZoneFeature, status_code=201, responses=WRITE_ERRORS, summary=f"Create a {label}")
+    def create_zone(data: ZoneIn, session: SessionDep, user: Writer) -> Any:
+        return zone_feature(service.create_zone(session, user.username, kind, data))
+
+    @router.patch("/{zone_id}", response_model=ZoneFeature, responses=WRITE_ERRORS, summary=f"Change a {label}")
+    def update_zone(zone_id: RecordId, patch: ZonePatch, session: SessionDep, user: Writer) -> Any:
+        return zone_feature(service.update_zone(session, user.username, kind, zone_id, patch))
+
+    @router.delete("/{zone_id}", status_code=204, responses=WRITE_ERRORS, summary=f"Delete a {label}")
+    def delete_zone(zone_id: RecordId, session: SessionDep, user: Writer) -> Response:
+        service.delete_zone(session, user.username, kind, zone_id)
+        return Response(status_code=204)
+
+    return router
+
+
+areas = _zone_router(ZoneKind.area_of_responsibility, "areas", "area of responsibility")
+corridors = _zone_router(ZoneKind.corridor, "corridors", "corridor")
+lines_of_contact = _zone_router(ZoneKind.line_of_contact, "lines-of-contact", "line of contact")
+
+posts = APIRouter(prefix="/api/v1/posts", tags=["geography"], responses=problem_responses(422))
+
+
+@posts.get("", response_model=PostCollection, summary="Observation posts and checkpoints as GeoJSON")
+def list_posts(
+    session: SessionDep,
+    readable: Readable,
+    bbox: BBoxQuery = None,
+    on: Annotated[date | None, Query(description="Only posts open on this date; status is given for it")] = None,
+    kind: PostKind | None = None,
+    zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    found = service.list_posts(
+        session, readable, bbox=parse_bbox(bbox) if bbox else None, on=on, kind=kind, zone_id=zone_id,
+        limit=limit, offset=offset,
+    )
+    status_on = on or utcnow().date()
+    return collection([post_feature(p, status_on) for p in found])
+
+
+@posts.get("/{post_id}", response_model=PostFeature, responses=problem_responses(404))
+def read_post(
+    post_id: RecordId, session: SessionDep, readable: Readable,
+    on: Annotated[date | None, Query(description="Date the status is given for (default today)")] = None,
+) -> Any:
+    return post_feature(service.get_post(session, post_id, readable), on or utcnow().date())
+
+
+@posts.post("", response_model=PostFeature, status_code=201, responses=WRITE_ERRORS)
+def create_post(data: PostIn, session: SessionDep, user: Writer) -> Any:
+    return post_feature(service.create_post(session, user.username, data), utcnow().date())
+
+
+@posts.patch("/{post_id}", response_model=PostFeature, responses=WRITE_ERRORS)
+def update_post(post_id: RecordId, patch: PostPatch, session: SessionDep, user: Writer) -> Any:
+    return post_feature(service.update_post(session, user.username, post_id, patch), utcnow().date())
+
+
+@posts.delete("/{post_id}", status_code=204, responses=WRITE_ERRORS)
+def delete_post(post_id: RecordId, session: SessionDep, user: Writer) -> Response:
+    service.delete_post(session, user.username, post_id)
+    return Response(status_code=204)
+
+
+layers = APIRouter(prefix="/api/v1/layers", tags=["geography"], responses=problem_responses(422))
+LayerName = Literal["areas", "corridors", "lines-of-contact", "posts"]
+
+
+@layers.get(
+    "/{layer}",
+    summary="Export a layer as GeoJSON or KML",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}, KML: {"schema": {"type": "string"}}}}},
+)
+def export_layer(
+    layer: LayerName,
+    session: SessionDep,
+    readable: Readable,
+    format: Annotated[Literal["geojson", "kml"], Query()] = "geojson",
+    on: OnQuery = None,
+) -> Response:
+    features = service.layer_features(session, readable, layer, on)
+    filename = f"peacewatch-{layer}{'-' + on.isoformat() if on else ''}"
+    if format == "kml":
+        body = formats.write_kml(features, f"PeaceWatch {layer}")
+        return Response(body, media_type=KML, headers={"Content-Disposition": f'attachment; filename="{filename}.kml"'})
+    body = json.dumps(jsonable_encoder(collection(features)))
+    return Response(body, media_type=GEOJSON, headers={"Content-Disposition": f'attachment; filename="{filename}.geojson"'})
+
+
+@layers.post("/{layer}", response_model=ImportReport, responses=WRITE_ERRORS, summary="Import a GeoJSON or KML file")
+def import_layer(
+    layer: LayerName,
+    session: SessionDep,
+    user: Writer,
+    file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection or a KML document")],
+) -> ImportReport:
+    data = file.file.read(formats.MAX_LAYER_BYTES + 1)
+    created, updated, codes = service.import_layer_file(
+        session, user.username, layer, data, filename=file.filename, content_type=file.content_type
+    )
+    return ImportReport(layer=layer, created=created, updated=updated, codes=codes)

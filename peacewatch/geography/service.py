@@ -1,0 +1,347 @@
+"""Zones and posts: every geometry checked, every reference resolved, every write one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from shapely.geometry import box
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.geo import BBox, corridor_from_centreline, geometry_from_geojson
+from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
+from peacewatch.geography.formats import import_properties, read_layer_file
+from peacewatch.geography.models import Post, PostKind, Zone, ZoneKind
+from peacewatch.geography.schemas import PostIn, PostPatch, ZoneIn, ZonePatch
+
+ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
+    ZoneKind.area_of_responsibility: ("Polygon", "MultiPolygon"),
+    ZoneKind.corridor: ("Polygon", "MultiPolygon", "LineString"),
+    ZoneKind.line_of_contact: ("LineString", "MultiLineString"),
+}
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def _visible(query: Select[Any], column: Any, readable: frozenset[Visibility] | None) -> Select[Any]:
+    clause = visibility_clause(column, readable)
+    return query if clause is None else query.where(clause)
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+def list_zones(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    kind: ZoneKind | None = None,
+    bbox: BBox | None = None,
+    on: date | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Zone]:
+    query = _visible(select(Zone).order_by(Zone.id), Zone.visibility, readable)
+    if kind is not None:
+        query = query.where(Zone.kind == kind)
+    if on is not None:
+        query = query.where(or_(Zone.valid_from.is_(None), Zone.valid_from <= on))
+        query = query.where(or_(Zone.valid_to.is_(None), Zone.valid_to > on))
+    zones: Sequence[Zone] = session.scalars(_in_bbox(query, Zone, bbox)).all()
+    if bbox is not None:
+        window = box(*bbox)
+        zones = [z for z in zones if z.geometry.intersects(window)]
+    return list(zones[offset : offset + limit])
+
+
+def _in_bbox(query: Select[Any], model: type[Zone] | type[Post], bbox: BBox | None) -> Select[Any]:
+    if bbox is None:
+        return query
+    minx, miny, maxx, maxy = bbox
+    return query.where(model.max_lon >= minx, model.min_lon <= maxx, model.max_lat >= miny, model.min_lat <= maxy)
+
+
+def get_zone(session: Session, zone_id: int, readable: frozenset[Visibility] | None, kind: ZoneKind | None = None) -> Zone:
+    zone = session.get(Zone, zone_id)
+    if zone is None or (kind is not None and zone.kind != kind) or (readable is not None and zone.visibility not in readable):
+        label = kind.value.replace("_", " ") if kind is not None else "zone"
+        raise NotFound(f"{label} {zone_id} not found")
+    return zone
+
+
+def _zone_geometry(kind: ZoneKind, geometry: Any, width_m: float | None, where: str) -> tuple[Any, float | None]:
+    geom = geometry_from_geojson(geometry.model_dump(exclude_none=True), field=f"{where}.geometry", expect=ZONE_GEOMETRIES[kind])
+    if kind is ZoneKind.corridor and geom.geom_type == "LineString":
+        if width_m is None:
+            raise Invalid("a corridor given as its centreline needs width_m", field=f"{where}.properties.width_m")
+        return corridor_from_centreline(geom, width_m), width_m
+    return geom, width_m
+
+
+def _check_code_free(session: Session, model: type[Zone] | type[Post], code: str, record_id: int | None, where: str) -> None:
+    other = session.scalar(select(model.id).where(model.code == code))
+    if other is not None and other != record_id:
+        raise Conflict(f"code '{code}' is already used by record {other}", field=f"{where}.properties.code")
+
+
+def _check_span(start: date | None, end: date | None, field: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise Invalid(f"{end.isoformat()} is before {start.isoformat()}", field=field)
+
+
+def _apply_zone(session: Session, zone: Zone, kind: ZoneKind, data: ZoneIn, where: str) -> Zone:
+    props = data.properties
+    _check_code_free(session, Zone, props.code, zone.id, where)
+    _check_span(props.valid_from, props.valid_to, f"{where}.properties.valid_to")
+    geometry, width = _zone_geometry(kind, data.geometry, props.width_m, where)
+    zone.kind = kind
+    zone.geometry = geometry
+    for key, value in props.model_dump(exclude={"width_m"}).items():
+        setattr(zone, key, value)
+    zone.width_m = width
+    return zone
+
+
+def create_zone(session: Session, actor: str, kind: ZoneKind, data: ZoneIn) -> Zone:
+    with transaction(session, actor):
+        zone = _apply_zone(session, Zone(), kind, data, "body")
+        session.add(zone)
+    return zone
+
+
+def update_zone(session: Session, actor: str, kind: ZoneKind, zone_id: int, patch: ZonePatch) -> Zone:
+    with transaction(session, actor):
+        zone = get_zone(session, zone_id, None, kind)
+        merged = zone_input(zone).model_dump()
+        merged["properties"].update(patch.properties.model_dump(exclude_unset=True))
+        if patch.geometry is not None:
+            merged["geometry"] = patch.geometry.model_dump(exclude_none=True)
+        _apply_zone(session, zone, kind, _validated(ZoneIn, merged, "body"), "body")
+        _recheck_posts_in(session, zone)
+    return zone
+
+
+def _recheck_posts_in(session: Session, zone: Zone) -> None:
+    """A zone whose shape changes must still hold its posts (unless a post carries an override)."""
+    if zone.geometry.geom_type not in POLYGONAL:
+        return
+    for post in session.scalars(select(Post).where(Post.zone_id == zone.id, Post.outside_zone_override.is_(False))):
+        if not zone.geometry.covers(post.geometry):
+            raise Invalid(
+                f"the new shape leaves post {post.code} outside zone {zone.code}", field="body.geometry"
+            )
+
+
+def delete_zone(session: Session, actor: str, kind: ZoneKind, zone_id: int) -> None:
+    with transaction(session, actor):
+        zone = get_zone(session, zone_id, None, kind)
+        posts = session.scalars(select(Post.code).where(Post.zone_id == zone_id).limit(5)).all()
+        if posts:
+            raise Conflict(f"zone {zone.code} still holds posts ({', '.join(posts)}); move or delete them first")
+        session.delete(zone)
+
+
+# --- posts -------------------------------------------------------------------------------------
+
+
+def list_posts(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    bbox: BBox | None = None,
+    on: date | None = None,
+    kind: PostKind | None = None,
+    zone_id: int | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Post]:
+    """Posts in ``bbox`` (points, so the bounding-box test is exact) and, given ``on``, open that day."""
+    query = _visible(select(Post).order_by(Post.id), Post.visibility, readable)
+    query = _in_bbox(query, Post, bbox)
+    if on is not None:
+        query = query.where(Post.opened_on <= on, or_(Post.closed_on.is_(None), Post.closed_on > on))
+    if kind is not None:
+        query = query.where(Post.kind == kind)
+    if zone_id is not None:
+        query = query.where(Post.zone_id == zone_id)
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def get_post(session: Session, post_id: int, readable: frozenset[Visibility] | None) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or (readable is not None and post.visibility not in readable):
+        raise NotFound(f"post {post_id} not found")
+    return post
+
+
+def _resolve_zone(session: Session, zone_id: int | None, zone_code: str | None, where: str) -> Zone:
+    if zone_code is not None:
+        zone = session.scalar(select(Zone).where(Zone.code == zone_code))
+        if zone is None:
+            raise Invalid(f"no zone has code '{zone_code}'", field=f"{where}.properties.zone_code")
+        if zone_id is not None and zone_id != zone.id:
+            raise Invalid(f"zone_id {zone_id} and zone_code '{zone_code}' name different zones", field=f"{where}.properties.zone_id")
+    elif zone_id is not None:
+        zone = session.get(Zone, zone_id)
+        if zone is None:
+            raise Invalid(f"zone {zone_id} does not exist", field=f"{where}.properties.zone_id")
+    else:
+        raise Invalid("a post needs its zone: zone_id or zone_code", field=f"{where}.properties.zone_id")
+    if zone.geometry.geom_type not in POLYGONAL:
+        raise Invalid(
+            f"zone {zone.code} is a {zone.kind.value.replace('_', ' ')}; a post belongs to an area or a corridor",
+            field=f"{where}.properties.zone_id",
+        )
+    return zone
+
+
+def _apply_post(session: Session, post: Post, data: PostIn, where: str) -> Post:
+    props = data.properties
+    _check_code_free(session, Post, props.code, post.id, where)
+    _check_span(props.opened_on, props.closed_on, f"{where}.properties.closed_on")
+    zone = _resolve_zone(session, props.zone_id, props.zone_code, where)
+    point = geometry_from_geojson(data.geometry.model_dump(exclude_none=True), field=f"{where}.geometry", expect=("Point",))
+    inside = zone.geometry.covers(point)
+    if not inside and not props.override_outside_zone:
+        raise Invalid(
+            f"post {props.code} at {point.y:.5f}, {point.x:.5f} lies outside zone {zone.code}; "
+            "set override_outside_zone with override_reason to accept it",
+            field=f"{where}.geometry",
+        )
+    if not inside and not (props.override_reason or "").strip():
+        raise Invalid("an override needs a reason", field=f"{where}.properties.override_reason")
+    post.zone = zone
+    post.geometry = point
+    for key in ("code", "name", "kind", "opened_on", "closed_on", "permanent", "visibility", "notes"):
+        setattr(post, key, getattr(props, key))
+    post.outside_zone_override = not inside
+    post.override_reason = None if inside else props.override_reason
+    return post
+
+
+def create_post(session: Session, actor: str, data: PostIn) -> Post:
+    with transaction(session, actor):
+        post = _apply_post(session, Post(), data, "body")
+        session.add(post)
+    return post
+
+
+def update_post(session: Session, actor: str, post_id: int, patch: PostPatch) -> Post:
+    with transaction(session, actor):
+        post = get_post(session, post_id, None)
+        merged = post_input(post).model_dump()
+        changes = patch.properties.model_dump(exclude_unset=True)
+        if "zone_id" in changes or "zone_code" in changes:
+            merged["properties"]["zone_id"] = merged["properties"]["zone_code"] = None
+        merged["properties"].update(changes)
+        if patch.geometry is not None:
+            merged["geometry"] = patch.geometry.model_dump(exclude_none=True)
+        _apply_post(session, post, _validated(PostIn, merged, "body"), "body")
+    return post
+
+
+def delete_post(session: Session, actor: str, post_id: int) -> None:
+    with transaction(session, actor):
+        session.delete(get_post(session, post_id, None))
+
+
+# --- layers: import ----------------------------------------------------------------------------
+
+
+def _validated(model: type[BaseModel], data: Any, where: str) -> Any:
+    try:
+        return TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        errors = [
+            FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=err["msg"]) for err in exc.errors()
+        ]
+        raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None
+
+
+def import_features(
+    session: Session,
+    actor: str,
+    layer: str,
+    features: list[dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int, list[str]]:
+    """Create or update (by code) every feature of a layer, all or nothing."""
+    with transaction(session, actor):
+        return upsert_features(session, layer, features, progress)
+
+
+def upsert_features(
+    session: Session,
+    layer: str,
+    features: list[dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int, list[str]]:
+    """The body of an import, inside the caller's transaction; a feature's code is its identity."""
+    created = updated = 0
+    codes: list[str] = []
+    for index, feature in enumerate(features):
+        where = f"features[{index}]"
+        if layer == "posts":
+            data = _validated(PostIn, feature, where)
+            record: Zone | Post | None = session.scalar(select(Post).where(Post.code == data.properties.code))
+            record = _apply_post(session, record or Post(), data, where)
+        else:
+            kind = LAYER_KINDS[layer]
+            data = _validated(ZoneIn, feature, where)
+            record = session.scalar(select(Zone).where(Zone.code == data.properties.code))
+            if record is not None and record.kind != kind:
+                raise Conflict(f"code '{record.code}' belongs to a {record.kind.value}", field=f"{where}.properties.code")
+            record = _apply_zone(session, record or Zone(), kind, data, where)
+        if record.id is None:
+            session.add(record)
+            created += 1
+        else:
+            updated += 1
+        session.flush()
+        codes.append(record.code)
+        if progress is not None:
+            progress(index + 1)
+    return created, updated, codes
+
+
+def import_layer_file(
+    session: Session,
+    actor: str,
+    layer: str,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int, list[str]]:
+    """Read a GeoJSON or KML file (as exported here or by a GIS) and import it whole."""
+    features = read_layer_file(data, filename, content_type)
+    features = [{**f, "properties": import_properties(layer, f.get("properties") or {})} for f in features]
+    total = len(features)
+    return import_features(
+        session, actor, layer, features, None if progress is None else lambda done: progress(done, total)
+    )
+
+
+def layer_features(
+    session: Session, readable: frozenset[Visibility] | None, layer: str, on: date | None
+) -> list[dict[str, Any]]:
+    """Every feature of a layer the reader may see, as GeoJSON dicts, for export."""
+    if layer == "posts":
+        status_on = on or utcnow().date()
+        return [post_feature(p, status_on) for p in list_posts(session, readable, on=on, limit=2**31)]
+    zones = list_zones(session, readable, kind=LAYER_KINDS[layer], on=on, limit=2**31)
+    return [zone_feature(z) for z in zones]
+
+
+LAYER_KINDS: dict[str, ZoneKind] = {
+    "areas": ZoneKind.area_of_responsibility,
+    "corridors": ZoneKind.corridor,
+    "lines-of-contact": ZoneKind.line_of_contact,
+}
+LAYERS = (*LAYER_KINDS, "posts")

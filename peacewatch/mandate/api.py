@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.db import utcnow
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import Readable, SessionDep, require_roles
+from peacewatch.mandate import service
+from peacewatch.mandate.schemas import MandateOut, MandateStateOut, MandateUpdate, TerminationNotice
+
+router = APIRouter(prefix="/api/v1/mandate", tags=["mandate"], responses=problem_responses(401, 404))
+Admin = Annotated[User, Depends(require_roles(Role.admin))]
+
+
+@router.get("", response_model=MandateOut, summary="The mandate: contributing states, ceilings and term")
+def read_mandate(session: SessionDep, readable: Readable) -> MandateOut:
+    return MandateOut.model_validate(service.get_mandate(session, readable))
+
+
+@router.get("/state", response_model=MandateStateOut, summary="The mandate's state on a date")
+def read_mandate_state(
+    session: SessionDep,
+    readable: Readable,
+    on: Annotated[date | None, Query(description="Date asked about (default: today, UTC)")] = None,
+) -> MandateStateOut:
+    mandate = service.get_mandate(session, readable)
+    return MandateStateOut.model_validate(service.state_on(mandate, on or utcnow().date()))
+
+
+@router.patch("", response_model=MandateOut, responses=problem_responses(403, 422))
+def update_mandate(changes: MandateUpdate, session: SessionDep, user: Admin) -> MandateOut:
+    return MandateOut.model_validate(service.update_mandate(session, user.username, changes))
+
+
+@router.post(
+    "/termination-notice", response_model=MandateOut, responses=problem_responses(403, 409, 422),
+    summary="Record a party's notice that stops the next automatic renewal",
+)
+def give_termination_notice(notice: TerminationNotice, session: SessionDep, user: Admin) -> MandateOut:
+    return MandateOut.model_validate(service.give_termination_notice(session, user.username, notice))

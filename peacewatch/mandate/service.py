@@ -1,0 +1,53 @@
+"""Reading and changing the mandate; the rules of its term live in :mod:`terms`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import transaction
+from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.mandate.models import Mandate
+from peacewatch.mandate.schemas import MandateUpdate, TerminationNotice
+from peacewatch.mandate.terms import MandateState, mandate_state
+
+
+def get_mandate(session: Session, readable: frozenset[Visibility] | None) -> Mandate:
+    query = select(Mandate).order_by(Mandate.id).limit(1)
+    clause = visibility_clause(Mandate.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    mandate = session.scalar(query)
+    if mandate is None:
+        raise NotFound("no mandate is configured (load one with 'peacewatch demo' or the API)")
+    return mandate
+
+
+def update_mandate(session: Session, actor: str, changes: MandateUpdate) -> Mandate:
+    with transaction(session, actor):
+        mandate = get_mandate(session, None)
+        values = changes.model_dump(exclude_unset=True)
+        for key, value in values.items():
+            if value is None and key not in {"source"}:
+                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+            setattr(mandate, key, value)
+    return mandate
+
+
+def give_termination_notice(session: Session, actor: str, notice: TerminationNotice) -> Mandate:
+    with transaction(session, actor):
+        mandate = get_mandate(session, None)
+        if mandate.termination_notice_on is not None:
+            raise Conflict(f"notice was already given on {mandate.termination_notice_on.isoformat()}")
+        if notice.given_on < mandate.start_date:
+            raise Invalid("notice cannot be given before the mandate starts", field="body.given_on")
+        mandate.termination_notice_on = notice.given_on
+        mandate.termination_notice_by = notice.given_by
+    return mandate
+
+
+def state_on(mandate: Mandate, on: date) -> MandateState:
+    return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)

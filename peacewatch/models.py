@@ -1,0 +1,11 @@
+"""Imports every capability's models so Alembic and ``create_all`` see the whole schema."""
+
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    import peacewatch.core.audit  # noqa: F401
+    import peacewatch.core.auth  # noqa: F401
+    import peacewatch.force.models  # noqa: F401
+    import peacewatch.geography.models  # noqa: F401
+    import peacewatch.mandate.models  # noqa: F401

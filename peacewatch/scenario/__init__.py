@@ -1,0 +1,1 @@
+"""Reference scenarios that the demo and the tests load."""
