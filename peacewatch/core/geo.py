@@ -16,7 +16,6 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
 
@@ -129,8 +128,8 @@ def buffer_metres(geom: BaseGeometry, metres: float) -> BaseGeometry:
     """Buffer in metres, in the UTM zone of the geometry's centre (good to well under 1% inside a zone)."""
     centre = geom.centroid
     forward, back = _utm_transformers(round(centre.x, 0), round(centre.y, 0))
-    projected = transform(forward.transform, geom)
-    return transform(back.transform, projected.buffer(metres))
+    projected = shapely.transform(geom, forward.transform, interleaved=False)
+    return shapely.transform(projected.buffer(metres), back.transform, interleaved=False)
 
 
 def corridor_from_centreline(centreline: BaseGeometry, width_m: float) -> BaseGeometry:

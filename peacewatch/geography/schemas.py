@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from peacewatch.core.visibility import Visibility
 from peacewatch.geography.models import PostKind, PostStatus, ZoneKind
 
-CODE = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+CODE = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
+OPTIONAL_CODE = Field(default=None, min_length=1, max_length=64, pattern=CODE_PATTERN)
 MAX_ID = 2**31 - 1
 
 ZoneGeometry = Polygon | MultiPolygon | LineString | MultiLineString
@@ -34,7 +36,7 @@ class ZoneProperties(BaseModel):
 class ZonePropertiesPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str | None = CODE
+    code: str | None = OPTIONAL_CODE
     name: str | None = Field(default=None, min_length=1, max_length=200)
     visibility: Visibility | None = None
     valid_from: date | None = None
@@ -101,7 +103,7 @@ class PostProperties(BaseModel):
 class PostPropertiesPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str | None = CODE
+    code: str | None = OPTIONAL_CODE
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: PostKind | None = None
     zone_id: int | None = Field(default=None, ge=1, le=MAX_ID)

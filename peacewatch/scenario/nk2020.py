@@ -203,11 +203,12 @@ def _load_units(session: Session) -> int:
 def _load_users(session: Session, password: str) -> list[str]:
     """Create missing demo users; an existing one gets ``password`` only if it has another one."""
     made = []
+    password_hash = hash_password(password)  # one hash for one shared demo password: argon2 is slow by design
     for username, role, side, full_name in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            session.add(User(username=username, role=role, side=side, full_name=full_name, password_hash=hash_password(password)))
+            session.add(User(username=username, role=role, side=side, full_name=full_name, password_hash=password_hash))
             made.append(username)
         elif not verify_password(user.password_hash, password):
-            user.password_hash = hash_password(password)
+            user.password_hash = password_hash
     return made

@@ -1,0 +1,122 @@
+"""Fixtures: a real database per test, SQLite by default or PostgreSQL when
+PEACEWATCH_TEST_DATABASE_URL names one (as .ci/run does)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from peacewatch.app import create_app
+from peacewatch.core.auth import User, issue_access_token
+from peacewatch.core.db import Base
+from peacewatch.core.migrate import upgrade
+from peacewatch.core.settings import Settings
+from peacewatch.models import load_all_models
+from peacewatch.scenario import nk2020
+
+PG_URL = os.environ.get("PEACEWATCH_TEST_DATABASE_URL")
+SECRET = "test-secret-key-" + "x" * 32
+
+
+def _pg_url() -> str:
+    assert PG_URL
+    return Settings(database_url=PG_URL, secret_key=SECRET).resolved_database_url
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Migrated databases made once, copied for each test: empty, and with the scenario loaded."""
+    if PG_URL:
+        engine = create_engine(_pg_url())
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(_pg_url())
+        return {}
+    root = tmp_path_factory.mktemp("templates")
+    empty, loaded = root / "empty.db", root / "scenario.db"
+    upgrade(f"sqlite:///{empty}")
+    shutil.copy(empty, loaded)
+    app = create_app(Settings(data_dir=root, database_url=f"sqlite:///{loaded}", secret_key=SECRET))
+    with app.state.sessionmaker() as session:
+        nk2020.load(session)
+    app.state.engine.dispose()
+    return {"empty": empty, "scenario": loaded}
+
+
+def _fresh_database(templates: dict[str, Path], tmp_path: Path, which: str) -> str:
+    if PG_URL:
+        load_all_models()
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        engine = create_engine(_pg_url())
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return _pg_url()
+    target = tmp_path / "peacewatch.db"
+    shutil.copy(templates[which], target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def database_url(sqlite_templates: dict[str, Path], tmp_path: Path) -> str:
+    """An empty, migrated database."""
+    return _fresh_database(sqlite_templates, tmp_path, "empty")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    with app.state.sessionmaker() as db:
+        yield db
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def scenario(app: FastAPI, sqlite_templates: dict[str, Path], settings: Settings) -> None:
+    """The reference scenario, loaded in the test's database."""
+    if PG_URL:
+        with app.state.sessionmaker() as db:
+            nk2020.load(db)
+        return
+    url = settings.resolved_database_url
+    app.state.engine.dispose()
+    shutil.copy(sqlite_templates["scenario"], url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def auth(app: FastAPI, settings: Settings) -> Callable[[str], dict[str, str]]:
+    """Headers for a user of the loaded scenario, without paying for argon2 on every test."""
+
+    def headers(username: str) -> dict[str, str]:
+        with app.state.sessionmaker() as db:
+            user = db.query(User).filter_by(username=username).one()
+            token = issue_access_token(user, settings.resolved_secret_key, 60)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
