@@ -71,7 +71,7 @@ def read_kml(data: bytes) -> list[dict[str, Any]]:
     except SafeET.ParseError as exc:
         raise Invalid(f"not well-formed XML: {exc}", field="file") from None
     try:
-        doc = KML.from_string(data.decode("utf-8"), strict=False)
+        doc = KML.from_string(data, strict=False)  # type: ignore[arg-type]  # bytes keep the encoding declaration legal
     except Exception as exc:  # noqa: BLE001 - fastkml raises many kinds on malformed KML
         raise Invalid(f"not readable KML: {exc}", field="file") from None
     features = []
