@@ -101,7 +101,7 @@ _MGRS = mgrs.MGRS()
 
 
 def to_mgrs(lat: float, lon: float, precision: int = 5) -> str | None:
-    """MGRS at 1 m precision; None at the poles, where MGRS uses UPS and the library refuses."""
+    """MGRS at 1 m precision (UPS near the poles); None for a coordinate the library refuses."""
     try:
         return _MGRS.toMGRS(lat, lon, MGRSPrecision=precision)
     except Exception:  # noqa: BLE001 - the mgrs C library raises plain Exception types

@@ -1,0 +1,54 @@
+"""KML and GeoJSON layer files, without a database."""
+
+from __future__ import annotations
+
+import pytest
+
+from peacewatch.core.problems import Invalid
+from peacewatch.geography.formats import import_properties, read_geojson, read_kml, read_layer_file, write_kml
+
+FEATURES = [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.7, 40.1]},
+     "properties": {"name": "OP 1", "code": "N-01", "permanent": True, "opened_on": "2020-11-13"}},
+    {"type": "Feature",
+     "geometry": {"type": "Polygon", "coordinates": [[[46.4, 39.9], [46.9, 39.9], [46.9, 40.3], [46.4, 39.9]],
+                                                     [[46.7, 39.95], [46.8, 39.95], [46.8, 40.0], [46.7, 39.95]]]},
+     "properties": {"name": "North", "code": "north"}},
+    {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": [[[46, 40], [47, 40]], [[46, 41], [47, 41]]]},
+     "properties": {"name": "Line", "code": "loc"}},
+]
+
+
+def test_kml_round_trip_keeps_geometry_and_properties() -> None:
+    back = read_kml(write_kml(FEATURES, "test").encode())
+    assert [f["geometry"]["type"] for f in back] == ["Point", "Polygon", "MultiLineString"]
+    assert back[0]["geometry"]["coordinates"] == (46.7, 40.1)
+    assert back[0]["properties"] == {"name": "OP 1", "code": "N-01", "permanent": "true", "opened_on": "2020-11-13"}
+    assert len(back[1]["geometry"]["coordinates"]) == 2  # the hole survived
+
+
+def test_external_entities_are_refused() -> None:
+    xxe = b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]><kml>&x;</kml>'
+    with pytest.raises(Invalid, match="DTDs and entities"):
+        read_kml(xxe)
+
+
+def test_malformed_xml_is_refused() -> None:
+    with pytest.raises(Invalid, match="well-formed"):
+        read_kml(b"<kml><Document></kml>")
+
+
+def test_file_type_is_recognised_by_name_or_content() -> None:
+    assert read_layer_file(write_kml(FEATURES[:1], "t").encode(), "layer.dat", None)[0]["properties"]["code"] == "N-01"
+    assert read_layer_file(b'{"type": "FeatureCollection", "features": []}', None, None) == []
+
+
+def test_a_single_feature_is_accepted_as_a_collection() -> None:
+    assert len(read_geojson(b'{"type": "Feature", "geometry": null, "properties": {}}')) == 1
+
+
+def test_export_only_properties_are_dropped_on_import() -> None:
+    props = {"id": 3, "code": "N-01", "status": "open", "mgrs": "38T", "zone_id": 1, "zone_code": "north",
+             "outside_zone_override": False, "override_reason": None}
+    assert import_properties("posts", props) == {"code": "N-01", "zone_code": "north", "override_outside_zone": False}
+    assert import_properties("areas", {"kind": "area_of_responsibility", "code": "n", "area_km2": 4}) == {"code": "n"}
