@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from peacewatch import __version__
 from peacewatch.access import api as access_api
 from peacewatch.core.db import make_engine, make_sessionmaker
-from peacewatch.core.problems import install_problem_handlers
+from peacewatch.core.problems import install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Operations and ceasefire monitoring for a peacekeeping mission. "
         "Errors are RFC 9457 problem details; geometry is GeoJSON in WGS84.",
+        # any request may be malformed, carry a bad token, or fail validation
+        responses=problem_responses(400, 401, 422),
     )
     engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings

@@ -21,7 +21,7 @@ from peacewatch.core.audit import AuditAction
 from peacewatch.core.db import as_utc
 from peacewatch.core.auth import Role, User, authenticate, issue_access_token
 from peacewatch.core.problems import Unauthorized, problem_responses
-from peacewatch.core.web import CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import Offset, CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
 
 Admin = Annotated[User, Depends(require_roles(Role.admin))]
 Auditor = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
@@ -98,7 +98,7 @@ def read_audit_log(
     action: AuditAction | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Offset = 0,
 ) -> list[AuditEntryOut]:
     entries = service.read_audit_log(
         session, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -79,3 +79,4 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 MAX_ID = 2**31 - 1
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Records to skip, for paging")]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import Offset, MAX_ID, Readable, RecordId, SessionDep, require_roles
 from peacewatch.force import service
 from peacewatch.force.models import UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitOut, UnitUpdate
@@ -23,7 +23,7 @@ def list_units(
     unit_type: UnitType | None = None,
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[UnitOut]:
     units = service.list_units(session, readable, unit_type=unit_type, parent_id=parent_id, limit=limit, offset=offset)
     return [UnitOut.model_validate(u) for u in units]

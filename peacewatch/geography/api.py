@@ -11,7 +11,7 @@ from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.geography import formats, service
 from peacewatch.geography.features import collection, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
@@ -36,7 +36,6 @@ BBoxQuery = Annotated[
 ]
 OnQuery = Annotated[date | None, Query(description="Only what was in force or open on this date")]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:

@@ -31,7 +31,7 @@ def update_mandate(session: Session, actor: str, changes: MandateUpdate) -> Mand
         mandate = get_mandate(session, None)
         values = changes.model_dump(exclude_unset=True)
         for key, value in values.items():
-            if value is None and key not in {"source"}:
+            if value is None:
                 raise Invalid(f"{key} may not be null", field=f"body.{key}")
             setattr(mandate, key, value)
     return mandate

@@ -51,6 +51,7 @@ class TestMandate:
             ({"personnel_ceiling": -1}, "body.personnel_ceiling"),
             ({"contributing_states": [{"code": "russia", "name": "Russia"}]}, "body.contributing_states.0.code"),
             ({"name": None}, "body.name"),
+            ({"source": None}, "body.source"),
         ):
             response = client.patch("/api/v1/mandate", json=body, headers=auth("admin"))
             assert response.status_code == 422, body
@@ -96,3 +97,4 @@ class TestUnits:
             assert response.json()["errors"][0]["field"] == field
         assert client.get("/api/v1/units/2147483647", headers=auth("ops")).status_code == 404
         assert client.get("/api/v1/units/99999999999", headers=auth("ops")).status_code == 422
+        assert client.get("/api/v1/units", params={"offset": 10**20}, headers=auth("ops")).status_code == 422
