@@ -87,7 +87,7 @@ class Post(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Base):
     override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
 
-    zone: Mapped[Zone] = relationship(lazy="joined")
+    zone: Mapped[Zone] = relationship(lazy="selectin")
 
     def status_on(self, on: date) -> PostStatus:
         if on < self.opened_on:
