@@ -61,7 +61,7 @@ def read_user(user_id: RecordId, session: SessionDep, _admin: Admin) -> UserOut:
     return UserOut.model_validate(service.get_user(session, user_id))
 
 
-@users.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404))
+@users.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404, 409))
 def update_user(user_id: RecordId, changes: UserUpdate, session: SessionDep, admin: Admin) -> UserOut:
     return UserOut.model_validate(service.update_user(session, admin.username, user_id, changes))
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
 from peacewatch.core.audit import AuditAction, AuditEntry
-from peacewatch.core.auth import ApiToken, User, hash_api_token, hash_password, new_api_token
+from peacewatch.core.auth import ApiToken, Role, User, hash_api_token, hash_password, new_api_token
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 
@@ -50,6 +50,9 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
             check_side(role, side)
         except ValueError as exc:
             raise Invalid(str(exc), field="body.side") from None
+        demoted = role is not Role.admin or values.get("active") is False
+        if user.role is Role.admin and user.active and demoted and _active_admins(session) <= 1:
+            raise Conflict("this is the last active administrator; make another one first")
         if values.get("password"):
             user.password_hash = hash_password(values["password"])
         for key in ("full_name", "active"):
@@ -57,6 +60,10 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
                 setattr(user, key, values[key])
         user.role, user.side = role, side
     return user
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.scalars(select(User.id).where(User.role == Role.admin, User.active.is_(True))).all())
 
 
 def create_api_token(session: Session, actor: str, data: ApiTokenIn) -> tuple[ApiToken, str]:

@@ -72,6 +72,15 @@ class TestRoles:
         ops_with_side = {"username": "op3", "password": "long-enough-pw", "role": "operations", "side": "A"}
         assert client.post("/api/v1/users", json=ops_with_side, headers=auth("admin")).status_code == 422
 
+    def test_the_last_administrator_cannot_be_disabled_or_demoted(self, client: TestClient, auth: Any) -> None:
+        admin = next(u for u in client.get("/api/v1/users", headers=auth("admin")).json() if u["username"] == "admin")
+        for change in ({"active": False}, {"role": "operations"}):
+            response = client.patch(f"/api/v1/users/{admin['id']}", json=change, headers=auth("admin"))
+            assert response.status_code == 409 and "last active administrator" in response.json()["detail"]
+        second = {"username": "admin2", "password": "long-enough-pw", "role": "admin"}
+        assert client.post("/api/v1/users", json=second, headers=auth("admin")).status_code == 201
+        assert client.patch(f"/api/v1/users/{admin['id']}", json={"active": False}, headers=auth("admin")).status_code == 200
+
     def test_duplicate_username_is_a_conflict(self, client: TestClient, auth: Any) -> None:
         again = {"username": "ops", "password": "long-enough-pw", "role": "operations"}
         response = client.post("/api/v1/users", json=again, headers=auth("admin"))
