@@ -94,6 +94,23 @@ def test_user_add_then_sign_in_works(run, database_url: str) -> None:  # type: i
     assert "duty1" in listed.output and "operations" in listed.output
 
 
+def test_a_device_token_from_the_cli_signs_requests_in(run, settings) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from peacewatch.app import create_app
+
+    assert run("demo", "--no-serve").exit_code == 0
+    result = run("token", "create", "tracker MP-07", "--user", "patrol")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("pwk_")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["username"] == "patrol"
+    app.state.engine.dispose()
+    assert run("token", "create", "x", "--user", "nobody").exit_code == 1
+
+
 def test_mandate_state_on_a_date(run) -> None:  # type: ignore[no-untyped-def]
     assert run("demo", "--no-serve").exit_code == 0
     result = run("mandate", "--on", "2025-06-01")
