@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User, hash_password, verify_password
+from peacewatch.core.db import transaction
 from peacewatch.core.visibility import Side
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.geography.service import upsert_features
@@ -158,21 +159,13 @@ class LoadReport:
 
 def load(session: Session, password: str = DEMO_PASSWORD) -> LoadReport:
     """Load the scenario in one transaction; what already exists is left as it is."""
-    session.info["actor"] = ACTOR
-    try:
+    with transaction(session, ACTOR):
         created = _load_mandate(session) + _load_units(session)
-        users = _load_users(session, password)
-        created += len(users)
+        created += len(_load_users(session, password))
         updated = 0
         for layer, features in (*zone_layers().items(), ("posts", post_layer())):
             made, kept, _ = upsert_features(session, layer, features)
             created, updated = created + made, updated + kept
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.info.pop("actor", None)
     return LoadReport(created=created, updated=updated, users=[u[0] for u in DEMO_USERS])
 
 
