@@ -24,7 +24,6 @@ from sqlalchemy import text
 
 from peacewatch.app import create_app
 from peacewatch.core.auth import User, issue_access_token
-from peacewatch.core.db import Base
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.geography.features import post_feature

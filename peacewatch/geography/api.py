@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
@@ -29,6 +30,14 @@ from peacewatch.geography.schemas import (
 
 GEOJSON = "application/geo+json"
 KML = "application/vnd.google-earth.kml+xml"
+
+
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON's registered media type (RFC 7946), so GIS clients recognise the answer."""
+
+    media_type = GEOJSON
+
+
 Writer = Annotated[User, Depends(require_roles(Role.operations))]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 BBoxQuery = Annotated[
@@ -40,7 +49,9 @@ Limit = Annotated[int, Query(ge=1, le=10_000)]
 
 def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
     """The same CRUD for every kind of zone; only the kind and the words differ."""
-    router = APIRouter(prefix=f"/api/v1/{path}", tags=["geography"], responses=problem_responses(422))
+    router = APIRouter(
+        prefix=f"/api/v1/{path}", tags=["geography"], responses=problem_responses(422), default_response_class=GeoJSONResponse
+    )
 
     @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON")
     def list_zones(
@@ -76,7 +87,9 @@ areas = _zone_router(ZoneKind.area_of_responsibility, "areas", "area of responsi
 corridors = _zone_router(ZoneKind.corridor, "corridors", "corridor")
 lines_of_contact = _zone_router(ZoneKind.line_of_contact, "lines-of-contact", "line of contact")
 
-posts = APIRouter(prefix="/api/v1/posts", tags=["geography"], responses=problem_responses(422))
+posts = APIRouter(
+    prefix="/api/v1/posts", tags=["geography"], responses=problem_responses(422), default_response_class=GeoJSONResponse
+)
 
 
 @posts.get("", response_model=PostCollection, summary="Observation posts and checkpoints as GeoJSON")

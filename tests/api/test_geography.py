@@ -29,6 +29,7 @@ class TestReadingTheScenario:
     def test_areas_are_north_and_south_as_a_feature_collection(self, client: TestClient) -> None:
         response = client.get("/api/v1/areas")
         assert response.status_code == 200
+        assert response.headers["content-type"] == "application/geo+json"
         body = response.json()
         assert body["type"] == "FeatureCollection"
         assert sorted(f["properties"]["code"] for f in body["features"]) == ["north", "south"]
