@@ -13,6 +13,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.mandate import api as mandate_api
+from peacewatch.tracking import api as tracking_api
 
 ROUTERS = (
     access_api.auth,
@@ -26,6 +27,8 @@ ROUTERS = (
     geography_api.lines_of_contact,
     geography_api.posts,
     geography_api.layers,
+    tracking_api.trackers,
+    tracking_api.positions,
 )
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(default=None, description="Signs access tokens")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    h3_resolution: int = Field(default=8, ge=0, le=15, description="H3 resolution of coverage cells")
 
     @field_validator("secret_key")
     @classmethod

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+import gpxpy.gpx
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.db import as_utc, utcnow
+from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.tracking import columns, service
+from peacewatch.tracking.schemas import IngestReportOut, PositionBatchIn, TrackerIn, TrackerOut, TrackerUpdate
+
+MAX_BATCH_BYTES = 64 * 1024 * 1024
+Writer = Annotated[User, Depends(require_roles(Role.operations))]
+Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
+
+trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
+
+
+@trackers.get("", response_model=list[TrackerOut])
+def list_trackers(session: SessionDep, readable: Readable, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+                  offset: Offset = 0) -> list[TrackerOut]:
+    return [TrackerOut.model_validate(t) for t in service.list_trackers(session, readable, limit=limit, offset=offset)]
+
+
+@trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client)")
+def create_tracker(data: TrackerIn, session: SessionDep, user: Writer) -> TrackerOut:
+    return TrackerOut.model_validate(service.create_tracker(session, user.username, data))
+
+
+@trackers.get("/{tracker_id}", response_model=TrackerOut)
+def read_tracker(tracker_id: RecordId, session: SessionDep, readable: Readable) -> TrackerOut:
+    return TrackerOut.model_validate(service.get_tracker(session, tracker_id, readable))
+
+
+@trackers.patch("/{tracker_id}", response_model=TrackerOut)
+def update_tracker(tracker_id: RecordId, changes: TrackerUpdate, session: SessionDep, user: Writer) -> TrackerOut:
+    return TrackerOut.model_validate(service.update_tracker(session, user.username, tracker_id, changes))
+
+
+@trackers.get(
+    "/{tracker_id}/track",
+    summary="A tracker's track as a GeoJSON LineString (with times) or GPX",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}},
+                                 "application/gpx+xml": {"schema": {"type": "string"}}}}},
+)
+def read_track(
+    tracker_id: RecordId,
+    session: SessionDep,
+    readable: Readable,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    format: Literal["geojson", "gpx"] = "geojson",
+) -> Response:
+    tracker = service.get_tracker(session, tracker_id, readable)
+    fixes = service.track(session, tracker, as_utc(since, field="query.since"), as_utc(until, field="query.until"))
+    if format == "gpx":
+        return Response(track_gpx(tracker.code, fixes), media_type="application/gpx+xml")
+    return Response(orjson.dumps(track_geojson(tracker.code, fixes)), media_type="application/geo+json")
+
+
+def _iso(t_ms: int) -> str:
+    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def track_geojson(code: str, fixes: list[Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[p.lon, p.lat] for p in fixes]} if len(fixes) > 1
+        else ({"type": "Point", "coordinates": [fixes[0].lon, fixes[0].lat]} if fixes else None),
+        "properties": {"tracker": code, "times": [_iso(p.t_ms) for p in fixes], "count": len(fixes)},
+    }
+
+
+def track_gpx(code: str, fixes: list[Any]) -> str:
+    gpx = gpxpy.gpx.GPX()
+    track = gpxpy.gpx.GPXTrack(name=code)
+    segment = gpxpy.gpx.GPXTrackSegment()
+    for p in fixes:
+        segment.points.append(gpxpy.gpx.GPXTrackPoint(
+            p.lat, p.lon, elevation=p.alt, time=datetime.fromtimestamp(p.t_ms / 1000, tz=timezone.utc), speed=p.speed,
+        ))
+    track.segments.append(segment)
+    gpx.tracks.append(track)
+    return gpx.to_xml()
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic's schema with its $defs inlined, for an OpenAPI requestBody declared by hand."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].split("/")[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)  # type: ignore[no-any-return]
+
+
+positions = APIRouter(prefix="/api/v1/positions", tags=["tracking"], responses=problem_responses(403, 413))
+
+
+@positions.post(
+    "",
+    response_model=IngestReportOut,
+    summary="Record a batch of positions (thousands per request); idempotent by tracker and time",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": _inline(TypeAdapter(PositionBatchIn).json_schema())}}}},
+)
+async def record_positions(request: Request, session: SessionDep, settings: SettingsDep, user: Reporter) -> IngestReportOut:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BATCH_BYTES:
+        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
+    raw = await request.body()
+    if len(raw) > MAX_BATCH_BYTES:
+        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
+
+    def parse_and_store() -> service.IngestReport:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise Invalid(f"not valid JSON: {exc}", field="body") from None
+        if not isinstance(body, dict) or "positions" not in body:
+            raise Invalid("expected an object with a 'positions' list", field="body.positions")
+        batch = columns.from_rows(body["positions"], now_ms=int(utcnow().timestamp() * 1000))
+        return service.record_positions(session, user.username, "http", batch, h3_resolution=settings.h3_resolution)
+
+    report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
+    return IngestReportOut(**report.__dict__)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Enum as SAEnum, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from peacewatch.core.audit import Audited
+from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from peacewatch.core.visibility import VisibilityMixin
+
+
+class TrackerKind(str, enum.Enum):
+    vehicle = "vehicle"
+    handheld = "handheld"
+    tak_client = "tak_client"
+
+
+class Tracker(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+    """A device that reports positions: a vehicle tracker, a handheld, a TAK client (by its CoT uid)."""
+
+    __tablename__ = "trackers"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[TrackerKind] = mapped_column(SAEnum(TrackerKind, native_enum=False, length=16, validate_strings=True))
+    cot_uid: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True, index=True)
+
+
+class Position(Base):
+    """One fix of one tracker. Append-only observations, so not audited row by row: each batch is
+    recorded in ``ingest_batches`` instead. (tracker, time) is the identity that makes resends idempotent.
+    """
+
+    __tablename__ = "positions"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"), primary_key=True)
+    t_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, comment="UTC, milliseconds since 1970")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    alt: Mapped[float | None] = mapped_column(Float, nullable=True)
+    speed: Mapped[float | None] = mapped_column(Float, nullable=True, comment="m/s")
+    heading: Mapped[float | None] = mapped_column(Float, nullable=True, comment="degrees from true north")
+    accuracy: Mapped[float | None] = mapped_column(Float, nullable=True, comment="metres, horizontal")
+    cell: Mapped[int] = mapped_column(BigInteger, comment="H3 cell at the configured resolution")
+    zone_id: Mapped[int | None] = mapped_column(Integer, nullable=True, comment="Area of responsibility it fell in")
+
+
+class IngestBatch(Base):
+    """Who sent how many positions when, from which source: the audit trail of the position store."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer, comment="New positions; the rest were resends")

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from peacewatch.core.visibility import Visibility
+from peacewatch.tracking.models import TrackerKind
+
+MAX_ID = 2**31 - 1
+TRACKER_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"
+
+
+class TrackerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, pattern=TRACKER_CODE, description="What devices send as 'tracker'")
+    name: str = Field(default="", max_length=200)
+    kind: TrackerKind = TrackerKind.vehicle
+    cot_uid: str | None = Field(default=None, min_length=1, max_length=200, description="The TAK client's CoT uid")
+    unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    visibility: Visibility = Visibility.internal
+
+
+class TrackerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, min_length=1, max_length=64, pattern=TRACKER_CODE)
+    name: str | None = Field(default=None, max_length=200)
+    kind: TrackerKind | None = None
+    cot_uid: str | None = Field(default=None, min_length=1, max_length=200)
+    unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    visibility: Visibility | None = None
+
+
+class TrackerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: TrackerKind
+    cot_uid: str | None
+    unit_id: int | None
+    visibility: Visibility
+    created_at: datetime
+
+
+class PositionIn(BaseModel):
+    """One fix. Documented for clients; the server parses batches in bulk, not through this model."""
+
+    tracker: str = Field(min_length=1, max_length=200, description="Tracker code or CoT uid")
+    t: datetime = Field(description="ISO 8601 with a zone, e.g. 2020-11-14T08:00:05Z")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    alt: float | None = Field(default=None, description="metres above the ellipsoid")
+    speed: float | None = Field(default=None, ge=0, le=1000, description="m/s")
+    heading: float | None = Field(default=None, ge=0, le=360, description="degrees from true north")
+    accuracy: float | None = Field(default=None, ge=0, description="metres")
+
+
+class PositionBatchIn(BaseModel):
+    positions: list[PositionIn] = Field(max_length=200_000)
+
+
+class IngestReportOut(BaseModel):
+    received: int
+    stored: int = Field(description="New positions stored")
+    duplicates: int = Field(description="Resends of a (tracker, time) already stored: ignored")
+    batch_id: int

@@ -1,0 +1,181 @@
+"""Trackers and positions: register devices, record batches of fixes, read tracks back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import transaction
+from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.force.models import Unit
+from peacewatch.geography.models import Zone, ZoneKind
+from peacewatch.tracking.columns import PositionColumns
+from peacewatch.tracking.geofence import NO_ZONE, Fence, h3_cells
+from peacewatch.tracking.models import IngestBatch, Position, Tracker
+from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
+from peacewatch.tracking.store import insert_positions
+
+# --- trackers ----------------------------------------------------------------------------------
+
+
+def list_trackers(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 1000, offset: int = 0) -> list[Tracker]:
+    query = select(Tracker).order_by(Tracker.id).limit(limit).offset(offset)
+    clause = visibility_clause(Tracker.visibility, readable)
+    return list(session.scalars(query if clause is None else query.where(clause)))
+
+
+def get_tracker(session: Session, tracker_id: int, readable: frozenset[Visibility] | None) -> Tracker:
+    tracker = session.get(Tracker, tracker_id)
+    if tracker is None or (readable is not None and tracker.visibility not in readable):
+        raise NotFound(f"tracker {tracker_id} not found")
+    return tracker
+
+
+def _check_unique(session: Session, data: dict[str, Any], tracker_id: int | None) -> None:
+    for key in ("code", "cot_uid"):
+        value = data.get(key)
+        if value is None:
+            continue
+        other = session.scalar(select(Tracker.id).where(getattr(Tracker, key) == value))
+        if other is not None and other != tracker_id:
+            raise Conflict(f"{key} '{value}' is already used by tracker {other}", field=f"body.{key}")
+    if data.get("unit_id") is not None and session.get(Unit, data["unit_id"]) is None:
+        raise Invalid(f"unit {data['unit_id']} does not exist", field="body.unit_id")
+
+
+def create_tracker(session: Session, actor: str, data: TrackerIn) -> Tracker:
+    with transaction(session, actor):
+        values = data.model_dump()
+        _check_unique(session, values, None)
+        tracker = Tracker(**values)
+        session.add(tracker)
+    return tracker
+
+
+def update_tracker(session: Session, actor: str, tracker_id: int, changes: TrackerUpdate) -> Tracker:
+    with transaction(session, actor):
+        tracker = get_tracker(session, tracker_id, None)
+        values = changes.model_dump(exclude_unset=True)
+        for key in ("code", "kind", "visibility", "name"):
+            if key in values and values[key] is None:
+                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+        _check_unique(session, values, tracker_id)
+        for key, value in values.items():
+            setattr(tracker, key, value)
+    return tracker
+
+
+def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """Tracker id for each name, matching its code or its CoT uid; unknown names are left out."""
+    unique = sorted(set(names))
+    found: dict[str, int] = {}
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        for tracker_id, code, uid in session.execute(
+            select(Tracker.id, Tracker.code, Tracker.cot_uid).where((Tracker.code.in_(chunk)) | (Tracker.cot_uid.in_(chunk)))
+        ):
+            if code in chunk:
+                found[code] = tracker_id
+            if uid is not None and uid in chunk:
+                found[uid] = tracker_id
+    return found
+
+
+# --- the geofence of areas of responsibility, cached until a zone changes --------------------
+
+_fence_lock = Lock()
+_fence_cache: dict[str, tuple[tuple[Any, ...], Fence]] = {}
+
+
+def area_fence(session: Session) -> Fence:
+    """Areas of responsibility, prepared once and reused until one of them changes."""
+    rows = session.execute(
+        select(Zone.id, Zone.updated_at).where(Zone.kind == ZoneKind.area_of_responsibility).order_by(Zone.id)
+    ).all()
+    key = (str(session.get_bind().url), *(tuple(r) for r in rows))
+    with _fence_lock:
+        cached = _fence_cache.get("areas")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    zones = session.scalars(select(Zone).where(Zone.id.in_([r[0] for r in rows])).order_by(Zone.id)).all()
+    fence = Fence([z.id for z in zones], [z.geometry for z in zones])
+    with _fence_lock:
+        _fence_cache["areas"] = (key, fence)
+    return fence
+
+
+# --- recording positions -----------------------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    received: int
+    stored: int
+    duplicates: int
+    batch_id: int
+
+
+def record_positions(
+    session: Session,
+    actor: str,
+    source: str,
+    columns: PositionColumns,
+    *,
+    h3_resolution: int,
+    where: str = "body.positions",
+) -> IngestReport:
+    """Store a batch of fixes in one transaction: every tracker must be registered, or nothing is stored.
+
+    This is the one entry for HTTP batches, Cursor-on-Target and GPX files.
+    """
+    with transaction(session, actor):
+        ids = tracker_ids(session, columns.tracker)
+        unknown = [i for i, name in enumerate(columns.tracker) if name not in ids]
+        if unknown:
+            names = sorted({columns.tracker[i] for i in unknown})
+            errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.tracker[i]}'") for i in unknown[:20]]
+            raise Invalid(
+                f"{len(unknown)} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
+                errors=errors,
+            )
+        rows = position_rows(session, columns, ids, h3_resolution)
+        stored = insert_positions(session, rows)
+        batch = IngestBatch(actor=actor, source=source, received=len(columns), stored=stored)
+        session.add(batch)
+        session.flush()
+    return IngestReport(received=len(columns), stored=stored, duplicates=len(columns) - stored, batch_id=batch.id)
+
+
+def position_rows(session: Session, columns: PositionColumns, ids: dict[str, int], h3_resolution: int) -> list[tuple[Any, ...]]:
+    """Rows ready for the store: tracker ids resolved, area of responsibility and H3 cell computed in bulk."""
+    zone = area_fence(session).locate(columns.lon, columns.lat)
+    cells = h3_cells(columns.lat, columns.lon, h3_resolution)
+    optional = [[None if v != v else v for v in getattr(columns, name).tolist()] for name in ("alt", "speed", "heading", "accuracy")]
+    zone_ids = [None if z == NO_ZONE else z for z in zone.tolist()]
+    tracker = [ids[name] for name in columns.tracker]
+    return list(zip(tracker, columns.t_ms.tolist(), columns.lat.tolist(), columns.lon.tolist(), *optional, cells.tolist(), zone_ids))
+
+
+# --- reading tracks ----------------------------------------------------------------------------
+
+
+def track(
+    session: Session, tracker: Tracker, since: datetime | None, until: datetime | None, limit: int = 100_000
+) -> list[Position]:
+    query = select(Position).where(Position.tracker_id == tracker.id).order_by(Position.t_ms).limit(limit)
+    if since is not None:
+        query = query.where(Position.t_ms >= int(since.timestamp() * 1000))
+    if until is not None:
+        query = query.where(Position.t_ms < int(until.timestamp() * 1000))
+    return list(session.scalars(query))
+
+
+def positions_array(positions: list[Position]) -> np.ndarray:
+    return np.array([(p.lon, p.lat) for p in positions], dtype=np.float64).reshape(-1, 2)

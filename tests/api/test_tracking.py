@@ -1,0 +1,126 @@
+"""Trackers and positions over HTTP: bulk batches, idempotent resends, whole-batch refusal, tracks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gpxpy
+import pytest
+from fastapi.testclient import TestClient
+from h3.api import basic_int as h3
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.tracking.models import Position
+
+NORTH = (40.10, 46.70)  # lat, lon
+OUTSIDE = (39.50, 45.00)
+
+
+def fix(tracker: str, second: int, lat: float, lon: float, **extra: Any) -> dict[str, Any]:
+    return {"tracker": tracker, "t": f"2020-11-14T08:00:{second:02d}Z", "lat": lat, "lon": lon} | extra
+
+
+@pytest.fixture
+def device(client: TestClient, auth: Any) -> dict[str, str]:
+    """Two registered trackers and a device token acting for the patrol user."""
+    for code, visibility in (("MP-07", "internal"), ("MP-08", "side_b")):
+        response = client.post("/api/v1/trackers", json={"code": code, "visibility": visibility}, headers=auth("ops"))
+        assert response.status_code == 201, response.text
+    token = client.post("/api/v1/api-tokens", json={"name": "MP-07 box", "username": "patrol"}, headers=auth("admin"))
+    return {"Authorization": f"Bearer {token.json()['token']}"}
+
+
+def send(client: TestClient, headers: dict[str, str], positions: list[dict[str, Any]]) -> Any:
+    return client.post("/api/v1/positions", json={"positions": positions}, headers=headers)
+
+
+@pytest.mark.usefixtures("scenario")
+class TestPositions:
+    def test_a_batch_is_stored_with_its_area_and_h3_cell(self, client: TestClient, device: dict[str, str], session: Session) -> None:
+        batch = [fix("MP-07", s, NORTH[0] + s * 1e-4, NORTH[1], speed=8.5, heading=90) for s in range(10)]
+        batch.append(fix("MP-07", 30, *OUTSIDE))
+        response = send(client, device, batch)
+        assert response.status_code == 200, response.text
+        assert response.json() | {"batch_id": 0} == {"received": 11, "stored": 11, "duplicates": 0, "batch_id": 0}
+        rows = session.scalars(select(Position).order_by(Position.t_ms)).all()
+        north_id = client.get("/api/v1/areas").json()["features"][0]["id"]
+        assert [r.zone_id for r in rows] == [north_id] * 10 + [None]
+        assert rows[0].cell == h3.latlng_to_cell(NORTH[0], NORTH[1], 8)
+        assert rows[0].speed == 8.5 and rows[0].alt is None
+
+    def test_resending_is_idempotent(self, client: TestClient, device: dict[str, str]) -> None:
+        batch = [fix("MP-07", s, *NORTH) for s in range(5)]
+        assert send(client, device, batch).json()["stored"] == 5
+        again = send(client, device, batch + [fix("MP-07", 9, *NORTH)]).json()
+        assert (again["stored"], again["duplicates"]) == (1, 5)
+
+    def test_an_unknown_tracker_refuses_the_whole_batch(self, client: TestClient, device: dict[str, str], session: Session) -> None:
+        response = send(client, device, [fix("MP-07", 1, *NORTH), fix("GHOST-1", 2, *NORTH)])
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.positions[1].tracker"
+        assert "GHOST-1" in response.json()["detail"]
+        assert session.scalars(select(Position)).all() == []
+
+    @pytest.mark.parametrize(
+        ("bad", "field"),
+        [
+            ({"lat": 91}, "lat"), ({"lon": -181}, "lon"), ({"lat": "x"}, "lat"), ({"lat": None}, "lat"),
+            ({"t": "2020-11-14T08:00:00"}, "t"), ({"t": "yesterday"}, "t"), ({"t": "2999-01-01T00:00:00Z"}, "t"),
+            ({"speed": -1}, "speed"), ({"heading": 400}, "heading"), ({"tracker": ""}, "tracker"),
+        ],
+    )
+    def test_bad_values_are_named_and_nothing_is_stored(
+        self, client: TestClient, device: dict[str, str], session: Session, bad: dict[str, Any], field: str
+    ) -> None:
+        response = send(client, device, [fix("MP-07", 1, *NORTH), fix("MP-07", 2, *NORTH) | bad])
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == f"body.positions[1].{field}"
+        assert session.scalars(select(Position)).all() == []
+
+    def test_malformed_bodies_are_422(self, client: TestClient, device: dict[str, str]) -> None:
+        assert client.post("/api/v1/positions", content=b"{nope", headers=device).status_code == 422
+        assert client.post("/api/v1/positions", json={"fixes": []}, headers=device).status_code == 422
+        assert client.post("/api/v1/positions", json={"positions": [1, 2]}, headers=device).status_code == 422
+
+    def test_positions_need_a_reporting_role(self, client: TestClient, device: dict[str, str], auth: Any) -> None:
+        assert send(client, {}, [fix("MP-07", 1, *NORTH)]).status_code == 401
+        assert send(client, auth("press"), [fix("MP-07", 1, *NORTH)]).status_code == 403
+
+    def test_track_as_geojson_and_gpx_in_time_order(self, client: TestClient, device: dict[str, str], auth: Any) -> None:
+        batch = [fix("MP-07", s, NORTH[0] + s * 1e-3, NORTH[1]) for s in (5, 1, 3)]
+        send(client, device, batch)
+        tracker_id = client.get("/api/v1/trackers", headers=auth("ops")).json()[0]["id"]
+        track = client.get(f"/api/v1/trackers/{tracker_id}/track", headers=auth("ops"))
+        assert track.headers["content-type"] == "application/geo+json"
+        body = track.json()
+        assert body["geometry"]["type"] == "LineString"
+        assert [c[1] for c in body["geometry"]["coordinates"]] == pytest.approx([40.101, 40.103, 40.105])
+        assert body["properties"]["times"][0] == "2020-11-14T08:00:01Z"
+        gpx = gpxpy.parse(client.get(f"/api/v1/trackers/{tracker_id}/track", params={"format": "gpx"}, headers=auth("ops")).text)
+        assert len(gpx.tracks[0].segments[0].points) == 3
+        window = client.get(f"/api/v1/trackers/{tracker_id}/track", params={"since": "2020-11-14T08:00:02Z"}, headers=auth("ops"))
+        assert window.json()["properties"]["count"] == 2
+
+    def test_a_side_b_tracker_and_its_track_are_hidden_from_side_a(self, client: TestClient, device: dict[str, str], auth: Any) -> None:
+        send(client, device, [fix("MP-08", 1, *NORTH)])
+        mp08 = next(t for t in client.get("/api/v1/trackers", headers=auth("ops")).json() if t["code"] == "MP-08")
+        assert client.get(f"/api/v1/trackers/{mp08['id']}/track", headers=auth("liaison-a")).status_code == 404
+        assert client.get(f"/api/v1/trackers/{mp08['id']}/track", headers=auth("liaison-b")).status_code == 200
+        assert "MP-08" not in {t["code"] for t in client.get("/api/v1/trackers", headers=auth("liaison-a")).json()}
+
+
+@pytest.mark.usefixtures("scenario")
+class TestTrackers:
+    def test_registering_needs_operations_and_a_unique_code(self, client: TestClient, auth: Any) -> None:
+        assert client.post("/api/v1/trackers", json={"code": "V-1"}, headers=auth("patrol")).status_code == 403
+        assert client.post("/api/v1/trackers", json={"code": "V-1", "cot_uid": "ANDROID-1"}, headers=auth("ops")).status_code == 201
+        again = client.post("/api/v1/trackers", json={"code": "V-2", "cot_uid": "ANDROID-1"}, headers=auth("ops"))
+        assert again.status_code == 409 and again.json()["errors"][0]["field"] == "body.cot_uid"
+        unit = client.post("/api/v1/trackers", json={"code": "V-3", "unit_id": 9999}, headers=auth("ops"))
+        assert unit.status_code == 422 and unit.json()["errors"][0]["field"] == "body.unit_id"
+
+    def test_a_tak_client_reports_under_its_cot_uid(self, client: TestClient, auth: Any) -> None:
+        client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc"}, headers=auth("ops"))
+        response = send(client, auth("patrol"), [fix("ANDROID-abc", 1, *NORTH)])
+        assert response.status_code == 200 and response.json()["stored"] == 1
