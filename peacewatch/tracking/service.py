@@ -160,7 +160,9 @@ def position_rows(session: Session, columns: PositionColumns, ids: dict[str, int
     optional = [[None if v != v else v for v in getattr(columns, name).tolist()] for name in ("alt", "speed", "heading", "accuracy")]
     zone_ids = [None if z == NO_ZONE else z for z in zone.tolist()]
     tracker = [ids[name] for name in columns.tracker]
-    return list(zip(tracker, columns.t_ms.tolist(), columns.lat.tolist(), columns.lon.tolist(), *optional, cells.tolist(), zone_ids))
+    rows = list(zip(tracker, columns.t_ms.tolist(), columns.lat.tolist(), columns.lon.tolist(), *optional, cells.tolist(), zone_ids))
+    rows.sort(key=lambda row: (row[0], row[1]))  # primary-key order: appends to each tracker's run of the B-tree
+    return rows
 
 
 # --- reading tracks ----------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Durable position ingest: parse, validate, geofence, H3, store, commit per batch.
+
+Run by hand:
+    python benchmarks/bench_ingest.py [--trackers 400] [--batch 10000] [--batches 30] [--http]
+
+In-process it calls the same parse and record functions as POST /api/v1/positions; with --http it
+starts `peacewatch serve` on a scratch data directory and posts JSON batches to it over loopback,
+each batch acknowledged only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+from peacewatch.app import create_app
+from peacewatch.core.migrate import upgrade
+from peacewatch.core.settings import Settings
+from peacewatch.scenario import nk2020
+from peacewatch.tracking.columns import from_rows
+from peacewatch.tracking.models import Tracker, TrackerKind
+from peacewatch.tracking.service import record_positions
+
+START_MS = 1605340800000  # 2020-11-14T08:00:00Z
+
+
+def make_batches(trackers: int, batch: int, batches: int) -> list[bytes]:
+    """Trackers circling inside the North area, one fix every 5 s each."""
+    bodies = []
+    step = 0
+    for _ in range(batches):
+        rows = []
+        for i in range(batch):
+            n, k = i % trackers, step + i // trackers
+            angle = (n * 0.7 + k * 0.01) % (2 * math.pi)
+            t = START_MS + k * 5000
+            rows.append({
+                "tracker": f"BT-{n:04d}",
+                "t": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t / 1000)) + "Z",
+                "lat": 40.1 + 0.08 * math.sin(angle), "lon": 46.7 + 0.1 * math.cos(angle), "speed": 9.0,
+            })
+        step += math.ceil(batch / trackers)
+        bodies.append(orjson.dumps({"positions": rows}))
+    return bodies
+
+
+def prepare(data_dir: Path, trackers: int) -> Settings:
+    settings = Settings(data_dir=data_dir, secret_key="bench-" + "x" * 40)
+    upgrade(settings.resolved_database_url)
+    app = create_app(settings)
+    with app.state.sessionmaker() as session:
+        nk2020.load(session)
+        session.info["actor"] = "bench"
+        session.add_all(Tracker(code=f"BT-{n:04d}", kind=TrackerKind.vehicle) for n in range(trackers))
+        session.commit()
+    app.state.engine.dispose()
+    return settings
+
+
+def in_process(settings: Settings, bodies: list[bytes]) -> None:
+    app = create_app(settings)
+    total = 0
+    started = time.perf_counter()
+    with app.state.sessionmaker() as session:
+        for body in bodies:
+            columns = from_rows(orjson.loads(body)["positions"])
+            total += record_positions(session, "bench", "http", columns, h3_resolution=8).stored
+    elapsed = time.perf_counter() - started
+    print(f"in-process parse+validate+geofence+H3+store+commit: {total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
+    app.state.engine.dispose()
+
+
+def over_http(settings: Settings, bodies: list[bytes], port: int = 8799) -> None:
+    env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or ""}
+    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for _ in range(100):
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            total = 0
+            started = time.perf_counter()
+            for body in bodies:
+                response = client.post("/api/v1/positions", content=body, headers=headers)
+                response.raise_for_status()
+                total += response.json()["stored"]
+            elapsed = time.perf_counter() - started
+        print(f"HTTP POST /api/v1/positions (acknowledged = committed): {total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trackers", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--http", action="store_true")
+    args = parser.parse_args()
+    bodies = make_batches(args.trackers, args.batch, args.batches)
+    print(f"{len(bodies)} batches of {args.batch:,} positions from {args.trackers} trackers, "
+          f"{sum(map(len, bodies)) / len(bodies) / 1e6:.1f} MB of JSON each")
+    in_process(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies)
+    if args.http:
+        over_http(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies)
+
+
+if __name__ == "__main__":
+    main()
