@@ -1,0 +1,142 @@
+"""Cursor-on-Target: split a TAK client's stream into events and read positions out of them.
+
+TAK clients send XML events back to back over TCP with no length prefix, so the stream is cut
+on ``</event>``. Every event is parsed by defusedxml with DTDs forbidden: entity expansion and
+external entities never reach the parser. Bad input is counted, never raised to the listener.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+END = b"</event>"
+MAX_EVENT_BYTES = 64 * 1024
+
+
+@dataclass
+class CotFix:
+    uid: str
+    t_ms: int
+    lat: float
+    lon: float
+    alt: float | None
+    speed: float | None
+    heading: float | None
+    accuracy: float | None
+    type: str
+
+
+@dataclass
+class StreamCounters:
+    events: int = 0
+    fixes: int = 0
+    malformed: int = 0
+    oversized: int = 0
+    hostile: int = 0
+    ignored: int = 0
+    unregistered: int = 0
+    stored: int = 0
+    by_uid: dict[str, int] = field(default_factory=dict)
+
+
+class CotError(ValueError):
+    """An event that cannot be read; ``kind`` says which counter it belongs to."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class EventSplitter:
+    """Feeds on TCP chunks and yields whole events; a run past MAX_EVENT_BYTES without an end is dropped."""
+
+    def __init__(self, max_bytes: int = MAX_EVENT_BYTES) -> None:
+        self.buffer = b""
+        self.max_bytes = max_bytes
+        self.discarding = False
+
+    def feed(self, chunk: bytes, counters: StreamCounters) -> list[bytes]:
+        self.buffer += chunk
+        events = []
+        while True:
+            end = self.buffer.find(END)
+            if end < 0:
+                break
+            event, self.buffer = self.buffer[: end + len(END)], self.buffer[end + len(END) :]
+            if self.discarding:  # the tail of an oversized event
+                self.discarding = False
+                continue
+            if len(event) > self.max_bytes:
+                counters.oversized += 1
+                continue
+            events.append(event.strip())
+        if len(self.buffer) > self.max_bytes:
+            counters.oversized += 0 if self.discarding else 1
+            self.buffer = b""
+            self.discarding = True
+        return events
+
+
+def _float(value: str | None, *, optional_sentinel: float | None = None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or (optional_sentinel is not None and number == optional_sentinel):
+        return None
+    return number
+
+
+def _time_ms(value: str | None) -> int:
+    if not value:
+        raise CotError("malformed", "event has no time")
+    stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return int(stamp.timestamp() * 1000)
+
+
+def parse_event(data: bytes) -> CotFix | None:
+    """A position from one event, or None for events that carry none (pings, chat).
+
+    CoT marks unknown height and errors with 9999999.0; those become missing values.
+    """
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise CotError("hostile", f"refused: {type(exc).__name__}") from None
+    except SafeET.ParseError as exc:
+        raise CotError("malformed", f"not XML: {exc}") from None
+    if root.tag != "event":
+        raise CotError("malformed", f"root element is <{root.tag}>, not <event>")
+    kind = root.get("type", "")
+    if kind.startswith("t-"):  # takPing and other tasking: no position
+        return None
+    point = root.find("point")
+    uid = root.get("uid")
+    if point is None or not uid:
+        raise CotError("malformed", "event without uid or point")
+    try:
+        lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise CotError("malformed", "point out of range")
+        track = root.find("detail/track")
+        return CotFix(
+            uid=uid[:200],
+            t_ms=_time_ms(root.get("time") or root.get("start")),
+            lat=lat,
+            lon=lon,
+            alt=_float(point.get("hae"), optional_sentinel=9999999.0),
+            speed=_float(track.get("speed")) if track is not None else None,
+            heading=_float(track.get("course")) if track is not None else None,
+            accuracy=_float(point.get("ce"), optional_sentinel=9999999.0),
+            type=kind,
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, CotError):
+            raise
+        raise CotError("malformed", f"bad number or time: {exc}") from None
