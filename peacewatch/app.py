@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -14,6 +17,7 @@ from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.tracking import api as tracking_api
+from peacewatch.tracking.listener import CotListener
 
 ROUTERS = (
     access_api.auth,
@@ -29,6 +33,7 @@ ROUTERS = (
     geography_api.layers,
     tracking_api.trackers,
     tracking_api.positions,
+    tracking_api.cot,
 )
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>
@@ -41,9 +46,24 @@ LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>P
 </ul></body></html>"""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, listeners: bool = False) -> FastAPI:
+    """The application; ``listeners`` also runs the Cursor-on-Target listeners in its event loop."""
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.cot = None
+        if listeners:
+            app.state.cot = CotListener(settings, app.state.sessionmaker)
+            await app.state.cot.start()
+        try:
+            yield
+        finally:
+            if app.state.cot is not None:
+                await app.state.cot.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PeaceWatch",
         version=__version__,
         description="Operations and ceasefire monitoring for a peacekeeping mission. "

@@ -159,7 +159,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from peacewatch.app import create_app
 
     console.print(f"PeaceWatch serving on http://{host}:{port}  (API documentation at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info")
 
 
 def _demo_password_in_use(settings: Settings, password: str = "demo") -> list[str]:

@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=12 * 60, ge=1)
     h3_resolution: int = Field(default=8, ge=0, le=15, description="H3 resolution of coverage cells")
 
+    cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
+    cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
+    cot_tcp: bool = Field(default=True, description="Listen for plain CoT over TCP")
+    cot_udp: bool = Field(default=True, description="Listen for plain CoT over UDP")
+    cot_tls_port: int = Field(default=8089, ge=0, le=65535, description="CoT over TLS with client certificates")
+    cot_tls_cert: Path | None = Field(default=None, description="Server certificate (PEM); TLS is on when cert, key and CA are set")
+    cot_tls_key: Path | None = None
+    cot_tls_ca: Path | None = Field(default=None, description="CA that signs the clients' certificates")
+    cot_flush_ms: int = Field(default=500, ge=10, le=1000, description="Longest a received CoT fix waits before commit")
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: str | None) -> str | None:

@@ -14,7 +14,15 @@ from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.tracking import columns, service
-from peacewatch.tracking.schemas import IngestReportOut, PositionBatchIn, TrackerIn, TrackerOut, TrackerUpdate
+from peacewatch.tracking.schemas import (
+    CotStatusOut,
+    IngestReportOut,
+    PositionBatchIn,
+    TrackerIn,
+    TrackerOut,
+    TrackerUpdate,
+    UnregisteredUidOut,
+)
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 Writer = Annotated[User, Depends(require_roles(Role.operations))]
@@ -138,3 +146,20 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
     return IngestReportOut(**report.__dict__)
+
+
+cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))
+Operator = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
+
+
+@cot.get("/status", response_model=CotStatusOut, summary="Cursor-on-Target listeners: ports and counters")
+def cot_status(request: Request, _user: Operator) -> CotStatusOut:
+    listener = request.app.state.cot
+    if listener is None:
+        return CotStatusOut(running=False)
+    return CotStatusOut(running=True, **listener.status())
+
+
+@cot.get("/unregistered", response_model=list[UnregisteredUidOut], summary="CoT uids heard from but not registered")
+def unregistered_uids(session: SessionDep, _user: Operator) -> list[UnregisteredUidOut]:
+    return [UnregisteredUidOut.model_validate(u) for u in service.unregistered_uids(session)]

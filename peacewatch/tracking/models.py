@@ -60,3 +60,17 @@ class IngestBatch(Base):
     source: Mapped[str] = mapped_column(String(16))
     received: Mapped[int] = mapped_column(Integer)
     stored: Mapped[int] = mapped_column(Integer, comment="New positions; the rest were resends")
+
+
+class UnregisteredUid(Base):
+    """A CoT uid heard from but not registered as a tracker: listed so an operator can register it."""
+
+    __tablename__ = "cot_unregistered"
+
+    uid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    last_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cot_type: Mapped[str] = mapped_column(String(64), default="")

@@ -68,3 +68,29 @@ class IngestReportOut(BaseModel):
     stored: int = Field(description="New positions stored")
     duplicates: int = Field(description="Resends of a (tracker, time) already stored: ignored")
     batch_id: int
+
+
+class UnregisteredUidOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    uid: str
+    first_seen: datetime
+    last_seen: datetime
+    events: int
+    last_lat: float | None
+    last_lon: float | None
+    cot_type: str
+
+
+class CotStatusOut(BaseModel):
+    running: bool
+    ports: dict[str, int] = Field(default_factory=dict)
+    pending: int = 0
+    events: int = 0
+    fixes: int = 0
+    stored: int = 0
+    malformed: int = 0
+    oversized: int = 0
+    hostile: int = 0
+    ignored: int = Field(default=0, description="Events without a position (pings, chat)")
+    unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")

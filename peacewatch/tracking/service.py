@@ -7,7 +7,6 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.geofence import NO_ZONE, Fence, h3_cells
-from peacewatch.tracking.models import IngestBatch, Position, Tracker
+from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
 from peacewatch.tracking.store import insert_positions
 
@@ -179,5 +178,8 @@ def track(
     return list(session.scalars(query))
 
 
-def positions_array(positions: list[Position]) -> np.ndarray:
-    return np.array([(p.lon, p.lat) for p in positions], dtype=np.float64).reshape(-1, 2)
+def unregistered_uids(session: Session) -> list[UnregisteredUid]:
+    """Uids still unregistered, most recently heard first."""
+    registered = select(Tracker.cot_uid).where(Tracker.cot_uid.is_not(None))
+    query = select(UnregisteredUid).where(UnregisteredUid.uid.not_in(registered)).order_by(UnregisteredUid.last_seen.desc())
+    return list(session.scalars(query))

@@ -1,0 +1,190 @@
+"""The Cursor-on-Target listeners (TCP, UDP, TLS with client certificates) feeding the position store.
+
+Fixes from all connections are gathered and committed together at least every
+``cot_flush_ms`` milliseconds, through the same :func:`record_positions` as HTTP batches.
+CoT has no acknowledgement, so what a crash can lose is bounded by that interval.
+Events from unregistered uids are counted and listed for an operator, not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from peacewatch.core.db import utcnow
+from peacewatch.core.settings import Settings
+from peacewatch.tracking.columns import PositionColumns
+from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.models import UnregisteredUid
+from peacewatch.tracking.service import record_positions, tracker_ids
+
+log = logging.getLogger("peacewatch.cot")
+ACTOR = "cot"
+READ_BYTES = 64 * 1024
+MAX_PENDING = 50_000
+
+
+def fixes_to_columns(fixes: list[CotFix]) -> PositionColumns:
+    def column(name: str) -> np.ndarray:
+        return np.array([np.nan if getattr(f, name) is None else getattr(f, name) for f in fixes], dtype=np.float64)
+
+    return PositionColumns(
+        [f.uid for f in fixes], np.array([f.t_ms for f in fixes], dtype=np.int64),
+        column("lat"), column("lon"), column("alt"), column("speed"), column("heading"), column("accuracy"),
+    )
+
+
+class CotListener:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.counters = StreamCounters()
+        self.pending: list[CotFix] = []
+        self.servers: list[asyncio.AbstractServer] = []
+        self.transports: list[asyncio.BaseTransport] = []
+        self.flusher: asyncio.Task[None] | None = None
+        self.ports: dict[str, int] = {}
+
+    # --- life ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        if s.cot_tcp:
+            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_port, limit=READ_BYTES)
+            self.servers.append(server)
+            self.ports["tcp"] = server.sockets[0].getsockname()[1]
+        if s.cot_udp:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self), local_addr=(s.cot_host, self.ports.get("tcp", s.cot_port))
+            )
+            self.transports.append(transport)
+            self.ports["udp"] = transport.get_extra_info("sockname")[1]
+        context = tls_context(s)
+        if context is not None:
+            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_tls_port, ssl=context, limit=READ_BYTES)
+            self.servers.append(server)
+            self.ports["tls"] = server.sockets[0].getsockname()[1]
+        self.flusher = asyncio.create_task(self._flush_forever())
+        log.info("CoT listening on %s %s", s.cot_host, self.ports)
+
+    async def stop(self) -> None:
+        for server in self.servers:
+            server.close()
+        for transport in self.transports:
+            transport.close()
+        if self.flusher is not None:
+            self.flusher.cancel()
+        await self.flush()
+
+    # --- input ---------------------------------------------------------------------------------
+
+    async def _serve_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        splitter = EventSplitter()
+        try:
+            while chunk := await reader.read(READ_BYTES):
+                for event in splitter.feed(chunk, self.counters):
+                    self.accept(event)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
+            log.info("CoT connection closed: %s", exc)
+        finally:
+            writer.close()
+
+    def accept(self, event: bytes) -> None:
+        self.counters.events += 1
+        try:
+            fix = parse_event(event)
+        except CotError as exc:
+            setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
+            return
+        if fix is None:
+            self.counters.ignored += 1
+            return
+        if len(self.pending) >= MAX_PENDING:  # the store is behind: shed rather than exhaust memory
+            self.counters.oversized += 1
+            return
+        self.counters.fixes += 1
+        self.pending.append(fix)
+
+    # --- output --------------------------------------------------------------------------------
+
+    async def _flush_forever(self) -> None:
+        interval = self.settings.cot_flush_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - the listener must outlive a failing database
+                log.exception("CoT flush failed; %d fixes kept for the next try", len(self.pending))
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._store, batch)
+        except Exception:
+            self.pending = batch + self.pending
+            raise
+
+    def _store(self, fixes: list[CotFix]) -> None:
+        with self.factory() as session:
+            known = tracker_ids(session, [f.uid for f in fixes])
+            registered = [f for f in fixes if f.uid in known]
+            strangers = [f for f in fixes if f.uid not in known]
+            if strangers:
+                self.counters.unregistered += len(strangers)
+                note_unregistered(session, strangers)
+            if registered:
+                report = record_positions(
+                    session, ACTOR, "cot", fixes_to_columns(registered), h3_resolution=self.settings.h3_resolution
+                )
+                self.counters.stored += report.stored
+
+    def status(self) -> dict[str, Any]:
+        counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}
+        return {"ports": dict(self.ports), "pending": len(self.pending), **counters}
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """UDP: each datagram holds one event (or several back to back)."""
+
+    def __init__(self, listener: CotListener) -> None:
+        self.listener = listener
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        for event in EventSplitter().feed(data, self.listener.counters):
+            self.listener.accept(event)
+
+
+def note_unregistered(session: Session, fixes: list[CotFix]) -> None:
+    """Remember uids that sent positions without being registered, so an operator can register them."""
+    now = utcnow()
+    by_uid: dict[str, list[CotFix]] = {}
+    for fix in fixes:
+        by_uid.setdefault(fix.uid, []).append(fix)
+    existing = {u.uid: u for u in session.scalars(select(UnregisteredUid).where(UnregisteredUid.uid.in_(list(by_uid))))}
+    for uid, seen in by_uid.items():
+        last = seen[-1]
+        row = existing.get(uid) or UnregisteredUid(uid=uid, first_seen=now, events=0)
+        row.events += len(seen)
+        row.last_seen, row.last_lat, row.last_lon, row.cot_type = now, last.lat, last.lon, last.type[:64]
+        session.add(row)
+    session.commit()
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """Server TLS that demands a client certificate signed by the configured CA, as TAK Server does on 8089."""
+    if not (settings.cot_tls_cert and settings.cot_tls_key and settings.cot_tls_ca):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(settings.cot_tls_ca))
+    context.load_cert_chain(str(settings.cot_tls_cert), str(settings.cot_tls_key))
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context

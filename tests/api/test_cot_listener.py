@@ -1,0 +1,96 @@
+"""The Cursor-on-Target listeners, fed by a real TAK client library (pytak) and by hostile peers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterator
+from configparser import ConfigParser
+from typing import Any
+
+import pytak
+import pytest
+from fastapi.testclient import TestClient
+
+from peacewatch.app import create_app
+from peacewatch.core.settings import Settings
+
+
+@pytest.fixture
+def live(settings: Settings, scenario: None, auth: Any) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    """The app with its CoT listeners on free loopback ports, committing every 50 ms."""
+    app = create_app(settings.model_copy(update={"cot_port": 0, "cot_flush_ms": 50}), listeners=True)
+    with TestClient(app) as client:
+        ports = client.get("/api/v1/cot/status", headers=auth("ops")).json()["ports"]
+        yield client, ports
+    app.state.engine.dispose()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def status(client: TestClient, auth: Any) -> dict[str, Any]:
+    return client.get("/api/v1/cot/status", headers=auth("ops")).json()
+
+
+async def pytak_send(port: int, events: list[bytes]) -> None:
+    config = ConfigParser()
+    config["peacewatch-test"] = {"COT_URL": f"tcp://127.0.0.1:{port}"}
+    _reader, writer = await pytak.protocol_factory(config["peacewatch-test"])
+    for event in events:
+        writer.write(event)
+    await writer.drain()
+    writer.close()
+
+
+def test_pytak_positions_land_on_the_tracker_track(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
+    client, ports = live
+    tracker = client.post(
+        "/api/v1/trackers", json={"code": "TAK-7", "kind": "tak_client", "cot_uid": "ANDROID-mp07"}, headers=auth("ops")
+    ).json()
+    for i in range(3):  # gen_cot stamps the current time: keep the fixes milliseconds apart, or they are one fix
+        event = pytak.gen_cot(lat=40.1 + i / 1000, lon=46.7, uid="ANDROID-mp07", cot_type="a-f-G-U-U-L-M")
+        asyncio.run(pytak_send(ports["tcp"], [event]))
+        time.sleep(0.01)
+    asyncio.run(pytak_send(ports["tcp"], [pytak.gen_cot(lat=40.0, lon=46.6, uid="ANDROID-stranger", cot_type="a-f-G")]))
+    wait_for(lambda: status(client, auth)["stored"] >= 3 and status(client, auth)["unregistered"] >= 1)
+    track = client.get(f"/api/v1/trackers/{tracker['id']}/track", headers=auth("ops")).json()
+    assert track["properties"]["count"] == 3
+    strangers = client.get("/api/v1/cot/unregistered", headers=auth("ops")).json()
+    assert [s["uid"] for s in strangers] == ["ANDROID-stranger"] and strangers[0]["last_lat"] == 40.0
+
+
+def test_hostile_and_broken_input_is_counted_and_the_listener_lives_on(
+    live: tuple[TestClient, dict[str, int]], auth: Any
+) -> None:
+    client, ports = live
+    client.post("/api/v1/trackers", json={"code": "TAK-8", "cot_uid": "ANDROID-mp08"}, headers=auth("ops"))
+    bomb = b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><event uid="&b;"/>'
+    xxe = b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]><event uid="&x;"></event>'
+    with socket.create_connection(("127.0.0.1", ports["tcp"])) as conn:
+        conn.sendall(bomb.replace(b"/>", b"></event>") + xxe + b"<event uid='x'><point lat='nope'/></event>")
+        conn.sendall(b"<event>" + b"A" * 200_000 + b"</event>")
+        conn.sendall(pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp08", cot_type="a-f-G"))
+    wait_for(lambda: status(client, auth)["stored"] >= 1)
+    counters = status(client, auth)
+    assert counters["hostile"] == 2 and counters["malformed"] == 1 and counters["oversized"] == 1
+
+
+def test_udp_datagrams_are_read_too(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
+    client, ports = live
+    client.post("/api/v1/trackers", json={"code": "TAK-9", "cot_uid": "ANDROID-mp09"}, headers=auth("ops"))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp09", cot_type="a-f-G"), ("127.0.0.1", ports["udp"]))
+    wait_for(lambda: status(client, auth)["stored"] >= 1)
+
+
+def test_without_listeners_the_status_says_so(client: TestClient, auth: Any, scenario: None) -> None:
+    assert client.get("/api/v1/cot/status", headers=auth("ops")).json()["running"] is False
+    assert client.get("/api/v1/cot/status", headers=auth("press")).status_code == 403
