@@ -94,3 +94,47 @@ def test_udp_datagrams_are_read_too(live: tuple[TestClient, dict[str, int]], aut
 def test_without_listeners_the_status_says_so(client: TestClient, auth: Any, scenario: None) -> None:
     assert client.get("/api/v1/cot/status", headers=auth("ops")).json()["running"] is False
     assert client.get("/api/v1/cot/status", headers=auth("press")).status_code == 403
+
+
+@pytest.fixture
+def live_tls(settings: Settings, scenario: None, auth: Any, tmp_path: Any) -> Iterator[tuple[TestClient, dict[str, int], dict[str, Any]]]:
+    """Plain TCP switched off; TLS with client certificates only, as for use beyond loopback."""
+    from tests.certs import make_pki
+
+    pki = make_pki(tmp_path)
+    tuned = settings.model_copy(update={
+        "cot_port": 0, "cot_tls_port": 0, "cot_flush_ms": 50, "cot_tcp": False, "cot_udp": False,
+        "cot_tls_cert": pki["server_cert"], "cot_tls_key": pki["server_key"], "cot_tls_ca": pki["ca"],
+    })
+    app = create_app(tuned, listeners=True)
+    with TestClient(app) as client:
+        yield client, client.get("/api/v1/cot/status", headers=auth("ops")).json()["ports"], pki
+    app.state.engine.dispose()
+
+
+def test_tls_needs_a_client_certificate_and_plain_tcp_can_be_off(live_tls: Any, auth: Any) -> None:
+    import ssl
+
+    client, ports, pki = live_tls
+    assert set(ports) == {"tls"}
+    client.post("/api/v1/trackers", json={"code": "TAK-T", "cot_uid": "ANDROID-tls"}, headers=auth("ops"))
+
+    anonymous = ssl.create_default_context(cafile=str(pki["ca"]))
+    try:
+        with socket.create_connection(("127.0.0.1", ports["tls"])) as raw, anonymous.wrap_socket(raw, server_hostname="localhost") as conn:
+            conn.sendall(pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-tls", cot_type="a-f-G"))
+            assert conn.recv(1) == b""  # TLS 1.3: the refusal arrives after the handshake, as an alert or a close
+    except (ssl.SSLError, ConnectionError):
+        pass
+    time.sleep(0.01)
+
+    trusted = ssl.create_default_context(cafile=str(pki["ca"]))
+    trusted.load_cert_chain(str(pki["client_cert"]), str(pki["client_key"]))
+    with socket.create_connection(("127.0.0.1", ports["tls"])) as raw, trusted.wrap_socket(raw, server_hostname="localhost") as conn:
+        conn.sendall(pytak.gen_cot(lat=40.2, lon=46.7, uid="ANDROID-tls", cot_type="a-f-G"))
+    wait_for(lambda: status(client, auth)["stored"] >= 1)
+    time.sleep(0.3)
+    assert status(client, auth)["stored"] == 1  # only the certified client's fix
+    tracker = client.get("/api/v1/trackers", headers=auth("ops")).json()[0]
+    track = client.get(f"/api/v1/trackers/{tracker['id']}/track", headers=auth("ops")).json()
+    assert track["geometry"]["coordinates"] == [46.7, 40.2]
