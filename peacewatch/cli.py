@@ -324,6 +324,29 @@ def export_layer(
         err.print(f"{len(features)} features written to {output}")
 
 
+@app.command("gpx")
+def upload_gpx(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GPX 1.0 or 1.1 file")],
+    tracker: Annotated[str, typer.Option(help="Tracker code or CoT uid the points belong to")],
+) -> None:
+    """Record a GPX file's track points and waypoints as one tracker's positions, all or nothing."""
+    from peacewatch.tracking.gpx import gpx_columns
+    from peacewatch.tracking.service import record_positions
+
+    settings = load_settings()
+    with open_session(settings) as session, Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"reading {file.name}", total=3)
+        data = file.read_bytes()
+        progress.update(task, advance=1, description=f"checking {file.name}")
+        columns = guarded(lambda: gpx_columns(data, tracker))
+        progress.update(task, advance=1, description=f"storing {len(columns):,} positions")
+        report = guarded(lambda: record_positions(
+            session, cli_actor(), "gpx", columns, h3_resolution=settings.h3_resolution, where="file.points"
+        ))
+        progress.update(task, advance=1)
+    console.print(f"{file.name}: {report.stored} positions stored, {report.duplicates} already known")
+
+
 @app.command("mandate")
 def mandate_state(
     on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD), default today")] = None,

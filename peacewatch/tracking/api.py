@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 import gpxpy.gpx
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +14,7 @@ from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.tracking import columns, service
+from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns
 from peacewatch.tracking.schemas import (
     CotStatusOut,
     IngestReportOut,
@@ -145,6 +146,21 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
         return service.record_positions(session, user.username, "http", batch, h3_resolution=settings.h3_resolution)
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
+    return IngestReportOut(**report.__dict__)
+
+
+@positions.post("/gpx", response_model=IngestReportOut, summary="Record a GPX file's track points and waypoints")
+def record_gpx(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Reporter,
+    file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
+    tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
+) -> IngestReportOut:
+    data = file.file.read(MAX_GPX_BYTES + 1)
+    report = service.record_positions(
+        session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution, where="file.points"
+    )
     return IngestReportOut(**report.__dict__)
 
 
