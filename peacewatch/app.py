@@ -16,6 +16,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.mandate import api as mandate_api
+from peacewatch.patrols import api as patrols_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.listener import CotListener
 
@@ -34,6 +35,8 @@ ROUTERS = (
     tracking_api.trackers,
     tracking_api.positions,
     tracking_api.cot,
+    patrols_api.router,
+    patrols_api.plans,
 )
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Response
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.db import as_utc
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.patrols import service
+from peacewatch.patrols.models import PatrolStatus
+from peacewatch.patrols.schemas import (
+    CheckInIn,
+    CheckInOut,
+    GenerateIn,
+    GenerateOut,
+    PatrolIn,
+    PatrolOut,
+    PatrolUpdate,
+    PlanIn,
+    PlanOut,
+    Transition,
+)
+
+Planner = Annotated[User, Depends(require_roles(Role.operations))]
+Field_ = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
+
+router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=problem_responses(403, 404, 409))
+
+
+@router.get("", response_model=list[PatrolOut])
+def list_patrols(
+    session: SessionDep,
+    readable: Readable,
+    status: PatrolStatus | None = None,
+    zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> list[Any]:
+    patrols = service.list_patrols(
+        session, readable, status=status, zone_id=zone_id, since=as_utc(since, field="query.since"),
+        until=as_utc(until, field="query.until"), limit=limit, offset=offset,
+    )
+    return [service.patrol_out(p) for p in patrols]
+
+
+@router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")
+def create_patrol(data: PatrolIn, session: SessionDep, user: Planner) -> Any:
+    return service.patrol_out(service.create_patrol(session, user.username, data))
+
+
+@router.get("/{patrol_id}", response_model=PatrolOut)
+def read_patrol(patrol_id: RecordId, session: SessionDep, readable: Readable) -> Any:
+    return service.patrol_out(service.get_patrol(session, patrol_id, readable))
+
+
+@router.patch("/{patrol_id}", response_model=PatrolOut, summary="Change a planned patrol")
+def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDep, user: Planner) -> Any:
+    return service.patrol_out(service.update_patrol(session, user.username, patrol_id, changes))
+
+
+@router.post("/{patrol_id}/check-ins", response_model=CheckInOut, status_code=201, summary="Report from the field")
+def check_in(patrol_id: RecordId, data: CheckInIn, session: SessionDep, user: Field_) -> CheckInOut:
+    return CheckInOut.model_validate(service.check_in(session, user.username, patrol_id, data))
+
+
+@router.get("/{patrol_id}/check-ins", response_model=list[CheckInOut])
+def list_check_ins(patrol_id: RecordId, session: SessionDep, readable: Readable) -> list[CheckInOut]:
+    patrol = service.get_patrol(session, patrol_id, readable)
+    return [CheckInOut.model_validate(c) for c in service.check_ins(session, patrol)]
+
+
+@router.post("/{patrol_id}/{action}", response_model=PatrolOut, summary="Start, complete or abort (with a reason)")
+def act_on_patrol(
+    patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: Field_
+) -> Any:
+    return service.patrol_out(service.transition(session, user.username, patrol_id, action, data))
+
+
+@router.get(
+    "/{patrol_id}/track",
+    response_class=Response,
+    summary="The patrol's tracks (one per tracker) with distance and time inside its area",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
+def patrol_track(patrol_id: RecordId, session: SessionDep, readable: Readable) -> Response:
+    patrol = service.get_patrol(session, patrol_id, readable)
+    body = {"type": "FeatureCollection", "features": service.patrol_tracks(session, patrol)}
+    return Response(orjson.dumps(body), media_type="application/geo+json")
+
+
+plans = APIRouter(prefix="/api/v1/patrol-plans", tags=["patrols"], responses=problem_responses(403, 404, 409))
+
+
+@plans.get("", response_model=list[PlanOut])
+def list_plans(session: SessionDep, readable: Readable) -> list[Any]:
+    return [service.plan_out(p) for p in service.list_plans(session, readable)]
+
+
+@plans.post("", response_model=PlanOut, status_code=201, summary="A recurring patrol (RFC 5545 RRULE)")
+def create_plan(data: PlanIn, session: SessionDep, user: Planner) -> Any:
+    return service.plan_out(service.create_plan(session, user.username, data))
+
+
+@plans.get("/{plan_id}", response_model=PlanOut)
+def read_plan(plan_id: RecordId, session: SessionDep, readable: Readable) -> Any:
+    return service.plan_out(service.get_plan(session, plan_id, readable))
+
+
+@plans.post("/{plan_id}/generate", response_model=GenerateOut, summary="Create the plan's patrols in a span (idempotent)")
+def generate(plan_id: RecordId, data: GenerateIn, session: SessionDep, user: Planner) -> GenerateOut:
+    created, existing = service.generate_patrols(session, user.username, plan_id, data)
+    return GenerateOut(created=[p.id for p in created], existing=existing)

@@ -1,0 +1,280 @@
+"""Patrols and plans: references checked, transitions enforced, every change one audited transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
+from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.force.models import Unit
+from peacewatch.geography.models import Zone, ZoneKind
+from peacewatch.patrols.models import CheckIn, Patrol, PatrolPlan, PatrolStatus
+from peacewatch.patrols.rules import next_status, occurrences, track_measures, window_of
+from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolUpdate, PlanIn, Transition
+from peacewatch.tracking.models import Position, Tracker
+
+RULE_FIELDS = ("max_stop_minutes", "silence_minutes", "route_tolerance_m")
+
+
+def _check_refs(session: Session, unit_id: int | None, zone_id: int | None) -> None:
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise Invalid(f"unit {unit_id} does not exist", field="body.unit_id")
+    if zone_id is not None:
+        zone = session.get(Zone, zone_id)
+        if zone is None or zone.kind != ZoneKind.area_of_responsibility:
+            raise Invalid(f"zone {zone_id} is not an area of responsibility", field="body.zone_id")
+
+
+def _trackers(session: Session, codes: list[str]) -> list[Tracker]:
+    found = {t.code: t for t in session.scalars(select(Tracker).where(Tracker.code.in_(codes)))}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise Invalid(f"no tracker with code {', '.join(missing)}", field="body.trackers")
+    return [found[c] for c in dict.fromkeys(codes)]
+
+
+def _route(route: Any) -> Any:
+    if route is None:
+        return None
+    return geometry_from_geojson(route.model_dump(exclude_none=True), field="body.route", expect=("LineString",))
+
+
+def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    start, end = as_utc(start, field="body.planned_start"), as_utc(end, field="body.planned_end")
+    assert start is not None and end is not None
+    if end <= start:
+        raise Invalid("the window must end after it starts", field="body.planned_end")
+    return start, end
+
+
+def list_patrols(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    status: PatrolStatus | None = None,
+    zone_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Patrol]:
+    query = select(Patrol).order_by(Patrol.planned_start, Patrol.id).limit(limit).offset(offset)
+    clause = visibility_clause(Patrol.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    if status is not None:
+        query = query.where(Patrol.status == status)
+    if zone_id is not None:
+        query = query.where(Patrol.zone_id == zone_id)
+    if since is not None:
+        query = query.where(Patrol.planned_end > since)
+    if until is not None:
+        query = query.where(Patrol.planned_start < until)
+    return list(session.scalars(query))
+
+
+def get_patrol(session: Session, patrol_id: int, readable: frozenset[Visibility] | None) -> Patrol:
+    patrol = session.get(Patrol, patrol_id)
+    if patrol is None or (readable is not None and patrol.visibility not in readable):
+        raise NotFound(f"patrol {patrol_id} not found")
+    return patrol
+
+
+def create_patrol(session: Session, actor: str, data: PatrolIn) -> Patrol:
+    with transaction(session, actor):
+        _check_refs(session, data.unit_id, data.zone_id)
+        start, end = _window(data.planned_start, data.planned_end)
+        patrol = Patrol(
+            name=data.name, unit_id=data.unit_id, zone_id=data.zone_id, route=_route(data.route), planned_start=start,
+            planned_end=end, vehicles=data.vehicles, trackers=_trackers(session, data.trackers), visibility=data.visibility,
+            **{k: getattr(data, k) for k in RULE_FIELDS},
+        )
+        session.add(patrol)
+    return patrol
+
+
+def update_patrol(session: Session, actor: str, patrol_id: int, changes: PatrolUpdate) -> Patrol:
+    with transaction(session, actor):
+        patrol = get_patrol(session, patrol_id, None)
+        if patrol.status is not PatrolStatus.planned:
+            raise Conflict(f"patrol {patrol_id} is {patrol.status.value}; only a planned patrol can be changed")
+        values = changes.model_dump(exclude_unset=True)
+        for key in ("name", "vehicles", "trackers", "visibility", *RULE_FIELDS):
+            if key in values and values[key] is None:
+                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+        if "planned_start" in values or "planned_end" in values:
+            patrol.planned_start, patrol.planned_end = _window(
+                values.get("planned_start") or patrol.planned_start, values.get("planned_end") or patrol.planned_end
+            )
+        if "route" in values:
+            patrol.route = _route(changes.route)
+        if "trackers" in values:
+            patrol.trackers = _trackers(session, values["trackers"])
+        for key in ("name", "vehicles", "visibility", *RULE_FIELDS):
+            if key in values:
+                setattr(patrol, key, values[key])
+    return patrol
+
+
+def transition(session: Session, actor: str, patrol_id: int, action: str, data: Transition) -> Patrol:
+    """Start, complete or abort a patrol; anything else from its current state is a conflict."""
+    with transaction(session, actor):
+        patrol = get_patrol(session, patrol_id, None)
+        target = next_status(patrol.status, action)
+        if target is None:
+            raise Conflict(f"cannot {action} patrol {patrol_id}: it is {patrol.status.value}")
+        at = as_utc(data.at, field="body.at") or utcnow()
+        if action == "abort":
+            if not (data.reason or "").strip():
+                raise Invalid("aborting a patrol needs a reason", field="body.reason")
+            patrol.abort_reason = data.reason
+        if action == "start":
+            patrol.started_at = at
+        else:
+            if patrol.started_at is not None and at < patrol.started_at:
+                raise Invalid("a patrol cannot end before it started", field="body.at")
+            patrol.ended_at = at
+        patrol.status = target
+    return patrol
+
+
+def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn) -> CheckIn:
+    with transaction(session, actor):
+        patrol = get_patrol(session, patrol_id, None)
+        if patrol.status is not PatrolStatus.under_way:
+            raise Conflict(f"patrol {patrol_id} is {patrol.status.value}; check-ins are for a patrol under way")
+        if (data.lat is None) != (data.lon is None):
+            raise Invalid("give both lat and lon, or neither", field="body.lat")
+        entry = CheckIn(patrol_id=patrol_id, at=as_utc(data.at, field="body.at") or utcnow(), by=actor,
+                        lat=data.lat, lon=data.lon, note=data.note)
+        session.add(entry)
+    return entry
+
+
+def check_ins(session: Session, patrol: Patrol) -> list[CheckIn]:
+    return list(session.scalars(select(CheckIn).where(CheckIn.patrol_id == patrol.id).order_by(CheckIn.at)))
+
+
+def patrol_window(patrol: Patrol) -> tuple[datetime, datetime]:
+    """The span whose positions make the patrol's track: actual times where known, else planned."""
+    start = patrol.started_at or patrol.planned_start
+    end = patrol.ended_at or (utcnow() if patrol.status is PatrolStatus.under_way else patrol.planned_end)
+    return start, max(end, start)
+
+
+def patrol_tracks(session: Session, patrol: Patrol) -> list[dict[str, Any]]:
+    """One GeoJSON feature per tracker with its distance and its time inside the patrol's area."""
+    start, end = patrol_window(patrol)
+    features = []
+    for tracker in patrol.trackers:
+        rows = session.execute(
+            select(Position.t_ms, Position.lon, Position.lat, Position.zone_id)
+            .where(Position.tracker_id == tracker.id, Position.t_ms >= int(start.timestamp() * 1000),
+                   Position.t_ms <= int(end.timestamp() * 1000))
+            .order_by(Position.t_ms)
+        ).all()
+        t_ms = np.array([r[0] for r in rows], dtype=np.int64)
+        lon = np.array([r[1] for r in rows], dtype=np.float64)
+        lat = np.array([r[2] for r in rows], dtype=np.float64)
+        inside = np.array([r[3] == patrol.zone_id for r in rows], dtype=bool)
+        distance, seconds_inside = track_measures(t_ms, lon, lat, inside)
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": np.column_stack([lon, lat]).tolist()} if len(rows) > 1 else None,
+            "properties": {
+                "tracker": tracker.code, "positions": len(rows), "distance_km": round(distance / 1000, 3),
+                "minutes_inside_area": round(seconds_inside / 60, 1),
+                "first": rows[0][0] if rows else None, "last": rows[-1][0] if rows else None,
+            },
+        })
+    return features
+
+
+# --- recurring plans ---------------------------------------------------------------------------
+
+
+def create_plan(session: Session, actor: str, data: PlanIn) -> PatrolPlan:
+    with transaction(session, actor):
+        _check_refs(session, data.unit_id, data.zone_id)
+        if session.scalar(select(PatrolPlan.id).where(PatrolPlan.name == data.name)) is not None:
+            raise Conflict(f"a plan named '{data.name}' exists", field="body.name")
+        starts = as_utc(data.starts, field="body.starts")
+        try:
+            occurrences(data.rrule, starts, starts, starts)  # type: ignore[arg-type]
+        except (ValueError, TypeError) as exc:
+            raise Invalid(f"not an RFC 5545 recurrence rule: {exc}", field="body.rrule") from None
+        _trackers(session, data.trackers)
+        route = _route(data.route)
+        check_geometry(route, field="body.route")
+        plan = PatrolPlan(
+            name=data.name, unit_id=data.unit_id, zone_id=data.zone_id, route=route, rrule=data.rrule, starts=starts,
+            duration_minutes=data.duration_minutes, vehicles=data.vehicles, tracker_codes=data.trackers,
+            visibility=data.visibility, **{k: getattr(data, k) for k in RULE_FIELDS},
+        )
+        session.add(plan)
+    return plan
+
+
+def list_plans(session: Session, readable: frozenset[Visibility] | None) -> list[PatrolPlan]:
+    query = select(PatrolPlan).order_by(PatrolPlan.id)
+    clause = visibility_clause(PatrolPlan.visibility, readable)
+    return list(session.scalars(query if clause is None else query.where(clause)))
+
+
+def get_plan(session: Session, plan_id: int, readable: frozenset[Visibility] | None) -> PatrolPlan:
+    plan = session.get(PatrolPlan, plan_id)
+    if plan is None or (readable is not None and plan.visibility not in readable):
+        raise NotFound(f"patrol plan {plan_id} not found")
+    return plan
+
+
+def generate_patrols(session: Session, actor: str, plan_id: int, data: GenerateIn) -> tuple[list[Patrol], int]:
+    """Patrols for each occurrence of the plan in the span; occurrences already generated are kept."""
+    since, until = as_utc(data.since, field="body.since"), as_utc(data.until, field="body.until")
+    assert since is not None and until is not None
+    if until <= since:
+        raise Invalid("until must be after since", field="body.until")
+    with transaction(session, actor):
+        plan = get_plan(session, plan_id, None)
+        existing = set(session.scalars(select(Patrol.planned_start).where(Patrol.plan_id == plan_id)))
+        trackers = _trackers(session, plan.tracker_codes)
+        created: list[Patrol] = []
+        starts = occurrences(plan.rrule, plan.starts, since, until)
+        for start in starts:
+            if start in existing:
+                continue
+            begin, end = window_of(start, plan.duration_minutes)
+            patrol = Patrol(
+                name=f"{plan.name} {start:%Y-%m-%d %H:%M}", unit_id=plan.unit_id, zone_id=plan.zone_id, route=plan.route,
+                planned_start=begin, planned_end=end, vehicles=list(plan.vehicles), trackers=list(trackers),
+                plan_id=plan.id, visibility=plan.visibility, **{k: getattr(plan, k) for k in RULE_FIELDS},
+            )
+            session.add(patrol)
+            created.append(patrol)
+    return created, len(starts) - len(created)
+
+
+def patrol_out(patrol: Patrol) -> dict[str, Any]:
+    return {
+        **{k: getattr(patrol, k) for k in ("id", "name", "unit_id", "zone_id", "planned_start", "planned_end", "status",
+                                          "started_at", "ended_at", "abort_reason", "vehicles", "plan_id", "visibility",
+                                          *RULE_FIELDS)},
+        "route": to_geojson(patrol.route) if patrol.route is not None else None,
+        "trackers": [t.code for t in patrol.trackers],
+    }
+
+
+def plan_out(plan: PatrolPlan) -> dict[str, Any]:
+    return {
+        **{k: getattr(plan, k) for k in ("id", "name", "unit_id", "zone_id", "rrule", "starts", "duration_minutes",
+                                        "vehicles", "visibility", *RULE_FIELDS)},
+        "route": to_geojson(plan.route),
+        "trackers": list(plan.tracker_codes),
+    }

@@ -1,0 +1,129 @@
+"""Patrols: planning, the life cycle, check-ins, tracks, recurring plans and visibility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+ROUTE = {"type": "LineString", "coordinates": [[46.60, 40.10], [46.80, 40.10], [46.80, 40.20]]}
+
+
+@pytest.fixture
+def refs(client: TestClient, auth: Any) -> dict[str, int]:
+    units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
+    zones = {f["properties"]["code"]: f["id"] for f in client.get("/api/v1/areas").json()["features"]}
+    corridor = client.get("/api/v1/corridors").json()["features"][0]["id"]
+    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    return {"unit": units["Military Police Company North"], "north": zones["north"], "corridor": corridor}
+
+
+def plan(refs: dict[str, int], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "North morning patrol", "unit_id": refs["unit"], "zone_id": refs["north"], "route": ROUTE,
+        "planned_start": "2020-11-14T08:00:00Z", "planned_end": "2020-11-14T12:00:00Z",
+        "vehicles": ["BTR-82A 201"], "trackers": ["MP-07"],
+    } | extra
+
+
+def act(client: TestClient, auth: Any, patrol_id: int, action: str, who: str = "patrol", **body: Any) -> Any:
+    return client.post(f"/api/v1/patrols/{patrol_id}/{action}", json=body, headers=auth(who))
+
+
+@pytest.mark.usefixtures("scenario")
+class TestPatrols:
+    def test_operations_plans_a_patrol_with_route_vehicles_and_trackers(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        assert client.post("/api/v1/patrols", json=plan(refs), headers=auth("patrol")).status_code == 403
+        response = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops"))
+        assert response.status_code == 201, response.text
+        patrol = response.json()
+        assert patrol["status"] == "planned" and patrol["trackers"] == ["MP-07"] and patrol["route"]["type"] == "LineString"
+        assert patrol["max_stop_minutes"] == 20 and patrol["route_tolerance_m"] == 1000
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"unit_id": 9999}, "body.unit_id"),
+            ({"planned_end": "2020-11-14T07:00:00Z"}, "body.planned_end"),
+            ({"trackers": ["NOPE"]}, "body.trackers"),
+            ({"route": {"type": "LineString", "coordinates": [[46.6, 95.0], [46.7, 40.0]]}}, "body.route"),
+        ],
+    )
+    def test_bad_plans_are_refused_naming_the_field(
+        self, client: TestClient, auth: Any, refs: dict[str, int], change: dict[str, Any], field: str
+    ) -> None:
+        response = client.post("/api/v1/patrols", json=plan(refs, **change), headers=auth("ops"))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+
+    def test_a_corridor_is_not_an_area_of_responsibility(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        response = client.post("/api/v1/patrols", json=plan(refs, zone_id=refs["corridor"]), headers=auth("ops"))
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.zone_id"
+
+    def test_life_cycle_and_check_ins(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
+        assert client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json={}, headers=auth("patrol")).status_code == 409
+        started = act(client, auth, patrol_id, "start", at="2020-11-14T08:05:00Z")
+        assert started.json()["status"] == "under_way" and started.json()["started_at"].startswith("2020-11-14T08:05")
+        assert act(client, auth, patrol_id, "start").status_code == 409
+        assert client.patch(f"/api/v1/patrols/{patrol_id}", json={"name": "x"}, headers=auth("ops")).status_code == 409
+        check = client.post(f"/api/v1/patrols/{patrol_id}/check-ins",
+                            json={"at": "2020-11-14T09:00:00Z", "lat": 40.1, "lon": 46.7, "note": "all quiet"},
+                            headers=auth("patrol"))
+        assert check.status_code == 201 and check.json()["by"] == "patrol"
+        assert client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json={"lat": 40.1}, headers=auth("patrol")).status_code == 422
+        assert act(client, auth, patrol_id, "complete", at="2020-11-14T07:00:00Z").status_code == 422
+        done = act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z")
+        assert done.json()["status"] == "completed"
+        assert act(client, auth, patrol_id, "abort", reason="late").status_code == 409
+        assert [c["note"] for c in client.get(f"/api/v1/patrols/{patrol_id}/check-ins", headers=auth("ops")).json()] == ["all quiet"]
+
+    def test_abort_needs_a_reason(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
+        assert act(client, auth, patrol_id, "abort").status_code == 422
+        aborted = act(client, auth, patrol_id, "abort", reason="road mined near Askeran")
+        assert aborted.json()["status"] == "aborted" and aborted.json()["abort_reason"] == "road mined near Askeran"
+
+    def test_the_track_measures_distance_and_time_inside_the_area(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
+        act(client, auth, patrol_id, "start", at="2020-11-14T08:00:00Z")
+        fixes = [{"tracker": "MP-07", "t": f"2020-11-14T08:{m:02d}:00Z", "lat": 40.10, "lon": 46.60 + m * 0.01} for m in range(11)]
+        fixes.append({"tracker": "MP-07", "t": "2020-11-14T08:20:00Z", "lat": 39.50, "lon": 45.00})  # far outside
+        fixes.append({"tracker": "MP-07", "t": "2020-11-14T13:00:00Z", "lat": 40.10, "lon": 46.60})  # after the patrol
+        assert client.post("/api/v1/positions", json={"positions": fixes}, headers=auth("patrol")).status_code == 200
+        act(client, auth, patrol_id, "complete", at="2020-11-14T12:00:00Z")
+        track = client.get(f"/api/v1/patrols/{patrol_id}/track", headers=auth("ops")).json()["features"][0]
+        assert track["properties"]["positions"] == 12
+        assert track["properties"]["minutes_inside_area"] == 10.0
+        # ten legs of 0.01° of longitude at 40.1°N (about 853 m each), then the long leg outside
+        assert track["properties"]["distance_km"] > 8.5 + 100
+
+    def test_side_b_patrols_are_hidden_from_side_a(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs, visibility="side_b"), headers=auth("ops")).json()["id"]
+        assert client.get(f"/api/v1/patrols/{patrol_id}", headers=auth("liaison-a")).status_code == 404
+        assert client.get(f"/api/v1/patrols/{patrol_id}/track", headers=auth("liaison-a")).status_code == 404
+        assert client.get(f"/api/v1/patrols/{patrol_id}", headers=auth("liaison-b")).status_code == 200
+        assert client.get("/api/v1/patrols", headers=auth("liaison-a")).json() == []
+
+
+@pytest.mark.usefixtures("scenario")
+class TestRecurringPlans:
+    def test_a_daily_plan_generates_one_patrol_a_day_once(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        body = {"name": "North daily", "unit_id": refs["unit"], "zone_id": refs["north"], "route": ROUTE,
+                "rrule": "FREQ=DAILY", "starts": "2020-11-14T08:00:00Z", "duration_minutes": 240, "trackers": ["MP-07"]}
+        plan_id = client.post("/api/v1/patrol-plans", json=body, headers=auth("ops")).json()["id"]
+        span = {"since": "2020-11-14T00:00:00Z", "until": "2020-11-17T00:00:00Z"}
+        first = client.post(f"/api/v1/patrol-plans/{plan_id}/generate", json=span, headers=auth("ops")).json()
+        assert len(first["created"]) == 3 and first["existing"] == 0
+        again = client.post(f"/api/v1/patrol-plans/{plan_id}/generate", json=span, headers=auth("ops")).json()
+        assert again == {"created": [], "existing": 3}
+        patrols = client.get("/api/v1/patrols", headers=auth("ops")).json()
+        assert [p["planned_start"][:16] for p in patrols] == ["2020-11-14T08:00", "2020-11-15T08:00", "2020-11-16T08:00"]
+        assert {p["planned_end"][11:16] for p in patrols} == {"12:00"} and all(p["trackers"] == ["MP-07"] for p in patrols)
+
+    def test_a_bad_rule_is_refused(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        body = {"name": "Broken", "unit_id": refs["unit"], "zone_id": refs["north"], "route": ROUTE,
+                "rrule": "FREQ=SOMETIMES", "starts": "2020-11-14T08:00:00Z", "duration_minutes": 60}
+        response = client.post("/api/v1/patrol-plans", json=body, headers=auth("ops"))
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.rrule"
