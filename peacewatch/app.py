@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from peacewatch import __version__
 from peacewatch.access import api as access_api
+from peacewatch.alerts import api as alerts_api
+from peacewatch.alerts.service import sweep
 from peacewatch.core.db import make_engine, make_sessionmaker
+from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.force import api as force_api
@@ -30,6 +35,7 @@ ROUTERS = (
     geography_api.areas,
     geography_api.corridors,
     geography_api.lines_of_contact,
+    geography_api.restricted_zones,
     geography_api.posts,
     geography_api.layers,
     tracking_api.trackers,
@@ -37,7 +43,24 @@ ROUTERS = (
     tracking_api.cot,
     patrols_api.router,
     patrols_api.plans,
+    alerts_api.router,
 )
+SWEEP_SECONDS = 15
+
+
+async def sweep_forever(app: FastAPI) -> None:
+    """Raise the alerts that no position can (a silent patrol, one not back in time) every few seconds."""
+    def run() -> int:
+        with app.state.sessionmaker() as session:
+            return len(sweep(session))
+
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            if await asyncio.to_thread(run):
+                app.state.notifier.notify()
+        except Exception:  # noqa: BLE001 - keep sweeping through a passing database error
+            logging.getLogger("peacewatch.alerts").exception("sweep failed")
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>
 <body style="font-family: sans-serif; max-width: 42em; margin: 2em auto">
@@ -55,13 +78,18 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.notifier.bind(asyncio.get_running_loop())
         app.state.cot = None
+        sweeper = None
         if listeners:
-            app.state.cot = CotListener(settings, app.state.sessionmaker)
+            app.state.cot = CotListener(settings, app.state.sessionmaker, app.state.notifier)
             await app.state.cot.start()
+            sweeper = asyncio.create_task(sweep_forever(app))
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             if app.state.cot is not None:
                 await app.state.cot.stop()
 
@@ -78,6 +106,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.notifier = Notifier()
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

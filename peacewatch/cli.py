@@ -48,6 +48,7 @@ class Layer(str, Enum):
     areas = "areas"
     corridors = "corridors"
     lines_of_contact = "lines-of-contact"
+    restricted_zones = "restricted-zones"
     posts = "posts"
 
 
@@ -341,7 +342,8 @@ def upload_gpx(
         columns = guarded(lambda: gpx_columns(data, tracker))
         progress.update(task, advance=1, description=f"storing {len(columns):,} positions")
         report = guarded(lambda: record_positions(
-            session, cli_actor(), "gpx", columns, h3_resolution=settings.h3_resolution, where="file.points"
+            session, cli_actor(), "gpx", columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
+            where="file.points",
         ))
         progress.update(task, advance=1)
     console.print(f"{file.name}: {report.stored} positions stored, {report.duplicates} already known")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import peacewatch.alerts.models  # noqa: F401
     import peacewatch.core.audit  # noqa: F401
     import peacewatch.core.auth  # noqa: F401
     import peacewatch.force.models  # noqa: F401

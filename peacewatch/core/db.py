@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -92,16 +93,34 @@ def unit_of_work(factory: sessionmaker[Session], actor: str) -> Iterator[Session
 
 @contextmanager
 def transaction(session: Session, actor: str) -> Iterator[Session]:
-    """Commit everything done inside as one change by ``actor``, or nothing at all."""
+    """Commit everything done inside as one change by ``actor``, or nothing at all.
+
+    A constraint the database enforces but a service did not check first (a record still
+    referenced elsewhere, a duplicate) becomes a 409 Conflict rather than a server error.
+    """
+    from peacewatch.core.problems import Conflict
+
     session.info["actor"] = actor
     try:
         yield session
         session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(_integrity_reason(exc)) from None
     except BaseException:
         session.rollback()
         raise
     finally:
         session.info.pop("actor", None)
+
+
+def _integrity_reason(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "foreign key" in text:
+        return "the record is still referenced by other records (or refers to one that does not exist)"
+    if "unique" in text or "duplicate" in text:
+        return "a record with the same identifying values already exists"
+    return "the change breaks a rule the database enforces"
 
 
 def as_utc(value: datetime | None, *, field: str) -> datetime | None:

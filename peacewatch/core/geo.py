@@ -114,7 +114,7 @@ def representative_mgrs(geom: BaseGeometry) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _utm_transformers(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+def utm_transformers(lon: float, lat: float) -> tuple[Transformer, Transformer]:
     zone = int((lon + 180) // 6) % 60 + 1
     utm = CRS.from_dict({"proj": "utm", "zone": zone, "south": lat < 0})
     wgs84 = CRS.from_epsg(4326)
@@ -127,7 +127,7 @@ def _utm_transformers(lon: float, lat: float) -> tuple[Transformer, Transformer]
 def buffer_metres(geom: BaseGeometry, metres: float) -> BaseGeometry:
     """Buffer in metres, in the UTM zone of the geometry's centre (good to well under 1% inside a zone)."""
     centre = geom.centroid
-    forward, back = _utm_transformers(round(centre.x, 0), round(centre.y, 0))
+    forward, back = utm_transformers(round(centre.x, 0), round(centre.y, 0))
     projected = shapely.transform(geom, forward.transform, interleaved=False)
     return shapely.transform(projected.buffer(metres), back.transform, interleaved=False)
 

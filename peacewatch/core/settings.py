@@ -10,10 +10,14 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from peacewatch.alerts.engine import AlertSettings
 
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_LENGTH = 32
@@ -29,6 +33,9 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Signs access tokens")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
     h3_resolution: int = Field(default=8, ge=0, le=15, description="H3 resolution of coverage cells")
+
+    loc_buffer_m: float = Field(default=1000, gt=0, le=50_000, description="Alert when a tracker comes this close to the line of contact")
+    post_radius_m: float = Field(default=300, gt=0, le=10_000, description="A stop this close to an open post is not an alert")
 
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
@@ -86,3 +93,8 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_LENGTH:
             raise ValueError(f"{path} holds a secret key shorter than {MIN_SECRET_LENGTH} characters")
         return key
+
+    def alert_rules(self) -> AlertSettings:
+        from peacewatch.alerts.engine import AlertSettings
+
+        return AlertSettings(loc_buffer_m=self.loc_buffer_m, post_radius_m=self.post_radius_m)

@@ -86,6 +86,7 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
 areas = _zone_router(ZoneKind.area_of_responsibility, "areas", "area of responsibility")
 corridors = _zone_router(ZoneKind.corridor, "corridors", "corridor")
 lines_of_contact = _zone_router(ZoneKind.line_of_contact, "lines-of-contact", "line of contact")
+restricted_zones = _zone_router(ZoneKind.restricted_zone, "restricted-zones", "restricted zone")
 
 posts = APIRouter(
     prefix="/api/v1/posts", tags=["geography"], responses=problem_responses(422), default_response_class=GeoJSONResponse
@@ -136,7 +137,7 @@ def delete_post(post_id: RecordId, session: SessionDep, user: Writer) -> Respons
 
 
 layers = APIRouter(prefix="/api/v1/layers", tags=["geography"], responses=problem_responses(422))
-LayerName = Literal["areas", "corridors", "lines-of-contact", "posts"]
+LayerName = Literal["areas", "corridors", "lines-of-contact", "restricted-zones", "posts"]
 
 
 @layers.get(

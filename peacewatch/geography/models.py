@@ -17,6 +17,7 @@ class ZoneKind(str, enum.Enum):
     area_of_responsibility = "area_of_responsibility"
     corridor = "corridor"
     line_of_contact = "line_of_contact"
+    restricted_zone = "restricted_zone"
 
 
 class PostKind(str, enum.Enum):

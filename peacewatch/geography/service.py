@@ -24,6 +24,7 @@ ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
     ZoneKind.area_of_responsibility: ("Polygon", "MultiPolygon"),
     ZoneKind.corridor: ("Polygon", "MultiPolygon", "LineString"),
     ZoneKind.line_of_contact: ("LineString", "MultiLineString"),
+    ZoneKind.restricted_zone: ("Polygon", "MultiPolygon"),
 }
 POLYGONAL = ("Polygon", "MultiPolygon")
 
@@ -376,5 +377,6 @@ LAYER_KINDS: dict[str, ZoneKind] = {
     "areas": ZoneKind.area_of_responsibility,
     "corridors": ZoneKind.corridor,
     "lines-of-contact": ZoneKind.line_of_contact,
+    "restricted-zones": ZoneKind.restricted_zone,
 }
 LAYERS = (*LAYER_KINDS, "posts")

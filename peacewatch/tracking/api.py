@@ -143,14 +143,19 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
         if not isinstance(body, dict) or "positions" not in body:
             raise Invalid("expected an object with a 'positions' list", field="body.positions")
         batch = columns.from_rows(body["positions"], now_ms=int(utcnow().timestamp() * 1000))
-        return service.record_positions(session, user.username, "http", batch, h3_resolution=settings.h3_resolution)
+        return service.record_positions(
+            session, user.username, "http", batch, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()
+        )
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
+    if report.alerts:
+        request.app.state.notifier.notify()
     return IngestReportOut(**report.__dict__)
 
 
 @positions.post("/gpx", response_model=IngestReportOut, summary="Record a GPX file's track points and waypoints")
 def record_gpx(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: Reporter,
@@ -159,8 +164,11 @@ def record_gpx(
 ) -> IngestReportOut:
     data = file.file.read(MAX_GPX_BYTES + 1)
     report = service.record_positions(
-        session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution, where="file.points"
+        session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution,
+        rules=settings.alert_rules(), where="file.points",
     )
+    if report.alerts:
+        request.app.state.notifier.notify()
     return IngestReportOut(**report.__dict__)
 
 

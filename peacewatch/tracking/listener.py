@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.core.db import utcnow
+from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
@@ -45,8 +46,9 @@ def fixes_to_columns(fixes: list[CotFix]) -> PositionColumns:
 
 
 class CotListener:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], notifier: Notifier | None = None) -> None:
         self.settings = settings
+        self.notifier = notifier
         self.factory = factory
         self.counters = StreamCounters()
         self.pending: list[CotFix] = []
@@ -158,9 +160,12 @@ class CotListener:
                 note_unregistered(session, strangers)
             if registered:
                 report = record_positions(
-                    session, ACTOR, "cot", fixes_to_columns(registered), h3_resolution=self.settings.h3_resolution
+                    session, ACTOR, "cot", fixes_to_columns(registered), h3_resolution=self.settings.h3_resolution,
+                    rules=self.settings.alert_rules(),
                 )
                 self.counters.stored += report.stored
+                if report.alerts and self.notifier is not None:
+                    self.notifier.notify()
 
     def status(self) -> dict[str, Any]:
         counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}

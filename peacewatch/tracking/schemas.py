@@ -68,6 +68,7 @@ class IngestReportOut(BaseModel):
     stored: int = Field(description="New positions stored")
     duplicates: int = Field(description="Resends of a (tracker, time) already stored: ignored")
     batch_id: int
+    alerts: int = Field(default=0, description="Alerts the batch raised")
 
 
 class UnregisteredUidOut(BaseModel):

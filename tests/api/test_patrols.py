@@ -99,6 +99,15 @@ class TestPatrols:
         # ten legs of 0.01° of longitude at 40.1°N (about 853 m each), then the long leg outside
         assert track["properties"]["distance_km"] > 8.5 + 100
 
+    def test_an_area_or_unit_a_patrol_refers_to_cannot_be_deleted(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops"))
+        client.post("/api/v1/units", json={"name": "Spare", "unit_type": "medical", "authorised_strength": 1}, headers=auth("ops"))
+        for post in client.get("/api/v1/posts", params={"zone_id": refs["north"]}).json()["features"]:
+            client.delete(f"/api/v1/posts/{post['id']}", headers=auth("ops"))
+        response = client.delete(f"/api/v1/areas/{refs['north']}", headers=auth("ops"))
+        assert response.status_code == 409 and "still referenced" in response.json()["detail"]
+        assert client.delete(f"/api/v1/units/{refs['unit']}", headers=auth("ops")).status_code == 409
+
     def test_side_b_patrols_are_hidden_from_side_a(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
         patrol_id = client.post("/api/v1/patrols", json=plan(refs, visibility="side_b"), headers=auth("ops")).json()["id"]
         assert client.get(f"/api/v1/patrols/{patrol_id}", headers=auth("liaison-a")).status_code == 404

@@ -42,7 +42,7 @@ class TestPositions:
         batch.append(fix("MP-07", 30, *OUTSIDE))
         response = send(client, device, batch)
         assert response.status_code == 200, response.text
-        assert response.json() | {"batch_id": 0} == {"received": 11, "stored": 11, "duplicates": 0, "batch_id": 0}
+        assert response.json() | {"batch_id": 0} == {"received": 11, "stored": 11, "duplicates": 0, "batch_id": 0, "alerts": 0}
         rows = session.scalars(select(Position).order_by(Position.t_ms)).all()
         north_id = client.get("/api/v1/areas").json()["features"][0]["id"]
         assert [r.zone_id for r in rows] == [north_id] * 10 + [None]

@@ -1,0 +1,118 @@
+"""Handling alerts (acknowledge, close) and the sweep that raises the alerts no position can: silence and lateness."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from peacewatch.alerts.models import Alert, AlertKind, AlertStatus, TrackerState
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.problems import Conflict, NotFound
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
+
+SWEEPER = "system:sweeper"
+
+
+def list_alerts(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    status: AlertStatus | None = None,
+    kind: AlertKind | None = None,
+    patrol_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Alert]:
+    order = Alert.id.desc() if newest_first else Alert.id
+    query = select(Alert).order_by(order).limit(limit).offset(offset)
+    clause = visibility_clause(Alert.visibility, readable)
+    for condition in (
+        clause,
+        Alert.status == status if status else None,
+        Alert.kind == kind if kind else None,
+        Alert.patrol_id == patrol_id if patrol_id else None,
+        Alert.id > after_id if after_id is not None else None,
+    ):
+        if condition is not None:
+            query = query.where(condition)
+    return list(session.scalars(query))
+
+
+def get_alert(session: Session, alert_id: int, readable: frozenset[Visibility] | None) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None or (readable is not None and alert.visibility not in readable):
+        raise NotFound(f"alert {alert_id} not found")
+    return alert
+
+
+def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert:
+    with transaction(session, actor):
+        alert = get_alert(session, alert_id, None)
+        if alert.status is not AlertStatus.open:
+            raise Conflict(f"alert {alert_id} is {alert.status.value}; only an open alert can be acknowledged")
+        alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.acknowledged, actor, utcnow()
+        alert.note = note or alert.note
+    return alert
+
+
+def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
+    with transaction(session, actor):
+        alert = get_alert(session, alert_id, None)
+        if alert.status is AlertStatus.closed:
+            raise Conflict(f"alert {alert_id} is already closed")
+        alert.status, alert.closed_by, alert.closed_at = AlertStatus.closed, actor, utcnow()
+        alert.note = note or alert.note
+    return alert
+
+
+def sweep(session: Session, now: datetime | None = None) -> list[Alert]:
+    """Raise "silent" (no position or check-in for too long) and "not back" (window over, not completed)
+    once per episode, and end those episodes when the patrol is heard from again or finishes."""
+    now = now or utcnow()
+    raised: list[Alert] = []
+    with transaction(session, SWEEPER):
+        open_alerts = {
+            (a.patrol_id, a.kind): a
+            for a in session.scalars(select(Alert).where(Alert.kind.in_((AlertKind.silent, AlertKind.not_back)), Alert.ended_at.is_(None)))
+        }
+        for patrol in session.scalars(select(Patrol).where(Patrol.status == PatrolStatus.under_way)):
+            heard = last_heard(session, patrol)
+            silent = now - heard > timedelta(minutes=patrol.silence_minutes)
+            late = now > patrol.planned_end
+            for kind, on, since, text in (
+                (AlertKind.silent, silent, heard + timedelta(minutes=patrol.silence_minutes),
+                 f"patrol {patrol.name} silent since {heard:%H:%M} UTC"),
+                (AlertKind.not_back, late, patrol.planned_end, f"patrol {patrol.name} not back at the end of its window"),
+            ):
+                episode = open_alerts.pop((patrol.id, kind), None)
+                if on and episode is None:
+                    alert = Alert(kind=kind, patrol_id=patrol.id, zone_id=patrol.zone_id, started_at=since, message=text,
+                                  visibility=patrol.visibility, details={})
+                    session.add(alert)
+                    raised.append(alert)
+                elif not on and episode is not None:
+                    episode.ended_at = heard if kind is AlertKind.silent else now
+        for (patrol_id, _kind), episode in open_alerts.items():  # patrols no longer under way
+            patrol = session.get(Patrol, patrol_id) if patrol_id else None
+            episode.ended_at = (patrol.ended_at if patrol and patrol.ended_at else now)
+    return raised
+
+
+def last_heard(session: Session, patrol: Patrol) -> datetime:
+    """The latest of: the start, a check-in, a position from one of its trackers."""
+    last_fix = session.scalar(
+        select(func.max(TrackerState.t_ms)).join(patrol_trackers, patrol_trackers.c.tracker_id == TrackerState.tracker_id)
+        .where(patrol_trackers.c.patrol_id == patrol.id)
+    )
+    last_check_in = session.scalar(select(func.max(CheckIn.at)).where(CheckIn.patrol_id == patrol.id))
+    moments = [m for m in (patrol.started_at or patrol.planned_start, last_check_in) if m is not None]
+    if last_fix is not None:
+        from datetime import timezone
+
+        moments.append(datetime.fromtimestamp(last_fix / 1000, tz=timezone.utc))
+    return max(m if m.tzinfo else m.replace(tzinfo=utcnow().tzinfo) for m in moments)
