@@ -143,13 +143,15 @@ def _apply_edges(
     for kind, flag in flags.items():
         was_on = np.array([(t, kind) in open_episodes for t in tracker.tolist()], dtype=bool)
         opens, closes = edges(flag, start, was_on)
-        for row in closes.tolist():
-            episode = open_episodes.pop((int(tracker[row]), kind), None)
-            if episode is not None:
-                episode.ended_at = _at(int(t_ms[row]))
-        for row in opens.tolist():
+        events = sorted([(row, True) for row in opens.tolist()] + [(row, False) for row in closes.tolist()])
+        for row, opening in events:  # in time order: a batch may hold a whole episode, or several
             tracker_id = int(tracker[row])
-            patrol = patrols.get(tracker_id) if kind in (AlertKind.left_area, AlertKind.off_route, AlertKind.long_stop) else patrols.get(tracker_id)
+            if not opening:
+                episode = open_episodes.pop((tracker_id, kind), None)
+                if episode is not None:
+                    episode.ended_at = _at(int(t_ms[row]))
+                continue
+            patrol = patrols.get(tracker_id)
             device = trackers[tracker_id]
             alert = Alert(
                 kind=kind, tracker_id=tracker_id, patrol_id=patrol.id if patrol else None,

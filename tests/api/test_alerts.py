@@ -1,0 +1,164 @@
+"""Alert rules, once per episode; handling alerts; the sweeper; the live stream; visibility."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from peacewatch.alerts.service import sweep
+
+ROUTE = {"type": "LineString", "coordinates": [[46.60, 40.10], [46.80, 40.10]]}
+INSIDE = (40.10, 46.70)        # on the route, inside North
+OUTSIDE = (39.50, 45.00)       # far outside every area
+OFF_ROUTE = (40.25, 46.70)     # inside North, ~16 km north of the route
+
+
+@pytest.fixture
+def patrol(client: TestClient, auth: Any) -> dict[str, Any]:
+    units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
+    north = next(f["id"] for f in client.get("/api/v1/areas").json()["features"] if f["properties"]["code"] == "north")
+    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    body = {"name": "North test patrol", "unit_id": units["Military Police Company North"], "zone_id": north,
+            "route": ROUTE, "planned_start": "2020-11-14T08:00:00Z", "planned_end": "2020-11-14T12:00:00Z",
+            "trackers": ["MP-07"], "max_stop_minutes": 10, "silence_minutes": 15, "route_tolerance_m": 2000}
+    created = client.post("/api/v1/patrols", json=body, headers=auth("ops")).json()
+    client.post(f"/api/v1/patrols/{created['id']}/start", json={"at": "2020-11-14T08:00:00Z"}, headers=auth("patrol"))
+    return created
+
+
+def send(client: TestClient, auth: Any, fixes: list[tuple[int, tuple[float, float]]], tracker: str = "MP-07") -> dict[str, Any]:
+    """Fixes as (minute after 08:00, (lat, lon))."""
+    positions = [{"tracker": tracker, "t": f"2020-11-14T{8 + m // 60:02d}:{m % 60:02d}:00Z", "lat": p[0], "lon": p[1]}
+                 for m, p in fixes]
+    response = client.post("/api/v1/positions", json={"positions": positions}, headers=auth("patrol"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def alerts(client: TestClient, auth: Any, who: str = "ops", **params: Any) -> list[dict[str, Any]]:
+    return client.get("/api/v1/alerts", params=params, headers=auth(who)).json()
+
+
+def moving(start: int, count: int, base: tuple[float, float] = INSIDE) -> list[tuple[int, tuple[float, float]]]:
+    return [(start + i, (base[0], base[1] + (i % 2) * 0.01)) for i in range(count)]  # ~850 m a minute
+
+
+@pytest.mark.usefixtures("scenario", "patrol")
+class TestRules:
+    def test_leaving_the_area_raises_one_alert_per_episode(self, client: TestClient, auth: Any) -> None:
+        send(client, auth, moving(0, 3) + [(3, OUTSIDE), (4, OUTSIDE), (5, INSIDE)])
+        send(client, auth, [(6, OUTSIDE), (7, OUTSIDE)])
+        send(client, auth, [(8, OUTSIDE)])
+        left = alerts(client, auth, kind="left_area")
+        assert len(left) == 2  # two exits, not five points
+        second, first = left
+        assert first["started_at"].startswith("2020-11-14T08:03") and first["ended_at"].startswith("2020-11-14T08:05")
+        assert second["started_at"].startswith("2020-11-14T08:06") and second["ended_at"] is None
+        assert "MP-07 left its area" in first["message"] and first["patrol_id"] is not None
+
+    def test_a_resend_raises_nothing_new(self, client: TestClient, auth: Any) -> None:
+        batch = moving(0, 2) + [(2, OUTSIDE)]
+        assert send(client, auth, batch)["alerts"] >= 1
+        before = len(alerts(client, auth))
+        assert send(client, auth, batch)["alerts"] == 0
+        assert len(alerts(client, auth)) == before
+
+    def test_straying_from_the_route(self, client: TestClient, auth: Any) -> None:
+        send(client, auth, moving(0, 2) + [(2, OFF_ROUTE), (3, (OFF_ROUTE[0], OFF_ROUTE[1] + 0.01)), (4, INSIDE)])
+        [off] = alerts(client, auth, kind="off_route")
+        assert off["started_at"].startswith("2020-11-14T08:02") and off["ended_at"].startswith("2020-11-14T08:04")
+
+    def test_a_long_stop_away_from_posts_alerts_once(self, client: TestClient, auth: Any) -> None:
+        send(client, auth, moving(0, 2) + [(m, INSIDE) for m in range(2, 10)])
+        assert alerts(client, auth, kind="long_stop") == []  # 8 minutes: allowed
+        send(client, auth, [(m, INSIDE) for m in range(10, 20)] + moving(20, 2))
+        [stop] = alerts(client, auth, kind="long_stop")
+        assert stop["started_at"].startswith("2020-11-14T08:13")  # standing since 08:02, 10 minutes allowed
+        assert stop["ended_at"] is not None
+
+    def test_a_stop_at_an_open_post_is_not_an_alert(self, client: TestClient, auth: Any) -> None:
+        post = client.get("/api/v1/posts", params={"on": "2020-11-14", "zone_id": 1}).json()["features"][0]
+        lon, lat = post["geometry"]["coordinates"]
+        send(client, auth, [(m, (lat, lon)) for m in range(0, 30)])
+        assert alerts(client, auth, kind="long_stop") == []
+
+    def test_coming_near_the_line_of_contact(self, client: TestClient, auth: Any) -> None:
+        near = (40.33, 46.915)  # about 300 m from the line of contact's northern leg
+        send(client, auth, moving(0, 2) + [(2, near), (3, (near[0], near[1] + 0.0001)), (4, INSIDE)])
+        [loc] = alerts(client, auth, kind="near_line_of_contact")
+        assert loc["started_at"].startswith("2020-11-14T08:02") and loc["ended_at"].startswith("2020-11-14T08:04")
+
+    def test_entering_a_restricted_zone(self, client: TestClient, auth: Any) -> None:
+        square = [[46.69, 40.09], [46.71, 40.09], [46.71, 40.11], [46.69, 40.11], [46.69, 40.09]]
+        zone = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [square]},
+                "properties": {"code": "minefield-1", "name": "Suspected minefield"}}
+        assert client.post("/api/v1/restricted-zones", json=zone, headers=auth("ops")).status_code == 201
+        send(client, auth, [(0, (40.10, 46.65)), (1, INSIDE), (2, (40.10, 46.75))])
+        [inside] = alerts(client, auth, kind="in_restricted_zone")
+        assert inside["started_at"].startswith("2020-11-14T08:01") and inside["ended_at"].startswith("2020-11-14T08:02")
+
+
+@pytest.mark.usefixtures("scenario")
+class TestSweeper:
+    def test_a_silent_patrol_and_one_not_back_in_time(self, client: TestClient, auth: Any, patrol: dict[str, Any], session: Session) -> None:
+        send(client, auth, moving(0, 2))
+        assert sweep(session, datetime(2020, 11, 14, 8, 10, tzinfo=timezone.utc)) == []
+        [silent] = sweep(session, datetime(2020, 11, 14, 8, 20, tzinfo=timezone.utc))
+        assert silent.kind.value == "silent" and silent.patrol_id == patrol["id"]
+        assert sweep(session, datetime(2020, 11, 14, 8, 25, tzinfo=timezone.utc)) == []  # once per episode
+        client.post(f"/api/v1/patrols/{patrol['id']}/check-ins", json={"at": "2020-11-14T08:26:00Z"}, headers=auth("patrol"))
+        sweep(session, datetime(2020, 11, 14, 8, 27, tzinfo=timezone.utc))
+        [ended] = alerts(client, auth, kind="silent")
+        assert ended["ended_at"].startswith("2020-11-14T08:26")
+        late = sweep(session, datetime(2020, 11, 14, 12, 5, tzinfo=timezone.utc))
+        assert {a.kind.value for a in late} == {"not_back", "silent"}
+        client.post(f"/api/v1/patrols/{patrol['id']}/complete", json={"at": "2020-11-14T12:10:00Z"}, headers=auth("patrol"))
+        sweep(session, datetime(2020, 11, 14, 12, 11, tzinfo=timezone.utc))
+        assert all(a["ended_at"] for a in alerts(client, auth))
+
+
+@pytest.mark.usefixtures("scenario", "patrol")
+class TestHandling:
+    def test_acknowledge_then_close(self, client: TestClient, auth: Any) -> None:
+        send(client, auth, moving(0, 2) + [(2, OUTSIDE)])
+        alert_id = alerts(client, auth)[0]["id"]
+        assert client.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}, headers=auth("patrol")).status_code == 403
+        ack = client.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": "calling MP-07"}, headers=auth("ops")).json()
+        assert ack["status"] == "acknowledged" and ack["acknowledged_by"] == "ops"
+        assert client.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}, headers=auth("ops")).status_code == 409
+        closed = client.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "back on route"}, headers=auth("ops")).json()
+        assert closed["status"] == "closed" and closed["note"] == "back on route"
+        history = client.get("/api/v1/audit", params={"entity": "alerts", "entity_id": str(alert_id)}, headers=auth("ops")).json()
+        assert [e["action"] for e in history] == ["update", "update", "create"]
+
+    def test_alerts_follow_the_patrols_visibility(self, client: TestClient, auth: Any) -> None:
+        send(client, auth, moving(0, 2) + [(2, OUTSIDE)])
+        assert alerts(client, auth, who="liaison-a") == []
+        alert_id = alerts(client, auth)[0]["id"]
+        assert client.get(f"/api/v1/alerts/{alert_id}", headers=auth("liaison-a")).status_code == 404
+
+    def test_a_new_alert_arrives_on_the_live_stream(self, client: TestClient, auth: Any) -> None:
+        received: list[dict[str, Any]] = []
+
+        def listen() -> None:
+            with client.stream("GET", "/api/v1/alerts/stream", params={"after": 0}, headers=auth("ops")) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("data:"):
+                        received.append(json.loads(line[5:]))
+                        return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(0.3)
+        sent = time.perf_counter()
+        send(client, auth, moving(0, 2) + [(2, OUTSIDE)])
+        listener.join(timeout=5)
+        assert received and received[0]["kind"] == "left_area"
+        assert time.perf_counter() - sent < 2.0
