@@ -24,6 +24,7 @@ from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.patrols.models import Patrol, PatrolStatus, patrol_trackers
 from peacewatch.tracking.geofence import NO_ZONE, Fence
 from peacewatch.tracking.models import Tracker
+from peacewatch.tracking.store import upsert_rows
 
 POSITION_KINDS = (AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone,
                   AlertKind.long_stop, AlertKind.off_route)
@@ -69,23 +70,19 @@ def evaluate(
 ) -> list[Alert]:
     """Judge a batch sorted by (tracker, time); add the alerts it opens and end the episodes it closes."""
     unique = np.unique(tracker)
-    states = {s.tracker_id: s for s in session.scalars(select(TrackerState).where(TrackerState.tracker_id.in_(unique.tolist())))}
-    last_t = np.array([states[t].t_ms if t in states else -1 for t in tracker.tolist()], dtype=np.int64)
-    fresh = t_ms > last_t
+    state = _load_states(session, unique)
+    where = np.searchsorted(unique, tracker)  # each row's tracker, as an index into the per-tracker arrays
+    fresh = t_ms > state["t_ms"][where]
     if not fresh.any():
         return []
-    tracker, t_ms, lon, lat, zone = tracker[fresh], t_ms[fresh], lon[fresh], lat[fresh], zone[fresh]
+    tracker, t_ms, lon, lat, zone, where = tracker[fresh], t_ms[fresh], lon[fresh], lat[fresh], zone[fresh], where[fresh]
     start = group_starts(tracker)
-    state_rows = [states.get(t) for t in tracker.tolist()]
 
     to_utm, _ = utm_transformers(round(float(lon[0])), round(float(lat[0])))
     x, y = to_utm.transform(lon, lat)
-    prev_lon = np.array([s.lon if s else np.nan for s in state_rows])
-    prev_lat = np.array([s.lat if s else np.nan for s in state_rows])
-    prev_x, prev_y = to_utm.transform(prev_lon, prev_lat)
-    prev_t = np.array([s.t_ms if s else -1 for s in state_rows], dtype=np.int64)
-    prev_since = np.array([s.standing_since_ms if s else -1 for s in state_rows], dtype=np.int64)
-    since = standing_since(t_ms, x, y, start, prev_t, np.asarray(prev_x), np.asarray(prev_y), prev_since)
+    prev_x, prev_y = to_utm.transform(state["lon"][where], state["lat"][where])
+    since = standing_since(t_ms, x, y, start, state["t_ms"][where], np.asarray(prev_x), np.asarray(prev_y),
+                           state["since"][where])
 
     patrols = _patrols_under_way(session, unique.tolist())
     patrol_of = np.array([patrols[t].id if t in patrols else -1 for t in tracker.tolist()], dtype=np.int64)
@@ -106,9 +103,25 @@ def evaluate(
     if flags[AlertKind.long_stop].any():
         flags[AlertKind.long_stop] &= ~_near_open_post(session, lon, lat, t_ms, to_utm, settings.post_radius_m)
 
-    raised = _apply_edges(session, flags, tracker, t_ms, lon, lat, zone, start, patrols)
-    _save_states(session, states, tracker, t_ms, lon, lat, since, start)
+    raised = _apply_edges(session, flags, tracker, t_ms, lon, lat, zone, start, patrols, unique, where)
+    _save_states(session, tracker, t_ms, lon, lat, since, start)
     return raised
+
+
+def _load_states(session: Session, unique: np.ndarray) -> dict[str, np.ndarray]:
+    """Each tracker's last evaluated fix as arrays aligned with ``unique`` (-1 / NaN where none)."""
+    out = {"t_ms": np.full(len(unique), -1, dtype=np.int64), "since": np.full(len(unique), -1, dtype=np.int64),
+           "lon": np.full(len(unique), np.nan), "lat": np.full(len(unique), np.nan)}
+    rows = session.execute(
+        select(TrackerState.tracker_id, TrackerState.t_ms, TrackerState.standing_since_ms, TrackerState.lon, TrackerState.lat)
+        .where(TrackerState.tracker_id.in_(unique.tolist()))
+    ).all()
+    if rows:
+        found = np.array(rows, dtype=np.float64)
+        index = np.searchsorted(unique, found[:, 0].astype(np.int64))
+        out["t_ms"][index], out["since"][index] = found[:, 1].astype(np.int64), found[:, 2].astype(np.int64)
+        out["lon"][index], out["lat"][index] = found[:, 3], found[:, 4]
+    return out
 
 
 def _patrols_under_way(session: Session, trackers: list[int]) -> dict[int, Patrol]:
@@ -131,17 +144,21 @@ def _near_open_post(session: Session, lon: np.ndarray, lat: np.ndarray, t_ms: np
 
 def _apply_edges(
     session: Session, flags: dict[AlertKind, np.ndarray], tracker: np.ndarray, t_ms: np.ndarray, lon: np.ndarray,
-    lat: np.ndarray, zone: np.ndarray, start: np.ndarray, patrols: dict[int, Patrol],
+    lat: np.ndarray, zone: np.ndarray, start: np.ndarray, patrols: dict[int, Patrol], unique: np.ndarray, where: np.ndarray,
 ) -> list[Alert]:
+    # open episodes are few, whatever the batch: fetch them all rather than ask with every tracker id
     open_episodes: dict[tuple[int, AlertKind], Alert] = {
         (a.tracker_id, a.kind): a
-        for a in session.scalars(select(Alert).where(
-            Alert.tracker_id.in_(np.unique(tracker).tolist()), Alert.kind.in_(POSITION_KINDS), Alert.ended_at.is_(None)))
+        for a in session.scalars(select(Alert).where(Alert.ended_at.is_(None), Alert.kind.in_(POSITION_KINDS)))
+        if a.tracker_id is not None
     }
-    trackers = {t.id: t for t in session.scalars(select(Tracker).where(Tracker.id.in_(np.unique(tracker).tolist())))}
+    trackers: dict[int, Tracker] = {}
     raised = []
     for kind, flag in flags.items():
-        was_on = np.array([(t, kind) in open_episodes for t in tracker.tolist()], dtype=bool)
+        if not flag.any() and not any(k == kind for _, k in open_episodes):
+            continue
+        on_before = np.array([(int(t), kind) in open_episodes for t in unique.tolist()], dtype=bool)
+        was_on = on_before[where]
         opens, closes = edges(flag, start, was_on)
         events = sorted([(row, True) for row in opens.tolist()] + [(row, False) for row in closes.tolist()])
         for row, opening in events:  # in time order: a batch may hold a whole episode, or several
@@ -152,7 +169,7 @@ def _apply_edges(
                     episode.ended_at = _at(int(t_ms[row]))
                 continue
             patrol = patrols.get(tracker_id)
-            device = trackers[tracker_id]
+            device = trackers.get(tracker_id) or trackers.setdefault(tracker_id, session.get(Tracker, tracker_id))  # type: ignore[arg-type]
             alert = Alert(
                 kind=kind, tracker_id=tracker_id, patrol_id=patrol.id if patrol else None,
                 zone_id=int(zone[row]) if zone[row] != NO_ZONE else None, started_at=_at(int(t_ms[row])),
@@ -177,12 +194,13 @@ def _message(kind: AlertKind, code: str, patrol: Patrol | None) -> str:
 
 
 def _save_states(
-    session: Session, states: dict[int, TrackerState], tracker: np.ndarray, t_ms: np.ndarray, lon: np.ndarray,
-    lat: np.ndarray, since: np.ndarray, start: np.ndarray,
+    session: Session, tracker: np.ndarray, t_ms: np.ndarray, lon: np.ndarray, lat: np.ndarray, since: np.ndarray,
+    start: np.ndarray,
 ) -> None:
+    """Upsert each tracker's last fix in one statement: hundreds of trackers per batch, no ORM objects."""
     last_rows = np.append(np.flatnonzero(start)[1:] - 1, len(tracker) - 1)
-    for row in last_rows.tolist():
-        tracker_id = int(tracker[row])
-        state = states.get(tracker_id) or TrackerState(tracker_id=tracker_id)
-        state.t_ms, state.lon, state.lat, state.standing_since_ms = int(t_ms[row]), float(lon[row]), float(lat[row]), int(since[row])
-        session.add(state)
+    rows = list(zip(tracker[last_rows].tolist(), t_ms[last_rows].tolist(), lon[last_rows].tolist(),
+                    lat[last_rows].tolist(), since[last_rows].tolist()))
+    upsert_rows(
+        session, "tracker_state", ("tracker_id", "t_ms", "lon", "lat", "standing_since_ms"), ("tracker_id",), rows
+    )

@@ -96,20 +96,20 @@ def parse_time_ms(values: Sequence[Any], errors: _Errors) -> np.ndarray:
     return out
 
 
+_PLAIN_NUMBERS = {float, int, type(None)}
+
+
 def _numbers(rows: list[dict[str, Any]], key: str, errors: _Errors, *, required: bool) -> np.ndarray:
     values = [r.get(key) for r in rows]
-    try:
-        array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        bad = [i for i, v in enumerate(values) if isinstance(v, bool)]
-    except (TypeError, ValueError):
-        bad = [i for i, v in enumerate(values) if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))]
-        array = np.array([v if (isinstance(v, (int, float)) and not isinstance(v, bool)) else np.nan for v in values], dtype=np.float64)
-    if bad:
+    kinds = set(map(type, values))  # one C-level pass decides whether the slow checks are needed at all
+    if kinds <= _PLAIN_NUMBERS:
+        array = np.array(values, dtype=np.float64)  # None becomes NaN
+    else:
+        bad = [i for i, v in enumerate(values) if type(v) not in _PLAIN_NUMBERS]
         errors.add_rows(bad, key, "must be a number")
-    if required:
-        missing = [i for i, v in enumerate(values) if v is None]
-        if missing:
-            errors.add_rows(missing, key, "is required")
+        array = np.array([v if type(v) in _PLAIN_NUMBERS else np.nan for v in values], dtype=np.float64)
+    if required and type(None) in kinds:
+        errors.add_rows([i for i, v in enumerate(values) if v is None], key, "is required")
     return array
 
 

@@ -32,3 +32,18 @@ def insert_positions(session: Session, rows: list[tuple[Any, ...]]) -> int:
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+def upsert_rows(session: Session, table: str, columns: tuple[str, ...], key: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows or overwrite the ones whose ``key`` exists (same SQL on SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
+           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, rows)
+    finally:
+        cursor.close()
