@@ -11,6 +11,7 @@ each batch acknowledged only after its transaction committed.
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import math
 import os
 import subprocess
@@ -79,7 +80,7 @@ def in_process(settings: Settings, bodies: list[bytes]) -> None:
     app.state.engine.dispose()
 
 
-def over_http(settings: Settings, bodies: list[bytes], port: int = 8799) -> None:
+def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int = 8799) -> None:
     env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or ""}
     server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,14 +95,17 @@ def over_http(settings: Settings, bodies: list[bytes], port: int = 8799) -> None
                     time.sleep(0.2)
             token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            total = 0
-            started = time.perf_counter()
-            for body in bodies:
+            def post(body: bytes) -> int:
                 response = client.post("/api/v1/positions", content=body, headers=headers)
                 response.raise_for_status()
-                total += response.json()["stored"]
+                return int(response.json()["stored"])
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=in_flight) as pool:
+                total = sum(pool.map(post, bodies))
             elapsed = time.perf_counter() - started
-        print(f"HTTP POST /api/v1/positions (acknowledged = committed): {total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
+        print(f"HTTP POST /api/v1/positions, {in_flight} batch(es) in flight (acknowledged = committed): "
+              f"{total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
     finally:
         server.terminate()
         server.wait()
@@ -113,13 +117,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--http", action="store_true")
+    parser.add_argument("--in-flight", type=int, default=1, help="Batches sent at once over HTTP")
     args = parser.parse_args()
     bodies = make_batches(args.trackers, args.batch, args.batches)
     print(f"{len(bodies)} batches of {args.batch:,} positions from {args.trackers} trackers, "
           f"{sum(map(len, bodies)) / len(bodies) / 1e6:.1f} MB of JSON each")
     in_process(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies)
     if args.http:
-        over_http(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies)
+        over_http(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies, args.in_flight)
 
 
 if __name__ == "__main__":

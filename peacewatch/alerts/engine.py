@@ -117,7 +117,7 @@ def _load_states(session: Session, unique: np.ndarray) -> dict[str, np.ndarray]:
         .where(TrackerState.tracker_id.in_(unique.tolist()))
     ).all()
     if rows:
-        found = np.array(rows, dtype=np.float64)
+        found = np.array([tuple(r) for r in rows], dtype=np.float64)
         index = np.searchsorted(unique, found[:, 0].astype(np.int64))
         out["t_ms"][index], out["since"][index] = found[:, 1].astype(np.int64), found[:, 2].astype(np.int64)
         out["lon"][index], out["lat"][index] = found[:, 3], found[:, 4]

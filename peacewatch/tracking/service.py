@@ -114,6 +114,8 @@ def area_fence(session: Session) -> Fence:
 
 # --- recording positions -----------------------------------------------------------------------
 
+_writers = Lock()
+
 
 @dataclass
 class IngestReport:
@@ -137,9 +139,11 @@ def record_positions(
     """Store a batch of fixes and judge it against the alert rules, in one transaction; every tracker
     must be registered, or nothing is stored.
 
-    This is the one entry for HTTP batches, Cursor-on-Target and GPX files.
+    This is the one entry for HTTP batches, Cursor-on-Target and GPX files. Writers queue on a
+    lock before their transaction: SQLite takes one writer at a time anyway, and its own busy
+    wait sleeps in steps of up to 100 ms, while parsing the next batch goes on meanwhile.
     """
-    with transaction(session, actor):
+    with _writers, transaction(session, actor):
         ids = tracker_ids(session, columns.tracker)
         unknown = [i for i, name in enumerate(columns.tracker) if name not in ids]
         if unknown:
