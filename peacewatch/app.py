@@ -41,6 +41,7 @@ ROUTERS = (
     tracking_api.trackers,
     tracking_api.positions,
     tracking_api.cot,
+    tracking_api.coverage,
     patrols_api.router,
     patrols_api.plans,
     alerts_api.router,

@@ -6,14 +6,17 @@ from typing import Annotated, Any, Literal
 import gpxpy.gpx
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from pydantic import TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.geography.models import ZoneKind
+from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
+from peacewatch.tracking import coverage as cov
 from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns
 from peacewatch.tracking.schemas import (
     CotStatusOut,
@@ -187,3 +190,57 @@ def cot_status(request: Request, _user: Operator) -> CotStatusOut:
 @cot.get("/unregistered", response_model=list[UnregisteredUidOut], summary="CoT uids heard from but not registered")
 def unregistered_uids(session: SessionDep, _user: Operator) -> list[UnregisteredUidOut]:
     return [UnregisteredUidOut.model_validate(u) for u in service.unregistered_uids(session)]
+
+
+coverage = APIRouter(prefix="/api/v1/coverage", tags=["tracking"], responses=problem_responses(403, 404))
+Internal = Annotated[User, Depends(require_roles(Role.operations, Role.observer, Role.patrol))]
+
+
+class WindowShare(BaseModel):
+    visited: int
+    share: float = Field(description="Visited cells / all cells of the area")
+
+
+class CoverageOut(BaseModel):
+    zone_id: int
+    code: str
+    name: str
+    at: datetime
+    resolution: int
+    cells: int
+    last_24h: WindowShare = Field(alias="24h")
+    last_7d: WindowShare = Field(alias="7d")
+    ever: WindowShare
+
+
+@coverage.get("", response_model=list[CoverageOut], response_model_by_alias=False,
+              summary="Share of each area's H3 cells visited in the last 24 h, 7 days, and ever")
+def read_coverage(session: SessionDep, settings: SettingsDep, _user: Internal, at: datetime | None = None) -> list[Any]:
+    moment = as_utc(at, field="query.at") or utcnow()
+    return [cov.coverage_of(session, zone, moment, settings.h3_resolution)
+            for zone in list_zones(session, None, kind=ZoneKind.area_of_responsibility)]
+
+
+@coverage.get(
+    "/{zone_id}/cells",
+    response_class=Response,
+    summary="An area's cells as GeoJSON: those not visited in the window (for the map), or those visited",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
+def coverage_cells(
+    zone_id: RecordId,
+    session: SessionDep,
+    settings: SettingsDep,
+    _user: Internal,
+    state: Literal["unvisited", "visited"] = "unvisited",
+    window: Literal["24h", "7d", "ever"] = "ever",
+    at: datetime | None = None,
+) -> Response:
+    zone = get_zone(session, zone_id, None, ZoneKind.area_of_responsibility)
+    moment = as_utc(at, field="query.at") or utcnow()
+    since = moment - cov.WINDOWS[window] if window in cov.WINDOWS else None
+    cells = cov.area_cells(zone, settings.h3_resolution)
+    visited = cov.visited_cells(session, zone.id, since, moment) & cells
+    chosen = visited if state == "visited" else cells - visited
+    body = {"type": "FeatureCollection", "features": cov.cell_features(chosen)}
+    return Response(orjson.dumps(body), media_type="application/geo+json")

@@ -74,3 +74,15 @@ class UnregisteredUid(Base):
     last_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     cot_type: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CoverageCell(Base):
+    """Visits of an area's H3 cell per hour: coverage over any window reads this, never the raw positions."""
+
+    __tablename__ = "coverage"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, comment="Start of the UTC hour, ms since 1970")
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)

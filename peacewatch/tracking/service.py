@@ -21,7 +21,7 @@ from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.geofence import NO_ZONE, Fence, h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import insert_positions
+from peacewatch.tracking.store import add_coverage, insert_positions
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -155,6 +155,7 @@ def record_positions(
             )
         batch = prepare_batch(session, columns, ids, h3_resolution)
         stored = insert_positions(session, batch.rows())
+        add_coverage(session, batch.zone, batch.cell, batch.t_ms)
         raised = evaluate(session, rules or AlertSettings(), batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
         record = IngestBatch(actor=actor, source=source, received=len(columns), stored=stored)
         session.add(record)

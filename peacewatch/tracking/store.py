@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 COLUMNS = ("tracker_id", "t_ms", "lat", "lon", "alt", "speed", "heading", "accuracy", "cell", "zone_id")
@@ -34,11 +35,16 @@ def insert_positions(session: Session, rows: list[tuple[Any, ...]]) -> int:
         cursor.close()
 
 
-def upsert_rows(session: Session, table: str, columns: tuple[str, ...], key: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows or overwrite the ones whose ``key`` exists (same SQL on SQLite and PostgreSQL)."""
+def upsert_rows(
+    session: Session, table: str, columns: tuple[str, ...], key: tuple[str, ...], rows: list[tuple[Any, ...]],
+    *, add: tuple[str, ...] = (),
+) -> None:
+    """Insert rows, or update the ones whose ``key`` exists: overwrite, or for ``add`` columns, add up.
+    The same SQL runs on SQLite and PostgreSQL."""
     if not rows:
         return
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}"
+                        for c in columns if c not in key)
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
     connection = session.connection()
@@ -47,3 +53,17 @@ def upsert_rows(session: Session, table: str, columns: tuple[str, ...], key: tup
         cursor.executemany(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, rows)
     finally:
         cursor.close()
+
+
+HOUR_MS = 3_600_000
+
+
+def add_coverage(session: Session, zone: np.ndarray, cell: np.ndarray, t_ms: np.ndarray) -> None:
+    """Count the batch's visits per (area, hour, cell): a few hundred rows however large the batch."""
+    inside = zone >= 0
+    if not inside.any():
+        return
+    keys = np.column_stack([zone[inside], t_ms[inside] // HOUR_MS * HOUR_MS, cell[inside]])
+    unique, counts = np.unique(keys, axis=0, return_counts=True)
+    rows = [(*key, count) for key, count in zip(unique.tolist(), counts.tolist())]
+    upsert_rows(session, "coverage", ("zone_id", "hour_ms", "cell", "visits"), ("zone_id", "hour_ms", "cell"), rows, add=("visits",))
