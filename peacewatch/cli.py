@@ -204,9 +204,13 @@ def demo(
     settings = load_settings()
     console.print(f"data directory: {settings.ensure_data_dir()}")
     upgrade_database(settings)
+    from peacewatch.scenario import patrol_day
+
     with open_session(settings) as session:
         report = guarded(lambda: nk2020.load(session, password or nk2020.DEMO_PASSWORD))
-    console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
+        console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
+        alerts = guarded(lambda: patrol_day.load(session, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()))
+    console.print(f"patrols of 14 November 2020 simulated: {len(patrol_day.SCRIPTS)} patrols, {alerts} new alerts")
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")
