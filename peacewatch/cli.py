@@ -353,6 +353,33 @@ def upload_gpx(
     console.print(f"{file.name}: {report.stored} positions stored, {report.duplicates} already known")
 
 
+class Via(str, Enum):
+    http = "http"
+    cot = "cot"
+
+
+@app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="The running server")] = "http://127.0.0.1:8000",
+    via: Annotated[Via, typer.Option(help="Send positions as HTTP batches or as Cursor-on-Target over TCP")] = Via.http,
+    cot: Annotated[str, typer.Option(help="The CoT listener, with --via cot")] = "tcp://127.0.0.1:8087",
+    user: Annotated[str, typer.Option(help="A user with the operations role (plans and starts the patrols)")] = "ops",
+    password: Annotated[str, typer.Option(envvar="PEACEWATCH_SIMULATE_PASSWORD", help="Its password")] = "demo",
+    minutes: Annotated[float, typer.Option(min=0.05, max=24 * 60, help="Stop after this long")] = 5.0,
+    speed: Annotated[float, typer.Option(min=1, max=3600, help="Simulated seconds per real second")] = 10.0,
+    interval: Annotated[float, typer.Option(min=0.1, max=300, help="Seconds between sends")] = 5.0,
+) -> None:
+    """Drive the demo's four patrols live against a running server, starting now, time compressed."""
+    from peacewatch.scenario.simulate import SimulationError, run
+
+    try:
+        sent = run(url, user, password, via=via.value, cot_url=cot, minutes=minutes, speed=speed, interval=interval,
+                   say=lambda line: console.print(line))
+    except SimulationError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"simulation over: {sent:,} positions sent via {via.value}")
+
+
 @app.command("mandate")
 def mandate_state(
     on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD), default today")] = None,

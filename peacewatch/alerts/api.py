@@ -37,7 +37,13 @@ def list_alerts(
     "/stream",
     summary="New alerts as server-sent events (resumes after Last-Event-ID)",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/event-stream": {"schema": {
+        "type": "object",
+        "description": "One event per new alert: id is the alert id (send it back as Last-Event-ID), data the alert as JSON",
+        "properties": {"id": {"type": "string"}, "event": {"type": "string", "enum": ["alert"]},
+                       "data": {"type": "string", "contentMediaType": "application/json"}},
+        "required": ["id", "event", "data"],
+    }}}}},
 )
 async def stream_alerts(
     request: Request,

@@ -147,3 +147,21 @@ def parse_event(data: bytes) -> CotFix | None:
         if isinstance(exc, CotError):
             raise
         raise CotError("malformed", f"bad number or time: {exc}") from None
+
+
+def _cot_time(t_ms: int) -> str:
+    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def position_event(uid: str, t_ms: int, lat: float, lon: float, *, callsign: str = "", speed: float | None = None,
+                   course: float | None = None, cot_type: str = "a-f-G-U-U-L-M", stale_s: int = 120) -> bytes:
+    """A CoT position event as TAK clients send it (military police unit by default)."""
+    root = etree.Element("event", version="2.0", uid=uid, type=cot_type, how="m-g", time=_cot_time(t_ms),
+                         start=_cot_time(t_ms), stale=_cot_time(t_ms + stale_s * 1000))
+    etree.SubElement(root, "point", lat=f"{lat:.7f}", lon=f"{lon:.7f}", hae="9999999.0", ce="10.0", le="9999999.0")
+    detail = etree.SubElement(root, "detail")
+    if callsign:
+        etree.SubElement(detail, "contact", callsign=callsign)
+    if speed is not None or course is not None:
+        etree.SubElement(detail, "track", speed=f"{speed or 0:.2f}", course=f"{course or 0:.1f}")
+    return etree.tostring(root)

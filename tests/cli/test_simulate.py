@@ -1,0 +1,45 @@
+"""`peacewatch simulate` drives live patrols against a running server, over HTTP and over CoT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from peacewatch.cli import app
+from tests.conftest import PG_URL
+from tests.live import live_server
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="runs a server on its own SQLite data directory")
+@pytest.mark.parametrize("via", ["http", "cot"])
+def test_simulate_feeds_live_positions(tmp_path: Path, via: str) -> None:
+    with live_server(tmp_path) as server:
+        result = CliRunner().invoke(app, [
+            "simulate", "--url", server.url, "--via", via, "--cot", f"tcp://127.0.0.1:{server.cot_port}",
+            "--minutes", "0.1", "--speed", "600", "--interval", "0.5",
+        ])
+        assert result.exit_code == 0, result.output
+        assert "positions sent" in result.output
+        with httpx.Client(base_url=server.url) as client:
+            token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            live = [p for p in client.get("/api/v1/patrols", params={"status": "under_way"}, headers=headers).json()
+                    if "(live" in p["name"]]
+            assert len(live) == 4
+            tracker = next(t for t in client.get("/api/v1/trackers", headers=headers).json() if t["code"] == "MP-S1")
+            if via == "cot":
+                import time
+
+                time.sleep(1)  # the listener commits every half second
+            track = client.get(f"/api/v1/trackers/{tracker['id']}/track", params={"since": live[0]["planned_start"]},
+                               headers=headers).json()
+            assert track["properties"]["count"] > 10
+
+
+def test_simulate_says_in_one_line_when_the_server_is_not_there() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--url", "http://127.0.0.1:9", "--minutes", "0.05"])
+    assert result.exit_code == 1
+    assert "cannot reach http://127.0.0.1:9" in result.output

@@ -1,0 +1,59 @@
+"""A real ``peacewatch serve`` process on free loopback ports, for tests that need one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    cot_port: int
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The demo loaded into a fresh data directory, then served; stopped (or found killed) at the end."""
+    data = tmp_path / "data"
+    cot_port = free_port()
+    env = os.environ | {"PEACEWATCH_DATA_DIR": str(data), "PEACEWATCH_SECRET_KEY": SECRET,
+                        "PEACEWATCH_COT_PORT": str(cot_port), "PEACEWATCH_COT_UDP": "false"}
+    env.pop("PEACEWATCH_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield LiveServer(url, cot_port, data, env, process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
