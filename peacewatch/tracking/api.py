@@ -208,13 +208,12 @@ class CoverageOut(BaseModel):
     at: datetime
     resolution: int
     cells: int
-    last_24h: WindowShare = Field(alias="24h")
-    last_7d: WindowShare = Field(alias="7d")
+    last_24h: WindowShare
+    last_7d: WindowShare
     ever: WindowShare
 
 
-@coverage.get("", response_model=list[CoverageOut], response_model_by_alias=False,
-              summary="Share of each area's H3 cells visited in the last 24 h, 7 days, and ever")
+@coverage.get("", response_model=list[CoverageOut], summary="Share of each area's H3 cells visited in the last 24 h, 7 days, and ever")
 def read_coverage(session: SessionDep, settings: SettingsDep, _user: Internal, at: datetime | None = None) -> list[Any]:
     moment = as_utc(at, field="query.at") or utcnow()
     return [cov.coverage_of(session, zone, moment, settings.h3_resolution)

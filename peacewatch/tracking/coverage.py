@@ -40,9 +40,9 @@ def coverage_of(session: Session, zone: Zone, at: datetime, resolution: int) -> 
     cells = area_cells(zone, resolution)
     summary: dict[str, Any] = {"zone_id": zone.id, "code": zone.code, "name": zone.name, "at": at,
                                "resolution": resolution, "cells": len(cells)}
-    for name, span in (*WINDOWS.items(), ("ever", None)):
+    for key, span in (("last_24h", WINDOWS["24h"]), ("last_7d", WINDOWS["7d"]), ("ever", None)):
         visited = len(visited_cells(session, zone.id, at - span if span else None, at) & cells)
-        summary[name] = {"visited": visited, "share": round(visited / len(cells), 4) if cells else 0.0}
+        summary[key] = {"visited": visited, "share": round(visited / len(cells), 4) if cells else 0.0}
     return summary
 
 
