@@ -140,7 +140,7 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
         transition(session, actor, patrol.id, "start", Transition(at=START))
         times, points = track(script)
         columns = PositionColumns(
-            [code] * len(times), np.array([int(t.timestamp() * 1000) for t in times], dtype=np.int64),
+            [code], np.zeros(len(times), dtype=np.int32), np.array([int(t.timestamp() * 1000) for t in times], dtype=np.int64),
             points[:, 1].copy(), points[:, 0].copy(), *(np.full(len(times), np.nan) for _ in range(2)),
             np.full(len(times), np.nan), np.full(len(times), 10.0),
         )

@@ -24,9 +24,14 @@ _EPOCH = np.datetime64("1970-01-01T00:00:00", "ms")
 
 @dataclass
 class PositionColumns:
-    """One batch of fixes; every array has the same length. Missing optional values are NaN."""
+    """One batch of fixes; every array has the same length. Missing optional values are NaN.
 
-    tracker: list[str]
+    Tracker names are dictionary-encoded (``names`` once, ``index`` per row): a batch of millions of
+    fixes from a few hundred trackers resolves them with array operations, not per row.
+    """
+
+    names: list[str]
+    index: np.ndarray
     t_ms: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
@@ -36,15 +41,24 @@ class PositionColumns:
     accuracy: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.tracker)
+        return len(self.index)
 
     def take(self, keep: np.ndarray) -> PositionColumns:
         """The rows where ``keep`` (a boolean mask or index array) selects them."""
-        index = np.flatnonzero(keep) if keep.dtype == bool else keep
+        rows = np.flatnonzero(keep) if keep.dtype == bool else keep
         return PositionColumns(
-            [self.tracker[i] for i in index.tolist()],
-            *(getattr(self, name)[index] for name in ("t_ms", "lat", "lon", *OPTIONAL)),
+            self.names, self.index[rows], *(getattr(self, name)[rows] for name in ("t_ms", "lat", "lon", *OPTIONAL))
         )
+
+    def name_of(self, row: int) -> str:
+        return self.names[int(self.index[row])]
+
+
+def encode(per_row: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Dictionary-encode tracker names: the distinct names, and each row's position among them."""
+    lookup: dict[str, int] = {}
+    index = np.fromiter((lookup.setdefault(name, len(lookup)) for name in per_row), dtype=np.int32, count=len(per_row))
+    return list(lookup), index
 
 
 class _Errors:
@@ -128,7 +142,7 @@ def from_rows(rows: Any, *, where: str = "body.positions", now_ms: int | None = 
         errors.add_rows(bad_tracker, "tracker", "must be a tracker code or CoT uid (1-200 characters)")
     t_ms = parse_time_ms([r.get("t") for r in rows], errors)
     columns = PositionColumns(
-        trackers,  # type: ignore[arg-type]
+        *encode(trackers),  # type: ignore[arg-type]
         t_ms,
         _numbers(rows, "lat", errors, required=True),
         _numbers(rows, "lon", errors, required=True),

@@ -53,7 +53,8 @@ def gpx_columns(data: bytes, tracker: str) -> PositionColumns:
 
     times = [p.time if p.time.tzinfo else p.time.replace(tzinfo=timezone.utc) for _, p in points]  # type: ignore[union-attr]
     columns = PositionColumns(
-        [tracker] * len(points),
+        [tracker],
+        np.zeros(len(points), dtype=np.int32),
         np.array([int(t.timestamp() * 1000) for t in times], dtype=np.int64),
         np.array([p.latitude for _, p in points], dtype=np.float64),
         np.array([p.longitude for _, p in points], dtype=np.float64),

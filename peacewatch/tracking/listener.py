@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
-from peacewatch.tracking.columns import PositionColumns
+from peacewatch.tracking.columns import PositionColumns, encode
 from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.models import UnregisteredUid
 from peacewatch.tracking.service import record_positions, tracker_ids
@@ -40,7 +40,7 @@ def fixes_to_columns(fixes: list[CotFix]) -> PositionColumns:
         return np.array([np.nan if getattr(f, name) is None else getattr(f, name) for f in fixes], dtype=np.float64)
 
     return PositionColumns(
-        [f.uid for f in fixes], np.array([f.t_ms for f in fixes], dtype=np.int64),
+        *encode([f.uid for f in fixes]), np.array([f.t_ms for f in fixes], dtype=np.int64),
         column("lat"), column("lon"), column("alt"), column("speed"), column("heading"), column("accuracy"),
     )
 

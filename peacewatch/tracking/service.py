@@ -144,16 +144,18 @@ def record_positions(
     wait sleeps in steps of up to 100 ms, while parsing the next batch goes on meanwhile.
     """
     with _writers, transaction(session, actor):
-        ids = tracker_ids(session, columns.tracker)
-        unknown = [i for i, name in enumerate(columns.tracker) if name not in ids]
-        if unknown:
-            names = sorted({columns.tracker[i] for i in unknown})
-            errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.tracker[i]}'") for i in unknown[:20]]
+        ids = tracker_ids(session, columns.names)
+        tracker = np.array([ids.get(name, -1) for name in columns.names], dtype=np.int64)[columns.index]
+        unknown = np.flatnonzero(tracker < 0)
+        if unknown.size:
+            names = sorted({columns.name_of(i) for i in unknown.tolist()})
+            errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.name_of(i)}'")
+                      for i in unknown[:20].tolist()]
             raise Invalid(
-                f"{len(unknown)} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
+                f"{unknown.size} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
                 errors=errors,
             )
-        batch = prepare_batch(session, columns, ids, h3_resolution)
+        batch = prepare_batch(session, columns, tracker, h3_resolution)
         stored = insert_positions(session, batch.rows())
         add_coverage(session, batch.zone, batch.cell, batch.t_ms)
         raised = evaluate(session, rules or AlertSettings(), batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
@@ -182,12 +184,11 @@ class PreparedBatch:
                         self.cell.tolist(), zone_ids))
 
 
-def prepare_batch(session: Session, columns: PositionColumns, ids: dict[str, int], h3_resolution: int) -> PreparedBatch:
+def prepare_batch(session: Session, columns: PositionColumns, tracker: np.ndarray, h3_resolution: int) -> PreparedBatch:
     """Tracker ids resolved, area of responsibility and H3 cell computed in bulk, rows in key order.
 
     Key order also makes the insert append to each tracker's run of the B-tree (1.35x faster on SQLite).
     """
-    tracker = np.array([ids[name] for name in columns.tracker], dtype=np.int64)
     order = np.lexsort((columns.t_ms, tracker))
     columns = columns.take(order)
     tracker = tracker[order]
