@@ -353,6 +353,26 @@ def upload_gpx(
     console.print(f"{file.name}: {report.stored} positions stored, {report.duplicates} already known")
 
 
+@app.command()
+def backfill(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: tracker,t,lat,lon[,alt,speed,heading,accuracy]")],
+) -> None:
+    """Store a CSV export of positions (a day of history, say): checked whole first, then stored oldest first."""
+    from peacewatch.tracking.backfill import backfill as run_backfill
+    from peacewatch.tracking.backfill import read_csv
+
+    settings = load_settings()
+    with open_session(settings) as session, Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"reading {file.name}", total=None)
+        columns = guarded(lambda: read_csv(file))
+        progress.update(task, total=len(columns), completed=0, description=f"storing {len(columns):,} positions")
+        report = guarded(lambda: run_backfill(
+            session, cli_actor(), columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
+            progress=lambda done: progress.advance(task, done),
+        ))
+    console.print(f"{file.name}: {report.stored:,} positions stored, {report.duplicates:,} already known, {report.alerts} alerts")
+
+
 class Via(str, Enum):
     http = "http"
     cot = "cot"

@@ -79,16 +79,22 @@ def evaluate(
     start = group_starts(tracker)
 
     to_utm, _ = utm_transformers(round(float(lon[0])), round(float(lat[0])))
-    x, y = to_utm.transform(lon, lat)
-    prev_x, prev_y = to_utm.transform(state["lon"][where], state["lat"][where])
-    since = standing_since(t_ms, x, y, start, state["t_ms"][where], np.asarray(prev_x), np.asarray(prev_y),
-                           state["since"][where])
-
     patrols = _patrols_under_way(session, unique.tolist())
-    patrol_of = np.array([patrols[t].id if t in patrols else -1 for t in tracker.tolist()], dtype=np.int64)
+    patrol_ids = np.array([patrols[int(t)].id if int(t) in patrols else -1 for t in unique.tolist()], dtype=np.int64)
+    patrol_of = patrol_ids[where]
     on_patrol = patrol_of >= 0
+    # where a tracker stands still matters only on patrol: project just those rows to metres
+    since = np.full(len(t_ms), -1, dtype=np.int64)
+    if on_patrol.any():
+        rows = np.flatnonzero(on_patrol)
+        x, y = to_utm.transform(lon[rows], lat[rows])
+        prev_x, prev_y = to_utm.transform(state["lon"][where[rows]], state["lat"][where[rows]])
+        since[rows] = standing_since(t_ms[rows], np.asarray(x), np.asarray(y), group_starts(tracker[rows]),
+                                     state["t_ms"][where[rows]], np.asarray(prev_x), np.asarray(prev_y),
+                                     state["since"][where[rows]])
     flags: dict[AlertKind, np.ndarray] = {
-        AlertKind.left_area: on_patrol & (zone != np.array([patrols[t].zone_id if t in patrols else NO_ZONE for t in tracker.tolist()])),
+        AlertKind.left_area: on_patrol & (zone != np.array(
+            [patrols[int(t)].zone_id if int(t) in patrols else NO_ZONE for t in unique.tolist()])[where]),
         AlertKind.near_line_of_contact: _zone_fence(session, ZoneKind.line_of_contact, settings.loc_buffer_m).inside_any(lon, lat),
         AlertKind.in_restricted_zone: _zone_fence(session, ZoneKind.restricted_zone, None).inside_any(lon, lat),
         AlertKind.off_route: np.zeros(len(t_ms), dtype=bool),

@@ -67,6 +67,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: bulk inserts touch many B-tree pages at once
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

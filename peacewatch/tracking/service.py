@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
 from datetime import datetime
 from threading import Lock
 from typing import Any
@@ -114,7 +116,7 @@ def area_fence(session: Session) -> Fence:
 
 # --- recording positions -----------------------------------------------------------------------
 
-_writers = Lock()
+writers = Lock()
 
 
 @dataclass
@@ -143,27 +145,38 @@ def record_positions(
     lock before their transaction: SQLite takes one writer at a time anyway, and its own busy
     wait sleeps in steps of up to 100 ms, while parsing the next batch goes on meanwhile.
     """
-    with _writers, transaction(session, actor):
-        ids = tracker_ids(session, columns.names)
-        tracker = np.array([ids.get(name, -1) for name in columns.names], dtype=np.int64)[columns.index]
-        unknown = np.flatnonzero(tracker < 0)
-        if unknown.size:
-            names = sorted({columns.name_of(i) for i in unknown.tolist()})
-            errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.name_of(i)}'")
-                      for i in unknown[:20].tolist()]
-            raise Invalid(
-                f"{unknown.size} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
-                errors=errors,
-            )
-        batch = prepare_batch(session, columns, tracker, h3_resolution)
-        stored = insert_positions(session, batch.rows())
-        add_coverage(session, batch.zone, batch.cell, batch.t_ms)
-        raised = evaluate(session, rules or AlertSettings(), batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
-        record = IngestBatch(actor=actor, source=source, received=len(columns), stored=stored)
-        session.add(record)
-        session.flush()
-    return IngestReport(received=len(columns), stored=stored, duplicates=len(columns) - stored, batch_id=record.id,
-                        alerts=len(raised))
+    with writers, transaction(session, actor):
+        tracker = resolve_trackers(session, columns, where)
+        batch = prepare_batch(area_fence(session), columns, tracker, h3_resolution)
+        return store_batch(session, actor, source, batch, rules or AlertSettings())
+
+
+def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> np.ndarray:
+    """Each row's tracker id; refuses the batch, naming the rows, if any tracker is not registered."""
+    ids = tracker_ids(session, columns.names)
+    tracker = np.array([ids.get(name, -1) for name in columns.names], dtype=np.int64)[columns.index]
+    unknown = np.flatnonzero(tracker < 0)
+    if unknown.size:
+        names = sorted({columns.name_of(i) for i in unknown.tolist()})
+        errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.name_of(i)}'")
+                  for i in unknown[:20].tolist()]
+        raise Invalid(
+            f"{unknown.size} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
+            errors=errors,
+        )
+    return tracker
+
+
+def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch, rules: AlertSettings) -> IngestReport:
+    """Insert, count coverage and judge the alert rules, inside the caller's transaction."""
+    stored = insert_positions(session, batch.rows())
+    add_coverage(session, batch.zone, batch.cell, batch.t_ms)
+    raised = evaluate(session, rules, batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
+    record = IngestBatch(actor=actor, source=source, received=len(batch.t_ms), stored=stored)
+    session.add(record)
+    session.flush()
+    return IngestReport(received=len(batch.t_ms), stored=stored, duplicates=len(batch.t_ms) - stored,
+                        batch_id=record.id, alerts=len(raised))
 
 
 @dataclass
@@ -174,28 +187,46 @@ class PreparedBatch:
     t_ms: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
-    optional: list[list[float | None]]
+    optional: list[Iterable[float | None]]
     cell: np.ndarray
     zone: np.ndarray
+    plain: list[list[Any]] = field(default_factory=list)
 
-    def rows(self) -> list[tuple[Any, ...]]:
+    def __post_init__(self) -> None:
+        # Python values for the driver, made here: in a backfill, in the worker thread, not the writer's
         zone_ids = [None if z == NO_ZONE else z for z in self.zone.tolist()]
-        return list(zip(self.tracker.tolist(), self.t_ms.tolist(), self.lat.tolist(), self.lon.tolist(), *self.optional,
-                        self.cell.tolist(), zone_ids))
+        self.plain = [self.tracker.tolist(), self.t_ms.tolist(), self.lat.tolist(), self.lon.tolist(),
+                      self.cell.tolist(), zone_ids]
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Rows for the driver, made as it binds them: a list of millions of tuples is never built."""
+        tracker, t_ms, lat, lon, cell, zone = self.plain
+        return zip(tracker, t_ms, lat, lon, *self.optional, cell, zone)
 
 
-def prepare_batch(session: Session, columns: PositionColumns, tracker: np.ndarray, h3_resolution: int) -> PreparedBatch:
-    """Tracker ids resolved, area of responsibility and H3 cell computed in bulk, rows in key order.
+def _nullable(values: np.ndarray) -> Iterable[float | None]:
+    """NaN as NULL; a column with no value at all costs nothing to bind."""
+    missing = np.isnan(values)
+    if missing.all():
+        return repeat(None, len(values))
+    if not missing.any():
+        return values.tolist()
+    return [None if m else v for m, v in zip(missing.tolist(), values.tolist())]
+
+
+def prepare_batch(fence: Fence, columns: PositionColumns, tracker: np.ndarray, h3_resolution: int) -> PreparedBatch:
+    """Area of responsibility and H3 cell computed in bulk, rows in key order. Needs no database, so
+    a backfill prepares the next chunk while the current one is being stored.
 
     Key order also makes the insert append to each tracker's run of the B-tree (1.35x faster on SQLite).
     """
     order = np.lexsort((columns.t_ms, tracker))
     columns = columns.take(order)
     tracker = tracker[order]
-    optional = [[None if v != v else v for v in getattr(columns, name).tolist()] for name in ("alt", "speed", "heading", "accuracy")]
+    optional = [_nullable(getattr(columns, name)) for name in ("alt", "speed", "heading", "accuracy")]
     return PreparedBatch(
         tracker, columns.t_ms, columns.lat, columns.lon, optional,
-        h3_cells(columns.lat, columns.lon, h3_resolution), area_fence(session).locate(columns.lon, columns.lat),
+        h3_cells(columns.lat, columns.lon, h3_resolution), fence.locate(columns.lon, columns.lat),
     )
 
 

@@ -1,0 +1,47 @@
+"""`peacewatch backfill`: a CSV of positions, checked whole, stored oldest first, idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peacewatch.cli import app
+from tests.conftest import SECRET
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PEACEWATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_a_csv_day_is_stored_once(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv = tmp_path / "day.csv"
+    rows = [f"MP-N1,2020-11-15T08:{m:02d}:00Z,40.1,46.{600 + m},8.5" for m in range(30)]
+    csv.write_text("tracker,t,lat,lon,speed\n" + "\n".join(rows) + "\n")
+    first = run("backfill", str(csv))
+    assert first.exit_code == 0, first.output
+    assert "30 positions stored, 0 already known" in first.output
+    assert "0 positions stored, 30 already known" in run("backfill", str(csv)).output
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("tracker,t,lat\nMP-N1,2020-11-15T08:00:00Z,40.1\n", "lacks column(s) lon"),
+        ("tracker,t,lat,lon\nMP-N1,2020-11-15T08:00:00Z,95,46.7\n", "latitude out of range"),
+        ("tracker,t,lat,lon\nMP-N1,yesterday,40.1,46.7\n", "cannot read"),
+        ("tracker,t,lat,lon\nGHOST,2020-11-15T08:00:00Z,40.1,46.7\n", "unregistered"),
+    ],
+)
+def test_a_bad_file_stores_nothing_and_says_why(run, tmp_path: Path, content: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    csv = tmp_path / "bad.csv"
+    csv.write_text(content)
+    result = run("backfill", str(csv))
+    assert result.exit_code == 1 and fragment in result.output
