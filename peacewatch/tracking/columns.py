@@ -142,7 +142,7 @@ def from_rows(rows: Any, *, where: str = "body.positions", now_ms: int | None = 
         errors.add_rows(bad_tracker, "tracker", "must be a tracker code or CoT uid (1-200 characters)")
     t_ms = parse_time_ms([r.get("t") for r in rows], errors)
     columns = PositionColumns(
-        *encode(trackers),  # type: ignore[arg-type]
+        *encode([t if isinstance(t, str) else "" for t in trackers]),  # bad ones are already reported
         t_ms,
         _numbers(rows, "lat", errors, required=True),
         _numbers(rows, "lon", errors, required=True),

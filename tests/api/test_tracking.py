@@ -68,6 +68,7 @@ class TestPositions:
             ({"lat": 91}, "lat"), ({"lon": -181}, "lon"), ({"lat": "x"}, "lat"), ({"lat": None}, "lat"),
             ({"t": "2020-11-14T08:00:00"}, "t"), ({"t": "yesterday"}, "t"), ({"t": "2999-01-01T00:00:00Z"}, "t"),
             ({"speed": -1}, "speed"), ({"heading": 400}, "heading"), ({"tracker": ""}, "tracker"),
+            ({"tracker": {}}, "tracker"), ({"tracker": ["MP-07"]}, "tracker"), ({"t": 1605340800}, "t"),
         ],
     )
     def test_bad_values_are_named_and_nothing_is_stored(
