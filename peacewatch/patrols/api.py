@@ -85,11 +85,16 @@ def act_on_patrol(
 @router.get(
     "/{patrol_id}/track",
     response_class=Response,
-    summary="The patrol's tracks (one per tracker) with distance and time inside its area",
-    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+    summary="The patrol's tracks (one per tracker) with distance and time inside its area, as GeoJSON or GPX",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}},
+                                 "application/gpx+xml": {"schema": {"type": "string"}}}}},
 )
-def patrol_track(patrol_id: RecordId, session: SessionDep, readable: Readable) -> Response:
+def patrol_track(
+    patrol_id: RecordId, session: SessionDep, readable: Readable, format: Literal["geojson", "gpx"] = "geojson"
+) -> Response:
     patrol = service.get_patrol(session, patrol_id, readable)
+    if format == "gpx":
+        return Response(service.patrol_gpx(session, patrol), media_type="application/gpx+xml")
     body = {"type": "FeatureCollection", "features": service.patrol_tracks(session, patrol)}
     return Response(orjson.dumps(body), media_type="application/geo+json")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
+import gpxpy.gpx
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -169,17 +170,36 @@ def patrol_window(patrol: Patrol) -> tuple[datetime, datetime]:
     return start, max(end, start)
 
 
+def _fixes(session: Session, patrol: Patrol, tracker: Tracker) -> list[Any]:
+    start, end = patrol_window(patrol)
+    return list(session.execute(
+        select(Position.t_ms, Position.lon, Position.lat, Position.zone_id, Position.alt, Position.speed)
+        .where(Position.tracker_id == tracker.id, Position.t_ms >= int(start.timestamp() * 1000),
+               Position.t_ms <= int(end.timestamp() * 1000))
+        .order_by(Position.t_ms)
+    ).all())
+
+
+def patrol_gpx(session: Session, patrol: Patrol) -> str:
+    """The patrol's tracks as GPX, one <trk> per tracker, for GIS and navigation tools."""
+    gpx = gpxpy.gpx.GPX()
+    gpx.name = patrol.name
+    for tracker in patrol.trackers:
+        segment = gpxpy.gpx.GPXTrackSegment()
+        for t_ms, lon, lat, _zone, alt, speed in _fixes(session, patrol, tracker):
+            segment.points.append(gpxpy.gpx.GPXTrackPoint(
+                lat, lon, elevation=alt, time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc), speed=speed))
+        track = gpxpy.gpx.GPXTrack(name=tracker.code)
+        track.segments.append(segment)
+        gpx.tracks.append(track)
+    return gpx.to_xml()
+
+
 def patrol_tracks(session: Session, patrol: Patrol) -> list[dict[str, Any]]:
     """One GeoJSON feature per tracker with its distance and its time inside the patrol's area."""
-    start, end = patrol_window(patrol)
     features = []
     for tracker in patrol.trackers:
-        rows = session.execute(
-            select(Position.t_ms, Position.lon, Position.lat, Position.zone_id)
-            .where(Position.tracker_id == tracker.id, Position.t_ms >= int(start.timestamp() * 1000),
-                   Position.t_ms <= int(end.timestamp() * 1000))
-            .order_by(Position.t_ms)
-        ).all()
+        rows = _fixes(session, patrol, tracker)
         t_ms = np.array([r[0] for r in rows], dtype=np.int64)
         lon = np.array([r[1] for r in rows], dtype=np.float64)
         lat = np.array([r[2] for r in rows], dtype=np.float64)

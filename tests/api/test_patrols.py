@@ -98,6 +98,10 @@ class TestPatrols:
         assert track["properties"]["minutes_inside_area"] == 10.0
         # ten legs of 0.01° of longitude at 40.1°N (about 853 m each), then the long leg outside
         assert track["properties"]["distance_km"] > 8.5 + 100
+        import gpxpy
+
+        gpx = gpxpy.parse(client.get(f"/api/v1/patrols/{patrol_id}/track", params={"format": "gpx"}, headers=auth("ops")).text)
+        assert gpx.tracks[0].name == "MP-07" and len(gpx.tracks[0].segments[0].points) == 12
 
     def test_an_area_or_unit_a_patrol_refers_to_cannot_be_deleted(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
         client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops"))
