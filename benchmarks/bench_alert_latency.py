@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +25,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import make_batches, prepare  # noqa: E402
+from bench_ingest import make_batches, prepare, served  # noqa: E402
 
 
 def main() -> None:
@@ -38,21 +36,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8797)
     args = parser.parse_args()
     settings = prepare(Path(tempfile.mkdtemp(prefix="pw-latency-")), 400)
-    env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or "",
-                        "PEACEWATCH_COT_PORT": "0", "PEACEWATCH_COT_UDP": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(args.port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
-    try:
-        client = httpx.Client(base_url=base, timeout=60)
-        for _ in range(100):
-            try:
-                client.get("/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    with served(settings, args.port, PEACEWATCH_COT_PORT="0", PEACEWATCH_COT_UDP="false") as (client, headers):
         units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=headers).json()}
         north = next(f["id"] for f in client.get("/api/v1/areas").json()["features"] if f["properties"]["code"] == "north")
         client.post("/api/v1/trackers", json={"code": "PROBE"}, headers=headers).raise_for_status()
@@ -120,9 +105,6 @@ def main() -> None:
         if len(values):
             print(f"latency position received -> alert on the stream: p50 {np.percentile(values, 50):.0f} ms, "
                   f"p90 {np.percentile(values, 90):.0f} ms, p99 {np.percentile(values, 99):.0f} ms, max {values.max():.0f} ms")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import httpx
-
-from bench_ingest import prepare
+from bench_ingest import prepare, served
 
 
 def events_for(trackers: int, count: int) -> list[bytes]:
@@ -51,22 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = prepare(Path(tempfile.mkdtemp(prefix="pw-cot-")), args.trackers)
-    env = os.environ | {
-        "PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or "",
-        "PEACEWATCH_COT_PORT": str(args.cot_port),
-    }
-    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(args.port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=30)
-        for _ in range(100):
-            try:
-                client.get("/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    with served(settings, args.port, PEACEWATCH_COT_PORT=str(args.cot_port)) as (client, headers):
         trackers = client.get("/api/v1/trackers", params={"limit": 10_000}, headers=headers).json()
         for t in trackers:
             client.patch(f"/api/v1/trackers/{t['id']}", json={"cot_uid": "ANDROID-" + t["code"][3:]}, headers=headers)
@@ -95,9 +75,6 @@ def main() -> None:
         print(f"{args.events:,} CoT events over {args.clients} TCP connections: sent in {sent:.2f} s, "
               f"all stored in {elapsed:.2f} s = {status['stored'] / elapsed:,.0f} positions/s "
               f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']})")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ each batch acknowledged only after its transaction committed.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import math
 import os
 import subprocess
@@ -80,13 +82,14 @@ def in_process(settings: Settings, bodies: list[bytes]) -> None:
     app.state.engine.dispose()
 
 
-def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int = 8799) -> None:
+@contextmanager
+def served(settings: Settings, port: int, **extra_env: str) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    """`peacewatch serve` on the scratch data directory; yields a client and the ops user's headers."""
     env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or ""}
-    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env | extra_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             for _ in range(100):
                 try:
                     client.get("/healthz")
@@ -94,21 +97,27 @@ def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int
                 except httpx.TransportError:
                     time.sleep(0.2)
             token = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            def post(body: bytes) -> int:
-                response = client.post("/api/v1/positions", content=body, headers=headers)
-                response.raise_for_status()
-                return int(response.json()["stored"])
-
-            started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=in_flight) as pool:
-                total = sum(pool.map(post, bodies))
-            elapsed = time.perf_counter() - started
-        print(f"HTTP POST /api/v1/positions, {in_flight} batch(es) in flight (acknowledged = committed): "
-              f"{total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
+            yield client, {"Authorization": f"Bearer {token}"}
     finally:
         server.terminate()
         server.wait()
+
+
+def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int = 8799) -> None:
+    with served(settings, port) as (client, auth):
+        headers = auth | {"Content-Type": "application/json"}
+
+        def post(body: bytes) -> int:
+            response = client.post("/api/v1/positions", content=body, headers=headers)
+            response.raise_for_status()
+            return int(response.json()["stored"])
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=in_flight) as pool:
+            total = sum(pool.map(post, bodies))
+        elapsed = time.perf_counter() - started
+    print(f"HTTP POST /api/v1/positions, {in_flight} batch(es) in flight (acknowledged = committed): "
+          f"{total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
 
 
 def main() -> None:

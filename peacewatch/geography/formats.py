@@ -11,11 +11,10 @@ from typing import Any
 
 import shapely
 import simplekml
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from fastkml import KML
 from shapely.geometry import mapping, shape
 
+from peacewatch.core.safexml import refuse_hostile_xml
 from peacewatch.core.problems import Invalid
 
 MAX_LAYER_BYTES = 20 * 1024 * 1024
@@ -64,12 +63,7 @@ def _placemarks(node: Any) -> Any:
 
 def read_kml(data: bytes) -> list[dict[str, Any]]:
     """Placemarks as GeoJSON features; ExtendedData becomes properties, heights are dropped."""
-    try:
-        SafeET.fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise Invalid(f"refused KML: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
-    except SafeET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}", field="file") from None
+    refuse_hostile_xml(data, "KML")
     try:
         doc = KML.from_string(data, strict=False)  # type: ignore[arg-type]  # bytes keep the encoding declaration legal
     except Exception as exc:  # noqa: BLE001 - fastkml raises many kinds on malformed KML

@@ -11,9 +11,8 @@ from datetime import timezone
 import gpxpy
 import gpxpy.gpx
 import numpy as np
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 
+from peacewatch.core.safexml import refuse_hostile_xml
 from peacewatch.core.problems import FieldError, Invalid
 from peacewatch.tracking.columns import PositionColumns, check
 
@@ -23,12 +22,7 @@ MAX_GPX_BYTES = 200 * 1024 * 1024
 def gpx_columns(data: bytes, tracker: str) -> PositionColumns:
     if len(data) > MAX_GPX_BYTES:
         raise Invalid(f"GPX file larger than {MAX_GPX_BYTES // 2**20} MiB", field="file")
-    try:
-        SafeET.fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise Invalid(f"refused GPX: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
-    except SafeET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}", field="file") from None
+    refuse_hostile_xml(data, "GPX")
     try:
         gpx = gpxpy.parse(data.decode("utf-8", errors="strict"))
     except (gpxpy.gpx.GPXException, UnicodeDecodeError, ValueError) as exc:
