@@ -8,7 +8,7 @@ from typing import Any
 
 from h3.api import basic_int as h3
 from shapely import wkb
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.geography.models import Zone
@@ -29,8 +29,8 @@ def area_cells(zone: Zone, resolution: int) -> frozenset[int]:
 
 
 def visited_cells(session: Session, zone_id: int, since: datetime | None, until: datetime) -> set[int]:
-    query = select(distinct(CoverageCell.cell)).where(CoverageCell.zone_id == zone_id,
-                                                      CoverageCell.hour_ms < int(until.timestamp() * 1000))
+    query = select(CoverageCell.cell).distinct().where(CoverageCell.zone_id == zone_id,
+                                                       CoverageCell.hour_ms < int(until.timestamp() * 1000))
     if since is not None:
         query = query.where(CoverageCell.hour_ms >= int(since.timestamp() * 1000) // HOUR_MS * HOUR_MS)
     return set(session.scalars(query))
