@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from threading import Lock
 from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertKind, TrackerState
 from peacewatch.alerts.rules import edges, group_starts, metres_from, standing_since
-from peacewatch.core.geo import buffer_metres, utm_transformers
-from peacewatch.geography.models import Post, Zone, ZoneKind
+from peacewatch.core.geo import NO_ZONE, utm_transformers
+from peacewatch.geography.models import Post, ZoneKind
+from peacewatch.geography.service import zone_fence
 from peacewatch.patrols.models import Patrol, PatrolStatus, patrol_trackers
-from peacewatch.tracking.geofence import NO_ZONE, Fence
 from peacewatch.tracking.models import Tracker
 from peacewatch.tracking.store import upsert_rows
 
@@ -38,25 +37,6 @@ class AlertSettings:
 
 def _at(t_ms: int) -> datetime:
     return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc)
-
-
-_cache_lock = Lock()
-_fence_cache: dict[str, tuple[Any, Fence]] = {}
-
-
-def _zone_fence(session: Session, kind: ZoneKind, buffer_m: float | None) -> Fence:
-    """Prepared polygons of one zone kind (lines buffered to polygons), rebuilt only when a zone changes."""
-    stamp = session.execute(select(func.count(Zone.id), func.max(Zone.updated_at)).where(Zone.kind == kind)).one()
-    key = (str(session.get_bind().url), tuple(stamp), buffer_m)
-    with _cache_lock:
-        cached = _fence_cache.get(kind.value)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-    zones = session.scalars(select(Zone).where(Zone.kind == kind).order_by(Zone.id)).all()
-    fence = Fence([z.id for z in zones], [buffer_metres(z.geometry, buffer_m) if buffer_m else z.geometry for z in zones])
-    with _cache_lock:
-        _fence_cache[kind.value] = (key, fence)
-    return fence
 
 
 def evaluate(
@@ -80,8 +60,9 @@ def evaluate(
 
     to_utm, _ = utm_transformers(round(float(lon[0])), round(float(lat[0])))
     patrols = _patrols_under_way(session, unique.tolist())
-    patrol_ids = np.array([patrols[int(t)].id if int(t) in patrols else -1 for t in unique.tolist()], dtype=np.int64)
-    patrol_of = patrol_ids[where]
+    on_duty = [patrols.get(int(t)) for t in unique.tolist()]
+    patrol_of = np.array([p.id if p else -1 for p in on_duty], dtype=np.int64)[where]
+    patrol_zone = np.array([p.zone_id if p else NO_ZONE for p in on_duty], dtype=np.int64)[where]
     on_patrol = patrol_of >= 0
     # where a tracker stands still matters only on patrol: project just those rows to metres
     since = np.full(len(t_ms), -1, dtype=np.int64)
@@ -93,10 +74,9 @@ def evaluate(
                                      state["t_ms"][where[rows]], np.asarray(prev_x), np.asarray(prev_y),
                                      state["since"][where[rows]])
     flags: dict[AlertKind, np.ndarray] = {
-        AlertKind.left_area: on_patrol & (zone != np.array(
-            [patrols[int(t)].zone_id if int(t) in patrols else NO_ZONE for t in unique.tolist()])[where]),
-        AlertKind.near_line_of_contact: _zone_fence(session, ZoneKind.line_of_contact, settings.loc_buffer_m).inside_any(lon, lat),
-        AlertKind.in_restricted_zone: _zone_fence(session, ZoneKind.restricted_zone, None).inside_any(lon, lat),
+        AlertKind.left_area: on_patrol & (zone != patrol_zone),
+        AlertKind.near_line_of_contact: zone_fence(session, ZoneKind.line_of_contact, settings.loc_buffer_m).inside_any(lon, lat),
+        AlertKind.in_restricted_zone: zone_fence(session, ZoneKind.restricted_zone).inside_any(lon, lat),
         AlertKind.off_route: np.zeros(len(t_ms), dtype=bool),
         AlertKind.long_stop: np.zeros(len(t_ms), dtype=bool),
     }
@@ -158,7 +138,6 @@ def _apply_edges(
         for a in session.scalars(select(Alert).where(Alert.ended_at.is_(None), Alert.kind.in_(POSITION_KINDS)))
         if a.tracker_id is not None
     }
-    trackers: dict[int, Tracker] = {}
     raised = []
     for kind, flag in flags.items():
         if not flag.any() and not any(k == kind for _, k in open_episodes):
@@ -175,7 +154,8 @@ def _apply_edges(
                     episode.ended_at = _at(int(t_ms[row]))
                 continue
             patrol = patrols.get(tracker_id)
-            device = trackers.get(tracker_id) or trackers.setdefault(tracker_id, session.get(Tracker, tracker_id))  # type: ignore[arg-type]
+            device = session.get(Tracker, tracker_id)  # the identity map makes repeats free
+            assert device is not None  # rows come from registered trackers only
             alert = Alert(
                 kind=kind, tracker_id=tracker_id, patrol_id=patrol.id if patrol else None,
                 zone_id=int(zone[row]) if zone[row] != NO_ZONE else None, started_at=_at(int(t_ms[row])),

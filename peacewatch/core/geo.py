@@ -7,6 +7,7 @@ decides exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -137,3 +138,32 @@ def corridor_from_centreline(centreline: BaseGeometry, width_m: float) -> BaseGe
     if width_m <= 0:
         raise Invalid("corridor width must be positive", field="width_m")
     return buffer_metres(centreline, width_m / 2)
+
+
+NO_ZONE = -1
+
+
+@dataclass
+class Fence:
+    """Prepared polygons with the ids they stand for; a point takes the first polygon holding it."""
+
+    ids: list[int]
+    polygons: list[BaseGeometry] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for polygon in self.polygons:
+            shapely.prepare(polygon)
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Id of the polygon each point falls in (boundary included), or NO_ZONE."""
+        found = np.full(lon.shape, NO_ZONE, dtype=np.int64)
+        for zone_id, polygon in zip(self.ids, self.polygons):
+            open_rows = found == NO_ZONE
+            if not open_rows.any():
+                break
+            inside = shapely.intersects_xy(polygon, lon, lat) & open_rows
+            found[inside] = zone_id
+        return found
+
+    def inside_any(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        return self.locate(lon, lat) != NO_ZONE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from threading import Lock
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction, utcnow
-from peacewatch.core.geo import BBox, corridor_from_centreline, geometry_from_geojson
+from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
@@ -371,6 +372,29 @@ def layer_features(
         return [post_feature(p, status_on) for p in list_posts(session, readable, on=on, limit=2**31)]
     zones = list_zones(session, readable, kind=LAYER_KINDS[layer], on=on, limit=2**31)
     return [zone_feature(z) for z in zones]
+
+
+_fence_lock = Lock()
+_fence_cache: dict[tuple[ZoneKind, float | None], tuple[tuple[Any, ...], Fence]] = {}
+
+
+def zone_fence(session: Session, kind: ZoneKind, buffer_m: float | None = None) -> Fence:
+    """Zones of one kind as prepared polygons (lines buffered by ``buffer_m``), for vectorised point tests.
+
+    Preparing costs far more than a test, so the fence is kept until a zone of that kind is added,
+    changed or removed (its ids and update times are the key).
+    """
+    stamp = session.execute(select(Zone.id, Zone.updated_at).where(Zone.kind == kind).order_by(Zone.id)).all()
+    key = (str(session.get_bind().url), *(tuple(row) for row in stamp))
+    with _fence_lock:
+        cached = _fence_cache.get((kind, buffer_m))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    zones = session.scalars(select(Zone).where(Zone.kind == kind).order_by(Zone.id)).all()
+    fence = Fence([z.id for z in zones], [buffer_metres(z.geometry, buffer_m) if buffer_m else z.geometry for z in zones])
+    with _fence_lock:
+        _fence_cache[(kind, buffer_m)] = (key, fence)
+    return fence
 
 
 LAYER_KINDS: dict[str, ZoneKind] = {

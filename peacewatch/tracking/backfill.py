@@ -23,10 +23,11 @@ from peacewatch.alerts.engine import AlertSettings
 from peacewatch.core.problems import Invalid
 from peacewatch.tracking.columns import OPTIONAL, PositionColumns, check
 from peacewatch.core.db import transaction
+from peacewatch.geography.models import ZoneKind
+from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.service import (
     IngestReport,
     PreparedBatch,
-    area_fence,
     prepare_batch,
     resolve_trackers,
     store_batch,
@@ -75,7 +76,7 @@ def backfill(
     """Store all columns, oldest first, in chunks: each chunk is prepared (sorted, placed, binned) in a
     worker thread while the previous one is being written, since SQLite writes without the GIL."""
     tracker = resolve_trackers(session, columns, "file.rows")
-    fence = area_fence(session)
+    fence = zone_fence(session, ZoneKind.area_of_responsibility)
     session.commit()
     order = np.argsort(columns.t_ms, kind="stable")
     chunks = [order[start : start + CHUNK] for start in range(0, len(order), CHUNK)]

@@ -18,9 +18,11 @@ from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
 from peacewatch.force.models import Unit
-from peacewatch.geography.models import Zone, ZoneKind
+from peacewatch.geography.models import ZoneKind
 from peacewatch.tracking.columns import PositionColumns
-from peacewatch.tracking.geofence import NO_ZONE, Fence, h3_cells
+from peacewatch.core.geo import NO_ZONE, Fence
+from peacewatch.geography.service import zone_fence
+from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
 from peacewatch.tracking.store import add_coverage, insert_positions
@@ -91,29 +93,6 @@ def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
     return found
 
 
-# --- the geofence of areas of responsibility, cached until a zone changes --------------------
-
-_fence_lock = Lock()
-_fence_cache: dict[str, tuple[tuple[Any, ...], Fence]] = {}
-
-
-def area_fence(session: Session) -> Fence:
-    """Areas of responsibility, prepared once and reused until one of them changes."""
-    rows = session.execute(
-        select(Zone.id, Zone.updated_at).where(Zone.kind == ZoneKind.area_of_responsibility).order_by(Zone.id)
-    ).all()
-    key = (str(session.get_bind().url), *(tuple(r) for r in rows))
-    with _fence_lock:
-        cached = _fence_cache.get("areas")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-    zones = session.scalars(select(Zone).where(Zone.id.in_([r[0] for r in rows])).order_by(Zone.id)).all()
-    fence = Fence([z.id for z in zones], [z.geometry for z in zones])
-    with _fence_lock:
-        _fence_cache["areas"] = (key, fence)
-    return fence
-
-
 # --- recording positions -----------------------------------------------------------------------
 
 writers = Lock()
@@ -147,7 +126,7 @@ def record_positions(
     """
     with writers, transaction(session, actor):
         tracker = resolve_trackers(session, columns, where)
-        batch = prepare_batch(area_fence(session), columns, tracker, h3_resolution)
+        batch = prepare_batch(zone_fence(session, ZoneKind.area_of_responsibility), columns, tracker, h3_resolution)
         return store_batch(session, actor, source, batch, rules or AlertSettings())
 
 

@@ -10,7 +10,8 @@ from shapely.geometry import Point, Polygon
 
 from peacewatch.core.problems import Invalid
 from peacewatch.tracking.columns import MAX_ERRORS, from_rows
-from peacewatch.tracking.geofence import NO_ZONE, Fence, episodes, h3_cells
+from peacewatch.core.geo import NO_ZONE, Fence
+from peacewatch.tracking.geofence import episodes, h3_cells
 
 SQUARE = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
 RIGHT = Polygon([(1, 0), (2, 0), (2, 1), (1, 1)])
