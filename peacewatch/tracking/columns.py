@@ -153,9 +153,9 @@ def from_rows(rows: Any, *, where: str = "body.positions", now_ms: int | None = 
     return columns
 
 
-def check(columns: PositionColumns, *, where: str, now_ms: int | None = None) -> None:
-    """Ranges, in bulk: coordinates on the globe, sane speeds and headings, no fixes from the future."""
-    errors = _Errors(where)
+def range_violations(columns: PositionColumns, now_ms: int | None = None) -> list[tuple[str, np.ndarray, str]]:
+    """The range rules, in bulk: (field, rows breaking it, why). Coordinates on the globe, sane speeds
+    and headings, no fixes from the future."""
     with np.errstate(invalid="ignore"):
         rules = [
             ("lat", ~((columns.lat >= -90) & (columns.lat <= 90)), "latitude out of range [-90, 90]"),
@@ -168,7 +168,21 @@ def check(columns: PositionColumns, *, where: str, now_ms: int | None = None) ->
         ]
         if now_ms is not None:
             rules.append(("t", columns.t_ms > now_ms + 10 * 60 * 1000, "time more than 10 minutes in the future"))
-    for field, mask, message in rules:
+    return rules
+
+
+def bad_rows(columns: PositionColumns, now_ms: int | None = None) -> np.ndarray:
+    """Rows breaking any range rule: what a stream with no way to refuse (CoT) drops and counts."""
+    bad = np.zeros(len(columns), dtype=bool)
+    for _field, mask, _message in range_violations(columns, now_ms):
+        bad |= mask
+    return bad
+
+
+def check(columns: PositionColumns, *, where: str, now_ms: int | None = None) -> None:
+    """Refuse the whole batch if any row breaks a range rule, naming the rows."""
+    errors = _Errors(where)
+    for field, mask, message in range_violations(columns, now_ms):
         rows = np.flatnonzero(mask)
         if rows.size:
             errors.add_rows(rows, field, message)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
-from peacewatch.tracking.columns import PositionColumns, encode
+from peacewatch.core.problems import Problem
+from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.models import UnregisteredUid
 from peacewatch.tracking.service import record_positions, tracker_ids
@@ -146,26 +147,35 @@ class CotListener:
         self.room.set()
         try:
             await asyncio.get_running_loop().run_in_executor(None, self._store, batch)
-        except Exception:
+        except Problem as exc:  # the data was refused: retrying cannot help, and must not block the stream
+            self.counters.malformed += len(batch)
+            log.warning("CoT batch of %d fixes refused: %s", len(batch), exc.detail)
+        except Exception:  # the database is away: keep the fixes for the next flush
             self.pending = batch + self.pending
             raise
 
     def _store(self, fixes: list[CotFix]) -> None:
+        """Store the registered uids' fixes that pass the range rules; then note the strangers (after,
+        so a failed store retried later does not count them twice)."""
         with self.factory() as session:
             known = tracker_ids(session, [f.uid for f in fixes])
             registered = [f for f in fixes if f.uid in known]
             strangers = [f for f in fixes if f.uid not in known]
+            if registered:
+                columns = fixes_to_columns(registered)
+                bad = bad_rows(columns, now_ms=int(utcnow().timestamp() * 1000))
+                if bad.any():
+                    self.counters.malformed += int(bad.sum())
+                    columns = columns.take(~bad)
+                if len(columns):
+                    report = record_positions(session, ACTOR, "cot", columns, h3_resolution=self.settings.h3_resolution,
+                                              rules=self.settings.alert_rules())
+                    self.counters.stored += report.stored
+                    if report.alerts and self.notifier is not None:
+                        self.notifier.notify()
             if strangers:
                 self.counters.unregistered += len(strangers)
                 note_unregistered(session, strangers)
-            if registered:
-                report = record_positions(
-                    session, ACTOR, "cot", fixes_to_columns(registered), h3_resolution=self.settings.h3_resolution,
-                    rules=self.settings.alert_rules(),
-                )
-                self.counters.stored += report.stored
-                if report.alerts and self.notifier is not None:
-                    self.notifier.notify()
 
     def status(self) -> dict[str, Any]:
         counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}

@@ -138,3 +138,16 @@ def test_tls_needs_a_client_certificate_and_plain_tcp_can_be_off(live_tls: Any, 
     tracker = client.get("/api/v1/trackers", headers=auth("ops")).json()[0]
     track = client.get(f"/api/v1/trackers/{tracker['id']}/track", headers=auth("ops")).json()
     assert track["geometry"]["coordinates"] == [46.7, 40.2]
+
+
+def test_out_of_range_values_are_dropped_and_counted_not_stored(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
+    client, ports = live
+    client.post("/api/v1/trackers", json={"code": "TAK-R", "cot_uid": "ANDROID-range"}, headers=auth("ops"))
+    bad = (b'<event version="2.0" uid="ANDROID-range" type="a-f-G" how="m-g" time="2020-11-14T08:00:00Z" '
+           b'start="2020-11-14T08:00:00Z" stale="2020-11-14T08:05:00Z"><point lat="40.1" lon="46.7" hae="0" ce="5" le="0"/>'
+           b'<detail><track speed="-3" course="720"/></detail></event>')
+    with socket.create_connection(("127.0.0.1", ports["tcp"])) as conn:
+        conn.sendall(bad + pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-range", cot_type="a-f-G"))
+    wait_for(lambda: status(client, auth)["stored"] >= 1)
+    counters = status(client, auth)
+    assert counters["stored"] == 1 and counters["malformed"] == 1
