@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -109,10 +109,11 @@ def last_heard(session: Session, patrol: Patrol) -> datetime:
         select(func.max(TrackerState.t_ms)).join(patrol_trackers, patrol_trackers.c.tracker_id == TrackerState.tracker_id)
         .where(patrol_trackers.c.patrol_id == patrol.id)
     )
-    last_check_in = session.scalar(select(func.max(CheckIn.at)).where(CheckIn.patrol_id == patrol.id))
+    # the newest row's own column, not max(): it keeps the column's UTC type on SQLite too
+    last_check_in = session.scalar(
+        select(CheckIn.at).where(CheckIn.patrol_id == patrol.id).order_by(CheckIn.at.desc()).limit(1)
+    )
     moments = [m for m in (patrol.started_at or patrol.planned_start, last_check_in) if m is not None]
     if last_fix is not None:
-        from datetime import timezone
-
         moments.append(datetime.fromtimestamp(last_fix / 1000, tz=timezone.utc))
-    return max(m if m.tzinfo else m.replace(tzinfo=utcnow().tzinfo) for m in moments)
+    return max(moments)
