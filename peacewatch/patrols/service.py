@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-import gpxpy.gpx
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolPlan, PatrolStatus
 from peacewatch.patrols.rules import next_status, occurrences, track_measures, window_of
 from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolUpdate, PlanIn, Transition
+from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.models import Position, Tracker
 
 RULE_FIELDS = ("max_stop_minutes", "silence_minutes", "route_tolerance_m")
@@ -181,18 +181,10 @@ def _fixes(session: Session, patrol: Patrol, tracker: Tracker) -> list[Any]:
 
 
 def patrol_gpx(session: Session, patrol: Patrol) -> str:
-    """The patrol's tracks as GPX, one <trk> per tracker, for GIS and navigation tools."""
-    gpx = gpxpy.gpx.GPX()
-    gpx.name = patrol.name
-    for tracker in patrol.trackers:
-        segment = gpxpy.gpx.GPXTrackSegment()
-        for t_ms, lon, lat, _zone, alt, speed in _fixes(session, patrol, tracker):
-            segment.points.append(gpxpy.gpx.GPXTrackPoint(
-                lat, lon, elevation=alt, time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc), speed=speed))
-        track = gpxpy.gpx.GPXTrack(name=tracker.code)
-        track.segments.append(segment)
-        gpx.tracks.append(track)
-    return gpx.to_xml()
+    """The patrol's tracks as GPX, one <trk> per tracker."""
+    tracks = [(t.code, [(t_ms, lat, lon, alt, speed) for t_ms, lon, lat, _zone, alt, speed in _fixes(session, patrol, t)])
+              for t in patrol.trackers]
+    return write_gpx(patrol.name, tracks)
 
 
 def patrol_tracks(session: Session, patrol: Patrol) -> list[dict[str, Any]]:

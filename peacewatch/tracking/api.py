@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-import gpxpy.gpx
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field, TypeAdapter
@@ -17,7 +16,7 @@ from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
 from peacewatch.tracking import coverage as cov
-from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns
+from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
 from peacewatch.tracking.schemas import (
     CotStatusOut,
     IngestReportOut,
@@ -72,36 +71,26 @@ def read_track(
     format: Literal["geojson", "gpx"] = "geojson",
 ) -> Response:
     tracker = service.get_tracker(session, tracker_id, readable)
-    fixes = service.track(session, tracker, as_utc(since, field="query.since"), as_utc(until, field="query.until"))
+    fixes, truncated = service.track(session, tracker, as_utc(since, field="query.since"), as_utc(until, field="query.until"))
+    headers = {"X-Truncated": "true"} if truncated else None  # more than TRACK_LIMIT fixes: ask for a shorter window
     if format == "gpx":
-        return Response(track_gpx(tracker.code, fixes), media_type="application/gpx+xml")
-    return Response(orjson.dumps(track_geojson(tracker.code, fixes)), media_type="application/geo+json")
+        gpx = write_gpx(tracker.code, [(tracker.code, [(p.t_ms, p.lat, p.lon, p.alt, p.speed) for p in fixes])])
+        return Response(gpx, media_type="application/gpx+xml", headers=headers)
+    return Response(orjson.dumps(track_geojson(tracker.code, fixes, truncated)), media_type="application/geo+json",
+                    headers=headers)
 
 
 def _iso(t_ms: int) -> str:
     return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def track_geojson(code: str, fixes: list[Any]) -> dict[str, Any]:
+def track_geojson(code: str, fixes: list[Any], truncated: bool = False) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": [[p.lon, p.lat] for p in fixes]} if len(fixes) > 1
         else ({"type": "Point", "coordinates": [fixes[0].lon, fixes[0].lat]} if fixes else None),
-        "properties": {"tracker": code, "times": [_iso(p.t_ms) for p in fixes], "count": len(fixes)},
+        "properties": {"tracker": code, "times": [_iso(p.t_ms) for p in fixes], "count": len(fixes), "truncated": truncated},
     }
-
-
-def track_gpx(code: str, fixes: list[Any]) -> str:
-    gpx = gpxpy.gpx.GPX()
-    track = gpxpy.gpx.GPXTrack(name=code)
-    segment = gpxpy.gpx.GPXTrackSegment()
-    for p in fixes:
-        segment.points.append(gpxpy.gpx.GPXTrackPoint(
-            p.lat, p.lon, elevation=p.alt, time=datetime.fromtimestamp(p.t_ms / 1000, tz=timezone.utc), speed=p.speed,
-        ))
-    track.segments.append(segment)
-    gpx.tracks.append(track)
-    return gpx.to_xml()
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

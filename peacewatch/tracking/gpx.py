@@ -6,7 +6,8 @@ gpxpy sees it. A point without a time cannot be a position: the file is refused,
 
 from __future__ import annotations
 
-from datetime import timezone
+from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import gpxpy
 import gpxpy.gpx
@@ -59,3 +60,21 @@ def gpx_columns(data: bytes, tracker: str) -> PositionColumns:
     )
     check(columns, where="file.points")
     return columns
+
+
+Fix = tuple[int, float, float, float | None, float | None]  # t_ms, lat, lon, alt, speed
+
+
+def write_gpx(name: str, tracks: list[tuple[str, Iterable[Fix]]]) -> str:
+    """GPX 1.1 with one <trk> per tracker, for GIS and navigation tools."""
+    gpx = gpxpy.gpx.GPX()
+    gpx.name = name
+    for code, fixes in tracks:
+        segment = gpxpy.gpx.GPXTrackSegment()
+        for t_ms, lat, lon, alt, speed in fixes:
+            segment.points.append(gpxpy.gpx.GPXTrackPoint(
+                lat, lon, elevation=alt, time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc), speed=speed))
+        track = gpxpy.gpx.GPXTrack(name=code)
+        track.segments.append(segment)
+        gpx.tracks.append(track)
+    return gpx.to_xml()

@@ -212,15 +212,20 @@ def prepare_batch(fence: Fence, columns: PositionColumns, tracker: np.ndarray, h
 # --- reading tracks ----------------------------------------------------------------------------
 
 
+TRACK_LIMIT = 100_000
+
+
 def track(
-    session: Session, tracker: Tracker, since: datetime | None, until: datetime | None, limit: int = 100_000
-) -> list[Position]:
-    query = select(Position).where(Position.tracker_id == tracker.id).order_by(Position.t_ms).limit(limit)
+    session: Session, tracker: Tracker, since: datetime | None, until: datetime | None, limit: int = TRACK_LIMIT
+) -> tuple[list[Position], bool]:
+    """The tracker's fixes in the window, oldest first, and whether more than ``limit`` were left out."""
+    query = select(Position).where(Position.tracker_id == tracker.id).order_by(Position.t_ms).limit(limit + 1)
     if since is not None:
         query = query.where(Position.t_ms >= int(since.timestamp() * 1000))
     if until is not None:
         query = query.where(Position.t_ms < int(until.timestamp() * 1000))
-    return list(session.scalars(query))
+    fixes = list(session.scalars(query))
+    return fixes[:limit], len(fixes) > limit
 
 
 def unregistered_uids(session: Session) -> list[UnregisteredUid]:

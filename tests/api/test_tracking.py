@@ -102,6 +102,17 @@ class TestPositions:
         assert len(gpx.tracks[0].segments[0].points) == 3
         window = client.get(f"/api/v1/trackers/{tracker_id}/track", params={"since": "2020-11-14T08:00:02Z"}, headers=auth("ops"))
         assert window.json()["properties"]["count"] == 2
+        assert body["properties"]["truncated"] is False
+
+    def test_a_track_longer_than_the_limit_says_so(self, client: TestClient, device: dict[str, str], session: Session) -> None:
+        from peacewatch.tracking.models import Tracker
+        from peacewatch.tracking.service import track
+
+        send(client, device, [fix("MP-07", s, *NORTH) for s in range(5)])
+        tracker = session.scalars(select(Tracker).where(Tracker.code == "MP-07")).one()
+        fixes, truncated = track(session, tracker, None, None, limit=3)
+        assert len(fixes) == 3 and truncated is True
+        assert track(session, tracker, None, None, limit=5)[1] is False
 
     def test_a_side_b_tracker_and_its_track_are_hidden_from_side_a(self, client: TestClient, device: dict[str, str], auth: Any) -> None:
         send(client, device, [fix("MP-08", 1, *NORTH)])
