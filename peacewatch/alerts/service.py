@@ -70,17 +70,21 @@ def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
     return alert
 
 
-def sweep(session: Session, now: datetime | None = None) -> list[Alert]:
+def sweep(session: Session, now: datetime | None = None, patrol_ids: list[int] | None = None) -> list[Alert]:
     """Raise "silent" (no position or check-in for too long) and "not back" (window over, not completed)
-    once per episode, and end those episodes when the patrol is heard from again or finishes."""
+    once per episode, and end those episodes when the patrol is heard from again or finishes.
+
+    ``patrol_ids`` limits the sweep to those patrols (a replay of the past sweeps only its own).
+    """
     now = now or utcnow()
     raised: list[Alert] = []
     with transaction(session, SWEEPER):
-        open_alerts = {
-            (a.patrol_id, a.kind): a
-            for a in session.scalars(select(Alert).where(Alert.kind.in_((AlertKind.silent, AlertKind.not_back)), Alert.ended_at.is_(None)))
-        }
-        for patrol in session.scalars(select(Patrol).where(Patrol.status == PatrolStatus.under_way)):
+        episodes = select(Alert).where(Alert.kind.in_((AlertKind.silent, AlertKind.not_back)), Alert.ended_at.is_(None))
+        under_way = select(Patrol).where(Patrol.status == PatrolStatus.under_way)
+        if patrol_ids is not None:
+            episodes, under_way = episodes.where(Alert.patrol_id.in_(patrol_ids)), under_way.where(Patrol.id.in_(patrol_ids))
+        open_alerts = {(a.patrol_id, a.kind): a for a in session.scalars(episodes)}
+        for patrol in session.scalars(under_way):
             heard = last_heard(session, patrol)
             silent = now - heard > timedelta(minutes=patrol.silence_minutes)
             late = now > patrol.planned_end

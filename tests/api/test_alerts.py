@@ -119,6 +119,8 @@ class TestSweeper:
         assert ended["ended_at"].startswith("2020-11-14T08:26")
         late = sweep(session, datetime(2020, 11, 14, 12, 5, tzinfo=timezone.utc))
         assert {a.kind.value for a in late} == {"not_back", "silent"}
+        assert sweep(session, datetime(2020, 11, 14, 13, 0, tzinfo=timezone.utc), patrol_ids=[patrol["id"] + 1]) == []
+        assert all(a["ended_at"] is None for a in alerts(client, auth) if a["kind"] == "not_back")  # other patrols untouched
         client.post(f"/api/v1/patrols/{patrol['id']}/complete", json={"at": "2020-11-14T12:10:00Z"}, headers=auth("patrol"))
         sweep(session, datetime(2020, 11, 14, 12, 11, tzinfo=timezone.utc))
         assert all(a["ended_at"] for a in alerts(client, auth))
