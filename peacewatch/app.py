@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from peacewatch import __version__
 from peacewatch.access import api as access_api
@@ -22,8 +21,10 @@ from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.patrols import api as patrols_api
+from peacewatch.publication import api as publication_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.listener import CotListener
+from peacewatch.ui import pages
 
 ROUTERS = (
     access_api.auth,
@@ -38,6 +39,7 @@ ROUTERS = (
     geography_api.restricted_zones,
     geography_api.posts,
     geography_api.layers,
+    geography_api.coordinates,
     tracking_api.trackers,
     tracking_api.positions,
     tracking_api.cot,
@@ -45,6 +47,7 @@ ROUTERS = (
     patrols_api.router,
     patrols_api.plans,
     alerts_api.router,
+    publication_api.router,
 )
 SWEEP_SECONDS = 15
 
@@ -62,16 +65,6 @@ async def sweep_forever(app: FastAPI) -> None:
                 app.state.notifier.notify()
         except Exception:  # noqa: BLE001 - keep sweeping through a passing database error
             logging.getLogger("peacewatch.alerts").exception("sweep failed")
-
-LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PeaceWatch</title></head>
-<body style="font-family: sans-serif; max-width: 42em; margin: 2em auto">
-<h1>PeaceWatch</h1><p>Operations and ceasefire monitoring. Version {version}.</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/api/v1/mandate">The mandate</a> and <a href="/api/v1/mandate/state">its state today</a></li>
-<li><a href="/api/v1/areas">Areas of responsibility</a> (GeoJSON)</li>
-<li><a href="/api/v1/posts?on=2020-11-18">Observation posts open on 18 November 2020</a> (GeoJSON)</li>
-</ul></body></html>"""
-
 
 def create_app(settings: Settings | None = None, *, listeners: bool = False) -> FastAPI:
     """The application; ``listeners`` also runs the Cursor-on-Target listeners in its event loop."""
@@ -112,9 +105,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing() -> str:
-        return LANDING.format(version=__version__)
+    pages.install(app)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers and the database is reachable")
     def health() -> dict[str, str]:

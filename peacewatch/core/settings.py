@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(default=None, description="Signs access tokens")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    cookie_secure: bool = Field(default=True, description="Mark session cookies Secure (browsers accept them on http://127.0.0.1 and localhost)")
+    basemap: Path | None = Field(default=None, description="An MBTiles or PMTiles file of raster tiles, served offline as the maps' basemap")
     h3_resolution: int = Field(default=8, ge=0, le=15, description="H3 resolution of coverage cells")
 
     loc_buffer_m: float = Field(default=1000, gt=0, le=50_000, description="Alert when a tracker comes this close to the line of contact")

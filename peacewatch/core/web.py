@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User, user_for_token
+from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities
@@ -31,11 +32,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_optional_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
+    """The caller, by bearer token (API clients) or by session cookie (the web pages' scripts).
+
+    A cookie alone never authorises an unsafe request: it must come with the page's CSRF token.
+    """
+    secret = settings.resolved_secret_key
     if token is None:
-        return None
-    user = user_for_token(session, token, settings.resolved_secret_key)
+        token = request.cookies.get(SESSION_COOKIE)
+        if token is None:
+            return None
+        if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
+            raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
+        user = user_for_token(session, token, secret)
+        if user is None:
+            raise Unauthorized("your session has expired or was revoked: sign in again")
+        session.commit()
+        return user
+    user = user_for_token(session, token, secret)
     if user is None:
         raise Unauthorized("the bearer token is invalid, expired or revoked")
     session.commit()  # end the read transaction so a later write starts a fresh one

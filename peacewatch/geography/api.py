@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
-from peacewatch.core.geo import parse_bbox
+from peacewatch.core.geo import parse_bbox, to_mgrs
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.geography import formats, service
@@ -174,3 +175,19 @@ def import_layer(
         session, user.username, layer, data, filename=file.filename, content_type=file.content_type
     )
     return ImportReport(layer=layer, created=created, updated=updated, codes=codes)
+
+
+coordinates = APIRouter(prefix="/api/v1/coordinates", tags=["geography"], responses=problem_responses(422))
+
+
+class CoordinateOut(BaseModel):
+    lat: float
+    lon: float
+    mgrs: str | None = Field(description="1 m precision; null where MGRS is undefined")
+
+
+@coordinates.get("", response_model=CoordinateOut, summary="A WGS84 point in MGRS (the map's cursor readout)")
+def convert_coordinates(
+    lat: Annotated[float, Query(ge=-90, le=90)], lon: Annotated[float, Query(ge=-180, le=180)]
+) -> CoordinateOut:
+    return CoordinateOut(lat=lat, lon=lon, mgrs=to_mgrs(lat, lon))

@@ -39,12 +39,14 @@ def list_patrols(
     zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the patrol's name")] = None,
+    sort: service.Sort = "planned_start",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[Any]:
     patrols = service.list_patrols(
         session, readable, status=status, zone_id=zone_id, since=as_utc(since, field="query.since"),
-        until=as_utc(until, field="query.until"), limit=limit, offset=offset,
+        until=as_utc(until, field="query.until"), search=q, sort=sort, limit=limit, offset=offset,
     )
     return [service.patrol_out(p) for p in patrols]
 

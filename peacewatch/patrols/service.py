@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, transaction, utcnow
@@ -55,18 +55,26 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def list_patrols(
-    session: Session,
+SORTS = {
+    "planned_start": (Patrol.planned_start, Patrol.id),
+    "-planned_start": (Patrol.planned_start.desc(), Patrol.id.desc()),
+    "name": (Patrol.name, Patrol.id),
+    "-name": (Patrol.name.desc(), Patrol.id.desc()),
+    "status": (Patrol.status, Patrol.planned_start, Patrol.id),
+    "-status": (Patrol.status.desc(), Patrol.planned_start.desc(), Patrol.id.desc()),
+}
+Sort = Literal["planned_start", "-planned_start", "name", "-name", "status", "-status"]
+
+
+def _patrols_matching(
     readable: frozenset[Visibility] | None,
-    *,
-    status: PatrolStatus | None = None,
-    zone_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Patrol]:
-    query = select(Patrol).order_by(Patrol.planned_start, Patrol.id).limit(limit).offset(offset)
+    status: PatrolStatus | None,
+    zone_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    search: str | None,
+) -> Select[tuple[Patrol]]:
+    query = select(Patrol)
     clause = visibility_clause(Patrol.visibility, readable)
     if clause is not None:
         query = query.where(clause)
@@ -78,7 +86,41 @@ def list_patrols(
         query = query.where(Patrol.planned_end > since)
     if until is not None:
         query = query.where(Patrol.planned_start < until)
-    return list(session.scalars(query))
+    if search:
+        query = query.where(Patrol.name.icontains(search, autoescape=True))
+    return query
+
+
+def list_patrols(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    status: PatrolStatus | None = None,
+    zone_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+    sort: Sort = "planned_start",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Patrol]:
+    query = _patrols_matching(readable, status, zone_id, since, until, search)
+    return list(session.scalars(query.order_by(*SORTS[sort]).limit(limit).offset(offset)))
+
+
+def count_patrols(
+    session: Session,
+    readable: frozenset[Visibility] | None,
+    *,
+    status: PatrolStatus | None = None,
+    zone_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+) -> int:
+    """How many patrols match: the pages of a list need it."""
+    query = _patrols_matching(readable, status, zone_id, since, until, search)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def get_patrol(session: Session, patrol_id: int, readable: frozenset[Visibility] | None) -> Patrol:

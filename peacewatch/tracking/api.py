@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field, TypeAdapter
+from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.auth import Role, User
@@ -140,8 +142,7 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
         )
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
-    if report.alerts:
-        request.app.state.notifier.notify()
+    request.app.state.notifier.notify()  # the live map and the alerts stream
     return IngestReportOut(**report.__dict__)
 
 
@@ -159,9 +160,93 @@ def record_gpx(
         session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution,
         rules=settings.alert_rules(), where="file.points",
     )
-    if report.alerts:
-        request.app.state.notifier.notify()
+    request.app.state.notifier.notify()
     return IngestReportOut(**report.__dict__)
+
+
+GEOJSON_OBJECT = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}}
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def fix_feature(tracker: Any, fix: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": tracker.id,
+        "geometry": {"type": "Point", "coordinates": [fix.lon, fix.lat]},
+        "properties": {"tracker_id": tracker.id, "code": tracker.code, "name": tracker.name, "kind": tracker.kind.value,
+                       "time": _iso(fix.t_ms), "speed": fix.speed, "heading": fix.heading},
+    }
+
+
+@positions.get("/latest", response_class=Response, responses=GEOJSON_OBJECT,
+               summary="Where each tracker was at a moment (default now): its last fix no older than max_age_minutes")
+def latest_positions(
+    session: SessionDep,
+    readable: Readable,
+    at: datetime | None = None,
+    max_age_minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 60,
+) -> Response:
+    moment = as_utc(at, field="query.at") or utcnow()
+    found = service.latest_fixes(session, readable, _ms(moment), max_age_minutes * 60_000)
+    body = {"type": "FeatureCollection", "at": moment.isoformat(), "features": [fix_feature(t, f) for t, f in found]}
+    return Response(orjson.dumps(body), media_type="application/geo+json")
+
+
+@positions.get("/tracks", response_class=Response, responses=GEOJSON_OBJECT,
+               summary="Recent tracks of every tracker heard in a window (default the 2 hours before until), thinned for a map")
+def recent_tracks(
+    session: SessionDep,
+    readable: Readable,
+    until: datetime | None = None,
+    hours: Annotated[float, Query(gt=0, le=7 * 24)] = 2,
+) -> Response:
+    end = as_utc(until, field="query.until") or utcnow()
+    tracks = service.recent_tracks(session, readable, _ms(end) - int(hours * 3_600_000), _ms(end))
+    features = [track_geojson(tracker.code, fixes) | {"id": tracker.id} for tracker, fixes in tracks]
+    for feature, (tracker, _) in zip(features, tracks):
+        del feature["properties"]["times"]  # a map draws lines; the times are in /trackers/{id}/track
+        feature["properties"] |= {"tracker_id": tracker.id, "name": tracker.name, "kind": tracker.kind.value}
+    return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
+
+
+@positions.get(
+    "/stream",
+    summary="Live positions as server-sent events: each event a GeoJSON FeatureCollection of the trackers that moved",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {
+        "type": "object",
+        "properties": {"event": {"type": "string", "enum": ["positions"]},
+                       "data": {"type": "string", "contentMediaType": "application/geo+json"}},
+        "required": ["event", "data"],
+    }}}}},
+)
+async def stream_positions(
+    request: Request,
+    readable: Readable,
+    max_age_minutes: Annotated[int, Query(ge=1, le=24 * 60, description="Leave out trackers silent for longer")] = 60,
+) -> EventSourceResponse:
+    factory = request.app.state.sessionmaker
+    notifier = request.app.state.notifier
+    sent: dict[int, int] = {}
+
+    def moved() -> list[dict[str, Any]]:
+        with factory() as session:
+            found = service.latest_fixes(session, readable, _ms(utcnow()), max_age_minutes * 60_000)
+        fresh = [(t, f) for t, f in found if sent.get(t.id) != f.t_ms]
+        sent.update((t.id, f.t_ms) for t, f in fresh)
+        return [fix_feature(t, f) for t, f in fresh]
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        while not await request.is_disconnected():
+            features = await run_in_threadpool(moved)
+            if features:
+                yield {"event": "positions", "data": orjson.dumps({"type": "FeatureCollection", "features": features}).decode()}
+            await notifier.wait(2.0)
+
+    return EventSourceResponse(events(), ping=15)
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))

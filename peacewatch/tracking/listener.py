@@ -171,7 +171,7 @@ class CotListener:
                     report = record_positions(session, ACTOR, "cot", columns, h3_resolution=self.settings.h3_resolution,
                                               rules=self.settings.alert_rules())
                     self.counters.stored += report.stored
-                    if report.alerts and self.notifier is not None:
+                    if self.notifier is not None:  # wake the live map as well as the alerts stream
                         self.notifier.notify()
             if strangers:
                 self.counters.unregistered += len(strangers)

@@ -10,7 +10,7 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.engine import AlertSettings, evaluate
@@ -233,3 +233,48 @@ def unregistered_uids(session: Session) -> list[UnregisteredUid]:
     registered = select(Tracker.cot_uid).where(Tracker.cot_uid.is_not(None))
     query = select(UnregisteredUid).where(UnregisteredUid.uid.not_in(registered)).order_by(UnregisteredUid.last_seen.desc())
     return list(session.scalars(query))
+
+
+# --- the live picture --------------------------------------------------------------------------
+
+
+def latest_fixes(
+    session: Session, readable: frozenset[Visibility] | None, at_ms: int, max_age_ms: int
+) -> list[tuple[Tracker, Position]]:
+    """Each readable tracker's last fix at or before ``at_ms`` and no older than ``max_age_ms``.
+
+    One index seek per tracker (the positions' key is tracker, time), so it costs the same on the
+    first day of the mission and after seven million fixes.
+    """
+    lo = at_ms - max_age_ms
+    newest = (select(func.max(Position.t_ms))
+              .where(Position.tracker_id == Tracker.id, Position.t_ms <= at_ms, Position.t_ms >= lo)
+              .scalar_subquery())
+    trackers = select(Tracker.id.label("tracker_id"), newest.label("t_ms"))
+    clause = visibility_clause(Tracker.visibility, readable)
+    if clause is not None:
+        trackers = trackers.where(clause)
+    found = trackers.subquery()
+    query = (select(Tracker, Position)
+             .join(found, Tracker.id == found.c.tracker_id)
+             .join(Position, (Position.tracker_id == found.c.tracker_id) & (Position.t_ms == found.c.t_ms))
+             .order_by(Tracker.code))
+    return [(tracker, fix) for tracker, fix in session.execute(query).tuples()]
+
+
+def recent_tracks(
+    session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 2000
+) -> list[tuple[Tracker, list[Position]]]:
+    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes."""
+    heard = latest_fixes(session, readable, until_ms, until_ms - since_ms)
+    tracks = []
+    for tracker, _ in heard:
+        query = (select(Position).where(Position.tracker_id == tracker.id, Position.t_ms >= since_ms,
+                                        Position.t_ms <= until_ms).order_by(Position.t_ms))
+        fixes = list(session.scalars(query))
+        step = -(-len(fixes) // points)
+        thinned = fixes[::step] if step > 1 else fixes
+        if step > 1 and thinned[-1] is not fixes[-1]:
+            thinned.append(fixes[-1])  # the track ends where the tracker is
+        tracks.append((tracker, thinned))
+    return tracks

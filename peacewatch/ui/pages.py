@@ -1,0 +1,386 @@
+"""The web pages: server-rendered with Jinja2, each page's data read through the same services and
+visibility rules as the API, and its live parts fetched from the API by small scripts.
+
+Sign-in sets the API's own access token in an HTTP-only cookie, so a page's scripts call the API
+as the signed-in user, with the same roles and the same liaison side (``core.web``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from xstatic.pkg import leaflet
+
+from peacewatch import __version__
+from peacewatch.core.auth import Role, User, authenticate, issue_access_token, user_for_token
+from peacewatch.core.cookies import (
+    CSRF_FIELD,
+    LANGUAGE_COOKIE,
+    SESSION_COOKIE,
+    clear_session,
+    csrf_token,
+    csrf_valid,
+    ensure_nonce,
+    set_session,
+)
+from peacewatch.core.db import utcnow
+from peacewatch.core.problems import NotFound
+from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.force.service import list_units
+from peacewatch.geography.models import ZoneKind
+from peacewatch.geography.service import list_zones
+from peacewatch.patrols import service as patrols
+from peacewatch.patrols.models import PatrolStatus
+from peacewatch.ui import symbols
+from peacewatch.ui.basemap import Basemap
+from peacewatch.ui.i18n import LANGUAGES, choose_language, translations
+
+HERE = Path(__file__).parent
+PER_PAGE = 25
+INTERNAL_ROLES = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})
+PLANNERS = frozenset({Role.admin, Role.operations})
+FIELD_ROLES = frozenset({Role.admin, Role.operations, Role.patrol})
+SECURITY_HEADERS = {
+    # every script, style, image and font from this server: nothing leaves an air-gapped network
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker: extracted into the catalogs, translated later
+    return text
+
+
+# sentences the pages' scripts show: translated on the server, sent with the page
+JS_STRINGS = (
+    N_("Basemap"), N_("Local basemap"), N_("Country borders"), N_("Graticule"), N_("Areas of responsibility"),
+    N_("Corridor"), N_("Line of contact"), N_("Restricted zones"), N_("Observation posts and checkpoints"),
+    N_("Patrols (live positions)"), N_("Recent tracks"), N_("Coverage, last 24 hours"), N_("Loading…"), N_("Live"),
+    N_("Situation at %(at)s UTC"), N_("Could not load the map data."), N_("The alert could not be changed."),
+    N_("Acknowledge"), N_("Close"), N_("Check the route."), N_("Line %(n)s is not 'latitude, longitude'."),
+    N_("Planned route"), N_("Track"),
+)
+# enum values as words
+LABELS = {
+    "observation_post": N_("Observation post"), "checkpoint": N_("Checkpoint"),
+    "planned": N_("Planned"), "open": N_("Open"), "closed": N_("Closed"), "acknowledged": N_("Acknowledged"),
+    "under_way": N_("Under way"), "completed": N_("Completed"), "aborted": N_("Aborted"),
+    "left_area": N_("Left its area"), "near_line_of_contact": N_("Near the line of contact"),
+    "in_restricted_zone": N_("In a restricted zone"), "long_stop": N_("Long stop"), "off_route": N_("Off route"),
+    "silent": N_("Silent"), "not_back": N_("Not back in time"),
+    "internal": N_("the force only"), "side_a": N_("side A"), "side_b": N_("side B"), "public": N_("the public"),
+}
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def safe_next(url: str | None, default: str = "/map") -> str:
+    """Only a path on this server: a sign-in link must not send the user elsewhere."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url
+
+
+@dataclass
+class Page:
+    """What every page knows: the request, the signed-in user (or none), the language, the CSRF token."""
+
+    request: Request
+    user: User | None
+    language: str
+    secure_cookies: bool
+    nonce: str
+    csrf: str
+    new_nonce: bool = False
+    extra_cookies: dict[str, str] = field(default_factory=dict)
+
+    def has(self, roles: frozenset[Role]) -> bool:
+        return self.user is not None and self.user.role in roles
+
+    def require_user(self) -> User:
+        if self.user is None:
+            url = self.request.url
+            raise SignInRequired(url.path + (f"?{url.query}" if url.query else ""))
+        return self.user
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        _ = translations(self.language).gettext
+        nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/public/map", _("Official map"))]
+        if self.user is None:
+            nav = [("/public/map", _("Official map"))]
+        body = environment(self.language).get_template(template).render(
+            page=self, user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, languages=LANGUAGES,
+            language=self.language, nav=nav, path=self.request.url.path, version=__version__,
+            to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
+            label=lambda value: _(LABELS[value]) if value in LABELS else value,
+            js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
+        )
+        response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+        if self.new_nonce:
+            response.set_cookie("pw_csrf", self.nonce, httponly=True, secure=self.secure_cookies, samesite="strict", path="/")
+        return response
+
+
+def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:
+    secret = settings.resolved_secret_key
+    user = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        user = user_for_token(session, token, secret)  # an expired session reads as signed out
+        session.commit()
+    probe = Response()
+    nonce = ensure_nonce(request, probe, settings.cookie_secure)
+    language = choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    return Page(request, user, language, settings.cookie_secure, nonce, csrf_token(secret, nonce),
+                new_nonce="set-cookie" in probe.headers)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- signing in, signing out, language --------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(page: PageDep) -> Response:
+    return redirect("/map" if page.user else "/login")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(page: PageDep, next: str | None = None) -> Response:
+    return page.render("login.html", next=safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    page: PageDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=120)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/map",
+) -> Response:
+    _ = translations(page.language).gettext
+    if not csrf_valid(settings.resolved_secret_key, page.request, csrf_token_):
+        return page.render("login.html", status_code=403, next=safe_next(next), username=username,
+                           error=_("The form has expired. Please sign in again."))
+    user = authenticate(session, username, password)
+    if user is None:
+        return page.render("login.html", status_code=401, next=safe_next(next), username=username,
+                           error=_("Wrong user name or password, or the account is disabled."))
+    token = issue_access_token(user, settings.resolved_secret_key, settings.access_token_minutes)
+    response = redirect(safe_next(next))
+    set_session(response, token, settings.access_token_minutes, settings.cookie_secure)
+    return response
+
+
+@router.post("/logout")
+def logout(page: PageDep, settings: SettingsDep, csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    if not csrf_valid(settings.resolved_secret_key, page.request, csrf_token_):
+        return redirect("/map")
+    response = redirect("/login")
+    clear_session(response, settings.cookie_secure)
+    return response
+
+
+@router.post("/language")
+def choose(
+    page: PageDep, settings: SettingsDep, language: Annotated[str, Form(max_length=8)] = "en",
+    next: Annotated[str, Form(max_length=2000)] = "/", csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    response = redirect(safe_next(next, "/"))
+    if language in LANGUAGES and csrf_valid(settings.resolved_secret_key, page.request, csrf_token_):
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, httponly=True,
+                            secure=settings.cookie_secure, samesite="lax", path="/")
+    return response
+
+
+# --- the operations map -------------------------------------------------------------------------
+
+
+def _moment(on: date | None, at: str | None) -> tuple[date, str | None]:
+    """The day the map opens on and, when the user asked for a past moment, that moment (ISO)."""
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment.date(), moment.isoformat()
+    return on or utcnow().date(), None
+
+
+@router.get("/map", response_class=HTMLResponse)
+def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None, at: str | None = None) -> Response:
+    user = page.require_user()
+    day, moment = _moment(on, at)
+    basemap = _basemap(settings.basemap)
+    config = {
+        "day": day.isoformat(),
+        "at": moment,
+        "live": moment is None and on is None,
+        "role": user.role.value,
+        "internal": user.role in INTERNAL_ROLES,
+        "can_handle_alerts": user.role in PLANNERS,
+        "icons": symbols.icons(),
+        "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
+    }
+    return page.render("map.html", config=config)
+
+
+# --- patrols -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PatrolFilters:
+    status: PatrolStatus | None = None
+    zone_id: int | None = None
+    q: str | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: patrols.Sort = "-planned_start"
+    page: int = 1
+
+    def query(self, **changes: Any) -> str:
+        values = {"status": self.status.value if self.status else None, "zone_id": self.zone_id, "q": self.q,
+                  "since": self.since, "until": self.until, "sort": self.sort, "page": self.page} | changes
+        return "&".join(f"{k}={quote(str(v))}" for k, v in values.items() if v not in (None, ""))
+
+
+def patrol_filters(
+    status: PatrolStatus | None = None,
+    zone_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    since: date | None = None,
+    until: date | None = None,
+    sort: patrols.Sort = "-planned_start",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> PatrolFilters:
+    return PatrolFilters(status, zone_id, q or None, since, until, sort, page)
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, datetime.min.time()).replace(tzinfo=utcnow().tzinfo)
+
+
+@router.get("/patrols", response_class=HTMLResponse)
+def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFilters, Depends(patrol_filters)]) -> Response:
+    user = page.require_user()
+    readable = user.readable
+    since = _day_start(filters.since)
+    until = _day_start(filters.until + timedelta(days=1)) if filters.until else None
+    criteria = {"status": filters.status, "zone_id": filters.zone_id, "since": since, "until": until, "search": filters.q}
+    total = patrols.count_patrols(session, readable, **criteria)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    rows = patrols.list_patrols(session, readable, **criteria, sort=filters.sort,
+                                limit=PER_PAGE, offset=(min(filters.page, pages) - 1) * PER_PAGE)
+    zones = list_zones(session, readable, kind=ZoneKind.area_of_responsibility, limit=1000)
+    units = list_units(session, readable, limit=1000) if page.has(PLANNERS) else []
+    return page.render(
+        "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
+        zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(PLANNERS),
+        config={"zones": [{"id": z.id, "code": z.code} for z in zones]},
+    )
+
+
+@router.get("/patrols/{patrol_id}", response_class=HTMLResponse)
+def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Response:
+    user = page.require_user()
+    try:
+        patrol = patrols.get_patrol(session, patrol_id, user.readable)
+    except NotFound:  # the same answer whether it does not exist or belongs to the other side
+        _ = translations(page.language).gettext
+        return page.render("not_found.html", status_code=404, what=_("Patrol %(id)s") % {"id": patrol_id})
+    check_ins = patrols.check_ins(session, patrol)
+    zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
+    return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""),
+                       can_act=page.has(FIELD_ROLES), config={"patrol_id": patrol.id, "icons": symbols.icons()})
+
+
+# --- the public official map ---------------------------------------------------------------------
+
+
+@router.get("/public/map", response_class=HTMLResponse)
+def public_map(page: PageDep, on: date | None = None) -> Response:
+    day = on or utcnow().date()
+    return page.render("public_map.html", day=day, config={"day": day.isoformat(), "icons": symbols.icons()})
+
+
+# --- symbols and basemap tiles -------------------------------------------------------------------
+
+
+@router.get("/ui/symbols/{sidc}.svg")
+def symbol(sidc: str, size: Annotated[int, Query(ge=10, le=200)] = 30) -> Response:
+    try:
+        svg = symbols.symbol_svg(sidc, size)
+    except symbols.UnknownSymbol as exc:
+        raise NotFound(str(exc)) from None
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@cache
+def _open_basemap(path: Path) -> Basemap:
+    return Basemap(path)
+
+
+def _basemap(path: Path | None) -> Basemap | None:
+    return _open_basemap(path) if path is not None else None
+
+
+@router.get("/tiles/{z}/{x}/{y}")
+def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
+    basemap = _basemap(settings.basemap)
+    if basemap is None:
+        raise NotFound("no basemap is configured (PEACEWATCH_BASEMAP)")
+    found = basemap.tile(z, x, y) if 0 <= z <= 24 else None
+    if found is None:
+        raise NotFound(f"no tile {z}/{x}/{y} in the basemap")
+    return Response(found[0], media_type=found[1], headers={"Cache-Control": "public, max-age=3600"})
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+def install(app: FastAPI) -> None:
+    """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
+    app.include_router(router)
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        return redirect(f"/login?next={quote(exc.next_url)}")
+

@@ -1,0 +1,241 @@
+// The operations map: our layers as of a moment (the time slider) or live (server-sent events).
+/* global L */
+import { api, baseMap, config, escapeHtml, postLayer, symbolIcon, t, zoneLayer } from "./common.js";
+
+const { map, overlays } = baseMap("map", { basemap: config.basemap });
+const zones = {
+  area_of_responsibility: zoneLayer("area_of_responsibility").addTo(map),
+  corridor: zoneLayer("corridor").addTo(map),
+  line_of_contact: zoneLayer("line_of_contact").addTo(map),
+  restricted_zone: zoneLayer("restricted_zone").addTo(map),
+};
+const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines-of-contact",
+                     restricted_zone: "restricted-zones" };
+const posts = postLayer(config.icons).addTo(map);
+const coverage = L.geoJSON(null, { style: { color: "#2e7d32", weight: 0.5, fillColor: "#66bb6a", fillOpacity: 0.35 },
+                                   interactive: false });
+if (config.internal) coverage.addTo(map);
+const tracks = L.layerGroup().addTo(map);
+const patrols = L.layerGroup().addTo(map);
+const markers = new Map(); // tracker id -> marker
+const lines = new Map(); // tracker id -> polyline
+
+L.control.layers(null, {
+  [t("Areas of responsibility")]: zones.area_of_responsibility,
+  [t("Corridor")]: zones.corridor,
+  [t("Line of contact")]: zones.line_of_contact,
+  [t("Restricted zones")]: zones.restricted_zone,
+  [t("Observation posts and checkpoints")]: posts,
+  [t("Patrols (live positions)")]: patrols,
+  [t("Recent tracks")]: tracks,
+  ...(config.internal ? { [t("Coverage, last 24 hours")]: coverage } : {}),
+  ...overlays,
+}, { collapsed: window.innerWidth < 1600 }).addTo(map);
+
+// --- time -----------------------------------------------------------------------------------------
+const dayInput = document.getElementById("day");
+const minuteInput = document.getElementById("minute");
+const clock = document.getElementById("clock");
+const liveButton = document.getElementById("live");
+const status = document.getElementById("status");
+let live = config.live;
+if (config.at) {
+  const at = new Date(config.at.endsWith("Z") || config.at.includes("+") ? config.at : `${config.at}Z`);
+  minuteInput.value = at.getUTCHours() * 60 + at.getUTCMinutes();
+}
+
+function pad(n) { return String(n).padStart(2, "0"); }
+function showClock() {
+  const m = Number(minuteInput.value);
+  clock.textContent = `${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
+}
+function moment() {
+  if (live) return new Date();
+  const m = Number(minuteInput.value);
+  return new Date(`${dayInput.value}T${pad(Math.floor(m / 60))}:${pad(m % 60)}:00Z`);
+}
+function setLive(on) {
+  live = on;
+  liveButton.setAttribute("aria-pressed", String(on));
+  document.body.classList.toggle("is-live", on);
+  if (on) {
+    const now = new Date();
+    dayInput.value = now.toISOString().slice(0, 10);
+    minuteInput.value = now.getUTCHours() * 60 + Math.floor(now.getUTCMinutes() / 5) * 5;
+  }
+  showClock();
+}
+
+// --- loading a moment -------------------------------------------------------------------------------
+let generation = 0;
+async function load() {
+  const mine = ++generation;
+  const at = moment().toISOString();
+  const day = dayInput.value;
+  status.textContent = t("Loading…");
+  try {
+    const [zoneData, postData, fixes, recent] = await Promise.all([
+      Promise.all(Object.values(ZONE_PATHS).map((path) => api(`/api/v1/${path}?on=${day}&limit=1000`))),
+      api(`/api/v1/posts?on=${day}&limit=10000`),
+      api(`/api/v1/positions/latest?at=${encodeURIComponent(at)}&max_age_minutes=60`),
+      api(`/api/v1/positions/tracks?until=${encodeURIComponent(at)}&hours=2`),
+    ]);
+    if (mine !== generation) return; // a newer moment was asked for meanwhile
+    Object.keys(ZONE_PATHS).forEach((kind, i) => { zones[kind].clearLayers(); zones[kind].addData(zoneData[i]); });
+    posts.clearLayers();
+    posts.addData(postData);
+    document.getElementById("posts-open").textContent = String(postData.features.length);
+    patrols.clearLayers(); markers.clear();
+    tracks.clearLayers(); lines.clear();
+    recent.features.forEach(drawTrack);
+    placeFixes(fixes.features);
+    document.getElementById("trackers-heard").textContent = String(markers.size);
+    if (config.internal) await loadCoverage(zoneData[0], at, mine);
+    status.textContent = live ? t("Live") : t("Situation at %(at)s UTC", { at: at.slice(0, 16).replace("T", " ") });
+    document.body.dataset.loaded = String(mine);
+  } catch (problem) {
+    status.textContent = problem.detail || t("Could not load the map data.");
+  }
+}
+
+async function loadCoverage(areas, at, mine) {
+  const cells = await Promise.all(areas.features.map((f) =>
+    api(`/api/v1/coverage/${f.id}/cells?state=visited&window=24h&at=${encodeURIComponent(at)}`).catch(() => null)));
+  if (mine !== generation) return;
+  coverage.clearLayers();
+  cells.filter(Boolean).forEach((c) => coverage.addData(c));
+}
+
+function drawTrack(feature) {
+  if (!feature.geometry || feature.geometry.type !== "LineString") return;
+  const latlngs = feature.geometry.coordinates.map(([x, y]) => [y, x]);
+  const line = L.polyline(latlngs, { color: "#0b5394", weight: 2.5, opacity: 0.8 }).addTo(tracks);
+  lines.set(feature.properties.tracker_id, line);
+}
+
+function placeFixes(features) {
+  for (const f of features) {
+    const p = f.properties;
+    const latlng = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+    let marker = markers.get(p.tracker_id);
+    const label = `${p.code}${p.name ? ` · ${p.name}` : ""}`;
+    if (!marker) {
+      marker = L.marker(latlng, { icon: symbolIcon(config.icons.patrol), title: label, alt: label, riseOnHover: true })
+        .bindTooltip(escapeHtml(p.code), { permanent: true, direction: "right", offset: [12, 0], className: "tracker-label" })
+        .addTo(patrols);
+      markers.set(p.tracker_id, marker);
+    } else {
+      marker.setLatLng(latlng);
+    }
+    marker.feature = f;
+    marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(p.time.slice(0, 19).replace("T", " "))} UTC` +
+                     (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
+    const line = lines.get(p.tracker_id);
+    if (line && live) line.addLatLng(latlng);
+  }
+}
+
+// --- live --------------------------------------------------------------------------------------------
+let positionStream = null;
+function followLive() {
+  if (positionStream) positionStream.close();
+  positionStream = null;
+  if (!live) return;
+  positionStream = new EventSource("/api/v1/positions/stream?max_age_minutes=60");
+  positionStream.addEventListener("positions", (event) => {
+    placeFixes(JSON.parse(event.data).features);
+    document.getElementById("trackers-heard").textContent = String(markers.size);
+  });
+}
+
+// --- alerts ------------------------------------------------------------------------------------------
+const alertList = document.getElementById("alerts");
+const alertItems = new Map();
+function renderAlert(alert) {
+  let item = alertItems.get(alert.id);
+  if (alert.status === "closed") {
+    if (item) { item.remove(); alertItems.delete(alert.id); }
+  } else {
+    if (!item) {
+      item = document.createElement("li");
+      alertList.prepend(item);
+      alertItems.set(alert.id, item);
+    }
+    item.className = `alert ${alert.kind} ${alert.status}`;
+    item.innerHTML = `<button type="button" class="link" data-goto="${alert.id}">${escapeHtml(t(alert.kind))}</button>` +
+      ` <span class="pill ${alert.status}">${escapeHtml(t(alert.status))}</span>` +
+      `<div class="message">${escapeHtml(alert.message)}</div>` +
+      `<div class="when">${escapeHtml(String(alert.started_at).slice(0, 16).replace("T", " "))} UTC</div>` +
+      (config.can_handle_alerts ? `<div class="buttons">` +
+        (alert.status === "open" ? `<button type="button" data-act="acknowledge" data-id="${alert.id}">${escapeHtml(t("Acknowledge"))}</button>` : "") +
+        `<button type="button" data-act="close" data-id="${alert.id}">${escapeHtml(t("Close"))}</button></div>` : "");
+    item.dataset.lat = alert.lat ?? "";
+    item.dataset.lon = alert.lon ?? "";
+  }
+  document.getElementById("alert-count").textContent = String(alertItems.size);
+}
+alertList.addEventListener("click", async (event) => {
+  const button = event.target.closest("button");
+  if (!button) return;
+  if (button.dataset.goto) {
+    const item = alertItems.get(Number(button.dataset.goto));
+    if (item && item.dataset.lat) map.setView([Number(item.dataset.lat), Number(item.dataset.lon)], 13);
+    return;
+  }
+  try {
+    renderAlert(await api(`/api/v1/alerts/${button.dataset.id}/${button.dataset.act}`, { method: "POST", body: {} }));
+  } catch (problem) {
+    status.textContent = problem.detail || t("The alert could not be changed.");
+  }
+});
+async function loadAlerts() {
+  const found = await api("/api/v1/alerts?limit=200");
+  found.reverse().forEach(renderAlert);
+  const newest = found.length ? Math.max(...found.map((a) => a.id)) : 0;
+  const stream = new EventSource(`/api/v1/alerts/stream?after=${newest}`);
+  stream.addEventListener("alert", (event) => renderAlert(JSON.parse(event.data)));
+}
+
+// --- cursor ------------------------------------------------------------------------------------------
+const cursor = document.getElementById("cursor");
+let cursorTimer = null;
+map.on("mousemove", (event) => {
+  const { lat, lng } = event.latlng;
+  const degrees = `${Math.abs(lat).toFixed(5)}° ${lat >= 0 ? "N" : "S"}, ${Math.abs(lng).toFixed(5)}° ${lng >= 0 ? "E" : "W"}`;
+  cursor.textContent = degrees;
+  clearTimeout(cursorTimer);
+  cursorTimer = setTimeout(async () => {
+    try {
+      const c = await api(`/api/v1/coordinates?lat=${lat.toFixed(6)}&lon=${lng.toFixed(6)}`);
+      if (c.mgrs) cursor.textContent = `${degrees} · MGRS ${c.mgrs}`;
+    } catch { /* off the MGRS grid: degrees only */ }
+  }, 120);
+});
+
+// --- wiring ------------------------------------------------------------------------------------------
+let reloadTimer = null;
+function reloadSoon() { clearTimeout(reloadTimer); reloadTimer = setTimeout(load, 200); }
+dayInput.addEventListener("change", () => { setLive(false); followLive(); reloadSoon(); });
+minuteInput.addEventListener("input", () => { if (live) { setLive(false); followLive(); } showClock(); });
+minuteInput.addEventListener("change", () => { setLive(false); reloadSoon(); });
+liveButton.addEventListener("click", () => { setLive(true); followLive(); load(); });
+
+setLive(live);
+showClock();
+load().then(followLive);
+loadAlerts().catch(() => {});
+
+// for the browser tests and for an operator's console: where each tracker is now
+window.peacewatch = {
+  map,
+  trackerPosition(code) {
+    for (const marker of markers.values()) {
+      if (marker.feature && marker.feature.properties.code === code) {
+        const { lat, lng } = marker.getLatLng();
+        return [lat, lng];
+      }
+    }
+    return null;
+  },
+  postCount: () => posts.getLayers().length,
+};
