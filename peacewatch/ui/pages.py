@@ -75,7 +75,7 @@ JS_STRINGS = (
     N_("Patrols (live positions)"), N_("Recent tracks"), N_("Coverage, last 24 hours"), N_("Loading…"), N_("Live"),
     N_("Situation at %(at)s UTC"), N_("Could not load the map data."), N_("The alert could not be changed."),
     N_("Acknowledge"), N_("Close"), N_("Check the route."), N_("Line %(n)s is not 'latitude, longitude'."),
-    N_("Planned route"), N_("Track"),
+    N_("Planned route"), N_("Track"), N_("Planned patrol routes"),
 )
 # enum values as words
 LABELS = {
@@ -280,16 +280,32 @@ class PatrolFilters:
         return "&".join(f"{k}={quote(str(v))}" for k, v in values.items() if v not in (None, ""))
 
 
+def _optional(kind: Any, value: str | None) -> Any:
+    """A filter field as typed in a form: empty means no filter, nonsense means no filter either."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return kind(value.strip())
+    except ValueError:
+        return None
+
+
 def patrol_filters(
-    status: PatrolStatus | None = None,
-    zone_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    zone_id: Annotated[str | None, Query(max_length=12)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    since: date | None = None,
-    until: date | None = None,
-    sort: patrols.Sort = "-planned_start",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    sort: Annotated[str, Query(max_length=20)] = "-planned_start",
+    page: Annotated[str, Query(max_length=6)] = "1",
 ) -> PatrolFilters:
-    return PatrolFilters(status, zone_id, q or None, since, until, sort, page)
+    zone = _optional(int, zone_id)
+    return PatrolFilters(
+        status=_optional(PatrolStatus, status), zone_id=zone if zone and 0 < zone < 2**31 else None, q=q or None,
+        since=_optional(date.fromisoformat, since), until=_optional(date.fromisoformat, until),
+        sort=sort if sort in patrols.SORTS else "-planned_start",  # type: ignore[arg-type]
+        page=max(1, _optional(int, page) or 1),
+    )
 
 
 def _day_start(day: date | None) -> datetime | None:

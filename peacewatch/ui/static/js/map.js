@@ -16,6 +16,7 @@ const coverage = L.geoJSON(null, { style: { color: "#2e7d32", weight: 0.5, fillC
                                    interactive: false });
 if (config.internal) coverage.addTo(map);
 const tracks = L.layerGroup().addTo(map);
+const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
 const markers = new Map(); // tracker id -> marker
 const lines = new Map(); // tracker id -> polyline
@@ -27,6 +28,7 @@ L.control.layers(null, {
   [t("Restricted zones")]: zones.restricted_zone,
   [t("Observation posts and checkpoints")]: posts,
   [t("Patrols (live positions)")]: patrols,
+  [t("Planned patrol routes")]: routes,
   [t("Recent tracks")]: tracks,
   ...(config.internal ? { [t("Coverage, last 24 hours")]: coverage } : {}),
   ...overlays,
@@ -74,17 +76,26 @@ async function load() {
   const day = dayInput.value;
   status.textContent = t("Loading…");
   try {
-    const [zoneData, postData, fixes, recent] = await Promise.all([
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString();
+    const [zoneData, postData, fixes, recent, planned] = await Promise.all([
       Promise.all(Object.values(ZONE_PATHS).map((path) => api(`/api/v1/${path}?on=${day}&limit=1000`))),
       api(`/api/v1/posts?on=${day}&limit=10000`),
       api(`/api/v1/positions/latest?at=${encodeURIComponent(at)}&max_age_minutes=60`),
       api(`/api/v1/positions/tracks?until=${encodeURIComponent(at)}&hours=2`),
+      api(`/api/v1/patrols?since=${day}T00:00:00Z&until=${encodeURIComponent(next)}&limit=1000`),
     ]);
     if (mine !== generation) return; // a newer moment was asked for meanwhile
     Object.keys(ZONE_PATHS).forEach((kind, i) => { zones[kind].clearLayers(); zones[kind].addData(zoneData[i]); });
     posts.clearLayers();
     posts.addData(postData);
     document.getElementById("posts-open").textContent = String(postData.features.length);
+    routes.clearLayers();
+    for (const patrol of planned.filter((p) => p.route)) {
+      L.geoJSON(patrol.route, { style: { color: "#0b5394", weight: 3, dashArray: "10 6", opacity: 0.9 } })
+        .bindTooltip(escapeHtml(patrol.name), { sticky: true })
+        .on("click", () => window.location.assign(`/patrols/${patrol.id}`))
+        .addTo(routes);
+    }
     patrols.clearLayers(); markers.clear();
     tracks.clearLayers(); lines.clear();
     recent.features.forEach(drawTrack);
@@ -238,4 +249,5 @@ window.peacewatch = {
     return null;
   },
   postCount: () => posts.getLayers().length,
+  routeNames: () => routes.getLayers().map((group) => group.getTooltip()?.getContent()),
 };

@@ -1,0 +1,186 @@
+"""The web application as its users meet it, in Debian's chromium."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import api_token, screenshot, sign_in
+from tests.live import LiveServer
+
+
+def wait_loaded(page: Page) -> None:
+    page.wait_for_function("document.body.dataset.loaded !== undefined")
+
+
+def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
+    sign_in(page, "ops")
+    wait_loaded(page)
+    page.fill("#day", "2020-11-18")
+    page.dispatch_event("#day", "change")
+    page.wait_for_function("window.peacewatch.postCount() === 23")
+    expect(page.locator("#posts-open")).to_have_text("23")
+    # posts are APP-6 symbols drawn by the server
+    symbols = page.locator("img.symbol[src*='10032500001601000000']")
+    expect(symbols.first).to_be_visible()
+    assert symbols.count() >= 20
+    # an earlier day shows fewer posts: the slider reads history, not today's state
+    page.fill("#day", "2020-11-14")
+    page.dispatch_event("#day", "change")
+    page.wait_for_function("window.peacewatch.postCount() === 16")
+    # coordinates under the cursor in degrees and MGRS
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#cursor")).to_contain_text("MGRS 38S")
+    expect(page.locator("#alerts li").first).to_be_visible()  # the demo day's alerts
+    page.fill("#day", "2020-11-18")
+    page.dispatch_event("#day", "change")
+    page.wait_for_function("window.peacewatch.postCount() === 23")
+    screenshot(page, "01-operations-map-2020-11-18")
+
+
+def test_a_live_position_moves_on_the_map_when_positions_are_posted(page: Page, server: LiveServer) -> None:
+    ops = api_token(server, "ops")
+    code = "BROWSER-1"
+    httpx.post(f"{server.url}/api/v1/trackers", headers=ops, json={"code": code, "kind": "vehicle", "name": "MP patrol"})
+    now = datetime.now(timezone.utc)
+
+    def post(lat: float, lon: float, at: datetime) -> None:
+        body = {"positions": [{"tracker": code, "t": at.isoformat(), "lat": lat, "lon": lon}]}
+        response = httpx.post(f"{server.url}/api/v1/positions", headers=ops, json=body)
+        assert response.status_code == 200, response.text
+
+    post(39.80, 46.70, now - timedelta(seconds=30))
+    sign_in(page, "ops")
+    wait_loaded(page)
+    expect(page.locator("#live")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function(f"(() => {{ const p = window.peacewatch.trackerPosition('{code}'); return p && Math.abs(p[0] - 39.80) < 1e-6; }})()")
+    post(39.83, 46.76, now)
+    # no reload: the server pushes the new fix over server-sent events
+    page.wait_for_function(f"(() => {{ const p = window.peacewatch.trackerPosition('{code}'); return p && Math.abs(p[0] - 39.83) < 1e-6 && Math.abs(p[1] - 46.76) < 1e-6; }})()",
+                           timeout=10_000)
+    screenshot(page, "02-operations-map-live")
+
+
+def test_plan_a_patrol_through_the_form_and_see_its_route(page: Page) -> None:
+    sign_in(page, "ops", "/patrols")
+    page.click("#plan-form button[type=submit]")  # empty: the server's errors appear by their fields
+    expect(page.locator("#e-name")).to_be_visible()
+    expect(page.locator("#e-planned_start")).to_be_visible()
+    expect(page.locator("#f-name")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "03-patrols-workspace-errors")
+    page.fill("#f-name", "N3 Martakert - east")
+    page.fill("#f-start", "2020-11-16T08:00")
+    page.fill("#f-end", "2020-11-16T07:00")  # ends before it starts: refused, and said where
+    page.fill("#f-route", "40.05, 46.60\n40.10, 46.70\n40.15, 46.80")
+    page.click("#plan-form button[type=submit]")
+    expect(page.locator("#e-planned_end")).to_be_visible()
+    page.fill("#f-end", "2020-11-16T12:00")
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_url("**/patrols/*")
+    expect(page.locator("#patrol-heading")).to_contain_text("N3 Martakert - east")
+    page.wait_for_function("window.peacewatch && window.peacewatch.routeDrawn")
+    expect(page.locator("#patrol-map path.leaflet-interactive").first).to_be_visible()
+    screenshot(page, "04-patrol-detail")
+    page.goto("/map?on=2020-11-16")
+    wait_loaded(page)
+    page.wait_for_function("window.peacewatch.routeNames().includes('N3 Martakert - east')")
+    screenshot(page, "05-operations-map-planned-route")
+    page.goto("/patrols?sort=name")
+    expect(page.locator("table.grid tbody tr")).to_have_count(5)
+    page.select_option("select[name=status]", "completed")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("table.grid tbody tr")).to_have_count(3)
+    screenshot(page, "06-patrols-workspace")
+
+
+def test_a_liaison_cannot_open_the_other_sides_record_by_url(browser: Browser, server: LiveServer) -> None:
+    ops = api_token(server, "ops")
+    areas = httpx.get(f"{server.url}/api/v1/areas").json()["features"]
+    units = httpx.get(f"{server.url}/api/v1/units", headers=ops).json()
+    body = {"name": "Joint check, side B only", "unit_id": units[0]["id"], "zone_id": areas[0]["id"],
+            "planned_start": "2020-11-17T08:00:00Z", "planned_end": "2020-11-17T10:00:00Z", "visibility": "side_b"}
+    created = httpx.post(f"{server.url}/api/v1/patrols", headers=ops, json=body)
+    assert created.status_code == 201, created.text
+    patrol_id = created.json()["id"]
+    for username, expected in (("liaison-a", 404), ("liaison-b", 200)):
+        context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768}, bypass_csp=True)
+        page = context.new_page()
+        sign_in(page, username)
+        response = page.goto(f"/patrols/{patrol_id}")
+        assert response is not None and response.status == expected, username
+        api = page.request.get(f"/api/v1/patrols/{patrol_id}")  # the page's cookie, the API's rules
+        assert api.status == expected, username
+        if expected == 404:
+            expect(page.locator("h1")).to_have_text("Not found")
+            screenshot(page, "07-liaison-a-refused")
+            # a cookie alone never makes a write: the CSRF token is required
+            forged = page.request.post(f"/api/v1/patrols/{patrol_id}/start", data={})
+            assert forged.status == 403
+        context.close()
+
+
+def test_the_public_map_needs_no_sign_in_and_downloads_its_geojson(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()  # under the pages' real Content-Security-Policy: only locators, no evaluated code
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto("/public/map?on=2020-11-14")
+    expect(page.locator("#count-observation_post")).to_have_text("16")
+    expect(page.locator("img.symbol")).to_have_count(16)
+    screenshot(page, "08-public-official-map-2020-11-14")
+    with page.expect_download() as download:
+        page.click("#download-geojson")
+    data = json.loads(open(download.value.path()).read())
+    posts = [f for f in data["features"] if f["properties"]["kind"] == "observation_post"]
+    assert len(posts) == 16
+    assert {f["properties"]["kind"] for f in data["features"]} >= {"area_of_responsibility", "corridor", "line_of_contact"}
+    assert all("notes" not in f["properties"] for f in data["features"])  # public fields only
+    with page.expect_download() as download:
+        page.click("#download-png")
+    assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    # signed out, the operations map asks for a sign-in
+    page.goto("/map")
+    assert "/login" in page.url
+    assert not errors, errors
+    context.close()
+
+
+def test_russian_interface_and_tablet_layout(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(base_url=server.url, viewport={"width": 768, "height": 1024}, has_touch=True,
+                                  bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, "ops")
+    page.select_option("#language", "ru")
+    page.click("form[action='/language'] button")
+    expect(page.locator("nav a[href='/map']")).to_have_text("Карта операций")
+    wait_loaded(page)
+    expect(page.locator("#live")).to_have_text("Сейчас")
+    screenshot(page, "09-operations-map-tablet-ru")
+    page.goto("/patrols")
+    expect(page.locator("h1")).to_contain_text("Патрули")
+    screenshot(page, "10-patrols-tablet-ru")
+    context.close()
+
+
+def test_keyboard_reaches_the_sign_in_form_and_the_map(page: Page) -> None:
+    page.goto("/public/map")
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.goto("/login")
+    expect(page.locator("#username")).to_be_focused()  # autofocus: type at once
+    page.keyboard.type("ops")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/map")
+    page.focus("#map")
+    before = page.evaluate("window.peacewatch.map.getCenter().lng")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.peacewatch.map.getCenter().lng") > before
