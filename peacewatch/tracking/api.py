@@ -208,7 +208,8 @@ def recent_tracks(
     features = [track_geojson(tracker.code, fixes) | {"id": tracker.id} for tracker, fixes in tracks]
     for feature, (tracker, _) in zip(features, tracks):
         del feature["properties"]["times"]  # a map draws lines; the times are in /trackers/{id}/track
-        feature["properties"] |= {"tracker_id": tracker.id, "name": tracker.name, "kind": tracker.kind.value}
+        feature["properties"] |= {"tracker_id": tracker.id, "code": tracker.code, "name": tracker.name,
+                                  "kind": tracker.kind.value}
     return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
 
 

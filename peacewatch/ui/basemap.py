@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mmap
 import sqlite3
 import threading
 from pathlib import Path
@@ -35,8 +34,7 @@ class Basemap:
         self._lock = threading.Lock()
         if path.suffix.lower() == ".pmtiles":
             self._handle = path.open("rb")
-            self._mmap = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ)
-            self._reader = Reader(MmapSource(self._mmap))
+            self._reader = Reader(MmapSource(self._handle))
             header = self._reader.header()
             if header["tile_type"] not in FORMATS:
                 raise BasemapError(f"basemap {path} holds {header['tile_type']} tiles; only raster tiles (PNG, JPEG, WebP) are served")

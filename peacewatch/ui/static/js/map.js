@@ -141,8 +141,14 @@ function placeFixes(features) {
     marker.feature = f;
     marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(p.time.slice(0, 19).replace("T", " "))} UTC` +
                      (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
-    const line = lines.get(p.tracker_id);
-    if (line && live) line.addLatLng(latlng);
+    if (live) {
+      let line = lines.get(p.tracker_id);
+      if (!line) {
+        line = L.polyline([], { color: "#0b5394", weight: 2.5, opacity: 0.8 }).addTo(tracks);
+        lines.set(p.tracker_id, line);
+      }
+      line.addLatLng(latlng);
+    }
   }
 }
 

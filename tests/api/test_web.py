@@ -1,0 +1,262 @@
+"""The web pages over HTTP: sessions, CSRF, permissions, the official map's files, symbols, basemap tiles."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from peacewatch.app import create_app
+from peacewatch.core.settings import Settings
+
+
+@pytest.fixture
+def browser(app: FastAPI, scenario: None) -> Iterator[TestClient]:
+    """A client that behaves like a browser on HTTPS: it keeps cookies, Secure ones included."""
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def sign_in(browser: TestClient, username: str = "ops", password: str = "demo") -> str:
+    page = browser.get("/login")
+    token = csrf_of(page.text)
+    response = browser.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/patrols"})
+    assert response.status_code == 303, response.text
+    return csrf_of(browser.get("/map").text)
+
+
+class TestSessions:
+    def test_sign_in_sets_a_secure_http_only_strict_cookie(self, browser: TestClient) -> None:
+        page = browser.get("/login")
+        token = csrf_of(page.text)
+        response = browser.post("/login", data={"username": "ops", "password": "demo", "csrf_token": token, "next": "/patrols"})
+        assert response.status_code == 303 and response.headers["location"] == "/patrols"
+        cookie = next(v for v in response.headers.get_list("set-cookie") if v.startswith("pw_session="))
+        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+        assert browser.get("/patrols").status_code == 200
+
+    def test_wrong_password_is_refused_on_the_page(self, browser: TestClient) -> None:
+        token = csrf_of(browser.get("/login").text)
+        response = browser.post("/login", data={"username": "ops", "password": "nope", "csrf_token": token})
+        assert response.status_code == 401
+        assert "Wrong user name or password" in response.text
+        assert "pw_session" not in response.headers.get("set-cookie", "")
+
+    def test_sign_in_without_the_forms_csrf_token_is_refused(self, browser: TestClient) -> None:
+        browser.get("/login")
+        response = browser.post("/login", data={"username": "ops", "password": "demo", "csrf_token": "0" * 64})
+        assert response.status_code == 403
+        assert "pw_session" not in response.headers.get("set-cookie", "")
+
+    def test_next_never_leaves_the_server(self, browser: TestClient) -> None:
+        token = csrf_of(browser.get("/login").text)
+        response = browser.post("/login", data={"username": "ops", "password": "demo", "csrf_token": token,
+                                                "next": "//evil.example/x"})
+        assert response.headers["location"] == "/map"
+
+    def test_pages_ask_for_sign_in(self, browser: TestClient) -> None:
+        response = browser.get("/patrols?status=planned")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/login?next=/patrols%3Fstatus%3Dplanned"
+
+    def test_sign_out_ends_the_session(self, browser: TestClient) -> None:
+        csrf = sign_in(browser)
+        assert browser.post("/logout", data={"csrf_token": csrf}).status_code == 303
+        assert browser.get("/map").status_code == 303
+
+
+class TestCookieAuthenticatedApi:
+    def test_a_write_by_cookie_needs_the_csrf_header(self, browser: TestClient) -> None:
+        csrf = sign_in(browser)
+        body = {"code": "WEB-1", "kind": "vehicle"}
+        forged = browser.post("/api/v1/trackers", json=body)
+        assert forged.status_code == 403
+        assert "CSRF" in forged.json()["detail"]
+        assert browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": "f" * 64}).status_code == 403
+        made = browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": csrf})
+        assert made.status_code == 201, made.text
+
+    def test_the_cookie_carries_the_users_role(self, browser: TestClient) -> None:
+        csrf = sign_in(browser, "press")
+        refused = browser.post("/api/v1/trackers", json={"code": "WEB-2", "kind": "vehicle"}, headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 403
+        assert "role 'press'" in refused.json()["detail"]
+
+
+class TestPatrolPages:
+    def test_a_liaison_gets_404_for_the_other_sides_patrol(self, browser: TestClient, client: TestClient,
+                                                          auth: Callable[[str], dict[str, str]]) -> None:
+        areas = client.get("/api/v1/areas").json()["features"]
+        units = client.get("/api/v1/units", headers=auth("ops")).json()
+        body = {"name": "B only", "unit_id": units[0]["id"], "zone_id": areas[0]["id"], "visibility": "side_b",
+                "planned_start": "2020-11-17T08:00:00Z", "planned_end": "2020-11-17T10:00:00Z"}
+        patrol = client.post("/api/v1/patrols", json=body, headers=auth("ops")).json()
+        sign_in(browser, "liaison-a")
+        page = browser.get(f"/patrols/{patrol['id']}")
+        assert page.status_code == 404 and "B only" not in page.text
+        assert "B only" not in browser.get("/patrols").text
+        assert browser.get(f"/patrols/{patrol['id'] + 1000}").status_code == 404  # the same answer as for a missing one
+
+    def test_list_filters_sorts_and_pages(self, browser: TestClient, client: TestClient,
+                                          auth: Callable[[str], dict[str, str]]) -> None:
+        areas = client.get("/api/v1/areas").json()["features"]
+        unit = client.get("/api/v1/units", headers=auth("ops")).json()[0]["id"]
+        for day, name in enumerate(["N1 Martakert", "S1 Martuni", "N2 Martakert", "S2 Stepanakert"], start=14):
+            body = {"name": name, "unit_id": unit, "zone_id": areas[0]["id"],
+                    "planned_start": f"2020-11-{day}T08:00:00Z", "planned_end": f"2020-11-{day}T12:00:00Z"}
+            assert client.post("/api/v1/patrols", json=body, headers=auth("ops")).status_code == 201
+        sign_in(browser)
+        names = re.findall(r'<a href="/patrols/\d+">([^<]+)</a>', browser.get("/patrols?sort=name").text)
+        assert names == sorted(names) and len(names) == 4
+        descending = re.findall(r'<a href="/patrols/\d+">([^<]+)</a>', browser.get("/patrols?sort=-name").text)
+        assert descending == names[::-1]
+        north = browser.get("/patrols?q=martakert&since=&until=&status=").text
+        assert north.count('<a href="/patrols/') == 2
+        assert browser.get("/patrols?status=nonsense&page=x&zone_id=-4").status_code == 200  # a bad filter is no filter
+        assert "Page 1 of 1" in browser.get("/patrols?page=99").text
+        assert browser.get("/patrols?since=2020-11-16&until=2020-11-16").text.count('<a href="/patrols/') == 1
+
+
+class TestLanguage:
+    def test_the_user_chooses_russian(self, browser: TestClient) -> None:
+        csrf = sign_in(browser)
+        browser.post("/language", data={"language": "ru", "next": "/map", "csrf_token": csrf})
+        page = browser.get("/map").text
+        assert "Карта операций" in page and 'lang="ru"' in page
+        strings = json.loads(re.search(r'<script type="application/json" id="strings">(.*?)</script>', page).group(1))
+        assert strings["Live"] == "Сейчас" and strings["not_back"] == "Не вернулся вовремя"
+
+    def test_the_browsers_language_is_the_default(self, browser: TestClient) -> None:
+        assert "Войти" in browser.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).text
+
+    def test_every_string_of_the_interface_is_translated(self) -> None:
+        from babel.messages.pofile import read_po
+
+        from peacewatch.ui.i18n import LOCALES_DIR
+
+        with (LOCALES_DIR / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalog = read_po(handle)
+        missing = [m.id for m in catalog if m.id and not m.string]
+        assert not missing
+        placeholders = re.compile(r"%\(\w+\)s")
+        for message in catalog:
+            if message.id:
+                assert sorted(placeholders.findall(message.id)) == sorted(placeholders.findall(message.string)), message.id
+
+
+class TestOfficialMap:
+    def test_the_public_map_page_needs_no_sign_in(self, browser: TestClient) -> None:
+        page = browser.get("/public/map?on=2020-11-14")
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "https://" not in re.sub(r'href="https://testserver', "", page.text)  # no CDN, no external asset
+
+    def test_geojson_holds_public_records_as_of_the_day(self, client: TestClient, scenario: None) -> None:
+        on_14 = client.get("/api/v1/official-map?on=2020-11-14").json()
+        kinds = [f["properties"]["kind"] for f in on_14["features"]]
+        assert kinds.count("observation_post") == 16
+        assert client.get("/api/v1/official-map?on=2020-11-18").json()["features"].__len__() > len(on_14["features"])
+        assert all(set(f["properties"]) <= {"kind", "code", "name", "zone_code", "opened_on", "status", "lat", "lon", "mgrs",
+                                            "valid_from", "valid_to", "width_m", "area_km2", "length_km"}
+                   for f in on_14["features"])
+
+    def test_internal_records_stay_off_the_official_map(self, client: TestClient, scenario: None,
+                                                        auth: Callable[[str], dict[str, str]]) -> None:
+        post = client.get("/api/v1/posts?on=2020-11-14").json()["features"][0]
+        changed = client.patch(f"/api/v1/posts/{post['id']}", json={"properties": {"visibility": "internal"}}, headers=auth("ops"))
+        assert changed.status_code == 200, changed.text
+        codes = [f["properties"]["code"] for f in client.get("/api/v1/official-map?on=2020-11-14").json()["features"]]
+        assert post["properties"]["code"] not in codes and len([c for c in codes if c]) > 0
+
+    @pytest.mark.parametrize(("fmt", "magic"), [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("kml", b"<?xml")])
+    def test_files_for_the_press(self, client: TestClient, scenario: None, fmt: str, magic: bytes) -> None:
+        response = client.get(f"/api/v1/official-map?on=2020-11-14&format={fmt}")
+        assert response.status_code == 200 and response.content.startswith(magic)
+        assert "peacewatch-official-map-2020-11-14" in response.headers["content-disposition"]
+
+
+class TestMapData:
+    def test_latest_positions_and_tracks_at_a_moment(self, client: TestClient, scenario: None,
+                                                    auth: Callable[[str], dict[str, str]]) -> None:
+        client.post("/api/v1/trackers", json={"code": "T-1", "kind": "vehicle"}, headers=auth("ops"))
+        start = datetime(2020, 11, 15, 8, tzinfo=timezone.utc)
+        fixes = [{"tracker": "T-1", "t": (start + timedelta(minutes=i)).isoformat(), "lat": 39.8 + i / 1000, "lon": 46.7}
+                 for i in range(60)]
+        assert client.post("/api/v1/positions", json={"positions": fixes}, headers=auth("ops")).status_code == 200
+        at = client.get("/api/v1/positions/latest", params={"at": "2020-11-15T08:30:30Z"}, headers=auth("ops")).json()
+        assert at["features"][0]["geometry"]["coordinates"][1] == pytest.approx(39.83)
+        assert client.get("/api/v1/positions/latest", params={"at": "2020-11-15T12:00:00Z", "max_age_minutes": 30},
+                          headers=auth("ops")).json()["features"] == []
+        tracks = client.get("/api/v1/positions/tracks", params={"until": "2020-11-15T09:30:00Z", "hours": 1},
+                            headers=auth("ops")).json()
+        line = tracks["features"][0]
+        assert line["properties"]["code"] == "T-1" and line["properties"]["count"] == 30  # 08:30..08:59: the hour before 09:30
+        # anonymous callers see public trackers only
+        assert client.get("/api/v1/positions/latest", params={"at": "2020-11-15T08:30:30Z"}).json()["features"] == []
+
+    def test_coordinates_in_mgrs(self, client: TestClient) -> None:
+        assert client.get("/api/v1/coordinates?lat=39.8&lon=46.75").json()["mgrs"] == "38SPK4981807024"
+        assert client.get("/api/v1/coordinates?lat=91&lon=0").status_code == 422
+
+    def test_symbols_are_svg_from_numeric_codes(self, client: TestClient) -> None:
+        svg = client.get("/ui/symbols/10032500001601000000.svg")
+        assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+        assert client.get("/ui/symbols/SFGPUCI----.svg").status_code == 404
+        assert client.get("/static/leaflet/leaflet.js").status_code == 200
+        assert client.get("/static/data/borders-caucasus-ne50m.geojson").json()["type"] == "FeatureCollection"
+
+
+PNG_TILE = b"\x89PNG\r\n\x1a\n" + b"tile"
+
+
+def _mbtiles(path: Path) -> Path:
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE metadata (name TEXT, value TEXT); CREATE TABLE tiles (zoom_level INT, tile_column INT,"
+                     " tile_row INT, tile_data BLOB); INSERT INTO metadata VALUES ('format', 'png');")
+    db.execute("INSERT INTO tiles VALUES (3, 5, ?, ?)", (2**3 - 1 - 2, PNG_TILE))  # XYZ 3/5/2 is TMS row 5
+    db.commit()
+    db.close()
+    return path
+
+
+def _pmtiles(path: Path) -> Path:
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import Writer
+
+    with path.open("wb") as handle:
+        writer = Writer(handle)
+        writer.write_tile(zxy_to_tileid(3, 5, 2), PNG_TILE)
+        writer.finalize({"tile_type": TileType.PNG, "tile_compression": Compression.NONE, "min_zoom": 3, "max_zoom": 3,
+                         "min_lon_e7": 0, "min_lat_e7": 0, "max_lon_e7": 10**8, "max_lat_e7": 10**8,
+                         "center_zoom": 3, "center_lon_e7": 0, "center_lat_e7": 0}, {})
+    return path
+
+
+@pytest.mark.parametrize("make", [_mbtiles, _pmtiles], ids=["mbtiles", "pmtiles"])
+def test_a_user_basemap_is_served_offline(make: Callable[[Path], Path], settings: Settings, tmp_path: Path) -> None:
+    basemap = make(tmp_path / f"basemap.{make.__name__.strip('_')}")
+    app = create_app(settings.model_copy(update={"basemap": basemap}))
+    with TestClient(app) as client:
+        tile = client.get("/tiles/3/5/2")
+        assert tile.status_code == 200 and tile.content == PNG_TILE and tile.headers["content-type"] == "image/png"
+        assert client.get("/tiles/3/5/3").status_code == 404
+        assert client.get("/tiles/3/99/2").status_code == 404
+    app.state.engine.dispose()
+
+
+def test_without_a_basemap_tiles_are_404(client: TestClient) -> None:
+    response = client.get("/tiles/3/5/2")
+    assert response.status_code == 404 and "PEACEWATCH_BASEMAP" in response.json()["detail"]
