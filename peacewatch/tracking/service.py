@@ -263,15 +263,19 @@ def latest_fixes(
 
 
 def recent_tracks(
-    session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 2000
-) -> list[tuple[Tracker, list[Position]]]:
-    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes."""
+    session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
+) -> list[tuple[Tracker, list[Any]]]:
+    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes.
+
+    Plain rows (t_ms, lat, lon), not ORM objects: a map's refresh reads hundreds of thousands.
+    """
     heard = latest_fixes(session, readable, until_ms, until_ms - since_ms)
     tracks = []
     for tracker, _ in heard:
-        query = (select(Position).where(Position.tracker_id == tracker.id, Position.t_ms >= since_ms,
-                                        Position.t_ms <= until_ms).order_by(Position.t_ms))
-        fixes = list(session.scalars(query))
+        query = (select(Position.t_ms, Position.lat, Position.lon)
+                 .where(Position.tracker_id == tracker.id, Position.t_ms >= since_ms, Position.t_ms <= until_ms)
+                 .order_by(Position.t_ms))
+        fixes = list(session.execute(query))
         step = -(-len(fixes) // points)
         thinned = fixes[::step] if step > 1 else fixes
         if step > 1 and thinned[-1] is not fixes[-1]:
