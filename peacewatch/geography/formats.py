@@ -7,6 +7,7 @@ hostile file cannot expand entities or reach for external resources.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import shapely
@@ -117,14 +118,18 @@ def _add_geometry(container: Any, geom: Any, name: str) -> Any:
     return multi
 
 
+# characters XML 1.0 cannot carry at all, even escaped: a name typed with one must not break the export
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def write_kml(features: list[dict[str, Any]], title: str) -> str:
     """Features as KML placemarks carrying their properties as ExtendedData."""
-    kml = simplekml.Kml(name=title)
-    folder = kml.newfolder(name=title)
+    kml = simplekml.Kml(name=NOT_XML.sub("", title))
+    folder = kml.newfolder(name=NOT_XML.sub("", title))
     for feature in features:
         props = feature["properties"]
         geom = shape(feature["geometry"])
-        placemark = _add_geometry(folder, geom, str(props.get("name", "")))
+        placemark = _add_geometry(folder, geom, NOT_XML.sub("", str(props.get("name", ""))))
         for key, value in props.items():
             if value is not None and key != "name":
                 placemark.extendeddata.newdata(key, _kml_value(value))
@@ -136,4 +141,4 @@ def _kml_value(value: Any) -> str:
         return "true" if value else "false"
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return NOT_XML.sub("", str(value))

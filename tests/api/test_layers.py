@@ -21,6 +21,15 @@ class TestLayers:
         assert "peacewatch-posts-2020-11-18.geojson" in response.headers["content-disposition"]
         assert len(response.json()["features"]) == 23
 
+    def test_kml_export_survives_characters_xml_cannot_carry(self, client: TestClient, auth: Any) -> None:
+        # found by schemathesis: a post named with a vertical tab made the KML export a 500
+        post = client.get("/api/v1/posts").json()["features"][0]
+        patch = {"properties": {"name": "N-01\x0bnorth", "notes": "bad\x00byte"}}
+        assert client.patch(f"/api/v1/posts/{post['id']}", json=patch, headers=auth("ops")).status_code == 200
+        response = client.get("/api/v1/layers/posts?format=kml")
+        assert response.status_code == 200
+        assert "<name>N-01north</name>" in response.text and "badbyte" in response.text
+
     def test_kml_export_carries_placemarks_with_their_data(self, client: TestClient) -> None:
         response = client.get("/api/v1/layers/areas", params={"format": "kml"})
         assert response.headers["content-type"].startswith("application/vnd.google-earth.kml+xml")
