@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -111,6 +112,16 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     )
 
 
+async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
+    """A value the database refuses though validation let it through (PostgreSQL: a NUL character in text).
+
+    The transaction was rolled back, so nothing is stored; the caller gets 422, not 500.
+    """
+    reason = "a text contains a NUL (0x00) character, which cannot be stored" if "NUL" in str(exc.orig) \
+        else "a value was refused by the database"
+    return _problem_response(ProblemDetails(title="Invalid input", status=422, detail=reason, instance=request.url.path))
+
+
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
            409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input"}
 
@@ -119,6 +130,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -24,11 +24,15 @@ class TestLayers:
     def test_kml_export_survives_characters_xml_cannot_carry(self, client: TestClient, auth: Any) -> None:
         # found by schemathesis: a post named with a vertical tab made the KML export a 500
         post = client.get("/api/v1/posts").json()["features"][0]
-        patch = {"properties": {"name": "N-01\x0bnorth", "notes": "bad\x00byte"}}
+        patch = {"properties": {"name": "N-01\x0bnorth", "notes": "bad\x1bbyte"}}
         assert client.patch(f"/api/v1/posts/{post['id']}", json=patch, headers=auth("ops")).status_code == 200
         response = client.get("/api/v1/layers/posts?format=kml")
         assert response.status_code == 200
         assert "<name>N-01north</name>" in response.text and "badbyte" in response.text
+        # a NUL is refused (PostgreSQL cannot store it) or stored (SQLite): never a 500
+        nul = client.patch(f"/api/v1/posts/{post['id']}", json={"properties": {"notes": "a\x00b"}}, headers=auth("ops"))
+        assert nul.status_code in (200, 422)
+        assert client.get("/api/v1/layers/posts?format=kml").status_code == 200
 
     def test_kml_export_carries_placemarks_with_their_data(self, client: TestClient) -> None:
         response = client.get("/api/v1/layers/areas", params={"format": "kml"})
