@@ -22,7 +22,7 @@ from matplotlib.patches import Patch, Polygon as PolygonPatch  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
-BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "data" / "borders-caucasus-ne50m.geojson"
+BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "geo" / "borders-caucasus-ne50m.geojson"
 STYLE = {
     "area_of_responsibility": {"facecolor": "#4a90d9", "edgecolor": "#1d4f8c", "alpha": 0.18, "label": "Area of responsibility"},
     "corridor": {"facecolor": "#f0a030", "edgecolor": "#a86400", "alpha": 0.45, "label": "Corridor"},

@@ -216,7 +216,7 @@ class TestMapData:
         assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
         assert client.get("/ui/symbols/SFGPUCI----.svg").status_code == 404
         assert client.get("/static/leaflet/leaflet.js").status_code == 200
-        assert client.get("/static/data/borders-caucasus-ne50m.geojson").json()["type"] == "FeatureCollection"
+        assert client.get("/static/geo/borders-caucasus-ne50m.geojson").json()["type"] == "FeatureCollection"
 
 
 PNG_TILE = b"\x89PNG\r\n\x1a\n" + b"tile"

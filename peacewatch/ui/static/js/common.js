@@ -96,7 +96,7 @@ export function baseMap(element, { basemap = null, center = [39.85, 46.75], zoom
   }
   const borders = L.geoJSON(null, { style: { color: "#6b6358", weight: 1.2, fill: false }, interactive: false,
                                      attribution: "Natural Earth" }).addTo(map);
-  fetch("/static/data/borders-caucasus-ne50m.geojson").then((r) => r.json()).then((data) => borders.addData(data));
+  fetch("/static/geo/borders-caucasus-ne50m.geojson").then((r) => r.json()).then((data) => borders.addData(data));
   const grid = graticule(map).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   return { map, overlays: { [t("Country borders")]: borders, [t("Graticule")]: grid, ...background } };
