@@ -40,20 +40,17 @@ def get_optional_user(
     A cookie alone never authorises an unsafe request: it must come with the page's CSRF token.
     """
     secret = settings.resolved_secret_key
+    expired = "the bearer token is invalid, expired or revoked"
     if token is None:
         token = request.cookies.get(SESSION_COOKIE)
         if token is None:
             return None
         if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
             raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
-        user = user_for_token(session, token, secret)
-        if user is None:
-            raise Unauthorized("your session has expired or was revoked: sign in again")
-        session.commit()
-        return user
+        expired = "your session has expired or was revoked: sign in again"
     user = user_for_token(session, token, secret)
     if user is None:
-        raise Unauthorized("the bearer token is invalid, expired or revoked")
+        raise Unauthorized(expired)
     session.commit()  # end the read transaction so a later write starts a fresh one
     return user
 
