@@ -34,13 +34,16 @@ def csrf_valid(secret: str, request: Request, submitted: str | None) -> bool:
     return hmac.compare_digest(csrf_token(secret, nonce), submitted)
 
 
-def ensure_nonce(request: Request, response: Response, secure: bool) -> str:
-    """The request's CSRF nonce, or a new one set on ``response``."""
+def request_nonce(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF nonce, or a fresh one (True: set it with ``set_nonce`` on the response)."""
     nonce = request.cookies.get(NONCE_COOKIE)
-    if not nonce or len(nonce) > 100:
-        nonce = secrets.token_urlsafe(24)
-        response.set_cookie(NONCE_COOKIE, nonce, httponly=True, secure=secure, samesite="strict", path="/")
-    return nonce
+    if nonce and len(nonce) <= 100:
+        return nonce, False
+    return secrets.token_urlsafe(24), True
+
+
+def set_nonce(response: Response, nonce: str, secure: bool) -> None:
+    response.set_cookie(NONCE_COOKIE, nonce, httponly=True, secure=secure, samesite="strict", path="/")
 
 
 def set_session(response: Response, token: str, minutes: int, secure: bool) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +23,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from xstatic.pkg import leaflet
 
-from peacewatch import __version__
 from peacewatch.core.auth import Role, User, authenticate, issue_access_token, user_for_token
 from peacewatch.core.cookies import (
     CSRF_FIELD,
@@ -32,12 +31,13 @@ from peacewatch.core.cookies import (
     clear_session,
     csrf_token,
     csrf_valid,
-    ensure_nonce,
+    request_nonce,
+    set_nonce,
     set_session,
 )
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import NotFound
-from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep
 from peacewatch.force.service import list_units
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_zones
@@ -120,7 +120,6 @@ class Page:
     nonce: str
     csrf: str
     new_nonce: bool = False
-    extra_cookies: dict[str, str] = field(default_factory=dict)
 
     def has(self, roles: frozenset[Role]) -> bool:
         return self.user is not None and self.user.role in roles
@@ -137,15 +136,15 @@ class Page:
         if self.user is None:
             nav = [("/public/map", _("Official map"))]
         body = environment(self.language).get_template(template).render(
-            page=self, user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, languages=LANGUAGES,
-            language=self.language, nav=nav, path=self.request.url.path, version=__version__,
+            user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, languages=LANGUAGES,
+            language=self.language, nav=nav, path=self.request.url.path,
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
         )
         response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
         if self.new_nonce:
-            response.set_cookie("pw_csrf", self.nonce, httponly=True, secure=self.secure_cookies, samesite="strict", path="/")
+            set_nonce(response, self.nonce, self.secure_cookies)
         return response
 
 
@@ -156,11 +155,9 @@ def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Pa
     if token:
         user = user_for_token(session, token, secret)  # an expired session reads as signed out
         session.commit()
-    probe = Response()
-    nonce = ensure_nonce(request, probe, settings.cookie_secure)
+    nonce, new_nonce = request_nonce(request)
     language = choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
-    return Page(request, user, language, settings.cookie_secure, nonce, csrf_token(secret, nonce),
-                new_nonce="set-cookie" in probe.headers)
+    return Page(request, user, language, settings.cookie_secure, nonce, csrf_token(secret, nonce), new_nonce)
 
 
 PageDep = Annotated[Page, Depends(get_page)]
@@ -252,7 +249,6 @@ def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None,
         "day": day.isoformat(),
         "at": moment,
         "live": moment is None and on is None,
-        "role": user.role.value,
         "internal": user.role in INTERNAL_ROLES,
         "can_handle_alerts": user.role in PLANNERS,
         "icons": symbols.icons(),
@@ -301,7 +297,7 @@ def patrol_filters(
 ) -> PatrolFilters:
     zone = _optional(int, zone_id)
     return PatrolFilters(
-        status=_optional(PatrolStatus, status), zone_id=zone if zone and 0 < zone < 2**31 else None, q=q or None,
+        status=_optional(PatrolStatus, status), zone_id=zone if zone and 0 < zone <= MAX_ID else None, q=q or None,
         since=_optional(date.fromisoformat, since), until=_optional(date.fromisoformat, until),
         sort=sort if sort in patrols.SORTS else "-planned_start",  # type: ignore[arg-type]
         page=max(1, _optional(int, page) or 1),
@@ -309,7 +305,7 @@ def patrol_filters(
 
 
 def _day_start(day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, datetime.min.time()).replace(tzinfo=utcnow().tzinfo)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 @router.get("/patrols", response_class=HTMLResponse)
@@ -328,7 +324,6 @@ def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFil
     return page.render(
         "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
         zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(PLANNERS),
-        config={"zones": [{"id": z.id, "code": z.code} for z in zones]},
     )
 
 
@@ -343,7 +338,7 @@ def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Respons
     check_ins = patrols.check_ins(session, patrol)
     zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
     return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""),
-                       can_act=page.has(FIELD_ROLES), config={"patrol_id": patrol.id, "icons": symbols.icons()})
+                       can_act=page.has(FIELD_ROLES), config={"patrol_id": patrol.id})
 
 
 # --- the public official map ---------------------------------------------------------------------
