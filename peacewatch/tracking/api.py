@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
@@ -86,12 +88,16 @@ def _iso(t_ms: int) -> str:
     return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def track_geojson(code: str, fixes: list[Any], truncated: bool = False) -> dict[str, Any]:
+def track_geojson(code: str, fixes: list[Any], truncated: bool = False, times: bool = True) -> dict[str, Any]:
+    """A track as one Feature; ``times`` off for a map's lines, which need no time per fix."""
+    properties: dict[str, Any] = {"tracker": code, "count": len(fixes), "truncated": truncated}
+    if times:
+        properties["times"] = [_iso(p.t_ms) for p in fixes]
     return {
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": [[p.lon, p.lat] for p in fixes]} if len(fixes) > 1
         else ({"type": "Point", "coordinates": [fixes[0].lon, fixes[0].lat]} if fixes else None),
-        "properties": {"tracker": code, "times": [_iso(p.t_ms) for p in fixes], "count": len(fixes), "truncated": truncated},
+        "properties": properties,
     }
 
 
@@ -164,6 +170,7 @@ def record_gpx(
     return IngestReportOut(**report.__dict__)
 
 
+STREAM_MIN_SECONDS = 1.0
 GEOJSON_OBJECT = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}}
 
 
@@ -205,11 +212,12 @@ def recent_tracks(
 ) -> Response:
     end = as_utc(until, field="query.until") or utcnow()
     tracks = service.recent_tracks(session, readable, _ms(end) - int(hours * 3_600_000), _ms(end))
-    features = [track_geojson(tracker.code, fixes) | {"id": tracker.id} for tracker, fixes in tracks]
-    for feature, (tracker, _) in zip(features, tracks):
-        del feature["properties"]["times"]  # a map draws lines; the times are in /trackers/{id}/track
+    features = []
+    for tracker, fixes in tracks:  # times per fix are in /trackers/{id}/track
+        feature = track_geojson(tracker.code, fixes, times=False) | {"id": tracker.id}
         feature["properties"] |= {"tracker_id": tracker.id, "code": tracker.code, "name": tracker.name,
                                   "kind": tracker.kind.value}
+        features.append(feature)
     return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
 
 
@@ -242,10 +250,13 @@ async def stream_positions(
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         while not await request.is_disconnected():
+            asked = time.monotonic()
             features = await run_in_threadpool(moved)
             if features:
                 yield {"event": "positions", "data": orjson.dumps({"type": "FeatureCollection", "features": features}).decode()}
             await notifier.wait(2.0)
+            # under heavy ingest every batch wakes the stream: one query per client per second is enough for a map
+            await asyncio.sleep(max(0.0, STREAM_MIN_SECONDS - (time.monotonic() - asked)))
 
     return EventSourceResponse(events(), ping=15)
 
