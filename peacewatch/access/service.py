@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
@@ -63,7 +63,7 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
 
 
 def _active_admins(session: Session) -> int:
-    return len(session.scalars(select(User.id).where(User.role == Role.admin, User.active.is_(True))).all())
+    return int(session.scalar(select(func.count()).where(User.role == Role.admin, User.active.is_(True))) or 0)
 
 
 def create_api_token(session: Session, actor: str, data: ApiTokenIn) -> tuple[ApiToken, str]:
