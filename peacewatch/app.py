@@ -37,6 +37,7 @@ ROUTERS = (
     geography_api.corridors,
     geography_api.lines_of_contact,
     geography_api.restricted_zones,
+    geography_api.districts,
     geography_api.posts,
     geography_api.layers,
     geography_api.coordinates,

@@ -49,6 +49,7 @@ class Layer(str, Enum):
     corridors = "corridors"
     lines_of_contact = "lines-of-contact"
     restricted_zones = "restricted-zones"
+    districts = "districts"
     posts = "posts"
 
 

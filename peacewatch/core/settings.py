@@ -11,6 +11,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -39,6 +40,18 @@ class Settings(BaseSettings):
     loc_buffer_m: float = Field(default=1000, gt=0, le=50_000, description="Alert when a tracker comes this close to the line of contact")
     post_radius_m: float = Field(default=300, gt=0, le=10_000, description="A stop this close to an open post is not an alert")
 
+    mission_timezone: str = Field(default="Asia/Baku", description="IANA time zone of the mission: reporting days are counted in it")
+    reporting_day_end: str = Field(default="19:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time a reporting day ends (OSCE practice)")
+    area_of_interest: str = Field(default="45.0,38.8,48.0,41.0", description="min_lon,min_lat,max_lon,max_lat: incidents outside need a flag")
+    clock_skew_minutes: int = Field(default=10, ge=0, le=24 * 60, description="How far in the future a report may be dated")
+    merge_distance_m: float = Field(default=3000, gt=0, le=100_000, description="Reports this close (plus their places' precision) may be one event")
+    merge_gap_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60, description="Reports whose windows are this close in time may be one event")
+    acled_country: str = Field(default="Azerbaijan", description="ACLED export: country, iso, region and event id prefix")
+    acled_iso: int = Field(default=31, ge=0, le=999)
+    acled_region: str = "Caucasus and Central Asia"
+    acled_id_prefix: str = Field(default="PKF", pattern=r"^[A-Z]{2,5}$")
+    acled_admin1: str = Field(default="", description="ACLED export: the admin1 every event is in (admin2 is its district)")
+
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
     cot_tcp: bool = Field(default=True, description="Listen for plain CoT over TCP")
@@ -55,6 +68,31 @@ class Settings(BaseSettings):
         if value is not None and len(value) < MIN_SECRET_LENGTH:
             raise ValueError(f"PEACEWATCH_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("mission_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"PEACEWATCH_MISSION_TIMEZONE: unknown time zone '{value}' (an IANA name such as Asia/Baku)") from None
+        return value
+
+    @field_validator("area_of_interest")
+    @classmethod
+    def _bbox(cls, value: str) -> str:
+        from peacewatch.core.geo import parse_bbox
+        from peacewatch.core.problems import Problem
+
+        try:
+            parse_bbox(value, field="PEACEWATCH_AREA_OF_INTEREST")
+        except Problem as exc:
+            raise ValueError(exc.detail) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.mission_timezone)
 
     @field_validator("database_url")
     @classmethod

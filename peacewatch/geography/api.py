@@ -88,6 +88,7 @@ areas = _zone_router(ZoneKind.area_of_responsibility, "areas", "area of responsi
 corridors = _zone_router(ZoneKind.corridor, "corridors", "corridor")
 lines_of_contact = _zone_router(ZoneKind.line_of_contact, "lines-of-contact", "line of contact")
 restricted_zones = _zone_router(ZoneKind.restricted_zone, "restricted-zones", "restricted zone")
+districts = _zone_router(ZoneKind.district, "districts", "district")
 
 posts = APIRouter(
     prefix="/api/v1/posts", tags=["geography"], responses=problem_responses(422), default_response_class=GeoJSONResponse
@@ -138,7 +139,7 @@ def delete_post(post_id: RecordId, session: SessionDep, user: Writer) -> Respons
 
 
 layers = APIRouter(prefix="/api/v1/layers", tags=["geography"], responses=problem_responses(422))
-LayerName = Literal["areas", "corridors", "lines-of-contact", "restricted-zones", "posts"]
+LayerName = Literal["areas", "corridors", "lines-of-contact", "restricted-zones", "districts", "posts"]
 
 
 @layers.get(

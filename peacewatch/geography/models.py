@@ -18,6 +18,7 @@ class ZoneKind(str, enum.Enum):
     corridor = "corridor"
     line_of_contact = "line_of_contact"
     restricted_zone = "restricted_zone"
+    district = "district"
 
 
 class PostKind(str, enum.Enum):

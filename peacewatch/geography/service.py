@@ -26,6 +26,7 @@ ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
     ZoneKind.corridor: ("Polygon", "MultiPolygon", "LineString"),
     ZoneKind.line_of_contact: ("LineString", "MultiLineString"),
     ZoneKind.restricted_zone: ("Polygon", "MultiPolygon"),
+    ZoneKind.district: ("Polygon", "MultiPolygon"),
 }
 POLYGONAL = ("Polygon", "MultiPolygon")
 
@@ -402,5 +403,6 @@ LAYER_KINDS: dict[str, ZoneKind] = {
     "corridors": ZoneKind.corridor,
     "lines-of-contact": ZoneKind.line_of_contact,
     "restricted-zones": ZoneKind.restricted_zone,
+    "districts": ZoneKind.district,
 }
 LAYERS = (*LAYER_KINDS, "posts")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shapely.geometry import LineString
+import shapely
+from shapely.geometry import LineString, MultiPoint, box, mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,6 +82,14 @@ NORTH_POST_LINE = [(46.60, 40.33), (46.88, 40.26), (46.92, 40.05), (46.90, 39.92
 SOUTH_POST_LINE = [(46.60, 39.88), (46.95, 39.88), (47.18, 39.86), (47.18, 39.72), (46.90, 39.66), (46.70, 39.70)]
 CORRIDOR_POST_LINE = LACHIN_ROAD[1:]
 
+# District seats: districts are drawn as the Voronoi cells of their seats inside DISTRICT_FRAME, a rough
+# stand-in for real administrative boundaries that lets figures be given "by district".
+DISTRICT_SEATS = {
+    "Martakert": (46.810, 40.213), "Askeran": (46.833, 39.933), "Stepanakert": (46.752, 39.815),
+    "Shusha": (46.748, 39.758), "Martuni": (47.113, 39.795), "Lachin": (46.547, 39.639), "Hadrut": (47.030, 39.520),
+}
+DISTRICT_FRAME = (46.2, 39.4, 47.4, 40.5)
+
 FIRST_MAP, SECOND_WAVE, PERMANENT = date(2020, 11, 13), date(2020, 11, 15), date(2020, 11, 18)
 
 
@@ -120,7 +129,20 @@ def zone_layers() -> dict[str, list[dict[str, Any]]]:
                 name="Line of contact, 10 November 2020", visibility="public", valid_from=start,
             )
         ],
+        "districts": district_layer(),
     }
+
+
+def district_layer() -> list[dict[str, Any]]:
+    frame = box(*DISTRICT_FRAME)
+    cells = shapely.voronoi_polygons(MultiPoint(list(DISTRICT_SEATS.values())), extend_to=frame).geoms
+    features = []
+    for name, seat in DISTRICT_SEATS.items():
+        cell = next(c for c in cells if c.contains(shapely.Point(seat)))
+        geometry = shapely.set_precision(cell.intersection(frame), 0.0001)
+        features.append(_feature(mapping(geometry), code=f"district-{name.lower()}", name=f"{name} district",
+                                 visibility="public", valid_from=MANDATE["start_date"].isoformat()))
+    return features
 
 
 def post_layer() -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Ceasefire monitoring: incident reports, their verification, merging into events, figures and exports."""

@@ -1,0 +1,207 @@
+"""Which reports describe the same event: space-time linking and clustering, pure and vectorised.
+
+Two reports are linked when their places are within ``distance_m`` of each other once each
+place's own imprecision is added (a report "near Martuni" is vaguer than a grid reference),
+their time windows come within ``gap_s`` of each other, their types are compatible (shelling
+heard by a post and explosions reported by a side are one event; a drone is not), and they come
+from different sources (a source does not report the same event twice: resends are caught by
+their client id). Events are the connected components of the links (single linkage), so a
+chain of close reports is proposed as one event and an operator splits it if it is not.
+
+Candidate pairs come from a k-d tree (scipy) on coordinates scaled by the tolerances, with
+the type family as a far-apart fourth axis; reports with a wide place or a long window are
+queried one by one with their own larger radius, so they do not widen every other query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from peacewatch.incidents.models import IncidentType, PlacePrecision, ViolationKind
+
+METRES_PER_DEGREE = 111_320.0
+FAMILY_SPACING = 1e6  # far beyond any query radius: different families never meet in the tree
+WIDE = 1.0  # a report whose own extent exceeds one tolerance is queried on its own
+
+PLACE_RADIUS_M = {PlacePrecision.exact: 0.0, PlacePrecision.near_place: 2000.0, PlacePrecision.district: 10_000.0}
+
+FIRE = {ViolationKind.small_arms_fire, ViolationKind.heavy_weapons, ViolationKind.explosion, ViolationKind.muzzle_flashes}
+
+
+def family_of(kind: IncidentType, subtype: ViolationKind | None) -> str:
+    """Reports of one family may describe the same event: shots, shelling and explosions all do."""
+    if kind is IncidentType.ceasefire_violation:
+        if subtype is None or subtype in FIRE:
+            return "fire"
+        return subtype.value
+    return kind.value
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    distance_m: float = 3000.0
+    gap_s: float = 1800.0
+
+
+@dataclass
+class Reports:
+    """Column arrays of the reports to match; ``family`` and ``source`` are small integer codes."""
+
+    start_s: np.ndarray
+    end_s: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    radius_m: np.ndarray
+    family: np.ndarray
+    source: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+
+def _local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metres on a plane tangent at the reports' mean latitude: exact enough across a mission area."""
+    if len(lat) == 0:
+        return lat.astype(np.float64), lon.astype(np.float64)
+    lat0 = float(np.mean(lat))
+    x = (lon - float(np.mean(lon))) * METRES_PER_DEGREE * np.cos(np.radians(lat0))
+    y = (lat - lat0) * METRES_PER_DEGREE
+    return x, y
+
+
+def linked_pairs(reports: Reports, tolerance: Tolerance) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)``, ``i < j``, of reports that may describe the same event."""
+    n = len(reports)
+    empty = np.empty(0, dtype=np.int64)
+    if n < 2:
+        return empty, empty
+    x, y = _local_xy(reports.lat, reports.lon)
+    mid = (reports.start_s + reports.end_s) / 2.0
+    half = (reports.end_s - reports.start_s) / 2.0
+    extent = np.maximum(reports.radius_m / tolerance.distance_m, half / tolerance.gap_s)
+    points = np.column_stack([
+        x / tolerance.distance_m, y / tolerance.distance_m, (mid - mid.min()) / tolerance.gap_s,
+        reports.family.astype(np.float64) * FAMILY_SPACING,
+    ])
+    tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
+    wide = extent > WIDE
+    tight_extent = float(extent[~wide].max()) if (~wide).any() else 0.0
+    found = [tree.query_pairs(1.0 + 2.0 * tight_extent, p=np.inf, output_type="ndarray")]
+    wide_rows = np.flatnonzero(wide)
+    if len(wide_rows):
+        reach = 1.0 + extent[wide_rows] + float(extent.max())
+        for row, neighbours in zip(wide_rows, tree.query_ball_point(points[wide_rows], reach, p=np.inf)):
+            others = np.asarray(neighbours, dtype=np.int64)
+            others = others[others != row]
+            found.append(np.column_stack([np.minimum(row, others), np.maximum(row, others)]))
+    pairs = np.concatenate(found).astype(np.int64, copy=False)
+    if len(wide_rows):
+        pairs = np.unique(pairs, axis=0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    distance = np.hypot(x[i] - x[j], y[i] - y[j])
+    gap = np.abs(mid[i] - mid[j]) - half[i] - half[j]
+    reach = tolerance.distance_m + reports.radius_m[i] + reports.radius_m[j]
+    keep = (
+        (distance <= reach) & (gap <= tolerance.gap_s)
+        & (reports.family[i] == reports.family[j]) & (reports.source[i] != reports.source[j])
+    )
+    i, j = i[keep], j[keep]
+    score = distance[keep] / reach[keep] + np.maximum(gap[keep], 0.0) / tolerance.gap_s
+    # an event has at most one report per source: a report keeps only its closest link to each source
+    per_source = int(reports.source.max()) + 1
+    at_i, at_j = _best_at_ends(i * per_source + reports.source[j], j * per_source + reports.source[i], score)
+    i, j, score = i[at_i & at_j], j[at_i & at_j], score[at_i & at_j]
+    if wide.any():
+        # a vague report (a district, a whole night) joins one event and never bridges two
+        at_i, at_j = _best_at_ends(i, j, score)
+        keep = (~wide[i] | at_i) & (~wide[j] | at_j)
+        i, j = i[keep], j[keep]
+    return i, j
+
+
+def _best_at_ends(key_i: np.ndarray, key_j: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each link is the best-scoring one of its group, at its first end and at its second."""
+    m = len(score)
+    rows = np.arange(m)
+    groups, where = np.unique(np.concatenate([key_i, key_j]), return_inverse=True)
+    order = np.lexsort((np.concatenate([score, score]), where))
+    first = np.ones(2 * m, dtype=bool)
+    first[1:] = where[order][1:] != where[order][:-1]
+    best = np.empty(len(groups), dtype=np.int64)
+    best[where[order][first]] = np.concatenate([rows, rows])[order][first]
+    return best[where[:m]] == rows, best[where[m:]] == rows
+
+
+def clusters(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """A cluster label per report: the connected components of the links."""
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _count, labels = connected_components(graph, directed=False)
+    return labels.astype(np.int64)
+
+
+def cluster_reports(reports: Reports, tolerance: Tolerance) -> np.ndarray:
+    """An event label per report.
+
+    Linked components are kept when every two of their reports could be one event; a chain
+    (A near B near C, but A far from C) is re-grouped by complete linkage, closest pairs first.
+    """
+    i, j = linked_pairs(reports, tolerance)
+    labels = clusters(len(reports), i, j)
+    sizes = np.bincount(labels)
+    links = np.bincount(labels[i], minlength=len(sizes))
+    chained = np.flatnonzero((sizes >= 3) & (links < sizes * (sizes - 1) // 2))
+    if not len(chained):
+        return labels
+    x, y = _local_xy(reports.lat, reports.lon)
+    members_of = np.argsort(labels, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    next_label = len(sizes)
+    for component in chained:
+        members = members_of[bounds[component]:bounds[component + 1]]
+        groups = _complete_linkage(reports, x, y, members, tolerance)
+        for group in np.unique(groups)[1:]:
+            labels[members[groups == group]] = next_label
+            next_label += 1
+    return labels
+
+
+def _complete_linkage(reports: Reports, x: np.ndarray, y: np.ndarray, members: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    """Groups within one component such that every two reports of a group are compatible."""
+    k = len(members)
+    distance = np.hypot(x[members][:, None] - x[members][None, :], y[members][:, None] - y[members][None, :])
+    reach = tolerance.distance_m + reports.radius_m[members][:, None] + reports.radius_m[members][None, :]
+    mid = (reports.start_s[members] + reports.end_s[members]) / 2.0
+    half = (reports.end_s[members] - reports.start_s[members]) / 2.0
+    gap = np.abs(mid[:, None] - mid[None, :]) - half[:, None] - half[None, :]
+    compatible = (distance <= reach) & (gap <= tolerance.gap_s) & (reports.source[members][:, None] != reports.source[members][None, :])
+    score = distance / reach + np.maximum(gap, 0.0) / tolerance.gap_s
+    first, second = np.triu_indices(k, 1)
+    candidates = np.flatnonzero(compatible[first, second])
+    candidates = candidates[np.argsort(score[first[candidates], second[candidates]], kind="stable")]
+    groups = np.arange(k)
+    for pair in candidates:
+        a, b = groups[first[pair]], groups[second[pair]]
+        if a != b and compatible[np.ix_(groups == a, groups == b)].all():
+            groups[groups == b] = a
+    return groups
+
+
+def _pairs_within(labels: np.ndarray) -> int:
+    sizes = np.unique(labels, return_counts=True)[1].astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def pairwise_scores(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
+    """Pairwise precision and recall of a clustering against the true events."""
+    both = np.unique(np.column_stack([truth, predicted]), axis=0, return_inverse=True)[1].ravel()
+    agreed, proposed, actual = _pairs_within(both), _pairs_within(predicted), _pairs_within(truth)
+    precision = agreed / proposed if proposed else 1.0
+    recall = agreed / actual if actual else 1.0
+    return precision, recall
