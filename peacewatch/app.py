@@ -19,6 +19,7 @@ from peacewatch.core.problems import install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
+from peacewatch.incidents import api as incidents_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.patrols import api as patrols_api
 from peacewatch.publication import api as publication_api
@@ -48,6 +49,10 @@ ROUTERS = (
     patrols_api.router,
     patrols_api.plans,
     alerts_api.router,
+    incidents_api.router,
+    incidents_api.events,
+    incidents_api.figures,
+    incidents_api.proposals,
     publication_api.router,
 )
 SWEEP_SECONDS = 15

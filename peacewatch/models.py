@@ -9,6 +9,7 @@ def load_all_models() -> None:
     import peacewatch.core.auth  # noqa: F401
     import peacewatch.force.models  # noqa: F401
     import peacewatch.geography.models  # noqa: F401
+    import peacewatch.incidents.models  # noqa: F401
     import peacewatch.mandate.models  # noqa: F401
     import peacewatch.patrols.models  # noqa: F401
     import peacewatch.tracking.models  # noqa: F401

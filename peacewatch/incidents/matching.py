@@ -64,7 +64,7 @@ class Reports:
         return len(self.start_s)
 
 
-def _local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Metres on a plane tangent at the reports' mean latitude: exact enough across a mission area."""
     if len(lat) == 0:
         return lat.astype(np.float64), lon.astype(np.float64)
@@ -80,7 +80,7 @@ def linked_pairs(reports: Reports, tolerance: Tolerance) -> tuple[np.ndarray, np
     empty = np.empty(0, dtype=np.int64)
     if n < 2:
         return empty, empty
-    x, y = _local_xy(reports.lat, reports.lon)
+    x, y = local_xy(reports.lat, reports.lon)
     mid = (reports.start_s + reports.end_s) / 2.0
     half = (reports.end_s - reports.start_s) / 2.0
     extent = np.maximum(reports.radius_m / tolerance.distance_m, half / tolerance.gap_s)
@@ -159,7 +159,7 @@ def cluster_reports(reports: Reports, tolerance: Tolerance) -> np.ndarray:
     chained = np.flatnonzero((sizes >= 3) & (links < sizes * (sizes - 1) // 2))
     if not len(chained):
         return labels
-    x, y = _local_xy(reports.lat, reports.lon)
+    x, y = local_xy(reports.lat, reports.lon)
     members_of = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     next_label = len(sizes)

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, Enum as SAEnum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -113,7 +113,7 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
 
     __tablename__ = "incidents"
     __table_args__ = (
-        UniqueConstraint("reported_by", "client_id", name="client_id"),
+        UniqueConstraint("reported_by", "client_id", name="uq_incidents_client_id"),
         CheckConstraint("ended_at >= started_at", name="window"),
         CheckConstraint("event_count >= 1", name="event_count"),
         *(CheckConstraint(f"{c[:-4]}_min >= 0 AND {c[:-4]}_max >= {c[:-4]}_min", name=c[:-4]) for c in CASUALTY_COLUMNS[::2]),
@@ -159,6 +159,8 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     narrative: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus, 24), default=IncidentStatus.reported, index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("incident_events.id", ondelete="RESTRICT"), index=True)
+
+    event: Mapped[IncidentEvent] = relationship()
 
 
 class Verification(IdMixin, Audited, Base):

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Response
+
+from peacewatch.core.auth import INTERNAL_ROLES, Role, User
+from peacewatch.core.db import as_utc
+from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.incidents import service
+from peacewatch.incidents.acled import Mission, acled_csv
+from peacewatch.incidents.charts import figures_chart
+from peacewatch.incidents.figures import daily_figures, figures_csv
+from peacewatch.incidents.models import IncidentStatus, IncidentType, ProposalStatus, SourceKind
+from peacewatch.incidents.schemas import (
+    DecisionIn,
+    EventOut,
+    HistoryEntry,
+    IncidentIn,
+    IncidentOut,
+    IncidentPatch,
+    MatchRun,
+    ProposalOut,
+    SplitIn,
+    VerificationIn,
+    VerificationOut,
+)
+
+Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.liaison))]
+Operations = Annotated[User, Depends(require_roles(Role.operations))]
+Internal = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses(403, 404, 409))
+
+
+@router.get("", response_model=list[IncidentOut], summary="Incident reports, newest first (a liaison sees its side's)")
+def list_incidents(
+    session: SessionDep,
+    readable: Readable,
+    response: Response,
+    type: IncidentType | None = None,
+    status: IncidentStatus | None = None,
+    source: SourceKind | None = None,
+    zone_id: Id = None,
+    district_id: Id = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the narrative or place name")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[Any]:
+    filters = {"type": type, "status": status, "source": source, "zone_id": zone_id, "district_id": district_id,
+               "since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until"), "search": q}
+    response.headers["X-Total-Count"] = str(service.count_incidents(session, readable, **filters))
+    return [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
+
+
+@router.post(
+    "", response_model=IncidentOut, status_code=201, summary="Report an incident",
+    responses={200: {"model": IncidentOut, "description": "A resend: the report first stored under this client_id"}},
+)
+def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep, user: Reporter, response: Response) -> Any:
+    incident, created = service.create_incident(session, service.Rules.of(settings), user, data)
+    if not created:
+        response.status_code = 200
+    return service.incident_out(incident)
+
+
+@router.get("/{incident_id}", response_model=IncidentOut)
+def read_incident(incident_id: RecordId, session: SessionDep, readable: Readable) -> Any:
+    return service.incident_out(service.get_incident(session, incident_id, readable))
+
+
+@router.patch("/{incident_id}", response_model=IncidentOut, summary="Correct a report (the history keeps the old values)")
+def correct_incident(incident_id: RecordId, changes: IncidentPatch, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
+    return service.incident_out(service.update_incident(session, service.Rules.of(settings), user, incident_id, changes))
+
+
+@router.post("/{incident_id}/verification", response_model=IncidentOut, summary="One step of verification, with who checked and why")
+def verify_incident(incident_id: RecordId, data: VerificationIn, session: SessionDep, user: Operations) -> Any:
+    return service.incident_out(service.verify(session, user, incident_id, data))
+
+
+@router.get("/{incident_id}/verification", response_model=list[VerificationOut])
+def verification_steps(incident_id: RecordId, session: SessionDep, user: Internal) -> list[VerificationOut]:
+    incident = service.get_incident(session, incident_id, None)
+    return [VerificationOut.model_validate(v) for v in service.verifications(session, incident)]
+
+
+@router.get("/{incident_id}/history", response_model=list[HistoryEntry], summary="Every change to the report, field by field")
+def incident_history(incident_id: RecordId, session: SessionDep, user: Internal) -> list[Any]:
+    return service.history(session, service.get_incident(session, incident_id, None))
+
+
+events = APIRouter(prefix="/api/v1/incident-events", tags=["incidents"], responses=problem_responses(403))
+
+
+def _span(since: date | None, until: date | None, settings: Any) -> tuple[datetime | None, datetime | None]:
+    if since is not None and until is not None and until < since:
+        raise Invalid("until is before since", field="query.until")
+    start = service.day_bounds(settings, since - timedelta(days=1)) if since is not None else None
+    return start, service.day_bounds(settings, until) if until is not None else None
+
+
+@events.get("", response_model=list[EventOut], summary="Events (reports merged), in reporting days since..until")
+def list_events(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> list[Any]:
+    return [service.event_out(e) for e in service.events_between(session, *_span(since, until, settings))]
+
+
+@events.get(
+    "/export", response_class=Response, summary="Events as GeoJSON, or as CSV with the ACLED columns",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_events(
+    session: SessionDep, settings: SettingsDep, user: Internal, format: Literal["geojson", "acled"] = "geojson",
+    since: date | None = None, until: date | None = None,
+) -> Response:
+    found = service.events_between(session, *_span(since, until, settings))
+    names = service.zone_names(session)
+    if format == "acled":
+        mission = Mission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
+                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1)
+        return Response(acled_csv(found, mission, names), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="incidents-acled.csv"'})
+    body = {"type": "FeatureCollection", "features": [service.event_feature(e, names) for e in found]}
+    return Response(orjson.dumps(body), media_type="application/geo+json")
+
+
+figures = APIRouter(prefix="/api/v1/incident-figures", tags=["incidents"], responses=problem_responses(403))
+
+
+def _figures(session: Any, settings: Any, since: date | None, until: date | None) -> dict[str, Any]:
+    _span(since, until, settings)
+    end = service.day_bounds(settings, until) if until is not None else None
+    return daily_figures(service.events_between(session, None, end), zone=settings.zone, day_end=service.day_end(settings),
+                         names=service.zone_names(session), since=since, until=until)
+
+
+@figures.get(
+    "", summary="Daily figures: events and effects by type, area, district and actor; casualties; restrictions of movement",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
+def daily(
+    session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    result = _figures(session, settings, since, until)
+    if format == "csv":
+        return Response(figures_csv(result), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="incident-figures.csv"'})
+    return Response(orjson.dumps(result), media_type="application/json")
+
+
+@figures.get("/chart", response_class=Response, summary="The figures as a PNG chart for the bulletin",
+             responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+def chart(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> Response:
+    return Response(figures_chart(_figures(session, settings, since, until)), media_type="image/png")
+
+
+proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], responses=problem_responses(403, 404, 409))
+
+
+@proposals.get("", response_model=list[ProposalOut], summary="Reports the matcher believes describe one event")
+def list_proposals(session: SessionDep, user: Internal, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    return [service.proposal_out(session, p) for p in service.list_proposals(session, status, limit, offset)]
+
+
+@proposals.post("/run", response_model=MatchRun, summary="Cluster the whole history in space and time and propose merges")
+def run(session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
+    return service.run_matching(session, user.username, service.Rules.of(settings).tolerance)
+
+
+@proposals.get("/{proposal_id}", response_model=ProposalOut)
+def read_proposal(proposal_id: RecordId, session: SessionDep, user: Internal) -> Any:
+    return service.proposal_out(session, service.get_proposal(session, proposal_id))
+
+
+@proposals.post("/{proposal_id}/accept", response_model=ProposalOut, summary="The reports are one event")
+def accept(proposal_id: RecordId, data: DecisionIn, session: SessionDep, user: Operations) -> Any:
+    return service.proposal_out(session, service.accept(session, user.username, proposal_id, data.reason))
+
+
+@proposals.post("/{proposal_id}/split", response_model=ProposalOut, summary="The reports are several events (groups, or one each)")
+def split(proposal_id: RecordId, data: SplitIn, session: SessionDep, user: Operations) -> Any:
+    return service.proposal_out(session, service.split(session, user.username, proposal_id, data))
