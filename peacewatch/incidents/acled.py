@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from peacewatch.core.tabular import spreadsheet_safe
 from peacewatch.incidents.figures import EventSummary
@@ -68,6 +69,7 @@ class Mission:
     side_a: str = "Military Forces of Side A"
     side_b: str = "Military Forces of Side B"
     source_name: str = "Peacekeeping force"
+    zone: ZoneInfo = ZoneInfo("UTC")
 
 
 def event_types(event: EventSummary) -> tuple[str, str, str]:
@@ -103,14 +105,15 @@ def acled_row(event: EventSummary, mission: Mission, names: dict[int, str]) -> d
     scales = sorted({SOURCE_SCALE[s] for s in event.sources})
     killed = event.casualties["killed_civilian"][0] + event.casualties["killed_military"][0]
     district = names.get(r.district_id, "") if r.district_id else ""
-    notes = f"On {event.started_at:%d %B %Y}, {r.narrative}".strip() if r.narrative else ""
+    notes = f"On {event.started_at.astimezone(mission.zone):%d %B %Y}, {r.narrative}".strip() if r.narrative else ""
     if r.event_count > 1 or event.event_count > 1:
         notes = f"{notes} [{event.event_count} events counted]".strip()
+    local = event.started_at.astimezone(mission.zone)
     updated = max((x.updated_at for x in event.reports if x.updated_at is not None), default=event.started_at)
     return {
         "event_id_cnty": f"{mission.id_prefix}{event.id}",
-        "event_date": event.started_at.date().isoformat(),
-        "year": event.started_at.year,
+        "event_date": local.date().isoformat(),
+        "year": local.year,
         "time_precision": TIME_PRECISION[r.time_precision],
         "disorder_type": disorder,
         "event_type": event_type,

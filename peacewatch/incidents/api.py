@@ -124,7 +124,7 @@ def export_events(
     names = service.zone_names(session)
     if format == "acled":
         mission = Mission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
-                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1)
+                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, zone=settings.zone)
         return Response(acled_csv(found, mission, names), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="incidents-acled.csv"'})
     body = {"type": "FeatureCollection", "features": [service.event_feature(e, names) for e in found]}

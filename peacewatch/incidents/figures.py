@@ -182,7 +182,7 @@ def daily_figures(
         if until is not None and day > until:
             continue
         days.setdefault(day, Day(day)).add(event, names)
-    first = min(days) if days else since
+    first = min([*days, *([since] if since else [])], default=None)
     last = until or (max(days) if days else since)
     out: list[dict[str, Any]] = []
     running = restrictions_running = previous = 0

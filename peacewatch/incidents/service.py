@@ -516,7 +516,7 @@ def report_rows(session: Session, *, until: datetime | None = None) -> list[Repo
 
 
 def zone_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Zone.id, Zone.name).where(Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.district]))).tuples().all())
+    return dict(session.execute(select(Zone.id, Zone.name).where(Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.district]))).all())
 
 
 def events_between(session: Session, since: datetime | None, until: datetime | None) -> list[Any]:
