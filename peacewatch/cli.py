@@ -430,6 +430,15 @@ def _text(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
+def _add_capabilities() -> None:
+    from peacewatch.incidents.cli import app as incidents
+
+    app.add_typer(incidents, name="incident")
+
+
+_add_capabilities()
+
+
 def main() -> None:
     app()
 

@@ -47,8 +47,8 @@ TYPES: dict[IncidentType, tuple[str, str, str]] = {
     IncidentType.civil_unrest: (DEMONSTRATIONS, "Protests", "Peaceful protest"),
     IncidentType.other: (STRATEGIC, "Strategic developments", "Other"),
 }
-# ACLED's numeric actor types: 1 state forces, 6 protesters, 7 civilians, 8 external/other forces
-INTER = {"side_a": 1, "side_b": 1, "civilians": 7, "unknown": 0, "other": 8}
+# ACLED's numeric actor types: 1 state forces, 3 (unidentified) armed groups, 6 protesters, 7 civilians
+INTER = {"side_a": 1, "side_b": 1, "civilians": 7, "unknown": 3, "other": 3}
 SOURCE_SCALE = {
     SourceKind.patrol: "Other", SourceKind.observation_post: "Other", SourceKind.joint_monitoring_centre: "Other",
     SourceKind.side_a: "National", SourceKind.side_b: "National", SourceKind.media: "National",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -11,9 +11,8 @@ from peacewatch.core.db import as_utc
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.incidents import service
-from peacewatch.incidents.acled import Mission, acled_csv
 from peacewatch.incidents.charts import figures_chart
-from peacewatch.incidents.figures import daily_figures, figures_csv
+from peacewatch.incidents.figures import figures_csv
 from peacewatch.incidents.models import IncidentStatus, IncidentType, ProposalStatus, SourceKind
 from peacewatch.incidents.schemas import (
     DecisionIn,
@@ -100,16 +99,9 @@ def incident_history(incident_id: RecordId, session: SessionDep, user: Internal)
 events = APIRouter(prefix="/api/v1/incident-events", tags=["incidents"], responses=problem_responses(403))
 
 
-def _span(since: date | None, until: date | None, settings: Any) -> tuple[datetime | None, datetime | None]:
-    if since is not None and until is not None and until < since:
-        raise Invalid("until is before since", field="query.until")
-    start = service.day_bounds(settings, since - timedelta(days=1)) if since is not None else None
-    return start, service.day_bounds(settings, until) if until is not None else None
-
-
 @events.get("", response_model=list[EventOut], summary="Events (reports merged), in reporting days since..until")
 def list_events(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> list[Any]:
-    return [service.event_out(e) for e in service.events_between(session, *_span(since, until, settings))]
+    return [service.event_out(e) for e in service.events_between(session, *service.span(settings, since, until))]
 
 
 @events.get(
@@ -120,25 +112,12 @@ def export_events(
     session: SessionDep, settings: SettingsDep, user: Internal, format: Literal["geojson", "acled"] = "geojson",
     since: date | None = None, until: date | None = None,
 ) -> Response:
-    found = service.events_between(session, *_span(since, until, settings))
-    names = service.zone_names(session)
-    if format == "acled":
-        mission = Mission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
-                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, zone=settings.zone)
-        return Response(acled_csv(found, mission, names), media_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="incidents-acled.csv"'})
-    body = {"type": "FeatureCollection", "features": [service.event_feature(e, names) for e in found]}
-    return Response(orjson.dumps(body), media_type="application/geo+json")
+    body, media_type = service.export_events(session, settings, format, since, until)
+    headers = {"Content-Disposition": 'attachment; filename="incidents-acled.csv"'} if format == "acled" else {}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 figures = APIRouter(prefix="/api/v1/incident-figures", tags=["incidents"], responses=problem_responses(403))
-
-
-def _figures(session: Any, settings: Any, since: date | None, until: date | None) -> dict[str, Any]:
-    _span(since, until, settings)
-    end = service.day_bounds(settings, until) if until is not None else None
-    return daily_figures(service.events_between(session, None, end), zone=settings.zone, day_end=service.day_end(settings),
-                         names=service.zone_names(session), since=since, until=until)
 
 
 @figures.get(
@@ -150,7 +129,7 @@ def daily(
     session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    result = _figures(session, settings, since, until)
+    result = service.figures(session, settings, since, until)
     if format == "csv":
         return Response(figures_csv(result), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="incident-figures.csv"'})
@@ -160,7 +139,7 @@ def daily(
 @figures.get("/chart", response_class=Response, summary="The figures as a PNG chart for the bulletin",
              responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def chart(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> Response:
-    return Response(figures_chart(_figures(session, settings, since, until)), media_type="image/png")
+    return Response(figures_chart(service.figures(session, settings, since, until)), media_type="image/png")
 
 
 proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], responses=problem_responses(403, 404, 409))

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -27,7 +28,8 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, visibility_clause
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
-from peacewatch.incidents.figures import ReportRow, summarise
+from peacewatch.incidents.acled import Mission, acled_csv
+from peacewatch.incidents.figures import ReportRow, daily_figures, summarise
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
     CASUALTY_COLUMNS,
@@ -534,6 +536,33 @@ def day_bounds(settings: Settings, day: date) -> datetime:
     end = day_end(settings)
     local = datetime.combine(day, end, tzinfo=settings.zone) if end != time(0) else datetime.combine(day + timedelta(days=1), end, tzinfo=settings.zone)
     return as_utc(local, field="day")  # type: ignore[return-value]
+
+
+def span(settings: Settings, since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """The instants that bound reporting days ``since`` to ``until``, both included."""
+    if since is not None and until is not None and until < since:
+        raise Invalid("until is before since", field="query.until")
+    start = day_bounds(settings, since - timedelta(days=1)) if since is not None else None
+    return start, day_bounds(settings, until) if until is not None else None
+
+
+def figures(session: Session, settings: Settings, since: date | None, until: date | None) -> dict[str, Any]:
+    """Daily figures; running totals count from the first event on record, whatever ``since`` is."""
+    _, end = span(settings, since, until)
+    return daily_figures(events_between(session, None, end), zone=settings.zone, day_end=day_end(settings),
+                         names=zone_names(session), since=since, until=until)
+
+
+def export_events(session: Session, settings: Settings, format: str, since: date | None, until: date | None) -> tuple[bytes, str]:
+    """Events as GeoJSON, or as CSV in ACLED's columns; with the media type."""
+    found = events_between(session, *span(settings, since, until))
+    names = zone_names(session)
+    if format == "acled":
+        mission = Mission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
+                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, zone=settings.zone)
+        return acled_csv(found, mission, names).encode(), "text/csv"
+    body = {"type": "FeatureCollection", "features": [event_feature(e, names) for e in found]}
+    return orjson.dumps(body), "application/geo+json"
 
 
 def event_out(event: Any) -> dict[str, Any]:

@@ -1,0 +1,199 @@
+"""``peacewatch incident ...``: report, verify, merge, count and export from a shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from fastapi.encoders import jsonable_encoder
+from pydantic import TypeAdapter, ValidationError
+from rich.table import Table
+
+from peacewatch import cli as base
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import Problem
+from peacewatch.incidents import service
+from peacewatch.incidents.models import IncidentStatus, ProposalStatus
+from peacewatch.incidents.schemas import IncidentIn, SplitIn, VerificationIn
+
+app = typer.Typer(help="Ceasefire incidents: report, verify, merge, figures and exports.", no_args_is_help=True)
+
+Since = Annotated[str | None, typer.Option(help="First reporting day, YYYY-MM-DD")]
+Until = Annotated[str | None, typer.Option(help="Last reporting day, YYYY-MM-DD")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")]
+
+
+class ExportFormat(str, Enum):
+    geojson = "geojson"
+    acled = "acled"
+
+
+class FiguresFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    png = "png"
+
+
+def _operator() -> User:
+    """The shell's operator: whoever can open the database has the administrator's rights."""
+    return User(username=base.cli_actor(), role=Role.admin)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise base.fail(f"--{option} must be a date as YYYY-MM-DD, not '{text}'") from None
+
+
+def _write(data: bytes, output: Path | None, what: str) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
+    else:
+        output.write_bytes(data)
+        base.err.print(f"{what} written to {output}")
+
+
+@app.command("report")
+def report(file: Annotated[str, typer.Argument(help="JSON file with one report or a list of them ('-' reads stdin)")]) -> None:
+    """Record reports from a JSON file, each as the API takes it.
+
+    A list is recorded in order and stops at the first refused report; those before it stay
+    recorded, and with client ids a second run records each of them only once.
+    """
+    text = sys.stdin.read() if file == "-" else Path(file).read_text() if Path(file).is_file() else None
+    if text is None:
+        raise base.fail(f"no such file: {file}")
+    try:
+        raw = json.loads(text)
+        reports = TypeAdapter(list[IncidentIn]).validate_python(raw if isinstance(raw, list) else [raw])
+    except json.JSONDecodeError as exc:
+        raise base.fail(f"{file} is not JSON: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise base.fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    settings = base.load_settings()
+    rules = service.Rules.of(settings)
+    with base.open_session(settings) as session:
+        for number, data in enumerate(reports, start=1):
+            where = f"report {number}: " if len(reports) > 1 else ""
+            try:
+                incident, created = service.create_incident(session, rules, _operator(), data)
+            except Problem as exc:
+                raise base.fail(f"{where}{exc.detail}" + (f" ({exc.errors[0].field})" if exc.errors else "")) from None
+            base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {incident.event_id}")
+
+
+@app.command("list")
+def list_(
+    status: Annotated[IncidentStatus | None, typer.Option(help="Only in this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+) -> None:
+    """The latest reports."""
+    with base.open_session(base.load_settings()) as session:
+        table = Table("id", "start (UTC)", "type", "source", "status", "event", "place")
+        for i in service.list_incidents(session, None, status=status, limit=limit):
+            kind = i.type.value + (f"/{i.subtype.value}" if i.subtype else "")
+            table.add_row(str(i.id), f"{i.started_at:%Y-%m-%d %H:%M}", kind, i.source.value, i.status.value, str(i.event_id),
+                          i.place_name or f"{i.lat:.4f}, {i.lon:.4f}")
+    base.console.print(table)
+
+
+@app.command("verify")
+def verify(
+    incident_id: int,
+    status: Annotated[IncidentStatus, typer.Option(help="The next status")],
+    reason: Annotated[str, typer.Option(help="Why: what was found")],
+    patrol: Annotated[int | None, typer.Option(help="The patrol that checked")] = None,
+    post: Annotated[int | None, typer.Option(help="The post that checked")] = None,
+) -> None:
+    """Move a report one step through verification."""
+    try:
+        data = VerificationIn(status=status, reason=reason, patrol_id=patrol, post_id=post)
+    except ValidationError as exc:
+        raise base.fail(f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    with base.open_session(base.load_settings()) as session:
+        incident = base.guarded(lambda: service.verify(session, _operator(), incident_id, data))
+    base.console.print(f"incident {incident.id} is now {incident.status.value}")
+
+
+@app.command("match")
+def match() -> None:
+    """Cluster every report in space and time and propose the merges that are new."""
+    settings = base.load_settings()
+    with base.open_session(settings) as session, base.console.status("clustering reports"):
+        run = base.guarded(lambda: service.run_matching(session, base.cli_actor(), service.Rules.of(settings).tolerance))
+    base.console.print(f"{run['reports']} reports, {run['clusters']} clusters: {run['proposed']} new proposals, "
+                       f"{run['superseded']} superseded ({run['seconds']} s)")
+
+
+@app.command("proposals")
+def proposals(status: Annotated[ProposalStatus | None, typer.Option(help="Only in this status")] = ProposalStatus.open) -> None:
+    """Merge proposals: the reports each one would make a single event."""
+    with base.open_session(base.load_settings()) as session:
+        table = Table("id", "status", "reports", "events now", "max distance (m)", "max gap (min)")
+        for p in service.list_proposals(session, status, limit=1000):
+            out = service.proposal_out(session, p)
+            table.add_row(str(p.id), p.status.value, ", ".join(map(str, p.incident_ids)), ", ".join(map(str, out["event_ids"])),
+                          f"{p.max_distance_m:.0f}", f"{p.max_gap_minutes:.0f}")
+    base.console.print(table)
+
+
+@app.command("accept")
+def accept(proposal_id: int, reason: Annotated[str, typer.Option(help="Why they are one event")] = "") -> None:
+    """Accept a proposal: its reports become one event."""
+    with base.open_session(base.load_settings()) as session:
+        base.guarded(lambda: service.accept(session, base.cli_actor(), proposal_id, reason))
+    base.console.print(f"proposal {proposal_id} accepted")
+
+
+@app.command("split")
+def split(
+    proposal_id: int,
+    group: Annotated[list[str] | None, typer.Option(help="Report ids that are one event, comma-separated; repeat per group")] = None,
+    reason: Annotated[str, typer.Option(help="Why they are not one event")] = "",
+) -> None:
+    """Split a proposal: each group (default: each report) is an event of its own."""
+    try:
+        groups = [[int(part) for part in g.split(",") if part.strip()] for g in group] if group else None
+    except ValueError:
+        raise base.fail("--group takes report ids separated by commas, such as --group 12,15") from None
+    with base.open_session(base.load_settings()) as session:
+        base.guarded(lambda: service.split(session, base.cli_actor(), proposal_id, SplitIn(groups=groups, reason=reason)))
+    base.console.print(f"proposal {proposal_id} split")
+
+
+@app.command("figures")
+def figures(since: Since = None, until: Until = None, fmt: Annotated[FiguresFormat, typer.Option("--format")] = FiguresFormat.json,
+            output: Output = None) -> None:
+    """Daily figures per reporting day, as JSON, CSV or a PNG chart."""
+    from peacewatch.incidents.charts import figures_chart
+    from peacewatch.incidents.figures import figures_csv
+
+    first, last = _day(since, "since"), _day(until, "until")
+    settings = base.load_settings()
+    with base.open_session(settings) as session:
+        result = base.guarded(lambda: service.figures(session, settings, first, last))
+    if fmt is FiguresFormat.png:
+        if output is None:
+            raise base.fail("a chart needs --output FILE.png")
+        _write(figures_chart(result), output, "chart")
+    else:
+        data: Any = figures_csv(result).encode() if fmt is FiguresFormat.csv else json.dumps(jsonable_encoder(result), indent=1).encode()
+        _write(data, output, "figures")
+
+
+@app.command("export")
+def export(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.geojson, since: Since = None, until: Until = None,
+           output: Output = None) -> None:
+    """Events as GeoJSON, or as CSV in ACLED's columns."""
+    first, last = _day(since, "since"), _day(until, "until")
+    settings = base.load_settings()
+    with base.open_session(settings) as session:
+        body, _ = base.guarded(lambda: service.export_events(session, settings, fmt.value, first, last))
+    _write(body, output, "events")
