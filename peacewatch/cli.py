@@ -212,6 +212,11 @@ def demo(
         console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
         alerts = guarded(lambda: patrol_day.load(session, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()))
     console.print(f"patrols of 14 November 2020 simulated: {len(patrol_day.SCRIPTS)} patrols, {alerts} new alerts")
+    from peacewatch.scenario import incident_stream
+
+    with open_session(settings) as session:
+        made, proposals = guarded(lambda: incident_stream.load(session, settings))
+    console.print(f"incident reports of 10-20 November 2020: {made} new, {proposals} merge proposals open")
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")
