@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
 from xstatic.pkg import leaflet
 
 from peacewatch.core.auth import Role, User, authenticate, issue_access_token, user_for_token
@@ -40,7 +41,18 @@ from peacewatch.core.problems import NotFound
 from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep
 from peacewatch.force.service import list_units
 from peacewatch.geography.models import ZoneKind
-from peacewatch.geography.service import list_zones
+from peacewatch.geography.service import list_posts, list_zones
+from peacewatch.incidents import service as incidents
+from peacewatch.incidents.models import (
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    PlacePrecision,
+    ProposalStatus,
+    Restriction,
+    SourceKind,
+    ViolationKind,
+)
 from peacewatch.patrols import service as patrols
 from peacewatch.patrols.models import PatrolStatus
 from peacewatch.ui import symbols
@@ -75,7 +87,8 @@ JS_STRINGS = (
     N_("Patrols (live positions)"), N_("Recent tracks"), N_("Coverage, last 24 hours"), N_("Loading…"), N_("Live"),
     N_("Situation at %(at)s UTC"), N_("Could not load the map data."), N_("The alert could not be changed."),
     N_("Acknowledge"), N_("Close"), N_("Check the route."), N_("Line %(n)s is not 'latitude, longitude'."),
-    N_("Planned route"), N_("Track"), N_("Planned patrol routes"),
+    N_("Planned route"), N_("Track"), N_("Planned patrol routes"), N_("Incidents of the reporting day"), N_("%(n)s reports"),
+    N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
 )
 # enum values as words
 LABELS = {
@@ -86,6 +99,20 @@ LABELS = {
     "in_restricted_zone": N_("In a restricted zone"), "long_stop": N_("Long stop"), "off_route": N_("Off route"),
     "silent": N_("Silent"), "not_back": N_("Not back in time"),
     "internal": N_("the force only"), "side_a": N_("side A"), "side_b": N_("side B"), "public": N_("the public"),
+    "ceasefire_violation": N_("Ceasefire violation"), "movement_of_forces": N_("Movement of forces"),
+    "mine_or_uxo": N_("Mine or unexploded ordnance"), "damage_to_civilian_objects": N_("Damage to civilian objects"),
+    "restriction_of_movement": N_("Restriction of movement"), "civil_unrest": N_("Demonstration or civil unrest"),
+    "other": N_("Other"), "small_arms_fire": N_("Small-arms fire"), "heavy_weapons": N_("Heavy weapons or shelling"),
+    "explosion": N_("Explosion"), "drone_overflight": N_("Drone overflight"), "muzzle_flashes": N_("Muzzle flashes"),
+    "illumination_flares": N_("Illumination flares"), "exact": N_("exact"), "approximate": N_("approximate"),
+    "day": N_("within the day"), "week": N_("within the week"), "month": N_("within the month"),
+    "near_place": N_("near a place"), "district": N_("district"), "patrol": N_("Patrol"), "media": N_("Media"),
+    "joint_monitoring_centre": N_("Joint monitoring centre"), "civilians": N_("civilians"), "unknown": N_("unknown"),
+    "denial": N_("Denial"), "delay": N_("Delay"), "conditional_access": N_("Conditional access"),
+    "reported": N_("Reported"), "under_investigation": N_("Under investigation"), "confirmed": N_("Confirmed"),
+    "not_confirmed": N_("Not confirmed"), "rejected": N_("Rejected"),
+    "killed_civilian": N_("civilians killed"), "killed_military": N_("military killed"),
+    "wounded_civilian": N_("civilians wounded"), "wounded_military": N_("military wounded"),
 }
 
 
@@ -132,7 +159,8 @@ class Page:
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         _ = translations(self.language).gettext
-        nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/public/map", _("Official map"))]
+        nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/incidents", _("Incidents")),
+               ("/public/map", _("Official map"))]
         if self.user is None:
             nav = [("/public/map", _("Official map"))]
         body = environment(self.language).get_template(template).render(
@@ -339,6 +367,85 @@ def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Respons
     zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
     return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""),
                        can_act=page.has(FIELD_ROLES), config={"patrol_id": patrol.id})
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+REPORTERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.liaison})
+
+
+@dataclass
+class IncidentFilters:
+    type: IncidentType | None = None
+    status: IncidentStatus | None = None
+    source: SourceKind | None = None
+    q: str | None = None
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+    def query(self, **changes: Any) -> str:
+        values = {"type": self.type.value if self.type else None, "status": self.status.value if self.status else None,
+                  "source": self.source.value if self.source else None, "q": self.q, "since": self.since,
+                  "until": self.until, "page": self.page} | changes
+        return "&".join(f"{k}={quote(str(v))}" for k, v in values.items() if v not in (None, ""))
+
+
+def incident_filters(
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    source: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> IncidentFilters:
+    return IncidentFilters(
+        type=_optional(IncidentType, type), status=_optional(IncidentStatus, status), source=_optional(SourceKind, source),
+        q=q or None, since=_optional(date.fromisoformat, since), until=_optional(date.fromisoformat, until),
+        page=max(1, _optional(int, page) or 1),
+    )
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incident_list(page: PageDep, session: SessionDep, filters: Annotated[IncidentFilters, Depends(incident_filters)]) -> Response:
+    user = page.require_user()
+    since = _day_start(filters.since)
+    until = _day_start(filters.until + timedelta(days=1)) if filters.until else None
+    criteria = {"type": filters.type, "status": filters.status, "source": filters.source, "since": since, "until": until,
+                "search": filters.q}
+    total = incidents.count_incidents(session, user.readable, **criteria)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    rows = incidents.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
+                                    offset=(min(filters.page, pages) - 1) * PER_PAGE)
+    internal = user.readable is None
+    proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
+    posts = list_posts(session, user.readable, limit=10_000) if page.has(REPORTERS) else []
+    side_source = {"A": "side_a", "B": "side_b"}.get(user.side.value if user.side else "", None)
+    return page.render(
+        "incidents.html", incidents=rows, total=total, pages=pages, filters=filters, proposals=proposals,
+        types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
+        precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts,
+        can_report=page.has(REPORTERS), can_decide=page.has(PLANNERS), side_source=side_source,
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Response:
+    user = page.require_user()
+    try:
+        incident = incidents.get_incident(session, incident_id, user.readable)
+    except NotFound:
+        _ = translations(page.language).gettext
+        return page.render("not_found.html", status_code=404, what=_("Incident %(id)s") % {"id": incident_id})
+    internal = user.readable is None
+    steps = incidents.verifications(session, incident) if internal else []
+    history = incidents.history(session, incident) if internal else []
+    siblings = list(session.scalars(select(Incident.id).where(Incident.event_id == incident.event_id, Incident.id != incident.id))) if internal else []
+    next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
+    return page.render("incident.html", incident=incidents.incident_out(incident), steps=steps, history=history,
+                       siblings=siblings, can_verify=page.has(PLANNERS), next_statuses=next_statuses,
+                       config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})
 
 
 # --- the public official map ---------------------------------------------------------------------

@@ -18,6 +18,10 @@ if (config.internal) coverage.addTo(map);
 const tracks = L.layerGroup().addTo(map);
 const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
+const incidents = L.layerGroup();
+if (config.internal) incidents.addTo(map);
+const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
+                         not_confirmed: "#999999", rejected: "#cccccc" };
 const markers = new Map(); // tracker id -> marker
 const lines = new Map(); // tracker id -> polyline
 
@@ -30,7 +34,7 @@ L.control.layers(null, {
   [t("Patrols (live positions)")]: patrols,
   [t("Planned patrol routes")]: routes,
   [t("Recent tracks")]: tracks,
-  ...(config.internal ? { [t("Coverage, last 24 hours")]: coverage } : {}),
+  ...(config.internal ? { [t("Coverage, last 24 hours")]: coverage, [t("Incidents of the reporting day")]: incidents } : {}),
   ...overlays,
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
 
@@ -101,7 +105,7 @@ async function load() {
     recent.features.forEach(drawTrack);
     placeFixes(fixes.features);
     document.getElementById("trackers-heard").textContent = String(markers.size);
-    if (config.internal) await loadCoverage(zoneData[0], at, mine);
+    if (config.internal) await Promise.all([loadCoverage(zoneData[0], at, mine), loadIncidents(day, mine)]);
     status.textContent = live ? t("Live") : t("Situation at %(at)s UTC", { at: at.slice(0, 16).replace("T", " ") });
     document.body.dataset.loaded = String(mine);
   } catch (problem) {
@@ -115,6 +119,25 @@ async function loadCoverage(areas, at, mine) {
   if (mine !== generation) return;
   coverage.clearLayers();
   cells.filter(Boolean).forEach((c) => coverage.addData(c));
+}
+
+// events (reports merged) of the reporting day, sized by what was counted, coloured by verification
+async function loadIncidents(day, mine) {
+  const events = await api(`/api/v1/incident-events/export?format=geojson&since=${day}&until=${day}`).catch(() => null);
+  if (mine !== generation || !events) return;
+  incidents.clearLayers();
+  for (const f of events.features) {
+    const p = f.properties;
+    const kind = t(p.subtype || p.type);
+    L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+      radius: 5 + Math.min(10, Math.sqrt(p.event_count) * 2), color: "#5e0b0b", weight: 1.5,
+      fillColor: STATUS_COLOURS[p.status] || "#f4a582", fillOpacity: 0.85, className: `incident ${p.status}`,
+    }).bindPopup(`<strong>${escapeHtml(kind)}</strong> × ${p.event_count}<br>${escapeHtml(t(p.status))} · ` +
+                 `${escapeHtml(p.started_at.slice(0, 16).replace("T", " "))} UTC<br>` +
+                 `${escapeHtml(t("%(n)s reports", { n: p.incident_ids.length }))}: ` +
+                 p.incident_ids.map((id) => `<a href="/incidents/${id}">#${id}</a>`).join(", "))
+      .addTo(incidents);
+  }
 }
 
 function drawTrack(feature) {
@@ -255,5 +278,6 @@ window.peacewatch = {
     return null;
   },
   postCount: () => posts.getLayers().length,
+  incidentCount: () => incidents.getLayers().length,
   routeNames: () => routes.getLayers().map((group) => group.getTooltip()?.getContent()),
 };

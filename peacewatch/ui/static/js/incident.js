@@ -1,0 +1,24 @@
+// One incident report: its place on a map; a verification step for the operations centre.
+/* global L */
+import { api, baseMap, config, showProblem, zoneLayer } from "./common.js";
+
+const { map } = baseMap("incident-map", { zoom: 9 });
+const areas = zoneLayer("area_of_responsibility").addTo(map);
+api("/api/v1/areas").then((data) => areas.addData(data));
+L.circleMarker([config.lat, config.lon], { radius: 8, color: "#b2182b", weight: 3 }).addTo(map);
+map.setView([config.lat, config.lon], 11);
+
+const form = document.getElementById("verify-form");
+if (form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      await api(`/api/v1/incidents/${config.incident_id}/verification`,
+                { method: "POST", body: { status: data.get("status"), reason: data.get("reason") } });
+      window.location.reload();
+    } catch (problem) {
+      showProblem(form, problem);
+    }
+  });
+}
