@@ -32,6 +32,13 @@ STATUS_RANK = {s: rank for rank, s in enumerate((
 ))}
 
 
+MAX_DAYS = 3660  # ten years of daily rows in one answer
+
+
+class SpanTooLong(ValueError):
+    """The figures would run to more days than one answer should hold."""
+
+
 @dataclass(frozen=True)
 class ReportRow:
     """What the figures need of one report."""
@@ -184,6 +191,8 @@ def daily_figures(
         days.setdefault(day, Day(day)).add(event, names)
     first = min([*days, *([since] if since else [])], default=None)
     last = until or (max(days) if days else since)
+    if first is not None and last is not None and (last - first).days >= MAX_DAYS:
+        raise SpanTooLong(f"{first} to {last} is more than {MAX_DAYS} reporting days: ask for a shorter span")
     out: list[dict[str, Any]] = []
     running = restrictions_running = previous = 0
     current = first

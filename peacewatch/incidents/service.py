@@ -29,7 +29,7 @@ from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, visibi
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
-from peacewatch.incidents.figures import ReportRow, daily_figures, summarise
+from peacewatch.incidents.figures import ReportRow, SpanTooLong, daily_figures, summarise
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
     CASUALTY_COLUMNS,
@@ -549,8 +549,11 @@ def span(settings: Settings, since: date | None, until: date | None) -> tuple[da
 def figures(session: Session, settings: Settings, since: date | None, until: date | None) -> dict[str, Any]:
     """Daily figures; running totals count from the first event on record, whatever ``since`` is."""
     _, end = span(settings, since, until)
-    return daily_figures(events_between(session, None, end), zone=settings.zone, day_end=day_end(settings),
-                         names=zone_names(session), since=since, until=until)
+    try:
+        return daily_figures(events_between(session, None, end), zone=settings.zone, day_end=day_end(settings),
+                             names=zone_names(session), since=since, until=until)
+    except SpanTooLong as exc:
+        raise Invalid(str(exc), field="query.since") from None
 
 
 def export_events(session: Session, settings: Settings, format: str, since: date | None, until: date | None) -> tuple[bytes, str]:

@@ -239,6 +239,8 @@ class TestFiguresAndExports:
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
         bad = client.get("/api/v1/incident-figures?since=2020-11-16&until=2020-11-13", headers=auth("ops"))
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.until"
+        ancient = client.get("/api/v1/incident-figures?since=0420-10-10&format=csv", headers=auth("ops"))  # found by fuzzing: a timeout
+        assert ancient.status_code == 422 and ancient.json()["errors"][0]["field"] == "query.since"
 
     def test_acled_and_geojson_exports(self, client: TestClient, auth: Any) -> None:
         post(client, auth, place_name="=SUM(1)", casualties={"killed_military": {"min": 2, "max": 4}},
