@@ -5,8 +5,11 @@ place's own imprecision is added (a report "near Martuni" is vaguer than a grid 
 their time windows come within ``gap_s`` of each other, their types are compatible (shelling
 heard by a post and explosions reported by a side are one event; a drone is not), and they come
 from different sources (a source does not report the same event twice: resends are caught by
-their client id). Events are the connected components of the links (single linkage), so a
-chain of close reports is proposed as one event and an operator splits it if it is not.
+their client id). A report keeps only its closest link to each other source, and a vague report
+only its closest link of all, so it joins one event and never bridges two. Events are the
+connected components of the links; a component in which two reports could not be one event (a
+chain, A near B near C but A far from C) is re-grouped by complete linkage, closest pairs first.
+An operator accepts or splits what is proposed.
 
 Candidate pairs come from a k-d tree (scipy) on coordinates scaled by the tolerances, with
 the type family as a far-apart fourth axis; reports with a wide place or a long window are
@@ -74,18 +77,43 @@ def local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def linked_pairs(reports: Reports, tolerance: Tolerance) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _Frame:
+    """Where and when each report is, in the units the tests use: metres, and seconds at mid-window."""
+
+    x: np.ndarray
+    y: np.ndarray
+    mid: np.ndarray
+    half: np.ndarray
+
+    @classmethod
+    def of(cls, reports: Reports) -> _Frame:
+        x, y = local_xy(reports.lat, reports.lon)
+        return cls(x, y, (reports.start_s + reports.end_s) / 2.0, (reports.end_s - reports.start_s) / 2.0)
+
+
+def _judge(reports: Reports, frame: _Frame, tolerance: Tolerance, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair: could the two reports be one event, and how far apart they are (0 is together, 2 at the limits)."""
+    distance = np.hypot(frame.x[i] - frame.x[j], frame.y[i] - frame.y[j])
+    reach = tolerance.distance_m + reports.radius_m[i] + reports.radius_m[j]
+    gap = np.abs(frame.mid[i] - frame.mid[j]) - frame.half[i] - frame.half[j]
+    compatible = (
+        (distance <= reach) & (gap <= tolerance.gap_s)
+        & (reports.family[i] == reports.family[j]) & (reports.source[i] != reports.source[j])
+    )
+    return compatible, distance / reach + np.maximum(gap, 0.0) / tolerance.gap_s
+
+
+def linked_pairs(reports: Reports, tolerance: Tolerance, frame: _Frame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)``, ``i < j``, of reports that may describe the same event."""
     n = len(reports)
     empty = np.empty(0, dtype=np.int64)
     if n < 2:
         return empty, empty
-    x, y = local_xy(reports.lat, reports.lon)
-    mid = (reports.start_s + reports.end_s) / 2.0
-    half = (reports.end_s - reports.start_s) / 2.0
-    extent = np.maximum(reports.radius_m / tolerance.distance_m, half / tolerance.gap_s)
+    frame = frame or _Frame.of(reports)
+    extent = np.maximum(reports.radius_m / tolerance.distance_m, frame.half / tolerance.gap_s)
     points = np.column_stack([
-        x / tolerance.distance_m, y / tolerance.distance_m, (mid - mid.min()) / tolerance.gap_s,
+        frame.x / tolerance.distance_m, frame.y / tolerance.distance_m, (frame.mid - frame.mid.min()) / tolerance.gap_s,
         reports.family.astype(np.float64) * FAMILY_SPACING,
     ])
     tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
@@ -103,15 +131,8 @@ def linked_pairs(reports: Reports, tolerance: Tolerance) -> tuple[np.ndarray, np
     if len(wide_rows):
         pairs = np.unique(pairs, axis=0)
     i, j = pairs[:, 0], pairs[:, 1]
-    distance = np.hypot(x[i] - x[j], y[i] - y[j])
-    gap = np.abs(mid[i] - mid[j]) - half[i] - half[j]
-    reach = tolerance.distance_m + reports.radius_m[i] + reports.radius_m[j]
-    keep = (
-        (distance <= reach) & (gap <= tolerance.gap_s)
-        & (reports.family[i] == reports.family[j]) & (reports.source[i] != reports.source[j])
-    )
-    i, j = i[keep], j[keep]
-    score = distance[keep] / reach[keep] + np.maximum(gap[keep], 0.0) / tolerance.gap_s
+    compatible, score = _judge(reports, frame, tolerance, i, j)
+    i, j, score = i[compatible], j[compatible], score[compatible]
     # an event has at most one report per source: a report keeps only its closest link to each source
     per_source = int(reports.source.max()) + 1
     at_i, at_j = _best_at_ends(i * per_source + reports.source[j], j * per_source + reports.source[i], score)
@@ -147,44 +168,34 @@ def clusters(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def cluster_reports(reports: Reports, tolerance: Tolerance) -> np.ndarray:
-    """An event label per report.
-
-    Linked components are kept when every two of their reports could be one event; a chain
-    (A near B near C, but A far from C) is re-grouped by complete linkage, closest pairs first.
-    """
-    i, j = linked_pairs(reports, tolerance)
+    """An event label per report."""
+    frame = _Frame.of(reports)
+    i, j = linked_pairs(reports, tolerance, frame)
     labels = clusters(len(reports), i, j)
     sizes = np.bincount(labels)
     links = np.bincount(labels[i], minlength=len(sizes))
     chained = np.flatnonzero((sizes >= 3) & (links < sizes * (sizes - 1) // 2))
-    if not len(chained):
-        return labels
-    x, y = local_xy(reports.lat, reports.lon)
     members_of = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     next_label = len(sizes)
     for component in chained:
         members = members_of[bounds[component]:bounds[component + 1]]
-        groups = _complete_linkage(reports, x, y, members, tolerance)
+        groups = _complete_linkage(reports, frame, members, tolerance)
         for group in np.unique(groups)[1:]:
             labels[members[groups == group]] = next_label
             next_label += 1
     return labels
 
 
-def _complete_linkage(reports: Reports, x: np.ndarray, y: np.ndarray, members: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Groups within one component such that every two reports of a group are compatible."""
+def _complete_linkage(reports: Reports, frame: _Frame, members: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    """Groups within one component such that every two reports of a group could be one event."""
     k = len(members)
-    distance = np.hypot(x[members][:, None] - x[members][None, :], y[members][:, None] - y[members][None, :])
-    reach = tolerance.distance_m + reports.radius_m[members][:, None] + reports.radius_m[members][None, :]
-    mid = (reports.start_s[members] + reports.end_s[members]) / 2.0
-    half = (reports.end_s[members] - reports.start_s[members]) / 2.0
-    gap = np.abs(mid[:, None] - mid[None, :]) - half[:, None] - half[None, :]
-    compatible = (distance <= reach) & (gap <= tolerance.gap_s) & (reports.source[members][:, None] != reports.source[members][None, :])
-    score = distance / reach + np.maximum(gap, 0.0) / tolerance.gap_s
     first, second = np.triu_indices(k, 1)
-    candidates = np.flatnonzero(compatible[first, second])
-    candidates = candidates[np.argsort(score[first[candidates], second[candidates]], kind="stable")]
+    together, score = _judge(reports, frame, tolerance, members[first], members[second])
+    compatible = np.zeros((k, k), dtype=bool)
+    compatible[first, second] = compatible[second, first] = together
+    candidates = np.flatnonzero(together)
+    candidates = candidates[np.argsort(score[candidates], kind="stable")]
     groups = np.arange(k)
     for pair in candidates:
         a, b = groups[first[pair]], groups[second[pair]]
