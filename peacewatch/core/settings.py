@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     acled_region: str = "Caucasus and Central Asia"
     acled_id_prefix: str = Field(default="PKF", pattern=r"^[A-Z]{2,5}$")
     acled_admin1: str = Field(default="", description="ACLED export: the admin1 every event is in (admin2 is its district)")
+    acled_side_a: str = Field(default="Military Forces of Side A", description="ACLED export: the actor name of side A")
+    acled_side_b: str = Field(default="Military Forces of Side B", description="ACLED export: the actor name of side B")
 
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
@@ -93,6 +96,17 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.mission_timezone)
+
+    @property
+    def reporting_day_ends(self) -> time:
+        hours, minutes = map(int, self.reporting_day_end.split(":"))
+        return time(hours, minutes)
+
+    @cached_property
+    def area_of_interest_box(self) -> tuple[float, float, float, float]:
+        from peacewatch.core.geo import parse_bbox
+
+        return parse_bbox(self.area_of_interest, field="PEACEWATCH_AREA_OF_INTEREST")
 
     @field_validator("database_url")
     @classmethod

@@ -80,8 +80,7 @@ def event_types(event: EventSummary) -> tuple[str, str, str]:
 
 
 def _actor_name(actor: str, mission: Mission) -> str:
-    return {"side_a": mission.side_a, "side_b": mission.side_b, "civilians": "Civilians", "unknown": "Unidentified Armed Group",
-            "other": "Unidentified Armed Group"}[actor]
+    return {"side_a": mission.side_a, "side_b": mission.side_b}.get(actor, "Unidentified Armed Group")
 
 
 def acled_row(event: EventSummary, mission: Mission, names: dict[int, str]) -> dict[str, object]:
@@ -104,11 +103,11 @@ def acled_row(event: EventSummary, mission: Mission, names: dict[int, str]) -> d
                         for s in event.sources)
     scales = sorted({SOURCE_SCALE[s] for s in event.sources})
     killed = event.casualties["killed_civilian"][0] + event.casualties["killed_military"][0]
-    district = names.get(r.district_id, "") if r.district_id else ""
-    notes = f"On {event.started_at.astimezone(mission.zone):%d %B %Y}, {r.narrative}".strip() if r.narrative else ""
-    if r.event_count > 1 or event.event_count > 1:
-        notes = f"{notes} [{event.event_count} events counted]".strip()
+    district = names.get(r.district_id or 0, "").removesuffix(" district")
     local = event.started_at.astimezone(mission.zone)
+    notes = f"On {local:%d %B %Y}, {r.narrative}" if r.narrative else ""
+    if event.event_count > 1:
+        notes = f"{notes} [{event.event_count} events counted]".strip()
     updated = max((x.updated_at for x in event.reports if x.updated_at is not None), default=event.started_at)
     return {
         "event_id_cnty": f"{mission.id_prefix}{event.id}",
@@ -123,13 +122,13 @@ def acled_row(event: EventSummary, mission: Mission, names: dict[int, str]) -> d
         "interaction": int(f"{min(inter1, inter2)}{max(inter1, inter2)}") if inter2 else inter1 * 10,
         "civilian_targeting": "Civilian targeting" if targets_civilians else "",
         "iso": mission.iso, "region": mission.region, "country": mission.country,
-        "admin1": mission.admin1, "admin2": district.removesuffix(" district"), "admin3": "",
-        "location": r.place_name or district.removesuffix(" district"),
+        "admin1": mission.admin1, "admin2": district, "admin3": "",
+        "location": r.place_name or district,
         "latitude": round(r.lat, 4), "longitude": round(r.lon, 4),
         "geo_precision": GEO_PRECISION[r.place_precision],
         "source": sources, "source_scale": "-".join(scales),
         "notes": notes, "fatalities": killed,
-        "tags": "; ".join(filter(None, [f"reports: {len(event.reports)}", f"status: {event.status.value}"])),
+        "tags": f"reports: {len(event.reports)}; status: {event.status.value}",
         "timestamp": int(updated.timestamp()),
     }
 

@@ -12,7 +12,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -125,6 +125,12 @@ def reporting_day(at: datetime, zone: ZoneInfo, day_end: time) -> date:
     return (local + shift).date() if shift < timedelta(days=1) else local.date()
 
 
+def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
+    """The instant reporting day ``day`` ends (the first instant of the next one), in UTC."""
+    end_date = day if day_end != time(0) else day + timedelta(days=1)
+    return datetime.combine(end_date, day_end, tzinfo=zone).astimezone(timezone.utc)
+
+
 @dataclass
 class Tally:
     events: int = 0
@@ -157,8 +163,8 @@ class Day:
         self.violations.add(event.event_count)
         self.reports += len(event.reports)
         self.by_type[event.type_key].add(event.event_count)
-        self.by_area[names.get(r.zone_id, "outside the areas") if r.zone_id else "outside the areas"].add(event.event_count)
-        self.by_district[names.get(r.district_id, "unknown") if r.district_id else "unknown"].add(event.event_count)
+        self.by_area[names.get(r.zone_id or 0, "outside the areas")].add(event.event_count)
+        self.by_district[names.get(r.district_id or 0, "unknown")].add(event.event_count)
         for actor in event.actors or ["unknown"]:
             self.by_actor[actor].add(event.event_count)
         for kind, (low, high) in event.casualties.items():

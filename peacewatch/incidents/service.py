@@ -10,7 +10,7 @@ import hashlib
 import time as clock
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, transaction, utcnow
-from peacewatch.core.geo import parse_bbox, to_mgrs
+from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, visibility_clause
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
-from peacewatch.incidents.figures import ReportRow, SpanTooLong, daily_figures, summarise
+from peacewatch.incidents.figures import EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day_ends_at, summarise
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
     CASUALTY_COLUMNS,
@@ -72,13 +72,23 @@ class Rules:
     @classmethod
     def of(cls, settings: Settings) -> Rules:
         return cls(
-            area_of_interest=parse_bbox(settings.area_of_interest, field="PEACEWATCH_AREA_OF_INTEREST"),
+            area_of_interest=settings.area_of_interest_box,
             clock_skew=timedelta(minutes=settings.clock_skew_minutes),
             tolerance=Tolerance(distance_m=settings.merge_distance_m, gap_s=settings.merge_gap_minutes * 60),
         )
 
 
 # --- checking a report ---------------------------------------------------------------------------
+
+
+def _unknown_checkers(session: Session, patrol_id: int | None, post_id: int | None) -> list[FieldError]:
+    """The patrol or post a report comes from, or a verification names, must exist."""
+    errors = []
+    if patrol_id is not None and session.get(Patrol, patrol_id) is None:
+        errors.append(FieldError(field="body.patrol_id", message=f"patrol {patrol_id} does not exist"))
+    if post_id is not None and session.get(Post, post_id) is None:
+        errors.append(FieldError(field="body.post_id", message=f"post {post_id} does not exist"))
+    return errors
 
 
 def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> dict[str, Any]:
@@ -114,10 +124,7 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
         refuse("patrol_id", "a report from a patrol names the patrol")
     if data.source is SourceKind.observation_post and data.post_id is None:
         refuse("post_id", "a report from an observation post names the post")
-    if data.patrol_id is not None and session.get(Patrol, data.patrol_id) is None:
-        refuse("patrol_id", f"patrol {data.patrol_id} does not exist")
-    if data.post_id is not None and session.get(Post, data.post_id) is None:
-        refuse("post_id", f"post {data.post_id} does not exist")
+    errors += _unknown_checkers(session, data.patrol_id, data.post_id)
     if data.type is IncidentType.restriction_of_movement:
         if data.restriction is None:
             refuse("restriction", "a restriction of movement says how: denial, delay or conditional_access")
@@ -262,10 +269,9 @@ def verify(session: Session, user: User, incident_id: int, data: VerificationIn)
         if data.status not in NEXT_STATUS[incident.status]:
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUS[incident.status]))
             raise Conflict(f"incident {incident_id} is {incident.status.value}; it can go to {allowed}", field="body.status")
-        if data.patrol_id is not None and session.get(Patrol, data.patrol_id) is None:
-            raise Invalid(f"patrol {data.patrol_id} does not exist", field="body.patrol_id")
-        if data.post_id is not None and session.get(Post, data.post_id) is None:
-            raise Invalid(f"post {data.post_id} does not exist", field="body.post_id")
+        unknown = _unknown_checkers(session, data.patrol_id, data.post_id)
+        if unknown:
+            raise Invalid(unknown[0].message, errors=unknown)
         if not data.reason.strip():
             raise Invalid("say why", field="body.reason")
         session.add(Verification(
@@ -275,6 +281,12 @@ def verify(session: Session, user: User, incident_id: int, data: VerificationIn)
         ))
         incident.status = data.status
     return incident
+
+
+def same_event(session: Session, incident: Incident) -> list[int]:
+    """The other reports of the incident's event."""
+    return list(session.scalars(select(Incident.id).where(Incident.event_id == incident.event_id, Incident.id != incident.id)
+                                .order_by(Incident.id)))
 
 
 def verifications(session: Session, incident: Incident) -> list[Verification]:
@@ -351,8 +363,9 @@ def _propose(session: Session, found: Candidates, labels: np.ndarray, only: int 
         groups = [g for g in groups if only in found.ids[g]]
     keys = {_key(found.ids[g].tolist()): g for g in groups}
     known: set[str] = set()
-    for chunk in range(0, len(keys), 500):
-        batch = list(keys)[chunk:chunk + 500]
+    listed = list(keys)
+    for chunk in range(0, len(listed), 500):
+        batch = listed[chunk:chunk + 500]
         known.update(session.scalars(select(MergeProposal.key).where(MergeProposal.key.in_(batch))))
     made = []
     for key, rows in keys.items():
@@ -521,36 +534,25 @@ def zone_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Zone.id, Zone.name).where(Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.district]))).all())
 
 
-def events_between(session: Session, since: datetime | None, until: datetime | None) -> list[Any]:
+def events_between(session: Session, since: datetime | None, until: datetime | None) -> list[EventSummary]:
     events = summarise(report_rows(session, until=until))
     return [e for e in events if since is None or e.ended_at >= since]
-
-
-def day_end(settings: Settings) -> time:
-    hours, minutes = map(int, settings.reporting_day_end.split(":"))
-    return time(hours, minutes)
-
-
-def day_bounds(settings: Settings, day: date) -> datetime:
-    """The instant reporting day ``day`` ends, in UTC."""
-    end = day_end(settings)
-    local = datetime.combine(day, end, tzinfo=settings.zone) if end != time(0) else datetime.combine(day + timedelta(days=1), end, tzinfo=settings.zone)
-    return as_utc(local, field="day")  # type: ignore[return-value]
 
 
 def span(settings: Settings, since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """The instants that bound reporting days ``since`` to ``until``, both included."""
     if since is not None and until is not None and until < since:
         raise Invalid("until is before since", field="query.until")
-    start = day_bounds(settings, since - timedelta(days=1)) if since is not None else None
-    return start, day_bounds(settings, until) if until is not None else None
+    zone, day_end = settings.zone, settings.reporting_day_ends
+    start = reporting_day_ends_at(since - timedelta(days=1), zone, day_end) if since is not None else None
+    return start, reporting_day_ends_at(until, zone, day_end) if until is not None else None
 
 
 def figures(session: Session, settings: Settings, since: date | None, until: date | None) -> dict[str, Any]:
     """Daily figures; running totals count from the first event on record, whatever ``since`` is."""
     _, end = span(settings, since, until)
     try:
-        return daily_figures(events_between(session, None, end), zone=settings.zone, day_end=day_end(settings),
+        return daily_figures(events_between(session, None, end), zone=settings.zone, day_end=settings.reporting_day_ends,
                              names=zone_names(session), since=since, until=until)
     except SpanTooLong as exc:
         raise Invalid(str(exc), field="query.since") from None
@@ -562,13 +564,14 @@ def export_events(session: Session, settings: Settings, format: str, since: date
     names = zone_names(session)
     if format == "acled":
         mission = Mission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
-                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, zone=settings.zone)
+                          id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, side_a=settings.acled_side_a,
+                          side_b=settings.acled_side_b, zone=settings.zone)
         return acled_csv(found, mission, names).encode(), "text/csv"
     body = {"type": "FeatureCollection", "features": [event_feature(e, names) for e in found]}
     return orjson.dumps(body), "application/geo+json"
 
 
-def event_out(event: Any) -> dict[str, Any]:
+def event_out(event: EventSummary) -> dict[str, Any]:
     r = event.representative
     return {
         "id": event.id, "incident_ids": [x.id for x in event.reports], "type": r.type, "subtype": r.subtype,
@@ -577,16 +580,15 @@ def event_out(event: Any) -> dict[str, Any]:
     }
 
 
-def event_feature(event: Any, names: dict[int, str]) -> dict[str, Any]:
+def event_feature(event: EventSummary, names: dict[int, str]) -> dict[str, Any]:
     """An event as a GeoJSON point at its best report's place, for the map and GIS clients."""
     r = event.representative
-    properties = event_out(event) | {
+    properties = {key: value for key, value in event_out(event).items() if key not in ("lat", "lon")} | {
         "type": r.type.value, "status": event.status.value, "sources": [s.value for s in event.sources],
         "started_at": event.started_at.isoformat(), "ended_at": event.ended_at.isoformat(),
         "place_name": r.place_name, "place_precision": r.place_precision,
-        "area": names.get(r.zone_id) if r.zone_id else None, "district": names.get(r.district_id) if r.district_id else None,
+        "area": names.get(r.zone_id or 0), "district": names.get(r.district_id or 0),
         "alleged_actors": event.actors, "restriction": r.restriction,
         "casualties": {k: {"min": low, "max": high} for k, (low, high) in event.casualties.items()},
     }
-    properties.pop("lat"), properties.pop("lon")
     return {"type": "Feature", "id": event.id, "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]}, "properties": properties}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from peacewatch.incidents.figures import reporting_day
+from peacewatch.incidents.figures import reporting_day, reporting_day_ends_at
 from peacewatch.incidents.matching import Reports, Tolerance, cluster_reports, pairwise_scores
 from peacewatch.incidents.synthetic import generate
 
@@ -64,3 +64,12 @@ def test_reporting_day_ends_at_1930_local() -> None:
     assert reporting_day(datetime(2020, 11, 14, 15, 29, tzinfo=timezone.utc), baku, end) == date(2020, 11, 14)
     assert reporting_day(datetime(2020, 11, 14, 15, 30, tzinfo=timezone.utc), baku, end) == date(2020, 11, 15)
     assert reporting_day(datetime(2020, 11, 14, 23, 0, tzinfo=timezone.utc), baku, time(0, 0)) == date(2020, 11, 15)
+
+
+def test_a_reporting_day_ends_where_the_next_begins() -> None:
+    baku, second = ZoneInfo("Asia/Baku"), timedelta(seconds=1)
+    for end in (time(19, 30), time(0, 0)):
+        ends = reporting_day_ends_at(date(2020, 11, 14), baku, end)
+        assert reporting_day(ends - second, baku, end) == date(2020, 11, 14)
+        assert reporting_day(ends, baku, end) == date(2020, 11, 15)
+    assert reporting_day_ends_at(date(2020, 11, 14), baku, time(19, 30)) == datetime(2020, 11, 14, 15, 30, tzinfo=timezone.utc)
