@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import Enum
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -21,10 +22,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import select
 from xstatic.pkg import leaflet
 
-from peacewatch.core.auth import Role, User, authenticate, issue_access_token, user_for_token
+from peacewatch.core.auth import INTERNAL_ROLES, Role, User, authenticate, issue_access_token, user_for_token
 from peacewatch.core.cookies import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -44,7 +44,6 @@ from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents import service as incidents
 from peacewatch.incidents.models import (
-    Incident,
     IncidentStatus,
     IncidentType,
     PlacePrecision,
@@ -61,7 +60,7 @@ from peacewatch.ui.i18n import LANGUAGES, choose_language, translations
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
-INTERNAL_ROLES = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})
+COVERAGE_READERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})  # as /api/v1/coverage admits
 PLANNERS = frozenset({Role.admin, Role.operations})
 FIELD_ROLES = frozenset({Role.admin, Role.operations, Role.patrol})
 SECURITY_HEADERS = {
@@ -277,7 +276,8 @@ def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None,
         "day": day.isoformat(),
         "at": moment,
         "live": moment is None and on is None,
-        "internal": user.role in INTERNAL_ROLES,
+        "coverage": user.role in COVERAGE_READERS,
+        "incidents": user.role in INTERNAL_ROLES,  # as /api/v1/incident-events admits
         "can_handle_alerts": user.role in PLANNERS,
         "icons": symbols.icons(),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
@@ -288,8 +288,16 @@ def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None,
 # --- patrols -------------------------------------------------------------------------------------
 
 
+class ListFilters:
+    """A list page's filters (a dataclass), written back as the query of its sort and page links."""
+
+    def query(self, **changes: Any) -> str:
+        values = asdict(self) | changes  # type: ignore[call-overload]
+        return "&".join(f"{k}={quote(str(v.value if isinstance(v, Enum) else v))}" for k, v in values.items() if v not in (None, ""))
+
+
 @dataclass
-class PatrolFilters:
+class PatrolFilters(ListFilters):
     status: PatrolStatus | None = None
     zone_id: int | None = None
     q: str | None = None
@@ -297,11 +305,6 @@ class PatrolFilters:
     until: date | None = None
     sort: patrols.Sort = "-planned_start"
     page: int = 1
-
-    def query(self, **changes: Any) -> str:
-        values = {"status": self.status.value if self.status else None, "zone_id": self.zone_id, "q": self.q,
-                  "since": self.since, "until": self.until, "sort": self.sort, "page": self.page} | changes
-        return "&".join(f"{k}={quote(str(v))}" for k, v in values.items() if v not in (None, ""))
 
 
 def _optional(kind: Any, value: str | None) -> Any:
@@ -375,7 +378,7 @@ REPORTERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.liaison})
 
 
 @dataclass
-class IncidentFilters:
+class IncidentFilters(ListFilters):
     type: IncidentType | None = None
     status: IncidentStatus | None = None
     source: SourceKind | None = None
@@ -383,12 +386,6 @@ class IncidentFilters:
     since: date | None = None
     until: date | None = None
     page: int = 1
-
-    def query(self, **changes: Any) -> str:
-        values = {"type": self.type.value if self.type else None, "status": self.status.value if self.status else None,
-                  "source": self.source.value if self.source else None, "q": self.q, "since": self.since,
-                  "until": self.until, "page": self.page} | changes
-        return "&".join(f"{k}={quote(str(v))}" for k, v in values.items() if v not in (None, ""))
 
 
 def incident_filters(
@@ -421,7 +418,7 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     internal = user.readable is None
     proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
     posts = list_posts(session, user.readable, limit=10_000) if page.has(REPORTERS) else []
-    side_source = {"A": "side_a", "B": "side_b"}.get(user.side.value if user.side else "", None)
+    side_source = incidents.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
         "incidents.html", incidents=rows, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
@@ -441,7 +438,7 @@ def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Res
     internal = user.readable is None
     steps = incidents.verifications(session, incident) if internal else []
     history = incidents.history(session, incident) if internal else []
-    siblings = list(session.scalars(select(Incident.id).where(Incident.event_id == incident.event_id, Incident.id != incident.id))) if internal else []
+    siblings = incidents.same_event(session, incident) if internal else []
     next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
     return page.render("incident.html", incident=incidents.incident_out(incident), steps=steps, history=history,
                        siblings=siblings, can_verify=page.has(PLANNERS), next_statuses=next_statuses,

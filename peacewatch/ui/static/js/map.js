@@ -14,12 +14,12 @@ const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", lin
 const posts = postLayer(config.icons).addTo(map);
 const coverage = L.geoJSON(null, { style: { color: "#2e7d32", weight: 0.5, fillColor: "#66bb6a", fillOpacity: 0.35 },
                                    interactive: false });
-if (config.internal) coverage.addTo(map);
+if (config.coverage) coverage.addTo(map);
 const tracks = L.layerGroup().addTo(map);
 const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
 const incidents = L.layerGroup();
-if (config.internal) incidents.addTo(map);
+if (config.incidents) incidents.addTo(map);
 const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
                          not_confirmed: "#999999", rejected: "#cccccc" };
 const markers = new Map(); // tracker id -> marker
@@ -34,7 +34,8 @@ L.control.layers(null, {
   [t("Patrols (live positions)")]: patrols,
   [t("Planned patrol routes")]: routes,
   [t("Recent tracks")]: tracks,
-  ...(config.internal ? { [t("Coverage, last 24 hours")]: coverage, [t("Incidents of the reporting day")]: incidents } : {}),
+  ...(config.coverage ? { [t("Coverage, last 24 hours")]: coverage } : {}),
+  ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents } : {}),
   ...overlays,
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
 
@@ -105,7 +106,7 @@ async function load() {
     recent.features.forEach(drawTrack);
     placeFixes(fixes.features);
     document.getElementById("trackers-heard").textContent = String(markers.size);
-    if (config.internal) await Promise.all([loadCoverage(zoneData[0], at, mine), loadIncidents(day, mine)]);
+    await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
     status.textContent = live ? t("Live") : t("Situation at %(at)s UTC", { at: at.slice(0, 16).replace("T", " ") });
     document.body.dataset.loaded = String(mine);
   } catch (problem) {
