@@ -96,15 +96,15 @@ def open_session(settings: Settings, *, require_schema: bool = True) -> Iterator
         engine.dispose()
 
 
-def guarded(action: Callable[[], T]) -> T:
-    """Turn a service's refusal into one line on stderr and a non-zero exit."""
+def guarded(action: Callable[[], T], context: str = "") -> T:
+    """Turn a service's refusal into one line on stderr and a non-zero exit; ``context`` leads the line."""
     try:
         return action()
     except Problem as exc:
         where = f" ({exc.errors[0].field})" if exc.errors else ""
-        raise fail(f"{exc.detail}{where}") from None
+        raise fail(f"{context}{exc.detail}{where}") from None
     except SQLAlchemyError as exc:
-        raise fail(f"database error: {str(exc).splitlines()[0]}") from None
+        raise fail(f"{context}database error: {str(exc).splitlines()[0]}") from None
 
 
 def is_loopback(host: str) -> bool:

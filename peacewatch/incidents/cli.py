@@ -16,7 +16,6 @@ from rich.table import Table
 
 from peacewatch import cli as base
 from peacewatch.core.auth import Role, User
-from peacewatch.core.problems import Problem
 from peacewatch.incidents import service
 from peacewatch.incidents.models import IncidentStatus, ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, SplitIn, VerificationIn
@@ -66,9 +65,10 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
     A list is recorded in order and stops at the first refused report; those before it stay
     recorded, and with client ids a second run records each of them only once.
     """
-    text = sys.stdin.read() if file == "-" else Path(file).read_text() if Path(file).is_file() else None
-    if text is None:
-        raise base.fail(f"no such file: {file}")
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise base.fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         raw = json.loads(text)
         reports = TypeAdapter(list[IncidentIn]).validate_python(raw if isinstance(raw, list) else [raw])
@@ -78,14 +78,11 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
         first = exc.errors()[0]
         raise base.fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     settings = base.load_settings()
-    rules = service.Rules.of(settings)
+    rules, operator = service.Rules.of(settings), _operator()
     with base.open_session(settings) as session:
         for number, data in enumerate(reports, start=1):
-            where = f"report {number}: " if len(reports) > 1 else ""
-            try:
-                incident, created = service.create_incident(session, rules, _operator(), data)
-            except Problem as exc:
-                raise base.fail(f"{where}{exc.detail}" + (f" ({exc.errors[0].field})" if exc.errors else "")) from None
+            incident, created = base.guarded(lambda data=data: service.create_incident(session, rules, operator, data),  # type: ignore[misc]
+                                             f"report {number}: " if len(reports) > 1 else "")
             base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {incident.event_id}")
 
 
