@@ -26,7 +26,6 @@ from peacewatch.patrols.models import Patrol
 
 FIRST_DAY = datetime(2020, 11, 10, tzinfo=timezone.utc)
 DAYS = 11
-POSTS_FROM = datetime(2020, 11, 13, tzinfo=timezone.utc)  # before the first posts only the sides and the media report
 REPORTER = "ops"
 KINDS = [  # (type, subtype, weight, effects)
     ("ceasefire_violation", "small_arms_fire", 30, (1, 12)),
@@ -47,7 +46,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, metres: float) -> tuple[
 
 
 def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
-    """The stream's reports as API bodies, with the verification each event gets (or None)."""
+    """The stream's reports as API bodies, in the order they arrive."""
     rng = random.Random(2020_11_10)
     out: list[dict[str, Any]] = []
     for day in range(DAYS):
@@ -59,8 +58,9 @@ def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
             start = date0 + timedelta(hours=rng.choice([13, 14, 15, 16, 17, 18, 19, 2, 3]), minutes=rng.randrange(60))
             minutes = rng.choice([5, 10, 20, 40])
             count = rng.randint(*effects)
-            sources = ["side_a", "side_b", "media"] + (["observation_post"] * 3 if date0 >= POSTS_FROM else [])
-            told = rng.sample(sorted(set(sources)), k=min(len(set(sources)), rng.choices([1, 2, 3], weights=[45, 35, 20])[0]))
+            manned = [p for p in posts if p.opened_on <= date0.date() and (p.closed_on is None or p.closed_on > date0.date())]
+            sources = ["side_a", "side_b", "media"] + (["observation_post"] if manned else [])
+            told = rng.sample(sources, k=rng.choices([1, 2, 3], weights=[45, 35, 20])[0])
             blamed = {"side_a": ["side_b"], "side_b": ["side_a"]}
             for source in told:
                 y, x = _jitter(rng, lat, lon, 600)
@@ -74,7 +74,7 @@ def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
                     "place_precision": "near_place" if source in ("side_a", "side_b", "media") else "exact", "place_name": name,
                 }
                 if source == "observation_post":
-                    post = min(posts, key=lambda p: (p.geometry.y - y) ** 2 + (p.geometry.x - x) ** 2)
+                    post = min(manned, key=lambda p: (p.geometry.y - y) ** 2 + (p.geometry.x - x) ** 2)
                     body |= {"post_id": post.id, "observed_by": ["heard"] if kind == "ceasefire_violation" else ["seen"],
                              "alleged_actors": ["unknown"], "source_detail": post.code}
                 if kind == "damage_to_civilian_objects" and source != "observation_post":
