@@ -23,6 +23,7 @@ from peacewatch.incidents import api as incidents_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.patrols import api as patrols_api
 from peacewatch.publication import api as publication_api
+from peacewatch.remains import api as remains_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.listener import CotListener
 from peacewatch.ui import pages
@@ -54,6 +55,7 @@ ROUTERS = (
     incidents_api.figures,
     incidents_api.proposals,
     publication_api.router,
+    *remains_api.ROUTERS,
 )
 SWEEP_SECONDS = 15
 

@@ -12,4 +12,5 @@ def load_all_models() -> None:
     import peacewatch.incidents.models  # noqa: F401
     import peacewatch.mandate.models  # noqa: F401
     import peacewatch.patrols.models  # noqa: F401
+    import peacewatch.remains.models  # noqa: F401
     import peacewatch.tracking.models  # noqa: F401

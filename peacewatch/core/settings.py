@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import ValidationInfo, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from peacewatch.alerts.engine import AlertSettings
 
 SECRET_KEY_FILE = "secret_key"
+CUSTODY_KEY_FILE = "custody_key"
 MIN_SECRET_LENGTH = 32
 
 
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
     )
     secret_key: str | None = Field(default=None, description="Signs access tokens")
+    custody_key: str | None = Field(default=None, description="Keys the HMAC chain of custody events; keep it apart from the database")
+    body_number_prefix: str = Field(default="PW", pattern=r"^[A-Z]{2,5}$", description="Mission prefix of body numbers (PW-2020-000123)")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
     cookie_secure: bool = Field(default=True, description="Mark session cookies Secure (browsers accept them on http://127.0.0.1 and localhost)")
     basemap: Path | None = Field(default=None, description="An MBTiles or PMTiles file of raster tiles, served offline as the maps' basemap")
@@ -65,11 +68,11 @@ class Settings(BaseSettings):
     cot_tls_ca: Path | None = Field(default=None, description="CA that signs the clients' certificates")
     cot_flush_ms: int = Field(default=500, ge=10, le=1000, description="Longest a received CoT fix waits before commit")
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "custody_key")
     @classmethod
-    def _refuse_weak_secret(cls, value: str | None) -> str | None:
+    def _refuse_weak_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and len(value) < MIN_SECRET_LENGTH:
-            raise ValueError(f"PEACEWATCH_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+            raise ValueError(f"PEACEWATCH_{str(info.field_name).upper()} must be at least {MIN_SECRET_LENGTH} characters")
         return value
 
     @field_validator("mission_timezone")
@@ -133,9 +136,15 @@ class Settings(BaseSettings):
 
         Keeping it on disk means tokens survive a restart without anyone having to set a key.
         """
-        if self.secret_key:
-            return self.secret_key
-        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        return self.secret_key or self._key_file(SECRET_KEY_FILE)
+
+    @cached_property
+    def resolved_custody_key(self) -> bytes:
+        """The deployment's custody key: set it (the same on every server) or one is kept in the data directory."""
+        return (self.custody_key or self._key_file(CUSTODY_KEY_FILE)).encode()
+
+    def _key_file(self, name: str) -> str:
+        path = self.ensure_data_dir() / name
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -145,7 +154,7 @@ class Settings(BaseSettings):
                 handle.write(secrets.token_urlsafe(48))
         key = path.read_text().strip()
         if len(key) < MIN_SECRET_LENGTH:
-            raise ValueError(f"{path} holds a secret key shorter than {MIN_SECRET_LENGTH} characters")
+            raise ValueError(f"{path} holds a key shorter than {MIN_SECRET_LENGTH} characters")
         return key
 
     def alert_rules(self) -> AlertSettings:

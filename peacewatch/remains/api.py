@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.visibility import Side
+from peacewatch.core.web import MAX_ID, Offset, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.remains import service
+from peacewatch.remains.charts import casualty_chart
+from peacewatch.remains.figures import series_csv
+from peacewatch.remains.models import IdentificationStatus
+from peacewatch.remains.printing import handover_html, handover_pdf
+from peacewatch.remains.schemas import (
+    AM_NUMBER,
+    BODY_NUMBER,
+    BodyLink,
+    BodyOut,
+    CandidateOut,
+    ChainReport,
+    ConfirmIn,
+    CustodyIn,
+    CustodyOut,
+    DnaResultIn,
+    DnaResultOut,
+    HandoverIn,
+    HandoverOut,
+    IdentificationIn,
+    IdentificationOut,
+    MissingPersonIn,
+    MissingPersonOut,
+    PostMortemIn,
+    Reconciliation,
+    RecoveryIn,
+    RecoveryOut,
+    RevokeIn,
+)
+
+Humanitarian = Annotated[User, Depends(require_roles(Role.humanitarian))]
+HumanitarianOrLiaison = Annotated[User, Depends(require_roles(Role.humanitarian, Role.liaison))]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Top = Annotated[int, Query(ge=1, le=100, description="How many candidates")]
+BodyNumber = Annotated[str, Path(pattern=BODY_NUMBER, max_length=32, description="Body number, e.g. PW-2020-000123")]
+AmNumber = Annotated[str, Path(pattern=AM_NUMBER, max_length=32, description="Missing-person number, e.g. AM-2020-000045")]
+Search = Annotated[str | None, Query(max_length=100)]
+
+recoveries = APIRouter(prefix="/api/v1/recoveries", tags=["remains"], responses=problem_responses(403, 404, 409))
+
+
+@recoveries.get("", response_model=list[RecoveryOut], summary="Recoveries, newest first")
+def list_recoveries(session: SessionDep, user: Humanitarian, response: Response, since: date | None = None, until: date | None = None,
+                    limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    found, total = service.list_recoveries(session, since=since, until=until, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [service.recovery_out(r) for r in found]
+
+
+@recoveries.post("", response_model=RecoveryOut, status_code=201, summary="Record a recovery: each body and part gets its number")
+def record_recovery(data: RecoveryIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    recovery = service.record_recovery(session, service.Context.of(settings), user, data)
+    return service.recovery_out(service.get_recovery(session, recovery.id))
+
+
+@recoveries.get("/{recovery_id}", response_model=RecoveryOut)
+def read_recovery(recovery_id: RecordId, session: SessionDep, user: Humanitarian) -> Any:
+    return service.recovery_out(service.get_recovery(session, recovery_id))
+
+
+bodies = APIRouter(prefix="/api/v1/bodies", tags=["remains"], responses=problem_responses(403, 404, 409))
+
+
+@bodies.get("", response_model=list[BodyOut], summary="Bodies and body parts with their PM record, custody and identity")
+def list_bodies(session: SessionDep, user: Humanitarian, response: Response, recovery_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                q: Search = None, unidentified: bool = False, limit: Limit = 100, offset: Offset = 0) -> list[BodyOut]:
+    found, total = service.list_bodies(session, recovery_id=recovery_id, q=q, unidentified=unidentified, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return service.bodies_out(session, found)
+
+
+@bodies.get("/{number}", response_model=BodyOut)
+def read_body(number: BodyNumber, session: SessionDep, user: Humanitarian) -> BodyOut:
+    return service.bodies_out(session, [service.get_body(session, number)])[0]
+
+
+@bodies.put("/{number}/post-mortem", response_model=BodyOut, summary="Record the PM examination (the history keeps earlier versions)")
+def record_post_mortem(number: BodyNumber, data: PostMortemIn, session: SessionDep, user: Humanitarian) -> BodyOut:
+    return service.bodies_out(session, [service.record_post_mortem(session, user, number, data)])[0]
+
+
+@bodies.put("/{number}/part-of", response_model=BodyOut, summary="Link a body part to the body it belongs to")
+def link_part(number: BodyNumber, data: BodyLink, session: SessionDep, user: Humanitarian) -> BodyOut:
+    return service.bodies_out(session, [service.link_part(session, user, number, data.part_of)])[0]
+
+
+@bodies.get("/{number}/custody", response_model=list[CustodyOut], summary="The body's chain of custody, oldest first")
+def custody(number: BodyNumber, session: SessionDep, user: Humanitarian) -> list[Any]:
+    return service.custody_events(session, service.get_body(session, number))
+
+
+@bodies.post("/{number}/custody", response_model=CustodyOut, status_code=201,
+             summary="Add a custody event (stored, examined, transferred, buried); past events never change")
+def add_custody(number: BodyNumber, data: CustodyIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    return service.record_custody(session, service.Context.of(settings), user, number, data)
+
+
+@bodies.get("/{number}/candidates", response_model=list[CandidateOut], summary="Missing persons this body may be, best first, explained")
+def body_candidates(number: BodyNumber, session: SessionDep, user: Humanitarian, top: Top = 10) -> list[Any]:
+    return service.candidates_for_body(session, number, top)
+
+
+custody_router = APIRouter(prefix="/api/v1/custody", tags=["remains"], responses=problem_responses(403, 404))
+
+
+@custody_router.get("/verify", response_model=ChainReport, summary="Check every chain of custody (or the bodies named) for tampering")
+def verify_custody(session: SessionDep, settings: SettingsDep, user: Humanitarian,
+                   body: Annotated[list[Annotated[str, Query(pattern=BODY_NUMBER, max_length=32)]] | None, Query(max_length=500)] = None) -> ChainReport:
+    return service.verify_custody(session, service.Context.of(settings), body)
+
+
+missing = APIRouter(prefix="/api/v1/missing-persons", tags=["remains"], responses=problem_responses(403, 404, 409))
+
+
+@missing.get("", response_model=list[MissingPersonOut], summary="Missing-person reports (a liaison sees those its side filed)")
+def list_missing(session: SessionDep, user: HumanitarianOrLiaison, response: Response, side: Side | None = None, q: Search = None,
+                 unidentified: bool = False, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    found, total = service.list_missing_persons(session, user, side=side, q=q, unidentified=unidentified, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return service.persons_out(session, found)
+
+
+@missing.post("", response_model=MissingPersonOut, status_code=201, summary="File a missing-person report with its AM record",
+              responses={200: {"model": MissingPersonOut, "description": "A resend: the report first filed under this client_id"}})
+def file_missing(data: MissingPersonIn, session: SessionDep, user: HumanitarianOrLiaison, response: Response) -> Any:
+    person, created = service.file_missing_person(session, user, data)
+    if not created:
+        response.status_code = 200
+    return service.persons_out(session, [person])[0]
+
+
+@missing.get("/{number}", response_model=MissingPersonOut)
+def read_missing(number: AmNumber, session: SessionDep, user: HumanitarianOrLiaison) -> Any:
+    return service.persons_out(session, [service.get_missing_person(session, user, number)])[0]
+
+
+@missing.get("/{number}/candidates", response_model=list[CandidateOut], summary="Bodies this person may be, best first, explained")
+def person_candidates(number: AmNumber, session: SessionDep, user: Humanitarian, top: Top = 10) -> list[Any]:
+    return service.candidates_for_person(session, number, top, user)
+
+
+dna = APIRouter(prefix="/api/v1/dna-results", tags=["remains"], responses=problem_responses(403))
+
+
+@dna.post("", response_model=list[DnaResultOut], status_code=201, summary="Store a laboratory's likelihood ratios, all or none")
+def record_dna(data: list[DnaResultIn], session: SessionDep, user: Humanitarian) -> list[Any]:
+    service.record_dna(session, user, data)
+    pairs = {(d.body, d.missing_person) for d in data}
+    return [r for r in service.dna_results(session) if (r["body"], r["missing_person"]) in pairs]
+
+
+@dna.get("", response_model=list[DnaResultOut], summary="Likelihood ratios, with whether each settles an identity")
+def list_dna(session: SessionDep, user: Humanitarian, record: Annotated[str | None, Query(max_length=32, description="A body or AM number")] = None) -> list[Any]:
+    return service.dna_results(session, record)
+
+
+identifications = APIRouter(prefix="/api/v1/identifications", tags=["remains"], responses=problem_responses(403, 404, 409))
+
+
+@identifications.get("", response_model=list[IdentificationOut])
+def list_identifications(session: SessionDep, user: Humanitarian, response: Response, status: IdentificationStatus | None = None,
+                         limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    found, total = service.list_identifications(session, status, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [service.identification_out(i) for i in found]
+
+
+@identifications.post("", response_model=IdentificationOut, status_code=201, summary="Propose that a body is a missing person")
+def propose(data: IdentificationIn, session: SessionDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.propose_identification(session, user, data))
+
+
+@identifications.post("/{identification_id}/confirmation", response_model=IdentificationOut,
+                      summary="Confirm on DNA, fingerprints or dental evidence, or an identification board's decision")
+def confirm(identification_id: RecordId, data: ConfirmIn, session: SessionDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.confirm_identification(session, user, identification_id, data))
+
+
+@identifications.post("/{identification_id}/revocation", response_model=IdentificationOut, summary="Revoke, with the reason")
+def revoke(identification_id: RecordId, data: RevokeIn, session: SessionDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.revoke_identification(session, user, identification_id, data))
+
+
+reconciliation = APIRouter(prefix="/api/v1/reconciliation", tags=["remains"], responses=problem_responses(403))
+Window = Annotated[int, Query(ge=1, le=200)]
+
+
+@reconciliation.get("", response_model=Reconciliation, summary="Missing persons against bodies: identified, proposed, possible, eliminated")
+def reconcile(session: SessionDep, user: Humanitarian, bodies_offset: Offset = 0, bodies_limit: Window = 50,
+              persons_offset: Offset = 0, persons_limit: Window = 50) -> Any:
+    return service.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=bodies_limit,
+                                  persons_offset=persons_offset, persons_limit=persons_limit)
+
+
+handovers = APIRouter(prefix="/api/v1/handovers", tags=["remains"], responses=problem_responses(403, 404, 409))
+
+
+@handovers.get("", response_model=list[HandoverOut], summary="Handovers, newest first (a liaison sees those to its side)")
+def list_handovers(session: SessionDep, user: HumanitarianOrLiaison, response: Response, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    found, total = service.list_handovers(session, user, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [service.handover_out(session, h) for h in found]
+
+
+@handovers.post("", response_model=HandoverOut, status_code=201, summary="Hand bodies over to a side before a witness")
+def record_handover(data: HandoverIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    return service.handover_out(session, service.record_handover(session, service.Context.of(settings), user, data))
+
+
+@handovers.get("/{handover_id}", response_model=HandoverOut)
+def read_handover(handover_id: RecordId, session: SessionDep, user: HumanitarianOrLiaison) -> Any:
+    return service.handover_out(session, service.get_handover(session, user, handover_id))
+
+
+@handovers.get(
+    "/{handover_id}/list", response_class=Response, summary="The printable handover list (HTML or PDF)",
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}, "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def handover_list(handover_id: RecordId, session: SessionDep, settings: SettingsDep, user: HumanitarianOrLiaison,
+                  format: Literal["html", "pdf"] = "html") -> Response:
+    data = service.handover_out(session, service.get_handover(session, user, handover_id))
+    if format == "pdf":
+        return Response(handover_pdf(data, settings.zone), media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{data["number"]}.pdf"'})
+    return Response(handover_html(data, settings.zone), media_type="text/html; charset=utf-8")
+
+
+figures = APIRouter(prefix="/api/v1/casualty-figures", tags=["remains"])
+
+
+@figures.get(
+    "", summary="Per side and day: missing reported, recovered, identified, handed over, deaths confirmed (aggregates: public)",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}},
+               **problem_responses(422)},
+)
+def casualty_figures(session: SessionDep, settings: SettingsDep, since: date | None = None, until: date | None = None,
+                     format: Literal["json", "csv"] = "json") -> Response:
+    series = service.casualty_figures(session, service.Context.of(settings), since, until)
+    if format == "csv":
+        return Response(series_csv(series), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="casualty-figures.csv"'})
+    return Response(orjson.dumps(series), media_type="application/json")
+
+
+@figures.get("/chart", response_class=Response, summary="The running totals as a PNG chart",
+             responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}, **problem_responses(422)})
+def casualty_figures_chart(session: SessionDep, settings: SettingsDep, since: date | None = None, until: date | None = None) -> Response:
+    series = service.casualty_figures(session, service.Context.of(settings), since, until)
+    return Response(casualty_chart(series), media_type="image/png")
+
+
+ROUTERS = (recoveries, bodies, custody_router, missing, dna, identifications, reconciliation, handovers, figures)

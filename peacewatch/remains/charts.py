@@ -1,0 +1,40 @@
+"""The casualty chart: the death toll rising as bodies are recovered, identified and handed over."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+LINES = (("missing_reported", "missing reported", ":"), ("recovered", "bodies recovered", "--"),
+         ("handed_over", "handed over", "-."), ("identified", "identified", "-"), ("deaths_confirmed", "deaths confirmed", "-"))
+SIDE_COLOURS = {"A": "#2166ac", "B": "#b2182b"}
+
+
+def casualty_chart(series: dict[str, Any], title: str = "Remains: running totals per side") -> bytes:
+    """A PNG (A5 landscape at 150 dpi) of :func:`casualty_series` output, one panel per side."""
+    days = [row["day"] for row in series["days"]]
+    figure = Figure(figsize=(8.27, 5.83), dpi=150, layout="constrained")
+    panels = figure.subplots(1, 2, sharey=True)
+    for axes, side in zip(panels, ("A", "B")):
+        for key, label, style in LINES:
+            values = [row[side]["total"][key] for row in series["days"]]
+            width = 2.2 if key == "deaths_confirmed" else 1.2
+            axes.plot(days, values, style, color=SIDE_COLOURS[side] if key == "deaths_confirmed" else "#444444",
+                      linewidth=width, label=label)
+        axes.set_title(f"Side {side}")
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.set_ylim(bottom=0)
+        axes.tick_params(axis="x", labelrotation=45, labelsize=7)
+        if not days:
+            axes.text(0.5, 0.5, "nothing recorded in this period", transform=axes.transAxes, ha="center")
+    panels[0].set_ylabel("running total")
+    panels[0].legend(loc="upper left", fontsize=7, frameon=False)
+    figure.suptitle(title)
+    out = BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

@@ -1,0 +1,468 @@
+"""Which missing person a body may be: Fellegi–Sunter record linkage of post-mortem (PM) against
+ante-mortem (AM) records, pure and vectorised.
+
+Three facts exclude a pair outright (blocking), as DVI practice does: different sexes (when both
+are known), a person last seen after the body was recovered, and an age at death outside the
+body's apparent age range. Every other field is evidence: it falls into a comparison level
+(agree, near, disagree, or missing) and the level adds its Fellegi–Sunter weight,
+log2(m / u), where m is how often true pairs show that level and u how often unrelated pairs do.
+A missing field adds nothing, so a decomposed body with few features ranks on what it has.
+The total is the log2 likelihood ratio that the two records are one person; the explanation lists
+every field's level, weight and reason. A laboratory's DNA likelihood ratio adds its own log2.
+
+Dental charts compare tooth by tooth (FDI numbering). Treatment only accumulates after the AM
+chart was made: a PM tooth may show the AM state or a later one (a crown where the family's
+dentist saw a filling), never an earlier one (a sound tooth where the AM chart has a filling).
+An unexplainable discrepancy weighs heavily against the pair.
+
+The same functions score one pair (to explain it) and a block of thousands (to rank): the
+explanation can never disagree with the ranking.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+KM_PER_DEGREE = 111.32
+UNDISPUTED_RATIO = 10_000.0
+
+
+class Sex(str, enum.Enum):
+    male = "male"
+    female = "female"
+    unknown = "unknown"
+
+
+class Tooth(str, enum.Enum):
+    """A tooth's state on a chart, in the order treatment progresses."""
+
+    sound = "sound"
+    filled = "filled"
+    crowned = "crowned"
+    extracted = "extracted"
+    unknown = "unknown"  # not charted, or lost after death: says nothing
+
+
+TOOTH_RANK = {Tooth.sound: 0, Tooth.filled: 1, Tooth.crowned: 2, Tooth.extracted: 3}
+TEETH = tuple(q * 10 + n for q in (1, 2, 3, 4) for n in range(1, 9))  # FDI permanent teeth 11..48
+TOOTH_INDEX = {number: i for i, number in enumerate(TEETH)}
+
+
+def dental_codes(chart: Mapping[int, Tooth] | None) -> np.ndarray:
+    """A chart as 32 small integers: the treatment rank per tooth, -1 where nothing is known."""
+    codes = np.full(len(TEETH), -1, dtype=np.int8)
+    for number, state in (chart or {}).items():
+        if state in TOOTH_RANK:
+            codes[TOOTH_INDEX[number]] = TOOTH_RANK[state]
+    return codes
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}|\d{2,}", re.UNICODE)
+_NOISE = frozenset({"the", "and", "with", "has", "had", "wearing", "wore", "worn", "small", "large", "old", "new", "on", "of"})
+
+
+def tokens(texts: Iterable[str]) -> frozenset[str]:
+    """The words a description is compared by: case, punctuation and filler words ignored."""
+    return frozenset(w for text in texts for w in _WORD.findall(text.casefold()) if w not in _NOISE)
+
+
+def normal_service_number(value: str | None) -> str | None:
+    cleaned = re.sub(r"[\s\-./]", "", value or "").upper()
+    return cleaned or None
+
+
+@dataclass(frozen=True)
+class PostMortem:
+    """What a body shows, as the PM examination recorded it."""
+
+    id: int
+    number: str = ""
+    sex: Sex = Sex.unknown
+    age: tuple[int, int] | None = None
+    height_cm: tuple[int, int] | None = None
+    marks: Sequence[str] = ()
+    belongings: Sequence[str] = ()  # clothing and personal effects
+    service_number: str | None = None  # from an identity disc or a document found on the body
+    document_names: Sequence[str] = ()  # names read on documents found on the body
+    recovered_on: date | None = None
+    found_at: tuple[float, float] | None = None  # lat, lon
+    dental: Mapping[int, Tooth] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnteMortem:
+    """What the family or the side reported about a missing person."""
+
+    id: int
+    number: str = ""
+    sex: Sex = Sex.unknown
+    born_on: date | None = None
+    height_cm: int | None = None
+    marks: Sequence[str] = ()
+    belongings: Sequence[str] = ()  # clothing last worn and effects carried
+    service_number: str | None = None
+    names: Sequence[str] = ()
+    last_seen_on: date | None = None
+    last_seen_at: tuple[float, float] | None = None
+    dental: Mapping[int, Tooth] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    m: float
+    u: float
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+# Comparison levels, best first. m: share of true pairs at this level (DVI experience: estimates
+# miss, bodies decompose, families misremember); u: share of unrelated pairs, mostly from how
+# common a value is among the missing of a war (most are men of fighting age).
+LEVELS: dict[str, tuple[Level, ...]] = {
+    "sex": (Level("agree", 0.99, 0.80),),
+    "age": (Level("agree", 0.95, 0.35),),
+    "height": (Level("within range", 0.80, 0.30), Level("within 5 cm", 0.15, 0.25), Level("disagree", 0.05, 0.45)),
+    "marks": (Level("agree", 0.70, 0.02), Level("partly agree", 0.20, 0.10), Level("disagree", 0.10, 0.88)),
+    "belongings": (Level("agree", 0.60, 0.04), Level("partly agree", 0.30, 0.26), Level("disagree", 0.10, 0.70)),
+    "service_number": (Level("agree", 0.95, 0.0005), Level("disagree", 0.05, 0.9995)),
+    "document_names": (Level("agree", 0.90, 0.002), Level("disagree", 0.10, 0.998)),
+    "place": (Level("within 5 km", 0.55, 0.04), Level("within 25 km", 0.35, 0.30), Level("farther", 0.10, 0.66)),
+    "dental": (
+        Level("3+ concordant treatments", 0.45, 0.002),
+        Level("1-2 concordant treatments", 0.30, 0.04),
+        Level("compatible", 0.24, 0.36),
+        Level("unexplainable discrepancy", 0.01, 0.60),
+    ),
+}
+FIELDS = tuple(LEVELS)
+WEIGHTS = {name: np.array([lvl.weight for lvl in levels] + [0.0]) for name, levels in LEVELS.items()}
+MISSING = -1  # level index of a comparison one side cannot make: weight 0
+AGREE_SHARE = 0.5  # words in common, as a share of the shorter description, for "agree"
+
+
+@dataclass
+class PmTable:
+    """Column arrays of PM records."""
+
+    ids: np.ndarray
+    sex: np.ndarray  # 0 male, 1 female, -1 unknown
+    age_lo: np.ndarray
+    age_hi: np.ndarray  # nan when no estimate
+    height_lo: np.ndarray
+    height_hi: np.ndarray
+    marks: csr_matrix
+    belongings: csr_matrix
+    names: csr_matrix
+    service: np.ndarray  # object: normalised number or ""
+    recovered: np.ndarray  # days since epoch; large when unknown
+    lat: np.ndarray
+    lon: np.ndarray
+    dental: np.ndarray  # (n, 32) int8
+
+
+@dataclass
+class AmTable:
+    ids: np.ndarray
+    sex: np.ndarray
+    born: np.ndarray  # days since epoch, nan when unknown
+    height: np.ndarray
+    marks: csr_matrix
+    belongings: csr_matrix
+    names: csr_matrix
+    service: np.ndarray
+    last_seen: np.ndarray  # days since epoch, nan when unknown
+    lat: np.ndarray
+    lon: np.ndarray
+    dental: np.ndarray
+
+
+_SEX = {Sex.male: 0, Sex.female: 1, Sex.unknown: -1}
+_NAN = float("nan")
+
+
+class Vocabulary:
+    """Word indices shared by both tables, so word overlaps are one sparse product."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def matrix(self, rows: Sequence[frozenset[str]]) -> csr_matrix:
+        indptr, indices = [0], []
+        for words in rows:
+            indices.extend(self.index.setdefault(w, len(self.index)) for w in words)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float32)
+        return csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr)), shape=(len(rows), 1 << 24))
+
+
+def _days(value: date | None) -> float:
+    return _NAN if value is None else float(value.toordinal())
+
+
+def pm_table(records: Sequence[PostMortem], vocabulary: Vocabulary) -> PmTable:
+    return PmTable(
+        ids=np.array([r.id for r in records], dtype=np.int64),
+        sex=np.array([_SEX[r.sex] for r in records], dtype=np.int8),
+        age_lo=np.array([r.age[0] if r.age else _NAN for r in records]),
+        age_hi=np.array([r.age[1] if r.age else _NAN for r in records]),
+        height_lo=np.array([r.height_cm[0] if r.height_cm else _NAN for r in records]),
+        height_hi=np.array([r.height_cm[1] if r.height_cm else _NAN for r in records]),
+        marks=vocabulary.matrix([tokens(r.marks) for r in records]),
+        belongings=vocabulary.matrix([tokens(r.belongings) for r in records]),
+        names=vocabulary.matrix([tokens(r.document_names) for r in records]),
+        service=np.array([normal_service_number(r.service_number) or "" for r in records], dtype=object),
+        recovered=np.array([_days(r.recovered_on) for r in records]),
+        lat=np.array([r.found_at[0] if r.found_at else _NAN for r in records]),
+        lon=np.array([r.found_at[1] if r.found_at else _NAN for r in records]),
+        dental=np.stack([dental_codes(r.dental) for r in records]) if records else np.zeros((0, 32), np.int8),
+    )
+
+
+def am_table(records: Sequence[AnteMortem], vocabulary: Vocabulary) -> AmTable:
+    return AmTable(
+        ids=np.array([r.id for r in records], dtype=np.int64),
+        sex=np.array([_SEX[r.sex] for r in records], dtype=np.int8),
+        born=np.array([_days(r.born_on) for r in records]),
+        height=np.array([_NAN if r.height_cm is None else r.height_cm for r in records], dtype=np.float64),
+        marks=vocabulary.matrix([tokens(r.marks) for r in records]),
+        belongings=vocabulary.matrix([tokens(r.belongings) for r in records]),
+        names=vocabulary.matrix([tokens(r.names) for r in records]),
+        service=np.array([normal_service_number(r.service_number) or "" for r in records], dtype=object),
+        last_seen=np.array([_days(r.last_seen_on) for r in records]),
+        lat=np.array([r.last_seen_at[0] if r.last_seen_at else _NAN for r in records]),
+        lon=np.array([r.last_seen_at[1] if r.last_seen_at else _NAN for r in records]),
+        dental=np.stack([dental_codes(r.dental) for r in records]) if records else np.zeros((0, 32), np.int8),
+    )
+
+
+@dataclass
+class Block:
+    """Every comparison of ``am`` rows (axis 0) against ``pm`` rows (axis 1)."""
+
+    excluded: np.ndarray  # bool, why in ``exclusion``
+    exclusion: np.ndarray  # int8: 0 none, 1 sex, 2 last seen after recovery, 3 age
+    levels: dict[str, np.ndarray]
+    overlap: dict[str, np.ndarray]
+    distance_km: np.ndarray
+    concordant: np.ndarray
+    discrepant: np.ndarray
+    age_at_death: np.ndarray
+
+    @property
+    def weight(self) -> np.ndarray:
+        total = np.zeros(self.excluded.shape)
+        for name, level in self.levels.items():
+            total += WEIGHTS[name][level]
+        return total
+
+
+EXCLUSIONS = {1: "different sex", 2: "last seen after the body was recovered", 3: "age outside the body's apparent age range"}
+
+
+def _word_level(shared: np.ndarray, am_len: np.ndarray, pm_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    shorter = np.minimum(am_len[:, None], pm_len[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(shorter > 0, shared / np.maximum(shorter, 1), 0.0)
+    level = np.where(share >= AGREE_SHARE, 0, np.where(share > 0, 1, 2))
+    return np.where(shorter > 0, level, MISSING).astype(np.int8), share
+
+
+def _row_counts(matrix: csr_matrix) -> np.ndarray:
+    return np.diff(matrix.indptr).astype(np.float64)
+
+
+def compare(am: AmTable, pm: PmTable, rows: slice | np.ndarray = slice(None), cols: slice | np.ndarray = slice(None)) -> Block:
+    """Compare AM rows ``rows`` with PM rows ``cols``: blocking, levels and the facts behind them."""
+    a_sex, p_sex = am.sex[rows][:, None], pm.sex[cols][None, :]
+    sex_known = (a_sex >= 0) & (p_sex >= 0)
+    last_seen, recovered = am.last_seen[rows][:, None], pm.recovered[cols][None, :]
+    late = last_seen > recovered  # nan compares False: unknown never excludes
+    born = am.born[rows][:, None]
+    age_at_loss = (last_seen - born) / 365.2425
+    age_at_recovery = (recovered - born) / 365.2425
+    lo, hi = pm.age_lo[cols][None, :], pm.age_hi[cols][None, :]
+    age_known = ~np.isnan(lo) & ~np.isnan(born)
+    # the age at death lies between the age when last seen and the age at recovery
+    age_from = np.where(np.isnan(age_at_loss), age_at_recovery, age_at_loss)
+    age_out = age_known & ((np.floor(age_from) > hi) | (np.floor(age_at_recovery) < lo))
+    exclusion = np.where(sex_known & (a_sex != p_sex), 1, np.where(late, 2, np.where(age_out, 3, 0))).astype(np.int8)
+
+    levels: dict[str, np.ndarray] = {}
+    levels["sex"] = np.where(sex_known & (a_sex == p_sex), 0, MISSING).astype(np.int8)
+    levels["age"] = np.where(age_known & ~age_out, 0, MISSING).astype(np.int8)
+
+    height = am.height[rows][:, None]
+    h_lo, h_hi = pm.height_lo[cols][None, :], pm.height_hi[cols][None, :]
+    h_known = ~np.isnan(height) & ~np.isnan(h_lo)
+    within = (height >= h_lo) & (height <= h_hi)
+    near = (height >= h_lo - 5) & (height <= h_hi + 5)
+    levels["height"] = np.where(h_known, np.where(within, 0, np.where(near, 1, 2)), MISSING).astype(np.int8)
+
+    overlap: dict[str, np.ndarray] = {}
+    for name in ("marks", "belongings"):
+        a_words, p_words = getattr(am, name)[rows], getattr(pm, name)[cols]
+        shared = (a_words @ p_words.T).toarray()
+        levels[name], overlap[name] = _word_level(shared, _row_counts(a_words), _row_counts(p_words))
+
+    a_service, p_service = am.service[rows][:, None], pm.service[cols][None, :]
+    s_known = (a_service != "") & (p_service != "")
+    levels["service_number"] = np.where(s_known, np.where(a_service == p_service, 0, 1), MISSING).astype(np.int8)
+
+    a_names, p_names = am.names[rows], pm.names[cols]
+    shared_names = (a_names @ p_names.T).toarray()
+    name_level, overlap["document_names"] = _word_level(shared_names, _row_counts(a_names), _row_counts(p_names))
+    levels["document_names"] = np.where(name_level == MISSING, MISSING, np.where(name_level == 0, 0, 1)).astype(np.int8)
+
+    a_lat, a_lon = am.lat[rows][:, None], am.lon[rows][:, None]
+    p_lat, p_lon = pm.lat[cols][None, :], pm.lon[cols][None, :]
+    dy = (a_lat - p_lat) * KM_PER_DEGREE
+    dx = (a_lon - p_lon) * KM_PER_DEGREE * np.cos(np.radians((a_lat + p_lat) / 2))
+    distance = np.hypot(dx, dy)
+    levels["place"] = np.where(np.isnan(distance), MISSING, np.where(distance <= 5, 0, np.where(distance <= 25, 1, 2))).astype(np.int8)
+
+    a_teeth, p_teeth = am.dental[rows][:, None, :], pm.dental[cols][None, :, :]
+    both = (a_teeth >= 0) & (p_teeth >= 0)
+    discrepant = (both & (p_teeth < a_teeth)).sum(axis=2)
+    concordant = (both & (a_teeth > 0) & (p_teeth >= a_teeth)).sum(axis=2)
+    charted = both.any(axis=2)
+    levels["dental"] = np.where(
+        ~charted, MISSING, np.where(discrepant > 0, 3, np.where(concordant >= 3, 0, np.where(concordant >= 1, 1, 2)))
+    ).astype(np.int8)
+
+    return Block(
+        excluded=exclusion > 0, exclusion=exclusion, levels=levels, overlap=overlap, distance_km=distance,
+        concordant=concordant, discrepant=discrepant, age_at_death=age_from,
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    field: str
+    level: str
+    weight: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    am_id: int
+    pm_id: int
+    weight: float
+    excluded: str | None
+    evidence: tuple[Evidence, ...]
+    dna_ratio: float | None = None
+
+
+def dna_weight(ratio: float | None) -> float:
+    return 0.0 if ratio is None or ratio <= 0 else math.log2(ratio)
+
+
+def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, dna_ratio: float | None = None) -> Candidate:
+    """One pair's score with every field's level, weight and reason."""
+    block = compare(am, pm, np.array([am_row]), np.array([pm_row]))
+    evidence = []
+    for name in FIELDS:
+        level = int(block.levels[name][0, 0])
+        if level == MISSING:
+            continue
+        spec = LEVELS[name][level]
+        evidence.append(Evidence(name, spec.name, round(spec.weight, 3), _detail(name, am, pm, am_row, pm_row, block)))
+    if dna_ratio is not None:
+        evidence.append(Evidence("dna", "likelihood ratio", round(dna_weight(dna_ratio), 3), f"laboratory likelihood ratio {dna_ratio:.3g}"))
+    code = int(block.exclusion[0, 0])
+    return Candidate(
+        am_id=int(am.ids[am_row]), pm_id=int(pm.ids[pm_row]),
+        weight=round(float(block.weight[0, 0]) + dna_weight(dna_ratio), 3),
+        excluded=EXCLUSIONS.get(code), evidence=tuple(evidence), dna_ratio=dna_ratio,
+    )
+
+
+def _detail(name: str, am: AmTable, pm: PmTable, a: int, p: int, block: Block) -> str:
+    if name == "sex":
+        return "both " + ("male" if am.sex[a] == 0 else "female")
+    if name == "age":
+        return f"about {block.age_at_death[0, 0]:.0f} when last seen; body appears {pm.age_lo[p]:.0f}-{pm.age_hi[p]:.0f}"
+    if name == "height":
+        return f"reported {am.height[a]:.0f} cm; body {pm.height_lo[p]:.0f}-{pm.height_hi[p]:.0f} cm"
+    if name in ("marks", "belongings", "document_names"):
+        return f"{block.overlap[name][0, 0]:.0%} of the words of the shorter description in common"
+    if name == "service_number":
+        return f"reported {am.service[a]}; found on the body {pm.service[p]}"
+    if name == "place":
+        return f"found {block.distance_km[0, 0]:.1f} km from where last seen"
+    concordant, discrepant = int(block.concordant[0, 0]), int(block.discrepant[0, 0])
+    return (f"{concordant} teeth treated in life found as charted or further treated; "
+            f"{discrepant} show less treatment than the AM chart")
+
+
+def rank(
+    am: AmTable, pm: PmTable, *, per_am: bool, top: int = 10, dna: Mapping[tuple[int, int], float] | None = None,
+    chunk: int = 256,
+) -> list[list[tuple[int, float]]]:
+    """For each AM record (``per_am``) its best PM rows, or for each PM record its best AM rows.
+
+    Returns, per record, up to ``top`` (row index, weight) pairs, best first, excluded pairs left out.
+    """
+    dna_rows = _dna_cells(am, pm, dna or {})
+    outer = len(am.ids) if per_am else len(pm.ids)
+    results: list[list[tuple[int, float]]] = []
+    for start in range(0, outer, chunk):
+        span = np.arange(start, min(start + chunk, outer))
+        block = compare(am, pm, rows=span) if per_am else compare(am, pm, cols=span)
+        weight = block.weight
+        for (a, p), ratio in dna_rows.items():
+            i, j = (a - start, p) if per_am else (a, p - start)
+            if 0 <= (i if per_am else j) < len(span):
+                weight[i, j] += dna_weight(ratio)
+        weight[block.excluded] = -np.inf
+        scores = weight if per_am else weight.T
+        k = min(top, scores.shape[1])
+        if k == 0:
+            results.extend([] for _ in span)
+            continue
+        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        for row, picks in zip(scores, best):
+            chosen = sorted(((int(c), float(row[c])) for c in picks if np.isfinite(row[c])), key=lambda t: -t[1])
+            results.append(chosen)
+    return results
+
+
+def _dna_cells(am: AmTable, pm: PmTable, dna: Mapping[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """DNA ratios keyed by (AM row, PM row) instead of record ids."""
+    am_row = {int(i): r for r, i in enumerate(am.ids)}
+    pm_row = {int(i): r for r, i in enumerate(pm.ids)}
+    return {(am_row[a], pm_row[p]): lr for (p, a), lr in dna.items() if a in am_row and p in pm_row}
+
+
+def undisputed(ratios: Mapping[tuple[int, int], float], threshold: float = UNDISPUTED_RATIO) -> set[tuple[int, int]]:
+    """(PM, AM) pairs whose DNA likelihood ratio settles the identity.
+
+    A ratio of at least ``threshold`` that is also at least ``threshold`` times every other ratio
+    involving the same body or the same missing person: a high ratio against a brother's reference
+    sample is not an identification while the brother's own ratio is close.
+    """
+    best_other_pm: dict[int, list[float]] = {}
+    best_other_am: dict[int, list[float]] = {}
+    for (pm_id, am_id), lr in ratios.items():
+        best_other_pm.setdefault(pm_id, []).append(lr)
+        best_other_am.setdefault(am_id, []).append(lr)
+    settled = set()
+    for (pm_id, am_id), lr in ratios.items():
+        if lr < threshold:
+            continue
+        others = sorted(best_other_pm[pm_id], reverse=True)[1:2] + sorted(best_other_am[am_id], reverse=True)[1:2]
+        # the pair's own ratio is the highest or it would fail below; the next highest is the rival
+        if all(lr >= threshold * other for other in others) and lr == max(best_other_pm[pm_id]) == max(best_other_am[am_id]):
+            settled.add((pm_id, am_id))
+    return settled
