@@ -131,8 +131,9 @@ class Level:
 # common a value is among the missing of a war (most are men of fighting age).
 LEVELS: dict[str, tuple[Level, ...]] = {
     "sex": (Level("agree", 0.99, 0.80),),
-    "age": (Level("agree", 0.95, 0.35),),
-    "height": (Level("within range", 0.80, 0.30), Level("within 5 cm", 0.15, 0.25), Level("disagree", 0.05, 0.45)),
+    "age": (Level("middle of the range", 0.60, 0.15), Level("within range", 0.37, 0.20)),
+    "height": (Level("within 3 cm of the middle", 0.65, 0.22), Level("within range", 0.20, 0.18),
+               Level("within 5 cm of the range", 0.12, 0.25), Level("disagree", 0.03, 0.35)),
     "marks": (Level("agree", 0.70, 0.02), Level("partly agree", 0.20, 0.10), Level("disagree", 0.10, 0.88)),
     "belongings": (Level("agree", 0.60, 0.04), Level("partly agree", 0.30, 0.26), Level("disagree", 0.10, 0.70)),
     "service_number": (Level("agree", 0.95, 0.0005), Level("disagree", 0.05, 0.9995)),
@@ -146,7 +147,6 @@ LEVELS: dict[str, tuple[Level, ...]] = {
     ),
 }
 FIELDS = tuple(LEVELS)
-WEIGHTS = {name: np.array([lvl.weight for lvl in levels] + [0.0]) for name, levels in LEVELS.items()}
 MISSING = -1  # level index of a comparison one side cannot make: weight 0
 AGREE_SHARE = 0.5  # words in common, as a share of the shorter description, for "agree"
 
@@ -203,11 +203,24 @@ class Vocabulary:
             indices.extend(self.index.setdefault(w, len(self.index)) for w in words)
             indptr.append(len(indices))
         data = np.ones(len(indices), dtype=np.float32)
-        return csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr)), shape=(len(rows), 1 << 24))
+        return csr_matrix((data, np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int32)),
+                          shape=(len(rows), len(self.index)))
 
 
 def _days(value: date | None) -> float:
     return _NAN if value is None else float(value.toordinal())
+
+
+def tables(persons: Sequence[AnteMortem], bodies: Sequence[PostMortem]) -> tuple[AmTable, PmTable]:
+    """Both tables over one vocabulary, every word matrix as wide as the vocabulary."""
+    vocabulary = Vocabulary()
+    am, pm = am_table(persons, vocabulary), pm_table(bodies, vocabulary)
+    width = max(len(vocabulary.index), 1)
+    for table in (am, pm):
+        for name in ("marks", "belongings", "names"):
+            matrix = getattr(table, name)
+            matrix.resize((matrix.shape[0], width))
+    return am, pm
 
 
 def pm_table(records: Sequence[PostMortem], vocabulary: Vocabulary) -> PmTable:
@@ -259,11 +272,10 @@ class Block:
     discrepant: np.ndarray
     age_at_death: np.ndarray
 
-    @property
-    def weight(self) -> np.ndarray:
+    def weight(self, model: Model) -> np.ndarray:
         total = np.zeros(self.excluded.shape)
         for name, level in self.levels.items():
-            total += WEIGHTS[name][level]
+            total += model.weights[name][level]
         return total
 
 
@@ -300,14 +312,17 @@ def compare(am: AmTable, pm: PmTable, rows: slice | np.ndarray = slice(None), co
 
     levels: dict[str, np.ndarray] = {}
     levels["sex"] = np.where(sex_known & (a_sex == p_sex), 0, MISSING).astype(np.int8)
-    levels["age"] = np.where(age_known & ~age_out, 0, MISSING).astype(np.int8)
+    middle, quarter = (lo + hi) / 2, np.maximum((hi - lo) / 4, 1.0)
+    central = (age_from - quarter <= middle) & (age_at_recovery + quarter >= middle)
+    levels["age"] = np.where(age_known & ~age_out, np.where(central, 0, 1), MISSING).astype(np.int8)
 
     height = am.height[rows][:, None]
     h_lo, h_hi = pm.height_lo[cols][None, :], pm.height_hi[cols][None, :]
     h_known = ~np.isnan(height) & ~np.isnan(h_lo)
+    centre = np.abs(height - (h_lo + h_hi) / 2) <= 3
     within = (height >= h_lo) & (height <= h_hi)
     near = (height >= h_lo - 5) & (height <= h_hi + 5)
-    levels["height"] = np.where(h_known, np.where(within, 0, np.where(near, 1, 2)), MISSING).astype(np.int8)
+    levels["height"] = np.where(h_known, np.where(centre, 0, np.where(within, 1, np.where(near, 2, 3))), MISSING).astype(np.int8)
 
     overlap: dict[str, np.ndarray] = {}
     for name in ("marks", "belongings"):
@@ -346,6 +361,60 @@ def compare(am: AmTable, pm: PmTable, rows: slice | np.ndarray = slice(None), co
     )
 
 
+PRIOR_PAIRS = 500.0  # how many sampled pairs the prior u is worth
+PRIOR_MATCHES = 50.0  # how many confirmed identifications the prior m is worth
+U_SAMPLE = 400  # rows and columns drawn for the random-pair sample (160,000 pairs)
+
+
+@dataclass
+class Model:
+    """The Fellegi-Sunter m and u of every level, and their log2 ratios (the last slot: missing, weight 0).
+
+    ``fit`` estimates u from random pairs, as record-linkage practice does (nearly every random
+    pair is two different people), and m from identifications already confirmed on a primary
+    identifier; both are smoothed towards the priors in ``LEVELS`` so a small mission's first
+    records do not swing the weights.
+    """
+
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: np.append(np.log2(self.m[name] / self.u[name]), 0.0) for name in FIELDS}
+
+    def level(self, name: str, index: int) -> Level:
+        return Level(LEVELS[name][index].name, float(self.m[name][index]), float(self.u[name][index]))
+
+    @classmethod
+    def prior(cls) -> Model:
+        return cls(m={n: np.array([lv.m for lv in LEVELS[n]]) for n in FIELDS}, u={n: np.array([lv.u for lv in LEVELS[n]]) for n in FIELDS})
+
+    @classmethod
+    def fit(cls, am: AmTable, pm: PmTable, matches: Sequence[tuple[int, int]] = (), seed: int = 0) -> Model:
+        """``matches``: (AM row, PM row) of confirmed identifications."""
+        model = cls.prior()
+        rng = np.random.default_rng(seed)
+        if len(am.ids) and len(pm.ids):
+            rows = rng.choice(len(am.ids), size=min(U_SAMPLE, len(am.ids)), replace=False)
+            cols = rng.choice(len(pm.ids), size=min(U_SAMPLE, len(pm.ids)), replace=False)
+            sample = compare(am, pm, np.sort(rows), np.sort(cols))
+            model.u = {n: _smoothed(sample.levels[n], model.u[n], PRIOR_PAIRS) for n in FIELDS}
+        if matches:
+            a, p = (np.array(side) for side in zip(*matches))
+            known = compare(am, pm, a, p)
+            diagonal = np.arange(len(a))
+            model.m = {n: _smoothed(known.levels[n][diagonal, diagonal], model.m[n], PRIOR_MATCHES) for n in FIELDS}
+        return model
+
+
+def _smoothed(levels: np.ndarray, prior: np.ndarray, weight: float) -> np.ndarray:
+    """Level shares among the comparisons that could be made, pulled towards ``prior``."""
+    made = levels[levels != MISSING].astype(np.int64)
+    counts = np.bincount(made, minlength=len(prior))[: len(prior)]
+    return (counts + weight * prior) / (counts.sum() + weight)
+
+
 @dataclass(frozen=True)
 class Evidence:
     field: str
@@ -368,7 +437,7 @@ def dna_weight(ratio: float | None) -> float:
     return 0.0 if ratio is None or ratio <= 0 else math.log2(ratio)
 
 
-def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, dna_ratio: float | None = None) -> Candidate:
+def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, model: Model, dna_ratio: float | None = None) -> Candidate:
     """One pair's score with every field's level, weight and reason."""
     block = compare(am, pm, np.array([am_row]), np.array([pm_row]))
     evidence = []
@@ -376,14 +445,14 @@ def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, dna_ratio: float
         level = int(block.levels[name][0, 0])
         if level == MISSING:
             continue
-        spec = LEVELS[name][level]
+        spec = model.level(name, level)
         evidence.append(Evidence(name, spec.name, round(spec.weight, 3), _detail(name, am, pm, am_row, pm_row, block)))
     if dna_ratio is not None:
         evidence.append(Evidence("dna", "likelihood ratio", round(dna_weight(dna_ratio), 3), f"laboratory likelihood ratio {dna_ratio:.3g}"))
     code = int(block.exclusion[0, 0])
     return Candidate(
         am_id=int(am.ids[am_row]), pm_id=int(pm.ids[pm_row]),
-        weight=round(float(block.weight[0, 0]) + dna_weight(dna_ratio), 3),
+        weight=round(float(block.weight(model)[0, 0]) + dna_weight(dna_ratio), 3),
         excluded=EXCLUSIONS.get(code), evidence=tuple(evidence), dna_ratio=dna_ratio,
     )
 
@@ -407,24 +476,26 @@ def _detail(name: str, am: AmTable, pm: PmTable, a: int, p: int, block: Block) -
 
 
 def rank(
-    am: AmTable, pm: PmTable, *, per_am: bool, top: int = 10, dna: Mapping[tuple[int, int], float] | None = None,
-    chunk: int = 256,
+    am: AmTable, pm: PmTable, model: Model, *, per_am: bool, top: int = 10, dna: Mapping[tuple[int, int], float] | None = None,
+    only: Sequence[int] | np.ndarray | None = None, chunk: int = 256,
 ) -> list[list[tuple[int, float]]]:
-    """For each AM record (``per_am``) its best PM rows, or for each PM record its best AM rows.
+    """For each AM record (``per_am``) its best PM rows, or for each PM record its best AM rows;
+    ``only`` limits the ranking to those AM (or PM) rows.
 
     Returns, per record, up to ``top`` (row index, weight) pairs, best first, excluded pairs left out.
     """
     dna_rows = _dna_cells(am, pm, dna or {})
-    outer = len(am.ids) if per_am else len(pm.ids)
+    outer = np.arange(len(am.ids) if per_am else len(pm.ids)) if only is None else np.asarray(only, dtype=np.int64)
     results: list[list[tuple[int, float]]] = []
-    for start in range(0, outer, chunk):
-        span = np.arange(start, min(start + chunk, outer))
+    for start in range(0, len(outer), chunk):
+        span = outer[start:start + chunk]
+        position = {int(r): i for i, r in enumerate(span)}
         block = compare(am, pm, rows=span) if per_am else compare(am, pm, cols=span)
-        weight = block.weight
+        weight = block.weight(model)
         for (a, p), ratio in dna_rows.items():
-            i, j = (a - start, p) if per_am else (a, p - start)
-            if 0 <= (i if per_am else j) < len(span):
-                weight[i, j] += dna_weight(ratio)
+            mine = position.get(a if per_am else p)
+            if mine is not None:
+                weight[(mine, p) if per_am else (a, mine)] += dna_weight(ratio)
         weight[block.excluded] = -np.inf
         scores = weight if per_am else weight.T
         k = min(top, scores.shape[1])

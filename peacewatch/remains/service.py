@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -487,23 +488,37 @@ def post_mortem(body: Body) -> PostMortem:
 
 @dataclass
 class Tables:
+    """Every AM and PM record as matching columns, with the model fitted to them."""
+
     am: matching.AmTable
     pm: matching.PmTable
+    model: matching.Model
     persons: list[MissingPerson]
     bodies: list[Body]
     dna: dict[tuple[int, int], float]
 
+    def __post_init__(self) -> None:
+        self._body_rows = {b.id: i for i, b in enumerate(self.bodies)}
+        self._person_rows = {p.id: i for i, p in enumerate(self.persons)}
 
-def _tables(session: Session, *, bodies: Sequence[Body] | None = None, persons: Sequence[MissingPerson] | None = None) -> Tables:
-    if bodies is None:
-        bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
-    if persons is None:
-        persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id)))
-    vocabulary = matching.Vocabulary()
+    def body_row(self, body: Body) -> int:
+        return self._body_rows[body.id]
+
+    def person_row(self, person: MissingPerson) -> int:
+        return self._person_rows[person.id]
+
+
+def _tables(session: Session) -> Tables:
+    """All records, and weights fitted on them: u from random pairs, m from confirmed identifications."""
+    bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
+    persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id)))
     dna = {(b, p): lr for b, p, lr in session.execute(select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
-    return Tables(am=matching.am_table([ante_mortem(p) for p in persons], vocabulary),
-                  pm=matching.pm_table([post_mortem(b) for b in bodies], vocabulary),
-                  persons=list(persons), bodies=list(bodies), dna=dna)
+    am, pm = matching.tables([ante_mortem(p) for p in persons], [post_mortem(b) for b in bodies])
+    tables = Tables(am=am, pm=pm, model=matching.Model.prior(), persons=persons, bodies=bodies, dna=dna)
+    confirmed = [(tables._person_rows[p], tables._body_rows[b]) for b, p in session.execute(
+        select(Identification.body_id, Identification.missing_person_id).where(Identification.status == IdentificationStatus.confirmed))]
+    tables.model = matching.Model.fit(am, pm, confirmed)
+    return tables
 
 
 def _standing(session: Session) -> dict[tuple[int, int], IdentificationStatus]:
@@ -516,7 +531,7 @@ def _candidate_out(tables: Tables, am_row: int, pm_row: int, settled: set[tuple[
                    standing: dict[tuple[int, int], IdentificationStatus]) -> dict[str, Any]:
     body, person = tables.bodies[pm_row], tables.persons[am_row]
     ratio = tables.dna.get((body.id, person.id))
-    cand = matching.explain(tables.am, tables.pm, am_row, pm_row, ratio)
+    cand = matching.explain(tables.am, tables.pm, am_row, pm_row, tables.model, ratio)
     return {"body": body.number, "missing_person": person.number, "weight": cand.weight, "dna_likelihood_ratio": ratio,
             "undisputed_dna": (body.id, person.id) in settled, "evidence": [e.__dict__ for e in cand.evidence],
             "identification": standing.get((body.id, person.id))}
@@ -525,19 +540,21 @@ def _candidate_out(tables: Tables, am_row: int, pm_row: int, settled: set[tuple[
 def candidates_for_body(session: Session, number: str, top: int) -> list[dict[str, Any]]:
     """The missing persons this body may be, best first, with every field's evidence."""
     body = get_body(session, number)
-    tables = _tables(session, bodies=[body])
-    ranked = matching.rank(tables.am, tables.pm, per_am=False, top=top, dna=tables.dna)[0]
+    tables = _tables(session)
+    column = tables.body_row(body)
+    ranked = matching.rank(tables.am, tables.pm, tables.model, per_am=False, top=top, dna=tables.dna, only=[column])[0]
     settled, standing = matching.undisputed(tables.dna), _standing(session)
-    return [_candidate_out(tables, row, 0, settled, standing) for row, _ in ranked]
+    return [_candidate_out(tables, row, column, settled, standing) for row, _ in ranked]
 
 
 def candidates_for_person(session: Session, number: str, top: int, user: User) -> list[dict[str, Any]]:
     """The bodies this missing person may be, best first."""
     person = get_missing_person(session, user, number)
-    tables = _tables(session, persons=[person])
-    ranked = matching.rank(tables.am, tables.pm, per_am=True, top=top, dna=tables.dna)[0]
+    tables = _tables(session)
+    row = tables.person_row(person)
+    ranked = matching.rank(tables.am, tables.pm, tables.model, per_am=True, top=top, dna=tables.dna, only=[row])[0]
     settled, standing = matching.undisputed(tables.dna), _standing(session)
-    return [_candidate_out(tables, 0, col, settled, standing) for col, _ in ranked]
+    return [_candidate_out(tables, row, column, settled, standing) for column, _ in ranked]
 
 
 def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> list[DnaResult]:
@@ -592,8 +609,9 @@ def propose_identification(session: Session, user: User, data: IdentificationIn)
             if held is not None:
                 raise Conflict(f"{what} already has a {held.status.value} identification ({held.body.number} as {held.person.number}): "
                                "revoke it first", field="body")
-        tables = _tables(session, bodies=[body], persons=[person])
-        candidate = matching.explain(tables.am, tables.pm, 0, 0, tables.dna.get((body.id, person.id)))
+        tables = _tables(session)
+        candidate = matching.explain(tables.am, tables.pm, tables.person_row(person), tables.body_row(body), tables.model,
+                                     tables.dna.get((body.id, person.id)))
         identification = Identification(body_id=body.id, missing_person_id=person.id, score=candidate.weight,
                                         proposed_by=user.username, proposed_at=utcnow())
         session.add(identification)
@@ -656,8 +674,7 @@ def _undisputed_dna(session: Session, body: Body, person: MissingPerson) -> int:
 def _dental_supports(body: Body, person: MissingPerson) -> None:
     if not body.dental or not person.dental:
         raise Invalid("a dental identification needs both a PM and an AM dental chart", field="body.basis")
-    vocabulary = matching.Vocabulary()
-    block = matching.compare(matching.am_table([ante_mortem(person)], vocabulary), matching.pm_table([post_mortem(body)], vocabulary))
+    block = matching.compare(*matching.tables([ante_mortem(person)], [post_mortem(body)]))
     if int(block.discrepant[0, 0]) > 0:
         raise Invalid(f"the dental charts disagree on {int(block.discrepant[0, 0])} teeth", field="body.basis")
     if int(block.concordant[0, 0]) == 0:
@@ -692,23 +709,26 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
     bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).where(Body.kind == BodyKind.body)
                                   .order_by(Body.id).limit(bodies_limit).offset(bodies_offset)))
     persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id).limit(persons_limit).offset(persons_offset)))
-    tables = _tables(session, bodies=bodies, persons=persons)
+    tables = _tables(session)
     standing = _standing(session)
     taken_bodies = {b for (b, _), s in standing.items() if s is IdentificationStatus.confirmed}
     taken_persons = {p for (_, p), s in standing.items() if s is IdentificationStatus.confirmed}
     cells = []
     if bodies and persons:
-        block = matching.compare(tables.am, tables.pm)
-        weight = block.weight
+        block = matching.compare(tables.am, tables.pm, np.array([tables.person_row(p) for p in persons]),
+                                 np.array([tables.body_row(b) for b in bodies]))
+        weight = block.weight(tables.model)
         for a, person in enumerate(persons):
             for p, body in enumerate(bodies):
                 state = standing.get((body.id, person.id))
-                w = float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id)))
+                w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
                 if state is not None:
-                    cells.append({"body": body.number, "missing_person": person.number, "state": "identified" if state is IdentificationStatus.confirmed else "proposed",
-                                  "weight": round(w, 3), "reason": ""})
-                elif not block.excluded[a, p] and w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
-                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": round(w, 3), "reason": ""})
+                    cells.append({"body": body.number, "missing_person": person.number, "weight": w, "reason": "",
+                                  "state": "identified" if state is IdentificationStatus.confirmed else "proposed"})
+                elif block.excluded[a, p]:
+                    continue
+                elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
+                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": w, "reason": ""})
     return {"bodies": [b.number for b in bodies], "missing_persons": [p.number for p in persons], "cells": cells,
             "total_bodies": session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
             "total_missing_persons": session.scalar(select(func.count()).select_from(MissingPerson)) or 0}
