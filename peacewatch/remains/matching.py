@@ -130,8 +130,9 @@ class Level:
 # miss, bodies decompose, families misremember); u: share of unrelated pairs, mostly from how
 # common a value is among the missing of a war (most are men of fighting age).
 LEVELS: dict[str, tuple[Level, ...]] = {
-    "sex": (Level("agree", 0.99, 0.80),),
-    "age": (Level("middle of the range", 0.60, 0.15), Level("within range", 0.37, 0.20)),
+    # a blocking field's last level excludes the pair; it is here so u is estimated over all comparisons
+    "sex": (Level("agree", 0.99, 0.80), Level("different: excluded", 0.01, 0.20)),
+    "age": (Level("middle of the range", 0.60, 0.15), Level("within range", 0.37, 0.20), Level("outside the range: excluded", 0.03, 0.65)),
     "height": (Level("within 3 cm of the middle", 0.65, 0.22), Level("within range", 0.20, 0.18),
                Level("within 5 cm of the range", 0.12, 0.25), Level("disagree", 0.03, 0.35)),
     "marks": (Level("agree", 0.70, 0.02), Level("partly agree", 0.20, 0.10), Level("disagree", 0.10, 0.88)),
@@ -142,7 +143,7 @@ LEVELS: dict[str, tuple[Level, ...]] = {
     "dental": (
         Level("3+ concordant treatments", 0.45, 0.002),
         Level("1-2 concordant treatments", 0.30, 0.04),
-        Level("compatible", 0.24, 0.36),
+        Level("compatible", 0.24, 0.358),
         Level("unexplainable discrepancy", 0.01, 0.60),
     ),
 }
@@ -311,10 +312,10 @@ def compare(am: AmTable, pm: PmTable, rows: slice | np.ndarray = slice(None), co
     exclusion = np.where(sex_known & (a_sex != p_sex), 1, np.where(late, 2, np.where(age_out, 3, 0))).astype(np.int8)
 
     levels: dict[str, np.ndarray] = {}
-    levels["sex"] = np.where(sex_known & (a_sex == p_sex), 0, MISSING).astype(np.int8)
+    levels["sex"] = np.where(sex_known, np.where(a_sex == p_sex, 0, 1), MISSING).astype(np.int8)
     middle, quarter = (lo + hi) / 2, np.maximum((hi - lo) / 4, 1.0)
     central = (age_from - quarter <= middle) & (age_at_recovery + quarter >= middle)
-    levels["age"] = np.where(age_known & ~age_out, np.where(central, 0, 1), MISSING).astype(np.int8)
+    levels["age"] = np.where(age_known, np.where(age_out, 2, np.where(central, 0, 1)), MISSING).astype(np.int8)
 
     height = am.height[rows][:, None]
     h_lo, h_hi = pm.height_lo[cols][None, :], pm.height_hi[cols][None, :]
@@ -459,7 +460,8 @@ def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, model: Model, dn
 
 def _detail(name: str, am: AmTable, pm: PmTable, a: int, p: int, block: Block) -> str:
     if name == "sex":
-        return "both " + ("male" if am.sex[a] == 0 else "female")
+        names = ("male", "female")
+        return f"reported {names[am.sex[a]]}; body {names[pm.sex[p]]}"
     if name == "age":
         return f"about {block.age_at_death[0, 0]:.0f} when last seen; body appears {pm.age_lo[p]:.0f}-{pm.age_hi[p]:.0f}"
     if name == "height":
