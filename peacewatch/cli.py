@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -42,6 +42,7 @@ app.add_typer(token_app, name="token")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Layer(str, Enum):
@@ -105,6 +106,43 @@ def guarded(action: Callable[[], T], context: str = "") -> T:
         raise fail(f"{context}{exc.detail}{where}") from None
     except SQLAlchemyError as exc:
         raise fail(f"{context}database error: {str(exc).splitlines()[0]}") from None
+
+
+def read_models(file: str, model: type[M]) -> list[M]:
+    """One record or a list of them from a JSON file ('-': stdin), each checked as the API checks it."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        raw = json.loads(text)
+        return TypeAdapter(list[model]).validate_python(raw if isinstance(raw, list) else [raw])  # type: ignore[valid-type]
+    except json.JSONDecodeError as exc:
+        raise fail(f"{file} is not JSON: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def operator() -> User:
+    """The shell's operator: whoever can open the database has the administrator's rights."""
+    return User(username=cli_actor(), role=Role.admin)
+
+
+def day_option(text: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise fail(f"--{option} must be a date as YYYY-MM-DD, not '{text}'") from None
+
+
+def write_out(data: bytes, output: Path | None, what: str) -> None:
+    """To stdout, or to ``output`` with a note on stderr."""
+    if output is None:
+        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
+    else:
+        output.write_bytes(data)
+        err.print(f"{what} written to {output}")
 
 
 def is_loopback(host: str) -> bool:
@@ -217,6 +255,13 @@ def demo(
     with open_session(settings) as session:
         made, proposals = guarded(lambda: incident_stream.load(session, settings))
     console.print(f"incident reports of 10-20 November 2020: {made} new, {proposals} merge proposals open")
+    from peacewatch.scenario import remains_demo
+
+    with open_session(settings) as session:
+        remains = guarded(lambda: remains_demo.load(session, settings))
+    if remains:
+        console.print(f"remains from 13 November 2020 (synthetic): {remains['missing']} missing persons reported, "
+                      f"{remains['bodies']} bodies recovered, {remains['identified']} identified, {remains['handed_over']} handed over")
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")
@@ -439,6 +484,10 @@ def _add_capabilities() -> None:
     from peacewatch.incidents.cli import app as incidents
 
     app.add_typer(incidents, name="incident")
+    from peacewatch.remains.cli import app as remains, custody_app
+
+    app.add_typer(remains, name="remains")
+    app.add_typer(custody_app, name="custody")
 
 
 _add_capabilities()

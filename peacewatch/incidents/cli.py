@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from fastapi.encoders import jsonable_encoder
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from rich.table import Table
 
 from peacewatch import cli as base
-from peacewatch.core.auth import Role, User
 from peacewatch.incidents import service
 from peacewatch.incidents.models import IncidentStatus, ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, SplitIn, VerificationIn
@@ -38,26 +35,6 @@ class FiguresFormat(str, Enum):
     png = "png"
 
 
-def _operator() -> User:
-    """The shell's operator: whoever can open the database has the administrator's rights."""
-    return User(username=base.cli_actor(), role=Role.admin)
-
-
-def _day(text: str | None, option: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        raise base.fail(f"--{option} must be a date as YYYY-MM-DD, not '{text}'") from None
-
-
-def _write(data: bytes, output: Path | None, what: str) -> None:
-    if output is None:
-        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
-    else:
-        output.write_bytes(data)
-        base.err.print(f"{what} written to {output}")
-
-
 @app.command("report")
 def report(file: Annotated[str, typer.Argument(help="JSON file with one report or a list of them ('-' reads stdin)")]) -> None:
     """Record reports from a JSON file, each as the API takes it.
@@ -65,20 +42,9 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
     A list is recorded in order and stops at the first refused report; those before it stay
     recorded, and with client ids a second run records each of them only once.
     """
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise base.fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        raw = json.loads(text)
-        reports = TypeAdapter(list[IncidentIn]).validate_python(raw if isinstance(raw, list) else [raw])
-    except json.JSONDecodeError as exc:
-        raise base.fail(f"{file} is not JSON: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise base.fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    reports = base.read_models(file, IncidentIn)
     settings = base.load_settings()
-    rules, operator = service.Rules.of(settings), _operator()
+    rules, operator = service.Rules.of(settings), base.operator()
     with base.open_session(settings) as session:
         for number, data in enumerate(reports, start=1):
             incident, created = base.guarded(lambda data=data: service.create_incident(session, rules, operator, data),  # type: ignore[misc]
@@ -115,7 +81,7 @@ def verify(
     except ValidationError as exc:
         raise base.fail(f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
     with base.open_session(base.load_settings()) as session:
-        incident = base.guarded(lambda: service.verify(session, _operator(), incident_id, data))
+        incident = base.guarded(lambda: service.verify(session, base.operator(), incident_id, data))
     base.console.print(f"incident {incident.id} is now {incident.status.value}")
 
 
@@ -172,25 +138,25 @@ def figures(since: Since = None, until: Until = None, fmt: Annotated[FiguresForm
     from peacewatch.incidents.charts import figures_chart
     from peacewatch.incidents.figures import figures_csv
 
-    first, last = _day(since, "since"), _day(until, "until")
+    first, last = base.day_option(since, "since"), base.day_option(until, "until")
     settings = base.load_settings()
     with base.open_session(settings) as session:
         result = base.guarded(lambda: service.figures(session, settings, first, last))
     if fmt is FiguresFormat.png:
         if output is None:
             raise base.fail("a chart needs --output FILE.png")
-        _write(figures_chart(result), output, "chart")
+        base.write_out(figures_chart(result), output, "chart")
     else:
         data: Any = figures_csv(result).encode() if fmt is FiguresFormat.csv else json.dumps(jsonable_encoder(result), indent=1).encode()
-        _write(data, output, "figures")
+        base.write_out(data, output, "figures")
 
 
 @app.command("export")
 def export(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.geojson, since: Since = None, until: Until = None,
            output: Output = None) -> None:
     """Events as GeoJSON, or as CSV in ACLED's columns."""
-    first, last = _day(since, "since"), _day(until, "until")
+    first, last = base.day_option(since, "since"), base.day_option(until, "until")
     settings = base.load_settings()
     with base.open_session(settings) as session:
         body, _ = base.guarded(lambda: service.export_events(session, settings, fmt.value, first, last))
-    _write(body, output, "events")
+    base.write_out(body, output, "events")

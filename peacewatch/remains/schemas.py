@@ -271,9 +271,13 @@ class CandidateOut(BaseModel):
     identification: IdentificationStatus | None = None
 
 
+DecidedAt = Field(default=None, description="When it was decided, if not now (a record entered after the fact)")
+
+
 class IdentificationIn(Strict):
     body: BodyNumber
     missing_person: AmNumber
+    at: datetime | None = DecidedAt
 
 
 class ConfirmIn(Strict):
@@ -281,10 +285,12 @@ class ConfirmIn(Strict):
     detail: Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)] = Field(
         description="The examiner's finding, or the board's reasoning")
     board_members: list[Required] = Field(default_factory=list, max_length=20, description="Required for a board decision: at least three")
+    at: datetime | None = DecidedAt
 
 
 class RevokeIn(Strict):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+    at: datetime | None = DecidedAt
 
 
 class IdentificationOut(BaseModel):

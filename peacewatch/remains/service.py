@@ -110,6 +110,15 @@ def _not_future(at: datetime, field: str) -> None:
         raise Invalid("is in the future", field=field)
 
 
+def _decided_at(value: datetime | None, after: datetime | None, what: str) -> datetime:
+    """When a decision was taken: now unless given; never in the future, never before ``after``."""
+    at = as_utc(value, field="body.at") or utcnow()
+    _not_future(at, "body.at")
+    if after is not None and at < after:
+        raise Invalid(f"is before the {what} ({after:%Y-%m-%d %H:%M} UTC)", field="body.at")
+    return at
+
+
 # --- recovery and post-mortem --------------------------------------------------------------------
 
 
@@ -493,13 +502,14 @@ class Tables:
     am: matching.AmTable
     pm: matching.PmTable
     model: matching.Model
-    persons: list[MissingPerson]
-    bodies: list[Body]
+    body_numbers: list[str]
+    person_numbers: list[str]
     dna: dict[tuple[int, int], float]
+    fitted_on: tuple[tuple[int, int], ...] | None = None  # the confirmed identifications the model learnt from
 
     def __post_init__(self) -> None:
-        self._body_rows = {b.id: i for i, b in enumerate(self.bodies)}
-        self._person_rows = {p.id: i for i, p in enumerate(self.persons)}
+        self._body_rows = {int(i): r for r, i in enumerate(self.pm.ids)}
+        self._person_rows = {int(i): r for r, i in enumerate(self.am.ids)}
 
     def body_row(self, body: Body) -> int:
         return self._body_rows[body.id]
@@ -508,16 +518,39 @@ class Tables:
         return self._person_rows[person.id]
 
 
+_TABLES: dict[tuple[Any, ...], Tables] = {}
+
+
+def _fingerprint(session: Session, *models: Any) -> tuple[Any, ...]:
+    """Changes whenever a record of ``models`` is added, changed or removed."""
+    return tuple(value for model in models
+                 for value in session.execute(select(func.count(model.id), func.max(model.updated_at))).one())
+
+
 def _tables(session: Session) -> Tables:
-    """All records, and weights fitted on them: u from random pairs, m from confirmed identifications."""
-    bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
-    persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id)))
-    dna = {(b, p): lr for b, p, lr in session.execute(select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
-    am, pm = matching.tables([ante_mortem(p) for p in persons], [post_mortem(b) for b in bodies])
-    tables = Tables(am=am, pm=pm, model=matching.Model.prior(), persons=persons, bodies=bodies, dna=dna)
-    confirmed = [(tables._person_rows[p], tables._body_rows[b]) for b, p in session.execute(
-        select(Identification.body_id, Identification.missing_person_id).where(Identification.status == IdentificationStatus.confirmed))]
-    tables.model = matching.Model.fit(am, pm, confirmed)
+    """All records, and weights fitted on them: u from random pairs, m from confirmed identifications.
+
+    The columns are kept until a record they read changes, the weights until the confirmed
+    identifications change: a clerk working through a list does not rebuild them at each step.
+    """
+    key = (str(session.get_bind().url), *_fingerprint(session, Body, MissingPerson, DnaResult, Recovery))
+    confirmed_query = select(Identification.body_id, Identification.missing_person_id).where(
+        Identification.status == IdentificationStatus.confirmed).order_by(Identification.id)
+    confirmed_pairs = tuple(session.execute(confirmed_query).tuples())
+    tables = _TABLES.get(key)
+    if tables is None:
+        bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
+        persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id)))
+        dna = {(b, p): lr for b, p, lr in session.execute(
+            select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
+        am, pm = matching.tables([ante_mortem(p) for p in persons], [post_mortem(b) for b in bodies])
+        tables = Tables(am=am, pm=pm, model=matching.Model.prior(), body_numbers=[b.number for b in bodies],
+                        person_numbers=[p.number for p in persons], dna=dna)
+        _TABLES.clear()
+        _TABLES[key] = tables
+    if tables.fitted_on != confirmed_pairs:
+        rows = [(tables._person_rows[p], tables._body_rows[b]) for b, p in confirmed_pairs]
+        tables.model, tables.fitted_on = matching.Model.fit(tables.am, tables.pm, rows), confirmed_pairs
     return tables
 
 
@@ -529,12 +562,12 @@ def _standing(session: Session) -> dict[tuple[int, int], IdentificationStatus]:
 
 def _candidate_out(tables: Tables, am_row: int, pm_row: int, settled: set[tuple[int, int]],
                    standing: dict[tuple[int, int], IdentificationStatus]) -> dict[str, Any]:
-    body, person = tables.bodies[pm_row], tables.persons[am_row]
-    ratio = tables.dna.get((body.id, person.id))
+    pair = (int(tables.pm.ids[pm_row]), int(tables.am.ids[am_row]))
+    ratio = tables.dna.get(pair)
     cand = matching.explain(tables.am, tables.pm, am_row, pm_row, tables.model, ratio)
-    return {"body": body.number, "missing_person": person.number, "weight": cand.weight, "dna_likelihood_ratio": ratio,
-            "undisputed_dna": (body.id, person.id) in settled, "evidence": [e.__dict__ for e in cand.evidence],
-            "identification": standing.get((body.id, person.id))}
+    return {"body": tables.body_numbers[pm_row], "missing_person": tables.person_numbers[am_row], "weight": cand.weight,
+            "dna_likelihood_ratio": ratio, "undisputed_dna": pair in settled, "evidence": [e.__dict__ for e in cand.evidence],
+            "identification": standing.get(pair)}
 
 
 def candidates_for_body(session: Session, number: str, top: int) -> list[dict[str, Any]]:
@@ -613,7 +646,7 @@ def propose_identification(session: Session, user: User, data: IdentificationIn)
         candidate = matching.explain(tables.am, tables.pm, tables.person_row(person), tables.body_row(body), tables.model,
                                      tables.dna.get((body.id, person.id)))
         identification = Identification(body_id=body.id, missing_person_id=person.id, score=candidate.weight,
-                                        proposed_by=user.username, proposed_at=utcnow())
+                                        proposed_by=user.username, proposed_at=_decided_at(data.at, body.recovery.recovered_at, "recovery"))
         session.add(identification)
         session.flush()
     return identification
@@ -650,7 +683,7 @@ def confirm_identification(session: Session, user: User, identification_id: int,
         ident.status = IdentificationStatus.confirmed
         ident.basis, ident.basis_detail, ident.board_members = data.basis, data.detail, list(data.board_members)
         ident.dna_result_id = dna_id
-        ident.confirmed_by, ident.confirmed_at = user.username, utcnow()
+        ident.confirmed_by, ident.confirmed_at = user.username, _decided_at(data.at, ident.proposed_at, "proposal")
     return ident
 
 
@@ -687,7 +720,8 @@ def revoke_identification(session: Session, user: User, identification_id: int, 
         if ident.status is IdentificationStatus.revoked:
             raise Conflict(f"identification {identification_id} is already revoked")
         ident.status = IdentificationStatus.revoked
-        ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, utcnow(), data.reason
+        since = ident.confirmed_at or ident.proposed_at
+        ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, _decided_at(data.at, since, "decision revoked"), data.reason
     return ident
 
 
