@@ -63,6 +63,7 @@ PER_PAGE = 25
 COVERAGE_READERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})  # as /api/v1/coverage admits
 PLANNERS = frozenset({Role.admin, Role.operations})
 FIELD_ROLES = frozenset({Role.admin, Role.operations, Role.patrol})
+HUMANITARIAN = frozenset({Role.admin, Role.humanitarian})  # the personal data of the missing and the dead
 SECURITY_HEADERS = {
     # every script, style, image and font from this server: nothing leaves an air-gapped network
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -160,6 +161,8 @@ class Page:
         _ = translations(self.language).gettext
         nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/incidents", _("Incidents")),
                ("/public/map", _("Official map"))]
+        if self.user is not None and self.user.role in HUMANITARIAN:
+            nav.insert(3, ("/remains", _("Remains")))
         if self.user is None:
             nav = [("/public/map", _("Official map"))]
         body = environment(self.language).get_template(template).render(
@@ -491,6 +494,8 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
 
 def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
+    from peacewatch.ui import remains_pages  # noqa: F401 - registers the humanitarian workspace's pages on the router
+
     app.include_router(router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

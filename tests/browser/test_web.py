@@ -227,3 +227,58 @@ def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     page.locator("path.incident").first.click(force=True)
     expect(page.locator(".leaflet-popup-content")).to_contain_text("reports")
     screenshot(page, "11-operations-map-incidents")
+
+
+def test_the_humanitarian_workspace_from_custody_to_handover_list(page: Page, browser: Browser, server: LiveServer) -> None:
+    sign_in(page, "humanitarian", "/remains")
+    handed = int(page.locator("#casualty-totals tr[data-side=total] td[data-measure=handed_over]").inner_text())
+    assert handed >= 190  # about 200 bodies exchanged by 17 November, more after
+    expect(page.locator("#casualty-chart")).to_have_js_property("complete", True)
+    assert page.locator("#casualty-chart").evaluate("img => img.naturalWidth") > 500
+    screenshot(page, "12-remains-workspace")
+    # an unidentified body still in the mission's custody: its chain, its candidates, a proposal
+    page.goto("/api/v1/bodies?unidentified=true&limit=1000")
+    bodies = json.loads(page.locator("body").inner_text())
+    held = next(b for b in bodies if b["handover"] is None and b["kind"] == "body")
+    page.goto(f"/remains/bodies/{held['number']}")
+    expect(page.locator("#chain-status")).to_have_text("intact")
+    expect(page.locator("#custody li")).to_have_count(3)  # recovered, stored, examined
+    page.fill("#custody-form input[name=at]", "2020-11-01T10:00")  # before the recovery: refused, and said why
+    page.fill("#custody-form input[name=place]", "Goris cold store")
+    page.click("#custody-form button[type=submit]")
+    expect(page.locator("#custody-form [data-error-for=at]")).to_contain_text("out of time order")
+    page.fill("#custody-form input[name=at]", "2020-11-21T10:00")
+    page.click("#custody-form button[type=submit]")
+    expect(page.locator("#custody li")).to_have_count(4)
+    assert page.locator("#candidates .evidence li").count() > 0
+    page.locator("#candidates button[data-propose]").first.click()
+    expect(page.locator("#identifications .pill.proposed")).to_have_count(1)
+    form = page.locator("form.confirm-form")
+    form.locator("select[name=basis]").select_option("board")
+    form.locator("input[name=detail]").fill("Clothing and marks agree")
+    form.locator("textarea[name=board_members]").fill("Pathologist (synthetic)")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-error-for='']")).to_contain_text("at least 3 members")
+    form.locator("textarea[name=board_members]").fill("Pathologist (synthetic)\nOdontologist (synthetic)\nICRC adviser (synthetic)")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#body-identity")).to_contain_text("identified as AM-")
+    screenshot(page, "13-remains-body")
+    page.goto("/remains/reconciliation")
+    assert page.locator("#reconciliation td.cell.identified").count() >= 1
+    assert page.locator("#reconciliation td.cell.eliminated").count() > page.locator("#reconciliation td.cell.possible").count()
+    screenshot(page, "14-remains-reconciliation")
+    # the printable handover list
+    page.goto("/remains")
+    with page.expect_popup() as popup:
+        page.locator("#handovers a", has_text="list").first.click()
+    printable = popup.value
+    expect(printable.locator("h1")).to_contain_text("Handover of remains HO-2020-")
+    assert printable.locator("tbody tr").count() > 0
+    screenshot(printable, "15-handover-list")
+    # hidden from every other role
+    other = browser.new_context(base_url=server.url).new_page()
+    sign_in(other, "ops", "/map")
+    assert other.locator("nav a[href='/remains']").count() == 0
+    response = other.goto(f"/remains/bodies/{held['number']}")
+    assert response is not None and response.status == 404
+    assert "Chain of custody" not in other.content() and "Candidates" not in other.content()
