@@ -113,6 +113,12 @@ LABELS = {
     "not_confirmed": N_("Not confirmed"), "rejected": N_("Rejected"),
     "killed_civilian": N_("civilians killed"), "killed_military": N_("military killed"),
     "wounded_civilian": N_("civilians wounded"), "wounded_military": N_("military wounded"),
+    "body": N_("Body"), "body_part": N_("Body part"), "incomplete": N_("incomplete"), "decomposed": N_("decomposed"),
+    "burned": N_("burned"), "skeletal": N_("skeletal"), "complete": N_("complete"), "male": N_("male"), "female": N_("female"),
+    "military": N_("military"), "civilian": N_("civilian"), "recovered": N_("Recovered"), "stored": N_("Stored"),
+    "examined": N_("Examined"), "transferred": N_("Transferred"), "handed_over": N_("Handed over"), "buried": N_("Buried"),
+    "proposed": N_("Proposed"), "revoked": N_("Revoked"), "dna": N_("DNA"), "fingerprints": N_("Fingerprints"),
+    "dental": N_("Dental"), "board": N_("Identification board"),
 }
 
 
