@@ -423,18 +423,13 @@ def file_missing_person(session: Session, user: User, data: MissingPersonIn) -> 
     return person, True
 
 
-def _person_scope(user: User) -> Any:
-    if user.role in PERSONAL_DATA_ROLES:
-        return None
-    return MissingPerson.filed_by_side == user.side
+def _scoped(query: Any, user: User, side: Any) -> Any:
+    """``query`` as ``user`` may see it: everything for the humanitarian cell, its own side's rows for a liaison."""
+    return query if user.role in PERSONAL_DATA_ROLES else query.where(side == user.side)
 
 
 def get_missing_person(session: Session, user: User, number: str) -> MissingPerson:
-    query = select(MissingPerson).where(MissingPerson.number == number)
-    scope = _person_scope(user)
-    if scope is not None:
-        query = query.where(scope)
-    person = session.scalar(query)
+    person = session.scalar(_scoped(select(MissingPerson).where(MissingPerson.number == number), user, MissingPerson.filed_by_side))
     if person is None:
         raise NotFound(f"missing person {number} not found")
     return person
@@ -442,10 +437,7 @@ def get_missing_person(session: Session, user: User, number: str) -> MissingPers
 
 def list_missing_persons(session: Session, user: User, *, side: Any = None, q: str | None = None, unidentified: bool = False,
                          limit: int = 100, offset: int = 0) -> tuple[list[MissingPerson], int]:
-    query = select(MissingPerson)
-    scope = _person_scope(user)
-    if scope is not None:
-        query = query.where(scope)
+    query = _scoped(select(MissingPerson), user, MissingPerson.filed_by_side)
     if side is not None:
         query = query.where(MissingPerson.side == side)
     if q:
@@ -814,28 +806,15 @@ def record_handover(session: Session, ctx: Context, user: User, data: HandoverIn
     return handover
 
 
-def _handover_scope(user: User) -> Any:
-    if user.role in PERSONAL_DATA_ROLES:
-        return None
-    return Handover.to_side == user.side
-
-
 def get_handover(session: Session, user: User, handover_id: int) -> Handover:
-    query = select(Handover).where(Handover.id == handover_id)
-    scope = _handover_scope(user)
-    if scope is not None:
-        query = query.where(scope)
-    handover = session.scalar(query)
+    handover = session.scalar(_scoped(select(Handover).where(Handover.id == handover_id), user, Handover.to_side))
     if handover is None:
         raise NotFound(f"handover {handover_id} not found")
     return handover
 
 
 def list_handovers(session: Session, user: User, *, limit: int, offset: int) -> tuple[list[Handover], int]:
-    query = select(Handover)
-    scope = _handover_scope(user)
-    if scope is not None:
-        query = query.where(scope)
+    query = _scoped(select(Handover), user, Handover.to_side)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(Handover.at.desc(), Handover.id.desc()).limit(limit).offset(offset))), total
 
@@ -852,7 +831,7 @@ def handover_out(session: Session, handover: Handover) -> dict[str, Any]:
     for body, person in rows:
         item = Particulars(body=body.number, kind=body.kind, identified=person is not None, cause_of_death=body.cause_of_death,
                            died_on=body.died_on, place_of_death=body.recovery.place_name)
-        if person is not None:
+        if person is not None and person.side is handover.to_side:  # identified later as the other side's: not theirs to read
             item = item.model_copy(update={
                 "side": person.side, "status": person.status, "service_number": person.service_number, "family_name": person.family_name,
                 "given_names": person.given_names, "patronymic": person.patronymic, "born_on": person.born_on,
