@@ -25,7 +25,6 @@ from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Side
 from peacewatch.incidents.figures import reporting_day
 from peacewatch.remains import matching
 from peacewatch.remains.custody import GENESIS, Link, chain_digest, link_hash, verify_chain
@@ -841,17 +840,6 @@ def handover_out(session: Session, handover: Handover) -> dict[str, Any]:
     return {**{c.key: getattr(handover, c.key) for c in Handover.__table__.columns},
             "bodies": whole, "parts": len(items) - whole, "identified": sum(1 for i in items if i.identified and i.kind is BodyKind.body),
             "items": items}
-
-
-def handover_counts(session: Session) -> dict[str, dict[str, int]]:
-    """Whole bodies handed over per side, and how many of them identified."""
-    counts = {side.value: {"handovers": 0, "bodies": 0} for side in Side}
-    for side, handovers, bodies in session.execute(
-            select(Handover.to_side, func.count(func.distinct(Handover.id)), func.count(Body.id))
-            .join(HandoverBody, HandoverBody.handover_id == Handover.id).join(Body, Body.id == HandoverBody.body_id)
-            .where(Body.kind == BodyKind.body).group_by(Handover.to_side)):
-        counts[side.value] = {"handovers": handovers, "bodies": bodies}
-    return counts
 
 
 # --- figures ---------------------------------------------------------------------------------------
