@@ -51,7 +51,7 @@ def main() -> None:
     ranked = time.perf_counter() - started
     pairs = len(persons) * len(bodies)
     print(f"tables built and u fitted on random pairs in {built:.2f} s; ranked {len(persons):,} AM against {len(bodies):,} PM (top 10 each) "
-          f"in {ranked:.2f} s: {pairs / ranked / 1e6:.1f} M pairs/s")
+          f"in {ranked:.2f} s: {pairs / ranked / 1e6:.1f} M pairs/s; {sum(1 for best in per_am if best):,} have a candidate")
 
     started = time.perf_counter()
     per_pm = matching.rank(am, pm, model, per_am=False, top=10, dna=dna)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
-from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.incidents import service
 from peacewatch.incidents.charts import figures_chart
