@@ -527,7 +527,7 @@ def _tables(session: Session) -> Tables:
     key = (str(session.get_bind().url), *_fingerprint(session, Body, MissingPerson, DnaResult, Recovery))
     confirmed_query = select(Identification.body_id, Identification.missing_person_id).where(
         Identification.status == IdentificationStatus.confirmed).order_by(Identification.id)
-    confirmed_pairs = tuple(session.execute(confirmed_query).tuples())
+    confirmed_pairs = tuple((b, p) for b, p in session.execute(confirmed_query))
     tables = _TABLES.get(key)
     if tables is None:
         bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
