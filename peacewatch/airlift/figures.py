@@ -1,0 +1,152 @@
+"""Airlift figures and strength in theatre at any moment, pure: computed from movements, never stored.
+
+A flight counts once it has landed: "the planes have made 95 flights, 22 of them in the past
+twenty-four hours" counts flights landed since the start of the operation, and in the window
+(at - 24 h, at]: a flight that landed exactly 24 hours before is yesterday's.
+
+Strength follows movements. People in the air are counted on the cautious side of each check:
+towards a ceiling, inbound people count from take-off and outbound people until landing (they may
+yet turn back); towards the minimum, inbound people count only once landed and outbound people
+are gone from take-off.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """People and vehicles entering (inbound) or leaving (outbound) the theatre, by air or road."""
+
+    inbound: bool
+    left_at: datetime  # take-off, or the convoy leaving
+    arrived_at: datetime | None  # landing, or the convoy arriving; None while under way
+    personnel: int = 0
+    armoured: int = 0
+    vehicles: int = 0
+    tonnes: float = 0.0
+    aircraft_type: str | None = None  # None for a road movement
+
+    @property
+    def is_flight(self) -> bool:
+        return self.aircraft_type is not None
+
+
+def landed_by(movements: Iterable[Movement], at: datetime) -> list[Movement]:
+    return [m for m in movements if m.arrived_at is not None and m.arrived_at <= at]
+
+
+def airlift_figures(movements: Sequence[Movement], at: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """The airlift at ``at``: flights landed since the start and in the past 24 hours, loads delivered, per type and day."""
+    flights = [m for m in landed_by(movements, at) if m.is_flight]
+    recent = [m for m in flights if m.arrived_at is not None and m.arrived_at > at - WINDOW]
+    inbound = [m for m in flights if m.inbound]
+    by_type: dict[str, dict[str, float]] = defaultdict(lambda: {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0})
+    by_day: dict[date, dict[str, float]] = defaultdict(lambda: {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0})
+    for m in flights:
+        assert m.arrived_at is not None and m.aircraft_type is not None
+        for bucket in (by_type[m.aircraft_type], by_day[m.arrived_at.astimezone(zone).date()]):
+            bucket["flights"] += 1
+            if m.inbound:
+                bucket["personnel"] += m.personnel
+                bucket["vehicles"] += m.vehicles + m.armoured
+                bucket["tonnes"] += m.tonnes
+    return {
+        "at": at,
+        "flights": len(flights),
+        "flights_past_24h": len(recent),
+        "inbound_flights": len(inbound),
+        "personnel_delivered": sum(m.personnel for m in inbound),
+        "vehicles_delivered": sum(m.vehicles + m.armoured for m in inbound),
+        "tonnes_delivered": round(sum(m.tonnes for m in inbound), 3),
+        "by_aircraft_type": {k: by_type[k] for k in sorted(by_type)},
+        "by_day": [{"day": d, **by_day[d]} for d in sorted(by_day)],
+    }
+
+
+@dataclass(frozen=True)
+class Strength:
+    personnel: int
+    armoured: int
+    vehicles: int
+
+
+def _steps(movements: Iterable[Movement], *, towards_ceiling: bool) -> list[tuple[datetime, int, int, int]]:
+    """Signed changes in theatre, each at the moment the chosen side of caution counts it."""
+    steps = []
+    for m in movements:
+        sign = 1 if m.inbound else -1
+        if m.inbound == towards_ceiling:  # inbound for a ceiling, outbound for the minimum: count from departure
+            when: datetime | None = m.left_at
+        else:
+            when = m.arrived_at
+        if when is not None:
+            steps.append((when, sign * m.personnel, sign * m.armoured, sign * m.vehicles))
+    return sorted(steps, key=lambda s: s[0])
+
+
+def strength_at(movements: Iterable[Movement], at: datetime, *, towards_ceiling: bool = True) -> Strength:
+    total = [0, 0, 0]
+    for when, *delta in _steps(movements, towards_ceiling=towards_ceiling):
+        if when > at:
+            break
+        total = [t + d for t, d in zip(total, delta)]
+    return Strength(*total)
+
+
+@dataclass(frozen=True)
+class Breach:
+    at: datetime
+    measure: str  # personnel, armoured or vehicles
+    value: int
+    limit: int
+    above: bool  # True: over a ceiling; False: under the minimum
+
+
+def first_breach(movements: Iterable[Movement], *, ceilings: Strength, minimum: Strength | None = None) -> Breach | None:
+    """The first moment strength would pass a ceiling or fall below the minimum, counting people in transit cautiously.
+
+    The minimum applies only once the build-up has reached it: a force still arriving is not under strength.
+    """
+    movements = list(movements)
+    found: list[Breach] = []
+    for towards_ceiling, limits in ((True, ceilings), (False, minimum)):
+        if limits is not None:
+            breach = _first_crossing(_steps(movements, towards_ceiling=towards_ceiling), limits, above=towards_ceiling)
+            if breach is not None:
+                found.append(breach)
+    return min(found, key=lambda b: b.at) if found else None
+
+
+MEASURES = ("personnel", "armoured", "vehicles")
+
+
+def _first_crossing(steps: Sequence[tuple[datetime, int, int, int]], limits: Strength, *, above: bool) -> Breach | None:
+    total = [0, 0, 0]
+    reached = [False, False, False]
+    times = [s[0] for s in steps]
+    i = 0
+    while i < len(steps):
+        moment = steps[i][0]
+        j = bisect_right(times, moment)  # every change at one moment applies together
+        for _, *delta in steps[i:j]:
+            total = [t + d for t, d in zip(total, delta)]
+        i = j
+        for k, (name, value) in enumerate(zip(MEASURES, total)):
+            limit = getattr(limits, name)
+            if above and value > limit:
+                return Breach(moment, name, value, limit, True)
+            if not above:
+                if reached[k] and value < limit:
+                    return Breach(moment, name, value, limit, False)
+                reached[k] = reached[k] or value >= limit
+    return None

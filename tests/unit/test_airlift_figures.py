@@ -1,0 +1,61 @@
+"""Airlift figures and strength at a moment, pure: window edges, time zones, in-transit caution, ceilings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from peacewatch.airlift.figures import Movement, Strength, airlift_figures, first_breach, strength_at
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+BAKU = ZoneInfo("Asia/Baku")
+AT = datetime(2020, 11, 14, 12, 0, tzinfo=MOSCOW)
+
+
+def flight(landed: datetime | None, *, inbound: bool = True, personnel: int = 100, hours: float = 4, kind: str = "Il-76MD",
+           vehicles: int = 0, tonnes: float = 0.0) -> Movement:
+    left = (landed or AT) - timedelta(hours=hours)
+    return Movement(inbound=inbound, left_at=left, arrived_at=landed, personnel=personnel, vehicles=vehicles, tonnes=tonnes,
+                    aircraft_type=kind)
+
+
+def test_the_past_24_hours_exclude_a_landing_exactly_a_day_before_and_include_one_at_the_moment() -> None:
+    flights = [flight(AT - timedelta(hours=24)), flight(AT - timedelta(hours=24) + timedelta(seconds=1)), flight(AT),
+               flight(AT + timedelta(seconds=1)), flight(None)]
+    figures = airlift_figures(flights, AT, BAKU)
+    assert (figures["flights"], figures["flights_past_24h"]) == (3, 2)
+
+
+def test_the_moment_may_be_given_in_any_zone_and_days_are_the_missions() -> None:
+    landed = datetime(2020, 11, 13, 21, 30, tzinfo=timezone.utc)  # 00:30 on the 14th in Baku
+    flights = [flight(landed, vehicles=3, tonnes=20.5), flight(landed, inbound=False, kind="An-124")]
+    utc = airlift_figures(flights, AT.astimezone(timezone.utc), BAKU)
+    local = airlift_figures(flights, AT, BAKU)
+    assert utc["flights"] == local["flights"] == 2
+    assert [str(d["day"]) for d in local["by_day"]] == ["2020-11-14"]
+    assert local["personnel_delivered"] == 100 and local["vehicles_delivered"] == 3 and local["tonnes_delivered"] == 20.5
+    assert local["by_aircraft_type"]["An-124"]["flights"] == 1 and local["by_aircraft_type"]["An-124"]["personnel"] == 0
+
+
+def test_people_in_the_air_count_towards_a_ceiling_but_not_towards_the_minimum() -> None:
+    airborne = Movement(inbound=True, left_at=AT - timedelta(hours=1), arrived_at=None, personnel=120, aircraft_type="Il-76MD")
+    assert strength_at([airborne], AT).personnel == 120
+    assert strength_at([airborne], AT, towards_ceiling=False).personnel == 0
+
+
+def test_a_rotation_that_lands_before_the_old_unit_leaves_breaks_the_ceiling_at_take_off() -> None:
+    base = [flight(AT - timedelta(days=2), personnel=1900)]
+    new_unit = flight(AT + timedelta(hours=5), personnel=100)
+    old_unit = flight(AT + timedelta(hours=10), inbound=False, personnel=100)
+    breach = first_breach([*base, new_unit, old_unit], ceilings=Strength(1960, 0, 0))
+    assert breach is not None and breach.measure == "personnel" and breach.value == 2000 and breach.above
+    assert breach.at == new_unit.left_at
+    swapped = [*base, flight(AT + timedelta(hours=12), personnel=100), flight(AT + timedelta(hours=6), inbound=False, personnel=100)]
+    assert first_breach(swapped, ceilings=Strength(1960, 0, 0)) is None
+    short = first_breach(swapped, ceilings=Strength(1960, 0, 0), minimum=Strength(1850, 0, 0))
+    assert short is not None and not short.above and short.value == 1800  # the old unit has gone, the new one not yet landed
+
+
+def test_the_minimum_applies_only_once_the_build_up_reached_it() -> None:
+    arriving = [flight(AT - timedelta(hours=h), personnel=100) for h in (30, 20, 10)]
+    assert first_breach(arriving, ceilings=Strength(1960, 0, 0), minimum=Strength(250, 0, 0)) is None
