@@ -178,19 +178,19 @@ def list_identifications(session: SessionDep, user: Humanitarian, response: Resp
 
 
 @identifications.post("", response_model=IdentificationOut, status_code=201, summary="Propose that a body is a missing person")
-def propose(data: IdentificationIn, session: SessionDep, user: Humanitarian) -> Any:
-    return service.identification_out(service.propose_identification(session, user, data))
+def propose(data: IdentificationIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.propose_identification(session, service.Context.of(settings), user, data))
 
 
 @identifications.post("/{identification_id}/confirmation", response_model=IdentificationOut,
                       summary="Confirm on DNA, fingerprints or dental evidence, or an identification board's decision")
-def confirm(identification_id: RecordId, data: ConfirmIn, session: SessionDep, user: Humanitarian) -> Any:
-    return service.identification_out(service.confirm_identification(session, user, identification_id, data))
+def confirm(identification_id: RecordId, data: ConfirmIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.confirm_identification(session, service.Context.of(settings), user, identification_id, data))
 
 
 @identifications.post("/{identification_id}/revocation", response_model=IdentificationOut, summary="Revoke, with the reason")
-def revoke(identification_id: RecordId, data: RevokeIn, session: SessionDep, user: Humanitarian) -> Any:
-    return service.identification_out(service.revoke_identification(session, user, identification_id, data))
+def revoke(identification_id: RecordId, data: RevokeIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
+    return service.identification_out(service.revoke_identification(session, service.Context.of(settings), user, identification_id, data))
 
 
 reconciliation = APIRouter(prefix="/api/v1/reconciliation", tags=["remains"], responses=problem_responses(403))

@@ -148,8 +148,9 @@ def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,like
 def identify(body: str, person: Annotated[str, typer.Argument(help="AM number")]) -> None:
     """Propose that a body is a missing person."""
     data = _checked(IdentificationIn, body=body, missing_person=person)
-    with base.open_session(base.load_settings()) as session:
-        ident = base.guarded(lambda: service.propose_identification(session, base.operator(), data))
+    settings, ctx = _context()
+    with base.open_session(settings) as session:
+        ident = base.guarded(lambda: service.propose_identification(session, ctx, base.operator(), data))
     base.console.print(f"identification {ident.id} proposed: {body} as {person} (weight {ident.score:.1f})")
 
 
@@ -162,8 +163,9 @@ def confirm(
 ) -> None:
     """Confirm an identification on a primary identifier or a board decision."""
     data = _checked(ConfirmIn, basis=basis, detail=detail, board_members=member or [])
-    with base.open_session(base.load_settings()) as session:
-        ident = base.guarded(lambda: service.confirm_identification(session, base.operator(), identification_id, data))
+    settings, ctx = _context()
+    with base.open_session(settings) as session:
+        ident = base.guarded(lambda: service.confirm_identification(session, ctx, base.operator(), identification_id, data))
     base.console.print(f"identification {ident.id} confirmed on {ident.basis.value if ident.basis else '?'}")
 
 
@@ -171,8 +173,9 @@ def confirm(
 def revoke(identification_id: int, reason: Annotated[str, typer.Option(help="Why")]) -> None:
     """Revoke an identification, with the reason."""
     data = _checked(RevokeIn, reason=reason)
-    with base.open_session(base.load_settings()) as session:
-        ident = base.guarded(lambda: service.revoke_identification(session, base.operator(), identification_id, data))
+    settings, ctx = _context()
+    with base.open_session(settings) as session:
+        ident = base.guarded(lambda: service.revoke_identification(session, ctx, base.operator(), identification_id, data))
     base.console.print(f"identification {ident.id} revoked")
 
 

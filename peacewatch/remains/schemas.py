@@ -364,8 +364,7 @@ class ReconciliationCell(BaseModel):
     body: str
     missing_person: str
     state: str = Field(description="identified, proposed, possible or eliminated")
-    weight: float | None
-    reason: str
+    weight: float
 
 
 class Reconciliation(BaseModel):

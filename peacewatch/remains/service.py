@@ -66,7 +66,6 @@ FINAL_CUSTODY = frozenset({CustodyKind.handed_over, CustodyKind.buried})
 MANUAL_CUSTODY = frozenset({CustodyKind.stored, CustodyKind.examined, CustodyKind.transferred, CustodyKind.buried})
 BOARD_MINIMUM = 3
 POSSIBLE_WEIGHT = 0.0  # a pair not blocked and weighing at least this is a "possible" cell
-CLOCK_SKEW = timedelta(minutes=10)
 MAX_DNA_BATCH = 10_000
 
 
@@ -78,11 +77,27 @@ class Context:
     day_end: Any
     custody_key: bytes
     prefix: str
+    clock_skew: timedelta
 
     @classmethod
     def of(cls, settings: Settings) -> Context:
         return cls(zone=settings.zone, day_end=settings.reporting_day_ends, custody_key=settings.resolved_custody_key,
-                   prefix=settings.body_number_prefix)
+                   prefix=settings.body_number_prefix, clock_skew=timedelta(minutes=settings.clock_skew_minutes))
+
+    def instant(self, value: datetime, field: str) -> datetime:
+        """A client's time in UTC, refused when it is in the future (beyond the allowed clock skew)."""
+        at = as_utc(value, field=field)
+        assert at is not None
+        if at > utcnow() + self.clock_skew:
+            raise Invalid("is in the future", field=field)
+        return at
+
+    def decided_at(self, value: datetime | None, after: datetime | None, what: str) -> datetime:
+        """When a decision was taken: now unless given; never in the future, never before ``after``."""
+        at = utcnow() if value is None else self.instant(value, "body.at")
+        if after is not None and at < after:
+            raise Invalid(f"is before the {what} ({after:%Y-%m-%d %H:%M} UTC)", field="body.at")
+        return at
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -104,28 +119,12 @@ def _take_number(session: Session, series: str, year: int) -> int:
     return counter.last
 
 
-def _not_future(at: datetime, field: str) -> None:
-    if at > utcnow() + CLOCK_SKEW:
-        raise Invalid("is in the future", field=field)
-
-
-def _decided_at(value: datetime | None, after: datetime | None, what: str) -> datetime:
-    """When a decision was taken: now unless given; never in the future, never before ``after``."""
-    at = as_utc(value, field="body.at") or utcnow()
-    _not_future(at, "body.at")
-    if after is not None and at < after:
-        raise Invalid(f"is before the {what} ({after:%Y-%m-%d %H:%M} UTC)", field="body.at")
-    return at
-
-
 # --- recovery and post-mortem --------------------------------------------------------------------
 
 
 def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn) -> Recovery:
     """A recovery, a numbered body for each body or part recovered, and each one's first custody event."""
-    at = as_utc(data.recovered_at, field="body.recovered_at")
-    assert at is not None
-    _not_future(at, "body.recovered_at")
+    at = ctx.instant(data.recovered_at, "body.recovered_at")
     site = shape(data.site.model_dump(exclude_none=True))
     check_geometry(site, field="body.site")
     whole = sum(1 for b in data.bodies if b.kind is BodyKind.body)
@@ -159,7 +158,7 @@ def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn
                             released_by="", received_by=data.team, note=f"recovery {recovery.id}")
             if data.stored_at:
                 _append_custody(session, ctx, body, user, kind=CustodyKind.stored, at=at, place=data.stored_at,
-                                released_by=data.team, received_by=data.stored_at, note="", same_time_move=True)
+                                released_by=data.team, received_by=data.stored_at, note="")
     return recovery
 
 
@@ -236,11 +235,13 @@ def bodies_out(session: Session, bodies: Sequence[Body]) -> list[BodyOut]:
         .where(Identification.body_id.in_(ids), Identification.status == IdentificationStatus.confirmed)).all())
     handed = dict(session.execute(
         select(HandoverBody.body_id, Handover.number).join(Handover).where(HandoverBody.body_id.in_(ids))).all())
-    numbers = dict(session.execute(select(Body.id, Body.number).where(
-        (Body.id.in_([b.part_of_id for b in bodies if b.part_of_id])) | (Body.part_of_id.in_(ids)))).all())
+    numbers: dict[int, str] = {}
     parts: dict[int, list[str]] = {}
-    for part_id, whole_id in session.execute(select(Body.id, Body.part_of_id).where(Body.part_of_id.in_(ids))).all():
-        parts.setdefault(whole_id, []).append(numbers[part_id])
+    for related, number, whole_id in session.execute(select(Body.id, Body.number, Body.part_of_id).where(
+            (Body.id.in_([b.part_of_id for b in bodies if b.part_of_id])) | (Body.part_of_id.in_(ids)))):
+        numbers[related] = number
+        if whole_id in ids:
+            parts.setdefault(whole_id, []).append(number)
     out = []
     for body in bodies:
         event = last.get(body.id)
@@ -310,9 +311,12 @@ def _last_event(session: Session, body: Body) -> CustodyEvent | None:
 
 def _append_custody(
     session: Session, ctx: Context, body: Body, user: User, *, kind: CustodyKind, at: datetime, place: str, released_by: str,
-    received_by: str, note: str, handover_id: int | None = None, same_time_move: bool = False, field: str = "body",
+    received_by: str, note: str, handover_id: int | None = None, field: str = "body",
 ) -> CustodyEvent:
-    """Chain one event to the body's custody, refusing what cannot have happened."""
+    """Chain one event to the body's custody, refusing what cannot have happened.
+
+    At the very time of the last event the body can be somewhere else only when its holder hands it on.
+    """
     last = _last_event(session, body)
     if last is not None:
         if last.kind in FINAL_CUSTODY:
@@ -321,7 +325,8 @@ def _append_custody(
         if at < last.at:
             raise Invalid(f"custody events out of time order: body {body.number}'s last event ({last.kind.value}) "
                           f"is at {last.at:%Y-%m-%d %H:%M} UTC", field=f"{field}.at")
-        if at == last.at and place != last.place and not same_time_move:
+        hand_off = released_by == last.received_by and received_by != last.received_by
+        if at == last.at and place != last.place and not hand_off:
             raise Invalid(f"body {body.number} would be in two places at once: at {last.place} at that very time",
                           field=f"{field}.place")
     event = CustodyEvent(body_id=body.id, seq=body.custody_count + 1, kind=kind, at=at, place=place, released_by=released_by,
@@ -339,9 +344,7 @@ def record_custody(session: Session, ctx: Context, user: User, number: str, data
     if data.kind not in MANUAL_CUSTODY:
         raise Invalid(f"'{data.kind.value}' is recorded by a {'recovery' if data.kind is CustodyKind.recovered else 'handover'}, "
                       "not directly", field="body.kind")
-    at = as_utc(data.at, field="body.at")
-    assert at is not None
-    _not_future(at, "body.at")
+    at = ctx.instant(data.at, "body.at")
     if data.kind is CustodyKind.transferred and not data.received_by:
         raise Invalid("a transfer names who received the body", field="body.received_by")
     with transaction(session, user.username):
@@ -374,9 +377,12 @@ def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None
         for event in session.scalars(select(CustodyEvent).where(CustodyEvent.body_id.in_(ids[i:i + 500]))
                                      .order_by(CustodyEvent.body_id, CustodyEvent.seq, CustodyEvent.id)):
             events.setdefault(event.body_id, []).append(event)
+    written = select(AuditEntry.entity_id, AuditEntry.after).where(
+        AuditEntry.entity == CustodyEvent.__tablename__, AuditEntry.action == AuditAction.create)
+    if numbers:  # a few bodies: read only their entries, not the whole log
+        written = written.where(AuditEntry.after["body_id"].as_integer().in_(ids))
     audited: dict[int, list[int]] = {}
-    for entity_id, after in session.execute(select(AuditEntry.entity_id, AuditEntry.after).where(
-            AuditEntry.entity == CustodyEvent.__tablename__, AuditEntry.action == AuditAction.create)):
+    for entity_id, after in session.execute(written):
         if after and after.get("body_id") is not None:
             audited.setdefault(int(after["body_id"]), []).append(int(entity_id))
     breaks: list[ChainBreak] = []
@@ -587,6 +593,8 @@ def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> 
         raise Invalid(f"send between 1 and {MAX_DNA_BATCH:,} results at a time", field="body")
     bodies = {b.number: b for b in session.scalars(select(Body).where(Body.number.in_({r.body for r in results})))}
     persons = {p.number: p for p in session.scalars(select(MissingPerson).where(MissingPerson.number.in_({r.missing_person for r in results})))}
+    existing = {(r.body_id, r.missing_person_id): r for r in session.scalars(
+        select(DnaResult).where(DnaResult.body_id.in_([b.id for b in bodies.values()])))}
     stored = []
     with transaction(session, user.username):
         for i, result in enumerate(results):
@@ -595,13 +603,12 @@ def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> 
                 raise Invalid(f"no body {result.body}", field=f"body[{i}].body")
             if person is None:
                 raise Invalid(f"no missing person {result.missing_person}", field=f"body[{i}].missing_person")
-            row = session.scalar(select(DnaResult).where(DnaResult.body_id == body.id, DnaResult.missing_person_id == person.id))
+            row = existing.get((body.id, person.id))
             if row is None:
-                row = DnaResult(body_id=body.id, missing_person_id=person.id)
+                row = existing[(body.id, person.id)] = DnaResult(body_id=body.id, missing_person_id=person.id)
                 session.add(row)
             row.likelihood_ratio, row.laboratory = result.likelihood_ratio, result.laboratory
             row.reference, row.reported_on = result.reference, result.reported_on
-            session.flush()
             stored.append(row)
     return stored
 
@@ -624,7 +631,7 @@ def _standing_for(session: Session, *, body_id: int | None = None, person_id: in
     return session.scalar(query)
 
 
-def propose_identification(session: Session, user: User, data: IdentificationIn) -> Identification:
+def propose_identification(session: Session, ctx: Context, user: User, data: IdentificationIn) -> Identification:
     with transaction(session, user.username):
         body = get_body(session, data.body)
         person = get_missing_person(session, user, data.missing_person)
@@ -637,7 +644,7 @@ def propose_identification(session: Session, user: User, data: IdentificationIn)
         candidate = matching.explain(tables.am, tables.pm, tables.person_row(person), tables.body_row(body), tables.model,
                                      tables.dna.get((body.id, person.id)))
         identification = Identification(body_id=body.id, missing_person_id=person.id, score=candidate.weight,
-                                        proposed_by=user.username, proposed_at=_decided_at(data.at, body.recovery.recovered_at, "recovery"))
+                                        proposed_by=user.username, proposed_at=ctx.decided_at(data.at, body.recovery.recovered_at, "recovery"))
         session.add(identification)
         session.flush()
     return identification
@@ -650,7 +657,7 @@ def get_identification(session: Session, identification_id: int) -> Identificati
     return found
 
 
-def confirm_identification(session: Session, user: User, identification_id: int, data: ConfirmIn) -> Identification:
+def confirm_identification(session: Session, ctx: Context, user: User, identification_id: int, data: ConfirmIn) -> Identification:
     """Confirm only on a primary identifier that stands, or a board's reasoned decision."""
     with transaction(session, user.username):
         ident = get_identification(session, identification_id)
@@ -674,25 +681,25 @@ def confirm_identification(session: Session, user: User, identification_id: int,
         ident.status = IdentificationStatus.confirmed
         ident.basis, ident.basis_detail, ident.board_members = data.basis, data.detail, list(data.board_members)
         ident.dna_result_id = dna_id
-        ident.confirmed_by, ident.confirmed_at = user.username, _decided_at(data.at, ident.proposed_at, "proposal")
+        ident.confirmed_by, ident.confirmed_at = user.username, ctx.decided_at(data.at, ident.proposed_at, "proposal")
     return ident
 
 
 def _undisputed_dna(session: Session, body: Body, person: MissingPerson) -> int:
-    ratios = {(b, p): lr for b, p, lr in session.execute(
-        select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio)
-        .where((DnaResult.body_id == body.id) | (DnaResult.missing_person_id == person.id)))}
-    own = ratios.get((body.id, person.id))
+    """The id of the pair's DNA result, refused unless its ratio settles the identity."""
+    rows = session.execute(select(DnaResult.id, DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio)
+                           .where((DnaResult.body_id == body.id) | (DnaResult.missing_person_id == person.id))).all()
+    ratios = {(b, p): lr for _, b, p, lr in rows}
+    pair = (body.id, person.id)
+    own = next((row for row in rows if (row.body_id, row.missing_person_id) == pair), None)
     if own is None:
         raise Invalid(f"no DNA result for {body.number} against {person.number}", field="body.basis")
-    if (body.id, person.id) not in matching.undisputed(ratios):
-        rival = max((lr for pair, lr in ratios.items() if pair != (body.id, person.id)), default=0.0)
-        raise Invalid(f"the DNA likelihood ratio {own:.3g} is not undisputed: it must be at least {matching.UNDISPUTED_RATIO:,.0f} "
-                      f"and {matching.UNDISPUTED_RATIO:,.0f} times the next ratio involving either record ({rival:.3g})",
-                      field="body.basis")
-    result_id = session.scalar(select(DnaResult.id).where(DnaResult.body_id == body.id, DnaResult.missing_person_id == person.id))
-    assert result_id is not None
-    return result_id
+    if pair not in matching.undisputed(ratios):
+        rival = max((lr for other, lr in ratios.items() if other != pair), default=0.0)
+        raise Invalid(f"the DNA likelihood ratio {own.likelihood_ratio:.3g} is not undisputed: it must be at least "
+                      f"{matching.UNDISPUTED_RATIO:,.0f} and {matching.UNDISPUTED_RATIO:,.0f} times the next ratio involving "
+                      f"either record ({rival:.3g})", field="body.basis")
+    return int(own.id)
 
 
 def _dental_supports(body: Body, person: MissingPerson) -> None:
@@ -705,14 +712,14 @@ def _dental_supports(body: Body, person: MissingPerson) -> None:
         raise Invalid("the dental charts share no treated tooth: they cannot identify", field="body.basis")
 
 
-def revoke_identification(session: Session, user: User, identification_id: int, data: RevokeIn) -> Identification:
+def revoke_identification(session: Session, ctx: Context, user: User, identification_id: int, data: RevokeIn) -> Identification:
     with transaction(session, user.username):
         ident = get_identification(session, identification_id)
         if ident.status is IdentificationStatus.revoked:
             raise Conflict(f"identification {identification_id} is already revoked")
         ident.status = IdentificationStatus.revoked
         since = ident.confirmed_at or ident.proposed_at
-        ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, _decided_at(data.at, since, "decision revoked"), data.reason
+        ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, ctx.decided_at(data.at, since, "decision revoked"), data.reason
     return ident
 
 
@@ -721,10 +728,13 @@ def identification_out(ident: Identification) -> dict[str, Any]:
             "body": ident.body.number, "missing_person": ident.person.number}
 
 
-def list_identifications(session: Session, status: IdentificationStatus | None, limit: int, offset: int) -> tuple[list[Identification], int]:
+def list_identifications(session: Session, status: IdentificationStatus | None, limit: int, offset: int,
+                         body_id: int | None = None) -> tuple[list[Identification], int]:
     query = select(Identification).options(selectinload(Identification.body), selectinload(Identification.person))
     if status is not None:
         query = query.where(Identification.status == status)
+    if body_id is not None:
+        query = query.where(Identification.body_id == body_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(Identification.id.desc()).limit(limit).offset(offset))), total
 
@@ -748,12 +758,12 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
                 state = standing.get((body.id, person.id))
                 w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
                 if state is not None:
-                    cells.append({"body": body.number, "missing_person": person.number, "weight": w, "reason": "",
+                    cells.append({"body": body.number, "missing_person": person.number, "weight": w,
                                   "state": "identified" if state is IdentificationStatus.confirmed else "proposed"})
                 elif block.excluded[a, p]:
                     continue
                 elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
-                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": w, "reason": ""})
+                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": w})
     return {"bodies": [b.number for b in bodies], "missing_persons": [p.number for p in persons], "cells": cells,
             "total_bodies": session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
             "total_missing_persons": session.scalar(select(func.count()).select_from(MissingPerson)) or 0}
@@ -764,9 +774,7 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
 
 def record_handover(session: Session, ctx: Context, user: User, data: HandoverIn) -> Handover:
     """Hand bodies to a side before a witness: each body's custody ends here, once."""
-    at = as_utc(data.at, field="body.at")
-    assert at is not None
-    _not_future(at, "body.at")
+    at = ctx.instant(data.at, "body.at")
     if len(set(data.bodies)) != len(data.bodies):
         twice = sorted({n for n in data.bodies if data.bodies.count(n) > 1})
         raise Invalid(f"listed twice: {', '.join(twice)}", field="body.bodies")

@@ -85,14 +85,14 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
         pair = next(((pm, am) for pm, am in settled if pm == b.id), None)
         when = _local(settings, b.recovered_on + timedelta(days=2), 10)
         if pair is not None and when < _local(settings, date(2020, 11, 21), 0):
-            ident = service.propose_identification(session, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[pair[1]], at=when))
-            service.confirm_identification(session, officer, ident.id, ConfirmIn(
+            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[pair[1]], at=when))
+            service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                 basis="dna", detail="Undisputed likelihood ratio from the mission laboratory", at=when + timedelta(hours=2)))
             identified[b.id] = next(p.side for p in persons if p.id == pair[1])
         elif b.person is not None and b.pm.service_number and b.id % 4 == 0:
-            ident = service.propose_identification(session, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when))
+            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when))
             if b.id % 8 == 0:
-                service.confirm_identification(session, officer, ident.id, ConfirmIn(
+                service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                     basis="board", detail="Identity disc, clothing and marks agree; family recognised the effects",
                     board_members=["Forensic pathologist (synthetic)", "Odontologist (synthetic)", "ICRC forensic adviser (synthetic)"],
                     at=when + timedelta(hours=4)))

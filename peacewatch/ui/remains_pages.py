@@ -78,8 +78,8 @@ def body_page(page: PageDep, session: SessionDep, settings: SettingsDep, number:
 
 
 def _identifications_of(session: SessionDep, body: Body) -> list[dict[str, object]]:
-    found, _ = service.list_identifications(session, None, limit=1000, offset=0)
-    return [service.identification_out(i) for i in found if i.body_id == body.id]
+    found, _ = service.list_identifications(session, None, limit=1000, offset=0, body_id=body.id)
+    return [service.identification_out(i) for i in found]
 
 
 @router.get("/remains/missing", response_class=HTMLResponse)

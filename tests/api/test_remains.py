@@ -145,6 +145,8 @@ class TestCustody:
         assert any(body == second and "records 2 custody events but 1" in p for body, _, p in problems)
         assert any(body == second and "audit log" in p for body, _, p in problems)
         assert all(body in (first, second) for body, _, _ in problems)
+        named = client.get("/api/v1/custody/verify", params={"body": second}, headers=auth(HUM)).json()
+        assert named["bodies"] == 1 and any("audit log" in b["problem"] for b in named["breaks"])
         only = client.get("/api/v1/custody/verify", params={"body": recovered["body_numbers"][2]}, headers=auth(HUM)).json()
         assert only["intact"] and only["bodies"] == 1
 
@@ -193,13 +195,14 @@ class TestMatchingAndIdentification:
     def test_the_true_person_ranks_first_with_every_field_explained(self, client: TestClient, auth: Any, recovered: dict[str, Any],
                                                                      missing: dict[str, Any]) -> None:
         number = recovered["body_numbers"][0]
-        client.post("/api/v1/missing-persons", json=person(family_name="Otherwoman", sex="female", service_number=""), headers=auth(HUM))
+        woman = client.post("/api/v1/missing-persons", json=person(family_name="Otherwoman", sex="female", service_number=""),
+                            headers=auth(HUM)).json()
         candidates = client.get(f"/api/v1/bodies/{number}/candidates", headers=auth(HUM)).json()
         assert candidates[0]["missing_person"] == missing["number"]
         evidence = {e["field"]: e for e in candidates[0]["evidence"]}
         assert evidence["service_number"]["level"] == "agree" and evidence["marks"]["level"] == "agree"
         assert evidence["dental"]["level"] == "1-2 concordant treatments"  # an AM filling under a PM crown: later treatment
-        assert all(c["missing_person"] != "Otherwoman" for c in candidates)
+        assert woman["number"] not in {c["missing_person"] for c in candidates}  # a different sex is excluded
         assert not any(c for c in candidates if c["evidence"] and c["weight"] > candidates[0]["weight"])
         back = client.get(f"/api/v1/missing-persons/{missing['number']}/candidates", headers=auth(HUM)).json()
         assert back[0]["body"] == number and back[0]["weight"] == candidates[0]["weight"]
