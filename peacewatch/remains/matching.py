@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 
 import numpy as np
@@ -166,7 +167,7 @@ class PmTable:
     belongings: csr_matrix
     names: csr_matrix
     service: np.ndarray  # object: normalised number or ""
-    recovered: np.ndarray  # days since epoch; large when unknown
+    recovered: np.ndarray  # proleptic ordinal days, nan when unknown
     lat: np.ndarray
     lon: np.ndarray
     dental: np.ndarray  # (n, 32) int8
@@ -176,13 +177,13 @@ class PmTable:
 class AmTable:
     ids: np.ndarray
     sex: np.ndarray
-    born: np.ndarray  # days since epoch, nan when unknown
+    born: np.ndarray  # proleptic ordinal days, nan when unknown
     height: np.ndarray
     marks: csr_matrix
     belongings: csr_matrix
     names: csr_matrix
     service: np.ndarray
-    last_seen: np.ndarray  # days since epoch, nan when unknown
+    last_seen: np.ndarray  # proleptic ordinal days, nan when unknown
     lat: np.ndarray
     lon: np.ndarray
     dental: np.ndarray
@@ -212,6 +213,11 @@ def _days(value: date | None) -> float:
     return _NAN if value is None else float(value.toordinal())
 
 
+def _charts(charts: Iterable[Mapping[int, Tooth]]) -> np.ndarray:
+    rows = [dental_codes(chart) for chart in charts]
+    return np.stack(rows) if rows else np.zeros((0, len(TEETH)), np.int8)
+
+
 def tables(persons: Sequence[AnteMortem], bodies: Sequence[PostMortem]) -> tuple[AmTable, PmTable]:
     """Both tables over one vocabulary, every word matrix as wide as the vocabulary."""
     vocabulary = Vocabulary()
@@ -239,7 +245,7 @@ def pm_table(records: Sequence[PostMortem], vocabulary: Vocabulary) -> PmTable:
         recovered=np.array([_days(r.recovered_on) for r in records]),
         lat=np.array([r.found_at[0] if r.found_at else _NAN for r in records]),
         lon=np.array([r.found_at[1] if r.found_at else _NAN for r in records]),
-        dental=np.stack([dental_codes(r.dental) for r in records]) if records else np.zeros((0, 32), np.int8),
+        dental=_charts(r.dental for r in records),
     )
 
 
@@ -256,7 +262,7 @@ def am_table(records: Sequence[AnteMortem], vocabulary: Vocabulary) -> AmTable:
         last_seen=np.array([_days(r.last_seen_on) for r in records]),
         lat=np.array([r.last_seen_at[0] if r.last_seen_at else _NAN for r in records]),
         lon=np.array([r.last_seen_at[1] if r.last_seen_at else _NAN for r in records]),
-        dental=np.stack([dental_codes(r.dental) for r in records]) if records else np.zeros((0, 32), np.int8),
+        dental=_charts(r.dental for r in records),
     )
 
 
@@ -274,9 +280,10 @@ class Block:
     age_at_death: np.ndarray
 
     def weight(self, model: Model) -> np.ndarray:
+        weights = model.weights
         total = np.zeros(self.excluded.shape)
         for name, level in self.levels.items():
-            total += model.weights[name][level]
+            total += weights[name][level]
         return total
 
 
@@ -367,7 +374,7 @@ PRIOR_MATCHES = 50.0  # how many confirmed identifications the prior m is worth
 U_SAMPLE = 400  # rows and columns drawn for the random-pair sample (160,000 pairs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Model:
     """The Fellegi-Sunter m and u of every level, and their log2 ratios (the last slot: missing, weight 0).
 
@@ -380,7 +387,7 @@ class Model:
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
 
-    @property
+    @cached_property
     def weights(self) -> dict[str, np.ndarray]:
         return {name: np.append(np.log2(self.m[name] / self.u[name]), 0.0) for name in FIELDS}
 
@@ -394,19 +401,20 @@ class Model:
     @classmethod
     def fit(cls, am: AmTable, pm: PmTable, matches: Sequence[tuple[int, int]] = (), seed: int = 0) -> Model:
         """``matches``: (AM row, PM row) of confirmed identifications."""
-        model = cls.prior()
+        prior = cls.prior()
+        m, u = prior.m, prior.u
         rng = np.random.default_rng(seed)
         if len(am.ids) and len(pm.ids):
             rows = rng.choice(len(am.ids), size=min(U_SAMPLE, len(am.ids)), replace=False)
             cols = rng.choice(len(pm.ids), size=min(U_SAMPLE, len(pm.ids)), replace=False)
             sample = compare(am, pm, np.sort(rows), np.sort(cols))
-            model.u = {n: _smoothed(sample.levels[n], model.u[n], PRIOR_PAIRS) for n in FIELDS}
+            u = {n: _smoothed(sample.levels[n], prior.u[n], PRIOR_PAIRS) for n in FIELDS}
         if matches:
             a, p = (np.array(side) for side in zip(*matches))
             known = compare(am, pm, a, p)
             diagonal = np.arange(len(a))
-            model.m = {n: _smoothed(known.levels[n][diagonal, diagonal], model.m[n], PRIOR_MATCHES) for n in FIELDS}
-        return model
+            m = {n: _smoothed(known.levels[n][diagonal, diagonal], prior.m[n], PRIOR_MATCHES) for n in FIELDS}
+        return cls(m=m, u=u)
 
 
 def _smoothed(levels: np.ndarray, prior: np.ndarray, weight: float) -> np.ndarray:
@@ -525,17 +533,19 @@ def undisputed(ratios: Mapping[tuple[int, int], float], threshold: float = UNDIS
     involving the same body or the same missing person: a high ratio against a brother's reference
     sample is not an identification while the brother's own ratio is close.
     """
-    best_other_pm: dict[int, list[float]] = {}
-    best_other_am: dict[int, list[float]] = {}
+    by_body: dict[int, list[float]] = {}
+    by_person: dict[int, list[float]] = {}
     for (pm_id, am_id), lr in ratios.items():
-        best_other_pm.setdefault(pm_id, []).append(lr)
-        best_other_am.setdefault(am_id, []).append(lr)
+        by_body.setdefault(pm_id, []).append(lr)
+        by_person.setdefault(am_id, []).append(lr)
+    top_body = {key: sorted(values, reverse=True)[:2] for key, values in by_body.items()}
+    top_person = {key: sorted(values, reverse=True)[:2] for key, values in by_person.items()}
     settled = set()
     for (pm_id, am_id), lr in ratios.items():
         if lr < threshold:
             continue
-        others = sorted(best_other_pm[pm_id], reverse=True)[1:2] + sorted(best_other_am[am_id], reverse=True)[1:2]
-        # the pair's own ratio is the highest or it would fail below; the next highest is the rival
-        if all(lr >= threshold * other for other in others) and lr == max(best_other_pm[pm_id]) == max(best_other_am[am_id]):
+        # the pair must hold the highest ratio of its body and of its person, far above the runner-up of each
+        if all(ranking[0] == lr and (len(ranking) == 1 or lr >= threshold * ranking[1])
+               for ranking in (top_body[pm_id], top_person[am_id])):
             settled.add((pm_id, am_id))
     return settled
