@@ -108,6 +108,20 @@ def guarded(action: Callable[[], T], context: str = "") -> T:
         raise fail(f"{context}database error: {str(exc).splitlines()[0]}") from None
 
 
+def first_error(exc: ValidationError, what: str = "") -> str:
+    """A validation error as one line: the first offending field and what is wrong with it."""
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc'])) or what}: {first['msg']}"
+
+
+def checked(model: type[M], what: str = "", /, **values: Any) -> M:
+    """A command's options as the API's schema, or a one-line refusal naming the option (or ``what``)."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise fail(first_error(exc, what or model.__name__)) from None
+
+
 def read_models(file: str, model: type[M]) -> list[M]:
     """One record or a list of them from a JSON file ('-': stdin), each checked as the API checks it."""
     try:
@@ -120,8 +134,7 @@ def read_models(file: str, model: type[M]) -> list[M]:
     except json.JSONDecodeError as exc:
         raise fail(f"{file} is not JSON: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise fail(first_error(exc)) from None
 
 
 def operator() -> User:
@@ -287,11 +300,7 @@ def user_add(
     from peacewatch.access.schemas import UserIn
     from peacewatch.access.service import create_user
 
-    try:
-        data = UserIn(username=username, password=password, full_name=full_name, role=role, side=side)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise fail(f"{'.'.join(str(p) for p in first['loc']) or 'user'}: {first['msg']}") from None
+    data = checked(UserIn, "user", username=username, password=password, full_name=full_name, role=role, side=side)
     settings = load_settings()
     with open_session(settings) as session:
         user = guarded(lambda: create_user(session, cli_actor(), data))

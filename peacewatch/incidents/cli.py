@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from fastapi.encoders import jsonable_encoder
-from pydantic import ValidationError
 from rich.table import Table
 
 from peacewatch import cli as base
@@ -76,10 +75,7 @@ def verify(
     post: Annotated[int | None, typer.Option(help="The post that checked")] = None,
 ) -> None:
     """Move a report one step through verification."""
-    try:
-        data = VerificationIn(status=status, reason=reason, patrol_id=patrol, post_id=post)
-    except ValidationError as exc:
-        raise base.fail(f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    data = base.checked(VerificationIn, status=status, reason=reason, patrol_id=patrol, post_id=post)
     with base.open_session(base.load_settings()) as session:
         incident = base.guarded(lambda: service.verify(session, base.operator(), incident_id, data))
     base.console.print(f"incident {incident.id} is now {incident.status.value}")

@@ -54,14 +54,6 @@ class ListFormat(str, Enum):
     pdf = "pdf"
 
 
-def _checked(model: type[Any], **values: Any) -> Any:
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise base.fail(f"{'.'.join(map(str, first['loc'])) or model.__name__}: {first['msg']}") from None
-
-
 def _context() -> tuple[Any, service.Context]:
     settings = base.load_settings()
     return settings, service.Context.of(settings)
@@ -136,8 +128,7 @@ def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,like
         try:
             results.append(DnaResultIn.model_validate({k: v for k, v in row.items() if k and v not in (None, "")}))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise base.fail(f"{file}, line {line}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            raise base.fail(f"{file}, line {line}: {base.first_error(exc)}") from None
     with base.open_session(base.load_settings()) as session:
         base.guarded(lambda: service.record_dna(session, base.operator(), results))
         settled = sum(1 for r in service.dna_results(session) if r["undisputed"])
@@ -147,7 +138,7 @@ def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,like
 @app.command("identify")
 def identify(body: str, person: Annotated[str, typer.Argument(help="AM number")]) -> None:
     """Propose that a body is a missing person."""
-    data = _checked(IdentificationIn, body=body, missing_person=person)
+    data = base.checked(IdentificationIn, body=body, missing_person=person)
     settings, ctx = _context()
     with base.open_session(settings) as session:
         ident = base.guarded(lambda: service.propose_identification(session, ctx, base.operator(), data))
@@ -162,7 +153,7 @@ def confirm(
     member: Annotated[list[str] | None, typer.Option(help="A board member (repeat: at least three)")] = None,
 ) -> None:
     """Confirm an identification on a primary identifier or a board decision."""
-    data = _checked(ConfirmIn, basis=basis, detail=detail, board_members=member or [])
+    data = base.checked(ConfirmIn, basis=basis, detail=detail, board_members=member or [])
     settings, ctx = _context()
     with base.open_session(settings) as session:
         ident = base.guarded(lambda: service.confirm_identification(session, ctx, base.operator(), identification_id, data))
@@ -172,7 +163,7 @@ def confirm(
 @app.command("revoke")
 def revoke(identification_id: int, reason: Annotated[str, typer.Option(help="Why")]) -> None:
     """Revoke an identification, with the reason."""
-    data = _checked(RevokeIn, reason=reason)
+    data = base.checked(RevokeIn, reason=reason)
     settings, ctx = _context()
     with base.open_session(settings) as session:
         ident = base.guarded(lambda: service.revoke_identification(session, ctx, base.operator(), identification_id, data))
@@ -240,7 +231,7 @@ def custody_add(
     note: str = "",
 ) -> None:
     """Chain a custody event to a body."""
-    data = _checked(CustodyIn, kind=kind, at=at, place=place, released_by=released_by, received_by=received_by, note=note)
+    data = base.checked(CustodyIn, kind=kind, at=at, place=place, released_by=released_by, received_by=received_by, note=note)
     settings, ctx = _context()
     with base.open_session(settings) as session:
         event = base.guarded(lambda: service.record_custody(session, ctx, base.operator(), number, data))
