@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import hashlib
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import IntegrityError
@@ -135,3 +137,24 @@ def as_utc(value: datetime | None, *, field: str) -> datetime | None:
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except OverflowError:
         raise Invalid("datetime out of range", field=field) from None
+
+
+def resend_digest(data: Any) -> str:
+    """What a client sent under its id (a Pydantic model), as a hash: a resend must match it."""
+    return hashlib.sha256(data.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
+
+
+def first_copy(session: Session, query: Any, data: Any) -> Any:
+    """The record a client first stored under ``data.client_id`` (``query`` finds it), or None.
+
+    A device that got no answer sends again: the resend gets the first copy back. The same id
+    with different content is refused, as the client would otherwise lose one of the two.
+    """
+    from peacewatch.core.problems import Conflict
+
+    if data.client_id is None:
+        return None
+    first = session.scalar(query)
+    if first is not None and first.client_digest != resend_digest(data):
+        raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
+    return first

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
-from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.settings import Settings
@@ -154,24 +154,17 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
                      "zone_id": zone if zone > 0 else None, "district_id": district if district > 0 else None}
 
 
-def _digest(data: IncidentIn) -> str:
-    return hashlib.sha256(data.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
-
-
 # --- reports -----------------------------------------------------------------------------------
 
 
 def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn) -> tuple[Incident, bool]:
     """The new report and True, or the first copy of a resent one and False."""
     with transaction(session, user.username):
-        if data.client_id is not None:
-            first = session.scalar(select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id))
-            if first is not None:
-                if first.client_digest != _digest(data):
-                    raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
-                return first, False
+        first = first_copy(session, select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id), data)
+        if first is not None:
+            return first, False
         values = _check(session, rules, user, data)
-        incident = Incident(**values, client_id=data.client_id, client_digest=_digest(data) if data.client_id else None,
+        incident = Incident(**values, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
                             reported_by=user.username, event=IncidentEvent())
         session.add(incident)
         session.flush()

@@ -8,7 +8,6 @@ out of a reader's scope is answered "not found".
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
-from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
@@ -400,27 +399,20 @@ def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None
 # --- missing persons (ante-mortem) -----------------------------------------------------------------
 
 
-def _am_digest(data: MissingPersonIn) -> str:
-    return hashlib.sha256(data.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
-
-
 def file_missing_person(session: Session, user: User, data: MissingPersonIn) -> tuple[MissingPerson, bool]:
     """The new report and True, or the first copy of a resent one and False. A liaison files for its own side."""
     if user.role is Role.liaison and data.side is not user.side:
         raise Invalid(f"a liaison of side {user.side.value if user.side else '?'} files reports of its own side's people",
                       field="body.side")
     with transaction(session, user.username):
-        if data.client_id is not None:
-            first = session.scalar(select(MissingPerson).where(MissingPerson.filed_by == user.username,
-                                                               MissingPerson.client_id == data.client_id))
-            if first is not None:
-                if first.client_digest != _am_digest(data):
-                    raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
-                return first, False
+        first = first_copy(session, select(MissingPerson).where(MissingPerson.filed_by == user.username,
+                                                                MissingPerson.client_id == data.client_id), data)
+        if first is not None:
+            return first, False
         values = data.model_dump(exclude={"client_id", "dental"})
         person = MissingPerson(
             **values, dental={k: v.value for k, v in sorted(data.dental.items())}, client_id=data.client_id,
-            client_digest=_am_digest(data) if data.client_id else None,
+            client_digest=resend_digest(data) if data.client_id else None,
             number=f"AM-{data.reported_on.year}-{_take_number(session, 'missing', data.reported_on.year):06d}",
             filed_by=user.username, filed_by_side=user.side if user.role is Role.liaison else None,
         )
