@@ -74,21 +74,23 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
             service.record_custody(session, ctx, officer, body.number, CustodyIn(
                 kind="examined", at=_local(settings, day, 11), place=MORGUE[side], note="post-mortem examination"))
 
+    recovered_on = {b.id: b.recovered_on for b in bodies}
     results = [DnaResultIn(body=pm_number[pm], missing_person=am_number[am], likelihood_ratio=lr, laboratory="Mission DNA laboratory",
-                           reference=f"LAB-{pm}-{am}", reported_on=bodies[pm - 1].recovered_on + timedelta(days=2))
+                           reference=f"LAB-{pm}-{am}", reported_on=recovered_on[pm] + timedelta(days=2))
                for (pm, am), lr in sorted(ratios.items())]
     service.record_dna(session, officer, results)
-    settled = matching.undisputed(ratios)
+    settled = dict(matching.undisputed(ratios))  # body -> person: a body settles on one person at most
+    side_of = {p.id: p.side for p in persons}
 
     identified: dict[int, str] = {}
     for b in bodies:
-        pair = next(((pm, am) for pm, am in settled if pm == b.id), None)
+        person = settled.get(b.id)
         when = _local(settings, b.recovered_on + timedelta(days=2), 10)
-        if pair is not None and when < _local(settings, date(2020, 11, 21), 0):
-            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[pair[1]], at=when))
+        if person is not None and when < _local(settings, date(2020, 11, 21), 0):
+            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[person], at=when))
             service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                 basis="dna", detail="Undisputed likelihood ratio from the mission laboratory", at=when + timedelta(hours=2)))
-            identified[b.id] = next(p.side for p in persons if p.id == pair[1])
+            identified[b.id] = side_of[person]
         elif b.person is not None and b.pm.service_number and b.id % 4 == 0:
             ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when))
             if b.id % 8 == 0:
@@ -96,7 +98,7 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
                     basis="board", detail="Identity disc, clothing and marks agree; family recognised the effects",
                     board_members=["Forensic pathologist (synthetic)", "Odontologist (synthetic)", "ICRC forensic adviser (synthetic)"],
                     at=when + timedelta(hours=4)))
-                identified[b.id] = next(p.side for p in persons if p.id == b.person)
+                identified[b.id] = side_of[b.person]
 
     handed = 0
     for day in sorted({b.recovered_on for b in bodies}):
@@ -106,7 +108,7 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
             if not batch:
                 continue
             numbers = [pm_number[b.id] for b in batch]
-            numbers += [n for n in _parts_of(session, numbers)]
+            numbers += _parts_of(session, numbers)
             service.record_handover(session, ctx, officer, HandoverIn(
                 to_side=side, at=_local(settings, day, 15), place=CROSSING, receiving_organisation=f"Side {side} forensic service",
                 receiving_person=f"Duty officer of side {side} (synthetic)", witness_organisation="International Committee of the Red Cross",
