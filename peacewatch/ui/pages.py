@@ -54,6 +54,7 @@ from peacewatch.incidents.models import (
 )
 from peacewatch.patrols import service as patrols
 from peacewatch.patrols.models import PatrolStatus
+from peacewatch.remains.service import PERSONAL_DATA_ROLES
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
 from peacewatch.ui.i18n import LANGUAGES, choose_language, translations
@@ -63,7 +64,6 @@ PER_PAGE = 25
 COVERAGE_READERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})  # as /api/v1/coverage admits
 PLANNERS = frozenset({Role.admin, Role.operations})
 FIELD_ROLES = frozenset({Role.admin, Role.operations, Role.patrol})
-HUMANITARIAN = frozenset({Role.admin, Role.humanitarian})  # the personal data of the missing and the dead
 SECURITY_HEADERS = {
     # every script, style, image and font from this server: nothing leaves an air-gapped network
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -167,7 +167,7 @@ class Page:
         _ = translations(self.language).gettext
         nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/incidents", _("Incidents")),
                ("/public/map", _("Official map"))]
-        if self.user is not None and self.user.role in HUMANITARIAN:
+        if self.user is not None and self.user.role in PERSONAL_DATA_ROLES:
             nav.insert(3, ("/remains", _("Remains")))
         if self.user is None:
             nav = [("/public/map", _("Official map"))]
