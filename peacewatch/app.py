@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from peacewatch import __version__
 from peacewatch.access import api as access_api
+from peacewatch.airlift import api as airlift_api
 from peacewatch.alerts import api as alerts_api
 from peacewatch.alerts.service import sweep
+from peacewatch.claims import api as claims_api
 from peacewatch.core.db import make_engine, make_sessionmaker
 from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import install_problem_handlers, problem_responses
@@ -56,6 +58,8 @@ ROUTERS = (
     incidents_api.proposals,
     publication_api.router,
     *remains_api.ROUTERS,
+    *airlift_api.ROUTERS,
+    *claims_api.ROUTERS,
 )
 SWEEP_SECONDS = 15
 

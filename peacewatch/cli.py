@@ -275,6 +275,13 @@ def demo(
     if remains:
         console.print(f"remains from 13 November 2020 (synthetic): {remains['missing']} missing persons reported, "
                       f"{remains['bodies']} bodies recovered, {remains['identified']} identified, {remains['handed_over']} handed over")
+    from peacewatch.scenario import airlift_demo
+
+    with open_session(settings) as session:
+        airlift = guarded(lambda: airlift_demo.load(session, settings))
+    if airlift:
+        console.print(f"airlift of 10-20 November 2020: {airlift['flights']} flights, {airlift['convoys']} convoys, "
+                      f"a rotation plan of {airlift['rotation_flights']} flights; the claims register")
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")

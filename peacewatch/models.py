@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import peacewatch.airlift.models  # noqa: F401
     import peacewatch.alerts.models  # noqa: F401
+    import peacewatch.claims.models  # noqa: F401
     import peacewatch.core.audit  # noqa: F401
     import peacewatch.core.auth  # noqa: F401
     import peacewatch.force.models  # noqa: F401

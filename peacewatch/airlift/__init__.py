@@ -1,1 +1,1 @@
-"""The air-movement cell: flights, convoys, strength and rotation, and the figures the press office quotes."""
+"""Flights, convoys, rotations and strength in theatre; the figures the press office quotes."""

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 WINDOW = timedelta(hours=24)
 
@@ -35,31 +34,53 @@ class Movement:
     vehicles: int = 0
     tonnes: float = 0.0
     aircraft_type: str | None = None  # None for a road movement
+    kind: str = "force"  # a convoy's kind: only the force's own people and vehicles count in strength
 
     @property
     def is_flight(self) -> bool:
         return self.aircraft_type is not None
+
+    @property
+    def counts_in_strength(self) -> bool:
+        return self.kind == "force"
 
 
 def landed_by(movements: Iterable[Movement], at: datetime) -> list[Movement]:
     return [m for m in movements if m.arrived_at is not None and m.arrived_at <= at]
 
 
-def airlift_figures(movements: Sequence[Movement], at: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """The airlift at ``at``: flights landed since the start and in the past 24 hours, loads delivered, per type and day."""
-    flights = [m for m in landed_by(movements, at) if m.is_flight]
+def _tally() -> dict[str, float]:
+    return {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0}
+
+
+def airlift_figures(movements: Sequence[Movement], at: datetime, day_of: Callable[[datetime], date]) -> dict[str, Any]:
+    """The airlift at ``at``: flights landed since the start and in the past 24 hours, loads delivered, per type and day.
+
+    Loads delivered are the inbound ones; road convoys are counted per day beside the flights.
+    """
+    arrived = landed_by(movements, at)
+    flights = [m for m in arrived if m.is_flight]
     recent = [m for m in flights if m.arrived_at is not None and m.arrived_at > at - WINDOW]
     inbound = [m for m in flights if m.inbound]
-    by_type: dict[str, dict[str, float]] = defaultdict(lambda: {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0})
-    by_day: dict[date, dict[str, float]] = defaultdict(lambda: {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0})
-    for m in flights:
-        assert m.arrived_at is not None and m.aircraft_type is not None
-        for bucket in (by_type[m.aircraft_type], by_day[m.arrived_at.astimezone(zone).date()]):
+    by_type: dict[str, dict[str, float]] = defaultdict(_tally)
+    by_day: dict[date, dict[str, float]] = defaultdict(
+        lambda: _tally() | {"convoys": 0, "convoy_personnel": 0, "returnees": 0, "convoy_tonnes": 0.0}
+    )
+    for m in arrived:
+        assert m.arrived_at is not None
+        day = by_day[day_of(m.arrived_at)]
+        if not m.is_flight:
+            day["convoys"] += 1
+            day["returnees" if m.kind == "returnees" else "convoy_personnel"] += m.personnel
+            day["convoy_tonnes"] = round(day["convoy_tonnes"] + m.tonnes, 3)
+            continue
+        assert m.aircraft_type is not None
+        for bucket in (by_type[m.aircraft_type], day):
             bucket["flights"] += 1
             if m.inbound:
                 bucket["personnel"] += m.personnel
                 bucket["vehicles"] += m.vehicles + m.armoured
-                bucket["tonnes"] += m.tonnes
+                bucket["tonnes"] = round(bucket["tonnes"] + m.tonnes, 3)
     return {
         "at": at,
         "flights": len(flights),
@@ -84,6 +105,8 @@ def _steps(movements: Iterable[Movement], *, towards_ceiling: bool) -> list[tupl
     """Signed changes in theatre, each at the moment the chosen side of caution counts it."""
     steps = []
     for m in movements:
+        if not m.counts_in_strength:
+            continue
         sign = 1 if m.inbound else -1
         if m.inbound == towards_ceiling:  # inbound for a ceiling, outbound for the minimum: count from departure
             when: datetime | None = m.left_at
@@ -95,12 +118,19 @@ def _steps(movements: Iterable[Movement], *, towards_ceiling: bool) -> list[tupl
 
 
 def strength_at(movements: Iterable[Movement], at: datetime, *, towards_ceiling: bool = True) -> Strength:
-    total = [0, 0, 0]
-    for when, *delta in _steps(movements, towards_ceiling=towards_ceiling):
-        if when > at:
-            break
-        total = [t + d for t, d in zip(total, delta)]
-    return Strength(*total)
+    return strength_series(movements, [at], towards_ceiling=towards_ceiling)[0]
+
+
+def strength_series(movements: Iterable[Movement], moments: Sequence[datetime], *, towards_ceiling: bool = False) -> list[Strength]:
+    """Strength at each of ``moments`` (in order) in one pass; by default people in the air are not yet, or no longer, there."""
+    steps = _steps(movements, towards_ceiling=towards_ceiling)
+    total, i, series = [0, 0, 0], 0, []
+    for moment in moments:
+        while i < len(steps) and steps[i][0] <= moment:
+            total = [t + d for t, d in zip(total, steps[i][1:])]
+            i += 1
+        series.append(Strength(*total))
+    return series
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Readable, SessionDep, require_roles
 from peacewatch.mandate import service
-from peacewatch.mandate.schemas import MandateOut, MandateStateOut, MandateUpdate, TerminationNotice
+from peacewatch.mandate.schemas import (
+    ArrangementIn, ArrangementOut, MandateOut, MandateStateOut, MandateUpdate, TerminationNotice,
+)
 
 router = APIRouter(prefix="/api/v1/mandate", tags=["mandate"], responses=problem_responses(401, 404))
 Admin = Annotated[User, Depends(require_roles(Role.admin))]
@@ -42,3 +44,14 @@ def update_mandate(changes: MandateUpdate, session: SessionDep, user: Admin) -> 
 )
 def give_termination_notice(notice: TerminationNotice, session: SessionDep, user: Admin) -> MandateOut:
     return MandateOut.model_validate(service.give_termination_notice(session, user.username, notice))
+
+
+@router.get("/arrangements", response_model=list[ArrangementOut],
+            summary="Arrangements beside the deployment (such as a joint monitoring centre), with their dates and limits")
+def list_arrangements(session: SessionDep, readable: Readable) -> list[ArrangementOut]:
+    return [ArrangementOut.model_validate(a) for a in service.list_arrangements(session, readable)]
+
+
+@router.post("/arrangements", response_model=ArrangementOut, status_code=201, responses=problem_responses(403, 409, 422))
+def create_arrangement(data: ArrangementIn, session: SessionDep, user: Admin) -> ArrangementOut:
+    return ArrangementOut.model_validate(service.create_arrangement(session, user.username, data))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
@@ -40,6 +40,47 @@ class Mandate(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     def term_rule(self) -> TermRule:
         return TermRule(self.start_date, self.term_years, self.renewal_years, self.notice_months)
 
-    def authorises(self, state_code: str) -> bool:
-        """Whether ``state_code`` (ISO 3166-1 alpha-3) may contribute troops."""
-        return state_code.upper() in {s["code"] for s in self.contributing_states}
+    def authorises(self, state_code: str, on: date | None = None) -> bool:
+        """Whether ``state_code`` (ISO 3166-1 alpha-3) may contribute troops (on ``on``, when given)."""
+        return any(s["code"] == state_code.upper() for s in self.contributors_on(on))
+
+    def contributors_on(self, on: date | None) -> list[dict[str, Any]]:
+        """The contributing states entries in force on ``on`` (all of them when ``on`` is None)."""
+        if on is None:
+            return list(self.contributing_states)
+        return [
+            s for s in self.contributing_states
+            if on >= max(self.start_date, date.fromisoformat(s["since"]) if s.get("since") else self.start_date)
+            and (not s.get("until") or on <= date.fromisoformat(s["until"]))
+        ]
+
+
+class Arrangement(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+    """An arrangement beside the force's deployment, with its dates and limits.
+
+    The joint Russian-Turkish monitoring centre of 2021 is one: Turkish staff watch the ceasefire by
+    drone from a centre outside the areas of responsibility, and no Turkish troops deploy in them.
+    Claims about who takes part are checked against these as well as the mandate's contributors.
+    """
+
+    __tablename__ = "mandate_arrangements"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),
+        CheckConstraint("staff_per_state IS NULL OR staff_per_state >= 0", name="staff"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    states: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO 3166-1 alpha-3 codes taking part
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    staff_per_state: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    means: Mapped[str] = mapped_column(String(200), default="")
+    troops_in_areas: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    def in_force_on(self, on: date) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
-from peacewatch.mandate.models import Mandate
-from peacewatch.mandate.schemas import MandateUpdate, TerminationNotice
+from peacewatch.mandate.models import Arrangement, Mandate
+from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
 from peacewatch.mandate.terms import MandateState, mandate_state
 
 
@@ -51,3 +51,20 @@ def give_termination_notice(session: Session, actor: str, notice: TerminationNot
 
 def state_on(mandate: Mandate, on: date) -> MandateState:
     return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)
+
+
+def list_arrangements(session: Session, readable: frozenset[Visibility] | None) -> list[Arrangement]:
+    query = select(Arrangement).order_by(Arrangement.starts_on, Arrangement.id)
+    clause = visibility_clause(Arrangement.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    return list(session.scalars(query))
+
+
+def create_arrangement(session: Session, actor: str, data: ArrangementIn) -> Arrangement:
+    with transaction(session, actor):
+        if session.scalar(select(Arrangement.id).where(Arrangement.name == data.name)) is not None:
+            raise Conflict(f"an arrangement named '{data.name}' already exists", field="body.name")
+        arrangement = Arrangement(**data.model_dump())
+        session.add(arrangement)
+    return arrangement

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from peacewatch.airlift.figures import Movement, Strength, airlift_figures, first_breach, strength_at
@@ -10,6 +10,10 @@ from peacewatch.airlift.figures import Movement, Strength, airlift_figures, firs
 MOSCOW = ZoneInfo("Europe/Moscow")
 BAKU = ZoneInfo("Asia/Baku")
 AT = datetime(2020, 11, 14, 12, 0, tzinfo=MOSCOW)
+
+
+def on_day(at: datetime) -> date:
+    return at.astimezone(BAKU).date()
 
 
 def flight(landed: datetime | None, *, inbound: bool = True, personnel: int = 100, hours: float = 4, kind: str = "Il-76MD",
@@ -22,15 +26,15 @@ def flight(landed: datetime | None, *, inbound: bool = True, personnel: int = 10
 def test_the_past_24_hours_exclude_a_landing_exactly_a_day_before_and_include_one_at_the_moment() -> None:
     flights = [flight(AT - timedelta(hours=24)), flight(AT - timedelta(hours=24) + timedelta(seconds=1)), flight(AT),
                flight(AT + timedelta(seconds=1)), flight(None)]
-    figures = airlift_figures(flights, AT, BAKU)
+    figures = airlift_figures(flights, AT, on_day)
     assert (figures["flights"], figures["flights_past_24h"]) == (3, 2)
 
 
 def test_the_moment_may_be_given_in_any_zone_and_days_are_the_missions() -> None:
     landed = datetime(2020, 11, 13, 21, 30, tzinfo=timezone.utc)  # 00:30 on the 14th in Baku
     flights = [flight(landed, vehicles=3, tonnes=20.5), flight(landed, inbound=False, kind="An-124")]
-    utc = airlift_figures(flights, AT.astimezone(timezone.utc), BAKU)
-    local = airlift_figures(flights, AT, BAKU)
+    utc = airlift_figures(flights, AT.astimezone(timezone.utc), on_day)
+    local = airlift_figures(flights, AT, on_day)
     assert utc["flights"] == local["flights"] == 2
     assert [str(d["day"]) for d in local["by_day"]] == ["2020-11-14"]
     assert local["personnel_delivered"] == 100 and local["vehicles_delivered"] == 3 and local["tonnes_delivered"] == 20.5

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from peacewatch.claims import service
+from peacewatch.claims.schemas import ClaimCheck, StatementIn, StatementOut
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, require_roles
+
+Writer = Annotated[User, Depends(require_roles(Role.press, Role.operations))]
+
+router = APIRouter(prefix="/api/v1/statements", tags=["claims"], responses=problem_responses(401, 422))
+
+
+@router.get("", response_model=list[StatementOut], summary="Public statements about the mission, each with its verdict on the day")
+def list_statements(
+    session: SessionDep, readable: Readable,
+    subject_state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
+) -> list[StatementOut]:
+    return service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
+
+
+@router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))
+def create_statement(data: StatementIn, session: SessionDep, user: Writer) -> StatementOut:
+    statement = service.create_statement(session, user.username, data)
+    return service.statements_with_verdicts_one(session, statement)
+
+
+@router.get("/{statement_id}/check", response_model=ClaimCheck, responses=problem_responses(404),
+            summary="Check a statement against the mandate and its arrangements on a date, citing the records")
+def check_statement(
+    statement_id: RecordId, session: SessionDep, readable: Readable,
+    on: Annotated[date | None, Query(description="The date to check on (default: the day it was made)")] = None,
+) -> ClaimCheck:
+    return service.check_statement(session, readable, statement_id, on)
+
+
+ROUTERS = (router,)
