@@ -500,6 +500,12 @@ def _add_capabilities() -> None:
     from peacewatch.incidents.cli import app as incidents
 
     app.add_typer(incidents, name="incident")
+    from peacewatch.airlift.cli import app as airlift
+
+    app.add_typer(airlift, name="airlift")
+    from peacewatch.claims.cli import app as claims
+
+    app.add_typer(claims, name="claims")
     from peacewatch.remains.cli import app as remains, custody_app
 
     app.add_typer(remains, name="remains")
