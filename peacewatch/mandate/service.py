@@ -30,6 +30,8 @@ def update_mandate(session: Session, actor: str, changes: MandateUpdate) -> Mand
     with transaction(session, actor):
         mandate = get_mandate(session, None)
         values = changes.model_dump(exclude_unset=True)
+        if changes.contributing_states is not None:  # stored as JSON: dates as ISO text
+            values["contributing_states"] = [s.model_dump(mode="json", exclude_none=True) for s in changes.contributing_states]
         for key, value in values.items():
             if value is None:
                 raise Invalid(f"{key} may not be null", field=f"body.{key}")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 class TestMandate:
     def test_anyone_reads_the_public_mandate(self, client: TestClient) -> None:
         mandate = client.get("/api/v1/mandate").json()
-        assert mandate["contributing_states"] == [{"code": "RUS", "name": "Russian Federation"}]
+        assert mandate["contributing_states"] == [{"code": "RUS", "name": "Russian Federation", "since": None, "until": None}]
         assert (mandate["personnel_ceiling"], mandate["armoured_vehicle_ceiling"], mandate["vehicle_ceiling"]) == (1960, 90, 380)
         assert mandate["start_date"] == "2020-11-10" and mandate["term_years"] == 5
 
