@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from peacewatch.airlift.figures import Movement, Strength, airlift_figures, first_breach, strength_at
+from peacewatch.airlift.figures import Movement, Strength, airlift_figures, first_breach, strength_at, strength_series
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 BAKU = ZoneInfo("Asia/Baku")
@@ -63,3 +63,24 @@ def test_a_rotation_that_lands_before_the_old_unit_leaves_breaks_the_ceiling_at_
 def test_the_minimum_applies_only_once_the_build_up_reached_it() -> None:
     arriving = [flight(AT - timedelta(hours=h), personnel=100) for h in (30, 20, 10)]
     assert first_breach(arriving, ceilings=Strength(1960, 0, 0), minimum=Strength(250, 0, 0)) is None
+
+
+def test_road_convoys_are_counted_per_day_and_only_the_force_in_strength() -> None:
+    landed = datetime(2020, 11, 14, 8, tzinfo=timezone.utc)
+    returnees = Movement(inbound=True, left_at=landed - timedelta(hours=5), arrived_at=landed, personnel=400, vehicles=12,
+                         kind="returnees")
+    cargo = Movement(inbound=True, left_at=landed - timedelta(hours=5), arrived_at=landed, tonnes=36.5, kind="humanitarian")
+    engineers = Movement(inbound=True, left_at=landed - timedelta(hours=5), arrived_at=landed, personnel=30, vehicles=6)
+    figures = airlift_figures([returnees, cargo, engineers], AT, on_day)
+    day = figures["by_day"][0]
+    assert (day["convoys"], day["returnees"], day["convoy_personnel"], day["convoy_tonnes"], day["flights"]) == (3, 400, 30, 36.5, 0)
+    assert figures["flights"] == 0 and figures["personnel_delivered"] == 0  # the airlift's figures count flights only
+    assert strength_at([returnees, cargo, engineers], AT) == Strength(30, 0, 6)
+
+
+def test_a_strength_series_agrees_with_strength_at_each_moment() -> None:
+    movements = [flight(AT - timedelta(hours=h), personnel=10 * h, inbound=h % 3 != 0) for h in range(1, 30)]
+    moments = [AT - timedelta(hours=h) for h in range(40, -1, -1)]
+    for towards_ceiling in (True, False):
+        series = strength_series(movements, moments, towards_ceiling=towards_ceiling)
+        assert series == [strength_at(movements, m, towards_ceiling=towards_ceiling) for m in moments]
