@@ -25,7 +25,7 @@ def build_up_chart(figures: AirliftFigures, title: str = "Build-up against the m
     flights.set_ylabel("flights per day", fontsize=8)
     people.set_zorder(flights.get_zorder() + 1)
     people.patch.set_visible(False)
-    people.step(days, [d.strength.personnel for d in figures.by_day], where="post", color=PERSONNEL, linewidth=2,
+    people.step(days, [d.strength.personnel for d in figures.by_day], where="pre", color=PERSONNEL, linewidth=2,
                 label="personnel in theatre")
     for value, label, style in ((limits and limits.personnel, "ceiling", "--"), (floor and floor.personnel, "minimum", ":")):
         if value:
@@ -34,7 +34,7 @@ def build_up_chart(figures: AirliftFigures, title: str = "Build-up against the m
     people.set_ylim(bottom=0)
     people.legend(loc="upper left", fontsize=7, frameon=False)
     for key, colour, name in (("armoured", ARMOURED, "armoured vehicles"), ("vehicles", VEHICLES, "other vehicles")):
-        machines.step(days, [getattr(d.strength, key) for d in figures.by_day], where="post", color=colour, linewidth=2,
+        machines.step(days, [getattr(d.strength, key) for d in figures.by_day], where="pre", color=colour, linewidth=2,
                       label=f"{name} in theatre")
         if limits is not None:
             value = getattr(limits, key)

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.airlift.aircraft import load_problem
@@ -387,6 +387,12 @@ def list_flights(
     if until is not None:
         query = query.where(Flight.planned_departure < as_utc(until, field="query.until"))
     return list(session.scalars(query))
+
+
+def count_flights(session: Session, readable: frozenset[Visibility] | None) -> int:
+    query = select(func.count()).select_from(Flight)
+    clause = visibility_clause(Flight.visibility, readable)
+    return int(session.scalar(query if clause is None else query.where(clause)) or 0)
 
 
 def flight_out(flight: Flight, ctx: Context) -> FlightOut:

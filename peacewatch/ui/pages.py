@@ -119,6 +119,11 @@ LABELS = {
     "examined": N_("Examined"), "transferred": N_("Transferred"), "handed_over": N_("Handed over"), "buried": N_("Buried"),
     "proposed": N_("Proposed"), "revoked": N_("Revoked"), "dna": N_("DNA"), "fingerprints": N_("Fingerprints"),
     "dental": N_("Dental"), "board": N_("Identification board"),
+    "inbound": N_("Inbound"), "outbound": N_("Outbound"), "airborne": N_("Airborne"), "landed": N_("Landed"),
+    "cancelled": N_("Cancelled"), "diverted": N_("Diverted"),
+    "claims": N_("claims"), "confirms": N_("confirms"), "denies": N_("denies"), "supported": N_("Supported"),
+    "contradicted": N_("Contradicted"), "nuanced": N_("Nuanced"), "not_checkable": N_("Not checkable"),
+    "responds to": N_("responds to"), "answered by": N_("answered by"), "same subject": N_("same subject"),
 }
 
 
@@ -169,6 +174,10 @@ class Page:
                ("/public/map", _("Official map"))]
         if self.user is not None and self.user.role in PERSONAL_DATA_ROLES:
             nav.insert(3, ("/remains", _("Remains")))
+        if self.user is not None and self.user.role in INTERNAL_ROLES:
+            nav.insert(-1, ("/airlift", _("Airlift")))
+        if self.user is not None:
+            nav.insert(-1, ("/claims", _("Claims")))
         if self.user is None:
             nav = [("/public/map", _("Official map"))]
         body = environment(self.language).get_template(template).render(
@@ -500,7 +509,7 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
 
 def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
-    from peacewatch.ui import remains_pages  # noqa: F401 - registers the humanitarian workspace's pages on the router
+    from peacewatch.ui import airlift_pages, remains_pages  # noqa: F401 - register their pages on the router
 
     app.include_router(router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

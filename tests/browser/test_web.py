@@ -282,3 +282,51 @@ def test_the_humanitarian_workspace_from_custody_to_handover_list(page: Page, br
     response = other.goto(f"/remains/bodies/{held['number']}")
     assert response is not None and response.status == 404
     assert "Chain of custody" not in other.content() and "Candidates" not in other.content()
+
+
+def test_the_airlift_workspace_and_the_claims_page(page: Page, browser: Browser, server: LiveServer) -> None:
+    sign_in(page, "air", "/airlift?at=2020-11-14T13:00")  # 13:00 in Baku is 12:00 in Moscow
+    expect(page.locator("#airlift-headline")).to_contain_text("95 flights since the start of the operation, 22 in the past 24 hours")
+    expect(page.locator("#strength tr[data-row=ceilings]")).to_contain_text("1960")
+    expect(page.locator("#build-up-chart")).to_have_js_property("complete", True)
+    assert page.locator("#build-up-chart").evaluate("img => img.naturalWidth") > 500
+    total = int(page.locator("#flight-total").inner_text())
+    form = page.locator("#flight-form")
+    form.locator("input[name=tail_number]").fill("RF-76777")
+    form.locator("select[name=departure]").select_option("UWLW")
+    form.locator("select[name=arrival]").select_option("UDYE")
+    form.locator("select[name=status]").select_option("landed")
+    form.locator("input[name=planned_departure]").fill("2020-12-03T06:00")
+    form.locator("input[name=planned_arrival]").fill("2020-12-03T10:00")
+    form.locator("input[name=actual_departure]").fill("2020-12-03T06:00")
+    form.locator("input[name=tonnes]").fill("60")
+    form.locator("button[type=submit]").click()  # no actual arrival, and too heavy: the first fault is named where it is
+    expect(form.locator("[data-error-for=actual_arrival]")).to_contain_text("required for a landed flight")
+    form.locator("input[name=actual_arrival]").fill("2020-12-03T10:05")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-error-for=tonnes]")).to_contain_text("payload of about 47 t")
+    form.locator("input[name=tonnes]").fill("30")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#flight-total")).to_have_text(str(total + 1))
+    expect(page.locator("#rotation-plans")).to_contain_text("Rotation of Military Police Company North")
+    expect(page.locator("#build-up-chart")).to_have_js_property("complete", True)
+    screenshot(page, "16-airlift-workspace")
+
+    page.goto("/claims")
+    turkish = page.locator(".statement", has_text="Ministry of National Defence of Turkey").filter(has_text="(Türkiye)")
+    expect(turkish).to_have_attribute("data-verdict", "contradicted")
+    expect(turkish.locator(".related[data-relation='answered by']")).to_contain_text("Kremlin spokesman")
+    expect(turkish.locator(".evidence")).to_contain_text("RUS (Russian Federation)")
+    page.fill("input[name=on]", "2021-02-01")
+    page.click("form.filters button[type=submit]")
+    expect(turkish).to_have_attribute("data-verdict", "nuanced")
+    expect(turkish.locator(".verdict")).to_contain_text("up to 60 per side")
+    expect(turkish.locator(".arrangement")).to_contain_text("Agdam district")
+    screenshot(page, "17-claims")
+
+    liaison = browser.new_context(base_url=server.url).new_page()
+    sign_in(liaison, "liaison-a", "/claims")
+    assert liaison.locator("nav a[href='/airlift']").count() == 0
+    expect(liaison.locator(".statement")).to_have_count(2)
+    response = liaison.goto("/airlift")
+    assert response is not None and response.status == 404

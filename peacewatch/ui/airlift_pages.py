@@ -1,0 +1,78 @@
+"""The air-movement cell's workspace (figures of a moment, build-up chart, flights, rotation plans) and
+the claims page (each public statement with its verdict and the records it rests on).
+
+The workspace is for the mission's own staff; a liaison officer gets 404, as the flights are
+internal. The claims page shows every signed-in reader the statements their scope allows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.responses import HTMLResponse, Response
+
+from peacewatch.airlift import service
+from peacewatch.airlift.aircraft import AIRCRAFT_TYPES
+from peacewatch.airlift.models import Direction, FlightStatus
+from peacewatch.claims import service as claims
+from peacewatch.core.auth import INTERNAL_ROLES, Role
+from peacewatch.core.problems import Problem
+from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.ui.i18n import translations
+from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
+
+AIR_WRITERS = frozenset({Role.air, Role.admin})
+
+
+@dataclass
+class MomentFilters(ListFilters):
+    at: str | None = None
+    page: int = 1
+
+
+@router.get("/airlift", response_class=HTMLResponse)
+def airlift_workspace(
+    page: PageDep, session: SessionDep, settings: SettingsDep,
+    at: Annotated[str | None, Query(max_length=32, description="Local time in the mission's zone, YYYY-MM-DDTHH:MM")] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    _ = translations(page.language).gettext
+    user = page.require_user()
+    if user.role not in INTERNAL_ROLES:
+        return page.render("not_found.html", status_code=404, what=_("Airlift"))
+    ctx = service.Context.of(settings)
+    moment, error = None, None
+    if at:
+        try:
+            moment = datetime.fromisoformat(at).replace(tzinfo=ctx.zone)
+        except ValueError:
+            error = _("Not a date and time: %(value)s", value=at)
+    try:
+        figures = service.figures(session, ctx, moment)
+    except Problem as problem:
+        error, figures = problem.detail, service.figures(session, ctx, None)
+    flights = service.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    total = service.count_flights(session, None)
+    return page.render(
+        "airlift.html", figures=figures, error=error, zone=settings.mission_timezone,
+        at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),
+        flights=[service.flight_out(f, ctx) for f in flights], total=total,
+        pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),
+        plans=[(p, [service.flight_out(f, ctx) for f in p.flights]) for p in service.list_plans(session, 10)],
+        may_write=user.role in AIR_WRITERS, aircraft_types=list(AIRCRAFT_TYPES), airfields=service.list_airfields(session),
+        statuses=[s.value for s in FlightStatus], directions=[d.value for d in Direction],
+    )
+
+
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(page: PageDep, session: SessionDep,
+                on: Annotated[date | None, Query(description="Check every statement on this date")] = None) -> Response:
+    user = page.require_user()
+    readable = user.readable
+    statements = claims.statements_with_verdicts(session, readable, limit=200)
+    checks = {s.id: claims.check_statement(session, readable, s.id, on) for s in statements}
+    return page.render("claims.html", statements=statements, checks=checks, on=on)
