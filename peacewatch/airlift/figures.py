@@ -101,24 +101,31 @@ class Strength:
     vehicles: int
 
 
+def _counted_from(m: Movement, *, towards_ceiling: bool) -> datetime | None:
+    """When a movement changes strength on the chosen side of caution: inbound for a ceiling and
+    outbound for the minimum count from departure, the others from arrival (never, while under way)."""
+    return m.left_at if m.inbound == towards_ceiling else m.arrived_at
+
+
 def _steps(movements: Iterable[Movement], *, towards_ceiling: bool) -> list[tuple[datetime, int, int, int]]:
-    """Signed changes in theatre, each at the moment the chosen side of caution counts it."""
+    """Signed changes in theatre, in time order."""
     steps = []
     for m in movements:
-        if not m.counts_in_strength:
-            continue
-        sign = 1 if m.inbound else -1
-        if m.inbound == towards_ceiling:  # inbound for a ceiling, outbound for the minimum: count from departure
-            when: datetime | None = m.left_at
-        else:
-            when = m.arrived_at
+        when = _counted_from(m, towards_ceiling=towards_ceiling) if m.counts_in_strength else None
         if when is not None:
+            sign = 1 if m.inbound else -1
             steps.append((when, sign * m.personnel, sign * m.armoured, sign * m.vehicles))
     return sorted(steps, key=lambda s: s[0])
 
 
 def strength_at(movements: Iterable[Movement], at: datetime, *, towards_ceiling: bool = True) -> Strength:
-    return strength_series(movements, [at], towards_ceiling=towards_ceiling)[0]
+    personnel = armoured = vehicles = 0
+    for m in movements:
+        when = _counted_from(m, towards_ceiling=towards_ceiling) if m.counts_in_strength else None
+        if when is not None and when <= at:
+            sign = 1 if m.inbound else -1
+            personnel, armoured, vehicles = personnel + sign * m.personnel, armoured + sign * m.armoured, vehicles + sign * m.vehicles
+    return Strength(personnel, armoured, vehicles)
 
 
 def strength_series(movements: Iterable[Movement], moments: Sequence[datetime], *, towards_ceiling: bool = False) -> list[Strength]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,6 +11,14 @@ from peacewatch.core.visibility import Visibility
 
 AIRFIELD_CODE = r"^[A-Z0-9][A-Z0-9-]{2,15}$"
 Count = Field(default=0, ge=0, le=100_000)
+EARLIEST, LATEST = datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def _in_era(value: datetime | None) -> datetime | None:
+    """Times far outside any mission are typing errors (and would overflow when shown in local time)."""
+    if value is not None and not EARLIEST <= (value if value.tzinfo else value.replace(tzinfo=timezone.utc)) < LATEST:
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+    return value
 
 
 class AirfieldIn(BaseModel):
@@ -53,6 +61,8 @@ class FlightIn(BaseModel):
     notes: str = Field(default="", max_length=4000)
     visibility: Visibility = Visibility.internal
 
+    _era = field_validator("planned_departure", "planned_arrival", "actual_departure", "actual_arrival")(_in_era)
+
     @field_validator("aircraft_type")
     @classmethod
     def _known_type(cls, value: str) -> str:
@@ -83,6 +93,8 @@ class FlightUpdate(BaseModel):
     unit_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     notes: str | None = Field(default=None, max_length=4000)
     visibility: Visibility | None = None
+
+    _era = field_validator("planned_departure", "planned_arrival", "actual_departure", "actual_arrival")(_in_era)
 
 
 class FlightOut(BaseModel):
@@ -140,11 +152,15 @@ class ConvoyIn(BaseModel):
     notes: str = Field(default="", max_length=4000)
     visibility: Visibility = Visibility.internal
 
+    _era = field_validator("departed_at", "arrived_at")(_in_era)
+
 
 class ConvoyArrival(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     arrived_at: datetime
+
+    _era = field_validator("arrived_at")(_in_era)
 
 
 class ConvoyOut(BaseModel):
