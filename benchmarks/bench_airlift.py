@@ -9,7 +9,7 @@ Run by hand, not in the test suite:
    departures against strength in theatre) and stored in one transaction. Prints rows/s.
 2. Computes the figures (counts, per type and day, the build-up per day, strength) at the end of
    each of ``moments`` days, as a year of daily bulletins would. Prints figures/s.
-3. Checks a two-flight rotation plan against the whole schedule, 20 times. Prints the time per check.
+3. Checks a two-flight plan (a unit flown in, then out) against the whole schedule, 20 times. Prints the time per check.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def main() -> None:
 
             swap = START + timedelta(days=args.days + 5)
             plan = RotationPlanIn.model_validate({"name": "bench", "flights": [
-                {"aircraft_type": "Il-76MD", "direction": "outbound", "departure": "UDYE", "arrival": "UWLW",
-                 "planned_departure": swap.isoformat(), "planned_arrival": (swap + timedelta(hours=4)).isoformat(), "personnel": 100},
                 {"aircraft_type": "Il-76MD", "direction": "inbound", "departure": "UWLW", "arrival": "UDYE",
+                 "planned_departure": swap.isoformat(), "planned_arrival": (swap + timedelta(hours=4)).isoformat(), "personnel": 100},
+                {"aircraft_type": "Il-76MD", "direction": "outbound", "departure": "UDYE", "arrival": "UWLW",
                  "planned_departure": (swap + timedelta(hours=4)).isoformat(),
                  "planned_arrival": (swap + timedelta(hours=8)).isoformat(), "personnel": 100},
             ]})

@@ -149,8 +149,10 @@ class Breach:
     above: bool  # True: over a ceiling; False: under the minimum
 
 
-def first_breach(movements: Iterable[Movement], *, ceilings: Strength, minimum: Strength | None = None) -> Breach | None:
-    """The first moment strength would pass a ceiling or fall below the minimum, counting people in transit cautiously.
+def first_breach(movements: Iterable[Movement], *, ceilings: Strength, minimum: Strength | None = None,
+                 since: datetime | None = None) -> Breach | None:
+    """The first moment (from ``since``, if given) strength would pass a ceiling or fall below the minimum,
+    counting people in transit cautiously.
 
     The minimum applies only once the build-up has reached it: a force still arriving is not under strength.
     """
@@ -158,7 +160,8 @@ def first_breach(movements: Iterable[Movement], *, ceilings: Strength, minimum: 
     found: list[Breach] = []
     for towards_ceiling, limits in ((True, ceilings), (False, minimum)):
         if limits is not None:
-            breach = _first_crossing(_steps(movements, towards_ceiling=towards_ceiling), limits, above=towards_ceiling)
+            breach = _first_crossing(_steps(movements, towards_ceiling=towards_ceiling), limits, above=towards_ceiling,
+                                     since=since)
             if breach is not None:
                 found.append(breach)
     return min(found, key=lambda b: b.at) if found else None
@@ -167,7 +170,8 @@ def first_breach(movements: Iterable[Movement], *, ceilings: Strength, minimum: 
 MEASURES = ("personnel", "armoured", "vehicles")
 
 
-def _first_crossing(steps: Sequence[tuple[datetime, int, int, int]], limits: Strength, *, above: bool) -> Breach | None:
+def _first_crossing(steps: Sequence[tuple[datetime, int, int, int]], limits: Strength, *, above: bool,
+                    since: datetime | None = None) -> Breach | None:
     total = [0, 0, 0]
     reached = [False, False, False]
     times = [s[0] for s in steps]
@@ -178,6 +182,9 @@ def _first_crossing(steps: Sequence[tuple[datetime, int, int, int]], limits: Str
         for _, *delta in steps[i:j]:
             total = [t + d for t, d in zip(total, delta)]
         i = j
+        if since is not None and moment < since:  # history before the moment asked about is only summed
+            reached = [r or value >= getattr(limits, name) for r, name, value in zip(reached, MEASURES, total)]
+            continue
         for k, (name, value) in enumerate(zip(MEASURES, total)):
             limit = getattr(limits, name)
             if above and value > limit:

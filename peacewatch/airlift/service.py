@@ -270,8 +270,10 @@ class _Checker:
             return None, None
         base = self.ledger.movements(planning=True, without=without)
         added = [m for m in (flight_movement(f, planning=True) for f in flights) if m is not None]
-        return (first_breach([*base, *added], ceilings=self.ceilings, minimum=self.minimum),
-                first_breach(base, ceilings=self.ceilings, minimum=self.minimum))
+        # A breach already on record before these flights leave (logged facts) is not theirs to answer for.
+        since = min((m.left_at for m in added), default=None)
+        return (first_breach([*base, *added], ceilings=self.ceilings, minimum=self.minimum, since=since),
+                first_breach(base, ceilings=self.ceilings, minimum=self.minimum, since=since))
 
     def check_limits(self, flights: Sequence[_Values], without: int | None = None) -> None:
         breach = self.new_breach(flights, without)

@@ -28,7 +28,7 @@ def list_statements(
 @router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))
 def create_statement(data: StatementIn, session: SessionDep, user: Writer) -> StatementOut:
     statement = service.create_statement(session, user.username, data)
-    return service.statements_with_verdicts_one(session, statement)
+    return service.statement_with_verdict(session, statement)
 
 
 @router.get("/{statement_id}/check", response_model=ClaimCheck, responses=problem_responses(404),

@@ -67,9 +67,11 @@ def _terms(a: Arrangement) -> Terms:
                  a.troops_in_areas)
 
 
-def _finding(statement: Statement, on: date, mandate: Mandate, arrangements: list[Arrangement]) -> tuple[Verdict, str, list[int]]:
+def _finding(statement: Statement, on: date, mandate: Mandate | None, arrangements: list[Arrangement]) -> tuple[Verdict, str, list[int]]:
     if statement.subject is not Subject.participation or statement.subject_state is None:
         return Verdict.not_checkable, "no rule checks this subject: read the related statements", []
+    if mandate is None:
+        return Verdict.not_checkable, "no mandate is configured to check it against", []
     contributors = [c["code"] for c in mandate.contributors_on(on)]
     found = check_participation(statement.subject_state, state_name(statement.subject_state), on,
                                 denies=statement.stance is Stance.denies, contributors=contributors,
@@ -91,12 +93,19 @@ def statements_with_verdicts(session: Session, readable: frozenset[Visibility] |
     statements = list_statements(session, readable, **filters)  # type: ignore[arg-type]
     if not statements:
         return []
-    mandate, arrangements = get_mandate(session, readable), _arrangements(session, readable)
+    mandate, arrangements = _mandate_or_none(session, readable), _arrangements(session, readable)
     return [statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements]
 
 
-def statements_with_verdicts_one(session: Session, statement: Statement) -> StatementOut:
-    return statement_out(statement, _finding(statement, statement.stated_on, get_mandate(session, None),
+def _mandate_or_none(session: Session, readable: frozenset[Visibility] | None) -> Mandate | None:
+    try:
+        return get_mandate(session, readable)
+    except NotFound:
+        return None
+
+
+def statement_with_verdict(session: Session, statement: Statement) -> StatementOut:
+    return statement_out(statement, _finding(statement, statement.stated_on, _mandate_or_none(session, None),
                                              _arrangements(session, None))[0])
 
 

@@ -84,3 +84,12 @@ def test_a_strength_series_agrees_with_strength_at_each_moment() -> None:
     for towards_ceiling in (True, False):
         series = strength_series(movements, moments, towards_ceiling=towards_ceiling)
         assert series == [strength_at(movements, m, towards_ceiling=towards_ceiling) for m in moments]
+
+
+def test_a_breach_on_record_before_the_moment_asked_about_does_not_hide_a_later_one() -> None:
+    over = [flight(AT - timedelta(days=3), personnel=1990), flight(AT - timedelta(days=2), inbound=False, personnel=100)]
+    later = flight(AT + timedelta(days=1), personnel=100)
+    assert first_breach([*over, later], ceilings=Strength(1960, 0, 0)).at == over[0].left_at  # the logged excess
+    since = first_breach([*over, later], ceilings=Strength(1960, 0, 0), since=later.left_at)
+    assert since is not None and since.at == later.left_at and since.value == 1990
+    assert first_breach(over, ceilings=Strength(1960, 0, 0), since=later.left_at) is None
