@@ -39,8 +39,8 @@ def flight_log(days: int, per_day: int) -> str:
                      "planned_arrival", "actual_departure", "actual_arrival", "personnel", "tonnes"])
     step = timedelta(days=1) / per_day
     for i in range(days * per_day):
-        left = START + step * i
         inbound = i % 2 == 0
+        left = START + step * i + (timedelta(0) if inbound else timedelta(hours=5))  # out once the pair's inbound landed
         ends = ("UWLW", "UDYE") if inbound else ("UDYE", "UWLW")
         times = [left.isoformat(), (left + timedelta(hours=4)).isoformat()] * 2
         writer.writerow(["Il-76MD", f"RF-{i:06d}", "inbound" if inbound else "outbound", "landed", *ends, *times, 100, 20])

@@ -35,7 +35,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
 from peacewatch.force.models import Unit
 from peacewatch.incidents.figures import reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
@@ -364,10 +364,7 @@ def update_flight(session: Session, ctx: Context, actor: str, flight_id: int, ch
 
 
 def get_flight(session: Session, flight_id: int, readable: frozenset[Visibility] | None) -> Flight:
-    flight = session.get(Flight, flight_id)
-    if flight is None or (readable is not None and flight.visibility not in readable):
-        raise NotFound(f"flight {flight_id} not found")
-    return flight
+    return get_visible(session, Flight, flight_id, readable, "flight")
 
 
 def list_flights(
@@ -622,10 +619,7 @@ def arrive_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, ar
 
 
 def get_convoy(session: Session, convoy_id: int, readable: frozenset[Visibility] | None) -> Convoy:
-    convoy = session.get(Convoy, convoy_id)
-    if convoy is None or (readable is not None and convoy.visibility not in readable):
-        raise NotFound(f"convoy {convoy_id} not found")
-    return convoy
+    return get_visible(session, Convoy, convoy_id, readable, "convoy")
 
 
 def list_convoys(session: Session, readable: frozenset[Visibility] | None, *, kind: ConvoyKind | None = None,

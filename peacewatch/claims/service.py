@@ -12,7 +12,7 @@ from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import ClaimCheck, MandateCited, RelatedStatement, StatementIn, StatementOut, state_name
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Invalid, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementOut
 from peacewatch.mandate.service import get_mandate
@@ -37,10 +37,7 @@ def create_statement(session: Session, actor: str, data: StatementIn) -> Stateme
 
 
 def get_statement(session: Session, statement_id: int, readable: frozenset[Visibility] | None) -> Statement:
-    statement = session.get(Statement, statement_id)
-    if statement is None or (readable is not None and statement.visibility not in readable):
-        raise NotFound(f"statement {statement_id} not found")
-    return statement
+    return get_visible(session, Statement, statement_id, readable, "statement")
 
 
 def list_statements(session: Session, readable: frozenset[Visibility] | None, *, subject_state: str | None = None,

@@ -7,10 +7,14 @@ records exist, so a record out of scope is answered 404, never 403.
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
 
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import ColumnElement
+
+
+T = TypeVar("T")
 
 
 class Visibility(str, enum.Enum):
@@ -51,4 +55,14 @@ def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], al
     return column.in_(sorted(allowed, key=lambda v: v.value))  # type: ignore[union-attr]
 
 
-__all__ = ["Visibility", "Side", "VisibilityMixin", "readable_visibilities", "visibility_clause"]
+def get_visible(session: Session, model: type[T], record_id: int, readable: frozenset[Visibility] | None, what: str) -> T:
+    """The record, or "not found" when it does not exist or lies outside the reader's scope (the same answer)."""
+    from peacewatch.core.problems import NotFound
+
+    record = session.get(model, record_id)
+    if record is None or (readable is not None and record.visibility not in readable):  # type: ignore[attr-defined]
+        raise NotFound(f"{what} {record_id} not found")
+    return record
+
+
+__all__ = ["Visibility", "Side", "VisibilityMixin", "get_visible", "readable_visibilities", "visibility_clause"]

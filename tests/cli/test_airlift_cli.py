@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from peacewatch.core.settings import Settings
 from peacewatch.scenario import airlift_demo
-from tests.cli.test_cli import run  # noqa: F401  (the fixture)
 
 
 @pytest.fixture

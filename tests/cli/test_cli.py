@@ -7,24 +7,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
-from typer.testing import CliRunner
 
-from peacewatch.cli import app
 from peacewatch.core.audit import AuditEntry
-from tests.conftest import SECRET
-
-
-@pytest.fixture
-def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("PEACEWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
-    runner = CliRunner()
-
-    def invoke(*args: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), **kwargs)
-
-    return invoke
 
 
 def audit_count(database_url: str) -> int:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run  # noqa: F401 - the fixture
 
 REPORTS = [
     {"type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z", "lat": 39.795, "lon": 47.113,
@@ -20,7 +19,7 @@ REPORTS = [
 
 
 @pytest.mark.usefixtures("scenario")
-def test_report_resend_match_accept_verify_figures_and_export(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_report_resend_match_accept_verify_figures_and_export(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     file = tmp_path / "reports.json"
     file.write_text(json.dumps(REPORTS))
     first = run("incident", "report", str(file))
@@ -43,7 +42,7 @@ def test_report_resend_match_accept_verify_figures_and_export(run, tmp_path: Pat
 
 
 @pytest.mark.usefixtures("scenario")
-def test_refusals_are_one_line_and_store_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_refusals_are_one_line_and_store_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(REPORTS[0] | {"ended_at": "2020-11-14T15:00:00Z"}))
     result = run("incident", "report", str(bad))

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.api.test_remains import handover, person, recovery
-from tests.cli.test_cli import run  # noqa: F401 - the fixture
 
 
 @pytest.mark.usefixtures("scenario")
-def test_recover_match_identify_hand_over_and_verify(run, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_recover_match_identify_hand_over_and_verify(run, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "recovery.json").write_text(json.dumps(recovery()))
     done = run("remains", "recover", str(tmp_path / "recovery.json"))
     assert done.exit_code == 0, done.output
@@ -60,7 +59,7 @@ def test_recover_match_identify_hand_over_and_verify(run, tmp_path: Path, databa
 
 
 @pytest.mark.usefixtures("scenario")
-def test_bad_input_is_one_line_and_a_non_zero_exit(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_bad_input_is_one_line_and_a_non_zero_exit(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "bad.json").write_text(json.dumps(recovery(bodies_found=1)))
     bad = run("remains", "recover", str(tmp_path / "bad.json"))
     assert bad.exit_code == 1 and "bodies listed but only 1 found" in bad.output
