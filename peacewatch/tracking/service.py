@@ -259,7 +259,7 @@ def latest_fixes(
              .join(found, Tracker.id == found.c.tracker_id)
              .join(Position, (Position.tracker_id == found.c.tracker_id) & (Position.t_ms == found.c.t_ms))
              .order_by(Tracker.code))
-    return [(tracker, fix) for tracker, fix in session.execute(query).tuples()]
+    return [(tracker, fix) for tracker, fix in session.execute(query)]
 
 
 def recent_tracks(
