@@ -172,8 +172,9 @@ airlift = APIRouter(prefix="/api/v1/airlift", tags=["airlift"], responses=proble
     responses={200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}},
     summary="Flights since the start and in the past 24 hours, loads delivered, per type and day, and the build-up",
 )
-def read_figures(session: SessionDep, ctx: Ctx, at: At = None, format: Literal["json", "csv"] = "json") -> Response | AirliftFigures:
-    result = service.figures(session, ctx, at)
+def read_figures(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None,
+                 format: Literal["json", "csv"] = "json") -> Response | AirliftFigures:
+    result = service.figures(session, ctx, at, readable)
     if format == "csv":
         return Response(service.figures_csv(result), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="airlift-figures.csv"'})
@@ -181,13 +182,13 @@ def read_figures(session: SessionDep, ctx: Ctx, at: At = None, format: Literal["
 
 
 @airlift.get("/figures/chart", response_class=Response, responses=PNG, summary="The build-up against the ceilings, as PNG")
-def read_chart(session: SessionDep, ctx: Ctx, at: At = None) -> Response:
-    return Response(build_up_chart(service.figures(session, ctx, at)), media_type="image/png")
+def read_chart(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> Response:
+    return Response(build_up_chart(service.figures(session, ctx, at, readable)), media_type="image/png")
 
 
 @airlift.get("/strength", response_model=StrengthAt, summary="Personnel and vehicles in theatre at a moment")
-def read_strength(session: SessionDep, ctx: Ctx, at: At = None) -> StrengthAt:
-    return service.strength(session, ctx, at)
+def read_strength(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> StrengthAt:
+    return service.strength(session, ctx, at, readable)
 
 
 @airlift.get("/minimum", response_model=MinimumOut, responses=problem_responses(401, 404))

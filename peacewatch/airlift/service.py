@@ -147,16 +147,19 @@ class Ledger:
     road: list[Movement] = field(default_factory=list)
 
     @classmethod
-    def load(cls, session: Session, *, until: datetime | None = None) -> Ledger:
+    def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None) -> Ledger:
+        """The movements on record; ``readable`` keeps those a reader may count (a public figure counts public records only)."""
         ledger = cls()
         query = select(*FLIGHT_COLUMNS).where(Flight.status.not_in(NOT_COUNTED))
-        if until is not None:
-            query = query.where(Flight.actual_departure <= until)
-        for row in session.execute(query):
-            ledger.put(row.id, row)
         convoys = select(*CONVOY_COLUMNS)
         if until is not None:
+            query = query.where(Flight.actual_departure <= until)
             convoys = convoys.where(Convoy.departed_at <= until)
+        if readable is not None:
+            query = query.where(visibility_clause(Flight.visibility, readable))
+            convoys = convoys.where(visibility_clause(Convoy.visibility, readable))
+        for row in session.execute(query):
+            ledger.put(row.id, row)
         ledger.road = [convoy_movement(c) for c in session.execute(convoys)]
         return ledger
 
@@ -646,14 +649,15 @@ def set_minimum(session: Session, actor: str, data: MinimumIn) -> StrengthMinimu
     return row
 
 
-def strength(session: Session, ctx: Context, at: datetime | None) -> StrengthAt:
+def strength(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> StrengthAt:
     moment = ctx.moment(at)
-    movements = Ledger.load(session, until=moment).movements(planning=False)
-    return _strength_at(session, movements, moment)
+    movements = Ledger.load(session, until=moment, readable=readable).movements(planning=False)
+    return _strength_at(session, movements, moment, internal=readable is None)
 
 
-def _strength_at(session: Session, movements: list[Movement], moment: datetime) -> StrengthAt:
-    limits, floor = ceilings(session), _as_strength(minimum(session))
+def _strength_at(session: Session, movements: list[Movement], moment: datetime, *, internal: bool) -> StrengthAt:
+    """Strength at ``moment``; the minimum is the operations centre's own figure, shown to the mission's staff only."""
+    limits, floor = ceilings(session), _as_strength(minimum(session)) if internal else None
     return StrengthAt(
         at=moment,
         in_theatre=vars(strength_at(movements, moment, towards_ceiling=False)),
@@ -663,10 +667,10 @@ def _strength_at(session: Session, movements: list[Movement], moment: datetime) 
     )
 
 
-def figures(session: Session, ctx: Context, at: datetime | None) -> AirliftFigures:
-    """The airlift's figures and the build-up at a moment, from the movement records alone."""
+def figures(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> AirliftFigures:
+    """The airlift's figures and the build-up at a moment, from the movement records ``readable`` admits."""
     moment = ctx.moment(at)
-    movements = Ledger.load(session, until=moment).movements(planning=False)
+    movements = Ledger.load(session, until=moment, readable=readable).movements(planning=False)
     counted = airlift_figures(movements, moment, ctx.day)
     by_day = {d.pop("day"): d for d in counted.pop("by_day")}
     days = _days(ctx, movements, moment)
@@ -675,7 +679,8 @@ def figures(session: Session, ctx: Context, at: datetime | None) -> AirliftFigur
     empty = {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0, "convoys": 0, "convoy_personnel": 0,
              "returnees": 0, "convoy_tonnes": 0.0}
     counted["by_day"] = [{"day": d, **by_day.get(d, empty), "strength": vars(s)} for d, s in zip(days, build_up)]
-    return AirliftFigures(**counted, local_time=ctx.local(moment), strength=_strength_at(session, movements, moment))
+    return AirliftFigures(**counted, local_time=ctx.local(moment),
+                          strength=_strength_at(session, movements, moment, internal=readable is None))
 
 
 def _days(ctx: Context, movements: Sequence[Movement], moment: datetime) -> list[date]:

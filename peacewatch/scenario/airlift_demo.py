@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -64,16 +64,44 @@ def _share(total: int, parts: int, index: int) -> int:
     return total * (index + 1) // parts - total * index // parts
 
 
+def _landing_windows(after: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of (after, until] between 18:30 and 12:00 Moscow time: no landings in the afternoon, so the
+    figures at the noon briefing and at the end of the mission's reporting day (19:30 in Baku) agree."""
+    windows = []
+    day = after.astimezone(MOSCOW).date() - timedelta(days=1)
+    while (opens := datetime.combine(day, time(18, 30), MOSCOW).astimezone(timezone.utc)) < until:
+        closes = datetime.combine(day + timedelta(days=1), time(12), MOSCOW).astimezone(timezone.utc)
+        if min(closes, until) > max(opens, after):
+            windows.append((max(opens, after), min(closes, until)))
+        day += timedelta(days=1)
+    return windows
+
+
+def _spread(after: datetime, until: datetime, count: int) -> list[datetime]:
+    """``count`` landing times evenly spread over the landing windows of (after, until]."""
+    windows = _landing_windows(after, until)
+    total = sum((b - a for a, b in windows), timedelta())
+    times = []
+    for i in range(count):
+        offset = total * (i + 0.5) / count
+        for a, b in windows:
+            if offset < b - a:
+                times.append((a + offset).replace(second=0, microsecond=0))
+                break
+            offset -= b - a
+    return times
+
+
 def flight_log() -> str:
-    """The build-up's flight log as the CSV the import takes."""
+    """The build-up's flight log as the CSV the import takes; the flights were announced, so they are public."""
     arrivals = []
     for after, until, count in PERIODS:
-        step = (until - after) / count
-        arrivals += [(after + step * (i + 0.5)).replace(second=0, microsecond=0) for i in range(count)]
+        arrivals += _spread(after, until, count)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["aircraft_type", "tail_number", "direction", "status", "departure", "arrival", "planned_departure",
-                     "planned_arrival", "actual_departure", "actual_arrival", "personnel", "armoured", "vehicles", "tonnes"])
+                     "planned_arrival", "actual_departure", "actual_arrival", "personnel", "armoured", "vehicles", "tonnes",
+                     "visibility"])
     for i, landed in enumerate(arrivals):
         heavy = i % 25 == 12
         load = {k: _share(v, len(arrivals), i) for k, v in TOTALS.items()}
@@ -83,7 +111,7 @@ def flight_log() -> str:
         writer.writerow(["An-124" if heavy else "Il-76MD", tail, "inbound", "landed", ORIGIN, ENTRY,
                          (landed - FLIGHT_TIME - late).isoformat(), (landed - late).isoformat(),
                          (landed - FLIGHT_TIME).isoformat(), landed.isoformat(), load["personnel"], load["armoured"],
-                         load["vehicles"], tonnes])
+                         load["vehicles"], tonnes, "public"])
     return out.getvalue()
 
 

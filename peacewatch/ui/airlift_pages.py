@@ -50,7 +50,7 @@ def airlift_workspace(
         try:
             moment = datetime.fromisoformat(at).replace(tzinfo=ctx.zone)
         except ValueError:
-            error = _("Not a date and time: %(value)s", value=at)
+            error = _("Not a date and time: %(value)s") % {"value": at}
     try:
         figures = service.figures(session, ctx, moment)
     except Problem as problem:

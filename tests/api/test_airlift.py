@@ -64,13 +64,16 @@ def test_the_published_figures_come_from_the_flight_records(client: TestClient, 
 def test_the_figures_follow_the_records_not_a_stored_number(client: TestClient, airlift: None, auth: Auth) -> None:
     at = {"at": "2020-11-14T12:00:00+03:00"}
     before = client.get(FIGURES, params=at).json()
-    late = flight(planned_departure="2020-11-14T03:00:00Z", planned_arrival="2020-11-14T07:00:00Z",
-                  actual_departure="2020-11-14T03:00:00Z", actual_arrival="2020-11-14T08:59:59Z",
-                  personnel=0, tonnes=30)
-    assert client.post("/api/v1/flights", json=late, headers=auth("air")).status_code == 201
+    times = dict(planned_departure="2020-11-14T03:00:00Z", planned_arrival="2020-11-14T07:00:00Z",
+                 actual_departure="2020-11-14T03:00:00Z", actual_arrival="2020-11-14T08:59:59Z", personnel=0, tonnes=30)
+    for tail, visibility in (("RF-76001", "public"), ("RF-76002", "internal")):
+        data = flight(tail_number=tail, visibility=visibility, **times)
+        assert client.post("/api/v1/flights", json=data, headers=auth("air")).status_code == 201
     after = client.get(FIGURES, params=at).json()
     assert (after["flights"], after["flights_past_24h"]) == (before["flights"] + 1, before["flights_past_24h"] + 1)
     assert after["tonnes_delivered"] == pytest.approx(before["tonnes_delivered"] + 30)
+    staff = client.get(FIGURES, params=at, headers=auth("ops")).json()  # the internal flight counts for the mission's staff only
+    assert (staff["flights"], staff["tonnes_delivered"]) == (before["flights"] + 2, pytest.approx(before["tonnes_delivered"] + 60))
 
 
 def test_a_flight_landing_exactly_24_hours_before_is_out_of_the_window(client: TestClient, airlift: None, auth: Auth) -> None:
@@ -79,7 +82,7 @@ def test_a_flight_landing_exactly_24_hours_before_is_out_of_the_window(client: T
     for landed in (at - timedelta(hours=24), at):
         left = landed - timedelta(hours=4)
         data = flight(tail_number=f"RF-7{landed:%H}00", planned_departure=left.isoformat(), planned_arrival=landed.isoformat(),
-                      actual_departure=left.isoformat(), actual_arrival=landed.isoformat())
+                      actual_departure=left.isoformat(), actual_arrival=landed.isoformat(), visibility="public")
         assert client.post("/api/v1/flights", json=data, headers=auth("air")).status_code == 201
     after = client.get(FIGURES, params={"at": at.isoformat()}).json()
     assert after["flights"] == before["flights"] + 2
@@ -110,13 +113,23 @@ def test_figures_as_csv_and_chart_and_a_future_moment_refused(client: TestClient
     assert problem(future)[:2] == (422, "query.at") and "future" in problem(future)[2]
 
 
-def test_strength_counts_people_in_the_air_on_the_cautious_side(client: TestClient, airlift: None) -> None:
-    mid_flight = client.get("/api/v1/airlift/strength", params={"at": "2020-12-10T08:00:00Z"}).json()
+def test_strength_counts_people_in_the_air_on_the_cautious_side(client: TestClient, airlift: None, auth: Auth) -> None:
+    staff = auth("ops")
+    mid_flight = client.get("/api/v1/airlift/strength", params={"at": "2020-12-10T08:00:00Z"}, headers=staff).json()
     # the old company took off at 06:00 UTC and lands at 10:00: gone for the minimum, still there for the ceiling
     assert mid_flight["in_theatre"]["personnel"] == 1960 - 105
     assert mid_flight["towards_ceiling"]["personnel"] == 1960
-    after = client.get("/api/v1/airlift/strength", params={"at": "2020-12-11T00:00:00Z"}).json()
+    after = client.get("/api/v1/airlift/strength", params={"at": "2020-12-11T00:00:00Z"}, headers=staff).json()
     assert after["in_theatre"]["personnel"] == 1960 and after["minimum"]["personnel"] == 1800
+
+
+def test_the_public_strength_counts_public_movements_only_and_not_the_minimum(client: TestClient, airlift: None) -> None:
+    # the December rotation's flights are internal: the public sees the build-up's public flights, no rotation, no minimum
+    public = client.get("/api/v1/airlift/strength", params={"at": "2020-12-10T08:00:00Z"}).json()
+    assert public["in_theatre"]["personnel"] == 1960 and public["towards_ceiling"]["personnel"] == 1960
+    assert public["minimum"] is None and public["ceilings"]["personnel"] == 1960
+    figures = client.get(FIGURES, params={"at": "2020-12-11T00:00:00Z"}).json()
+    assert figures["flights"] == 250 and figures["strength"]["minimum"] is None
 
 
 # --- refusals -------------------------------------------------------------------------------------
@@ -149,8 +162,11 @@ def test_a_departure_of_more_people_than_are_in_theatre_is_refused(client: TestC
     early = flight(direction="outbound", departure="UDYE", arrival="UWLW", personnel=100,
                    planned_departure="2020-11-10T06:00:00Z", planned_arrival="2020-11-10T10:00:00Z",
                    actual_departure="2020-11-10T06:00:00Z", actual_arrival="2020-11-10T10:00:00Z")
+    present = client.get("/api/v1/airlift/strength", params={"at": "2020-11-10T06:00:00Z"}, headers=auth("ops")).json()
+    assert 0 < present["in_theatre"]["personnel"] < 100
     status, field, message = problem(client.post("/api/v1/flights", json=early, headers=auth("air")))
-    assert (status, field) == (422, "body.personnel") and "100 personnel would leave" in message and "only 23 are in theatre" in message
+    assert (status, field) == (422, "body.personnel") and "100 personnel would leave" in message
+    assert f"only {present['in_theatre']['personnel']} are in theatre" in message
     with app.state.sessionmaker() as session:
         assert session.scalar(select(func.count()).select_from(Flight)) == 252
 
@@ -169,9 +185,11 @@ def test_a_planned_flight_over_the_ceiling_is_refused_with_the_moment_and_the_fi
 def test_roles_and_visibility(client: TestClient, airlift: None, auth: Auth) -> None:
     assert client.post("/api/v1/flights", json=flight(), headers=auth("press")).status_code == 403
     assert client.post("/api/v1/flights", json=flight()).status_code == 401
-    assert client.get("/api/v1/flights", headers=auth("liaison-a")).json() == []
-    first = client.get("/api/v1/flights", params={"limit": 1}, headers=auth("ops")).json()[0]
-    assert client.get(f"/api/v1/flights/{first['id']}", headers=auth("liaison-b")).status_code == 404
+    seen = client.get("/api/v1/flights", params={"limit": 1000}, headers=auth("liaison-a")).json()
+    assert len(seen) == 250 and {f["visibility"] for f in seen} == {"public"}  # the announced build-up, not the rotation
+    rotation = client.get("/api/v1/flights", params={"limit": 1}, headers=auth("ops")).json()[0]
+    assert rotation["visibility"] == "internal"
+    assert client.get(f"/api/v1/flights/{rotation['id']}", headers=auth("liaison-b")).status_code == 404
     assert client.get(FIGURES, params={"at": "2020-11-14T12:00:00+03:00"}).json()["flights"] == 95  # aggregates are public
     assert client.put("/api/v1/airlift/minimum", json={"personnel": 1, "armoured": 0, "vehicles": 0},
                       headers=auth("air")).status_code == 403
@@ -305,12 +323,12 @@ def test_exported_flights_import_again_as_already_recorded(client: TestClient, a
 
 def test_convoys_are_counted_per_day_and_force_convoys_in_strength(client: TestClient, airlift: None, auth: Auth) -> None:
     at = {"at": "2020-12-05T12:00:00Z"}
-    before = client.get("/api/v1/airlift/strength", params=at).json()["in_theatre"]
+    before = client.get("/api/v1/airlift/strength", params=at, headers=auth("ops")).json()["in_theatre"]
     engineers = {"kind": "force", "direction": "outbound", "route": "Stepanakert - Lachin - Goris",
                  "departed_at": "2020-12-05T06:00:00Z", "arrived_at": "2020-12-05T10:00:00Z",
                  "personnel": 30, "vehicles": 6, "escort_unit_id": 3}
     assert client.post("/api/v1/convoys", json=engineers, headers=auth("ops")).status_code == 201
-    after = client.get("/api/v1/airlift/strength", params=at).json()["in_theatre"]
+    after = client.get("/api/v1/airlift/strength", params=at, headers=auth("ops")).json()["in_theatre"]
     assert after == {"personnel": before["personnel"] - 30, "armoured": before["armoured"], "vehicles": before["vehicles"] - 6}
     cargo = {"kind": "humanitarian", "direction": "inbound", "route": "Goris - Lachin - Stepanakert",
              "departed_at": "2020-12-05T06:00:00Z", "tonnes": 44}
@@ -319,7 +337,7 @@ def test_convoys_are_counted_per_day_and_force_convoys_in_strength(client: TestC
                        headers=auth("ops")).status_code == 422
     assert client.post(f"/api/v1/convoys/{made['id']}/arrival", json={"arrived_at": "2020-12-05T11:00:00Z"},
                        headers=auth("ops")).status_code == 200
-    day = client.get(FIGURES, params={"at": "2020-12-05T15:00:00Z"}).json()["by_day"][-1]
+    day = client.get(FIGURES, params={"at": "2020-12-05T15:00:00Z"}, headers=auth("ops")).json()["by_day"][-1]
     assert (day["day"], day["convoys"], day["convoy_personnel"], day["convoy_tonnes"]) == ("2020-12-05", 2, 30, 44.0)
     too_many = engineers | {"personnel": 5000}
     assert problem(client.post("/api/v1/convoys", json=too_many, headers=auth("ops")))[:2] == (422, "body.personnel")
