@@ -9,10 +9,12 @@ def load_all_models() -> None:
     import peacewatch.claims.models  # noqa: F401
     import peacewatch.core.audit  # noqa: F401
     import peacewatch.core.auth  # noqa: F401
+    import peacewatch.demining.models  # noqa: F401
     import peacewatch.force.models  # noqa: F401
     import peacewatch.geography.models  # noqa: F401
     import peacewatch.incidents.models  # noqa: F401
     import peacewatch.mandate.models  # noqa: F401
     import peacewatch.patrols.models  # noqa: F401
     import peacewatch.remains.models  # noqa: F401
+    import peacewatch.returns.models  # noqa: F401
     import peacewatch.tracking.models  # noqa: F401

@@ -51,6 +51,15 @@ def give_termination_notice(session: Session, actor: str, notice: TerminationNot
     return mandate
 
 
+def check_mission_day(session: Session, day: date, *, today: date, field: str) -> None:
+    """Refuse a day before the mission began or after today (in the mission's time zone): nothing happened then."""
+    start = session.scalar(select(Mandate.start_date).order_by(Mandate.id).limit(1))
+    if start is not None and day < start:
+        raise Invalid(f"{day.isoformat()} is before the mission began on {start.isoformat()}", field=field)
+    if day > today:
+        raise Invalid(f"{day.isoformat()} is in the future (today is {today.isoformat()} in the mission's time zone)", field=field)
+
+
 def state_on(mandate: Mandate, on: date) -> MandateState:
     return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)
 

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Response
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.demining import service
+from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
+
+Operations = Annotated[User, Depends(require_roles(Role.operations))]
+
+router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=problem_responses(401, 422))
+
+
+@router.get("", response_model=list[ClearanceOut], summary="Clearances the reader may see, latest first; GeoJSON with format=geojson",
+            responses={200: {"content": {"application/json": {}, "application/geo+json": {"schema": {"type": "object"}}}}})
+def list_clearances(
+    session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: Literal["json", "geojson"] = "json",
+) -> Response | list[ClearanceOut]:
+    found = [service.clearance_out(session, c) for c in service.list_clearances(session, readable, since=since, until=until,
+                                                                               limit=limit, offset=offset)]
+    if format == "geojson":
+        features = [service.clearance_feature(c) for c in found if c.geometry is not None]
+        return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
+    return found
+
+
+@router.post("", response_model=ClearanceOut, status_code=201, responses=problem_responses(403, 409),
+             summary="Record what a unit cleared on a reporting day (operations)")
+def create_clearance(data: ClearanceIn, session: SessionDep, settings: SettingsDep, user: Operations) -> ClearanceOut:
+    return service.clearance_out(session, service.create_clearance(session, settings, user.username, data))
+
+
+@router.get("/{clearance_id}", response_model=ClearanceOut, responses=problem_responses(404))
+def read_clearance(clearance_id: RecordId, session: SessionDep, readable: Readable) -> ClearanceOut:
+    return service.clearance_out(session, service.get_clearance(session, clearance_id, readable))
+
+
+ROUTERS = (router,)

@@ -1,0 +1,98 @@
+"""Recording clearances, and the measures the bulletins add up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.geo import geometry_from_geojson, to_geojson
+from peacewatch.core.problems import Invalid
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.demining.models import Clearance
+from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
+from peacewatch.force.models import Unit
+from peacewatch.incidents.figures import reporting_day
+from peacewatch.mandate.service import check_mission_day
+
+_GEOD = Geod(ellps="WGS84")
+# a stated area may differ this much from the polygon's (the polygon is often drawn roughly)
+HECTARES_TOLERANCE = 0.10
+
+
+def hectares_of(geometry: BaseGeometry) -> float:
+    """The polygon's area on the WGS84 ellipsoid, in hectares."""
+    area, _ = _GEOD.geometry_area_perimeter(geometry)
+    return round(abs(area) / 10_000, 2)
+
+
+def hectares_problem(stated: float | None, measured: float | None) -> str | None:
+    """Why a stated area cannot stand beside its polygon, or None."""
+    if stated is None or measured is None:
+        return None
+    if abs(stated - measured) > HECTARES_TOLERANCE * max(measured, 0.01):
+        return f"{stated:g} ha stated but the polygon covers {measured:g} ha (more than {HECTARES_TOLERANCE:.0%} apart)"
+    return None
+
+
+def create_clearance(session: Session, settings: Settings, actor: str, data: ClearanceIn) -> Clearance:
+    with transaction(session, actor):
+        today = reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
+        check_mission_day(session, data.cleared_on, today=today, field="body.cleared_on")
+        if session.get(Unit, data.unit_id) is None:
+            raise Invalid(f"unit {data.unit_id} does not exist", field="body.unit_id")
+        geometry = None if data.geometry is None else geometry_from_geojson(
+            data.geometry.model_dump(exclude_none=True), field="body.geometry", expect=("Polygon", "MultiPolygon"))
+        measured = None if geometry is None else hectares_of(geometry)
+        problem = hectares_problem(data.hectares, measured)
+        if problem is not None:
+            raise Invalid(problem, field="body.hectares")
+        hectares = data.hectares if data.hectares is not None else (measured or 0.0)
+        if not (hectares or data.road_km or data.buildings or data.explosive_objects):
+            raise Invalid("nothing cleared: give hectares (or the polygon), road_km, buildings or explosive_objects",
+                          field="body.hectares")
+        clearance = Clearance(**data.model_dump(exclude={"geometry", "hectares"}), geometry=geometry, hectares=hectares)
+        session.add(clearance)
+    return clearance
+
+
+def get_clearance(session: Session, clearance_id: int, readable: frozenset[Visibility] | None) -> Clearance:
+    return get_visible(session, Clearance, clearance_id, readable, "clearance")
+
+
+def list_clearances(session: Session, readable: frozenset[Visibility] | None, *, since: date | None = None,
+                    until: date | None = None, limit: int = 100, offset: int = 0) -> list[Clearance]:
+    query = select(Clearance).order_by(Clearance.cleared_on.desc(), Clearance.id.desc()).limit(limit).offset(offset)
+    clause = visibility_clause(Clearance.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    if since is not None:
+        query = query.where(Clearance.cleared_on >= since)
+    if until is not None:
+        query = query.where(Clearance.cleared_on <= until)
+    return list(session.scalars(query))
+
+
+def count_clearances(session: Session, readable: frozenset[Visibility] | None) -> int:
+    query = select(func.count(Clearance.id))
+    clause = visibility_clause(Clearance.visibility, readable)
+    return session.scalar(query if clause is None else query.where(clause)) or 0
+
+
+def clearance_out(session: Session, clearance: Clearance) -> ClearanceOut:
+    unit = session.get(Unit, clearance.unit_id)
+    return ClearanceOut.model_validate({
+        **{c.key: getattr(clearance, c.key) for c in Clearance.__table__.columns if c.key != "geometry"},
+        "geometry": None if clearance.geometry is None else to_geojson(clearance.geometry),
+        "unit_name": "" if unit is None else unit.name,
+    })
+
+
+def clearance_feature(out: ClearanceOut) -> dict[str, object]:
+    return {"type": "Feature", "id": out.id, "geometry": out.geometry,
+            "properties": out.model_dump(mode="json", exclude={"geometry"})}

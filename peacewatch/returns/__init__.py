@@ -1,0 +1,1 @@
+"""Civilians returning home through the force's checkpoints: people per day, by route."""

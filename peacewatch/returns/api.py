@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.returns import service
+from peacewatch.returns.schemas import ReturnIn, ReturnOut
+
+Operations = Annotated[User, Depends(require_roles(Role.operations))]
+
+router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=problem_responses(401, 422))
+
+
+@router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first")
+def list_returns(session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> list[ReturnOut]:
+    return [ReturnOut.model_validate(r) for r in service.list_returns(session, readable, since=since, until=until,
+                                                                      limit=limit, offset=offset)]
+
+
+@router.post("", response_model=ReturnOut, status_code=201, responses=problem_responses(403, 409),
+             summary="Record the people who returned on a reporting day along a route (operations)")
+def create_return(data: ReturnIn, session: SessionDep, settings: SettingsDep, user: Operations) -> ReturnOut:
+    return ReturnOut.model_validate(service.create_return(session, settings, user.username, data))
+
+
+@router.get("/{return_id}", response_model=ReturnOut, responses=problem_responses(404))
+def read_return(return_id: RecordId, session: SessionDep, readable: Readable) -> ReturnOut:
+    return ReturnOut.model_validate(service.get_return(session, return_id, readable))
+
+
+ROUTERS = (router,)

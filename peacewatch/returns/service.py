@@ -1,0 +1,59 @@
+"""Recording civilian returns; a return escorted by a convoy may not count more people than it carried."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from peacewatch.airlift.models import Convoy, ConvoyKind
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.problems import Invalid
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.geography.models import Post
+from peacewatch.incidents.figures import reporting_day
+from peacewatch.mandate.service import check_mission_day
+from peacewatch.returns.models import CivilianReturn
+from peacewatch.returns.schemas import ReturnIn
+
+
+def create_return(session: Session, settings: Settings, actor: str, data: ReturnIn) -> CivilianReturn:
+    with transaction(session, actor):
+        today = reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
+        check_mission_day(session, data.returned_on, today=today, field="body.returned_on")
+        if data.post_id is not None and session.get(Post, data.post_id) is None:
+            raise Invalid(f"post {data.post_id} does not exist", field="body.post_id")
+        if data.convoy_id is not None:
+            convoy = session.get(Convoy, data.convoy_id)
+            if convoy is None:
+                raise Invalid(f"convoy {data.convoy_id} does not exist", field="body.convoy_id")
+            if convoy.kind is not ConvoyKind.returnees:
+                raise Invalid(f"convoy {convoy.id} is a {convoy.kind.value} convoy, not one of returnees", field="body.convoy_id")
+            counted = session.scalar(select(func.coalesce(func.sum(CivilianReturn.people), 0))
+                                     .where(CivilianReturn.convoy_id == convoy.id)) or 0
+            if counted + data.people > convoy.personnel:
+                raise Invalid(f"convoy {convoy.id} carried {convoy.personnel} people and {counted} are already counted: "
+                              f"{data.people} more would be too many", field="body.people")
+        record = CivilianReturn(**data.model_dump())
+        session.add(record)
+    return record
+
+
+def get_return(session: Session, return_id: int, readable: frozenset[Visibility] | None) -> CivilianReturn:
+    return get_visible(session, CivilianReturn, return_id, readable, "return")
+
+
+def list_returns(session: Session, readable: frozenset[Visibility] | None, *, since: date | None = None,
+                 until: date | None = None, limit: int = 100, offset: int = 0) -> list[CivilianReturn]:
+    query = (select(CivilianReturn).order_by(CivilianReturn.returned_on.desc(), CivilianReturn.id.desc())
+             .limit(limit).offset(offset))
+    clause = visibility_clause(CivilianReturn.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    if since is not None:
+        query = query.where(CivilianReturn.returned_on >= since)
+    if until is not None:
+        query = query.where(CivilianReturn.returned_on <= until)
+    return list(session.scalars(query))
