@@ -19,6 +19,7 @@ from peacewatch.core.db import make_engine, make_sessionmaker
 from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
+from peacewatch.demining import api as demining_api
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.incidents import api as incidents_api
@@ -26,6 +27,7 @@ from peacewatch.mandate import api as mandate_api
 from peacewatch.patrols import api as patrols_api
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
+from peacewatch.returns import api as returns_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.listener import CotListener
 from peacewatch.ui import pages
@@ -57,9 +59,12 @@ ROUTERS = (
     incidents_api.figures,
     incidents_api.proposals,
     publication_api.router,
+    publication_api.reports,
     *remains_api.ROUTERS,
     *airlift_api.ROUTERS,
     *claims_api.ROUTERS,
+    *demining_api.ROUTERS,
+    *returns_api.ROUTERS,
 )
 SWEEP_SECONDS = 15
 

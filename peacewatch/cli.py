@@ -282,6 +282,13 @@ def demo(
     if airlift:
         console.print(f"airlift of 10-20 November 2020: {airlift['flights']} flights, {airlift['convoys']} convoys, "
                       f"a rotation plan of {airlift['rotation_flights']} flights; the claims register")
+    from peacewatch.scenario import relief_demo
+
+    with open_session(settings) as session:
+        relief = guarded(lambda: relief_demo.load(session, settings))
+    if relief:
+        console.print(f"civilian returns and demining from 14 November 2020: {relief['returns']} counts of returns, "
+                      f"{relief['clearances']} clearances")
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")
@@ -510,6 +517,9 @@ def _add_capabilities() -> None:
 
     app.add_typer(remains, name="remains")
     app.add_typer(custody_app, name="custody")
+    from peacewatch.publication.cli import app as reports
+
+    app.add_typer(reports, name="report")
 
 
 _add_capabilities()

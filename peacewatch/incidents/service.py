@@ -505,11 +505,14 @@ def split(session: Session, actor: str, proposal_id: int, data: SplitIn) -> Merg
 # --- events, figures, exports ------------------------------------------------------------------
 
 
-def report_rows(session: Session, *, until: datetime | None = None) -> list[ReportRow]:
-    """Every report the figures may count (the figures are internal: all visibilities)."""
+def report_rows(session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None) -> list[ReportRow]:
+    """Every report the figures may count: all of them for the internal figures, those ``readable`` admits otherwise."""
     query = select(Incident).order_by(Incident.id)
     if until is not None:
         query = query.where(Incident.started_at < until)
+    clause = visibility_clause(Incident.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
     return [
         ReportRow(
             id=i.id, event_id=i.event_id, type=i.type, subtype=i.subtype.value if i.subtype else None, status=i.status,

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.encoders import jsonable_encoder
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.db import utcnow
-from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import SessionDep
+from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.settings import Settings
+from peacewatch.core.web import SessionDep, SettingsDep, require_roles
 from peacewatch.geography.features import collection
 from peacewatch.geography.formats import write_kml
 from peacewatch.publication import official_map
+from peacewatch.publication.reports import Format, Kind, Language, Options, daily_report, range_report
 from peacewatch.publication.service import official_features
 
 router = APIRouter(prefix="/api/v1/official-map", tags=["publication"], responses=problem_responses(422))
@@ -50,3 +55,49 @@ async def official_map_file(
         return Response(write_kml(features, f"PeaceWatch official map, {day.isoformat()}"), media_type=MEDIA["kml"], headers=headers)
     image = await run_in_threadpool(official_map.render, features, day, format)
     return Response(image, media_type=MEDIA[format], headers=headers)
+
+
+reports = APIRouter(prefix="/api/v1/reports", tags=["publication"], responses=problem_responses(422))
+Internal = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]
+REPORT_MEDIA = {
+    "text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}, "application/json": {"schema": {"type": "object"}},
+}
+
+
+@dataclass
+class ReportQuery:
+    """One reporting day (``date``), or a span (``since`` and ``until``) as one report."""
+
+    date: Annotated[date | None, Query(description="The reporting day")] = None
+    since: Annotated[date | None, Query(description="First day of a span (with until)")] = None
+    until: Annotated[date | None, Query(description="Last day of a span (with since)")] = None
+    format: Annotated[Format, Query(description="md (default), html, pdf or json (the figures and their records)")] = Format.md
+    lang: Annotated[Language, Query(description="en or ru")] = Language.en
+
+
+def _report(session: Session, settings: Settings, kind: Kind, q: ReportQuery) -> Response:
+    options = Options(kind, q.format, q.lang)
+    if q.date is not None and (q.since is not None or q.until is not None):
+        raise Invalid("give either date, or since and until, not both", field="query.date")
+    if q.date is not None:
+        report = daily_report(session, settings, q.date, options)
+    elif q.since is not None and q.until is not None:
+        report = range_report(session, settings, q.since, q.until, options)
+    else:
+        raise Invalid("give the reporting day (date=YYYY-MM-DD) or a span (since and until)",
+                      field="query.until" if q.since is not None else "query.date")
+    return Response(report.body, media_type=report.media_type,
+                    headers={"Content-Disposition": f'inline; filename="{report.filename}"'})
+
+
+@reports.get("/bulletin", response_class=Response, responses={200: {"content": REPORT_MEDIA}},
+             summary="The public daily bulletin, from public records only (no sign-in)")
+def bulletin(session: SessionDep, settings: SettingsDep, q: Annotated[ReportQuery, Depends()]) -> Response:
+    return _report(session, settings, Kind.bulletin, q)
+
+
+@reports.get("/sitrep", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(401, 403)},
+             summary="The internal daily situation report, from all records (the mission's staff)")
+def sitrep(session: SessionDep, settings: SettingsDep, user: Internal, q: Annotated[ReportQuery, Depends()]) -> Response:
+    return _report(session, settings, Kind.sitrep, q)

@@ -11,6 +11,7 @@ from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 import matplotlib
@@ -22,11 +23,16 @@ from matplotlib.patches import Patch, Polygon as PolygonPatch  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
+from peacewatch.ui.i18n import N_  # noqa: E402
+
 BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "geo" / "borders-caucasus-ne50m.geojson"
 STYLE = {
-    "area_of_responsibility": {"facecolor": "#4a90d9", "edgecolor": "#1d4f8c", "alpha": 0.18, "label": "Area of responsibility"},
-    "corridor": {"facecolor": "#f0a030", "edgecolor": "#a86400", "alpha": 0.45, "label": "Corridor"},
+    "area_of_responsibility": {"facecolor": "#4a90d9", "edgecolor": "#1d4f8c", "alpha": 0.18, "label": N_("Area of responsibility")},
+    "corridor": {"facecolor": "#f0a030", "edgecolor": "#a86400", "alpha": 0.45, "label": N_("Corridor")},
 }
+# layers only the operations map carries: the day's events, patrol routes and cleared ground
+CLEARANCE = {"facecolor": "#8c6d31", "edgecolor": "#5c4718", "alpha": 0.6}
+ROUTE_COLOUR, EVENT_COLOUR = "#1b7837", "#d7301f"
 EARTH_KM_PER_DEGREE = 111.32
 
 
@@ -65,7 +71,10 @@ def scale_bar_km(width_km: float) -> float:
     return max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target)
 
 
-def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"], title: str = "Official deployment map") -> bytes:
+def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"], title: str = "Official deployment map",
+           tr: Callable[[str], str] = str, date_text: str | None = None, subtitle: str | None = None) -> bytes:
+    """The map on ``on``; ``tr`` translates its words and ``date_text`` writes the date in the reader's language."""
+    date_text = date_text or f"{on.day} {on:%B %Y}"
     west, south, east, north = extent(features)
     mid_lat = (south + north) / 2
     fig = Figure(figsize=(11.69, 8.27), dpi=150)  # A4 landscape
@@ -93,6 +102,7 @@ def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"],
             ax.plot(xs, ys, color="#8a8478", linewidth=0.8, zorder=1)
 
     posts = {"observation_post": 0, "checkpoint": 0}
+    extra: set[str] = set()
     for feature in features:
         props, geometry = feature["properties"], shape(feature["geometry"])
         kind = props["kind"]
@@ -111,6 +121,20 @@ def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"],
             for line in _lines(geometry):
                 xs, ys = line.xy
                 ax.plot(xs, ys, color="#c0182a", linewidth=1.8, linestyle=(0, (6, 3)), zorder=4)
+        elif kind == "clearance":
+            for ring in _rings(geometry):
+                ax.add_patch(PolygonPatch(list(ring.coords), closed=True, facecolor=CLEARANCE["facecolor"], alpha=CLEARANCE["alpha"],
+                                          edgecolor=CLEARANCE["edgecolor"], linewidth=0.8, zorder=4))
+            extra.add(kind)
+        elif kind == "patrol_route":
+            for line in _lines(geometry):
+                xs, ys = line.xy
+                ax.plot(xs, ys, color=ROUTE_COLOUR, linewidth=1.4, zorder=5)
+            extra.add(kind)
+        elif kind == "incident":
+            ax.plot(geometry.x, geometry.y, marker="X", markersize=7, markerfacecolor=EVENT_COLOUR, markeredgecolor="black",
+                    markeredgewidth=0.6, zorder=8)
+            extra.add(kind)
         elif kind in posts:
             posts[kind] += 1
             marker = "^" if kind == "observation_post" else "s"
@@ -131,19 +155,27 @@ def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"],
                 fontsize=12, fontweight="bold", arrowprops={"facecolor": "black", "width": 4, "headwidth": 12}, zorder=11)
 
     fig.text(0.04, 0.95, title, fontsize=18, fontweight="bold")
-    fig.text(0.04, 0.915, f"Situation on {on.day} {on:%B %Y} · public records only", fontsize=11)
-    handles = [Patch(facecolor=s["facecolor"], edgecolor=s["edgecolor"], alpha=max(s["alpha"], 0.4), label=s["label"])
+    fig.text(0.04, 0.915, subtitle or tr(N_("Situation on %(date)s · public records only")) % {"date": date_text}, fontsize=11)
+    handles = [Patch(facecolor=s["facecolor"], edgecolor=s["edgecolor"], alpha=max(s["alpha"], 0.4), label=tr(s["label"]))
                for s in STYLE.values()]
-    handles += [Line2D([], [], color="#c0182a", linewidth=1.8, linestyle=(0, (6, 3)), label="Line of contact"),
+    handles += [Line2D([], [], color="#c0182a", linewidth=1.8, linestyle=(0, (6, 3)), label=tr(N_("Line of contact"))),
                 Line2D([], [], marker="^", linestyle="none", markerfacecolor="#80e0ff", markeredgecolor="black",
-                       markersize=8, label=f"Observation post ({posts['observation_post']} open)"),
+                       markersize=8, label=tr(N_("Observation post (%(n)s open)")) % {"n": posts["observation_post"]}),
                 Line2D([], [], marker="s", linestyle="none", markerfacecolor="#80e0ff", markeredgecolor="black",
-                       markersize=7, label=f"Checkpoint ({posts['checkpoint']} open)"),
-                Line2D([], [], color="#8a8478", linewidth=0.8, label="International border")]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.88), fontsize=9, title="Legend",
+                       markersize=7, label=tr(N_("Checkpoint (%(n)s open)")) % {"n": posts["checkpoint"]}),
+                Line2D([], [], color="#8a8478", linewidth=0.8, label=tr(N_("International border")))]
+    if "patrol_route" in extra:
+        handles.append(Line2D([], [], color=ROUTE_COLOUR, linewidth=1.4, label=tr(N_("Patrol routes of the day"))))
+    if "incident" in extra:
+        handles.append(Line2D([], [], marker="X", linestyle="none", markerfacecolor=EVENT_COLOUR, markeredgecolor="black",
+                              markersize=7, label=tr(N_("Ceasefire violations of the day"))))
+    if "clearance" in extra:
+        handles.append(Patch(facecolor=CLEARANCE["facecolor"], edgecolor=CLEARANCE["edgecolor"], alpha=CLEARANCE["alpha"],
+                             label=tr(N_("Ground cleared of mines"))))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.88), fontsize=9, title=tr(N_("Legend")),
                title_fontsize=10, frameon=True)
-    fig.text(0.76, 0.10, f"Published {on.isoformat()}\nWGS 84 (EPSG:4326)\nBorders: Natural Earth 1:50m",
-             fontsize=8, color="#444444", va="bottom")
+    fig.text(0.76, 0.10, tr(N_("Published %(date)s")) % {"date": on.isoformat()} + "\nWGS 84 (EPSG:4326)\n"
+             + tr(N_("Borders: Natural Earth 1:50m")), fontsize=8, color="#444444", va="bottom")
     buffer = BytesIO()
     fig.savefig(buffer, format=fmt, metadata={"Title": f"{title}, {on.isoformat()}"} if fmt == "pdf" else None)
     return buffer.getvalue()

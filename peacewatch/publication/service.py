@@ -19,15 +19,15 @@ ZONE_FIELDS = ("kind", "code", "name", "valid_from", "valid_to", "width_m", "are
 POST_FIELDS = ("kind", "code", "name", "zone_code", "opened_on", "status", "lat", "lon", "mgrs")
 
 
-def official_features(session: Session, on: date) -> list[dict[str, Any]]:
-    """Areas, corridor and line of contact in force on ``on``, then the posts open that day."""
+def official_features(session: Session, on: date, readable: frozenset[Visibility] | None = PUBLIC) -> list[dict[str, Any]]:
+    """Areas, corridor and line of contact in force on ``on``, then the posts open that day (public ones by default)."""
     features = []
     for kind in ZONE_LAYERS:
-        for zone in list_zones(session, PUBLIC, kind=kind, on=on, limit=2**31):
+        for zone in list_zones(session, readable, kind=kind, on=on, limit=2**31):
             feature = zone_feature(zone)
             feature["properties"] = {k: feature["properties"][k] for k in ZONE_FIELDS}
             features.append(feature)
-    for post in list_posts(session, PUBLIC, on=on, limit=2**31):
+    for post in list_posts(session, readable, on=on, limit=2**31):
         if post.status_on(on) != PostStatus.open:
             continue
         feature = post_feature(post, on)

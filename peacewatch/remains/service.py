@@ -849,6 +849,14 @@ def casualty_figures(session: Session, ctx: Context, since: date | None, until: 
     """Per side and day: missing reported, recovered, identified, handed over, deaths confirmed; never counting a part."""
     if since is not None and until is not None and until < since:
         raise Invalid("until is before since", field="query.until")
+    try:
+        return casualty_series(casualty_facts(session, ctx), since, until)
+    except SpanTooLong as exc:
+        raise Invalid(str(exc), field="query.since") from None
+
+
+def casualty_facts(session: Session, ctx: Context) -> list[Fact]:
+    """Every change to the casualty figures, dated by reporting day: the figures of any day are sums of these."""
     facts: list[Fact] = [Fact(day, side.value, "missing_reported") for day, side in session.execute(
         select(MissingPerson.reported_on, MissingPerson.side))]
     facts += [Fact(ctx.day(at), side.value, "recovered") for at, side in session.execute(
@@ -868,8 +876,4 @@ def casualty_figures(session: Session, ctx: Context, since: date | None, until: 
         if revoked_at is not None:
             facts.append(Fact(ctx.day(revoked_at), side.value, "identified", -1))
             steps.append(BodyStep(ctx.day(revoked_at), 2, body_id, "revoked", None))
-    facts += attribution_facts(steps)
-    try:
-        return casualty_series(facts, since, until)
-    except SpanTooLong as exc:
-        raise Invalid(str(exc), field="query.since") from None
+    return facts + attribution_facts(steps)

@@ -21,7 +21,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.geography.models import Post
 from peacewatch.incidents import service
 from peacewatch.incidents.models import ProposalStatus
-from peacewatch.incidents.schemas import IncidentIn, VerificationIn
+from peacewatch.incidents.schemas import IncidentIn, IncidentPatch, VerificationIn
 from peacewatch.patrols.models import Patrol
 
 FIRST_DAY = datetime(2020, 11, 10, tzinfo=timezone.utc)
@@ -121,6 +121,8 @@ def load(session: Session, settings: Settings) -> tuple[int, int]:
         if created and incident.source.value == "observation_post" and incident.id % 3 == 0:
             service.verify(session, user, incident.id, VerificationIn(status="under_investigation", reason="A patrol is sent to look"))
             service.verify(session, user, incident.id, VerificationIn(status="confirmed", reason="Fresh craters and cartridge cases found"))
+            # the press office publishes what the force itself confirmed
+            service.update_incident(session, rules, user, incident.id, IncidentPatch(visibility="public"))
         elif created and incident.source.value == "media" and incident.id % 4 == 0:
             service.verify(session, user, incident.id, VerificationIn(status="rejected", reason="No trace found; the posts heard nothing"))
     service.run_matching(session, "system:demo", rules.tolerance)

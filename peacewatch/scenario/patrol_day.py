@@ -137,6 +137,7 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
             "name": script.name, "unit_id": unit_id, "zone_id": zone_id,
             "route": {"type": "LineString", "coordinates": script.route},
             "planned_start": START, "planned_end": END, "vehicles": [f"BTR-82A {script.code}"], "trackers": [code],
+            "visibility": "public",  # the first day's patrols were announced, with their areas
         }))
         created.append(patrol.id)
         transition(session, actor, patrol.id, "start", Transition(at=START))

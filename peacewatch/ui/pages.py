@@ -57,7 +57,7 @@ from peacewatch.patrols.models import PatrolStatus
 from peacewatch.remains.service import PERSONAL_DATA_ROLES
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
-from peacewatch.ui.i18n import LANGUAGES, choose_language, translations
+from peacewatch.ui.i18n import LABELS, LANGUAGES, N_, choose_language, translations
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
@@ -76,10 +76,6 @@ SECURITY_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's marker: extracted into the catalogs, translated later
-    return text
-
-
 # sentences the pages' scripts show: translated on the server, sent with the page
 JS_STRINGS = (
     N_("Basemap"), N_("Local basemap"), N_("Country borders"), N_("Graticule"), N_("Areas of responsibility"),
@@ -90,41 +86,6 @@ JS_STRINGS = (
     N_("Planned route"), N_("Track"), N_("Planned patrol routes"), N_("Incidents of the reporting day"), N_("%(n)s reports"),
     N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
 )
-# enum values as words
-LABELS = {
-    "observation_post": N_("Observation post"), "checkpoint": N_("Checkpoint"),
-    "planned": N_("Planned"), "open": N_("Open"), "closed": N_("Closed"), "acknowledged": N_("Acknowledged"),
-    "under_way": N_("Under way"), "completed": N_("Completed"), "aborted": N_("Aborted"),
-    "left_area": N_("Left its area"), "near_line_of_contact": N_("Near the line of contact"),
-    "in_restricted_zone": N_("In a restricted zone"), "long_stop": N_("Long stop"), "off_route": N_("Off route"),
-    "silent": N_("Silent"), "not_back": N_("Not back in time"),
-    "internal": N_("the force only"), "side_a": N_("side A"), "side_b": N_("side B"), "public": N_("the public"),
-    "ceasefire_violation": N_("Ceasefire violation"), "movement_of_forces": N_("Movement of forces"),
-    "mine_or_uxo": N_("Mine or unexploded ordnance"), "damage_to_civilian_objects": N_("Damage to civilian objects"),
-    "restriction_of_movement": N_("Restriction of movement"), "civil_unrest": N_("Demonstration or civil unrest"),
-    "other": N_("Other"), "small_arms_fire": N_("Small-arms fire"), "heavy_weapons": N_("Heavy weapons or shelling"),
-    "explosion": N_("Explosion"), "drone_overflight": N_("Drone overflight"), "muzzle_flashes": N_("Muzzle flashes"),
-    "illumination_flares": N_("Illumination flares"), "exact": N_("exact"), "approximate": N_("approximate"),
-    "day": N_("within the day"), "week": N_("within the week"), "month": N_("within the month"),
-    "near_place": N_("near a place"), "district": N_("district"), "patrol": N_("Patrol"), "media": N_("Media"),
-    "joint_monitoring_centre": N_("Joint monitoring centre"), "civilians": N_("civilians"), "unknown": N_("unknown"),
-    "denial": N_("Denial"), "delay": N_("Delay"), "conditional_access": N_("Conditional access"),
-    "reported": N_("Reported"), "under_investigation": N_("Under investigation"), "confirmed": N_("Confirmed"),
-    "not_confirmed": N_("Not confirmed"), "rejected": N_("Rejected"),
-    "killed_civilian": N_("civilians killed"), "killed_military": N_("military killed"),
-    "wounded_civilian": N_("civilians wounded"), "wounded_military": N_("military wounded"),
-    "body": N_("Body"), "body_part": N_("Body part"), "incomplete": N_("incomplete"), "decomposed": N_("decomposed"),
-    "burned": N_("burned"), "skeletal": N_("skeletal"), "complete": N_("complete"), "male": N_("male"), "female": N_("female"),
-    "military": N_("military"), "civilian": N_("civilian"), "recovered": N_("Recovered"), "stored": N_("Stored"),
-    "examined": N_("Examined"), "transferred": N_("Transferred"), "handed_over": N_("Handed over"), "buried": N_("Buried"),
-    "proposed": N_("Proposed"), "revoked": N_("Revoked"), "dna": N_("DNA"), "fingerprints": N_("Fingerprints"),
-    "dental": N_("Dental"), "board": N_("Identification board"),
-    "inbound": N_("Inbound"), "outbound": N_("Outbound"), "airborne": N_("Airborne"), "landed": N_("Landed"),
-    "cancelled": N_("Cancelled"), "diverted": N_("Diverted"),
-    "claims": N_("claims"), "confirms": N_("confirms"), "denies": N_("denies"), "supported": N_("Supported"),
-    "contradicted": N_("Contradicted"), "nuanced": N_("Nuanced"), "not_checkable": N_("Not checkable"),
-    "responds to": N_("responds to"), "answered by": N_("answered by"), "same subject": N_("same subject"),
-}
 
 
 class SignInRequired(Exception):
@@ -178,8 +139,9 @@ class Page:
             nav.insert(-1, ("/airlift", _("Airlift")))
         if self.user is not None:
             nav.insert(-1, ("/claims", _("Claims")))
+        nav.append(("/reports", _("Reports")))
         if self.user is None:
-            nav = [("/public/map", _("Official map"))]
+            nav = [("/public/map", _("Official map")), ("/reports", _("Reports"))]
         body = environment(self.language).get_template(template).render(
             user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, languages=LANGUAGES,
             language=self.language, nav=nav, path=self.request.url.path,
@@ -509,7 +471,7 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
 
 def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
-    from peacewatch.ui import airlift_pages, remains_pages  # noqa: F401 - register their pages on the router
+    from peacewatch.ui import airlift_pages, remains_pages, report_pages  # noqa: F401 - register their pages on the router
 
     app.include_router(router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

@@ -1,0 +1,95 @@
+"""The reports' charts, in the report's language: small PNGs drawn from the day-by-day series.
+
+Pure: series in, PNG bytes out, with no time stamp in the file, so the same figures draw the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from io import BytesIO
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from peacewatch.ui.i18n import N_  # noqa: E402
+
+Translate = Callable[[str], str]
+SIDE_COLOURS = {"A": "#2166ac", "B": "#b2182b"}
+SIZE = (7.5, 3.4)
+DPI = 100
+
+
+def _png(figure: Figure) -> bytes:
+    out = BytesIO()
+    figure.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()
+
+
+def _axes(title: str) -> tuple[Figure, object]:
+    """Fixed margins rather than a layout engine: a year of daily reports draws hundreds of these."""
+    figure = Figure(figsize=SIZE, dpi=DPI)
+    figure.subplots_adjust(left=0.07, right=0.93, top=0.88, bottom=0.2)
+    axes = figure.subplots()
+    axes.set_title(title, fontsize=10)
+    axes.tick_params(labelsize=7)
+    axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+    axes.tick_params(axis="x", labelrotation=30)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return figure, axes
+
+
+def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -> bytes:
+    """Flights landed per day (bars) and since the start (line)."""
+    figure, axes = _axes(tr(N_("Flights per day and since the start of the operation")))
+    axes.bar(days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))  # type: ignore[attr-defined]
+    total = axes.twinx()  # type: ignore[attr-defined]
+    running, sums = 0, []
+    for n in per_day:
+        running += n
+        sums.append(running)
+    total.plot(days, sums, color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
+    total.tick_params(labelsize=7)
+    total.set_ylim(bottom=0)
+    figure.legend(loc="upper left", fontsize=7, frameon=False)
+    return _png(figure)
+
+
+def handed_over_chart(days: Sequence[date], per_side: dict[str, Sequence[int]], tr: Translate, side_names: dict[str, str]) -> bytes:
+    """Bodies handed over to each side, running totals."""
+    figure, axes = _axes(tr(N_("Bodies handed over to each side, running total")))
+    for side, values in per_side.items():
+        axes.step(days, values, where="post", color=SIDE_COLOURS.get(side, "#444444"), linewidth=2,  # type: ignore[attr-defined]
+                  label=side_names.get(side, side))
+    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
+    axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+    return _png(figure)
+
+
+def strength_chart(days: Sequence[date], personnel: Sequence[int], ceiling: int | None, minimum: int | None, tr: Translate) -> bytes:
+    """Personnel in theatre at the end of each day against the ceiling and the minimum."""
+    figure, axes = _axes(tr(N_("Personnel in theatre against the mandate's ceiling")))
+    axes.step(days, personnel, where="post", color="#1b7837", linewidth=2, label=tr(N_("in theatre")))  # type: ignore[attr-defined]
+    for value, label, style in ((ceiling, N_("ceiling"), "--"), (minimum, N_("minimum"), ":")):
+        if value:
+            axes.axhline(value, color="#1b7837", linestyle=style, linewidth=1, label=f"{tr(label)} ({value})")  # type: ignore[attr-defined]
+    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
+    axes.legend(loc="lower right", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+    return _png(figure)
+
+
+def violations_chart(days: Sequence[date], per_status: dict[str, Sequence[int]], tr: Translate, labels: Translate) -> bytes:
+    """Ceasefire violations per day, stacked by how far they were verified."""
+    figure, axes = _axes(tr(N_("Ceasefire violations per day, by verification")))
+    colours = {"confirmed": "#b2182b", "under_investigation": "#ef8a62", "reported": "#bababa", "not_confirmed": "#67a9cf"}
+    bottom = [0] * len(days)
+    for status, values in per_status.items():
+        axes.bar(days, values, bottom=bottom, color=colours.get(status, "#999999"), label=labels(status))  # type: ignore[attr-defined]
+        bottom = [b + v for b, v in zip(bottom, values)]
+    axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+    return _png(figure)

@@ -1,0 +1,304 @@
+"""The daily situation report and the public bulletin: records read once, figures per day, words, one format.
+
+Reports are reproducible: the same records and day give the same bytes, but for the generation
+time (set it with ``generated_at``, or ``SOURCE_DATE_EPOCH`` on the command line, to get identical
+files). A range of days reads the records once and counts each day from memory.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.airlift.figures import strength_series
+from peacewatch.core.db import utcnow
+from peacewatch.core.geo import to_geojson
+from peacewatch.core.problems import Invalid
+from peacewatch.core.settings import Settings
+from peacewatch.demining.models import Clearance
+from peacewatch.incidents.figures import reporting_day
+from peacewatch.incidents.models import IncidentStatus
+from peacewatch.mandate.service import check_mission_day
+from peacewatch.patrols.models import Patrol
+from peacewatch.publication import charts, official_map, wording
+from peacewatch.publication.daily import Records, day_figures
+from peacewatch.publication.document import Document, Picture, Section, Sentence, Table, to_html, to_markdown, to_pdf
+from peacewatch.publication.records import PUBLIC, load_records
+from peacewatch.publication.service import official_features
+from peacewatch.ui.i18n import N_
+
+MAX_RANGE_DAYS = 3660
+
+
+class Kind(str, enum.Enum):
+    sitrep = "sitrep"
+    bulletin = "bulletin"
+
+
+class Format(str, enum.Enum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    json = "json"
+
+
+class Language(str, enum.Enum):
+    en = "en"
+    ru = "ru"
+
+
+MEDIA_TYPES = {Format.md: "text/markdown; charset=utf-8", Format.html: "text/html; charset=utf-8",
+               Format.pdf: "application/pdf", Format.json: "application/json"}
+# which table each list of record ids in the figures comes from
+RECORD_TABLES = {
+    "airlift.flights_total": "flights", "airlift.flights_day": "flights", "airlift.convoys_total": "convoys",
+    "airlift.convoys_day": "convoys", "posts.open": "posts", "patrols.planned": "patrols", "patrols.carried_out": "patrols",
+    "alerts.raised": "alerts", "alerts.open": "alerts", "incidents.events": "incident_events", "incidents.reports": "incidents",
+    "incidents.restrictions": "incident_events", "incidents.events_total": "incident_events",
+    "remains.handovers_day": "handovers", "remains.handovers_total": "handovers", "returns.day": "civilian_returns",
+    "returns.total": "civilian_returns", "demining.day": "clearances", "demining.total": "clearances", "force.units": "units",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    body: bytes
+    media_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Options:
+    kind: Kind
+    fmt: Format = Format.md
+    language: Language = Language.en
+    generated_at: datetime | None = None
+
+    @property
+    def internal(self) -> bool:
+        return self.kind is Kind.sitrep
+
+
+def today(settings: Settings) -> date:
+    """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
+    return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
+
+
+def check_span(session: Session, settings: Settings, since: date, until: date) -> None:
+    """A report's days must lie between the mission's start and today."""
+    now = today(settings)
+    check_mission_day(session, since, today=now, field="query.since" if since != until else "query.date")
+    if until != since:
+        check_mission_day(session, until, today=now, field="query.until")
+        if until < since:
+            raise Invalid(f"{until.isoformat()} is before {since.isoformat()}", field="query.until")
+        if (until - since).days >= MAX_RANGE_DAYS:
+            raise Invalid(f"more than {MAX_RANGE_DAYS} days: ask for a shorter range", field="query.until")
+
+
+def _stamp(options: Options) -> datetime:
+    at = options.generated_at or utcnow()
+    return at.astimezone(timezone.utc).replace(microsecond=0)
+
+
+# --- one day ---------------------------------------------------------------------------------------------
+
+def daily_report(session: Session, settings: Settings, day: date, options: Options, records: Records | None = None) -> Report:
+    """The report of one reporting day; pass ``records`` to reuse what an earlier report read."""
+    check_span(session, settings, day, day)
+    records = records or load_records(session, settings, internal=options.internal)
+    return render_day(session, settings, records, day, options)
+
+
+def render_day(session: Session, settings: Settings, records: Records, day: date, options: Options) -> Report:
+    doc, figures, provisional = build_day(session, records, day, options)
+    name = f"peacewatch-{options.kind.value}-{day.isoformat()}-{options.language.value}.{options.fmt.value}"
+    return Report(_encode(doc, figures, options, provisional), MEDIA_TYPES[options.fmt], name)
+
+
+def build_day(session: Session, records: Records, day: date, options: Options) -> tuple[Document, dict[str, Any], bool]:
+    """The report of ``day`` as a document, with the figures it quotes and whether the day is still running."""
+    figures = day_figures(records, day)
+    provisional = records.mission.day_ends(day) > utcnow()
+    pictures = _pictures(session, records, day, options) if options.fmt in (Format.html, Format.pdf) else None
+    write = wording.sitrep if options.internal else wording.bulletin
+    doc = write(figures, mission=records.mission.name, language=options.language.value, generated_at=_stamp(options),
+                pictures=pictures, provisional=provisional)
+    return doc, figures, provisional
+
+
+def _encode(doc: Document, figures: dict[str, Any], options: Options, provisional: bool) -> bytes:
+    if options.fmt is Format.md:
+        return to_markdown(doc).encode()
+    if options.fmt is Format.html:
+        return to_html(doc).encode()
+    if options.fmt is Format.pdf:
+        return to_pdf(doc)
+    return json_edition(doc, figures, provisional)
+
+
+def split_sources(figures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The figures without their record lists, and the record lists as {figure: {table, ids}}."""
+    plain: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, dict) and "records" in value:
+            plain[key] = {k: v for k, v in value.items() if k != "records"}
+            for name, ids in value["records"].items():
+                sources[f"{key}.{name}"] = {"table": RECORD_TABLES.get(f"{key}.{name}", key), "ids": ids}
+        else:
+            plain[key] = value
+    return plain, sources
+
+
+def json_edition(doc: Document, figures: dict[str, Any] | list[dict[str, Any]], provisional: bool) -> bytes:
+    """The figures, the records behind each (table and ids), and the text quoting them."""
+    days = figures if isinstance(figures, list) else [figures]
+    split = [split_sources(f) for f in days]
+    body: dict[str, Any] = {
+        "kind": doc.kind, "language": doc.language, "title": doc.title, "subtitle": doc.subtitle,
+        "generated_at": doc.generated_at.isoformat(), "provisional": provisional,
+    }
+    if isinstance(figures, list):
+        body["days"] = [{"figures": plain, "sources": sources} for plain, sources in split]
+    else:
+        body["figures"], body["sources"] = split[0]
+    body["document"] = doc.outline()
+    return (json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+
+
+# --- pictures ----------------------------------------------------------------------------------------------
+
+def _series_days(records: Records, day: date) -> list[date]:
+    return [records.mission.start + timedelta(days=i) for i in range((day - records.mission.start).days + 1)]
+
+
+def _pictures(session: Session, records: Records, day: date, options: Options) -> dict[str, Picture]:
+    w = wording.Words(options.language.value)
+    tr = w._
+    days = _series_days(records, day)
+    flights_per_day = {d: 0 for d in days}
+    for m in records.movements:
+        if m.table == "flights" and m.day in flights_per_day:
+            flights_per_day[m.day] += 1
+    casualties = records.casualties(day)
+    handed = {side: [casualties[d][side]["total"]["handed_over"] if d in casualties else 0 for d in days] for side in ("A", "B")}
+    pictures: dict[str, Picture] = {}
+    features = official_features(session, day, None if options.internal else PUBLIC)
+    if options.internal:
+        features += _operations_layers(session, records, day)
+        title = tr(N_("Operations map"))
+        subtitle = tr(N_("Situation on %(date)s · internal: not for publication"), date=w.date(day))
+    else:
+        title = tr(N_("Official deployment map"))
+        subtitle = tr(N_("Situation on %(date)s · public records only"), date=w.date(day))
+    pictures["map"] = Picture("map", title, official_map.render(features, day, "png", title=title, tr=tr, subtitle=subtitle))
+    pictures["flights"] = Picture("flights", tr(N_("Flights per day and since the start of the operation")),
+                                  charts.flights_chart(days, list(flights_per_day.values()), tr))
+    if any(handed["A"]) or any(handed["B"]):
+        pictures["handed_over"] = Picture("handed_over", tr(N_("Bodies handed over to each side, running total")),
+                                          charts.handed_over_chart(days, handed, tr, {s: w.side(s) for s in handed}))
+    if options.internal:
+        moved = [m.movement for m in records.movements]
+        series = strength_series(moved, [records.mission.day_ends(d) for d in days], towards_ceiling=False)
+        ceilings, floor = records.mission.ceilings, records.mission.minimum
+        pictures["strength"] = Picture("strength", tr(N_("Personnel in theatre against the mandate's ceiling")), charts.strength_chart(
+            days, [s.personnel for s in series], ceilings.personnel if ceilings else None, floor.personnel if floor else None, tr))
+        statuses = ("confirmed", "under_investigation", "reported", "not_confirmed")
+        per_status = {s: [0] * len(days) for s in statuses}
+        index = {d: i for i, d in enumerate(days)}
+        for event in records.events:
+            when = records.mission.day_of(event.started_at)
+            if not event.is_restriction and event.status is not IncidentStatus.rejected and when in index:
+                per_status[event.status.value][index[when]] += 1
+        pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
+                                         charts.violations_chart(days, per_status, tr, w.label))
+    return pictures
+
+
+def _operations_layers(session: Session, records: Records, day: date) -> list[dict[str, Any]]:
+    """The day's events, patrol routes and cleared ground, drawn over the official layers on the operations map."""
+    figures = day_figures(records, day)
+    features: list[dict[str, Any]] = []
+    wanted = set(figures["incidents"]["records"]["events"]) | set(figures["incidents"]["records"]["restrictions"])
+    for event in records.events:
+        if event.id in wanted:
+            r = event.representative
+            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                             "properties": {"kind": "incident", "code": str(event.id)}})
+    planned = figures["patrols"]["records"]["planned"]
+    if planned:
+        for route in session.scalars(select(Patrol.route).where(Patrol.id.in_(planned), Patrol.route.is_not(None))):
+            features.append({"type": "Feature", "geometry": to_geojson(route), "properties": {"kind": "patrol_route"}})
+    cleared = figures["demining"]["records"]["day"]
+    if cleared:
+        for shape in session.scalars(select(Clearance.geometry).where(Clearance.id.in_(cleared), Clearance.geometry.is_not(None))):
+            features.append({"type": "Feature", "geometry": to_geojson(shape), "properties": {"kind": "clearance"}})
+    return features
+
+
+# --- a range of days ---------------------------------------------------------------------------------------
+
+def each_day(session: Session, settings: Settings, since: date, until: date, options: Options) -> Iterator[tuple[date, Report]]:
+    """One report per day from ``since`` to ``until``, reading the records once; refused at once when the span is."""
+    check_span(session, settings, since, until)
+    records = load_records(session, settings, internal=options.internal)
+    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+    return ((day, render_day(session, settings, records, day, options)) for day in days)
+
+
+# the sentences of the last day that speak of the whole operation
+SINCE_THE_START = frozenset({"airlift.flights_total", "airlift.personnel_delivered_total", "posts.open", "remains.handed_over_total",
+                             "remains.sides.total.total.recovered", "returns.people_total", "demining.total"})
+PERIOD_COLUMNS = (
+    ("flights", N_("Flights"), lambda f: f["airlift"]["flights_day"]),
+    ("patrols", N_("Patrols"), lambda f: f["patrols"]["carried_out"]),
+    ("violations", N_("Violations"), lambda f: f["incidents"]["events"]),
+    ("handed_over", N_("Bodies handed over"), lambda f: f["remains"]["handed_over_day"]),
+    ("returned", N_("People returned"), lambda f: f["returns"]["people_day"]),
+    ("explosive_objects", N_("Explosive objects"), lambda f: f["demining"]["day"]["explosive_objects"]),
+)
+
+
+def range_report(session: Session, settings: Settings, since: date, until: date, options: Options) -> Report:
+    """One report over a span: the period's totals, a row per day, and the running totals at its end."""
+    check_span(session, settings, since, until)
+    records = load_records(session, settings, internal=options.internal)
+    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+    per_day = [day_figures(records, d) for d in days]
+    w = wording.Words(options.language.value)
+    totals = {key: sum(get(f) for f in per_day) for key, _, get in PERIOD_COLUMNS}
+    last = per_day[-1]
+    over = [Sentence(w._("%(label)s: %(n)s.", label=w._(label), n=w.num(totals[key])), (f"days.{key}",))
+            for key, label, _ in PERIOD_COLUMNS if totals[key]]
+    rows = tuple(tuple([w.date(d), *(w.num(get(f)) for _, _, get in PERIOD_COLUMNS)]) for d, f in zip(days, per_day))
+    table = Table((w._("Day"), *(w._(label) for _, label, _ in PERIOD_COLUMNS)), rows, ("days",),
+                  numeric=(False, *([True] * len(PERIOD_COLUMNS))))
+    write = wording.sitrep if options.internal else wording.bulletin
+    generated = _stamp(options)
+    closing = write(last, mission=records.mission.name, language=options.language.value, generated_at=generated)
+    since_start = [b for s in closing.sections for b in s.blocks
+                   if isinstance(b, Sentence) and SINCE_THE_START.intersection(b.figures)]
+    kind_title = w._("situation reports") if options.internal else w._("bulletins")
+    doc = Document(
+        kind=options.kind.value, language=options.language.value,
+        title=w._("%(mission)s: %(what)s, %(since)s to %(until)s", mission=w.label(records.mission.name), what=kind_title,
+                  since=w.date(since), until=w.date(until)),
+        subtitle=w.ngettext("%(n)s reporting day", "%(n)s reporting days", len(days)),
+        notes=wording.range_notes(w, since, until, records.mission.zone.key, internal=options.internal),
+        generated_at=generated, generated_label=closing.generated_label,
+        sections=[s for s in (Section(w._("Over the period"), over), Section(w._("Day by day"), [table]),
+                              Section(w._("Since the start of the operation"), since_start)) if s.blocks],
+    )
+    provisional = records.mission.day_ends(until) > utcnow()
+    name = f"peacewatch-{options.kind.value}-{since.isoformat()}-{until.isoformat()}-{options.language.value}.{options.fmt.value}"
+    if options.fmt is Format.json:
+        return Report(json_edition(doc, per_day, provisional), MEDIA_TYPES[options.fmt], name)
+    return Report(_encode(doc, last, options, provisional), MEDIA_TYPES[options.fmt], name)

@@ -1,0 +1,53 @@
+"""The reports page: the public bulletin for anyone, the situation report for the mission's staff, on any day.
+
+The report is shown in the page and offered as HTML, PDF, Markdown and JSON from the API, in
+English or Russian; a liaison officer or an anonymous reader asking for the sitrep gets 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from peacewatch.core.auth import INTERNAL_ROLES
+from peacewatch.core.problems import Problem
+from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.publication.document import to_html_fragment
+from peacewatch.publication.records import load_records
+from peacewatch.publication.reports import Format, Kind, Language, Options, build_day, check_span, today
+from peacewatch.ui.i18n import translations
+from peacewatch.ui.pages import PageDep, router
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(
+    page: PageDep, session: SessionDep, settings: SettingsDep,
+    kind: Kind = Kind.bulletin,
+    day: Annotated[str | None, Query(alias="date", max_length=10, description="The reporting day, YYYY-MM-DD")] = None,
+    lang: Language | None = None,
+) -> Response:
+    _ = translations(page.language).gettext
+    internal = page.user is not None and page.user.role in INTERNAL_ROLES
+    if kind is Kind.sitrep and not internal:
+        page.require_user()
+        return page.render("not_found.html", status_code=404, what=_("Situation report"))
+    language = lang or Language(page.language)
+    report, error, chosen = None, None, today(settings)
+    try:
+        chosen = date.fromisoformat(day) if day else chosen
+    except ValueError:
+        error = _("Not a date: %(value)s") % {"value": day}
+    if error is None:
+        options = Options(kind, Format.html, language)
+        try:
+            check_span(session, settings, chosen, chosen)
+            doc, _figures, _provisional = build_day(session, load_records(session, settings, internal=options.internal), chosen, options)
+            report = Markup(to_html_fragment(doc))  # noqa: S704 - rendered by an autoescaping template
+        except Problem as problem:
+            error = problem.detail
+    return page.render("reports.html", kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
+                       error=error, internal=internal, formats=[f.value for f in Format], languages_available=[x.value for x in Language])
