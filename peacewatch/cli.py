@@ -520,6 +520,12 @@ def _add_capabilities() -> None:
     from peacewatch.publication.cli import app as reports
 
     app.add_typer(reports, name="report")
+    from peacewatch.demining.cli import app as demining
+
+    app.add_typer(demining, name="demining")
+    from peacewatch.returns.cli import app as returns
+
+    app.add_typer(returns, name="returns")
 
 
 _add_capabilities()

@@ -120,3 +120,40 @@ def auth(app: FastAPI, settings: Settings) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+def load_the_demo(app: FastAPI, settings: Settings) -> None:
+    """What 'peacewatch demo' loads after the scenario: the first patrols, incidents, remains, airlift, returns, demining."""
+    from peacewatch.scenario import airlift_demo, incident_stream, patrol_day, relief_demo, remains_demo
+
+    with app.state.sessionmaker() as db:
+        patrol_day.load(db, h3_resolution=settings.h3_resolution, rules=settings.alert_rules())
+        incident_stream.load(db, settings)
+        remains_demo.load(db, settings)
+        airlift_demo.load(db, settings)
+        relief_demo.load(db, settings)
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The whole demo in a SQLite file, made once (about 15 s) for the tests that read it."""
+    if PG_URL:
+        return None
+    root = tmp_path_factory.mktemp("demo")
+    path = root / "demo.db"
+    shutil.copy(sqlite_templates["scenario"], path)
+    settings = Settings(data_dir=root, database_url=f"sqlite:///{path}", secret_key=SECRET)
+    app = create_app(settings)
+    load_the_demo(app, settings)
+    app.state.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo(app: FastAPI, scenario: None, settings: Settings, demo_template: Path | None) -> None:
+    """The whole demo, as 'peacewatch demo' loads it, in the test's database."""
+    if demo_template is None:
+        load_the_demo(app, settings)
+        return
+    app.state.engine.dispose()
+    shutil.copy(demo_template, settings.resolved_database_url.removeprefix("sqlite:///"))

@@ -5,6 +5,7 @@ Pure: series in, PNG bytes out, with no time stamp in the file, so the same figu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import date
 from io import BytesIO
@@ -13,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
+from matplotlib.dates import DateFormatter, DayLocator  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from peacewatch.ui.i18n import N_  # noqa: E402
@@ -30,6 +31,12 @@ def _png(figure: Figure) -> bytes:
     return out.getvalue()
 
 
+def _days_axis(axes: object, days: Sequence[date]) -> None:
+    """About eight dates along the bottom, whatever the span (a week or a year)."""
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, math.ceil(len(days) / 8))))  # type: ignore[attr-defined]
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[attr-defined]
+
+
 def _axes(title: str) -> tuple[Figure, object]:
     """Fixed margins rather than a layout engine: a year of daily reports draws hundreds of these."""
     figure = Figure(figsize=SIZE, dpi=DPI)
@@ -37,8 +44,6 @@ def _axes(title: str) -> tuple[Figure, object]:
     axes = figure.subplots()
     axes.set_title(title, fontsize=10)
     axes.tick_params(labelsize=7)
-    axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
-    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
     axes.tick_params(axis="x", labelrotation=30)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return figure, axes
@@ -47,22 +52,25 @@ def _axes(title: str) -> tuple[Figure, object]:
 def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -> bytes:
     """Flights landed per day (bars) and since the start (line)."""
     figure, axes = _axes(tr(N_("Flights per day and since the start of the operation")))
+    _days_axis(axes, days)
     axes.bar(days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))  # type: ignore[attr-defined]
     total = axes.twinx()  # type: ignore[attr-defined]
     running, sums = 0, []
     for n in per_day:
         running += n
         sums.append(running)
-    total.plot(days, sums, color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
+    line = total.plot(days, sums, color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
     total.tick_params(labelsize=7)
     total.set_ylim(bottom=0)
-    figure.legend(loc="upper left", fontsize=7, frameon=False)
+    bars, labels = axes.get_legend_handles_labels()  # type: ignore[attr-defined]
+    total.legend([*bars, *line], [*labels, line[0].get_label()], loc="upper left", fontsize=7, frameon=False)
     return _png(figure)
 
 
 def handed_over_chart(days: Sequence[date], per_side: dict[str, Sequence[int]], tr: Translate, side_names: dict[str, str]) -> bytes:
     """Bodies handed over to each side, running totals."""
     figure, axes = _axes(tr(N_("Bodies handed over to each side, running total")))
+    _days_axis(axes, days)
     for side, values in per_side.items():
         axes.step(days, values, where="post", color=SIDE_COLOURS.get(side, "#444444"), linewidth=2,  # type: ignore[attr-defined]
                   label=side_names.get(side, side))
@@ -74,6 +82,7 @@ def handed_over_chart(days: Sequence[date], per_side: dict[str, Sequence[int]], 
 def strength_chart(days: Sequence[date], personnel: Sequence[int], ceiling: int | None, minimum: int | None, tr: Translate) -> bytes:
     """Personnel in theatre at the end of each day against the ceiling and the minimum."""
     figure, axes = _axes(tr(N_("Personnel in theatre against the mandate's ceiling")))
+    _days_axis(axes, days)
     axes.step(days, personnel, where="post", color="#1b7837", linewidth=2, label=tr(N_("in theatre")))  # type: ignore[attr-defined]
     for value, label, style in ((ceiling, N_("ceiling"), "--"), (minimum, N_("minimum"), ":")):
         if value:
@@ -86,6 +95,7 @@ def strength_chart(days: Sequence[date], personnel: Sequence[int], ceiling: int 
 def violations_chart(days: Sequence[date], per_status: dict[str, Sequence[int]], tr: Translate, labels: Translate) -> bytes:
     """Ceasefire violations per day, stacked by how far they were verified."""
     figure, axes = _axes(tr(N_("Ceasefire violations per day, by verification")))
+    _days_axis(axes, days)
     colours = {"confirmed": "#b2182b", "under_investigation": "#ef8a62", "reported": "#bababa", "not_confirmed": "#67a9cf"}
     bottom = [0] * len(days)
     for status, values in per_status.items():

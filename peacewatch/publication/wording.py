@@ -102,8 +102,8 @@ def posts_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
     p = f["posts"]
     if not p["open"]:
         return []
-    text = w._("The peacekeepers man %(posts)s (%(where)s).", posts=w.ngettext("%(n)s post", "%(n)s posts", p["open"]),
-               where=_in_places(w, {k: v["open"] for k, v in p["by_zone"].items()}))
+    text = w.ngettext("The peacekeepers man %(n)s post (%(where)s).", "The peacekeepers man %(n)s posts (%(where)s).", p["open"],
+                      where=_in_places(w, {k: v["open"] for k, v in p["by_zone"].items()}))
     out = [Sentence(text, ("posts.open", "posts.by_zone"))]
     if p["opened"]:
         out.append(Sentence(w.ngettext("%(n)s post was opened during the day.", "%(n)s posts were opened during the day.",
@@ -119,9 +119,8 @@ def patrol_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
                                 areas=w.listing([w.label(a) for a in p["began_in"]])), ("patrols.began_in",)))
     if p["carried_out"]:
         counts = {area: row["carried_out"] for area, row in p["by_area"].items()}
-        out.append(Sentence(w._("%(patrols)s were carried out (%(where)s).",
-                                patrols=w.ngettext("%(n)s patrol", "%(n)s patrols", p["carried_out"]),
-                                where=_in_places(w, counts)), ("patrols.carried_out", "patrols.by_area")))
+        out.append(Sentence(w.ngettext("%(n)s patrol was carried out (%(where)s).", "%(n)s patrols were carried out (%(where)s).",
+                                       p["carried_out"], where=_in_places(w, counts)), ("patrols.carried_out", "patrols.by_area")))
     return out
 
 
@@ -129,9 +128,9 @@ def incident_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
     i = f["incidents"]
     out = []
     if i["events"]:
-        out.append(Sentence(w._("%(violations)s of the ceasefire were recorded (%(where)s).",
-                                violations=w.ngettext("%(n)s violation", "%(n)s violations", i["events"]),
-                                where=_in_places(w, i["by_district"])), ("incidents.events", "incidents.by_district")))
+        out.append(Sentence(w.ngettext("%(n)s ceasefire violation was recorded (%(where)s).",
+                                       "%(n)s ceasefire violations were recorded (%(where)s).", i["events"],
+                                       where=_in_places(w, i["by_district"])), ("incidents.events", "incidents.by_district")))
     if i["restrictions"]:
         out.append(Sentence(w.ngettext(
             "The peacekeepers' freedom of movement was restricted once.",
@@ -148,21 +147,22 @@ def remains_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
         by_side: dict[str, int] = {}
         for h in r["handovers_day"]:
             by_side[h["to_side"]] = by_side.get(h["to_side"], 0) + h["bodies"]
-        out.append(Sentence(w._(
-            "With the peacekeepers' mediation, %(bodies)s of the dead were handed over in the past 24 hours: %(where)s.",
-            bodies=w.ngettext("%(n)s body", "%(n)s bodies", r["handed_over_day"]),
-            where=w.listing([w._("%(n)s to %(side)s", n=w.num(n), side=w.side(s)) for s, n in sorted(by_side.items())])),
-            ("remains.handed_over_day", "remains.handovers_day")))
+        where = w.listing([w._("%(n)s to %(side)s", n=w.num(n), side=w.side(s)) for s, n in sorted(by_side.items())])
+        out.append(Sentence(w.ngettext(
+            "With the peacekeepers' mediation, %(n)s body of the dead was handed over in the past 24 hours: %(where)s.",
+            "With the peacekeepers' mediation, %(n)s bodies of the dead were handed over in the past 24 hours: %(where)s.",
+            r["handed_over_day"], where=where), ("remains.handed_over_day", "remains.handovers_day")))
     if r["handed_over_total"]:
-        out.append(Sentence(w._("Since the exchange began on %(day)s, %(bodies)s have been handed over.",
-                                day=w.date(r["exchange_began_on"]),
-                                bodies=w.ngettext("%(n)s body", "%(n)s bodies", r["handed_over_total"])),
+        out.append(Sentence(w.ngettext("Since the exchange began on %(day)s, %(n)s body has been handed over.",
+                                       "Since the exchange began on %(day)s, %(n)s bodies have been handed over.",
+                                       r["handed_over_total"], day=w.date(r["exchange_began_on"])),
                             ("remains.handed_over_total", "remains.exchange_began_on")))
     if total.get("recovered"):
-        out.append(Sentence(w._("%(recovered)s have been recovered so far, %(identified)s of them identified.",
-                                recovered=w.ngettext("%(n)s body", "%(n)s bodies", total["recovered"]),
-                                identified=w.num(total.get("identified", 0))),
-                            ("remains.sides.total.total.recovered", "remains.sides.total.total.identified")))
+        out.append(Sentence(w.ngettext("%(n)s body has been recovered so far.", "%(n)s bodies have been recovered so far.",
+                                       total["recovered"]), ("remains.sides.total.total.recovered",)))
+    if total.get("identified"):
+        out.append(Sentence(w.ngettext("%(n)s of them has been identified.", "%(n)s of them have been identified.",
+                                       total["identified"]), ("remains.sides.total.total.identified",)))
     return out
 
 
@@ -170,10 +170,10 @@ def relief_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
     out = []
     ret = f["returns"]
     if ret["people_day"]:
-        out.append(Sentence(w._("In the past 24 hours %(people)s returned home (%(routes)s); %(total)s since %(since)s.",
-                                people=w.ngettext("%(n)s refugee", "%(n)s refugees", ret["people_day"]),
-                                routes=w.listing(list(ret["by_route"])), total=w.num(ret["people_total"]),
-                                since=w.date(ret["began_on"])),
+        out.append(Sentence(w.ngettext("In the past 24 hours %(n)s refugee returned home (%(routes)s); %(total)s since %(since)s.",
+                                       "In the past 24 hours %(n)s refugees returned home (%(routes)s); %(total)s since %(since)s.",
+                                       ret["people_day"], routes=w.listing(list(ret["by_route"])),
+                                       total=w.num(ret["people_total"]), since=w.date(ret["began_on"])),
                             ("returns.people_day", "returns.by_route", "returns.people_total")))
     cargo = f["airlift"]["convoys"]["humanitarian"]
     if cargo["day"]:
@@ -284,7 +284,7 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
                                    ("force.by_type",), w._("Units")))
 
     p = f["posts"]
-    posts_table = _table([w._("Area"), w._("Open"), w._("Opened"), w._("Closed")],
+    posts_table = _table([w._("Area"), w._("Posts open"), w._("Opened that day"), w._("Closed that day")],
                          [[w.label(z), v["open"], v["opened"], v["closed"]] for z, v in p["by_zone"].items()], w, ("posts.by_zone",))
 
     pat = f["patrols"]
@@ -295,7 +295,7 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
                             row["not_started"], *cover])
     patrol_blocks: list[Any] = [*patrol_sentences(w, f)]
     if patrol_rows:
-        patrol_blocks.append(_table([w._("Area"), w._("Planned"), w._("Carried out"), w._("Completed"), w._("Aborted"),
+        patrol_blocks.append(_table([w._("Area"), w._("Patrols planned"), w._("Carried out"), w._("Patrols completed"), w._("Patrols aborted"),
                                      w._("Not started"), w._("Coverage, 24 h"), w._("Coverage, 7 days")],
                                     patrol_rows, w, ("patrols.by_area",)))
     else:
@@ -342,7 +342,7 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
         [w._("Side"), w._("Recovered today"), w._("Identified today"), w._("Handed over today"), w._("Recovered"),
          w._("Identified"), w._("Handed over"), w._("Still missing")], remains_rows, w, ("remains.sides",))]
     if rem["handovers_day"]:
-        remains_blocks.append(_table([w._("Handover"), w._("To"), w._("Bodies")],
+        remains_blocks.append(_table([w._("Handover"), w._("Received by"), w._("Bodies")],
                                      [[h["number"], w.side(h["to_side"]), h["bodies"]] for h in rem["handovers_day"]], w,
                                      ("remains.handovers_day",), w._("Handovers of the day")))
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import Role, User, hash_password, verify_password
 from peacewatch.core.db import transaction
 from peacewatch.core.visibility import Side
+from peacewatch.ui.i18n import N_
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.geography.service import upsert_features
 from peacewatch.mandate.models import Mandate
@@ -31,7 +32,7 @@ ACTOR = "system:demo"
 DEMO_PASSWORD = "demo"
 
 MANDATE = {
-    "name": "Peacekeeping operation in Nagorno-Karabakh",
+    "name": N_("Peacekeeping operation in Nagorno-Karabakh"),
     "source": "Statement by the President of Azerbaijan, the Prime Minister of Armenia and the President of "
     "Russia, 10 November 2020, points 3-4",
     "contributing_states": [{"code": "RUS", "name": "Russian Federation"}],
@@ -89,6 +90,12 @@ DISTRICT_SEATS = {
     "Shusha": (46.748, 39.758), "Martuni": (47.113, 39.795), "Lachin": (46.547, 39.639), "Hadrut": (47.030, 39.520),
 }
 DISTRICT_FRAME = (46.2, 39.4, 47.4, 40.5)
+# names a report may print: marked so the catalogs carry their translations
+DISTRICT_NAMES = {
+    "Martakert": N_("Martakert district"), "Askeran": N_("Askeran district"), "Stepanakert": N_("Stepanakert district"),
+    "Shusha": N_("Shusha district"), "Martuni": N_("Martuni district"), "Lachin": N_("Lachin district"),
+    "Hadrut": N_("Hadrut district"),
+}
 
 FIRST_MAP, SECOND_WAVE, PERMANENT = date(2020, 11, 13), date(2020, 11, 15), date(2020, 11, 18)
 
@@ -113,12 +120,12 @@ def zone_layers() -> dict[str, list[dict[str, Any]]]:
     start = MANDATE["start_date"].isoformat()
     return {
         "areas": [
-            _feature(_polygon(NORTH), code="north", name="North area of responsibility", visibility="public", valid_from=start),
-            _feature(_polygon(SOUTH), code="south", name="South area of responsibility", visibility="public", valid_from=start),
+            _feature(_polygon(NORTH), code="north", name=N_("North area of responsibility"), visibility="public", valid_from=start),
+            _feature(_polygon(SOUTH), code="south", name=N_("South area of responsibility"), visibility="public", valid_from=start),
         ],
         "corridors": [
             _feature(
-                {"type": "LineString", "coordinates": LACHIN_ROAD}, code="lachin", name="Lachin corridor",
+                {"type": "LineString", "coordinates": LACHIN_ROAD}, code="lachin", name=N_("Lachin corridor"),
                 width_m=5000, visibility="public", valid_from=start,
                 notes="5 km wide, along the Stepanakert - Goris road (statement of 10 November 2020, point 6)",
             )
@@ -140,7 +147,7 @@ def district_layer() -> list[dict[str, Any]]:
     for name, seat in DISTRICT_SEATS.items():
         cell = next(c for c in cells if c.contains(shapely.Point(seat)))
         geometry = shapely.set_precision(cell.intersection(frame), 0.0001)
-        features.append(_feature(mapping(geometry), code=f"district-{name.lower()}", name=f"{name} district",
+        features.append(_feature(mapping(geometry), code=f"district-{name.lower()}", name=DISTRICT_NAMES[name],
                                  visibility="public", valid_from=MANDATE["start_date"].isoformat()))
     return features
 

@@ -33,12 +33,12 @@ UNESCORTED = [
 ]
 # (day, place, lon, lat, half side in degrees, road km, buildings, explosive objects)
 CLEARANCES = [
-    (21, "Stepanakert, northern district", 46.752, 39.830, 0.004, 2.5, 14, 37),
-    (22, "Stepanakert, airfield road", 46.790, 39.820, 0.005, 3.0, 6, 52),
-    (23, "Shusha - Stepanakert road", 46.750, 39.785, 0.003, 4.2, 3, 61),
-    (24, "Lachin corridor, Shusha bypass", 46.700, 39.760, 0.004, 5.1, 2, 44),
-    (25, "Stepanakert, school and hospital quarter", 46.760, 39.812, 0.002, 0.8, 21, 18),
-    (26, "Martuni road", 46.950, 39.800, 0.005, 6.0, 4, 73),
+    (21, "Stepanakert, northern district", 46.752, 39.830, 0.0016, 2.5, 14, 37),
+    (22, "Stepanakert, airfield road", 46.790, 39.820, 0.0020, 3.0, 6, 52),
+    (23, "Shusha - Stepanakert road", 46.750, 39.785, 0.0012, 4.2, 3, 61),
+    (24, "Lachin corridor, Shusha bypass", 46.700, 39.760, 0.0015, 5.1, 2, 44),
+    (25, "Stepanakert, school and hospital quarter", 46.760, 39.812, 0.0008, 0.8, 21, 18),
+    (26, "Martuni road", 46.950, 39.800, 0.0018, 6.0, 4, 73),
 ]
 
 

@@ -330,3 +330,33 @@ def test_the_airlift_workspace_and_the_claims_page(page: Page, browser: Browser,
     expect(liaison.locator(".statement")).to_have_count(2)
     response = liaison.goto("/airlift")
     assert response is not None and response.status == 404
+
+
+def test_the_reports_page_shows_the_bulletin_to_anyone_and_the_sitrep_to_staff(page: Page, browser: Browser, server: LiveServer) -> None:
+    page.goto("/reports?date=2020-11-14")
+    report = page.locator("#report")
+    expect(report).to_contain_text("95 flights, 22 of them in the past 24 hours")
+    expect(report).to_contain_text("Military police units began patrolling")
+    assert page.locator("#report-kind option[value=sitrep]").count() == 0  # the public reads the bulletin only
+    expect(report.locator("figure img").first).to_have_js_property("complete", True)
+    assert report.locator("figure img").first.evaluate("img => img.naturalWidth") > 500  # the official map, drawn
+    screenshot(page, "18-public-bulletin")
+    pdf = page.request.get(page.locator("#report-downloads a[data-format=pdf]").get_attribute("href") or "")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
+    page.select_option("#report-lang", "ru")
+    page.click("#report-show")
+    expect(report).to_contain_text("самолёты выполнили 95 рейсов, из них 22")
+    page.fill("#report-date", "2020-11-01")
+    page.click("#report-show")
+    expect(page.locator("#report-error")).to_contain_text("2020-11-10")
+
+    staff = browser.new_context(base_url=server.url).new_page()
+    sign_in(staff, "ops", "/reports")
+    staff.goto("/reports?kind=sitrep&date=2020-11-14")
+    expect(staff.locator("#report")).to_contain_text("INTERNAL: not for publication")
+    expect(staff.locator("#report table").first).to_be_visible()
+    screenshot(staff, "19-situation-report")
+    liaison = browser.new_context(base_url=server.url).new_page()
+    sign_in(liaison, "liaison-b", "/reports")
+    response = liaison.goto("/reports?kind=sitrep&date=2020-11-14")
+    assert response is not None and response.status == 404
