@@ -137,6 +137,12 @@ def read_models(file: str, model: type[M]) -> list[M]:
         raise fail(first_error(exc)) from None
 
 
+def store_each(records: list[M], what: str, store: Callable[[M], T]) -> Iterator[T]:
+    """Store records one at a time, each in its own transaction; the first refused stops the run with 'what N: reason'."""
+    for number, data in enumerate(records, start=1):
+        yield guarded(lambda: store(data), f"{what} {number}: " if len(records) > 1 else "")
+
+
 def operator() -> User:
     """The shell's operator: whoever can open the database has the administrator's rights."""
     return User(username=cli_actor(), role=Role.admin)

@@ -171,9 +171,7 @@ def convoy(file: Annotated[str, typer.Argument(help="JSON convoy, or a list, as 
     convoys = base.read_models(file, ConvoyIn)
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        for number, data in enumerate(convoys, start=1):
-            made = base.guarded(lambda data=data: service.create_convoy(session, ctx, base.cli_actor(), data),  # type: ignore[misc]
-                                f"convoy {number}: " if len(convoys) > 1 else "")
+        for made in base.store_each(convoys, "convoy", lambda data: service.create_convoy(session, ctx, base.cli_actor(), data)):
             base.console.print(f"convoy {made.id} logged")
 
 

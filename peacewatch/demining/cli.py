@@ -20,9 +20,7 @@ def add(file: Annotated[str, typer.Argument(help="JSON clearance, or a list, as 
     clearances = base.read_models(file, ClearanceIn)
     settings = base.load_settings()
     with base.open_session(settings) as session:
-        for number, data in enumerate(clearances, start=1):
-            made = base.guarded(lambda data=data: service.create_clearance(session, settings, base.cli_actor(), data),  # type: ignore[misc]
-                                f"clearance {number}: " if len(clearances) > 1 else "")
+        for made in base.store_each(clearances, "clearance", lambda data: service.create_clearance(session, settings, base.cli_actor(), data)):
             base.console.print(f"clearance {made.id} recorded: {made.hectares:g} ha, {made.explosive_objects} explosive objects")
 
 

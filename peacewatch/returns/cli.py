@@ -20,9 +20,7 @@ def add(file: Annotated[str, typer.Argument(help="JSON return, or a list, as the
     returns = base.read_models(file, ReturnIn)
     settings = base.load_settings()
     with base.open_session(settings) as session:
-        for number, data in enumerate(returns, start=1):
-            made = base.guarded(lambda data=data: service.create_return(session, settings, base.cli_actor(), data),  # type: ignore[misc]
-                                f"return {number}: " if len(returns) > 1 else "")
+        for made in base.store_each(returns, "return", lambda data: service.create_return(session, settings, base.cli_actor(), data)):
             base.console.print(f"return {made.id} recorded: {made.people:,} people on {made.returned_on.isoformat()}")
 
 
