@@ -11,6 +11,8 @@ Run by hand, not in the test suite:
    kinds. Prints reports/s and the time for the whole year.
 3. Writes ``sample`` days in HTML and PDF (with the maps and charts) and prints the time per report,
    and what a year would take at that rate.
+4. With ``--jobs N``: writes the whole year of HTML bulletins to files as 'peacewatch report bulletin
+   --each-day -j N' does, N processes sharing the days.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ from peacewatch.core.visibility import Visibility
 from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.geography.models import Zone, ZoneKind
-from peacewatch.incidents.models import Incident, IncidentEvent, IncidentStatus, IncidentType, SourceKind
+from peacewatch.incidents.models import (
+    Incident, IncidentEvent, IncidentStatus, IncidentType, PlacePrecision, SourceKind, TimePrecision,
+)
 from peacewatch.patrols.models import Patrol, PatrolStatus
-from peacewatch.publication.reports import Format, Kind, Options, each_day
+from peacewatch.publication.reports import Format, Kind, Options, each_day, write_each_day
 from peacewatch.returns.models import CivilianReturn
-from peacewatch.scenario import nk2020
-from tests.conftest import load_the_demo
+from peacewatch.scenario import activity, nk2020
 
 START = date(2020, 11, 10)
 
@@ -78,7 +81,8 @@ def busy_year(s: Session, days: int) -> int:
             s.flush()
             area = rng.choice(areas)
             point = area.geometry.representative_point()
-            s.add(Incident(event_id=event.id, type=IncidentType.ceasefire_violation, status=rng.choice(list(IncidentStatus)),
+            s.add(Incident(event_id=event.id, reported_by="bench", type=IncidentType.ceasefire_violation,
+                           time_precision=TimePrecision.exact, place_precision=PlacePrecision.exact, status=rng.choice(list(IncidentStatus)),
                            source=SourceKind.observation_post, started_at=at, ended_at=at + timedelta(minutes=10), lat=point.y,
                            lon=point.x, zone_id=area.id, district_id=rng.choice(districts), event_count=rng.randint(1, 5),
                            alleged_actors=["unknown"], visibility=rng.choice([Visibility.public, Visibility.internal])))
@@ -106,6 +110,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--busy", action="store_true", help="add a year of synthetic daily activity")
     parser.add_argument("--sample", type=int, default=20, help="days rendered in HTML and PDF")
+    parser.add_argument("--jobs", type=int, default=0, help="also write a year of HTML bulletins with this many processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'bench.db'}"
@@ -115,7 +120,8 @@ def main() -> None:
         began = time.perf_counter()
         with app.state.sessionmaker() as session:
             nk2020.load(session)
-        load_the_demo(app, settings)
+        for _, said in activity(app.state.sessionmaker, settings):
+            print(said)
         print(f"demo loaded in {time.perf_counter() - began:.1f} s")
         if args.busy:
             with app.state.sessionmaker() as session:
@@ -134,6 +140,12 @@ def main() -> None:
                     seconds = timed(f"{kind.value} {fmt.value}, first {args.sample} days", args.sample,
                                     lambda options=options: [r for _, r in each_day(session, settings, START, sample_end, options)])
                     print(f"{'':<48} a year at this rate: {seconds / args.sample * args.days:6.0f} s")
+            if args.jobs:
+                folder = Path(scratch) / "reports"
+                folder.mkdir()
+                options = Options(Kind.bulletin, Format.html)
+                timed(f"bulletin html to files, {args.jobs} processes", args.days,
+                      lambda: write_each_day(session, settings, START, last, options, str(folder), args.jobs))
         app.state.engine.dispose()
 
 

@@ -262,39 +262,14 @@ def demo(
     settings = load_settings()
     console.print(f"data directory: {settings.ensure_data_dir()}")
     upgrade_database(settings)
-    from peacewatch.scenario import patrol_day
+    from peacewatch.scenario import activity
 
     with open_session(settings) as session:
         report = guarded(lambda: nk2020.load(session, password or nk2020.DEMO_PASSWORD))
-        console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
-        alerts = guarded(lambda: patrol_day.load(session, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()))
-    console.print(f"patrols of 14 November 2020 simulated: {len(patrol_day.SCRIPTS)} patrols, {alerts} new alerts")
-    from peacewatch.scenario import incident_stream
-
-    with open_session(settings) as session:
-        made, proposals = guarded(lambda: incident_stream.load(session, settings))
-    console.print(f"incident reports of 10-20 November 2020: {made} new, {proposals} merge proposals open")
-    from peacewatch.scenario import remains_demo
-
-    with open_session(settings) as session:
-        remains = guarded(lambda: remains_demo.load(session, settings))
-    if remains:
-        console.print(f"remains from 13 November 2020 (synthetic): {remains['missing']} missing persons reported, "
-                      f"{remains['bodies']} bodies recovered, {remains['identified']} identified, {remains['handed_over']} handed over")
-    from peacewatch.scenario import airlift_demo
-
-    with open_session(settings) as session:
-        airlift = guarded(lambda: airlift_demo.load(session, settings))
-    if airlift:
-        console.print(f"airlift of 10-20 November 2020: {airlift['flights']} flights, {airlift['convoys']} convoys, "
-                      f"a rotation plan of {airlift['rotation_flights']} flights; the claims register")
-    from peacewatch.scenario import relief_demo
-
-    with open_session(settings) as session:
-        relief = guarded(lambda: relief_demo.load(session, settings))
-    if relief:
-        console.print(f"civilian returns and demining from 14 November 2020: {relief['returns']} counts of returns, "
-                      f"{relief['clearances']} clearances")
+    console.print(f"scenario loaded: {report.created} records created, {report.updated} already present")
+    steps = activity(lambda: open_session(settings), settings)
+    while (said := guarded(lambda: next(steps, None))) is not None:
+        console.print(said[1])
     table = Table(title="Demo users", show_lines=False)
     table.add_column("username")
     table.add_column("role")

@@ -20,7 +20,7 @@ from peacewatch.core.db import Base
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.models import load_all_models
-from peacewatch.scenario import nk2020
+from peacewatch.scenario import activity, nk2020
 
 PG_URL = os.environ.get("PEACEWATCH_TEST_DATABASE_URL")
 SECRET = "test-secret-key-" + "x" * 32
@@ -124,14 +124,8 @@ def auth(app: FastAPI, settings: Settings) -> Callable[[str], dict[str, str]]:
 
 def load_the_demo(app: FastAPI, settings: Settings) -> None:
     """What 'peacewatch demo' loads after the scenario: the first patrols, incidents, remains, airlift, returns, demining."""
-    from peacewatch.scenario import airlift_demo, incident_stream, patrol_day, relief_demo, remains_demo
-
-    with app.state.sessionmaker() as db:
-        patrol_day.load(db, h3_resolution=settings.h3_resolution, rules=settings.alert_rules())
-        incident_stream.load(db, settings)
-        remains_demo.load(db, settings)
-        airlift_demo.load(db, settings)
-        relief_demo.load(db, settings)
+    for _ in activity(app.state.sessionmaker, settings):
+        pass
 
 
 @pytest.fixture(scope="session")

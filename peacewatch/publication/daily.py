@@ -175,7 +175,9 @@ class Records:
     def casualties(self, last: date) -> dict[date, dict[str, Any]]:
         """The casualty series from the mission's start to ``last``, computed once and kept."""
         if self._casualties is None or self._casualties["until"] < last:
-            self._casualties = casualty_series(self.casualty_facts, self.mission.start, max(last, self.mission.start))
+            # to the latest fact at once: a running total of day D depends only on facts up to D, so one series serves every day
+            latest = max((f.day for f in self.casualty_facts), default=last)
+            self._casualties = casualty_series(self.casualty_facts, self.mission.start, max(last, latest, self.mission.start))
         return {row["day"]: row for row in self._casualties["days"]}
 
 

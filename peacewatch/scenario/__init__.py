@@ -1,1 +1,41 @@
 """Reference scenarios that the demo and the tests load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from peacewatch.core.settings import Settings
+
+
+def activity(sessions: Callable[[], AbstractContextManager[Session]], settings: Settings) -> Iterator[tuple[str, str]]:
+    """What 'peacewatch demo' loads after the scenario's geography, force and users, one step at a time with what it made.
+
+    Each step is loaded once: run again, it adds nothing. The tests and benchmarks load the same steps.
+    """
+    from peacewatch.scenario import airlift_demo, incident_stream, patrol_day, relief_demo, remains_demo
+
+    def step(load: Callable[[Session], Any]) -> Any:
+        with sessions() as session:
+            return load(session)
+
+    alerts = step(lambda s: patrol_day.load(s, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()))
+    yield "patrols", f"patrols of 14 November 2020 simulated: {len(patrol_day.SCRIPTS)} patrols, {alerts} new alerts"
+    made, proposals = step(lambda s: incident_stream.load(s, settings))
+    yield "incidents", f"incident reports of 10-20 November 2020: {made} new, {proposals} merge proposals open"
+    remains = step(lambda s: remains_demo.load(s, settings))
+    if remains:
+        yield "remains", (f"remains from 13 November 2020 (synthetic): {remains['missing']} missing persons reported, "
+                          f"{remains['bodies']} bodies recovered, {remains['identified']} identified, "
+                          f"{remains['handed_over']} handed over")
+    airlift = step(lambda s: airlift_demo.load(s, settings))
+    if airlift:
+        yield "airlift", (f"airlift of 10-20 November 2020: {airlift['flights']} flights, {airlift['convoys']} convoys, "
+                          f"a rotation plan of {airlift['rotation_flights']} flights; the claims register")
+    relief = step(lambda s: relief_demo.load(s, settings))
+    if relief:
+        yield "relief", (f"civilian returns and demining from 14 November 2020: {relief['returns']} counts of returns, "
+                         f"{relief['clearances']} clearances")
