@@ -71,10 +71,10 @@ def scale_bar_km(width_km: float) -> float:
     return max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target)
 
 
-def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"], title: str = "Official deployment map",
-           tr: Callable[[str], str] = str, date_text: str | None = None, subtitle: str | None = None) -> bytes:
-    """The map on ``on``; ``tr`` translates its words and ``date_text`` writes the date in the reader's language."""
-    date_text = date_text or f"{on.day} {on:%B %Y}"
+def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", "pdf"], title: str = "Official deployment map",
+           tr: Callable[[str], str] = str, subtitle: str | None = None) -> bytes:
+    """The map on ``on`` (undated when None: a report's caption dates it); ``tr`` translates its words."""
+    date_text = "" if on is None else f"{on.day} {on:%B %Y}"
     west, south, east, north = extent(features)
     mid_lat = (south + north) / 2
     fig = Figure(figsize=(11.69, 8.27), dpi=150)  # A4 landscape
@@ -174,8 +174,10 @@ def render(features: list[dict[str, Any]], on: date, fmt: Literal["png", "pdf"],
                              label=tr(N_("Ground cleared of mines"))))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.88), fontsize=9, title=tr(N_("Legend")),
                title_fontsize=10, frameon=True)
-    fig.text(0.76, 0.10, tr(N_("Published %(date)s")) % {"date": on.isoformat()} + "\nWGS 84 (EPSG:4326)\n"
-             + tr(N_("Borders: Natural Earth 1:50m")), fontsize=8, color="#444444", va="bottom")
+    published = "" if on is None else tr(N_("Published %(date)s")) % {"date": on.isoformat()} + "\n"
+    fig.text(0.76, 0.10, published + "WGS 84 (EPSG:4326)\n" + tr(N_("Borders: Natural Earth 1:50m")), fontsize=8, color="#444444",
+             va="bottom")
     buffer = BytesIO()
-    fig.savefig(buffer, format=fmt, metadata={"Title": f"{title}, {on.isoformat()}"} if fmt == "pdf" else None)
+    dated = title if on is None else f"{title}, {on.isoformat()}"
+    fig.savefig(buffer, format=fmt, metadata={"Title": dated} if fmt == "pdf" else {"Software": None})
     return buffer.getvalue()

@@ -11,6 +11,7 @@ import enum
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -194,12 +195,12 @@ def _pictures(session: Session, records: Records, day: date, options: Options) -
     features = official_features(session, day, None if options.internal else PUBLIC)
     if options.internal:
         features += _operations_layers(session, records, day)
-        title = tr(N_("Operations map"))
-        subtitle = tr(N_("Situation on %(date)s · internal: not for publication"), date=w.date(day))
+        title, scope = tr(N_("Operations map")), tr(N_("Internal: not for publication"))
     else:
-        title = tr(N_("Official deployment map"))
-        subtitle = tr(N_("Situation on %(date)s · public records only"), date=w.date(day))
-    pictures["map"] = Picture("map", title, official_map.render(features, day, "png", title=title, tr=tr, subtitle=subtitle))
+        title, scope = tr(N_("Official deployment map")), tr(N_("Public records only"))
+    caption = tr(N_("%(title)s, situation on %(date)s (%(scope)s)"), title=title, date=w.date(day), scope=scope.lower())
+    pictures["map"] = Picture("map", caption, _map(json.dumps(features, sort_keys=True, default=str), options.language.value,
+                                                   title, scope))
     pictures["flights"] = Picture("flights", tr(N_("Flights per day and since the start of the operation")),
                                   charts.flights_chart(days, list(flights_per_day.values()), tr))
     if any(handed["A"]) or any(handed["B"]):
@@ -221,6 +222,12 @@ def _pictures(session: Session, records: Records, day: date, options: Options) -
         pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
                                          charts.violations_chart(days, per_status, tr, w.label))
     return pictures
+
+
+@lru_cache(maxsize=16)
+def _map(features: str, language: str, title: str, subtitle: str) -> bytes:
+    """The map without a date on it (the caption dates it), so days whose layers did not change draw it once."""
+    return official_map.render(json.loads(features), None, "png", title=title, tr=wording.Words(language)._, subtitle=subtitle)
 
 
 def _operations_layers(session: Session, records: Records, day: date) -> list[dict[str, Any]]:
