@@ -74,7 +74,7 @@ def busy_year(s: Session, days: int) -> int:
                 s.add(Patrol(name=f"Bench {area.code} {i}-{k}", unit_id=police, zone_id=area.id, route=route, planned_start=start,
                              planned_end=start + timedelta(hours=4), status=PatrolStatus.completed, started_at=start,
                              ended_at=start + timedelta(hours=4), visibility=Visibility.public if k == 0 else Visibility.internal))
-        for k in range(rng.randint(0, 4)):
+        for _ in range(rng.randint(0, 4)):
             at = day + timedelta(hours=rng.randint(0, 23))
             event = IncidentEvent()
             s.add(event)

@@ -69,7 +69,7 @@ REPORT_MEDIA = {
 class ReportQuery:
     """One reporting day (``date``), or a span (``since`` and ``until``) as one report."""
 
-    date: Annotated[date | None, Query(description="The reporting day")] = None
+    day: Annotated[date | None, Query(alias="date", description="The reporting day")] = None
     since: Annotated[date | None, Query(description="First day of a span (with until)")] = None
     until: Annotated[date | None, Query(description="Last day of a span (with since)")] = None
     format: Annotated[Format, Query(description="md (default), html, pdf or json (the figures and their records)")] = Format.md
@@ -78,10 +78,10 @@ class ReportQuery:
 
 def _report(session: Session, settings: Settings, kind: Kind, q: ReportQuery) -> Response:
     options = Options(kind, q.format, q.lang)
-    if q.date is not None and (q.since is not None or q.until is not None):
+    if q.day is not None and (q.since is not None or q.until is not None):
         raise Invalid("give either date, or since and until, not both", field="query.date")
-    if q.date is not None:
-        report = daily_report(session, settings, q.date, options)
+    if q.day is not None:
+        report = daily_report(session, settings, q.day, options)
     elif q.since is not None and q.until is not None:
         report = range_report(session, settings, q.since, q.until, options)
     else:

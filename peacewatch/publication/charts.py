@@ -6,7 +6,7 @@ Pure: series in, PNG bytes out, with no time stamp in the file, so the same figu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from io import BytesIO
 
@@ -67,7 +67,7 @@ def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -
     return _png(figure)
 
 
-def handed_over_chart(days: Sequence[date], per_side: dict[str, Sequence[int]], tr: Translate, side_names: dict[str, str]) -> bytes:
+def handed_over_chart(days: Sequence[date], per_side: Mapping[str, Sequence[int]], tr: Translate, side_names: dict[str, str]) -> bytes:
     """Bodies handed over to each side, running totals."""
     figure, axes = _axes(tr(N_("Bodies handed over to each side, running total")))
     _days_axis(axes, days)
@@ -92,7 +92,7 @@ def strength_chart(days: Sequence[date], personnel: Sequence[int], ceiling: int 
     return _png(figure)
 
 
-def violations_chart(days: Sequence[date], per_status: dict[str, Sequence[int]], tr: Translate, labels: Translate) -> bytes:
+def violations_chart(days: Sequence[date], per_status: Mapping[str, Sequence[int]], tr: Translate, labels: Translate) -> bytes:
     """Ceasefire violations per day, stacked by how far they were verified."""
     figure, axes = _axes(tr(N_("Ceasefire violations per day, by verification")))
     _days_axis(axes, days)
@@ -100,6 +100,6 @@ def violations_chart(days: Sequence[date], per_status: dict[str, Sequence[int]],
     bottom = [0] * len(days)
     for status, values in per_status.items():
         axes.bar(days, values, bottom=bottom, color=colours.get(status, "#999999"), label=labels(status))  # type: ignore[attr-defined]
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
     return _png(figure)

@@ -371,7 +371,7 @@ def incidents(records: Records, day: date) -> dict[str, Any]:
 def remains(records: Records, day: date) -> dict[str, Any]:
     """Casualty figures per side (aggregates, public by the mission's rule) and the handovers of the day."""
     row = records.casualties(day).get(day)
-    empty = {"total": {}, "new": {}}
+    empty: dict[str, dict[str, int]] = {"total": {}, "new": {}}
     per_side = {side: row[side] if row else empty for side in (*SIDES, "total")}
     handovers = [h for h in records.handovers if h.day == day]
     so_far = [h for h in records.handovers if h.day <= day]

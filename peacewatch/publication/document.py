@@ -8,6 +8,7 @@ edition traceable down to the records.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -52,7 +53,7 @@ Block = Sentence | Table | Picture
 @dataclass
 class Section:
     title: str
-    blocks: list[Block] = field(default_factory=list)
+    blocks: Sequence[Block] = field(default_factory=list)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Polygon as PolygonPatch  # noqa: E402
@@ -26,12 +27,12 @@ from shapely.geometry.base import BaseGeometry  # noqa: E402
 from peacewatch.ui.i18n import N_  # noqa: E402
 
 BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "geo" / "borders-caucasus-ne50m.geojson"
-STYLE = {
+STYLE: dict[str, dict[str, Any]] = {
     "area_of_responsibility": {"facecolor": "#4a90d9", "edgecolor": "#1d4f8c", "alpha": 0.18, "label": N_("Area of responsibility")},
     "corridor": {"facecolor": "#f0a030", "edgecolor": "#a86400", "alpha": 0.45, "label": N_("Corridor")},
 }
 # layers only the operations map carries: the day's events, patrol routes and cleared ground
-CLEARANCE = {"facecolor": "#8c6d31", "edgecolor": "#5c4718", "alpha": 0.6}
+CLEARANCE: dict[str, Any] = {"facecolor": "#8c6d31", "edgecolor": "#5c4718", "alpha": 0.6}
 ROUTE_COLOUR, EVENT_COLOUR = "#1b7837", "#d7301f"
 EARTH_KM_PER_DEGREE = 111.32
 
@@ -156,8 +157,8 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
 
     fig.text(0.04, 0.95, title, fontsize=18, fontweight="bold")
     fig.text(0.04, 0.915, subtitle or tr(N_("Situation on %(date)s · public records only")) % {"date": date_text}, fontsize=11)
-    handles = [Patch(facecolor=s["facecolor"], edgecolor=s["edgecolor"], alpha=max(s["alpha"], 0.4), label=tr(s["label"]))
-               for s in STYLE.values()]
+    handles: list[Artist] = [Patch(facecolor=s["facecolor"], edgecolor=s["edgecolor"], alpha=max(s["alpha"], 0.4), label=tr(s["label"]))
+                             for s in STYLE.values()]
     handles += [Line2D([], [], color="#c0182a", linewidth=1.8, linestyle=(0, (6, 3)), label=tr(N_("Line of contact"))),
                 Line2D([], [], marker="^", linestyle="none", markerfacecolor="#80e0ff", markeredgecolor="black",
                        markersize=8, label=tr(N_("Observation post (%(n)s open)")) % {"n": posts["observation_post"]}),

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift import service as airlift
@@ -42,7 +42,8 @@ PUBLIC = frozenset({Visibility.public})
 PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.district)
 
 
-def _where(query: Select[Any], column: Any, readable: frozenset[Visibility] | None) -> Select[Any]:
+def _where(query: Any, column: Any, readable: frozenset[Visibility] | None) -> Any:
+    """``query`` limited to the records ``readable`` admits (all of them when None)."""
     clause = visibility_clause(column, readable)
     return query if clause is None else query.where(clause)
 

@@ -285,7 +285,7 @@ def range_report(session: Session, settings: Settings, since: date, until: date,
     last = per_day[-1]
     over = [Sentence(w._("%(label)s: %(n)s.", label=w._(label), n=w.num(totals[key])), (f"days.{key}",))
             for key, label, _ in PERIOD_COLUMNS if totals[key]]
-    rows = tuple(tuple([w.date(d), *(w.num(get(f)) for _, _, get in PERIOD_COLUMNS)]) for d, f in zip(days, per_day))
+    rows = tuple(tuple([w.date(d), *(w.num(get(f)) for _, _, get in PERIOD_COLUMNS)]) for d, f in zip(days, per_day, strict=True))
     table = Table((w._("Day"), *(w._(label) for _, label, _ in PERIOD_COLUMNS)), rows, ("days",),
                   numeric=(False, *([True] * len(PERIOD_COLUMNS))))
     write = wording.sitrep if options.internal else wording.bulletin
@@ -350,7 +350,7 @@ def write_each_day(session: Session, settings: Settings, since: date, until: dat
     days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
     done = 0
     if jobs <= 1 or len(days) <= CHUNK_DAYS:
-        for day, report in each_day(session, settings, since, until, options):
+        for _, report in each_day(session, settings, since, until, options):
             (Path(folder) / report.filename).write_bytes(report.body)
             done += 1
             if progress is not None:
