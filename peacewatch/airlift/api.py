@@ -49,7 +49,8 @@ def create_airfield(data: AirfieldIn, session: SessionDep, user: AirCell) -> Air
 flights = APIRouter(prefix="/api/v1/flights", tags=["airlift"], responses=problem_responses(401, 422))
 
 
-@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first")
+@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first",
+             responses={200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
 def list_flights(
     session: SessionDep, readable: Readable, ctx: Ctx,
     status: FlightStatus | None = None, direction: Direction | None = None,

@@ -413,7 +413,14 @@ class _Refused(Exception):
 
 
 def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _read_csv(text)
+    except csv.Error as exc:  # a file that is not CSV at all: one answer for the whole body
+        raise Invalid(f"not a readable CSV file: {exc}", field="body") from None
+
+
+def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # any line ending: \n, \r\n or a lone \r
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise Invalid("the file is empty: it needs a header row naming the columns", field="body")

@@ -91,13 +91,13 @@ def _report(session: Session, settings: Settings, kind: Kind, q: ReportQuery) ->
                     headers={"Content-Disposition": f'inline; filename="{report.filename}"'})
 
 
-@reports.get("/bulletin", response_class=Response, responses={200: {"content": REPORT_MEDIA}},
+@reports.get("/bulletin", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(404)},
              summary="The public daily bulletin, from public records only (no sign-in)")
 def bulletin(session: SessionDep, settings: SettingsDep, q: Annotated[ReportQuery, Depends()]) -> Response:
     return _report(session, settings, Kind.bulletin, q)
 
 
-@reports.get("/sitrep", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(401, 403)},
+@reports.get("/sitrep", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(401, 403, 404)},
              summary="The internal daily situation report, from all records (the mission's staff)")
 def sitrep(session: SessionDep, settings: SettingsDep, user: Internal, q: Annotated[ReportQuery, Depends()]) -> Response:
     return _report(session, settings, Kind.sitrep, q)

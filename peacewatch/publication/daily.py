@@ -24,7 +24,7 @@ import numpy as np
 from peacewatch.airlift.figures import Movement, Strength, strength_at
 from peacewatch.incidents.figures import EventSummary, reporting_day, reporting_day_ends_at
 from peacewatch.incidents.models import IncidentStatus
-from peacewatch.remains.figures import SIDES, Fact, casualty_series
+from peacewatch.remains.figures import Fact, casualties_on
 
 HOUR_MS = 3_600_000
 
@@ -170,15 +170,6 @@ class Records:
     alerts: list[AlertRecord] = field(default_factory=list)
     units: list[UnitRecord] = field(default_factory=list)
     coverage: Coverage | None = None
-    _casualties: dict[str, Any] | None = None
-
-    def casualties(self, last: date) -> dict[date, dict[str, Any]]:
-        """The casualty series from the mission's start to ``last``, computed once and kept."""
-        if self._casualties is None or self._casualties["until"] < last:
-            # to the latest fact at once: a running total of day D depends only on facts up to D, so one series serves every day
-            latest = max((f.day for f in self.casualty_facts), default=last)
-            self._casualties = casualty_series(self.casualty_facts, self.mission.start, max(last, latest, self.mission.start))
-        return {row["day"]: row for row in self._casualties["days"]}
 
 
 def _ids(records: Iterable[Any]) -> list[int]:
@@ -370,9 +361,7 @@ def incidents(records: Records, day: date) -> dict[str, Any]:
 
 def remains(records: Records, day: date) -> dict[str, Any]:
     """Casualty figures per side (aggregates, public by the mission's rule) and the handovers of the day."""
-    row = records.casualties(day).get(day)
-    empty: dict[str, dict[str, int]] = {"total": {}, "new": {}}
-    per_side = {side: row[side] if row else empty for side in (*SIDES, "total")}
+    per_side = casualties_on(records.casualty_facts, day)
     handovers = [h for h in records.handovers if h.day == day]
     so_far = [h for h in records.handovers if h.day <= day]
     first = min((h.day for h in so_far), default=None)

@@ -37,6 +37,7 @@ from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.tracking.coverage import area_cells
 from peacewatch.tracking.models import CoverageCell
+from peacewatch.ui.i18n import N_
 
 PUBLIC = frozenset({Visibility.public})
 PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.district)
@@ -48,11 +49,17 @@ def _where(query: Any, column: Any, readable: frozenset[Visibility] | None) -> A
     return query if clause is None else query.where(clause)
 
 
+UNNAMED = N_("Peacekeeping mission")
+
+
 def mission_of(session: Session, settings: Settings, readable: frozenset[Visibility] | None) -> Mission:
-    mandate = get_mandate(session, readable)
-    ceilings = Strength(mandate.personnel_ceiling, mandate.armoured_vehicle_ceiling, mandate.vehicle_ceiling)
+    """The mission's days start on the mandate's start; a mandate the readers may not see lends its dates, not its name
+    or its ceilings."""
+    mandate = get_mandate(session, None)
+    shown = readable is None or mandate.visibility in readable
+    ceilings = Strength(mandate.personnel_ceiling, mandate.armoured_vehicle_ceiling, mandate.vehicle_ceiling) if shown else None
     floor = airlift.minimum(session) if readable is None else None
-    return Mission(name=mandate.name, start=mandate.start_date, ceilings=ceilings,
+    return Mission(name=mandate.name if shown else UNNAMED, start=mandate.start_date, ceilings=ceilings,
                    minimum=None if floor is None else Strength(floor.personnel, floor.armoured, floor.vehicles),
                    zone=settings.zone, day_end=settings.reporting_day_ends)
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -189,8 +190,11 @@ def _pictures(session: Session, records: Records, day: date, options: Options) -
     for m in records.movements:
         if m.table == "flights" and m.day in flights_per_day:
             flights_per_day[m.day] += 1
-    casualties = records.casualties(day)
-    handed = {side: [casualties[d][side]["total"]["handed_over"] if d in casualties else 0 for d in days] for side in ("A", "B")}
+    changes = {side: [0] * len(days) for side in ("A", "B")}
+    for fact in records.casualty_facts:  # bodies handed over, as running totals per side
+        if fact.measure == "handed_over" and fact.day <= day:
+            changes[fact.side][max(0, (fact.day - records.mission.start).days)] += fact.delta
+    handed = {side: list(accumulate(values)) for side, values in changes.items()}
     pictures: dict[str, Picture] = {}
     features = official_features(session, day, None if options.internal else PUBLIC)
     if options.internal:

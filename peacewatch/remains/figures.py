@@ -76,6 +76,30 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(MEASURES, 0)
 
 
+def _add(bucket: dict[str, int], fact: Fact) -> None:
+    """One fact into a side's tally; ``still_missing`` is the missing reported less those identified."""
+    bucket[fact.measure] += fact.delta
+    if fact.measure == "missing_reported":
+        bucket["still_missing"] += fact.delta
+    elif fact.measure == "identified":
+        bucket["still_missing"] -= fact.delta
+
+
+def casualties_on(facts: Iterable[Fact], day: date) -> dict[str, Any]:
+    """The running totals at the end of ``day`` and that day's change, per side and for both: one day of
+    :func:`casualty_series`, for any span (a report on the last day of a ten-year mission reads one day)."""
+    total, new = {s: _zero() for s in SIDES}, {s: _zero() for s in SIDES}
+    for fact in facts:
+        if fact.day <= day:
+            _add(total[fact.side], fact)
+            if fact.day == day:
+                _add(new[fact.side], fact)
+    out: dict[str, Any] = {side: {"total": total[side], "new": new[side]} for side in SIDES}
+    out["total"] = {"total": {m: total["A"][m] + total["B"][m] for m in MEASURES},
+                    "new": {m: new["A"][m] + new["B"][m] for m in MEASURES}}
+    return out
+
+
 def casualty_series(facts: Iterable[Fact], since: date | None = None, until: date | None = None) -> dict[str, Any]:
     """Running totals and each day's change, per side and for both, from the first day on record.
 
@@ -83,9 +107,7 @@ def casualty_series(facts: Iterable[Fact], since: date | None = None, until: dat
     """
     daily: dict[date, dict[str, dict[str, int]]] = defaultdict(lambda: {s: _zero() for s in SIDES})
     for fact in facts:
-        daily[fact.day][fact.side][fact.measure] += fact.delta
-        if fact.measure in ("missing_reported", "identified"):
-            daily[fact.day][fact.side]["still_missing"] += fact.delta if fact.measure == "missing_reported" else -fact.delta
+        _add(daily[fact.day][fact.side], fact)
     if not daily and (since is None or until is None):
         return {"since": since, "until": until, "days": [], "totals": {s: _zero() for s in (*SIDES, "total")}}
     first = min(daily) if daily else since

@@ -299,6 +299,8 @@ def test_an_all_or_nothing_import_stores_nothing_when_a_row_is_bad(client: TestC
     ("", "empty"),
     ("aircraft,tail\nIl-76MD,RF-1\n", "unknown column 'aircraft'"),
     (b"\xff\xfe\x00", "not UTF-8"),
+    ("\r\u00d6", "empty"),  # a lone carriage return ends a line, as in old Mac files
+    ("aircraft_type\n" + "x" * 200_000 + "\n", "not a readable CSV file"),  # a cell past the csv module's limit
 ])
 def test_a_log_that_is_not_a_flight_log_is_refused_whole(client: TestClient, airlift: None, auth: Auth, log: Any, words: str) -> None:
     response = client.post("/api/v1/flights/import", content=log, headers=auth("air") | {"Content-Type": "text/csv"})

@@ -220,3 +220,19 @@ def test_a_span_report_is_one_document(app: FastAPI, demo: None, settings: Setti
     text = report.body.decode()
     assert report.filename == "peacewatch-sitrep-2020-11-10-2020-11-20-en.md"
     assert text.count("| 1") >= 11 and "Flights: 250." in text and "INTERNAL" in text
+
+
+def test_a_bulletin_does_not_name_a_mandate_the_public_may_not_read(client: TestClient, demo: None, auth: Auth) -> None:
+    assert client.patch("/api/v1/mandate", json={"visibility": "internal"}, headers=auth("admin")).status_code == 200
+    body = client.get(BULLETIN, params={"date": "2020-11-14", "format": "json"}).json()
+    assert body["title"] == "Peacekeeping mission: daily bulletin" and body["figures"]["airlift"]["strength"]["ceilings"] is None
+    assert body["figures"]["airlift"]["flights_total"] == 95  # the public flights still count
+    staff = client.get(SITREP, params={"date": "2020-11-14", "format": "json"}, headers=auth("ops")).json()
+    assert staff["title"].startswith("Peacekeeping operation in Nagorno-Karabakh")
+
+
+def test_a_mission_older_than_ten_years_still_gets_its_report(client: TestClient, demo: None, auth: Auth) -> None:
+    assert client.patch("/api/v1/mandate", json={"start_date": "2010-11-10"}, headers=auth("admin")).status_code == 200
+    body = client.get(SITREP, params={"date": "2020-11-14", "format": "json"}, headers=auth("ops")).json()
+    assert body["figures"]["mission_day"] == (date(2020, 11, 14) - date(2010, 11, 10)).days + 1
+    assert body["figures"]["remains"]["handed_over_total"] > 0  # casualty figures over more days than a series may hold

@@ -17,7 +17,7 @@ from peacewatch.publication.daily import (
     ClearanceRecord, Mission, MovementRecord, PatrolRecord, Place, PostRecord, Records, ReturnRecord, day_figures,
 )
 from peacewatch.publication.document import Document, Section, Sentence, Table, to_markdown
-from peacewatch.remains.figures import Fact
+from peacewatch.remains.figures import Fact, casualties_on, casualty_series
 
 BAKU = ZoneInfo("Asia/Baku")
 MISSION = Mission("Test mission", date(2020, 11, 10), Strength(1960, 90, 380), Strength(1800, 80, 340), BAKU, time(19, 30))
@@ -89,6 +89,14 @@ def test_posts_returns_and_demining_count_the_day_and_the_running_total() -> Non
     assert on_18["demining"]["day"]["explosive_objects"] == 0 and on_18["demining"]["total"]["explosive_objects"] == 40
     assert (on_15["posts"]["open"], on_18["posts"]["open"], on_18["posts"]["closed"]) == (2, 1, 1)
     assert "alerts" not in on_15 and "force" not in on_15  # a public scope has no internal sections
+
+
+def test_one_day_of_casualty_figures_is_that_day_of_the_series() -> None:
+    facts = [Fact(date(2020, 11, 12) + timedelta(days=i % 9), "AB"[i % 2], measure, 1 + i % 3)
+             for i, measure in enumerate(["missing_reported", "recovered", "identified", "handed_over", "deaths_confirmed"] * 7)]
+    series = casualty_series(facts, date(2020, 11, 10), date(2020, 11, 22))
+    for row in series["days"]:
+        assert casualties_on(facts, row["day"]) == {side: row[side] for side in ("A", "B", "total")}, row["day"]
 
 
 def test_casualty_figures_follow_the_facts_up_to_the_day() -> None:
