@@ -24,6 +24,7 @@ from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.incidents import api as incidents_api
 from peacewatch.mandate import api as mandate_api
+from peacewatch.ogc import api as ogc_api
 from peacewatch.patrols import api as patrols_api
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
@@ -65,6 +66,7 @@ ROUTERS = (
     *claims_api.ROUTERS,
     *demining_api.ROUTERS,
     *returns_api.ROUTERS,
+    ogc_api.router,
 )
 SWEEP_SECONDS = 15
 

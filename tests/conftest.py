@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,12 @@ def demo(app: FastAPI, scenario: None, settings: Settings, demo_template: Path |
         return
     app.state.engine.dispose()
     shutil.copy(demo_template, settings.resolved_database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo served by a real 'peacewatch serve' on loopback, shared by the browser and the GIS-client tests."""
+    from tests.live import live_server
+
+    with live_server(tmp_path_factory.mktemp("live")) as live:
+        yield live

@@ -27,6 +27,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+API_KEY_HEADER = "X-API-Key"
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -41,6 +42,8 @@ def get_optional_user(
     """
     secret = settings.resolved_secret_key
     expired = "the bearer token is invalid, expired or revoked"
+    if token is None and request.headers.get(API_KEY_HEADER):  # GIS clients that can set a header but not a bearer token
+        token, expired = request.headers[API_KEY_HEADER], f"the {API_KEY_HEADER} is invalid, expired or revoked"
     if token is None:
         token = request.cookies.get(SESSION_COOKIE)
         if token is None:

@@ -1,0 +1,164 @@
+"""The feature collections GIS clients read: each a source of GeoJSON features in the reader's scope.
+
+A source returns every feature its window may hold (it narrows in SQL where that is cheap); the
+service then applies the box, the time, the filter and the page, so every collection answers the
+same parameters the same way. Readers outside the mission see what the official map shows of a
+record: no notes, no audit times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from shapely.geometry import MultiLineString, mapping
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.db import utcnow
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.geography.features import post_feature, zone_feature
+from peacewatch.geography.models import PostKind, ZoneKind
+from peacewatch.geography.service import list_posts, list_zones
+from peacewatch.incidents.figures import summarise
+from peacewatch.incidents.models import IncidentStatus, IncidentType
+from peacewatch.incidents.service import event_feature, report_rows, zone_names
+from peacewatch.ogc.query import Window, instant
+from peacewatch.patrols.models import Patrol, PatrolStatus
+from peacewatch.patrols.service import patrol_tracks
+from peacewatch.publication.service import POST_FIELDS, ZONE_FIELDS, official_features
+
+Readable = frozenset[Visibility] | None
+Source = Callable[[Session, Readable, Settings, Window], list[dict[str, Any]]]
+
+STRING, NUMBER, INTEGER = {"type": "string"}, {"type": "number"}, {"type": "integer"}
+DATE, INSTANT = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    queryables: dict[str, dict[str, Any]]
+    temporal: tuple[str, str] | None  # the properties holding each feature's start and end
+    source: Source
+    geometry: str  # the JSON Schema "format" of its geometries
+
+
+def _feature(id_: Any, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "id": id_, "geometry": geometry, "properties": jsonable_encoder(properties)}
+
+
+def _trim(feature: dict[str, Any], fields: tuple[str, ...], readable: Readable) -> dict[str, Any]:
+    """The mission's staff read a record whole; others what the official map shows of it."""
+    properties = feature["properties"]
+    if readable is not None:
+        properties = {k: properties[k] for k in ("id", *fields) if k in properties}
+    return _feature(feature["id"], feature["geometry"], properties)
+
+
+def zones(kind: ZoneKind) -> Source:
+    def source(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
+        return [_trim(zone_feature(z), ZONE_FIELDS, readable)
+                for z in list_zones(session, readable, kind=kind, bbox=window.bbox, limit=2**31)]
+    return source
+
+
+def posts(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
+    """Observation posts and checkpoints; ``status`` as on the window's last day (today when open)."""
+    on = (window.end or utcnow()).date()
+    return [_trim(post_feature(p, on), POST_FIELDS + ("closed_on", "permanent"), readable)
+            for p in list_posts(session, readable, bbox=window.bbox, limit=2**31)]
+
+
+def patrol_track_features(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
+    """One feature per patrol that went out and left a track the reader may see: its trackers' tracks as one MultiLineString."""
+    query = select(Patrol).where(Patrol.started_at.is_not(None)).order_by(Patrol.planned_start, Patrol.id)
+    clause = visibility_clause(Patrol.visibility, readable)
+    if clause is not None:
+        query = query.where(clause)
+    if window.start is not None:
+        query = query.where(Patrol.planned_end >= window.start)
+    if window.end is not None:
+        query = query.where(Patrol.planned_start <= window.end)
+    features = []
+    for patrol in session.scalars(query):
+        # a track is its tracker's positions: drawn only when the reader may see the tracker too
+        tracks = [t for t in patrol_tracks(session, patrol)
+                  if readable is None or any(k.code == t["properties"]["tracker"] and k.visibility in readable for k in patrol.trackers)]
+        lines = [t["geometry"]["coordinates"] for t in tracks if t["geometry"] is not None]
+        if not lines:  # nothing the reader may see was recorded: no track to draw
+            continue
+        end = patrol.ended_at or (None if patrol.status is PatrolStatus.under_way else patrol.planned_end)
+        features.append(_feature(patrol.id, mapping(MultiLineString(lines)), {
+            "id": patrol.id, "name": patrol.name, "unit_id": patrol.unit_id, "zone_id": patrol.zone_id,
+            "status": patrol.status.value, "planned_start": patrol.planned_start, "planned_end": patrol.planned_end,
+            "started_at": patrol.started_at, "ended_at": end, "trackers": [t["properties"]["tracker"] for t in tracks],
+            "positions": sum(t["properties"]["positions"] for t in tracks),
+            "distance_km": round(sum(t["properties"]["distance_km"] for t in tracks), 3),
+        }))
+    return features
+
+
+def incident_events(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
+    """Ceasefire monitoring's events (reports merged), each at its best report's place, from the reports the reader may see."""
+    names = zone_names(session)
+    features = []
+    for event in summarise(report_rows(session, readable=readable)):
+        feature = event_feature(event, names)
+        properties = feature["properties"]
+        properties |= {"subtype": event.representative.subtype, "event_count": event.event_count}
+        properties.pop("casualties", None)
+        properties |= {f"{kind}_max": high for kind, (_, high) in event.casualties.items()}
+        features.append(_feature(event.id, feature["geometry"], properties))
+    return features
+
+
+def official_map(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
+    """The official map's layers as published on the window's last day (today when open): public records only."""
+    on = (window.end or utcnow()).date()
+    return [_feature(f"{'post' if f['properties']['kind'] in ('observation_post', 'checkpoint') else 'zone'}-{f['id']}",
+                     f["geometry"], f["properties"] | {"published_on": on}) for f in official_features(session, on)]
+
+
+ZONE_QUERYABLES = {"code": STRING, "name": STRING, "valid_from": DATE, "valid_to": DATE}
+COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
+    Collection("areas", "Areas of responsibility", "The areas the force patrols and monitors, with their dates of validity.",
+               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.area_of_responsibility), "geometry-polygon-or-multipolygon"),
+    Collection("corridors", "Corridors", "Strips along a road kept open under the force's control.",
+               ZONE_QUERYABLES | {"width_m": NUMBER}, ("valid_from", "valid_to"), zones(ZoneKind.corridor),
+               "geometry-polygon-or-multipolygon"),
+    Collection("lines-of-contact", "Lines of contact", "The lines separating the sides' forces.",
+               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.line_of_contact), "geometry-linestring-or-multilinestring"),
+    Collection("posts", "Observation posts and checkpoints", "Posts with the dates they were opened and closed.",
+               {"code": STRING, "name": STRING, "kind": {"type": "string", "enum": [k.value for k in PostKind]},
+                "zone_code": STRING, "status": {"type": "string", "enum": ["planned", "open", "closed"]},
+                "opened_on": DATE, "closed_on": DATE},
+               ("opened_on", "closed_on"), posts, "geometry-point"),
+    Collection("patrol-tracks", "Patrol tracks", "Each patrol that went out, with the tracks of its vehicles and handhelds.",
+               {"name": STRING, "status": {"type": "string", "enum": [s.value for s in PatrolStatus]}, "unit_id": INTEGER,
+                "zone_id": INTEGER, "planned_start": INSTANT, "started_at": INSTANT, "ended_at": INSTANT,
+                "positions": INTEGER, "distance_km": NUMBER},
+               ("started_at", "ended_at"), patrol_track_features, "geometry-multilinestring"),
+    Collection("incidents", "Ceasefire monitoring events", "Events (one or more reports of the same incident) with their verification.",
+               {"type": {"type": "string", "enum": [t.value for t in IncidentType]}, "subtype": STRING,
+                "status": {"type": "string", "enum": [s.value for s in IncidentStatus]}, "event_count": INTEGER,
+                "area": STRING, "district": STRING, "place_name": STRING, "started_at": INSTANT, "ended_at": INSTANT},
+               ("started_at", "ended_at"), incident_events, "geometry-point"),
+    Collection("official-map", "Official deployment map", "The published map's layers as of a day (datetime): public records only.",
+               {"kind": STRING, "code": STRING, "name": STRING, "zone_code": STRING, "status": STRING},
+               None, official_map, "geometry-any"),
+)}
+
+
+def start_and_end(feature: dict[str, Any], collection: Collection) -> tuple[datetime | None, datetime | None]:
+    """A feature's time span from its temporal properties (None: open at that end)."""
+    if collection.temporal is None:
+        return None, None
+    first, last = (feature["properties"].get(name) for name in collection.temporal)
+    return (None if first is None else instant(first, end=False)), (None if last is None else instant(last, end=False))
