@@ -67,6 +67,7 @@ ROUTERS = (
     *demining_api.ROUTERS,
     *returns_api.ROUTERS,
     ogc_api.router,
+    ogc_api.exports,
 )
 SWEEP_SECONDS = 15
 

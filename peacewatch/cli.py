@@ -507,6 +507,9 @@ def _add_capabilities() -> None:
     from peacewatch.returns.cli import app as returns
 
     app.add_typer(returns, name="returns")
+    from peacewatch.ogc.cli import features
+
+    app.command("features")(features)
 
 
 _add_capabilities()

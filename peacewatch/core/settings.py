@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     cot_tls_key: Path | None = None
     cot_tls_ca: Path | None = Field(default=None, description="CA that signs the clients' certificates")
     cot_flush_ms: int = Field(default=500, ge=10, le=1000, description="Longest a received CoT fix waits before commit")
+    cot_feed: bool = Field(default=True, description="Send each TCP/TLS CoT client the posts, positions and alerts its user may see")
 
     @field_validator("secret_key", "custody_key")
     @classmethod

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import shapely
 import simplekml
+import fastkml
 from fastkml import KML
+from lxml import etree
 from shapely.geometry import mapping, shape
 
 from peacewatch.core.safexml import refuse_hostile_xml
 from peacewatch.core.problems import Invalid
 
 MAX_LAYER_BYTES = 20 * 1024 * 1024
+ID_ATTRIBUTE = re.compile(r'(\sid=)"(\d[^"]*)"')
+STYLE_REFERENCE = re.compile(r"(<styleUrl>#)(\d)")
 
 # Output-only properties dropped on import, so an exported file imports back unchanged.
 OUTPUT_ONLY = frozenset(
@@ -123,17 +129,37 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def write_kml(features: list[dict[str, Any]], title: str) -> str:
-    """Features as KML placemarks carrying their properties as ExtendedData."""
+    """Features as KML placemarks carrying their properties as ExtendedData; valid against the KML 2.2 schema."""
     kml = simplekml.Kml(name=NOT_XML.sub("", title))
     folder = kml.newfolder(name=NOT_XML.sub("", title))
     for feature in features:
+        if feature["geometry"] is None:
+            continue
         props = feature["properties"]
         geom = shape(feature["geometry"])
         placemark = _add_geometry(folder, geom, NOT_XML.sub("", str(props.get("name", ""))))
         for key, value in props.items():
             if value is not None and key != "name":
                 placemark.extendeddata.newdata(key, _kml_value(value))
-    return kml.kml()
+    return _schema_ids(kml.kml())
+
+
+def _schema_ids(text: str) -> str:
+    """simplekml numbers its elements' ids ("4"), which the schema's xs:ID refuses: prefix them, and their references."""
+    return STYLE_REFERENCE.sub(r"\1pw-\2", ID_ATTRIBUTE.sub(r'\1"pw-\2"', text))
+
+
+@cache
+def kml_schema() -> etree.XMLSchema:
+    """The OGC KML 2.2 schema, as fastkml ships it (no download: the site may be air-gapped)."""
+    return etree.XMLSchema(etree.parse(str(Path(fastkml.__file__).parent / "schema" / "ogckml22.xsd")))
+
+
+def kml_problems(text: str | bytes) -> list[str]:
+    """What makes a KML document invalid against the KML 2.2 schema (nothing, for a valid one)."""
+    document = etree.fromstring(text.encode() if isinstance(text, str) else text, etree.XMLParser(resolve_entities=False, no_network=True))
+    schema = kml_schema()
+    return [] if schema.validate(document) else [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
 def _kml_value(value: Any) -> str:

@@ -7,13 +7,14 @@ role's view, exactly as the rest of the API. Unknown query parameters are answer
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -23,6 +24,7 @@ from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Readable, SessionDep, SettingsDep
 from peacewatch.ogc import service
 from peacewatch.ogc.collections import COLLECTIONS, Collection
+from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS, Filters, export
 from peacewatch.ogc.openapi import definition
 from peacewatch.ogc.query import (
     CRS84, CRSES, DEFAULT_LIMIT, MAX_LIMIT, BadParameter, Window, compile_filter, crs_of, parse_bbox, parse_datetime, parse_int,
@@ -51,6 +53,7 @@ CONFORMANCE = [
 ITEMS_PARAMETERS = ("f", "bbox", "bbox-crs", "datetime", "limit", "offset", "crs", "filter", "filter-lang")
 TEMPLATES = Path(__file__).parent / "templates"
 ERRORS = problem_responses(400, 404)
+EXPORT_TYPES = sorted({kind.split(";")[0] for kind in EXPORT_FORMATS.values()})
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], responses=problem_responses(400))
 
@@ -267,3 +270,21 @@ def _add_head_routes() -> None:
 
 
 _add_head_routes()
+
+
+exports = APIRouter(prefix="/api/v1/exports", tags=["ogc"], responses=problem_responses(404, 422))
+
+
+@exports.get("/{collection_id}", summary="A collection as a file: GeoJSON, KML, GPX, CSV (incidents also ACLED), filtered",
+             response_class=Response, responses={200: {"content": {kind: {"schema": {"type": "string"}} for kind in EXPORT_TYPES}}})
+def export_file(
+    collection_id: str, session: SessionDep, settings: SettingsDep, readable: Readable,
+    format: Annotated[Literal["geojson", "kml", "gpx", "csv", "acled"], Query(description="acled: incidents in ACLED's columns")] = "geojson",
+    since: Annotated[date | None, Query(description="From this day (UTC)")] = None,
+    until: Annotated[date | None, Query(description="To this day (UTC), included")] = None,
+    area: Annotated[str | None, Query(max_length=64, description="An area of responsibility's or corridor's code, e.g. north")] = None,
+    type: Annotated[str | None, Query(max_length=64, description="The features' type (incidents), kind (posts, zones) or status")] = None,
+) -> Response:
+    made = export(session, settings, readable, collection_id, format, Filters(since, until, area, type))
+    return Response(made.body, media_type=made.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"', "X-Feature-Count": str(made.count)})

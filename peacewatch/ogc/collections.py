@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -161,4 +161,7 @@ def start_and_end(feature: dict[str, Any], collection: Collection) -> tuple[date
     if collection.temporal is None:
         return None, None
     first, last = (feature["properties"].get(name) for name in collection.temporal)
-    return (None if first is None else instant(first, end=False)), (None if last is None else instant(last, end=False))
+    end = None if last is None else instant(last, end=False)
+    if end is not None and len(last) == 10:  # a closing date (closed_on, valid_to) is the first day no longer in force
+        end -= timedelta(microseconds=1)
+    return (None if first is None else instant(first, end=False)), end

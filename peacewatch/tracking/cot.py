@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 END = b"</event>"
+AUTH_END = b"</auth>"  # TAK Server's sign-in message, which a client may send before its events
 MAX_EVENT_BYTES = 64 * 1024
 _HOSTILE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _PARSER = etree.XMLParser(
@@ -71,10 +72,13 @@ class EventSplitter:
         self.buffer += chunk
         events = []
         while True:
-            end = self.buffer.find(END)
+            end, closing = self.buffer.find(END), END
+            auth = self.buffer.find(AUTH_END)
+            if auth >= 0 and (end < 0 or auth < end):
+                end, closing = auth, AUTH_END
             if end < 0:
                 break
-            event, self.buffer = self.buffer[: end + len(END)], self.buffer[end + len(END) :]
+            event, self.buffer = self.buffer[: end + len(closing)], self.buffer[end + len(closing) :]
             if self.discarding:  # the tail of an oversized event
                 self.discarding = False
                 continue
@@ -153,15 +157,27 @@ def _cot_time(t_ms: int) -> str:
     return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def position_event(uid: str, t_ms: int, lat: float, lon: float, *, callsign: str = "", speed: float | None = None,
-                   course: float | None = None, cot_type: str = "a-f-G-U-U-L-M", stale_s: int = 120) -> bytes:
-    """A CoT position event as TAK clients send it (military police unit by default)."""
-    root = etree.Element("event", version="2.0", uid=uid, type=cot_type, how="m-g", time=_cot_time(t_ms),
-                         start=_cot_time(t_ms), stale=_cot_time(t_ms + stale_s * 1000))
+def cot_event(uid: str, cot_type: str, t_ms: int, lat: float, lon: float, *, stale_s: int = 120, how: str = "m-g",
+              callsign: str = "", speed: float | None = None, course: float | None = None, remarks: str = "",
+              link_uid: str | None = None, now_ms: int | None = None) -> bytes:
+    """One CoT event: ``time`` is when it was sent (``now_ms``), ``start`` when it was true (``t_ms``), ``stale`` after that."""
+    sent = t_ms if now_ms is None else now_ms
+    root = etree.Element("event", version="2.0", uid=uid, type=cot_type, how=how, time=_cot_time(sent),
+                         start=_cot_time(t_ms), stale=_cot_time(max(t_ms, sent) + stale_s * 1000))
     etree.SubElement(root, "point", lat=f"{lat:.7f}", lon=f"{lon:.7f}", hae="9999999.0", ce="10.0", le="9999999.0")
     detail = etree.SubElement(root, "detail")
     if callsign:
         etree.SubElement(detail, "contact", callsign=callsign)
     if speed is not None or course is not None:
         etree.SubElement(detail, "track", speed=f"{speed or 0:.2f}", course=f"{course or 0:.1f}")
+    if remarks:
+        etree.SubElement(detail, "remarks").text = remarks
+    if link_uid:
+        etree.SubElement(detail, "link", uid=link_uid, relation="p-p", type="a-f-G-U-C-I")
     return etree.tostring(root)
+
+
+def position_event(uid: str, t_ms: int, lat: float, lon: float, *, callsign: str = "", speed: float | None = None,
+                   course: float | None = None, cot_type: str = "a-f-G-U-U-L-M", stale_s: int = 120) -> bytes:
+    """A CoT position event as TAK clients send it (military police unit by default)."""
+    return cot_event(uid, cot_type, t_ms, lat, lon, stale_s=stale_s, callsign=callsign, speed=speed, course=course)

@@ -26,6 +26,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.problems import Problem
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.feed import AuthRefused, Feed, Subscriber, read_auth
 from peacewatch.tracking.models import UnregisteredUid
 from peacewatch.tracking.service import record_positions, tracker_ids
 
@@ -60,6 +61,7 @@ class CotListener:
         self.room = asyncio.Event()  # set while pending has room; TCP readers wait on it
         self.room.set()
         self.wake = asyncio.Event()  # set when enough fixes gathered to flush early
+        self.feed = Feed(settings, factory, notifier) if settings.cot_feed else None
 
     # --- life ----------------------------------------------------------------------------------
 
@@ -96,34 +98,56 @@ class CotListener:
     # --- input ---------------------------------------------------------------------------------
 
     async def _serve_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read a client's events; on the same connection, send it the picture its user may see (:mod:`feed`)."""
         splitter = EventSplitter()
+        subscriber = Subscriber()
+        sender = None
+        if self.feed is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.feed.identify_certificate, subscriber, writer)
+            sender = asyncio.create_task(self.feed.serve(writer, subscriber))
         try:
             while chunk := await reader.read(READ_BYTES):
                 for event in splitter.feed(chunk, self.counters):
-                    self.accept(event)
+                    if event.lstrip().startswith(b"<auth"):
+                        await self._sign_in(subscriber, event)
+                        continue
+                    uid = self.accept(event)
+                    if uid is not None:
+                        subscriber.own_uids.add(uid)
                 if not self.room.is_set():
                     await self.room.wait()  # back-pressure: leave the rest in the socket
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, AuthRefused) as exc:
             log.info("CoT connection closed: %s", exc)
         finally:
+            if sender is not None:
+                sender.cancel()
             writer.close()
 
-    def accept(self, event: bytes) -> None:
+    async def _sign_in(self, subscriber: Subscriber, message: bytes) -> None:
+        if self.feed is None:
+            return
+        username, password = read_auth(message)
+        await asyncio.get_running_loop().run_in_executor(None, self.feed.identify, subscriber, username, password)
+        log.info("CoT client signed in as %s", subscriber.who)
+
+    def accept(self, event: bytes) -> str | None:
+        """Queue the event's position for the store; its uid, or None when it carried none."""
         self.counters.events += 1
         try:
             fix = parse_event(event)
         except CotError as exc:
             setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
-            return
+            return None
         if fix is None:
             self.counters.ignored += 1
-            return
+            return None
         self.counters.fixes += 1
         self.pending.append(fix)
         if len(self.pending) >= FLUSH_AT:
             self.wake.set()
         if len(self.pending) >= MAX_PENDING:
             self.room.clear()
+        return fix.uid
 
     # --- output --------------------------------------------------------------------------------
 
@@ -179,7 +203,8 @@ class CotListener:
 
     def status(self) -> dict[str, Any]:
         counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}
-        return {"ports": dict(self.ports), "pending": len(self.pending), **counters}
+        feed = {} if self.feed is None else {"feed_clients": self.feed.clients, "feed_sent": self.feed.sent}
+        return {"ports": dict(self.ports), "pending": len(self.pending), **counters, **feed}
 
 
 class _Datagrams(asyncio.DatagramProtocol):

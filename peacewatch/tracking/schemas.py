@@ -96,3 +96,5 @@ class CotStatusOut(BaseModel):
     hostile: int = 0
     ignored: int = Field(default=0, description="Events without a position (pings, chat)")
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
+    feed_clients: int = Field(default=0, description="TCP/TLS clients being sent the picture (CoT out)")
+    feed_sent: int = Field(default=0, description="Events sent to them since the server started")

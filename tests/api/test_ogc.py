@@ -159,3 +159,54 @@ def test_head_answers_like_get_without_a_body(client: TestClient, scenario: None
     head = client.head(OGC + "/collections/posts/items")
     assert head.status_code == 200 and head.headers["content-type"] == "application/geo+json"
     assert 'rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"' in head.headers["link"] and head.content == b""
+
+
+# --- exports -----------------------------------------------------------------------------------------------
+
+EXPORTS = "/api/v1/exports"
+
+
+def test_exports_in_every_format_follow_the_filters_and_the_scope(client: TestClient, demo: None, auth: Auth) -> None:
+    import csv
+    import io
+
+    import gpxpy
+
+    from peacewatch.geography.formats import kml_problems
+
+    staff = auth("observer")
+    everything = client.get(OGC + "/collections/incidents/items", params={"limit": 10000}, headers=staff).json()["features"]
+    south_violations = [f for f in everything if f["properties"]["area"] == "South area of responsibility"
+                        and f["properties"]["type"] == "ceasefire_violation"]
+    rows = list(csv.DictReader(io.StringIO(client.get(EXPORTS + "/incidents", headers=staff,
+                                                      params={"format": "csv", "area": "south", "type": "ceasefire_violation"}).text)))
+    assert len(rows) == len(south_violations) > 0 and {r["area"] for r in rows} == {"South area of responsibility"}
+    assert all(r["lon"] and r["lat"] and r["wkt"].startswith("POINT") for r in rows)
+    acled = list(csv.DictReader(io.StringIO(client.get(EXPORTS + "/incidents", params={"format": "acled", "since": "2020-11-14",
+                                                                                       "until": "2020-11-14"}, headers=staff).text)))
+    assert acled and {r["event_date"][:10] for r in acled} <= {"2020-11-13", "2020-11-14"} and "event_id_cnty" in acled[0]
+    public = client.get(EXPORTS + "/incidents", params={"format": "geojson"})
+    assert 0 < int(public.headers["x-feature-count"]) < len(everything)  # anonymous: the public events only
+    kml = client.get(EXPORTS + "/posts", params={"format": "kml", "area": "north", "since": "2020-11-18", "until": "2020-11-18"})
+    assert kml.headers["content-type"] == "application/vnd.google-earth.kml+xml" and kml_problems(kml.content) == []
+    assert kml.headers["x-feature-count"] == "11"
+    for collection in ("areas", "lines-of-contact", "official-map", "patrol-tracks"):
+        assert kml_problems(client.get(EXPORTS + f"/{collection}", params={"format": "kml"}, headers=staff).content) == [], collection
+    tracks = gpxpy.parse(client.get(EXPORTS + "/patrol-tracks", params={"format": "gpx"}, headers=staff).text)
+    assert len(tracks.tracks) == 4 and all(t.get_points_no() > 10 for t in tracks.tracks)
+    waypoints = gpxpy.parse(client.get(EXPORTS + "/posts", params={"format": "gpx", "since": "2020-11-14", "until": "2020-11-14"}).text)
+    assert len(waypoints.waypoints) == 16
+
+
+@pytest.mark.parametrize(("path", "params", "status", "words"), [
+    ("/areas", {"format": "gpx"}, 422, "GPX holds tracks and waypoints"),
+    ("/posts", {"format": "acled"}, 422, "for incidents only"),
+    ("/posts", {"area": "atlantis"}, 422, "no area of responsibility or corridor 'atlantis'"),
+    ("/posts", {"since": "2020-11-15", "until": "2020-11-14"}, 422, "until is before since"),
+    ("/posts", {"format": "shp"}, 422, ""),
+    ("/tanks", {}, 404, "no collection 'tanks'"),
+])
+def test_bad_export_requests_say_why(client: TestClient, scenario: None, path: str, params: dict[str, str], status: int,
+                                     words: str) -> None:
+    response = client.get(EXPORTS + path, params=params)
+    assert response.status_code == status and words in response.json()["detail"]

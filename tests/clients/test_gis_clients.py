@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from owslib.ogcapi.features import Features
 
@@ -37,3 +38,14 @@ def test_gdal_opens_the_api_and_reads_a_layer_with_a_spatial_filter(server: Live
     assert codes == [f"N-{n:02d}" for n in range(1, 10)], read[:2000]
     points = [(float(x), float(y)) for x, y in re.findall(r"POINT \(([\d.]+) ([\d.]+)\)", read)]
     assert len(points) == 9 and all(west <= x <= east and south <= y <= north for x, y in points)
+
+
+def test_gdal_opens_the_kml_and_gpx_exports(server: LiveServer, tmp_path: Path) -> None:
+    import httpx
+
+    for name, params, layer in (("posts.kml", {"format": "kml"}, "PeaceWatch Observation posts and checkpoints"),
+                                ("posts.gpx", {"format": "gpx"}, "waypoints")):
+        path = tmp_path / name
+        path.write_bytes(httpx.get(f"{server.url}/api/v1/exports/posts", params={**params, "since": "2020-11-14", "until": "2020-11-14"}).content)
+        summary = subprocess.run([ogrinfo(), "-ro", "-so", str(path), layer], capture_output=True, text=True, timeout=60, check=True).stdout
+        assert re.search(r"Feature Count: 16\b", summary), summary

@@ -1,0 +1,163 @@
+"""Files for GIS officers and analysts: any collection as GeoJSON, KML, GPX or CSV (incidents also in ACLED's columns).
+
+The same sources and the same scope as OGC API - Features, filtered by time, by area of
+responsibility and by type. KML is checked against the KML 2.2 schema before it leaves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+import gpxpy.gpx
+import orjson
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.core.problems import Invalid, NotFound
+from peacewatch.core.settings import Settings
+from peacewatch.core.tabular import spreadsheet_safe
+from peacewatch.geography.formats import write_kml
+from peacewatch.geography.models import Zone, ZoneKind
+from peacewatch.incidents.acled import Mission as AcledMission, acled_csv
+from peacewatch.incidents.figures import summarise
+from peacewatch.incidents.service import report_rows, zone_names
+from peacewatch.ogc.collections import COLLECTIONS, Collection, Readable, start_and_end
+from peacewatch.ogc.query import Window, overlaps
+
+FORMATS = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml", "gpx": "application/gpx+xml",
+           "csv": "text/csv; charset=utf-8", "acled": "text/csv; charset=utf-8"}
+EXTENSIONS = {"geojson": "geojson", "kml": "kml", "gpx": "gpx", "csv": "csv", "acled": "csv"}
+TYPE_PROPERTIES = ("type", "kind", "status")  # what "type" filters on, the first a collection has
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: date | None = None
+    until: date | None = None
+    area: str | None = None  # an area of responsibility's (or corridor's) code
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class Export:
+    body: bytes
+    media_type: str
+    filename: str
+    count: int
+
+
+def _window(filters: Filters) -> Window:
+    if filters.since and filters.until and filters.until < filters.since:
+        raise Invalid("until is before since", field="query.until")
+    start = None if filters.since is None else datetime.combine(filters.since, time.min, tzinfo=timezone.utc)
+    end = None if filters.until is None else datetime.combine(filters.until, time.max, tzinfo=timezone.utc)
+    return Window(None, start, end)
+
+
+def _area_shape(session: Session, readable: Readable, code: str) -> Any:
+    query = select(Zone).where(Zone.code == code, Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.corridor]))
+    zone = session.scalar(query)
+    if zone is None or (readable is not None and zone.visibility not in readable):
+        raise Invalid(f"no area of responsibility or corridor '{code}'", field="query.area")
+    return zone.geometry
+
+
+def features_for(session: Session, settings: Settings, readable: Readable, collection: Collection, filters: Filters) -> list[dict[str, Any]]:
+    """The collection's features in the reader's scope that meet the filters."""
+    window = _window(filters)
+    area = None if filters.area is None else _area_shape(session, readable, filters.area)
+    kept = []
+    for feature in collection.source(session, readable, settings, window):
+        if collection.temporal is not None and not overlaps(*start_and_end(feature, collection), window):
+            continue
+        if area is not None and (feature["geometry"] is None or not shape(feature["geometry"]).intersects(area)):
+            continue
+        if filters.type is not None and not any(feature["properties"].get(p) == filters.type for p in TYPE_PROPERTIES):
+            continue
+        kept.append(feature)
+    return kept
+
+
+def export(session: Session, settings: Settings, readable: Readable, collection_id: str, fmt: str, filters: Filters) -> Export:
+    collection = COLLECTIONS.get(collection_id)
+    if collection is None:
+        raise NotFound(f"no collection '{collection_id}'; collections: {', '.join(COLLECTIONS)}")
+    if fmt not in FORMATS:
+        raise Invalid(f"'{fmt}' is not a format; formats: {', '.join(FORMATS)}", field="query.format")
+    if fmt == "acled" and collection.id != "incidents":
+        raise Invalid("ACLED's columns are for incidents only", field="query.format")
+    features = features_for(session, settings, readable, collection, filters)
+    name = f"peacewatch-{collection.id}" + "".join(f"-{v}" for v in (filters.since, filters.until, filters.area, filters.type) if v)
+    if fmt == "geojson":
+        body = orjson.dumps({"type": "FeatureCollection", "name": collection.id, "features": features})
+    elif fmt == "kml":
+        body = write_kml(features, f"PeaceWatch {collection.title}").encode()
+    elif fmt == "gpx":
+        body = write_gpx_features(features, f"PeaceWatch {collection.title}").encode()
+    elif fmt == "acled":
+        body = _acled(session, settings, readable, {f["id"] for f in features}).encode()
+    else:
+        body = write_csv(features).encode()
+    return Export(body, FORMATS[fmt], f"{name}.{EXTENSIONS[fmt]}", len(features))
+
+
+def write_csv(features: list[dict[str, Any]]) -> str:
+    """One row per feature: its id, its properties (lists joined by ';'), then longitude and latitude for points or WKT."""
+    columns = list(dict.fromkeys(k for f in features for k in f["properties"] if k != "id"))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", *columns, "lon", "lat", "wkt"])
+    for feature in features:
+        geometry = None if feature["geometry"] is None else shape(feature["geometry"])
+        point = geometry is not None and geometry.geom_type == "Point"
+        cells = [_cell(feature["properties"].get(c)) for c in columns]
+        writer.writerow([feature["id"], *cells, geometry.x if point else "", geometry.y if point else "",
+                         "" if geometry is None else geometry.wkt])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return spreadsheet_safe(";".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return spreadsheet_safe(orjson.dumps(value).decode())
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
+def write_gpx_features(features: list[dict[str, Any]], name: str) -> str:
+    """Lines as tracks (one segment per line), points as waypoints; areas have no place in GPX."""
+    gpx = gpxpy.gpx.GPX()
+    gpx.name = name
+    for feature in features:
+        if feature["geometry"] is None:
+            continue
+        geometry = shape(feature["geometry"])
+        label = str(feature["properties"].get("name") or feature["properties"].get("code") or feature["id"])
+        if geometry.geom_type == "Point":
+            gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(geometry.y, geometry.x, name=label,
+                                                       type=str(feature["properties"].get("type") or feature["properties"].get("kind") or "")))
+        elif geometry.geom_type in ("LineString", "MultiLineString"):
+            track = gpxpy.gpx.GPXTrack(name=label)
+            for line in getattr(geometry, "geoms", [geometry]):
+                segment = gpxpy.gpx.GPXTrackSegment([gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat, *_ in line.coords])
+                track.segments.append(segment)
+            gpx.tracks.append(track)
+        else:
+            raise Invalid(f"GPX holds tracks and waypoints: feature {feature['id']} is a {geometry.geom_type}; "
+                          "export it as GeoJSON, KML or CSV", field="query.format")
+    return gpx.to_xml(version="1.1")
+
+
+def _acled(session: Session, settings: Settings, readable: Readable, event_ids: set[Any]) -> str:
+    events = [e for e in summarise(report_rows(session, readable=readable)) if e.id in event_ids]
+    mission = AcledMission(country=settings.acled_country, iso=settings.acled_iso, region=settings.acled_region,
+                           id_prefix=settings.acled_id_prefix, admin1=settings.acled_admin1, side_a=settings.acled_side_a,
+                           side_b=settings.acled_side_b, zone=settings.zone)
+    return acled_csv(events, mission, zone_names(session))

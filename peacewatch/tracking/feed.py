@@ -1,0 +1,192 @@
+"""Cursor-on-Target out: each connected TAK client is sent what its user may see, on its own connection.
+
+As on a TAK server, the connection a client sends its positions on also carries the picture back:
+the posts open today (military police, ``a-f-G-U-U-L-M``), the latest positions of the patrols'
+trackers (``a-f-G-U-C-I``) and the alerts (``b-a-g`` for a geofence broken, ``b-a-o-tbl`` for
+trouble), first as a snapshot, then as they change. A client is anonymous, and sees public records,
+until it identifies itself: with TAK Server's ``<auth><cot username=".." password=".."/></auth>``
+message, the password being a PeaceWatch API token (``peacewatch token create``) of that user, or
+over TLS with a client certificate whose common name is a PeaceWatch username. A wrong token closes
+the connection. A client is never sent its own positions back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
+from peacewatch.core.auth import User, user_for_token
+from peacewatch.core.db import utcnow
+from peacewatch.core.notify import Notifier
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility, readable_visibilities, visibility_clause
+from peacewatch.geography.models import Post
+from peacewatch.geography.service import list_posts
+from peacewatch.tracking.cot import _HOSTILE_MARKERS, _PARSER, cot_event
+from peacewatch.tracking.service import latest_fixes
+
+log = logging.getLogger("peacewatch.cot")
+PUBLIC = readable_visibilities(internal=False, side=None)
+MAX_AGE_MS = 60 * 60_000  # positions older than this are not news
+POSTS_EVERY_S = 300.0  # posts are resent so a client that missed them (or let them go stale) gets them back
+ALERTS_SINCE = timedelta(hours=24)  # the snapshot's alerts: open ones raised in the last day
+SEND_TIMEOUT_S = 15.0
+MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
+PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
+GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
+
+
+class AuthRefused(Exception):
+    pass
+
+
+def read_auth(data: bytes) -> tuple[str, str]:
+    """``(username, password)`` out of TAK Server's ``<auth><cot username=".." password=".."/></auth>``."""
+    if any(marker in data for marker in _HOSTILE_MARKERS):
+        raise AuthRefused("DTDs and entity declarations are not accepted")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise AuthRefused(f"not XML: {exc}") from None
+    cot = root.find("cot") if root.tag == "auth" else None
+    if cot is None or not cot.get("password"):
+        raise AuthRefused("an <auth> message needs <cot username=.. password=../>")
+    return cot.get("username", ""), cot.get("password", "")
+
+
+def tracker_uid(tracker: Any) -> str:
+    return tracker.cot_uid or f"PeaceWatch.tracker.{tracker.code}"
+
+
+@dataclass
+class Subscriber:
+    """One connection's view: whose scope it has, what it was already sent."""
+
+    readable: frozenset[Visibility] | None = PUBLIC
+    who: str = "anonymous"
+    own_uids: set[str] = field(default_factory=set)
+    sent_fixes: dict[int, int] = field(default_factory=dict)
+    posts_at: float = 0.0
+    last_alert: int | None = None  # None until the snapshot's alerts are sent
+
+    def rescope(self, user: User) -> None:
+        """A new scope starts a new picture: everything is sent again."""
+        self.readable, self.who = user.readable, user.username
+        self.sent_fixes.clear()
+        self.posts_at, self.last_alert = 0.0, None
+
+
+def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
+    if alert.lat is None or alert.lon is None:
+        return None
+    kind = "b-a-g" if alert.kind in GEOFENCE else "b-a-o-tbl"
+    return cot_event(f"PeaceWatch.alert.{alert.id}", kind, int(alert.started_at.timestamp() * 1000), alert.lat, alert.lon,
+                     stale_s=3600, how="m-g", callsign=f"Alert {alert.id}: {alert.kind.value}", remarks=alert.message,
+                     link_uid=uid, now_ms=now_ms)
+
+
+def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
+    """What the subscriber has not been sent yet, in its scope: posts (now and then), new positions, new alerts."""
+    now = utcnow()
+    now_ms = int(now.timestamp() * 1000)
+    out: list[bytes] = []
+    if time.monotonic() - subscriber.posts_at >= POSTS_EVERY_S:
+        for post in list_posts(session, subscriber.readable, on=now.date(), limit=100_000):
+            point = post.geometry
+            out.append(cot_event(f"PeaceWatch.post.{post.code}", MILITARY_POLICE, now_ms, point.y, point.x, stale_s=3600,
+                                 how="h-g-i-g-o", callsign=post.name, remarks=f"{post.kind.value.replace('_', ' ')} {post.code}"))
+        subscriber.posts_at = time.monotonic()
+    trackers: dict[int, Any] = {}
+    for tracker, fix in latest_fixes(session, subscriber.readable, now_ms, MAX_AGE_MS):
+        trackers[tracker.id] = tracker
+        uid = tracker_uid(tracker)
+        if subscriber.sent_fixes.get(tracker.id) == fix.t_ms or uid in subscriber.own_uids:
+            continue
+        subscriber.sent_fixes[tracker.id] = fix.t_ms
+        out.append(cot_event(uid, PATROL, fix.t_ms, fix.lat, fix.lon, stale_s=300, how="m-g", callsign=tracker.name or tracker.code,
+                             speed=fix.speed, course=fix.heading, now_ms=now_ms))
+    query = select(Alert).order_by(Alert.id)
+    clause = visibility_clause(Alert.visibility, subscriber.readable)
+    if clause is not None:
+        query = query.where(clause)
+    if subscriber.last_alert is None:  # the snapshot: what is still open from the last day
+        query = query.where(Alert.status != AlertStatus.closed, Alert.raised_at >= now - ALERTS_SINCE)
+    else:
+        query = query.where(Alert.id > subscriber.last_alert)
+    newest = subscriber.last_alert or 0
+    for alert in session.scalars(query):
+        newest = max(newest, alert.id)
+        tracker = trackers.get(alert.tracker_id or 0)
+        event = _cot_alert(alert, None if tracker is None else tracker_uid(tracker), now_ms)
+        if event is not None:
+            out.append(event)
+    subscriber.last_alert = newest
+    return out
+
+
+class Feed:
+    """Sends each connection its picture, woken by every commit of positions or alerts in this process."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], notifier: Notifier | None) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.notifier = notifier
+        self.sent = 0
+        self.clients = 0
+
+    def identify(self, subscriber: Subscriber, username: str, password: str) -> None:
+        """Take the scope of the user whose API token the client gave; refuse a token that is no one's, or another's."""
+        with self.factory() as session:
+            user = user_for_token(session, password, self.settings.resolved_secret_key)
+            if user is None or (username and username != user.username):
+                raise AuthRefused(f"the token given for '{username or '?'}' is not valid")
+            subscriber.rescope(user)
+
+    def identify_certificate(self, subscriber: Subscriber, writer: asyncio.StreamWriter) -> None:
+        """Over TLS, the client certificate's common name, when it is a PeaceWatch user, gives that user's scope."""
+        peer = writer.get_extra_info("peercert") if isinstance(writer.get_extra_info("ssl_object"), ssl.SSLObject) else None
+        names = [value for rdn in (peer or {}).get("subject", ()) for key, value in rdn if key == "commonName"]
+        if not names:
+            return
+        with self.factory() as session:
+            user = session.scalar(select(User).where(User.username == names[0], User.active.is_(True)))
+            if user is not None:
+                subscriber.rescope(user)
+
+    async def serve(self, writer: asyncio.StreamWriter, subscriber: Subscriber) -> None:
+        """Until the connection closes: collect what is new for it, send it, sleep until something is committed."""
+        loop = asyncio.get_running_loop()
+        self.clients += 1
+        try:
+            while not writer.is_closing():
+                asked = time.monotonic()
+                events = await loop.run_in_executor(None, self._collect, subscriber)
+                if events:
+                    writer.write(b"".join(events))
+                    await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
+                    self.sent += len(events)
+                if self.notifier is not None:
+                    await self.notifier.wait(2.0)
+                else:
+                    await asyncio.sleep(2.0)
+                # under heavy ingest every flush wakes every client: one look a second each is enough for a map
+                await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - asked)))
+        except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
+            log.info("CoT client %s dropped: %s", subscriber.who, exc or type(exc).__name__)
+            writer.close()
+        finally:
+            self.clients -= 1
+
+    def _collect(self, subscriber: Subscriber) -> list[bytes]:
+        with self.factory() as session:
+            return collect(session, subscriber)

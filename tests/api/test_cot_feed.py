@@ -1,0 +1,108 @@
+"""Cursor-on-Target out: a TAK client (pytak) is sent the posts, the positions and the alerts its user may see."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytak
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from peacewatch.alerts.models import Alert, AlertKind
+from peacewatch.app import create_app
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility
+from peacewatch.tracking.cot import EventSplitter, StreamCounters
+from peacewatch.tracking.feed import AuthRefused, read_auth
+from tests.tak import auth_message, listen, uids
+
+
+@pytest.fixture
+def live(settings: Settings, scenario: None, auth: Any) -> Iterator[tuple[TestClient, int]]:
+    app = create_app(settings.model_copy(update={"cot_port": 0, "cot_udp": False, "cot_flush_ms": 50}), listeners=True)
+    with TestClient(app) as client:
+        yield client, client.get("/api/v1/cot/status", headers=auth("ops")).json()["ports"]["tcp"]
+    app.state.engine.dispose()
+
+
+def token(client: TestClient, auth: Any, username: str) -> str:
+    made = client.post("/api/v1/api-tokens", json={"name": f"ATAK of {username}", "username": username}, headers=auth("admin"))
+    assert made.status_code == 201, made.text
+    return str(made.json()["token"])
+
+
+def test_a_client_gets_the_posts_and_the_positions_another_client_posted_over_http(live: tuple[TestClient, int], auth: Any) -> None:
+    client, port = live
+    for code, visibility in (("MP-31", "public"), ("MP-32", "internal")):
+        assert client.post("/api/v1/trackers", json={"code": code, "name": f"Patrol {code}", "kind": "vehicle",
+                                                     "visibility": visibility}, headers=auth("ops")).status_code == 201
+    at = utcnow() - timedelta(seconds=30)
+    batch = {"positions": [{"tracker": code, "t": (at + timedelta(seconds=i)).isoformat(), "lat": 40.05 + i / 1000, "lon": 46.70}
+                           for code in ("MP-31", "MP-32") for i in range(3)]}
+    assert client.post("/api/v1/positions", json=batch, headers=auth("patrol")).status_code in (200, 201)
+    key = token(client, auth, "observer")
+
+    def seen_both(events: list[etree._Element]) -> bool:
+        return {"PeaceWatch.tracker.MP-31", "PeaceWatch.tracker.MP-32"} <= uids(events)
+
+    staff = asyncio.run(listen(port, sign_in=auth_message("observer", key), until=seen_both))
+    assert seen_both(staff), uids(staff)
+    patrol = next(e for e in staff if e.get("uid") == "PeaceWatch.tracker.MP-31")
+    assert patrol.get("type") == "a-f-G-U-C-I" and float(patrol.find("point").get("lat")) == pytest.approx(40.052)
+    assert patrol.find("detail/contact").get("callsign") == "Patrol MP-31"
+    posts = [e for e in staff if e.get("uid", "").startswith("PeaceWatch.post.")]
+    assert posts and all(e.get("type") == "a-f-G-U-U-L-M" for e in posts)
+
+    public = asyncio.run(listen(port, until=lambda events: "PeaceWatch.tracker.MP-31" in uids(events)))
+    assert "PeaceWatch.tracker.MP-31" in uids(public) and "PeaceWatch.tracker.MP-32" not in uids(public)  # anonymous: public only
+
+
+def test_alerts_reach_the_clients_that_may_see_them(live: tuple[TestClient, int], auth: Any) -> None:
+    client, port = live
+    with client.app.state.sessionmaker() as session, transaction(session, "test"):  # type: ignore[attr-defined]
+        for kind, visibility in ((AlertKind.left_area, Visibility.internal), (AlertKind.silent, Visibility.public)):
+            session.add(Alert(kind=kind, message=f"MP-41 {kind.value}", started_at=utcnow(), raised_at=utcnow(),
+                              lat=40.6, lon=45.3, visibility=visibility))
+    key = token(client, auth, "ops")
+    staff = asyncio.run(listen(port, sign_in=auth_message("ops", key),
+                               until=lambda e: len([x for x in e if x.get("type", "").startswith("b-a-")]) >= 2))
+    alarms = {e.get("type"): e for e in staff if e.get("type", "").startswith("b-a-")}
+    assert set(alarms) == {"b-a-g", "b-a-o-tbl"}  # a geofence broken; trouble
+    assert alarms["b-a-g"].find("detail/remarks").text == "MP-41 left_area"
+    public = asyncio.run(listen(port, seconds=3.0))
+    assert [e.get("type") for e in public if e.get("type", "").startswith("b-a-")] == ["b-a-o-tbl"]
+
+
+def test_a_client_is_not_sent_its_own_positions_back(live: tuple[TestClient, int], auth: Any) -> None:
+    client, port = live
+    assert client.post("/api/v1/trackers", json={"code": "TAK-9", "kind": "tak_client", "cot_uid": "ANDROID-mp09",
+                                                 "visibility": "public"}, headers=auth("ops")).status_code == 201
+    mine = pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp09", cot_type="a-f-G-U-C-I")
+    events = asyncio.run(listen(port, send=[mine], seconds=3.0))
+    assert "ANDROID-mp09" not in uids(events) and any(u.startswith("PeaceWatch.post.") for u in uids(events))
+
+
+def test_a_wrong_token_closes_the_connection(live: tuple[TestClient, int], auth: Any) -> None:
+    client, port = live
+    events = asyncio.run(listen(port, sign_in=auth_message("observer", "pwk_not-a-token"), seconds=3.0))
+    # the snapshot may have started before the message was read; after it, nothing: the server hung up
+    assert len(events) <= len([u for u in uids(events) if u.startswith("PeaceWatch.post.")])
+    wrong_user = token(client, auth, "press")
+    events = asyncio.run(listen(port, sign_in=auth_message("observer", wrong_user), seconds=3.0))
+    assert all(e.get("uid", "").startswith("PeaceWatch.post.") for e in events)
+
+
+def test_the_sign_in_message_is_read_safely() -> None:
+    assert read_auth(b'<auth><cot username="ops" password="pwk_x"/></auth>') == ("ops", "pwk_x")
+    for bad in (b"<auth/>", b"<event/>", b'<!DOCTYPE a [<!ENTITY x "y">]><auth><cot password="&x;"/></auth>', b"<auth><cot"):
+        with pytest.raises(AuthRefused):
+            read_auth(bad)
+    splitter = EventSplitter()
+    parts = splitter.feed(b'<auth><cot username="a" password="b"/></auth><event uid="x"><point lat="1" lon="2"/></eve', StreamCounters())
+    assert parts == [b'<auth><cot username="a" password="b"/></auth>']
+    assert splitter.feed(b"nt>", StreamCounters()) == [b'<event uid="x"><point lat="1" lon="2"/></event>']
