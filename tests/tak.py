@@ -46,3 +46,11 @@ def uids(events: list[etree._Element]) -> set[str]:
 
 def auth_message(username: str, key: str) -> bytes:
     return f'<auth><cot username="{username}" password="{key}" uid="ANDROID-{username}"/></auth>'.encode()
+
+
+def run(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: Playwright's sync API keeps a loop running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -263,7 +263,7 @@ def feature(request: Request, collectionId: str, featureId: str, session: Sessio
 def _add_head_routes() -> None:
     """HEAD beside every GET, as HTTP/1.1 asks of a server (and OGC clients use it to read the Link header)."""
     for route in list(router.routes):
-        methods = getattr(route, "methods", set())
+        methods: set[str] = getattr(route, "methods", set())
         if "GET" in methods:
             router.add_api_route(route.path.removeprefix(router.prefix), route.endpoint, methods=["HEAD"],  # type: ignore[attr-defined]
                                  include_in_schema=False, response_class=Response)

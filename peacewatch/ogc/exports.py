@@ -114,10 +114,9 @@ def write_csv(features: list[dict[str, Any]]) -> str:
     writer.writerow(["id", *columns, "lon", "lat", "wkt"])
     for feature in features:
         geometry = None if feature["geometry"] is None else shape(feature["geometry"])
-        point = geometry is not None and geometry.geom_type == "Point"
         cells = [_cell(feature["properties"].get(c)) for c in columns]
-        writer.writerow([feature["id"], *cells, geometry.x if point else "", geometry.y if point else "",
-                         "" if geometry is None else geometry.wkt])
+        lon_lat = [geometry.x, geometry.y] if geometry is not None and geometry.geom_type == "Point" else ["", ""]
+        writer.writerow([feature["id"], *cells, *lon_lat, "" if geometry is None else geometry.wkt])
     return out.getvalue()
 
 

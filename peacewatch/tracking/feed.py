@@ -30,7 +30,6 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities, visibility_clause
-from peacewatch.geography.models import Post
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import _HOSTILE_MARKERS, _PARSER, cot_event
 from peacewatch.tracking.service import latest_fixes
@@ -126,8 +125,8 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
     newest = subscriber.last_alert or 0
     for alert in session.scalars(query):
         newest = max(newest, alert.id)
-        tracker = trackers.get(alert.tracker_id or 0)
-        event = _cot_alert(alert, None if tracker is None else tracker_uid(tracker), now_ms)
+        known = trackers.get(alert.tracker_id or 0)
+        event = _cot_alert(alert, None if known is None else tracker_uid(known), now_ms)
         if event is not None:
             out.append(event)
     subscriber.last_alert = newest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
 from peacewatch.tracking.cot import EventSplitter, StreamCounters
 from peacewatch.tracking.feed import AuthRefused, read_auth
-from tests.tak import auth_message, listen, uids
+from tests.tak import auth_message, listen, run, uids
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_a_client_gets_the_posts_and_the_positions_another_client_posted_over_ht
     def seen_both(events: list[etree._Element]) -> bool:
         return {"PeaceWatch.tracker.MP-31", "PeaceWatch.tracker.MP-32"} <= uids(events)
 
-    staff = asyncio.run(listen(port, sign_in=auth_message("observer", key), until=seen_both))
+    staff = run(listen(port, sign_in=auth_message("observer", key), until=seen_both))
     assert seen_both(staff), uids(staff)
     patrol = next(e for e in staff if e.get("uid") == "PeaceWatch.tracker.MP-31")
     assert patrol.get("type") == "a-f-G-U-C-I" and float(patrol.find("point").get("lat")) == pytest.approx(40.052)
@@ -58,7 +57,7 @@ def test_a_client_gets_the_posts_and_the_positions_another_client_posted_over_ht
     posts = [e for e in staff if e.get("uid", "").startswith("PeaceWatch.post.")]
     assert posts and all(e.get("type") == "a-f-G-U-U-L-M" for e in posts)
 
-    public = asyncio.run(listen(port, until=lambda events: "PeaceWatch.tracker.MP-31" in uids(events)))
+    public = run(listen(port, until=lambda events: "PeaceWatch.tracker.MP-31" in uids(events)))
     assert "PeaceWatch.tracker.MP-31" in uids(public) and "PeaceWatch.tracker.MP-32" not in uids(public)  # anonymous: public only
 
 
@@ -69,12 +68,12 @@ def test_alerts_reach_the_clients_that_may_see_them(live: tuple[TestClient, int]
             session.add(Alert(kind=kind, message=f"MP-41 {kind.value}", started_at=utcnow(), raised_at=utcnow(),
                               lat=40.6, lon=45.3, visibility=visibility))
     key = token(client, auth, "ops")
-    staff = asyncio.run(listen(port, sign_in=auth_message("ops", key),
+    staff = run(listen(port, sign_in=auth_message("ops", key),
                                until=lambda e: len([x for x in e if x.get("type", "").startswith("b-a-")]) >= 2))
     alarms = {e.get("type"): e for e in staff if e.get("type", "").startswith("b-a-")}
     assert set(alarms) == {"b-a-g", "b-a-o-tbl"}  # a geofence broken; trouble
     assert alarms["b-a-g"].find("detail/remarks").text == "MP-41 left_area"
-    public = asyncio.run(listen(port, seconds=3.0))
+    public = run(listen(port, seconds=3.0))
     assert [e.get("type") for e in public if e.get("type", "").startswith("b-a-")] == ["b-a-o-tbl"]
 
 
@@ -83,17 +82,17 @@ def test_a_client_is_not_sent_its_own_positions_back(live: tuple[TestClient, int
     assert client.post("/api/v1/trackers", json={"code": "TAK-9", "kind": "tak_client", "cot_uid": "ANDROID-mp09",
                                                  "visibility": "public"}, headers=auth("ops")).status_code == 201
     mine = pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp09", cot_type="a-f-G-U-C-I")
-    events = asyncio.run(listen(port, send=[mine], seconds=3.0))
+    events = run(listen(port, send=[mine], seconds=3.0))
     assert "ANDROID-mp09" not in uids(events) and any(u.startswith("PeaceWatch.post.") for u in uids(events))
 
 
 def test_a_wrong_token_closes_the_connection(live: tuple[TestClient, int], auth: Any) -> None:
     client, port = live
-    events = asyncio.run(listen(port, sign_in=auth_message("observer", "pwk_not-a-token"), seconds=3.0))
+    events = run(listen(port, sign_in=auth_message("observer", "pwk_not-a-token"), seconds=3.0))
     # the snapshot may have started before the message was read; after it, nothing: the server hung up
     assert len(events) <= len([u for u in uids(events) if u.startswith("PeaceWatch.post.")])
     wrong_user = token(client, auth, "press")
-    events = asyncio.run(listen(port, sign_in=auth_message("observer", wrong_user), seconds=3.0))
+    events = run(listen(port, sign_in=auth_message("observer", wrong_user), seconds=3.0))
     assert all(e.get("uid", "").startswith("PeaceWatch.post.") for e in events)
 
 

@@ -69,6 +69,7 @@ def test_upload_through_the_api_is_idempotent(client: TestClient, auth: Any) -> 
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "file.points[0].tracker"
 
 
+@pytest.mark.usefixtures("scenario")
 def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
@@ -79,7 +80,6 @@ def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pyt
     monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
     runner = CliRunner()
-    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
     path = tmp_path / "day.gpx"
     path.write_bytes(gpx_file())
     missing = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07"])

@@ -12,12 +12,11 @@ from tests.conftest import SECRET
 
 
 @pytest.fixture
-def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: None):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PEACEWATCH_DATABASE_URL", database_url)
     monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
     runner = CliRunner()
-    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
     return lambda *args: runner.invoke(app, list(args))
 
 

@@ -37,14 +37,14 @@ def test_demo_refuses_the_demo_password_beyond_loopback(run) -> None:  # type: i
     assert "refusing to serve the demo password on 0.0.0.0" in result.output
 
 
+@pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_serve_refuses_beyond_loopback_while_demo_passwords_remain(run) -> None:  # type: ignore[no-untyped-def]
-    assert run("demo", "--no-serve").exit_code == 0
     result = run("serve", "--host", "10.1.2.3")
     assert result.exit_code == 1 and "still have the demo password" in result.output
 
 
+@pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_export_for_a_date_and_import_back(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert run("demo", "--no-serve").exit_code == 0
     out = tmp_path / "posts.geojson"
     result = run("export", "posts", "--on", "2020-11-18", "--output", str(out))
     assert result.exit_code == 0, result.output
@@ -55,8 +55,8 @@ def test_export_for_a_date_and_import_back(run, tmp_path: Path) -> None:  # type
     assert kml.exit_code == 0 and kml.output.count("<Placemark") == 2
 
 
+@pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_a_bad_import_exits_non_zero_with_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert run("demo", "--no-serve").exit_code == 0
     bad = tmp_path / "bad.geojson"
     bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.8, 39.8]},
@@ -79,12 +79,12 @@ def test_user_add_then_sign_in_works(run, database_url: str) -> None:  # type: i
     assert "duty1" in listed.output and "operations" in listed.output
 
 
+@pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_a_device_token_from_the_cli_signs_requests_in(run, settings) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from peacewatch.app import create_app
 
-    assert run("demo", "--no-serve").exit_code == 0
     result = run("token", "create", "tracker MP-07", "--user", "patrol")
     assert result.exit_code == 0, result.output
     token = result.output.strip()
@@ -96,8 +96,8 @@ def test_a_device_token_from_the_cli_signs_requests_in(run, settings) -> None:  
     assert run("token", "create", "x", "--user", "nobody").exit_code == 1
 
 
+@pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_mandate_state_on_a_date(run) -> None:  # type: ignore[no-untyped-def]
-    assert run("demo", "--no-serve").exit_code == 0
     result = run("mandate", "--on", "2025-06-01")
     assert result.exit_code == 0 and "2030-11-10" in result.output
     assert run("mandate", "--on", "June").exit_code == 1

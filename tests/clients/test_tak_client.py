@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from tests.live import LiveServer
-from tests.tak import auth_message, listen, uids
+from tests.tak import auth_message, listen, run, uids
 
 
 def test_pytak_receives_positions_posted_over_http_in_its_users_scope(server: LiveServer) -> None:
@@ -38,7 +38,7 @@ def test_pytak_receives_positions_posted_over_http_in_its_users_scope(server: Li
         public = await listen(server.cot_port, seconds=4.0, until=lambda e: "PeaceWatch.tracker.MP-71" in uids(e))
         return await staff, public
 
-    staff, public = asyncio.run(scenario())
+    staff, public = run(scenario())
     assert {"PeaceWatch.tracker.MP-71", "PeaceWatch.tracker.MP-72"} <= uids(staff)
     position = next(e for e in staff if e.get("uid") == "PeaceWatch.tracker.MP-72")
     assert position.get("type") == "a-f-G-U-C-I" and float(position.find("point").get("lat")) == 40.11

@@ -1,0 +1,130 @@
+"""GIS and TAK clients' hot paths: OGC API items (plain, in a box, filtered), an export, and a CoT feed round.
+
+Run by hand, not in the test suite:
+    python benchmarks/bench_ogc.py [--incidents 20000] [--trackers 400] [--requests 20]
+
+1. Loads the demo into a scratch SQLite database, adds ``incidents`` synthetic incident reports over a
+   year (each its own event) and ``trackers`` trackers with a fresh position each.
+2. Times ``requests`` requests of each kind through the application (in-process client, as GDAL or
+   QGIS would ask): a page of 100 incidents, the same in a box, the same with a CQL2 filter, a page
+   of posts, and an export of every incident as CSV. Prints requests/s.
+3. Times one round of the CoT feed for a signed-in client (what it is sent when it connects: the
+   posts and every tracker's position) and a round with nothing new. Prints the time per round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from peacewatch.app import create_app
+from peacewatch.core.auth import User
+from peacewatch.core.migrate import upgrade
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility
+from peacewatch.geography.models import Zone, ZoneKind
+from peacewatch.incidents.models import (
+    Incident, IncidentEvent, IncidentStatus, IncidentType, PlacePrecision, SourceKind, TimePrecision,
+)
+from peacewatch.scenario import activity, nk2020
+from peacewatch.tracking.feed import Subscriber, collect
+from peacewatch.tracking.models import Position, Tracker, TrackerKind
+
+START = datetime(2020, 11, 10, tzinfo=timezone.utc)
+
+
+def add_incidents(app: object, count: int) -> None:
+    rng = random.Random(7)
+    with app.state.sessionmaker() as s:  # type: ignore[attr-defined]
+        s.info["actor"] = "bench"
+        areas = list(s.scalars(select(Zone).where(Zone.kind == ZoneKind.area_of_responsibility)))
+        events = [IncidentEvent() for _ in range(count)]
+        s.add_all(events)
+        s.flush()
+        for event in events:
+            area = rng.choice(areas)
+            minx, miny, maxx, maxy = area.geometry.bounds
+            at = START + timedelta(minutes=rng.randrange(365 * 24 * 60))
+            s.add(Incident(event_id=event.id, reported_by="bench", type=IncidentType.ceasefire_violation,
+                           time_precision=TimePrecision.exact, place_precision=PlacePrecision.exact,
+                           status=rng.choice(list(IncidentStatus)), source=SourceKind.observation_post, started_at=at,
+                           ended_at=at + timedelta(minutes=10), lat=rng.uniform(miny, maxy), lon=rng.uniform(minx, maxx),
+                           zone_id=area.id, event_count=rng.randint(1, 9), alleged_actors=["unknown"],
+                           visibility=rng.choice([Visibility.public, Visibility.internal])))
+        s.commit()
+
+
+def add_trackers(app: object, count: int) -> None:
+    now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+    with app.state.sessionmaker() as s:  # type: ignore[attr-defined]
+        s.info["actor"] = "bench"
+        trackers = [Tracker(code=f"B-{i:04d}", name=f"Bench {i}", kind=TrackerKind.vehicle, visibility=Visibility.internal)
+                    for i in range(count)]
+        s.add_all(trackers)
+        s.flush()
+        s.add_all(Position(tracker_id=t.id, t_ms=now_ms - 60_000, lat=40.0 + i / 10_000, lon=46.7, cell=0)
+                  for i, t in enumerate(trackers))
+        s.commit()
+
+
+def rate(label: str, requests: int, call) -> None:  # type: ignore[no-untyped-def]
+    began = time.perf_counter()
+    for _ in range(requests):
+        call()
+    seconds = time.perf_counter() - began
+    print(f"{label:<58} {requests / seconds:8.1f} requests/s  ({seconds / requests * 1000:7.1f} ms each)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--incidents", type=int, default=20_000)
+    parser.add_argument("--trackers", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'bench.db'}"
+        upgrade(url)
+        settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="bench-" + "x" * 40)
+        app = create_app(settings)
+        with app.state.sessionmaker() as session:
+            nk2020.load(session)
+        for _ in activity(app.state.sessionmaker, settings):
+            pass
+        add_incidents(app, args.incidents)
+        add_trackers(app, args.trackers)
+        print(f"demo + {args.incidents:,} incident reports + {args.trackers} trackers")
+        client = TestClient(app)
+        items = "/ogc/collections/incidents/items"
+        rate("incidents, a page of 100", args.requests, lambda: client.get(items, params={"limit": 100}).raise_for_status())
+        rate("incidents in a box, a page of 100", args.requests,
+             lambda: client.get(items, params={"limit": 100, "bbox": "46.6,39.9,46.9,40.2"}).raise_for_status())
+        rate("incidents, CQL2 filter, a page of 100", args.requests, lambda: client.get(items, params={
+            "limit": 100, "filter": "status = 'confirmed' AND event_count >= 5"}).raise_for_status())
+        rate("posts, a page of 100", args.requests, lambda: client.get("/ogc/collections/posts/items", params={"limit": 100}).raise_for_status())
+        rate("every public incident as CSV", max(1, args.requests // 4),
+             lambda: client.get("/api/v1/exports/incidents", params={"format": "csv"}).raise_for_status())
+        with app.state.sessionmaker() as session:
+            observer = session.scalar(select(User).where(User.username == "observer"))
+            assert observer is not None
+            subscriber = Subscriber()
+            subscriber.rescope(observer)
+            began = time.perf_counter()
+            sent = collect(session, subscriber)
+            first = time.perf_counter() - began
+            began = time.perf_counter()
+            again = collect(session, subscriber)
+            quiet = time.perf_counter() - began
+        print(f"CoT feed, a client's first round: {len(sent):,} events in {first * 1000:.0f} ms; "
+              f"a round with nothing new: {len(again)} events in {quiet * 1000:.0f} ms")
+        app.state.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
