@@ -8,24 +8,26 @@ record: no notes, no audit times.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Lock
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
+import orjson
 from shapely.geometry import MultiLineString, mapping
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, visibility_clause
 from peacewatch.geography.features import post_feature, zone_feature
-from peacewatch.geography.models import PostKind, ZoneKind
+from peacewatch.geography.models import PostKind, Zone, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
-from peacewatch.incidents.models import IncidentStatus, IncidentType
+from peacewatch.incidents.models import Incident, IncidentStatus, IncidentType
 from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
@@ -51,7 +53,15 @@ class Collection:
 
 
 def _feature(id_: Any, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "id": id_, "geometry": geometry, "properties": jsonable_encoder(properties)}
+    """A GeoJSON feature with JSON's types only (dates as ISO text, enums as their values), as clients read it."""
+    return {"type": "Feature", "id": id_, "geometry": geometry, "properties": orjson.loads(orjson.dumps(properties, default=_plain))}
+
+
+def _plain(value: Any) -> Any:
+    """What orjson cannot write itself: tuples of enums are fine; sets and decimals are not in our records."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
 
 
 def _trim(feature: dict[str, Any], fields: tuple[str, ...], readable: Readable) -> dict[str, Any]:
@@ -105,8 +115,34 @@ def patrol_track_features(session: Session, readable: Readable, settings: Settin
     return features
 
 
+_EVENTS: OrderedDict[Any, list[dict[str, Any]]] = OrderedDict()  # (scope, fingerprint of the records) -> features
+_EVENTS_LOCK = Lock()
+EVENTS_KEPT = 4
+
+
 def incident_events(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
-    """Ceasefire monitoring's events (reports merged), each at its best report's place, from the reports the reader may see."""
+    """Ceasefire monitoring's events (reports merged), each at its best report's place, from the reports the reader may see.
+
+    Kept until a report or a zone changes: a GIS client pages and pans through the same events many times.
+    """
+    fingerprint = (
+        session.execute(select(func.count(Incident.id), func.max(Incident.id), func.max(Incident.updated_at))).one(),
+        session.execute(select(func.count(Zone.id), func.max(Zone.updated_at))).one(),
+    )
+    key = (str(session.get_bind().url), readable, tuple(tuple(row) for row in fingerprint))
+    with _EVENTS_LOCK:
+        if key in _EVENTS:
+            _EVENTS.move_to_end(key)
+            return _EVENTS[key]
+    features = _incident_features(session, readable)
+    with _EVENTS_LOCK:
+        _EVENTS[key] = features
+        while len(_EVENTS) > EVENTS_KEPT:
+            _EVENTS.popitem(last=False)
+    return features
+
+
+def _incident_features(session: Session, readable: Readable) -> list[dict[str, Any]]:
     names = zone_names(session)
     features = []
     for event in summarise(report_rows(session, readable=readable)):

@@ -71,9 +71,10 @@ def features_for(session: Session, settings: Settings, readable: Readable, colle
     """The collection's features in the reader's scope that meet the filters."""
     window = _window(filters)
     area = None if filters.area is None else _area_shape(session, readable, filters.area)
+    timed = collection.temporal is not None and (window.start is not None or window.end is not None)
     kept = []
     for feature in collection.source(session, readable, settings, window):
-        if collection.temporal is not None and not overlaps(*start_and_end(feature, collection), window):
+        if timed and not overlaps(*start_and_end(feature, collection), window):
             continue
         if area is not None and (feature["geometry"] is None or not shape(feature["geometry"]).intersects(area)):
             continue

@@ -56,11 +56,12 @@ def items(session: Session, settings: Settings, readable: Readable, collection: 
     candidates = collection.source(session, readable, settings, window if straight or window.bbox is None else
                                    Window(None, window.start, window.end))
     boxes = _boxes(window)
+    timed = collection.temporal is not None and (window.start is not None or window.end is not None)
     kept = []
     for feature in candidates:
         if boxes and (feature["geometry"] is None or not any(shape(feature["geometry"]).intersects(b) for b in boxes)):
             continue
-        if collection.temporal is not None and not overlaps(*start_and_end(feature, collection), window):
+        if timed and not overlaps(*start_and_end(feature, collection), window):
             continue
         if query.test is not None and not query.test(feature["geometry"], feature["properties"]):
             continue

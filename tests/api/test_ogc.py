@@ -210,3 +210,16 @@ def test_bad_export_requests_say_why(client: TestClient, scenario: None, path: s
                                      words: str) -> None:
     response = client.get(EXPORTS + path, params=params)
     assert response.status_code == status and words in response.json()["detail"]
+
+
+def test_the_events_kept_for_paging_follow_a_change_to_a_report(client: TestClient, scenario: None, auth: Auth) -> None:
+    report = {"type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z",
+              "ended_at": "2020-11-14T16:20:00Z", "lat": 39.795, "lon": 47.113, "source": "media", "event_count": 3,
+              "observed_by": ["heard"], "narrative": "Explosions near Martuni.", "visibility": "public"}
+    made = client.post("/api/v1/incidents", json=report, headers=auth("ops")).json()
+    first = client.get(OGC + f"/collections/incidents/items/{made['event_id']}").json()
+    assert first["properties"]["event_count"] == 3
+    assert client.patch(f"/api/v1/incidents/{made['id']}", json={"event_count": 7}, headers=auth("ops")).status_code == 200
+    assert client.get(OGC + f"/collections/incidents/items/{made['event_id']}").json()["properties"]["event_count"] == 7
+    assert client.patch(f"/api/v1/incidents/{made['id']}", json={"visibility": "internal"}, headers=auth("ops")).status_code == 200
+    assert client.get(OGC + f"/collections/incidents/items/{made['event_id']}").status_code == 404
