@@ -23,7 +23,8 @@ def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) 
     return cert_path, key_path
 
 
-def make_pki(folder: Path) -> dict[str, Path]:
+def make_pki(folder: Path, client_name: str = "peacewatch-client") -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1, and a client certificate whose common name is ``client_name``."""
     now = dt.datetime.now(dt.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -37,7 +38,7 @@ def make_pki(folder: Path) -> dict[str, Path]:
     for role, usage in (("server", ExtendedKeyUsageOID.SERVER_AUTH), ("client", ExtendedKeyUsageOID.CLIENT_AUTH)):
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
-            x509.CertificateBuilder().subject_name(_name(f"peacewatch-{role}")).issuer_name(ca.subject)
+            x509.CertificateBuilder().subject_name(_name(client_name if role == "client" else "peacewatch-server")).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -105,3 +106,42 @@ def test_the_sign_in_message_is_read_safely() -> None:
     parts = splitter.feed(b'<auth><cot username="a" password="b"/></auth><event uid="x"><point lat="1" lon="2"/></eve', StreamCounters())
     assert parts == [b'<auth><cot username="a" password="b"/></auth>']
     assert splitter.feed(b"nt>", StreamCounters()) == [b'<event uid="x"><point lat="1" lon="2"/></event>']
+
+
+def test_over_tls_a_client_certificate_named_after_a_user_gives_that_users_view(settings: Settings, scenario: None, auth: Any,
+                                                                                tmp_path: Any) -> None:
+    import ssl
+
+    from tests.certs import make_pki
+
+    pki = make_pki(tmp_path, client_name="observer")
+    app = create_app(settings.model_copy(update={
+        "cot_port": 0, "cot_tls_port": 0, "cot_flush_ms": 50, "cot_tcp": False, "cot_udp": False,
+        "cot_tls_cert": pki["server_cert"], "cot_tls_key": pki["server_key"], "cot_tls_ca": pki["ca"]}), listeners=True)
+    with TestClient(app) as client:
+        port = client.get("/api/v1/cot/status", headers=auth("ops")).json()["ports"]["tls"]
+        assert client.post("/api/v1/trackers", json={"code": "MP-51", "kind": "vehicle"}, headers=auth("ops")).status_code == 201
+        at = (utcnow() - timedelta(seconds=5)).isoformat()
+        assert client.post("/api/v1/positions", json={"positions": [{"tracker": "MP-51", "t": at, "lat": 40.2, "lon": 46.8}]},
+                           headers=auth("patrol")).status_code in (200, 201)
+        context = ssl.create_default_context(cafile=str(pki["ca"]))
+        context.load_cert_chain(str(pki["client_cert"]), str(pki["client_key"]))
+
+        async def read_over_tls() -> set[str]:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname="localhost")
+            splitter, seen = EventSplitter(), set()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 8
+            while loop.time() < deadline and "PeaceWatch.tracker.MP-51" not in seen:
+                try:
+                    chunk = await asyncio.wait_for(reader.read(65536), deadline - loop.time())
+                except TimeoutError:
+                    break
+                if not chunk:
+                    break
+                seen |= {etree.fromstring(e).get("uid") for e in splitter.feed(chunk, StreamCounters())}
+            writer.close()
+            return seen
+
+        assert "PeaceWatch.tracker.MP-51" in run(read_over_tls())  # an internal tracker: the observer may see it
+    app.state.engine.dispose()
