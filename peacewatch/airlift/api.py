@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -13,6 +13,7 @@ from peacewatch.airlift.schemas import (
     ImportReport, MinimumIn, MinimumOut, PlanCheck, RotationPlanIn, RotationPlanOut, StrengthAt, WithdrawIn,
 )
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 
@@ -144,10 +145,11 @@ def withdraw_plan(plan_id: RecordId, data: WithdrawIn, session: SessionDep, ctx:
 convoys = APIRouter(prefix="/api/v1/convoys", tags=["airlift"], responses=problem_responses(401, 422))
 
 
-@convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first")
+@convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first", responses=CSV_OR_JSON)
 def list_convoys(session: SessionDep, readable: Readable, kind: ConvoyKind | None = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> list[ConvoyOut]:
-    return [ConvoyOut.model_validate(c) for c in service.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
+    found = [ConvoyOut.model_validate(c) for c in service.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
+    return csv_response(found, "convoys.csv") if format == "csv" else found
 
 
 @convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS)

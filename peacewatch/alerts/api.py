@@ -12,6 +12,7 @@ from peacewatch.alerts import service
 from peacewatch.alerts.models import AlertKind, AlertStatus
 from peacewatch.alerts.schemas import AlertAction, AlertOut
 from peacewatch.core.auth import Role, User
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
 
@@ -19,7 +20,7 @@ Handler = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
 
 
-@router.get("", response_model=list[AlertOut], summary="Alerts, newest first")
+@router.get("", response_model=list[AlertOut], summary="Alerts, newest first", responses=CSV_OR_JSON)
 def list_alerts(
     session: SessionDep,
     readable: Readable,
@@ -28,9 +29,11 @@ def list_alerts(
     patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
-) -> list[AlertOut]:
+    format: ListFormat = "json",
+) -> Any:
     alerts = service.list_alerts(session, readable, status=status, kind=kind, patrol_id=patrol_id, limit=limit, offset=offset)
-    return [AlertOut.model_validate(a) for a in alerts]
+    found = [AlertOut.model_validate(a) for a in alerts]
+    return csv_response(found, "alerts.csv") if format == "csv" else found
 
 
 @router.get(

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from peacewatch.claims import service
 from peacewatch.claims.schemas import ClaimCheck, StatementIn, StatementOut
 from peacewatch.core.auth import Role, User
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, require_roles
 
@@ -16,13 +17,15 @@ Writer = Annotated[User, Depends(require_roles(Role.press, Role.operations))]
 router = APIRouter(prefix="/api/v1/statements", tags=["claims"], responses=problem_responses(401, 422))
 
 
-@router.get("", response_model=list[StatementOut], summary="Public statements about the mission, each with its verdict on the day")
+@router.get("", response_model=list[StatementOut], summary="Public statements about the mission, each with its verdict on the day",
+            responses=CSV_OR_JSON)
 def list_statements(
     session: SessionDep, readable: Readable,
     subject_state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
-) -> list[StatementOut]:
-    return service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json",
+) -> Any:
+    found = service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
+    return csv_response(found, "statements.csv") if format == "csv" else found
 
 
 @router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))

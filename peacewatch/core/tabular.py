@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import enum
+import io
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Literal
+
+import orjson
+from fastapi import Response
+from pydantic import BaseModel
+
+ListFormat = Literal["json", "csv"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -10,3 +22,39 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def cell(value: Any) -> Any:
+    """One value as a CSV cell: lists of plain values joined by ';', structures as JSON, text made spreadsheet-safe."""
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) or isinstance(v, enum.Enum) for v in value):
+        return spreadsheet_safe(";".join(str(v.value if isinstance(v, enum.Enum) else v) for v in value))
+    if isinstance(value, (dict, list, tuple)):
+        return spreadsheet_safe(orjson.dumps(value, default=str).decode())
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return spreadsheet_safe(value)
+
+
+def rows_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Rows as CSV with a header of every column any row has, in the order first seen."""
+    rows = list(rows)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def csv_response(models: Iterable[BaseModel], filename: str) -> Response:
+    """A list endpoint's answer as CSV: the same records and fields as its JSON."""
+    return Response(rows_csv(m.model_dump() for m in models), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+CSV_OR_JSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}}

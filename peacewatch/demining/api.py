@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
+from peacewatch.core.tabular import csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.demining import service
@@ -17,17 +18,20 @@ Operations = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=problem_responses(401, 422))
 
 
-@router.get("", response_model=list[ClearanceOut], summary="Clearances the reader may see, latest first; GeoJSON with format=geojson",
-            responses={200: {"content": {"application/json": {}, "application/geo+json": {"schema": {"type": "object"}}}}})
+@router.get("", response_model=list[ClearanceOut], summary="Clearances the reader may see, latest first; GeoJSON or CSV by format",
+            responses={200: {"content": {"application/json": {}, "application/geo+json": {"schema": {"type": "object"}},
+                                         "text/csv": {"schema": {"type": "string"}}}}})
 def list_clearances(
     session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: Literal["json", "geojson"] = "json",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: Literal["json", "geojson", "csv"] = "json",
 ) -> Response | list[ClearanceOut]:
     found = [service.clearance_out(session, c) for c in service.list_clearances(session, readable, since=since, until=until,
                                                                                limit=limit, offset=offset)]
     if format == "geojson":
         features = [service.clearance_feature(c) for c in found if c.geometry is not None]
         return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
+    if format == "csv":
+        return csv_response(found, "clearances.csv")
     return found
 
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Offset, MAX_ID, Readable, RecordId, SessionDep, require_roles
 from peacewatch.force import service
@@ -16,7 +17,7 @@ Writer = Annotated[User, Depends(require_roles(Role.operations))]
 WRITE_ERRORS = problem_responses(403, 404, 409)
 
 
-@router.get("", response_model=list[UnitOut])
+@router.get("", response_model=list[UnitOut], responses=CSV_OR_JSON)
 def list_units(
     session: SessionDep,
     readable: Readable,
@@ -24,9 +25,11 @@ def list_units(
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
-) -> list[UnitOut]:
+    format: ListFormat = "json",
+) -> Any:
     units = service.list_units(session, readable, unit_type=unit_type, parent_id=parent_id, limit=limit, offset=offset)
-    return [UnitOut.model_validate(u) for u in units]
+    found = [UnitOut.model_validate(u) for u in units]
+    return csv_response(found, "units.csv") if format == "csv" else found
 
 
 @router.get("/strength", response_model=StrengthOut, summary="Total strength against the mandate's ceiling")

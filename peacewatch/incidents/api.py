@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.incidents import service
@@ -37,7 +38,8 @@ Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses(403, 404, 409))
 
 
-@router.get("", response_model=list[IncidentOut], summary="Incident reports, newest first (a liaison sees its side's)")
+@router.get("", response_model=list[IncidentOut], summary="Incident reports, newest first (a liaison sees its side's)",
+            responses=CSV_OR_JSON)
 def list_incidents(
     session: SessionDep,
     readable: Readable,
@@ -52,11 +54,18 @@ def list_incidents(
     q: Annotated[str | None, Query(max_length=200, description="Part of the narrative or place name")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[Any]:
+    format: ListFormat = "json",
+) -> Any:
     filters = {"type": type, "status": status, "source": source, "zone_id": zone_id, "district_id": district_id,
                "since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until"), "search": q}
-    response.headers["X-Total-Count"] = str(service.count_incidents(session, readable, **filters))
-    return [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
+    total = str(service.count_incidents(session, readable, **filters))
+    response.headers["X-Total-Count"] = total
+    found = [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
+    if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
+        answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
+        answer.headers["X-Total-Count"] = total
+        return answer
+    return found
 
 
 @router.post(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.tabular import spreadsheet_safe
+from peacewatch.core.tabular import cell
 from peacewatch.geography.formats import write_kml
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.acled import Mission as AcledMission, acled_csv
@@ -115,20 +115,10 @@ def write_csv(features: list[dict[str, Any]]) -> str:
     writer.writerow(["id", *columns, "lon", "lat", "wkt"])
     for feature in features:
         geometry = None if feature["geometry"] is None else shape(feature["geometry"])
-        cells = [_cell(feature["properties"].get(c)) for c in columns]
+        cells = [cell(feature["properties"].get(c)) for c in columns]
         lon_lat = [geometry.x, geometry.y] if geometry is not None and geometry.geom_type == "Point" else ["", ""]
         writer.writerow([feature["id"], *cells, *lon_lat, "" if geometry is None else geometry.wkt])
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return spreadsheet_safe(";".join(str(v) for v in value))
-    if isinstance(value, dict):
-        return spreadsheet_safe(orjson.dumps(value).decode())
-    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def write_gpx_features(features: list[dict[str, Any]], name: str) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.patrols import service
@@ -31,7 +32,7 @@ Field_ = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=problem_responses(403, 404, 409))
 
 
-@router.get("", response_model=list[PatrolOut])
+@router.get("", response_model=list[PatrolOut], responses=CSV_OR_JSON)
 def list_patrols(
     session: SessionDep,
     readable: Readable,
@@ -43,12 +44,14 @@ def list_patrols(
     sort: service.Sort = "planned_start",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
-) -> list[Any]:
+    format: ListFormat = "json",
+) -> Any:
     patrols = service.list_patrols(
         session, readable, status=status, zone_id=zone_id, since=as_utc(since, field="query.since"),
         until=as_utc(until, field="query.until"), search=q, sort=sort, limit=limit, offset=offset,
     )
-    return [service.patrol_out(p) for p in patrols]
+    found = [service.patrol_out(p) for p in patrols]
+    return csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv") if format == "csv" else found
 
 
 @router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from peacewatch.core.auth import Role, User
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.returns import service
@@ -16,11 +17,12 @@ Operations = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=problem_responses(401, 422))
 
 
-@router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first")
+@router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first", responses=CSV_OR_JSON)
 def list_returns(session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> list[ReturnOut]:
-    return [ReturnOut.model_validate(r) for r in service.list_returns(session, readable, since=since, until=until,
-                                                                      limit=limit, offset=offset)]
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
+    found = [ReturnOut.model_validate(r) for r in service.list_returns(session, readable, since=since, until=until,
+                                                                       limit=limit, offset=offset)]
+    return csv_response(found, "returns.csv") if format == "csv" else found
 
 
 @router.post("", response_model=ReturnOut, status_code=201, responses=problem_responses(403, 409),

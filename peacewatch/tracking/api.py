@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, utcnow
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.geography.models import ZoneKind
@@ -38,10 +39,11 @@ Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
 trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
 
 
-@trackers.get("", response_model=list[TrackerOut])
+@trackers.get("", response_model=list[TrackerOut], responses=CSV_OR_JSON)
 def list_trackers(session: SessionDep, readable: Readable, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-                  offset: Offset = 0) -> list[TrackerOut]:
-    return [TrackerOut.model_validate(t) for t in service.list_trackers(session, readable, limit=limit, offset=offset)]
+                  offset: Offset = 0, format: ListFormat = "json") -> Any:
+    found = [TrackerOut.model_validate(t) for t in service.list_trackers(session, readable, limit=limit, offset=offset)]
+    return csv_response(found, "trackers.csv") if format == "csv" else found
 
 
 @trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client)")
