@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
+BARS_UP_TO = 120  # days; beyond, areas
 COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#67a9cf", "#2166ac", "#999999", "#4d4d4d", "#1b7837")
 
 
@@ -29,13 +30,18 @@ def figures_chart(figures: dict[str, Any], title: str = "Ceasefire violations pe
     kinds = sorted(by_kind, key=lambda kind: -sum(by_kind[kind]))
     figure = Figure(figsize=(8.27, 5.83), dpi=150, layout="constrained")
     axes = figure.add_subplot()
-    bottom = [0] * len(days)
-    for colour, kind in zip(COLOURS * 2, kinds):
-        axes.bar(days, by_kind[kind], bottom=bottom, label=kind, color=colour, edgecolor="white", linewidth=0.5)
-        bottom = [b + v for b, v in zip(bottom, by_kind[kind])]
+    shown = kinds[:len(COLOURS) * 2]
+    if len(days) <= BARS_UP_TO:
+        bottom = [0] * len(days)
+        for colour, kind in zip(COLOURS * 2, shown):
+            axes.bar(days, by_kind[kind], bottom=bottom, label=kind, color=colour, edgecolor="white", linewidth=0.5)
+            bottom = [b + v for b, v in zip(bottom, by_kind[kind], strict=True)]
+    elif shown:  # years of days: one stacked area per kind instead of a bar per day and kind (seconds, not a minute)
+        axes.stackplot(days, *(by_kind[k] for k in shown), labels=shown, colors=(COLOURS * 2)[:len(shown)], step="mid")
     restrictions = [d["restrictions"]["events"] for d in figures["days"]]
-    if any(restrictions):
-        axes.plot(days, restrictions, "v", color="#762a83", label="restrictions of movement", markersize=6)
+    if any(restrictions):  # a marker on the days there were some, not a row of them along the axis
+        marked = [(d, n) for d, n in zip(days, restrictions, strict=True) if n]
+        axes.plot([d for d, _ in marked], [n for _, n in marked], "v", color="#762a83", label="restrictions of movement", markersize=6)
     axes.set_ylabel("events")
     axes.set_title(title)
     axes.yaxis.get_major_locator().set_params(integer=True)

@@ -29,7 +29,9 @@ from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, visibi
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
-from peacewatch.incidents.figures import EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day_ends_at, summarise
+from peacewatch.incidents.figures import (
+    EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day, reporting_day_ends_at, summarise,
+)
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
     CASUALTY_COLUMNS,
@@ -548,6 +550,10 @@ def span(settings: Settings, since: date | None, until: date | None) -> tuple[da
     if since is not None and until is not None and until < since:
         raise Invalid("until is before since", field="query.until")
     zone, day_end = settings.zone, settings.reporting_day_ends
+    today = reporting_day(utcnow(), zone, day_end)
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and day > today:
+            raise Invalid(f"{day.isoformat()} is in the future (today's reporting day is {today.isoformat()})", field=f"query.{name}")
     start = reporting_day_ends_at(since - timedelta(days=1), zone, day_end) if since is not None else None
     return start, reporting_day_ends_at(until, zone, day_end) if until is not None else None
 
