@@ -36,7 +36,8 @@ from peacewatch.publication.records import PUBLIC, load_records
 from peacewatch.publication.service import official_features
 from peacewatch.ui.i18n import N_
 
-MAX_RANGE_DAYS = 3660
+MAX_RANGE_DAYS = 3660  # --each-day: ten years of files
+MAX_DOCUMENT_DAYS = 366  # one document: a year of rows
 
 
 class Kind(str, enum.Enum):
@@ -168,8 +169,9 @@ def json_edition(doc: Document, figures: dict[str, Any] | list[dict[str, Any]], 
         "kind": doc.kind, "language": doc.language, "title": doc.title, "subtitle": doc.subtitle,
         "generated_at": doc.generated_at.isoformat(), "provisional": provisional,
     }
-    if isinstance(figures, list):
-        body["days"] = [{"figures": plain, "sources": sources} for plain, sources in split]
+    if isinstance(figures, list):  # a span: each day's own records; the running totals' lists would repeat every day
+        body["days"] = [{"figures": plain, "sources": {k: v for k, v in sources.items() if "total" not in k}}
+                        for plain, sources in split]
     else:
         body["figures"], body["sources"] = split[0]
     body["document"] = doc.outline()
@@ -281,6 +283,9 @@ PERIOD_COLUMNS = (
 def range_report(session: Session, settings: Settings, since: date, until: date, options: Options) -> Report:
     """One report over a span: the period's totals, a row per day, and the running totals at its end."""
     check_span(session, settings, since, until)
+    if (until - since).days + 1 > MAX_DOCUMENT_DAYS:
+        raise Invalid(f"one report holds at most {MAX_DOCUMENT_DAYS} days (a row each): ask for a shorter span, "
+                      "or a file per day (peacewatch report ... --each-day)", field="query.until")
     records = load_records(session, settings, internal=options.internal)
     days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
     per_day = [day_figures(records, d) for d in days]

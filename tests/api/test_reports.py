@@ -236,3 +236,9 @@ def test_a_mission_older_than_ten_years_still_gets_its_report(client: TestClient
     body = client.get(SITREP, params={"date": "2020-11-14", "format": "json"}, headers=auth("ops")).json()
     assert body["figures"]["mission_day"] == (date(2020, 11, 14) - date(2010, 11, 10)).days + 1
     assert body["figures"]["remains"]["handed_over_total"] > 0  # casualty figures over more days than a series may hold
+
+
+def test_one_report_holds_a_year_of_days_at_most(client: TestClient, scenario: None) -> None:
+    status, field, detail = problem(client.get(BULLETIN, params={"since": "2020-11-10", "until": "2021-11-11"}))  # 367 days
+    assert (status, field) == (422, "query.until") and "at most 366 days" in detail
+    assert client.get(BULLETIN, params={"since": "2020-11-10", "until": "2021-11-10"}).status_code == 200  # 366 days
