@@ -17,14 +17,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 WINDOW = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Movement:
-    """People and vehicles entering (inbound) or leaving (outbound) the theatre, by air or road."""
+class Movement(NamedTuple):
+    """People and vehicles entering (inbound) or leaving (outbound) the theatre, by air or road.
+
+    A named tuple, not a frozen dataclass: the figures of a year's airlift build tens of thousands.
+    """
 
     inbound: bool
     left_at: datetime  # take-off, or the convoy leaving

@@ -145,11 +145,13 @@ class Ledger:
     actual: dict[int, Movement] = field(default_factory=dict)
     planned: dict[int, Movement] = field(default_factory=dict)
     road: list[Movement] = field(default_factory=list)
+    planning: bool = True  # keep the book as planned too (checks need it; figures count what was flown)
 
     @classmethod
-    def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None) -> Ledger:
+    def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
+             planning: bool = True) -> Ledger:
         """The movements on record; ``readable`` keeps those a reader may count (a public figure counts public records only)."""
-        ledger = cls()
+        ledger = cls(planning=planning)
         query = select(*FLIGHT_COLUMNS).where(Flight.status.not_in(NOT_COUNTED))
         convoys = select(*CONVOY_COLUMNS)
         if until is not None:
@@ -164,7 +166,7 @@ class Ledger:
         return ledger
 
     def put(self, flight_id: int, flight: Any) -> None:
-        for book, planning in ((self.actual, False), (self.planned, True)):
+        for book, planning in ((self.actual, False), (self.planned, True))[:2 if self.planning else 1]:
             movement = flight_movement(flight, planning=planning)
             if movement is None:
                 book.pop(flight_id, None)
@@ -304,6 +306,12 @@ class _Values:
     armoured: int
     vehicles: int
     tonnes: float
+
+
+def _recorded_keys(session: Session) -> set[tuple[str, datetime]]:
+    """(tail number, planned departure) of every flight on record: what makes an imported row a resend."""
+    return {(tail, as_utc(at, field="body.planned_departure")) for tail, at in  # type: ignore[misc]
+            session.execute(select(Flight.tail_number, Flight.planned_departure).where(Flight.tail_number != ""))}
 
 
 def _duplicate(session: Session, values: dict[str, Any], flight_id: int | None = None) -> Flight | None:
@@ -454,8 +462,9 @@ def import_flights(
     try:
         with transaction(session, actor):
             checker = _Checker.of(session, ctx)
+            recorded = _recorded_keys(session)
             for done, (line, row) in enumerate(rows, start=1):
-                _import_row(session, ctx, checker, line, row, report)
+                _import_row(session, checker, line, row, report, recorded)
                 if progress is not None:
                     progress(done, len(rows))
             if all_or_nothing and report.rejected:
@@ -465,7 +474,8 @@ def import_flights(
     return report
 
 
-def _import_row(session: Session, ctx: Context, checker: _Checker, line: int, row: dict[str, str], report: ImportReport) -> None:
+def _import_row(session: Session, checker: _Checker, line: int, row: dict[str, str], report: ImportReport,
+                recorded: set[tuple[str, datetime]]) -> None:
     if "__extra__" in row:
         report.rejected.append(RejectedRow(line=line, field="row", message="has more cells than the header has columns"))
         return
@@ -480,11 +490,13 @@ def _import_row(session: Session, ctx: Context, checker: _Checker, line: int, ro
         where = exc.errors[0].field.removeprefix("body.") if exc.errors else "row"
         report.rejected.append(RejectedRow(line=line, field=where, message=exc.detail))
         return
-    twin = _duplicate(session, values)
-    if twin is not None:
+    key = (values["tail_number"], values["planned_departure"]) if values.get("tail_number") else None
+    if key is not None and key in recorded:
         report.already_recorded += 1
         return
     flight = _store(session, checker, values)
+    if key is not None:
+        recorded.add(key)
     report.stored += 1
     report.stored_ids.append(flight.id)
 
@@ -658,7 +670,7 @@ def set_minimum(session: Session, actor: str, data: MinimumIn) -> StrengthMinimu
 
 def strength(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> StrengthAt:
     moment = ctx.moment(at)
-    movements = Ledger.load(session, until=moment, readable=readable).movements(planning=False)
+    movements = Ledger.load(session, until=moment, readable=readable, planning=False).movements(planning=False)
     return _strength_at(session, movements, moment, internal=readable is None)
 
 
@@ -677,7 +689,7 @@ def _strength_at(session: Session, movements: list[Movement], moment: datetime, 
 def figures(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> AirliftFigures:
     """The airlift's figures and the build-up at a moment, from the movement records ``readable`` admits."""
     moment = ctx.moment(at)
-    movements = Ledger.load(session, until=moment, readable=readable).movements(planning=False)
+    movements = Ledger.load(session, until=moment, readable=readable, planning=False).movements(planning=False)
     counted = airlift_figures(movements, moment, ctx.day)
     by_day = {d.pop("day"): d for d in counted.pop("by_day")}
     days = _days(ctx, movements, moment)
