@@ -17,26 +17,21 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from peacewatch.app import create_app
 from peacewatch.core.auth import User
-from peacewatch.core.migrate import upgrade
-from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.models import (
     Incident, IncidentEvent, IncidentStatus, IncidentType, PlacePrecision, SourceKind, TimePrecision,
 )
-from peacewatch.scenario import activity, nk2020
 from peacewatch.tracking.feed import Subscriber, collect
 from peacewatch.tracking.models import Position, Tracker, TrackerKind
+from scratch import demo_app
 
 START = datetime(2020, 11, 10, tzinfo=timezone.utc)
 
@@ -89,15 +84,7 @@ def main() -> None:
     parser.add_argument("--trackers", type=int, default=400)
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-        upgrade(url)
-        settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="bench-" + "x" * 40)
-        app = create_app(settings)
-        with app.state.sessionmaker() as session:
-            nk2020.load(session)
-        for _ in activity(app.state.sessionmaker, settings):
-            pass
+    with demo_app() as (app, _settings, _scratch):
         add_incidents(app, args.incidents)
         add_trackers(app, args.trackers)
         print(f"demo + {args.incidents:,} incident reports + {args.trackers} trackers")
@@ -127,7 +114,6 @@ def main() -> None:
             quiet = time.perf_counter() - began
         print(f"CoT feed, a client's first round: {len(sent):,} events in {first * 1000:.0f} ms; "
               f"a round with nothing new: {len(again)} events in {quiet * 1000:.0f} ms")
-        app.state.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -19,19 +19,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from shapely.geometry import LineString, box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.models import Airfield, Direction, Flight, FlightStatus
-from peacewatch.app import create_app
-from peacewatch.core.migrate import upgrade
-from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
 from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit, UnitType
@@ -42,7 +37,7 @@ from peacewatch.incidents.models import (
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.publication.reports import Format, Kind, Options, each_day, write_each_day
 from peacewatch.returns.models import CivilianReturn
-from peacewatch.scenario import activity, nk2020
+from scratch import demo_app
 
 START = date(2020, 11, 10)
 
@@ -112,17 +107,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20, help="days rendered in HTML and PDF")
     parser.add_argument("--jobs", type=int, default=0, help="also write a year of HTML bulletins with this many processes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-        upgrade(url)
-        settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="bench-" + "x" * 40)
-        app = create_app(settings)
-        began = time.perf_counter()
-        with app.state.sessionmaker() as session:
-            nk2020.load(session)
-        for _, said in activity(app.state.sessionmaker, settings):
-            print(said)
-        print(f"demo loaded in {time.perf_counter() - began:.1f} s")
+    with demo_app(say=True) as (app, settings, scratch):
         if args.busy:
             with app.state.sessionmaker() as session:
                 print(f"busy year: {busy_year(session, args.days)} days of synthetic activity added")
@@ -141,12 +126,11 @@ def main() -> None:
                                     lambda options=options: [r for _, r in each_day(session, settings, START, sample_end, options)])
                     print(f"{'':<48} a year at this rate: {seconds / args.sample * args.days:6.0f} s")
             if args.jobs:
-                folder = Path(scratch) / "reports"
+                folder = scratch / "reports"
                 folder.mkdir()
                 options = Options(Kind.bulletin, Format.html)
                 timed(f"bulletin html to files, {args.jobs} processes", args.days,
                       lambda: write_each_day(session, settings, START, last, options, str(folder), args.jobs))
-        app.state.engine.dispose()
 
 
 if __name__ == "__main__":
