@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
 from peacewatch.airlift.schemas import AirliftFigures  # noqa: E402
+from peacewatch.core.charts import per_day  # noqa: E402
 
 PERSONNEL, ARMOURED, VEHICLES = "#1b7837", "#762a83", "#b35806"
 
@@ -21,7 +22,7 @@ def build_up_chart(figures: AirliftFigures, title: str = "Build-up against the m
     figure = Figure(figsize=(8.27, 5.83), dpi=150, layout="constrained")
     people, machines = figure.subplots(2, 1, sharex=True)
     flights = people.twinx()
-    flights.bar(days, [d.flights for d in figures.by_day], color="#bbbbbb", width=0.6, label="flights landed per day")
+    per_day(flights, days, [d.flights for d in figures.by_day], color="#bbbbbb", label="flights landed per day", width=0.6)
     flights.set_ylabel("flights per day", fontsize=8)
     people.set_zorder(flights.get_zorder() + 1)
     people.patch.set_visible(False)

@@ -12,7 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
-BARS_UP_TO = 120  # days; beyond, areas
+from peacewatch.core.charts import per_day  # noqa: E402
+
 COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#67a9cf", "#2166ac", "#999999", "#4d4d4d", "#1b7837")
 
 
@@ -31,13 +32,10 @@ def figures_chart(figures: dict[str, Any], title: str = "Ceasefire violations pe
     figure = Figure(figsize=(8.27, 5.83), dpi=150, layout="constrained")
     axes = figure.add_subplot()
     shown = kinds[:len(COLOURS) * 2]
-    if len(days) <= BARS_UP_TO:
-        bottom = [0] * len(days)
-        for colour, kind in zip(COLOURS * 2, shown):
-            axes.bar(days, by_kind[kind], bottom=bottom, label=kind, color=colour, edgecolor="white", linewidth=0.5)
-            bottom = [b + v for b, v in zip(bottom, by_kind[kind], strict=True)]
-    elif shown:  # years of days: one stacked area per kind instead of a bar per day and kind (seconds, not a minute)
-        axes.stackplot(days, *(by_kind[k] for k in shown), labels=shown, colors=(COLOURS * 2)[:len(shown)], step="mid")
+    bottom: list[float] = [0.0] * len(days)
+    for colour, kind in zip(COLOURS * 2, shown):
+        bottom = per_day(axes, days, by_kind[kind], bottom=bottom, color=colour, label=kind, edgecolor="white",
+                         linewidth=0.5)
     restrictions = [d["restrictions"]["events"] for d in figures["days"]]
     if any(restrictions):  # a marker on the days there were some, not a row of them along the axis
         marked = [(d, n) for d, n in zip(days, restrictions, strict=True) if n]

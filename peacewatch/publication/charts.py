@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 from matplotlib.dates import DateFormatter, DayLocator  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from peacewatch.core.charts import per_day as per_day_series  # noqa: E402
 from peacewatch.ui.i18n import N_  # noqa: E402
 
 Translate = Callable[[str], str]
@@ -53,7 +54,7 @@ def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -
     """Flights landed per day (bars) and since the start (line)."""
     figure, axes = _axes(tr(N_("Flights per day and since the start of the operation")))
     _days_axis(axes, days)
-    axes.bar(days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))  # type: ignore[attr-defined]
+    per_day_series(axes, days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))
     total = axes.twinx()  # type: ignore[attr-defined]
     running, sums = 0, []
     for n in per_day:
@@ -97,9 +98,9 @@ def violations_chart(days: Sequence[date], per_status: Mapping[str, Sequence[int
     figure, axes = _axes(tr(N_("Ceasefire violations per day, by verification")))
     _days_axis(axes, days)
     colours = {"confirmed": "#b2182b", "under_investigation": "#ef8a62", "reported": "#bababa", "not_confirmed": "#67a9cf"}
-    bottom = [0] * len(days)
+    bottom: list[float] = [0.0] * len(days)
     for status, values in per_status.items():
-        axes.bar(days, values, bottom=bottom, color=colours.get(status, "#999999"), label=labels(status))  # type: ignore[attr-defined]
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        bottom = per_day_series(axes, days, values, bottom=bottom, color=colours.get(status, "#999999"),
+                                label=labels(status))
     axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
     return _png(figure)

@@ -1,0 +1,24 @@
+"""What every chart of daily figures shares: how a value per day is drawn, whatever the span."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+BARS_UP_TO = 120  # days drawn as bars; beyond, a stepped area (a bar per day of a long mission takes seconds to draw)
+
+
+def per_day(axes: Any, days: Sequence[date], values: Sequence[float], *, bottom: Sequence[float] | None = None,
+            color: str, label: str, **bar_style: Any) -> list[float]:
+    """Draw values per day stacked on ``bottom``: bars for a short span, one stepped area for a long one.
+
+    Returns the new top, the ``bottom`` of the next series in a stack.
+    """
+    base = list(bottom) if bottom is not None else [0.0] * len(values)
+    top = [b + v for b, v in zip(base, values, strict=True)]
+    if len(days) <= BARS_UP_TO:
+        axes.bar(days, values, bottom=base, color=color, label=label, **bar_style)
+    else:
+        axes.fill_between(days, base, top, step="mid", color=color, label=label, linewidth=0)
+    return top
