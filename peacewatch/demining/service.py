@@ -6,10 +6,10 @@ from datetime import date
 
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
@@ -17,7 +17,6 @@ from peacewatch.core.visibility import Visibility, get_visible, visibility_claus
 from peacewatch.demining.models import Clearance
 from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
 from peacewatch.force.models import Unit
-from peacewatch.incidents.figures import reporting_day
 from peacewatch.mandate.service import check_mission_day
 
 _GEOD = Geod(ellps="WGS84")
@@ -42,8 +41,7 @@ def hectares_problem(stated: float | None, measured: float | None) -> str | None
 
 def create_clearance(session: Session, settings: Settings, actor: str, data: ClearanceIn) -> Clearance:
     with transaction(session, actor):
-        today = reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
-        check_mission_day(session, data.cleared_on, today=today, field="body.cleared_on")
+        check_mission_day(session, settings, data.cleared_on, field="body.cleared_on")
         if session.get(Unit, data.unit_id) is None:
             raise Invalid(f"unit {data.unit_id} does not exist", field="body.unit_id")
         geometry = None if data.geometry is None else geometry_from_geojson(
@@ -76,12 +74,6 @@ def list_clearances(session: Session, readable: frozenset[Visibility] | None, *,
     if until is not None:
         query = query.where(Clearance.cleared_on <= until)
     return list(session.scalars(query))
-
-
-def count_clearances(session: Session, readable: frozenset[Visibility] | None) -> int:
-    query = select(func.count(Clearance.id))
-    clause = visibility_clause(Clearance.visibility, readable)
-    return session.scalar(query if clause is None else query.where(clause)) or 0
 
 
 def clearance_out(session: Session, clearance: Clearance) -> ClearanceOut:

@@ -30,7 +30,7 @@ from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
 from peacewatch.incidents.figures import (
-    EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day, reporting_day_ends_at, summarise,
+    EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day_ends_at, summarise,
 )
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
@@ -45,6 +45,7 @@ from peacewatch.incidents.models import (
     Verification,
 )
 from peacewatch.incidents.schemas import IncidentFields, IncidentIn, IncidentPatch, SplitIn, VerificationIn
+from peacewatch.mandate.service import mission_today
 from peacewatch.patrols.models import Patrol
 
 SIDE_SOURCES = {Side.A: SourceKind.side_a, Side.B: SourceKind.side_b}
@@ -550,7 +551,7 @@ def span(settings: Settings, since: date | None, until: date | None) -> tuple[da
     if since is not None and until is not None and until < since:
         raise Invalid("until is before since", field="query.until")
     zone, day_end = settings.zone, settings.reporting_day_ends
-    today = reporting_day(utcnow(), zone, day_end)
+    today = mission_today(settings)
     for name, day in (("since", since), ("until", until)):
         if day is not None and day > today:
             raise Invalid(f"{day.isoformat()} is in the future (today's reporting day is {today.isoformat()})", field=f"query.{name}")

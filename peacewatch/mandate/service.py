@@ -7,9 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.core.db import transaction
+from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.incidents.figures import reporting_day
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
 from peacewatch.mandate.terms import MandateState, mandate_state
@@ -51,8 +53,14 @@ def give_termination_notice(session: Session, actor: str, notice: TerminationNot
     return mandate
 
 
-def check_mission_day(session: Session, day: date, *, today: date, field: str) -> None:
+def mission_today(settings: Settings) -> date:
+    """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
+    return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
+
+
+def check_mission_day(session: Session, settings: Settings, day: date, *, field: str) -> None:
     """Refuse a day before the mission began or after today (in the mission's time zone): nothing happened then."""
+    today = mission_today(settings)
     start = session.scalar(select(Mandate.start_date).order_by(Mandate.id).limit(1))
     if start is not None and day < start:
         raise Invalid(f"{day.isoformat()} is before the mission began on {start.isoformat()}", field=field)

@@ -25,7 +25,6 @@ from peacewatch.core.geo import to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
-from peacewatch.incidents.figures import reporting_day
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -89,17 +88,11 @@ class Options:
         return self.kind is Kind.sitrep
 
 
-def today(settings: Settings) -> date:
-    """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
-    return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
-
-
 def check_span(session: Session, settings: Settings, since: date, until: date) -> None:
     """A report's days must lie between the mission's start and today."""
-    now = today(settings)
-    check_mission_day(session, since, today=now, field="query.since" if since != until else "query.date")
+    check_mission_day(session, settings, since, field="query.since" if since != until else "query.date")
     if until != since:
-        check_mission_day(session, until, today=now, field="query.until")
+        check_mission_day(session, settings, until, field="query.until")
         if until < since:
             raise Invalid(f"{until.isoformat()} is before {since.isoformat()}", field="query.until")
         if (until - since).days >= MAX_RANGE_DAYS:

@@ -180,23 +180,22 @@ def relief_sentences(w: Words, f: dict[str, Any]) -> list[Sentence]:
         out.append(Sentence(w._("Escorted convoys delivered %(tonnes)s tonnes of humanitarian cargo; %(total)s tonnes since the start.",
                                 tonnes=w.num(cargo["tonnes_day"]), total=w.num(cargo["tonnes_total"])),
                             ("airlift.convoys.humanitarian.tonnes_day", "airlift.convoys.humanitarian.tonnes_total")))
-    d = f["demining"]
-    day, total = d["day"], d["total"]
+    day, total = f["demining"]["day"], f["demining"]["total"]
     if any(day.values()):
         out.append(Sentence(w._(
             "Engineers cleared %(hectares)s ha of ground, %(road)s km of roads and %(buildings)s, and neutralised %(objects)s.",
-            hectares=w.num(day["hectares"]), road=w.num(day["road_km"]),
-            buildings=w.ngettext("%(n)s building", "%(n)s buildings", day["buildings"]),
-            objects=w.ngettext("%(n)s explosive object", "%(n)s explosive objects", day["explosive_objects"])),
-            ("demining.day",)))
+            **_cleared(w, day)), ("demining.day",)))
     if any(total.values()):
-        out.append(Sentence(w._(
-            "Since demining began: %(hectares)s ha, %(road)s km of roads, %(buildings)s and %(objects)s.",
-            hectares=w.num(total["hectares"]), road=w.num(total["road_km"]),
-            buildings=w.ngettext("%(n)s building", "%(n)s buildings", total["buildings"]),
-            objects=w.ngettext("%(n)s explosive object", "%(n)s explosive objects", total["explosive_objects"])),
-            ("demining.total",)))
+        out.append(Sentence(w._("Since demining began: %(hectares)s ha, %(road)s km of roads, %(buildings)s and %(objects)s.",
+                                **_cleared(w, total)), ("demining.total",)))
     return out
+
+
+def _cleared(w: Words, measures: dict[str, Any]) -> dict[str, str]:
+    """A demining tally's measures in words, for either sentence."""
+    return {"hectares": w.num(measures["hectares"]), "road": w.num(measures["road_km"]),
+            "buildings": w.ngettext("%(n)s building", "%(n)s buildings", measures["buildings"]),
+            "objects": w.ngettext("%(n)s explosive object", "%(n)s explosive objects", measures["explosive_objects"])}
 
 
 def _scope(w: Words, internal: bool) -> str:
@@ -230,7 +229,6 @@ def bulletin(f: dict[str, Any], *, mission: str, language: str, generated_at: da
              pictures: dict[str, Picture] | None = None, provisional: bool = False) -> Document:
     """The defence ministry's daily statement: public figures only, in short sentences."""
     w = Words(language)
-    day = date.fromisoformat(f["day"])
     sections = [
         Section(w._("Deployment"), [*airlift_sentences(w, f), *posts_sentences(w, f), *patrol_sentences(w, f)]),
         Section(w._("Ceasefire"), incident_sentences(w, f)),
@@ -241,15 +239,8 @@ def bulletin(f: dict[str, Any], *, mission: str, language: str, generated_at: da
         sections.append(Section(w._("Official deployment map"), [pictures["map"]]))
     if "flights" in pictures:
         sections.append(Section(w._("Charts"), [p for k, p in pictures.items() if k != "map"]))
-    notes = [_period_note(w, f, internal=False)]
-    if provisional:
-        notes.append(w._("Provisional: the reporting day has not ended yet."))
-    return Document(
-        kind="bulletin", language=language, title=w._("%(mission)s: daily bulletin", mission=w.label(mission)),
-        subtitle=w._("%(day)s, day %(n)s of the operation", day=w.date(day), n=w.num(f["mission_day"])),
-        notes=notes, sections=[s for s in sections if s.blocks], generated_at=generated_at,
-        generated_label=_generated(w, generated_at),
-    )
+    title = w._("%(mission)s: daily bulletin", mission=w.label(mission))
+    return _day_document(w, f, "bulletin", title, sections, [_period_note(w, f, internal=False)], generated_at, provisional)
 
 
 # --- the internal situation report -------------------------------------------------------------------------
@@ -264,7 +255,6 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
            pictures: dict[str, Picture] | None = None, provisional: bool = False) -> Document:
     """The operations centre's situation report: everything, in tables, with the sentences of the bulletin on top."""
     w = Words(language)
-    day = date.fromisoformat(f["day"])
     a, inc, rem = f["airlift"], f["incidents"], f["remains"]
     summary = [*airlift_sentences(w, f), *posts_sentences(w, f), *patrol_sentences(w, f), *incident_sentences(w, f),
                *remains_sentences(w, f), *relief_sentences(w, f)]
@@ -383,11 +373,19 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
         Section(w._("Returns and demining"), relief_blocks),
         Section(w._("Charts and operations map"), list(pictures.values())),
     ]
+    title = w._("%(mission)s: situation report", mission=w.label(mission))
     notes = [_period_note(w, f, internal=True), w._(INTERNAL_NOTE)]
+    return _day_document(w, f, "sitrep", title, sections, notes, generated_at, provisional)
+
+
+def _day_document(w: Words, f: dict[str, Any], kind: str, title: str, sections: list[Section], notes: list[str],
+                  generated_at: datetime, provisional: bool) -> Document:
+    """What a day's report of either kind carries around its sections; empty sections are left out."""
     if provisional:
-        notes.append(w._("Provisional: the reporting day has not ended yet."))
+        notes = [*notes, w._("Provisional: the reporting day has not ended yet.")]
+    day = date.fromisoformat(f["day"])
     return Document(
-        kind="sitrep", language=language, title=w._("%(mission)s: situation report", mission=w.label(mission)),
+        kind=kind, language=w.language, title=title,
         subtitle=w._("%(day)s, day %(n)s of the operation", day=w.date(day), n=w.num(f["mission_day"])),
         notes=notes, sections=[s for s in sections if s.blocks], generated_at=generated_at,
         generated_label=_generated(w, generated_at),

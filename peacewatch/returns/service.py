@@ -8,12 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.models import Convoy, ConvoyKind
-from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.db import transaction
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
 from peacewatch.geography.models import Post
-from peacewatch.incidents.figures import reporting_day
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.returns.schemas import ReturnIn
@@ -21,8 +20,7 @@ from peacewatch.returns.schemas import ReturnIn
 
 def create_return(session: Session, settings: Settings, actor: str, data: ReturnIn) -> CivilianReturn:
     with transaction(session, actor):
-        today = reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
-        check_mission_day(session, data.returned_on, today=today, field="body.returned_on")
+        check_mission_day(session, settings, data.returned_on, field="body.returned_on")
         if data.post_id is not None and session.get(Post, data.post_id) is None:
             raise Invalid(f"post {data.post_id} does not exist", field="body.post_id")
         if data.convoy_id is not None:

@@ -18,7 +18,8 @@ from peacewatch.core.problems import Problem
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.publication.document import to_html_fragment
 from peacewatch.publication.records import load_records
-from peacewatch.publication.reports import Format, Kind, Language, Options, build_day, check_span, today
+from peacewatch.publication.reports import Format, Kind, Language, Options, build_day, check_span
+from peacewatch.mandate.service import mission_today
 from peacewatch.ui.i18n import translations
 from peacewatch.ui.pages import PageDep, router
 
@@ -36,7 +37,7 @@ def reports_page(
         page.require_user()
         return page.render("not_found.html", status_code=404, what=_("Situation report"))
     language = lang or Language(page.language)
-    report, error, chosen = None, None, today(settings)
+    report, error, chosen = None, None, mission_today(settings)
     try:
         chosen = date.fromisoformat(day) if day else chosen
     except ValueError:
