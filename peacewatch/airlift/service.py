@@ -37,7 +37,7 @@ from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
 from peacewatch.force.models import Unit
-from peacewatch.incidents.figures import reporting_day, reporting_day_ends_at
+from peacewatch.incidents.figures import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
 
 MEASURE_NAMES = {"personnel": "personnel", "armoured": "armoured vehicles", "vehicles": "other vehicles"}
@@ -707,7 +707,7 @@ def _days(ctx: Context, movements: Sequence[Movement], moment: datetime) -> list
     if not starts:
         return []
     first, last = ctx.day(min(starts)), ctx.day(moment)
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return days_between(first, last)
 
 
 FIGURES_CSV_COLUMNS = ("day", "flights", "personnel", "vehicles", "tonnes", "convoys", "convoy_personnel", "returnees",

@@ -125,6 +125,11 @@ def reporting_day(at: datetime, zone: ZoneInfo, day_end: time) -> date:
     return (local + shift).date() if shift < timedelta(days=1) else local.date()
 
 
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from ``first`` to ``last``, both included (none when ``last`` comes first)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
     """The instant reporting day ``day`` ends (the first instant of the next one), in UTC."""
     end_date = day if day_end != time(0) else day + timedelta(days=1)

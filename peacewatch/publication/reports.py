@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator
+import multiprocessing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.figures import strength_series
-from peacewatch.core.db import utcnow
+from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
+from peacewatch.incidents.figures import days_between
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -123,7 +126,7 @@ def build_day(session: Session, records: Records, day: date, options: Options) -
     """The report of ``day`` as a document, with the figures it quotes and whether the day is still running."""
     figures = day_figures(records, day)
     provisional = records.mission.day_ends(day) > utcnow()
-    pictures = _pictures(session, records, day, options) if options.fmt in (Format.html, Format.pdf) else None
+    pictures = _pictures(session, records, day, figures, options) if options.fmt in (Format.html, Format.pdf) else None
     write = wording.sitrep if options.internal else wording.bulletin
     doc = write(figures, mission=records.mission.name, language=options.language.value, generated_at=_stamp(options),
                 pictures=pictures, provisional=provisional)
@@ -173,14 +176,10 @@ def json_edition(doc: Document, figures: dict[str, Any] | list[dict[str, Any]], 
 
 # --- pictures ----------------------------------------------------------------------------------------------
 
-def _series_days(records: Records, day: date) -> list[date]:
-    return [records.mission.start + timedelta(days=i) for i in range((day - records.mission.start).days + 1)]
-
-
-def _pictures(session: Session, records: Records, day: date, options: Options) -> dict[str, Picture]:
+def _pictures(session: Session, records: Records, day: date, figures: dict[str, Any], options: Options) -> dict[str, Picture]:
     w = wording.Words(options.language.value)
     tr = w._
-    days = _series_days(records, day)
+    days = days_between(records.mission.start, day)
     flights_per_day = {d: 0 for d in days}
     for m in records.movements:
         if m.table == "flights" and m.day in flights_per_day:
@@ -193,7 +192,7 @@ def _pictures(session: Session, records: Records, day: date, options: Options) -
     pictures: dict[str, Picture] = {}
     features = official_features(session, day, None if options.internal else PUBLIC)
     if options.internal:
-        features += _operations_layers(session, records, day)
+        features += _operations_layers(session, records, figures)
         title, scope = tr(N_("Operations map")), tr(N_("Internal: not for publication"))
     else:
         title, scope = tr(N_("Official deployment map")), tr(N_("Public records only"))
@@ -229,9 +228,8 @@ def _map(features: str, language: str, title: str, subtitle: str) -> bytes:
     return official_map.render(json.loads(features), None, "png", title=title, tr=wording.Words(language)._, subtitle=subtitle)
 
 
-def _operations_layers(session: Session, records: Records, day: date) -> list[dict[str, Any]]:
+def _operations_layers(session: Session, records: Records, figures: dict[str, Any]) -> list[dict[str, Any]]:
     """The day's events, patrol routes and cleared ground, drawn over the official layers on the operations map."""
-    figures = day_figures(records, day)
     features: list[dict[str, Any]] = []
     wanted = set(figures["incidents"]["records"]["events"]) | set(figures["incidents"]["records"]["restrictions"])
     for event in records.events:
@@ -256,7 +254,7 @@ def each_day(session: Session, settings: Settings, since: date, until: date, opt
     """One report per day from ``since`` to ``until``, reading the records once; refused at once when the span is."""
     check_span(session, settings, since, until)
     records = load_records(session, settings, internal=options.internal)
-    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+    days = days_between(since, until)
     return ((day, render_day(session, settings, records, day, options)) for day in days)
 
 
@@ -280,7 +278,7 @@ def range_report(session: Session, settings: Settings, since: date, until: date,
         raise Invalid(f"one report holds at most {MAX_DOCUMENT_DAYS} days (a row each): ask for a shorter span, "
                       "or a file per day (peacewatch report ... --each-day)", field="query.until")
     records = load_records(session, settings, internal=options.internal)
-    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+    days = days_between(since, until)
     per_day = [day_figures(records, d) for d in days]
     w = wording.Words(options.language.value)
     totals = {key: sum(get(f) for f in per_day) for key, _, get in PERIOD_COLUMNS}
@@ -321,21 +319,22 @@ _worker: dict[str, Any] = {}
 
 def _start_worker(settings: Settings, options: Options, folder: str) -> None:
     """A worker process: its own engine and session, the records read once."""
-    from peacewatch.core.db import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.resolved_database_url)
-    session = make_sessionmaker(engine)()
-    _worker.update(settings=settings, options=options, folder=folder, session=session,
+    session = make_sessionmaker(make_engine(settings.resolved_database_url))()
+    _worker.update(settings=settings, options=options, folder=Path(folder), session=session,
                    records=load_records(session, settings, internal=options.internal))
 
 
-def _render_chunk(days: list[date]) -> int:
-    from pathlib import Path
-
+def _write_days(session: Session, settings: Settings, records: Records, options: Options, folder: Path,
+                days: list[date]) -> int:
     for day in days:
-        report = render_day(_worker["session"], _worker["settings"], _worker["records"], day, _worker["options"])
-        (Path(_worker["folder"]) / report.filename).write_bytes(report.body)
+        report = render_day(session, settings, records, day, options)
+        (folder / report.filename).write_bytes(report.body)
     return len(days)
+
+
+def _render_chunk(days: list[date]) -> int:
+    w = _worker
+    return _write_days(w["session"], w["settings"], w["records"], w["options"], w["folder"], days)
 
 
 def write_each_day(session: Session, settings: Settings, since: date, until: date, options: Options, folder: str,
@@ -345,24 +344,21 @@ def write_each_day(session: Session, settings: Settings, since: date, until: dat
     Worth it for HTML and PDF, whose maps and charts take most of a second per report; Markdown and JSON
     are faster in one process. ``progress(done, total)`` is told as days are written.
     """
-    import multiprocessing
-    from pathlib import Path
-
     check_span(session, settings, since, until)
-    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
-    done = 0
-    if jobs <= 1 or len(days) <= CHUNK_DAYS:
-        for _, report in each_day(session, settings, since, until, options):
-            (Path(folder) / report.filename).write_bytes(report.body)
-            done += 1
-            if progress is not None:
-                progress(done, len(days))
-        return done
+    days = days_between(since, until)
     chunks = [days[i:i + CHUNK_DAYS] for i in range(0, len(days), CHUNK_DAYS)]
-    context = multiprocessing.get_context("spawn")  # no engine, lock or thread of this process crosses over
-    with context.Pool(jobs, initializer=_start_worker, initargs=(settings, options, folder)) as pool:
-        for count in pool.imap_unordered(_render_chunk, chunks):
+
+    def tally(counts: Iterable[int]) -> int:
+        done = 0
+        for count in counts:
             done += count
             if progress is not None:
                 progress(done, len(days))
-    return done
+        return done
+
+    if jobs <= 1 or len(chunks) <= 1:
+        records = load_records(session, settings, internal=options.internal)
+        return tally(_write_days(session, settings, records, options, Path(folder), chunk) for chunk in chunks)
+    context = multiprocessing.get_context("spawn")  # no engine, lock or thread of this process crosses over
+    with context.Pool(jobs, initializer=_start_worker, initargs=(settings, options, folder)) as pool:
+        return tally(pool.imap_unordered(_render_chunk, chunks))

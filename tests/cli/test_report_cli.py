@@ -21,10 +21,11 @@ def test_the_bulletin_goes_to_stdout_and_the_pdf_to_a_file(run, tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("demo")
-def test_a_year_of_daily_reports_one_file_a_day_the_same_twice(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_month_of_daily_reports_one_file_a_day_the_same_in_one_process_or_two(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    for folder in ("one", "two"):
-        done = run("report", "bulletin", "--since", "2020-11-10", "--until", "2020-12-09", "--each-day", "-o", str(tmp_path / folder))
+    for folder, jobs in (("one", "1"), ("two", "2")):  # one process, then two sharing the days: the same files
+        done = run("report", "bulletin", "--since", "2020-11-10", "--until", "2020-12-09", "--each-day", "-o", str(tmp_path / folder),
+                   "--jobs", jobs)
         assert done.exit_code == 0, done.output
     one, two = sorted((tmp_path / "one").iterdir()), sorted((tmp_path / "two").iterdir())
     assert len(one) == 30 and one[0].name == "peacewatch-bulletin-2020-11-10-en.md"
