@@ -35,7 +35,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, visibility_clause, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.incidents.figures import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
@@ -385,9 +385,7 @@ def list_flights(
 ) -> list[Flight]:
     """Flights by planned departure, latest first; ``since``/``until`` bound the planned departure."""
     query = select(Flight).order_by(Flight.planned_departure.desc(), Flight.id.desc()).limit(limit).offset(offset)
-    clause = visibility_clause(Flight.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Flight.visibility, readable)
     if status is not None:
         query = query.where(Flight.status == status)
     if direction is not None:
@@ -401,8 +399,7 @@ def list_flights(
 
 def count_flights(session: Session, readable: frozenset[Visibility] | None) -> int:
     query = select(func.count()).select_from(Flight)
-    clause = visibility_clause(Flight.visibility, readable)
-    return int(session.scalar(query if clause is None else query.where(clause)) or 0)
+    return int(session.scalar(where_visible(query, Flight.visibility, readable)) or 0)
 
 
 def flight_out(flight: Flight, ctx: Context) -> FlightOut:
@@ -647,9 +644,7 @@ def get_convoy(session: Session, convoy_id: int, readable: frozenset[Visibility]
 def list_convoys(session: Session, readable: frozenset[Visibility] | None, *, kind: ConvoyKind | None = None,
                  limit: int = 100, offset: int = 0) -> list[Convoy]:
     query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc()).limit(limit).offset(offset)
-    clause = visibility_clause(Convoy.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Convoy.visibility, readable)
     if kind is not None:
         query = query.where(Convoy.kind == kind)
     return list(session.scalars(query))

@@ -12,10 +12,10 @@ from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import ClaimCheck, MandateCited, RelatedStatement, StatementIn, StatementOut, state_name
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Invalid, NotFound
-from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementOut
-from peacewatch.mandate.service import get_mandate
+from peacewatch.mandate.service import get_mandate, list_arrangements
 
 MAX_RELATED = 20
 
@@ -43,19 +43,9 @@ def get_statement(session: Session, statement_id: int, readable: frozenset[Visib
 def list_statements(session: Session, readable: frozenset[Visibility] | None, *, subject_state: str | None = None,
                     limit: int = 100, offset: int = 0) -> list[Statement]:
     query = select(Statement).order_by(Statement.stated_on.desc(), Statement.id.desc()).limit(limit).offset(offset)
-    clause = visibility_clause(Statement.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Statement.visibility, readable)
     if subject_state is not None:
         query = query.where(Statement.subject_state == subject_state.upper())
-    return list(session.scalars(query))
-
-
-def _arrangements(session: Session, readable: frozenset[Visibility] | None) -> list[Arrangement]:
-    query = select(Arrangement).order_by(Arrangement.starts_on, Arrangement.id)
-    clause = visibility_clause(Arrangement.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
     return list(session.scalars(query))
 
 
@@ -90,7 +80,7 @@ def statements_with_verdicts(session: Session, readable: frozenset[Visibility] |
     statements = list_statements(session, readable, **filters)  # type: ignore[arg-type]
     if not statements:
         return []
-    mandate, arrangements = _mandate_or_none(session, readable), _arrangements(session, readable)
+    mandate, arrangements = _mandate_or_none(session, readable), list_arrangements(session, readable)
     return [statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements]
 
 
@@ -103,14 +93,14 @@ def _mandate_or_none(session: Session, readable: frozenset[Visibility] | None) -
 
 def statement_with_verdict(session: Session, statement: Statement) -> StatementOut:
     return statement_out(statement, _finding(statement, statement.stated_on, _mandate_or_none(session, None),
-                                             _arrangements(session, None))[0])
+                                             list_arrangements(session, None))[0])
 
 
 def check_statement(session: Session, readable: frozenset[Visibility] | None, statement_id: int, on: date | None = None) -> ClaimCheck:
     """The verdict on a statement on ``on`` (default: the day it was made), citing the records it rests on."""
     statement = get_statement(session, statement_id, readable)
     on = on or statement.stated_on
-    mandate, arrangements = get_mandate(session, readable), _arrangements(session, readable)
+    mandate, arrangements = get_mandate(session, readable), list_arrangements(session, readable)
     verdict, reason, cited = _finding(statement, on, mandate, arrangements)
     return ClaimCheck(
         statement_id=statement.id, on=on, verdict=verdict, reason=reason,
@@ -129,9 +119,7 @@ def _related(session: Session, readable: frozenset[Visibility] | None, statement
     if statement.subject_state is not None:
         links.append((Statement.subject == statement.subject) & (Statement.subject_state == statement.subject_state))
     query = select(Statement).where(or_(*links), Statement.id != statement.id)
-    clause = visibility_clause(Statement.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Statement.visibility, readable)
     found = session.scalars(query.order_by(Statement.stated_on, Statement.id).limit(MAX_RELATED))
 
     def relation(s: Statement) -> str:

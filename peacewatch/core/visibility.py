@@ -15,6 +15,7 @@ from sqlalchemy.sql import ColumnElement
 
 
 T = TypeVar("T")
+Q = TypeVar("Q")
 
 
 class Visibility(str, enum.Enum):
@@ -55,6 +56,12 @@ def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], al
     return column.in_(sorted(allowed, key=lambda v: v.value))  # type: ignore[union-attr]
 
 
+def where_visible(query: Q, column: ColumnElement[Visibility] | Mapped[Visibility], readable: frozenset[Visibility] | None) -> Q:
+    """``query`` limited to the records ``readable`` admits (all of them when None)."""
+    clause = visibility_clause(column, readable)
+    return query if clause is None else query.where(clause)  # type: ignore[attr-defined]
+
+
 def get_visible(session: Session, model: type[T], record_id: int, readable: frozenset[Visibility] | None, what: str) -> T:
     """The record, or "not found" when it does not exist or lies outside the reader's scope (the same answer)."""
     from peacewatch.core.problems import NotFound
@@ -65,4 +72,4 @@ def get_visible(session: Session, model: type[T], record_id: int, readable: froz
     return record
 
 
-__all__ = ["Visibility", "Side", "VisibilityMixin", "get_visible", "readable_visibilities", "visibility_clause"]
+__all__ = ["Visibility", "Side", "VisibilityMixin", "get_visible", "readable_visibilities", "visibility_clause", "where_visible"]

@@ -13,7 +13,7 @@ from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.demining.models import Clearance
 from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
 from peacewatch.force.models import Unit
@@ -66,9 +66,7 @@ def get_clearance(session: Session, clearance_id: int, readable: frozenset[Visib
 def list_clearances(session: Session, readable: frozenset[Visibility] | None, *, since: date | None = None,
                     until: date | None = None, limit: int = 100, offset: int = 0) -> list[Clearance]:
     query = select(Clearance).order_by(Clearance.cleared_on.desc(), Clearance.id.desc()).limit(limit).offset(offset)
-    clause = visibility_clause(Clearance.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Clearance.visibility, readable)
     if since is not None:
         query = query.where(Clearance.cleared_on >= since)
     if until is not None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitUpdate
 from peacewatch.mandate.models import Mandate
@@ -26,9 +26,7 @@ def list_units(
     offset: int = 0,
 ) -> list[Unit]:
     query = select(Unit).order_by(Unit.id).limit(limit).offset(offset)
-    clause = visibility_clause(Unit.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Unit.visibility, readable)
     if unit_type is not None:
         query = query.where(Unit.unit_type == unit_type)
     if parent_id is not None:
@@ -100,9 +98,7 @@ def delete_unit(session: Session, actor: str, unit_id: int) -> None:
 def force_strength(session: Session, readable: frozenset[Visibility] | None) -> StrengthOut:
     """Totals across all units the caller may see, against the mandate's personnel ceiling."""
     query = select(Unit.unit_type, func.count(), func.sum(Unit.authorised_strength), func.sum(Unit.present_strength))
-    clause = visibility_clause(Unit.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Unit.visibility, readable)
     rows = session.execute(query.group_by(Unit.unit_type)).all()
     present = sum(int(r[3] or 0) for r in rows)
     ceiling = session.scalar(select(Mandate.personnel_ceiling).order_by(Mandate.id).limit(1))

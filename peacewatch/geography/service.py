@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
 from peacewatch.geography.models import Post, PostKind, Zone, ZoneKind
@@ -31,11 +31,6 @@ ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
-def _visible(query: Select[Any], column: Any, readable: frozenset[Visibility] | None) -> Select[Any]:
-    clause = visibility_clause(column, readable)
-    return query if clause is None else query.where(clause)
-
-
 # --- zones -------------------------------------------------------------------------------------
 
 
@@ -49,7 +44,7 @@ def list_zones(
     limit: int = 1000,
     offset: int = 0,
 ) -> list[Zone]:
-    query = _visible(select(Zone).order_by(Zone.id), Zone.visibility, readable)
+    query = where_visible(select(Zone).order_by(Zone.id), Zone.visibility, readable)
     if kind is not None:
         query = query.where(Zone.kind == kind)
     if on is not None:
@@ -165,7 +160,7 @@ def list_posts(
     offset: int = 0,
 ) -> list[Post]:
     """Posts in ``bbox`` (points, so the bounding-box test is exact) and, given ``on``, open that day."""
-    query = _visible(select(Post).order_by(Post.id), Post.visibility, readable)
+    query = where_visible(select(Post).order_by(Post.id), Post.visibility, readable)
     query = _in_bbox(query, Post, bbox)
     if on is not None:
         query = query.where(Post.opened_on <= on, or_(Post.closed_on.is_(None), Post.closed_on > on))

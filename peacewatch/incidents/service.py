@@ -25,7 +25,7 @@ from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, u
 from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, visibility_clause
+from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, where_visible
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
@@ -220,9 +220,7 @@ def _matching(
     search: str | None = None,
 ) -> Select[tuple[Incident]]:
     query = select(Incident)
-    clause = visibility_clause(Incident.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Incident.visibility, readable)
     for column, value in ((Incident.type, type), (Incident.status, status), (Incident.source, source),
                           (Incident.zone_id, zone_id), (Incident.district_id, district_id)):
         if value is not None:
@@ -521,9 +519,7 @@ def report_rows(session: Session, *, until: datetime | None = None, readable: fr
     query = select(*(getattr(Incident, c) for c in REPORT_COLUMNS)).order_by(Incident.id)
     if until is not None:
         query = query.where(Incident.started_at < until)
-    clause = visibility_clause(Incident.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Incident.visibility, readable)
     rows = []
     for r in session.execute(query):
         rows.append(ReportRow(

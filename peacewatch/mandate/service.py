@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.incidents.figures import reporting_day
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
@@ -19,9 +19,7 @@ from peacewatch.mandate.terms import MandateState, mandate_state
 
 def get_mandate(session: Session, readable: frozenset[Visibility] | None) -> Mandate:
     query = select(Mandate).order_by(Mandate.id).limit(1)
-    clause = visibility_clause(Mandate.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Mandate.visibility, readable)
     mandate = session.scalar(query)
     if mandate is None:
         raise NotFound("no mandate is configured (load one with 'peacewatch demo' or the API)")
@@ -74,9 +72,7 @@ def state_on(mandate: Mandate, on: date) -> MandateState:
 
 def list_arrangements(session: Session, readable: frozenset[Visibility] | None) -> list[Arrangement]:
     query = select(Arrangement).order_by(Arrangement.starts_on, Arrangement.id)
-    clause = visibility_clause(Arrangement.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Arrangement.visibility, readable)
     return list(session.scalars(query))
 
 

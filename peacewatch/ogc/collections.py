@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, zone_feature
 from peacewatch.geography.models import PostKind, Zone, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -89,9 +89,7 @@ def posts(session: Session, readable: Readable, settings: Settings, window: Wind
 def patrol_track_features(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
     """One feature per patrol that went out and left a track the reader may see: its trackers' tracks as one MultiLineString."""
     query = select(Patrol).where(Patrol.started_at.is_not(None)).order_by(Patrol.planned_start, Patrol.id)
-    clause = visibility_clause(Patrol.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Patrol.visibility, readable)
     if window.start is not None:
         query = query.where(Patrol.planned_end >= window.start)
     if window.end is not None:

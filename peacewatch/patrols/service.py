@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolPlan, PatrolStatus
@@ -75,9 +75,7 @@ def _patrols_matching(
     search: str | None,
 ) -> Select[tuple[Patrol]]:
     query = select(Patrol)
-    clause = visibility_clause(Patrol.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Patrol.visibility, readable)
     if status is not None:
         query = query.where(Patrol.status == status)
     if zone_id is not None:
@@ -278,8 +276,7 @@ def create_plan(session: Session, actor: str, data: PlanIn) -> PatrolPlan:
 
 def list_plans(session: Session, readable: frozenset[Visibility] | None) -> list[PatrolPlan]:
     query = select(PatrolPlan).order_by(PatrolPlan.id)
-    clause = visibility_clause(PatrolPlan.visibility, readable)
-    return list(session.scalars(query if clause is None else query.where(clause)))
+    return list(session.scalars(where_visible(query, PatrolPlan.visibility, readable)))
 
 
 def get_plan(session: Session, plan_id: int, readable: frozenset[Visibility] | None) -> PatrolPlan:

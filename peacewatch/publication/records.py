@@ -8,7 +8,6 @@ figures are aggregates the mission publishes (no record of a person reaches a re
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -19,7 +18,7 @@ from peacewatch.airlift.figures import Strength
 from peacewatch.airlift.models import Convoy, Flight
 from peacewatch.alerts.models import Alert, AlertStatus
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
@@ -43,12 +42,6 @@ PUBLIC = frozenset({Visibility.public})
 PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.district)
 
 
-def _where(query: Any, column: Any, readable: frozenset[Visibility] | None) -> Any:
-    """``query`` limited to the records ``readable`` admits (all of them when None)."""
-    clause = visibility_clause(column, readable)
-    return query if clause is None else query.where(clause)
-
-
 UNNAMED = N_("Peacekeeping mission")
 
 
@@ -69,16 +62,16 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
     readable = None if internal else PUBLIC
     mission = mission_of(session, settings, readable)
     places = {z.id: Place(z.id, z.code, z.name, z.kind.value) for z in session.scalars(
-        _where(select(Zone).where(Zone.kind.in_(PLACE_KINDS)), Zone.visibility, readable))}
+        where_visible(select(Zone).where(Zone.kind.in_(PLACE_KINDS)), Zone.visibility, readable))}
 
     movements = []
-    flights = _where(select(*airlift.FLIGHT_COLUMNS).where(Flight.status.not_in(airlift.NOT_COUNTED)), Flight.visibility, readable)
+    flights = where_visible(select(*airlift.FLIGHT_COLUMNS).where(Flight.status.not_in(airlift.NOT_COUNTED)), Flight.visibility, readable)
     for row in session.execute(flights):
         movement = airlift.flight_movement(row, planning=False)
         if movement is not None:
             day = None if movement.arrived_at is None else mission.day_of(movement.arrived_at)
             movements.append(MovementRecord(row.id, "flights", movement, day))
-    for row in session.execute(_where(select(Convoy.id, *airlift.CONVOY_COLUMNS), Convoy.visibility, readable)):
+    for row in session.execute(where_visible(select(Convoy.id, *airlift.CONVOY_COLUMNS), Convoy.visibility, readable)):
         movement = airlift.convoy_movement(row)
         day = None if movement.arrived_at is None else mission.day_of(movement.arrived_at)
         movements.append(MovementRecord(row.id, "convoys", movement, day))
@@ -88,7 +81,7 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
     patrols = [
         PatrolRecord(id=row.id, zone_id=row.zone_id, day=mission.day_of(row.planned_start), status=row.status.value,
                      started=row.started_at is not None or row.status in (PatrolStatus.under_way, PatrolStatus.completed))
-        for row in session.execute(_where(select(Patrol.id, Patrol.zone_id, Patrol.planned_start, Patrol.status, Patrol.started_at),
+        for row in session.execute(where_visible(select(Patrol.id, Patrol.zone_id, Patrol.planned_start, Patrol.status, Patrol.started_at),
                                           Patrol.visibility, readable))
     ]
     events = summarise(report_rows(session, readable=readable))
@@ -101,10 +94,10 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
             .group_by(Handover.id, Handover.number, Handover.at, Handover.to_side))
     ]
     returns = [ReturnRecord(r.id, r.returned_on, r.route, r.people) for r in session.scalars(
-        _where(select(CivilianReturn), CivilianReturn.visibility, readable))]
+        where_visible(select(CivilianReturn), CivilianReturn.visibility, readable))]
     clearances = [
         ClearanceRecord(c.id, c.cleared_on, name, c.place, c.hectares, c.road_km, c.buildings, c.explosive_objects)
-        for c, name in session.execute(_where(select(Clearance, Unit.name).join(Unit, Unit.id == Clearance.unit_id),
+        for c, name in session.execute(where_visible(select(Clearance, Unit.name).join(Unit, Unit.id == Clearance.unit_id),
                                               Clearance.visibility, readable))
     ]
     records = Records(

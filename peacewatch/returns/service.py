@@ -11,7 +11,7 @@ from peacewatch.airlift.models import Convoy, ConvoyKind
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, visibility_clause
+from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.geography.models import Post
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.returns.models import CivilianReturn
@@ -47,9 +47,7 @@ def list_returns(session: Session, readable: frozenset[Visibility] | None, *, si
                  until: date | None = None, limit: int = 100, offset: int = 0) -> list[CivilianReturn]:
     query = (select(CivilianReturn).order_by(CivilianReturn.returned_on.desc(), CivilianReturn.id.desc())
              .limit(limit).offset(offset))
-    clause = visibility_clause(CivilianReturn.visibility, readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, CivilianReturn.visibility, readable)
     if since is not None:
         query = query.where(CivilianReturn.returned_on >= since)
     if until is not None:

@@ -29,7 +29,7 @@ from peacewatch.core.auth import User, user_for_token
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, readable_visibilities, visibility_clause
+from peacewatch.core.visibility import Visibility, readable_visibilities, where_visible
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import _HOSTILE_MARKERS, _PARSER, cot_event
 from peacewatch.tracking.service import latest_fixes
@@ -115,9 +115,7 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
         out.append(cot_event(uid, PATROL, fix.t_ms, fix.lat, fix.lon, stale_s=300, how="m-g", callsign=tracker.name or tracker.code,
                              speed=fix.speed, course=fix.heading, now_ms=now_ms))
     query = select(Alert).order_by(Alert.id)
-    clause = visibility_clause(Alert.visibility, subscriber.readable)
-    if clause is not None:
-        query = query.where(clause)
+    query = where_visible(query, Alert.visibility, subscriber.readable)
     if subscriber.last_alert is None:  # the snapshot: what is still open from the last day
         query = query.where(Alert.status != AlertStatus.closed, Alert.raised_at >= now - ALERTS_SINCE)
     else:

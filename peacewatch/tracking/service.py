@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from peacewatch.alerts.engine import AlertSettings, evaluate
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import ZoneKind
 from peacewatch.tracking.columns import PositionColumns
@@ -32,8 +32,7 @@ from peacewatch.tracking.store import add_coverage, insert_positions
 
 def list_trackers(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 1000, offset: int = 0) -> list[Tracker]:
     query = select(Tracker).order_by(Tracker.id).limit(limit).offset(offset)
-    clause = visibility_clause(Tracker.visibility, readable)
-    return list(session.scalars(query if clause is None else query.where(clause)))
+    return list(session.scalars(where_visible(query, Tracker.visibility, readable)))
 
 
 def get_tracker(session: Session, tracker_id: int, readable: frozenset[Visibility] | None) -> Tracker:
@@ -251,9 +250,7 @@ def latest_fixes(
               .where(Position.tracker_id == Tracker.id, Position.t_ms <= at_ms, Position.t_ms >= lo)
               .scalar_subquery())
     trackers = select(Tracker.id.label("tracker_id"), newest.label("t_ms"))
-    clause = visibility_clause(Tracker.visibility, readable)
-    if clause is not None:
-        trackers = trackers.where(clause)
+    trackers = where_visible(trackers, Tracker.visibility, readable)
     found = trackers.subquery()
     query = (select(Tracker, Position)
              .join(found, Tracker.id == found.c.tracker_id)
