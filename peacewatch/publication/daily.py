@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -171,6 +172,11 @@ class Records:
     units: list[UnitRecord] = field(default_factory=list)
     coverage: Coverage | None = None
 
+    @cached_property
+    def event_days(self) -> dict[int, date]:
+        """The reporting day each event began: asked of every event for every day of a span, so worked out once."""
+        return {e.id: self.mission.day_of(e.started_at) for e in self.events}
+
 
 def _ids(records: Iterable[Any]) -> list[int]:
     return sorted(r.id for r in records)
@@ -179,10 +185,6 @@ def _ids(records: Iterable[Any]) -> list[int]:
 def _place_name(records: Records, zone_id: int | None, fallback: str = "outside the areas") -> str:
     place = records.places.get(zone_id or 0)
     return place.name if place else fallback
-
-
-def _event_day(records: Records, event: EventSummary) -> date:
-    return records.mission.day_of(event.started_at)
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ def alerts(records: Records, day: date) -> dict[str, Any]:
 
 def _violations(records: Records, day: date) -> list[EventSummary]:
     return [e for e in records.events if not e.is_restriction and e.status is not IncidentStatus.rejected
-            and _event_day(records, e) == day]
+            and records.event_days[e.id] == day]
 
 
 def incidents(records: Records, day: date) -> dict[str, Any]:
@@ -320,10 +322,10 @@ def incidents(records: Records, day: date) -> dict[str, Any]:
     the change from the day before; restrictions of movement apart."""
     today = _violations(records, day)
     yesterday = _violations(records, day - timedelta(days=1))
-    counted = [e for e in records.events if e.status is not IncidentStatus.rejected and _event_day(records, e) <= day]
+    counted = [e for e in records.events if e.status is not IncidentStatus.rejected and records.event_days[e.id] <= day]
     violations_total = [e for e in counted if not e.is_restriction]
     restrictions = [e for e in records.events if e.is_restriction and e.status is not IncidentStatus.rejected
-                    and _event_day(records, e) == day]
+                    and records.event_days[e.id] == day]
     casualties: dict[str, dict[str, int]] = {}
     for event in today:
         for kind, (low, high) in event.casualties.items():

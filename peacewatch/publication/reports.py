@@ -214,7 +214,7 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
         per_status = {s: [0] * len(days) for s in statuses}
         index = {d: i for i, d in enumerate(days)}
         for event in records.events:
-            when = records.mission.day_of(event.started_at)
+            when = records.event_days[event.id]
             if not event.is_restriction and event.status is not IncidentStatus.rejected and when in index:
                 per_status[event.status.value][index[when]] += 1
         pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
