@@ -9,11 +9,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from io import BytesIO
+from itertools import accumulate
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.axes import Axes  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.dates import DateFormatter, DayLocator  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
@@ -32,13 +34,13 @@ def _png(figure: Figure) -> bytes:
     return out.getvalue()
 
 
-def _days_axis(axes: object, days: Sequence[date]) -> None:
+def _days_axis(axes: Axes, days: Sequence[date]) -> None:
     """About eight dates along the bottom, whatever the span (a week or a year)."""
-    axes.xaxis.set_major_locator(DayLocator(interval=max(1, math.ceil(len(days) / 8))))  # type: ignore[attr-defined]
-    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[attr-defined]
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, math.ceil(len(days) / 8))))
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
 
 
-def _axes(title: str) -> tuple[Figure, object]:
+def _axes(title: str) -> tuple[Figure, Axes]:
     """Fixed margins rather than a layout engine: a year of daily reports draws hundreds of these."""
     figure = Figure(figsize=SIZE, dpi=DPI)
     figure.subplots_adjust(left=0.07, right=0.93, top=0.88, bottom=0.2)
@@ -55,15 +57,11 @@ def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -
     figure, axes = _axes(tr(N_("Flights per day and since the start of the operation")))
     _days_axis(axes, days)
     per_day_series(axes, days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))
-    total = axes.twinx()  # type: ignore[attr-defined]
-    running, sums = 0, []
-    for n in per_day:
-        running += n
-        sums.append(running)
-    line = total.plot(days, sums, color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
+    total = axes.twinx()
+    line = total.plot(days, list(accumulate(per_day)), color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
     total.tick_params(labelsize=7)
     total.set_ylim(bottom=0)
-    bars, labels = axes.get_legend_handles_labels()  # type: ignore[attr-defined]
+    bars, labels = axes.get_legend_handles_labels()
     total.legend([*bars, *line], [*labels, line[0].get_label()], loc="upper left", fontsize=7, frameon=False)
     return _png(figure)
 
@@ -73,10 +71,10 @@ def handed_over_chart(days: Sequence[date], per_side: Mapping[str, Sequence[int]
     figure, axes = _axes(tr(N_("Bodies handed over to each side, running total")))
     _days_axis(axes, days)
     for side, values in per_side.items():
-        axes.step(days, values, where="post", color=SIDE_COLOURS.get(side, "#444444"), linewidth=2,  # type: ignore[attr-defined]
+        axes.step(days, values, where="post", color=SIDE_COLOURS.get(side, "#444444"), linewidth=2,
                   label=side_names.get(side, side))
-    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
-    axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="upper left", fontsize=7, frameon=False)
     return _png(figure)
 
 
@@ -84,12 +82,12 @@ def strength_chart(days: Sequence[date], personnel: Sequence[int], ceiling: int 
     """Personnel in theatre at the end of each day against the ceiling and the minimum."""
     figure, axes = _axes(tr(N_("Personnel in theatre against the mandate's ceiling")))
     _days_axis(axes, days)
-    axes.step(days, personnel, where="post", color="#1b7837", linewidth=2, label=tr(N_("in theatre")))  # type: ignore[attr-defined]
+    axes.step(days, personnel, where="post", color="#1b7837", linewidth=2, label=tr(N_("in theatre")))
     for value, label, style in ((ceiling, N_("ceiling"), "--"), (minimum, N_("minimum"), ":")):
         if value:
-            axes.axhline(value, color="#1b7837", linestyle=style, linewidth=1, label=f"{tr(label)} ({value})")  # type: ignore[attr-defined]
-    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
-    axes.legend(loc="lower right", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+            axes.axhline(value, color="#1b7837", linestyle=style, linewidth=1, label=f"{tr(label)} ({value})")
+    axes.set_ylim(bottom=0)
+    axes.legend(loc="lower right", fontsize=7, frameon=False)
     return _png(figure)
 
 
@@ -102,5 +100,5 @@ def violations_chart(days: Sequence[date], per_status: Mapping[str, Sequence[int
     for status, values in per_status.items():
         bottom = per_day_series(axes, days, values, bottom=bottom, color=colours.get(status, "#999999"),
                                 label=labels(status))
-    axes.legend(loc="upper left", fontsize=7, frameon=False)  # type: ignore[attr-defined]
+    axes.legend(loc="upper left", fontsize=7, frameon=False)
     return _png(figure)
