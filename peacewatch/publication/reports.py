@@ -116,6 +116,12 @@ def daily_report(session: Session, settings: Settings, day: date, options: Optio
     return render_day(session, settings, records, day, options)
 
 
+def day_document(session: Session, settings: Settings, day: date, options: Options) -> Document:
+    """The report of one reporting day as a document, for a page that shows it in its own frame."""
+    check_span(session, settings, day, day)
+    return build_day(session, load_records(session, settings, internal=options.internal), day, options)[0]
+
+
 def render_day(session: Session, settings: Settings, records: Records, day: date, options: Options) -> Report:
     doc, figures, provisional = build_day(session, records, day, options)
     name = f"peacewatch-{options.kind.value}-{day.isoformat()}-{options.language.value}.{options.fmt.value}"

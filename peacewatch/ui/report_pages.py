@@ -16,10 +16,9 @@ from markupsafe import Markup
 from peacewatch.core.auth import INTERNAL_ROLES
 from peacewatch.core.problems import Problem
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.publication.document import to_html_fragment
-from peacewatch.publication.records import load_records
-from peacewatch.publication.reports import Format, Kind, Language, Options, build_day, check_span
 from peacewatch.mandate.service import mission_today
+from peacewatch.publication.document import to_html_fragment
+from peacewatch.publication.reports import Format, Kind, Language, Options, day_document
 from peacewatch.ui.i18n import translations
 from peacewatch.ui.pages import PageDep, router
 
@@ -45,9 +44,7 @@ def reports_page(
     if error is None:
         options = Options(kind, Format.html, language)
         try:
-            check_span(session, settings, chosen, chosen)
-            doc, _figures, _provisional = build_day(session, load_records(session, settings, internal=options.internal), chosen, options)
-            report = Markup(to_html_fragment(doc))  # noqa: S704 - rendered by an autoescaping template
+            report = Markup(to_html_fragment(day_document(session, settings, chosen, options)))  # noqa: S704 - rendered by an autoescaping template
         except Problem as problem:
             error = problem.detail
     return page.render("reports.html", kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
