@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import mimeparse
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -63,30 +64,25 @@ def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True, lstrip_blocks=True)
 
 
+# media types a client may ask for, and the format answering each; JSON last, as ties go to the last offered
+NEGOTIATED = {HTML: "html", "application/xhtml+xml": "html", "application/schema+json": "json", OPENAPI.split(";")[0]: "json",
+              GEOJSON: "json", JSON: "json"}
+
+
 def _format(request: Request, allowed: tuple[str, ...] = ("json", "html"), extra: tuple[str, ...] = ()) -> str:
-    """``f`` if given, else the Accept header's preference (HTML only when a browser asks for it first)."""
+    """``f`` if given, else the Accept header's preference (JSON unless HTML is preferred: QGIS sends no ``f``)."""
     unknown_parameters(request.query_params.keys(), ("f", *extra))
     asked = request.query_params.get("f")
     if asked is not None:
         if asked not in allowed:
             raise BadParameter(f"f: '{asked}' is not offered; use {' or '.join(allowed)}", field="query.f")
         return asked
-    best, quality = "json", -1.0
-    for part in request.headers.get("accept", "").split(","):
-        kind, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        wants = "html" if kind.strip() in (HTML, "application/xhtml+xml") else "json" if kind.strip() in (
-            JSON, GEOJSON, "application/*", "*/*", OPENAPI.split(";")[0]) else None
-        if wants in allowed and q > quality:
-            best, quality = wants, q
-    return best
+    offered = [kind for kind, fmt in NEGOTIATED.items() if fmt in allowed]
+    try:
+        best = mimeparse.best_match(offered, request.headers.get("accept", ""))
+    except mimeparse.MimeTypeParseException:  # a header we cannot read states no preference
+        best = ""
+    return NEGOTIATED.get(best, "json")
 
 
 def _base(request: Request) -> str:

@@ -124,10 +124,11 @@ def overlaps(start: datetime | None, end: datetime | None, window: Window) -> bo
 
 # --- filters ---------------------------------------------------------------------------------------
 
-def _walk(node: Any, queryables: Mapping[str, Any], found: set[str]) -> None:
+def _walk(node: Any, found: set[str]) -> None:
+    """Collect the property names ``node`` uses into ``found``; refuse an operator outside the declared subset."""
     if isinstance(node, list):
         for item in node:
-            _walk(item, queryables, found)
+            _walk(item, found)
         return
     if not isinstance(node, dict):
         return
@@ -140,7 +141,7 @@ def _walk(node: Any, queryables: Mapping[str, Any], found: set[str]) -> None:
                            "functions are", field="query.filter")
     for key, value in node.items():
         if key not in LITERALS:
-            _walk(value, queryables, found)
+            _walk(value, found)
 
 
 Test = Callable[[dict[str, Any] | None, dict[str, Any]], bool]
@@ -173,7 +174,7 @@ def _parsed(text: str, queryables: Mapping[str, Any]) -> dict[str, Any]:
         lines = str(exc).strip().splitlines()
         raise BadParameter(f"filter: not CQL2 text ({' '.join(line.strip() for line in lines[:4])})", field="query.filter") from None
     used: set[str] = set()
-    _walk(tree, queryables, used)
+    _walk(tree, used)
     unknown = sorted(used - set(queryables))
     if unknown:
         raise BadParameter(f"filter: '{unknown[0]}' is not a queryable of this collection; queryables: {', '.join(sorted(queryables))}",

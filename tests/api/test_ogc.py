@@ -36,6 +36,10 @@ def test_the_landing_page_leads_to_everything_a_client_needs(client: TestClient,
     ({"Accept": "application/json"}, {}, "application/json"),
     ({"Accept": "text/html"}, {"f": "json"}, "application/json"),  # f wins
     ({}, {"f": "html"}, "text/html"),
+    ({"Accept": "*/*"}, {}, "application/json"),  # curl, GDAL
+    ({"Accept": "text/html;q=0.5, application/geo+json"}, {}, "application/json"),  # the higher quality wins
+    ({"Accept": "application/xhtml+xml"}, {}, "text/html"),
+    ({"Accept": "not a media type;;q=x"}, {}, "application/json"),  # unreadable: no preference
 ])
 def test_the_representation_follows_f_then_accept(client: TestClient, scenario: None, headers: dict[str, str],
                                                   params: dict[str, str], expected: str) -> None:
