@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import mimeparse
@@ -25,15 +25,13 @@ from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Readable, SessionDep, SettingsDep
 from peacewatch.ogc import service
 from peacewatch.ogc.collections import COLLECTIONS, Collection
-from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS, Filters, export
-from peacewatch.ogc.openapi import definition
+from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS, ExportFormat, Filters, export
+from peacewatch.ogc.openapi import GEOJSON, HTML, JSON, OPENAPI, definition
 from peacewatch.ogc.query import (
     CRS84, CRSES, DEFAULT_LIMIT, MAX_LIMIT, BadParameter, Window, compile_filter, crs_of, parse_bbox, parse_datetime, parse_int,
     unknown_parameters,
 )
 
-JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -275,12 +273,12 @@ exports = APIRouter(prefix="/api/v1/exports", tags=["ogc"], responses=problem_re
              response_class=Response, responses={200: {"content": {kind: {"schema": {"type": "string"}} for kind in EXPORT_TYPES}}})
 def export_file(
     collection_id: str, session: SessionDep, settings: SettingsDep, readable: Readable,
-    format: Annotated[Literal["geojson", "kml", "gpx", "csv", "acled"], Query(description="acled: incidents in ACLED's columns")] = "geojson",
+    format: Annotated[ExportFormat, Query(description="acled: incidents in ACLED's columns")] = ExportFormat.geojson,
     since: Annotated[date | None, Query(description="From this day (UTC)")] = None,
     until: Annotated[date | None, Query(description="To this day (UTC), included")] = None,
     area: Annotated[str | None, Query(max_length=64, description="An area of responsibility's or corridor's code, e.g. north")] = None,
     type: Annotated[str | None, Query(max_length=64, description="The features' type (incidents), kind (posts, zones) or status")] = None,
 ) -> Response:
-    made = export(session, settings, readable, collection_id, format, Filters(since, until, area, type))
+    made = export(session, settings, readable, collection_id, format.value, Filters(since, until, area, type))
     return Response(made.body, media_type=made.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{made.filename}"', "X-Feature-Count": str(made.count)})

@@ -11,22 +11,14 @@ import typer
 
 from peacewatch import cli as base
 from peacewatch.ogc.collections import COLLECTIONS
-from peacewatch.ogc.exports import Filters, export
+from peacewatch.ogc.exports import ExportFormat, Filters, export
 
 CollectionName = Enum("CollectionName", {name.replace("-", "_"): name for name in COLLECTIONS}, type=str)  # type: ignore[misc]
 
 
-class Format(str, Enum):
-    geojson = "geojson"
-    kml = "kml"
-    gpx = "gpx"
-    csv = "csv"
-    acled = "acled"
-
-
 def features(
     collection: Annotated[CollectionName, typer.Argument(help="Which collection")],  # type: ignore[valid-type]
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="geojson, kml, gpx (tracks and points), csv, acled (incidents)")] = Format.geojson,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="geojson, kml, gpx (tracks and points), csv, acled (incidents)")] = ExportFormat.geojson,
     since: Annotated[str | None, typer.Option(help="From this day, YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="To this day, YYYY-MM-DD, included")] = None,
     area: Annotated[str | None, typer.Option(help="Only features in this area of responsibility or corridor (its code: north)")] = None,

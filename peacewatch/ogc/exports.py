@@ -7,6 +7,7 @@ responsibility and by type. KML is checked against the KML 2.2 schema before it 
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -18,7 +19,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.core.problems import Invalid, NotFound
+from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import cell
 from peacewatch.geography.formats import write_kml
@@ -26,8 +27,17 @@ from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.acled import Mission as AcledMission, acled_csv
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.service import report_rows, zone_names
-from peacewatch.ogc.collections import COLLECTIONS, Collection, Readable, start_and_end
+from peacewatch.ogc.collections import Collection, Readable, start_and_end
 from peacewatch.ogc.query import Window, overlaps
+from peacewatch.ogc.service import get_collection
+
+class ExportFormat(str, enum.Enum):
+    geojson = "geojson"
+    kml = "kml"
+    gpx = "gpx"
+    csv = "csv"
+    acled = "acled"  # incidents only
+
 
 FORMATS = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml", "gpx": "application/gpx+xml",
            "csv": "text/csv; charset=utf-8", "acled": "text/csv; charset=utf-8"}
@@ -85,9 +95,7 @@ def features_for(session: Session, settings: Settings, readable: Readable, colle
 
 
 def export(session: Session, settings: Settings, readable: Readable, collection_id: str, fmt: str, filters: Filters) -> Export:
-    collection = COLLECTIONS.get(collection_id)
-    if collection is None:
-        raise NotFound(f"no collection '{collection_id}'; collections: {', '.join(COLLECTIONS)}")
+    collection = get_collection(collection_id)
     if fmt not in FORMATS:
         raise Invalid(f"'{fmt}' is not a format; formats: {', '.join(FORMATS)}", field="query.format")
     if fmt == "acled" and collection.id != "incidents":

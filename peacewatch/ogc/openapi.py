@@ -7,6 +7,7 @@ from typing import Any
 from peacewatch import __version__
 
 GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 
 def _parameter(name: str, description: str, schema: dict[str, Any], *, where: str = "query", style: str | None = None,
@@ -96,7 +97,7 @@ def definition(server: str, collection_ids: list[str]) -> dict[str, Any]:
             "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformanceDeclaration", "parameters": [f],
                                      "responses": _ok("The conformance classes", JSON, HTML, schema="confClasses")}},
             "/api": {"get": {"summary": "This document", "operationId": "getAPI", "parameters": [f],
-                             "responses": _ok("The API definition", "application/vnd.oai.openapi+json;version=3.0", HTML)}},
+                             "responses": _ok("The API definition", OPENAPI, HTML)}},
             "/collections": {"get": {"summary": "The collections", "operationId": "getCollections", "parameters": [f],
                                      "responses": _ok("The collections", JSON, HTML, schema="collections")}},
             "/collections/{collectionId}": {"get": {
