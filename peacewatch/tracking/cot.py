@@ -111,17 +111,22 @@ def _time_ms(value: str | None) -> int:
     return int(stamp.timestamp() * 1000)
 
 
+def read_xml(data: bytes) -> etree._Element:
+    """One message off the wire as XML, refusing DTDs and entity declarations before any parser sees them."""
+    if any(marker in data for marker in _HOSTILE_MARKERS):
+        raise CotError("hostile", "refused: DTDs and entity declarations are not accepted")
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise CotError("malformed", f"not XML: {exc}") from None
+
+
 def parse_event(data: bytes) -> CotFix | None:
     """A position from one event, or None for events that carry none (pings, chat).
 
     CoT marks unknown height and errors with 9999999.0; those become missing values.
     """
-    if any(marker in data for marker in _HOSTILE_MARKERS):
-        raise CotError("hostile", "refused: DTDs and entity declarations are not accepted")
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise CotError("malformed", f"not XML: {exc}") from None
+    root = read_xml(data)
     if root.tag != "event":
         raise CotError("malformed", f"root element is <{root.tag}>, not <event>")
     kind = root.get("type", "")

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +30,7 @@ from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities, where_visible
 from peacewatch.geography.service import list_posts
-from peacewatch.tracking.cot import _HOSTILE_MARKERS, _PARSER, cot_event
+from peacewatch.tracking.cot import CotError, cot_event, read_xml
 from peacewatch.tracking.service import latest_fixes
 
 log = logging.getLogger("peacewatch.cot")
@@ -51,12 +50,10 @@ class AuthRefused(Exception):
 
 def read_auth(data: bytes) -> tuple[str, str]:
     """``(username, password)`` out of TAK Server's ``<auth><cot username=".." password=".."/></auth>``."""
-    if any(marker in data for marker in _HOSTILE_MARKERS):
-        raise AuthRefused("DTDs and entity declarations are not accepted")
     try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise AuthRefused(f"not XML: {exc}") from None
+        root = read_xml(data)
+    except CotError as exc:
+        raise AuthRefused(str(exc)) from None
     cot = root.find("cot") if root.tag == "auth" else None
     if cot is None or not cot.get("password"):
         raise AuthRefused("an <auth> message needs <cot username=.. password=../>")
