@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -50,15 +50,14 @@ def create_airfield(data: AirfieldIn, session: SessionDep, user: AirCell) -> Air
 flights = APIRouter(prefix="/api/v1/flights", tags=["airlift"], responses=problem_responses(401, 422))
 
 
-@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first",
-             responses={200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
+@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first", responses=CSV_OR_JSON)
 def list_flights(
     session: SessionDep, readable: Readable, ctx: Ctx,
     status: FlightStatus | None = None, direction: Direction | None = None,
     since: Annotated[datetime | None, Query(description="Planned departure from (UTC unless an offset is given)")] = None,
     until: Annotated[datetime | None, Query(description="Planned departure before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
-    format: Literal["json", "csv"] = "json",
+    format: ListFormat = "json",
 ) -> Response | list[FlightOut]:
     found = service.list_flights(session, readable, status=status, direction=direction, since=since, until=until,
                                  limit=limit, offset=offset)
@@ -171,12 +170,11 @@ airlift = APIRouter(prefix="/api/v1/airlift", tags=["airlift"], responses=proble
 
 
 @airlift.get(
-    "/figures", response_model=AirliftFigures,
-    responses={200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}},
+    "/figures", response_model=AirliftFigures, responses=CSV_OR_JSON,
     summary="Flights since the start and in the past 24 hours, loads delivered, per type and day, and the build-up",
 )
 def read_figures(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None,
-                 format: Literal["json", "csv"] = "json") -> Response | AirliftFigures:
+                 format: ListFormat = "json") -> Response | AirliftFigures:
     result = service.figures(session, ctx, at, readable)
     if format == "csv":
         return Response(service.figures_csv(result), media_type="text/csv; charset=utf-8",

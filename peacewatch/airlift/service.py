@@ -35,7 +35,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, visibility_clause, where_visible
+from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.incidents.figures import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
@@ -157,9 +157,7 @@ class Ledger:
         if until is not None:
             query = query.where(Flight.actual_departure <= until)
             convoys = convoys.where(Convoy.departed_at <= until)
-        if readable is not None:
-            query = query.where(visibility_clause(Flight.visibility, readable))
-            convoys = convoys.where(visibility_clause(Convoy.visibility, readable))
+        query, convoys = where_visible(query, Flight.visibility, readable), where_visible(convoys, Convoy.visibility, readable)
         for row in session.execute(query):
             ledger.put(row.id, row)
         ledger.road = [convoy_movement(c) for c in session.execute(convoys)]
