@@ -7,8 +7,7 @@ from geojson_pydantic import MultiPolygon, Polygon
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
-
-MAX_ID = 2**31 - 1
+from peacewatch.core.web import MAX_ID
 
 
 class ClearanceIn(BaseModel):

@@ -9,12 +9,12 @@ from geojson_pydantic import Feature, FeatureCollection, LineString, MultiLineSt
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
+from peacewatch.core.web import MAX_ID
 from peacewatch.geography.models import PostKind, PostStatus, ZoneKind
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 CODE = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
 OPTIONAL_CODE = Field(default=None, min_length=1, max_length=64, pattern=CODE_PATTERN)
-MAX_ID = 2**31 - 1
 
 ZoneGeometry = Polygon | MultiPolygon | LineString | MultiLineString
 

@@ -7,9 +7,9 @@ from geojson_pydantic import LineString
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
+from peacewatch.core.web import MAX_ID
 from peacewatch.patrols.models import PatrolStatus
 
-MAX_ID = 2**31 - 1
 Codes = list[str]
 
 

@@ -5,8 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
-
-MAX_ID = 2**31 - 1
+from peacewatch.core.web import MAX_ID
 
 
 class ReturnIn(BaseModel):

@@ -5,9 +5,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
+from peacewatch.core.web import MAX_ID
 from peacewatch.tracking.models import TrackerKind
 
-MAX_ID = 2**31 - 1
 TRACKER_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"
 
 
