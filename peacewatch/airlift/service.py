@@ -35,6 +35,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
+from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe
 from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.incidents.figures import days_between, reporting_day, reporting_day_ends_at
@@ -439,7 +440,7 @@ def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         if None in row:
             rows.append((reader.line_num, {"__extra__": "x"}))
             continue
-        rows.append((reader.line_num, {k: v.strip() for k, v in row.items() if v is not None and v.strip() != ""}))
+        rows.append((reader.line_num, {k: from_spreadsheet(v.strip()) for k, v in row.items() if v is not None and v.strip() != ""}))
     return header, rows
 
 
@@ -500,7 +501,7 @@ FLIGHT_CSV_COLUMNS = list(FlightIn.model_fields)
 
 
 def flights_csv(flights: Iterable[Flight]) -> str:
-    """Flights in the import's own columns, so an export can be edited and imported again."""
+    """Flights in the import's own columns, so an export can be edited and imported again (formulas quoted both ways)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FLIGHT_CSV_COLUMNS)
@@ -509,7 +510,7 @@ def flights_csv(flights: Iterable[Flight]) -> str:
         for name in FLIGHT_CSV_COLUMNS:
             value = {"departure": f.departure.code, "arrival": f.arrival.code}.get(name, getattr(f, name, ""))
             value = value.value if hasattr(value, "value") else value
-            row.append("" if value is None else value.isoformat() if isinstance(value, datetime) else value)
+            row.append("" if value is None else value.isoformat() if isinstance(value, datetime) else spreadsheet_safe(value))
         writer.writerow(row)
     return out.getvalue()
 

@@ -24,6 +24,11 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+def from_spreadsheet(text: str) -> str:
+    """Undo :func:`spreadsheet_safe` on a cell read back in, so an exported file imports unchanged."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
 def cell(value: Any) -> Any:
     """One value as a CSV cell: lists of plain values joined by ';', structures as JSON, text made spreadsheet-safe."""
     if value is None:

@@ -321,6 +321,21 @@ def test_exported_flights_import_again_as_already_recorded(client: TestClient, a
     assert (report["stored"], report["already_recorded"], report["rejected"]) == (0, 20, [])
 
 
+def test_a_formula_in_a_note_is_quoted_in_the_export_and_imported_back_as_written(client: TestClient, airlift: None,
+                                                                                  auth: Auth) -> None:
+    note = '=HYPERLINK("http://example.org","click")'
+    made = client.post("/api/v1/flights", json=flight(notes=note, callsign="@RFF7021"), headers=auth("air"))
+    assert made.status_code == 201, made.text
+    day = {"since": "2020-12-01T00:00:00Z", "until": "2020-12-02T00:00:00Z"}
+    exported = client.get("/api/v1/flights", params=day | {"format": "csv"}, headers=auth("air")).text
+    assert "'=HYPERLINK" in exported and "'@RFF7021" in exported and ",=HYPERLINK" not in exported
+    again = exported.replace("RF-76999", "RF-76998")  # the same flight under another tail: a new record
+    report = client.post("/api/v1/flights/import", content=again, headers=auth("air") | {"Content-Type": "text/csv"}).json()
+    assert (report["stored"], report["rejected"]) == (1, [])
+    stored = client.get(f"/api/v1/flights/{report['stored_ids'][0]}", headers=auth("air")).json()
+    assert (stored["notes"], stored["callsign"]) == (note, "@RFF7021")
+
+
 # --- convoys -------------------------------------------------------------------------------------
 
 def test_convoys_are_counted_per_day_and_force_convoys_in_strength(client: TestClient, airlift: None, auth: Auth) -> None:
