@@ -72,14 +72,14 @@ class Subscriber:
     who: str = "anonymous"
     own_uids: set[str] = field(default_factory=set)
     sent_fixes: dict[int, int] = field(default_factory=dict)
-    posts_at: float = 0.0
+    posts_at: float | None = None  # monotonic time the posts were last sent; None: never
     last_alert: int | None = None  # None until the snapshot's alerts are sent
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
         self.readable, self.who = user.readable, user.username
         self.sent_fixes.clear()
-        self.posts_at, self.last_alert = 0.0, None
+        self.posts_at, self.last_alert = None, None
 
 
 def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
@@ -96,7 +96,7 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
     out: list[bytes] = []
-    if time.monotonic() - subscriber.posts_at >= POSTS_EVERY_S:
+    if subscriber.posts_at is None or time.monotonic() - subscriber.posts_at >= POSTS_EVERY_S:
         for post in list_posts(session, subscriber.readable, on=now.date(), limit=100_000):
             point = post.geometry
             out.append(cot_event(f"PeaceWatch.post.{post.code}", MILITARY_POLICE, now_ms, point.y, point.x, stale_s=3600,
