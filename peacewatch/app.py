@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch import __version__
 from peacewatch.access import api as access_api
@@ -15,9 +19,15 @@ from peacewatch.airlift import api as airlift_api
 from peacewatch.alerts import api as alerts_api
 from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
-from peacewatch.core.db import make_engine, make_sessionmaker
-from peacewatch.core.notify import Notifier
-from peacewatch.core.problems import install_problem_handlers, problem_responses
+from peacewatch.alerts.live import NewAlerts
+from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.broadcast import Topic
+from peacewatch.core.changes import ON_COMMIT
+from peacewatch.core.cluster import ClusterWork, Job
+from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
+from peacewatch.core.migrate import current_revision, head_revision
+from peacewatch.core.notify import Notifier, listen_forever
+from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.demining import api as demining_api
 from peacewatch.force import api as force_api
@@ -26,11 +36,13 @@ from peacewatch.incidents import api as incidents_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.ogc import api as ogc_api
 from peacewatch.patrols import api as patrols_api
+from peacewatch.patrols.service import generate_ahead
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
 from peacewatch.returns import api as returns_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.listener import CotListener
+from peacewatch.tracking.live import NewFixes
 from peacewatch.ui import pages
 
 ROUTERS = (
@@ -70,40 +82,61 @@ ROUTERS = (
     ogc_api.exports,
 )
 SWEEP_SECONDS = 15
+PLAN_SECONDS = 600
 
 
-async def sweep_forever(app: FastAPI) -> None:
-    """Raise the alerts that no position can (a silent patrol, one not back in time) every few seconds."""
-    def run() -> int:
-        with app.state.sessionmaker() as session:
+def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Job]:
+    """What the cluster does once, whichever process leads: raise the alerts no position can (a silent
+    patrol, one not back in time), and put the recurring plans' next patrols on the board."""
+
+    def sweep_alerts() -> int:
+        with factory() as session:
             return len(sweep(session))
 
-    while True:
-        await asyncio.sleep(SWEEP_SECONDS)
-        try:
-            if await asyncio.to_thread(run):
-                app.state.notifier.notify()
-        except Exception:  # noqa: BLE001 - keep sweeping through a passing database error
-            logging.getLogger("peacewatch.alerts").exception("sweep failed")
+    def plan_patrols() -> int:
+        with factory() as session:
+            return generate_ahead(session, utcnow(), settings.patrol_lookahead_hours)
+
+    jobs = [Job("alert-sweep", SWEEP_SECONDS, sweep_alerts)]
+    if settings.patrol_lookahead_hours:
+        jobs.append(Job("patrol-plans", PLAN_SECONDS, plan_patrols))
+    return jobs
+
 
 def create_app(settings: Settings | None = None, *, listeners: bool = False) -> FastAPI:
-    """The application; ``listeners`` also runs the Cursor-on-Target listeners in its event loop."""
+    """The application; ``listeners`` makes it a serving process: Cursor-on-Target listeners and the
+    cluster's periodic work run in its event loop."""
     settings = settings or Settings()
+    url = settings.resolved_database_url
+    engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                         pool_timeout_s=settings.db_pool_timeout_s, statement_timeout_ms=settings.db_statement_timeout_ms,
+                         application_name="peacewatch-serve")
+    notifier = Notifier()
+    factory = make_sessionmaker(engine)
+    factory.configure(info={ON_COMMIT: notifier.changed})  # every commit through this app wakes its live streams
+    work = ClusterWork(url, periodic_jobs(settings, factory))
+    active = settings.db_pool_size  # the overflow is left to the streams, the CoT listener and the periodic work
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.notifier.bind(asyncio.get_running_loop())
+        notifier.bind(asyncio.get_running_loop())
+        anyio.to_thread.current_default_thread_limiter().total_tokens = active + 4
         app.state.cot = None
-        sweeper = None
+        tasks = []
+        if settings.shared_database:
+            tasks.append(asyncio.create_task(listen_forever(url, notifier)))
         if listeners:
-            app.state.cot = CotListener(settings, app.state.sessionmaker, app.state.notifier)
+            app.state.cot = CotListener(settings, factory, notifier)
             await app.state.cot.start()
-            sweeper = asyncio.create_task(sweep_forever(app))
+            tasks.append(asyncio.create_task(work.run_forever()))
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for topic in (app.state.positions_topic, app.state.alerts_topic):
+                await topic.stop()
             if app.state.cot is not None:
                 await app.state.cot.stop()
 
@@ -113,24 +146,43 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         version=__version__,
         description="Operations and ceasefire monitoring for a peacekeeping mission. "
         "Errors are RFC 9457 problem details; geometry is GeoJSON in WGS84.",
-        # any request may be malformed, carry a bad token, or fail validation
-        responses=problem_responses(400, 401, 422),
+        # any request may be malformed, carry a bad token, or fail validation; any may find the server busy
+        responses=problem_responses(400, 401, 422, 503),
     )
-    engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.notifier = Notifier()
+    app.state.sessionmaker = factory
+    app.state.notifier = notifier
+    app.state.work = work
+    app.state.admission = AdmissionCounters()
+    app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
+    app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
+    app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
+                       max_streams=settings.max_streams, counters=app.state.admission)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
 
     pages.install(app)
+    head = head_revision(url)
 
-    @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers and the database is reachable")
-    def health() -> dict[str, str]:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
+    @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers (whatever the database's state)")
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["meta"], summary="Readiness: the database answers and its schema is current",
+             responses=problem_responses(503))
+    def ready() -> dict[str, Any]:
+        current = current_revision(engine)
+        if current != head:
+            raise Unavailable(f"the database schema is at {current or 'nothing'}, not {head}: run 'peacewatch db upgrade'",
+                              retry_after_s=30)
+        return {"status": "ready", "schema": current, "process": os.getpid(), "listening": notifier.listening,
+                **work.status(), "admission": asdict(app.state.admission)}
+
     return app
+
+
+def serving_app() -> FastAPI:
+    """The app of one of 'peacewatch serve --workers N's processes, from the environment's settings."""
+    return create_app(Settings(), listeners=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import ipaddress
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import Role, User, verify_password
 from peacewatch.core.db import make_engine, make_sessionmaker
 from peacewatch.core.problems import Problem
-from peacewatch.core.settings import Settings
+from peacewatch.core.settings import KeyNotConfigured, Settings
 from peacewatch.core.visibility import Side
 
 app = typer.Typer(
@@ -106,6 +107,8 @@ def guarded(action: Callable[[], T], context: str = "") -> T:
         raise fail(f"{context}{exc.detail}{where}") from None
     except SQLAlchemyError as exc:
         raise fail(f"{context}database error: {str(exc).splitlines()[0]}") from None
+    except KeyNotConfigured as exc:
+        raise fail(str(exc), 2) from None
 
 
 def first_error(exc: ValidationError, what: str = "") -> str:
@@ -212,13 +215,53 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from peacewatch.app import create_app
 
-    console.print(f"PeaceWatch serving on http://{host}:{port}  (API documentation at /docs)")
-    uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info")
+    _check_cluster(settings, workers)
+    console.print(f"PeaceWatch serving on http://{host}:{port}  (API documentation at /docs)"
+                  + (f" with {workers} worker processes" if workers > 1 else ""))
+    if workers > 1:  # each worker builds its app from the same environment
+        uvicorn.run("peacewatch.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    else:
+        uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info")
+
+
+_SERVE_LOCK: list[Any] = []  # the open lock file of this process's SQLite database, held until it exits
+
+
+def _require_keys(settings: Settings) -> None:
+    """On PostgreSQL every process must sign tokens and chain custody with the same keys: refuse to start without them."""
+    try:
+        settings.check_keys()
+    except KeyNotConfigured as exc:
+        raise fail(f"refusing to serve: {exc}", 2) from None
+
+
+def _check_cluster(settings: Settings, workers: int) -> None:
+    """The keys are shared; SQLite takes one server process, so a second (or --workers) is refused."""
+    _require_keys(settings)
+    if settings.shared_database:
+        return
+    if workers > 1:
+        raise fail("--workers needs PostgreSQL (PEACEWATCH_DATABASE_URL): SQLite takes one server process", 2)
+    import fcntl
+
+    database = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+    handle = open(database.with_name(database.name + ".serve-lock"), "a+")  # noqa: SIM115 - held for the process's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        raise fail(f"another 'peacewatch serve' (pid {holder}) already serves {database}: SQLite takes one server "
+                   "process; for several, use PostgreSQL", 2) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _SERVE_LOCK.append(handle)
 
 
 def _demo_password_in_use(settings: Settings, password: str = "demo") -> list[str]:
@@ -232,8 +275,15 @@ PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
 
 
 @app.command()
-def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
-    """Serve the API and web pages on the configured database."""
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Web processes (PostgreSQL; default PEACEWATCH_WORKERS or 1)")] = None,
+) -> None:
+    """Serve the API and web pages on the configured database.
+
+    Several processes, on this machine (--workers) or on others, may serve one PostgreSQL database.
+    """
     settings = load_settings()
     if not is_loopback(host):
         weak = _demo_password_in_use(settings)
@@ -242,7 +292,7 @@ def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     else:
         with open_session(settings):
             pass
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers or settings.workers)
 
 
 @app.command()
@@ -260,6 +310,7 @@ def demo(
     if password is not None and len(password) < 8 and password != nk2020.DEMO_PASSWORD:
         raise fail("--password must be at least 8 characters")
     settings = load_settings()
+    _require_keys(settings)
     console.print(f"data directory: {settings.ensure_data_dir()}")
     upgrade_database(settings)
     from peacewatch.scenario import activity
@@ -278,7 +329,7 @@ def demo(
         table.add_row(username, role.value + (f" (side {side.value})" if side else ""), password or nk2020.DEMO_PASSWORD)
     console.print(table)
     if serve_it:
-        _serve(settings, host, port)
+        _serve(settings, host, port, settings.workers)
 
 
 @user_app.command("add")
@@ -330,6 +381,34 @@ def token_create(
     with open_session(load_settings()) as session:
         _token, secret = guarded(lambda: create_api_token(session, cli_actor(), data))
     console.print(secret, highlight=False, soft_wrap=True)
+
+
+@app.command("keys")
+def keys_create(
+    directory: Annotated[Path, typer.Argument(file_okay=False, help="Where to write secret_key and custody_key")],
+) -> None:
+    """Write a new secret key and custody key, readable by their owner only, for every server to share.
+
+    Point each server at them with PEACEWATCH_SECRET_KEY_FILE and PEACEWATCH_CUSTODY_KEY_FILE (or copy
+    them, by a safe channel, to each machine). Existing keys are never overwritten: a new custody key
+    would make every recorded custody event fail verification.
+    """
+    import secrets
+
+    from peacewatch.core.settings import CUSTODY_KEY_FILE, SECRET_KEY_FILE
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (SECRET_KEY_FILE, CUSTODY_KEY_FILE):
+        path = directory / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise fail(f"{path} exists: keys are never overwritten") from None
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        console.print(f"wrote {path}")
+    console.print(f"export PEACEWATCH_SECRET_KEY_FILE={directory / SECRET_KEY_FILE} "
+                  f"PEACEWATCH_CUSTODY_KEY_FILE={directory / CUSTODY_KEY_FILE}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")

@@ -25,6 +25,7 @@ from peacewatch.scenario import activity, nk2020
 
 PG_URL = os.environ.get("PEACEWATCH_TEST_DATABASE_URL")
 SECRET = "test-secret-key-" + "x" * 32
+CUSTODY = "test-custody-key-" + "y" * 32
 
 
 def _pg_url() -> str:
@@ -47,7 +48,7 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     empty, loaded = root / "empty.db", root / "scenario.db"
     upgrade(f"sqlite:///{empty}")
     shutil.copy(empty, loaded)
-    app = create_app(Settings(data_dir=root, database_url=f"sqlite:///{loaded}", secret_key=SECRET))
+    app = create_app(Settings(data_dir=root, database_url=f"sqlite:///{loaded}", secret_key=SECRET, custody_key=CUSTODY))
     with app.state.sessionmaker() as session:
         nk2020.load(session)
     app.state.engine.dispose()
@@ -76,7 +77,7 @@ def database_url(sqlite_templates: dict[str, Path], tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET)
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET, custody_key=CUSTODY)
 
 
 @pytest.fixture
@@ -137,7 +138,7 @@ def demo_template(sqlite_templates: dict[str, Path], tmp_path_factory: pytest.Te
     root = tmp_path_factory.mktemp("demo")
     path = root / "demo.db"
     shutil.copy(sqlite_templates["scenario"], path)
-    settings = Settings(data_dir=root, database_url=f"sqlite:///{path}", secret_key=SECRET)
+    settings = Settings(data_dir=root, database_url=f"sqlite:///{path}", secret_key=SECRET, custody_key=CUSTODY)
     app = create_app(settings)
     load_the_demo(app, settings)
     app.state.engine.dispose()

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.alerts import service
+from peacewatch.alerts import live, service
+from peacewatch.core.broadcast import Lagging
 from peacewatch.alerts.models import AlertKind, AlertStatus
 from peacewatch.alerts.schemas import AlertAction, AlertOut
 from peacewatch.core.auth import Role, User
@@ -54,31 +55,53 @@ async def stream_alerts(
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Start after this alert id (default: now)")] = None,
 ) -> EventSourceResponse:
+    """Each alert the reader may see, once, in the order raised, by this server process or any other."""
     factory = request.app.state.sessionmaker
-    notifier = request.app.state.notifier
-
-    def fetch(after_id: int) -> list[dict[str, Any]]:
-        with factory() as session:
-            found = service.list_alerts(session, readable, after_id=after_id, limit=500, newest_first=False)
-            return [AlertOut.model_validate(a).model_dump(mode="json") for a in found]
+    topic = request.app.state.alerts_topic
 
     def newest() -> int:
         with factory() as session:
-            found = service.list_alerts(session, None, limit=1)
-            return found[0].id if found else 0
+            return live.newest_alert_id(session)
+
+    def page_after(after_id: int) -> list[dict[str, Any]]:
+        with factory() as session:
+            return live.alerts_after(session, after_id)
 
     start = after if after is not None else (int(last_event_id) if (last_event_id or "").isdigit() else None)
-    cursor = start if start is not None else await run_in_threadpool(newest)
+
+    def visible(alert: dict[str, Any]) -> bool:
+        return readable is None or alert["visibility"] in readable
 
     async def events() -> AsyncIterator[dict[str, Any]]:
-        nonlocal cursor
-        while not await request.is_disconnected():
-            for alert in await run_in_threadpool(fetch, cursor):
-                cursor = alert["id"]
-                yield {"id": str(alert["id"]), "event": "alert", "data": json.dumps(alert)}
-            await notifier.wait(1.0)
+        async with topic.subscribe() as subscription:
+            cursor = start if start is not None else await run_in_threadpool(newest)
+            while start is not None:  # what was raised since the client's last alert, page by page
+                page = await run_in_threadpool(page_after, cursor)
+                for alert in page:
+                    cursor = alert["id"]
+                    if visible(alert):
+                        yield _alert_event(alert)
+                if len(page) < live.PAGE:
+                    break
+            while not await request.is_disconnected():
+                try:
+                    batch = await subscription.next(STREAM_CHECK_S)
+                except Lagging:
+                    return  # the client reconnects with Last-Event-ID and catches up from there
+                for alert in batch:
+                    if alert["id"] > cursor:
+                        cursor = alert["id"]
+                        if visible(alert):
+                            yield _alert_event(alert)
 
     return EventSourceResponse(events(), ping=15)
+
+
+STREAM_CHECK_S = 5.0  # how often an idle stream looks whether its client is still there
+
+
+def _alert_event(alert: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(alert["id"]), "event": "alert", "data": json.dumps(alert)}
 
 
 @router.get("/{alert_id}", response_model=AlertOut)

@@ -94,13 +94,41 @@ def evaluate(
     return raised
 
 
+def claim_trackers(session: Session, trackers: list[int]) -> None:
+    """Hold each tracker's state until this transaction ends, before anything of the batch is read or written.
+
+    Two batches of one tracker arriving at two server processes at once are then judged one after
+    the other, the second seeing the first's fixes, state and alerts: an episode raises one alert,
+    and a tracker's state never goes back in time. On PostgreSQL the state rows are locked (created
+    first if new, so that there is a row to lock), in tracker order so two batches never deadlock;
+    on SQLite, the insert takes the database's single write lock for the transaction.
+    """
+    if not trackers:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "INSERT INTO tracker_state (tracker_id, t_ms, lon, lat, standing_since_ms) "
+            "SELECT id, -1, 0, 0, -1 FROM unnest(%s::integer[]) AS id ORDER BY id ON CONFLICT (tracker_id) DO NOTHING",
+            (trackers,),
+        )
+        connection.exec_driver_sql(
+            "SELECT 1 FROM tracker_state WHERE tracker_id = ANY(%s::integer[]) ORDER BY tracker_id FOR UPDATE", (trackers,)
+        )
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO tracker_state (tracker_id, t_ms, lon, lat, standing_since_ms) VALUES (?, -1, 0, 0, -1) "
+            "ON CONFLICT (tracker_id) DO NOTHING", [(t,) for t in trackers],
+        )
+
+
 def _load_states(session: Session, unique: np.ndarray) -> dict[str, np.ndarray]:
     """Each tracker's last evaluated fix as arrays aligned with ``unique`` (-1 / NaN where none)."""
     out = {"t_ms": np.full(len(unique), -1, dtype=np.int64), "since": np.full(len(unique), -1, dtype=np.int64),
            "lon": np.full(len(unique), np.nan), "lat": np.full(len(unique), np.nan)}
     rows = session.execute(
         select(TrackerState.tracker_id, TrackerState.t_ms, TrackerState.standing_since_ms, TrackerState.lon, TrackerState.lat)
-        .where(TrackerState.tracker_id.in_(unique.tolist()))
+        .where(TrackerState.tracker_id.in_(unique.tolist()), TrackerState.t_ms >= 0)  # -1: claimed, never judged
     ).all()
     if rows:
         found = np.array([tuple(r) for r in rows], dtype=np.float64)
@@ -188,5 +216,6 @@ def _save_states(
     rows = list(zip(tracker[last_rows].tolist(), t_ms[last_rows].tolist(), lon[last_rows].tolist(),
                     lat[last_rows].tolist(), since[last_rows].tolist()))
     upsert_rows(
-        session, "tracker_state", ("tracker_id", "t_ms", "lon", "lat", "standing_since_ms"), ("tracker_id",), rows
+        session, "tracker_state", ("tracker_id", "t_ms", "lon", "lat", "standing_since_ms"), ("tracker_id",), rows,
+        only_if="tracker_state.t_ms < excluded.t_ms",  # never back in time, whoever wrote last
     )

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum as SAEnum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Enum as SAEnum, Float, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
@@ -28,11 +28,26 @@ class AlertStatus(str, enum.Enum):
     closed = "closed"
 
 
+SWEPT_KINDS = (AlertKind.silent, AlertKind.not_back)  # raised by the sweeper, per patrol; the others per tracker
+_OPEN_TRACKER_EPISODE = text("ended_at IS NULL AND tracker_id IS NOT NULL")
+_OPEN_PATROL_EPISODE = text("ended_at IS NULL AND kind IN ('silent', 'not_back')")
+
+
 class Alert(IdMixin, VisibilityMixin, Audited, Base):
-    """One episode of a rule being broken: raised when it begins, marked when it ends, handled by people."""
+    """One episode of a rule being broken: raised when it begins, marked when it ends, handled by people.
+
+    The database holds each episode to one alert: at most one open alert per tracker and rule, and
+    per patrol for silence and lateness, whichever process raised it.
+    """
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_episode", "tracker_id", "kind", "ended_at"),)
+    __table_args__ = (
+        Index("ix_alerts_episode", "tracker_id", "kind", "ended_at"),
+        Index("uq_alerts_open_tracker_episode", "tracker_id", "kind", unique=True,
+              sqlite_where=_OPEN_TRACKER_EPISODE, postgresql_where=_OPEN_TRACKER_EPISODE),
+        Index("uq_alerts_open_patrol_episode", "patrol_id", "kind", unique=True,
+              sqlite_where=_OPEN_PATROL_EPISODE, postgresql_where=_OPEN_PATROL_EPISODE),
+    )
 
     kind: Mapped[AlertKind] = mapped_column(SAEnum(AlertKind, native_enum=False, length=32, validate_strings=True))
     status: Mapped[AlertStatus] = mapped_column(
@@ -65,3 +80,16 @@ class TrackerState(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     standing_since_ms: Mapped[int] = mapped_column(BigInteger, default=-1)
+
+
+ALERT_ORDER_LOCK = 0x5057_A1E7  # an advisory lock key of PostgreSQL's: "PW alert"
+
+
+@event.listens_for(Alert, "before_insert")
+def _number_in_commit_order(_mapper: object, connection: Any, _alert: Alert) -> None:
+    """On PostgreSQL, a transaction raising an alert holds a lock until it commits before it takes an id,
+    so ids are handed out in commit order: a stream reading "every alert after id N" never misses one
+    that commits late with a smaller id. Alerts are rare next to positions, so the wait is short.
+    (SQLite has one writer at a time: its ids are in commit order anyway.)"""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ALERT_ORDER_LOCK})")

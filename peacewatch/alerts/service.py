@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus, TrackerState
-from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.db import compare_and_set, transaction, utcnow
 from peacewatch.core.problems import Conflict, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
@@ -53,9 +53,10 @@ def get_alert(session: Session, alert_id: int, readable: frozenset[Visibility] |
 def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert:
     with transaction(session, actor):
         alert = get_alert(session, alert_id, None)
-        if alert.status is not AlertStatus.open:
+        if not compare_and_set(session, alert, {"status": AlertStatus.open}, status=AlertStatus.acknowledged,
+                               acknowledged_by=actor, acknowledged_at=utcnow()):
+            session.refresh(alert)
             raise Conflict(f"alert {alert_id} is {alert.status.value}; only an open alert can be acknowledged")
-        alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.acknowledged, actor, utcnow()
         alert.note = note or alert.note
     return alert
 
@@ -63,9 +64,9 @@ def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert
 def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
     with transaction(session, actor):
         alert = get_alert(session, alert_id, None)
-        if alert.status is AlertStatus.closed:
+        if not compare_and_set(session, alert, {"status": (AlertStatus.open, AlertStatus.acknowledged)},
+                               status=AlertStatus.closed, closed_by=actor, closed_at=utcnow()):
             raise Conflict(f"alert {alert_id} is already closed")
-        alert.status, alert.closed_by, alert.closed_at = AlertStatus.closed, actor, utcnow()
         alert.note = note or alert.note
     return alert
 

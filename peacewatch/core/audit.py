@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import JSON, Enum as SAEnum, Index, String, event, inspect, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from peacewatch.core import changes as _changes  # noqa: F401 - every writer also announces its commits
 from peacewatch.core.db import Base, UTCDateTime, utcnow
 from peacewatch.core.geo import to_geojson
 

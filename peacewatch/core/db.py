@@ -7,13 +7,13 @@ through the same code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -74,12 +74,27 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout_s: float = 30.0,
+    statement_timeout_ms: int = 0, application_name: str = "peacewatch",
+) -> Engine:
+    """An engine with a bounded pool: a request that finds no connection within ``pool_timeout_s`` fails
+    (the server answers 503) instead of queueing without end.
+
+    On PostgreSQL a connection attempt gives up after 5 s, and TCP keepalives notice a database host
+    that vanished within about half a minute, so an outage is reported instead of hanging requests.
+    """
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout_s}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **({} if memory else pool))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {"application_name": application_name, "connect_timeout": 5, "keepalives": 1,
+                                    "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+    if statement_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -158,3 +173,22 @@ def first_copy(session: Session, query: Any, data: Any) -> Any:
     if first is not None and first.client_digest != resend_digest(data):
         raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
     return first
+
+
+def compare_and_set(session: Session, record: Any, expected: Mapping[str, Any], **changes: Any) -> bool:
+    """Change ``record`` only if the database still holds ``expected`` for it (a tuple: any of its values);
+    False if it does not.
+
+    The database decides (``UPDATE ... WHERE id = ? AND status = ?``, its row count checked), so of
+    two processes acknowledging the same alert or accepting the same proposal at once, one wins and
+    the other learns it lost. The winner's changes are then made on the record too, so the flush
+    writes them through the ORM and the audit log records them as any other change.
+    """
+    table = type(record).__table__
+    held = [table.c[name].in_(value) if isinstance(value, tuple) else table.c[name] == value for name, value in expected.items()]
+    claim = update(table).where(table.c.id == record.id, *held).values(**changes)
+    if session.execute(claim).rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in changes.items():
+        setattr(record, name, value)
+    return True

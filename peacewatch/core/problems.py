@@ -14,7 +14,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -71,6 +72,20 @@ class Forbidden(Problem):
     title = "Forbidden"
 
 
+RETRY_AFTER_S = 2
+
+
+class Unavailable(Problem):
+    """The server cannot answer now (database away, too busy); the client should try again shortly."""
+
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int = RETRY_AFTER_S) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 def _problem_response(problem: ProblemDetails, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         jsonable_encoder(problem, exclude_none=True),
@@ -86,6 +101,8 @@ def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return _problem_response(
         ProblemDetails(title=exc.title, status=exc.status, detail=exc.detail, instance=request.url.path, errors=exc.errors),
         headers,
@@ -122,8 +139,36 @@ async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
     return _problem_response(ProblemDetails(title="Invalid input", status=422, detail=reason, instance=request.url.path))
 
 
+def unavailable_response(detail: str, instance: str, retry_after_s: int = RETRY_AFTER_S) -> JSONResponse:
+    """503 problem+json with Retry-After: what every endpoint answers while it cannot serve."""
+    return _problem_response(ProblemDetails(title="Service unavailable", status=503, detail=detail, instance=instance),
+                             {"Retry-After": str(retry_after_s)})
+
+
+async def _on_database_away(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached or is restarting, or every connection is busy: nothing was stored.
+
+    The pool checks a connection before lending it again, so service resumes by itself once the
+    database answers; the client is told when to retry.
+    """
+    if isinstance(exc, PoolTimeout):
+        reason = "the server is busy: no database connection became free in time; try again shortly"
+    elif isinstance(exc, OperationalError) and "statement timeout" in str(exc.orig):
+        reason = "the request took too long and was cancelled; try again shortly"
+    else:
+        reason = "the database is unavailable; try again shortly"
+    return unavailable_response(reason, request.url.path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A fault of ours: logged with its trace by the server, answered as problem+json without internals."""
+    return _problem_response(ProblemDetails(title="Internal server error", status=500,
+                                            detail="an unexpected error occurred; it has been logged", instance=request.url.path))
+
+
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input"}
+           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input",
+           500: "Internal server error", 503: "Service unavailable"}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -131,6 +176,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]
+    for away in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(away, _on_database_away)
+    app.add_exception_handler(Exception, _on_unexpected)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

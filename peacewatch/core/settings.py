@@ -26,6 +26,10 @@ CUSTODY_KEY_FILE = "custody_key"
 MIN_SECRET_LENGTH = 32
 
 
+class KeyNotConfigured(ValueError):
+    """The secret key or the custody key is missing or unreadable: a deployment error, said in one line."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PEACEWATCH_", extra="ignore")
 
@@ -57,6 +61,21 @@ class Settings(BaseSettings):
     acled_admin1: str = Field(default="", description="ACLED export: the admin1 every event is in (admin2 is its district)")
     acled_side_a: str = Field(default="Military Forces of Side A", description="ACLED export: the actor name of side A")
     acled_side_b: str = Field(default="Military Forces of Side B", description="ACLED export: the actor name of side B")
+
+    db_pool_size: int = Field(default=10, ge=1, le=500, description="Database connections each server process keeps open")
+    db_max_overflow: int = Field(default=10, ge=0, le=500, description="Connections a process may open beyond the pool at a peak")
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=120, description="Longest a request waits for a connection before it gets 503")
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=3_600_000,
+                                         description="PostgreSQL: a server's statement running longer is cancelled (0: no limit)")
+    workers: int = Field(default=1, ge=1, le=64, description="Web processes 'peacewatch serve' runs (PostgreSQL only beyond 1)")
+    queued_requests: int = Field(default=1000, ge=0, le=100_000,
+                                 description="Requests a process holds waiting for a free worker; beyond, 503 at once")
+    queue_timeout_s: float = Field(default=5.0, gt=0, le=120, description="A request not started after waiting this long gets 503")
+    max_streams: int = Field(default=2000, ge=1, le=100_000, description="Live streams (server-sent events) a process holds open")
+    secret_key_file: Path | None = Field(default=None, description="File holding the secret key (instead of PEACEWATCH_SECRET_KEY)")
+    custody_key_file: Path | None = Field(default=None, description="File holding the custody key (instead of PEACEWATCH_CUSTODY_KEY)")
+    patrol_lookahead_hours: int = Field(default=24, ge=0, le=24 * 31,
+                                        description="Patrols of recurring plans are generated this far ahead (0: only on demand)")
 
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
@@ -131,18 +150,47 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.ensure_data_dir() / 'peacewatch.db'}"
 
+    @property
+    def shared_database(self) -> bool:
+        """PostgreSQL: several processes, on several machines, may serve the same database."""
+        return self.resolved_database_url.startswith("postgresql")
+
     @cached_property
     def resolved_secret_key(self) -> str:
-        """The configured key, else one generated once and kept in the data directory.
+        """The configured key (environment or file); on SQLite, else one generated once into the data directory.
 
-        Keeping it on disk means tokens survive a restart without anyone having to set a key.
+        Keeping it on disk means tokens survive a restart without anyone having to set a key. On
+        PostgreSQL every process must sign with the same key, so none is invented.
         """
-        return self.secret_key or self._key_file(SECRET_KEY_FILE)
+        return self._key(self.secret_key, self.secret_key_file, SECRET_KEY_FILE)
 
     @cached_property
     def resolved_custody_key(self) -> bytes:
-        """The deployment's custody key: set it (the same on every server) or one is kept in the data directory."""
-        return (self.custody_key or self._key_file(CUSTODY_KEY_FILE)).encode()
+        """The deployment's custody key: configured (the same on every server), or on SQLite kept in the data directory."""
+        return self._key(self.custody_key, self.custody_key_file, CUSTODY_KEY_FILE).encode()
+
+    def check_keys(self) -> None:
+        """Refuse, with one line, a deployment whose processes could not agree on their keys."""
+        self.resolved_secret_key  # noqa: B018 - resolving is the check
+        self.resolved_custody_key  # noqa: B018
+
+    def _key(self, value: str | None, file: Path | None, name: str) -> str:
+        variable = f"PEACEWATCH_{name.upper()}"
+        if value:
+            return value
+        if file is not None:
+            try:
+                key = file.read_text().strip()
+            except OSError as exc:
+                raise KeyNotConfigured(f"{variable}_FILE: cannot read {file}: {exc.strerror}") from None
+            if len(key) < MIN_SECRET_LENGTH:
+                raise KeyNotConfigured(f"{variable}_FILE: {file} holds a key shorter than {MIN_SECRET_LENGTH} characters")
+            return key
+        if self.shared_database:
+            raise KeyNotConfigured(
+                f"{variable} (or {variable}_FILE) must be set on PostgreSQL: every server process must use the same key "
+                "('peacewatch keys create DIR' writes both keys)")
+        return self._key_file(name)
 
     def _key_file(self, name: str) -> str:
         path = self.ensure_data_dir() / name
@@ -155,7 +203,7 @@ class Settings(BaseSettings):
                 handle.write(secrets.token_urlsafe(48))
         key = path.read_text().strip()
         if len(key) < MIN_SECRET_LENGTH:
-            raise ValueError(f"{path} holds a key shorter than {MIN_SECRET_LENGTH} characters")
+            raise KeyNotConfigured(f"{path} holds a key shorter than {MIN_SECRET_LENGTH} characters")
         return key
 
     def alert_rules(self) -> AlertSettings:

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, Enum as SAEnum, Float, Fo
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin
 from peacewatch.core.geo import Geometry, bbox_of
 from peacewatch.core.visibility import VisibilityMixin
@@ -46,7 +47,7 @@ class BBoxMixin:
         return geom
 
 
-class Zone(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Base):
+class Zone(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Versioned, Base):
     """An area of responsibility, a corridor or a line of contact, valid over a span of dates."""
 
     __tablename__ = "zones"
@@ -65,7 +66,7 @@ class Zone(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
-class Post(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Base):
+class Post(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Versioned, Base):
     """An observation post or checkpoint: a point inside its zone, open from one date to another.
 
     ``closed_on`` is the first day the post is no longer manned.

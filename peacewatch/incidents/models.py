@@ -14,6 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum as SAEnum, Float, ForeignKey,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.visibility import VisibilityMixin
 
@@ -97,7 +98,7 @@ class ProposalStatus(str, enum.Enum):
     superseded = "superseded"
 
 
-class IncidentEvent(IdMixin, TimestampMixin, Audited, Base):
+class IncidentEvent(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """What happened, as told by one or more reports."""
 
     __tablename__ = "incident_events"
@@ -108,7 +109,7 @@ CASUALTY_COLUMNS = tuple(
 )
 
 
-class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Base):
     """One source's report of an incident."""
 
     __tablename__ = "incidents"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
-from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
+from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.settings import Settings
@@ -446,8 +446,11 @@ def _open_proposal(session: Session, proposal_id: int) -> tuple[MergeProposal, l
     return proposal, incidents
 
 
-def _decide(proposal: MergeProposal, actor: str, status: ProposalStatus, reason: str) -> None:
-    proposal.status, proposal.decided_by, proposal.decided_at, proposal.reason = status, actor, utcnow(), reason
+def _decide(session: Session, proposal: MergeProposal, actor: str, status: ProposalStatus, reason: str) -> None:
+    """Settle an open proposal; if another user settled it first, this decision is refused whole."""
+    if not compare_and_set(session, proposal, {"status": ProposalStatus.open}, status=status, decided_by=actor,
+                           decided_at=utcnow(), reason=reason):
+        raise Conflict(f"merge proposal {proposal.id} was decided by another user just now")
 
 
 def _drop_empty_events(session: Session, event_ids: set[int]) -> None:
@@ -460,12 +463,13 @@ def _drop_empty_events(session: Session, event_ids: set[int]) -> None:
 def accept(session: Session, actor: str, proposal_id: int, reason: str) -> MergeProposal:
     """The reports are one event: their events become one (the oldest), with every report they held."""
     with transaction(session, actor):
-        proposal, incidents = _open_proposal(session, proposal_id)
-        events = {i.event_id for i in incidents}
+        proposal, _incidents = _open_proposal(session, proposal_id)
+        _decide(session, proposal, actor, ProposalStatus.accepted, reason)
+        # read again after the claim: another accepted proposal may have moved these reports meanwhile
+        events = set(session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids))))
         target = min(events)
         for incident in session.scalars(select(Incident).where(Incident.event_id.in_(events))):
             incident.event_id = target
-        _decide(proposal, actor, ProposalStatus.accepted, reason)
         _drop_empty_events(session, events - {target})
     return proposal
 
@@ -487,6 +491,7 @@ def split(session: Session, actor: str, proposal_id: int, data: SplitIn) -> Merg
         groups += [[i] for i in sorted(set(by_id) - set(named))]
         if len(groups) < 2:
             raise Invalid("splitting needs at least two groups; to keep them together, accept the proposal", field="body.groups")
+        _decide(session, proposal, actor, ProposalStatus.split, data.reason)
         before = {i.event_id for i in incidents}
         kept: set[int] = set()
         for group in groups:
@@ -498,7 +503,6 @@ def split(session: Session, actor: str, proposal_id: int, data: SplitIn) -> Merg
             fresh = IncidentEvent()
             for i in group:
                 by_id[i].event = fresh
-        _decide(proposal, actor, ProposalStatus.split, data.reason)
         _drop_empty_events(session, before - kept)
     return proposal
 

@@ -17,17 +17,18 @@ from typing import Any
 
 import orjson
 from shapely.geometry import MultiLineString, mapping
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, zone_feature
-from peacewatch.geography.models import PostKind, Zone, ZoneKind
+from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
-from peacewatch.incidents.models import Incident, IncidentStatus, IncidentType
+from peacewatch.incidents.models import IncidentStatus, IncidentType
 from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
@@ -121,13 +122,10 @@ EVENTS_KEPT = 4
 def incident_events(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
     """Ceasefire monitoring's events (reports merged), each at its best report's place, from the reports the reader may see.
 
-    Kept until a report or a zone changes: a GIS client pages and pans through the same events many times.
+    Kept until a report, an event or a zone changes (by the versions the database keeps, so a change
+    made through any server process counts): a GIS client pages and pans through the same events many times.
     """
-    fingerprint = (
-        session.execute(select(func.count(Incident.id), func.max(Incident.id), func.max(Incident.updated_at))).one(),
-        session.execute(select(func.count(Zone.id), func.max(Zone.updated_at))).one(),
-    )
-    key = (str(session.get_bind().url), readable, tuple(tuple(row) for row in fingerprint))
+    key = (str(session.get_bind().url), readable, versions(session, "incidents", "incident_events", "zones"))
     with _EVENTS_LOCK:
         if key in _EVENTS:
             _EVENTS.move_to_end(key)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
@@ -182,7 +182,8 @@ def transition(session: Session, actor: str, patrol_id: int, action: str, data: 
             if patrol.started_at is not None and at < patrol.started_at:
                 raise Invalid("a patrol cannot end before it started", field="body.at")
             patrol.ended_at = at
-        patrol.status = target
+        if not compare_and_set(session, patrol, {"status": patrol.status}, status=target):
+            raise Conflict(f"cannot {action} patrol {patrol_id}: another user changed it just now")
     return patrol
 
 
@@ -310,6 +311,17 @@ def generate_patrols(session: Session, actor: str, plan_id: int, data: GenerateI
             session.add(patrol)
             created.append(patrol)
     return created, len(starts) - len(created)
+
+
+PLANNER = "system:planner"
+
+
+def generate_ahead(session: Session, now: datetime, hours: int) -> int:
+    """The patrols of every recurring plan for the next ``hours``, so the day's patrols are on the board
+    without a planner generating them by hand; occurrences already generated are kept. Returns how many were made."""
+    window = GenerateIn(since=now, until=now + timedelta(hours=hours))
+    return sum(len(generate_patrols(session, PLANNER, plan_id, window)[0])
+               for plan_id in list(session.scalars(select(PatrolPlan.id).order_by(PatrolPlan.id))))
 
 
 def patrol_out(patrol: Patrol) -> dict[str, Any]:

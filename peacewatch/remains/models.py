@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.geo import Geometry
 from peacewatch.core.visibility import Side
@@ -72,7 +73,7 @@ class IdentificationBasis(str, enum.Enum):
     board = "board"
 
 
-class Recovery(IdMixin, TimestampMixin, Audited, Base):
+class Recovery(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """One recovery operation at one site."""
 
     __tablename__ = "recoveries"
@@ -109,7 +110,7 @@ class NumberCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Body(IdMixin, TimestampMixin, Audited, Base):
+class Body(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A body or a separate body part, with its post-mortem record."""
 
     __tablename__ = "bodies"
@@ -148,7 +149,7 @@ class Body(IdMixin, TimestampMixin, Audited, Base):
     part_of: Mapped[Body | None] = relationship(remote_side="Body.id")
 
 
-class MissingPerson(IdMixin, TimestampMixin, Audited, Base):
+class MissingPerson(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A missing-person report with its ante-mortem record."""
 
     __tablename__ = "missing_persons"
@@ -219,7 +220,7 @@ def _custody_is_append_only(*_args: object) -> None:
     raise RuntimeError("a custody event is never changed or deleted: record a new event instead")
 
 
-class DnaResult(IdMixin, TimestampMixin, Audited, Base):
+class DnaResult(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A laboratory's likelihood ratio for one body against one missing person's references."""
 
     __tablename__ = "dna_results"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
+from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
 from peacewatch.core.problems import Conflict, Invalid, NotFound
@@ -510,19 +511,14 @@ class Tables:
 _TABLES: dict[tuple[Any, ...], Tables] = {}
 
 
-def _fingerprint(session: Session, *models: Any) -> tuple[Any, ...]:
-    """Changes whenever a record of ``models`` is added, changed or removed."""
-    return tuple(value for model in models
-                 for value in session.execute(select(func.count(model.id), func.max(model.updated_at))).one())
-
-
 def _tables(session: Session) -> Tables:
     """All records, and weights fitted on them: u from random pairs, m from confirmed identifications.
 
-    The columns are kept until a record they read changes, the weights until the confirmed
+    The columns are kept until a record they read changes (by the versions the database keeps, so a
+    change made through any server process counts), the weights until the confirmed
     identifications change: a clerk working through a list does not rebuild them at each step.
     """
-    key = (str(session.get_bind().url), *_fingerprint(session, Body, MissingPerson, DnaResult, Recovery))
+    key = (str(session.get_bind().url), *versions(session, "bodies", "missing_persons", "dna_results", "recoveries"))
     confirmed_query = select(Identification.body_id, Identification.missing_person_id).where(
         Identification.status == IdentificationStatus.confirmed).order_by(Identification.id)
     confirmed_pairs = tuple((b, p) for b, p in session.execute(confirmed_query))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
@@ -13,6 +11,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.auth import Role, User
+from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
@@ -22,6 +21,7 @@ from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
 from peacewatch.tracking import coverage as cov
 from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
+from peacewatch.tracking.live import LiveFix
 from peacewatch.tracking.schemas import (
     CotStatusOut,
     IngestReportOut,
@@ -150,7 +150,6 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
         )
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
-    request.app.state.notifier.notify()  # the live map and the alerts stream
     return IngestReportOut(**report.__dict__)
 
 
@@ -168,11 +167,10 @@ def record_gpx(
         session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution,
         rules=settings.alert_rules(), where="file.points",
     )
-    request.app.state.notifier.notify()
     return IngestReportOut(**report.__dict__)
 
 
-STREAM_MIN_SECONDS = 1.0
+STREAM_CHECK_S = 5.0  # how often an idle stream looks whether its client is still there
 GEOJSON_OBJECT = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}}
 
 
@@ -181,13 +179,8 @@ def _ms(moment: datetime) -> int:
 
 
 def fix_feature(tracker: Any, fix: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": tracker.id,
-        "geometry": {"type": "Point", "coordinates": [fix.lon, fix.lat]},
-        "properties": {"tracker_id": tracker.id, "code": tracker.code, "name": tracker.name, "kind": tracker.kind.value,
-                       "time": _iso(fix.t_ms), "speed": fix.speed, "heading": fix.heading},
-    }
+    return LiveFix(tracker.id, fix.t_ms, fix.lat, fix.lon, fix.speed, fix.heading, tracker.code, tracker.name,
+                   tracker.kind.value, tracker.visibility).feature()
 
 
 @positions.get("/latest", response_class=Response, responses=GEOJSON_OBJECT,
@@ -239,28 +232,38 @@ async def stream_positions(
     readable: Readable,
     max_age_minutes: Annotated[int, Query(ge=1, le=24 * 60, description="Leave out trackers silent for longer")] = 60,
 ) -> EventSourceResponse:
+    """First each tracker's latest fix, then every new fix as it is committed, by this server process or any other."""
     factory = request.app.state.sessionmaker
-    notifier = request.app.state.notifier
-    sent: dict[int, int] = {}
+    topic = request.app.state.positions_topic
+    max_age_ms = max_age_minutes * 60_000
 
-    def moved() -> list[dict[str, Any]]:
+    def snapshot() -> list[tuple[Any, Any]]:
         with factory() as session:
-            found = service.latest_fixes(session, readable, _ms(utcnow()), max_age_minutes * 60_000)
-        fresh = [(t, f) for t, f in found if sent.get(t.id) != f.t_ms]
-        sent.update((t.id, f.t_ms) for t, f in fresh)
-        return [fix_feature(t, f) for t, f in fresh]
+            return service.latest_fixes(session, readable, _ms(utcnow()), max_age_ms)
 
     async def events() -> AsyncIterator[dict[str, Any]]:
-        while not await request.is_disconnected():
-            asked = time.monotonic()
-            features = await run_in_threadpool(moved)
-            if features:
-                yield {"event": "positions", "data": orjson.dumps({"type": "FeatureCollection", "features": features}).decode()}
-            await notifier.wait(2.0)
-            # under heavy ingest every batch wakes the stream: one query per client per second is enough for a map
-            await asyncio.sleep(max(0.0, STREAM_MIN_SECONDS - (time.monotonic() - asked)))
+        async with topic.subscribe() as subscription:
+            found = await run_in_threadpool(snapshot)
+            sent = {tracker.id: fix.t_ms for tracker, fix in found}
+            if found:
+                yield _positions_event([fix_feature(t, f) for t, f in found])
+            while not await request.is_disconnected():
+                try:
+                    batch = await subscription.next(STREAM_CHECK_S)
+                except Lagging:
+                    return  # the client reconnects and starts again from a snapshot
+                oldest = _ms(utcnow()) - max_age_ms
+                fresh = [fix for fix in batch if (readable is None or fix.visibility in readable)
+                         and fix.t_ms > sent.get(fix.tracker_id, -1) and fix.t_ms >= oldest]
+                if fresh:
+                    sent.update((fix.tracker_id, fix.t_ms) for fix in fresh)
+                    yield _positions_event([fix.feature() for fix in fresh])
 
     return EventSourceResponse(events(), ping=15)
+
+
+def _positions_event(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"event": "positions", "data": orjson.dumps({"type": "FeatureCollection", "features": features}).decode()}
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))

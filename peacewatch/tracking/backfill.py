@@ -31,7 +31,7 @@ from peacewatch.tracking.service import (
     prepare_batch,
     resolve_trackers,
     store_batch,
-    writers,
+    writer_turn,
 )
 
 REQUIRED = ("tracker", "t", "lat", "lon")
@@ -91,7 +91,7 @@ def backfill(
             assert upcoming is not None
             batch = upcoming.result()
             upcoming = worker.submit(prepare, chunks[index + 1]) if index + 1 < len(chunks) else None
-            with writers, transaction(session, actor):
+            with writer_turn(session), transaction(session, actor):
                 report = store_batch(session, actor, "backfill", batch, rules)
             totals.received += report.received
             totals.stored += report.stored

@@ -69,16 +69,23 @@ class EventSplitter:
         self.discarding = False
 
     def feed(self, chunk: bytes, counters: StreamCounters) -> list[bytes]:
-        self.buffer += chunk
+        """The events completed by ``chunk``. Each byte is looked at a bounded number of times: the
+        search for the sign-in's end tag stops where the next event ends, so a chunk of many events
+        costs time in proportion to its length."""
+        buffer = self.buffer + chunk if self.buffer else chunk
         events = []
+        start = 0
         while True:
-            end, closing = self.buffer.find(END), END
-            auth = self.buffer.find(AUTH_END)
-            if auth >= 0 and (end < 0 or auth < end):
+            end = buffer.find(END, start)
+            auth = buffer.find(AUTH_END, start, len(buffer) if end < 0 else end)
+            if auth >= 0:
                 end, closing = auth, AUTH_END
-            if end < 0:
+            elif end >= 0:
+                closing = END
+            else:
                 break
-            event, self.buffer = self.buffer[: end + len(closing)], self.buffer[end + len(closing) :]
+            stop = end + len(closing)
+            event, start = buffer[start:stop], stop
             if self.discarding:  # the tail of an oversized event
                 self.discarding = False
                 continue
@@ -86,6 +93,7 @@ class EventSplitter:
                 counters.oversized += 1
                 continue
             events.append(event.strip())
+        self.buffer = buffer[start:]
         if len(self.buffer) > self.max_bytes:
             counters.oversized += 0 if self.discarding else 1
             self.buffer = b""

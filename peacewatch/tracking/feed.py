@@ -41,6 +41,7 @@ ALERTS_SINCE = timedelta(hours=24)  # the snapshot's alerts: open ones raised in
 SEND_TIMEOUT_S = 15.0
 MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
 PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
+FEED_TABLES = frozenset({"positions", "alerts", "posts"})  # what a feed shows: a commit to one of them wakes it
 GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
 
 
@@ -74,12 +75,14 @@ class Subscriber:
     sent_fixes: dict[int, int] = field(default_factory=dict)
     posts_at: float | None = None  # monotonic time the posts were last sent; None: never
     last_alert: int | None = None  # None until the snapshot's alerts are sent
+    scope: int = 0  # counts sign-ins: a round collected in an earlier scope is thrown away
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
         self.readable, self.who = user.readable, user.username
         self.sent_fixes.clear()
         self.posts_at, self.last_alert = None, None
+        self.scope += 1
 
 
 def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
@@ -92,39 +95,51 @@ def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
 
 
 def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
-    """What the subscriber has not been sent yet, in its scope: posts (now and then), new positions, new alerts."""
+    """What the subscriber has not been sent yet, in its scope: posts (now and then), new positions, new alerts.
+
+    The connection may sign in while this runs (in a worker thread): then nothing is sent or noted,
+    and the next round collects in the new scope.
+    """
+    scope, readable = subscriber.scope, subscriber.readable
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
     out: list[bytes] = []
-    if subscriber.posts_at is None or time.monotonic() - subscriber.posts_at >= POSTS_EVERY_S:
-        for post in list_posts(session, subscriber.readable, on=now.date(), limit=100_000):
+    posts_due = subscriber.posts_at is None or time.monotonic() - subscriber.posts_at >= POSTS_EVERY_S
+    if posts_due:
+        for post in list_posts(session, readable, on=now.date(), limit=100_000):
             point = post.geometry
             out.append(cot_event(f"PeaceWatch.post.{post.code}", MILITARY_POLICE, now_ms, point.y, point.x, stale_s=3600,
                                  how="h-g-i-g-o", callsign=post.name, remarks=f"{post.kind.value.replace('_', ' ')} {post.code}"))
-        subscriber.posts_at = time.monotonic()
     trackers: dict[int, Any] = {}
-    for tracker, fix in latest_fixes(session, subscriber.readable, now_ms, MAX_AGE_MS):
+    sent: dict[int, int] = {}
+    for tracker, fix in latest_fixes(session, readable, now_ms, MAX_AGE_MS):
         trackers[tracker.id] = tracker
         uid = tracker_uid(tracker)
         if subscriber.sent_fixes.get(tracker.id) == fix.t_ms or uid in subscriber.own_uids:
             continue
-        subscriber.sent_fixes[tracker.id] = fix.t_ms
+        sent[tracker.id] = fix.t_ms
         out.append(cot_event(uid, PATROL, fix.t_ms, fix.lat, fix.lon, stale_s=300, how="m-g", callsign=tracker.name or tracker.code,
                              speed=fix.speed, course=fix.heading, now_ms=now_ms))
+    last_alert = subscriber.last_alert
     query = select(Alert).order_by(Alert.id)
-    query = where_visible(query, Alert.visibility, subscriber.readable)
-    if subscriber.last_alert is None:  # the snapshot: what is still open from the last day
+    query = where_visible(query, Alert.visibility, readable)
+    if last_alert is None:  # the snapshot: what is still open from the last day
         query = query.where(Alert.status != AlertStatus.closed, Alert.raised_at >= now - ALERTS_SINCE)
     else:
-        query = query.where(Alert.id > subscriber.last_alert)
-    newest = subscriber.last_alert or 0
+        query = query.where(Alert.id > last_alert)
+    newest = last_alert or 0
     for alert in session.scalars(query):
         newest = max(newest, alert.id)
         known = trackers.get(alert.tracker_id or 0)
         event = _cot_alert(alert, None if known is None else tracker_uid(known), now_ms)
         if event is not None:
             out.append(event)
+    if subscriber.scope != scope:
+        return []
+    subscriber.sent_fixes.update(sent)
     subscriber.last_alert = newest
+    if posts_due:
+        subscriber.posts_at = time.monotonic()
     return out
 
 
@@ -170,7 +185,7 @@ class Feed:
                     await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
                     self.sent += len(events)
                 if self.notifier is not None:
-                    await self.notifier.wait(2.0)
+                    await self.notifier.wait(2.0, FEED_TABLES)
                 else:
                     await asyncio.sleep(2.0)
                 # under heavy ingest every flush wakes every client: one look a second each is enough for a map

@@ -1,11 +1,18 @@
 """The Cursor-on-Target listeners (TCP, UDP, TLS with client certificates) feeding the position store.
 
-Fixes from all connections are gathered and committed together at least every
-``cot_flush_ms`` milliseconds (sooner when FLUSH_AT have gathered), through the same
-:func:`record_positions` as HTTP batches. When the store falls behind, TCP connections stop
-being read until there is room, so TCP flow control slows the senders and nothing is dropped;
-UDP has no flow control, so datagrams arriving then are shed and counted. CoT has no
-acknowledgement, so what a crash can lose is bounded by the flush interval.
+A connection is read as fast as the client sends: its bytes are only cut into events on the event
+loop, and the events wait, as raw bytes, for the next store. Every ``cot_flush_ms`` milliseconds
+(sooner when FLUSH_BYTES have gathered), a worker thread parses what gathered from all connections
+and commits it through the same :func:`record_positions` as HTTP batches.
+
+Why read at once rather than when there is room: a TAK client that hangs up without reading what
+the server sent it makes its kernel reset the connection, and a reset throws away whatever the
+client's kernel had not yet delivered and the server had not yet read. Read promptly, almost
+nothing is left there. Only when MAX_PENDING_BYTES wait unstored (the database far behind) do TCP
+connections stop being read until there is room: TCP flow control then slows the senders, and a
+client hanging up in that moment can lose what sits in the two sockets' buffers (a few MB at most).
+UDP has no flow control, so datagrams arriving then are shed and counted. CoT has no acknowledgement:
+what a crash of the server can lose is what waited for the next flush.
 Events from unregistered uids are counted and listed for an operator, not stored.
 """
 
@@ -32,55 +39,67 @@ from peacewatch.tracking.service import record_positions, tracker_ids
 
 log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
-READ_BYTES = 64 * 1024
-FLUSH_AT = 5_000
-MAX_PENDING = 50_000
+READ_BYTES = 256 * 1024
+FLUSH_BYTES = 2 * 2**20  # about 7,000 events: store now rather than at the next tick
+MAX_PENDING_BYTES = 64 * 2**20  # about 220,000 events waiting: beyond, stop reading TCP until there is room
+MAX_UNSTORED = 500_000  # fixes kept through a database outage before the listeners stop reading
 
 
 def fixes_to_columns(fixes: list[CotFix]) -> PositionColumns:
-    def column(name: str) -> np.ndarray:
-        return np.array([np.nan if getattr(f, name) is None else getattr(f, name) for f in fixes], dtype=np.float64)
-
-    return PositionColumns(
-        *encode([f.uid for f in fixes]), np.array([f.t_ms for f in fixes], dtype=np.int64),
-        column("lat"), column("lon"), column("alt"), column("speed"), column("heading"), column("accuracy"),
-    )
+    """The fixes as columns, in one pass over them."""
+    uid, t_ms, lat, lon, alt, speed, heading, accuracy = [], [], [], [], [], [], [], []
+    nan = float("nan")
+    for fix in fixes:
+        uid.append(fix.uid)
+        t_ms.append(fix.t_ms)
+        lat.append(fix.lat)
+        lon.append(fix.lon)
+        alt.append(nan if fix.alt is None else fix.alt)
+        speed.append(nan if fix.speed is None else fix.speed)
+        heading.append(nan if fix.heading is None else fix.heading)
+        accuracy.append(nan if fix.accuracy is None else fix.accuracy)
+    floats = (np.array(column, dtype=np.float64) for column in (lat, lon, alt, speed, heading, accuracy))
+    return PositionColumns(*encode(uid), np.array(t_ms, dtype=np.int64), *floats)
 
 
 class CotListener:
     def __init__(self, settings: Settings, factory: sessionmaker[Session], notifier: Notifier | None = None) -> None:
         self.settings = settings
-        self.notifier = notifier
         self.factory = factory
         self.counters = StreamCounters()
-        self.pending: list[CotFix] = []
+        self.pending: list[tuple[bytes, Subscriber | None]] = []  # raw events, and the connection each came on
+        self.pending_bytes = 0
+        self.unstored: list[CotFix] = []  # parsed, not yet committed (the database was away)
         self.servers: list[asyncio.AbstractServer] = []
         self.transports: list[asyncio.BaseTransport] = []
         self.flusher: asyncio.Task[None] | None = None
         self.ports: dict[str, int] = {}
         self.room = asyncio.Event()  # set while pending has room; TCP readers wait on it
         self.room.set()
-        self.wake = asyncio.Event()  # set when enough fixes gathered to flush early
+        self.wake = asyncio.Event()  # set when enough events gathered to flush early
         self.feed = Feed(settings, factory, notifier) if settings.cot_feed else None
 
     # --- life ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Bind the listeners. Several server processes on one machine share the ports (SO_REUSEPORT):
+        the kernel spreads new connections among them, and each process stores what it reads."""
         s = self.settings
         loop = asyncio.get_running_loop()
         if s.cot_tcp:
-            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_port, limit=READ_BYTES)
+            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_port, limit=READ_BYTES, reuse_port=True)
             self.servers.append(server)
             self.ports["tcp"] = server.sockets[0].getsockname()[1]
         if s.cot_udp:
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Datagrams(self), local_addr=(s.cot_host, self.ports.get("tcp", s.cot_port))
+                lambda: _Datagrams(self), local_addr=(s.cot_host, self.ports.get("tcp", s.cot_port)), reuse_port=True
             )
             self.transports.append(transport)
             self.ports["udp"] = transport.get_extra_info("sockname")[1]
         context = tls_context(s)
         if context is not None:
-            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_tls_port, ssl=context, limit=READ_BYTES)
+            server = await asyncio.start_server(self._serve_stream, s.cot_host, s.cot_tls_port, ssl=context, limit=READ_BYTES,
+                                                reuse_port=True)
             self.servers.append(server)
             self.ports["tls"] = server.sockets[0].getsockname()[1]
         self.flusher = asyncio.create_task(self._flush_forever())
@@ -108,14 +127,12 @@ class CotListener:
         try:
             while chunk := await reader.read(READ_BYTES):
                 for event in splitter.feed(chunk, self.counters):
-                    if event.lstrip().startswith(b"<auth"):
+                    if event.startswith(b"<auth"):
                         await self._sign_in(subscriber, event)
                         continue
-                    uid = self.accept(event)
-                    if uid is not None:
-                        subscriber.own_uids.add(uid)
+                    self.accept(event, subscriber)
                 if not self.room.is_set():
-                    await self.room.wait()  # back-pressure: leave the rest in the socket
+                    await self.room.wait()  # the store is far behind: leave the rest in the socket
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, AuthRefused) as exc:
             log.info("CoT connection closed: %s", exc)
         finally:
@@ -130,24 +147,15 @@ class CotListener:
         await asyncio.get_running_loop().run_in_executor(None, self.feed.identify, subscriber, username, password)
         log.info("CoT client signed in as %s", subscriber.who)
 
-    def accept(self, event: bytes) -> str | None:
-        """Queue the event's position for the store; its uid, or None when it carried none."""
+    def accept(self, event: bytes, subscriber: Subscriber | None = None) -> None:
+        """Queue an event for the next store (parsed there, off the event loop)."""
         self.counters.events += 1
-        try:
-            fix = parse_event(event)
-        except CotError as exc:
-            setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
-            return None
-        if fix is None:
-            self.counters.ignored += 1
-            return None
-        self.counters.fixes += 1
-        self.pending.append(fix)
-        if len(self.pending) >= FLUSH_AT:
+        self.pending.append((event, subscriber))
+        self.pending_bytes += len(event)
+        if self.pending_bytes >= FLUSH_BYTES:
             self.wake.set()
-        if len(self.pending) >= MAX_PENDING:
+        if self.pending_bytes >= MAX_PENDING_BYTES:
             self.room.clear()
-        return fix.uid
 
     # --- output --------------------------------------------------------------------------------
 
@@ -162,25 +170,32 @@ class CotListener:
             try:
                 await self.flush()
             except Exception:  # noqa: BLE001 - the listener must outlive a failing database
-                log.exception("CoT flush failed; %d fixes kept for the next try", len(self.pending))
+                log.exception("CoT flush failed; %d fixes kept for the next try", len(self.unstored))
 
     async def flush(self) -> None:
-        if not self.pending:
+        if not self.pending and not self.unstored:
             return
-        batch, self.pending = self.pending, []
-        self.room.set()
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
+        if len(self.unstored) < MAX_UNSTORED:
+            self.room.set()  # read on while this batch is stored: at most twice MAX_PENDING_BYTES in memory
+        loop = asyncio.get_running_loop()
+        self.unstored += await loop.run_in_executor(None, self._parse, batch)
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self._store, batch)
+            await loop.run_in_executor(None, self._store, self.unstored)
         except Problem as exc:  # the data was refused: retrying cannot help, and must not block the stream
-            self.counters.malformed += len(batch)
-            log.warning("CoT batch of %d fixes refused: %s", len(batch), exc.detail)
-        except Exception:  # the database is away: keep the fixes for the next flush
-            self.pending = batch + self.pending
+            self.counters.malformed += len(self.unstored)
+            log.warning("CoT batch of %d fixes refused: %s", len(self.unstored), exc.detail)
+        except Exception:  # the database is away: keep the fixes for the next flush, and stop reading if too many wait
+            if len(self.unstored) >= MAX_UNSTORED:
+                self.room.clear()
             raise
+        self.unstored = []
+        if self.pending_bytes < MAX_PENDING_BYTES:
+            self.room.set()
 
     def _store(self, fixes: list[CotFix]) -> None:
-        """Store the registered uids' fixes that pass the range rules; then note the strangers (after,
-        so a failed store retried later does not count them twice)."""
+        """Store the registered uids' fixes that pass the range rules; then note the strangers
+        (after, so a failed store retried later does not count them twice)."""
         with self.factory() as session:
             known = tracker_ids(session, [f.uid for f in fixes])
             registered = [f for f in fixes if f.uid in known]
@@ -195,16 +210,33 @@ class CotListener:
                     report = record_positions(session, ACTOR, "cot", columns, h3_resolution=self.settings.h3_resolution,
                                               rules=self.settings.alert_rules())
                     self.counters.stored += report.stored
-                    if self.notifier is not None:  # wake the live map as well as the alerts stream
-                        self.notifier.notify()
             if strangers:
                 self.counters.unregistered += len(strangers)
                 note_unregistered(session, strangers)
 
+    def _parse(self, batch: list[tuple[bytes, Subscriber | None]]) -> list[CotFix]:
+        """The batch's positions; bad events are counted. A connection learns the uids it sends for, so its
+        feed never echoes them (before they are stored, so the feed cannot find them first)."""
+        fixes = []
+        for event, subscriber in batch:
+            try:
+                fix = parse_event(event)
+            except CotError as exc:
+                setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
+                continue
+            if fix is None:
+                self.counters.ignored += 1
+                continue
+            self.counters.fixes += 1
+            fixes.append(fix)
+            if subscriber is not None:
+                subscriber.own_uids.add(fix.uid)
+        return fixes
+
     def status(self) -> dict[str, Any]:
         counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}
         feed = {} if self.feed is None else {"feed_clients": self.feed.clients, "feed_sent": self.feed.sent}
-        return {"ports": dict(self.ports), "pending": len(self.pending), **counters, **feed}
+        return {"ports": dict(self.ports), "pending": len(self.pending) + len(self.unstored), **counters, **feed}
 
 
 class _Datagrams(asyncio.DatagramProtocol):

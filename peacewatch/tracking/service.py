@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import repeat
 from datetime import datetime
@@ -13,7 +14,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.engine import AlertSettings, evaluate
+from peacewatch.alerts.engine import AlertSettings, claim_trackers, evaluate
+from peacewatch.core.changes import mark_changed
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
@@ -119,14 +121,18 @@ def record_positions(
     """Store a batch of fixes and judge it against the alert rules, in one transaction; every tracker
     must be registered, or nothing is stored.
 
-    This is the one entry for HTTP batches, Cursor-on-Target and GPX files. Writers queue on a
-    lock before their transaction: SQLite takes one writer at a time anyway, and its own busy
-    wait sleeps in steps of up to 100 ms, while parsing the next batch goes on meanwhile.
+    This is the one entry for HTTP batches, Cursor-on-Target and GPX files.
     """
-    with writers, transaction(session, actor):
+    with writer_turn(session), transaction(session, actor):
         tracker = resolve_trackers(session, columns, where)
         batch = prepare_batch(zone_fence(session, ZoneKind.area_of_responsibility), columns, tracker, h3_resolution)
         return store_batch(session, actor, source, batch, rules or AlertSettings())
+
+
+def writer_turn(session: Session) -> AbstractContextManager[Any]:
+    """On SQLite, this process's writers take turns here rather than in SQLite's busy wait (which sleeps in
+    steps of up to 100 ms); PostgreSQL lets batches of different trackers commit side by side."""
+    return writers if session.get_bind().dialect.name == "sqlite" else nullcontext()
 
 
 def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> np.ndarray:
@@ -146,12 +152,14 @@ def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> 
 
 
 def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch, rules: AlertSettings) -> IngestReport:
-    """Insert, count coverage and judge the alert rules, inside the caller's transaction."""
+    """Claim the batch's trackers, insert, count coverage and judge the alert rules, inside the caller's transaction."""
+    claim_trackers(session, np.unique(batch.tracker).tolist())
     stored = insert_positions(session, batch.rows())
     add_coverage(session, batch.zone, batch.cell, batch.t_ms)
     raised = evaluate(session, rules, batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
     record = IngestBatch(actor=actor, source=source, received=len(batch.t_ms), stored=stored)
     session.add(record)
+    mark_changed(session, "positions")
     session.flush()
     return IngestReport(received=len(batch.t_ms), stored=stored, duplicates=len(batch.t_ms) - stored,
                         batch_id=record.id, alerts=len(raised))

@@ -36,16 +36,17 @@ def insert_positions(session: Session, rows: Iterable[tuple[Any, ...]]) -> int:
 
 def upsert_rows(
     session: Session, table: str, columns: tuple[str, ...], key: tuple[str, ...], rows: list[tuple[Any, ...]],
-    *, add: tuple[str, ...] = (),
+    *, add: tuple[str, ...] = (), only_if: str = "",
 ) -> None:
-    """Insert rows, or update the ones whose ``key`` exists: overwrite, or for ``add`` columns, add up.
+    """Insert rows, or update the ones whose ``key`` exists: overwrite, or for ``add`` columns, add up;
+    ``only_if`` (SQL on ``{table}`` and ``excluded``) keeps a stored row that fails it unchanged.
     The same SQL runs on SQLite and PostgreSQL."""
     if not rows:
         return
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}"
                         for c in columns if c not in key)
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
-           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}" + (f" WHERE {only_if}" if only_if else ""))
     connection = session.connection()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:

@@ -74,11 +74,12 @@ def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pyt
     from typer.testing import CliRunner
 
     from peacewatch.cli import app
-    from tests.conftest import SECRET
+    from tests.conftest import CUSTODY, SECRET
 
     monkeypatch.setenv("PEACEWATCH_DATABASE_URL", database_url)
     monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
+    monkeypatch.setenv("PEACEWATCH_CUSTODY_KEY", CUSTODY)
     runner = CliRunner()
     path = tmp_path / "day.gpx"
     path.write_bytes(gpx_file())

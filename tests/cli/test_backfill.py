@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peacewatch.cli import app
-from tests.conftest import SECRET
+from tests.conftest import CUSTODY, SECRET
 
 
 @pytest.fixture
@@ -16,6 +16,7 @@ def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo
     monkeypatch.setenv("PEACEWATCH_DATABASE_URL", database_url)
     monkeypatch.setenv("PEACEWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PEACEWATCH_SECRET_KEY", SECRET)
+    monkeypatch.setenv("PEACEWATCH_CUSTODY_KEY", CUSTODY)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args))
 
