@@ -81,7 +81,6 @@ ROUTERS = (
     ogc_api.router,
     ogc_api.exports,
 )
-SWEEP_SECONDS = 15
 PLAN_SECONDS = 600
 
 
@@ -97,7 +96,7 @@ def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Jo
         with factory() as session:
             return generate_ahead(session, utcnow(), settings.patrol_lookahead_hours)
 
-    jobs = [Job("alert-sweep", SWEEP_SECONDS, sweep_alerts)]
+    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts)]
     if settings.patrol_lookahead_hours:
         jobs.append(Job("patrol-plans", PLAN_SECONDS, plan_patrols))
     return jobs

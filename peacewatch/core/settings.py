@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     max_streams: int = Field(default=2000, ge=1, le=100_000, description="Live streams (server-sent events) a process holds open")
     secret_key_file: Path | None = Field(default=None, description="File holding the secret key (instead of PEACEWATCH_SECRET_KEY)")
     custody_key_file: Path | None = Field(default=None, description="File holding the custody key (instead of PEACEWATCH_CUSTODY_KEY)")
+    sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600, description="How often silent and late patrols are looked for")
     patrol_lookahead_hours: int = Field(default=24, ge=0, le=24 * 31,
                                         description="Patrols of recurring plans are generated this far ahead (0: only on demand)")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User, user_for_token
@@ -15,6 +17,7 @@ from peacewatch.core.problems import Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities
 
+log = logging.getLogger("peacewatch.web")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -23,8 +26,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessionmaker() as session:
+    session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except SQLAlchemyError:  # the database went away mid-request: the pool drops that connection, the answer stands
+            log.info("a session's connection was lost on closing", exc_info=True)
 
 
 API_KEY_HEADER = "X-API-Key"

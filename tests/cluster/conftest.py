@@ -1,0 +1,183 @@
+"""Real ``peacewatch serve`` processes sharing one real PostgreSQL database, for the tests of a cluster.
+
+These tests run in the PostgreSQL pass of the suite (PEACEWATCH_TEST_DATABASE_URL set, as .ci/run
+does, on a server with fsync on); on SQLite they are skipped, as SQLite takes one server process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from peacewatch.core.settings import Settings
+from tests.conftest import CUSTODY, PG_URL, SECRET
+from tests.live import free_port
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL")
+
+
+@dataclass
+class Server:
+    """One server process; ``url`` is its HTTP address."""
+
+    url: str
+    cot_port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def client(self, **headers: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def ready(self) -> dict[str, Any] | None:
+        try:
+            answer = httpx.get(f"{self.url}/readyz", timeout=2)
+        except httpx.TransportError:
+            return None
+        return answer.json() if answer.status_code == 200 else None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_for(condition: Callable[[], Any], seconds: float, what: str, every: float = 0.05) -> Any:
+    """Poll until ``condition()`` is truthy; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(every)
+    pytest.fail(f"timed out after {seconds} s waiting for {what}")
+
+
+@pytest.fixture
+def start_server(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start ``peacewatch serve`` processes on the test's PostgreSQL database; all are stopped at the end."""
+    stack = ExitStack()
+    count = 0
+
+    def start(*args: str, cot_port: int | None = None, **env: str) -> Server:
+        nonlocal count
+        count += 1
+        port, cot = free_port(), cot_port or free_port()
+        variables = os.environ | {
+            "PEACEWATCH_DATABASE_URL": settings.resolved_database_url, "PEACEWATCH_SECRET_KEY": SECRET,
+            "PEACEWATCH_CUSTODY_KEY": CUSTODY, "PEACEWATCH_DATA_DIR": str(tmp_path / f"data{count}"),
+            "PEACEWATCH_COT_PORT": str(cot), "PEACEWATCH_COT_UDP": "false", "PEACEWATCH_SWEEP_SECONDS": "1",
+        } | env
+        log = tmp_path / f"server{count}.log"
+        with open(log, "wb") as output:
+            process = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port), *args],
+                                       env=variables, stdout=output, stderr=subprocess.STDOUT)
+        server = Server(f"http://127.0.0.1:{port}", cot, process, log, variables)
+        stack.callback(server.stop)
+        wait_for(lambda: server.ready() or process.poll() is not None, 60, f"server {count} to be ready", every=0.1)
+        if process.poll() is not None:
+            pytest.fail(f"server {count} exited: {log.read_text()[-2000:]}")
+        return server
+
+    with stack:
+        yield start
+
+
+@pytest.fixture
+def pair(start_server: Callable[..., Server], scenario: None, app: Any) -> tuple[Server, Server]:
+    """Two server processes on the scenario's database, sharing the CoT port as two processes of one machine do."""
+    app.state.engine.dispose()
+    first = start_server()
+    second = start_server(cot_port=first.cot_port)
+    return first, second
+
+
+def token(server: Server, username: str, password: str = "demo") -> str:
+    answer = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": password}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+class Proxy:
+    """A TCP proxy between the servers and PostgreSQL that a test can cut: the database "goes away" for them
+    (connections reset, new ones refused) and comes back, while the test's own connections stay up."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import socket
+
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = threading.Event()
+        self.up.set()
+        self.pairs: list[tuple[Any, Any]] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up.is_set():
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.pairs.append((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.close()
+
+    def cut(self) -> None:
+        import socket
+
+        self.up.clear()
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for client, server in pairs:
+            for end in (client, server):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def restore(self) -> None:
+        self.up.set()
