@@ -1,11 +1,16 @@
-"""Cursor-on-Target ingest over TCP: events/s from many clients to stored positions.
+"""Cursor-on-Target ingest over TCP: events/s from several clients to stored positions, the feed on.
 
 Run by hand:
-    python benchmarks/bench_cot.py [--clients 8] [--events 200000] [--trackers 400]
+    python benchmarks/bench_cot.py [--clients 8] [--events 200000] [--trackers 400] [--hang-up]
+    python benchmarks/bench_cot.py --database-url postgresql://postgres@127.0.0.1:5432/bench
 
-Starts `peacewatch serve` on a scratch data directory with its CoT listener on a free port,
-registers the trackers' CoT uids, streams pre-built events over several TCP connections at once,
-and times until the listener reports every fix stored (committed).
+Starts `peacewatch serve` on a scratch database with its CoT listener (and its feed: every client
+is sent the picture of posts, positions and alerts, as a TAK server does) on a free port, registers
+the trackers' CoT uids, and streams pre-built events over several TCP connections at once. By
+default each client reads what the server sends it while it sends; with --hang-up it sends its
+share and closes without reading anything, the case where a careless server loses events.
+It then counts the positions in the database until every event is stored (fails after --timeout
+seconds), and prints the rate from the first byte sent to the last position committed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, select
+
 from bench_ingest import prepare, served
+from peacewatch.tracking.models import Position
 
 
 def events_for(trackers: int, count: int) -> list[bytes]:
@@ -36,6 +44,28 @@ def events_for(trackers: int, count: int) -> list[bytes]:
     return out
 
 
+def stream(port: int, data: bytes, read: bool, received: list[int]) -> None:
+    """One TAK client: send the share; read the feed meanwhile (or never, and hang up at once)."""
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        reader = None
+        if read:
+            def drain() -> None:
+                got = 0
+                try:
+                    while chunk := conn.recv(1 << 16):
+                        got += len(chunk)
+                except OSError:
+                    pass
+                received.append(got)
+
+            reader = threading.Thread(target=drain, daemon=True)
+            reader.start()
+        conn.sendall(data)
+        if read:
+            conn.shutdown(socket.SHUT_WR)  # done sending; the feed goes on until the server closes
+            time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
@@ -43,38 +73,46 @@ def main() -> None:
     parser.add_argument("--trackers", type=int, default=400)
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--cot-port", type=int, default=18087)
+    parser.add_argument("--hang-up", action="store_true", help="Clients close without reading the feed")
+    parser.add_argument("--database-url", help="PostgreSQL URL of an empty database (default: SQLite in a scratch directory)")
+    parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
 
-    settings = prepare(Path(tempfile.mkdtemp(prefix="pw-cot-")), args.trackers)
-    with served(settings, args.port, PEACEWATCH_COT_PORT=str(args.cot_port)) as (client, headers):
+    settings = prepare(Path(tempfile.mkdtemp(prefix="pw-cot-")), args.trackers, args.database_url)
+    engine = create_engine(settings.resolved_database_url)
+    with served(settings, args.port, PEACEWATCH_COT_PORT=str(args.cot_port), PEACEWATCH_COT_UDP="false") as (client, headers):
         trackers = client.get("/api/v1/trackers", params={"limit": 10_000}, headers=headers).json()
         for t in trackers:
-            client.patch(f"/api/v1/trackers/{t['id']}", json={"cot_uid": "ANDROID-" + t["code"][3:]}, headers=headers)
+            if t["code"].startswith("BT-"):
+                client.patch(f"/api/v1/trackers/{t['id']}", json={"cot_uid": "ANDROID-" + t["code"][3:]}, headers=headers)
         events = events_for(args.trackers, args.events)
         shares = [b"".join(events[i :: args.clients]) for i in range(args.clients)]
-
-        def stream(data: bytes) -> None:
-            with socket.create_connection(("127.0.0.1", args.cot_port)) as conn:
-                conn.sendall(data)
+        received: list[int] = []
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=stream, args=(share,)) for share in shares]
+        threads = [threading.Thread(target=stream, args=(args.cot_port, share, not args.hang_up, received)) for share in shares]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         sent = time.perf_counter() - started
-        while True:
-            status = client.get("/api/v1/cot/status", headers=headers).json()
-            if status["stored"] + status["malformed"] + status["oversized"] + status["shed"] >= args.events:
-                break
-            if time.perf_counter() - started > 300:
-                raise SystemExit(f"timed out: {status}")
-            time.sleep(0.05)
+        stored = 0
+        with engine.connect() as connection:
+            while stored < args.events and time.perf_counter() - started < args.timeout:
+                stored = connection.scalar(select(func.count()).select_from(Position)) or 0
+                connection.rollback()
+                time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        print(f"{args.events:,} CoT events over {args.clients} TCP connections: sent in {sent:.2f} s, "
-              f"all stored in {elapsed:.2f} s = {status['stored'] / elapsed:,.0f} positions/s "
-              f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']})")
+        status = client.get("/api/v1/cot/status", headers=headers).json()
+    engine.dispose()
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    mode = "hanging up without reading" if args.hang_up else f"reading the feed ({sum(received) / 1e6:.1f} MB received)"
+    print(f"{args.events:,} CoT events over {args.clients} TCP connections, clients {mode}, {database}: "
+          f"sent in {sent:.2f} s, {stored:,} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} positions/s "
+          f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']}, "
+          f"feed events sent {status.get('feed_sent', 0):,})")
+    if stored != args.events:
+        raise SystemExit(f"LOST {args.events - stored:,} of {args.events:,} events")
 
 
 if __name__ == "__main__":

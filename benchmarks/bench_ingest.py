@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+from sqlalchemy import create_engine
 
 from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
@@ -56,8 +57,18 @@ def make_batches(trackers: int, batch: int, batches: int) -> list[bytes]:
     return bodies
 
 
-def prepare(data_dir: Path, trackers: int) -> Settings:
-    settings = Settings(data_dir=data_dir, secret_key="bench-" + "x" * 40)
+BENCH_SECRET, BENCH_CUSTODY = "bench-" + "x" * 40, "bench-custody-" + "y" * 40
+
+
+def prepare(data_dir: Path, trackers: int, database_url: str | None = None) -> Settings:
+    """A fresh schema with the scenario and ``trackers`` trackers: SQLite in ``data_dir``, or the PostgreSQL
+    database named, whose public schema is dropped and made again (give it a scratch database)."""
+    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=BENCH_SECRET, custody_key=BENCH_CUSTODY)
+    if database_url:
+        engine = create_engine(settings.resolved_database_url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        engine.dispose()
     upgrade(settings.resolved_database_url)
     app = create_app(settings)
     with app.state.sessionmaker() as session:
@@ -85,7 +96,9 @@ def in_process(settings: Settings, bodies: list[bytes]) -> None:
 @contextmanager
 def served(settings: Settings, port: int, **extra_env: str) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     """`peacewatch serve` on the scratch data directory; yields a client and the ops user's headers."""
-    env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or ""}
+    env = os.environ | {"PEACEWATCH_DATA_DIR": str(settings.data_dir), "PEACEWATCH_SECRET_KEY": settings.secret_key or "",
+                        "PEACEWATCH_CUSTODY_KEY": settings.custody_key or "",
+                        "PEACEWATCH_DATABASE_URL": settings.resolved_database_url}
     server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env | extra_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

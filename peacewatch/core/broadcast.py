@@ -32,33 +32,30 @@ class Lagging(Exception):
 
 class Subscription(Generic[T]):
     def __init__(self, size: int) -> None:
-        self.inbox: asyncio.Queue[list[T]] = asyncio.Queue(size)
+        self.inbox: asyncio.Queue[T] = asyncio.Queue(size)
         self.lagging = False
 
-    def offer(self, items: list[T]) -> None:
+    def offer(self, found: T) -> None:
         try:
-            self.inbox.put_nowait(items)
+            self.inbox.put_nowait(found)
         except asyncio.QueueFull:
             self.lagging = True
 
-    async def next(self, timeout: float) -> list[T]:
-        """The next batch published, or [] after ``timeout`` (so the caller can look at its connection)."""
+    async def next(self, timeout: float) -> T | None:
+        """What the next look found, or None after ``timeout`` (so the caller can look at its connection)."""
         if self.lagging:
             raise Lagging
         try:
             return await asyncio.wait_for(self.inbox.get(), timeout)
         except TimeoutError:
-            return []
-
-    async def batches(self, timeout: float) -> AsyncIterator[list[T]]:
-        while True:
-            yield await self.next(timeout)
+            return None
 
 
 class Topic(Generic[T]):
-    """Publishes what ``fetch`` finds (run in a worker thread) each time ``tables`` change, to every subscriber."""
+    """Publishes what ``fetch`` finds (run in a worker thread; nothing when falsy) each time ``tables`` change,
+    the same object to every subscriber: what every subscriber would compute alike can be cached on it."""
 
-    def __init__(self, notifier: Notifier, tables: frozenset[str], fetch: Callable[[], list[T]], *,
+    def __init__(self, notifier: Notifier, tables: frozenset[str], fetch: Callable[[], T], *,
                  poll_s: float = 2.0, min_interval_s: float = 0.05, inbox_size: int = 1000) -> None:
         self.notifier = notifier
         self.tables = tables

@@ -21,7 +21,7 @@ from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
 from peacewatch.tracking import coverage as cov
 from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
-from peacewatch.tracking.live import LiveFix
+from peacewatch.tracking.live import LiveFix, feature_collection
 from peacewatch.tracking.schemas import (
     CotStatusOut,
     IngestReportOut,
@@ -244,26 +244,37 @@ async def stream_positions(
     async def events() -> AsyncIterator[dict[str, Any]]:
         async with topic.subscribe() as subscription:
             found = await run_in_threadpool(snapshot)
-            sent = {tracker.id: fix.t_ms for tracker, fix in found}
             if found:
-                yield _positions_event([fix_feature(t, f) for t, f in found])
+                yield _positions_event(orjson.dumps({"type": "FeatureCollection",
+                                                     "features": [fix_feature(t, f) for t, f in found]}).decode())
+            # until the rounds have passed the snapshot, each fix is checked against it; then a round is sent as
+            # encoded once for every stream of the same scope
+            sent: dict[int, int] | None = {tracker.id: fix.t_ms for tracker, fix in found}
             while not await request.is_disconnected():
                 try:
-                    batch = await subscription.next(STREAM_CHECK_S)
+                    round_ = await subscription.next(STREAM_CHECK_S)
                 except Lagging:
                     return  # the client reconnects and starts again from a snapshot
+                if not round_:
+                    continue
                 oldest = _ms(utcnow()) - max_age_ms
-                fresh = [fix for fix in batch if (readable is None or fix.visibility in readable)
-                         and fix.t_ms > sent.get(fix.tracker_id, -1) and fix.t_ms >= oldest]
-                if fresh:
-                    sent.update((fix.tracker_id, fix.t_ms) for fix in fresh)
-                    yield _positions_event([fix.feature() for fix in fresh])
+                if sent is None and round_.oldest_ms >= oldest:
+                    data = round_.encoded(readable)
+                else:
+                    visible = round_.visible(readable)
+                    fresh = [fix for fix in visible if fix.t_ms >= oldest
+                             and (sent is None or fix.t_ms > sent.get(fix.tracker_id, -1))]
+                    if sent is not None and len(fresh) == len(visible):
+                        sent = None  # past the snapshot: from now on every round is all new
+                    data = feature_collection(fresh) if fresh else None
+                if data is not None:
+                    yield _positions_event(data)
 
     return EventSourceResponse(events(), ping=15)
 
 
-def _positions_event(features: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"event": "positions", "data": orjson.dumps({"type": "FeatureCollection", "features": features}).decode()}
+def _positions_event(data: str) -> dict[str, Any]:
+    return {"event": "positions", "data": data}
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))

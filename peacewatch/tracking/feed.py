@@ -13,8 +13,11 @@ the connection. A client is never sent its own positions back.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import ssl
+import struct
+import termios
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -76,6 +79,7 @@ class Subscriber:
     posts_at: float | None = None  # monotonic time the posts were last sent; None: never
     last_alert: int | None = None  # None until the snapshot's alerts are sent
     scope: int = 0  # counts sign-ins: a round collected in an earlier scope is thrown away
+    last_heard: float = 0.0  # monotonic time the client's last bytes were read
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
@@ -143,6 +147,35 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
     return out
 
 
+QUIET_S = 0.25  # the feed speaks to a client only after it has been silent this long, with nothing unread
+HOLD_MAX_S = 10.0  # ... or when it has held the client's picture back this long (a client that never pauses)
+
+
+def _unread_bytes(writer: asyncio.StreamWriter) -> int:
+    """Bytes the client sent that sit in this end's socket, not yet read (0 if the socket cannot say)."""
+    sock = writer.get_extra_info("socket")
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+async def _until_quiet(writer: asyncio.StreamWriter, subscriber: Subscriber) -> None:
+    """Wait for a pause in what the client sends before sending it anything.
+
+    A client that closes its connection with unread data makes its kernel reset the connection,
+    and a reset throws away what the client had sent and this end had not read yet. A client that
+    sends a burst and hangs up without reading (a gateway, a script replaying a log) is therefore
+    sent nothing while it sends, and loses nothing. ATAK and other TAK clients pause between
+    reports, and get the picture in the pauses.
+    """
+    held = time.monotonic()
+    while time.monotonic() - held < HOLD_MAX_S and not writer.is_closing():
+        if time.monotonic() - subscriber.last_heard >= QUIET_S and not _unread_bytes(writer):
+            return
+        await asyncio.sleep(QUIET_S / 5)
+
+
 class Feed:
     """Sends each connection its picture, woken by every commit of positions or alerts in this process."""
 
@@ -181,6 +214,7 @@ class Feed:
                 asked = time.monotonic()
                 events = await loop.run_in_executor(None, self._collect, subscriber)
                 if events:
+                    await _until_quiet(writer, subscriber)
                     writer.write(b"".join(events))
                     await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
                     self.sent += len(events)

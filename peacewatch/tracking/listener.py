@@ -7,10 +7,13 @@ and commits it through the same :func:`record_positions` as HTTP batches.
 
 Why read at once rather than when there is room: a TAK client that hangs up without reading what
 the server sent it makes its kernel reset the connection, and a reset throws away whatever the
-client's kernel had not yet delivered and the server had not yet read. Read promptly, almost
-nothing is left there. Only when MAX_PENDING_BYTES wait unstored (the database far behind) do TCP
-connections stop being read until there is room: TCP flow control then slows the senders, and a
-client hanging up in that moment can lose what sits in the two sockets' buffers (a few MB at most).
+client's kernel had not yet delivered and the server had not yet read. So connections are read
+promptly, and the feed (:mod:`feed`) sends a client nothing while it is sending: a client that
+sends and hangs up has nothing unread, closes cleanly, and loses nothing. Only when
+MAX_PENDING_BYTES wait unstored (the database far behind) do TCP connections stop being read until
+there is room (TCP flow control then slows the senders); and a client that sends without a pause
+for longer than the feed holds back (HOLD_MAX_S), then hangs up without reading, can lose what sat
+in the two sockets' buffers at that moment (a few MB at most).
 UDP has no flow control, so datagrams arriving then are shed and counted. CoT has no acknowledgement:
 what a crash of the server can lose is what waited for the next flush.
 Events from unregistered uids are counted and listed for an operator, not stored.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from typing import Any
 
 import numpy as np
@@ -41,7 +45,7 @@ log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
 READ_BYTES = 256 * 1024
 FLUSH_BYTES = 2 * 2**20  # about 7,000 events: store now rather than at the next tick
-MAX_PENDING_BYTES = 64 * 2**20  # about 220,000 events waiting: beyond, stop reading TCP until there is room
+MAX_PENDING_BYTES = 128 * 2**20  # about 250,000 ATAK position reports waiting: beyond, stop reading TCP until there is room
 MAX_UNSTORED = 500_000  # fixes kept through a database outage before the listeners stop reading
 
 
@@ -126,6 +130,7 @@ class CotListener:
             sender = asyncio.create_task(self.feed.serve(writer, subscriber))
         try:
             while chunk := await reader.read(READ_BYTES):
+                subscriber.last_heard = time.monotonic()
                 for event in splitter.feed(chunk, self.counters):
                     if event.startswith(b"<auth"):
                         await self._sign_in(subscriber, event)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +50,33 @@ class LiveFix:
         }
 
 
+class FixRound:
+    """One look's new fixes, as every stream of the process receives them: a stream of a given scope
+    gets the same bytes as any other of that scope, so they are encoded once per scope."""
+
+    def __init__(self, fixes: list[LiveFix]) -> None:
+        self.fixes = fixes
+        self.oldest_ms = min((fix.t_ms for fix in fixes), default=0)
+        self._encoded: dict[frozenset[Visibility] | None, str | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.fixes)
+
+    def visible(self, readable: frozenset[Visibility] | None) -> list[LiveFix]:
+        return [fix for fix in self.fixes if readable is None or fix.visibility in readable]
+
+    def encoded(self, readable: frozenset[Visibility] | None) -> str | None:
+        """The round as the stream's FeatureCollection for ``readable``, or None when it holds nothing for it."""
+        if readable not in self._encoded:
+            visible = self.visible(readable)
+            self._encoded[readable] = feature_collection(visible) if visible else None
+        return self._encoded[readable]
+
+
+def feature_collection(fixes: list[LiveFix]) -> str:
+    return orjson.dumps({"type": "FeatureCollection", "features": [fix.feature() for fix in fixes]}).decode()
+
+
 class NewFixes:
     """Called by the stream's topic after each commit of positions: the fixes not yet published."""
 
@@ -56,18 +84,18 @@ class NewFixes:
         self.factory = factory
         self.published: dict[int, int] | None = None  # tracker -> newest fix published
 
-    def __call__(self) -> list[LiveFix]:
+    def __call__(self) -> FixRound:
         with self.factory() as session:
             newest = dict(session.execute(select(TrackerState.tracker_id, TrackerState.t_ms)).tuples().all())
             if self.published is None:
                 self.published = newest
-                return []
+                return FixRound([])
             published = self.published
             windows = {tracker: (max(published.get(tracker, -1), t_ms - CATCH_UP_MS), t_ms)
                        for tracker, t_ms in newest.items() if t_ms > published.get(tracker, -1)}
             fixes = _fixes_in(session, windows) if windows else []
         published.update((tracker, t_ms) for tracker, (_, t_ms) in windows.items())
-        return fixes
+        return FixRound(fixes)
 
 
 def _fixes_in(session: Session, windows: dict[int, tuple[int, int]]) -> list[LiveFix]:

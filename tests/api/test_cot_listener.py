@@ -151,3 +151,55 @@ def test_out_of_range_values_are_dropped_and_counted_not_stored(live: tuple[Test
     wait_for(lambda: status(client, auth)["stored"] >= 1)
     counters = status(client, auth)
     assert counters["stored"] == 1 and counters["malformed"] == 1
+
+
+def atak_report(n: int, k: int) -> bytes:
+    """An ATAK-CIV position report (PLI) as the app sends it, with its XML declaration and its <detail>."""
+    t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1605340800 + 5 * k)) + ".000Z"
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><event version="2.0" uid="ANDROID-{n:04d}" '
+            f'type="a-f-G-U-C" time="{t}" start="{t}" stale="{t}" how="h-e"><point lat="{40.1 + (k % 50) * 1e-4:.6f}" '
+            f'lon="{46.7 + n * 1e-3:.6f}" hae="245.3" ce="9.9" le="9999999.0"/><detail><takv os="33" '
+            f'version="4.10.0.7 (a5e7d5d4).1693238234-CIV" device="SAMSUNG SM-G991B" platform="ATAK-CIV"/>'
+            f'<contact endpoint="*:-1:stcp" callsign="MP-{n:02d}"/><uid Droid="MP-{n:02d}"/>'
+            f'<precisionlocation altsrc="GPS" geopointsrc="GPS"/><__group role="Team Member" name="Cyan"/>'
+            f'<status battery="88"/><track course="87.5" speed="8.3"/></detail></event>').encode()
+
+
+def test_clients_that_hang_up_without_reading_the_feed_lose_no_event(
+    live: tuple[TestClient, dict[str, int]], auth: Any, session: Any,
+) -> None:
+    """Eight TAK clients send 100,000 position reports and close at once, never reading: had the server
+    sent them anything meanwhile, their kernels would reset the connections and lose what the server
+    had not read yet."""
+    from sqlalchemy import func, select
+
+    from peacewatch.tracking.models import Position
+
+    client, ports = live
+    devices = 40
+    for n in range(devices):
+        made = client.post("/api/v1/trackers", json={"code": f"MP-{n:02d}", "kind": "tak_client",
+                                                     "cot_uid": f"ANDROID-{n:04d}"}, headers=auth("ops"))
+        assert made.status_code == 201, made.text
+    total, clients = 100_000, 8
+    reports = [atak_report(i % devices, i // devices) for i in range(total)]
+    shares = [b"".join(reports[c::clients]) for c in range(clients)]
+
+    def hang_up_after_sending(data: bytes) -> None:
+        with socket.create_connection(("127.0.0.1", ports["tcp"])) as connection:
+            connection.sendall(data)  # and close, with the feed's events unread
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(hang_up_after_sending, shares))
+
+    def stored() -> int:
+        count = session.scalar(select(func.count()).select_from(Position))
+        session.rollback()
+        return int(count or 0)
+
+    wait_for(lambda: stored() >= total, seconds=120)
+    assert stored() == total
+    wait_for(lambda: status(client, auth)["stored"] == total)
+    assert status(client, auth)["malformed"] == 0
