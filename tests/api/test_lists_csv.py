@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from fastapi.testclient import TestClient
