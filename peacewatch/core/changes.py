@@ -49,7 +49,7 @@ def mark_changed(session: Session, *tables: str) -> None:
 
 def versions(session: Session, *tables: str) -> tuple[int, ...]:
     """The tables' current versions (0 for one never changed): equal tuples mean equal contents."""
-    found = dict(session.execute(select(DataVersion.name, DataVersion.token).where(DataVersion.name.in_(tables))).tuples().all())
+    found = dict(session.execute(select(DataVersion.name, DataVersion.token).where(DataVersion.name.in_(tables))).all())
     return tuple(found.get(name, 0) for name in tables)
 
 

@@ -86,7 +86,7 @@ class NewFixes:
 
     def __call__(self) -> FixRound:
         with self.factory() as session:
-            newest = dict(session.execute(select(TrackerState.tracker_id, TrackerState.t_ms)).tuples().all())
+            newest = dict(session.execute(select(TrackerState.tracker_id, TrackerState.t_ms)).all())
             if self.published is None:
                 self.published = newest
                 return FixRound([])

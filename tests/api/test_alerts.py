@@ -164,3 +164,27 @@ class TestHandling:
         listener.join(timeout=5)
         assert received and received[0]["kind"] == "left_area"
         assert time.perf_counter() - sent < 2.0
+
+
+@pytest.mark.usefixtures("scenario", "patrol")
+def test_the_database_itself_holds_an_episode_to_one_open_alert(client: TestClient, auth: Any, session: Session) -> None:
+    """Whatever process raises it: a second open alert for the same tracker and rule, or for the same patrol's silence, is refused."""
+    from peacewatch.alerts.models import Alert, AlertKind
+    from peacewatch.core.db import transaction, utcnow
+    from peacewatch.core.problems import Conflict
+    from peacewatch.core.visibility import Visibility
+
+    send(client, auth, moving(0, 2) + [(2, OUTSIDE)])
+    [raised] = alerts(client, auth, kind="left_area")
+    twice = {"kind": AlertKind.left_area, "tracker_id": raised["tracker_id"], "patrol_id": raised["patrol_id"],
+             "started_at": utcnow(), "message": "again", "visibility": Visibility.internal, "details": {}}
+    for values in (twice, twice | {"kind": AlertKind.silent, "tracker_id": None}):
+        with pytest.raises(Conflict):
+            with transaction(session, "test"):
+                session.add(Alert(**values))
+                if values["kind"] is AlertKind.silent:
+                    session.add(Alert(**values))
+    closed = twice | {"ended_at": utcnow()}
+    with transaction(session, "test"):
+        session.add(Alert(**closed))  # an episode that has ended is no obstacle
+    assert len(alerts(client, auth, kind="left_area")) == 2

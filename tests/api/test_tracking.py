@@ -136,3 +136,50 @@ class TestTrackers:
         client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc"}, headers=auth("ops"))
         response = send(client, auth("patrol"), [fix("ANDROID-abc", 1, *NORTH)])
         assert response.status_code == 200 and response.json()["stored"] == 1
+
+
+@pytest.mark.usefixtures("scenario")
+def test_the_live_stream_sends_a_snapshot_then_every_new_fix_in_the_readers_scope(client: TestClient, auth: Any) -> None:
+    """The live map draws each tracker's track from the stream: no fix may go missing, none may leak across sides."""
+    import contextlib
+    import json
+    import threading
+    import time
+    from datetime import timedelta
+
+    from peacewatch.core.db import utcnow
+
+    for code, visibility in (("MP-51", "side_a"), ("MP-52", "internal")):
+        assert client.post("/api/v1/trackers", json={"code": code, "visibility": visibility}, headers=auth("ops")).status_code == 201
+    start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
+    moment = lambda i: (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")  # noqa: E731
+
+    def post(i: int) -> None:
+        batch = [{"tracker": code, "t": moment(i), "lat": NORTH[0] + i / 1000, "lon": NORTH[1]} for code in ("MP-51", "MP-52")]
+        assert send(client, auth("patrol"), batch).status_code == 200
+
+    post(0)
+    seen: dict[str, list[tuple[str, str]]] = {"ops": [], "liaison-a": [], "liaison-b": []}
+
+    def listen(who: str) -> None:
+        with contextlib.suppress(Exception), client.stream("GET", "/api/v1/positions/stream", headers=auth(who)) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    seen[who] += [(f["properties"]["code"], f["properties"]["time"]) for f in json.loads(line[5:])["features"]]
+                if len(seen[who]) >= {"ops": 12, "liaison-a": 6, "liaison-b": 99}[who]:
+                    return
+
+    listeners = [threading.Thread(target=listen, args=(who,), daemon=True) for who in seen]
+    for listener in listeners:
+        listener.start()
+    deadline = time.monotonic() + 10
+    while (len(seen["ops"]) < 2 or not seen["liaison-a"]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # both have their snapshot
+    for i in range(1, 6):
+        post(i)
+    for listener in listeners[:2]:
+        listener.join(timeout=10)
+    expected = [(code, moment(i)) for i in range(6) for code in ("MP-51", "MP-52")]
+    assert sorted(seen["ops"], key=lambda s: (s[1], s[0])) == expected  # the snapshot, then each fix once, none lost
+    assert seen["liaison-a"] == [("MP-51", moment(i)) for i in range(6)]  # side A's tracker only, in order
+    assert seen["liaison-b"] == []

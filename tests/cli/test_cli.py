@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,45 @@ def test_secret_key_is_generated_and_kept(tmp_path: Path) -> None:
     second = Settings(data_dir=tmp_path / "d").resolved_secret_key
     assert first == second and len(first) >= 32
     assert (tmp_path / "d" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_sqlite_takes_one_server_process_and_says_so(tmp_path: Path) -> None:
+    """A second 'peacewatch serve' on the same SQLite database, or --workers, is refused with one line."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from peacewatch.core.migrate import upgrade
+    from tests.conftest import SECRET
+    from tests.live import free_port
+
+    env = os.environ | {"PEACEWATCH_DATA_DIR": str(tmp_path / "data"), "PEACEWATCH_SECRET_KEY": SECRET,
+                        "PEACEWATCH_COT_TCP": "false", "PEACEWATCH_COT_UDP": "false"}
+    env.pop("PEACEWATCH_DATABASE_URL", None)
+    (tmp_path / "data").mkdir()
+    upgrade(f"sqlite:///{tmp_path / 'data' / 'peacewatch.db'}")
+    workers = subprocess.run([sys.executable, "-m", "peacewatch", "serve", "--workers", "2"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert workers.returncode == 2 and "--workers needs PostgreSQL" in workers.stderr
+    port = free_port()
+    first = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        second = subprocess.run([sys.executable, "-m", "peacewatch", "serve", "--port", str(free_port())], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert f"another 'peacewatch serve' (pid {first.pid}) already serves" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200  # the first serves on
+    finally:
+        first.terminate()
+        first.wait(timeout=15)

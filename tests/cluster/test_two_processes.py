@@ -243,3 +243,54 @@ def test_while_the_database_is_away_every_endpoint_answers_503_and_service_resum
                  "service to resume without a restart")
         assert len(client.get("/api/v1/posts", params={"on": "2020-11-18"}).json()["features"]) == 23
         assert wait_for(server.ready, 15, "readiness again")["leader"] is True
+
+
+def test_handlers_racing_on_two_processes_make_one_decision_each(
+    pair: tuple[Server, Server], auth: Callable[[str], dict[str, str]],
+) -> None:
+    """Acknowledging an alert, completing a patrol, accepting a merge: ten clicks at once across two processes, one wins."""
+    first, second = pair
+    ops, patrol_user = auth("ops"), auth("patrol")
+    began = utcnow() - timedelta(hours=1)
+    patrol = start_patrol(first, ops, "Handled", ["H-01"], started=began, silence_minutes=120)
+    post(first, patrol_user, fixes("H-01", began + timedelta(minutes=1), NORTH_INSIDE, 2)
+         + fixes("H-01", began + timedelta(minutes=2), OUTSIDE, 1))
+    [alert] = alerts(first, ops, kind="left_area")
+    report = {"type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z",
+              "ended_at": "2020-11-14T16:20:00Z", "lat": 39.795, "lon": 47.113, "source": "media"}
+    for lat, source in ((39.795, "media"), (39.797, "joint_monitoring_centre")):
+        made = httpx.post(f"{first.url}/api/v1/incidents", json=report | {"lat": lat, "source": source}, headers=ops, timeout=30)
+        assert made.status_code == 201, made.text
+    [proposal] = httpx.get(f"{second.url}/api/v1/merge-proposals", params={"status": "open"}, headers=ops, timeout=30).json()
+
+    def race(path: str, body: dict[str, Any]) -> list[int]:
+        gate = threading.Barrier(10)
+
+        def click(n: int) -> int:
+            gate.wait()
+            return httpx.post(f"{pair[n % 2].url}{path}", json=body, headers=ops, timeout=30).status_code
+
+        with ThreadPoolExecutor(10) as pool:
+            return sorted(pool.map(click, range(10)))
+
+    assert race(f"/api/v1/alerts/{alert['id']}/acknowledge", {"note": "calling H-01"}) == [200] + [409] * 9
+    assert race(f"/api/v1/patrols/{patrol['id']}/complete", {}) == [200] + [409] * 9
+    assert race(f"/api/v1/merge-proposals/{proposal['id']}/accept", {"reason": "one shelling"}) == [200] + [409] * 9
+    history = httpx.get(f"{first.url}/api/v1/audit", params={"entity": "alerts", "entity_id": str(alert["id"])}, headers=ops,
+                        timeout=30).json()
+    assert [entry["action"] for entry in history] == ["update", "create"]  # one acknowledgement, audited once
+
+
+def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(start_server: Callable[..., Server]) -> None:
+    server = start_server("--workers", "2")
+    seen: dict[int, bool] = {}
+
+    def both_seen() -> bool:
+        with httpx.Client(timeout=5) as fresh:  # a new connection each time: the kernel spreads them over the workers
+            answer = fresh.get(f"{server.url}/readyz").json()
+        seen[answer["process"]] = answer["leader"]
+        return len(seen) == 2
+
+    wait_for(both_seen, 30, "answers from both worker processes", every=0.01)
+    wait_for(lambda: both_seen() or sorted(seen.values()) == [False, True], 10, "exactly one leader")
+    assert sorted(seen.values()) == [False, True]

@@ -1,0 +1,64 @@
+"""Admission: a process works on a bounded number of requests and answers 503 at once beyond its line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from peacewatch.core.admission import Admission, AdmissionCounters
+
+
+def app_that_waits(release: asyncio.Event, started: list[str]) -> Admission:
+    async def slow(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        started.append(scope["path"])
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"done"})  # type: ignore[operator]
+
+    return Admission(slow, active=1, queued=1, queue_timeout_s=0.3, max_streams=1, counters=AdmissionCounters())  # type: ignore[arg-type]
+
+
+def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting_one_after_its_timeout() -> None:
+    async def scenario() -> None:
+        release, started = asyncio.Event(), []
+        admission = app_that_waits(release, started)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
+            running = asyncio.create_task(client.get("/api/v1/posts"))
+            await asyncio.sleep(0.05)
+            waiting = asyncio.create_task(client.get("/api/v1/alerts"))  # in line: the one place in the queue
+            await asyncio.sleep(0.05)
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            refused = await client.get("/api/v1/incidents")  # the line is full: refused without waiting
+            assert loop.time() - began < 0.1
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+            assert refused.headers["content-type"] == "application/problem+json" and refused.json()["status"] == 503
+            timed_out = await waiting  # waited its 0.3 s without a turn
+            assert timed_out.status_code == 503
+            release.set()
+            assert (await running).status_code == 200
+            assert (await client.get("/api/v1/posts")).status_code == 200  # free again at once
+            assert (await client.get("/healthz")).status_code == 200
+        assert started == ["/api/v1/posts", "/api/v1/posts", "/healthz"]  # the refused never reached the app
+        assert admission.counters.shed == 2 and admission.counters.by_reason == {"queue full": 1, "waited too long": 1}
+
+    asyncio.run(scenario())
+
+
+def test_streams_are_counted_apart_and_bounded() -> None:
+    async def scenario() -> None:
+        release, started = asyncio.Event(), []
+        admission = app_that_waits(release, started)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
+            open_stream = asyncio.create_task(client.get("/api/v1/alerts/stream"))
+            await asyncio.sleep(0.05)
+            second = await client.get("/api/v1/positions/stream")
+            assert second.status_code == 503  # one stream at most here
+            request = asyncio.create_task(client.get("/api/v1/posts"))  # a stream holds no request slot
+            await asyncio.sleep(0.05)
+            assert started == ["/api/v1/alerts/stream", "/api/v1/posts"]
+            release.set()
+            assert (await open_stream).status_code == 200 and (await request).status_code == 200
+
+    asyncio.run(scenario())
