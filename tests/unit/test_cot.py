@@ -35,6 +35,18 @@ def test_the_stream_may_be_cut_anywhere(cut: int) -> None:
     assert len(events) == 3 and events[1] == EVENT
 
 
+def test_a_long_chunk_with_a_sign_in_among_its_events_is_cut_into_each_of_them() -> None:
+    """TAK Server's sign-in ends with </auth>, not </event>: it may come first, or between events, in one read."""
+    auth = b'<auth><cot username="ops" password="pwk_x" uid="ANDROID-ops"/></auth>'
+    stream = EVENT * 3000 + auth + EVENT * 3000
+    splitter, counters = EventSplitter(), StreamCounters()
+    events = []
+    for start in range(0, len(stream), 256 * 1024):  # as the listener reads
+        events += splitter.feed(stream[start : start + 256 * 1024], counters)
+    assert len(events) == 6001 and events[3000] == auth and events.count(EVENT) == 6000
+    assert splitter.buffer == b"" and counters.oversized == 0
+
+
 def test_an_oversized_event_is_dropped_and_the_stream_recovers() -> None:
     splitter, counters = EventSplitter(max_bytes=1000), StreamCounters()
     huge = b'<event uid="x" type="a">' + b"<detail>" + b"A" * 5000 + b"</detail></event>"
