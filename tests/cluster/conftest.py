@@ -23,10 +23,8 @@ import httpx
 import pytest
 
 from peacewatch.core.settings import Settings
-from tests.conftest import CUSTODY, PG_URL, SECRET
+from tests.conftest import CUSTODY, SECRET
 from tests.live import free_port
-
-pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL")
 
 
 @dataclass

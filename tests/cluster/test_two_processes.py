@@ -18,6 +18,9 @@ import pytest
 
 from peacewatch.core.db import utcnow
 from tests.cluster.conftest import Proxy, Server, token, wait_for
+from tests.conftest import PG_URL
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL (SQLite takes one)")
 
 NORTH_INSIDE = (40.10, 46.70)
 OUTSIDE = (39.50, 45.00)
