@@ -7,8 +7,10 @@ Run by hand:
 Starts `peacewatch serve` on a scratch database with its CoT listener (and its feed: every client
 is sent the picture of posts, positions and alerts, as a TAK server does) on a free port, registers
 the trackers' CoT uids, and streams pre-built events over several TCP connections at once. By
-default each client reads what the server sends it while it sends; with --hang-up it sends its
-share and closes without reading anything, the case where a careless server loses events.
+default each client reads what the server sends it while it sends, pausing after each MB as TAK
+clients pause between reports (the server sends the picture in the pauses), and stays connected
+until everything is stored; with --hang-up it sends its share and closes without reading anything,
+the case where a careless server loses events.
 It then counts the positions in the database until every event is stored (fails after --timeout
 seconds), and prints the rate from the first byte sent to the last position committed.
 """
@@ -44,26 +46,35 @@ def events_for(trackers: int, count: int) -> list[bytes]:
     return out
 
 
-def stream(port: int, data: bytes, read: bool, received: list[int]) -> None:
-    """One TAK client: send the share; read the feed meanwhile (or never, and hang up at once)."""
-    with socket.create_connection(("127.0.0.1", port)) as conn:
-        reader = None
-        if read:
-            def drain() -> None:
-                got = 0
-                try:
-                    while chunk := conn.recv(1 << 16):
-                        got += len(chunk)
-                except OSError:
-                    pass
-                received.append(got)
+PAUSE_EVERY = 1 << 20  # a reading client sends a MB, then pauses, as TAK clients pause between reports
+PAUSE_S = 0.3
 
-            reader = threading.Thread(target=drain, daemon=True)
-            reader.start()
-        conn.sendall(data)
-        if read:
-            conn.shutdown(socket.SHUT_WR)  # done sending; the feed goes on until the server closes
-            time.sleep(0.5)
+
+def stream(port: int, data: bytes, read: bool, received: list[int], done: threading.Event) -> None:
+    """One TAK client: send the share; either read the feed meanwhile (pausing now and then, when the
+    server sends the picture) and stay until everything is stored, or hang up at once without reading."""
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        if not read:
+            conn.sendall(data)
+            return
+
+        def drain() -> None:
+            got = 0
+            try:
+                while chunk := conn.recv(1 << 16):
+                    got += len(chunk)
+            except OSError:
+                pass
+            received.append(got)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        for start in range(0, len(data), PAUSE_EVERY):
+            conn.sendall(data[start : start + PAUSE_EVERY])
+            time.sleep(PAUSE_S)
+        done.wait()
+        conn.shutdown(socket.SHUT_RDWR)
+        reader.join(5)
 
 
 def main() -> None:
@@ -88,14 +99,13 @@ def main() -> None:
         events = events_for(args.trackers, args.events)
         shares = [b"".join(events[i :: args.clients]) for i in range(args.clients)]
         received: list[int] = []
+        done = threading.Event()
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=stream, args=(args.cot_port, share, not args.hang_up, received)) for share in shares]
+        threads = [threading.Thread(target=stream, args=(args.cot_port, share, not args.hang_up, received, done))
+                   for share in shares]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
-        sent = time.perf_counter() - started
         stored = 0
         with engine.connect() as connection:
             while stored < args.events and time.perf_counter() - started < args.timeout:
@@ -104,11 +114,14 @@ def main() -> None:
                 time.sleep(0.05)
         elapsed = time.perf_counter() - started
         status = client.get("/api/v1/cot/status", headers=headers).json()
+        done.set()
+        for thread in threads:
+            thread.join()
     engine.dispose()
     database = "PostgreSQL" if args.database_url else "SQLite"
     mode = "hanging up without reading" if args.hang_up else f"reading the feed ({sum(received) / 1e6:.1f} MB received)"
     print(f"{args.events:,} CoT events over {args.clients} TCP connections, clients {mode}, {database}: "
-          f"sent in {sent:.2f} s, {stored:,} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} positions/s "
+          f"{stored:,} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} positions/s "
           f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']}, "
           f"feed events sent {status.get('feed_sent', 0):,})")
     if stored != args.events:

@@ -21,6 +21,7 @@ from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
 from peacewatch.alerts.live import NewAlerts
 from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.answers import Answers
 from peacewatch.core.broadcast import Topic
 from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core.cluster import ClusterWork, Job
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.notifier = notifier
     app.state.work = work
     app.state.admission = AdmissionCounters()
+    app.state.answers = Answers()
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,

@@ -4,7 +4,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -15,7 +15,8 @@ from peacewatch.alerts.schemas import AlertAction, AlertOut
 from peacewatch.core.auth import Role, User
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.answers import model_answer
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
 
 Handler = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
@@ -23,8 +24,10 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_r
 
 @router.get("", response_model=list[AlertOut], summary="Alerts, newest first", responses=CSV_OR_JSON)
 def list_alerts(
+    request: Request,
     session: SessionDep,
     readable: Readable,
+    answers: AnswersDep,
     status: AlertStatus | None = None,
     kind: AlertKind | None = None,
     patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -32,9 +35,12 @@ def list_alerts(
     offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Any:
-    alerts = service.list_alerts(session, readable, status=status, kind=kind, patrol_id=patrol_id, limit=limit, offset=offset)
-    found = [AlertOut.model_validate(a) for a in alerts]
-    return csv_response(found, "alerts.csv") if format == "csv" else found
+    def build() -> Response:
+        alerts = service.list_alerts(session, readable, status=status, kind=kind, patrol_id=patrol_id, limit=limit, offset=offset)
+        found = [AlertOut.model_validate(a) for a in alerts]
+        return csv_response(found, "alerts.csv") if format == "csv" else model_answer(list[AlertOut], found)
+
+    return answers.reply(request, session, readable, ("alerts",), build)
 
 
 @router.get(
@@ -88,7 +94,7 @@ async def stream_alerts(
                     batch = await subscription.next(STREAM_CHECK_S)
                 except Lagging:
                     return  # the client reconnects with Last-Event-ID and catches up from there
-                for alert in batch:
+                for alert in batch or ():
                     if alert["id"] > cursor:
                         cursor = alert["id"]
                         if visible(alert):

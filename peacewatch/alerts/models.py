@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, Enum as SAEnum, Float, ForeignKey, Inde
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, UTCDateTime, utcnow
 from peacewatch.core.visibility import VisibilityMixin
 
@@ -33,7 +34,7 @@ _OPEN_TRACKER_EPISODE = text("ended_at IS NULL AND tracker_id IS NOT NULL")
 _OPEN_PATROL_EPISODE = text("ended_at IS NULL AND kind IN ('silent', 'not_back')")
 
 
-class Alert(IdMixin, VisibilityMixin, Audited, Base):
+class Alert(IdMixin, VisibilityMixin, Audited, Versioned, Base):
     """One episode of a rule being broken: raised when it begins, marked when it ends, handled by people.
 
     The database holds each episode to one alert: at most one open alert per tracker and rule, and

@@ -56,7 +56,7 @@ class Topic(Generic[T]):
     the same object to every subscriber: what every subscriber would compute alike can be cached on it."""
 
     def __init__(self, notifier: Notifier, tables: frozenset[str], fetch: Callable[[], T], *,
-                 poll_s: float = 2.0, min_interval_s: float = 0.05, inbox_size: int = 1000) -> None:
+                 poll_s: float = 2.0, min_interval_s: float = 0.1, inbox_size: int = 1000) -> None:
         self.notifier = notifier
         self.tables = tables
         self.fetch = fetch

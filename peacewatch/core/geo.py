@@ -101,8 +101,12 @@ def parse_bbox(text: str, *, field: str = "bbox") -> BBox:
 _MGRS = mgrs.MGRS()
 
 
+@lru_cache(maxsize=65_536)
 def to_mgrs(lat: float, lon: float, precision: int = 5) -> str | None:
-    """MGRS at 1 m precision (UPS near the poles); None for a coordinate the library refuses."""
+    """MGRS at 1 m precision (UPS near the poles); None for a coordinate the library refuses.
+
+    Kept for the last places asked: a list of reports asks for the same places again and again,
+    and the conversion costs more than the rest of a report's fields together."""
     try:
         return _MGRS.toMGRS(lat, lon, MGRSPrecision=precision)
     except Exception:  # noqa: BLE001 - the mgrs C library raises plain Exception types

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.answers import Answers
 from peacewatch.core.auth import Role, User, user_for_token
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import Forbidden, Unauthorized
@@ -21,33 +23,53 @@ log = logging.getLogger("peacewatch.web")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function in a worker thread, and
+# a few hops per request between the event loop and the threads cost as much as a small request.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session; it touches the database only when used (in the worker thread that runs the endpoint)."""
     session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        try:
-            session.close()
-        except SQLAlchemyError:  # the database went away mid-request: the pool drops that connection, the answer stands
-            log.info("a session's connection was lost on closing", exc_info=True)
+        if session.in_transaction():
+            await run_in_threadpool(_close, session)
+        else:
+            session.close()  # nothing to roll back: no I/O
+
+
+def _close(session: Session) -> None:
+    try:
+        session.close()
+    except SQLAlchemyError:  # the database went away mid-request: the pool drops that connection, the answer stands
+        log.info("a session's connection was lost on closing", exc_info=True)
 
 
 API_KEY_HEADER = "X-API-Key"
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_answers(request: Request) -> Answers:
+    return request.app.state.answers  # type: ignore[no-any-return]
+
+
+AnswersDep = Annotated[Answers, Depends(get_answers)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_optional_user(
+async def get_optional_user(
     request: Request, session: SessionDep, settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
     """The caller, by bearer token (API clients) or by session cookie (the web pages' scripts).
 
     A cookie alone never authorises an unsafe request: it must come with the page's CSRF token.
+    An anonymous request is answered without a look at the database.
     """
     secret = settings.resolved_secret_key
     expired = "the bearer token is invalid, expired or revoked"
@@ -60,9 +82,14 @@ def get_optional_user(
         if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
             raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
         expired = "your session has expired or was revoked: sign in again"
-    user = user_for_token(session, token, secret)
+    user = await run_in_threadpool(_user_for_token, session, token, secret)
     if user is None:
         raise Unauthorized(expired)
+    return user
+
+
+def _user_for_token(session: Session, token: str, secret: str) -> User | None:
+    user = user_for_token(session, token, secret)
     session.commit()  # end the read transaction so a later write starts a fresh one
     return user
 
@@ -70,7 +97,7 @@ def get_optional_user(
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> User:
+async def get_current_user(user: OptionalUser) -> User:
     if user is None:
         raise Unauthorized("sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
     return user
@@ -79,7 +106,7 @@ def get_current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def readable(user: OptionalUser) -> frozenset[Visibility] | None:
+async def readable(user: OptionalUser) -> frozenset[Visibility] | None:
     """What the caller may read: anonymous callers see public records only."""
     if user is None:
         return readable_visibilities(internal=False, side=None)
@@ -89,11 +116,11 @@ def readable(user: OptionalUser) -> frozenset[Visibility] | None:
 Readable = Annotated[frozenset[Visibility] | None, Depends(readable)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency admitting only ``roles`` (admin always): every write states who may make it."""
     allowed = frozenset(roles) | {Role.admin}
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"role '{user.role.value}' may not do this; allowed roles: {names}")

@@ -4,7 +4,7 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -13,7 +13,8 @@ from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.answers import model_answer
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.geography import formats, service
 from peacewatch.geography.features import collection, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
@@ -56,13 +57,16 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
 
     @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON")
     def list_zones(
-        session: SessionDep, readable: Readable, bbox: BBoxQuery = None, on: OnQuery = None,
-        limit: Limit = 1000, offset: Offset = 0,
+        request: Request, session: SessionDep, readable: Readable, answers: AnswersDep, bbox: BBoxQuery = None,
+        on: OnQuery = None, limit: Limit = 1000, offset: Offset = 0,
     ) -> Any:
-        zones = service.list_zones(
-            session, readable, kind=kind, bbox=parse_bbox(bbox) if bbox else None, on=on, limit=limit, offset=offset
-        )
-        return collection([zone_feature(z) for z in zones])
+        def build() -> Response:
+            zones = service.list_zones(
+                session, readable, kind=kind, bbox=parse_bbox(bbox) if bbox else None, on=on, limit=limit, offset=offset
+            )
+            return model_answer(ZoneCollection, collection([zone_feature(z) for z in zones]), GEOJSON)
+
+        return answers.reply(request, session, readable, ("zones",), build)
 
     @router.get("/{zone_id}", response_model=ZoneFeature, responses=problem_responses(404), summary=f"One {label}")
     def read_zone(zone_id: RecordId, session: SessionDep, readable: Readable) -> Any:
@@ -97,8 +101,10 @@ posts = APIRouter(
 
 @posts.get("", response_model=PostCollection, summary="Observation posts and checkpoints as GeoJSON")
 def list_posts(
+    request: Request,
     session: SessionDep,
     readable: Readable,
+    answers: AnswersDep,
     bbox: BBoxQuery = None,
     on: Annotated[date | None, Query(description="Only posts open on this date; status is given for it")] = None,
     kind: PostKind | None = None,
@@ -106,12 +112,15 @@ def list_posts(
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> Any:
-    found = service.list_posts(
-        session, readable, bbox=parse_bbox(bbox) if bbox else None, on=on, kind=kind, zone_id=zone_id,
-        limit=limit, offset=offset,
-    )
-    status_on = on or utcnow().date()
-    return collection([post_feature(p, status_on) for p in found])
+    def build() -> Response:
+        found = service.list_posts(
+            session, readable, bbox=parse_bbox(bbox) if bbox else None, on=on, kind=kind, zone_id=zone_id,
+            limit=limit, offset=offset,
+        )
+        status_on = on or utcnow().date()
+        return model_answer(PostCollection, collection([post_feature(p, status_on) for p in found]), GEOJSON)
+
+    return answers.reply(request, session, readable, ("posts", "zones"), build)
 
 
 @posts.get("/{post_id}", response_model=PostFeature, responses=problem_responses(404))

@@ -4,13 +4,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.answers import model_answer
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.incidents import service
 from peacewatch.incidents.charts import figures_chart
 from peacewatch.incidents.figures import figures_csv
@@ -41,9 +42,10 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=pro
 @router.get("", response_model=list[IncidentOut], summary="Incident reports, newest first (a liaison sees its side's)",
             responses=CSV_OR_JSON)
 def list_incidents(
+    request: Request,
     session: SessionDep,
     readable: Readable,
-    response: Response,
+    answers: AnswersDep,
     type: IncidentType | None = None,
     status: IncidentStatus | None = None,
     source: SourceKind | None = None,
@@ -58,14 +60,17 @@ def list_incidents(
 ) -> Any:
     filters = {"type": type, "status": status, "source": source, "zone_id": zone_id, "district_id": district_id,
                "since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until"), "search": q}
-    total = str(service.count_incidents(session, readable, **filters))
-    response.headers["X-Total-Count"] = total
-    found = [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
-    if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
-        answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
-        answer.headers["X-Total-Count"] = total
-        return answer
-    return found
+
+    def build() -> Response:
+        total = str(service.count_incidents(session, readable, **filters))
+        found = [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
+        if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
+            answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
+            answer.headers["X-Total-Count"] = total
+            return answer
+        return model_answer(list[IncidentOut], found, headers={"X-Total-Count": total})
+
+    return answers.reply(request, session, readable, ("incidents",), build)
 
 
 @router.post(

@@ -18,11 +18,14 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from peacewatch import __version__
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import Readable, SessionDep, SettingsDep
+from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import Visibility
+from peacewatch.core.web import AnswersDep, Readable, SessionDep, SettingsDep
 from peacewatch.ogc import service
 from peacewatch.ogc.collections import COLLECTIONS, Collection
 from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS, ExportFormat, Filters, export
@@ -195,9 +198,18 @@ def queryables(request: Request, collectionId: str) -> Response:  # noqa: N803
 
 @router.get("/collections/{collectionId}/items", summary="The features, by box, time and filter, a page at a time",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **ERRORS})
-def items(request: Request, collectionId: str, session: SessionDep, settings: SettingsDep, readable: Readable) -> Response:  # noqa: N803
+def items(request: Request, collectionId: str, session: SessionDep, settings: SettingsDep, readable: Readable,  # noqa: N803
+          answers: AnswersDep) -> Response:
     found = service.get_collection(collectionId)
     fmt = _format(request, extra=(*ITEMS_PARAMETERS[1:], *found.queryables))  # a queryable is a parameter too
+    if not found.tables:
+        return _items(request, session, settings, readable, found, fmt)
+    return answers.reply(request, session, readable, found.tables,
+                         lambda: _items(request, session, settings, readable, found, fmt), variant=(fmt, _base(request)))
+
+
+def _items(request: Request, session: Session, settings: Settings, readable: frozenset[Visibility] | None,
+           found: Collection, fmt: str) -> Response:
     params = request.query_params
     crs = crs_of(params.get("crs"), "crs")
     start, end = parse_datetime(params.get("datetime"))

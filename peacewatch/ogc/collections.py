@@ -51,6 +51,7 @@ class Collection:
     temporal: tuple[str, str] | None  # the properties holding each feature's start and end
     source: Source
     geometry: str  # the JSON Schema "format" of its geometries
+    tables: tuple[str, ...] = ()  # the versioned tables its features are read from: its pages are kept until they change
 
 
 def _feature(id_: Any, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
@@ -161,17 +162,19 @@ def official_map(session: Session, readable: Readable, settings: Settings, windo
 ZONE_QUERYABLES = {"code": STRING, "name": STRING, "valid_from": DATE, "valid_to": DATE}
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
     Collection("areas", "Areas of responsibility", "The areas the force patrols and monitors, with their dates of validity.",
-               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.area_of_responsibility), "geometry-polygon-or-multipolygon"),
+               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.area_of_responsibility), "geometry-polygon-or-multipolygon",
+               ("zones",)),
     Collection("corridors", "Corridors", "Strips along a road kept open under the force's control.",
                ZONE_QUERYABLES | {"width_m": NUMBER}, ("valid_from", "valid_to"), zones(ZoneKind.corridor),
-               "geometry-polygon-or-multipolygon"),
+               "geometry-polygon-or-multipolygon", ("zones",)),
     Collection("lines-of-contact", "Lines of contact", "The lines separating the sides' forces.",
-               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.line_of_contact), "geometry-linestring-or-multilinestring"),
+               ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.line_of_contact),
+               "geometry-linestring-or-multilinestring", ("zones",)),
     Collection("posts", "Observation posts and checkpoints", "Posts with the dates they were opened and closed.",
                {"code": STRING, "name": STRING, "kind": {"type": "string", "enum": [k.value for k in PostKind]},
                 "zone_code": STRING, "status": {"type": "string", "enum": ["planned", "open", "closed"]},
                 "opened_on": DATE, "closed_on": DATE},
-               ("opened_on", "closed_on"), posts, "geometry-point"),
+               ("opened_on", "closed_on"), posts, "geometry-point", ("posts", "zones")),
     Collection("patrol-tracks", "Patrol tracks", "Each patrol that went out, with the tracks of its vehicles and handhelds.",
                {"name": STRING, "status": {"type": "string", "enum": [s.value for s in PatrolStatus]}, "unit_id": INTEGER,
                 "zone_id": INTEGER, "planned_start": INSTANT, "started_at": INSTANT, "ended_at": INSTANT,
@@ -181,10 +184,10 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                {"type": {"type": "string", "enum": [t.value for t in IncidentType]}, "subtype": STRING,
                 "status": {"type": "string", "enum": [s.value for s in IncidentStatus]}, "event_count": INTEGER,
                 "area": STRING, "district": STRING, "place_name": STRING, "started_at": INSTANT, "ended_at": INSTANT},
-               ("started_at", "ended_at"), incident_events, "geometry-point"),
+               ("started_at", "ended_at"), incident_events, "geometry-point", ("incidents", "incident_events", "zones")),
     Collection("official-map", "Official deployment map", "The published map's layers as of a day (datetime): public records only.",
                {"kind": STRING, "code": STRING, "name": STRING, "zone_code": STRING, "status": STRING},
-               None, official_map, "geometry-any"),
+               None, official_map, "geometry-any", ("posts", "zones")),
 )}
 
 

@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.answers import model_answer
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.patrols import service
 from peacewatch.patrols.models import PatrolStatus
 from peacewatch.patrols.schemas import (
@@ -34,8 +35,10 @@ router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=problem
 
 @router.get("", response_model=list[PatrolOut], responses=CSV_OR_JSON)
 def list_patrols(
+    request: Request,
     session: SessionDep,
     readable: Readable,
+    answers: AnswersDep,
     status: PatrolStatus | None = None,
     zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: datetime | None = None,
@@ -46,12 +49,17 @@ def list_patrols(
     offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Any:
-    patrols = service.list_patrols(
-        session, readable, status=status, zone_id=zone_id, since=as_utc(since, field="query.since"),
-        until=as_utc(until, field="query.until"), search=q, sort=sort, limit=limit, offset=offset,
-    )
-    found = [service.patrol_out(p) for p in patrols]
-    return csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv") if format == "csv" else found
+    window = {"since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until")}
+
+    def build() -> Response:
+        patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, search=q, sort=sort, limit=limit,
+                                       offset=offset, **window)
+        found = [service.patrol_out(p) for p in patrols]
+        if format == "csv":
+            return csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv")
+        return model_answer(list[PatrolOut], found)
+
+    return answers.reply(request, session, readable, ("patrols", "trackers"), build)
 
 
 @router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Enum as SAEnum, Float, For
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.geo import Geometry
 from peacewatch.core.visibility import VisibilityMixin
@@ -53,7 +54,7 @@ class PatrolPlan(IdMixin, TimestampMixin, VisibilityMixin, RuleMixin, Audited, B
     tracker_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
-class Patrol(IdMixin, TimestampMixin, VisibilityMixin, RuleMixin, Audited, Base):
+class Patrol(IdMixin, TimestampMixin, VisibilityMixin, RuleMixin, Audited, Versioned, Base):
     __tablename__ = "patrols"
     __table_args__ = (
         CheckConstraint("planned_end > planned_start", name="window"),

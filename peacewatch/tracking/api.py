@@ -21,7 +21,7 @@ from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
 from peacewatch.tracking import coverage as cov
 from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
-from peacewatch.tracking.live import LiveFix, feature_collection
+from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
     CotStatusOut,
     IngestReportOut,
@@ -178,9 +178,13 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def fix_feature(tracker: Any, fix: Any) -> dict[str, Any]:
+def live_fix(tracker: Any, fix: Any) -> LiveFix:
     return LiveFix(tracker.id, fix.t_ms, fix.lat, fix.lon, fix.speed, fix.heading, tracker.code, tracker.name,
-                   tracker.kind.value, tracker.visibility).feature()
+                   tracker.kind.value, tracker.visibility)
+
+
+def fix_feature(tracker: Any, fix: Any) -> dict[str, Any]:
+    return live_fix(tracker, fix).feature()
 
 
 @positions.get("/latest", response_class=Response, responses=GEOJSON_OBJECT,
@@ -245,8 +249,7 @@ async def stream_positions(
         async with topic.subscribe() as subscription:
             found = await run_in_threadpool(snapshot)
             if found:
-                yield _positions_event(orjson.dumps({"type": "FeatureCollection",
-                                                     "features": [fix_feature(t, f) for t, f in found]}).decode())
+                yield positions_event([live_fix(t, f) for t, f in found])
             # until the rounds have passed the snapshot, each fix is checked against it; then a round is sent as
             # encoded once for every stream of the same scope
             sent: dict[int, int] | None = {tracker.id: fix.t_ms for tracker, fix in found}
@@ -266,15 +269,11 @@ async def stream_positions(
                              and (sent is None or fix.t_ms > sent.get(fix.tracker_id, -1))]
                     if sent is not None and len(fresh) == len(visible):
                         sent = None  # past the snapshot: from now on every round is all new
-                    data = feature_collection(fresh) if fresh else None
+                    data = positions_event(fresh) if fresh else None
                 if data is not None:
-                    yield _positions_event(data)
+                    yield data
 
     return EventSourceResponse(events(), ping=15)
-
-
-def _positions_event(data: str) -> dict[str, Any]:
-    return {"event": "positions", "data": data}
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))

@@ -57,7 +57,7 @@ class FixRound:
     def __init__(self, fixes: list[LiveFix]) -> None:
         self.fixes = fixes
         self.oldest_ms = min((fix.t_ms for fix in fixes), default=0)
-        self._encoded: dict[frozenset[Visibility] | None, str | None] = {}
+        self._encoded: dict[frozenset[Visibility] | None, bytes | None] = {}
 
     def __bool__(self) -> bool:
         return bool(self.fixes)
@@ -65,16 +65,18 @@ class FixRound:
     def visible(self, readable: frozenset[Visibility] | None) -> list[LiveFix]:
         return [fix for fix in self.fixes if readable is None or fix.visibility in readable]
 
-    def encoded(self, readable: frozenset[Visibility] | None) -> str | None:
-        """The round as the stream's FeatureCollection for ``readable``, or None when it holds nothing for it."""
+    def encoded(self, readable: frozenset[Visibility] | None) -> bytes | None:
+        """The round as the stream's event (a FeatureCollection) for ``readable``, or None when it holds nothing for it."""
         if readable not in self._encoded:
             visible = self.visible(readable)
-            self._encoded[readable] = feature_collection(visible) if visible else None
+            self._encoded[readable] = positions_event(visible) if visible else None
         return self._encoded[readable]
 
 
-def feature_collection(fixes: list[LiveFix]) -> str:
-    return orjson.dumps({"type": "FeatureCollection", "features": [fix.feature() for fix in fixes]}).decode()
+def positions_event(fixes: list[LiveFix]) -> bytes:
+    """A server-sent event ``positions`` whose data is the fixes as a FeatureCollection, framed once, sent as is."""
+    data = orjson.dumps({"type": "FeatureCollection", "features": [fix.feature() for fix in fixes]})
+    return b"event: positions\r\ndata: " + data + b"\r\n\r\n"
 
 
 class NewFixes:
@@ -86,7 +88,7 @@ class NewFixes:
 
     def __call__(self) -> FixRound:
         with self.factory() as session:
-            newest = dict(session.execute(select(TrackerState.tracker_id, TrackerState.t_ms)).all())
+            newest = dict(session.connection().execute(select(TrackerState.tracker_id, TrackerState.t_ms)).all())
             if self.published is None:
                 self.published = newest
                 return FixRound([])
@@ -115,7 +117,7 @@ def _fixes_in(session: Session, windows: dict[int, tuple[int, int]]) -> list[Liv
                  .join(Tracker, Tracker.id == Position.tracker_id)
                  .where(Position.tracker_id.in_(group), Position.t_ms > lo, Position.t_ms <= hi)
                  .order_by(Position.tracker_id, Position.t_ms))
-        for tracker, t_ms, lat, lon, speed, heading, code, name, kind, visibility in session.execute(query):
+        for tracker, t_ms, lat, lon, speed, heading, code, name, kind, visibility in session.connection().execute(query):
             start, end = windows[tracker]
             if start < t_ms <= end:
                 found.setdefault(tracker, []).append(

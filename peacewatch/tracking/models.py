@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Enum as SAEnum, Float, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from peacewatch.core.visibility import VisibilityMixin
 
@@ -17,7 +18,7 @@ class TrackerKind(str, enum.Enum):
     tak_client = "tak_client"
 
 
-class Tracker(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+class Tracker(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Base):
     """A device that reports positions: a vehicle tracker, a handheld, a TAK client (by its CoT uid)."""
 
     __tablename__ = "trackers"

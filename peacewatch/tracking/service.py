@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from datetime import datetime
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import add_coverage, insert_positions
+from peacewatch.tracking.store import add_coverage, insert_positions, track_rows
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -270,20 +270,28 @@ def latest_fixes(
 def recent_tracks(
     session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
 ) -> list[tuple[Tracker, list[Any]]]:
-    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes.
+    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes (every
+    n-th, and always the last: the track ends where the tracker is).
 
-    Plain rows (t_ms, lat, lon), not ORM objects: a map's refresh reads hundreds of thousands.
+    One read of plain (t_ms, lat, lon) rows for all the trackers, not ORM objects: a map's refresh
+    reads hundreds of thousands.
     """
     heard = latest_fixes(session, readable, until_ms, until_ms - since_ms)
+    by_tracker: dict[int, list[_Fix]] = {}
+    for tracker_id, t_ms, lat, lon in track_rows(session, [t.id for t, _ in heard], since_ms, until_ms):
+        by_tracker.setdefault(tracker_id, []).append(_Fix(t_ms, lat, lon))
     tracks = []
     for tracker, _ in heard:
-        query = (select(Position.t_ms, Position.lat, Position.lon)
-                 .where(Position.tracker_id == tracker.id, Position.t_ms >= since_ms, Position.t_ms <= until_ms)
-                 .order_by(Position.t_ms))
-        fixes = list(session.execute(query))
+        fixes = by_tracker.get(tracker.id, [])
         step = -(-len(fixes) // points)
         thinned = fixes[::step] if step > 1 else fixes
         if step > 1 and thinned[-1] is not fixes[-1]:
             thinned.append(fixes[-1])  # the track ends where the tracker is
         tracks.append((tracker, thinned))
     return tracks
+
+
+class _Fix(NamedTuple):
+    t_ms: int
+    lat: float
+    lon: float
