@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertKind, TrackerState
@@ -122,14 +122,21 @@ def claim_trackers(session: Session, trackers: list[int]) -> None:
         )
 
 
+# statements run with every batch: their lists of trackers are bound at execution, not compiled each time
+_TRACKERS = bindparam("trackers", expanding=True)
+_STATES = (select(TrackerState.tracker_id, TrackerState.t_ms, TrackerState.standing_since_ms, TrackerState.lon, TrackerState.lat)
+           .where(TrackerState.tracker_id.in_(_TRACKERS), TrackerState.t_ms >= 0))  # -1: claimed, never judged
+_UNDER_WAY = (select(patrol_trackers.c.tracker_id, Patrol)
+              .join(Patrol, Patrol.id == patrol_trackers.c.patrol_id)
+              .where(patrol_trackers.c.tracker_id.in_(_TRACKERS), Patrol.status == PatrolStatus.under_way)
+              .order_by(Patrol.started_at))
+
+
 def _load_states(session: Session, unique: np.ndarray) -> dict[str, np.ndarray]:
     """Each tracker's last evaluated fix as arrays aligned with ``unique`` (-1 / NaN where none)."""
     out = {"t_ms": np.full(len(unique), -1, dtype=np.int64), "since": np.full(len(unique), -1, dtype=np.int64),
            "lon": np.full(len(unique), np.nan), "lat": np.full(len(unique), np.nan)}
-    rows = session.execute(
-        select(TrackerState.tracker_id, TrackerState.t_ms, TrackerState.standing_since_ms, TrackerState.lon, TrackerState.lat)
-        .where(TrackerState.tracker_id.in_(unique.tolist()), TrackerState.t_ms >= 0)  # -1: claimed, never judged
-    ).all()
+    rows = session.connection().execute(_STATES, {"trackers": unique.tolist()}).all()
     if rows:
         found = np.array([tuple(r) for r in rows], dtype=np.float64)
         index = np.searchsorted(unique, found[:, 0].astype(np.int64))
@@ -139,12 +146,7 @@ def _load_states(session: Session, unique: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _patrols_under_way(session: Session, trackers: list[int]) -> dict[int, Patrol]:
-    rows = session.execute(
-        select(patrol_trackers.c.tracker_id, Patrol)
-        .join(Patrol, Patrol.id == patrol_trackers.c.patrol_id)
-        .where(patrol_trackers.c.tracker_id.in_(trackers), Patrol.status == PatrolStatus.under_way)
-        .order_by(Patrol.started_at)
-    ).all()
+    rows = session.execute(_UNDER_WAY, {"trackers": trackers}).all()
     return {tracker_id: patrol for tracker_id, patrol in rows}  # the latest started wins
 
 

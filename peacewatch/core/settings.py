@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     acled_side_a: str = Field(default="Military Forces of Side A", description="ACLED export: the actor name of side A")
     acled_side_b: str = Field(default="Military Forces of Side B", description="ACLED export: the actor name of side B")
 
-    db_pool_size: int = Field(default=10, ge=1, le=500, description="Database connections each server process keeps open")
+    db_pool_size: int = Field(default=20, ge=1, le=500, description="Database connections each server process keeps open")
     db_max_overflow: int = Field(default=10, ge=0, le=500, description="Connections a process may open beyond the pool at a peak")
     db_pool_timeout_s: float = Field(default=5.0, gt=0, le=120, description="Longest a request waits for a connection before it gets 503")
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=3_600_000,

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from datetime import datetime
 from threading import Lock
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.engine import AlertSettings, claim_trackers, evaluate
@@ -27,7 +27,7 @@ from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import add_coverage, insert_positions, track_rows
+from peacewatch.tracking.store import add_coverage, insert_positions, track_coordinates
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -78,15 +78,20 @@ def update_tracker(session: Session, actor: str, tracker_id: int, changes: Track
     return tracker
 
 
+_NAMES = bindparam("names", expanding=True)
+_TRACKERS_NAMED = select(Tracker.id, Tracker.code, Tracker.cot_uid).where(Tracker.code.in_(_NAMES) | Tracker.cot_uid.in_(_NAMES))
+
+
 def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
-    """Tracker id for each name, matching its code or its CoT uid; unknown names are left out."""
+    """Tracker id for each name, matching its code or its CoT uid; unknown names are left out.
+
+    Every batch of positions asks this: one prepared statement, whose list of names is bound at
+    execution, rather than a statement built and compiled for each batch."""
     unique = sorted(set(names))
     found: dict[str, int] = {}
     for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        for tracker_id, code, uid in session.execute(
-            select(Tracker.id, Tracker.code, Tracker.cot_uid).where((Tracker.code.in_(chunk)) | (Tracker.cot_uid.in_(chunk)))
-        ):
+        chunk = set(unique[start : start + 500])
+        for tracker_id, code, uid in session.connection().execute(_TRACKERS_NAMED, {"names": sorted(chunk)}):
             if code in chunk:
                 found[code] = tracker_id
             if uid is not None and uid in chunk:
@@ -269,29 +274,18 @@ def latest_fixes(
 
 def recent_tracks(
     session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
-) -> list[tuple[Tracker, list[Any]]]:
-    """The tracks of the trackers heard in the window, each thinned to at most ``points`` fixes (every
-    n-th, and always the last: the track ends where the tracker is).
+) -> list[tuple[Tracker, list[tuple[float, float]]]]:
+    """The tracks of the trackers heard in the window as (lon, lat) pairs, each thinned to at most ``points``
+    (every n-th, and always the last: the track ends where the tracker is).
 
-    One read of plain (t_ms, lat, lon) rows for all the trackers, not ORM objects: a map's refresh
-    reads hundreds of thousands.
+    Plain pairs from the driver, not objects: a map's refresh reads hundreds of thousands of fixes.
     """
-    heard = latest_fixes(session, readable, until_ms, until_ms - since_ms)
-    by_tracker: dict[int, list[_Fix]] = {}
-    for tracker_id, t_ms, lat, lon in track_rows(session, [t.id for t, _ in heard], since_ms, until_ms):
-        by_tracker.setdefault(tracker_id, []).append(_Fix(t_ms, lat, lon))
     tracks = []
-    for tracker, _ in heard:
-        fixes = by_tracker.get(tracker.id, [])
+    for tracker, _ in latest_fixes(session, readable, until_ms, until_ms - since_ms):
+        fixes = track_coordinates(session, tracker.id, since_ms, until_ms)
         step = -(-len(fixes) // points)
         thinned = fixes[::step] if step > 1 else fixes
         if step > 1 and thinned[-1] is not fixes[-1]:
-            thinned.append(fixes[-1])  # the track ends where the tracker is
+            thinned.append(fixes[-1])
         tracks.append((tracker, thinned))
     return tracks
-
-
-class _Fix(NamedTuple):
-    t_ms: int
-    lat: float
-    lon: float

@@ -55,19 +55,14 @@ def upsert_rows(
         cursor.close()
 
 
-def track_rows(session: Session, trackers: list[int], since_ms: int, until_ms: int) -> list[tuple[int, int, float, float]]:
-    """(tracker, t_ms, lat, lon) of the trackers' fixes in [since, until], in key order, read straight from
-    the driver: a map's refresh reads thousands of fixes, and SQLAlchemy's row handling would cost
-    four times the query itself."""
-    if not trackers:
-        return []
+def track_coordinates(session: Session, tracker: int, since_ms: int, until_ms: int) -> list[tuple[float, float]]:
+    """The tracker's fixes in [since, until] as (lon, lat), oldest first, straight from the driver: a map's
+    refresh reads thousands of them, and any object made per fix would cost more than the query."""
     connection = session.connection()
-    marks = ", ".join(["?"] * len(trackers))
-    sql = (f"SELECT tracker_id, t_ms, lat, lon FROM positions WHERE tracker_id IN ({marks}) AND t_ms >= ? AND t_ms <= ? "
-           "ORDER BY tracker_id, t_ms")
+    sql = "SELECT lon, lat FROM positions WHERE tracker_id = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms"
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, (*trackers, since_ms, until_ms))
+        cursor.execute(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, (tracker, since_ms, until_ms))
         return cursor.fetchall()  # type: ignore[no-any-return]
     finally:
         cursor.close()
