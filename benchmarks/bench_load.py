@@ -172,9 +172,9 @@ class Load:
     async def run(self) -> None:
         args = self.args
         clients = args.clients
-        streaming, writing = round(clients * 0.2), round(clients * 0.1)
+        streaming, writing = round(clients * args.stream_share), round(clients * args.write_share)
         reading = clients - streaming - writing
-        pace = args.pace * 0.8  # the 80 % that make requests carry the whole rate
+        pace = args.pace * (1 - args.stream_share)  # those that make requests carry the whole rate
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -304,6 +304,8 @@ def main() -> None:
     parser.add_argument("--url", help="A running server with the demo loaded (default: start one)")
     parser.add_argument("--database-url", help="PostgreSQL URL of a scratch database (default: SQLite); with --url, "
                         "the server's database, to check what was stored")
+    parser.add_argument("--stream-share", type=float, default=0.2, help="Share of the clients holding a live stream")
+    parser.add_argument("--write-share", type=float, default=0.1, help="Share of the clients writing")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8797)
     parser.add_argument("--check", action="store_true", help="Exit 1 on any 5xx, unanswered request or lost write")

@@ -89,7 +89,7 @@ async def stream_alerts(
                         yield _alert_event(alert)
                 if len(page) < live.PAGE:
                     break
-            while not await request.is_disconnected():
+            while True:  # until the client goes: EventSourceResponse then cancels this generator
                 try:
                     batch = await subscription.next(STREAM_CHECK_S)
                 except Lagging:
@@ -103,7 +103,7 @@ async def stream_alerts(
     return EventSourceResponse(events(), ping=15)
 
 
-STREAM_CHECK_S = 5.0  # how often an idle stream looks whether its client is still there
+STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again
 
 
 def _alert_event(alert: dict[str, Any]) -> dict[str, Any]:

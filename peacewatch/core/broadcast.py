@@ -42,11 +42,14 @@ class Subscription(Generic[T]):
             self.lagging = True
 
     async def next(self, timeout: float) -> T | None:
-        """What the next look found, or None after ``timeout`` (so the caller can look at its connection)."""
+        """What the next look found, or None after ``timeout``."""
         if self.lagging:
             raise Lagging
+        if not self.inbox.empty():
+            return self.inbox.get_nowait()
         try:
-            return await asyncio.wait_for(self.inbox.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.inbox.get()
         except TimeoutError:
             return None
 

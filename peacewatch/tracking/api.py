@@ -170,7 +170,7 @@ def record_gpx(
     return IngestReportOut(**report.__dict__)
 
 
-STREAM_CHECK_S = 5.0  # how often an idle stream looks whether its client is still there
+STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again
 GEOJSON_OBJECT = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}}
 
 
@@ -254,7 +254,7 @@ async def stream_positions(
             # until the rounds have passed the snapshot, each fix is checked against it; then a round is sent as
             # encoded once for every stream of the same scope
             sent: dict[int, int] | None = {tracker.id: fix.t_ms for tracker, fix in found}
-            while not await request.is_disconnected():
+            while True:  # until the client goes: EventSourceResponse then cancels this generator
                 try:
                     round_ = await subscription.next(STREAM_CHECK_S)
                 except Lagging:
