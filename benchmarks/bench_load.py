@@ -13,7 +13,7 @@ whose public schema it drops and makes again: give it a scratch database) and st
 - 70 % read what the operations map, the lists and GIS clients ask for: zones, posts open on a day,
   latest positions, tracks of the last two hours, patrols, alerts, incidents, OGC API items;
 - 20 % hold a live stream open (positions or alerts) for the whole run, as an open map does;
-- 10 % write: batches of 100 positions (nine in ten writes), and incident reports.
+- 10 % write: batches of 100 positions, each from one device (nine in ten writes), and incident reports.
 The clients that make requests do one every 0.8 x --pace seconds on average (exponential think
 times), so that the whole makes --clients / --pace requests per second, as that many users at one
 request every --pace seconds. Each answer is timed from the request to the last byte.
@@ -87,7 +87,6 @@ class Load:
         self.args = args
         self.tally = Tally()
         self.until = 0.0
-        self.batch_counter = 0
         self.rng = random.Random(7)
         self.paths = [(path, who) for weight, path, who in READS for _ in range(weight)]
 
@@ -126,10 +125,9 @@ class Load:
             sent += 1
             began = time.monotonic()
             if sent % 10:  # nine batches of positions from the devices for each report filed by a user
-                self.batch_counter += 1  # live fixes: now, a millisecond apart (the live streams carry every one)
-                start = datetime.now(timezone.utc) - timedelta(seconds=5) + timedelta(microseconds=self.batch_counter)
-                fixes = [{"tracker": f"LD-{(number + i) % TRACKERS:03d}",
-                          "t": (start + timedelta(milliseconds=i)).isoformat(),
+                # a device's last two seconds of fixes, 20 ms apart: live, so the live streams carry every one
+                start = datetime.now(timezone.utc) - timedelta(seconds=2)
+                fixes = [{"tracker": f"LD-{number % TRACKERS:03d}", "t": (start + timedelta(milliseconds=20 * i)).isoformat(),
                           "lat": 40.0 + self.rng.random() * 0.2, "lon": 46.6 + self.rng.random() * 0.3} for i in range(100)]
                 answer = await self.request(session, "POST", "/api/v1/positions", "patrol", {"positions": fixes})
                 if answer is not None and answer[0] == 200:

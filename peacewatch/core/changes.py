@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from itertools import chain
 
-from sqlalchemy import BigInteger, String, event, select, text
+from sqlalchemy import BigInteger, String, bindparam, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from peacewatch.core.db import Base
@@ -47,9 +47,12 @@ def mark_changed(session: Session, *tables: str) -> None:
     session.info.setdefault(_PENDING, set()).update(tables)
 
 
+_VERSIONS = select(DataVersion.name, DataVersion.token).where(DataVersion.name.in_(bindparam("tables", expanding=True)))
+
+
 def versions(session: Session, *tables: str) -> tuple[int, ...]:
     """The tables' current versions (0 for one never changed): equal tuples mean equal contents."""
-    found = dict(session.execute(select(DataVersion.name, DataVersion.token).where(DataVersion.name.in_(tables))).all())
+    found = dict(session.connection().execute(_VERSIONS, {"tables": list(tables)}).all())
     return tuple(found.get(name, 0) for name in tables)
 
 

@@ -83,6 +83,7 @@ def make_engine(
 
     On PostgreSQL a connection attempt gives up after 5 s, and TCP keepalives notice a database host
     that vanished within about half a minute, so an outage is reported instead of hanging requests.
+    After an outage the pool starts afresh by itself: no restart.
     """
     pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout_s}
     if url.startswith("sqlite"):
@@ -94,7 +95,9 @@ def make_engine(
                                     "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
     if statement_timeout_ms:
         connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
+    # No ping before each use (a round trip per request): when the database restarts, the first request
+    # on a dead connection fails (503) and the pool drops every connection opened before it.
+    return create_engine(url, connect_args=connect_args, **pool)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

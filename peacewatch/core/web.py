@@ -90,7 +90,8 @@ async def get_optional_user(
 
 def _user_for_token(session: Session, token: str, secret: str) -> User | None:
     user = user_for_token(session, token, secret)
-    session.commit()  # end the read transaction so a later write starts a fresh one
+    # give the connection back at once: a live stream keeps its session for hours, and must not keep a connection
+    session.commit()
     return user
 
 

@@ -78,7 +78,7 @@ class UnregisteredUid(Base):
 
 
 class CoverageCell(Base):
-    """Visits of an area's H3 cell per hour: coverage over any window reads this, never the raw positions."""
+    """An area's H3 cell visited in an hour: coverage over any window reads this, never the raw positions."""
 
     __tablename__ = "coverage"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -86,4 +86,3 @@ class CoverageCell(Base):
     zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, comment="Start of the UTC hour, ms since 1970")
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    visits: Mapped[int] = mapped_column(Integer, default=0)

@@ -36,15 +36,13 @@ def insert_positions(session: Session, rows: Iterable[tuple[Any, ...]]) -> int:
 
 def upsert_rows(
     session: Session, table: str, columns: tuple[str, ...], key: tuple[str, ...], rows: list[tuple[Any, ...]],
-    *, add: tuple[str, ...] = (), only_if: str = "",
+    *, only_if: str = "",
 ) -> None:
-    """Insert rows, or update the ones whose ``key`` exists: overwrite, or for ``add`` columns, add up;
-    ``only_if`` (SQL on ``{table}`` and ``excluded``) keeps a stored row that fails it unchanged.
-    The same SQL runs on SQLite and PostgreSQL."""
+    """Insert rows, or overwrite the ones whose ``key`` exists; ``only_if`` (SQL on ``{table}`` and
+    ``excluded``) keeps a stored row that fails it unchanged. The same SQL runs on SQLite and PostgreSQL."""
     if not rows:
         return
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}"
-                        for c in columns if c not in key)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}" + (f" WHERE {only_if}" if only_if else ""))
     connection = session.connection()
@@ -72,7 +70,12 @@ HOUR_MS = 3_600_000
 
 
 def add_coverage(session: Session, zone: np.ndarray, cell: np.ndarray, t_ms: np.ndarray) -> None:
-    """Count the batch's visits per (area, hour, cell): a few hundred rows however large the batch."""
+    """Note the (area, hour, cell) the batch visited: a few hundred rows however large the batch.
+
+    A row is only ever inserted, never updated: batches of many trackers arriving at once (from
+    several server processes) would otherwise queue one behind the other on the same rows until
+    each commits. Coverage asks only whether a cell was visited in a window.
+    """
     inside = zone >= 0
     if not inside.any():
         return
@@ -81,7 +84,11 @@ def add_coverage(session: Session, zone: np.ndarray, cell: np.ndarray, t_ms: np.
     zone, hour, cell = zone[order], hour[order], cell[order]
     first = np.ones(len(zone), dtype=bool)
     first[1:] = (zone[1:] != zone[:-1]) | (hour[1:] != hour[:-1]) | (cell[1:] != cell[:-1])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(zone)))
-    rows = list(zip(zone[starts].tolist(), hour[starts].tolist(), cell[starts].tolist(), counts.tolist()))
-    upsert_rows(session, "coverage", ("zone_id", "hour_ms", "cell", "visits"), ("zone_id", "hour_ms", "cell"), rows, add=("visits",))
+    rows = list(zip(zone[first].tolist(), hour[first].tolist(), cell[first].tolist()))
+    connection = session.connection()
+    sql = "INSERT INTO coverage (zone_id, hour_ms, cell) VALUES (?, ?, ?) ON CONFLICT (zone_id, hour_ms, cell) DO NOTHING"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, rows)
+    finally:
+        cursor.close()

@@ -183,3 +183,30 @@ def test_the_live_stream_sends_a_snapshot_then_every_new_fix_in_the_readers_scop
     assert sorted(seen["ops"], key=lambda s: (s[1], s[0])) == expected  # the snapshot, then each fix once, none lost
     assert seen["liaison-a"] == [("MP-51", moment(i)) for i in range(6)]  # side A's tracker only, in order
     assert seen["liaison-b"] == []
+
+
+@pytest.mark.usefixtures("scenario")
+def test_open_live_streams_hold_no_database_connection(settings: Any, auth: Any) -> None:
+    """A map keeps its streams open for hours: with more streams open than the pool has connections,
+    requests are still served at once."""
+    import contextlib
+    import threading
+
+    from peacewatch.app import create_app
+
+    app = create_app(settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout_s": 2}))
+    opened = threading.Semaphore(0)
+    with TestClient(app) as client:
+        def hold(path: str) -> None:
+            with contextlib.suppress(Exception), client.stream("GET", path, headers=auth("ops")) as stream:
+                opened.release()
+                for _ in stream.iter_lines():
+                    pass
+
+        for n in range(6):
+            threading.Thread(target=hold, args=(("/api/v1/positions/stream", "/api/v1/alerts/stream")[n % 2],), daemon=True).start()
+        for _ in range(6):
+            assert opened.acquire(timeout=10)
+        answer = client.get("/api/v1/alerts", headers=auth("ops"))
+        assert answer.status_code == 200, answer.text
+    app.state.engine.dispose()

@@ -1,4 +1,5 @@
-"""several server processes on one database: one open alert per episode, data versions for caches
+"""several server processes on one database: one open alert per episode, data versions for caches,
+coverage rows only inserted (no visit count to update)
 
 Revision ID: 0010
 Revises: 0009
@@ -45,7 +46,13 @@ def upgrade() -> None:
                     sqlite_where=sa.text(OPEN_PATROL_EPISODE), postgresql_where=sa.text(OPEN_PATROL_EPISODE))
 
 
+    with op.batch_alter_table('coverage', table_kwargs={'sqlite_with_rowid': False}) as batch:
+        batch.drop_column('visits')
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('coverage', table_kwargs={'sqlite_with_rowid': False}) as batch:
+        batch.add_column(sa.Column('visits', sa.Integer(), nullable=False, server_default='0'))
     op.drop_index('uq_alerts_open_patrol_episode', table_name='alerts')
     op.drop_index('uq_alerts_open_tracker_episode', table_name='alerts')
     op.drop_table('data_versions')
