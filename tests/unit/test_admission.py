@@ -7,6 +7,7 @@ import asyncio
 import httpx
 
 from peacewatch.core.admission import Admission, AdmissionCounters
+from tests.tak import run
 
 
 def app_that_waits(release: asyncio.Event, started: list[str]) -> Admission:
@@ -43,7 +44,7 @@ def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting
         assert started == ["/api/v1/posts", "/api/v1/posts", "/healthz"]  # the refused never reached the app
         assert admission.counters.shed == 2 and admission.counters.by_reason == {"queue full": 1, "waited too long": 1}
 
-    asyncio.run(scenario())
+    run(scenario())  # in a thread of its own: the browser tests keep a loop running in the main thread
 
 
 def test_streams_are_counted_apart_and_bounded() -> None:
@@ -61,4 +62,4 @@ def test_streams_are_counted_apart_and_bounded() -> None:
             release.set()
             assert (await open_stream).status_code == 200 and (await request).status_code == 200
 
-    asyncio.run(scenario())
+    run(scenario())  # in a thread of its own: the browser tests keep a loop running in the main thread
