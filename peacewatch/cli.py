@@ -237,7 +237,7 @@ def _require_keys(settings: Settings) -> None:
     try:
         settings.check_keys()
     except KeyNotConfigured as exc:
-        raise fail(f"refusing to serve: {exc}", 2) from None
+        raise fail(f"refusing to start: {exc}", 2) from None
 
 
 def _check_cluster(settings: Settings, workers: int) -> None:

@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         if self.shared_database:
             raise KeyNotConfigured(
                 f"{variable} (or {variable}_FILE) must be set on PostgreSQL: every server process must use the same key "
-                "('peacewatch keys create DIR' writes both keys)")
+                "('peacewatch keys DIR' writes both keys)")
         return self._key_file(name)
 
     def _key_file(self, name: str) -> str:
