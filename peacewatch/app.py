@@ -23,6 +23,7 @@ from peacewatch.alerts.live import NewAlerts
 from peacewatch.core.admission import Admission, AdmissionCounters
 from peacewatch.core.answers import Answers
 from peacewatch.core.broadcast import Topic
+from peacewatch.core.auth import Identities
 from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core.cluster import ClusterWork, Job
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
@@ -46,29 +47,32 @@ from peacewatch.tracking.listener import CotListener
 from peacewatch.tracking.live import NewFixes
 from peacewatch.ui import pages
 
+# A request is matched against the routers in this order, a few microseconds each: what every open map
+# asks every few seconds comes first.
 ROUTERS = (
+    tracking_api.positions,
+    alerts_api.router,
+    geography_api.posts,
+    geography_api.areas,
+    geography_api.corridors,
+    geography_api.lines_of_contact,
+    incidents_api.router,
+    patrols_api.router,
+    ogc_api.router,
     access_api.auth,
     access_api.users,
     access_api.tokens,
     access_api.audit,
     mandate_api.router,
     force_api.router,
-    geography_api.areas,
-    geography_api.corridors,
-    geography_api.lines_of_contact,
     geography_api.restricted_zones,
     geography_api.districts,
-    geography_api.posts,
     geography_api.layers,
     geography_api.coordinates,
     tracking_api.trackers,
-    tracking_api.positions,
     tracking_api.cot,
     tracking_api.coverage,
-    patrols_api.router,
     patrols_api.plans,
-    alerts_api.router,
-    incidents_api.router,
     incidents_api.events,
     incidents_api.figures,
     incidents_api.proposals,
@@ -79,7 +83,6 @@ ROUTERS = (
     *claims_api.ROUTERS,
     *demining_api.ROUTERS,
     *returns_api.ROUTERS,
-    ogc_api.router,
     ogc_api.exports,
 )
 PLAN_SECONDS = 600
@@ -156,6 +159,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.work = work
     app.state.admission = AdmissionCounters()
     app.state.answers = Answers()
+    app.state.identities = Identities()
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,

@@ -16,7 +16,7 @@ from peacewatch.core.auth import Role, User
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.answers import model_answer
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, StreamReadable, require_roles
 
 Handler = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
@@ -57,7 +57,7 @@ def list_alerts(
 )
 async def stream_alerts(
     request: Request,
-    readable: Readable,
+    readable: StreamReadable,
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Start after this alert id (default: now)")] = None,
 ) -> EventSourceResponse:

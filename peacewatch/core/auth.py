@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections import OrderedDict
 from datetime import datetime, timedelta
+from threading import Lock
 
 import jwt
 from argon2 import PasswordHasher
@@ -19,6 +21,7 @@ from sqlalchemy import Boolean, CheckConstraint, Enum as SAEnum, ForeignKey, Str
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned, versions
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from peacewatch.core.visibility import Side, Visibility, readable_visibilities
 
@@ -40,7 +43,7 @@ class Role(str, enum.Enum):
 INTERNAL_ROLES = frozenset(Role) - {Role.liaison}
 
 
-class User(IdMixin, TimestampMixin, Audited, Base):
+class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
     __tablename__ = "users"
     __audit_exclude__ = frozenset({"password_hash"})
     __table_args__ = (
@@ -61,7 +64,7 @@ class User(IdMixin, TimestampMixin, Audited, Base):
         return readable_visibilities(internal=self.role in INTERNAL_ROLES, side=self.side)
 
 
-class ApiToken(IdMixin, Audited, Base):
+class ApiToken(IdMixin, Audited, Versioned, Base):
     __tablename__ = "api_tokens"
     __audit_exclude__ = frozenset({"token_hash"})
 
@@ -116,6 +119,44 @@ def user_for_token(session: Session, token: str, secret: str) -> User | None:
             return None
         user = session.scalar(select(User).where(User.username == str(claims["sub"])))
     return user if user is not None and user.active else None
+
+
+class Identities:
+    """Who each token stands for, kept by a process until the users or the API tokens change (their versions in
+    the database): every request of a signed-in screen asks, and the answer seldom changes.
+
+    A sign-in token's signature and expiry are checked at every request; a user made inactive or a
+    token revoked, by any process, changes the versions, so the next request looks again.
+    """
+
+    def __init__(self, kept: int = 10_000) -> None:
+        self.kept = kept
+        self._known: OrderedDict[str, tuple[tuple[int, ...], User]] = OrderedDict()
+        self._lock = Lock()
+
+    def user_for(self, session: Session, token: str, secret: str) -> User | None:
+        if token.startswith(API_TOKEN_PREFIX):
+            key = "api:" + hash_api_token(token)
+        else:
+            try:
+                claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+            except jwt.PyJWTError:
+                return None
+            key = "user:" + str(claims["sub"])
+        now = versions(session, "users", "api_tokens")
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None and known[0] == now:
+            return known[1]
+        user = user_for_token(session, token, secret)
+        if user is not None:
+            session.expunge(user)  # shared by the requests of every thread from now on: read, never written through
+            with self._lock:
+                self._known[key] = (now, user)
+                self._known.move_to_end(key)
+                while len(self._known) > self.kept:
+                    self._known.popitem(last=False)
+        return user
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
+from typing import Any
 from itertools import chain
 
-from sqlalchemy import BigInteger, String, bindparam, event, select, text
+from sqlalchemy import BigInteger, String, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from peacewatch.core.db import Base
@@ -47,17 +48,31 @@ def mark_changed(session: Session, *tables: str) -> None:
     session.info.setdefault(_PENDING, set()).update(tables)
 
 
-_VERSIONS = select(DataVersion.name, DataVersion.token).where(DataVersion.name.in_(bindparam("tables", expanding=True)))
+_VERSIONS = select(DataVersion.name, DataVersion.token)
+_READ = "_versions_read"
 
 
 def versions(session: Session, *tables: str) -> tuple[int, ...]:
-    """The tables' current versions (0 for one never changed): equal tuples mean equal contents."""
-    found = dict(session.connection().execute(_VERSIONS, {"tables": list(tables)}).all())
-    return tuple(found.get(name, 0) for name in tables)
+    """The tables' current versions (0 for one never changed): equal tuples mean equal contents.
+
+    All versions (a row per versioned table) are read once per transaction: a request checking who
+    its token stands for and then whether its answer is kept asks the database once.
+    """
+    known = session.info.get(_READ)
+    if known is None:
+        known = session.info[_READ] = dict(session.connection().execute(_VERSIONS).all())
+    return tuple(known.get(name, 0) for name in tables)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_versions(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_READ, None)
 
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: object) -> None:
+    session.info.pop(_READ, None)  # this transaction may have changed some
     written = chain(session.new, session.dirty, session.deleted)
     tables = {getattr(obj, "__tablename__", "") for obj in written} | session.info.pop(_PENDING, set())
     tables.discard("")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.answers import Answers
-from peacewatch.core.auth import Role, User, user_for_token
+from peacewatch.core.auth import Role, User
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
@@ -62,36 +62,56 @@ AnswersDep = Annotated[Answers, Depends(get_answers)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def _credential(request: Request, secret: str, token: str | None) -> tuple[str, str] | None:
+    """The caller's token, by bearer token (API clients), X-API-Key (GIS clients that can set a header but not
+    a bearer token) or session cookie (the web pages' scripts), and what to say if it is refused; None: anonymous.
+
+    A cookie alone never authorises an unsafe request: it must come with the page's CSRF token.
+    """
+    if token is not None:
+        return token, "the bearer token is invalid, expired or revoked"
+    if request.headers.get(API_KEY_HEADER):
+        return request.headers[API_KEY_HEADER], f"the {API_KEY_HEADER} is invalid, expired or revoked"
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        return None
+    if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
+        raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
+    return cookie, "your session has expired or was revoked: sign in again"
+
+
 async def get_optional_user(
     request: Request, session: SessionDep, settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
-    """The caller, by bearer token (API clients) or by session cookie (the web pages' scripts).
-
-    A cookie alone never authorises an unsafe request: it must come with the page's CSRF token.
-    An anonymous request is answered without a look at the database.
-    """
-    secret = settings.resolved_secret_key
-    expired = "the bearer token is invalid, expired or revoked"
-    if token is None and request.headers.get(API_KEY_HEADER):  # GIS clients that can set a header but not a bearer token
-        token, expired = request.headers[API_KEY_HEADER], f"the {API_KEY_HEADER} is invalid, expired or revoked"
-    if token is None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token is None:
-            return None
-        if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
-            raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
-        expired = "your session has expired or was revoked: sign in again"
-    user = await run_in_threadpool(_user_for_token, session, token, secret)
+    """The caller; an anonymous request is answered without a look at the database. The look is made in
+    the request's session and transaction, which the endpoint goes on with."""
+    found = _credential(request, settings.resolved_secret_key, token)
+    if found is None:
+        return None
+    identities = request.app.state.identities
+    user = await run_in_threadpool(identities.user_for, session, found[0], settings.resolved_secret_key)
     if user is None:
-        raise Unauthorized(expired)
+        raise Unauthorized(found[1])
     return user
 
 
-def _user_for_token(session: Session, token: str, secret: str) -> User | None:
-    user = user_for_token(session, token, secret)
-    # give the connection back at once: a live stream keeps its session for hours, and must not keep a connection
-    session.commit()
+async def get_streaming_user(
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User | None:
+    """The caller of a live stream, looked up in a session of its own, closed at once: a stream stays open
+    for hours and must hold no database connection meanwhile."""
+    found = _credential(request, settings.resolved_secret_key, token)
+    if found is None:
+        return None
+
+    def look_up() -> User | None:
+        with request.app.state.sessionmaker() as session:
+            return request.app.state.identities.user_for(session, found[0], settings.resolved_secret_key)  # type: ignore[no-any-return]
+
+    user = await run_in_threadpool(look_up)
+    if user is None:
+        raise Unauthorized(found[1])
     return user
 
 
@@ -115,6 +135,14 @@ async def readable(user: OptionalUser) -> frozenset[Visibility] | None:
 
 
 Readable = Annotated[frozenset[Visibility] | None, Depends(readable)]
+
+
+async def streaming_readable(user: Annotated[User | None, Depends(get_streaming_user)]) -> frozenset[Visibility] | None:
+    """What the caller of a live stream may read (see :func:`get_streaming_user`)."""
+    return await readable(user)
+
+
+StreamReadable = Annotated[frozenset[Visibility] | None, Depends(streaming_readable)]
 
 
 def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:

@@ -15,7 +15,7 @@ from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
@@ -234,7 +234,7 @@ def recent_tracks(
 )
 async def stream_positions(
     request: Request,
-    readable: Readable,
+    readable: StreamReadable,
     max_age_minutes: Annotated[int, Query(ge=1, le=24 * 60, description="Leave out trackers silent for longer")] = 60,
 ) -> EventSourceResponse:
     """First each tracker's latest fix, then every new fix as it is committed, by this server process or any other."""
