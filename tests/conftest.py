@@ -149,13 +149,24 @@ DEMO_TEMPLATE_DB = "peacewatch_demo_template"
 
 
 def _pg_admin(statements: list[str]) -> None:
-    """Statements on the server's maintenance database, outside a transaction (CREATE/DROP DATABASE need that)."""
+    """Statements on the server's maintenance database, outside a transaction (CREATE/DROP DATABASE need that).
+
+    A running app's LISTEN connection comes back within a second of being ended: if it slipped in
+    before the copy, end it again and retry."""
+    from sqlalchemy.exc import OperationalError
+
     url = make_url(_pg_url())
     engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
+            for attempt in range(10):
+                try:
+                    for statement in statements:
+                        conn.execute(text(statement))
+                    return
+                except OperationalError as exc:
+                    if "being accessed by other users" not in str(exc) or attempt == 9:
+                        raise
     finally:
         engine.dispose()
 
@@ -172,7 +183,7 @@ def _pg_demo(app: FastAPI, settings: Settings) -> None:
         _pg_admin([kick, f"DROP DATABASE IF EXISTS {DEMO_TEMPLATE_DB}", f"CREATE DATABASE {DEMO_TEMPLATE_DB} TEMPLATE {name}"])
         _PG_DEMO_READY.append(True)
         return
-    _pg_admin([kick, f"DROP DATABASE {name}", f"CREATE DATABASE {name} TEMPLATE {DEMO_TEMPLATE_DB}"])
+    _pg_admin([kick, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {DEMO_TEMPLATE_DB}"])
 
 
 _PG_DEMO_READY: list[bool] = []

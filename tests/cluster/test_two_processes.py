@@ -288,12 +288,10 @@ def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(start_serv
     server = start_server("--workers", "2")
     seen: dict[int, bool] = {}
 
-    def both_seen() -> bool:
+    def one_of_two_leads() -> bool:
         with httpx.Client(timeout=5) as fresh:  # a new connection each time: the kernel spreads them over the workers
             answer = fresh.get(f"{server.url}/readyz").json()
-        seen[answer["process"]] = answer["leader"]
-        return len(seen) == 2
+        seen[answer["process"]] = answer["leader"]  # the latest word of each process
+        return len(seen) == 2 and sorted(seen.values()) == [False, True]
 
-    wait_for(both_seen, 30, "answers from both worker processes", every=0.01)
-    wait_for(lambda: both_seen() or sorted(seen.values()) == [False, True], 10, "exactly one leader")
-    assert sorted(seen.values()) == [False, True]
+    wait_for(one_of_two_leads, 60, "answers from both worker processes, one of them leading", every=0.01)
