@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64, description="Web processes 'peacewatch serve' runs (PostgreSQL only beyond 1)")
     queued_requests: int = Field(default=1000, ge=0, le=100_000,
                                  description="Requests a process holds waiting for a free worker; beyond, 503 at once")
-    queue_timeout_s: float = Field(default=5.0, gt=0, le=120, description="A request not started after waiting this long gets 503")
+    queue_timeout_s: float = Field(default=2.0, gt=0, le=120, description="A request not started after waiting this long gets 503")
     max_streams: int = Field(default=2000, ge=1, le=100_000, description="Live streams (server-sent events) a process holds open")
     secret_key_file: Path | None = Field(default=None, description="File holding the secret key (instead of PEACEWATCH_SECRET_KEY)")
     custody_key_file: Path | None = Field(default=None, description="File holding the custody key (instead of PEACEWATCH_CUSTODY_KEY)")
