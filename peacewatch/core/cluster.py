@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class ClusterWork:
         try:
             if self._connection is None or self._connection.closed:
                 self._connection = await psycopg.AsyncConnection.connect(
-                    libpq_url(self.url), autocommit=True, connect_timeout=5, application_name="peacewatch-leader",
+                    libpq_url(self.url), autocommit=True, connect_timeout=5, application_name=f"peacewatch-leader {os.getpid()}",
                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
             if self.leading:
                 await self._connection.execute("SELECT 1")  # still connected, so still holding the lock

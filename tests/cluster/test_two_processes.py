@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from peacewatch.core.db import utcnow
 from tests.cluster.conftest import Proxy, Server, token, wait_for
@@ -87,7 +89,7 @@ def test_the_sweeper_raises_one_silent_alert_per_patrol_whatever_the_processes(
 
 
 def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
-    pair: tuple[Server, Server], auth: Callable[[str], dict[str, str]],
+    pair: tuple[Server, Server], auth: Callable[[str], dict[str, str]], session: Any,
 ) -> None:
     first, second = pair
     base = utcnow() - timedelta(hours=2)
@@ -95,6 +97,17 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
     patrol_user = auth("patrol")
     moment = base + timedelta(minutes=1)
     episodes = 20
+    backwards: list[tuple[int, int]] = []
+
+    def state_ms() -> int:
+        from sqlalchemy import select
+
+        from peacewatch.alerts.models import TrackerState
+        from peacewatch.tracking.models import Tracker
+
+        session.rollback()  # a fresh look at what the servers committed
+        return int(session.scalar(select(TrackerState.t_ms).join(Tracker, Tracker.id == TrackerState.tracker_id)
+                                  .where(Tracker.code == "R-01")))
     for _ in range(episodes):
         post(first, patrol_user, fixes("R-01", moment, NORTH_INSIDE, 3))
         moment += timedelta(seconds=30)
@@ -108,6 +121,9 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
 
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(send, (first, second), (outside[:4], outside[2:])))
+        newest = int(datetime.fromisoformat(outside[-1]["t"]).timestamp() * 1000)
+        if state_ms() != newest:
+            backwards.append((state_ms(), newest))
         moment += timedelta(seconds=60)
     post(second, patrol_user, fixes("R-01", moment, NORTH_INSIDE, 3))
     left = alerts(first, auth("ops"), kind="left_area")
@@ -115,6 +131,7 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
     assert all(a["ended_at"] is not None for a in left)  # and each ended when the tracker came back
     ends = sorted(a["started_at"] for a in left)
     assert len(set(ends)) == episodes
+    assert backwards == []  # the tracker's state followed time, whichever batch committed last
 
 
 def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes_streams(
@@ -284,14 +301,31 @@ def test_handlers_racing_on_two_processes_make_one_decision_each(
     assert [entry["action"] for entry in history] == ["update", "create"]  # one acknowledgement, audited once
 
 
-def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(start_server: Callable[..., Server]) -> None:
+def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(
+    start_server: Callable[..., Server], session: Any,
+) -> None:
     server = start_server("--workers", "2")
-    seen: dict[int, bool] = {}
 
-    def one_of_two_leads() -> bool:
-        with httpx.Client(timeout=5) as fresh:  # a new connection each time: the kernel spreads them over the workers
-            answer = fresh.get(f"{server.url}/readyz").json()
-        seen[answer["process"]] = answer["leader"]  # the latest word of each process
-        return len(seen) == 2 and sorted(seen.values()) == [False, True]
+    def workers() -> set[int]:
+        """The supervisor's worker processes (multiprocessing's resource tracker is its child too)."""
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        pids = {int(pid) for pid in children.read_text().split()} if children.exists() else set()
+        return {pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
 
-    wait_for(one_of_two_leads, 60, "answers from both worker processes, one of them leading", every=0.01)
+    def leader_pid() -> int | None:
+        """The process holding the cluster's advisory lock, as its connection names it in PostgreSQL."""
+        session.rollback()
+        name = session.scalar(text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'peacewatch-leader %'"))
+        return int(name.split()[-1]) if name else None
+
+    two = wait_for(lambda: len(workers()) == 2 and workers(), 60, "two worker processes")
+    leader = wait_for(leader_pid, 60, "one worker to take the cluster's lead")
+    assert leader in two
+    answer = httpx.get(f"{server.url}/readyz", timeout=5).json()  # whichever worker answers knows whether it leads
+    assert answer["process"] in two and answer["leader"] == (answer["process"] == leader)
+    held = session.scalar(text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'peacewatch-leader %'"))
+    assert held == 1  # one lead, not one per worker
