@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from peacewatch.access import service
@@ -36,6 +36,12 @@ def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sess
         raise Unauthorized("wrong username or password, or the account is disabled")
     minutes = settings.access_token_minutes
     return TokenOut(access_token=issue_access_token(user, settings.resolved_secret_key, minutes), expires_in=minutes * 60)
+
+
+@auth.post("/logout", status_code=204, summary="Sign out: every sign-in token of the user ends, on every device")
+def sign_out(user: CurrentUser, session: SessionDep) -> Response:
+    service.sign_out(session, user)
+    return Response(status_code=204)
 
 
 @auth.get("/me", response_model=UserOut, summary="Who the bearer token stands for")
@@ -91,7 +97,7 @@ audit = APIRouter(prefix="/api/v1/audit", tags=["access"], responses=problem_res
 @audit.get("", response_model=list[AuditEntryOut], summary="The audit log, newest first")
 def read_audit_log(
     session: SessionDep,
-    _auditor: Auditor,
+    auditor: Auditor,
     entity: Annotated[str | None, Query(max_length=64, description="Table name, e.g. posts")] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=120)] = None,
@@ -101,6 +107,6 @@ def read_audit_log(
     offset: Offset = 0,
 ) -> list[AuditEntryOut]:
     entries = service.read_audit_log(
-        session, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset
+        session, auditor, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset
     )
     return [AuditEntryOut.model_validate(e) for e in entries]

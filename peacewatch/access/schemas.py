@@ -92,5 +92,8 @@ class AuditEntryOut(BaseModel):
     action: AuditAction
     entity: str
     entity_id: str
+    fields: list[str] = Field(description="The fields the change wrote")
+    redacted: bool = Field(description="True when the values are personal data this reader may not see: "
+                                       "before and after are then null")
     before: dict[str, Any] | None
     after: dict[str, Any] | None

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
-from peacewatch.core.audit import AuditAction, AuditEntry
-from peacewatch.core.auth import ApiToken, Role, User, hash_api_token, hash_password, new_api_token
+from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities
+from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, end_sessions, hash_api_token, hash_password, new_api_token
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An audit entry as one reader may see it: ``redacted`` entries name the fields, not their values."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: AuditAction
+    entity: str
+    entity_id: str
+    fields: list[str]
+    redacted: bool
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 def list_users(session: Session) -> list[User]:
@@ -53,13 +71,24 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
         demoted = role is not Role.admin or values.get("active") is False
         if user.role is Role.admin and user.active and demoted and _active_admins(session) <= 1:
             raise Conflict("this is the last active administrator; make another one first")
+        rescoped = role != user.role or side != user.side or values.get("active") is False
         if values.get("password"):
             user.password_hash = hash_password(values["password"])
         for key in ("full_name", "active"):
             if values.get(key) is not None:
                 setattr(user, key, values[key])
         user.role, user.side = role, side
+        if values.get("password") or rescoped:
+            end_sessions(user)  # a new password or scope: whoever held the old sign-in holds nothing now
     return user
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End every sign-in of ``user`` (the token carries no more than the user's version: see end_sessions)."""
+    with transaction(session, user.username):
+        current = session.get(User, user.id)
+        if current is not None:
+            end_sessions(current)
 
 
 def _active_admins(session: Session) -> int:
@@ -94,6 +123,7 @@ def revoke_api_token(session: Session, actor: str, token_id: int) -> ApiToken:
 
 def read_audit_log(
     session: Session,
+    reader: User,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
@@ -103,7 +133,11 @@ def read_audit_log(
     limit: int = 100,
     offset: int = 0,
 ) -> list[AuditEntry]:
-    """Newest first, so the duty officer sees the latest change at the top."""
+    """Newest first, so the duty officer sees the latest change at the top.
+
+    An entry of personal data (the remains and the missing) keeps its values for the roles that may read
+    those records; any other reader gets who changed which fields and when, without the values.
+    """
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     if entity is not None:
         query = query.where(AuditEntry.entity == entity)
@@ -115,4 +149,13 @@ def read_audit_log(
         query = query.where(AuditEntry.action == action)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
-    return list(session.scalars(query))
+    personal = frozenset() if reader.role in PERSONAL_DATA_ROLES else personal_entities()
+    return [_as_read(entry, redacted=entry.entity in personal) for entry in session.scalars(query)]
+
+
+def _as_read(entry: AuditEntry, *, redacted: bool) -> AuditRecord:
+    return AuditRecord(
+        id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, entity=entry.entity,
+        entity_id=entry.entity_id, fields=changed_fields(entry.before, entry.after), redacted=redacted,
+        before=None if redacted else entry.before, after=None if redacted else entry.after,
+    )

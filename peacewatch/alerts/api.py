@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from peacewatch.alerts import live, service
 from peacewatch.core.broadcast import Lagging
 from peacewatch.alerts.models import AlertKind, AlertStatus
-from peacewatch.alerts.schemas import AlertAction, AlertOut
+from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare
 from peacewatch.core.auth import Role, User
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.answers import model_answer
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, StreamReadable, require_roles
+from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, StreamReadable, require_roles, while_signed_in
 
 Handler = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
@@ -100,7 +100,7 @@ async def stream_alerts(
                         if visible(alert):
                             yield _alert_event(alert)
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(while_signed_in(request, events()), ping=15)
 
 
 STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again
@@ -118,6 +118,11 @@ def read_alert(alert_id: RecordId, session: SessionDep, readable: Readable) -> A
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Handler) -> AlertOut:
     return AlertOut.model_validate(service.acknowledge(session, user.username, alert_id, data.note))
+
+
+@router.post("/{alert_id}/share", response_model=AlertOut, summary="Share an alert with a side or the public (alerts are internal)")
+def share(alert_id: RecordId, data: AlertShare, session: SessionDep, user: Handler) -> AlertOut:
+    return AlertOut.model_validate(service.share(session, user.username, alert_id, data.visibility))
 
 
 @router.post("/{alert_id}/close", response_model=AlertOut)

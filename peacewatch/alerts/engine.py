@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from peacewatch.alerts.models import Alert, AlertKind, TrackerState
 from peacewatch.alerts.rules import edges, group_starts, metres_from, standing_since
 from peacewatch.core.geo import NO_ZONE, utm_transformers
+from peacewatch.core.visibility import Visibility
 from peacewatch.geography.models import Post, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.patrols.models import Patrol, PatrolStatus, patrol_trackers
@@ -189,7 +190,7 @@ def _apply_edges(
             alert = Alert(
                 kind=kind, tracker_id=tracker_id, patrol_id=patrol.id if patrol else None,
                 zone_id=int(zone[row]) if zone[row] != NO_ZONE else None, started_at=_at(int(t_ms[row])),
-                lat=float(lat[row]), lon=float(lon[row]), visibility=patrol.visibility if patrol else device.visibility,
+                lat=float(lat[row]), lon=float(lon[row]), visibility=Visibility.internal,  # operational: shared by an operator only
                 message=_message(kind, device.code, patrol), details={},
             )
             session.add(alert)

@@ -33,6 +33,12 @@ class AlertOut(BaseModel):
     visibility: Visibility
 
 
+class AlertShare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visibility: Visibility = Field(description="internal (the default of every alert), side_a, side_b or public")
+
+
 class AlertAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -61,6 +61,15 @@ def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert
     return alert
 
 
+def share(session: Session, actor: str, alert_id: int, visibility: Visibility) -> Alert:
+    """Who may read an alert: raised internal (alerts are operational), shared with a side or the public by an
+    operator, say to ask a side's liaison to call a patrol back; the change is audited as any other."""
+    with transaction(session, actor):
+        alert = get_alert(session, alert_id, None)
+        alert.visibility = visibility
+    return alert
+
+
 def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
     with transaction(session, actor):
         alert = get_alert(session, alert_id, None)
@@ -97,7 +106,7 @@ def sweep(session: Session, now: datetime | None = None, patrol_ids: list[int] |
                 episode = open_alerts.pop((patrol.id, kind), None)
                 if on and episode is None:
                     alert = Alert(kind=kind, patrol_id=patrol.id, zone_id=patrol.zone_id, started_at=since, message=text,
-                                  visibility=patrol.visibility, details={})
+                                  visibility=Visibility.internal, details={})  # operational: an operator shares it
                     session.add(alert)
                     raised.append(alert)
                 elif not on and episode is not None:

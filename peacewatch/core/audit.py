@@ -44,9 +44,28 @@ class Audited:
     """Mixin: every insert, update and delete of the model lands in ``audit_log``.
 
     ``__audit_exclude__`` names secret columns (password hashes) logged only as a fingerprint.
+    ``__audit_personal__`` marks records of personal data (the remains and the missing): their entries
+    are written in full, as the humanitarian cell needs their history, and read in full only by the roles
+    that ``PERSONAL_DATA_READERS`` name; other readers see who changed which fields and when.
     """
 
     __audit_exclude__: frozenset[str] = frozenset()
+    __audit_personal__: bool = False
+
+
+def personal_entities() -> frozenset[str]:
+    """The tables whose audit entries carry personal data, as the models declare them."""
+    return frozenset(
+        mapper.class_.__tablename__ for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, Audited) and mapper.class_.__audit_personal__
+    )
+
+
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """Which fields an entry changed: all of a created or deleted record's, the differing ones of an update."""
+    if before is None or after is None:
+        return sorted((before or after or {}).keys())
+    return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
 class MissingActor(RuntimeError):

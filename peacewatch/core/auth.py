@@ -13,11 +13,12 @@ import secrets
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from threading import Lock
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, CheckConstraint, Enum as SAEnum, ForeignKey, String, select
+from sqlalchemy import Boolean, CheckConstraint, Enum as SAEnum, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
@@ -41,6 +42,7 @@ class Role(str, enum.Enum):
 
 
 INTERNAL_ROLES = frozenset(Role) - {Role.liaison}
+PERSONAL_DATA_ROLES = frozenset({Role.humanitarian, Role.admin})  # who may read the remains' and the missing's details
 
 
 class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
@@ -56,6 +58,8 @@ class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
     role: Mapped[Role] = mapped_column(SAEnum(Role, native_enum=False, length=16, validate_strings=True))
     side: Mapped[Side | None] = mapped_column(SAEnum(Side, native_enum=False, length=1), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # every sign-in token carries the version it was issued under: raising it ends them all (see end_sessions)
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -101,24 +105,48 @@ def new_api_token() -> str:
 
 def issue_access_token(user: User, secret: str, minutes: int) -> str:
     now = utcnow()
-    claims = {"sub": user.username, "role": user.role.value, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {"sub": user.username, "role": user.role.value, "ver": user.token_version, "iat": now,
+              "exp": now + timedelta(minutes=minutes)}
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
+
+
+def end_sessions(user: User) -> None:
+    """End every sign-in of ``user``, on every device and in every server process: the tokens issued so far carry
+    an older version and are refused from the next request on; open live streams and CoT feeds notice the
+    change of ``users`` and close. Called on sign-out, a password change, a change of role or side, and disabling."""
+    user.token_version = (user.token_version or 0) + 1
+
+
+def _claims(token: str, secret: str) -> dict[str, Any] | None:
+    try:
+        return jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+
+
+def _current(user: User | None, claims: dict[str, Any] | None) -> User | None:
+    """``user`` if active and, for a sign-in token, if the token was issued under the user's current version."""
+    if user is None or not user.active:
+        return None
+    if claims is not None and claims.get("ver", 0) != user.token_version:
+        return None
+    return user
 
 
 def user_for_token(session: Session, token: str, secret: str) -> User | None:
     """The active user a bearer token stands for, or None when it stands for no one."""
+    claims = None
     if token.startswith(API_TOKEN_PREFIX):
         api_token = session.scalar(
             select(ApiToken).where(ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None))
         )
         user = api_token.user if api_token else None
     else:
-        try:
-            claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
-        except jwt.PyJWTError:
+        claims = _claims(token, secret)
+        if claims is None:
             return None
         user = session.scalar(select(User).where(User.username == str(claims["sub"])))
-    return user if user is not None and user.active else None
+    return _current(user, claims)
 
 
 class Identities:
@@ -135,19 +163,19 @@ class Identities:
         self._lock = Lock()
 
     def user_for(self, session: Session, token: str, secret: str) -> User | None:
+        claims = None
         if token.startswith(API_TOKEN_PREFIX):
             key = "api:" + hash_api_token(token)
         else:
-            try:
-                claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
-            except jwt.PyJWTError:
+            claims = _claims(token, secret)
+            if claims is None:
                 return None
             key = "user:" + str(claims["sub"])
         now = versions(session, "users", "api_tokens")
         with self._lock:
             known = self._known.get(key)
         if known is not None and known[0] == now:
-            return known[1]
+            return _current(known[1], claims)
         user = user_for_token(session, token, secret)
         if user is not None:
             session.expunge(user)  # shared by the requests of every thread from now on: read, never written through

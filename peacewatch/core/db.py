@@ -7,7 +7,7 @@ through the same code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 import hashlib
 from datetime import datetime, timezone
@@ -162,11 +162,13 @@ def resend_digest(data: Any) -> str:
     return hashlib.sha256(data.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
 
 
-def first_copy(session: Session, query: Any, data: Any) -> Any:
+def first_copy(session: Session, query: Any, data: Any, readable: Callable[[Any], bool] = lambda _record: True) -> Any:
     """The record a client first stored under ``data.client_id`` (``query`` finds it), or None.
 
     A device that got no answer sends again: the resend gets the first copy back. The same id
-    with different content is refused, as the client would otherwise lose one of the two.
+    with different content is refused, as the client would otherwise lose one of the two. A first copy
+    the sender may no longer ``readable`` (made internal since, say) is not handed back: the resend is
+    told it was stored, and nothing of what the record has become.
     """
     from peacewatch.core.problems import Conflict
 
@@ -175,6 +177,9 @@ def first_copy(session: Session, query: Any, data: Any) -> Any:
     first = session.scalar(query)
     if first is not None and first.client_digest != resend_digest(data):
         raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
+    if first is not None and not readable(first):
+        raise Conflict(f"client id {data.client_id}: this report was stored; it is no longer shared with you",
+                       field="body.client_id")
     return first
 
 

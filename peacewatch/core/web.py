@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -20,6 +21,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities
 
 log = logging.getLogger("peacewatch.web")
+T = TypeVar("T")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -112,7 +114,56 @@ async def get_streaming_user(
     user = await run_in_threadpool(look_up)
     if user is None:
         raise Unauthorized(found[1])
+    request.state.stream_credential = found[0]
     return user
+
+
+ACCESS_TABLES = frozenset({"users", "api_tokens"})  # a commit to one of them may end someone's sign-in
+RECHECK_S = 30.0  # a stream also looks again this often: a token expires, a tool in another process changes a user
+
+
+async def while_signed_in(request: Request, events: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``events`` for as long as the stream's caller stays signed in: disabling the user, a new password, a
+    sign-out or revoking the API token, by any server process, ends the stream within a moment (the commit
+    wakes it); an anonymous stream has no sign-in to lose."""
+    credential = getattr(request.state, "stream_credential", None)
+    if credential is None:
+        async for event in events:
+            yield event
+        return
+    app = request.app
+    secret = app.state.settings.resolved_secret_key
+
+    def still_signed_in() -> bool:
+        with app.state.sessionmaker() as session:
+            return app.state.identities.user_for(session, credential, secret) is not None
+
+    following: asyncio.Future[T] | None = None
+    watching: asyncio.Future[bool] | None = None
+    try:
+        while True:
+            following = following or asyncio.ensure_future(anext(events))
+            watching = watching or asyncio.ensure_future(app.state.notifier.wait(RECHECK_S, ACCESS_TABLES))
+            done, _ = await asyncio.wait({following, watching}, return_when=asyncio.FIRST_COMPLETED)
+            if watching in done:
+                watching = None
+                if not await run_in_threadpool(still_signed_in):
+                    log.info("a live stream ended: its sign-in was ended")
+                    return
+            if following in done:
+                try:
+                    event = following.result()
+                except StopAsyncIteration:
+                    return
+                following = None
+                yield event
+    finally:
+        pending = [task for task in (following, watching) if task is not None]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)  # the stream's generator stops at its await before it is closed
+        await events.aclose()  # type: ignore[attr-defined]
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

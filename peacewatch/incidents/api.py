@@ -63,7 +63,7 @@ def list_incidents(
 
     def build() -> Response:
         total = str(service.count_incidents(session, readable, **filters))
-        found = [service.incident_out(i) for i in service.list_incidents(session, readable, limit=limit, offset=offset, **filters)]
+        found = service.incidents_out(session, readable, service.list_incidents(session, readable, limit=limit, offset=offset, **filters))
         if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
             answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
             answer.headers["X-Total-Count"] = total
@@ -81,22 +81,22 @@ def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep
     incident, created = service.create_incident(session, service.Rules.of(settings), user, data)
     if not created:
         response.status_code = 200
-    return service.incident_out(incident)
+    return service.incidents_out(session, user.readable, [incident])[0]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
 def read_incident(incident_id: RecordId, session: SessionDep, readable: Readable) -> Any:
-    return service.incident_out(service.get_incident(session, incident_id, readable))
+    return service.incidents_out(session, readable, [service.get_incident(session, incident_id, readable)])[0]
 
 
 @router.patch("/{incident_id}", response_model=IncidentOut, summary="Correct a report (the history keeps the old values)")
 def correct_incident(incident_id: RecordId, changes: IncidentPatch, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
-    return service.incident_out(service.update_incident(session, service.Rules.of(settings), user, incident_id, changes))
+    return service.incidents_out(session, user.readable, [service.update_incident(session, service.Rules.of(settings), user, incident_id, changes)])[0]
 
 
 @router.post("/{incident_id}/verification", response_model=IncidentOut, summary="One step of verification, with who checked and why")
 def verify_incident(incident_id: RecordId, data: VerificationIn, session: SessionDep, user: Operations) -> Any:
-    return service.incident_out(service.verify(session, user, incident_id, data))
+    return service.incidents_out(session, user.readable, [service.verify(session, user, incident_id, data)])[0]
 
 
 @router.get("/{incident_id}/verification", response_model=list[VerificationOut])

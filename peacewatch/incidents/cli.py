@@ -48,7 +48,8 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
         for number, data in enumerate(reports, start=1):
             incident, created = base.guarded(lambda data=data: service.create_incident(session, rules, operator, data),  # type: ignore[misc]
                                              f"report {number}: " if len(reports) > 1 else "")
-            base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {incident.event_id}")
+            event = service.event_names(session, None, [incident.event_id]).get(incident.event_id, incident.id)
+            base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {event}")
 
 
 @app.command("list")
@@ -59,9 +60,11 @@ def list_(
     """The latest reports."""
     with base.open_session(base.load_settings()) as session:
         table = Table("id", "start (UTC)", "type", "source", "status", "event", "place")
-        for i in service.list_incidents(session, None, status=status, limit=limit):
+        found = service.list_incidents(session, None, status=status, limit=limit)
+        events = service.event_names(session, None, {i.event_id for i in found})
+        for i in found:
             kind = i.type.value + (f"/{i.subtype.value}" if i.subtype else "")
-            table.add_row(str(i.id), f"{i.started_at:%Y-%m-%d %H:%M}", kind, i.source.value, i.status.value, str(i.event_id),
+            table.add_row(str(i.id), f"{i.started_at:%Y-%m-%d %H:%M}", kind, i.source.value, i.status.value, str(events[i.event_id]),
                           i.place_name or f"{i.lat:.4f}, {i.lon:.4f}")
     base.console.print(table)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time as clock
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -163,7 +163,8 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
 def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn) -> tuple[Incident, bool]:
     """The new report and True, or the first copy of a resent one and False."""
     with transaction(session, user.username):
-        first = first_copy(session, select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id), data)
+        first = first_copy(session, select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id), data,
+                           lambda incident: user.readable is None or incident.visibility in user.readable)
         if first is not None:
             return first, False
         values = _check(session, rules, user, data)
@@ -245,12 +246,32 @@ def count_incidents(session: Session, readable: frozenset[Visibility] | None, **
     return int(session.scalar(select(func.count()).select_from(_matching(readable, **filters).subquery())) or 0)
 
 
-def incident_out(incident: Incident) -> dict[str, Any]:
+def event_names(session: Session, readable: frozenset[Visibility] | None, event_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """What each event is called for a reader: the id of its first report the reader may see.
+
+    Named from the reports in scope only: a side's liaison whose report was merged with the other side's
+    sees its event under its own report's number, and learns nothing of the other report.
+    """
+    query = where_visible(select(Incident.event_id, func.min(Incident.id)).group_by(Incident.event_id), Incident.visibility, readable)
+    if event_ids is not None:
+        query = query.where(Incident.event_id.in_(set(event_ids)))
+    return {event: name for event, name in session.execute(query)}
+
+
+def incident_out(incident: Incident, event: int) -> dict[str, Any]:
+    """The report as the API shows it; ``event`` is its event's name for the reader (see event_names)."""
     values = _fields_of(incident)
     return values | {
         key: getattr(incident, key)
-        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status", "event_id")
-    } | {"mgrs": to_mgrs(incident.lat, incident.lon)}
+        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status")
+    } | {"mgrs": to_mgrs(incident.lat, incident.lon), "event_id": event}
+
+
+def incidents_out(session: Session, readable: frozenset[Visibility] | None, incidents: Iterable[Incident]) -> list[dict[str, Any]]:
+    """Reports as one reader sees them, each with its event named for that reader."""
+    incidents = list(incidents)
+    names = event_names(session, readable, {i.event_id for i in incidents})
+    return [incident_out(i, names.get(i.event_id, i.id)) for i in incidents]
 
 
 # --- verification and history ------------------------------------------------------------------
@@ -431,7 +452,7 @@ def get_proposal(session: Session, proposal_id: int) -> MergeProposal:
 
 
 def proposal_out(session: Session, proposal: MergeProposal) -> dict[str, Any]:
-    events = sorted(set(session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids)))))
+    events = sorted(set(event_names(session, None, session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids)))).values()))
     return {key: getattr(proposal, key) for key in ("id", "status", "incident_ids", "max_distance_m", "max_gap_minutes",
                                                    "created_at", "decided_by", "decided_at", "reason")} | {"event_ids": events}
 
@@ -524,10 +545,11 @@ def report_rows(session: Session, *, until: datetime | None = None, readable: fr
     if until is not None:
         query = query.where(Incident.started_at < until)
     query = where_visible(query, Incident.visibility, readable)
+    names = event_names(session, readable)
     rows = []
     for r in session.execute(query):
         rows.append(ReportRow(
-            id=r.id, event_id=r.event_id, type=r.type, subtype=r.subtype.value if r.subtype else None, status=r.status,
+            id=r.id, event_id=names[r.event_id], type=r.type, subtype=r.subtype.value if r.subtype else None, status=r.status,
             source=r.source, started_at=r.started_at, ended_at=r.ended_at, lat=r.lat, lon=r.lon, zone_id=r.zone_id,
             district_id=r.district_id, event_count=r.event_count, alleged_actors=tuple(r.alleged_actors),
             casualties=tuple(getattr(r, c) for c in CASUALTY_COLUMNS), restriction=r.restriction.value if r.restriction else None,

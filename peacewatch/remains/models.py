@@ -77,6 +77,7 @@ class Recovery(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """One recovery operation at one site."""
 
     __tablename__ = "recoveries"
+    __audit_personal__ = True
     __table_args__ = (
         CheckConstraint("bodies_found >= 0 AND bodies_recovered >= 0 AND bodies_recovered <= bodies_found", name="counts"),
     )
@@ -114,6 +115,7 @@ class Body(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A body or a separate body part, with its post-mortem record."""
 
     __tablename__ = "bodies"
+    __audit_personal__ = True
     __table_args__ = (
         CheckConstraint("age_min IS NULL OR (age_min >= 0 AND age_max >= age_min)", name="age"),
         CheckConstraint("height_min IS NULL OR (height_min > 0 AND height_max >= height_min)", name="height"),
@@ -153,6 +155,7 @@ class MissingPerson(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A missing-person report with its ante-mortem record."""
 
     __tablename__ = "missing_persons"
+    __audit_personal__ = True
     __table_args__ = (
         UniqueConstraint("filed_by", "client_id", name="uq_missing_persons_client_id"),
         CheckConstraint("height_cm IS NULL OR height_cm > 0", name="height"),
@@ -198,6 +201,7 @@ class CustodyEvent(IdMixin, Audited, Base):
     """
 
     __tablename__ = "custody_events"
+    __audit_personal__ = True
     __table_args__ = (UniqueConstraint("body_id", "seq", name="uq_custody_events_body_seq"),)
 
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"), index=True)
@@ -224,6 +228,7 @@ class DnaResult(IdMixin, TimestampMixin, Audited, Versioned, Base):
     """A laboratory's likelihood ratio for one body against one missing person's references."""
 
     __tablename__ = "dna_results"
+    __audit_personal__ = True
     __table_args__ = (
         UniqueConstraint("body_id", "missing_person_id", name="uq_dna_results_pair"),
         CheckConstraint("likelihood_ratio >= 0", name="ratio"),
@@ -241,6 +246,7 @@ class Identification(IdMixin, TimestampMixin, Audited, Base):
     """A body named as a missing person: proposed, then confirmed on a primary identifier or a board, or revoked."""
 
     __tablename__ = "identifications"
+    __audit_personal__ = True
     __table_args__ = (
         # a body and a name end with at most one identification that stands
         Index("uq_identifications_body", "body_id", unique=True,
@@ -273,6 +279,7 @@ class Handover(IdMixin, TimestampMixin, Audited, Base):
     """Bodies handed to a side, before a witness."""
 
     __tablename__ = "handovers"
+    __audit_personal__ = True
 
     number: Mapped[str] = mapped_column(String(32), unique=True, comment="e.g. HO-2020-0007")
     to_side: Mapped[Side] = mapped_column(_enum(Side, 1), index=True)
@@ -291,6 +298,7 @@ class Handover(IdMixin, TimestampMixin, Audited, Base):
 
 class HandoverBody(IdMixin, Audited, Base):
     __tablename__ = "handover_bodies"
+    __audit_personal__ = True
 
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="RESTRICT"), index=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"), unique=True,

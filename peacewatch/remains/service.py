@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.audit import AuditAction, AuditEntry
-from peacewatch.core.auth import Role, User
+from peacewatch.core.auth import PERSONAL_DATA_ROLES, Role, User
 from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
@@ -61,7 +61,6 @@ from peacewatch.remains.schemas import (
     RevokeIn,
 )
 
-PERSONAL_DATA_ROLES = frozenset({Role.humanitarian, Role.admin})
 FINAL_CUSTODY = frozenset({CustodyKind.handed_over, CustodyKind.buried})
 MANUAL_CUSTODY = frozenset({CustodyKind.stored, CustodyKind.examined, CustodyKind.transferred, CustodyKind.buried})
 BOARD_MINIMUM = 3
@@ -407,7 +406,8 @@ def file_missing_person(session: Session, user: User, data: MissingPersonIn) -> 
                       field="body.side")
     with transaction(session, user.username):
         first = first_copy(session, select(MissingPerson).where(MissingPerson.filed_by == user.username,
-                                                                MissingPerson.client_id == data.client_id), data)
+                                                                MissingPerson.client_id == data.client_id), data,
+                           lambda person: user.role in PERSONAL_DATA_ROLES or person.filed_by_side == user.side)
         if first is not None:
             return first, False
         values = data.model_dump(exclude={"client_id", "dental"})

@@ -15,7 +15,7 @@ from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles
+from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles, while_signed_in
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
@@ -274,7 +274,7 @@ async def stream_positions(
                 if data is not None:
                     yield data
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(while_signed_in(request, events()), ping=15)
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))

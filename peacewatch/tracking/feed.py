@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
 from peacewatch.core.auth import User, user_for_token
+from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
@@ -45,6 +46,7 @@ SEND_TIMEOUT_S = 15.0
 MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
 PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
 FEED_TABLES = frozenset({"positions", "alerts", "posts"})  # what a feed shows: a commit to one of them wakes it
+ACCESS_TABLES = ("users", "api_tokens")  # a commit to one of them may end a connection's sign-in
 GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
 
 
@@ -80,6 +82,8 @@ class Subscriber:
     last_alert: int | None = None  # None until the snapshot's alerts are sent
     scope: int = 0  # counts sign-ins: a round collected in an earlier scope is thrown away
     last_heard: float = 0.0  # monotonic time the client's last bytes were read
+    credential: str | None = None  # the API token it signed in with, or "cert:<username>" for a client certificate
+    access: tuple[int, ...] | None = None  # the versions of users and API tokens when the sign-in was last checked
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
@@ -193,6 +197,7 @@ class Feed:
             if user is None or (username and username != user.username):
                 raise AuthRefused(f"the token given for '{username or '?'}' is not valid")
             subscriber.rescope(user)
+            subscriber.credential, subscriber.access = password, versions(session, *ACCESS_TABLES)
 
     def identify_certificate(self, subscriber: Subscriber, writer: asyncio.StreamWriter) -> None:
         """Over TLS, the client certificate's common name, when it is a PeaceWatch user, gives that user's scope."""
@@ -204,6 +209,24 @@ class Feed:
             user = session.scalar(select(User).where(User.username == names[0], User.active.is_(True)))
             if user is not None:
                 subscriber.rescope(user)
+                subscriber.credential, subscriber.access = f"cert:{user.username}", versions(session, *ACCESS_TABLES)
+
+    def still_signed_in(self, session: Session, subscriber: Subscriber) -> bool:
+        """Whether the connection's sign-in still holds: looked at again only when users or API tokens changed."""
+        if subscriber.credential is None:
+            return True
+        now = versions(session, *ACCESS_TABLES)
+        if now == subscriber.access:
+            return True
+        if subscriber.credential.startswith("cert:"):
+            name = subscriber.credential.removeprefix("cert:")
+            user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
+        else:
+            user = user_for_token(session, subscriber.credential, self.settings.resolved_secret_key)
+        if user is None or user.username != subscriber.who or user.readable != subscriber.readable:
+            return False  # disabled, token revoked, or another scope now: the client signs in again
+        subscriber.access = now
+        return True
 
     async def serve(self, writer: asyncio.StreamWriter, subscriber: Subscriber) -> None:
         """Until the connection closes: collect what is new for it, send it, sleep until something is committed."""
@@ -219,12 +242,12 @@ class Feed:
                     await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
                     self.sent += len(events)
                 if self.notifier is not None:
-                    await self.notifier.wait(2.0, FEED_TABLES)
+                    await self.notifier.wait(2.0, FEED_TABLES.union(ACCESS_TABLES))
                 else:
                     await asyncio.sleep(2.0)
                 # under heavy ingest every flush wakes every client: one look a second each is enough for a map
                 await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - asked)))
-        except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
+        except (ConnectionError, TimeoutError, ssl.SSLError, AuthRefused) as exc:
             log.info("CoT client %s dropped: %s", subscriber.who, exc or type(exc).__name__)
             writer.close()
         finally:
@@ -232,4 +255,6 @@ class Feed:
 
     def _collect(self, subscriber: Subscriber) -> list[bytes]:
         with self.factory() as session:
+            if not self.still_signed_in(session, subscriber):
+                raise AuthRefused(f"the sign-in of {subscriber.who} was ended")
             return collect(session, subscriber)

@@ -39,6 +39,7 @@ from peacewatch.core.cookies import (
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import NotFound
 from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep
+from peacewatch.access.service import sign_out
 from peacewatch.force.service import list_units
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -212,9 +213,11 @@ def login(
 
 
 @router.post("/logout")
-def logout(page: PageDep, settings: SettingsDep, csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+def logout(page: PageDep, session: SessionDep, settings: SettingsDep, csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     if not csrf_valid(settings.resolved_secret_key, page.request, csrf_token_):
         return redirect("/map")
+    if page.user is not None:
+        sign_out(session, page.user)  # the cookie's token ends with it, wherever a copy of it is
     response = redirect("/login")
     clear_session(response, settings.cookie_secure)
     return response
@@ -395,12 +398,13 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     pages = max(1, math.ceil(total / PER_PAGE))
     rows = incidents.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
                                     offset=(min(filters.page, pages) - 1) * PER_PAGE)
+    events = incidents.event_names(session, user.readable, {i.event_id for i in rows})
     internal = user.readable is None
     proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
     posts = list_posts(session, user.readable, limit=10_000) if page.has(REPORTERS) else []
     side_source = incidents.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
-        "incidents.html", incidents=rows, total=total, pages=pages, filters=filters, proposals=proposals,
+        "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
         precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts,
         can_report=page.has(REPORTERS), can_decide=page.has(PLANNERS), side_source=side_source,
@@ -420,7 +424,7 @@ def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Res
     history = incidents.history(session, incident) if internal else []
     siblings = incidents.same_event(session, incident) if internal else []
     next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
-    return page.render("incident.html", incident=incidents.incident_out(incident), steps=steps, history=history,
+    return page.render("incident.html", incident=incidents.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
                        siblings=siblings, can_verify=page.has(PLANNERS), next_statuses=next_statuses,
                        config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})
 
