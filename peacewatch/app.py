@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -31,6 +32,7 @@ from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
+from peacewatch.core.throttle import SignInGuard
 from peacewatch.demining import api as demining_api
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
                 await topic.stop()
             if app.state.cot is not None:
                 await app.state.cot.stop()
+            app.state.hashing.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -160,6 +163,9 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.admission = AdmissionCounters()
     app.state.answers = Answers()
     app.state.identities = Identities()
+    app.state.sign_in_guard = SignInGuard(engine, per_account=settings.sign_in_limit_account,
+                                          per_address=settings.sign_in_limit_address)
+    app.state.hashing = ThreadPoolExecutor(settings.password_hashing_threads, thread_name_prefix="password-hashing")
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,

@@ -10,6 +10,7 @@ def load_all_models() -> None:
     import peacewatch.core.audit  # noqa: F401
     import peacewatch.core.auth  # noqa: F401
     import peacewatch.core.changes  # noqa: F401
+    import peacewatch.core.throttle  # noqa: F401
     import peacewatch.demining.models  # noqa: F401
     import peacewatch.force.models  # noqa: F401
     import peacewatch.geography.models  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from peacewatch.access import service
@@ -19,9 +19,9 @@ from peacewatch.access.schemas import (
 )
 from peacewatch.core.audit import AuditAction
 from peacewatch.core.db import as_utc
-from peacewatch.core.auth import Role, User, authenticate, issue_access_token
-from peacewatch.core.problems import Unauthorized, problem_responses
-from peacewatch.core.web import Offset, CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.auth import Role, User, issue_access_token
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.web import CurrentUser, Offset, RecordId, SessionDep, SettingsDep, client_address, on_hashing_threads, require_roles
 
 Admin = Annotated[User, Depends(require_roles(Role.admin))]
 Auditor = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
@@ -30,10 +30,11 @@ auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_respo
 
 
 @auth.post("/token", response_model=TokenOut, summary="Sign in (OAuth2 password flow)")
-def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep) -> TokenOut:
-    user = authenticate(session, form.username, form.password)
-    if user is None:
-        raise Unauthorized("wrong username or password, or the account is disabled")
+async def sign_in(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep,
+) -> TokenOut:
+    user = await on_hashing_threads(request, service.sign_in, session, request.app.state.sign_in_guard, form.username,
+                                    form.password, client_address(request))
     minutes = settings.access_token_minutes
     return TokenOut(access_token=issue_access_token(user, settings.resolved_secret_key, minutes), expires_in=minutes * 60)
 

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
-from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities
-from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, end_sessions, hash_api_token, hash_password, new_api_token
+from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities, record
+from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, authenticate, end_sessions, hash_api_token, hash_password, new_api_token
 from peacewatch.core.db import transaction, utcnow
-from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.core.problems import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from peacewatch.core.throttle import SignInGuard
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,26 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
         user.role, user.side = role, side
         if values.get("password") or rescoped:
             end_sessions(user)  # a new password or scope: whoever held the old sign-in holds nothing now
+    return user
+
+
+def sign_in(session: Session, guard: SignInGuard, username: str, password: str, address: str) -> User:
+    """The user a name and password stand for; too many wrong passwords for the account or from the address
+    are refused for a while (429), and each lockout is audited once. Runs argon2: call it on the hashing threads."""
+    wait = guard.wait_s(username, address)
+    if wait is not None:
+        raise TooManyRequests(f"too many wrong passwords for this account or from this address: try again in {wait} s",
+                              retry_after_s=wait)
+    user = authenticate(session, username, password)
+    if user is None:
+        lockouts = guard.failed(username, address)
+        if lockouts:
+            with transaction(session, "system:sign-in"):
+                for lockout in lockouts:
+                    record(session, "system:sign-in", "sign_in_lockouts", f"{lockout.scope}:{lockout.key}",
+                           {"scope": lockout.scope, "username": username[:64], "address": address, "failures": lockout.failures,
+                            "window_s": lockout.window_s})
+        raise Unauthorized("wrong username or password, or the account is disabled")
     return user
 
 

@@ -13,7 +13,7 @@ from peacewatch.airlift.schemas import (
     ImportReport, MinimumIn, MinimumOut, PlanCheck, RotationPlanIn, RotationPlanOut, StrengthAt, WithdrawIn,
 )
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 
@@ -63,7 +63,7 @@ def list_flights(
                                  limit=limit, offset=offset)
     if format == "csv":
         return Response(service.flights_csv(found), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="flights.csv"'})
+                        headers=content_disposition("flights.csv"))
     return [service.flight_out(f, ctx) for f in found]
 
 
@@ -178,7 +178,7 @@ def read_figures(session: SessionDep, ctx: Ctx, readable: Readable, at: At = Non
     result = service.figures(session, ctx, at, readable)
     if format == "csv":
         return Response(service.figures_csv(result), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="airlift-figures.csv"'})
+                        headers=content_disposition("airlift-figures.csv"))
     return result
 
 

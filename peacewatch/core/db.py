@@ -7,13 +7,15 @@ through the same code.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, update
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -74,6 +76,20 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _owner_only(database: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite does (it would follow the umask,
+    often 0644); its -wal and -shm files take the same mode from it."""
+    if not database.name:
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)  # made by an older version: tightened
+    except OSError:  # no such folder, another user's file: SQLite says so itself when it opens it
+        pass
+
+
 def make_engine(
     url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout_s: float = 30.0,
     statement_timeout_ms: int = 0, application_name: str = "peacewatch",
@@ -88,6 +104,8 @@ def make_engine(
     pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout_s}
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        if not memory:
+            _owner_only(Path(make_url(url).database or ""))
         engine = create_engine(url, connect_args={"check_same_thread": False}, **({} if memory else pool))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -86,6 +86,13 @@ class Unavailable(Problem):
         self.retry_after_s = retry_after_s
 
 
+class TooManyRequests(Unavailable):
+    """Too many attempts (wrong passwords): the client may try again after ``retry_after_s``."""
+
+    status = 429
+    title = "Too many requests"
+
+
 def _problem_response(problem: ProblemDetails, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         jsonable_encoder(problem, exclude_none=True),

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     custody_key: str | None = Field(default=None, description="Keys the HMAC chain of custody events; keep it apart from the database")
     body_number_prefix: str = Field(default="PW", pattern=r"^[A-Z]{2,5}$", description="Mission prefix of body numbers (PW-2020-000123)")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    # wrong passwords allowed per window ("N/period", limits' notation) before sign-in answers 429
+    sign_in_limit_account: str = Field(default="10/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
+    sign_in_limit_address: str = Field(default="100/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
+    password_hashing_threads: int = Field(default=2, ge=1, le=64)  # argon2 runs here, not on the request threads
     cookie_secure: bool = Field(default=True, description="Mark session cookies Secure (browsers accept them on http://127.0.0.1 and localhost)")
     basemap: Path | None = Field(default=None, description="An MBTiles or PMTiles file of raster tiles, served offline as the maps' basemap")
     h3_resolution: int = Field(default=8, ge=0, le=15, description="H3 resolution of coverage cells")
@@ -142,7 +146,10 @@ class Settings(BaseSettings):
         return value
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data directory, for its owner only (0700): it holds the database, the keys and the uploads."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.data_dir.stat().st_mode & 0o077:
+            self.data_dir.chmod(0o700)  # made by an older version, or by hand
         return self.data_dir
 
     @property

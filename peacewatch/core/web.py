@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -116,6 +117,17 @@ async def get_streaming_user(
         raise Unauthorized(found[1])
     request.state.stream_credential = found[0]
     return user
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a reverse proxy, uvicorn takes it from X-Forwarded-For if the proxy is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def on_hashing_threads(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work`` (argon2: tens of milliseconds of CPU) on the few threads kept for password hashing, so a
+    burst of sign-ins waits its turn there instead of taking every request thread from the other users."""
+    return await asyncio.get_running_loop().run_in_executor(request.app.state.hashing, partial(work, *args))
 
 
 ACCESS_TABLES = frozenset({"users", "api_tokens"})  # a commit to one of them may end someone's sign-in

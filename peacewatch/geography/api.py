@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
@@ -168,9 +169,9 @@ def export_layer(
     filename = f"peacewatch-{layer}{'-' + on.isoformat() if on else ''}"
     if format == "kml":
         body = formats.write_kml(features, f"PeaceWatch {layer}")
-        return Response(body, media_type=KML, headers={"Content-Disposition": f'attachment; filename="{filename}.kml"'})
+        return Response(body, media_type=KML, headers=content_disposition(f"{filename}.kml"))
     body = json.dumps(jsonable_encoder(collection(features)))
-    return Response(body, media_type=GEOJSON, headers={"Content-Disposition": f'attachment; filename="{filename}.geojson"'})
+    return Response(body, media_type=GEOJSON, headers=content_disposition(f"{filename}.geojson"))
 
 
 @layers.post("/{layer}", response_model=ImportReport, responses=WRITE_ERRORS, summary="Import a GeoJSON or KML file")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.answers import model_answer
 from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
@@ -127,7 +127,7 @@ def export_events(
     since: date | None = None, until: date | None = None,
 ) -> Response:
     body, media_type = service.export_events(session, settings, format, since, until)
-    headers = {"Content-Disposition": 'attachment; filename="incidents-acled.csv"'} if format == "acled" else {}
+    headers = content_disposition("incidents-acled.csv") if format == "acled" else {}
     return Response(body, media_type=media_type, headers=headers)
 
 
@@ -146,7 +146,7 @@ def daily(
     result = service.figures(session, settings, since, until)
     if format == "csv":
         return Response(figures_csv(result), media_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="incident-figures.csv"'})
+                        headers=content_disposition("incident-figures.csv"))
     return Response(orjson.dumps(result), media_type="application/json")
 
 

@@ -84,13 +84,17 @@ class Rules:
 # --- checking a report ---------------------------------------------------------------------------
 
 
-def _unknown_checkers(session: Session, patrol_id: int | None, post_id: int | None) -> list[FieldError]:
-    """The patrol or post a report comes from, or a verification names, must exist."""
+def _unknown_checkers(session: Session, readable: frozenset[Visibility] | None, patrol_id: int | None,
+                      post_id: int | None) -> list[FieldError]:
+    """The patrol or post a report comes from, or a verification names, must exist in the writer's scope: one
+    the writer may not read is answered exactly as one that does not exist, so the answer tells nothing of it."""
     errors = []
-    if patrol_id is not None and session.get(Patrol, patrol_id) is None:
-        errors.append(FieldError(field="body.patrol_id", message=f"patrol {patrol_id} does not exist"))
-    if post_id is not None and session.get(Post, post_id) is None:
-        errors.append(FieldError(field="body.post_id", message=f"post {post_id} does not exist"))
+    for field, model, record_id in (("patrol_id", Patrol, patrol_id), ("post_id", Post, post_id)):
+        if record_id is None:
+            continue
+        record = session.get(model, record_id)
+        if record is None or (readable is not None and record.visibility not in readable):
+            errors.append(FieldError(field=f"body.{field}", message=f"{field.removesuffix('_id')} {record_id} does not exist"))
     return errors
 
 
@@ -127,7 +131,7 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
         refuse("patrol_id", "a report from a patrol names the patrol")
     if data.source is SourceKind.observation_post and data.post_id is None:
         refuse("post_id", "a report from an observation post names the post")
-    errors += _unknown_checkers(session, data.patrol_id, data.post_id)
+    errors += _unknown_checkers(session, user.readable, data.patrol_id, data.post_id)
     if data.type is IncidentType.restriction_of_movement:
         if data.restriction is None:
             refuse("restriction", "a restriction of movement says how: denial, delay or conditional_access")
@@ -284,7 +288,7 @@ def verify(session: Session, user: User, incident_id: int, data: VerificationIn)
         if data.status not in NEXT_STATUS[incident.status]:
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUS[incident.status]))
             raise Conflict(f"incident {incident_id} is {incident.status.value}; it can go to {allowed}", field="body.status")
-        unknown = _unknown_checkers(session, data.patrol_id, data.post_id)
+        unknown = _unknown_checkers(session, user.readable, data.patrol_id, data.post_id)
         if unknown:
             raise Invalid(unknown[0].message, errors=unknown)
         if not data.reason.strip():

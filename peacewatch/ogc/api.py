@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from peacewatch import __version__
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.settings import Settings
@@ -293,4 +294,4 @@ def export_file(
 ) -> Response:
     made = export(session, settings, readable, collection_id, format.value, Filters(since, until, area, type))
     return Response(made.body, media_type=made.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"', "X-Feature-Count": str(made.count)})
+                    headers=content_disposition(made.filename) | {"X-Feature-Count": str(made.count)})

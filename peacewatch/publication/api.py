@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses
@@ -47,7 +48,7 @@ async def official_map_file(
     day = on or utcnow().date()
     features = await run_in_threadpool(official_features, session, day)
     filename = f"peacewatch-official-map-{day.isoformat()}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "public, max-age=60"}
+    headers = content_disposition(filename) | {"Cache-Control": "public, max-age=60"}
     if format == "geojson":
         body = json.dumps(jsonable_encoder(collection(features) | {"on": day}))
         return Response(body, media_type=MEDIA["geojson"], headers=headers)
@@ -88,7 +89,7 @@ def _report(session: Session, settings: Settings, kind: Kind, q: ReportQuery) ->
         raise Invalid("give the reporting day (date=YYYY-MM-DD) or a span (since and until)",
                       field="query.until" if q.since is not None else "query.date")
     return Response(report.body, media_type=report.media_type,
-                    headers={"Content-Disposition": f'inline; filename="{report.filename}"'})
+                    headers=content_disposition(report.filename, "inline"))
 
 
 @reports.get("/bulletin", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(404)},

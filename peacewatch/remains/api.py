@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.visibility import Side
@@ -233,7 +234,7 @@ def handover_list(handover_id: RecordId, session: SessionDep, settings: Settings
     data = service.handover_out(session, service.get_handover(session, user, handover_id))
     if format == "pdf":
         return Response(handover_pdf(data, settings.zone), media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{data["number"]}.pdf"'})
+                        headers=content_disposition(f'{data["number"]}.pdf', "inline"))
     return Response(handover_html(data, settings.zone), media_type="text/html; charset=utf-8")
 
 
@@ -250,7 +251,7 @@ def casualty_figures(session: SessionDep, settings: SettingsDep, since: date | N
     series = service.casualty_figures(session, service.Context.of(settings), since, until)
     if format == "csv":
         return Response(series_csv(series), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="casualty-figures.csv"'})
+                        headers=content_disposition("casualty-figures.csv"))
     return Response(orjson.dumps(series), media_type="application/json")
 
 

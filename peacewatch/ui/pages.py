@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from xstatic.pkg import leaflet
 
-from peacewatch.core.auth import INTERNAL_ROLES, Role, User, authenticate, issue_access_token, user_for_token
+from peacewatch.core.auth import INTERNAL_ROLES, Role, User, issue_access_token, user_for_token
 from peacewatch.core.cookies import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -37,9 +37,9 @@ from peacewatch.core.cookies import (
     set_session,
 )
 from peacewatch.core.db import utcnow
-from peacewatch.core.problems import NotFound
-from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep
-from peacewatch.access.service import sign_out
+from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
+from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep, client_address, on_hashing_threads
+from peacewatch.access.service import sign_in, sign_out
 from peacewatch.force.service import list_units
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -189,7 +189,7 @@ def login_form(page: PageDep, next: str | None = None) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     page: PageDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -202,8 +202,15 @@ def login(
     if not csrf_valid(settings.resolved_secret_key, page.request, csrf_token_):
         return page.render("login.html", status_code=403, next=safe_next(next), username=username,
                            error=_("The form has expired. Please sign in again."))
-    user = authenticate(session, username, password)
-    if user is None:
+    try:
+        user = await on_hashing_threads(page.request, sign_in, session, page.request.app.state.sign_in_guard, username,
+                                        password, client_address(page.request))
+    except TooManyRequests as refused:
+        answer = page.render("login.html", status_code=429, next=safe_next(next), username=username,
+                             error=_("Too many wrong passwords. Try again in %(s)s seconds.") % {"s": refused.retry_after_s})
+        answer.headers["Retry-After"] = str(refused.retry_after_s)
+        return answer
+    except Unauthorized:
         return page.render("login.html", status_code=401, next=safe_next(next), username=username,
                            error=_("Wrong user name or password, or the account is disabled."))
     token = issue_access_token(user, settings.resolved_secret_key, settings.access_token_minutes)

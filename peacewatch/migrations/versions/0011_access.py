@@ -1,5 +1,6 @@
 """access control: a version per user that every sign-in token carries, so sign-out, a new password or
-disabling ends the tokens already issued; alerts internal until an operator shares one
+disabling ends the tokens already issued; alerts internal until an operator shares one; counters of wrong
+sign-ins shared by every server process
 
 Revision ID: 0011
 Revises: 0010
@@ -19,6 +20,13 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        'rate_counters',
+        sa.Column('key', sa.String(length=200), nullable=False),
+        sa.Column('count', sa.Integer(), nullable=False),
+        sa.Column('expires_at', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_counters')),
+    )
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('token_version', sa.Integer(), server_default='0', nullable=False))
     # alerts took their patrol's visibility; no operator shared one before this revision
@@ -26,5 +34,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('rate_counters')
     with op.batch_alter_table('users') as batch:
         batch.drop_column('token_version')
