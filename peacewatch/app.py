@@ -22,6 +22,7 @@ from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
 from peacewatch.alerts.live import NewAlerts
 from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.bodies import RequestBodies
 from peacewatch.core.answers import Answers
 from peacewatch.core.broadcast import Topic
 from peacewatch.core.auth import Identities
@@ -45,12 +46,24 @@ from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
 from peacewatch.returns import api as returns_api
 from peacewatch.tracking import api as tracking_api
+from peacewatch.tracking.api import MAX_BATCH_BYTES
+from peacewatch.tracking.gpx import MAX_GPX_BYTES
+from peacewatch.geography.formats import MAX_LAYER_BYTES
+from peacewatch.airlift.api import MAX_LOG_BYTES
 from peacewatch.tracking.listener import CotListener
 from peacewatch.tracking.live import NewFixes
 from peacewatch.ui import pages
 
 # A request is matched against the routers in this order, a few microseconds each: what every open map
 # asks every few seconds comes first.
+MULTIPART_OVERHEAD = 2**20
+BODY_LIMITS = {  # the endpoints whose bodies are files or batches; every other write takes settings.max_body_bytes
+    "/api/v1/positions/gpx": MAX_GPX_BYTES + MULTIPART_OVERHEAD,
+    "/api/v1/positions": MAX_BATCH_BYTES,
+    "/api/v1/layers/": MAX_LAYER_BYTES + MULTIPART_OVERHEAD,
+    "/api/v1/flights/import": MAX_LOG_BYTES,
+}
+
 ROUTERS = (
     tracking_api.positions,
     alerts_api.router,
@@ -168,6 +181,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.hashing = ThreadPoolExecutor(settings.password_hashing_threads, thread_name_prefix="password-hashing")
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
+    app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
+                       anonymous=frozenset({"/api/v1/auth/token"}))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
                        max_streams=settings.max_streams, counters=app.state.admission)
     install_problem_handlers(app)

@@ -146,6 +146,34 @@ async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
     return _problem_response(ProblemDetails(title="Invalid input", status=422, detail=reason, instance=request.url.path))
 
 
+def problem_response(problem: Problem, instance: str) -> JSONResponse:
+    """A problem answered outside a route (by a middleware), as the handlers would answer it."""
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    if isinstance(problem, Unavailable):
+        headers = {"Retry-After": str(problem.retry_after_s)}
+    return _problem_response(ProblemDetails(title=problem.title, status=problem.status, detail=problem.detail,
+                                            instance=instance, errors=problem.errors), headers)
+
+
+def too_large(limit: int) -> str:
+    return f"the request body is over this endpoint's limit of {limit:,} bytes"
+
+
+class BodyTooLarge(Problem):
+    """A request body declared larger than its endpoint takes: answered before a byte of it is read."""
+
+    status = 413
+    title = "Payload too large"
+
+
+class PayloadTooLarge(StarletteHTTPException):
+    """A body found larger than its endpoint takes while it is read; an HTTP exception, so FastAPI's body
+    parsing (which turns other exceptions into 400) lets it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, too_large(limit))
+
+
 def unavailable_response(detail: str, instance: str, retry_after_s: int = RETRY_AFTER_S) -> JSONResponse:
     """503 problem+json with Retry-After: what every endpoint answers while it cannot serve."""
     return _problem_response(ProblemDetails(title="Service unavailable", status=503, detail=detail, instance=instance),

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # wrong passwords allowed per window ("N/period", limits' notation) before sign-in answers 429
     sign_in_limit_account: str = Field(default="10/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
     sign_in_limit_address: str = Field(default="100/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
+    max_body_bytes: int = Field(default=2 * 2**20, ge=1024)  # a JSON write's body; files and batches: see app.BODY_LIMITS
     password_hashing_threads: int = Field(default=2, ge=1, le=64)  # argon2 runs here, not on the request threads
     cookie_secure: bool = Field(default=True, description="Mark session cookies Secure (browsers accept them on http://127.0.0.1 and localhost)")
     basemap: Path | None = Field(default=None, description="An MBTiles or PMTiles file of raster tiles, served offline as the maps' basemap")

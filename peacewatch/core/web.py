@@ -89,6 +89,8 @@ async def get_optional_user(
 ) -> User | None:
     """The caller; an anonymous request is answered without a look at the database. The look is made in
     the request's session and transaction, which the endpoint goes on with."""
+    if "caller" in request.state._state:  # looked up before the body was read (core.bodies)
+        return request.state.caller  # type: ignore[no-any-return]
     found = _credential(request, settings.resolved_secret_key, token)
     if found is None:
         return None
@@ -96,6 +98,28 @@ async def get_optional_user(
     user = await run_in_threadpool(identities.user_for, session, found[0], settings.resolved_secret_key)
     if user is None:
         raise Unauthorized(found[1])
+    return user
+
+
+async def caller_before_body(request: Request) -> User | None:
+    """The caller of a write, from its headers alone, in a session of its own: the body is still unread
+    (core.bodies). Kept on the request, so the endpoint's dependencies do not look again."""
+    settings = request.app.state.settings
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    found = _credential(request, settings.resolved_secret_key, token.strip() if scheme.lower() == "bearer" and token else None)
+    if found is None:
+        request.state.caller = None
+        return None
+
+    def look_up() -> User | None:
+        with request.app.state.sessionmaker() as session:
+            return request.app.state.identities.user_for(session, found[0], settings.resolved_secret_key)  # type: ignore[no-any-return]
+
+    user = await run_in_threadpool(look_up)
+    if user is None:
+        raise Unauthorized(found[1])
+    request.state.caller = user
     return user
 
 
