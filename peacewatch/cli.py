@@ -475,9 +475,9 @@ def upload_gpx(
     settings = load_settings()
     with open_session(settings) as session, Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"reading {file.name}", total=3)
-        data = file.read_bytes()
         progress.update(task, advance=1, description=f"checking {file.name}")
-        columns = guarded(lambda: gpx_columns(data, tracker))
+        with file.open("rb") as stream:
+            columns = guarded(lambda: gpx_columns(stream, tracker))
         progress.update(task, advance=1, description=f"storing {len(columns):,} positions")
         report = guarded(lambda: record_positions(
             session, cli_actor(), "gpx", columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),

@@ -45,10 +45,6 @@ class RequestBodies:
         path: str = scope["path"]
         limit = self.limit_for(path)
         request = Request(scope)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            await problem_response(BodyTooLarge(too_large(limit), field="body"), path)(scope, receive, send)
-            return
         if path.startswith("/api/") and path not in self.anonymous:
             try:
                 if await caller_before_body(request) is None:
@@ -56,6 +52,10 @@ class RequestBodies:
             except Problem as problem:
                 await problem_response(problem, path)(scope, receive, send)
                 return
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await problem_response(BodyTooLarge(too_large(limit), field="body"), path)(scope, receive, send)
+            return
         read = 0
 
         async def bounded() -> Message:

@@ -162,9 +162,8 @@ def record_gpx(
     file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
     tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
 ) -> IngestReportOut:
-    data = file.file.read(MAX_GPX_BYTES + 1)
-    report = service.record_positions(
-        session, user.username, "gpx", gpx_columns(data, tracker), h3_resolution=settings.h3_resolution,
+    report = service.record_positions(  # the upload is read from its spooled file as a stream: memory bounded by points
+        session, user.username, "gpx", gpx_columns(file.file, tracker), h3_resolution=settings.h3_resolution,
         rules=settings.alert_rules(), where="file.points",
     )
     return IngestReportOut(**report.__dict__)
