@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         description="Operations and ceasefire monitoring for a peacekeeping mission. "
         "Errors are RFC 9457 problem details; geometry is GeoJSON in WGS84.",
         # any request may be malformed, carry a bad token, or fail validation; any may find the server busy
-        responses=problem_responses(400, 401, 422, 503),
+        responses=problem_responses(400, 401, 413, 422, 503),
     )
     app.state.settings = settings
     app.state.engine = engine

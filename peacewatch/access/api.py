@@ -29,7 +29,7 @@ Auditor = Annotated[User, Depends(require_roles(Role.operations, Role.observer))
 auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_responses(401, 422))
 
 
-@auth.post("/token", response_model=TokenOut, summary="Sign in (OAuth2 password flow)")
+@auth.post("/token", response_model=TokenOut, summary="Sign in (OAuth2 password flow)", responses=problem_responses(429))
 async def sign_in(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep,
 ) -> TokenOut:

@@ -202,7 +202,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input",
+           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
            500: "Internal server error", 503: "Service unavailable"}
 
 

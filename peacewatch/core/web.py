@@ -101,44 +101,39 @@ async def get_optional_user(
     return user
 
 
-async def caller_before_body(request: Request) -> User | None:
-    """The caller of a write, from its headers alone, in a session of its own: the body is still unread
-    (core.bodies). Kept on the request, so the endpoint's dependencies do not look again."""
-    settings = request.app.state.settings
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    found = _credential(request, settings.resolved_secret_key, token.strip() if scheme.lower() == "bearer" and token else None)
-    if found is None:
-        request.state.caller = None
-        return None
+async def _user_alone(request: Request, found: tuple[str, str]) -> User:
+    """Who the credential ``found`` stands for, looked up in a session of its own, closed at once; 401 if no one."""
+    secret = request.app.state.settings.resolved_secret_key
 
     def look_up() -> User | None:
         with request.app.state.sessionmaker() as session:
-            return request.app.state.identities.user_for(session, found[0], settings.resolved_secret_key)  # type: ignore[no-any-return]
+            return request.app.state.identities.user_for(session, found[0], secret)  # type: ignore[no-any-return]
 
     user = await run_in_threadpool(look_up)
     if user is None:
         raise Unauthorized(found[1])
-    request.state.caller = user
     return user
+
+
+async def caller_before_body(request: Request) -> User | None:
+    """The caller of a write, from its headers alone: the body is still unread (core.bodies). Kept on the
+    request, so the endpoint's dependencies do not look again."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    found = _credential(request, request.app.state.settings.resolved_secret_key, bearer)
+    request.state.caller = None if found is None else await _user_alone(request, found)
+    return request.state.caller  # type: ignore[no-any-return]
 
 
 async def get_streaming_user(
     request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
-    """The caller of a live stream, looked up in a session of its own, closed at once: a stream stays open
-    for hours and must hold no database connection meanwhile."""
+    """The caller of a live stream, looked up in a session of its own: a stream stays open for hours and
+    must hold no database connection meanwhile. Its credential is kept to look again (while_signed_in)."""
     found = _credential(request, settings.resolved_secret_key, token)
     if found is None:
         return None
-
-    def look_up() -> User | None:
-        with request.app.state.sessionmaker() as session:
-            return request.app.state.identities.user_for(session, found[0], settings.resolved_secret_key)  # type: ignore[no-any-return]
-
-    user = await run_in_threadpool(look_up)
-    if user is None:
-        raise Unauthorized(found[1])
+    user = await _user_alone(request, found)
     request.state.stream_credential = found[0]
     return user
 
