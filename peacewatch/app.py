@@ -184,7 +184,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
                        anonymous=frozenset({"/api/v1/auth/token"}))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
-                       max_streams=settings.max_streams, counters=app.state.admission)
+                       max_streams=settings.max_streams, counters=app.state.admission,
+                       sign_in_paths=frozenset({"/api/v1/auth/token", "/login"}), sign_ins_active=settings.password_hashing_threads)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

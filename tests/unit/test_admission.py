@@ -63,3 +63,28 @@ def test_streams_are_counted_apart_and_bounded() -> None:
             assert (await open_stream).status_code == 200 and (await request).status_code == 200
 
     run(scenario())  # in a thread of its own: the browser tests keep a loop running in the main thread
+
+
+def test_sign_ins_take_turns_in_a_lane_of_their_own() -> None:
+    async def scenario() -> None:
+        release, started = asyncio.Event(), []
+
+        async def slow(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+            started.append(scope["path"])
+            if scope["path"] == "/api/v1/auth/token":
+                await release.wait()  # hashing a password
+            await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+            await send({"type": "http.response.body", "body": b"done"})  # type: ignore[operator]
+
+        admission = Admission(slow, active=1, queued=10, queue_timeout_s=0.3, max_streams=1,  # type: ignore[arg-type]
+                              counters=AdmissionCounters(), sign_in_paths=frozenset({"/api/v1/auth/token"}), sign_ins_active=2)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
+            sign_ins = [asyncio.create_task(client.post("/api/v1/auth/token")) for _ in range(5)]
+            await asyncio.sleep(0.05)
+            assert started.count("/api/v1/auth/token") == 2  # as many at a time as there are hashing threads
+            read = await client.get("/api/v1/posts")  # the one slot of the other requests is free: served at once
+            assert read.status_code == 200
+            release.set()
+            assert [answer.status_code for answer in await asyncio.gather(*sign_ins)] == [200] * 5  # each waited its turn
+
+    run(scenario())  # in a thread of its own: the browser tests keep a loop running in the main thread
