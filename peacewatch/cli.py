@@ -250,7 +250,8 @@ def _check_cluster(settings: Settings, workers: int) -> None:
     import fcntl
 
     database = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-    handle = open(database.with_name(database.name + ".serve-lock"), "a+")  # noqa: SIM115 - held for the process's life
+    lock = database.with_name(database.name + ".serve-lock")
+    handle = open(os.open(lock, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")  # noqa: SIM115 - held for the process's life
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
