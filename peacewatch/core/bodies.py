@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peacewatch.core.problems import BodyTooLarge, PayloadTooLarge, Problem, Unauthorized, problem_response, too_large
+from peacewatch.core.problems import (
+    DATABASE_AWAY,
+    BodyTooLarge,
+    PayloadTooLarge,
+    Problem,
+    Unauthorized,
+    database_away_response,
+    problem_response,
+    too_large,
+)
 from peacewatch.core.web import caller_before_body
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -51,6 +60,9 @@ class RequestBodies:
                     raise Unauthorized("sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
             except Problem as problem:
                 await problem_response(problem, path)(scope, receive, send)
+                return
+            except DATABASE_AWAY as away:  # outside the app's handlers here: answered as they would
+                await database_away_response(away, path)(scope, receive, send)
                 return
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

@@ -180,19 +180,27 @@ def unavailable_response(detail: str, instance: str, retry_after_s: int = RETRY_
                              {"Retry-After": str(retry_after_s)})
 
 
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout)
+
+
 async def _on_database_away(request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached or is restarting, or every connection is busy: nothing was stored.
 
     The pool checks a connection before lending it again, so service resumes by itself once the
     database answers; the client is told when to retry.
     """
+    return database_away_response(exc, request.url.path)
+
+
+def database_away_response(exc: Exception, instance: str) -> JSONResponse:
+    """503 with Retry-After for a database error that passes (see _on_database_away); a middleware answers it too."""
     if isinstance(exc, PoolTimeout):
         reason = "the server is busy: no database connection became free in time; try again shortly"
     elif isinstance(exc, OperationalError) and "statement timeout" in str(exc.orig):
         reason = "the request took too long and was cancelled; try again shortly"
     else:
         reason = "the database is unavailable; try again shortly"
-    return unavailable_response(reason, request.url.path)
+    return unavailable_response(reason, instance)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -211,7 +219,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]
-    for away in (OperationalError, InterfaceError, PoolTimeout):
+    for away in DATABASE_AWAY:
         app.add_exception_handler(away, _on_database_away)
     app.add_exception_handler(Exception, _on_unexpected)
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from peacewatch.core.answers import Answers
 from peacewatch.core.auth import Role, User
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
-from peacewatch.core.problems import Forbidden, Unauthorized
+from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, readable_visibilities
 
@@ -178,7 +178,12 @@ async def while_signed_in(request: Request, events: AsyncIterator[T]) -> AsyncIt
             done, _ = await asyncio.wait({following, watching}, return_when=asyncio.FIRST_COMPLETED)
             if watching in done:
                 watching = None
-                if not await run_in_threadpool(still_signed_in):
+                try:
+                    signed_in = await run_in_threadpool(still_signed_in)
+                except DATABASE_AWAY:
+                    log.info("a live stream ended: its sign-in could not be checked (database away)")
+                    return  # the client reconnects, and is answered 503 until the database is back
+                if not signed_in:
                     log.info("a live stream ended: its sign-in was ended")
                     return
             if following in done:
