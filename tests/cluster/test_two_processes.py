@@ -329,3 +329,32 @@ def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'peacewatch-leader %'"))
     assert held == 1  # one lead, not one per worker
+
+
+def test_disabling_a_user_on_one_process_ends_its_streams_on_the_other(
+    pair: tuple[Server, Server], auth: Callable[[str], dict[str, str]],
+) -> None:
+    first, second = pair
+    liaison = auth("liaison-a")
+    ended: list[float] = []
+    opened = threading.Event()
+
+    def hold() -> None:
+        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", f"{second.url}/api/v1/positions/stream", headers=liaison,
+                                                               timeout=30) as stream:
+            opened.set()
+            for _ in stream.iter_lines():
+                pass
+        ended.append(time.monotonic())
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert opened.wait(10)
+    admin = auth("admin")
+    users = httpx.get(f"{first.url}/api/v1/users", headers=admin, timeout=30).json()
+    liaison_id = next(u["id"] for u in users if u["username"] == "liaison-a")
+    disabled_at = time.monotonic()
+    assert httpx.patch(f"{first.url}/api/v1/users/{liaison_id}", json={"active": False}, headers=admin, timeout=30).status_code == 200
+    holder.join(timeout=10)
+    assert ended and ended[0] - disabled_at < 5  # the other process heard of it through the database
+    assert httpx.get(f"{second.url}/api/v1/auth/me", headers=liaison, timeout=30).status_code == 401
