@@ -384,6 +384,42 @@ def token_create(
     console.print(secret, highlight=False, soft_wrap=True)
 
 
+@app.command("backup")
+def backup_command(
+    destination: Annotated[Path, typer.Argument(file_okay=False, help="A new folder for the backup")],
+) -> None:
+    """Copy the database (while the server keeps writing), its keys and a manifest with checksums into DESTINATION."""
+    from peacewatch.core.backup import BackupError, backup
+
+    settings = load_settings()
+    try:
+        manifest = backup(settings, destination)
+    except (BackupError, KeyNotConfigured) as exc:
+        raise fail(str(exc)) from None
+    size = sum(f["bytes"] for f in manifest.files.values())
+    console.print(f"backup of the {manifest.database} database (schema {manifest.revision}) in {destination}: "
+                  f"{len(manifest.files)} files, {size:,} bytes, checksums in manifest.json")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A folder written by 'peacewatch backup'")],
+) -> None:
+    """Bring a backup up in an empty data directory (SQLite) or an empty database (PostgreSQL)."""
+    from peacewatch.core.backup import BackupError, restore
+
+    settings = load_settings()
+    try:
+        manifest = restore(settings, source)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"restored the backup of {manifest.data['started_at']} (schema {manifest.revision})")
+    if manifest.database == "postgresql":
+        console.print(f"every server needs its keys: PEACEWATCH_SECRET_KEY_FILE={source / 'secret_key'} and "
+                      f"PEACEWATCH_CUSTODY_KEY_FILE={source / 'custody_key'} (or copies of them)")
+    console.print("then 'peacewatch db upgrade' (if this version is newer) and 'peacewatch serve'")
+
+
 @app.command("keys")
 def keys_create(
     directory: Annotated[Path, typer.Argument(file_okay=False, help="Where to write secret_key and custody_key")],
