@@ -107,7 +107,6 @@ def read_audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[AuditEntryOut]:
-    entries = service.read_audit_log(
+    return service.read_audit_log(
         session, auditor, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset
     )
-    return [AuditEntryOut.model_validate(e) for e in entries]

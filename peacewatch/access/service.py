@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.access.schemas import ApiTokenIn, UserIn, UserUpdate, check_side
+from peacewatch.access.schemas import ApiTokenIn, AuditEntryOut, UserIn, UserUpdate, check_side
 from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities, record
 from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, authenticate, end_sessions, hash_api_token, hash_password, new_api_token
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.throttle import SignInGuard
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """An audit entry as one reader may see it: ``redacted`` entries name the fields, not their values."""
-
-    id: int
-    at: datetime
-    actor: str
-    action: AuditAction
-    entity: str
-    entity_id: str
-    fields: list[str]
-    redacted: bool
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
 
 
 def list_users(session: Session) -> list[User]:
@@ -153,7 +135,7 @@ def read_audit_log(
     since: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[AuditEntry]:
+) -> list[AuditEntryOut]:
     """Newest first, so the duty officer sees the latest change at the top.
 
     An entry of personal data (the remains and the missing) keeps its values for the roles that may read
@@ -174,8 +156,8 @@ def read_audit_log(
     return [_as_read(entry, redacted=entry.entity in personal) for entry in session.scalars(query)]
 
 
-def _as_read(entry: AuditEntry, *, redacted: bool) -> AuditRecord:
-    return AuditRecord(
+def _as_read(entry: AuditEntry, *, redacted: bool) -> AuditEntryOut:
+    return AuditEntryOut(
         id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, entity=entry.entity,
         entity_id=entry.entity_id, fields=changed_fields(entry.before, entry.after), redacted=redacted,
         before=None if redacted else entry.before, after=None if redacted else entry.after,

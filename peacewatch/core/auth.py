@@ -42,6 +42,7 @@ class Role(str, enum.Enum):
 
 
 INTERNAL_ROLES = frozenset(Role) - {Role.liaison}
+ACCESS_TABLES = ("users", "api_tokens")  # a commit to one of them may end someone's sign-in
 PERSONAL_DATA_ROLES = frozenset({Role.humanitarian, Role.admin})  # who may read the remains' and the missing's details
 
 
@@ -171,7 +172,7 @@ class Identities:
             if claims is None:
                 return None
             key = "user:" + str(claims["sub"])
-        now = versions(session, "users", "api_tokens")
+        now = versions(session, *ACCESS_TABLES)
         with self._lock:
             known = self._known.get(key)
         if known is not None and known[0] == now:

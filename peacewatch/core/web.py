@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.answers import Answers
-from peacewatch.core.auth import Role, User
+from peacewatch.core.auth import ACCESS_TABLES, Role, User
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
@@ -89,7 +89,7 @@ async def get_optional_user(
 ) -> User | None:
     """The caller; an anonymous request is answered without a look at the database. The look is made in
     the request's session and transaction, which the endpoint goes on with."""
-    if "caller" in request.state._state:  # looked up before the body was read (core.bodies)
+    if hasattr(request.state, "caller"):  # looked up before the body was read (core.bodies)
         return request.state.caller  # type: ignore[no-any-return]
     found = _credential(request, settings.resolved_secret_key, token)
     if found is None:
@@ -118,9 +118,7 @@ async def _user_alone(request: Request, found: tuple[str, str]) -> User:
 async def caller_before_body(request: Request) -> User | None:
     """The caller of a write, from its headers alone: the body is still unread (core.bodies). Kept on the
     request, so the endpoint's dependencies do not look again."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    found = _credential(request, request.app.state.settings.resolved_secret_key, bearer)
+    found = _credential(request, request.app.state.settings.resolved_secret_key, await oauth2_scheme(request))
     request.state.caller = None if found is None else await _user_alone(request, found)
     return request.state.caller  # type: ignore[no-any-return]
 
@@ -149,7 +147,6 @@ async def on_hashing_threads(request: Request, work: Callable[..., T], *args: An
     return await asyncio.get_running_loop().run_in_executor(request.app.state.hashing, partial(work, *args))
 
 
-ACCESS_TABLES = frozenset({"users", "api_tokens"})  # a commit to one of them may end someone's sign-in
 RECHECK_S = 30.0  # a stream also looks again this often: a token expires, a tool in another process changes a user
 
 

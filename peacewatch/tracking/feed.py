@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
-from peacewatch.core.auth import User, user_for_token
+from peacewatch.core.auth import ACCESS_TABLES, User, user_for_token
 from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
@@ -46,7 +46,6 @@ SEND_TIMEOUT_S = 15.0
 MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
 PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
 FEED_TABLES = frozenset({"positions", "alerts", "posts"})  # what a feed shows: a commit to one of them wakes it
-ACCESS_TABLES = ("users", "api_tokens")  # a commit to one of them may end a connection's sign-in
 GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
 
 
@@ -180,6 +179,10 @@ async def _until_quiet(writer: asyncio.StreamWriter, subscriber: Subscriber) -> 
         await asyncio.sleep(QUIET_S / 5)
 
 
+def _active_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+
+
 class Feed:
     """Sends each connection its picture, woken by every commit of positions or alerts in this process."""
 
@@ -206,7 +209,7 @@ class Feed:
         if not names:
             return
         with self.factory() as session:
-            user = session.scalar(select(User).where(User.username == names[0], User.active.is_(True)))
+            user = _active_user(session, names[0])
             if user is not None:
                 subscriber.rescope(user)
                 subscriber.credential, subscriber.access = f"cert:{user.username}", versions(session, *ACCESS_TABLES)
@@ -219,8 +222,7 @@ class Feed:
         if now == subscriber.access:
             return True
         if subscriber.credential.startswith("cert:"):
-            name = subscriber.credential.removeprefix("cert:")
-            user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
+            user = _active_user(session, subscriber.credential.removeprefix("cert:"))
         else:
             user = user_for_token(session, subscriber.credential, self.settings.resolved_secret_key)
         if user is None or user.username != subscriber.who or user.readable != subscriber.readable:
