@@ -1,7 +1,10 @@
 """A whole mission day backfilled: 400 trackers, a fix every 5 s for 24 h (6.9 M positions).
 
 Run by hand:
-    python benchmarks/bench_backfill.py [--trackers 400] [--hours 24]
+    python benchmarks/bench_backfill.py [--trackers 400] [--hours 24] [--database-url postgresql://...]
+
+With --database-url the day is stored in that PostgreSQL database (its public schema is dropped and
+made again) right after SQLite, side by side. Each run checks that every row was stored once.
 
 Writes the day as CSV (not timed), then times reading it, checking every row, geofencing, H3
 binning, judging the alert rules and storing it, as `peacewatch backfill FILE` does.
@@ -20,7 +23,7 @@ import pyarrow as pa
 from pyarrow import csv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import START_MS, prepare  # noqa: E402
+from bench_ingest import START_MS, check, durability, prepare  # noqa: E402
 
 from peacewatch.app import create_app  # noqa: E402
 from peacewatch.tracking.backfill import backfill, read_csv  # noqa: E402
@@ -43,16 +46,10 @@ def write_day(path: Path, trackers: int, hours: float) -> int:
     return len(n)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--trackers", type=int, default=400)
-    parser.add_argument("--hours", type=float, default=24)
-    args = parser.parse_args()
+def run(path: Path, trackers: int, rows: int, database_url: str | None) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="pw-backfill-"))
-    path = scratch / "day.csv"
-    rows = write_day(path, args.trackers, args.hours)
-    print(f"{rows:,} positions, {path.stat().st_size / 1e6:.0f} MB of CSV")
-    settings = prepare(scratch, args.trackers)
+    settings = prepare(scratch, trackers, database_url)
+    label = f"PostgreSQL ({durability(database_url)})" if database_url else "SQLite (WAL, synchronous=FULL)"
     app = create_app(settings)
     started = time.perf_counter()
     columns = read_csv(path)
@@ -60,9 +57,27 @@ def main() -> None:
     with app.state.sessionmaker() as session:
         report = backfill(session, "bench", columns, h3_resolution=8, rules=settings.alert_rules())
     elapsed = time.perf_counter() - started
-    print(f"read+check {read:.1f} s; whole backfill {elapsed:.1f} s = {report.stored / elapsed:,.0f} positions/s "
-          f"({report.stored:,} stored, {report.alerts} alerts)")
     app.state.engine.dispose()
+    check(settings, report.stored, rows)
+    print(f"{label}: read+check {read:.1f} s; whole backfill {elapsed:.1f} s = {report.stored / elapsed:,.0f} positions/s "
+          f"({report.stored:,} stored, {report.alerts} alerts)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trackers", type=int, default=400)
+    parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--database-url", help="Also store the day in this PostgreSQL database (dropped and made again)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="pw-backfill-"))
+    path = scratch / "day.csv"
+    rows = write_day(path, args.trackers, args.hours)
+    print(f"{rows:,} positions, {path.stat().st_size / 1e6:.0f} MB of CSV")
+    if not args.skip_sqlite:
+        run(path, args.trackers, rows, None)
+    if args.database_url:
+        run(path, args.trackers, rows, args.database_url)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Durable position ingest: parse, validate, geofence, H3, store, commit per batch.
 
 Run by hand:
-    python benchmarks/bench_ingest.py [--trackers 400] [--batch 10000] [--batches 30] [--http]
+    python benchmarks/bench_ingest.py [--trackers 400] [--batch 10000] [--batches 30] [--http] [--in-flight 2]
+        [--database-url postgresql://postgres@127.0.0.1:55432/bench]
 
 In-process it calls the same parse and record functions as POST /api/v1/positions; with --http it
 starts `peacewatch serve` on a scratch data directory and posts JSON batches to it over loopback,
-each batch acknowledged only after its transaction committed.
+each batch acknowledged only after its transaction committed, judged against the alert rules.
+With --database-url the same runs are made on that PostgreSQL database (its public schema is
+dropped and made again: give it a scratch one) right after SQLite's, side by side.
+Every run checks that each position sent was stored once: the answers' counts and the table's.
 """
 
 from __future__ import annotations
@@ -80,17 +84,42 @@ def prepare(data_dir: Path, trackers: int, database_url: str | None = None) -> S
     return settings
 
 
-def in_process(settings: Settings, bodies: list[bytes]) -> None:
+def stored_positions(settings: Settings) -> int:
+    engine = create_engine(settings.resolved_database_url)
+    with engine.connect() as connection:
+        count = int(connection.exec_driver_sql("SELECT count(*) FROM positions").scalar_one())
+    engine.dispose()
+    return count
+
+
+def durability(url: str) -> str:
+    """The settings a commit's durability depends on, as the server reports them."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        shown = [f"{name}={connection.exec_driver_sql(f'SHOW {name}').scalar_one()}" for name in ("fsync", "synchronous_commit")]
+    engine.dispose()
+    return ", ".join(shown)
+
+
+def check(settings: Settings, acknowledged: int, expected: int) -> None:
+    """Every position sent was acknowledged as new and is in the table: a benchmark that lost rows fails."""
+    in_table = stored_positions(settings)
+    if not acknowledged == in_table == expected:
+        sys.exit(f"FAILED: {expected:,} sent, {acknowledged:,} acknowledged as stored, {in_table:,} in the table")
+
+
+def in_process(settings: Settings, bodies: list[bytes], expected: int) -> float:
     app = create_app(settings)
     total = 0
     started = time.perf_counter()
     with app.state.sessionmaker() as session:
         for body in bodies:
             columns = from_rows(orjson.loads(body)["positions"])
-            total += record_positions(session, "bench", "http", columns, h3_resolution=8).stored
+            total += record_positions(session, "bench", "http", columns, h3_resolution=8, rules=settings.alert_rules()).stored
     elapsed = time.perf_counter() - started
-    print(f"in-process parse+validate+geofence+H3+store+commit: {total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
     app.state.engine.dispose()
+    check(settings, total, expected)
+    return total / elapsed
 
 
 @contextmanager
@@ -116,7 +145,7 @@ def served(settings: Settings, port: int, **extra_env: str) -> Iterator[tuple[ht
         server.wait()
 
 
-def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int = 8799) -> None:
+def over_http(settings: Settings, bodies: list[bytes], in_flight: int, expected: int, port: int = 8799) -> float:
     with served(settings, port) as (client, auth):
         headers = auth | {"Content-Type": "application/json"}
 
@@ -129,8 +158,8 @@ def over_http(settings: Settings, bodies: list[bytes], in_flight: int, port: int
         with ThreadPoolExecutor(max_workers=in_flight) as pool:
             total = sum(pool.map(post, bodies))
         elapsed = time.perf_counter() - started
-    print(f"HTTP POST /api/v1/positions, {in_flight} batch(es) in flight (acknowledged = committed): "
-          f"{total:,} positions in {elapsed:.2f} s = {total / elapsed:,.0f}/s")
+    check(settings, total, expected)
+    return total / elapsed
 
 
 def main() -> None:
@@ -140,13 +169,21 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--in-flight", type=int, default=1, help="Batches sent at once over HTTP")
+    parser.add_argument("--database-url", help="Also run on this PostgreSQL database (dropped and made again)")
     args = parser.parse_args()
     bodies = make_batches(args.trackers, args.batch, args.batches)
+    expected = args.batch * args.batches
     print(f"{len(bodies)} batches of {args.batch:,} positions from {args.trackers} trackers, "
           f"{sum(map(len, bodies)) / len(bodies) / 1e6:.1f} MB of JSON each")
-    in_process(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies)
-    if args.http:
-        over_http(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers), bodies, args.in_flight)
+    databases = [("SQLite (WAL, synchronous=FULL)", None)]
+    if args.database_url:
+        databases.append((f"PostgreSQL ({durability(args.database_url)})", args.database_url))
+    print(f"{'database':<44} {'in-process':>14} {'HTTP, ' + str(args.in_flight) + ' in flight':>18}   positions/s, all stored once")
+    for label, url in databases:
+        rate = in_process(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers, url), bodies, expected)
+        served_rate = (over_http(prepare(Path(tempfile.mkdtemp(prefix="pw-ingest-")), args.trackers, url), bodies,
+                                 args.in_flight, expected) if args.http else None)
+        print(f"{label:<44} {rate:>14,.0f} {'' if served_rate is None else f'{served_rate:,.0f}':>18}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ from peacewatch.core.answers import Answers
 from peacewatch.core.broadcast import Topic
 from peacewatch.core.auth import Identities
 from peacewatch.core.changes import ON_COMMIT
+from peacewatch.core import partitions
 from peacewatch.core.cluster import ClusterWork, Job
+from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
@@ -41,7 +43,7 @@ from peacewatch.incidents import api as incidents_api
 from peacewatch.mandate import api as mandate_api
 from peacewatch.ogc import api as ogc_api
 from peacewatch.patrols import api as patrols_api
-from peacewatch.patrols.service import generate_ahead
+from peacewatch.patrols.service import generate_ahead, keep_tracks
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
 from peacewatch.returns import api as returns_api
@@ -52,6 +54,8 @@ from peacewatch.geography.formats import MAX_LAYER_BYTES
 from peacewatch.airlift.api import MAX_LOG_BYTES
 from peacewatch.tracking.listener import CotListener
 from peacewatch.tracking.live import NewFixes
+from peacewatch.tracking.retention import cutoff, prune_positions
+from peacewatch.tracking.store import COVERAGE, POSITIONS
 from peacewatch.ui import pages
 
 # A request is matched against the routers in this order, a few microseconds each: what every open map
@@ -101,11 +105,13 @@ ROUTERS = (
     ogc_api.exports,
 )
 PLAN_SECONDS = 600
+HOUSEKEEPING_SECONDS = 3600
 
 
 def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Job]:
     """What the cluster does once, whichever process leads: raise the alerts no position can (a silent
-    patrol, one not back in time), and put the recurring plans' next patrols on the board."""
+    patrol, one not back in time), put the recurring plans' next patrols on the board, make the coming
+    days' partitions of positions (PostgreSQL) and, if a retention is set, prune what is older."""
 
     def sweep_alerts() -> int:
         with factory() as session:
@@ -115,9 +121,22 @@ def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Jo
         with factory() as session:
             return generate_ahead(session, utcnow(), settings.patrol_lookahead_hours)
 
-    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts)]
+    def make_partitions() -> list[str]:
+        now_ms = int(utcnow().timestamp() * 1000)
+        engine = factory.kw["bind"]
+        return [*partitions.make_ahead(engine, POSITIONS, now_ms - DAY_MS, settings.partitions_ahead_days + 1),
+                *partitions.make_ahead(engine, COVERAGE, now_ms, 2)]
+
+    def prune() -> int:
+        assert settings.positions_keep_days is not None
+        with factory() as session:
+            return prune_positions(session, "retention", cutoff(utcnow(), settings.positions_keep_days), [keep_tracks]).positions
+
+    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts), Job("partitions-ahead", HOUSEKEEPING_SECONDS, make_partitions)]
     if settings.patrol_lookahead_hours:
         jobs.append(Job("patrol-plans", PLAN_SECONDS, plan_patrols))
+    if settings.positions_keep_days:
+        jobs.append(Job("positions-retention", HOUSEKEEPING_SECONDS, prune))
     return jobs
 
 
@@ -128,11 +147,11 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     url = settings.resolved_database_url
     engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
                          pool_timeout_s=settings.db_pool_timeout_s, statement_timeout_ms=settings.db_statement_timeout_ms,
-                         application_name="peacewatch-serve")
+                         application_name="peacewatch-serve", prepared_statements=settings.db_prepared_statements)
     notifier = Notifier()
     factory = make_sessionmaker(engine)
     factory.configure(info={ON_COMMIT: notifier.changed})  # every commit through this app wakes its live streams
-    work = ClusterWork(url, periodic_jobs(settings, factory))
+    work = ClusterWork(settings.session_database_url, periodic_jobs(settings, factory))
     active = settings.db_pool_size  # the overflow is left to the streams, the CoT listener and the periodic work
 
     @asynccontextmanager
@@ -142,7 +161,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         app.state.cot = None
         tasks = []
         if settings.shared_database:
-            tasks.append(asyncio.create_task(listen_forever(url, notifier)))
+            tasks.append(asyncio.create_task(listen_forever(settings.session_database_url, notifier)))
         if listeners:
             app.state.cot = CotListener(settings, factory, notifier)
             await app.state.cot.start()

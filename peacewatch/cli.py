@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -39,6 +39,8 @@ token_app = typer.Typer(help="API tokens for devices.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+positions_app = typer.Typer(help="The position store: its size, and retention.", no_args_is_help=True)
+app.add_typer(positions_app, name="positions")
 
 console = Console()
 err = Console(stderr=True)
@@ -223,10 +225,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     _check_cluster(settings, workers)
     console.print(f"PeaceWatch serving on http://{host}:{port}  (API documentation at /docs)"
                   + (f" with {workers} worker processes" if workers > 1 else ""))
+    # the client's address and scheme from X-Forwarded-For/-Proto, only when a trusted proxy sent them
+    proxy = {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
     if workers > 1:  # each worker builds its app from the same environment
-        uvicorn.run("peacewatch.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("peacewatch.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info", **proxy)
     else:
-        uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info", **proxy)
 
 
 _SERVE_LOCK: list[Any] = []  # the open lock file of this process's SQLite database, held until it exits
@@ -542,6 +546,38 @@ def backfill(
             progress=lambda done: progress.advance(task, done),
         ))
     console.print(f"{file.name}: {report.stored:,} positions stored, {report.duplicates:,} already known, {report.alerts} alerts")
+
+
+@positions_app.command("prune")
+def positions_prune(
+    before: Annotated[str, typer.Option(help="Remove positions before this day (YYYY-MM-DD, UTC); patrols' tracks are kept first")],
+) -> None:
+    """Remove old positions: whole days (partitions dropped on PostgreSQL, chunked deletes on SQLite); audited."""
+    from peacewatch.patrols.service import keep_tracks
+    from peacewatch.tracking.retention import prune_positions
+
+    day = day_option(before, "before")
+    assert day is not None
+    settings = load_settings()
+    with open_session(settings) as session:
+        report = guarded(lambda: prune_positions(
+            session, cli_actor(), datetime(day.year, day.month, day.day, tzinfo=timezone.utc), [keep_tracks]))
+    where = f" ({len(report.partitions)} daily partition(s) dropped)" if report.partitions else ""
+    console.print(f"{report.positions:,} positions before {day} pruned{where}, {report.bytes_freed / 1e6:,.1f} MB given back; "
+                  f"{report.kept} patrol track(s) kept first")
+
+
+@positions_app.command("stats")
+def positions_stats() -> None:
+    """How many positions are stored, over which days, and how many bytes each takes on disk."""
+    from peacewatch.tracking.store import storage
+
+    settings = load_settings()
+    with open_session(settings) as session:
+        found = storage(session)
+    console.print(f"{found.positions:,} positions from {found.first or '-'} to {found.last or '-'}; "
+                  f"{found.bytes / 1e6:,.1f} MB with indexes, {found.bytes_per_position:.1f} bytes a position"
+                  + (f"; {found.partitions} daily partition(s)" if found.partitions else ""))
 
 
 class Via(str, Enum):

@@ -160,10 +160,12 @@ def _write_audit(session: Session, _context: object) -> None:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
-def record(session: Session, actor: str, entity: str, entity_id: str, after: dict[str, Any]) -> None:
-    """An entry for something that changes no audited record (a sign-in lockout), in the session's transaction."""
+def record(session: Session, actor: str, entity: str, entity_id: str, after: dict[str, Any], *,
+           action: AuditAction = AuditAction.create) -> None:
+    """An entry for something that changes no audited record (a sign-in lockout, positions pruned), in the
+    session's transaction."""
     session.execute(insert(AuditEntry.__table__).values(
-        at=utcnow(), actor=actor, action=AuditAction.create, entity=entity, entity_id=entity_id, before=None, after=after))
+        at=utcnow(), actor=actor, action=action, entity=entity, entity_id=entity_id, before=None, after=after))
 
 
 @event.listens_for(AuditEntry, "before_update")

@@ -91,7 +91,7 @@ def backup(settings: Settings, destination: Path) -> Manifest:
     if settings.shared_database:
         database = "postgresql"
         done = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(destination / DUMP_FILE),
-                               "--dbname", libpq_url(url)], capture_output=True, text=True)
+                               "--dbname", libpq_url(settings.session_database_url)], capture_output=True, text=True)
         if done.returncode != 0:
             raise BackupError(f"pg_dump failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
         (destination / DUMP_FILE).chmod(0o600)
@@ -146,7 +146,7 @@ def restore(settings: Settings, source: Path) -> Manifest:
         finally:
             engine.dispose()
         done = subprocess.run([_tool("pg_restore"), "--no-owner", "--exit-on-error", "--dbname",
-                               libpq_url(settings.resolved_database_url), str(source / DUMP_FILE)], capture_output=True, text=True)
+                               libpq_url(settings.session_database_url), str(source / DUMP_FILE)], capture_output=True, text=True)
         if done.returncode != 0:
             raise BackupError(f"pg_restore failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
         return manifest

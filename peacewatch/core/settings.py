@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=5.0, gt=0, le=120, description="Longest a request waits for a connection before it gets 503")
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=3_600_000,
                                          description="PostgreSQL: a server's statement running longer is cancelled (0: no limit)")
+    database_direct_url: str | None = Field(
+        default=None,
+        description="PostgreSQL itself, for LISTEN and the leader's lock, when PEACEWATCH_DATABASE_URL goes through pgbouncer")
+    db_prepared_statements: bool = Field(
+        default=True, description="Let psycopg prepare statements it runs often (off behind pgbouncer in transaction pooling)")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated addresses)")
     workers: int = Field(default=1, ge=1, le=64, description="Web processes 'peacewatch serve' runs (PostgreSQL only beyond 1)")
     queued_requests: int = Field(default=1000, ge=0, le=100_000,
                                  description="Requests a process holds waiting for a free worker; beyond, 503 at once")
@@ -82,6 +90,10 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600, description="How often silent and late patrols are looked for")
     patrol_lookahead_hours: int = Field(default=24, ge=0, le=24 * 31,
                                         description="Patrols of recurring plans are generated this far ahead (0: only on demand)")
+    positions_keep_days: int | None = Field(
+        default=None, ge=1, le=36_500,
+        description="Positions older than this many whole days are pruned every hour, after patrols' tracks are kept (off: kept for ever)")
+    partitions_ahead_days: int = Field(default=7, ge=1, le=366, description="PostgreSQL: days of position partitions made ahead")
 
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
@@ -158,6 +170,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.ensure_data_dir() / 'peacewatch.db'}"
+
+    @property
+    def session_database_url(self) -> str:
+        """Where LISTEN, the cluster's leader lock and pg_dump connect: PostgreSQL itself, even when
+        ``database_url`` goes through a pooler in transaction mode (which keeps neither)."""
+        return self.database_direct_url or self.resolved_database_url
 
     @property
     def shared_database(self) -> bool:

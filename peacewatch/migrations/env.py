@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from alembic import context
 
 from peacewatch.core.db import Base, make_engine
@@ -23,14 +25,26 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+PARTITION = re.compile(r"^(positions|coverage)_p\d{6,8}$")
+
+
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """The time partitions of PostgreSQL (made as data arrives, see core/partitions) are not in the models."""
+    return not (type_ == "table" and name is not None and PARTITION.match(name))
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
+        include_name=_include_name,
         render_as_batch=True,
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]
+            # machines started together: one migrates, the others wait here and then find nothing to do
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1347900237)")  # type: ignore[attr-defined]
         context.run_migrations()
 
 

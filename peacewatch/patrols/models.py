@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, CheckConstraint, Column, Enum as SAEnum, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Enum as SAEnum, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
@@ -90,3 +91,16 @@ class CheckIn(IdMixin, Audited, Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class KeptTrack(Base):
+    """A patrol's fixes from one tracker, copied here before positions that old are pruned: the track is
+    the patrol's evidence (where it went, how long inside its area) and outlives the raw positions.
+    ``fixes`` are ``[t_ms, lon, lat, zone_id, alt, speed]``, oldest first, up to ``kept_until_ms``."""
+
+    __tablename__ = "kept_tracks"
+
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"), primary_key=True)
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"), primary_key=True)
+    kept_until_ms: Mapped[int] = mapped_column(BigInteger, comment="Positions before this time were pruned after the copy")
+    fixes: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 import numpy as np
@@ -15,7 +15,7 @@ from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
-from peacewatch.patrols.models import CheckIn, Patrol, PatrolPlan, PatrolStatus
+from peacewatch.patrols.models import CheckIn, KeptTrack, Patrol, PatrolPlan, PatrolStatus
 from peacewatch.patrols.rules import next_status, occurrences, track_measures, window_of
 from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolUpdate, PlanIn, Transition
 from peacewatch.tracking.gpx import write_gpx
@@ -212,13 +212,47 @@ def patrol_window(patrol: Patrol) -> tuple[datetime, datetime]:
 
 
 def _fixes(session: Session, patrol: Patrol, tracker: Tracker) -> list[Any]:
+    """The tracker's fixes in the patrol's window as (t_ms, lon, lat, zone_id, alt, speed): those kept
+    before older positions were pruned, then the positions stored since."""
     start, end = patrol_window(patrol)
-    return list(session.execute(
+    kept = session.get(KeptTrack, (patrol.id, tracker.id))
+    fixes: list[Any] = [tuple(fix) for fix in kept.fixes] if kept is not None else []
+    since = max(int(start.timestamp() * 1000), kept.kept_until_ms if kept is not None else 0)
+    fixes += session.execute(
         select(Position.t_ms, Position.lon, Position.lat, Position.zone_id, Position.alt, Position.speed)
-        .where(Position.tracker_id == tracker.id, Position.t_ms >= int(start.timestamp() * 1000),
-               Position.t_ms <= int(end.timestamp() * 1000))
+        .where(Position.tracker_id == tracker.id, Position.t_ms >= since, Position.t_ms <= int(end.timestamp() * 1000))
         .order_by(Position.t_ms)
-    ).all())
+    ).all()
+    return fixes
+
+
+def keep_tracks(session: Session, before_ms: int) -> int:
+    """Copy the tracks of every patrol that went out before ``before_ms`` out of the positions, so that
+    pruning the positions older than that loses none of a patrol's evidence; how many tracks were copied.
+
+    A track already kept up to that time is left as it is; one kept before an earlier, shorter prune
+    is completed. Committed before any position is pruned."""
+    went_out = select(Patrol).where(Patrol.started_at.is_not(None), Patrol.started_at < _moment(before_ms))
+    copied = 0
+    for patrol in session.scalars(went_out):
+        for tracker in patrol.trackers:
+            _start, end = patrol_window(patrol)
+            upto = min(before_ms, int(end.timestamp() * 1000) + 1)
+            kept = session.get(KeptTrack, (patrol.id, tracker.id))
+            if kept is not None and kept.kept_until_ms >= upto:
+                continue
+            fixes = [list(fix) for fix in _fixes(session, patrol, tracker) if fix[0] < upto]
+            if kept is None:
+                session.add(KeptTrack(patrol_id=patrol.id, tracker_id=tracker.id, kept_until_ms=upto, fixes=fixes))
+            else:
+                kept.fixes, kept.kept_until_ms = fixes, upto
+            copied += 1
+    session.commit()
+    return copied
+
+
+def _moment(t_ms: int) -> datetime:
+    return datetime.fromtimestamp(t_ms / 1000, timezone.utc)
 
 
 def patrol_gpx(session: Session, patrol: Patrol) -> str:

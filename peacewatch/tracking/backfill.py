@@ -25,14 +25,8 @@ from peacewatch.tracking.columns import OPTIONAL, PositionColumns, check
 from peacewatch.core.db import transaction
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import zone_fence
-from peacewatch.tracking.service import (
-    IngestReport,
-    PreparedBatch,
-    prepare_batch,
-    resolve_trackers,
-    store_batch,
-    writer_turn,
-)
+from peacewatch.tracking.service import IngestReport, prepare_batch, resolve_trackers, store_batch, writer_turn
+from peacewatch.tracking.store import PreparedBatch, make_room
 
 REQUIRED = ("tracker", "t", "lat", "lon")
 CHUNK = 500000
@@ -77,6 +71,8 @@ def backfill(
     worker thread while the previous one is being written, since SQLite writes without the GIL."""
     tracker = resolve_trackers(session, columns, "file.rows")
     fence = zone_fence(session, ZoneKind.area_of_responsibility)
+    if len(columns):
+        make_room(session, int(columns.t_ms.min()), int(columns.t_ms.max()))  # the days' partitions, once
     session.commit()
     order = np.argsort(columns.t_ms, kind="stable")
     chunks = [order[start : start + CHUNK] for start in range(0, len(order), CHUNK)]

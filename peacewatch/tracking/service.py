@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from itertools import repeat
+from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 from typing import Any
@@ -22,12 +20,12 @@ from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import ZoneKind
 from peacewatch.tracking.columns import PositionColumns
-from peacewatch.core.geo import NO_ZONE, Fence
+from peacewatch.core.geo import Fence
 from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import add_coverage, insert_positions, track_coordinates
+from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions, track_coordinates
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -159,7 +157,7 @@ def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> 
 def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch, rules: AlertSettings) -> IngestReport:
     """Claim the batch's trackers, insert, count coverage and judge the alert rules, inside the caller's transaction."""
     claim_trackers(session, np.unique(batch.tracker).tolist())
-    stored = insert_positions(session, batch.rows())
+    stored = insert_positions(session, batch)
     add_coverage(session, batch.zone, batch.cell, batch.t_ms)
     raised = evaluate(session, rules, batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
     record = IngestBatch(actor=actor, source=source, received=len(batch.t_ms), stored=stored)
@@ -170,51 +168,14 @@ def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch,
                         batch_id=record.id, alerts=len(raised))
 
 
-@dataclass
-class PreparedBatch:
-    """A batch ready for the store, sorted by (tracker, time): the store's key order and the alert engine's."""
-
-    tracker: np.ndarray
-    t_ms: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    optional: list[Iterable[float | None]]
-    cell: np.ndarray
-    zone: np.ndarray
-    plain: list[list[Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        # Python values for the driver, made here: in a backfill, in the worker thread, not the writer's
-        zone_ids = [None if z == NO_ZONE else z for z in self.zone.tolist()]
-        self.plain = [self.tracker.tolist(), self.t_ms.tolist(), self.lat.tolist(), self.lon.tolist(),
-                      self.cell.tolist(), zone_ids]
-
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """Rows for the driver, made as it binds them: a list of millions of tuples is never built."""
-        tracker, t_ms, lat, lon, cell, zone = self.plain
-        return zip(tracker, t_ms, lat, lon, *self.optional, cell, zone)
-
-
-def _nullable(values: np.ndarray) -> Iterable[float | None]:
-    """NaN as NULL; a column with no value at all costs nothing to bind."""
-    missing = np.isnan(values)
-    if missing.all():
-        return repeat(None, len(values))
-    if not missing.any():
-        return values.tolist()
-    return [None if m else v for m, v in zip(missing.tolist(), values.tolist())]
-
-
 def prepare_batch(fence: Fence, columns: PositionColumns, tracker: np.ndarray, h3_resolution: int) -> PreparedBatch:
     """Area of responsibility and H3 cell computed in bulk, rows in key order. Needs no database, so
     a backfill prepares the next chunk while the current one is being stored.
-
-    Key order also makes the insert append to each tracker's run of the B-tree (1.35x faster on SQLite).
     """
     order = np.lexsort((columns.t_ms, tracker))
     columns = columns.take(order)
     tracker = tracker[order]
-    optional = [_nullable(getattr(columns, name)) for name in ("alt", "speed", "heading", "accuracy")]
+    optional = [getattr(columns, name) for name in ("alt", "speed", "heading", "accuracy")]
     return PreparedBatch(
         tracker, columns.t_ms, columns.lat, columns.lon, optional,
         h3_cells(columns.lat, columns.lon, h3_resolution), fence.locate(columns.lon, columns.lat),

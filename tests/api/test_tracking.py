@@ -11,7 +11,7 @@ from h3.api import basic_int as h3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.tracking.models import Position
+from peacewatch.tracking.models import CoverageCell, Position
 
 NORTH = (40.10, 46.70)  # lat, lon
 OUTSIDE = (39.50, 45.00)
@@ -37,7 +37,7 @@ def send(client: TestClient, headers: dict[str, str], positions: list[dict[str, 
 
 @pytest.mark.usefixtures("scenario")
 class TestPositions:
-    def test_a_batch_is_stored_with_its_area_and_h3_cell(self, client: TestClient, device: dict[str, str], session: Session) -> None:
+    def test_a_batch_is_stored_with_its_area_and_its_h3_cell_counted_in_coverage(self, client: TestClient, device: dict[str, str], session: Session) -> None:
         batch = [fix("MP-07", s, NORTH[0] + s * 1e-4, NORTH[1], speed=8.5, heading=90) for s in range(10)]
         batch.append(fix("MP-07", 30, *OUTSIDE))
         response = send(client, device, batch)
@@ -46,8 +46,9 @@ class TestPositions:
         rows = session.scalars(select(Position).order_by(Position.t_ms)).all()
         north_id = client.get("/api/v1/areas").json()["features"][0]["id"]
         assert [r.zone_id for r in rows] == [north_id] * 10 + [None]
-        assert rows[0].cell == h3.latlng_to_cell(NORTH[0], NORTH[1], 8)
+        assert h3.latlng_to_cell(NORTH[0], NORTH[1], 8) in set(session.scalars(select(CoverageCell.cell)))
         assert rows[0].speed == 8.5 and rows[0].alt is None
+        assert [(r.lat, r.lon) for r in rows] == [(round(b["lat"], 7), round(b["lon"], 7)) for b in batch]  # to 1 cm
 
     def test_resending_is_idempotent(self, client: TestClient, device: dict[str, str]) -> None:
         batch = [fix("MP-07", s, *NORTH) for s in range(5)]

@@ -45,3 +45,26 @@ def test_a_bad_file_stores_nothing_and_says_why(run, tmp_path: Path, content: st
     csv.write_text(content)
     result = run("backfill", str(csv))
     assert result.exit_code == 1 and fragment in result.output
+
+
+def test_old_days_are_pruned_and_their_space_given_back(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv = tmp_path / "days.csv"
+    rows = [f"MP-N1,2020-10-{day:02d}T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z,40.1,46.7,8.5"
+            for day in (1, 2, 3) for s in range(0, 86_400, 5)]
+    csv.write_text("tracker,t,lat,lon,speed\n" + "\n".join(rows) + "\n")
+    assert run("backfill", str(csv)).exit_code == 0
+    before = run("positions", "stats")
+    assert before.exit_code == 0 and "from 2020-10-01" in before.output, before.output
+
+    pruned = run("positions", "prune", "--before", "2020-10-03")
+
+    assert pruned.exit_code == 0, pruned.output
+    assert "34,560 positions before 2020-10-03 pruned" in pruned.output
+    assert "0.0 MB given back" not in pruned.output  # SQLite: incremental vacuum; PostgreSQL: the partitions' files
+    after = run("positions", "stats").output
+    assert "from 2020-10-03 to" in after, after  # the demo's own days follow
+
+
+def test_a_prune_without_a_day_is_refused(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("positions", "prune", "--before", "last week")
+    assert result.exit_code != 0 and "YYYY-MM-DD" in result.output

@@ -37,7 +37,7 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def positions_of(factory: Any) -> int:
     with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(Position).join(Tracker).where(Tracker.code == "BK-1")) or 0)
+        return int(session.scalar(select(func.count()).select_from(Position).join(Tracker, Tracker.id == Position.tracker_id).where(Tracker.code == "BK-1")) or 0)
 
 
 @pytest.mark.usefixtures("demo")
