@@ -61,8 +61,20 @@ class Notifier:
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
-    """A SQLAlchemy PostgreSQL URL as libpq takes it (no '+psycopg' driver name)."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """A SQLAlchemy PostgreSQL URL as libpq takes it (no '+psycopg' driver name).
+
+    Several servers, as SQLAlchemy writes them (``?host=db1:5432&host=db2:5432``, with
+    ``target_session_attrs=read-write`` to find the primary after a failover), become libpq's own
+    multi-host form ``postgresql://db1:5432,db2:5432/...``."""
+    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    hosts = url.query.get("host")
+    if isinstance(hosts, tuple) and len(hosts) > 1:
+        rest = url.difference_update_query(["host"]).set(host=None, port=None)
+        text = rest.render_as_string(hide_password=False)
+        at = text.index("//") + 2
+        user_end = text.index("@", at) + 1 if "@" in text[at:text.find("/", at)] else at
+        return text[:user_end] + ",".join(hosts) + text[user_end:]
+    return url.render_as_string(hide_password=False)
 
 
 async def listen_forever(url: str, notifier: Notifier) -> None:

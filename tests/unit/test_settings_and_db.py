@@ -40,3 +40,11 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_several_database_servers_reach_libpq_in_its_own_multi_host_form() -> None:
+    from peacewatch.core.notify import libpq_url
+
+    url = "postgresql+psycopg://pw:s%40fe@/peacewatch?host=db1:5432&host=db2:5432&target_session_attrs=read-write"
+    assert libpq_url(url) == "postgresql://pw:s%40fe@db1:5432,db2:5432/peacewatch?target_session_attrs=read-write"
+    assert libpq_url("postgresql+psycopg://pw@db1:5432/peacewatch") == "postgresql://pw@db1:5432/peacewatch"
