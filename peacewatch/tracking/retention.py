@@ -14,7 +14,9 @@ keeps its own fix. Every prune is audited: who, up to when, how many rows and wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -30,6 +32,7 @@ from peacewatch.tracking.store import POSITIONS
 
 CHUNK = 20_000
 VACUUM_PAGES = 2_000  # about 8 MB given back per step
+PAUSE_S = 0.1
 Keeper = Callable[[Session, int], int]
 
 
@@ -77,21 +80,26 @@ def _drop_days(session: Session, before_ms: int, report: PruneReport) -> None:
 
 
 def _delete_in_chunks(session: Session, before_ms: int, report: PruneReport) -> None:
+    """Delete along the primary key, tracker after tracker, at most ``CHUNK`` rows a transaction, then
+    pause as long as the transaction took (and at least ``PAUSE_S``): writers of this process, and
+    those of another process in SQLite's busy wait, get their turn between two chunks."""
     pages_before = _pages(session)
     trackers = list(session.scalars(select(Tracker.id).order_by(Tracker.id)))
     session.commit()
     bound = text("SELECT t_ms FROM positions WHERE tracker_id = :tracker AND t_ms < :before ORDER BY t_ms LIMIT 1 OFFSET :skip")
     delete = text("DELETE FROM positions WHERE tracker_id = :tracker AND t_ms <= :last")
-    for tracker in trackers:
-        while True:
-            with writer_turn(session):
-                last = session.execute(bound, {"tracker": tracker, "before": before_ms, "skip": CHUNK - 1}).scalar()
+    while trackers:
+        budget = CHUNK
+        with _turn(session):
+            while trackers and budget > 0:
+                last = session.execute(bound, {"tracker": trackers[0], "before": before_ms, "skip": budget - 1}).scalar()
                 last = before_ms - 1 if last is None else int(last)
-                removed = session.execute(delete, {"tracker": tracker, "last": last}).rowcount  # type: ignore[attr-defined]
-                session.commit()
-            report.positions += removed
-            if last == before_ms - 1:
-                break
+                removed = session.execute(delete, {"tracker": trackers[0], "last": last}).rowcount  # type: ignore[attr-defined]
+                report.positions += removed
+                budget -= removed
+                if last == before_ms - 1:  # this tracker is done
+                    trackers.pop(0)
+            session.commit()
     engine = session.get_bind()
     incremental = session.connection().exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2
     free = session.connection().exec_driver_sql("PRAGMA freelist_count").scalar() or 0
@@ -99,7 +107,7 @@ def _delete_in_chunks(session: Session, before_ms: int, report: PruneReport) -> 
     while incremental and free:
         raw = engine.raw_connection()  # type: ignore[union-attr]
         try:
-            with writer_turn(session):
+            with _turn(session):
                 # executescript steps the pragma to its end (one page per step); execute() would free one page
                 raw.driver_connection.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")  # type: ignore[union-attr]
             free = raw.driver_connection.execute("PRAGMA freelist_count").fetchone()[0]  # type: ignore[union-attr]
@@ -107,6 +115,16 @@ def _delete_in_chunks(session: Session, before_ms: int, report: PruneReport) -> 
             raw.close()
     report.bytes_freed = max(0, pages_before - _pages(session))
     session.commit()
+
+
+@contextmanager
+def _turn(session: Session) -> Iterator[None]:
+    """This process's writers' turn; when done, a pause as long as the turn took (at least ``PAUSE_S``,
+    as long as SQLite's busy wait sleeps between tries), so that pruning takes at most half the time."""
+    started = time.monotonic()
+    with writer_turn(session):
+        yield
+    time.sleep(max(PAUSE_S, time.monotonic() - started))
 
 
 def _pages(session: Session) -> int:
