@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         if listeners:
             app.state.cot = CotListener(settings, factory, notifier)
             await app.state.cot.start()
-            tasks.append(asyncio.create_task(work.run_forever()))
+            if settings.periodic_work:
+                tasks.append(asyncio.create_task(work.run_forever()))
         try:
             yield
         finally:

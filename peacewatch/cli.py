@@ -301,6 +301,28 @@ def serve(
 
 
 @app.command()
+def work() -> None:
+    """Run the cluster's periodic work (alert sweeper, recurring patrols, partitions ahead, retention) without
+    serving HTTP: a candidate for its lead, like every 'peacewatch serve' whose PEACEWATCH_PERIODIC_WORK is on."""
+    import asyncio
+
+    from peacewatch.app import create_app
+
+    settings = load_settings()
+    _require_keys(settings)
+    with open_session(settings):
+        pass
+    app = create_app(settings)
+    console.print("running the cluster's periodic work: " + ", ".join(job.name for job in app.state.work.jobs))
+    try:
+        asyncio.run(app.state.work.run_forever())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.state.engine.dispose()
+
+
+@app.command()
 def demo(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,

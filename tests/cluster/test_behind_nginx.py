@@ -30,7 +30,10 @@ import pytest
 from peacewatch.core.db import utcnow
 from tests.certs import make_pki
 from tests.cluster.conftest import Server, wait_for
+from tests.conftest import PG_URL
 from tests.live import free_port
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL (SQLite takes one)")
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -358,3 +360,25 @@ def test_disabling_a_user_on_one_process_ends_its_streams_on_the_other(
     holder.join(timeout=10)
     assert ended and ended[0] - disabled_at < 5  # the other process heard of it through the database
     assert httpx.get(f"{second.url}/api/v1/auth/me", headers=liaison, timeout=30).status_code == 401
+
+
+def test_the_periodic_work_can_run_apart_from_the_web_processes(
+    start_server: Callable[..., Server], session: Any, tmp_path: Path,
+) -> None:
+    """deploy/systemd/peacewatch-work.service: 'peacewatch work' leads; a web process told not to never does."""
+    server = start_server(PEACEWATCH_PERIODIC_WORK="false")
+    with open(tmp_path / "work.log", "wb") as log:
+        work = subprocess.Popen([sys.executable, "-m", "peacewatch", "work"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def leader() -> str | None:
+            session.rollback()
+            return session.scalar(text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'peacewatch-leader %'"))
+
+        assert wait_for(leader, 60, "'peacewatch work' to take the lead") == f"peacewatch-leader {work.pid}"
+        answer = httpx.get(f"{server.url}/readyz", timeout=5).json()
+        assert answer["leader"] is False and all(job["runs"] == 0 for job in answer["jobs"].values())
+    finally:
+        work.terminate()
+        work.wait(timeout=15)
