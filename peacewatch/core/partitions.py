@@ -14,6 +14,7 @@ SQLite tables are not partitioned: every function here does nothing there.
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -123,8 +124,8 @@ def partitions(connection: Connection, spec: TimePartitioning) -> list[tuple[str
         "WHERE i.inhparent = CAST(:table AS regclass)"), {"table": spec.table}).all()
     found = []
     for name, bound in rows:  # FOR VALUES FROM ('1605312000000') TO ('1605398400000')
-        numbers = [int("".join(ch for ch in part if ch.isdigit())) for part in bound.split("TO")]
-        found.append((name, numbers[0], numbers[1]))
+        start, end = (int(number) for number in re.findall(r"\d+", bound))
+        found.append((name, start, end))
     return sorted(found, key=lambda row: row[1])
 
 

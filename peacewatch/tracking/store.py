@@ -9,6 +9,7 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
+import psycopg
 from sqlalchemy.orm import Session
 
 from peacewatch.core import partitions
@@ -101,8 +102,6 @@ def insert_positions(session: Session, batch: PreparedBatch) -> int:
             return max(int(cursor.rowcount), 0)  # -1 when nothing was executed
         finally:
             cursor.close()
-    import psycopg
-
     if not len(batch.t_ms):
         return 0
     make_room(session, int(batch.t_ms.min()), int(batch.t_ms.max()))
