@@ -24,8 +24,10 @@ from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
 from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
     CotStatusOut,
+    GpxReportOut,
     IngestReportOut,
     PositionBatchIn,
+    SkippedPointOut,
     TrackerIn,
     TrackerOut,
     TrackerUpdate,
@@ -153,7 +155,8 @@ async def record_positions(request: Request, session: SessionDep, settings: Sett
     return IngestReportOut(**report.__dict__)
 
 
-@positions.post("/gpx", response_model=IngestReportOut, summary="Record a GPX file's track points and waypoints")
+@positions.post("/gpx", response_model=GpxReportOut,
+                summary="Record a GPX file's timed track points (and, if asked, its timed waypoints) as positions")
 def record_gpx(
     request: Request,
     session: SessionDep,
@@ -161,12 +164,14 @@ def record_gpx(
     user: Reporter,
     file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
     tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
-) -> IngestReportOut:
-    report = service.record_positions(  # the upload is read from its spooled file as a stream: memory bounded by points
-        session, user.username, "gpx", gpx_columns(file.file, tracker), h3_resolution=settings.h3_resolution,
-        rules=settings.alert_rules(), where="file.points",
-    )
-    return IngestReportOut(**report.__dict__)
+    waypoints: Annotated[Literal["report", "positions"], Form(
+        description="report: waypoints are named places, listed in the answer, not stored; positions: timed ones are fixes")] = "report",
+) -> GpxReportOut:
+    points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
+    report = service.record_positions(session, user.username, "gpx", points.columns, h3_resolution=settings.h3_resolution,
+                                      rules=settings.alert_rules(), where="file.points")
+    return GpxReportOut(**report.__dict__, skipped=points.skipped_count,
+                        skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped])
 
 
 STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again

@@ -153,6 +153,11 @@ def from_rows(rows: Any, *, where: str = "body.positions", now_ms: int | None = 
     return columns
 
 
+def normalised_heading(heading: np.ndarray) -> np.ndarray:
+    """Headings as degrees in [0, 360): drone and UAS tools send -180...180 (NaN, no heading, stays NaN)."""
+    return np.mod(heading, 360.0)
+
+
 def range_violations(columns: PositionColumns, now_ms: int | None = None) -> list[tuple[str, np.ndarray, str]]:
     """The range rules, in bulk: (field, rows breaking it, why). Coordinates on the globe, sane speeds
     and headings, no fixes from the future."""
@@ -162,7 +167,8 @@ def range_violations(columns: PositionColumns, now_ms: int | None = None) -> lis
             ("lon", ~((columns.lon >= -180) & (columns.lon <= 180)), "longitude out of range [-180, 180]"),
             ("alt", np.abs(columns.alt) > 100_000, "altitude out of range (±100 km)"),
             ("speed", (columns.speed < 0) | (columns.speed > 1000) | np.isinf(columns.speed), "speed out of range [0, 1000] m/s"),
-            ("heading", (columns.heading < 0) | (columns.heading > 360) | np.isinf(columns.heading), "heading out of range [0, 360]"),
+            ("heading", (columns.heading < -360) | (columns.heading > 360) | np.isinf(columns.heading),
+             "heading out of range [-360, 360]"),
             ("accuracy", (columns.accuracy < 0) | np.isinf(columns.accuracy), "accuracy must be a non-negative number of metres"),
             ("t", columns.t_ms < 0, "time before 1970"),
         ]

@@ -19,6 +19,8 @@ from lxml import etree
 END = b"</event>"
 AUTH_END = b"</auth>"  # TAK Server's sign-in message, which a client may send before its events
 MAX_EVENT_BYTES = 64 * 1024
+MAX_TYPES = 200
+UNKNOWN = 9999999.0  # CoT's "not known" for heights and errors
 _HOSTILE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True
@@ -49,7 +51,22 @@ class StreamCounters:
     ignored: int = 0
     unregistered: int = 0
     stored: int = 0
-    by_uid: dict[str, int] = field(default_factory=dict)
+    by_type: dict[str, int] = field(default_factory=dict)  # events that are not positions, by CoT type
+
+    def count_type(self, cot_type: str) -> None:
+        """Count an event that is not a position by its type; past MAX_TYPES kinds, as "other"."""
+        key = cot_type if cot_type in self.by_type or len(self.by_type) < MAX_TYPES else "other"
+        self.by_type[key] = self.by_type.get(key, 0) + 1
+
+
+@dataclass
+class CotOther:
+    """An event that is not a position report of the device sending it: chat, a marker or a shape placed on
+    the map, a route, a file transfer, a ping, or a device reporting that it has no GPS fix."""
+
+    uid: str
+    type: str
+    what: str
 
 
 class CotError(ValueError):
@@ -129,35 +146,59 @@ def read_xml(data: bytes) -> etree._Element:
         raise CotError("malformed", f"not XML: {exc}") from None
 
 
-def parse_event(data: bytes) -> CotFix | None:
-    """A position from one event, or None for events that carry none (pings, chat).
+# what an event that is not its sender's position is, by the start of its type (MIL-STD-2525 atoms are "a-")
+_OTHER_KINDS = (("t-", "tasking"), ("b-t-f", "chat"), ("b-f-t", "file transfer"), ("b-m-p-s", "spot report"),
+                ("b-m-r", "route"), ("u-d-", "shape"), ("b-a-", "alarm"), ("b-r-f-h-c", "casevac"))
 
-    CoT marks unknown height and errors with 9999999.0; those become missing values.
+
+def is_placed_marker(root: etree._Element) -> bool:
+    """An atom a user placed on the map (a hostile vehicle, a checkpoint), not the device's own position:
+    TAK clients give it the creator as parent (``<link relation="p-p">``) and keep it (``<archive/>``)."""
+    detail = root.find("detail")
+    if detail is None:
+        return False
+    return detail.find("archive") is not None or any(link.get("relation") == "p-p" for link in detail.iterfind("link"))
+
+
+def parse_event(data: bytes) -> CotFix | CotOther:
+    """The sender's position from one event, or what else the event is.
+
+    Only atoms (``a-...``) that are not markers placed by a user are positions, and only with a fix:
+    a point at 0,0 whose error is unknown (``ce`` 9999999) is a device without GPS. CoT marks an
+    unknown height or error with 9999999.0; those become missing values. A negative course (drone
+    tools send -180...180) is turned into 0-360.
     """
     root = read_xml(data)
     if root.tag != "event":
         raise CotError("malformed", f"root element is <{root.tag}>, not <event>")
     kind = root.get("type", "")
-    if kind.startswith("t-"):  # takPing and other tasking: no position
-        return None
+    uid = (root.get("uid") or "")[:200]
+    if not kind.startswith("a-"):
+        what = next((name for prefix, name in _OTHER_KINDS if kind.startswith(prefix)), "other")
+        return CotOther(uid, kind, what)
+    if is_placed_marker(root):
+        return CotOther(uid, kind, "marker")
     point = root.find("point")
-    uid = root.get("uid")
     if point is None or not uid:
         raise CotError("malformed", "event without uid or point")
     try:
         lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise CotError("malformed", "point out of range")
+        accuracy = _float(point.get("ce"), optional_sentinel=UNKNOWN)
+        if lat == 0 and lon == 0 and accuracy is None:
+            return CotOther(uid, kind, "no fix")
         track = root.find("detail/track")
+        course = _float(track.get("course")) if track is not None else None
         return CotFix(
-            uid=uid[:200],
+            uid=uid,
             t_ms=_time_ms(root.get("time") or root.get("start")),
             lat=lat,
             lon=lon,
-            alt=_float(point.get("hae"), optional_sentinel=9999999.0),
+            alt=_float(point.get("hae"), optional_sentinel=UNKNOWN),
             speed=_float(track.get("speed")) if track is not None else None,
-            heading=_float(track.get("course")) if track is not None else None,
-            accuracy=_float(point.get("ce"), optional_sentinel=9999999.0),
+            heading=None if course is None else course % 360.0,
+            accuracy=accuracy,
             type=kind,
         )
     except (TypeError, ValueError, OverflowError) as exc:

@@ -1,10 +1,15 @@
-"""GPX files (1.0 and 1.1) as position columns: track points and timed waypoints of one tracker.
+"""GPX files (1.0 and 1.1) as position columns: the timed track points (and, if asked, timed waypoints) of one tracker.
 
 The file is read as a stream (defusedxml's ``iterparse``, DTDs and entities forbidden, so a hostile
 file is refused as it is met): each point is turned into numbers and its element dropped at once, so
 memory grows with the points kept (about 56 bytes each), not with the file (a 50 MB GPX is about 400,000
-points: some 22 MB of columns). A point without a time cannot be a position: the file is refused, naming
-the point. Writing GPX is left to gpxpy.
+points: some 22 MB of columns).
+
+Handheld GPS dumps (Garmin, GPSBabel) mix a timed track log with untimed saved tracks and waypoints.
+A point without a time cannot be a position: it is skipped and reported by its place in the file and
+its name, and the timed ones are stored. Waypoints are named places a user marked, not where the
+device was: by default they are reported, not stored as positions (``waypoints="positions"`` stores
+the timed ones as fixes). A file with no timed point at all is refused. Writing GPX is left to gpxpy.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import io
 from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import gpxpy
 import gpxpy.gpx
@@ -25,8 +31,8 @@ from peacewatch.core.problems import FieldError, Invalid
 from peacewatch.tracking.columns import PositionColumns, check
 
 MAX_GPX_BYTES = 200 * 1024 * 1024
+SHOWN_SKIPPED = 100
 BYTES_PER_POINT = 7 * 8  # the columns kept per point while reading: time, lat, lon, elevation, speed, course (+ slack)
-SHOWN_UNTIMED = 20
 
 
 class _Bounded(io.RawIOBase):
@@ -60,12 +66,40 @@ def _number(text: str | None, where: str) -> float:
         raise Invalid(f"{text.strip()[:40]!r} is not a number", field=f"file.{where}") from None
 
 
-def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX_BYTES) -> PositionColumns:
-    """Every track point and waypoint of a GPX file (bytes, or a file read as a stream) as one tracker's positions."""
+@dataclass
+class SkippedPoint:
+    """A point of the file that is not stored as a position, and why."""
+
+    where: str
+    name: str
+    reason: str
+
+
+@dataclass
+class GpxPoints:
+    columns: PositionColumns
+    skipped: list[SkippedPoint] = field(default_factory=list)  # the first SHOWN_SKIPPED of them
+    skipped_count: int = 0
+
+
+UNTIMED = "no time: not a position"
+WAYPOINT = "a waypoint: a named place, not a position"
+
+
+def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX_BYTES, *,
+                waypoints: Literal["report", "positions"] = "report") -> GpxPoints:
+    """The timed track points of a GPX file (bytes, or a file read as a stream) as one tracker's positions,
+    with the timed waypoints too if ``waypoints`` is "positions"; every other point reported as skipped."""
     stream = _Bounded(io.BytesIO(source) if isinstance(source, bytes) else source, max_bytes)
     kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d")) for kind in ("trkpt", "wpt")}
-    untimed: list[str] = []
-    untimed_count = 0
+    found = GpxPoints(columns=None)  # type: ignore[arg-type]
+
+    def skip(where: str, element: Any, reason: str) -> None:
+        found.skipped_count += 1
+        if len(found.skipped) < SHOWN_SKIPPED:
+            name = next((child.text or "" for child in element if _local(child.tag) == "name"), "")
+            found.skipped.append(SkippedPoint(where, name.strip()[:200], reason))
+
     counters = {"trk": -1, "trkseg": -1, "trkpt": -1, "wpt": -1}
     parents: list[SafeET.Element] = []  # type: ignore[name-defined]
     try:
@@ -90,10 +124,10 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     where = f"waypoints[{counters['wpt']}]"
                 fields = {_local(child.tag): child.text for child in element}
                 moment = (fields.get("time") or "").strip()
-                if not moment:
-                    untimed_count += 1
-                    if len(untimed) < SHOWN_UNTIMED:
-                        untimed.append(where)
+                if name == "wpt" and waypoints == "report":
+                    skip(where, element, WAYPOINT)
+                elif not moment:
+                    skip(where, element, UNTIMED)
                 else:
                     try:
                         when = datetime.fromisoformat(moment)
@@ -113,23 +147,24 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
         raise Invalid(f"refused GPX: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
     except SafeET.ParseError as exc:
         raise Invalid(f"not well-formed XML: {exc}", field="file") from None
-    if untimed_count:
-        raise Invalid(
-            f"{untimed_count} point(s) without a time cannot be positions; nothing stored",
-            errors=[FieldError(field=f"file.{where}.time", message="missing") for where in untimed],
-        )
     # the track points, then the waypoints: the order the positions are reported in
     t_ms, lat, lon, alt, speed, course = (
         np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i == 0 else np.float64) for kind in ("trkpt", "wpt")])
         for i in range(6))
     if not len(t_ms):
-        raise Invalid("the GPX file holds no track points or waypoints", field="file")
-    columns = PositionColumns(
+        if not found.skipped_count:
+            raise Invalid("the GPX file holds no track points or waypoints", field="file")
+        raise Invalid(
+            f"none of the file's {found.skipped_count} point(s) can be a position; nothing stored",
+            errors=[FieldError(field=f"file.{point.where}", message=f"{point.name or 'unnamed'}: {point.reason}")
+                    for point in found.skipped[:20]],
+        )
+    found.columns = PositionColumns(
         [tracker], np.zeros(len(t_ms), dtype=np.int32), t_ms, lat, lon, alt, speed, course,
         np.full(len(t_ms), np.nan),  # HDOP is not metres: leave accuracy unknown
     )
-    check(columns, where="file.points")
-    return columns
+    check(found.columns, where="file.points")
+    return found
 
 
 Fix = tuple[int, float, float, float | None, float | None]  # t_ms, lat, lon, alt, speed

@@ -36,7 +36,7 @@ from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.core.problems import Problem
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
-from peacewatch.tracking.cot import CotError, CotFix, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.cot import CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.feed import AuthRefused, Feed, Subscriber, read_auth
 from peacewatch.tracking.models import UnregisteredUid
 from peacewatch.tracking.service import record_positions, tracker_ids
@@ -229,8 +229,9 @@ class CotListener:
             except CotError as exc:
                 setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
                 continue
-            if fix is None:
+            if isinstance(fix, CotOther):
                 self.counters.ignored += 1
+                self.counters.count_type(fix.type)
                 continue
             self.counters.fixes += 1
             fixes.append(fix)
@@ -239,7 +240,7 @@ class CotListener:
         return fixes
 
     def status(self) -> dict[str, Any]:
-        counters = {k: v for k, v in vars(self.counters).items() if k != "by_uid"}
+        counters = {k: (dict(v) if isinstance(v, dict) else v) for k, v in vars(self.counters).items()}
         feed = {} if self.feed is None else {"feed_clients": self.feed.clients, "feed_sent": self.feed.sent}
         return {"ports": dict(self.ports), "pending": len(self.pending) + len(self.unstored), **counters, **feed}
 

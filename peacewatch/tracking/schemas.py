@@ -71,6 +71,17 @@ class IngestReportOut(BaseModel):
     alerts: int = Field(default=0, description="Alerts the batch raised")
 
 
+class SkippedPointOut(BaseModel):
+    where: str = Field(description="The point's place in the file, e.g. waypoints[3] or tracks[0].segments[1].points[7]")
+    name: str = Field(description="Its <name>, if it has one")
+    reason: str
+
+
+class GpxReportOut(IngestReportOut):
+    skipped: int = Field(default=0, description="Points of the file not stored as positions (untimed, or waypoints)")
+    skipped_points: list[SkippedPointOut] = Field(default_factory=list, description="The first 100 of them, and why")
+
+
 class UnregisteredUidOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -94,7 +105,8 @@ class CotStatusOut(BaseModel):
     oversized: int = 0
     shed: int = Field(default=0, description="UDP events dropped while the store was behind")
     hostile: int = 0
-    ignored: int = Field(default=0, description="Events without a position (pings, chat)")
+    ignored: int = Field(default=0, description="Events that are not their sender's position (pings, chat, markers, shapes, no GPS fix)")
+    by_type: dict[str, int] = Field(default_factory=dict, description="Those events counted by CoT type (b-t-f chat, ...)")
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
     feed_clients: int = Field(default=0, description="TCP/TLS clients being sent the picture (CoT out)")
     feed_sent: int = Field(default=0, description="Events sent to them since the server started")

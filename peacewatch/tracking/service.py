@@ -19,7 +19,7 @@ from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import ZoneKind
-from peacewatch.tracking.columns import PositionColumns
+from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.core.geo import Fence
 from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
@@ -175,7 +175,7 @@ def prepare_batch(fence: Fence, columns: PositionColumns, tracker: np.ndarray, h
     order = np.lexsort((columns.t_ms, tracker))
     columns = columns.take(order)
     tracker = tracker[order]
-    optional = [getattr(columns, name) for name in ("alt", "speed", "heading", "accuracy")]
+    optional = [columns.alt, columns.speed, normalised_heading(columns.heading), columns.accuracy]
     return PreparedBatch(
         tracker, columns.t_ms, columns.lat, columns.lon, optional,
         h3_cells(columns.lat, columns.lon, h3_resolution), fence.locate(columns.lon, columns.lat),

@@ -305,7 +305,7 @@ def test_a_large_gpx_file_is_read_with_memory_bounded_by_its_points() -> None:
             f"<trk><trkseg>{rows}</trkseg></trk></gpx>").encode()
     tracemalloc.start()
     try:
-        columns = gpx_columns(io.BytesIO(data), "MP-07")
+        columns = gpx_columns(io.BytesIO(data), "MP-07").columns
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -203,3 +203,25 @@ def test_clients_that_hang_up_without_reading_the_feed_lose_no_event(
     assert stored() == total
     wait_for(lambda: status(client, auth)["stored"] == total)
     assert status(client, auth)["malformed"] == 0
+
+
+def test_events_that_are_not_positions_are_counted_by_type_and_never_stored_as_fixes(
+    live: tuple[TestClient, dict[str, int]], auth: Any,
+) -> None:
+    """A file-transfer acknowledgement and a drone without GPS from registered uids (both at 0,0), chat, a
+    marker and a shape from a registered device: none is a fix; the drone's negative course is kept as 0-360."""
+    from tests.unit.test_cot import CHAT, DRONE, DRONE_NO_GPS, FILE_ACK, MARKER, SHAPE
+
+    client, ports = live
+    for code, uid in (("TAK-MP07", "ANDROID-589520ccfcd20f01"), ("UAS-3", "UAS-ORLAN-3")):
+        client.post("/api/v1/trackers", json={"code": code, "kind": "tak_client", "cot_uid": uid}, headers=auth("ops"))
+    asyncio.run(pytak_send(ports["tcp"], [FILE_ACK, DRONE_NO_GPS, CHAT, MARKER, SHAPE, DRONE]))
+    wait_for(lambda: status(client, auth)["stored"] == 1 and status(client, auth)["ignored"] == 5)
+    counted = status(client, auth)
+    assert counted["by_type"] == {"b-f-t-a": 1, "a-f-A-M-F-Q": 1, "b-t-f": 1, "a-h-G-U-C-A": 1, "u-d-f": 1}
+    assert counted["unregistered"] == 0 and counted["malformed"] == 0
+    trackers = {t["code"]: t["id"] for t in client.get("/api/v1/trackers", headers=auth("ops")).json()}
+    assert client.get(f"/api/v1/trackers/{trackers['TAK-MP07']}/track", headers=auth("ops")).json()["geometry"] is None
+    drone = client.get(f"/api/v1/trackers/{trackers['UAS-3']}/track", headers=auth("ops")).json()
+    assert drone["geometry"]["coordinates"] == [46.7602, 39.8201]
+    assert client.get("/api/v1/cot/unregistered", headers=auth("ops")).json() == []

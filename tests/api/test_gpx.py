@@ -28,16 +28,40 @@ def gpx_file(points: int = 5, untimed: bool = False) -> bytes:
     return gpx.to_xml().encode()
 
 
-def test_track_points_and_waypoints_become_positions() -> None:
-    columns = gpx_columns(gpx_file(), "MP-07")
-    assert len(columns) == 6 and columns.alt[0] == 700.0
-    assert columns.t_ms[0] == 1605340800000
+def test_track_points_become_positions_and_waypoints_named_places() -> None:
+    points = gpx_columns(gpx_file(), "MP-07")
+    assert len(points.columns) == 5 and points.columns.alt[0] == 700.0
+    assert points.columns.t_ms[0] == 1605340800000
+    assert [(p.where, p.name) for p in points.skipped] == [("waypoints[0]", "halt")]
+    assert len(gpx_columns(gpx_file(), "MP-07", waypoints="positions").columns) == 6  # when asked, timed waypoints are fixes
 
 
-def test_an_untimed_point_refuses_the_file_naming_it() -> None:
-    with pytest.raises(Invalid) as info:
-        gpx_columns(gpx_file(untimed=True), "MP-07")
-    assert info.value.errors[0].field == "file.waypoints[0].time"
+def garmin_dump() -> bytes:
+    """Shaped as an eTrex or GPSMAP writes its memory (written for this test): the day's timed track log,
+    a saved track without times, and waypoints without times."""
+    log = "".join(f'<trkpt lat="{40.1 + i * 1e-4:.6f}" lon="{46.7 + i * 1e-4:.6f}"><ele>{700 + i % 7}.{i % 10}</ele>'
+                  f"<time>2020-11-15T{8 + i // 720:02d}:{i // 12 % 60:02d}:{i % 12 * 5:02d}Z</time></trkpt>" for i in range(296))
+    saved = "".join(f'<trkpt lat="{39.9 + i * 1e-3:.6f}" lon="46.75"><ele>810.0</ele></trkpt>' for i in range(4))
+    marks = "".join(f'<wpt lat="{40.0 + i / 100:.5f}" lon="46.8"><ele>750.2</ele><name>{name}</name><cmt>{name}</cmt>'
+                    f"<sym>Flag, Blue</sym></wpt>" for i, name in enumerate(["OP-3", "CHECKPOINT", "BRIDGE", "001", "002", "CAMP"]))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="no" ?><gpx xmlns="http://www.topografix.com/GPX/1/1" '
+            f'creator="GPSMAP 66i" version="1.1"><metadata><link href="http://www.garmin.com"><text>Garmin International</text>'
+            f'</link><time>2020-11-14T19:02:11Z</time></metadata>{marks}<trk><name>ACTIVE LOG 14 NOV</name><trkseg>{log}</trkseg>'
+            f'</trk><trk><name>SAVED ROUTE NORTH</name><trkseg>{saved}</trkseg></trk></gpx>').encode()
+
+
+def test_a_garmin_dump_stores_its_timed_log_and_names_what_it_does_not_store() -> None:
+    points = gpx_columns(garmin_dump(), "MP-07")
+    assert len(points.columns) == 296
+    assert points.skipped_count == 10
+    assert [p.name for p in points.skipped if p.where.startswith("waypoints")] == ["OP-3", "CHECKPOINT", "BRIDGE", "001", "002", "CAMP"]
+    assert {p.reason for p in points.skipped if p.where.startswith("tracks[1]")} == {"no time: not a position"}
+
+
+def test_a_file_with_no_timed_point_is_refused_naming_its_points() -> None:
+    with pytest.raises(Invalid, match="none of the file's 1 point") as info:
+        gpx_columns(gpx_file(points=0), "MP-07")
+    assert info.value.errors[0].field == "file.waypoints[0]"
 
 
 @pytest.mark.parametrize(
@@ -62,8 +86,12 @@ def test_upload_through_the_api_is_idempotent(client: TestClient, auth: Any) -> 
     )
     first = upload()
     assert first.status_code == 200, first.text
-    assert first.json()["stored"] == 6
-    assert upload().json()["duplicates"] == 6
+    assert (first.json()["stored"], first.json()["skipped"]) == (5, 1)
+    assert first.json()["skipped_points"] == [{"where": "waypoints[0]", "name": "halt", "reason": "a waypoint: a named place, not a position"}]
+    assert upload().json()["duplicates"] == 5
+    garmin = client.post("/api/v1/positions/gpx", data={"tracker": "MP-07"}, headers=auth("patrol"),
+                         files={"file": ("Current.gpx", io.BytesIO(garmin_dump()), "application/gpx+xml")})
+    assert garmin.status_code == 200 and (garmin.json()["stored"], garmin.json()["skipped"]) == (296, 10), garmin.text
     unknown = client.post("/api/v1/positions/gpx", data={"tracker": "NOPE"},
                           files={"file": ("d.gpx", io.BytesIO(gpx_file()), "application/gpx+xml")}, headers=auth("patrol"))
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "file.points[0].tracker"
@@ -96,4 +124,8 @@ def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pyt
     application.state.engine.dispose()
     result = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07"])
     assert result.exit_code == 0, result.output
-    assert "6 positions stored" in result.output
+    assert "5 positions stored, 0 already known, 1 point(s) not stored" in result.output
+    assert "waypoints[0] halt: a waypoint: a named place, not a position" in result.output
+    path.write_bytes(garmin_dump())
+    dump = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07"])
+    assert dump.exit_code == 0 and "296 positions stored" in dump.output and "tracks[1].segments[0].points[3]" in dump.output
