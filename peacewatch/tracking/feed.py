@@ -18,6 +18,7 @@ import logging
 import ssl
 import struct
 import termios
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -83,13 +84,15 @@ class Subscriber:
     last_heard: float = 0.0  # monotonic time the client's last bytes were read
     credential: str | None = None  # the API token it signed in with, or "cert:<username>" for a client certificate
     access: tuple[int, ...] | None = None  # the versions of users and API tokens when the sign-in was last checked
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # a sign-in and a round's bookkeeping, one at a time
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
-        self.readable, self.who = user.readable, user.username
-        self.sent_fixes.clear()
-        self.posts_at, self.last_alert = None, None
-        self.scope += 1
+        with self.lock:
+            self.readable, self.who = user.readable, user.username
+            self.sent_fixes.clear()
+            self.posts_at, self.last_alert = None, None
+            self.scope += 1
 
 
 def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
@@ -141,12 +144,13 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
         event = _cot_alert(alert, None if known is None else tracker_uid(known), now_ms)
         if event is not None:
             out.append(event)
-    if subscriber.scope != scope:
-        return []
-    subscriber.sent_fixes.update(sent)
-    subscriber.last_alert = newest
-    if posts_due:
-        subscriber.posts_at = time.monotonic()
+    with subscriber.lock:  # a sign-in between the look at the scope and the notes would find its picture marked as sent
+        if subscriber.scope != scope:
+            return []
+        subscriber.sent_fixes.update(sent)
+        subscriber.last_alert = newest
+        if posts_due:
+            subscriber.posts_at = time.monotonic()
     return out
 
 

@@ -145,3 +145,54 @@ def test_over_tls_a_client_certificate_named_after_a_user_gives_that_users_view(
 
         assert "PeaceWatch.tracker.MP-51" in run(read_over_tls())  # an internal tracker: the observer may see it
     app.state.engine.dispose()
+
+
+def test_a_sign_in_while_a_round_is_noted_still_gets_its_whole_picture(app: Any, scenario: None) -> None:
+    """The round collected for the anonymous view finishes just as the client's <auth> is taken: the new
+    scope's posts must still be due, not marked as sent by the round of the old scope."""
+    import threading
+
+    from sqlalchemy import select
+
+    from peacewatch.core.auth import User
+    from peacewatch.tracking.feed import Subscriber, collect
+
+    with app.state.sessionmaker() as session:
+        observer = session.scalars(select(User).where(User.username == "observer")).one()
+        signing_in: list[threading.Thread] = []
+
+        class SignsInAsTheRoundIsNoted(Subscriber):
+            """Signs in, from another thread, when the round (whose scope was still current) notes what it sent."""
+
+            def __getattribute__(self, name: str) -> Any:
+                if name == "sent_fixes" and not signing_in:  # the scenario has no fixes: read only to note the round
+                    thread = threading.Thread(target=self.rescope, args=(observer,))
+                    signing_in.append(thread)
+                    thread.start()
+                    thread.join(0.2)  # with the notes taken under the lock, the sign-in waits for them
+                return object.__getattribute__(self, name)
+
+        subscriber = SignsInAsTheRoundIsNoted()
+        collect(session, subscriber)
+        signing_in[0].join(5)
+        assert subscriber.who == "observer"
+        assert subscriber.posts_at is None  # due again: the next round sends the observer's whole picture
+
+
+def test_a_client_that_signs_in_at_once_gets_every_post_its_user_may_see(live: tuple[TestClient, int], auth: Any) -> None:
+    client, port = live
+    today = {"on": utcnow().date().isoformat()}  # the feed sends the posts open today
+    for post in client.get("/api/v1/posts", params=today).json()["features"][:8]:  # some for the mission's staff only
+        patch = {"properties": {"visibility": "internal"}}
+        assert client.patch(f"/api/v1/posts/{post['id']}", json=patch, headers=auth("ops")).status_code == 200
+    everything = len(client.get("/api/v1/posts", params=today, headers=auth("ops")).json()["features"])
+    public = len(client.get("/api/v1/posts", params=today).json()["features"])
+    assert everything == public + 8
+    key = token(client, auth, "ops")
+
+    def all_posts(events: list[etree._Element]) -> bool:
+        return len({u for u in uids(events) if u.startswith("PeaceWatch.post.")}) >= everything
+
+    for _ in range(3):  # ATAK sends <auth> first: each time, the whole picture within the first rounds
+        events = run(listen(port, sign_in=auth_message("ops", key), until=all_posts, seconds=8))
+        assert all_posts(events), len({u for u in uids(events) if u.startswith("PeaceWatch.post.")})
