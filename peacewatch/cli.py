@@ -477,9 +477,9 @@ def keys_create(
 @app.command("import")
 def import_layer(
     layer: Annotated[Layer, typer.Argument(help="Which layer the file holds")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GeoJSON or KML file")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GeoJSON, KML or KMZ file")],
 ) -> None:
-    """Import a layer from GeoJSON or KML: features are matched by code, all or nothing."""
+    """Import a layer from GeoJSON, KML or KMZ: features are matched by code; each one is imported or refused with its reason."""
     from peacewatch.geography.service import import_layer_file
 
     data = file.read_bytes()
@@ -489,10 +489,14 @@ def import_layer(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        created, updated, _codes = guarded(
+        outcome = guarded(
             lambda: import_layer_file(session, cli_actor(), layer.value, data, filename=file.name, progress=advance)
         )
-    console.print(f"{layer.value}: {created} created, {updated} updated")
+    console.print(f"{layer.value}: {outcome.created} created, {outcome.updated} updated, {len(outcome.refused)} refused")
+    for refused in outcome.refused:
+        console.print(f"  features[{refused.index}] {refused.name or '(unnamed)'}: {refused.reason}", highlight=False)
+    if outcome.ignored_properties:
+        console.print(f"  properties ignored (not in the layer): {', '.join(outcome.ignored_properties)}", highlight=False)
 
 
 @app.command("export")

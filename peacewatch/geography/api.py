@@ -21,6 +21,7 @@ from peacewatch.geography.features import collection, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.schemas import (
     ImportReport,
+    RefusedFeatureOut,
     PostCollection,
     PostFeature,
     PostIn,
@@ -174,18 +175,18 @@ def export_layer(
     return Response(body, media_type=GEOJSON, headers=content_disposition(f"{filename}.geojson"))
 
 
-@layers.post("/{layer}", response_model=ImportReport, responses=WRITE_ERRORS, summary="Import a GeoJSON or KML file")
+@layers.post("/{layer}", response_model=ImportReport, responses=WRITE_ERRORS,
+             summary="Import a GeoJSON, KML or KMZ file: each feature imported or refused with its reason")
 def import_layer(
     layer: LayerName,
     session: SessionDep,
     user: Writer,
-    file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection or a KML document")],
+    file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection, a KML document or a KMZ")],
 ) -> ImportReport:
     data = file.file.read(formats.MAX_LAYER_BYTES + 1)
-    created, updated, codes = service.import_layer_file(
-        session, user.username, layer, data, filename=file.filename, content_type=file.content_type
-    )
-    return ImportReport(layer=layer, created=created, updated=updated, codes=codes)
+    outcome = service.import_layer_file(session, user.username, layer, data, filename=file.filename, content_type=file.content_type)
+    return ImportReport(layer=layer, created=outcome.created, updated=outcome.updated, codes=outcome.codes,
+                        refused=[RefusedFeatureOut(**vars(r)) for r in outcome.refused], ignored_properties=outcome.ignored_properties)
 
 
 coordinates = APIRouter(prefix="/api/v1/coordinates", tags=["geography"], responses=problem_responses(422))

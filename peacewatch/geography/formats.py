@@ -1,8 +1,4 @@
-"""Layer files: GeoJSON and KML in and out.
-
-KML is read with fastkml after defusedxml has refused any DTD or entity, so a
-hostile file cannot expand entities or reach for external resources.
-"""
+"""Layer files: GeoJSON, KML and KMZ in (see :mod:`peacewatch.geography.kml`), GeoJSON and KML out."""
 
 from __future__ import annotations
 
@@ -12,15 +8,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import shapely
 import simplekml
 import fastkml
-from fastkml import KML
 from lxml import etree
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
-from peacewatch.core.safexml import refuse_hostile_xml
 from peacewatch.core.problems import Invalid
+from peacewatch.geography.kml import VISIBILITY_PROPERTY, Placemark, kml_from_kmz, read_kml
 
 MAX_LAYER_BYTES = 20 * 1024 * 1024
 ID_ATTRIBUTE = re.compile(r'(\sid=)"(\d[^"]*)"')
@@ -30,21 +24,22 @@ STYLE_REFERENCE = re.compile(r"(<styleUrl>#)(\d)")
 OUTPUT_ONLY = frozenset(
     {"id", "kind_label", "area_km2", "length_km", "mgrs", "updated_at", "status", "status_on", "lat", "lon"}
 )
+RENAMED = {"outside_zone_override": "override_outside_zone"}
 
 
-def import_properties(layer: str, properties: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in properties.items() if k not in OUTPUT_ONLY and v is not None and v != ""}
+def import_properties(layer: str, properties: dict[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], list[str]]:
+    """The properties the layer takes, and the names of those it does not (a GIS adds its own: fid, OBJECTID, ...)."""
+    props = {RENAMED.get(k, k): v for k, v in properties.items() if k not in OUTPUT_ONLY and v is not None and v != ""}
     if layer == "posts":
-        if "outside_zone_override" in props:
-            props["override_outside_zone"] = props.pop("outside_zone_override")
         if "zone_code" in props:
             props.pop("zone_id", None)
     else:
         props.pop("kind", None)
-    return props
+    ignored = sorted(k for k in props if k not in known)
+    return {k: v for k, v in props.items() if k in known}, ignored
 
 
-def read_geojson(data: bytes) -> list[dict[str, Any]]:
+def read_geojson(data: bytes) -> list[Placemark]:
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -53,50 +48,31 @@ def read_geojson(data: bytes) -> list[dict[str, Any]]:
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise Invalid("expected a GeoJSON FeatureCollection", field="file")
-    features = []
+    found = []
     for index, feature in enumerate(doc["features"]):
         if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
-            raise Invalid("not a GeoJSON Feature", field=f"features[{index}]")
-        features.append(feature)
-    return features
+            found.append(Placemark(index, "", reason="not a GeoJSON Feature"))
+            continue
+        name = str((feature.get("properties") or {}).get("name", ""))
+        if feature.get("geometry") is None:
+            found.append(Placemark(index, name, reason="no geometry"))
+            continue
+        found.append(Placemark(index, name, feature=feature))
+    return found
 
 
-def _placemarks(node: Any) -> Any:
-    for child in getattr(node, "features", None) or []:
-        yield from _placemarks(child)
-    if getattr(node, "geometry", None) is not None:
-        yield node
+def is_kmz(data: bytes, filename: str, content_type: str) -> bool:
+    return filename.endswith(".kmz") or "kmz" in content_type or data[:4] == b"PK\x03\x04"
 
 
-def read_kml(data: bytes) -> list[dict[str, Any]]:
-    """Placemarks as GeoJSON features; ExtendedData becomes properties, heights are dropped."""
-    refuse_hostile_xml(data, "KML")
-    try:
-        doc = KML.from_string(data, strict=False)  # type: ignore[arg-type]  # bytes keep the encoding declaration legal
-    except Exception as exc:  # noqa: BLE001 - fastkml raises many kinds on malformed KML
-        raise Invalid(f"not readable KML: {exc}", field="file") from None
-    features = []
-    for index, placemark in enumerate(_placemarks(doc)):
-        try:
-            geom = shapely.force_2d(shape(placemark.geometry.__geo_interface__))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise Invalid(f"unreadable geometry: {exc}", field=f"features[{index}].geometry") from None
-        properties: dict[str, Any] = {}
-        if placemark.name:
-            properties["name"] = placemark.name
-        extended = getattr(placemark, "extended_data", None)
-        for element in getattr(extended, "elements", None) or []:
-            if getattr(element, "name", None) is not None and getattr(element, "value", None) is not None:
-                properties[element.name] = element.value
-        features.append({"type": "Feature", "geometry": mapping(geom), "properties": properties})
-    return features
-
-
-def read_layer_file(data: bytes, filename: str | None, content_type: str | None) -> list[dict[str, Any]]:
+def read_layer_file(data: bytes, filename: str | None, content_type: str | None) -> list[Placemark]:
+    """Every feature of a GeoJSON, KML or KMZ file, each either readable or refused with its reason."""
     if len(data) > MAX_LAYER_BYTES:
         raise Invalid(f"file larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB", field="file")
     name = (filename or "").lower()
     kind = (content_type or "").lower()
+    if is_kmz(data, name, kind):
+        return read_kml(kml_from_kmz(data, MAX_LAYER_BYTES))
     if name.endswith(".kml") or "kml" in kind or data.lstrip()[:1] == b"<":
         return read_kml(data)
     return read_geojson(data)
@@ -138,9 +114,11 @@ def write_kml(features: list[dict[str, Any]], title: str) -> str:
         props = feature["properties"]
         geom = shape(feature["geometry"])
         placemark = _add_geometry(folder, geom, NOT_XML.sub("", str(props.get("name", ""))))
+        if props.get("notes"):
+            placemark.description = NOT_XML.sub("", str(props["notes"]))
         for key, value in props.items():
-            if value is not None and key != "name":
-                placemark.extendeddata.newdata(key, _kml_value(value))
+            if value is not None and key not in ("name", "notes"):
+                placemark.extendeddata.newdata(VISIBILITY_PROPERTY if key == "visibility" else key, _kml_value(value))
     return _schema_ids(kml.kml())
 
 

@@ -159,8 +159,16 @@ PostFeature = Feature[Point, PostOutProperties]
 PostCollection = FeatureCollection[PostFeature]
 
 
+class RefusedFeatureOut(BaseModel):
+    index: int = Field(description="The feature's place in the file, from 0 (placemarks in document order in KML)")
+    name: str
+    reason: str
+
+
 class ImportReport(BaseModel):
     layer: str
     created: int
     updated: int
     codes: list[str]
+    refused: list[RefusedFeatureOut] = Field(default_factory=list, description="Features not imported, and why")
+    ignored_properties: list[str] = Field(default_factory=list, description="Properties the layer does not take (a GIS's own)")

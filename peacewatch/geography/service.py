@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from threading import Lock
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
 from peacewatch.geography.models import Post, PostKind, Zone, ZoneKind
-from peacewatch.geography.schemas import PostIn, PostPatch, ZoneIn, ZonePatch
+from peacewatch.geography.schemas import PostIn, PostPatch, PostProperties, ZoneIn, ZonePatch, ZoneProperties
 
 ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
     ZoneKind.area_of_responsibility: ("Polygon", "MultiPolygon"),
@@ -295,16 +296,39 @@ def import_features(
         return upsert_features(session, layer, features, progress)
 
 
+@dataclass
+class RefusedFeature:
+    index: int
+    name: str
+    reason: str
+
+
+@dataclass
+class LayerImport:
+    """What an import of a file did with each of its features."""
+
+    created: int = 0
+    updated: int = 0
+    codes: list[str] = field(default_factory=list)
+    refused: list[RefusedFeature] = field(default_factory=list)
+    ignored_properties: list[str] = field(default_factory=list)
+
+
 def upsert_features(
     session: Session,
     layer: str,
     features: list[dict[str, Any]],
     progress: Callable[[int], None] | None = None,
+    *,
+    outcome: LayerImport | None = None,
+    indices: Sequence[int] | None = None,
 ) -> tuple[int, int, list[str]]:
     """The body of an import, inside the caller's transaction; a feature's code is its identity.
 
     Existing codes and zones are read once up front and the rows are flushed together at the
-    end, so an import costs a few statements rather than several per feature.
+    end, so an import costs a few statements rather than several per feature. Without ``outcome``
+    the first bad feature refuses them all (the scenario's own data); with it, a bad feature is
+    noted there with its index in the file (``indices``) and the reason, and the others are imported.
     """
     model: type[Zone] | type[Post] = Post if layer == "posts" else Zone
     existing: dict[str, Any] = {r.code: r for r in session.scalars(select(model))}
@@ -313,29 +337,38 @@ def upsert_features(
     codes: list[str] = []
     seen: set[str] = set()
     with session.no_autoflush:
-        for index, feature in enumerate(features):
+        for position, feature in enumerate(features):
+            index = indices[position] if indices is not None else position
             where = f"features[{index}]"
-            data = _validated(PostIn if layer == "posts" else ZoneIn, feature, where)
-            code = data.properties.code
-            if code in seen:
-                raise Conflict(f"code '{code}' appears twice in the file", field=f"{where}.properties.code")
-            record = existing.get(code)
-            if record is None:
-                record = Post() if layer == "posts" else Zone()
-                session.add(record)
-                created += 1
-            else:
-                updated += 1
-            if layer == "posts":
-                _apply_post(session, record, data, where, zones)
-            else:
-                if record.kind is not None and record.kind != LAYER_KINDS[layer]:
-                    raise Conflict(f"code '{code}' belongs to a {record.kind.value}", field=f"{where}.properties.code")
-                _apply_zone(session, record, LAYER_KINDS[layer], data, where, code_checked=True)
+            record, new = None, False
+            try:
+                data = _validated(PostIn if layer == "posts" else ZoneIn, feature, where)
+                code = data.properties.code
+                if code in seen:
+                    raise Conflict(f"code '{code}' appears twice in the file", field=f"{where}.properties.code")
+                record = existing.get(code)
+                if record is None:
+                    record, new = (Post() if layer == "posts" else Zone()), True
+                    session.add(record)
+                if layer == "posts":
+                    _apply_post(session, record, data, where, zones)
+                else:
+                    if record.kind is not None and record.kind != LAYER_KINDS[layer]:
+                        raise Conflict(f"code '{code}' belongs to a {record.kind.value}", field=f"{where}.properties.code")
+                    _apply_zone(session, record, LAYER_KINDS[layer], data, where, code_checked=True)
+            except (Invalid, Conflict) as exc:
+                if outcome is None:
+                    raise
+                if record is not None:  # undo what was applied of it: nothing of a refused feature is stored
+                    session.expunge(record) if new else session.expire(record)
+                name = str((feature.get("properties") or {}).get("name", ""))
+                outcome.refused.append(RefusedFeature(index, name, exc.detail))
+                continue
+            created, updated = created + new, updated + (not new)
             codes.append(code)
             seen.add(code)
             if progress is not None:
-                progress(index + 1)
+                progress(position + 1)
     session.flush()
     return created, updated, codes
 
@@ -349,14 +382,36 @@ def import_layer_file(
     filename: str | None = None,
     content_type: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[int, int, list[str]]:
-    """Read a GeoJSON or KML file (as exported here or by a GIS) and import it whole."""
-    features = read_layer_file(data, filename, content_type)
-    features = [{**f, "properties": import_properties(layer, f.get("properties") or {})} for f in features]
+) -> LayerImport:
+    """Read a GeoJSON, KML or KMZ file (as exported here or by a GIS, Google Earth, TAK) and import each
+    feature that can be, in one transaction; each other one is refused with its index and reason.
+    Properties the layer does not know are ignored and named. A file of which nothing can be
+    imported is refused whole."""
+    placemarks = read_layer_file(data, filename, content_type)
+    outcome = LayerImport(refused=[RefusedFeature(p.index, p.name, p.reason or "") for p in placemarks if p.feature is None])
+    known = frozenset((PostProperties if layer == "posts" else ZoneProperties).model_fields)
+    readable = [p for p in placemarks if p.feature is not None]
+    features, ignored = [], set()
+    for placemark in readable:
+        assert placemark.feature is not None
+        properties, unknown = import_properties(layer, placemark.feature.get("properties") or {}, known)
+        ignored.update(unknown)
+        features.append({**placemark.feature, "properties": properties})
+    outcome.ignored_properties = sorted(ignored)
     total = len(features)
-    return import_features(
-        session, actor, layer, features, None if progress is None else lambda done: progress(done, total)
-    )
+    with transaction(session, actor):
+        outcome.created, outcome.updated, outcome.codes = upsert_features(
+            session, layer, features, None if progress is None else lambda done: progress(done, total),
+            outcome=outcome, indices=[p.index for p in readable])
+        outcome.refused.sort(key=lambda refused: refused.index)
+        if not outcome.codes:
+            session.rollback()
+            raise Invalid(
+                f"nothing imported: the file's {len(placemarks)} feature(s) were all refused",
+                errors=[FieldError(field=f"file.features[{r.index}]", message=f"{r.name or 'unnamed'}: {r.reason}")
+                        for r in outcome.refused[:50]],
+            )
+    return outcome
 
 
 def layer_features(

@@ -173,6 +173,8 @@ def parse_event(data: bytes) -> CotFix | CotOther:
         raise CotError("malformed", f"root element is <{root.tag}>, not <event>")
     kind = root.get("type", "")
     uid = (root.get("uid") or "")[:200]
+    if not kind:
+        raise CotError("malformed", "event without a type")
     if not kind.startswith("a-"):
         what = next((name for prefix, name in _OTHER_KINDS if kind.startswith(prefix)), "other")
         return CotOther(uid, kind, what)

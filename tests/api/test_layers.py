@@ -58,7 +58,8 @@ class TestLayers:
 <Point><coordinates>46.7,40.1,0</coordinates></Point></Placemark></Document></kml>"""
         response = upload(client, auth, "posts", "new.kml", kml, "application/vnd.google-earth.kml+xml")
         assert response.status_code == 200, response.text
-        assert response.json() == {"layer": "posts", "created": 1, "updated": 0, "codes": ["N-40"]}
+        assert response.json() == {"layer": "posts", "created": 1, "updated": 0, "codes": ["N-40"], "refused": [],
+                                   "ignored_properties": []}
         codes = {f["properties"]["code"]: f for f in client.get("/api/v1/posts", params={"on": "2020-11-25"}).json()["features"]}
         assert codes["N-40"]["geometry"]["coordinates"] == [46.7, 40.1]
 

@@ -19,8 +19,13 @@ FEATURES = [
 ]
 
 
+def features_of(placemarks: list) -> list:  # type: ignore[type-arg]
+    assert all(p.feature is not None for p in placemarks), [p.reason for p in placemarks]
+    return [p.feature for p in placemarks]
+
+
 def test_kml_round_trip_keeps_geometry_and_properties() -> None:
-    back = read_kml(write_kml(FEATURES, "test").encode())
+    back = features_of(read_kml(write_kml(FEATURES, "test").encode()))
     assert [f["geometry"]["type"] for f in back] == ["Point", "Polygon", "MultiLineString"]
     assert back[0]["geometry"]["coordinates"] == (46.7, 40.1)
     assert back[0]["properties"] == {"name": "OP 1", "code": "N-01", "permanent": "true", "opened_on": "2020-11-13"}
@@ -39,19 +44,24 @@ def test_malformed_xml_is_refused() -> None:
 
 
 def test_file_type_is_recognised_by_name_or_content() -> None:
-    assert read_layer_file(write_kml(FEATURES[:1], "t").encode(), "layer.dat", None)[0]["properties"]["code"] == "N-01"
+    assert read_layer_file(write_kml(FEATURES[:1], "t").encode(), "layer.dat", None)[0].feature["properties"]["code"] == "N-01"
     assert read_layer_file(b'{"type": "FeatureCollection", "features": []}', None, None) == []
 
 
-def test_a_single_feature_is_accepted_as_a_collection() -> None:
-    assert len(read_geojson(b'{"type": "Feature", "geometry": null, "properties": {}}')) == 1
+def test_a_single_feature_is_accepted_as_a_collection_and_one_without_geometry_refused() -> None:
+    (only,) = read_geojson(b'{"type": "Feature", "geometry": null, "properties": {"name": "X"}}')
+    assert (only.index, only.name, only.reason) == (0, "X", "no geometry")
 
 
-def test_export_only_properties_are_dropped_on_import() -> None:
+def test_export_only_properties_are_dropped_and_unknown_ones_named() -> None:
+    from peacewatch.geography.schemas import PostProperties, ZoneProperties
+
+    posts, areas = frozenset(PostProperties.model_fields), frozenset(ZoneProperties.model_fields)
     props = {"id": 3, "code": "N-01", "status": "open", "mgrs": "38T", "zone_id": 1, "zone_code": "north",
-             "outside_zone_override": False, "override_reason": None}
-    assert import_properties("posts", props) == {"code": "N-01", "zone_code": "north", "override_outside_zone": False}
-    assert import_properties("areas", {"kind": "area_of_responsibility", "code": "n", "area_km2": 4}) == {"code": "n"}
+             "outside_zone_override": False, "override_reason": None, "fid": 7, "OBJECTID": "12"}
+    assert import_properties("posts", props, posts) == (
+        {"code": "N-01", "zone_code": "north", "override_outside_zone": False}, ["OBJECTID", "fid"])
+    assert import_properties("areas", {"kind": "area_of_responsibility", "code": "n", "area_km2": 4}, areas) == ({"code": "n"}, [])
 
 
 def test_kml_written_for_every_geometry_is_valid_against_the_kml_22_schema() -> None:
