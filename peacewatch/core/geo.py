@@ -8,6 +8,7 @@ decides exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from functools import lru_cache
 from typing import Any
 
@@ -171,3 +172,46 @@ class Fence:
 
     def inside_any(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         return self.locate(lon, lat) != NO_ZONE
+
+
+# --- heights: above mean sea level (GPX <ele>) and above the ellipsoid (CoT hae, the stored positions) -----
+
+GEOID_GRIDS = (Path(__file__).parent / "data" / "egm96_caucasus.gtx",  # shipped: the mission's region, 18 KB
+               Path("/usr/share/proj/egm96_15.gtx"))  # the whole world, where Debian's proj-data is installed
+
+
+@lru_cache(maxsize=4)
+def _geoid_shifts(direction: int) -> tuple[Transformer, ...]:
+    """PROJ pipelines adding (1) or removing (-1) the EGM96 geoid's height above the WGS84 ellipsoid, grid by grid."""
+    return tuple(
+        Transformer.from_pipeline(
+            "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+            f"+step +proj=vgridshift +grids={grid} +multiplier={direction} +step +proj=unitconvert +xy_in=rad +xy_out=deg")
+        for grid in GEOID_GRIDS if grid.exists())
+
+
+def _shift_heights(lon: np.ndarray, lat: np.ndarray, heights: np.ndarray, direction: int) -> np.ndarray:
+    out = np.full(len(heights), np.nan)
+    todo = ~np.isnan(heights)
+    for transformer in _geoid_shifts(direction):
+        if not todo.any():
+            break
+        _x, _y, shifted = transformer.transform(lon[todo], lat[todo], heights[todo], errcheck=False)
+        shifted = np.asarray(shifted, dtype=np.float64)
+        done = np.isfinite(shifted)
+        rows = np.flatnonzero(todo)[done]
+        out[rows] = shifted[done]
+        todo[rows] = False
+    return out
+
+
+def ellipsoidal_heights(lon: np.ndarray, lat: np.ndarray, above_sea: np.ndarray) -> np.ndarray:
+    """Heights above mean sea level (the EGM96 geoid, as GPS units write GPX ``<ele>``) as heights above the
+    WGS84 ellipsoid, as CoT's ``hae`` and the stored positions are: about 14 m more around Stepanakert.
+    NaN where the height was unknown, or no geoid grid covers the point (the caller says so)."""
+    return _shift_heights(lon, lat, above_sea, 1)
+
+
+def heights_above_sea(lon: np.ndarray, lat: np.ndarray, ellipsoidal: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`ellipsoidal_heights`, for GPX written out."""
+    return _shift_heights(lon, lat, ellipsoidal, -1)

@@ -30,6 +30,8 @@ from peacewatch.incidents.service import report_rows, zone_names
 from peacewatch.ogc.collections import Collection, Readable, start_and_end
 from peacewatch.ogc.query import Window, overlaps
 from peacewatch.ogc.service import get_collection
+from peacewatch.patrols.service import get_patrol, patrol_track_fixes
+from peacewatch.tracking.gpx import write_gpx
 
 class ExportFormat(str, enum.Enum):
     geojson = "geojson"
@@ -106,6 +108,8 @@ def export(session: Session, settings: Settings, readable: Readable, collection_
         body = orjson.dumps({"type": "FeatureCollection", "name": collection.id, "features": features})
     elif fmt == "kml":
         body = write_kml(features, f"PeaceWatch {collection.title}").encode()
+    elif fmt == "gpx" and collection.id == "patrol-tracks":
+        body = _patrol_tracks_gpx(session, readable, features, f"PeaceWatch {collection.title}").encode()
     elif fmt == "gpx":
         body = write_gpx_features(features, f"PeaceWatch {collection.title}").encode()
     elif fmt == "acled":
@@ -129,8 +133,19 @@ def write_csv(features: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+def _patrol_tracks_gpx(session: Session, readable: Readable, features: list[dict[str, Any]], name: str) -> str:
+    """Patrols' tracks as GPS tracks: each point with its time, height and speed, one <trk> per patrol and tracker."""
+    tracks = []
+    for feature in features:
+        patrol = get_patrol(session, int(feature["id"]), readable)
+        shown = [t for t in patrol.trackers if t.code in feature["properties"]["trackers"]]  # those the reader may see
+        tracks += [(f"{patrol.name} · {code}", fixes) for code, fixes in patrol_track_fixes(session, patrol, shown)]
+    return write_gpx(name, tracks)
+
+
 def write_gpx_features(features: list[dict[str, Any]], name: str) -> str:
-    """Lines as tracks (one segment per line), points as waypoints; areas have no place in GPX."""
+    """Points as waypoints, lines as routes (planned paths, boundaries: no times, so not tracks, which are
+    where a device went and when); areas have no place in GPX."""
     gpx = gpxpy.gpx.GPX()
     gpx.name = name
     for feature in features:
@@ -142,13 +157,13 @@ def write_gpx_features(features: list[dict[str, Any]], name: str) -> str:
             gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(geometry.y, geometry.x, name=label,
                                                        type=str(feature["properties"].get("type") or feature["properties"].get("kind") or "")))
         elif geometry.geom_type in ("LineString", "MultiLineString"):
-            track = gpxpy.gpx.GPXTrack(name=label)
-            for line in getattr(geometry, "geoms", [geometry]):
-                segment = gpxpy.gpx.GPXTrackSegment([gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat, *_ in line.coords])
-                track.segments.append(segment)
-            gpx.tracks.append(track)
+            lines = list(getattr(geometry, "geoms", [geometry]))
+            for part, line in enumerate(lines):
+                route = gpxpy.gpx.GPXRoute(name=label if len(lines) == 1 else f"{label} ({part + 1}/{len(lines)})")
+                route.points = [gpxpy.gpx.GPXRoutePoint(lat, lon) for lon, lat, *_ in line.coords]
+                gpx.routes.append(route)
         else:
-            raise Invalid(f"GPX holds tracks and waypoints: feature {feature['id']} is a {geometry.geom_type}; "
+            raise Invalid(f"GPX holds routes and waypoints: feature {feature['id']} is a {geometry.geom_type}; "
                           "export it as GeoJSON, KML or CSV", field="query.format")
     return gpx.to_xml(version="1.1")
 

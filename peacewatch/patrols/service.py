@@ -255,11 +255,15 @@ def _moment(t_ms: int) -> datetime:
     return datetime.fromtimestamp(t_ms / 1000, timezone.utc)
 
 
+def patrol_track_fixes(session: Session, patrol: Patrol, trackers: list[Tracker] | None = None) -> list[tuple[str, list[Any]]]:
+    """Each tracker's fixes in the patrol's window as (t_ms, lat, lon, alt, speed), for GPX."""
+    return [(t.code, [(t_ms, lat, lon, alt, speed) for t_ms, lon, lat, _zone, alt, speed in _fixes(session, patrol, t)])
+            for t in (patrol.trackers if trackers is None else trackers)]
+
+
 def patrol_gpx(session: Session, patrol: Patrol) -> str:
     """The patrol's tracks as GPX, one <trk> per tracker."""
-    tracks = [(t.code, [(t_ms, lat, lon, alt, speed) for t_ms, lon, lat, _zone, alt, speed in _fixes(session, patrol, t)])
-              for t in patrol.trackers]
-    return write_gpx(patrol.name, tracks)
+    return write_gpx(patrol.name, patrol_track_fixes(session, patrol))
 
 
 def patrol_tracks(session: Session, patrol: Patrol) -> list[dict[str, Any]]:

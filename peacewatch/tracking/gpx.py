@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from array import array
+from xml.etree import ElementTree
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,6 +28,7 @@ import numpy as np
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from peacewatch.core.geo import ellipsoidal_heights, heights_above_sea
 from peacewatch.core.problems import FieldError, Invalid
 from peacewatch.tracking.columns import PositionColumns, check
 
@@ -57,6 +59,20 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+READ = frozenset({"time", "ele", "speed", "course", "name"})
+
+
+def _fields(point: Any) -> dict[str, str | None]:
+    """The point's time, elevation, speed, course and name: GPX 1.0 has speed and course as children, GPX 1.1
+    writers put them in extensions (Garmin's TrackPointExtension v2 ``gpxtpx:speed``, OsmAnd's ``speed``)."""
+    found: dict[str, str | None] = {}
+    for child in point.iter():
+        name = _local(child.tag)
+        if name in READ and name not in found:
+            found[name] = child.text
+    return found
+
+
 def _number(text: str | None, where: str) -> float:
     if text is None or not text.strip():
         return float("nan")
@@ -80,10 +96,12 @@ class GpxPoints:
     columns: PositionColumns
     skipped: list[SkippedPoint] = field(default_factory=list)  # the first SHOWN_SKIPPED of them
     skipped_count: int = 0
+    heights_dropped: int = 0  # elevations no geoid grid could turn into heights above the ellipsoid
 
 
 UNTIMED = "no time: not a position"
 WAYPOINT = "a waypoint: a named place, not a position"
+ROUTE = "a route point: a planned path, not a position"
 
 
 def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX_BYTES, *,
@@ -100,7 +118,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
             name = next((child.text or "" for child in element if _local(child.tag) == "name"), "")
             found.skipped.append(SkippedPoint(where, name.strip()[:200], reason))
 
-    counters = {"trk": -1, "trkseg": -1, "trkpt": -1, "wpt": -1}
+    counters = {"trk": -1, "trkseg": -1, "trkpt": -1, "wpt": -1, "rte": -1, "rtept": -1}
     parents: list[SafeET.Element] = []  # type: ignore[name-defined]
     try:
         for event, element in SafeET.iterparse(io.BufferedReader(stream), events=("start", "end"), forbid_dtd=True):
@@ -112,9 +130,15 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                 elif name == "trkseg":
                     counters["trkseg"] += 1
                     counters["trkpt"] = -1
+                elif name == "rte":
+                    counters["rte"] += 1
+                    counters["rtept"] = -1
                 parents.append(element)
                 continue
             parents.pop()
+            if name == "rtept":
+                counters["rtept"] += 1
+                skip(f"routes[{counters['rte']}].points[{counters['rtept']}]", element, ROUTE)
             if name in ("trkpt", "wpt"):
                 if name == "trkpt":
                     counters["trkpt"] += 1
@@ -122,7 +146,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                 else:
                     counters["wpt"] += 1
                     where = f"waypoints[{counters['wpt']}]"
-                fields = {_local(child.tag): child.text for child in element}
+                fields = _fields(element)
                 moment = (fields.get("time") or "").strip()
                 if name == "wpt" and waypoints == "report":
                     skip(where, element, WAYPOINT)
@@ -141,7 +165,8 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     alt.append(_number(fields.get("ele"), f"{where}.ele"))
                     speed.append(_number(fields.get("speed"), f"{where}.speed"))
                     course.append(_number(fields.get("course"), f"{where}.course"))
-            if name in ("trkpt", "wpt", "rtept", "trkseg", "trk", "rte", "metadata", "extensions") and parents:
+            if name in ("trkpt", "wpt", "rtept", "trkseg", "trk", "rte", "metadata", "extensions") and parents and not (
+                    name == "extensions" and _local(parents[-1].tag) in ("trkpt", "wpt")):  # a point's are read with it
                 parents[-1].remove(element)  # read: nothing of it stays in memory
     except DefusedXmlException as exc:
         raise Invalid(f"refused GPX: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
@@ -159,8 +184,12 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
             errors=[FieldError(field=f"file.{point.where}", message=f"{point.name or 'unnamed'}: {point.reason}")
                     for point in found.skipped[:20]],
         )
+    # <ele> is above mean sea level (GPS units and GPX readers agree on it); positions keep heights above the
+    # ellipsoid, as CoT's hae: the geoid's height is added (EGM96, grids shipped with the package)
+    height = ellipsoidal_heights(lon, lat, alt)
+    found.heights_dropped = int(np.count_nonzero(~np.isnan(alt) & np.isnan(height)))
     found.columns = PositionColumns(
-        [tracker], np.zeros(len(t_ms), dtype=np.int32), t_ms, lat, lon, alt, speed, course,
+        [tracker], np.zeros(len(t_ms), dtype=np.int32), t_ms, lat, lon, height, speed, course,
         np.full(len(t_ms), np.nan),  # HDOP is not metres: leave accuracy unknown
     )
     check(found.columns, where="file.points")
@@ -170,15 +199,32 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
 Fix = tuple[int, float, float, float | None, float | None]  # t_ms, lat, lon, alt, speed
 
 
+TRACKPOINT_EXTENSION = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
+
+
 def write_gpx(name: str, tracks: list[tuple[str, Iterable[Fix]]]) -> str:
-    """GPX 1.1 with one <trk> per tracker, for GIS and navigation tools."""
+    """GPX 1.1 with one <trk> per tracker, for GIS and navigation tools: every point with its time, its
+    elevation above mean sea level and, where known, its speed (in Garmin's TrackPointExtension, as GPX 1.1
+    has no element of its own for it), so that the file imports back as the same positions."""
     gpx = gpxpy.gpx.GPX()
     gpx.name = name
+    gpx.nsmap["gpxtpx"] = TRACKPOINT_EXTENSION
     for code, fixes in tracks:
+        rows = list(fixes)
         segment = gpxpy.gpx.GPXTrackSegment()
-        for t_ms, lat, lon, alt, speed in fixes:
-            segment.points.append(gpxpy.gpx.GPXTrackPoint(
-                lat, lon, elevation=alt, time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc), speed=speed))
+        if rows:
+            lat = np.array([row[1] for row in rows], dtype=np.float64)
+            lon = np.array([row[2] for row in rows], dtype=np.float64)
+            hae = np.array([np.nan if row[3] is None else row[3] for row in rows], dtype=np.float64)
+            above_sea = heights_above_sea(lon, lat, hae).tolist()
+        for (t_ms, lat_, lon_, _alt, speed), elevation in zip(rows, above_sea if rows else []):
+            point = gpxpy.gpx.GPXTrackPoint(lat_, lon_, elevation=None if elevation != elevation else round(elevation, 2),
+                                            time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc))
+            if speed is not None:
+                extension = ElementTree.Element(f"{{{TRACKPOINT_EXTENSION}}}TrackPointExtension")
+                ElementTree.SubElement(extension, f"{{{TRACKPOINT_EXTENSION}}}speed").text = f"{speed:g}"
+                point.extensions.append(extension)
+            segment.points.append(point)
         track = gpxpy.gpx.GPXTrack(name=code)
         track.segments.append(segment)
         gpx.tracks.append(track)

@@ -30,7 +30,8 @@ def gpx_file(points: int = 5, untimed: bool = False) -> bytes:
 
 def test_track_points_become_positions_and_waypoints_named_places() -> None:
     points = gpx_columns(gpx_file(), "MP-07")
-    assert len(points.columns) == 5 and points.columns.alt[0] == 700.0
+    # <ele> 700 m above sea level is 713.16 m above the WGS84 ellipsoid there (EGM96), as CoT's hae would say
+    assert len(points.columns) == 5 and points.columns.alt[0] == pytest.approx(713.157, abs=0.01)
     assert points.columns.t_ms[0] == 1605340800000
     assert [(p.where, p.name) for p in points.skipped] == [("waypoints[0]", "halt")]
     assert len(gpx_columns(gpx_file(), "MP-07", waypoints="positions").columns) == 6  # when asked, timed waypoints are fixes
@@ -129,3 +130,32 @@ def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pyt
     path.write_bytes(garmin_dump())
     dump = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07"])
     assert dump.exit_code == 0 and "296 positions stored" in dump.output and "tracks[1].segments[0].points[3]" in dump.output
+
+
+def test_heights_above_sea_level_are_stored_above_the_ellipsoid_and_written_back_above_sea_level() -> None:
+    import numpy as np
+
+    from peacewatch.core.geo import ellipsoidal_heights, heights_above_sea
+
+    lon, lat = np.array([46.75, 46.75, 46.75]), np.array([39.82, 39.82, 39.82])
+    above = ellipsoidal_heights(lon, lat, np.array([1000.0, np.nan, 0.0]))
+    assert above[0] == pytest.approx(1013.849, abs=0.01) and np.isnan(above[1])
+    assert heights_above_sea(lon, lat, above)[[0, 2]].tolist() == pytest.approx([1000.0, 0.0])
+
+
+@pytest.mark.usefixtures("scenario")
+def test_a_track_exported_as_gpx_imports_back_as_the_same_positions(client: TestClient, auth: Any) -> None:
+    """Times, speeds (Garmin's TrackPointExtension) and heights survive the trip out and back."""
+    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-08"}, headers=auth("ops"))
+    fixes = [{"tracker": "MP-07", "t": f"2020-11-14T08:00:{s:02d}Z", "lat": 40.1 + s / 1e4, "lon": 46.7, "alt": 713.16,
+              "speed": 8.5 + s, "heading": 90} for s in range(5)]
+    assert client.post("/api/v1/positions", json={"positions": fixes}, headers=auth("patrol")).status_code == 200
+    trackers = {t["code"]: t["id"] for t in client.get("/api/v1/trackers", headers=auth("ops")).json()}
+    gpx = client.get(f"/api/v1/trackers/{trackers['MP-07']}/track", params={"format": "gpx"}, headers=auth("ops")).text
+    assert "<gpxtpx:speed>8.5</gpxtpx:speed>" in gpx and "<ele>700.0</ele>" in gpx
+    back = client.post("/api/v1/positions/gpx", data={"tracker": "MP-08"}, headers=auth("patrol"),
+                       files={"file": ("MP-07.gpx", io.BytesIO(gpx.encode()), "application/gpx+xml")})
+    assert back.status_code == 200 and back.json()["stored"] == 5, back.text
+    again = client.get(f"/api/v1/trackers/{trackers['MP-08']}/track", params={"format": "gpx"}, headers=auth("ops")).text
+    assert again.replace("MP-08", "MP-07") == gpx

@@ -198,12 +198,15 @@ def test_exports_in_every_format_follow_the_filters_and_the_scope(client: TestCl
         assert kml_problems(client.get(EXPORTS + f"/{collection}", params={"format": "kml"}, headers=staff).content) == [], collection
     tracks = gpxpy.parse(client.get(EXPORTS + "/patrol-tracks", params={"format": "gpx"}, headers=staff).text)
     assert len(tracks.tracks) == 4 and all(t.get_points_no() > 10 for t in tracks.tracks)
+    assert all(p.time is not None for t in tracks.tracks for s in t.segments for p in s.points)  # GPS tracks: every point timed
+    routes = gpxpy.parse(client.get(EXPORTS + "/lines-of-contact", params={"format": "gpx"}, headers=staff).text)
+    assert routes.routes and not routes.tracks  # a line drawn on a map is a route, not where a device went
     waypoints = gpxpy.parse(client.get(EXPORTS + "/posts", params={"format": "gpx", "since": "2020-11-14", "until": "2020-11-14"}).text)
     assert len(waypoints.waypoints) == 16
 
 
 @pytest.mark.parametrize(("path", "params", "status", "words"), [
-    ("/areas", {"format": "gpx"}, 422, "GPX holds tracks and waypoints"),
+    ("/areas", {"format": "gpx"}, 422, "GPX holds"),
     ("/posts", {"format": "acled"}, 422, "for incidents only"),
     ("/posts", {"area": "atlantis"}, 422, "no area of responsibility or corridor 'atlantis'"),
     ("/posts", {"since": "2020-11-15", "until": "2020-11-14"}, 422, "until is before since"),

@@ -68,3 +68,14 @@ def test_old_days_are_pruned_and_their_space_given_back(run, tmp_path: Path) -> 
 def test_a_prune_without_a_day_is_refused(run) -> None:  # type: ignore[no-untyped-def]
     result = run("positions", "prune", "--before", "last week")
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
+
+
+def test_the_patrols_tracks_exported_as_gpx_import_back(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """'peacewatch features patrol-tracks --format gpx' writes GPS tracks whose every point has its time."""
+    exported = tmp_path / "tracks.gpx"
+    result = run("features", "patrol-tracks", "--format", "gpx", "--output", str(exported))
+    assert result.exit_code == 0, result.output
+    from peacewatch.tracking.gpx import gpx_columns
+
+    points = gpx_columns(exported.read_bytes(), "MP-N1")
+    assert points.skipped_count == 0 and len(points.columns) > 1000
