@@ -560,6 +560,8 @@ def upload_gpx(
         console.print(f"  {point.where} {point.name or '(unnamed)'}: {point.reason}", highlight=False)
     if points.skipped_count > len(points.skipped):
         console.print(f"  ... and {points.skipped_count - len(points.skipped)} more", highlight=False)
+    if points.heights_dropped:
+        console.print(f"  {points.heights_dropped} elevation(s) left unknown: no geoid grid covers those points", highlight=False)
 
 
 @app.command()

@@ -170,7 +170,7 @@ def record_gpx(
     points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
     report = service.record_positions(session, user.username, "gpx", points.columns, h3_resolution=settings.h3_resolution,
                                       rules=settings.alert_rules(), where="file.points")
-    return GpxReportOut(**report.__dict__, skipped=points.skipped_count,
+    return GpxReportOut(**report.__dict__, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
                         skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped])
 
 
