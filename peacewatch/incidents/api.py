@@ -19,6 +19,7 @@ from peacewatch.incidents.models import IncidentStatus, IncidentType, ProposalSt
 from peacewatch.incidents.schemas import (
     DecisionIn,
     EventOut,
+    FromTakIn,
     HistoryEntry,
     IncidentIn,
     IncidentOut,
@@ -81,6 +82,13 @@ def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep
     incident, created = service.create_incident(session, service.Rules.of(settings), user, data)
     if not created:
         response.status_code = 200
+    return service.incidents_out(session, user.readable, [incident])[0]
+
+
+@router.post("/from-tak/{report_id}", response_model=IncidentOut, status_code=201,
+             summary="Make an incident report of a marker or spot report a TAK user placed (GET /api/v1/cot/reports)")
+def incident_from_tak(report_id: RecordId, data: FromTakIn, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
+    incident = service.incident_from_tak(session, service.Rules.of(settings), user, report_id, data)
     return service.incidents_out(session, user.readable, [incident])[0]
 
 

@@ -90,6 +90,24 @@ class IncidentIn(IncidentFields):
     )
 
 
+class FromTakIn(BaseModel):
+    """What a TAK marker does not say; its place, time, callsign and remarks fill the rest of the report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: IncidentType
+    subtype: ViolationKind | None = Field(default=None, description="Required for a ceasefire violation")
+    source: SourceKind
+    patrol_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The reporting patrol (required when the source is a patrol)")
+    post_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The reporting post (required when the source is a post)")
+    time_precision: TimePrecision = TimePrecision.exact
+    place_precision: PlacePrecision = PlacePrecision.exact
+    outside_area_of_interest: bool = False
+    event_count: int = Field(default=1, ge=1, le=MAX_COUNT)
+    narrative: str | None = Field(default=None, max_length=10_000, description="Default: the marker's callsign and remarks")
+    visibility: Visibility | None = None
+
+
 class IncidentPatch(BaseModel):
     """A correction: any field of the report; the history keeps what it said before."""
 

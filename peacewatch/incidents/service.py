@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time as clock
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from peacewatch.core.audit import AuditAction, AuditEntry
@@ -44,9 +44,11 @@ from peacewatch.incidents.models import (
     SourceKind,
     Verification,
 )
-from peacewatch.incidents.schemas import IncidentFields, IncidentIn, IncidentPatch, SplitIn, VerificationIn
+from peacewatch.incidents.schemas import FromTakIn, IncidentFields, IncidentIn, IncidentPatch, SplitIn, VerificationIn
 from peacewatch.mandate.service import mission_today
 from peacewatch.patrols.models import Patrol
+from peacewatch.tracking.models import TakReport
+from peacewatch.tracking.service import get_tak_report
 
 SIDE_SOURCES = {Side.A: SourceKind.side_a, Side.B: SourceKind.side_b}
 SOURCE_VISIBILITY = {SourceKind.side_a: Visibility.side_a, SourceKind.side_b: Visibility.side_b}
@@ -164,8 +166,10 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
 # --- reports -----------------------------------------------------------------------------------
 
 
-def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn) -> tuple[Incident, bool]:
-    """The new report and True, or the first copy of a resent one and False."""
+def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn,
+                    then: Callable[[Session, Incident], None] | None = None) -> tuple[Incident, bool]:
+    """The new report and True, or the first copy of a resent one and False. ``then`` runs in the same
+    transaction once the new report has its id (and may refuse it, undoing it whole)."""
     with transaction(session, user.username):
         first = first_copy(session, select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id), data,
                            lambda incident: user.readable is None or incident.visibility in user.readable)
@@ -176,8 +180,37 @@ def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn
                             reported_by=user.username, event=IncidentEvent())
         session.add(incident)
         session.flush()
+        if then is not None:
+            then(session, incident)
         _propose_for(session, rules.tolerance, incident)
     return incident, True
+
+
+def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int, data: FromTakIn) -> Incident:
+    """An incident report made of a marker or spot report a TAK user placed: its place and time, its callsign
+    and remarks as the narrative; the rest (type, source...) from the operator. Made once per marker:
+    of two operators at once, one makes it and the other is told which it is."""
+    report = get_tak_report(session, report_id)
+    if report.incident_id is not None:
+        raise Conflict(f"incident {report.incident_id} was already made of TAK report {report_id}", field="path.report_id")
+    given = data.model_dump(exclude_unset=True)
+    fields = {"lat": report.lat, "lon": report.lon, "started_at": report.at, "outside_area_of_interest": False,
+              "narrative": " - ".join(part for part in (report.callsign, report.remarks) if part),
+              "source_detail": f"TAK {report.what} {report.uid[:120]} from {report.sent_by}"[:300]} | given
+    try:
+        incident_in = IncidentIn.model_validate(fields)
+    except ValidationError as exc:
+        errors = [FieldError(field="body." + ".".join(str(p) for p in err["loc"]), message=err["msg"]) for err in exc.errors()]
+        raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None
+
+    def link(session: Session, incident: Incident) -> None:
+        claimed = session.execute(update(TakReport).where(TakReport.id == report_id, TakReport.incident_id.is_(None))
+                                  .values(incident_id=incident.id))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"an incident was made of TAK report {report_id} meanwhile", field="path.report_id")
+
+    incident, _ = create_incident(session, rules, user, incident_in, then=link)
+    return incident
 
 
 def _fields_of(incident: Incident) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from peacewatch.tracking.schemas import (
     IngestReportOut,
     PositionBatchIn,
     SkippedPointOut,
+    TakReportOut,
     TrackerIn,
     TrackerOut,
     TrackerUpdate,
@@ -296,6 +297,15 @@ def cot_status(request: Request, _user: Operator) -> CotStatusOut:
 @cot.get("/unregistered", response_model=list[UnregisteredUidOut], summary="CoT uids heard from but not registered")
 def unregistered_uids(session: SessionDep, _user: Operator) -> list[UnregisteredUidOut]:
     return [UnregisteredUidOut.model_validate(u) for u in service.unregistered_uids(session)]
+
+
+@cot.get("/reports", response_model=list[TakReportOut],
+         summary="Markers and spot reports signed-in TAK users placed, newest first (to turn into incident reports)")
+def tak_reports(
+    session: SessionDep, _user: Operator, open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TakReportOut]:
+    return [TakReportOut.model_validate(r) for r in service.tak_reports(session, open_only=open_only, limit=limit, offset=offset)]
 
 
 coverage = APIRouter(prefix="/api/v1/coverage", tags=["tracking"], responses=problem_responses(403, 404))

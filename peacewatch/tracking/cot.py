@@ -67,6 +67,33 @@ class CotOther:
     uid: str
     type: str
     what: str
+    # for a marker or a spot report, what operations need to turn it into an incident report
+    lat: float | None = None
+    lon: float | None = None
+    t_ms: int | None = None
+    callsign: str = ""
+    remarks: str = ""
+
+
+KEPT = ("marker", "spot report")  # kept when a signed-in TAK user sends them: operations may make incident reports of them
+
+
+def _placed(root: etree._Element, uid: str, kind: str, what: str) -> CotOther:
+    """A marker or spot report with its place, time, callsign and remarks (as far as they can be read)."""
+    other = CotOther(uid, kind, what)
+    point = root.find("point")
+    try:
+        lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))  # type: ignore[union-attr]
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            other.lat, other.lon = lat, lon
+        other.t_ms = _time_ms(root.get("start") or root.get("time"))
+    except (AttributeError, TypeError, ValueError, OverflowError, CotError):
+        pass
+    contact = root.find("detail/contact")
+    other.callsign = (contact.get("callsign", "") if contact is not None else "")[:200]
+    remarks = root.find("detail/remarks")
+    other.remarks = ((remarks.text or "") if remarks is not None else "").strip()[:10_000]
+    return other
 
 
 class CotError(ValueError):
@@ -177,9 +204,9 @@ def parse_event(data: bytes) -> CotFix | CotOther:
         raise CotError("malformed", "event without a type")
     if not kind.startswith("a-"):
         what = next((name for prefix, name in _OTHER_KINDS if kind.startswith(prefix)), "other")
-        return CotOther(uid, kind, what)
+        return _placed(root, uid, kind, what) if what in KEPT else CotOther(uid, kind, what)
     if is_placed_marker(root):
-        return CotOther(uid, kind, "marker")
+        return _placed(root, uid, kind, "marker")
     point = root.find("point")
     if point is None or not uid:
         raise CotError("malformed", "event without uid or point")

@@ -25,10 +25,12 @@ import asyncio
 import logging
 import ssl
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.core.db import utcnow
@@ -36,9 +38,9 @@ from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.core.problems import Problem
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
-from peacewatch.tracking.cot import CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.feed import AuthRefused, Feed, Subscriber, read_auth
-from peacewatch.tracking.models import UnregisteredUid
+from peacewatch.tracking.models import TakReport, UnregisteredUid
 from peacewatch.tracking.service import record_positions, tracker_ids
 
 log = logging.getLogger("peacewatch.cot")
@@ -74,6 +76,7 @@ class CotListener:
         self.pending: list[tuple[bytes, Subscriber | None]] = []  # raw events, and the connection each came on
         self.pending_bytes = 0
         self.unstored: list[CotFix] = []  # parsed, not yet committed (the database was away)
+        self.placed: list[tuple[CotOther, str]] = []  # markers and spot reports of signed-in users, and who sent them
         self.servers: list[asyncio.AbstractServer] = []
         self.transports: list[asyncio.BaseTransport] = []
         self.flusher: asyncio.Task[None] | None = None
@@ -199,9 +202,13 @@ class CotListener:
             self.room.set()
 
     def _store(self, fixes: list[CotFix]) -> None:
-        """Store the registered uids' fixes that pass the range rules; then note the strangers
-        (after, so a failed store retried later does not count them twice)."""
+        """Store the registered uids' fixes that pass the range rules, and the markers and spot reports
+        of signed-in users; then note the strangers (after, so a failed store retried later does not
+        count them twice)."""
         with self.factory() as session:
+            if self.placed:
+                keep_placed(session, self.placed)
+                self.placed = []
             known = tracker_ids(session, [f.uid for f in fixes])
             registered = [f for f in fixes if f.uid in known]
             strangers = [f for f in fixes if f.uid not in known]
@@ -232,6 +239,9 @@ class CotListener:
             if isinstance(fix, CotOther):
                 self.counters.ignored += 1
                 self.counters.count_type(fix.type)
+                if fix.what in KEPT and subscriber is not None and subscriber.credential is not None and fix.uid \
+                        and fix.lat is not None and fix.t_ms is not None:
+                    self.placed.append((fix, subscriber.who))
                 continue
             self.counters.fixes += 1
             fixes.append(fix)
@@ -257,6 +267,21 @@ class _Datagrams(asyncio.DatagramProtocol):
                 self.listener.counters.shed += 1  # no flow control on UDP: shed, and say so
                 continue
             self.listener.accept(event)
+
+
+def keep_placed(session: Session, placed: list[tuple[CotOther, str]]) -> None:
+    """Keep markers and spot reports by their uid: a marker moved or edited on a TAK client replaces its
+    earlier version (one statement whatever the number, the same on SQLite and PostgreSQL)."""
+    newest = {other.uid: (other, who) for other, who in placed}  # the last version of each in the batch
+    now = utcnow()
+    rows = [{"uid": o.uid, "cot_type": o.type[:64], "what": o.what, "callsign": o.callsign, "remarks": o.remarks, "lat": o.lat,
+             "lon": o.lon, "at": datetime.fromtimestamp((o.t_ms or 0) / 1000, timezone.utc), "received_at": now, "sent_by": who}
+            for o, who in newest.values()]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TakReport).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["uid"], set_={name: statement.excluded[name] for name in rows[0] if name != "uid"}))
+    session.commit()
 
 
 def note_unregistered(session: Session, fixes: list[CotFix]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum as SAEnum, Float, ForeignKey, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Enum as SAEnum, Float, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
@@ -85,6 +85,27 @@ class UnregisteredUid(Base):
     last_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     cot_type: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TakReport(Base):
+    """A marker or spot report a signed-in TAK user placed on the map, kept so that operations can turn
+    it into an incident report. A TAK client sends a marker again when it is moved or edited: the
+    marker's uid is its identity, and the newest version is kept."""
+
+    __tablename__ = "tak_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    cot_type: Mapped[str] = mapped_column(String(64))
+    what: Mapped[str] = mapped_column(String(16), comment="marker or spot report")
+    callsign: Mapped[str] = mapped_column(String(200), default="")
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), comment="When the TAK client says it was placed")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_by: Mapped[str] = mapped_column(String(120), comment="The PeaceWatch user the TAK client signed in as")
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, comment="The incident report made from it")
 
 
 class CoverageCell(Base):

@@ -111,3 +111,20 @@ class CotStatusOut(BaseModel):
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
     feed_clients: int = Field(default=0, description="TCP/TLS clients being sent the picture (CoT out)")
     feed_sent: int = Field(default=0, description="Events sent to them since the server started")
+
+
+class TakReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str = Field(description="The marker's CoT uid: a TAK client sending it again (moved, edited) updates it")
+    cot_type: str
+    what: str = Field(description="marker or spot report")
+    callsign: str
+    remarks: str
+    lat: float
+    lon: float
+    at: datetime
+    received_at: datetime
+    sent_by: str = Field(description="The PeaceWatch user the TAK client signed in as")
+    incident_id: int | None = Field(description="The incident report made from it, if one was")

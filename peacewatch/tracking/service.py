@@ -23,7 +23,7 @@ from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.core.geo import Fence
 from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
-from peacewatch.tracking.models import IngestBatch, Position, Tracker, UnregisteredUid
+from peacewatch.tracking.models import IngestBatch, Position, TakReport, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
 from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions, track_coordinates
 
@@ -199,6 +199,21 @@ def track(
         query = query.where(Position.t_ms < int(until.timestamp() * 1000))
     fixes = list(session.scalars(query))
     return fixes[:limit], len(fixes) > limit
+
+
+def tak_reports(session: Session, *, open_only: bool = False, limit: int = 1000, offset: int = 0) -> list[TakReport]:
+    """Markers and spot reports from signed-in TAK users, newest first; ``open_only``: none made an incident report yet."""
+    query = select(TakReport).order_by(TakReport.received_at.desc(), TakReport.id.desc()).limit(limit).offset(offset)
+    if open_only:
+        query = query.where(TakReport.incident_id.is_(None))
+    return list(session.scalars(query))
+
+
+def get_tak_report(session: Session, report_id: int) -> TakReport:
+    report = session.get(TakReport, report_id)
+    if report is None:
+        raise NotFound(f"TAK report {report_id} not found")
+    return report
 
 
 def unregistered_uids(session: Session) -> list[UnregisteredUid]:

@@ -196,3 +196,45 @@ def test_a_client_that_signs_in_at_once_gets_every_post_its_user_may_see(live: t
     for _ in range(3):  # ATAK sends <auth> first: each time, the whole picture within the first rounds
         events = run(listen(port, sign_in=auth_message("ops", key), until=all_posts, seconds=8))
         assert all_posts(events), len({u for u in uids(events) if u.startswith("PeaceWatch.post.")})
+
+
+def test_markers_and_spot_reports_of_signed_in_tak_users_become_incident_reports_once(live: tuple[TestClient, int], auth: Any) -> None:
+    """A patrol's ATAK places a hostile vehicle, moves it, and sends a spot report: operations list them and make an
+    incident report of the marker, once. An anonymous client's marker is counted, not kept."""
+    from tests.unit.test_cot import MARKER, _event
+
+    client, port = live
+    key = token(client, auth, "patrol")
+    moved = MARKER.replace(b'lat="39.905" lon="46.79"', b'lat="39.907" lon="46.792"')
+    spot = _event("S.9b1f0a", "b-m-p-s-m", '<point lat="39.88" lon="46.77" hae="0" ce="9999999.0" le="9999999.0"/>',
+                  '<contact callsign="Crater"/><remarks>fresh 120 mm impact, 20 m from the road</remarks>', how="h-g-i-g-o")
+    stranger = _event("anon-marker-1", "a-h-G", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',
+                      '<archive/><contact callsign="X"/>', how="h-g-i-g-o")
+    run(listen(port, sign_in=auth_message("patrol", key), send=[MARKER, spot, moved], seconds=1))
+    run(listen(port, send=[stranger], seconds=1))
+
+    def kept() -> list[dict[str, Any]]:
+        return client.get("/api/v1/cot/reports", headers=auth("ops")).json()
+
+    deadline = utcnow() + timedelta(seconds=10)
+    while len(kept()) < 2 and utcnow() < deadline:
+        run(asyncio.sleep(0.05))
+    reports = {r["what"]: r for r in kept()}
+    assert set(reports) == {"marker", "spot report"}  # the anonymous client's marker is not among them
+    marker = reports["marker"]
+    assert (marker["lat"], marker["lon"], marker["callsign"], marker["sent_by"]) == (39.907, 46.792, "H.1 BMP", "patrol")
+    assert reports["spot report"]["remarks"] == "fresh 120 mm impact, 20 m from the road"
+    assert client.get("/api/v1/cot/reports", headers=auth("liaison-a")).status_code == 403
+
+    body = {"type": "movement_of_forces", "source": "joint_monitoring_centre"}
+    made = client.post(f"/api/v1/incidents/from-tak/{marker['id']}", json=body, headers=auth("ops"))
+    assert made.status_code == 201, made.text
+    incident = made.json()
+    assert (incident["lat"], incident["lon"]) == (39.907, 46.792)
+    assert incident["narrative"] == "H.1 BMP - tracked vehicle moving south"
+    again = client.post(f"/api/v1/incidents/from-tak/{marker['id']}", json=body, headers=auth("ops"))
+    assert again.status_code == 409 and str(incident["id"]) in again.json()["detail"]
+    assert client.post(f"/api/v1/incidents/from-tak/{marker['id']}", json=body, headers=auth("patrol")).status_code == 403
+    assert [r["incident_id"] for r in client.get("/api/v1/cot/reports", params={"open_only": "false"}, headers=auth("ops")).json()
+            if r["id"] == marker["id"]] == [incident["id"]]
+    assert [r["what"] for r in client.get("/api/v1/cot/reports", params={"open_only": "true"}, headers=auth("ops")).json()] == ["spot report"]

@@ -80,7 +80,7 @@ def test_kml_written_for_every_geometry_is_valid_against_the_kml_22_schema() -> 
     assert kml_problems(text.replace('id="pw-', 'id="')) != []  # the schema refuses numeric ids: the check can fail
 
 
-def test_gpx_holds_lines_as_tracks_and_points_as_waypoints() -> None:
+def test_gpx_holds_drawn_lines_as_routes_and_points_as_waypoints() -> None:
     import gpxpy
 
     from peacewatch.ogc.exports import write_gpx_features
@@ -92,4 +92,5 @@ def test_gpx_holds_lines_as_tracks_and_points_as_waypoints() -> None:
     ]
     parsed = gpxpy.parse(write_gpx_features(features, "Test"))
     assert [w.name for w in parsed.waypoints] == ["N-01"] and parsed.waypoints[0].latitude == 39.8
-    assert [len(s.points) for s in parsed.tracks[0].segments] == [2, 3] and parsed.tracks[0].name == "Patrol 1"
+    assert [len(r.points) for r in parsed.routes] == [2, 3] and not parsed.tracks  # untimed lines are routes, not tracks
+    assert [r.name for r in parsed.routes] == ["Patrol 1 (1/2)", "Patrol 1 (2/2)"]
