@@ -88,6 +88,7 @@ ROUTERS = (
     geography_api.districts,
     geography_api.layers,
     geography_api.coordinates,
+    geography_api.places,
     tracking_api.trackers,
     tracking_api.cot,
     tracking_api.coverage,

@@ -534,14 +534,15 @@ def export_layer(
 def upload_gpx(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GPX 1.0 or 1.1 file")],
     tracker: Annotated[str, typer.Option(help="Tracker code or CoT uid the points belong to")],
-    waypoints: Annotated[str, typer.Option(help="report: waypoints are named places, listed, not stored; positions: timed ones are fixes")] = "report",
+    waypoints: Annotated[str, typer.Option(help="report: listed, not stored; places: kept as named places; positions: timed ones are fixes")] = "report",
 ) -> None:
     """Record a GPX file's timed track points as one tracker's positions; say which points were not stored, and why."""
+    from peacewatch.geography.service import keep_places
     from peacewatch.tracking.gpx import gpx_columns
     from peacewatch.tracking.service import record_positions
 
-    if waypoints not in ("report", "positions"):
-        raise fail(f"--waypoints must be report or positions, not '{waypoints}'")
+    if waypoints not in ("report", "places", "positions"):
+        raise fail(f"--waypoints must be report, places or positions, not '{waypoints}'")
     settings = load_settings()
     with open_session(settings) as session, Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"reading {file.name}", total=3)
@@ -549,12 +550,18 @@ def upload_gpx(
         with file.open("rb") as stream:
             points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints))  # type: ignore[arg-type]
         progress.update(task, advance=1, description=f"storing {len(points.columns):,} positions")
-        report = guarded(lambda: record_positions(
-            session, cli_actor(), "gpx", points.columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
-            where="file.points",
-        ))
+        stored, duplicates = 0, 0
+        if len(points.columns):
+            report = guarded(lambda: record_positions(
+                session, cli_actor(), "gpx", points.columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
+                where="file.points",
+            ))
+            stored, duplicates = report.stored, report.duplicates
+        if points.places:
+            created, known = guarded(lambda: keep_places(session, cli_actor(), points.places, f"{file.name} from {cli_actor()}"))
+            console.print(f"{file.name}: {created} waypoint(s) kept as places, {known} already known")
         progress.update(task, advance=1)
-    console.print(f"{file.name}: {report.stored} positions stored, {report.duplicates} already known, "
+    console.print(f"{file.name}: {stored} positions stored, {duplicates} already known, "
                   f"{points.skipped_count} point(s) not stored")
     for point in points.skipped:
         console.print(f"  {point.where} {point.name or '(unnamed)'}: {point.reason}", highlight=False)

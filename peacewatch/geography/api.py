@@ -203,3 +203,17 @@ def convert_coordinates(
     lat: Annotated[float, Query(ge=-90, le=90)], lon: Annotated[float, Query(ge=-180, le=180)]
 ) -> CoordinateOut:
     return CoordinateOut(lat=lat, lon=lon, mgrs=to_mgrs(lat, lon))
+
+
+places = APIRouter(prefix="/api/v1/places", tags=["geography"], responses=problem_responses(422))
+
+
+@places.get("", summary="Named places marked on a GPS or a map (GPX waypoints kept as places), as GeoJSON",
+            responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
+def list_places(session: SessionDep, readable: Readable, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+                offset: Offset = 0) -> Response:
+    found = service.list_places(session, readable, limit=limit, offset=offset)
+    features = [{"type": "Feature", "id": p.id, "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                 "properties": {"id": p.id, "name": p.name, "elevation": p.elevation, "notes": p.notes, "source": p.source,
+                                "visibility": p.visibility.value}} for p in found]
+    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")

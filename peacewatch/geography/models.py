@@ -4,7 +4,7 @@ import enum
 from datetime import date
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum as SAEnum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, Enum as SAEnum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peacewatch.core.audit import Audited
@@ -98,3 +98,21 @@ class Post(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Version
         if self.closed_on is not None and on >= self.closed_on:
             return PostStatus.closed
         return PostStatus.open
+
+
+class Place(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+    """A named place someone marked: a GPS waypoint (a halt, a bridge, a camp), a landmark.
+
+    Kept as a place, not as a position: where a user marked something is not where a device was at
+    a time. The same name at the same spot is one place, so a GPS dump imported twice adds nothing.
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("name", "lat", "lon", name="uq_places_name_lat_lon"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    elevation: Mapped[float | None] = mapped_column(Float, nullable=True, comment="Metres above mean sea level, as marked")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="", comment="Where it came from: the file and who sent it")

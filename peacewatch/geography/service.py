@@ -19,7 +19,7 @@ from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
-from peacewatch.geography.models import Post, PostKind, Zone, ZoneKind
+from peacewatch.geography.models import Place, Post, PostKind, Zone, ZoneKind
 from peacewatch.geography.schemas import PostIn, PostPatch, PostProperties, ZoneIn, ZonePatch, ZoneProperties
 
 ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
@@ -456,3 +456,40 @@ LAYER_KINDS: dict[str, ZoneKind] = {
     "districts": ZoneKind.district,
 }
 LAYERS = (*LAYER_KINDS, "posts")
+
+
+# --- places ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MarkedPlace:
+    """A place as a GPS or a map tool marked it."""
+
+    name: str
+    lat: float
+    lon: float
+    elevation: float | None = None
+    notes: str = ""
+
+
+def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], source: str) -> tuple[int, int]:
+    """Keep each named place once (name and spot, to 1e-7 degree, are its identity), visible to the mission's
+    staff; how many were new and how many were known already. One transaction."""
+    with transaction(session, actor):
+        known = {(p.name, round(p.lat, 7), round(p.lon, 7)) for p in session.scalars(
+            select(Place).where(Place.name.in_(sorted({m.name for m in marks}))))}
+        created = 0
+        for mark in marks:
+            key = (mark.name, round(mark.lat, 7), round(mark.lon, 7))
+            if key in known:
+                continue
+            known.add(key)
+            session.add(Place(name=mark.name, lat=key[1], lon=key[2], elevation=mark.elevation, notes=mark.notes[:10_000],
+                              source=source[:200], visibility=Visibility.internal))
+            created += 1
+    return created, len(marks) - created
+
+
+def list_places(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 1000, offset: int = 0) -> list[Place]:
+    query = where_visible(select(Place).order_by(Place.name, Place.id), Place.visibility, readable).limit(limit).offset(offset)
+    return list(session.scalars(query))

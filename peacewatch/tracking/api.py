@@ -20,7 +20,8 @@ from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import columns, service
 from peacewatch.tracking import coverage as cov
-from peacewatch.tracking.gpx import MAX_GPX_BYTES, gpx_columns, write_gpx
+from peacewatch.tracking.gpx import MAX_GPX_BYTES, Waypoints, gpx_columns, write_gpx
+from peacewatch.geography.service import keep_places
 from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
     CotStatusOut,
@@ -165,14 +166,19 @@ def record_gpx(
     user: Reporter,
     file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
     tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
-    waypoints: Annotated[Literal["report", "positions"], Form(
-        description="report: waypoints are named places, listed in the answer, not stored; positions: timed ones are fixes")] = "report",
+    waypoints: Annotated[Waypoints, Form(
+        description="report: waypoints listed in the answer, not stored; places: kept as named places (GET /api/v1/places); "
+                    "positions: the timed ones stored as fixes")] = "report",
 ) -> GpxReportOut:
     points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
     report = service.record_positions(session, user.username, "gpx", points.columns, h3_resolution=settings.h3_resolution,
-                                      rules=settings.alert_rules(), where="file.points")
-    return GpxReportOut(**report.__dict__, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
-                        skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped])
+                                      rules=settings.alert_rules(), where="file.points") if len(points.columns) else None
+    created, known = keep_places(session, user.username, points.places, f"{file.filename or 'GPX'} from {user.username}") \
+        if points.places else (0, 0)
+    counts = report.__dict__ if report is not None else {"received": 0, "stored": 0, "duplicates": 0, "batch_id": 0}
+    return GpxReportOut(**counts, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
+                        skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped],
+                        places_created=created, places_known=known)
 
 
 STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again

@@ -29,6 +29,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from peacewatch.core.geo import ellipsoidal_heights, heights_above_sea
+from peacewatch.geography.service import MarkedPlace
 from peacewatch.core.problems import FieldError, Invalid
 from peacewatch.tracking.columns import PositionColumns, check
 
@@ -59,7 +60,7 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-READ = frozenset({"time", "ele", "speed", "course", "name"})
+READ = frozenset({"time", "ele", "speed", "course", "name", "desc", "cmt"})
 
 
 def _fields(point: Any) -> dict[str, str | None]:
@@ -97,6 +98,7 @@ class GpxPoints:
     skipped: list[SkippedPoint] = field(default_factory=list)  # the first SHOWN_SKIPPED of them
     skipped_count: int = 0
     heights_dropped: int = 0  # elevations no geoid grid could turn into heights above the ellipsoid
+    places: list[MarkedPlace] = field(default_factory=list)  # the waypoints, when kept as named places
 
 
 UNTIMED = "no time: not a position"
@@ -104,10 +106,14 @@ WAYPOINT = "a waypoint: a named place, not a position"
 ROUTE = "a route point: a planned path, not a position"
 
 
+Waypoints = Literal["report", "places", "positions"]
+
+
 def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX_BYTES, *,
-                waypoints: Literal["report", "positions"] = "report") -> GpxPoints:
-    """The timed track points of a GPX file (bytes, or a file read as a stream) as one tracker's positions,
-    with the timed waypoints too if ``waypoints`` is "positions"; every other point reported as skipped."""
+                waypoints: Waypoints = "report") -> GpxPoints:
+    """The timed track points of a GPX file (bytes, or a file read as a stream) as one tracker's positions.
+    Waypoints: "report" lists them as skipped, "places" hands them back as named places to keep
+    (``places``), "positions" stores the timed ones as fixes. Every other point is reported as skipped."""
     stream = _Bounded(io.BytesIO(source) if isinstance(source, bytes) else source, max_bytes)
     kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d")) for kind in ("trkpt", "wpt")}
     found = GpxPoints(columns=None)  # type: ignore[arg-type]
@@ -148,7 +154,13 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     where = f"waypoints[{counters['wpt']}]"
                 fields = _fields(element)
                 moment = (fields.get("time") or "").strip()
-                if name == "wpt" and waypoints == "report":
+                if name == "wpt" and waypoints == "places":
+                    found.places.append(MarkedPlace(
+                        name=(fields.get("name") or "").strip()[:200] or f"waypoint {counters['wpt'] + 1}",
+                        lat=_number(element.get("lat"), f"{where}.lat"), lon=_number(element.get("lon"), f"{where}.lon"),
+                        elevation=None if fields.get("ele") is None else _number(fields.get("ele"), f"{where}.ele"),
+                        notes=(fields.get("desc") or fields.get("cmt") or "").strip()))
+                elif name == "wpt" and waypoints == "report":
                     skip(where, element, WAYPOINT)
                 elif not moment:
                     skip(where, element, UNTIMED)
@@ -177,6 +189,9 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
         np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i == 0 else np.float64) for kind in ("trkpt", "wpt")])
         for i in range(6))
     if not len(t_ms):
+        if found.places and not found.skipped_count:
+            found.columns = PositionColumns([tracker], np.zeros(0, dtype=np.int32), t_ms, lat, lon, alt, speed, course, alt)
+            return found  # only waypoints, kept as places: no position to store
         if not found.skipped_count:
             raise Invalid("the GPX file holds no track points or waypoints", field="file")
         raise Invalid(

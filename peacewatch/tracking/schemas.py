@@ -81,6 +81,8 @@ class GpxReportOut(IngestReportOut):
     skipped: int = Field(default=0, description="Points of the file not stored as positions (untimed, or waypoints)")
     skipped_points: list[SkippedPointOut] = Field(default_factory=list, description="The first 100 of them, and why")
     heights_dropped: int = Field(default=0, description="Elevations (above sea level) left unknown: no geoid grid covers the point")
+    places_created: int = Field(default=0, description="Waypoints kept as new named places (waypoints=places)")
+    places_known: int = Field(default=0, description="Waypoints that were already kept as places")
 
 
 class UnregisteredUidOut(BaseModel):

@@ -93,6 +93,28 @@ def test_upload_through_the_api_is_idempotent(client: TestClient, auth: Any) -> 
     garmin = client.post("/api/v1/positions/gpx", data={"tracker": "MP-07"}, headers=auth("patrol"),
                          files={"file": ("Current.gpx", io.BytesIO(garmin_dump()), "application/gpx+xml")})
     assert garmin.status_code == 200 and (garmin.json()["stored"], garmin.json()["skipped"]) == (296, 10), garmin.text
+
+
+@pytest.mark.usefixtures("scenario")
+def test_a_garmin_dumps_waypoints_can_be_kept_as_named_places(client: TestClient, auth: Any) -> None:
+    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+
+    def upload() -> Any:
+        return client.post("/api/v1/positions/gpx", data={"tracker": "MP-07", "waypoints": "places"}, headers=auth("patrol"),
+                           files={"file": ("Current.gpx", io.BytesIO(garmin_dump()), "application/gpx+xml")})
+
+    first = upload().json()
+    assert (first["stored"], first["places_created"], first["skipped"]) == (296, 6, 4)  # the saved track's 4 untimed points
+    assert (upload().json()["places_created"], upload().json()["places_known"]) == (0, 6)  # kept once
+    places = client.get("/api/v1/places", headers=auth("ops")).json()["features"]
+    assert sorted(p["properties"]["name"] for p in places) == ["001", "002", "BRIDGE", "CAMP", "CHECKPOINT", "OP-3"]
+    op3 = next(p for p in places if p["properties"]["name"] == "OP-3")
+    assert op3["geometry"]["coordinates"] == [46.8, 40.0] and op3["properties"]["elevation"] == 750.2
+    assert op3["properties"]["source"] == "Current.gpx from patrol"
+    assert client.get("/api/v1/places").json()["features"] == []  # the mission's staff only
+    bad = client.post("/api/v1/positions/gpx", data={"tracker": "MP-07", "waypoints": "shops"}, headers=auth("patrol"),
+                      files={"file": ("Current.gpx", io.BytesIO(garmin_dump()), "application/gpx+xml")})
+    assert bad.status_code == 422 and "waypoints" in bad.text
     unknown = client.post("/api/v1/positions/gpx", data={"tracker": "NOPE"},
                           files={"file": ("d.gpx", io.BytesIO(gpx_file()), "application/gpx+xml")}, headers=auth("patrol"))
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "file.points[0].tracker"
@@ -130,6 +152,10 @@ def test_upload_from_the_cli(tmp_path: Path, database_url: str, monkeypatch: pyt
     path.write_bytes(garmin_dump())
     dump = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07"])
     assert dump.exit_code == 0 and "296 positions stored" in dump.output and "tracks[1].segments[0].points[3]" in dump.output
+    kept = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07", "--waypoints", "places"])
+    assert kept.exit_code == 0 and "6 waypoint(s) kept as places, 0 already known" in kept.output, kept.output
+    wrong = runner.invoke(app, ["gpx", str(path), "--tracker", "MP-07", "--waypoints", "shops"])
+    assert wrong.exit_code != 0 and "--waypoints must be report, places or positions" in wrong.output
 
 
 def test_heights_above_sea_level_are_stored_above_the_ellipsoid_and_written_back_above_sea_level() -> None:
