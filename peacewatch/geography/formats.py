@@ -14,7 +14,7 @@ from lxml import etree
 from shapely.geometry import shape
 
 from peacewatch.core.problems import Invalid
-from peacewatch.geography.kml import VISIBILITY_PROPERTY, Placemark, kml_from_kmz, read_kml
+from peacewatch.geography.kml import VISIBILITY_PROPERTY, Placemark, read_kml, read_kmz
 
 MAX_LAYER_BYTES = 20 * 1024 * 1024
 ID_ATTRIBUTE = re.compile(r'(\sid=)"(\d[^"]*)"')
@@ -72,7 +72,7 @@ def read_layer_file(data: bytes, filename: str | None, content_type: str | None)
     name = (filename or "").lower()
     kind = (content_type or "").lower()
     if is_kmz(data, name, kind):
-        return read_kml(kml_from_kmz(data, MAX_LAYER_BYTES))
+        return read_kmz(data, MAX_LAYER_BYTES)
     if name.endswith(".kml") or "kml" in kind or data.lstrip()[:1] == b"<":
         return read_kml(data)
     return read_geojson(data)

@@ -8,14 +8,17 @@ Geometries: points, lines, rings, polygons with holes, and ``MultiGeometry`` of 
 reads them); heights are dropped (the map is 2D). A 3D model or a ``gx:Track`` is refused, not guessed at.
 
 The XML is refused if it declares a DTD or an entity (:mod:`peacewatch.core.safexml`) and read by
-an lxml parser that resolves no entity and opens no network connection. A KMZ is a zip holding one
-KML document (``doc.kml`` by convention) and the icons it uses: only the document is read, never
-written anywhere, after its declared and its actual size are checked against the layer limit.
+an lxml parser that resolves no entity and opens no network connection. A KMZ is a zip holding a
+KML document (``doc.kml`` by convention), the icons it uses and, as GDAL's LIBKML driver writes it,
+a document per layer behind ``NetworkLink``s: the documents are read in memory, never unpacked to
+disk, links are followed only inside the archive, and declared and actual sizes are held to the
+layer limit.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -157,8 +160,7 @@ def properties_of(placemark: etree._Element) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value != ""}
 
 
-def read_kml(data: bytes) -> list[Placemark]:
-    """Every placemark of a KML document, in document order (folders and documents nested at any depth)."""
+def _document(data: bytes) -> etree._Element:
     refuse_hostile_xml(data, "KML")
     try:
         root = etree.fromstring(data, _PARSER)
@@ -166,8 +168,15 @@ def read_kml(data: bytes) -> list[Placemark]:
         raise Invalid(f"not well-formed KML: {exc}", field="file") from None
     if _local(root.tag) != "kml":
         raise Invalid(f"not KML: the document is <{_local(root.tag)}>", field="file")
+    return root
+
+
+def read_kml(data: bytes, *, first_index: int = 0, required: bool = True) -> list[Placemark]:
+    """Every placemark of a KML document, in document order (folders and documents nested at any depth);
+    indices count on from ``first_index`` (the documents of a KMZ are numbered as one file)."""
+    root = _document(data)
     placemarks = []
-    for index, element in enumerate(e for e in root.iter() if _local(e.tag) == "Placemark"):
+    for index, element in enumerate((e for e in root.iter() if _local(e.tag) == "Placemark"), start=first_index):
         properties = properties_of(element)
         found = Placemark(index, str(properties.get("name", "")))
         shapes = [child for child in element if _local(child.tag) in (*SIMPLE, "MultiGeometry", *UNSUPPORTED)]
@@ -178,13 +187,26 @@ def read_kml(data: bytes) -> list[Placemark]:
         except Refused as exc:
             found.reason = str(exc)
         placemarks.append(found)
-    if not placemarks:
+    if required and not placemarks:
         raise Invalid("the KML document holds no placemark", field="file")
     return placemarks
 
 
-def kml_from_kmz(data: bytes, max_bytes: int) -> bytes:
-    """The KML document inside a KMZ: ``doc.kml`` or else the first ``.kml`` at the top, read in memory only."""
+def read_kmz(data: bytes, max_bytes: int) -> list[Placemark]:
+    """The placemarks of a KMZ: its main document's, then those of the documents it links to inside the archive
+    (GDAL's LIBKML driver writes one per layer, under ``layers/``, behind a ``NetworkLink``)."""
+    placemarks: list[Placemark] = []
+    for document in kmz_documents(data, max_bytes):
+        placemarks += read_kml(document, first_index=len(placemarks), required=False)
+    if not placemarks:
+        raise Invalid("the KMZ holds no placemark", field="file")
+    return placemarks
+
+
+def kmz_documents(data: bytes, max_bytes: int) -> list[bytes]:
+    """The KMZ's main document (``doc.kml``, else the first ``.kml`` at the top) and the documents of the archive
+    its ``NetworkLink``s name, read in memory only, within ``max_bytes`` in all. A link to anything outside the
+    archive (a web address, a path climbing out) is not followed: the site may be air-gapped, and it is not data."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -193,18 +215,33 @@ def kml_from_kmz(data: bytes, max_bytes: int) -> bytes:
         entries = archive.infolist()
         if len(entries) > MAX_KMZ_ENTRIES:
             raise Invalid(f"a KMZ of more than {MAX_KMZ_ENTRIES} files", field="file")
-        documents = [e for e in entries if e.filename.lower().endswith(".kml") and not e.is_dir()]
-        unsafe = [e.filename for e in documents if e.filename.startswith(("/", "\\")) or ".." in e.filename.replace("\\", "/").split("/")]
+        names = {e.filename: e for e in entries if not e.is_dir()}
+        unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in n.replace("\\", "/").split("/")]
         if unsafe:
             raise Invalid(f"refused KMZ: entry '{unsafe[0][:100]}' points outside the archive", field="file")
-        chosen = next((e for e in documents if e.filename.lower() == "doc.kml"), None) or next(
-            (e for e in documents if "/" not in e.filename.strip("/")), documents[0] if documents else None)
-        if chosen is None:
+        documents = [n for n in names if n.lower().endswith(".kml")]
+        main = next((n for n in documents if n.lower() == "doc.kml"), None) or next(
+            (n for n in documents if "/" not in n.strip("/")), documents[0] if documents else None)
+        if main is None:
             raise Invalid("the KMZ holds no KML document", field="file")
-        if chosen.file_size > max_bytes:
-            raise Invalid(f"the KMZ's {chosen.filename} is larger than {max_bytes // 2**20} MiB", field="file")
-        with archive.open(chosen) as member:
-            document = member.read(max_bytes + 1)  # the declared size may lie: read no more than the limit
-        if len(document) > max_bytes:
-            raise Invalid(f"the KMZ's {chosen.filename} is larger than {max_bytes // 2**20} MiB", field="file")
-        return document
+        budget = [max_bytes]
+
+        def read(name: str) -> bytes:
+            entry = names[name]
+            if entry.file_size > budget[0]:
+                raise Invalid(f"the KMZ's documents are larger than {max_bytes // 2**20} MiB", field="file")
+            with archive.open(entry) as member:
+                content = member.read(budget[0] + 1)  # the declared size may lie: read no more than what is left
+            if len(content) > budget[0]:
+                raise Invalid(f"the KMZ's documents are larger than {max_bytes // 2**20} MiB", field="file")
+            budget[0] -= len(content)
+            return content
+
+        first = read(main)
+        found = [first]
+        root = _document(first)
+        for link in (e for e in root.iter() if _local(e.tag) == "href" and _local(e.getparent().tag) in ("Link", "Url")):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(main), _text(link)))
+            if target in names and target.lower().endswith(".kml") and target != main and len(found) < 1000:
+                found.append(read(target))
+        return found
