@@ -478,6 +478,7 @@ def keys_create(
 def import_layer(
     layer: Annotated[Layer, typer.Argument(help="Which layer the file holds")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GeoJSON, KML or KMZ file")],
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any feature is refused")] = False,
 ) -> None:
     """Import a layer from GeoJSON, KML or KMZ: features are matched by code; each one is imported or refused with its reason."""
     from peacewatch.geography.service import import_layer_file
@@ -490,7 +491,8 @@ def import_layer(
             progress.update(task, completed=done, total=total)
 
         outcome = guarded(
-            lambda: import_layer_file(session, cli_actor(), layer.value, data, filename=file.name, progress=advance)
+            lambda: import_layer_file(session, cli_actor(), layer.value, data, filename=file.name, progress=advance,
+                                      all_or_nothing=all_or_nothing)
         )
     console.print(f"{layer.value}: {outcome.created} created, {outcome.updated} updated, {len(outcome.refused)} refused")
     for refused in outcome.refused:

@@ -182,11 +182,14 @@ def import_layer(
     session: SessionDep,
     user: Writer,
     file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection, a KML document or a KMZ")],
+    all_or_nothing: Annotated[bool, Query(description="Import nothing if any feature is refused")] = False,
 ) -> ImportReport:
     data = file.file.read(formats.MAX_LAYER_BYTES + 1)
-    outcome = service.import_layer_file(session, user.username, layer, data, filename=file.filename, content_type=file.content_type)
+    outcome = service.import_layer_file(session, user.username, layer, data, filename=file.filename, content_type=file.content_type,
+                                        all_or_nothing=all_or_nothing)
     return ImportReport(layer=layer, created=outcome.created, updated=outcome.updated, codes=outcome.codes,
-                        refused=[RefusedFeatureOut(**vars(r)) for r in outcome.refused], ignored_properties=outcome.ignored_properties)
+                        refused=[RefusedFeatureOut(index=r.index, name=r.name, reason=r.reason) for r in outcome.refused],
+                        ignored_properties=outcome.ignored_properties)
 
 
 coordinates = APIRouter(prefix="/api/v1/coordinates", tags=["geography"], responses=problem_responses(422))

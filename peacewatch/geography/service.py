@@ -301,6 +301,10 @@ class RefusedFeature:
     index: int
     name: str
     reason: str
+    field: str = ""  # where in the feature, when known: features[3].properties.closed_on
+
+    def as_error(self) -> FieldError:
+        return FieldError(field=self.field or f"features[{self.index}]", message=f"{self.name or 'unnamed'}: {self.reason}")
 
 
 @dataclass
@@ -362,7 +366,8 @@ def upsert_features(
                 if record is not None:  # undo what was applied of it: nothing of a refused feature is stored
                     session.expunge(record) if new else session.expire(record)
                 name = str((feature.get("properties") or {}).get("name", ""))
-                outcome.refused.append(RefusedFeature(index, name, exc.detail))
+                field_name = exc.errors[0].field if getattr(exc, "errors", None) else (getattr(exc, "field", None) or "")
+                outcome.refused.append(RefusedFeature(index, name, exc.detail, field_name))
                 continue
             created, updated = created + new, updated + (not new)
             codes.append(code)
@@ -382,13 +387,15 @@ def import_layer_file(
     filename: str | None = None,
     content_type: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    all_or_nothing: bool = False,
 ) -> LayerImport:
     """Read a GeoJSON, KML or KMZ file (as exported here or by a GIS, Google Earth, TAK) and import each
-    feature that can be, in one transaction; each other one is refused with its index and reason.
-    Properties the layer does not know are ignored and named. A file of which nothing can be
-    imported is refused whole."""
+    feature that can be, in one transaction; each other one is refused with its index and reason
+    (``all_or_nothing``: then nothing is imported). Properties the layer does not know are ignored and
+    named. A file of which nothing can be imported is refused whole."""
     placemarks = read_layer_file(data, filename, content_type)
-    outcome = LayerImport(refused=[RefusedFeature(p.index, p.name, p.reason or "") for p in placemarks if p.feature is None])
+    outcome = LayerImport(refused=[RefusedFeature(p.index, p.name, p.reason or "", f"features[{p.index}].geometry")
+                                   for p in placemarks if p.feature is None])
     known = frozenset((PostProperties if layer == "posts" else ZoneProperties).model_fields)
     readable = [p for p in placemarks if p.feature is not None]
     features, ignored = [], set()
@@ -404,12 +411,13 @@ def import_layer_file(
             session, layer, features, None if progress is None else lambda done: progress(done, total),
             outcome=outcome, indices=[p.index for p in readable])
         outcome.refused.sort(key=lambda refused: refused.index)
-        if not outcome.codes:
+        if outcome.refused and (all_or_nothing or not outcome.codes):
             session.rollback()
+            first = outcome.refused[0]
             raise Invalid(
-                f"nothing imported: the file's {len(placemarks)} feature(s) were all refused",
-                errors=[FieldError(field=f"file.features[{r.index}]", message=f"{r.name or 'unnamed'}: {r.reason}")
-                        for r in outcome.refused[:50]],
+                f"nothing imported: {len(outcome.refused)} of the file's {len(placemarks)} feature(s) refused; "
+                f"first: {first.field or f'features[{first.index}]'}: {first.reason}",
+                errors=[refused.as_error() for refused in outcome.refused[:50]],
             )
     return outcome
 

@@ -44,7 +44,7 @@ class TestAuditLog:
         assert len(audit(client, auth, limit=1000)) == before
         assert "Orphan" not in {u["name"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
 
-    def test_an_import_with_one_bad_feature_stores_nothing(self, client: TestClient, auth: Any) -> None:
+    def test_an_import_all_or_nothing_with_one_bad_feature_stores_nothing(self, client: TestClient, auth: Any) -> None:
         before = len(audit(client, auth, limit=1000))
         good = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.7, 40.1]},
                 "properties": {"code": "N-50", "name": "Good", "zone_code": "north", "opened_on": "2020-12-01"}}
@@ -53,13 +53,19 @@ class TestAuditLog:
         body = json.dumps({"type": "FeatureCollection", "features": [good, bad]}).encode()
         response = client.post(
             "/api/v1/layers/posts", files={"file": ("posts.geojson", io.BytesIO(body), "application/geo+json")},
-            headers=auth("ops"),
+            headers=auth("ops"), params={"all_or_nothing": "true"},
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "features[1].properties.closed_on"
         codes = {f["properties"]["code"] for f in client.get("/api/v1/posts").json()["features"]}
         assert "N-50" not in codes
         assert len(audit(client, auth, limit=1000)) == before
+        # by default, the good feature is imported (and audited) and the bad one refused, saying why
+        response = client.post("/api/v1/layers/posts", headers=auth("ops"),
+                               files={"file": ("posts.geojson", io.BytesIO(body), "application/geo+json")})
+        assert response.status_code == 200 and response.json()["codes"] == ["N-50"]
+        assert [(r["index"], r["name"]) for r in response.json()["refused"]] == [(1, "Good")]
+        assert len(audit(client, auth, limit=1000)) == before + 1
 
     def test_a_password_change_is_logged_without_the_password(self, client: TestClient, auth: Any) -> None:
         users = client.get("/api/v1/users", headers=auth("admin")).json()

@@ -124,7 +124,7 @@ class TestFilesFromTools:
                b"</Point></Placemark><Placemark><name>B</name></Placemark></Document></kml>")
         response = upload(client, auth, "posts", "empty.kml", kml, KML)
         assert response.status_code == 422 and "nothing imported" in response.json()["detail"]
-        assert [e["field"] for e in response.json()["errors"]] == ["file.features[0]", "file.features[1]"]
+        assert [e["field"] for e in response.json()["errors"]] == ["features[0].geometry", "features[1].geometry"]
 
     @pytest.mark.parametrize(("entries", "fragment"), [
         ({"../../etc/cron.d/evil.kml": "<kml/>"}, "points outside the archive"),

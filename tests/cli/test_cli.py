@@ -173,3 +173,18 @@ def test_sqlite_takes_one_server_process_and_says_so(tmp_path: Path) -> None:
     finally:
         first.terminate()
         first.wait(timeout=15)
+
+
+@pytest.mark.usefixtures("scenario")
+def test_an_import_says_what_it_refused_and_can_be_all_or_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    mixed = tmp_path / "mixed.geojson"
+    mixed.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.7, 40.1]},
+         "properties": {"code": "N-60", "name": "Good", "zone_code": "north", "opened_on": "2020-11-20"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.8, 39.8]},
+         "properties": {"code": "X-1", "name": "Strayed", "zone_code": "north", "opened_on": "2020-11-20"}}]}))
+    strict = run("import", "posts", str(mixed), "--all-or-nothing")
+    assert strict.exit_code == 1 and "nothing imported: 1 of the file's 2 feature(s) refused" in strict.output
+    result = run("import", "posts", str(mixed))
+    assert result.exit_code == 0, result.output
+    assert "1 created, 0 updated, 1 refused" in result.output and "features[1] Strayed:" in result.output
