@@ -25,7 +25,7 @@ from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import IngestBatch, Position, TakReport, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions, track_coordinates
+from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions, window_coordinates
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -250,18 +250,30 @@ def latest_fixes(
 
 def recent_tracks(
     session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
-) -> list[tuple[Tracker, list[tuple[float, float]]]]:
-    """The tracks of the trackers heard in the window as (lon, lat) pairs, each thinned to at most ``points``
+) -> list[tuple[Tracker, list[list[float]]]]:
+    """The tracks of the trackers heard in the window as [lon, lat] pairs, each thinned to at most ``points``
     (every n-th, and always the last: the track ends where the tracker is).
 
-    Plain pairs from the driver, not objects: a map's refresh reads hundreds of thousands of fixes.
+    One query for every tracker's fixes and array operations to thin them: a map's refresh reads
+    hundreds of thousands of fixes, and a query or an object per tracker or per fix would cost more.
     """
-    tracks = []
-    for tracker, _ in latest_fixes(session, readable, until_ms, until_ms - since_ms):
-        fixes = track_coordinates(session, tracker.id, since_ms, until_ms)
-        step = -(-len(fixes) // points)
-        thinned = fixes[::step] if step > 1 else fixes
-        if step > 1 and thinned[-1] is not fixes[-1]:
-            thinned.append(fixes[-1])
-        tracks.append((tracker, thinned))
-    return tracks
+    heard = [tracker for tracker, _ in latest_fixes(session, readable, until_ms, until_ms - since_ms)]
+    tracker, coordinates = window_coordinates(session, sorted(t.id for t in heard), since_ms, until_ms)
+    keep = thinned(tracker, points)
+    tracker, coordinates = tracker[keep], coordinates[keep]
+    starts = np.searchsorted(tracker, [t.id for t in heard], side="left")
+    ends = np.searchsorted(tracker, [t.id for t in heard], side="right")
+    pairs = coordinates.tolist()
+    return [(t, pairs[start:end]) for t, start, end in zip(heard, starts.tolist(), ends.tolist())]
+
+
+def thinned(tracker: np.ndarray, points: int) -> np.ndarray:
+    """Which rows to keep of fixes sorted by tracker: every n-th of each tracker's run, n chosen so that at
+    most ``points`` (and one more: the last) remain, and always the run's last fix."""
+    if not len(tracker):
+        return np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, tracker[1:] != tracker[:-1]])
+    counts = np.diff(np.r_[starts, len(tracker)])
+    steps = -(-counts // points)
+    position = np.arange(len(tracker)) - np.repeat(starts, counts)
+    return (position % np.repeat(steps, counts) == 0) | (position == np.repeat(counts - 1, counts))

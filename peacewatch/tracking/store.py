@@ -144,18 +144,23 @@ def upsert_rows(
         cursor.close()
 
 
-def track_coordinates(session: Session, tracker: int, since_ms: int, until_ms: int) -> list[tuple[float, float]]:
-    """The tracker's fixes in [since, until] as (lon, lat), oldest first, straight from the driver: a map's
-    refresh reads thousands of them, and any object made per fix would cost more than the query."""
+def window_coordinates(session: Session, trackers: list[int], since_ms: int, until_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """The trackers' fixes in [since, until], by tracker then time, as an array of tracker ids and one of
+    (lon, lat) rows: one query for a whole map, not one per tracker."""
+    if not trackers:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
     connection = session.connection()
-    sql = "SELECT lon, lat FROM positions WHERE tracker_id = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms"
+    postgres = connection.dialect.name == "postgresql"
+    which = "tracker_id = ANY(%s)" if postgres else f"tracker_id IN ({', '.join('?' * len(trackers))})"
+    sql = (f"SELECT tracker_id, lon, lat FROM positions WHERE {which} AND t_ms >= {'%s' if postgres else '?'} "
+           f"AND t_ms <= {'%s' if postgres else '?'} ORDER BY tracker_id, t_ms")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, (tracker, since_ms, until_ms))
-        fixed = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+        cursor.execute(sql, (trackers, since_ms, until_ms) if postgres else (*trackers, since_ms, until_ms))
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
     finally:
         cursor.close()
-    return [(lon, lat) for lon, lat in (fixed / FixedDegrees.SCALE).tolist()]
+    return rows[:, 0], rows[:, 1:] / FixedDegrees.SCALE
 
 
 HOUR_MS = 3_600_000

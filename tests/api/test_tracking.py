@@ -211,3 +211,24 @@ def test_open_live_streams_hold_no_database_connection(settings: Any, auth: Any)
         answer = client.get("/api/v1/alerts", headers=auth("ops"))
         assert answer.status_code == 200, answer.text
     app.state.engine.dispose()
+
+
+@pytest.mark.usefixtures("scenario")
+def test_the_maps_recent_tracks_are_each_trackers_own_thinned_and_within_the_readers_scope(client: TestClient, device: dict[str, str],
+                                                                                        auth: Any) -> None:
+    """MP-07 (internal) reports 1,200 times, MP-08 (side B) 3 times, in the hour: one line each, MP-07's thinned to
+    every 3rd fix and its last; a side A liaison sees neither, a side B one only MP-08."""
+    fixes = [{"tracker": "MP-07", "t": f"2020-11-14T08:{s // 20:02d}:{s % 20 * 3:02d}Z", "lat": 40.1 + s * 1e-5, "lon": 46.7}
+             for s in range(1200)]
+    fixes += [fix("MP-08", s, 40.2 + s / 100, 46.8) for s in range(3)]
+    assert send(client, device, fixes).status_code == 200
+    params = {"until": "2020-11-14T09:00:00Z", "hours": 1}
+    lines = {f["properties"]["code"]: f for f in client.get("/api/v1/positions/tracks", params=params, headers=auth("ops")).json()["features"]}
+    assert set(lines) == {"MP-07", "MP-08"}
+    seven = lines["MP-07"]["geometry"]["coordinates"]
+    assert len(seven) == 401 and seven[0] == [46.7, 40.1] and seven[-1] == [46.7, round(40.1 + 1199 * 1e-5, 7)]
+    assert seven[1] == [46.7, round(40.1 + 3 * 1e-5, 7)]
+    assert lines["MP-08"]["geometry"]["coordinates"] == [[46.8, 40.2], [46.8, 40.21], [46.8, 40.22]]
+    assert client.get("/api/v1/positions/tracks", params=params, headers=auth("liaison-a")).json()["features"] == []
+    side_b = client.get("/api/v1/positions/tracks", params=params, headers=auth("liaison-b")).json()["features"]
+    assert [f["properties"]["code"] for f in side_b] == ["MP-08"]

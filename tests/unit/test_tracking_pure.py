@@ -62,3 +62,14 @@ def test_h3_cells_match_the_library() -> None:
 )
 def test_episodes_are_runs_of_true(flags: list[int], spans: list[tuple[int, int]]) -> None:
     assert episodes(flags) == spans
+
+
+def test_each_trackers_track_is_thinned_to_every_nth_fix_and_keeps_its_last() -> None:
+    from peacewatch.tracking.service import thinned
+
+    tracker = np.array([3] * 7 + [5] * 2 + [9])
+    keep = thinned(tracker, points=3)
+    # 7 fixes at most 3: every 3rd (0, 3, 6), 6 being the last; 2 fixes: both; 1 fix: it
+    assert np.flatnonzero(keep).tolist() == [0, 3, 6, 7, 8, 9]
+    assert np.flatnonzero(thinned(np.array([1] * 8), points=3)).tolist() == [0, 3, 6, 7]  # and the last, always
+    assert thinned(np.zeros(0, dtype=np.int64), points=3).tolist() == []
