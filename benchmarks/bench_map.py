@@ -2,12 +2,13 @@
 event), recent tracks for the map, and the official map rendered for the press.
 
 Run by hand, not in the test suite:
-    python benchmarks/bench_map.py [--trackers 300] [--hours 24]
+    python benchmarks/bench_map.py [--trackers 300] [--hours 24] [--database-url postgresql://...]
 
-It builds a scratch SQLite database with the reference scenario and ``trackers`` trackers, each
-reporting every 10 s for ``hours`` hours (300 trackers x 24 h = 2.6 M positions), then times
+It builds a scratch SQLite database (or the PostgreSQL database named: its public schema is dropped
+and made again) with the reference scenario and ``trackers`` trackers, each reporting every 10 s for
+``hours`` hours (300 trackers x 24 h = 2.6 M positions) through the position store, then times
 GET /api/v1/positions/latest (at the end and at a past moment), /positions/tracks, and the
-official map as PNG and PDF, through the HTTP API.
+official map as PNG and PDF, through the HTTP API, checking that every tracker is in the answers.
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from peacewatch.app import create_app
 from peacewatch.core.auth import User, issue_access_token
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.scenario import nk2020
+from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.models import Tracker, TrackerKind
+from peacewatch.tracking.service import record_positions
 
 
-def timed(client: TestClient, url: str, headers: dict[str, str], runs: int) -> tuple[float, int]:
+def timed(client: TestClient, url: str, headers: dict[str, str], runs: int) -> tuple[float, int, Any]:
     samples = []
     size = 0
     for _ in range(runs):
@@ -39,25 +44,30 @@ def timed(client: TestClient, url: str, headers: dict[str, str], runs: int) -> t
         samples.append(time.perf_counter() - start)
         assert response.status_code == 200, response.text
         size = len(response.content)
-    return statistics.median(samples), size
+    return statistics.median(samples), size, response
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trackers", type=int, default=300)
     parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--database-url")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="pw-bench-map-"))
-    url = f"sqlite:///{root / 'bench.db'}"
-    upgrade(url)
-    settings = Settings(data_dir=root, database_url=url, secret_key="bench-secret-" + "x" * 40)
+    url = args.database_url or f"sqlite:///{root / 'bench.db'}"
+    settings = Settings(data_dir=root, database_url=url, secret_key="bench-secret-" + "x" * 40, custody_key="bench-custody-" + "y" * 40)
+    if args.database_url:
+        engine = create_engine(settings.resolved_database_url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        engine.dispose()
+    upgrade(settings.resolved_database_url)
     app = create_app(settings)
     with app.state.sessionmaker() as session:
         nk2020.load(session)
         session.info["actor"] = "bench"
         session.add_all(Tracker(code=f"B{i:04d}", kind=TrackerKind.vehicle) for i in range(args.trackers))
         session.commit()
-        ids = [t.id for t in session.query(Tracker).order_by(Tracker.id)]
         token = issue_access_token(session.query(User).filter_by(username="ops").one(), settings.resolved_secret_key, 60)
     headers = {"Authorization": f"Bearer {token}"}
     end = datetime(2020, 11, 20, tzinfo=timezone.utc)
@@ -65,14 +75,19 @@ def main() -> None:
     t0_ms = int((end - timedelta(hours=args.hours)).timestamp() * 1000)
     rng = np.random.default_rng(3)
     started = time.perf_counter()
-    with app.state.engine.begin() as connection:
-        for tracker_id in ids:
-            lat = 39.8 + np.cumsum(rng.normal(0, 2e-4, steps))
-            lon = 46.7 + np.cumsum(rng.normal(0, 2e-4, steps))
-            rows = [(tracker_id, t0_ms + i * 10_000, float(lat[i]), float(lon[i]), 0) for i in range(steps)]
-            connection.exec_driver_sql("INSERT INTO positions (tracker_id, t_ms, lat, lon, cell) VALUES (?, ?, ?, ?, ?)", rows)
-    total = len(ids) * steps
-    print(f"loaded {total:,} positions of {len(ids)} trackers in {time.perf_counter() - started:.1f} s")
+    names = [f"B{i:04d}" for i in range(args.trackers)]
+    with app.state.sessionmaker() as session:
+        for first in range(0, args.trackers, 50):  # 50 trackers' days a batch
+            group = range(first, min(first + 50, args.trackers))
+            index = np.repeat(np.array(list(group), dtype=np.int32), steps)
+            t_ms = np.tile(t0_ms + np.arange(steps, dtype=np.int64) * 10_000, len(group))
+            lat = 39.8 + np.concatenate([np.cumsum(rng.normal(0, 2e-4, steps)) for _ in group])
+            lon = 46.7 + np.concatenate([np.cumsum(rng.normal(0, 2e-4, steps)) for _ in group])
+            nan = np.full(len(index), np.nan)
+            record_positions(session, "bench", "bench", PositionColumns(names, index, t_ms, lat, lon, nan, nan, nan, nan),
+                             h3_resolution=8)
+    total = args.trackers * steps
+    print(f"loaded {total:,} positions of {args.trackers} trackers in {time.perf_counter() - started:.1f} s")
     with TestClient(app) as client:
         for label, url in [
             ("latest, now", f"/api/v1/positions/latest?at={end.isoformat()}"),
@@ -82,7 +97,11 @@ def main() -> None:
             ("official map PNG", "/api/v1/official-map?on=2020-11-18&format=png"),
             ("official map PDF", "/api/v1/official-map?on=2020-11-18&format=pdf"),
         ]:
-            seconds, size = timed(client, url.replace("+00:00", "Z"), headers, 5)
+            seconds, size, body = timed(client, url.replace("+00:00", "Z"), headers, 5)
+            if label.startswith(("latest, now", "tracks")):  # every tracker, and each track thinned to the map's 500 points
+                features = body.json()["features"]
+                assert len([f for f in features if f["properties"]["code"].startswith("B")]) == args.trackers, label
+                assert label != "tracks, last 2 h" or all(len(f["geometry"]["coordinates"]) <= 501 for f in features)
             print(f"{label:24s} {seconds * 1000:8.1f} ms median of 5  ({size / 1024:,.0f} KiB)")
     app.state.engine.dispose()
 
