@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.test_layers import upload
+from tests.gdal import gdal_tool
 
 KML = "application/vnd.google-earth.kml+xml"
 KMZ = "application/vnd.google-earth.kmz"
@@ -160,19 +161,6 @@ class TestFilesFromTools:
         assert result.exit_code == 0 and "properties ignored (not in the layer): fid" in result.output
 
 
-def ogr2ogr() -> str:
-    """GDAL's ogr2ogr (Debian's gdal-bin, which .ci/run installs): the library QGIS writes KML with."""
-    import os
-    import shutil
-
-    found = shutil.which("ogr2ogr")
-    if found is None:
-        if os.environ.get("CI"):
-            raise RuntimeError("CI needs GDAL's ogr2ogr (apt install gdal-bin; .ci/run installs it)")
-        pytest.skip("GDAL's ogr2ogr is not installed (apt install gdal-bin)")
-    return found
-
-
 @pytest.mark.usefixtures("scenario")
 @pytest.mark.parametrize(("driver", "suffix"), [("KML", "kml"), ("LIBKML", "kml"), ("LIBKML", "kmz")])
 def test_a_layer_rewritten_by_gdal_imports_back_unchanged(client: TestClient, auth: Any, tmp_path: Path, driver: str, suffix: str) -> None:
@@ -182,7 +170,7 @@ def test_a_layer_rewritten_by_gdal_imports_back_unchanged(client: TestClient, au
     exported = tmp_path / "posts.kml"
     exported.write_bytes(client.get("/api/v1/layers/posts", params={"format": "kml"}).content)
     rewritten = tmp_path / f"posts-{driver.lower()}.{suffix}"
-    subprocess.run([ogr2ogr(), "-f", driver, str(rewritten), str(exported)], check=True, capture_output=True, timeout=60)
+    subprocess.run([gdal_tool("ogr2ogr"), "-f", driver, str(rewritten), str(exported)], check=True, capture_output=True, timeout=60)
     before = client.get("/api/v1/posts", headers=auth("ops")).json()
     response = upload(client, auth, "posts", rewritten.name, rewritten.read_bytes(), "application/octet-stream")
     assert response.status_code == 200, response.text
