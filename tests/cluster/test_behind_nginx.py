@@ -185,8 +185,6 @@ def test_cursor_on_target_over_tls_passes_through_to_the_processes(
         assert ops.post("/api/v1/trackers", json={"code": "NGX-TAK", "cot_uid": "ANDROID-ngx"}).status_code == 201
     context = ssl.create_default_context(cafile=str(pki["ca"]))
     context.load_cert_chain(str(pki["client_cert"]), str(pki["client_key"]))
-    with socket.create_connection(("127.0.0.1", install["cot"])) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
-        tls.sendall(pytak.gen_cot(lat=40.15, lon=46.75, uid="ANDROID-ngx", cot_type="a-f-G-U-C"))
 
     def stored() -> Any:
         with client(install, **auth("ops")) as ops:
@@ -194,4 +192,8 @@ def test_cursor_on_target_over_tls_passes_through_to_the_processes(
             answer = ops.get(f"/api/v1/trackers/{tracker['id']}/track")
             return answer.json()["geometry"] if answer.status_code == 200 and answer.json().get("geometry") else None
 
-    assert wait_for(stored, 15, "the TAK client's fix, sent through nginx, in the database")["coordinates"] == [46.75, 40.15]
+    with socket.create_connection(("127.0.0.1", install["cot"])) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(pytak.gen_cot(lat=40.15, lon=46.75, uid="ANDROID-ngx", cot_type="a-f-G-U-C"))
+        # connected until it is stored, as a TAK client stays (closing at once may reset the connection first)
+        found = wait_for(stored, 15, "the TAK client's fix, sent through nginx, in the database")
+    assert found["coordinates"] == [46.75, 40.15]
