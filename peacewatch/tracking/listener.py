@@ -308,4 +308,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     context.load_cert_chain(str(settings.cot_tls_cert), str(settings.cot_tls_key))
     context.verify_mode = ssl.CERT_REQUIRED
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # TLS 1.3 servers send session tickets after the handshake; a client that sends its events and hangs up
+    # without reading them makes its kernel reset the connection, which can throw away events not yet read
+    context.num_tickets = 0
     return context
