@@ -223,13 +223,14 @@ def recent_tracks(
     end = as_utc(until, field="query.until") or utcnow()
     tracks = service.recent_tracks(session, readable, _ms(end) - int(hours * 3_600_000), _ms(end))
     features = []
-    for tracker, line in tracks:  # times per fix are in /trackers/{id}/track
+    for tracker, line in tracks:  # times per fix are in /trackers/{id}/track; coordinates stay arrays until encoded
         geometry = ({"type": "LineString", "coordinates": line} if len(line) > 1
-                    else {"type": "Point", "coordinates": line[0]} if line else None)
+                    else {"type": "Point", "coordinates": line[0]} if len(line) else None)
         features.append({"type": "Feature", "geometry": geometry, "id": tracker.id, "properties": {
             "tracker": tracker.code, "count": len(line), "truncated": False, "tracker_id": tracker.id, "code": tracker.code,
             "name": tracker.name, "kind": tracker.kind.value}})
-    return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
+    body = orjson.dumps({"type": "FeatureCollection", "features": features}, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, media_type="application/geo+json")
 
 
 @positions.get(

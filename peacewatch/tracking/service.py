@@ -250,21 +250,22 @@ def latest_fixes(
 
 def recent_tracks(
     session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
-) -> list[tuple[Tracker, list[list[float]]]]:
-    """The tracks of the trackers heard in the window as [lon, lat] pairs, each thinned to at most ``points``
-    (every n-th, and always the last: the track ends where the tracker is).
+) -> list[tuple[Tracker, np.ndarray]]:
+    """The tracks of the trackers heard in the window as arrays of (lon, lat) rows, each thinned to at most
+    ``points`` (every n-th, and always the last: the track ends where the tracker is).
 
-    One query for every tracker's fixes and array operations to thin them: a map's refresh reads
-    hundreds of thousands of fixes, and a query or an object per tracker or per fix would cost more.
+    One query for every tracker's fixes and array operations to thin them, and arrays handed to the
+    JSON encoder as they are: a map's refresh reads hundreds of thousands of fixes, and a query per
+    tracker or a Python object per fix would cost more (150,000 little lists also wake the garbage
+    collector, which then walks every object of the process).
     """
     heard = [tracker for tracker, _ in latest_fixes(session, readable, until_ms, until_ms - since_ms)]
     tracker, coordinates = window_coordinates(session, sorted(t.id for t in heard), since_ms, until_ms)
     keep = thinned(tracker, points)
     tracker, coordinates = tracker[keep], coordinates[keep]
-    starts = np.searchsorted(tracker, [t.id for t in heard], side="left")
-    ends = np.searchsorted(tracker, [t.id for t in heard], side="right")
-    pairs = coordinates.tolist()
-    return [(t, pairs[start:end]) for t, start, end in zip(heard, starts.tolist(), ends.tolist())]
+    ids = [t.id for t in heard]
+    starts, ends = np.searchsorted(tracker, ids, side="left"), np.searchsorted(tracker, ids, side="right")
+    return [(t, coordinates[start:end]) for t, start, end in zip(heard, starts.tolist(), ends.tolist())]
 
 
 def thinned(tracker: np.ndarray, points: int) -> np.ndarray:
