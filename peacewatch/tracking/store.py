@@ -1,4 +1,5 @@
-"""The position store: one idempotent bulk insert, the same call on SQLite and PostgreSQL."""
+"""The position store: one idempotent bulk insert (``INSERT ... ON CONFLICT DO NOTHING`` on SQLite,
+binary ``COPY`` on PostgreSQL, into the day's partition), the coverage it adds, and bulk reads for the map."""
 
 from __future__ import annotations
 
