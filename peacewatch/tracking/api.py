@@ -310,7 +310,7 @@ def unregistered_uids(session: SessionDep, _user: Operator) -> list[Unregistered
          summary="Markers and spot reports signed-in TAK users placed, newest first (to turn into incident reports)")
 def tak_reports(
     session: SessionDep, _user: Operator, open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Offset = 0,
 ) -> list[TakReportOut]:
     return [TakReportOut.model_validate(r) for r in service.tak_reports(session, open_only=open_only, limit=limit, offset=offset)]
 
