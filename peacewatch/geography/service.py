@@ -8,14 +8,13 @@ from threading import Lock
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
 from shapely.geometry import box
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
-from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
+from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
@@ -121,7 +120,7 @@ def update_zone(session: Session, actor: str, kind: ZoneKind, zone_id: int, patc
         merged["properties"].update(patch.properties.model_dump(exclude_unset=True))
         if patch.geometry is not None:
             merged["geometry"] = patch.geometry.model_dump(exclude_none=True)
-        _apply_zone(session, zone, kind, _validated(ZoneIn, merged, "body"), "body")
+        _apply_zone(session, zone, kind, validated(ZoneIn, merged, "body"), "body")
         _recheck_posts_in(session, zone)
     return zone
 
@@ -262,7 +261,7 @@ def update_post(session: Session, actor: str, post_id: int, patch: PostPatch) ->
         merged["properties"].update(changes)
         if patch.geometry is not None:
             merged["geometry"] = patch.geometry.model_dump(exclude_none=True)
-        _apply_post(session, post, _validated(PostIn, merged, "body"), "body")
+        _apply_post(session, post, validated(PostIn, merged, "body"), "body")
     return post
 
 
@@ -272,16 +271,6 @@ def delete_post(session: Session, actor: str, post_id: int) -> None:
 
 
 # --- layers: import ----------------------------------------------------------------------------
-
-
-def _validated(model: type[BaseModel], data: Any, where: str) -> Any:
-    try:
-        return TypeAdapter(model).validate_python(data)
-    except ValidationError as exc:
-        errors = [
-            FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=err["msg"]) for err in exc.errors()
-        ]
-        raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None
 
 
 def import_features(
@@ -346,7 +335,7 @@ def upsert_features(
             where = f"features[{index}]"
             record, new = None, False
             try:
-                data = _validated(PostIn if layer == "posts" else ZoneIn, feature, where)
+                data = validated(PostIn if layer == "posts" else ZoneIn, feature, where)
                 code = data.properties.code
                 if code in seen:
                     raise Conflict(f"code '{code}' appears twice in the file", field=f"{where}.properties.code")

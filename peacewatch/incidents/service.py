@@ -23,7 +23,7 @@ from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
-from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
+from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, where_visible
 from peacewatch.geography.models import Post, Zone, ZoneKind
@@ -197,11 +197,7 @@ def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int
     fields = {"lat": report.lat, "lon": report.lon, "started_at": report.at, "outside_area_of_interest": False,
               "narrative": " - ".join(part for part in (report.callsign, report.remarks) if part),
               "source_detail": f"TAK {report.what} {report.uid[:120]} from {report.sent_by}"[:300]} | given
-    try:
-        incident_in = IncidentIn.model_validate(fields)
-    except ValidationError as exc:
-        errors = [FieldError(field="body." + ".".join(str(p) for p in err["loc"]), message=err["msg"]) for err in exc.errors()]
-        raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None
+    incident_in = validated(IncidentIn, fields, "body")
 
     def link(session: Session, incident: Incident) -> None:
         claimed = session.execute(update(TakReport).where(TakReport.id == report_id, TakReport.incident_id.is_(None))
