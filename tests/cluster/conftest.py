@@ -156,13 +156,19 @@ class Proxy:
 
     @staticmethod
     def _pipe(source: Any, sink: Any) -> None:
+        import socket
+
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
         except OSError:
             pass
         finally:
+            # shutdown, not only close: closing a socket another thread is blocked reading leaves the connection
+            # open, and PostgreSQL would keep a dead server's session (and its advisory lock) for the next test.
             for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     end.close()
 
@@ -179,3 +185,22 @@ class Proxy:
 
     def restore(self) -> None:
         self.up.set()
+
+    def close(self) -> None:
+        """Stop listening and end every connection, so no session outlives the test."""
+        with contextlib.suppress(OSError):
+            self.listener.close()
+        self.cut()
+
+
+@pytest.fixture
+def database_proxy(settings: Settings) -> Iterator[Proxy]:
+    """A cuttable proxy to the test's PostgreSQL, closed at the end so no server session it carried outlives the test."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(settings.resolved_database_url)
+    proxy = Proxy((database.host, database.port))
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -242,12 +242,12 @@ def test_a_server_without_the_shared_keys_refuses_to_start(start_server: Callabl
 
 def test_while_the_database_is_away_every_endpoint_answers_503_and_service_resumes_by_itself(
     start_server: Callable[..., Server], settings: Any, scenario: None, app: Any, auth: Callable[[str], dict[str, str]],
+    database_proxy: Proxy,
 ) -> None:
     from sqlalchemy.engine import make_url
 
     app.state.engine.dispose()
-    database = make_url(settings.resolved_database_url)
-    proxy = Proxy((database.host, database.port))
+    database, proxy = make_url(settings.resolved_database_url), database_proxy
     server = start_server(PEACEWATCH_DATABASE_URL=database.set(port=proxy.port).render_as_string(hide_password=False))
     ops = auth("ops")
     with server.client(**ops) as client:
