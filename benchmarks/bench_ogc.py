@@ -65,7 +65,7 @@ def add_trackers(app: object, count: int) -> None:
                     for i in range(count)]
         s.add_all(trackers)
         s.flush()
-        s.add_all(Position(tracker_id=t.id, t_ms=now_ms - 60_000, lat=40.0 + i / 10_000, lon=46.7, cell=0)
+        s.add_all(Position(tracker_id=t.id, t_ms=now_ms - 60_000, lat=40.0 + i / 10_000, lon=46.7)
                   for i, t in enumerate(trackers))
         s.commit()
 

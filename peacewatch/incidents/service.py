@@ -569,16 +569,21 @@ REPORT_COLUMNS = ("id", "event_id", "type", "subtype", "status", "source", "star
                   "time_precision", "place_name", "narrative", "source_detail", "updated_at")
 
 
-def report_rows(session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None) -> list[ReportRow]:
-    """Every report the figures may count: all of them for the internal figures, those ``readable`` admits otherwise.
+def report_rows(session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
+                event_ids: Iterable[int] | None = None) -> list[ReportRow]:
+    """Every report the figures may count: all of them for the internal figures, those ``readable`` admits otherwise;
+    only those of ``event_ids`` (the events' own ids) when given, as for one page of events.
 
     Columns, not ORM objects: the figures and the GIS clients read tens of thousands of reports at a time.
     """
     query = select(*(getattr(Incident, c) for c in REPORT_COLUMNS)).order_by(Incident.id)
     if until is not None:
         query = query.where(Incident.started_at < until)
+    if event_ids is not None:
+        event_ids = set(event_ids)
+        query = query.where(Incident.event_id.in_(event_ids))
     query = where_visible(query, Incident.visibility, readable)
-    names = event_names(session, readable)
+    names = event_names(session, readable, event_ids)
     rows = []
     for r in session.execute(query):
         rows.append(ReportRow(

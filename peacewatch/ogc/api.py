@@ -218,7 +218,7 @@ def _items(request: Request, session: Session, settings: Settings, readable: fro
         window=Window(parse_bbox(params.get("bbox"), crs_of(params.get("bbox-crs"), "bbox-crs")), start, end),
         limit=parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=parse_int(params.get("offset"), "offset", 0, 0, 10**9), crs=crs,
-        test=compile_filter(params.get("filter"), params.get("filter-lang"), {"geometry": {"format": found.geometry}, **found.queryables},
+        filter=compile_filter(params.get("filter"), params.get("filter-lang"), {"geometry": {"format": found.geometry}, **found.queryables},
                             {name: value for name, value in params.items() if name in found.queryables}),
     )
     page = service.items(session, settings, readable, found, query)

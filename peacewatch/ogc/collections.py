@@ -9,7 +9,7 @@ record: no notes, no audit times.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from shapely.geometry import MultiLineString, mapping
-from sqlalchemy import select
+from sqlalchemy import Subquery, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.changes import versions
@@ -29,6 +29,7 @@ from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.models import IncidentStatus, IncidentType
+from peacewatch.incidents.rows import event_rows
 from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
@@ -37,6 +38,20 @@ from peacewatch.publication.service import POST_FIELDS, ZONE_FIELDS, official_fe
 
 Readable = frozenset[Visibility] | None
 Source = Callable[[Session, Readable, Settings, Window], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A collection the database filters, counts and pages.
+
+    ``table`` is a subquery of the reader's features with ``id`` (the feature's id, the page's order),
+    ``key`` (what ``features`` takes), ``min_x``, ``min_y``, ``max_x``, ``max_y`` and a column per
+    queryable; ``features`` builds the features of some keys, in the order given.
+    """
+
+    table: Callable[[Session, Readable, Window], Subquery]
+    features: Callable[[Session, Readable, Settings, Window, Sequence[Any]], list[dict[str, Any]]]
+    points: bool  # each geometry is the point (min_x, min_y): the box decides alone
 
 STRING, NUMBER, INTEGER = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 DATE, INSTANT = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
@@ -52,6 +67,7 @@ class Collection:
     source: Source
     geometry: str  # the JSON Schema "format" of its geometries
     tables: tuple[str, ...] = ()  # the versioned tables its features are read from: its pages are kept until they change
+    rows: Rows | None = None  # how the database filters it, when it can
 
 
 def _feature(id_: Any, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
@@ -139,10 +155,20 @@ def incident_events(session: Session, readable: Readable, settings: Settings, wi
     return features
 
 
-def _incident_features(session: Session, readable: Readable) -> list[dict[str, Any]]:
+def _event_table(session: Session, readable: Readable, window: Window) -> Subquery:
+    events = event_rows(readable)
+    return select(*events.c, events.c.event_id.label("key")).subquery("incident_events")
+
+
+def _event_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any]) -> list[dict[str, Any]]:
+    """The events of ``keys`` (their own ids), in the order of their names for the reader, as the table orders them."""
+    return _incident_features(session, readable, keys) if keys else []
+
+
+def _incident_features(session: Session, readable: Readable, event_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
     names = zone_names(session)
     features = []
-    for event in summarise(report_rows(session, readable=readable)):
+    for event in summarise(report_rows(session, readable=readable, event_ids=event_ids)):
         feature = event_feature(event, names)
         properties = feature["properties"]
         properties |= {"subtype": event.representative.subtype, "event_count": event.event_count}
@@ -184,7 +210,8 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                {"type": {"type": "string", "enum": [t.value for t in IncidentType]}, "subtype": STRING,
                 "status": {"type": "string", "enum": [s.value for s in IncidentStatus]}, "event_count": INTEGER,
                 "area": STRING, "district": STRING, "place_name": STRING, "started_at": INSTANT, "ended_at": INSTANT},
-               ("started_at", "ended_at"), incident_events, "geometry-point", ("incidents", "incident_events", "zones")),
+               ("started_at", "ended_at"), incident_events, "geometry-point", ("incidents", "incident_events", "zones"),
+               Rows(_event_table, _event_features, points=True)),
     Collection("official-map", "Official deployment map", "The published map's layers as of a day (datetime): public records only.",
                {"kind": STRING, "code": STRING, "name": STRING, "zone_code": STRING, "status": STRING},
                None, official_map, "geometry-any", ("posts", "zones")),

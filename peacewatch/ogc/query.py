@@ -147,9 +147,18 @@ def _walk(node: Any, found: set[str]) -> None:
 Test = Callable[[dict[str, Any] | None, dict[str, Any]], bool]
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A checked filter: its tree (cql2's JSON, for SQL) and the same as a test on one feature (for the
+    collections read in Python)."""
+
+    tree: dict[str, Any]
+    test: Test
+
+
 def compile_filter(text: str | None, language: str | None, queryables: Mapping[str, Any],
-                   equalities: Mapping[str, str] | None = None) -> Test | None:
-    """A CQL2-text filter, and queryables given as query parameters (``status=confirmed``), as one test on a feature's
+                   equalities: Mapping[str, str] | None = None) -> Filter | None:
+    """A CQL2-text filter, and queryables given as query parameters (``status=confirmed``), as one filter on a feature's
     geometry and properties; every name is checked against the queryables first."""
     if language not in (None, "cql2-text"):
         raise BadParameter(f"filter-lang: '{language}' is not offered; use cql2-text", field="query.filter-lang")
@@ -158,13 +167,18 @@ def compile_filter(text: str | None, language: str | None, queryables: Mapping[s
         clauses.append(_parsed(text, queryables))
     if not clauses:
         return None
-    expression = cql2.Expr(clauses[0] if len(clauses) == 1 else {"op": "and", "args": clauses})
+    tree = clauses[0] if len(clauses) == 1 else {"op": "and", "args": clauses}
+    expression = cql2.Expr(tree)
 
     def test(geometry: dict[str, Any] | None, properties: dict[str, Any]) -> bool:
-        # cql2 reads a name at the top of the item before its properties: the properties alone at the top, and the geometry
-        return bool(expression.matches({**{k: v for k, v in properties.items() if v is not None}, "geometry": geometry}))
+        # cql2 reads a name at the top of the item before its properties: the properties alone at the top, and the geometry.
+        # A comparison with a property the feature lacks cannot be decided: it does not match, as NULL in SQL.
+        try:
+            return bool(expression.matches({**{k: v for k, v in properties.items() if v is not None}, "geometry": geometry}))
+        except Exception:  # noqa: BLE001 - cql2 raises a bare Exception when a name has no value
+            return False
 
-    return test
+    return Filter(tree, test)
 
 
 def _parsed(text: str, queryables: Mapping[str, Any]) -> dict[str, Any]:
