@@ -1,4 +1,4 @@
-"""A scratch SQLite database with the whole demo loaded, for the benchmarks that read it (run from the project's root)."""
+"""A scratch database (SQLite, or a PostgreSQL database emptied first) with the whole demo loaded, for the benchmarks that read it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 
 from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
@@ -17,12 +18,19 @@ from peacewatch.scenario import activity, nk2020
 
 
 @contextmanager
-def demo_app(*, say: bool = False) -> Iterator[tuple[FastAPI, Settings, Path]]:
-    """The application on a fresh database holding what 'peacewatch demo' loads; removed afterwards."""
+def demo_app(*, say: bool = False, database_url: str | None = None) -> Iterator[tuple[FastAPI, Settings, Path]]:
+    """The application on a fresh database holding what 'peacewatch demo' loads; removed afterwards (SQLite), or
+    left for a look (PostgreSQL: its public schema is dropped first, so give a database kept for benchmarks)."""
     with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite:///{Path(scratch) / 'bench.db'}"
+        url = database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        if database_url:
+            engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            engine.dispose()
         upgrade(url)
-        settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="bench-" + "x" * 40)
+        settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="bench-" + "x" * 40,
+                            custody_key="bench-custody-" + "y" * 40)
         app = create_app(settings)
         began = time.perf_counter()
         with app.state.sessionmaker() as session:

@@ -119,6 +119,7 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Bas
         CheckConstraint("event_count >= 1", name="event_count"),
         *(CheckConstraint(f"{c[:-4]}_min >= 0 AND {c[:-4]}_max >= {c[:-4]}_min", name=c[:-4]) for c in CASUALTY_COLUMNS[::2]),
         Index("ix_incidents_time", "started_at", "ended_at"),
+        Index("ix_incidents_place", "lat", "lon", "event_id"),  # the events with a report in a box (OGC bbox)
     )
 
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new report")
