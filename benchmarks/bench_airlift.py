@@ -22,7 +22,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from peacewatch.airlift import service
+from peacewatch.airlift.models import Flight
 from peacewatch.airlift.schemas import RotationPlanIn
 from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
@@ -68,6 +71,8 @@ def main() -> None:
             report = service.import_flights(session, ctx, "bench", log)
             took = time.perf_counter() - began
             assert not report.rejected, report.rejected[:3]
+            assert report.stored == args.days * args.per_day == len(set(report.stored_ids))
+            assert session.scalar(select(func.count()).select_from(Flight).where(Flight.id.in_(report.stored_ids))) == report.stored
             print(f"import: {report.stored:,} flights checked and stored in {took:.2f} s ({report.stored / took:,.0f} rows/s)")
 
             moments = [START + timedelta(days=d + 1) for d in range(args.moments)]

@@ -16,8 +16,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
+
+import numpy as np
 
 WINDOW = timedelta(hours=24)
 
@@ -196,3 +198,62 @@ def _first_crossing(steps: Sequence[tuple[datetime, int, int, int]], limits: Str
                     return Breach(moment, name, value, limit, False)
                 reached[k] = reached[k] or value >= limit
     return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _key(moment: datetime) -> int:
+    """A moment as whole microseconds, exactly (a float timestamp would round them)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class StrengthBook:
+    """Strength in theatre at any moment, kept while movements are added or withdrawn one at a time.
+
+    Why: an import checks each departure against the strength at its take-off, and adds the flight
+    before the next row. Summing every movement for each row made a year's log quadratic (27-33 s for
+    14,600 flights). Here the steps are kept sorted with their running totals (NumPy), so a moment is
+    one binary search; steps added since are held apart and summed directly until there are enough of
+    them to be worth merging (about the square root of the book), which keeps both costs small.
+    """
+
+    def __init__(self, *, towards_ceiling: bool) -> None:
+        self.towards_ceiling = towards_ceiling
+        self._keys = np.empty(0, dtype=np.int64)
+        self._deltas = np.empty((0, 3), dtype=np.int64)
+        self._totals = np.empty((0, 3), dtype=np.int64)
+        self._pending: list[tuple[int, int, int, int]] = []
+
+    def add(self, movement: Movement, sign: int = 1) -> None:
+        """Count ``movement`` (or, with ``sign`` -1, stop counting it)."""
+        when = _counted_from(movement, towards_ceiling=self.towards_ceiling) if movement.counts_in_strength else None
+        if when is None:
+            return
+        direction = sign if movement.inbound else -sign
+        self._pending.append((_key(when), direction * movement.personnel, direction * movement.armoured,
+                              direction * movement.vehicles))
+        if len(self._pending) > max(64, int(len(self._keys) ** 0.5)):
+            self._merge()
+
+    def _merge(self) -> None:
+        pending = np.array(self._pending, dtype=np.int64).reshape(-1, 4)
+        keys = np.concatenate([self._keys, pending[:, 0]])
+        deltas = np.concatenate([self._deltas, pending[:, 1:]])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._deltas = keys[order], deltas[order]
+        self._totals = np.cumsum(self._deltas, axis=0)
+        self._pending = []
+
+    def at(self, moment: datetime) -> Strength:
+        """Strength with every change counted up to and including ``moment``."""
+        key = _key(moment)
+        i = int(np.searchsorted(self._keys, key, side="right"))
+        total = [int(v) for v in self._totals[i - 1]] if i else [0, 0, 0]
+        for when, personnel, armoured, vehicles in self._pending:
+            if when <= key:
+                total[0] += personnel
+                total[1] += armoured
+                total[2] += vehicles
+        return Strength(*total)

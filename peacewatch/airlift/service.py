@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.airlift.aircraft import load_problem
 from peacewatch.airlift.figures import (
-    MEASURES, Breach, Movement, Strength, airlift_figures, first_breach, strength_at, strength_series,
+    MEASURES, Breach, Movement, Strength, StrengthBook, airlift_figures, first_breach, strength_at, strength_series,
 )
 from peacewatch.airlift.models import (
     Airfield, Convoy, ConvoyKind, Direction, Flight, FlightStatus, RotationPlan, StrengthMinimum,
@@ -147,6 +147,8 @@ class Ledger:
     planned: dict[int, Movement] = field(default_factory=dict)
     road: list[Movement] = field(default_factory=list)
     planning: bool = True  # keep the book as planned too (checks need it; figures count what was flown)
+    # strength on the minimum's side of caution, as flown and as planned: what a departure is checked against
+    present: dict[bool, StrengthBook] = field(default_factory=lambda: {p: StrengthBook(towards_ceiling=False) for p in (False, True)})
 
     @classmethod
     def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
@@ -162,15 +164,31 @@ class Ledger:
         for row in session.execute(query):
             ledger.put(row.id, row)
         ledger.road = [convoy_movement(c) for c in session.execute(convoys)]
+        for movement in ledger.road:
+            for book in ledger.present.values():
+                book.add(movement)
         return ledger
 
     def put(self, flight_id: int, flight: Any) -> None:
         for book, planning in ((self.actual, False), (self.planned, True))[:2 if self.planning else 1]:
             movement = flight_movement(flight, planning=planning)
-            if movement is None:
-                book.pop(flight_id, None)
-            else:
+            replaced = book.pop(flight_id, None)
+            if replaced is not None:
+                self.present[planning].add(replaced, -1)
+            if movement is not None:
                 book[flight_id] = movement
+                self.present[planning].add(movement)
+
+    def strength_before(self, moment: datetime, *, planning: bool, without: int | None = None) -> Strength:
+        """Strength certainly in theatre at ``moment`` (the minimum's side of caution), leaving out flight ``without``."""
+        found = self.present[planning].at(moment)
+        left_out = (self.planned if planning else self.actual).get(without) if without is not None else None
+        if left_out is None:
+            return found
+        alone = StrengthBook(towards_ceiling=False)
+        alone.add(left_out)
+        mine = alone.at(moment)
+        return Strength(found.personnel - mine.personnel, found.armoured - mine.armoured, found.vehicles - mine.vehicles)
 
     def movements(self, *, planning: bool, without: int | None = None) -> list[Movement]:
         book = self.planned if planning else self.actual
@@ -259,9 +277,8 @@ class _Checker:
         planning = flight.status is FlightStatus.planned
         moment = flight.planned_departure if planning else flight.actual_departure
         assert moment is not None
-        others = self.ledger.movements(planning=planning, without=flight_id)
         # Those certainly there at take-off: arrivals landed, other departures gone (this one not yet counted).
-        present = strength_at(others, moment - timedelta(microseconds=1), towards_ceiling=False)
+        present = self.ledger.strength_before(moment - timedelta(microseconds=1), planning=planning, without=flight_id)
         for measure in MEASURES:
             leaving, there = getattr(flight, measure), getattr(present, measure)
             if leaving > there:
@@ -323,13 +340,18 @@ def _duplicate(session: Session, values: dict[str, Any], flight_id: int | None =
     return session.scalar(query.limit(1))
 
 
-def _store(session: Session, checker: _Checker, values: dict[str, Any], plan: RotationPlan | None = None) -> Flight:
+def _store(session: Session, checker: _Checker, values: dict[str, Any], plan: RotationPlan | None = None,
+           *, key: int | None = None) -> Flight:
+    """Add the flight and count it in the ledger; flushed at once unless the caller names its ledger ``key``
+    (an import: one flush for the whole log, its ids read afterwards)."""
     values = dict(values)
     departure, arrival = checker.airfields[values.pop("departure")], checker.airfields[values.pop("arrival")]
     flight = Flight(**values, departure=departure, arrival=arrival, rotation_plan=plan)
     session.add(flight)
-    session.flush()
-    checker.ledger.put(flight.id, flight)
+    if key is None:
+        session.flush()
+        key = flight.id
+    checker.ledger.put(key, flight)
     return flight
 
 
@@ -459,19 +481,22 @@ def import_flights(
         with transaction(session, actor):
             checker = _Checker.of(session, ctx)
             recorded = _recorded_keys(session)
+            stored: list[Flight] = []
             for done, (line, row) in enumerate(rows, start=1):
-                _import_row(session, checker, line, row, report, recorded)
+                _import_row(session, checker, line, row, report, recorded, stored)
                 if progress is not None:
                     progress(done, len(rows))
             if all_or_nothing and report.rejected:
                 raise _Refused(report)
+            session.flush()  # one flush for the log: its flights' ids
+            report.stored_ids.extend(flight.id for flight in stored)
     except _Refused:
         return ImportReport(stored=0, already_recorded=report.already_recorded, rejected=report.rejected, stored_ids=[])
     return report
 
 
 def _import_row(session: Session, checker: _Checker, line: int, row: dict[str, str], report: ImportReport,
-                recorded: set[tuple[str, datetime]]) -> None:
+                recorded: set[tuple[str, datetime]], stored: list[Flight]) -> None:
     if "__extra__" in row:
         report.rejected.append(RejectedRow(line=line, field="row", message="has more cells than the header has columns"))
         return
@@ -490,11 +515,10 @@ def _import_row(session: Session, checker: _Checker, line: int, row: dict[str, s
     if key is not None and key in recorded:
         report.already_recorded += 1
         return
-    flight = _store(session, checker, values)
+    stored.append(_store(session, checker, values, key=-len(stored) - 1))  # a key of the import's own until flushed
     if key is not None:
         recorded.add(key)
     report.stored += 1
-    report.stored_ids.append(flight.id)
 
 
 FLIGHT_CSV_COLUMNS = list(FlightIn.model_fields)

@@ -93,3 +93,33 @@ def test_a_breach_on_record_before_the_moment_asked_about_does_not_hide_a_later_
     since = first_breach([*over, later], ceilings=Strength(1960, 0, 0), since=later.left_at)
     assert since is not None and since.at == later.left_at and since.value == 1990
     assert first_breach(over, ceilings=Strength(1960, 0, 0), since=later.left_at) is None
+
+
+def test_the_strength_book_answers_as_summing_every_movement_while_movements_come_and_go() -> None:
+    """The running book an import checks departures against agrees with strength_at at every moment,
+    whatever the order movements are added in, and after some are withdrawn (a flight corrected)."""
+    import random
+
+    from peacewatch.airlift.figures import StrengthBook
+
+    rng = random.Random(5)
+    start = datetime(2020, 11, 10, tzinfo=timezone.utc)
+    book = StrengthBook(towards_ceiling=False)
+    kept: list[Movement] = []
+    for n in range(600):
+        left = start + timedelta(minutes=rng.randrange(60 * 24 * 30), microseconds=rng.randrange(2))
+        landed = None if rng.random() < 0.1 else left + timedelta(hours=rng.uniform(0.5, 6))
+        movement = Movement(rng.random() < 0.6, left, landed, rng.randrange(200), rng.randrange(5), rng.randrange(20),
+                            aircraft_type="Il-76", kind="force" if rng.random() < 0.9 else "returnees")
+        book.add(movement)
+        kept.append(movement)
+        if n % 7 == 3:  # a correction: one movement withdrawn
+            gone = kept.pop(rng.randrange(len(kept)))
+            book.add(gone, -1)
+        if n % 50 == 0:
+            for _ in range(20):
+                at = start + timedelta(minutes=rng.randrange(60 * 24 * 31))
+                assert book.at(at) == strength_at(kept, at, towards_ceiling=False)
+            edge = kept[-1].arrived_at or kept[-1].left_at  # a change exactly at the moment counts
+            assert book.at(edge) == strength_at(kept, edge, towards_ceiling=False)
+            assert book.at(edge - timedelta(microseconds=1)) == strength_at(kept, edge - timedelta(microseconds=1), towards_ceiling=False)
