@@ -147,8 +147,9 @@ class Ledger:
     planned: dict[int, Movement] = field(default_factory=dict)
     road: list[Movement] = field(default_factory=list)
     planning: bool = True  # keep the book as planned too (checks need it; figures count what was flown)
-    # strength on the minimum's side of caution, as flown and as planned: what a departure is checked against
-    present: dict[bool, StrengthBook] = field(default_factory=lambda: {p: StrengthBook(towards_ceiling=False) for p in (False, True)})
+    # strength on the minimum's side of caution, as flown and as planned: what a departure is checked against;
+    # made on the first check (figures never need it), then kept up to date by put
+    _present: dict[bool, StrengthBook] | None = None
 
     @classmethod
     def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
@@ -164,24 +165,32 @@ class Ledger:
         for row in session.execute(query):
             ledger.put(row.id, row)
         ledger.road = [convoy_movement(c) for c in session.execute(convoys)]
-        for movement in ledger.road:
-            for book in ledger.present.values():
-                book.add(movement)
         return ledger
+
+    def _books(self) -> dict[bool, StrengthBook]:
+        if self._present is None:
+            self._present = {}
+            for planning, book in ((False, self.actual), (True, self.planned)):
+                present = StrengthBook(towards_ceiling=False)
+                for movement in (*book.values(), *self.road):
+                    present.add(movement)
+                self._present[planning] = present
+        return self._present
 
     def put(self, flight_id: int, flight: Any) -> None:
         for book, planning in ((self.actual, False), (self.planned, True))[:2 if self.planning else 1]:
             movement = flight_movement(flight, planning=planning)
             replaced = book.pop(flight_id, None)
-            if replaced is not None:
-                self.present[planning].add(replaced, -1)
+            if replaced is not None and self._present is not None:
+                self._present[planning].add(replaced, -1)
             if movement is not None:
                 book[flight_id] = movement
-                self.present[planning].add(movement)
+                if self._present is not None:
+                    self._present[planning].add(movement)
 
     def strength_before(self, moment: datetime, *, planning: bool, without: int | None = None) -> Strength:
         """Strength certainly in theatre at ``moment`` (the minimum's side of caution), leaving out flight ``without``."""
-        found = self.present[planning].at(moment)
+        found = self._books()[planning].at(moment)
         left_out = (self.planned if planning else self.actual).get(without) if without is not None else None
         if left_out is None:
             return found
