@@ -119,7 +119,6 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Bas
         CheckConstraint("event_count >= 1", name="event_count"),
         *(CheckConstraint(f"{c[:-4]}_min >= 0 AND {c[:-4]}_max >= {c[:-4]}_min", name=c[:-4]) for c in CASUALTY_COLUMNS[::2]),
         Index("ix_incidents_time", "started_at", "ended_at"),
-        Index("ix_incidents_place", "lat", "lon", "event_id"),  # the events with a report in a box (OGC bbox)
     )
 
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new report")
@@ -193,3 +192,42 @@ class MergeProposal(IdMixin, TimestampMixin, Audited, Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EventRow(Base):
+    """An event as one scope of readers sees it, kept for GIS clients: what ``incidents.rows`` summarises.
+
+    Not a record of its own: rebuilt from the reports whenever they (or the events, or the zones)
+    have changed since, so OGC API pages, boxes and filters read finished rows with indexes, as a
+    GIS server reads a table. One row per event and scope (an event's name and summary depend on
+    which of its reports the reader may see).
+    """
+
+    __tablename__ = "incident_event_rows"
+    __table_args__ = (Index("ix_incident_event_rows_place", "scope", "lat", "lon"),)
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True, comment="'all', or the visibilities readable")
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, comment="The event's name in scope")
+    event_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    subtype: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    place_name: Mapped[str] = mapped_column(String(200))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    zone_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    district_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event_count: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    district: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class EventRowsBuilt(Base):
+    """For each scope, the versions of the reports, events and zones its event rows were built from."""
+
+    __tablename__ = "incident_event_rows_built"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    versions: Mapped[str] = mapped_column(String(200))

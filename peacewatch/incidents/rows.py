@@ -1,25 +1,30 @@
-"""Events as rows the database can filter, count and page: one per event, from the reports a reader may see.
+"""Events as rows the database can filter, count and page: one per event and scope, kept in a table.
 
 Why: a GIS client asks for page after page of events, in a box or filtered. Building every event in
-Python to show a hundred of them cost seconds at a year's reports. This query states the event
+Python to show a hundred of them cost seconds at a year's reports, and summarising them in SQL on
+every request still cost a GROUP BY over every report in scope. ``event_rows`` states the event
 summary of ``figures.summarise`` in SQL (the representative report, the best-verified status, the
-span and the count of the reports that count), so the database narrows and counts; the page's events
-are then built whole by ``summarise`` from their own reports only. ``tests/api/test_ogc.py`` checks
-that both agree.
+span and the count of the reports that count); ``kept_event_rows`` keeps its result in
+``incident_event_rows`` per scope, rebuilt when the reports, the events or the zones have changed
+since (by the versions the database keeps, so a change through any process counts), so a request
+reads finished rows with indexes. The page's events are then built whole by ``summarise`` from their
+own reports only. ``tests/api/test_ogc_sql.py`` checks that both agree.
 """
 
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, Integer, String, Subquery, case, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, Integer, String, Subquery, case, delete, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from peacewatch.core.changes import versions
 from peacewatch.core.db import UTCDateTime
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.figures import SOURCE_RANK, STATUS_RANK
-from peacewatch.incidents.models import Incident, IncidentStatus
+from peacewatch.incidents.models import EventRow, EventRowsBuilt, Incident, IncidentStatus
 
 
 # the representative report is the first by (rejected, source rank, id): one number orders them, so one
@@ -27,20 +32,14 @@ from peacewatch.incidents.models import Incident, IncidentStatus
 _ID_SPAN, _SOURCE_SPAN = 10**13, 10**15
 
 
-Box = tuple[float, float, float, float]
-
-
-@lru_cache(maxsize=64)
-def event_rows(readable: frozenset[Visibility] | None, near: Box | None = None) -> Subquery:
+@lru_cache(maxsize=16)
+def event_rows(readable: frozenset[Visibility] | None) -> Subquery:
     """One row per event the reader may see of: ``id`` (its name for the reader: its first visible report),
-    ``event_id``, the representative report's ``type``, ``subtype``, ``place_name``, ``lon``/``lat`` (also as
-    ``min_x``..``max_y``), ``area`` and ``district`` names, and the event's ``status``, ``started_at``,
+    ``event_id``, the representative report's ``type``, ``subtype``, ``place_name``, ``lon``/``lat``, ``zone_id``,
+    ``district_id``, ``area`` and ``district`` names, and the event's ``status``, ``started_at``,
     ``ended_at``, ``event_count``, as ``summarise`` computes them.
 
-    ``near`` (west, south, east, north) keeps only the events with a visible report in that box, found by
-    the index on the reports' places: an event whose place (its representative's) is in the box has one,
-    so a box asked of the events loses nothing and the summaries are made of those events only. Kept per
-    scope and box: the same statement object lets SQLAlchemy reuse its compiled form.
+    Kept per scope: the same statement object lets SQLAlchemy reuse its compiled form.
     """
     rejected = case((type_coerce(Incident.status, String) == IncidentStatus.rejected.value, 1), else_=0)
     source_rank = case({s.value: rank for s, rank in SOURCE_RANK.items()}, value=type_coerce(Incident.source, String))
@@ -60,11 +59,6 @@ def event_rows(readable: frozenset[Visibility] | None, near: Box | None = None) 
         over_counted(func.max, Incident.ended_at, UTCDateTime()).label("ended_at"),
         over_counted(func.max, Incident.event_count, Integer).label("event_count"),
     ), Incident.visibility, readable).group_by(Incident.event_id)
-    if near is not None:
-        west, south, east, north = near
-        nearby = where_visible(select(Incident.event_id).where(
-            Incident.lat.between(south, north), Incident.lon.between(west, east)), Incident.visibility, readable)
-        grouped = grouped.where(Incident.event_id.in_(nearby))
     summaries = grouped.subquery("summaries")
     report, area, district = aliased(Incident), aliased(Zone), aliased(Zone)
     named = [ZoneKind.area_of_responsibility, ZoneKind.district]
@@ -73,22 +67,48 @@ def event_rows(readable: frozenset[Visibility] | None, near: Box | None = None) 
         type_coerce(report.subtype, String).label("subtype"), report.place_name, report.lon, report.lat,
         report.zone_id, report.district_id, summaries.c.status, summaries.c.started_at, summaries.c.ended_at,
         summaries.c.event_count, area.name.label("area"), district.name.label("district"),
-        report.lon.label("min_x"), report.lat.label("min_y"), report.lon.label("max_x"), report.lat.label("max_y"),
     ).join(report, report.id == summaries.c.order % literal(_ID_SPAN, BigInteger)).outerjoin(
         area, (area.id == report.zone_id) & area.kind.in_(named)).outerjoin(
         district, (district.id == report.district_id) & district.kind.in_(named)).subquery("events")
 
 
-def event_page(session: Session, readable: frozenset[Visibility] | None, limit: int, offset: int) -> tuple[list[int], int]:
-    """A page of events in the order of their names, unfiltered: their own ids and how many there are.
+KEPT = ("id", "event_id", "type", "subtype", "place_name", "lon", "lat", "zone_id", "district_id", "status", "started_at",
+        "ended_at", "event_count", "area", "district")
+_LOCK = 0x5057_4556  # an advisory lock key of PostgreSQL's: "PWEV", with the scope's checksum beside it
 
-    Without a filter the names alone order the page (each event's first visible report), and they need
-    no summary: one grouping of the reports' ids, served by the index on ``event_id``.
+
+def scope_of(readable: frozenset[Visibility] | None) -> str:
+    """A scope's name: ``all`` for the mission's staff, else the visibilities it may read."""
+    return "all" if readable is None else ",".join(sorted(v.value for v in readable))
+
+
+def _versions(session: Session) -> str:
+    return ",".join(map(str, versions(session, "incidents", "incident_events", "zones")))
+
+
+def kept_event_rows(session: Session, readable: frozenset[Visibility] | None) -> str:
+    """The scope's name, its rows in ``incident_event_rows`` brought up to date first.
+
+    Up to date costs one read of the versions. Otherwise this commits the session's transaction
+    (a read-only request's: it ends its snapshot, so what follows reads the new rows), and rebuilds
+    the scope's rows in a transaction of its own: on PostgreSQL under an advisory lock, checking the
+    versions again once it holds it, so processes asking together rebuild once. The versions are read
+    before the reports: rows newer than their label are only rebuilt once more, never taken as current.
     """
-    grouped = where_visible(select(Incident.event_id, func.min(Incident.id).label("name"), func.count().over().label("events")),
-                            Incident.visibility, readable).group_by(Incident.event_id)
-    page = session.execute(grouped.order_by("name").limit(limit).offset(offset)).all()
-    if page:
-        return [row.event_id for row in page], int(page[0].events)
-    counted = where_visible(select(func.count(func.distinct(Incident.event_id))), Incident.visibility, readable)
-    return [], int(session.scalar(counted) or 0)
+    scope = scope_of(readable)
+    built = select(EventRowsBuilt.versions).where(EventRowsBuilt.scope == scope)
+    if session.scalar(built) == _versions(session):
+        return scope
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        checksum = zlib.crc32(scope.encode())
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK, checksum - 2**32 if checksum >= 2**31 else checksum)))
+    wanted = _versions(session)
+    if session.scalar(built) != wanted:
+        events = event_rows(readable)
+        session.execute(delete(EventRow).where(EventRow.scope == scope))
+        session.execute(insert(EventRow).from_select(["scope", *KEPT], select(literal(scope), *(events.c[c] for c in KEPT))))
+        session.execute(delete(EventRowsBuilt).where(EventRowsBuilt.scope == scope))
+        session.execute(insert(EventRowsBuilt).values(scope=scope, versions=wanted))
+    session.commit()
+    return scope

@@ -28,8 +28,8 @@ from peacewatch.geography.features import post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
-from peacewatch.incidents.models import IncidentStatus, IncidentType
-from peacewatch.incidents.rows import event_page, event_rows
+from peacewatch.incidents.models import EventRow, IncidentStatus, IncidentType
+from peacewatch.incidents.rows import KEPT, kept_event_rows
 from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
@@ -52,7 +52,6 @@ class Rows:
     table: Callable[[Session, Readable, Window], Subquery]
     features: Callable[[Session, Readable, Settings, Window, Sequence[Any]], list[dict[str, Any]]]
     points: bool  # each geometry is the point (min_x, min_y): the box decides alone
-    page: Callable[[Session, Readable, int, int], tuple[list[Any], int]] | None = None  # keys of a page with no condition, and the count
 
 STRING, NUMBER, INTEGER = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 DATE, INSTANT = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
@@ -157,9 +156,11 @@ def incident_events(session: Session, readable: Readable, settings: Settings, wi
 
 
 def _event_table(session: Session, readable: Readable, window: Window) -> Subquery:
-    straight = window.bbox is not None and window.bbox[0] <= window.bbox[2]
-    events = event_rows(readable, window.bbox if straight else None)
-    return select(*events.c, events.c.event_id.label("key")).subquery("incident_events")
+    """The reader's events as kept rows (brought up to date first), each point its own box."""
+    rows = EventRow.__table__.c
+    return select(*(rows[c] for c in KEPT), rows.event_id.label("key"), rows.lon.label("min_x"), rows.lat.label("min_y"),
+                  rows.lon.label("max_x"), rows.lat.label("max_y")).where(
+        rows.scope == kept_event_rows(session, readable)).subquery("incident_events")
 
 
 def _event_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any]) -> list[dict[str, Any]]:
@@ -213,7 +214,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                 "status": {"type": "string", "enum": [s.value for s in IncidentStatus]}, "event_count": INTEGER,
                 "area": STRING, "district": STRING, "place_name": STRING, "started_at": INSTANT, "ended_at": INSTANT},
                ("started_at", "ended_at"), incident_events, "geometry-point", ("incidents", "incident_events", "zones"),
-               Rows(_event_table, _event_features, points=True, page=event_page)),
+               Rows(_event_table, _event_features, points=True)),
     Collection("official-map", "Official deployment map", "The published map's layers as of a day (datetime): public records only.",
                {"kind": STRING, "code": STRING, "name": STRING, "zone_code": STRING, "status": STRING},
                None, official_map, "geometry-any", ("posts", "zones")),

@@ -85,9 +85,6 @@ def _items_in_sql(session: Session, settings: Settings, readable: Readable, coll
     """Narrow, count and page in the database; build the page's features only."""
     assert collection.rows is not None
     rows, window = collection.rows, query.window
-    if rows.page is not None and query.filter is None and window == Window():  # nothing to narrow: a page by its order
-        keys, matched = rows.page(session, readable, query.limit, query.offset)
-        return Page([in_crs(f, query.crs) for f in rows.features(session, readable, settings, window, keys)], matched)
     table = rows.table(session, readable, window)
     columns = Columns({name: table.c[name] for name in collection.queryables}, collection.queryables,
                       (table.c.min_x, table.c.min_y, table.c.max_x, table.c.max_y), session.get_bind().dialect.name)

@@ -228,5 +228,7 @@ def test_the_events_kept_for_paging_follow_a_change_to_a_report(client: TestClie
     assert first["properties"]["event_count"] == 3
     assert client.patch(f"/api/v1/incidents/{made['id']}", json={"event_count": 7}, headers=auth("ops")).status_code == 200
     assert client.get(OGC + f"/collections/incidents/items/{made['event_id']}").json()["properties"]["event_count"] == 7
+    filtered = client.get(OGC + "/collections/incidents/items", params={"filter": "event_count = 7 AND place_name = ''"}).json()
+    assert made["event_id"] in [f["id"] for f in filtered["features"]]  # the kept rows were rebuilt, not only the page
     assert client.patch(f"/api/v1/incidents/{made['id']}", json={"visibility": "internal"}, headers=auth("ops")).status_code == 200
     assert client.get(OGC + f"/collections/incidents/items/{made['event_id']}").status_code == 404

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from peacewatch.core.visibility import Side, readable_visibilities
@@ -151,3 +152,37 @@ def test_random_filters_answer_in_sql_as_the_python_evaluation(session: Session,
 def test_a_mistyped_filter_is_a_400_naming_the_mismatch(session: Session, settings: Any, demo: None, text: str, words: str) -> None:
     with pytest.raises(BadParameter, match=words):
         in_sql(session, settings, None, text)
+
+
+def test_a_report_made_through_another_process_is_in_the_next_page_and_rebuilds_run_once_at_a_time(
+    app: Any, settings: Any, demo: None, auth: Any,
+) -> None:
+    """The kept event rows follow the database's versions, not this process's memory; readers arriving
+    together after a change all get the rebuilt rows (PostgreSQL: one rebuilds under the lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from peacewatch.app import create_app
+    from peacewatch.incidents.models import EventRowsBuilt
+
+    public = SCOPES["public"]
+    with app.state.sessionmaker() as session:
+        before = in_sql(session, settings, public, limit=1).matched
+    other = create_app(settings)  # another process: its own engine and pool
+    try:
+        with TestClient(other) as client:
+            made = client.post("/api/v1/incidents", headers=auth("ops"), json={
+                "type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z",
+                "ended_at": "2020-11-14T16:20:00Z", "lat": 39.795, "lon": 47.113, "source": "media",
+                "visibility": "public"})
+            assert made.status_code == 201, made.text
+    finally:
+        other.state.engine.dispose()
+
+    def read(_: int) -> int:
+        with app.state.sessionmaker() as session:
+            return in_sql(session, settings, public, limit=1).matched
+
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(read, range(6))) == {before + 1}
+    with app.state.sessionmaker() as session:
+        assert session.query(EventRowsBuilt).filter_by(scope="public").count() == 1
