@@ -20,6 +20,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from peacewatch.core.audit import AuditAction, AuditEntry
+from peacewatch.core.changes import versions
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
@@ -570,9 +571,10 @@ REPORT_COLUMNS = ("id", "event_id", "type", "subtype", "status", "source", "star
 
 
 def report_rows(session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
-                event_ids: Iterable[int] | None = None) -> list[ReportRow]:
+                event_ids: Iterable[int] | None = None, names: dict[int, int] | None = None) -> list[ReportRow]:
     """Every report the figures may count: all of them for the internal figures, those ``readable`` admits otherwise;
-    only those of ``event_ids`` (the events' own ids) when given, as for one page of events.
+    only those of ``event_ids`` (the events' own ids) when given, as for one page of events, whose ``names`` for
+    the reader the caller may already know (see event_names).
 
     Columns, not ORM objects: the figures and the GIS clients read tens of thousands of reports at a time.
     """
@@ -583,7 +585,7 @@ def report_rows(session: Session, *, until: datetime | None = None, readable: fr
         event_ids = set(event_ids)
         query = query.where(Incident.event_id.in_(event_ids))
     query = where_visible(query, Incident.visibility, readable)
-    names = event_names(session, readable, event_ids)
+    names = names if names is not None else event_names(session, readable, event_ids)
     rows = []
     for r in session.execute(query):
         rows.append(ReportRow(
@@ -597,8 +599,20 @@ def report_rows(session: Session, *, until: datetime | None = None, readable: fr
     return rows
 
 
+_ZONE_NAMES: dict[tuple[str, tuple[int, ...]], dict[int, str]] = {}
+
+
 def zone_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Zone.id, Zone.name).where(Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.district]))).all())
+    """Areas' and districts' names by id; kept until the zones change (their version in the database), as every
+    page of events names them."""
+    key = (str(session.get_bind().url), versions(session, "zones"))
+    names = _ZONE_NAMES.get(key)
+    if names is None:
+        names = dict(session.execute(select(Zone.id, Zone.name).where(
+            Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.district]))).all())
+        _ZONE_NAMES.clear()  # one version at a time: a dict swapped whole, safe to read from other threads
+        _ZONE_NAMES[key] = names
+    return names
 
 
 def events_between(session: Session, since: datetime | None, until: datetime | None) -> list[EventSummary]:

@@ -46,11 +46,11 @@ class Rows:
 
     ``table`` is a subquery of the reader's features with ``id`` (the feature's id, the page's order),
     ``key`` (what ``features`` takes), ``min_x``, ``min_y``, ``max_x``, ``max_y`` and a column per
-    queryable; ``features`` builds the features of some keys, in the order given.
+    queryable; ``features`` builds the features of some keys (their ids beside them), in the order given.
     """
 
     table: Callable[[Session, Readable, Window], Subquery]
-    features: Callable[[Session, Readable, Settings, Window, Sequence[Any]], list[dict[str, Any]]]
+    features: Callable[[Session, Readable, Settings, Window, Sequence[Any], Sequence[Any]], list[dict[str, Any]]]
     points: bool  # each geometry is the point (min_x, min_y): the box decides alone
 
 STRING, NUMBER, INTEGER = {"type": "string"}, {"type": "number"}, {"type": "integer"}
@@ -163,15 +163,17 @@ def _event_table(session: Session, readable: Readable, window: Window) -> Subque
         rows.scope == kept_event_rows(session, readable)).subquery("incident_events")
 
 
-def _event_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any]) -> list[dict[str, Any]]:
-    """The events of ``keys`` (their own ids), in the order of their names for the reader, as the table orders them."""
-    return _incident_features(session, readable, keys) if keys else []
+def _event_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any],
+                    ids: Sequence[Any]) -> list[dict[str, Any]]:
+    """The events of ``keys`` (their own ids), named ``ids`` for the reader, in that order (as the table orders them)."""
+    return _incident_features(session, readable, keys, dict(zip(keys, ids))) if keys else []
 
 
-def _incident_features(session: Session, readable: Readable, event_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+def _incident_features(session: Session, readable: Readable, event_ids: Sequence[int] | None = None,
+                       event_names: dict[int, int] | None = None) -> list[dict[str, Any]]:
     names = zone_names(session)
     features = []
-    for event in summarise(report_rows(session, readable=readable, event_ids=event_ids)):
+    for event in summarise(report_rows(session, readable=readable, event_ids=event_ids, names=event_names)):
         feature = event_feature(event, names)
         properties = feature["properties"]
         properties |= {"subtype": event.representative.subtype, "event_count": event.event_count}

@@ -97,28 +97,28 @@ def _items_in_sql(session: Session, settings: Settings, readable: Readable, coll
                                .limit(query.limit).offset(query.offset)).all()
         matched = page[0].matched if page else \
             (session.scalar(select(func.count()).select_from(table).where(*conditions)) or 0 if query.offset else 0)
-        features = rows.features(session, readable, settings, window, [row.key for row in page])
+        features = rows.features(session, readable, settings, window, [row.key for row in page], [row.id for row in page])
         return Page([in_crs(f, query.crs) for f in features], matched)
     candidates = session.execute(ordered.add_columns(table.c.min_x, table.c.min_y)).all()
-    keys = [row.key for row in candidates]
+    keys, ids = [row.key for row in candidates], [row.id for row in candidates]
     built: list[dict[str, Any]] | None = None
     if rows.points:
         geometries = shapely.points(np.array([(row.min_x, row.min_y) for row in candidates], dtype=float).reshape(-1, 2))
     else:
-        built = rows.features(session, readable, settings, window, keys)
+        built = rows.features(session, readable, settings, window, keys, ids)
         geometries = np.array([None if f["geometry"] is None else shape(f["geometry"]) for f in built], dtype=object)
     keep = exact_spatial(translation.spatial, geometries)
     boxes = _boxes(window)
     if boxes and not rows.points:
         keep &= np.logical_or.reduce([shapely.intersects(geometries, b) for b in boxes])
     if translation.exact_in_python and query.filter is not None:
-        built = built if built is not None else rows.features(session, readable, settings, window, keys)
+        built = built if built is not None else rows.features(session, readable, settings, window, keys, ids)
         keep &= np.array([query.filter.test(f["geometry"], f["properties"]) for f in built], dtype=bool)
     chosen = np.flatnonzero(keep)[query.offset:query.offset + query.limit]
     if built is not None:
         page = [built[i] for i in chosen]
     else:
-        page = rows.features(session, readable, settings, window, [keys[i] for i in chosen])
+        page = rows.features(session, readable, settings, window, [keys[i] for i in chosen], [ids[i] for i in chosen])
     return Page([in_crs(f, query.crs) for f in page], int(keep.sum()))
 
 
@@ -149,7 +149,7 @@ def item(session: Session, settings: Settings, readable: Readable, collection: C
         table = collection.rows.table(session, readable, Window())
         key = session.scalar(select(table.c.key).where(table.c.id == int(feature_id))) if feature_id.isdigit() and len(feature_id) < 19 else None
         if key is not None:
-            return in_crs(collection.rows.features(session, readable, settings, Window(), [key])[0], crs)
+            return in_crs(collection.rows.features(session, readable, settings, Window(), [key], [int(feature_id)])[0], crs)
         raise NotFound(f"no feature '{feature_id}' in '{collection.id}'")
     for feature in collection.source(session, readable, settings, Window()):
         if str(feature["id"]) == feature_id:
