@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import statistics
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -76,12 +77,21 @@ def main() -> None:
             print(f"import: {report.stored:,} flights checked and stored in {took:.2f} s ({report.stored / took:,.0f} rows/s)")
 
             moments = [START + timedelta(days=d + 1) for d in range(args.moments)]
+            step = timedelta(days=1) / args.per_day
             began = time.perf_counter()
+            each = []
             for moment in moments:
+                one = time.perf_counter()
                 figures = service.figures(session, ctx, moment)
+                each.append(time.perf_counter() - one)
+                # what the log says had landed by then: every flight's landing is 4 h after its take-off
+                landed = sum(1 for i in range(args.days * args.per_day)
+                             if START + step * i + (timedelta(0) if i % 2 == 0 else timedelta(hours=5)) + timedelta(hours=4) <= moment)
+                assert figures.flights == landed and figures.personnel_delivered == 100 * figures.inbound_flights, (moment, figures.flights, landed)
             took = time.perf_counter() - began
-            print(f"figures: {len(moments)} moments in {took:.2f} s ({len(moments) / took:,.1f} figures/s; "
-                  f"the last counts {figures.flights:,} flights over {len(figures.by_day)} days)")
+            print(f"figures: {len(moments)} moments in {took:.2f} s ({len(moments) / took:,.1f} figures/s; the first, which "
+                  f"arranges the movements, {each[0] * 1000:.0f} ms; then median {statistics.median(each[1:]) * 1000:.1f} ms, "
+                  f"the last {each[-1] * 1000:.1f} ms; it counts {figures.flights:,} flights over {len(figures.by_day)} days)")
 
             swap = START + timedelta(days=args.days + 5)
             plan = RotationPlanIn.model_validate({"name": "bench", "flights": [

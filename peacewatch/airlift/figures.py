@@ -257,3 +257,109 @@ class StrengthBook:
                 total[1] += armoured
                 total[2] += vehicles
         return Strength(*total)
+
+
+_LANDED_FIELDS = ("flights", "personnel", "vehicles", "tonnes", "convoys", "convoy_personnel", "returnees", "convoy_tonnes",
+                  "inbound_flights")
+
+
+class AirliftBook:
+    """The movements on record arranged once, so the figures at any moment are a few binary searches.
+
+    Why: a daily bulletin, the dashboard and a GIS client each ask for the figures at some moment, and
+    summing every movement up to it cost about 230 ms at a year's 14,600 flights. Here the landed
+    movements are sorted by landing with running totals of every figure (overall, per aircraft type and
+    per day), and the strength steps by time with their running totals: the figures at a moment are the
+    totals at its place in each. Built once per version of the records (see ``service.figures``); it
+    answers exactly as ``airlift_figures``, ``strength_series`` and ``strength_at`` (tests compare them).
+    """
+
+    def __init__(self, movements: Sequence[Movement], day_of: Callable[[datetime], date]) -> None:
+        movements = list(movements)
+        # a movement landed before it left would count before its departure is on record: the slow path decides then
+        self.regular = all(m.arrived_at is None or m.arrived_at >= m.left_at for m in movements)
+        self.first_left = min((m.left_at for m in movements), default=None)
+        landed = sorted((m for m in movements if m.arrived_at is not None), key=lambda m: m.arrived_at)  # type: ignore[arg-type, return-value]
+        self._arrived = np.array([_key(m.arrived_at) for m in landed], dtype=np.int64)  # type: ignore[arg-type]
+        flight = np.array([m.is_flight for m in landed], dtype=bool)
+        inbound = np.array([m.inbound for m in landed], dtype=bool) & flight
+        convoy = ~flight
+        returnees = np.array([m.kind == "returnees" for m in landed], dtype=bool) & convoy
+        personnel = np.array([m.personnel for m in landed], dtype=np.int64)
+        vehicles = np.array([m.vehicles + m.armoured for m in landed], dtype=np.int64)
+        tonnes = np.array([m.tonnes for m in landed], dtype=float)
+        columns = {
+            "flights": flight.astype(np.int64), "personnel": np.where(inbound, personnel, 0),
+            "vehicles": np.where(inbound, vehicles, 0), "tonnes": np.where(inbound, tonnes, 0.0),
+            "convoys": convoy.astype(np.int64), "convoy_personnel": np.where(convoy & ~returnees, personnel, 0),
+            "returnees": np.where(returnees, personnel, 0), "convoy_tonnes": np.where(convoy, tonnes, 0.0),
+            "inbound_flights": inbound.astype(np.int64),
+        }
+        self._totals = {name: _running(values) for name, values in columns.items()}
+        types = [m.aircraft_type for m in landed]
+        self._types = {kind: {name: _running(np.where(np.array([t == kind for t in types]), columns[name], 0))
+                              for name in ("flights", "personnel", "vehicles", "tonnes")}
+                       for kind in sorted({t for t in types if t is not None})}
+        days = [day_of(m.arrived_at) for m in landed]  # type: ignore[arg-type]
+        self._days = sorted(set(days))
+        self._day_starts = np.searchsorted(np.array([d.toordinal() for d in days], dtype=np.int64),
+                                           np.array([d.toordinal() for d in self._days], dtype=np.int64))
+        self._steps = {side: self._strength_steps(movements, towards_ceiling=side) for side in (False, True)}
+
+    @staticmethod
+    def _strength_steps(movements: Sequence[Movement], *, towards_ceiling: bool) -> tuple[np.ndarray, np.ndarray]:
+        steps = _steps(movements, towards_ceiling=towards_ceiling)
+        keys = np.array([_key(s[0]) for s in steps], dtype=np.int64)
+        return keys, _running(np.array([s[1:] for s in steps], dtype=np.int64).reshape(-1, 3))
+
+    def figures(self, at: datetime) -> dict[str, Any]:
+        """As ``airlift_figures`` of the movements left by ``at``."""
+        n = int(np.searchsorted(self._arrived, _key(at), side="right"))
+        since = int(np.searchsorted(self._arrived, _key(at - WINDOW), side="right"))
+        total = {name: _at(values, n) for name, values in self._totals.items()}
+        by_type = {kind: {name: _plain(_at(values, n), name) for name, values in columns.items()}
+                   for kind, columns in self._types.items() if _at(columns["flights"], n) > 0}
+        return {
+            "at": at,
+            "flights": int(total["flights"]),
+            "flights_past_24h": int(total["flights"] - _at(self._totals["flights"], since)),
+            "inbound_flights": int(total["inbound_flights"]),
+            "personnel_delivered": int(total["personnel"]),
+            "vehicles_delivered": int(total["vehicles"]),
+            "tonnes_delivered": round(float(total["tonnes"]), 3),
+            "by_aircraft_type": by_type,
+            "by_day": self._by_day(n),
+        }
+
+    def _by_day(self, n: int) -> list[dict[str, Any]]:
+        """Each day with a landing among the first ``n``: its tallies, as differences of running totals."""
+        count = int(np.searchsorted(self._day_starts, n, side="left"))  # days whose first landing is among them
+        bounds = np.append(self._day_starts[:count], n)
+        rows = []
+        for i in range(count):
+            rows.append({"day": self._days[i], **{
+                name: _plain(_at(values, int(bounds[i + 1])) - _at(values, int(bounds[i])), name)
+                for name, values in self._totals.items() if name != "inbound_flights"}})
+        return rows
+
+    def strength_at(self, at: datetime, *, towards_ceiling: bool = True) -> Strength:
+        keys, totals = self._steps[towards_ceiling]
+        i = int(np.searchsorted(keys, _key(at), side="right"))
+        return Strength(*(int(v) for v in totals[i - 1])) if i else Strength(0, 0, 0)
+
+    def strength_series(self, moments: Sequence[datetime], *, towards_ceiling: bool = False) -> list[Strength]:
+        return [self.strength_at(moment, towards_ceiling=towards_ceiling) for moment in moments]
+
+
+def _running(values: np.ndarray) -> np.ndarray:
+    return np.cumsum(values, axis=0)
+
+
+def _at(running: np.ndarray, n: int) -> Any:
+    """The running total over the first ``n`` entries."""
+    return running[n - 1] if n else running.dtype.type(0)
+
+
+def _plain(value: Any, name: str) -> int | float:
+    """A tally as the slow path writes it: tonnes rounded to the kilogram, counts as whole numbers."""
+    return round(float(value), 3) if name.endswith("tonnes") else int(value)

@@ -14,6 +14,7 @@ from sqlalchemy import CheckConstraint, Enum as SAEnum, Float, ForeignKey, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
+from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.visibility import VisibilityMixin
 
@@ -69,7 +70,7 @@ class RotationPlan(IdMixin, TimestampMixin, Audited, Base):
     flights: Mapped[list[Flight]] = relationship(back_populates="rotation_plan", order_by="Flight.planned_departure")
 
 
-class Flight(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+class Flight(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Base):
     """A transport flight into or out of the theatre, planned or flown."""
 
     __tablename__ = "flights"
@@ -105,7 +106,7 @@ class Flight(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     rotation_plan: Mapped[RotationPlan | None] = relationship(back_populates="flights")
 
 
-class Convoy(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
+class Convoy(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Base):
     """A road movement through the corridor, escorted by a unit of the force."""
 
     __tablename__ = "convoys"

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from threading import Lock
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.airlift.aircraft import load_problem
 from peacewatch.airlift.figures import (
-    MEASURES, Breach, Movement, Strength, StrengthBook, airlift_figures, first_breach, strength_at, strength_series,
+    MEASURES, AirliftBook, Breach, Movement, Strength, StrengthBook, airlift_figures, first_breach, strength_at, strength_series,
 )
 from peacewatch.airlift.models import (
     Airfield, Convoy, ConvoyKind, Direction, Flight, FlightStatus, RotationPlan, StrengthMinimum,
@@ -32,6 +34,7 @@ from peacewatch.airlift.schemas import (
     AirfieldIn, AirliftFigures, BreachOut, ConvoyIn, FlightIn, FlightOut, FlightUpdate, ImportReport, MinimumIn,
     PlanCheck, RejectedRow, RotationPlanIn, StrengthAt, local_times,
 )
+from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
@@ -703,28 +706,69 @@ def strength(session: Session, ctx: Context, at: datetime | None, readable: froz
 
 def _strength_at(session: Session, movements: list[Movement], moment: datetime, *, internal: bool) -> StrengthAt:
     """Strength at ``moment``; the minimum is the operations centre's own figure, shown to the mission's staff only."""
+    return _strength(session, moment, strength_at(movements, moment, towards_ceiling=False),
+                     strength_at(movements, moment, towards_ceiling=True), internal=internal)
+
+
+def _strength(session: Session, moment: datetime, in_theatre: Strength, towards_ceiling: Strength, *, internal: bool) -> StrengthAt:
     limits, floor = ceilings(session), _as_strength(minimum(session)) if internal else None
-    return StrengthAt(
-        at=moment,
-        in_theatre=vars(strength_at(movements, moment, towards_ceiling=False)),
-        towards_ceiling=vars(strength_at(movements, moment, towards_ceiling=True)),
-        ceilings=None if limits is None else vars(limits),
-        minimum=None if floor is None else vars(floor),
-    )
+    return StrengthAt(at=moment, in_theatre=vars(in_theatre), towards_ceiling=vars(towards_ceiling),
+                      ceilings=None if limits is None else vars(limits), minimum=None if floor is None else vars(floor))
+
+
+_BOOKS: OrderedDict[tuple[Any, ...], AirliftBook] = OrderedDict()
+_BOOKS_LOCK = Lock()
+
+
+def _book(session: Session, ctx: Context, readable: frozenset[Visibility] | None) -> AirliftBook:
+    """The movements ``readable`` admits, arranged for figures at any moment; kept until a flight or a convoy
+    changes (their versions in the database, so a change through any process counts)."""
+    key = (str(session.get_bind().url), readable, ctx.zone, ctx.day_end, versions(session, "flights", "convoys"))
+    with _BOOKS_LOCK:
+        book = _BOOKS.get(key)
+        if book is not None:
+            _BOOKS.move_to_end(key)
+            return book
+    book = AirliftBook(Ledger.load(session, readable=readable, planning=False).movements(planning=False), ctx.day)
+    with _BOOKS_LOCK:
+        _BOOKS[key] = book
+        while len(_BOOKS) > 8:
+            _BOOKS.popitem(last=False)
+    return book
 
 
 def figures(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> AirliftFigures:
-    """The airlift's figures and the build-up at a moment, from the movement records ``readable`` admits."""
+    """The airlift's figures and the build-up at a moment, from the movement records ``readable`` admits.
+
+    Read from the book of every movement (a few binary searches); summed from the movements left by the
+    moment only when a record lands before it leaves, which the book cannot place."""
     moment = ctx.moment(at)
+    book = _book(session, ctx, readable)
+    if not book.regular:
+        return _figures_summed(session, ctx, moment, readable)
+    counted = book.figures(moment)
+    by_day = {d.pop("day"): d for d in counted.pop("by_day")}
+    days = [] if book.first_left is None or book.first_left > moment else days_between(ctx.day(book.first_left), ctx.day(moment))
+    ends = [min(reporting_day_ends_at(d, ctx.zone, ctx.day_end), moment) for d in days]
+    counted["by_day"] = [{"day": d, **by_day.get(d, _EMPTY_DAY), "strength": vars(s)}
+                         for d, s in zip(days, book.strength_series(ends, towards_ceiling=False))]
+    return AirliftFigures(**counted, local_time=ctx.local(moment), strength=_strength(
+        session, moment, book.strength_at(moment, towards_ceiling=False), book.strength_at(moment, towards_ceiling=True),
+        internal=readable is None))
+
+
+_EMPTY_DAY = {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0, "convoys": 0, "convoy_personnel": 0,
+              "returnees": 0, "convoy_tonnes": 0.0}
+
+
+def _figures_summed(session: Session, ctx: Context, moment: datetime, readable: frozenset[Visibility] | None) -> AirliftFigures:
     movements = Ledger.load(session, until=moment, readable=readable, planning=False).movements(planning=False)
     counted = airlift_figures(movements, moment, ctx.day)
     by_day = {d.pop("day"): d for d in counted.pop("by_day")}
     days = _days(ctx, movements, moment)
     ends = [min(reporting_day_ends_at(d, ctx.zone, ctx.day_end), moment) for d in days]
     build_up = strength_series(movements, ends, towards_ceiling=False)
-    empty = {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0, "convoys": 0, "convoy_personnel": 0,
-             "returnees": 0, "convoy_tonnes": 0.0}
-    counted["by_day"] = [{"day": d, **by_day.get(d, empty), "strength": vars(s)} for d, s in zip(days, build_up)]
+    counted["by_day"] = [{"day": d, **by_day.get(d, _EMPTY_DAY), "strength": vars(s)} for d, s in zip(days, build_up)]
     return AirliftFigures(**counted, local_time=ctx.local(moment),
                           strength=_strength_at(session, movements, moment, internal=readable is None))
 

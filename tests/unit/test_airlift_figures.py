@@ -123,3 +123,39 @@ def test_the_strength_book_answers_as_summing_every_movement_while_movements_com
             edge = kept[-1].arrived_at or kept[-1].left_at  # a change exactly at the moment counts
             assert book.at(edge) == strength_at(kept, edge, towards_ceiling=False)
             assert book.at(edge - timedelta(microseconds=1)) == strength_at(kept, edge - timedelta(microseconds=1), towards_ceiling=False)
+
+
+def test_the_airlift_book_gives_the_figures_of_summing_every_movement_at_any_moment() -> None:
+    """Figures, build-up and strength from the book equal those of the movements left by each moment."""
+    import random
+
+    from peacewatch.airlift.figures import AirliftBook
+
+    rng = random.Random(11)
+    zone = ZoneInfo("Asia/Baku")
+
+    def day_of(at: datetime) -> date:
+        return at.astimezone(zone).date()
+
+    start = datetime(2020, 11, 10, tzinfo=timezone.utc)
+    movements = []
+    for _ in range(700):
+        left = start + timedelta(minutes=rng.randrange(60 * 24 * 20))
+        landed = None if rng.random() < 0.05 else left + timedelta(minutes=rng.choice([0, 90, 240, 600]))
+        if rng.random() < 0.8:
+            movements.append(Movement(rng.random() < 0.6, left, landed, rng.randrange(150), rng.randrange(4), rng.randrange(12),
+                                      round(rng.uniform(0, 40), 3), aircraft_type=rng.choice(["Il-76", "An-124", "Il-62"])))
+        else:
+            movements.append(Movement(rng.random() < 0.5, left, landed, rng.randrange(300), 0, rng.randrange(30),
+                                      round(rng.uniform(0, 90), 3), kind=rng.choice(["force", "returnees", "humanitarian"])))
+    book = AirliftBook(movements, day_of)
+    assert book.regular
+    moments = [start + timedelta(minutes=rng.randrange(60 * 24 * 22)) for _ in range(60)]
+    moments += [m.arrived_at for m in movements[:20] if m.arrived_at is not None]  # a landing exactly at the moment
+    for at in moments:
+        left = [m for m in movements if m.left_at <= at]
+        assert book.figures(at) == airlift_figures(left, at, day_of), at
+        ends = [at - timedelta(hours=h) for h in (72, 30, 5, 0)]
+        assert book.strength_series(ends) == strength_series(left, ends, towards_ceiling=False)
+        for side in (False, True):
+            assert book.strength_at(at, towards_ceiling=side) == strength_at(left, at, towards_ceiling=side)
