@@ -224,13 +224,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _on_unexpected)
 
 
+# a request the HTTP server cannot parse (a request line or headers past its 64 KiB) never reaches the
+# application: the server itself answers 400 in plain text, so the API says so
+_UNREADABLE = {"text/plain": {"schema": {"type": "string"}}}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries so clients (and schemathesis) know every error is problem+json."""
+    """OpenAPI entries so clients (and schemathesis) know every error is problem+json (and a 400 from the HTTP
+    server itself, for a request it cannot read, plain text)."""
     return {
         status: {
             "model": ProblemDetails,
-            "description": _TITLES.get(status, "Error"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+            "description": _TITLES.get(status, "Error") + (
+                "; plain text when the HTTP server cannot read the request (request line or headers over 64 KiB)"
+                if status == 400 else ""),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}},
+                        **(_UNREADABLE if status == 400 else {})},
         }
         for status in statuses
     }
