@@ -147,9 +147,11 @@ def item(session: Session, settings: Settings, readable: Readable, collection: C
     """One feature by its id, in the reader's scope: one out of scope is not found, as one that does not exist."""
     if collection.rows is not None:
         table = collection.rows.table(session, readable, Window())
-        key = session.scalar(select(table.c.key).where(table.c.id == int(feature_id))) if feature_id.isdigit() and len(feature_id) < 19 else None
-        if key is not None:
-            return in_crs(collection.rows.features(session, readable, settings, Window(), [key], [int(feature_id)])[0], crs)
+        number = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 19 else None
+        key = None if number is None else session.scalar(select(table.c.key).where(table.c.id == number))
+        found = [] if key is None else collection.rows.features(session, readable, settings, Window(), [key], [number])
+        if found:  # none when its reports changed scope since the rows were read: not found, as any other
+            return in_crs(found[0], crs)
         raise NotFound(f"no feature '{feature_id}' in '{collection.id}'")
     for feature in collection.source(session, readable, settings, Window()):
         if str(feature["id"]) == feature_id:

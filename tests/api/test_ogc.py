@@ -146,6 +146,8 @@ def test_each_reader_sees_the_features_of_their_scope(client: TestClient, demo: 
     hidden = next(iter(staff - side_a))
     assert client.get(OGC + f"/collections/incidents/items/{hidden}", headers=auth("liaison-a")).status_code == 404
     assert client.get(OGC + f"/collections/incidents/items/{hidden}", headers=auth("observer")).status_code == 200
+    for odd in ("²", "１２", "9" * 30, "-1"):  # digits Python reads as digits but int() does not, and ids out of range
+        assert client.get(OGC + f"/collections/incidents/items/{odd}").status_code == 404
     token = client.post("/api/v1/api-tokens", json={"name": "QGIS at the operations centre", "username": "observer"},
                         headers=auth("admin"))
     assert token.status_code == 201, token.text
