@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from peacewatch.core.db import moment_before
+
 WINDOW = timedelta(hours=24)
 
 
@@ -64,7 +66,7 @@ def airlift_figures(movements: Sequence[Movement], at: datetime, day_of: Callabl
     """
     arrived = landed_by(movements, at)
     flights = [m for m in arrived if m.is_flight]
-    recent = [m for m in flights if m.arrived_at is not None and m.arrived_at > at - WINDOW]
+    recent = [m for m in flights if m.arrived_at is not None and m.arrived_at > moment_before(at, WINDOW)]
     inbound = [m for m in flights if m.inbound]
     by_type: dict[str, dict[str, float]] = defaultdict(_tally)
     by_day: dict[date, dict[str, float]] = defaultdict(
@@ -315,7 +317,7 @@ class AirliftBook:
     def figures(self, at: datetime) -> dict[str, Any]:
         """As ``airlift_figures`` of the movements left by ``at``."""
         n = int(np.searchsorted(self._arrived, _key(at), side="right"))
-        since = int(np.searchsorted(self._arrived, _key(at - WINDOW), side="right"))
+        since = int(np.searchsorted(self._arrived, _key(moment_before(at, WINDOW)), side="right"))
         total = {name: _at(values, n) for name, values in self._totals.items()}
         by_type = {kind: {name: _plain(_at(values, n), name) for name, values in columns.items()}
                    for kind, columns in self._types.items() if _at(columns["flights"], n) > 0}

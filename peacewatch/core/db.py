@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,14 @@ def as_utc(value: datetime | None, *, field: str) -> datetime | None:
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except OverflowError:
         raise Invalid("datetime out of range", field=field) from None
+
+
+def moment_before(at: datetime, span: timedelta) -> datetime:
+    """``span`` before ``at``; a window reaching past the calendar's first moment (year 1) starts there."""
+    try:
+        return at - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def resend_digest(data: Any) -> str:

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
-from peacewatch.core.charts import per_day  # noqa: E402
+from peacewatch.core.charts import frame_days, per_day  # noqa: E402
 
 COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#67a9cf", "#2166ac", "#999999", "#4d4d4d", "#1b7837")
 
@@ -47,6 +47,7 @@ def figures_chart(figures: dict[str, Any], title: str = "Ceasefire violations pe
     running.plot(days, [d["running_total"] for d in figures["days"]], color="black", linewidth=1.5, label="running total")
     running.set_ylabel("running total since the first day")
     running.set_ylim(bottom=0)
+    frame_days(axes, days)
     handles, labels = axes.get_legend_handles_labels()
     more_handles, more_labels = running.get_legend_handles_labels()
     axes.legend(handles + more_handles, labels + more_labels, loc="upper left", fontsize=8, frameon=False)

@@ -67,7 +67,11 @@ def check_mission_day(session: Session, settings: Settings, day: date, *, field:
 
 
 def state_on(mandate: Mandate, on: date) -> MandateState:
-    return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)
+    """The mandate's state on ``on``; a day whose term would end past the calendar's last day is refused."""
+    try:
+        return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)
+    except (ValueError, OverflowError):
+        raise Invalid(f"{on.isoformat()} is too far ahead: the term holding it would end after the year 9999", field="query.on") from None
 
 
 def list_arrangements(session: Session, readable: frozenset[Visibility] | None) -> list[Arrangement]:

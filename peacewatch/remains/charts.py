@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from peacewatch.core.charts import frame_days  # noqa: E402
 
 LINES = (("missing_reported", "missing reported", ":"), ("recovered", "bodies recovered", "--"),
          ("handed_over", "handed over", "-."), ("identified", "identified", "-"), ("deaths_confirmed", "deaths confirmed", "-"))
@@ -29,6 +30,7 @@ def casualty_chart(series: dict[str, Any], title: str = "Remains: running totals
         axes.set_title(f"Side {side}")
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.set_ylim(bottom=0)
+        frame_days(axes, days)
         axes.tick_params(axis="x", labelrotation=45, labelsize=7)
         if not days:
             axes.text(0.5, 0.5, "nothing recorded in this period", transform=axes.transAxes, ha="center")

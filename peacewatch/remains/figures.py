@@ -123,8 +123,8 @@ def casualty_series(facts: Iterable[Fact], since: date | None = None, until: dat
             for m in MEASURES:
                 running[side][m] += daily[day][side][m]
     days = []
-    day = start
-    while day <= end:
+    for offset in range((end - start).days + 1):  # not "day += 1 while day <= end": there is no day after 9999-12-31
+        day = start + timedelta(days=offset)
         new = daily.get(day, {s: _zero() for s in SIDES})
         row: dict[str, Any] = {"day": day}
         for side in SIDES:
@@ -136,7 +136,6 @@ def casualty_series(facts: Iterable[Fact], since: date | None = None, until: dat
             "new": {m: new["A"][m] + new["B"][m] for m in MEASURES},
         }
         days.append(row)
-        day += timedelta(days=1)
     totals = {s: dict(running[s]) for s in SIDES}
     totals["total"] = {m: running["A"][m] + running["B"][m] for m in MEASURES}
     return {"since": start, "until": end, "days": days, "totals": totals}

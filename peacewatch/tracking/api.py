@@ -360,7 +360,7 @@ def coverage_cells(
 ) -> Response:
     zone = get_zone(session, zone_id, None, ZoneKind.area_of_responsibility)
     moment = as_utc(at, field="query.at") or utcnow()
-    since = moment - cov.WINDOWS[window] if window in cov.WINDOWS else None
+    since = cov.window_start(moment, window)
     cells = cov.area_cells(zone, settings.h3_resolution)
     visited = cov.visited_cells(session, zone.id, since, moment) & cells
     chosen = visited if state == "visited" else cells - visited

@@ -11,11 +11,18 @@ from shapely import wkb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peacewatch.core.db import moment_before
 from peacewatch.geography.models import Zone
 from peacewatch.tracking.models import CoverageCell
 from peacewatch.tracking.store import HOUR_MS
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
+def window_start(at: datetime, window: str) -> datetime | None:
+    """Where ``window`` before ``at`` begins (None for "ever"); one reaching before year 1 begins there."""
+    span = WINDOWS.get(window)
+    return None if span is None else moment_before(at, span)
 
 
 @lru_cache(maxsize=32)
@@ -40,8 +47,8 @@ def coverage_of(session: Session, zone: Zone, at: datetime, resolution: int) -> 
     cells = area_cells(zone, resolution)
     summary: dict[str, Any] = {"zone_id": zone.id, "code": zone.code, "name": zone.name, "at": at,
                                "resolution": resolution, "cells": len(cells)}
-    for key, span in (("last_24h", WINDOWS["24h"]), ("last_7d", WINDOWS["7d"]), ("ever", None)):
-        visited = len(visited_cells(session, zone.id, at - span if span else None, at) & cells)
+    for key, window in (("last_24h", "24h"), ("last_7d", "7d"), ("ever", "ever")):
+        visited = len(visited_cells(session, zone.id, window_start(at, window), at) & cells)
         summary[key] = {"visited": visited, "share": round(visited / len(cells), 4) if cells else 0.0}
     return summary
 

@@ -329,12 +329,17 @@ def _day_start(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
+def _day_after(day: date | None) -> datetime | None:
+    """Where a filter "until ``day``" ends: the next midnight (none after the calendar's last day)."""
+    return None if day is None or day == date.max else _day_start(day + timedelta(days=1))
+
+
 @router.get("/patrols", response_class=HTMLResponse)
 def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFilters, Depends(patrol_filters)]) -> Response:
     user = page.require_user()
     readable = user.readable
     since = _day_start(filters.since)
-    until = _day_start(filters.until + timedelta(days=1)) if filters.until else None
+    until = _day_after(filters.until)
     criteria = {"status": filters.status, "zone_id": filters.zone_id, "since": since, "until": until, "search": filters.q}
     total = patrols.count_patrols(session, readable, **criteria)
     pages = max(1, math.ceil(total / PER_PAGE))
@@ -398,7 +403,7 @@ def incident_filters(
 def incident_list(page: PageDep, session: SessionDep, filters: Annotated[IncidentFilters, Depends(incident_filters)]) -> Response:
     user = page.require_user()
     since = _day_start(filters.since)
-    until = _day_start(filters.until + timedelta(days=1)) if filters.until else None
+    until = _day_after(filters.until)
     criteria = {"type": filters.type, "status": filters.status, "source": filters.source, "since": since, "until": until,
                 "search": filters.q}
     total = incidents.count_incidents(session, user.readable, **criteria)
