@@ -20,11 +20,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from peacewatch.app import create_app
 from peacewatch.core.auth import User
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.incidents import service
+from peacewatch.incidents.models import Incident
 from peacewatch.incidents.matching import Tolerance, cluster_reports, pairwise_scores
 from peacewatch.incidents.schemas import IncidentIn
 from peacewatch.incidents.synthetic import generate
@@ -37,7 +40,7 @@ SOURCES = ["side_a", "side_b", "media", "joint_monitoring_centre"]
 PRECISION = ["exact", "near_place", "district"]
 
 
-def in_memory(reports: int, days: float) -> None:
+def in_memory(reports: int, days: float, floor: tuple[float, float]) -> None:
     began = time.perf_counter()
     synthetic, truth = generate(reports, days)
     generated = time.perf_counter()
@@ -48,6 +51,9 @@ def in_memory(reports: int, days: float) -> None:
     print(f"  clustered in {clustered - generated:.2f} s ({len(synthetic) / (clustered - generated):,.0f} reports/s): "
           f"{labels.max() + 1:,} events found")
     print(f"  pairwise precision {precision:.4f}, recall {recall:.4f}")
+    if len(labels) != len(synthetic) or precision < floor[0] or recall < floor[1]:
+        raise SystemExit(f"wrong answer: {len(labels):,} labels, precision {precision:.4f} and recall {recall:.4f} "
+                         f"against at least {floor[0]} and {floor[1]}")
 
 
 def through_service(arrivals: int) -> None:
@@ -72,10 +78,14 @@ def through_service(arrivals: int) -> None:
                     place_precision=precision, place_name="near a village" if precision == "near_place" else "",
                     source=SOURCES[int(synthetic.source[k]) % len(SOURCES)], source_detail=str(synthetic.source[k]),
                 ))
+            before = session.scalar(select(func.count()).select_from(Incident))
             began = time.perf_counter()
             for body in bodies:
                 service.create_incident(session, rules, user, body)
             stored = time.perf_counter() - began
+            counted = session.scalar(select(func.count()).select_from(Incident))
+            if counted - before != len(bodies):
+                raise SystemExit(f"wrong answer: {counted - before} reports stored of {len(bodies)}")
             began = time.perf_counter()
             run = service.run_matching(session, "bench", rules.tolerance)
             bulk = time.perf_counter() - began
@@ -90,8 +100,11 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--days", type=float, default=1826)
     parser.add_argument("--arrivals", type=int, default=500)
+    parser.add_argument("--min-precision", type=float, default=0.86,
+                        help="fail below it (0.866 at one year's density, 0.963 at five years')")
+    parser.add_argument("--min-recall", type=float, default=0.91, help="fail below it (0.921 and 0.955)")
     args = parser.parse_args()
-    in_memory(args.reports, args.days)
+    in_memory(args.reports, args.days, (args.min_precision, args.min_recall))
     if args.arrivals:
         through_service(args.arrivals)
 

@@ -104,6 +104,50 @@ def _judge(reports: Reports, frame: _Frame, tolerance: Tolerance, i: np.ndarray,
     return compatible, distance / reach + np.maximum(gap, 0.0) / tolerance.gap_s
 
 
+def _extent_class(extent: np.ndarray) -> np.ndarray:
+    """0 up to half a tolerance, 1 up to one, 2 up to two, 3 beyond: reports of a class share query boxes."""
+    return np.searchsorted(np.array([0.5, 1.0, 2.0]), extent, side="left")
+
+
+def _candidate_pairs(reports: Reports, frame: _Frame, tolerance: Tolerance) -> np.ndarray:
+    """Index pairs ``(i, j)``, ``i < j``, sorted, among which every linkable pair is: a superset found in boxes.
+
+    Reports are grouped by how wide their place is and how long their window (a few classes each).
+    For two classes, the widest pair they can hold bounds how far apart two linkable reports lie in
+    space and in time; the coordinates are scaled by those bounds so that the box is a unit cube,
+    and a k-d tree (Chebyshev distance) finds the pairs in it. A grid reference is then never
+    searched with a district's radius, nor a report of minutes with a whole night's window.
+    """
+    space_class = _extent_class(reports.radius_m / tolerance.distance_m)
+    time_class = _extent_class(frame.half / tolerance.gap_s)
+    classes, class_of = np.unique(space_class * 4 + time_class, return_inverse=True)
+    rows = [np.flatnonzero(class_of == c) for c in range(len(classes))]
+    widest = [(float(reports.radius_m[r].max()), float(frame.half[r].max())) for r in rows]
+    t0 = frame.mid.min()
+    family = reports.family.astype(np.float64) * FAMILY_SPACING
+
+    def scaled(r: np.ndarray, space: float, time: float) -> np.ndarray:
+        return np.column_stack([frame.x[r] / space, frame.y[r] / space, (frame.mid[r] - t0) / time, family[r]])
+
+    found = []
+    for a in range(len(rows)):
+        for b in range(a, len(rows)):
+            space = tolerance.distance_m + widest[a][0] + widest[b][0]
+            time = tolerance.gap_s + widest[a][1] + widest[b][1]
+            mine = cKDTree(scaled(rows[a], space, time), balanced_tree=False, compact_nodes=False)
+            if a == b:
+                pairs = mine.query_pairs(1.0, p=np.inf, output_type="ndarray")
+                found.append(rows[a][pairs])
+                continue
+            theirs = cKDTree(scaled(rows[b], space, time), balanced_tree=False, compact_nodes=False)
+            near = mine.sparse_distance_matrix(theirs, 1.0, p=np.inf, output_type="ndarray")
+            found.append(np.column_stack([rows[a][near["i"]], rows[b][near["j"]]]))
+    pairs = np.concatenate(found).astype(np.int64, copy=False) if found else np.empty((0, 2), dtype=np.int64)
+    low, high = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    keys = np.sort(low * len(reports) + high)  # each pair once, in one order whatever the classes
+    return np.column_stack([keys // len(reports), keys % len(reports)])
+
+
 def linked_pairs(reports: Reports, tolerance: Tolerance, frame: _Frame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)``, ``i < j``, of reports that may describe the same event."""
     n = len(reports)
@@ -111,25 +155,8 @@ def linked_pairs(reports: Reports, tolerance: Tolerance, frame: _Frame | None = 
     if n < 2:
         return empty, empty
     frame = frame or _Frame.of(reports)
-    extent = np.maximum(reports.radius_m / tolerance.distance_m, frame.half / tolerance.gap_s)
-    points = np.column_stack([
-        frame.x / tolerance.distance_m, frame.y / tolerance.distance_m, (frame.mid - frame.mid.min()) / tolerance.gap_s,
-        reports.family.astype(np.float64) * FAMILY_SPACING,
-    ])
-    tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
-    wide = extent > WIDE
-    tight_extent = float(extent[~wide].max()) if (~wide).any() else 0.0
-    found = [tree.query_pairs(1.0 + 2.0 * tight_extent, p=np.inf, output_type="ndarray")]
-    wide_rows = np.flatnonzero(wide)
-    if len(wide_rows):
-        reach = 1.0 + extent[wide_rows] + float(extent.max())
-        for row, neighbours in zip(wide_rows, tree.query_ball_point(points[wide_rows], reach, p=np.inf)):
-            others = np.asarray(neighbours, dtype=np.int64)
-            others = others[others != row]
-            found.append(np.column_stack([np.minimum(row, others), np.maximum(row, others)]))
-    pairs = np.concatenate(found).astype(np.int64, copy=False)
-    if len(wide_rows):
-        pairs = np.unique(pairs, axis=0)
+    wide = np.maximum(reports.radius_m / tolerance.distance_m, frame.half / tolerance.gap_s) > WIDE
+    pairs = _candidate_pairs(reports, frame, tolerance)
     i, j = pairs[:, 0], pairs[:, 1]
     compatible, score = _judge(reports, frame, tolerance, i, j)
     i, j, score = i[compatible], j[compatible], score[compatible]
@@ -178,30 +205,55 @@ def cluster_reports(reports: Reports, tolerance: Tolerance) -> np.ndarray:
     members_of = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     next_label = len(sizes)
-    for component in chained:
+    for component, groups in zip(chained, _complete_linkage(reports, frame, tolerance, members_of, bounds, chained)):
         members = members_of[bounds[component]:bounds[component + 1]]
-        groups = _complete_linkage(reports, frame, members, tolerance)
-        for group in np.unique(groups)[1:]:
-            labels[members[groups == group]] = next_label
+        for group in sorted(set(groups))[1:]:
+            labels[members[np.asarray(groups) == group]] = next_label
             next_label += 1
     return labels
 
 
-def _complete_linkage(reports: Reports, frame: _Frame, members: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Groups within one component such that every two reports of a group could be one event."""
-    k = len(members)
-    first, second = np.triu_indices(k, 1)
-    together, score = _judge(reports, frame, tolerance, members[first], members[second])
-    compatible = np.zeros((k, k), dtype=bool)
-    compatible[first, second] = compatible[second, first] = together
-    candidates = np.flatnonzero(together)
-    candidates = candidates[np.argsort(score[candidates], kind="stable")]
-    groups = np.arange(k)
-    for pair in candidates:
-        a, b = groups[first[pair]], groups[second[pair]]
-        if a != b and compatible[np.ix_(groups == a, groups == b)].all():
-            groups[groups == b] = a
-    return groups
+def _complete_linkage(reports: Reports, frame: _Frame, tolerance: Tolerance, members_of: np.ndarray,
+                      bounds: np.ndarray, chained: np.ndarray) -> list[list[int]]:
+    """For each chained component, groups of its members such that every two reports of a group could be one event.
+
+    Every pair within every component is judged at once (components have a few dozen members at most);
+    then, component by component, groups merge along the closest compatible pairs first when all their
+    members are compatible. The merging is a loop over small Python sets: a NumPy call per step costs
+    more than the step.
+    """
+    sizes = bounds[chained + 1] - bounds[chained]
+    firsts, seconds, owners = [], [], []
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
+        first, second = np.triu_indices(int(size), 1)
+        starts = bounds[chained[which]][:, None]
+        firsts.append((starts + first).ravel())
+        seconds.append((starts + second).ravel())
+        owners.append(np.repeat(which, len(first)))
+    if not firsts:
+        return []
+    first_at, second_at, owner = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(owners)
+    together, score = _judge(reports, frame, tolerance, members_of[first_at], members_of[second_at])
+    first_at, second_at, owner, score = first_at[together], second_at[together], owner[together], score[together]
+    order = np.lexsort((score, owner))  # stable: equal scores keep the pairs' order within the component
+    local_first = (first_at - bounds[chained[owner]])[order].tolist()
+    local_second = (second_at - bounds[chained[owner]])[order].tolist()
+    cuts = np.searchsorted(owner[order], np.arange(len(chained) + 1)).tolist()
+    out = []
+    for c, size in enumerate(sizes.tolist()):
+        firsts_c, seconds_c = local_first[cuts[c]:cuts[c + 1]], local_second[cuts[c]:cuts[c + 1]]
+        compatible = set(zip(firsts_c, seconds_c)) | set(zip(seconds_c, firsts_c))
+        groups = list(range(size))
+        members: dict[int, list[int]] = {k: [k] for k in range(size)}
+        for x, y in zip(firsts_c, seconds_c):
+            a, b = groups[x], groups[y]
+            if a != b and all((u, v) in compatible for u in members[a] for v in members[b]):
+                for v in members.pop(b):
+                    groups[v] = a
+                    members[a].append(v)
+        out.append(groups)
+    return out
 
 
 def _pairs_within(labels: np.ndarray) -> int:

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from peacewatch.incidents.figures import reporting_day, reporting_day_ends_at
-from peacewatch.incidents.matching import Reports, Tolerance, cluster_reports, pairwise_scores
+from peacewatch.incidents.matching import (
+    Reports,
+    Tolerance,
+    _candidate_pairs,
+    _Frame,
+    _judge,
+    cluster_reports,
+    pairwise_scores,
+)
 from peacewatch.incidents.synthetic import generate
 
 
@@ -51,6 +59,28 @@ def test_precision_and_recall_on_synthetic_events() -> None:
     synthetic, truth = generate(20_000, days=60, seed=7)
     precision, recall = pairwise_scores(truth, cluster_reports(synthetic, Tolerance()))
     assert precision > 0.9 and recall > 0.9, (precision, recall)
+
+
+def test_the_boxes_find_every_pair_that_judging_all_pairs_finds() -> None:
+    """The candidate search (classes of place and window, a unit cube each) misses no linkable pair."""
+    synthetic, _ = generate(3_000, days=1, seed=11)  # dense: many districts and nights meet
+    frame = _Frame.of(synthetic)
+    first, second = np.triu_indices(len(synthetic), 1)
+    linkable, _ = _judge(synthetic, frame, Tolerance(), first, second)
+    everything = set(zip(first[linkable].tolist(), second[linkable].tolist()))
+    candidates = _candidate_pairs(synthetic, frame, Tolerance())
+    found = set(map(tuple, candidates.tolist()))
+    assert len(everything) > 1000 and everything <= found
+    assert len(found) == len(candidates) and (candidates[:, 0] < candidates[:, 1]).all()
+
+
+def test_every_two_reports_of_an_event_could_be_one_event() -> None:
+    synthetic, _ = generate(3_000, days=1, seed=11)
+    labels = cluster_reports(synthetic, Tolerance())
+    first, second = np.triu_indices(len(synthetic), 1)
+    together = labels[first] == labels[second]
+    linkable, _ = _judge(synthetic, _Frame.of(synthetic), Tolerance(), first[together], second[together])
+    assert together.sum() > 500 and linkable.all()
 
 
 def test_pairwise_scores() -> None:
