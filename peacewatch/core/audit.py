@@ -84,8 +84,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+BOOKKEEPING = frozenset({"revision"})  # a cache's marker of change (core.changes.Revised), not a fact to audit
+
+
 def _columns(obj: Audited) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in BOOKKEEPING]
 
 
 def _fingerprint(value: Any) -> str | None:

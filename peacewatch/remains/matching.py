@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cached_property
 from datetime import date
 
@@ -196,8 +197,12 @@ _NAN = float("nan")
 class Vocabulary:
     """Word indices shared by both tables, so word overlaps are one sparse product."""
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+    def __init__(self, index: dict[str, int] | None = None) -> None:
+        self.index: dict[str, int] = dict(index or {})
+
+    def copy(self) -> Vocabulary:
+        """A vocabulary to grow without changing this one (which tables being read may share)."""
+        return Vocabulary(self.index)
 
     def matrix(self, rows: Sequence[frozenset[str]]) -> csr_matrix:
         indptr, indices = [0], []
@@ -218,16 +223,65 @@ def _charts(charts: Iterable[Mapping[int, Tooth]]) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, len(TEETH)), np.int8)
 
 
-def tables(persons: Sequence[AnteMortem], bodies: Sequence[PostMortem]) -> tuple[AmTable, PmTable]:
+def tables(persons: Sequence[AnteMortem], bodies: Sequence[PostMortem], vocabulary: Vocabulary | None = None) -> tuple[AmTable, PmTable]:
     """Both tables over one vocabulary, every word matrix as wide as the vocabulary."""
-    vocabulary = Vocabulary()
+    vocabulary = vocabulary if vocabulary is not None else Vocabulary()
     am, pm = am_table(persons, vocabulary), pm_table(bodies, vocabulary)
+    _widen(vocabulary, am, pm)
+    return am, pm
+
+
+_WORDS = ("marks", "belongings", "names")
+
+
+def _widen(vocabulary: Vocabulary, *tables: AmTable | PmTable) -> None:
     width = max(len(vocabulary.index), 1)
-    for table in (am, pm):
-        for name in ("marks", "belongings", "names"):
+    for table in tables:
+        for name in _WORDS:
             matrix = getattr(table, name)
             matrix.resize((matrix.shape[0], width))
-    return am, pm
+
+
+def revised(am: AmTable, pm: PmTable, vocabulary: Vocabulary, persons: Sequence[AnteMortem],
+            bodies: Sequence[PostMortem]) -> tuple[AmTable, PmTable]:
+    """New tables: ``am`` and ``pm`` with the rows of these records replaced (by id) or appended.
+
+    The other rows are copied as they are, not rebuilt from their records: a record changed among
+    ten thousand costs its own row. ``vocabulary`` (that of ``am`` and ``pm``, copied by the
+    caller) grows by the new words; the old tables are left as they were, for whoever reads them.
+    """
+    new_am, new_pm = am_table(persons, vocabulary), pm_table(bodies, vocabulary)
+    _widen(vocabulary, new_am, new_pm)
+    width = max(len(vocabulary.index), 1)
+    return _spliced(am, new_am, width), _spliced(pm, new_pm, width)
+
+
+def _spliced(old: Any, new: Any, width: int) -> Any:
+    """``old``'s rows with ``new``'s rows put over those of the same id, the rest of ``new`` after them."""
+    n = len(old.ids)
+    row_of = {int(record_id): row for row, record_id in enumerate(old.ids)}
+    appended = iter(range(n, n + len(new.ids)))
+    at = np.array([row_of[int(i)] if int(i) in row_of else next(appended) for i in new.ids], dtype=np.int64)
+    size = max(int(at.max()) + 1, n) if len(at) else n
+    columns: dict[str, Any] = {}
+    for name, value in vars(old).items():
+        fresh = getattr(new, name)
+        if isinstance(value, csr_matrix):
+            value = value.copy()
+            value.resize((n, width))
+            lengths = np.diff(value.indptr)
+            rows = np.repeat(np.arange(n), lengths)
+            keep = ~np.isin(rows, at[at < n])
+            added = fresh.tocoo()
+            all_rows = np.concatenate([rows[keep], at[added.row]])
+            all_cols = np.concatenate([value.indices[keep], added.col])
+            columns[name] = csr_matrix((np.ones(len(all_rows), dtype=np.float32), (all_rows, all_cols)), shape=(size, width))
+        else:
+            out = np.empty((size, *value.shape[1:]), dtype=value.dtype)
+            out[:n] = value
+            out[at] = fresh
+            columns[name] = out
+    return type(old)(**columns)
 
 
 def pm_table(records: Sequence[PostMortem], vocabulary: Vocabulary) -> PmTable:

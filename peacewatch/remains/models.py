@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
-from peacewatch.core.changes import Versioned
+from peacewatch.core.changes import Revised, Versioned
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.geo import Geometry
 from peacewatch.core.visibility import Side
@@ -73,7 +73,7 @@ class IdentificationBasis(str, enum.Enum):
     board = "board"
 
 
-class Recovery(IdMixin, TimestampMixin, Audited, Versioned, Base):
+class Recovery(IdMixin, TimestampMixin, Audited, Revised, Base):
     """One recovery operation at one site."""
 
     __tablename__ = "recoveries"
@@ -111,7 +111,7 @@ class NumberCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Body(IdMixin, TimestampMixin, Audited, Versioned, Base):
+class Body(IdMixin, TimestampMixin, Audited, Revised, Base):
     """A body or a separate body part, with its post-mortem record."""
 
     __tablename__ = "bodies"
@@ -151,7 +151,7 @@ class Body(IdMixin, TimestampMixin, Audited, Versioned, Base):
     part_of: Mapped[Body | None] = relationship(remote_side="Body.id")
 
 
-class MissingPerson(IdMixin, TimestampMixin, Audited, Versioned, Base):
+class MissingPerson(IdMixin, TimestampMixin, Audited, Revised, Base):
     """A missing-person report with its ante-mortem record."""
 
     __tablename__ = "missing_persons"

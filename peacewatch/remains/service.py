@@ -508,31 +508,101 @@ class Tables:
         return self._person_rows[person.id]
 
 
-_TABLES: dict[tuple[Any, ...], Tables] = {}
+@dataclass(frozen=True)
+class _Kept:
+    """The records the matching columns were built from, each with the revision it was read at."""
+
+    versions: tuple[int, ...]
+    persons: dict[int, tuple[int, AnteMortem]]
+    bodies: dict[int, tuple[tuple[int, int], PostMortem]]  # (the body's revision, its recovery's)
+    vocabulary: matching.Vocabulary
+    tables: Tables
+    reread: int  # records read from the database to make it (all, the first time; then the changed ones)
+
+
+_KEPT: dict[str, _Kept] = {}
+READ_CHUNK = 500  # ids per "IN (...)" when re-reading changed records
+
+
+def _changed(revisions: dict[int, Any], kept: dict[int, tuple[Any, Any]]) -> list[int]:
+    return [record_id for record_id, revision in revisions.items() if kept.get(record_id, (None,))[0] != revision]
+
+
+def _read(session: Session, query: Any, model: Any, ids: list[int]) -> list[Any]:
+    return [record for k in range(0, len(ids), READ_CHUNK)
+            for record in session.scalars(query.where(model.id.in_(ids[k:k + READ_CHUNK])))]
+
+
+def _refreshed(session: Session, kept: _Kept | None, now: tuple[int, ...]) -> _Kept:
+    """The kept records with the rows that changed since (by their revisions) read again, and their rows replaced.
+
+    Only the (id, revision) pairs are read whole; a clerk's edit, a custody event or a new report
+    re-reads one record and rebuilds one row of the columns, not ten thousand.
+    """
+    person_revisions = {person_id: revision for person_id, revision in session.execute(select(MissingPerson.id, MissingPerson.revision))}
+    body_revisions = {body_id: (own, recovery) for body_id, own, recovery in session.execute(
+        select(Body.id, Body.revision, Recovery.revision).join(Body.recovery))}
+    old_persons = kept.persons if kept else {}
+    old_bodies = kept.bodies if kept else {}
+    stale_persons, stale_bodies = _changed(person_revisions, old_persons), _changed(body_revisions, old_bodies)
+    fresh_persons = {p.id: (p.revision, ante_mortem(p)) for p in _read(session, select(MissingPerson), MissingPerson, stale_persons)}
+    fresh_bodies = {b.id: ((b.revision, b.recovery.revision), post_mortem(b))
+                    for b in _read(session, select(Body).options(selectinload(Body.recovery)), Body, stale_bodies)}
+    persons = old_persons | fresh_persons
+    bodies = old_bodies | fresh_bodies
+    dna = {(b, p): lr for b, p, lr in session.execute(
+        select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
+    if kept is None or persons.keys() - person_revisions.keys() or bodies.keys() - body_revisions.keys():
+        # the first time, or a record gone (none is deleted in use): everything from the records
+        persons = {i: persons[i] for i in sorted(person_revisions) if i in persons}
+        bodies = {i: bodies[i] for i in sorted(body_revisions) if i in bodies}
+        vocabulary = matching.Vocabulary()
+        am, pm = matching.tables([r for _, r in persons.values()], [r for _, r in bodies.values()], vocabulary)
+    elif fresh_persons or fresh_bodies:
+        vocabulary = kept.vocabulary.copy()
+        am, pm = matching.revised(kept.tables.am, kept.tables.pm, vocabulary, [r for _, r in fresh_persons.values()],
+                                  [r for _, r in fresh_bodies.values()])
+    else:
+        vocabulary, am, pm = kept.vocabulary, kept.tables.am, kept.tables.pm
+    tables = Tables(am=am, pm=pm, model=kept.tables.model if kept else matching.Model.prior(),
+                    body_numbers=[bodies[int(i)][1].number for i in pm.ids],
+                    person_numbers=[persons[int(i)][1].number for i in am.ids], dna=dna,
+                    fitted_on=_still_fitted(kept, persons, bodies))
+    return _Kept(versions=now, persons=persons, bodies=bodies, vocabulary=vocabulary, tables=tables,
+                 reread=len(fresh_persons) + len(fresh_bodies))
+
+
+def _still_fitted(kept: _Kept | None, persons: dict[int, Any], bodies: dict[int, Any]) -> tuple[tuple[int, int], ...] | None:
+    """Whether the weights fitted to the kept records stand: u is fitted on random pairs of them, so a
+    few records more or less leave it, a tenth more of either side asks for a new fit."""
+    if kept is None or kept.tables.fitted_on is None:
+        return None
+    grown = max(abs(len(persons) - len(kept.persons)) / max(len(kept.persons), 1),
+                abs(len(bodies) - len(kept.bodies)) / max(len(kept.bodies), 1))
+    return kept.tables.fitted_on if grown < 0.1 else None
 
 
 def _tables(session: Session) -> Tables:
     """All records, and weights fitted on them: u from random pairs, m from confirmed identifications.
 
-    The columns are kept until a record they read changes (by the versions the database keeps, so a
-    change made through any server process counts), the weights until the confirmed
-    identifications change: a clerk working through a list does not rebuild them at each step.
+    The columns are kept until a record they read changes, and then only the changed records are
+    read again (by the versions and per-row revisions the database keeps, so a change made through
+    any server process counts); the weights are kept until the confirmed identifications change or
+    the records grow by a tenth: a clerk working through a list does not rebuild them at each step.
+    Each snapshot is replaced whole, never changed in place, so a request reading it meanwhile sees
+    one consistent set.
     """
-    key = (str(session.get_bind().url), *versions(session, "bodies", "missing_persons", "dna_results", "recoveries"))
+    url = str(session.get_bind().url)
+    now = versions(session, "bodies", "missing_persons", "dna_results", "recoveries")
+    kept = _KEPT.get(url)
+    if kept is None or kept.versions != now:
+        kept = _refreshed(session, kept, now)
+        _KEPT.clear()
+        _KEPT[url] = kept
+    tables = kept.tables
     confirmed_query = select(Identification.body_id, Identification.missing_person_id).where(
         Identification.status == IdentificationStatus.confirmed).order_by(Identification.id)
     confirmed_pairs = tuple((b, p) for b, p in session.execute(confirmed_query))
-    tables = _TABLES.get(key)
-    if tables is None:
-        bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).order_by(Body.id)))
-        persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id)))
-        dna = {(b, p): lr for b, p, lr in session.execute(
-            select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
-        am, pm = matching.tables([ante_mortem(p) for p in persons], [post_mortem(b) for b in bodies])
-        tables = Tables(am=am, pm=pm, model=matching.Model.prior(), body_numbers=[b.number for b in bodies],
-                        person_numbers=[p.number for p in persons], dna=dna)
-        _TABLES.clear()
-        _TABLES[key] = tables
     if tables.fitted_on != confirmed_pairs:
         rows = [(tables._person_rows[p], tables._body_rows[b]) for b, p in confirmed_pairs]
         tables.model, tables.fitted_on = matching.Model.fit(tables.am, tables.pm, rows), confirmed_pairs

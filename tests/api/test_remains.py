@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 HUM = "humanitarian"
@@ -206,6 +206,36 @@ class TestMatchingAndIdentification:
         assert not any(c for c in candidates if c["evidence"] and c["weight"] > candidates[0]["weight"])
         back = client.get(f"/api/v1/missing-persons/{missing['number']}/candidates", headers=auth(HUM)).json()
         assert back[0]["body"] == number and back[0]["weight"] == candidates[0]["weight"]
+
+    def test_a_changed_record_is_read_again_alone(self, client: TestClient, auth: Any, app: Any, recovered: dict[str, Any],
+                                                  missing: dict[str, Any]) -> None:
+        """The matching columns follow each change by re-reading only the records whose revision moved."""
+        from peacewatch.core.auth import User
+        from peacewatch.core.db import transaction
+        from peacewatch.remains import service
+        from peacewatch.remains.models import MissingPerson
+
+        number = recovered["body_numbers"][0]
+        first = client.get(f"/api/v1/bodies/{number}/candidates", headers=auth(HUM)).json()
+        assert first[0]["missing_person"] == missing["number"]
+        kept = service._KEPT[str(app.state.engine.url)]
+        everything = len(kept.persons) + len(kept.bodies)
+        pm = recovery()["bodies"][0]["post_mortem"] | {"sex": "female"}
+        assert client.put(f"/api/v1/bodies/{number}/post-mortem", json=pm, headers=auth(HUM)).status_code == 200
+        again = client.get(f"/api/v1/bodies/{number}/candidates", headers=auth(HUM)).json()
+        assert missing["number"] not in {c["missing_person"] for c in again}  # a man is no longer a candidate
+        kept = service._KEPT[str(app.state.engine.url)]
+        assert kept.reread == 1 and len(kept.persons) + len(kept.bodies) == everything
+        # another writer (another server process would go through the same database) renames the person
+        with app.state.sessionmaker() as other:
+            with transaction(other, actor="clerk-elsewhere"):
+                other.scalars(select(MissingPerson).where(MissingPerson.number == missing["number"])).one().marks = ["scar on the chin"]
+        back = client.get(f"/api/v1/missing-persons/{missing['number']}/candidates", headers=auth(HUM)).json()
+        kept = service._KEPT[str(app.state.engine.url)]
+        assert kept.reread == 1 and kept.persons[missing["id"]][1].marks == ["scar on the chin"]
+        assert number not in {c["body"] for c in back}
+        entries = client.get("/api/v1/audit", params={"entity": "bodies"}, headers=auth("admin")).json()
+        assert entries and not any("revision" in (e.get("after") or {}) for e in entries)  # bookkeeping, not a fact
 
     def test_confirmation_needs_a_primary_identifier_or_a_board(self, client: TestClient, auth: Any, recovered: dict[str, Any],
                                                                  missing: dict[str, Any]) -> None:

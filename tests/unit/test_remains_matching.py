@@ -169,3 +169,37 @@ class TestCasualtySeries:
         series = casualty_series(facts, since=date(2020, 11, 19), until=date(2020, 11, 20))
         assert [r["A"]["total"]["recovered"] for r in series["days"]] == [5, 5]
         assert [r["total"]["new"]["recovered"] for r in series["days"]] == [0, 2]
+
+
+def _words(table: matching.AmTable | matching.PmTable, vocabulary: matching.Vocabulary) -> list[list[frozenset[str]]]:
+    word_of = {index: word for word, index in vocabulary.index.items()}
+    return [[frozenset(word_of[int(k)] for k in getattr(table, name)[row].indices) for name in ("marks", "belongings", "names")]
+            for row in range(len(table.ids))]
+
+
+def test_revising_rows_gives_the_tables_built_from_every_record() -> None:
+    """A few records changed and a few new: the spliced tables equal tables built from scratch, and rank alike."""
+    persons = synthetic.people(400, seed=5)
+    bodies = synthetic.remains(persons, 80, seed=6)
+    am_records, pm_records = [p.am for p in persons[:350]], [b.pm for b in bodies[:70]]
+    vocabulary = matching.Vocabulary()
+    am, pm = matching.tables(am_records, pm_records, vocabulary)
+    changed_am = [replace(am_records[3], marks=["a new tattoo of an eagle"], height_cm=181),
+                  replace(am_records[200], names=["Renamed", "Someone", ""]), *[p.am for p in persons[350:]]]
+    changed_pm = [replace(pm_records[10], belongings=["blue shirt", "wedding ring"], sex=Sex.female), *[b.pm for b in bodies[70:]]]
+    grown = vocabulary.copy()
+    revised_am, revised_pm = matching.revised(am, pm, grown, changed_am, changed_pm)
+
+    by_id_am = {r.id: r for r in am_records} | {r.id: r for r in changed_am}
+    by_id_pm = {r.id: r for r in pm_records} | {r.id: r for r in changed_pm}
+    fresh = matching.Vocabulary()
+    expected_am, expected_pm = matching.tables([by_id_am[int(i)] for i in revised_am.ids], [by_id_pm[int(i)] for i in revised_pm.ids], fresh)
+    for revised_table, expected in ((revised_am, expected_am), (revised_pm, expected_pm)):
+        for name, value in vars(expected).items():
+            if not hasattr(value, "indices"):
+                np.testing.assert_array_equal(getattr(revised_table, name), value, err_msg=name)
+    assert _words(revised_am, grown) == _words(expected_am, fresh)
+    assert _words(revised_pm, grown) == _words(expected_pm, fresh)
+    assert len(am.ids) == 350 and len(vocabulary.index) < len(grown.index)  # the old tables and vocabulary untouched
+    model = matching.Model.prior()
+    assert matching.rank(revised_am, revised_pm, model, per_am=False, top=5) == matching.rank(expected_am, expected_pm, model, per_am=False, top=5)
