@@ -42,7 +42,7 @@ def store(session: object, persons: list[synthetic.Person], bodies: list[synthet
             am = p.am
             lat, lon = am.last_seen_at or (None, None)
             session.add(MissingPerson(  # type: ignore[attr-defined]
-                id=p.id, number=f"AM-2020-{p.id:06d}", family_name=am.names[0], given_names=am.names[1], side=Side.a,
+                id=p.id, number=f"AM-2020-{p.id:06d}", family_name=am.names[0], given_names=am.names[1], side=Side.A,
                 status=PersonStatus.military, service_number=am.service_number or "", born_on=am.born_on, sex=am.sex,
                 height_cm=am.height_cm, marks=list(am.marks), clothing=list(am.belongings), effects=[],
                 last_seen_on=am.last_seen_on, last_seen_lat=lat, last_seen_lon=lon,
@@ -53,7 +53,7 @@ def store(session: object, persons: list[synthetic.Person], bodies: list[synthet
             lat, lon = pm.found_at or (39.8, 46.8)
             recovered_on = pm.recovered_on or datetime(2020, 11, 14).date()
             recovery = Recovery(recovered_at=datetime.combine(recovered_on, clock(8), timezone.utc), recovered_on=recovered_on,
-                                site=Point(lon, lat), lat=lat, lon=lon, team="bench", side=Side.a, bodies_found=1,
+                                site=Point(lon, lat), lat=lat, lon=lon, team="bench", side=Side.A, bodies_found=1,
                                 bodies_recovered=1, recorded_by="bench")
             documents = [{"kind": "identity disc", "service_number": pm.service_number}] if pm.service_number else []
             documents += [{"kind": "document", "name": name} for name in pm.document_names]

@@ -552,8 +552,9 @@ def _refreshed(session: Session, kept: _Kept | None, now: tuple[int, ...]) -> _K
     bodies = old_bodies | fresh_bodies
     dna = {(b, p): lr for b, p, lr in session.execute(
         select(DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio))}
-    if kept is None or persons.keys() - person_revisions.keys() or bodies.keys() - body_revisions.keys():
-        # the first time, or a record gone (none is deleted in use): everything from the records
+    if kept is None or persons.keys() - person_revisions.keys() or bodies.keys() - body_revisions.keys() \
+            or not _after(fresh_persons, old_persons) or not _after(fresh_bodies, old_bodies):
+        # the first time, a record gone (none is deleted in use) or one slotted between others: all from the records
         persons = {i: persons[i] for i in sorted(person_revisions) if i in persons}
         bodies = {i: bodies[i] for i in sorted(body_revisions) if i in bodies}
         vocabulary = matching.Vocabulary()
@@ -564,31 +565,33 @@ def _refreshed(session: Session, kept: _Kept | None, now: tuple[int, ...]) -> _K
                                   [r for _, r in fresh_bodies.values()])
     else:
         vocabulary, am, pm = kept.vocabulary, kept.tables.am, kept.tables.pm
+    kept_am, kept_pm = (kept.tables.am, kept.tables.pm) if kept else (None, None)
     tables = Tables(am=am, pm=pm, model=kept.tables.model if kept else matching.Model.prior(),
                     body_numbers=[bodies[int(i)][1].number for i in pm.ids],
                     person_numbers=[persons[int(i)][1].number for i in am.ids], dna=dna,
-                    fitted_on=_still_fitted(kept, persons, bodies))
+                    fitted_on=None if am is not kept_am or pm is not kept_pm else kept.tables.fitted_on)
     return _Kept(versions=now, persons=persons, bodies=bodies, vocabulary=vocabulary, tables=tables,
                  reread=len(fresh_persons) + len(fresh_bodies))
 
 
-def _still_fitted(kept: _Kept | None, persons: dict[int, Any], bodies: dict[int, Any]) -> tuple[tuple[int, int], ...] | None:
-    """Whether the weights fitted to the kept records stand: u is fitted on random pairs of them, so a
-    few records more or less leave it, a tenth more of either side asks for a new fit."""
-    if kept is None or kept.tables.fitted_on is None:
-        return None
-    grown = max(abs(len(persons) - len(kept.persons)) / max(len(kept.persons), 1),
-                abs(len(bodies) - len(kept.bodies)) / max(len(kept.bodies), 1))
-    return kept.tables.fitted_on if grown < 0.1 else None
+def _after(fresh: dict[int, Any], old: dict[int, Any]) -> bool:
+    """Whether the new records among ``fresh`` all come after the ``old`` ones: appended, the rows stay in id order.
+
+    The rows' order is part of the answer (the weights are fitted on random rows), so it must be the
+    order a process building everything afresh would choose.
+    """
+    new = [record_id for record_id in fresh if record_id not in old]
+    return not new or not old or min(new) > max(old)
 
 
 def _tables(session: Session) -> Tables:
     """All records, and weights fitted on them: u from random pairs, m from confirmed identifications.
 
     The columns are kept until a record they read changes, and then only the changed records are
-    read again (by the versions and per-row revisions the database keeps, so a change made through
-    any server process counts); the weights are kept until the confirmed identifications change or
-    the records grow by a tenth: a clerk working through a list does not rebuild them at each step.
+    read again and their rows replaced (by the versions and per-row revisions the database keeps,
+    so a change made through any server process counts). The weights are fitted again whenever the
+    columns or the confirmed identifications change: every process, however long it has run, ranks
+    the same records alike.
     Each snapshot is replaced whole, never changed in place, so a request reading it meanwhile sees
     one consistent set.
     """
