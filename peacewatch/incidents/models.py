@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum as SAEnum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum as SAEnum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
@@ -231,3 +231,5 @@ class EventRowsBuilt(Base):
 
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     versions: Mapped[str] = mapped_column(String(200))
+    events: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"),
+                                        comment="How many rows the scope has: a page with no filter is counted without a scan")

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import zlib
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Subquery, case, delete, func, insert, literal, select, type_coerce
+from sqlalchemy import BigInteger, Integer, String, Subquery, case, delete, event, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from peacewatch.core.changes import versions
@@ -96,19 +97,41 @@ def kept_event_rows(session: Session, readable: frozenset[Visibility] | None) ->
     before the reports: rows newer than their label are only rebuilt once more, never taken as current.
     """
     scope = scope_of(readable)
-    built = select(EventRowsBuilt.versions).where(EventRowsBuilt.scope == scope)
-    if session.scalar(built) == _versions(session):
-        return scope
-    session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        checksum = zlib.crc32(scope.encode())
-        session.execute(select(func.pg_advisory_xact_lock(_LOCK, checksum - 2**32 if checksum >= 2**31 else checksum)))
-    wanted = _versions(session)
-    if session.scalar(built) != wanted:
-        events = event_rows(readable)
-        session.execute(delete(EventRow).where(EventRow.scope == scope))
-        session.execute(insert(EventRow).from_select(["scope", *KEPT], select(literal(scope), *(events.c[c] for c in KEPT))))
-        session.execute(delete(EventRowsBuilt).where(EventRowsBuilt.scope == scope))
-        session.execute(insert(EventRowsBuilt).values(scope=scope, versions=wanted))
-    session.commit()
+    built = select(EventRowsBuilt.versions, EventRowsBuilt.events).where(EventRowsBuilt.scope == scope)
+    found = session.execute(built).first()
+    if found is None or found.versions != _versions(session):
+        session.commit()
+        if session.get_bind().dialect.name == "postgresql":
+            checksum = zlib.crc32(scope.encode())
+            session.execute(select(func.pg_advisory_xact_lock(_LOCK, checksum - 2**32 if checksum >= 2**31 else checksum)))
+        wanted = _versions(session)
+        found = session.execute(built).first()
+        if found is None or found.versions != wanted:
+            events = event_rows(readable)
+            session.execute(delete(EventRow).where(EventRow.scope == scope))
+            session.execute(insert(EventRow).from_select(["scope", *KEPT], select(literal(scope), *(events.c[c] for c in KEPT))))
+            counted = session.scalar(select(func.count()).select_from(EventRow).where(EventRow.scope == scope)) or 0
+            session.execute(delete(EventRowsBuilt).where(EventRowsBuilt.scope == scope))
+            session.execute(insert(EventRowsBuilt).values(scope=scope, versions=wanted, events=counted))
+        session.commit()
+        found = session.execute(built).first()
+    session.info.setdefault(_COUNTED, {})[scope] = found.events if found is not None else 0
     return scope
+
+
+_COUNTED = "_incident_event_rows_counted"
+
+
+def kept_event_count(session: Session, readable: frozenset[Visibility] | None) -> int:
+    """How many events the scope holds, as :func:`kept_event_rows` last found it in this transaction."""
+    scope = scope_of(readable)
+    counted = session.info.get(_COUNTED, {})
+    if scope not in counted:
+        kept_event_rows(session, readable)
+    return int(session.info[_COUNTED][scope])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_counts(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_COUNTED, None)

@@ -29,7 +29,7 @@ from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.models import EventRow, IncidentStatus, IncidentType
-from peacewatch.incidents.rows import KEPT, kept_event_rows
+from peacewatch.incidents.rows import KEPT, kept_event_count, kept_event_rows
 from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
@@ -52,6 +52,7 @@ class Rows:
     table: Callable[[Session, Readable, Window], Subquery]
     features: Callable[[Session, Readable, Settings, Window, Sequence[Any], Sequence[Any]], list[dict[str, Any]]]
     points: bool  # each geometry is the point (min_x, min_y): the box decides alone
+    count: Callable[[Session, Readable], int] | None = None  # all the reader's features, known without a scan
 
 STRING, NUMBER, INTEGER = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 DATE, INSTANT = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
@@ -163,10 +164,36 @@ def _event_table(session: Session, readable: Readable, window: Window) -> Subque
         rows.scope == kept_event_rows(session, readable)).subquery("incident_events")
 
 
+_BUILT: OrderedDict[Any, dict[int, dict[str, Any]]] = OrderedDict()  # (scope, versions) -> event id -> feature
+_BUILT_LOCK = Lock()
+BUILT_KEPT = 8  # scopes (a side's liaison, the public, the staff) whose built events are kept
+
+
 def _event_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any],
                     ids: Sequence[Any]) -> list[dict[str, Any]]:
-    """The events of ``keys`` (their own ids), named ``ids`` for the reader, in that order (as the table orders them)."""
-    return _incident_features(session, readable, keys, dict(zip(keys, ids))) if keys else []
+    """The events of ``keys`` (their own ids), named ``ids`` for the reader, in that order (as the table orders them).
+
+    An event's feature is built from its reports once and kept until a report, an event or a zone
+    changes (the versions the database keeps, so a change through any process counts): a GIS client
+    paging, panning and filtering meets the same events again under other requests.
+    """
+    if not keys:
+        return []
+    key = (str(session.get_bind().url), readable, versions(session, "incidents", "incident_events", "zones"))
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+        if built is None:
+            built = _BUILT[key] = {}
+            while len(_BUILT) > BUILT_KEPT:
+                _BUILT.popitem(last=False)
+        _BUILT.move_to_end(key)
+    missing = [k for k in keys if k not in built]
+    if missing:
+        named = dict(zip(keys, ids))
+        event_of = {named[k]: k for k in missing}
+        for feature in _incident_features(session, readable, missing, {k: named[k] for k in missing}):
+            built[event_of[feature["id"]]] = feature
+    return [built[k] for k in keys]
 
 
 def _incident_features(session: Session, readable: Readable, event_ids: Sequence[int] | None = None,
@@ -216,7 +243,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                 "status": {"type": "string", "enum": [s.value for s in IncidentStatus]}, "event_count": INTEGER,
                 "area": STRING, "district": STRING, "place_name": STRING, "started_at": INSTANT, "ended_at": INSTANT},
                ("started_at", "ended_at"), incident_events, "geometry-point", ("incidents", "incident_events", "zones"),
-               Rows(_event_table, _event_features, points=True)),
+               Rows(_event_table, _event_features, points=True, count=kept_event_count)),
     Collection("official-map", "Official deployment map", "The published map's layers as of a day (datetime): public records only.",
                {"kind": STRING, "code": STRING, "name": STRING, "zone_code": STRING, "status": STRING},
                None, official_map, "geometry-any", ("posts", "zones")),

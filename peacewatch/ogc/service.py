@@ -92,6 +92,12 @@ def _items_in_sql(session: Session, settings: Settings, readable: Readable, coll
     conditions = [translation.where, *_in_window(table, collection, window)]
     exact = translation.spatial or translation.exact_in_python or (window.bbox is not None and not rows.points)
     ordered = select(table.c.id, table.c.key).where(*conditions).order_by(table.c.id)
+    if not exact and rows.count is not None and query.filter is None and not _in_window(table, collection, window):
+        # nothing narrows: the page by the index, the count as the rows were counted when built
+        page = session.execute(ordered.limit(query.limit).offset(query.offset)).all()
+        matched = rows.count(session, readable)
+        features = rows.features(session, readable, settings, window, [row.key for row in page], [row.id for row in page])
+        return Page([in_crs(f, query.crs) for f in features], matched)
     if not exact:  # the database decides alone: one page, and the count of all matches in the same pass
         page = session.execute(ordered.add_columns(func.count().over().label("matched"))
                                .limit(query.limit).offset(query.offset)).all()

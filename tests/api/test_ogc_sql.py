@@ -186,3 +186,23 @@ def test_a_report_made_through_another_process_is_in_the_next_page_and_rebuilds_
         assert set(pool.map(read, range(6))) == {before + 1}
     with app.state.sessionmaker() as session:
         assert session.query(EventRowsBuilt).filter_by(scope="public").count() == 1
+
+
+def test_a_report_corrected_through_another_process_shows_in_the_next_page(app: Any, settings: Any, demo: None, auth: Any) -> None:
+    """The features kept per event follow the database's versions: a corrected report is never served stale."""
+    from peacewatch.app import create_app
+
+    with app.state.sessionmaker() as session:
+        first = in_sql(session, settings, None, limit=5).features[0]
+    report = first["properties"]["incident_ids"][0]
+    other = create_app(settings)  # another process: its own engine and pool
+    try:
+        with TestClient(other) as client:
+            fixed = client.patch(f"/api/v1/incidents/{report}", headers=auth("ops"), json={"place_name": "Corrected hillside"})
+            assert fixed.status_code == 200, fixed.text
+    finally:
+        other.state.engine.dispose()
+    with app.state.sessionmaker() as session:
+        again = in_sql(session, settings, None, limit=5).features[0]
+        assert again["id"] == first["id"] and again["properties"]["place_name"] == "Corrected hillside"
+        assert in_sql(session, settings, None, limit=10_000).features == everything(session, settings, None)
