@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from threading import Lock
 from typing import Any
 
 import orjson
 from shapely.geometry import MultiLineString, mapping
-from sqlalchemy import Subquery, select
+from sqlalchemy import String, Subquery, and_, case, select, type_coerce
 from sqlalchemy.orm import Session
 
 from peacewatch.core.changes import versions
@@ -25,7 +25,7 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.geography.features import post_feature, zone_feature
-from peacewatch.geography.models import PostKind, ZoneKind
+from peacewatch.geography.models import Post, PostKind, PostStatus, Zone, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.models import EventRow, IncidentStatus, IncidentType
@@ -96,6 +96,50 @@ def zones(kind: ZoneKind) -> Source:
         return [_trim(zone_feature(z), ZONE_FIELDS, readable)
                 for z in list_zones(session, readable, kind=kind, bbox=window.bbox, limit=2**31)]
     return source
+
+
+def _box_columns(model: type[Zone] | type[Post]) -> list[Any]:
+    return [model.id.label("id"), model.id.label("key"), model.min_lon.label("min_x"), model.min_lat.label("min_y"),
+            model.max_lon.label("max_x"), model.max_lat.label("max_y")]
+
+
+def zone_rows(kind: ZoneKind) -> Rows:
+    """The zones of ``kind`` the reader may see, filtered in SQL on their stored boxes; the exact
+    geometric tests run on the candidates' shapes, in bulk."""
+    def table(session: Session, readable: Readable, window: Window) -> Subquery:
+        query = select(*_box_columns(Zone), Zone.code.label("code"), Zone.name.label("name"), Zone.valid_from.label("valid_from"),
+                       Zone.valid_to.label("valid_to"), Zone.width_m.label("width_m")).where(Zone.kind == kind)
+        return where_visible(query, Zone.visibility, readable).subquery("zone_rows")
+
+    def features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any],
+                 ids: Sequence[Any]) -> list[dict[str, Any]]:
+        found = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_(list(keys))))}
+        return [_trim(zone_feature(found[k]), ZONE_FIELDS, readable) for k in keys]
+
+    return Rows(table, features, points=False)
+
+
+def _post_status(on: date) -> Any:
+    """``Post.status_on(on)`` in SQL."""
+    return case((Post.opened_on > on, PostStatus.planned.value),
+                (and_(Post.closed_on.is_not(None), Post.closed_on <= on), PostStatus.closed.value), else_=PostStatus.open.value)
+
+
+def _post_table(session: Session, readable: Readable, window: Window) -> Subquery:
+    """The posts the reader may see with their zone's code, and their status on the window's last day (today when open)."""
+    on = (window.end or utcnow()).date()
+    query = select(*_box_columns(Post), Post.code.label("code"), Post.name.label("name"),
+                   type_coerce(Post.kind, String(32)).label("kind"), Zone.code.label("zone_code"),
+                   type_coerce(_post_status(on), String(16)).label("status"), Post.opened_on.label("opened_on"),
+                   Post.closed_on.label("closed_on")).join(Zone, Post.zone_id == Zone.id)
+    return where_visible(query, Post.visibility, readable).subquery("post_rows")
+
+
+def _post_features(session: Session, readable: Readable, settings: Settings, window: Window, keys: Sequence[Any],
+                   ids: Sequence[Any]) -> list[dict[str, Any]]:
+    on = (window.end or utcnow()).date()
+    found = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(list(keys))))}
+    return [_trim(post_feature(found[k], on), POST_FIELDS + ("closed_on", "permanent"), readable) for k in keys]
 
 
 def posts(session: Session, readable: Readable, settings: Settings, window: Window) -> list[dict[str, Any]]:
@@ -221,18 +265,18 @@ ZONE_QUERYABLES = {"code": STRING, "name": STRING, "valid_from": DATE, "valid_to
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
     Collection("areas", "Areas of responsibility", "The areas the force patrols and monitors, with their dates of validity.",
                ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.area_of_responsibility), "geometry-polygon-or-multipolygon",
-               ("zones",)),
+               ("zones",), zone_rows(ZoneKind.area_of_responsibility)),
     Collection("corridors", "Corridors", "Strips along a road kept open under the force's control.",
                ZONE_QUERYABLES | {"width_m": NUMBER}, ("valid_from", "valid_to"), zones(ZoneKind.corridor),
-               "geometry-polygon-or-multipolygon", ("zones",)),
+               "geometry-polygon-or-multipolygon", ("zones",), zone_rows(ZoneKind.corridor)),
     Collection("lines-of-contact", "Lines of contact", "The lines separating the sides' forces.",
                ZONE_QUERYABLES, ("valid_from", "valid_to"), zones(ZoneKind.line_of_contact),
-               "geometry-linestring-or-multilinestring", ("zones",)),
+               "geometry-linestring-or-multilinestring", ("zones",), zone_rows(ZoneKind.line_of_contact)),
     Collection("posts", "Observation posts and checkpoints", "Posts with the dates they were opened and closed.",
                {"code": STRING, "name": STRING, "kind": {"type": "string", "enum": [k.value for k in PostKind]},
                 "zone_code": STRING, "status": {"type": "string", "enum": ["planned", "open", "closed"]},
                 "opened_on": DATE, "closed_on": DATE},
-               ("opened_on", "closed_on"), posts, "geometry-point", ("posts", "zones")),
+               ("opened_on", "closed_on"), posts, "geometry-point", ("posts", "zones"), Rows(_post_table, _post_features, points=True)),
     Collection("patrol-tracks", "Patrol tracks", "Each patrol that went out, with the tracks of its vehicles and handhelds.",
                {"name": STRING, "status": {"type": "string", "enum": [s.value for s in PatrolStatus]}, "unit_id": INTEGER,
                 "zone_id": INTEGER, "planned_start": INSTANT, "started_at": INSTANT, "ended_at": INSTANT,
