@@ -114,6 +114,8 @@ def main() -> None:
         if len(values):
             print(f"latency position received -> alert on the stream: p50 {np.percentile(values, 50):.0f} ms, "
                   f"p90 {np.percentile(values, 90):.0f} ms, p99 {np.percentile(values, 99):.0f} ms, max {values.max():.0f} ms")
+        if len(values) != args.probes:
+            sys.exit(f"FAILED: {len(values)} of {args.probes} probe alerts reached the stream")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -77,6 +78,8 @@ def main() -> None:
         started = time.perf_counter()
         created, _, _ = import_features(session, "bench", "posts", features)
         elapsed = time.perf_counter() - started
+    if created != len(features):
+        sys.exit(f"FAILED: {created} of {len(features)} posts stored")
     print(f"import posts (validate + contain + audit, 1 transaction): {created} in {elapsed:.2f} s = {created / elapsed:,.0f} posts/s")
 
     rng = random.Random(11)
@@ -84,12 +87,20 @@ def main() -> None:
     for _ in range(args.queries):
         lon, lat = rng.uniform(46.4, 46.9), rng.uniform(39.9, 40.3)
         windows.append(((lon, lat, lon + 0.1, lat + 0.05), date(2020, 11, 10) + timedelta(days=rng.randrange(60))))
+    with factory() as session:  # the answers, worked out the slow way before timing the fast one
+        every = [(p.id, p.geometry.x, p.geometry.y, p.opened_on, p.closed_on) for p in list_posts(session, None, limit=10**6)]
+    expected = [[i for i, x, y, opened, closed in every if minx <= x <= maxx and miny <= y <= maxy
+                 and opened <= day and (closed is None or closed > day)] for (minx, miny, maxx, maxy), day in windows]
     with factory() as session:
-        started, returned = time.perf_counter(), 0
+        started, returned, answers = time.perf_counter(), 0, []
         for bbox, day in windows:
             found = list_posts(session, None, bbox=bbox, on=day, limit=10_000)
-            returned += len([post_feature(p, day) for p in found])
+            shaped = [post_feature(p, day) for p in found]
+            returned += len(shaped)
+            answers.append([f["id"] for f in shaped])
         elapsed = time.perf_counter() - started
+    if answers != expected:
+        sys.exit("FAILED: the service's posts differ from those worked out one by one")
     print(f"service: bbox+date query and GeoJSON shaping: {args.queries / elapsed:,.0f} queries/s, "
           f"{returned / elapsed:,.0f} features/s (mean {returned / args.queries:.0f} features per query)")
 
@@ -97,12 +108,15 @@ def main() -> None:
         user = session.query(User).filter_by(username="ops").one()
         headers = {"Authorization": f"Bearer {issue_access_token(user, settings.resolved_secret_key, 60)}"}
     with TestClient(app) as client:
-        started, returned = time.perf_counter(), 0
+        started, returned, answers = time.perf_counter(), 0, []
         for (minx, miny, maxx, maxy), day in windows:
             response = client.get("/api/v1/posts", params={"bbox": f"{minx},{miny},{maxx},{maxy}", "on": day.isoformat()},
                                   headers=headers)
             returned += len(response.json()["features"])
+            answers.append([f["id"] for f in response.json()["features"]])
         elapsed = time.perf_counter() - started
+    if answers != expected:
+        sys.exit("FAILED: the API's posts differ from those worked out one by one")
     print(f"HTTP GET /api/v1/posts?bbox&on (in-process client): {args.queries / elapsed:,.0f} requests/s, "
           f"{returned / elapsed:,.0f} features/s")
     app.state.engine.dispose()

@@ -23,7 +23,7 @@ import orjson
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import make_batches, prepare  # noqa: E402
+from bench_ingest import check, make_batches, prepare  # noqa: E402
 
 from peacewatch.app import create_app  # noqa: E402
 from peacewatch.scenario.nk2020 import NORTH, SOUTH  # noqa: E402
@@ -62,12 +62,13 @@ def main() -> None:
 
     settings = prepare(Path(tempfile.mkdtemp(prefix="pw-postgis-")), 400)
     app = create_app(settings)
-    started = time.perf_counter()
+    started, stored = time.perf_counter(), 0
     with app.state.sessionmaker() as session:
         for body in bodies:
-            record_positions(session, "bench", "http", from_rows(orjson.loads(body)["positions"]), h3_resolution=8)
+            stored += record_positions(session, "bench", "http", from_rows(orjson.loads(body)["positions"]), h3_resolution=8).stored
     ours = time.perf_counter() - started
     app.state.engine.dispose()
+    check(settings, stored, total)
 
     with psycopg.connect(args.postgis) as conn:
         conn.execute(SETUP)
@@ -83,6 +84,9 @@ def main() -> None:
             conn.commit()
         theirs = time.perf_counter() - started
         inside = conn.execute("SELECT count(*) FROM bench_positions WHERE zone_id IS NOT NULL").fetchone()
+        theirs_stored = conn.execute("SELECT count(*) FROM bench_positions").fetchone()[0]
+    if theirs_stored != total:
+        sys.exit(f"FAILED: PostGIS stored {theirs_stored:,} of {total:,}")
     print(f"PeaceWatch on SQLite (parse, check, Shapely geofence, H3, alerts, store): {total / ours:,.0f} positions/s")
     print(f"PostgreSQL+PostGIS (parse, INSERT with ST_Contains, store):                {total / theirs:,.0f} positions/s "
           f"({inside[0]:,} inside an area)")

@@ -17,6 +17,7 @@ brothers with the same surname, unit and village, bodies of nobody reported), th
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import Counter
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--bodies", type=int, default=2_000)
     parser.add_argument("--learn", action=argparse.BooleanOptionalAction, default=True,
                         help="fit m on the identifications DNA confirmed (default) or keep the prior m")
+    parser.add_argument("--min-top10", type=float, default=0.70, help="fail below this top-10 accuracy (0.779 measured)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -82,6 +84,9 @@ def main() -> None:
     print(f"wrong top-1 candidates that the confirmation rule keeps from becoming identifications: {wrong_top1}")
     excluded_truth = sum(1 for body, best in zip(bodies, per_pm) if body.person is not None and not best)
     print(f"bodies with no candidate at all: {excluded_truth}")
+    if len(per_am) != len(persons) or len(per_pm) != len(bodies) or false or hits10["all"] / total["all"] < args.min_top10:
+        sys.exit(f"FAILED: {len(per_am)} AM and {len(per_pm)} PM ranked, {false} false identifications, "
+                 f"top-10 {hits10['all'] / total['all']:.3f} against at least {args.min_top10}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 
@@ -93,9 +94,13 @@ def busy_year(s: Session, days: int) -> int:
 
 
 def timed(label: str, count: int, action) -> float:  # type: ignore[no-untyped-def]
+    """Time ``action``, which returns the reports it made (or how many files it wrote): one per day, none empty."""
     began = time.perf_counter()
-    action()
+    made = action()
     seconds = time.perf_counter() - began
+    written = made if isinstance(made, int) else len([r for r in made if r])
+    if written != count:
+        sys.exit(f"FAILED: {label}: {written} reports made of {count}")
     print(f"{label:<48} {count:>4} reports in {seconds:6.1f} s  ({count / seconds:6.1f} reports/s)")
     return seconds
 
