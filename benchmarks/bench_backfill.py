@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import START_MS, check, durability, prepare  # noqa: E402
 
 from peacewatch.app import create_app  # noqa: E402
-from peacewatch.tracking.backfill import backfill, read_csv  # noqa: E402
+from peacewatch.live.backfill import backfill, read_csv  # noqa: E402
+from peacewatch.live.ingest import Ingest  # noqa: E402
 
 
 def write_day(path: Path, trackers: int, hours: float) -> int:
@@ -55,7 +56,7 @@ def run(path: Path, trackers: int, rows: int, database_url: str | None) -> None:
     columns = read_csv(path)
     read = time.perf_counter() - started
     with app.state.sessionmaker() as session:
-        report = backfill(session, "bench", columns, h3_resolution=8, rules=settings.alert_rules())
+        report = backfill(session, Ingest(8, settings.alert_rules()), "bench", columns)
     elapsed = time.perf_counter() - started
     app.state.engine.dispose()
     check(settings, report.stored, rows)

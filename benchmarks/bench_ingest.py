@@ -36,7 +36,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.scenario import nk2020
 from peacewatch.tracking.columns import from_rows
 from peacewatch.tracking.models import Tracker, TrackerKind
-from peacewatch.tracking.service import record_positions
+from peacewatch.live.ingest import Ingest
 
 START_MS = 1605340800000  # 2020-11-14T08:00:00Z
 
@@ -115,7 +115,7 @@ def in_process(settings: Settings, bodies: list[bytes], expected: int) -> float:
     with app.state.sessionmaker() as session:
         for body in bodies:
             columns = from_rows(orjson.loads(body)["positions"])
-            total += record_positions(session, "bench", "http", columns, h3_resolution=8, rules=settings.alert_rules()).stored
+            total += Ingest(8, settings.alert_rules()).record(session, "bench", "http", columns).stored
     elapsed = time.perf_counter() - started
     app.state.engine.dispose()
     check(settings, total, expected)

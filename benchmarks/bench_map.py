@@ -32,7 +32,8 @@ from peacewatch.core.settings import Settings
 from peacewatch.scenario import nk2020
 from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.models import Tracker, TrackerKind
-from peacewatch.tracking.service import record_positions
+from peacewatch.core.settings import AlertSettings
+from peacewatch.live.ingest import Ingest
 
 
 def timed(client: TestClient, url: str, headers: dict[str, str], runs: int) -> tuple[float, int, Any]:
@@ -84,8 +85,7 @@ def main() -> None:
             lat = 39.8 + np.concatenate([np.cumsum(rng.normal(0, 2e-4, steps)) for _ in group])
             lon = 46.7 + np.concatenate([np.cumsum(rng.normal(0, 2e-4, steps)) for _ in group])
             nan = np.full(len(index), np.nan)
-            record_positions(session, "bench", "bench", PositionColumns(names, index, t_ms, lat, lon, nan, nan, nan, nan),
-                             h3_resolution=8)
+            Ingest(8, AlertSettings()).record(session, "bench", "bench", PositionColumns(names, index, t_ms, lat, lon, nan, nan, nan, nan))
     total = args.trackers * steps
     print(f"loaded {total:,} positions of {args.trackers} trackers in {time.perf_counter() - started:.1f} s")
     with TestClient(app) as client:

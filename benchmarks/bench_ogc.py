@@ -38,7 +38,7 @@ from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.models import (
     Incident, IncidentEvent, IncidentStatus, IncidentType, PlacePrecision, SourceKind, TimePrecision,
 )
-from peacewatch.tracking.feed import Subscriber, collect
+from peacewatch.live.feed import Subscriber, collect
 from peacewatch.tracking.models import Position, Tracker, TrackerKind
 from scratch import demo_app
 

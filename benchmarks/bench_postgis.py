@@ -28,7 +28,8 @@ from bench_ingest import check, make_batches, prepare  # noqa: E402
 from peacewatch.app import create_app  # noqa: E402
 from peacewatch.scenario.nk2020 import NORTH, SOUTH  # noqa: E402
 from peacewatch.tracking.columns import from_rows  # noqa: E402
-from peacewatch.tracking.service import record_positions  # noqa: E402
+from peacewatch.core.settings import AlertSettings  # noqa: E402
+from peacewatch.live.ingest import Ingest  # noqa: E402
 
 SETUP = """
 CREATE EXTENSION IF NOT EXISTS postgis;
@@ -65,7 +66,7 @@ def main() -> None:
     started, stored = time.perf_counter(), 0
     with app.state.sessionmaker() as session:
         for body in bodies:
-            stored += record_positions(session, "bench", "http", from_rows(orjson.loads(body)["positions"]), h3_resolution=8).stored
+            stored += Ingest(8, AlertSettings()).record(session, "bench", "http", from_rows(orjson.loads(body)["positions"])).stored
     ours = time.perf_counter() - started
     app.state.engine.dispose()
     check(settings, stored, total)

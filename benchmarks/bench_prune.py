@@ -5,7 +5,7 @@ Run by hand:
 
 Backfills two days (not timed), then prunes the first with `prune_positions` (patrols' tracks kept
 first, audited) while a second thread stores a batch of 1,000 fixes of the third day every 50 ms
-through `record_positions`, timing each batch. Prints the prune's time, rows and bytes freed, and the
+through the ingest (`live.ingest.Ingest`), timing each batch. Prints the prune's time, rows and bytes freed, and the
 slowest batches during it; fails unless the first day is gone, the second whole, and every batch
 acknowledged is stored. SQLite first, then PostgreSQL if --database-url names one (dropped and made again).
 """
@@ -28,9 +28,9 @@ from bench_ingest import START_MS, durability, prepare  # noqa: E402
 
 from peacewatch.app import create_app  # noqa: E402
 from peacewatch.patrols.service import keep_tracks  # noqa: E402
-from peacewatch.tracking.backfill import backfill, read_csv  # noqa: E402
+from peacewatch.live.backfill import backfill, read_csv  # noqa: E402
 from peacewatch.tracking.columns import PositionColumns  # noqa: E402
-from peacewatch.tracking.service import record_positions  # noqa: E402
+from peacewatch.live.ingest import Ingest  # noqa: E402
 from peacewatch.tracking.retention import prune_positions  # noqa: E402
 
 DAY_MS = 86_400_000
@@ -58,7 +58,7 @@ def run(trackers: int, hours: float, database_url: str | None) -> None:
         columns = read_csv(path)
         columns.t_ms += day * DAY_MS
         with app.state.sessionmaker() as session:
-            backfill(session, "bench", columns, h3_resolution=8, rules=settings.alert_rules())
+            backfill(session, Ingest(8, settings.alert_rules()), "bench", columns)
         days.append(rows)
     latencies: list[float] = []
     stored = 0
@@ -71,8 +71,7 @@ def run(trackers: int, hours: float, database_url: str | None) -> None:
         with app.state.sessionmaker() as session:
             while not done.is_set():
                 started = time.perf_counter()
-                stored += record_positions(session, "bench", "http", live_batch(trackers, step), h3_resolution=8,
-                                           rules=settings.alert_rules()).stored
+                stored += Ingest(8, settings.alert_rules()).record(session, "bench", "http", live_batch(trackers, step)).stored
                 if pruning.is_set():
                     latencies.append(time.perf_counter() - started)
                 step += 1

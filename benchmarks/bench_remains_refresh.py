@@ -31,7 +31,6 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Side
 from peacewatch.remains import service, synthetic
 from peacewatch.remains.models import Body, MissingPerson, PersonStatus, Recovery
-from peacewatch.remains.schemas import PostMortemIn
 from peacewatch.scenario import nk2020
 
 

@@ -47,12 +47,14 @@ from peacewatch.patrols.service import generate_ahead, keep_tracks
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
 from peacewatch.returns import api as returns_api
+from peacewatch.live import api as live_api
+from peacewatch.live.api import MAX_BATCH_BYTES
+from peacewatch.live.ingest import Ingest
+from peacewatch.live.listener import CotListener
 from peacewatch.tracking import api as tracking_api
-from peacewatch.tracking.api import MAX_BATCH_BYTES
 from peacewatch.tracking.gpx import MAX_GPX_BYTES
 from peacewatch.geography.formats import MAX_LAYER_BYTES
 from peacewatch.airlift.api import MAX_LOG_BYTES
-from peacewatch.tracking.listener import CotListener
 from peacewatch.tracking.live import NewFixes
 from peacewatch.tracking.retention import cutoff, prune_positions
 from peacewatch.tracking.store import COVERAGE, POSITIONS
@@ -70,6 +72,7 @@ BODY_LIMITS = {  # the endpoints whose bodies are files or batches; every other 
 
 ROUTERS = (
     tracking_api.positions,
+    live_api.positions_in,
     alerts_api.router,
     geography_api.posts,
     geography_api.areas,
@@ -164,7 +167,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         if settings.shared_database:
             tasks.append(asyncio.create_task(listen_forever(settings.session_database_url, notifier)))
         if listeners:
-            app.state.cot = CotListener(settings, factory, notifier)
+            app.state.cot = CotListener(settings, factory, app.state.ingest, notifier)
             await app.state.cot.start()
             if settings.periodic_work:
                 tasks.append(asyncio.create_task(work.run_forever()))
@@ -193,6 +196,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.notifier = notifier
+    app.state.ingest = Ingest.of(settings)  # the one way in for positions: HTTP, GPX, CoT
     app.state.work = work
     app.state.admission = AdmissionCounters()
     app.state.answers = Answers()

@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
-import getpass
 import ipaddress
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from rich.console import Console
+from pydantic import ValidationError
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User, verify_password
-from peacewatch.core.db import make_engine, make_sessionmaker
-from peacewatch.core.problems import Problem
+from peacewatch.core.db import make_engine
 from peacewatch.core.settings import KeyNotConfigured, Settings
+from peacewatch.airlift.cli import app as airlift_commands
+from peacewatch.claims.cli import app as claims_commands
+from peacewatch.core.console import (
+    checked,
+    cli_actor,
+    console,
+    day_option,
+    err,
+    fail,
+    guarded,
+    load_settings,
+    open_session,
+)
 from peacewatch.core.visibility import Side
+from peacewatch.demining.cli import app as demining_commands
+from peacewatch.incidents.cli import app as incidents_commands
+from peacewatch.ogc.cli import features
+from peacewatch.publication.cli import app as report_commands
+from peacewatch.remains.cli import app as remains_commands
+from peacewatch.remains.cli import custody_app as custody_commands
+from peacewatch.returns.cli import app as returns_commands
 
 app = typer.Typer(
     help="PeaceWatch: operations and ceasefire monitoring.", no_args_is_help=True, add_completion=False,
@@ -42,12 +56,6 @@ app.add_typer(token_app, name="token")
 positions_app = typer.Typer(help="The position store: its size, and retention.", no_args_is_help=True)
 app.add_typer(positions_app, name="positions")
 
-console = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
-
-
 class Layer(str, Enum):
     areas = "areas"
     corridors = "corridors"
@@ -60,113 +68,6 @@ class Layer(str, Enum):
 class LayerFormat(str, Enum):
     geojson = "geojson"
     kml = "kml"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise fail(f"bad setting PEACEWATCH_{str(first['loc'][0]).upper()}: {first['msg']}", 2) from None
-
-
-def cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
-@contextmanager
-def open_session(settings: Settings, *, require_schema: bool = True) -> Iterator[Session]:
-    from peacewatch.core.migrate import is_up_to_date
-
-    url = settings.resolved_database_url
-    try:
-        if require_schema and not is_up_to_date(url):
-            raise fail("the database schema is not up to date: run 'peacewatch db upgrade' first")
-        engine = make_engine(url)
-    except SQLAlchemyError as exc:
-        raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
-    try:
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def guarded(action: Callable[[], T], context: str = "") -> T:
-    """Turn a service's refusal into one line on stderr and a non-zero exit; ``context`` leads the line."""
-    try:
-        return action()
-    except Problem as exc:
-        where = f" ({exc.errors[0].field})" if exc.errors else ""
-        raise fail(f"{context}{exc.detail}{where}") from None
-    except SQLAlchemyError as exc:
-        raise fail(f"{context}database error: {str(exc).splitlines()[0]}") from None
-    except KeyNotConfigured as exc:
-        raise fail(str(exc), 2) from None
-
-
-def first_error(exc: ValidationError, what: str = "") -> str:
-    """A validation error as one line: the first offending field and what is wrong with it."""
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc'])) or what}: {first['msg']}"
-
-
-def checked(model: type[M], what: str = "", /, **values: Any) -> M:
-    """A command's options as the API's schema, or a one-line refusal naming the option (or ``what``)."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        raise fail(first_error(exc, what or model.__name__)) from None
-
-
-def read_models(file: str, model: type[M]) -> list[M]:
-    """One record or a list of them from a JSON file ('-': stdin), each checked as the API checks it."""
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        raw = json.loads(text)
-        return TypeAdapter(list[model]).validate_python(raw if isinstance(raw, list) else [raw])  # type: ignore[valid-type]
-    except json.JSONDecodeError as exc:
-        raise fail(f"{file} is not JSON: {exc}") from None
-    except ValidationError as exc:
-        raise fail(first_error(exc)) from None
-
-
-def store_each(records: list[M], what: str, store: Callable[[M], T]) -> Iterator[T]:
-    """Store records one at a time, each in its own transaction; the first refused stops the run with 'what N: reason'."""
-    for number, data in enumerate(records, start=1):
-        yield guarded(lambda: store(data), f"{what} {number}: " if len(records) > 1 else "")
-
-
-def operator() -> User:
-    """The shell's operator: whoever can open the database has the administrator's rights."""
-    return User(username=cli_actor(), role=Role.admin)
-
-
-def day_option(text: str | None, option: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        raise fail(f"--{option} must be a date as YYYY-MM-DD, not '{text}'") from None
-
-
-def write_out(data: bytes, output: Path | None, what: str) -> None:
-    """To stdout, or to ``output`` with a note on stderr."""
-    if output is None:
-        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
-    else:
-        output.write_bytes(data)
-        err.print(f"{what} written to {output}")
 
 
 def is_loopback(host: str) -> bool:
@@ -541,7 +442,7 @@ def upload_gpx(
     """Record a GPX file's timed track points as one tracker's positions; say which points were not stored, and why."""
     from peacewatch.geography.service import keep_places
     from peacewatch.tracking.gpx import gpx_columns
-    from peacewatch.tracking.service import record_positions
+    from peacewatch.live.ingest import Ingest
 
     if waypoints not in ("report", "places", "positions"):
         raise fail(f"--waypoints must be report, places or positions, not '{waypoints}'")
@@ -554,10 +455,7 @@ def upload_gpx(
         progress.update(task, advance=1, description=f"storing {len(points.columns):,} positions")
         stored, duplicates = 0, 0
         if len(points.columns):
-            report = guarded(lambda: record_positions(
-                session, cli_actor(), "gpx", points.columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
-                where="file.points",
-            ))
+            report = guarded(lambda: Ingest.of(settings).record(session, cli_actor(), "gpx", points.columns, where="file.points"))
             stored, duplicates = report.stored, report.duplicates
         if points.places:
             created, known = guarded(lambda: keep_places(session, cli_actor(), points.places, f"{file.name} from {cli_actor()}"))
@@ -578,8 +476,9 @@ def backfill(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: tracker,t,lat,lon[,alt,speed,heading,accuracy]")],
 ) -> None:
     """Store a CSV export of positions (a day of history, say): checked whole first, then stored oldest first."""
-    from peacewatch.tracking.backfill import backfill as run_backfill
-    from peacewatch.tracking.backfill import read_csv
+    from peacewatch.live.backfill import backfill as run_backfill
+    from peacewatch.live.backfill import read_csv
+    from peacewatch.live.ingest import Ingest
 
     settings = load_settings()
     with open_session(settings) as session, Progress(console=err, transient=True) as progress:
@@ -587,8 +486,7 @@ def backfill(
         columns = guarded(lambda: read_csv(file))
         progress.update(task, total=len(columns), completed=0, description=f"storing {len(columns):,} positions")
         report = guarded(lambda: run_backfill(
-            session, cli_actor(), columns, h3_resolution=settings.h3_resolution, rules=settings.alert_rules(),
-            progress=lambda done: progress.advance(task, done),
+            session, Ingest.of(settings), cli_actor(), columns, progress=lambda done: progress.advance(task, done),
         ))
     console.print(f"{file.name}: {report.stored:,} positions stored, {report.duplicates:,} already known, {report.alerts} alerts")
 
@@ -681,35 +579,12 @@ def _text(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
-def _add_capabilities() -> None:
-    from peacewatch.incidents.cli import app as incidents
-
-    app.add_typer(incidents, name="incident")
-    from peacewatch.airlift.cli import app as airlift
-
-    app.add_typer(airlift, name="airlift")
-    from peacewatch.claims.cli import app as claims
-
-    app.add_typer(claims, name="claims")
-    from peacewatch.remains.cli import app as remains, custody_app
-
-    app.add_typer(remains, name="remains")
-    app.add_typer(custody_app, name="custody")
-    from peacewatch.publication.cli import app as reports
-
-    app.add_typer(reports, name="report")
-    from peacewatch.demining.cli import app as demining
-
-    app.add_typer(demining, name="demining")
-    from peacewatch.returns.cli import app as returns
-
-    app.add_typer(returns, name="returns")
-    from peacewatch.ogc.cli import features
-
-    app.command("features")(features)
-
-
-_add_capabilities()
+# the capabilities' own commands, registered here: they import the shared helpers (core.console), never this module
+for _name, _commands in (("incident", incidents_commands), ("airlift", airlift_commands), ("claims", claims_commands),
+                         ("remains", remains_commands), ("custody", custody_commands), ("report", report_commands),
+                         ("demining", demining_commands), ("returns", returns_commands)):
+    app.add_typer(_commands, name=_name)
+app.command("features")(features)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from rich.progress import Progress
 from rich.table import Table
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.airlift import service
 from peacewatch.airlift.charts import build_up_chart
 from peacewatch.airlift.models import FlightStatus

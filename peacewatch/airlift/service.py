@@ -41,7 +41,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe
 from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.force.models import Unit
-from peacewatch.incidents.figures import days_between, reporting_day, reporting_day_ends_at
+from peacewatch.core.calendar import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
 
 MEASURE_NAMES = {"personnel": "personnel", "armoured": "armoured vehicles", "vehicles": "other vehicles"}

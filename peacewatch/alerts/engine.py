@@ -7,7 +7,6 @@ where its rule turns true and its episode ends where it turns false again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,24 +15,19 @@ import shapely
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.models import Alert, AlertKind, TrackerState
+from peacewatch.alerts.models import Alert, AlertKind
 from peacewatch.alerts.rules import edges, group_starts, metres_from, standing_since
 from peacewatch.core.geo import NO_ZONE, utm_transformers
+from peacewatch.core.settings import AlertSettings
 from peacewatch.core.visibility import Visibility
 from peacewatch.geography.models import Post, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.patrols.models import Patrol, PatrolStatus, patrol_trackers
-from peacewatch.tracking.models import Tracker
+from peacewatch.tracking.models import Tracker, TrackerState
 from peacewatch.tracking.store import upsert_rows
 
 POSITION_KINDS = (AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone,
                   AlertKind.long_stop, AlertKind.off_route)
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    loc_buffer_m: float = 1000.0
-    post_radius_m: float = 300.0
 
 
 def _at(t_ms: int) -> datetime:

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum as SAEnum, Float, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import JSON, Enum as SAEnum, Float, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited
@@ -69,18 +69,6 @@ class Alert(IdMixin, VisibilityMixin, Audited, Versioned, Base):
     closed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-class TrackerState(Base):
-    """The last evaluated fix of each tracker and the stop in progress: what the next batch continues from."""
-
-    __tablename__ = "tracker_state"
-
-    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"), primary_key=True)
-    t_ms: Mapped[int] = mapped_column(BigInteger)
-    lon: Mapped[float] = mapped_column(Float)
-    lat: Mapped[float] = mapped_column(Float)
-    standing_since_ms: Mapped[int] = mapped_column(BigInteger, default=-1)
 
 
 ALERT_ORDER_LOCK = 0x5057_A1E7  # an advisory lock key of PostgreSQL's: "PW alert"

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.models import Alert, AlertKind, AlertStatus, TrackerState
+from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
 from peacewatch.core.db import compare_and_set, transaction, utcnow
 from peacewatch.core.problems import Conflict, NotFound
 from peacewatch.core.visibility import Visibility, visibility_clause
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
+from peacewatch.tracking.models import TrackerState
 
 SWEEPER = "system:sweeper"
 

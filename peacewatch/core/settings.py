@@ -11,15 +11,21 @@ import secrets
 from datetime import time
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 from pydantic import ValidationInfo, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from peacewatch.alerts.engine import AlertSettings
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The distances the alert rules judge positions by (from the settings; kept here, below the rules that read them)."""
+
+    loc_buffer_m: float = 1000.0
+    post_radius_m: float = 300.0
 
 SECRET_KEY_FILE = "secret_key"
 CUSTODY_KEY_FILE = "custody_key"
@@ -236,6 +242,4 @@ class Settings(BaseSettings):
         return key
 
     def alert_rules(self) -> AlertSettings:
-        from peacewatch.alerts.engine import AlertSettings
-
         return AlertSettings(loc_buffer_m=self.loc_buffer_m, post_radius_m=self.post_radius_m)

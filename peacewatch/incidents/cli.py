@@ -11,7 +11,7 @@ import typer
 from fastapi.encoders import jsonable_encoder
 from rich.table import Table
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.incidents import service
 from peacewatch.incidents.models import IncidentStatus, ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, SplitIn, VerificationIn

@@ -12,10 +12,11 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from peacewatch.core.calendar import reporting_day
 from peacewatch.core.tabular import spreadsheet_safe
 from peacewatch.incidents.models import CASUALTY_COLUMNS, IncidentStatus, IncidentType, SourceKind
 
@@ -116,24 +117,6 @@ def summarise(reports: Iterable[ReportRow]) -> list[EventSummary]:
             casualties=casualties, sources=sorted({r.source for r in rows}, key=SOURCE_RANK.__getitem__),
         ))
     return events
-
-
-def reporting_day(at: datetime, zone: ZoneInfo, day_end: time) -> date:
-    """The reporting day an instant falls in: the day that ends at the next ``day_end``, local time."""
-    local = at.astimezone(zone).replace(tzinfo=None)
-    shift = timedelta(days=1) - timedelta(hours=day_end.hour, minutes=day_end.minute)
-    return (local + shift).date() if shift < timedelta(days=1) else local.date()
-
-
-def days_between(first: date, last: date) -> list[date]:
-    """Every day from ``first`` to ``last``, both included (none when ``last`` comes first)."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
-    """The instant reporting day ``day`` ends (the first instant of the next one), in UTC."""
-    end_date = day if day_end != time(0) else day + timedelta(days=1)
-    return datetime.combine(end_date, day_end, tzinfo=zone).astimezone(timezone.utc)
 
 
 @dataclass

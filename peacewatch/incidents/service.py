@@ -31,7 +31,7 @@ from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
 from peacewatch.incidents.figures import (
-    EventSummary, ReportRow, SpanTooLong, daily_figures, reporting_day_ends_at, summarise,
+    EventSummary, ReportRow, SpanTooLong, daily_figures, summarise,
 )
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
@@ -46,7 +46,7 @@ from peacewatch.incidents.models import (
     Verification,
 )
 from peacewatch.incidents.schemas import FromTakIn, IncidentFields, IncidentIn, IncidentPatch, SplitIn, VerificationIn
-from peacewatch.mandate.service import mission_today
+from peacewatch.core.calendar import mission_today, reporting_day_ends_at
 from peacewatch.patrols.models import Patrol
 from peacewatch.tracking.models import TakReport
 from peacewatch.tracking.service import get_tak_report

@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, where_visible
-from peacewatch.incidents.figures import reporting_day
+from peacewatch.core.calendar import mission_today
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
 from peacewatch.mandate.terms import MandateState, mandate_state
@@ -49,11 +49,6 @@ def give_termination_notice(session: Session, actor: str, notice: TerminationNot
         mandate.termination_notice_on = notice.given_on
         mandate.termination_notice_by = notice.given_by
     return mandate
-
-
-def mission_today(settings: Settings) -> date:
-    """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
-    return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
 
 
 def check_mission_day(session: Session, settings: Settings, day: date, *, field: str) -> None:

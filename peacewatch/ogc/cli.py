@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.ogc.collections import COLLECTIONS
 from peacewatch.ogc.exports import ExportFormat, Filters, export
 

@@ -20,7 +20,7 @@ from matplotlib.dates import DateFormatter, DayLocator  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from peacewatch.core.charts import per_day as per_day_series  # noqa: E402
-from peacewatch.ui.i18n import N_  # noqa: E402
+from peacewatch.core.i18n import N_  # noqa: E402
 
 Translate = Callable[[str], str]
 SIDE_COLOURS = {"A": "#2166ac", "B": "#b2182b"}

@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 from rich.progress import Progress
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.core.settings import Settings
 from peacewatch.publication.reports import Format, Kind, Language, Options, daily_report, range_report, write_each_day
 

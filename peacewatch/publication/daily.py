@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from peacewatch.airlift.figures import Movement, Strength, strength_at
-from peacewatch.incidents.figures import EventSummary, reporting_day, reporting_day_ends_at
+from peacewatch.core.calendar import reporting_day, reporting_day_ends_at
+from peacewatch.incidents.figures import EventSummary
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.remains.figures import Fact, casualties_on
 

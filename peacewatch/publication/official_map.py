@@ -24,7 +24,7 @@ from matplotlib.patches import Patch, Polygon as PolygonPatch  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
-from peacewatch.ui.i18n import N_  # noqa: E402
+from peacewatch.core.i18n import N_  # noqa: E402
 
 BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "geo" / "borders-caucasus-ne50m.geojson"
 STYLE: dict[str, dict[str, Any]] = {

@@ -36,7 +36,7 @@ from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.tracking.coverage import area_cells
 from peacewatch.tracking.models import CoverageCell
-from peacewatch.ui.i18n import N_
+from peacewatch.core.i18n import N_
 
 PUBLIC = frozenset({Visibility.public})
 PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.district)

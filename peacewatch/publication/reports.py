@@ -27,7 +27,7 @@ from peacewatch.core.geo import to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
-from peacewatch.incidents.figures import days_between
+from peacewatch.core.calendar import days_between
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -36,7 +36,7 @@ from peacewatch.publication.daily import Records, day_figures
 from peacewatch.publication.document import Document, Picture, Section, Sentence, Table, to_html, to_markdown, to_pdf
 from peacewatch.publication.records import PUBLIC, load_records
 from peacewatch.publication.service import official_features
-from peacewatch.ui.i18n import N_
+from peacewatch.core.i18n import N_
 
 MAX_RANGE_DAYS = 3660  # --each-day: ten years of files
 MAX_DOCUMENT_DAYS = 366  # one document: a year of rows

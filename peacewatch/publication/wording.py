@@ -15,7 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from peacewatch.publication.document import Document, Picture, Section, Sentence, Table
-from peacewatch.ui.i18n import LABELS, N_, translations
+from peacewatch.core.i18n import LABELS, N_, translations
 
 LOCALES = {"en": "en_GB", "ru": "ru_RU"}
 SIDE_NAMES = {"A": N_("side A"), "B": N_("side B")}

@@ -18,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
 from rich.table import Table
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.remains import service
 from peacewatch.remains.charts import casualty_chart
 from peacewatch.remains.figures import series_csv

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from peacewatch import cli as base
+from peacewatch.core import console as base
 from peacewatch.returns import service
 from peacewatch.returns.schemas import ReturnIn
 

@@ -20,7 +20,7 @@ from shapely.geometry import LineString
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from peacewatch.alerts.engine import AlertSettings
+    from peacewatch.core.settings import AlertSettings
 
 DAY = datetime(2020, 11, 14, tzinfo=timezone.utc)
 START, END = DAY + timedelta(hours=8), DAY + timedelta(hours=12)
@@ -119,7 +119,8 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
     from peacewatch.tracking.columns import PositionColumns
     from peacewatch.tracking.models import Tracker, TrackerKind
     from peacewatch.tracking.schemas import TrackerIn
-    from peacewatch.tracking.service import create_tracker, record_positions
+    from peacewatch.live.ingest import Ingest
+    from peacewatch.tracking.service import create_tracker
 
     actor = "system:demo"
     raised = 0
@@ -147,7 +148,7 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
             points[:, 1].copy(), points[:, 0].copy(), *(np.full(len(times), np.nan) for _ in range(2)),
             np.full(len(times), np.nan), np.full(len(times), 10.0),
         )
-        raised += record_positions(session, actor, "demo", columns, h3_resolution=h3_resolution, rules=rules).alerts
+        raised += Ingest(h3_resolution, rules).record(session, actor, "demo", columns).alerts
         for hour in (9, 10, 11):
             moment = DAY + timedelta(hours=hour)
             if moment <= times[-1]:

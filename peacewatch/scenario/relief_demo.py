@@ -19,7 +19,7 @@ from peacewatch.demining.models import Clearance
 from peacewatch.demining.schemas import ClearanceIn
 from peacewatch.demining.service import create_clearance
 from peacewatch.force.models import Unit
-from peacewatch.incidents.figures import reporting_day
+from peacewatch.core.calendar import reporting_day
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.returns.schemas import ReturnIn
 from peacewatch.returns.service import create_return

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from pydantic import BaseModel, Field, TypeAdapter
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -14,21 +14,16 @@ from peacewatch.core.auth import Role, User
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles, while_signed_in
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
-from peacewatch.tracking import columns, service
+from peacewatch.tracking import service
 from peacewatch.tracking import coverage as cov
-from peacewatch.tracking.gpx import MAX_GPX_BYTES, Waypoints, gpx_columns, write_gpx
-from peacewatch.geography.service import keep_places
+from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
     CotStatusOut,
-    GpxReportOut,
-    IngestReportOut,
-    PositionBatchIn,
-    SkippedPointOut,
     TakReportOut,
     TrackerIn,
     TrackerOut,
@@ -36,9 +31,7 @@ from peacewatch.tracking.schemas import (
     UnregisteredUidOut,
 )
 
-MAX_BATCH_BYTES = 64 * 1024 * 1024
 Writer = Annotated[User, Depends(require_roles(Role.operations))]
-Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
 
 trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
 
@@ -107,78 +100,7 @@ def track_geojson(code: str, fixes: list[Any], truncated: bool = False, times: b
     }
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """Pydantic's schema with its $defs inlined, for an OpenAPI requestBody declared by hand."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return walk(defs[node["$ref"].split("/")[-1]])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(schema)  # type: ignore[no-any-return]
-
-
 positions = APIRouter(prefix="/api/v1/positions", tags=["tracking"], responses=problem_responses(403, 413))
-
-
-@positions.post(
-    "",
-    response_model=IngestReportOut,
-    summary="Record a batch of positions (thousands per request); idempotent by tracker and time",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": _inline(TypeAdapter(PositionBatchIn).json_schema())}}}},
-)
-async def record_positions(request: Request, session: SessionDep, settings: SettingsDep, user: Reporter) -> IngestReportOut:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BATCH_BYTES:
-        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
-    raw = await request.body()
-    if len(raw) > MAX_BATCH_BYTES:
-        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
-
-    def parse_and_store() -> service.IngestReport:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise Invalid(f"not valid JSON: {exc}", field="body") from None
-        if not isinstance(body, dict) or "positions" not in body:
-            raise Invalid("expected an object with a 'positions' list", field="body.positions")
-        batch = columns.from_rows(body["positions"], now_ms=int(utcnow().timestamp() * 1000))
-        return service.record_positions(
-            session, user.username, "http", batch, h3_resolution=settings.h3_resolution, rules=settings.alert_rules()
-        )
-
-    report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
-    return IngestReportOut(**report.__dict__)
-
-
-@positions.post("/gpx", response_model=GpxReportOut,
-                summary="Record a GPX file's timed track points (and, if asked, its timed waypoints) as positions")
-def record_gpx(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: Reporter,
-    file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
-    tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
-    waypoints: Annotated[Waypoints, Form(
-        description="report: waypoints listed in the answer, not stored; places: kept as named places (GET /api/v1/places); "
-                    "positions: the timed ones stored as fixes")] = "report",
-) -> GpxReportOut:
-    points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
-    report = service.record_positions(session, user.username, "gpx", points.columns, h3_resolution=settings.h3_resolution,
-                                      rules=settings.alert_rules(), where="file.points") if len(points.columns) else None
-    created, known = keep_places(session, user.username, points.places, f"{file.filename or 'GPX'} from {user.username}") \
-        if points.places else (0, 0)
-    counts = report.__dict__ if report is not None else {"received": 0, "stored": 0, "duplicates": 0, "batch_id": 0}
-    return GpxReportOut(**counts, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
-                        skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped],
-                        places_created=created, places_known=known)
 
 
 STREAM_CHECK_S = 5.0  # how long a stream waits for news before it looks again

@@ -17,9 +17,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from peacewatch.alerts.models import TrackerState
 from peacewatch.core.visibility import Visibility
-from peacewatch.tracking.models import Position, Tracker
+from peacewatch.tracking.models import Position, Tracker, TrackerState
 
 CATCH_UP_MS = 60 * 60_000  # a tracker back after a silence gets at most its last hour of fixes streamed
 MAX_PER_TRACKER = 200  # and at most this many per look: a map needs the shape of a track, not a bulk load

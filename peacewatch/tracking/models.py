@@ -117,3 +117,17 @@ class CoverageCell(Base):
     zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, comment="Start of the UTC hour, ms since 1970")
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class TrackerState(Base):
+    """The last judged fix of each tracker and the stop in progress: what the next batch continues from.
+
+    Written by the alert rules with each batch, read by the live stream to see who moved."""
+
+    __tablename__ = "tracker_state"
+
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"), primary_key=True)
+    t_ms: Mapped[int] = mapped_column(BigInteger)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    standing_since_ms: Mapped[int] = mapped_column(BigInteger, default=-1)

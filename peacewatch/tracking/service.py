@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 from typing import Any
@@ -12,20 +11,16 @@ import numpy as np
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.engine import AlertSettings, claim_trackers, evaluate
-from peacewatch.core.changes import mark_changed
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
-from peacewatch.geography.models import ZoneKind
 from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.core.geo import Fence
-from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.geofence import h3_cells
-from peacewatch.tracking.models import IngestBatch, Position, TakReport, Tracker, UnregisteredUid
+from peacewatch.tracking.models import Position, TakReport, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
-from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions, window_coordinates
+from peacewatch.tracking.store import PreparedBatch, window_coordinates
 
 # --- trackers ----------------------------------------------------------------------------------
 
@@ -102,36 +97,6 @@ def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
 writers = Lock()
 
 
-@dataclass
-class IngestReport:
-    received: int
-    stored: int
-    duplicates: int
-    batch_id: int
-    alerts: int = 0
-
-
-def record_positions(
-    session: Session,
-    actor: str,
-    source: str,
-    columns: PositionColumns,
-    *,
-    h3_resolution: int,
-    rules: AlertSettings | None = None,
-    where: str = "body.positions",
-) -> IngestReport:
-    """Store a batch of fixes and judge it against the alert rules, in one transaction; every tracker
-    must be registered, or nothing is stored.
-
-    This is the one entry for HTTP batches, Cursor-on-Target and GPX files.
-    """
-    with writer_turn(session), transaction(session, actor):
-        tracker = resolve_trackers(session, columns, where)
-        batch = prepare_batch(zone_fence(session, ZoneKind.area_of_responsibility), columns, tracker, h3_resolution)
-        return store_batch(session, actor, source, batch, rules or AlertSettings())
-
-
 def writer_turn(session: Session) -> AbstractContextManager[Any]:
     """On SQLite, this process's writers take turns here rather than in SQLite's busy wait (which sleeps in
     steps of up to 100 ms); PostgreSQL lets batches of different trackers commit side by side."""
@@ -152,20 +117,6 @@ def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> 
             errors=errors,
         )
     return tracker
-
-
-def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch, rules: AlertSettings) -> IngestReport:
-    """Claim the batch's trackers, insert, count coverage and judge the alert rules, inside the caller's transaction."""
-    claim_trackers(session, np.unique(batch.tracker).tolist())
-    stored = insert_positions(session, batch)
-    add_coverage(session, batch.zone, batch.cell, batch.t_ms)
-    raised = evaluate(session, rules, batch.tracker, batch.t_ms, batch.lon, batch.lat, batch.zone)
-    record = IngestBatch(actor=actor, source=source, received=len(batch.t_ms), stored=stored)
-    session.add(record)
-    mark_changed(session, "positions")
-    session.flush()
-    return IngestReport(received=len(batch.t_ms), stored=stored, duplicates=len(batch.t_ms) - stored,
-                        batch_id=record.id, alerts=len(raised))
 
 
 def prepare_batch(fence: Fence, columns: PositionColumns, tracker: np.ndarray, h3_resolution: int) -> PreparedBatch:

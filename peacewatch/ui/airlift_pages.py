@@ -22,7 +22,7 @@ from peacewatch.claims import service as claims
 from peacewatch.core.auth import INTERNAL_ROLES, Role
 from peacewatch.core.problems import Problem
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.ui.i18n import translations
+from peacewatch.core.i18n import translations
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
 
 AIR_WRITERS = frozenset({Role.air, Role.admin})

@@ -58,7 +58,7 @@ from peacewatch.patrols.models import PatrolStatus
 from peacewatch.remains.service import PERSONAL_DATA_ROLES
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
-from peacewatch.ui.i18n import LABELS, LANGUAGES, N_, choose_language, translations
+from peacewatch.core.i18n import LABELS, LANGUAGES, N_, choose_language, translations
 
 HERE = Path(__file__).parent
 PER_PAGE = 25

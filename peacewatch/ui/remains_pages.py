@@ -19,7 +19,7 @@ from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.remains import service
 from peacewatch.remains.models import Body, IdentificationBasis
-from peacewatch.ui.i18n import translations
+from peacewatch.core.i18n import translations
 from peacewatch.ui.pages import PER_PAGE, ListFilters, Page, PageDep, router
 
 Search = Annotated[str | None, Query(max_length=100)]

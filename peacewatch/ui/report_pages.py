@@ -16,10 +16,10 @@ from markupsafe import Markup
 from peacewatch.core.auth import INTERNAL_ROLES
 from peacewatch.core.problems import Problem
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.mandate.service import mission_today
+from peacewatch.core.calendar import mission_today
 from peacewatch.publication.document import to_html_fragment
 from peacewatch.publication.reports import Format, Kind, Language, Options, day_document
-from peacewatch.ui.i18n import translations
+from peacewatch.core.i18n import translations
 from peacewatch.ui.pages import PageDep, router
 
 

@@ -18,7 +18,7 @@ from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
 from peacewatch.tracking.cot import EventSplitter, StreamCounters
-from peacewatch.tracking.feed import AuthRefused, read_auth
+from peacewatch.live.feed import AuthRefused, read_auth
 from tests.tak import auth_message, listen, run, uids
 
 
@@ -155,7 +155,7 @@ def test_a_sign_in_while_a_round_is_noted_still_gets_its_whole_picture(app: Any,
     from sqlalchemy import select
 
     from peacewatch.core.auth import User
-    from peacewatch.tracking.feed import Subscriber, collect
+    from peacewatch.live.feed import Subscriber, collect
 
     with app.state.sessionmaker() as session:
         observer = session.scalars(select(User).where(User.username == "observer")).one()

@@ -210,7 +210,6 @@ class TestMatchingAndIdentification:
     def test_a_changed_record_is_read_again_alone(self, client: TestClient, auth: Any, app: Any, recovered: dict[str, Any],
                                                   missing: dict[str, Any]) -> None:
         """The matching columns follow each change by re-reading only the records whose revision moved."""
-        from peacewatch.core.auth import User
         from peacewatch.core.db import transaction
         from peacewatch.remains import service
         from peacewatch.remains.models import MissingPerson

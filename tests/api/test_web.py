@@ -145,7 +145,7 @@ class TestLanguage:
     def test_every_string_of_the_interface_is_translated(self) -> None:
         from babel.messages.pofile import read_po
 
-        from peacewatch.ui.i18n import LOCALES_DIR
+        from peacewatch.core.i18n import LOCALES_DIR
 
         with (LOCALES_DIR / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
             catalog = read_po(handle)

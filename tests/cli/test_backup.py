@@ -23,7 +23,8 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.tracking import columns as position_columns
 from peacewatch.tracking.models import Position, Tracker
-from peacewatch.tracking.service import record_positions
+from peacewatch.core.settings import AlertSettings
+from peacewatch.live.ingest import Ingest
 from tests.conftest import CUSTODY, PG_URL, SECRET, _pg_admin, _pg_url
 
 
@@ -55,7 +56,7 @@ def test_a_backup_taken_while_positions_arrive_restores_whole(app: Any, settings
             rows = [{"tracker": "BK-1", "t": (start + timedelta(seconds=batch * 50 + i)).isoformat(), "lat": 40.1, "lon": 46.7 + i / 1e4}
                     for i in range(50)]
             with factory() as session:
-                record_positions(session, "test", "http", position_columns.from_rows(rows), h3_resolution=8)
+                Ingest(8, AlertSettings()).record(session, "test", "http", position_columns.from_rows(rows))
             acknowledged[0] += 50
 
     writer = threading.Thread(target=keep_writing, daemon=True)

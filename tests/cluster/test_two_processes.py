@@ -104,7 +104,7 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
     def state_ms() -> int:
         from sqlalchemy import select
 
-        from peacewatch.alerts.models import TrackerState
+        from peacewatch.tracking.models import TrackerState
         from peacewatch.tracking.models import Tracker
 
         session.rollback()  # a fresh look at what the servers committed

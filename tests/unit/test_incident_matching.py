@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from peacewatch.incidents.figures import reporting_day, reporting_day_ends_at
+from peacewatch.core.calendar import reporting_day, reporting_day_ends_at
 from peacewatch.incidents.matching import (
     Reports,
     Tolerance,

@@ -2,7 +2,7 @@
 
 pyarrow's C++ reader turns millions of rows into columns in a second or two. Every row is checked
 before anything is stored. Rows are then stored in time-ordered chunks through the same
-``record_positions`` as live data, so alerts and coverage come out as if the day had been live.
+:class:`~peacewatch.live.ingest.Ingest` as live data, so alerts and coverage come out as if the day had been live.
 Each chunk is its own transaction. A backfill cut short can simply be run again: positions
 already stored are skipped.
 """
@@ -19,13 +19,12 @@ import pyarrow.compute as pc
 from pyarrow import csv
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.engine import AlertSettings
 from peacewatch.core.problems import Invalid
-from peacewatch.tracking.columns import OPTIONAL, PositionColumns, check
-from peacewatch.core.db import transaction
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import zone_fence
-from peacewatch.tracking.service import IngestReport, prepare_batch, resolve_trackers, store_batch, writer_turn
+from peacewatch.live.ingest import Ingest, IngestReport
+from peacewatch.tracking.columns import OPTIONAL, PositionColumns, check
+from peacewatch.tracking.service import resolve_trackers
 from peacewatch.tracking.store import PreparedBatch, make_room
 
 REQUIRED = ("tracker", "t", "lat", "lon")
@@ -64,8 +63,7 @@ def read_csv(path: Path) -> PositionColumns:
 
 
 def backfill(
-    session: Session, actor: str, columns: PositionColumns, *, h3_resolution: int, rules: AlertSettings,
-    progress: Callable[[int], None] | None = None,
+    session: Session, ingest: Ingest, actor: str, columns: PositionColumns, *, progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Store all columns, oldest first, in chunks: each chunk is prepared (sorted, placed, binned) in a
     worker thread while the previous one is being written, since SQLite writes without the GIL."""
@@ -79,7 +77,7 @@ def backfill(
     totals = IngestReport(received=0, stored=0, duplicates=0, batch_id=0, alerts=0)
 
     def prepare(rows: np.ndarray) -> PreparedBatch:
-        return prepare_batch(fence, columns.take(rows), tracker[rows], h3_resolution)
+        return ingest.prepare(fence, columns.take(rows), tracker[rows])
 
     with ThreadPoolExecutor(max_workers=1) as worker:
         upcoming = worker.submit(prepare, chunks[0]) if chunks else None
@@ -87,8 +85,7 @@ def backfill(
             assert upcoming is not None
             batch = upcoming.result()
             upcoming = worker.submit(prepare, chunks[index + 1]) if index + 1 < len(chunks) else None
-            with writer_turn(session), transaction(session, actor):
-                report = store_batch(session, actor, "backfill", batch, rules)
+            report = ingest.store(session, actor, "backfill", batch)
             totals.received += report.received
             totals.stored += report.stored
             totals.alerts += report.alerts

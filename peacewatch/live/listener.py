@@ -3,7 +3,7 @@
 A connection is read as fast as the client sends: its bytes are only cut into events on the event
 loop, and the events wait, as raw bytes, for the next store. Every ``cot_flush_ms`` milliseconds
 (sooner when FLUSH_BYTES have gathered), a worker thread parses what gathered from all connections
-and commits it through the same :func:`record_positions` as HTTP batches.
+and commits it through the same :class:`~peacewatch.live.ingest.Ingest` as HTTP batches.
 
 Why read at once rather than when there is room: a TAK client that hangs up without reading what
 the server sent it makes its kernel reset the connection, and a reset throws away whatever the
@@ -39,9 +39,10 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.problems import Problem
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
-from peacewatch.tracking.feed import AuthRefused, Feed, Subscriber, read_auth
+from peacewatch.live.feed import AuthRefused, Feed, Subscriber, read_auth
+from peacewatch.live.ingest import Ingest
 from peacewatch.tracking.models import TakReport, UnregisteredUid
-from peacewatch.tracking.service import record_positions, tracker_ids
+from peacewatch.tracking.service import tracker_ids
 
 log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
@@ -69,8 +70,10 @@ def fixes_to_columns(fixes: list[CotFix]) -> PositionColumns:
 
 
 class CotListener:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], notifier: Notifier | None = None) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], ingest: Ingest,
+                 notifier: Notifier | None = None) -> None:
         self.settings = settings
+        self.ingest = ingest
         self.factory = factory
         self.counters = StreamCounters()
         self.pending: list[tuple[bytes, Subscriber | None]] = []  # raw events, and the connection each came on
@@ -219,8 +222,8 @@ class CotListener:
                     self.counters.malformed += int(bad.sum())
                     columns = columns.take(~bad)
                 if len(columns):
-                    report = record_positions(session, ACTOR, "cot", columns, h3_resolution=self.settings.h3_resolution,
-                                              rules=self.settings.alert_rules())
+                    trackers = np.array([known[name] for name in columns.names], dtype=np.int64)[columns.index]
+                    report = self.ingest.record(session, ACTOR, "cot", columns, trackers=trackers)  # resolved once, above
                     self.counters.stored += report.stored
             if strangers:
                 self.counters.unregistered += len(strangers)

@@ -1,0 +1,36 @@
+"""The mission's calendar: reporting days, which end at a set local time, not at midnight.
+
+Every capability counts by reporting day (incidents, the airlift, remains, the mandate, the daily
+reports): one calendar, here at the bottom, so none of them has to import another for it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from peacewatch.core.db import utcnow
+from peacewatch.core.settings import Settings
+
+
+def reporting_day(at: datetime, zone: ZoneInfo, day_end: time) -> date:
+    """The reporting day an instant falls in: the day that ends at the next ``day_end``, local time."""
+    local = at.astimezone(zone).replace(tzinfo=None)
+    shift = timedelta(days=1) - timedelta(hours=day_end.hour, minutes=day_end.minute)
+    return (local + shift).date() if shift < timedelta(days=1) else local.date()
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from ``first`` to ``last``, both included (none when ``last`` comes first)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
+    """The instant reporting day ``day`` ends (the first instant of the next one), in UTC."""
+    end_date = day if day_end != time(0) else day + timedelta(days=1)
+    return datetime.combine(end_date, day_end, tzinfo=zone).astimezone(timezone.utc)
+
+
+def mission_today(settings: Settings) -> date:
+    """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
+    return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
