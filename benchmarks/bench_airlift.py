@@ -20,7 +20,7 @@ import io
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.scenario import airlift_demo, nk2020
 
-START = datetime(2020, 11, 10, 6, tzinfo=timezone.utc)
+START = datetime(2020, 11, 10, 6, tzinfo=UTC)
 
 
 def flight_log(days: int, per_day: int) -> str:

@@ -13,13 +13,13 @@ load batches for the writer).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import json
+import multiprocessing
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import make_batches, prepare, served  # noqa: E402
+from bench_ingest import make_batches, prepare, served
 
 
 def load(base: str, headers: dict[str, str], size: int, count: int, stop: Any, loaded: Any) -> None:
@@ -56,7 +56,7 @@ def main() -> None:
         units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=headers).json()}
         north = next(f["id"] for f in client.get("/api/v1/areas").json()["features"] if f["properties"]["code"] == "north")
         client.post("/api/v1/trackers", json={"code": "PROBE"}, headers=headers).raise_for_status()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         patrol = client.post("/api/v1/patrols", headers=headers, json={
             "name": "probe", "unit_id": units["Military Police Company North"], "zone_id": north,
             "planned_start": now.isoformat(), "planned_end": now.replace(year=now.year + 1).isoformat(), "trackers": ["PROBE"],
@@ -93,8 +93,8 @@ def main() -> None:
         while loaded.value == 0:  # the loader prepares its batches first
             time.sleep(0.1)
         started, loaded_before = time.perf_counter(), loaded.value
-        for i in range(args.probes):
-            t = datetime.now(timezone.utc)
+        for _ in range(args.probes):
+            t = datetime.now(UTC)
             stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:23]
             out = {"tracker": "PROBE", "t": stamp + "Z", "lat": 39.5, "lon": 45.0}
             back = {"tracker": "PROBE", "t": t.replace(microsecond=(t.microsecond // 1000 + 1) % 1000 * 1000).strftime(

@@ -23,11 +23,11 @@ import pyarrow as pa
 from pyarrow import csv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import START_MS, check, durability, prepare  # noqa: E402
+from bench_ingest import START_MS, check, durability, prepare
 
-from peacewatch.app import create_app  # noqa: E402
-from peacewatch.live.backfill import backfill, read_csv  # noqa: E402
-from peacewatch.live.ingest import Ingest  # noqa: E402
+from peacewatch.app import create_app
+from peacewatch.live.backfill import backfill, read_csv
+from peacewatch.live.ingest import Ingest
 
 
 def write_day(path: Path, trackers: int, hours: float) -> int:

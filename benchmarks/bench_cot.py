@@ -25,9 +25,9 @@ import threading
 import time
 from pathlib import Path
 
+from bench_ingest import prepare, served
 from sqlalchemy import create_engine, func, select
 
-from bench_ingest import prepare, served
 from peacewatch.tracking.models import Position
 
 

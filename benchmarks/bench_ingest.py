@@ -15,15 +15,15 @@ Every run checks that each position sent was stored once: the answers' counts an
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,10 +33,10 @@ from sqlalchemy import create_engine
 from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
+from peacewatch.live.ingest import Ingest
 from peacewatch.scenario import nk2020
 from peacewatch.tracking.columns import from_rows
 from peacewatch.tracking.models import Tracker, TrackerKind
-from peacewatch.live.ingest import Ingest
 
 START_MS = 1605340800000  # 2020-11-14T08:00:00Z
 

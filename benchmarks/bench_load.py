@@ -36,14 +36,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import httpx
-from sqlalchemy import create_engine, text
-
 from bench_ingest import BENCH_CUSTODY, BENCH_SECRET
+from sqlalchemy import create_engine, text
 
 READS = [  # what an operations centre's screens and GIS clients ask, weighted by how often
     (3, "/api/v1/posts?on=2020-11-18&limit=10000", None),
@@ -98,7 +97,7 @@ class Load:
         try:
             async with session.request(method, self.url + path, json=body, headers=self.headers(who)) as answer:
                 return answer.status, await answer.read()
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             self.tally.unanswered += 1
         except aiohttp.ClientError as exc:
             self.tally.failures[type(exc).__name__] += 1
@@ -126,7 +125,7 @@ class Load:
             began = time.monotonic()
             if sent % 10:  # nine batches of positions from the devices for each report filed by a user
                 # a device's last two seconds of fixes, 20 ms apart: live, so the live streams carry every one
-                start = datetime.now(timezone.utc) - timedelta(seconds=2)
+                start = datetime.now(UTC) - timedelta(seconds=2)
                 fixes = [{"tracker": f"LD-{number % TRACKERS:03d}", "t": (start + timedelta(milliseconds=20 * i)).isoformat(),
                           "lat": 40.0 + self.rng.random() * 0.2, "lon": 46.6 + self.rng.random() * 0.3} for i in range(100)]
                 answer = await self.request(session, "POST", "/api/v1/positions", "patrol", {"positions": fixes})
@@ -161,7 +160,7 @@ class Load:
                             self.tally.streams_dropped += 1
                             break
                         self.tally.stream_bytes += len(chunk)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 pass
             except aiohttp.ClientError as exc:
                 self.tally.failures[f"stream {type(exc).__name__}"] += 1
@@ -214,7 +213,7 @@ def served(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
     subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
     print(f"demo loaded in {time.perf_counter() - began:.0f} s")
     port = args.port
-    log = open(scratch / "server.log", "wb")  # noqa: SIM115
+    log = open(scratch / "server.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port), "--workers", str(args.workers)],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

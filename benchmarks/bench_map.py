@@ -17,7 +17,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,11 @@ from sqlalchemy import create_engine
 from peacewatch.app import create_app
 from peacewatch.core.auth import User, issue_access_token
 from peacewatch.core.migrate import upgrade
-from peacewatch.core.settings import Settings
+from peacewatch.core.settings import AlertSettings, Settings
+from peacewatch.live.ingest import Ingest
 from peacewatch.scenario import nk2020
 from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.models import Tracker, TrackerKind
-from peacewatch.core.settings import AlertSettings
-from peacewatch.live.ingest import Ingest
 
 
 def timed(client: TestClient, url: str, headers: dict[str, str], runs: int) -> tuple[float, int, Any]:
@@ -71,7 +70,7 @@ def main() -> None:
         session.commit()
         token = issue_access_token(session.query(User).filter_by(username="ops").one(), settings.resolved_secret_key, 60)
     headers = {"Authorization": f"Bearer {token}"}
-    end = datetime(2020, 11, 20, tzinfo=timezone.utc)
+    end = datetime(2020, 11, 20, tzinfo=UTC)
     steps = int(args.hours * 360)
     t0_ms = int((end - timedelta(hours=args.hours)).timestamp() * 1000)
     rng = np.random.default_rng(3)

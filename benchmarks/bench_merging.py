@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -27,8 +27,8 @@ from peacewatch.core.auth import User
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.incidents import service
-from peacewatch.incidents.models import Incident
 from peacewatch.incidents.matching import Tolerance, cluster_reports, pairwise_scores
+from peacewatch.incidents.models import Incident
 from peacewatch.incidents.schemas import IncidentIn
 from peacewatch.incidents.synthetic import generate
 from peacewatch.scenario import nk2020
@@ -70,8 +70,8 @@ def through_service(arrivals: int) -> None:
             bodies = []
             for k in range(len(synthetic)):
                 kind, subtype = FAMILIES[int(synthetic.family[k])]
-                start = datetime.fromtimestamp(1_605_000_000 + synthetic.start_s[k], timezone.utc)
-                end = datetime.fromtimestamp(1_605_000_000 + synthetic.end_s[k], timezone.utc)
+                start = datetime.fromtimestamp(1_605_000_000 + synthetic.start_s[k], UTC)
+                end = datetime.fromtimestamp(1_605_000_000 + synthetic.end_s[k], UTC)
                 precision = PRECISION[[0.0, 2000.0, 10_000.0].index(float(synthetic.radius_m[k]))]
                 bodies.append(IncidentIn(
                     type=kind, subtype=subtype, started_at=start, ended_at=end, lat=synthetic.lat[k], lon=synthetic.lon[k],

@@ -23,13 +23,13 @@ import orjson
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import check, make_batches, prepare  # noqa: E402
+from bench_ingest import check, make_batches, prepare
 
-from peacewatch.app import create_app  # noqa: E402
-from peacewatch.scenario.nk2020 import NORTH, SOUTH  # noqa: E402
-from peacewatch.tracking.columns import from_rows  # noqa: E402
-from peacewatch.core.settings import AlertSettings  # noqa: E402
-from peacewatch.live.ingest import Ingest  # noqa: E402
+from peacewatch.app import create_app
+from peacewatch.core.settings import AlertSettings
+from peacewatch.live.ingest import Ingest
+from peacewatch.scenario.nk2020 import NORTH, SOUTH
+from peacewatch.tracking.columns import from_rows
 
 SETUP = """
 CREATE EXTENSION IF NOT EXISTS postgis;

@@ -17,21 +17,21 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_backfill import write_day  # noqa: E402
-from bench_ingest import START_MS, durability, prepare  # noqa: E402
+from bench_backfill import write_day
+from bench_ingest import START_MS, durability, prepare
 
-from peacewatch.app import create_app  # noqa: E402
-from peacewatch.patrols.service import keep_tracks  # noqa: E402
-from peacewatch.live.backfill import backfill, read_csv  # noqa: E402
-from peacewatch.tracking.columns import PositionColumns  # noqa: E402
-from peacewatch.live.ingest import Ingest  # noqa: E402
-from peacewatch.tracking.retention import prune_positions  # noqa: E402
+from peacewatch.app import create_app
+from peacewatch.live.backfill import backfill, read_csv
+from peacewatch.live.ingest import Ingest
+from peacewatch.patrols.service import keep_tracks
+from peacewatch.tracking.columns import PositionColumns
+from peacewatch.tracking.retention import prune_positions
 
 DAY_MS = 86_400_000
 
@@ -79,7 +79,7 @@ def run(trackers: int, hours: float, database_url: str | None) -> None:
 
     writer = threading.Thread(target=ingest)
     writer.start()
-    first_day = datetime.fromtimestamp(START_MS // DAY_MS * DAY_MS / 1000 + 86_400, timezone.utc)
+    first_day = datetime.fromtimestamp(START_MS // DAY_MS * DAY_MS / 1000 + 86_400, UTC)
     pruning.set()
     started = time.perf_counter()
     with app.state.sessionmaker() as session:

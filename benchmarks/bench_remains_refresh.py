@@ -17,7 +17,8 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import datetime, time as clock, timezone
+from datetime import UTC, datetime
+from datetime import time as clock
 from pathlib import Path
 
 from shapely.geometry import Point
@@ -51,7 +52,7 @@ def store(session: object, persons: list[synthetic.Person], bodies: list[synthet
             pm = b.pm
             lat, lon = pm.found_at or (39.8, 46.8)
             recovered_on = pm.recovered_on or datetime(2020, 11, 14).date()
-            recovery = Recovery(recovered_at=datetime.combine(recovered_on, clock(8), timezone.utc), recovered_on=recovered_on,
+            recovery = Recovery(recovered_at=datetime.combine(recovered_on, clock(8), UTC), recovered_on=recovered_on,
                                 site=Point(lon, lat), lat=lat, lon=lon, team="bench", side=Side.A, bodies_found=1,
                                 bodies_recovered=1, recorded_by="bench")
             documents = [{"kind": "identity disc", "service_number": pm.service_number}] if pm.service_number else []

@@ -21,8 +21,9 @@ import argparse
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+from scratch import demo_app
 from shapely.geometry import LineString, box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,12 +34,17 @@ from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.models import (
-    Incident, IncidentEvent, IncidentStatus, IncidentType, PlacePrecision, SourceKind, TimePrecision,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    IncidentType,
+    PlacePrecision,
+    SourceKind,
+    TimePrecision,
 )
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.publication.reports import Format, Kind, Options, each_day, write_each_day
 from peacewatch.returns.models import CivilianReturn
-from scratch import demo_app
 
 START = date(2020, 11, 10)
 
@@ -54,7 +60,7 @@ def busy_year(s: Session, days: int) -> int:
     s.info["actor"] = "bench"
     added = 0
     for i in range(12, days):
-        day = datetime.combine(START + timedelta(days=i), datetime.min.time(), tzinfo=timezone.utc)
+        day = datetime.combine(START + timedelta(days=i), datetime.min.time(), tzinfo=UTC)
         for k in range(2):  # rotations in and out, a company at a time
             left = day + timedelta(hours=1 + 6 * k)
             inbound = k == 0
@@ -66,7 +72,8 @@ def busy_year(s: Session, days: int) -> int:
         for area in areas:
             for k in range(2):
                 start = day + timedelta(hours=4 + 5 * k)
-                route = LineString([(area.geometry.centroid.x - 0.05, area.geometry.centroid.y), (area.geometry.centroid.x + 0.05, area.geometry.centroid.y)])
+                middle = area.geometry.centroid
+                route = LineString([(middle.x - 0.05, middle.y), (middle.x + 0.05, middle.y)])
                 s.add(Patrol(name=f"Bench {area.code} {i}-{k}", unit_id=police, zone_id=area.id, route=route, planned_start=start,
                              planned_end=start + timedelta(hours=4), status=PatrolStatus.completed, started_at=start,
                              ended_at=start + timedelta(hours=4), visibility=Visibility.public if k == 0 else Visibility.internal))

@@ -16,7 +16,6 @@ import sys
 import time
 
 import aiohttp
-
 from bench_load import percentiles, served
 
 READ = "/api/v1/posts?on=2020-11-18"

@@ -23,9 +23,8 @@ from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
-
 from scratch import demo_app
+from sqlalchemy.engine import make_url
 
 PEER_VENV = Path.home() / ".cache" / "peacewatch-bench" / "pygeoapi"
 PEER_PACKAGES = ["pygeoapi==0.21.0", "psycopg2-binary", "geoalchemy2", "pygeofilter", "gunicorn"]

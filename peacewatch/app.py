@@ -17,29 +17,35 @@ from sqlalchemy.orm import Session, sessionmaker
 from peacewatch import __version__
 from peacewatch.access import api as access_api
 from peacewatch.airlift import api as airlift_api
+from peacewatch.airlift.api import MAX_LOG_BYTES
 from peacewatch.alerts import api as alerts_api
+from peacewatch.alerts.live import NewAlerts
 from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
-from peacewatch.alerts.live import NewAlerts
-from peacewatch.core.admission import Admission, AdmissionCounters
-from peacewatch.core.bodies import RequestBodies
-from peacewatch.core.answers import Answers
-from peacewatch.core.broadcast import Topic
-from peacewatch.core.auth import Identities
-from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core import partitions
+from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.answers import Answers
+from peacewatch.core.auth import Identities
+from peacewatch.core.bodies import RequestBodies
+from peacewatch.core.broadcast import Topic
+from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core.cluster import ClusterWork, Job
-from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
+from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import SignInGuard
 from peacewatch.demining import api as demining_api
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
+from peacewatch.geography.formats import MAX_LAYER_BYTES
 from peacewatch.incidents import api as incidents_api
+from peacewatch.live import api as live_api
+from peacewatch.live.api import MAX_BATCH_BYTES
+from peacewatch.live.ingest import Ingest
+from peacewatch.live.listener import CotListener
 from peacewatch.mandate import api as mandate_api
 from peacewatch.ogc import api as ogc_api
 from peacewatch.patrols import api as patrols_api
@@ -47,14 +53,8 @@ from peacewatch.patrols.service import generate_ahead, keep_tracks
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
 from peacewatch.returns import api as returns_api
-from peacewatch.live import api as live_api
-from peacewatch.live.api import MAX_BATCH_BYTES
-from peacewatch.live.ingest import Ingest
-from peacewatch.live.listener import CotListener
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.gpx import MAX_GPX_BYTES
-from peacewatch.geography.formats import MAX_LAYER_BYTES
-from peacewatch.airlift.api import MAX_LOG_BYTES
 from peacewatch.tracking.live import NewFixes
 from peacewatch.tracking.retention import cutoff, prune_positions
 from peacewatch.tracking.store import COVERAGE, POSITIONS

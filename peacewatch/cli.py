@@ -6,7 +6,7 @@ import ipaddress
 import json
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,11 +18,9 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from peacewatch.core.auth import Role, User, verify_password
-from peacewatch.core.db import make_engine
-from peacewatch.core.settings import KeyNotConfigured, Settings
 from peacewatch.airlift.cli import app as airlift_commands
 from peacewatch.claims.cli import app as claims_commands
+from peacewatch.core.auth import Role, User, verify_password
 from peacewatch.core.console import (
     checked,
     cli_actor,
@@ -34,6 +32,8 @@ from peacewatch.core.console import (
     load_settings,
     open_session,
 )
+from peacewatch.core.db import make_engine
+from peacewatch.core.settings import KeyNotConfigured, Settings
 from peacewatch.core.visibility import Side
 from peacewatch.demining.cli import app as demining_commands
 from peacewatch.incidents.cli import app as incidents_commands
@@ -156,7 +156,7 @@ def _check_cluster(settings: Settings, workers: int) -> None:
 
     database = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
     lock = database.with_name(database.name + ".serve-lock")
-    handle = open(os.open(lock, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")  # noqa: SIM115 - held for the process's life
+    handle = open(os.open(lock, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -437,12 +437,13 @@ def export_layer(
 def upload_gpx(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GPX 1.0 or 1.1 file")],
     tracker: Annotated[str, typer.Option(help="Tracker code or CoT uid the points belong to")],
-    waypoints: Annotated[str, typer.Option(help="report: listed, not stored; places: kept as named places; positions: timed ones are fixes")] = "report",
+    waypoints: Annotated[str, typer.Option(
+        help="report: listed, not stored; places: kept as named places; positions: timed ones are fixes")] = "report",
 ) -> None:
     """Record a GPX file's timed track points as one tracker's positions; say which points were not stored, and why."""
     from peacewatch.geography.service import keep_places
-    from peacewatch.tracking.gpx import gpx_columns
     from peacewatch.live.ingest import Ingest
+    from peacewatch.tracking.gpx import gpx_columns
 
     if waypoints not in ("report", "places", "positions"):
         raise fail(f"--waypoints must be report, places or positions, not '{waypoints}'")
@@ -504,7 +505,7 @@ def positions_prune(
     settings = load_settings()
     with open_session(settings) as session:
         report = guarded(lambda: prune_positions(
-            session, cli_actor(), datetime(day.year, day.month, day.day, tzinfo=timezone.utc), [keep_tracks]))
+            session, cli_actor(), datetime(day.year, day.month, day.day, tzinfo=UTC), [keep_tracks]))
     where = f" ({len(report.partitions)} daily partition(s) dropped)" if report.partitions else ""
     console.print(f"{report.positions:,} positions before {day} pruned{where}, {report.bytes_freed / 1e6:,.1f} MB given back; "
                   f"{report.kept} patrol track(s) kept first")

@@ -25,7 +25,7 @@ def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) 
 
 def make_pki(folder: Path, client_name: str = "peacewatch-client") -> dict[str, Path]:
     """A CA, a server certificate for 127.0.0.1, and a client certificate whose common name is ``client_name``."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder().subject_name(_name("PeaceWatch test CA")).issuer_name(_name("PeaceWatch test CA"))

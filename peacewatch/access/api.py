@@ -18,8 +18,8 @@ from peacewatch.access.schemas import (
     UserUpdate,
 )
 from peacewatch.core.audit import AuditAction
-from peacewatch.core.db import as_utc
 from peacewatch.core.auth import Role, User, issue_access_token
+from peacewatch.core.db import as_utc
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import CurrentUser, Offset, RecordId, SessionDep, SettingsDep, client_address, on_hashing_threads, require_roles
 
@@ -108,5 +108,6 @@ def read_audit_log(
     offset: Offset = 0,
 ) -> list[AuditEntryOut]:
     return service.read_audit_log(
-        session, auditor, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"), limit=limit, offset=offset
+        session, auditor, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"),
+        limit=limit, offset=offset,
     )

@@ -9,12 +9,27 @@ from peacewatch.airlift import service
 from peacewatch.airlift.charts import build_up_chart
 from peacewatch.airlift.models import ConvoyKind, Direction, FlightStatus
 from peacewatch.airlift.schemas import (
-    AirfieldIn, AirfieldOut, AirliftFigures, ConvoyArrival, ConvoyIn, ConvoyOut, FlightIn, FlightOut, FlightUpdate,
-    ImportReport, MinimumIn, MinimumOut, PlanCheck, RotationPlanIn, RotationPlanOut, StrengthAt, WithdrawIn,
+    AirfieldIn,
+    AirfieldOut,
+    AirliftFigures,
+    ConvoyArrival,
+    ConvoyIn,
+    ConvoyOut,
+    FlightIn,
+    FlightOut,
+    FlightUpdate,
+    ImportReport,
+    MinimumIn,
+    MinimumOut,
+    PlanCheck,
+    RotationPlanIn,
+    RotationPlanOut,
+    StrengthAt,
+    WithdrawIn,
 )
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 
 AirCell = Annotated[User, Depends(require_roles(Role.air))]

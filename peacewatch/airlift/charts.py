@@ -7,10 +7,10 @@ from io import BytesIO
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from peacewatch.airlift.schemas import AirliftFigures  # noqa: E402
-from peacewatch.core.charts import per_day  # noqa: E402
+from peacewatch.airlift.schemas import AirliftFigures
+from peacewatch.core.charts import per_day
 
 PERSONNEL, ARMOURED, VEHICLES = "#1b7837", "#762a83", "#b35806"
 

@@ -14,11 +14,11 @@ from fastapi.encoders import jsonable_encoder
 from rich.progress import Progress
 from rich.table import Table
 
-from peacewatch.core import console as base
 from peacewatch.airlift import service
 from peacewatch.airlift.charts import build_up_chart
 from peacewatch.airlift.models import FlightStatus
 from peacewatch.airlift.schemas import ConvoyIn, MinimumIn, RotationPlanIn, StrengthFigures
+from peacewatch.core import console as base
 from peacewatch.core.settings import Settings
 
 app = typer.Typer(help="Airlift: flights, figures, strength in theatre, rotation plans and convoys.", no_args_is_help=True)

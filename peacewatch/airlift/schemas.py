@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,12 +11,12 @@ from peacewatch.core.visibility import Visibility
 
 AIRFIELD_CODE = r"^[A-Z0-9][A-Z0-9-]{2,15}$"
 Count = Field(default=0, ge=0, le=100_000)
-EARLIEST, LATEST = datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+EARLIEST, LATEST = datetime(1990, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _in_era(value: datetime | None) -> datetime | None:
     """Times far outside any mission are typing errors (and would overflow when shown in local time)."""
-    if value is not None and not EARLIEST <= (value if value.tzinfo else value.replace(tzinfo=timezone.utc)) < LATEST:
+    if value is not None and not EARLIEST <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < LATEST:
         raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
     return value
 

@@ -25,15 +25,44 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.airlift.aircraft import load_problem
 from peacewatch.airlift.figures import (
-    MEASURES, AirliftBook, Breach, Movement, Strength, StrengthBook, airlift_figures, first_breach, strength_at, strength_series,
+    MEASURES,
+    AirliftBook,
+    Breach,
+    Movement,
+    Strength,
+    StrengthBook,
+    airlift_figures,
+    first_breach,
+    strength_at,
+    strength_series,
 )
 from peacewatch.airlift.models import (
-    Airfield, Convoy, ConvoyKind, Direction, Flight, FlightStatus, RotationPlan, StrengthMinimum,
+    Airfield,
+    Convoy,
+    ConvoyKind,
+    Direction,
+    Flight,
+    FlightStatus,
+    RotationPlan,
+    StrengthMinimum,
 )
 from peacewatch.airlift.schemas import (
-    AirfieldIn, AirliftFigures, BreachOut, ConvoyIn, FlightIn, FlightOut, FlightUpdate, ImportReport, MinimumIn,
-    PlanCheck, RejectedRow, RotationPlanIn, StrengthAt, local_times,
+    AirfieldIn,
+    AirliftFigures,
+    BreachOut,
+    ConvoyIn,
+    FlightIn,
+    FlightOut,
+    FlightUpdate,
+    ImportReport,
+    MinimumIn,
+    PlanCheck,
+    RejectedRow,
+    RotationPlanIn,
+    StrengthAt,
+    local_times,
 )
+from peacewatch.core.calendar import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid, NotFound
@@ -41,7 +70,6 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe
 from peacewatch.core.visibility import Visibility, get_visible, where_visible
 from peacewatch.force.models import Unit
-from peacewatch.core.calendar import days_between, reporting_day, reporting_day_ends_at
 from peacewatch.mandate.models import Mandate
 
 MEASURE_NAMES = {"personnel": "personnel", "armoured": "armoured vehicles", "vehicles": "other vehicles"}

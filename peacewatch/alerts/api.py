@@ -9,13 +9,13 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.alerts import live, service
-from peacewatch.core.broadcast import Lagging
 from peacewatch.alerts.models import AlertKind, AlertStatus
 from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare
-from peacewatch.core.auth import Role, User
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.problems import problem_responses
 from peacewatch.core.answers import model_answer
+from peacewatch.core.auth import Role, User
+from peacewatch.core.broadcast import Lagging
+from peacewatch.core.problems import problem_responses
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, StreamReadable, require_roles, while_signed_in
 
 Handler = Annotated[User, Depends(require_roles(Role.operations))]

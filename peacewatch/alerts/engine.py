@@ -7,7 +7,7 @@ where its rule turns true and its episode ends where it turns false again.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ POSITION_KINDS = (AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind
 
 
 def _at(t_ms: int) -> datetime:
-    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(t_ms / 1000, tz=UTC)
 
 
 def evaluate(

@@ -4,7 +4,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum as SAEnum, Float, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.audit import Audited

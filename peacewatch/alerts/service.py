@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -130,5 +130,5 @@ def last_heard(session: Session, patrol: Patrol) -> datetime:
     )
     moments = [m for m in (patrol.started_at or patrol.planned_start, last_check_in) if m is not None]
     if last_fix is not None:
-        moments.append(datetime.fromtimestamp(last_fix / 1000, tz=timezone.utc))
+        moments.append(datetime.fromtimestamp(last_fix / 1000, tz=UTC))
     return max(moments)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from peacewatch.claims import service
 from peacewatch.claims.schemas import ClaimCheck, StatementIn, StatementOut
 from peacewatch.core.auth import Role, User
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, require_roles
 
 Writer = Annotated[User, Depends(require_roles(Role.press, Role.operations))]

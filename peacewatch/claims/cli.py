@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from peacewatch.core import console as base
 from peacewatch.claims import service
 from peacewatch.claims.schemas import StatementIn
+from peacewatch.core import console as base
 
 app = typer.Typer(help="The register of public claims, checked against the mandate and its arrangements.",
                   no_args_is_help=True)

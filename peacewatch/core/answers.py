@@ -75,8 +75,9 @@ class Answers:
                 with self._lock:
                     self._building.pop(key, None)
             self.misses += 1
-            if response.status_code == 200 and isinstance(getattr(response, "body", None), bytes):  # not a stream
-                answer = _Answer(response.body, response.status_code, response.media_type,
+            body = getattr(response, "body", None)
+            if response.status_code == 200 and isinstance(body, bytes):  # not a stream
+                answer = _Answer(body, response.status_code, response.media_type,
                                  tuple((k, v) for k, v in response.headers.items() if k not in _HOP_BY_HOP))
                 with self._lock:
                     self._answers[key] = answer

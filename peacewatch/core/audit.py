@@ -9,10 +9,11 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Enum as SAEnum, Index, String, event, inspect, insert
+from sqlalchemy import JSON, Index, String, Table, event, insert, inspect
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from peacewatch.core import changes as _changes  # noqa: F401 - every writer also announces its commits
@@ -51,6 +52,8 @@ class Audited:
 
     __audit_exclude__: frozenset[str] = frozenset()
     __audit_personal__: bool = False
+    if TYPE_CHECKING:
+        __tablename__: str  # every model that mixes this in has one
 
 
 def personal_entities() -> frozenset[str]:
@@ -153,21 +156,21 @@ def _write_audit(session: Session, _context: object) -> None:
                 "at": now,
                 "actor": actor,
                 "action": action,
-                "entity": obj.__tablename__,  # type: ignore[attr-defined]
+                "entity": obj.__tablename__,
                 "entity_id": ",".join(str(part) for part in identity),
                 "before": before,
                 "after": after,
             }
         )
     if rows:
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+        session.connection().execute(insert(cast(Table, AuditEntry.__table__)), rows)
 
 
 def record(session: Session, actor: str, entity: str, entity_id: str, after: dict[str, Any], *,
            action: AuditAction = AuditAction.create) -> None:
     """An entry for something that changes no audited record (a sign-in lockout, positions pruned), in the
     session's transaction."""
-    session.execute(insert(AuditEntry.__table__).values(
+    session.execute(insert(cast(Table, AuditEntry.__table__)).values(
         at=utcnow(), actor=actor, action=action, entity=entity, entity_id=entity_id, before=None, after=after))
 
 

@@ -96,7 +96,7 @@ class Topic(Generic[T]):
             await asyncio.sleep(max(0.0, self.min_interval_s - (time.monotonic() - began)))  # coalesce a burst of commits
             try:
                 found = await run_in_threadpool(self.fetch)
-            except Exception:  # noqa: BLE001 - a database outage: the streams stay open and catch up afterwards
+            except Exception:
                 log.warning("live stream refresh failed", exc_info=True)
                 await asyncio.sleep(self.poll_s)
                 continue

@@ -6,7 +6,7 @@ reports): one calendar, here at the bottom, so none of them has to import anothe
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from peacewatch.core.db import utcnow
@@ -28,7 +28,7 @@ def days_between(first: date, last: date) -> list[date]:
 def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
     """The instant reporting day ``day`` ends (the first instant of the next one), in UTC."""
     end_date = day if day_end != time(0) else day + timedelta(days=1)
-    return datetime.combine(end_date, day_end, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(end_date, day_end, tzinfo=zone).astimezone(UTC)
 
 
 def mission_today(settings: Settings) -> date:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
 from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, String, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -41,6 +41,9 @@ class DataVersion(Base):
 
 class Versioned:
     """Mixin: a change to this model's table gives the table a new version (see :func:`versions`)."""
+
+    if TYPE_CHECKING:
+        __tablename__: str  # every model that mixes this in has one
 
 
 class Revised(Versioned):
@@ -100,7 +103,7 @@ def _note_changes(session: Session, _context: object) -> None:
         return
     noted |= fresh
     connection = session.connection()
-    bumped = sorted({getattr(obj, "__tablename__") for obj in chain(session.new, session.dirty, session.deleted)
+    bumped = sorted({obj.__tablename__ for obj in chain(session.new, session.dirty, session.deleted)
                      if isinstance(obj, Versioned)} & fresh)
     if bumped:
         connection.execute(

@@ -108,7 +108,7 @@ class ClusterWork:
             try:
                 await run_in_threadpool(job.run)
                 job.runs += 1
-            except Exception:  # noqa: BLE001 - keep the other jobs and the next round going through a failure
+            except Exception:
                 job.failures += 1
                 log.exception("periodic job %s failed", job.name)
 

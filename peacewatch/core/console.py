@@ -115,7 +115,7 @@ def read_models(file: str, model: type[M]) -> list[M]:
 def store_each(records: list[M], what: str, store: Callable[[M], T]) -> Iterator[T]:
     """Store records one at a time, each in its own transaction; the first refused stops the run with 'what N: reason'."""
     for number, data in enumerate(records, start=1):
-        yield guarded(lambda: store(data), f"{what} {number}: " if len(records) > 1 else "")
+        yield guarded(lambda data=data: store(data), f"{what} {number}: " if len(records) > 1 else "")  # type: ignore[misc]
 
 
 def operator() -> User:

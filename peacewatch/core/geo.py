@@ -8,8 +8,8 @@ decides exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import mgrs
@@ -73,7 +73,7 @@ def check_geometry(geom: BaseGeometry, *, field: str) -> None:
 
 
 def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
-    return mapping(geom)  # type: ignore[return-value]
+    return mapping(geom)
 
 
 def bbox_of(geom: BaseGeometry) -> BBox:
@@ -110,7 +110,7 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str | None:
     and the conversion costs more than the rest of a report's fields together."""
     try:
         return _MGRS.toMGRS(lat, lon, MGRSPrecision=precision)
-    except Exception:  # noqa: BLE001 - the mgrs C library raises plain Exception types
+    except Exception:
         return None
 
 

@@ -19,7 +19,7 @@ LANGUAGES = {"en": "English", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's marker: extracted into the catalogs, translated later
+def N_(text: str) -> str:
     return text
 
 

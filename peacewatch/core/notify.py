@@ -95,7 +95,7 @@ async def listen_forever(url: str, notifier: Notifier) -> None:
                     notifier.changed(message.payload.split(","))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the database restarts; keep listening when it is back
+        except Exception as exc:
             log.warning("LISTEN connection lost (%s); reconnecting", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         finally:
             notifier.listening = False

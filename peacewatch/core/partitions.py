@@ -18,7 +18,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import Connection, Engine, text
@@ -41,19 +41,19 @@ class TimePartitioning:
         """Start of the period holding ``t_ms``."""
         if self.period == "day":
             return t_ms // DAY_MS * DAY_MS
-        moment = datetime.fromtimestamp(t_ms / 1000, timezone.utc)
-        return int(datetime(moment.year, moment.month, 1, tzinfo=timezone.utc).timestamp() * 1000)
+        moment = datetime.fromtimestamp(t_ms / 1000, UTC)
+        return int(datetime(moment.year, moment.month, 1, tzinfo=UTC).timestamp() * 1000)
 
     def end_of(self, start_ms: int) -> int:
         """End (exclusive) of the period starting at ``start_ms``."""
         if self.period == "day":
             return start_ms + DAY_MS
-        moment = datetime.fromtimestamp(start_ms / 1000, timezone.utc)
+        moment = datetime.fromtimestamp(start_ms / 1000, UTC)
         year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-        return int(datetime(year, month, 1, tzinfo=timezone.utc).timestamp() * 1000)
+        return int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1000)
 
     def name(self, start_ms: int) -> str:
-        moment = datetime.fromtimestamp(start_ms / 1000, timezone.utc)
+        moment = datetime.fromtimestamp(start_ms / 1000, UTC)
         return f"{self.table}_p{moment:%Y%m%d}" if self.period == "day" else f"{self.table}_p{moment:%Y%m}"
 
     def spans(self, lo_ms: int, hi_ms: int) -> list[tuple[int, int]]:

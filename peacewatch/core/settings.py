@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import time
 from functools import cached_property
 from pathlib import Path
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
-from pydantic import ValidationInfo, Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class Settings(BaseSettings):
     post_radius_m: float = Field(default=300, gt=0, le=10_000, description="A stop this close to an open post is not an alert")
 
     mission_timezone: str = Field(default="Asia/Baku", description="IANA time zone of the mission: reporting days are counted in it")
-    reporting_day_end: str = Field(default="19:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time a reporting day ends (OSCE practice)")
+    reporting_day_end: str = Field(default="19:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                   description="Local time a reporting day ends (OSCE practice)")
     area_of_interest: str = Field(default="45.0,38.8,48.0,41.0", description="min_lon,min_lat,max_lon,max_lat: incidents outside need a flag")
     clock_skew_minutes: int = Field(default=10, ge=0, le=24 * 60, description="How far in the future a report may be dated")
     merge_distance_m: float = Field(default=3000, gt=0, le=100_000, description="Reports this close (plus their places' precision) may be one event")

@@ -78,7 +78,7 @@ class DatabaseCounters(Storage):
 
     def reset(self) -> int | None:
         with self.engine.begin() as connection:
-            return int(connection.execute(delete(RateCounter)).rowcount)  # type: ignore[attr-defined]
+            return int(connection.execute(delete(RateCounter)).rowcount)
 
     def clear(self, key: str) -> None:
         with self.engine.begin() as connection:

@@ -13,7 +13,6 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import ColumnElement
 
-
 T = TypeVar("T")
 Q = TypeVar("Q")
 
@@ -53,7 +52,7 @@ class VisibilityMixin:
 def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], allowed: frozenset[Visibility] | None) -> ColumnElement[bool] | None:
     if allowed is None:
         return None
-    return column.in_(sorted(allowed, key=lambda v: v.value))  # type: ignore[union-attr]
+    return column.in_(sorted(allowed, key=lambda v: v.value))
 
 
 def where_visible(query: Q, column: ColumnElement[Visibility] | Mapped[Visibility], readable: frozenset[Visibility] | None) -> Q:

@@ -31,7 +31,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -58,7 +58,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_answers(request: Request) -> Answers:
-    return request.app.state.answers  # type: ignore[no-any-return]
+    return request.app.state.answers
 
 
 AnswersDep = Annotated[Answers, Depends(get_answers)]
@@ -90,7 +90,7 @@ async def get_optional_user(
     """The caller; an anonymous request is answered without a look at the database. The look is made in
     the request's session and transaction, which the endpoint goes on with."""
     if hasattr(request.state, "caller"):  # looked up before the body was read (core.bodies)
-        return request.state.caller  # type: ignore[no-any-return]
+        return request.state.caller
     found = _credential(request, settings.resolved_secret_key, token)
     if found is None:
         return None
@@ -107,7 +107,7 @@ async def _user_alone(request: Request, found: tuple[str, str]) -> User:
 
     def look_up() -> User | None:
         with request.app.state.sessionmaker() as session:
-            return request.app.state.identities.user_for(session, found[0], secret)  # type: ignore[no-any-return]
+            return request.app.state.identities.user_for(session, found[0], secret)
 
     user = await run_in_threadpool(look_up)
     if user is None:
@@ -120,7 +120,7 @@ async def caller_before_body(request: Request) -> User | None:
     request, so the endpoint's dependencies do not look again."""
     found = _credential(request, request.app.state.settings.resolved_secret_key, await oauth2_scheme(request))
     request.state.caller = None if found is None else await _user_alone(request, found)
-    return request.state.caller  # type: ignore[no-any-return]
+    return request.state.caller
 
 
 async def get_streaming_user(

@@ -7,8 +7,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
-from peacewatch.core.tabular import csv_response
 from peacewatch.core.problems import problem_responses
+from peacewatch.core.tabular import csv_response
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.demining import service
 from peacewatch.demining.schemas import ClearanceIn, ClearanceOut

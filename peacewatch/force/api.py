@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from peacewatch.core.auth import Role, User
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import Offset, MAX_ID, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
+from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.force import service
 from peacewatch.force.models import UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitOut, UnitUpdate

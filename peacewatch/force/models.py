@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import CheckConstraint, Enum as SAEnum, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited

@@ -9,23 +9,23 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from peacewatch.core.tabular import content_disposition
+from peacewatch.core.answers import model_answer
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.answers import model_answer
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.geography import formats, service
 from peacewatch.geography.features import collection, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.schemas import (
     ImportReport,
-    RefusedFeatureOut,
     PostCollection,
     PostFeature,
     PostIn,
     PostPatch,
+    RefusedFeatureOut,
     ZoneCollection,
     ZoneFeature,
     ZoneIn,

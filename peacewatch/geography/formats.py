@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import simplekml
 import fastkml
+import simplekml
 from lxml import etree
 from shapely.geometry import shape
 

@@ -4,7 +4,8 @@ import enum
 from datetime import date
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum as SAEnum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peacewatch.core.audit import Audited

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from threading import Lock
 from datetime import date
+from threading import Lock
 from typing import Any
 
 from shapely.geometry import box

@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peacewatch.core.answers import model_answer
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.answers import model_answer
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.incidents import service
 from peacewatch.incidents.charts import figures_chart
@@ -99,7 +99,8 @@ def read_incident(incident_id: RecordId, session: SessionDep, readable: Readable
 
 @router.patch("/{incident_id}", response_model=IncidentOut, summary="Correct a report (the history keeps the old values)")
 def correct_incident(incident_id: RecordId, changes: IncidentPatch, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
-    return service.incidents_out(session, user.readable, [service.update_incident(session, service.Rules.of(settings), user, incident_id, changes)])[0]
+    corrected = service.update_incident(session, service.Rules.of(settings), user, incident_id, changes)
+    return service.incidents_out(session, user.readable, [corrected])[0]
 
 
 @router.post("/{incident_id}/verification", response_model=IncidentOut, summary="One step of verification, with who checked and why")

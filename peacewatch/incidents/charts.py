@@ -10,9 +10,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from peacewatch.core.charts import frame_days, per_day  # noqa: E402
+from peacewatch.core.charts import frame_days, per_day
 
 COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#67a9cf", "#2166ac", "#999999", "#4d4d4d", "#1b7837")
 

@@ -191,26 +191,26 @@ def daily_figures(
     running = restrictions_running = previous = 0
     current = first
     while current is not None and last is not None and current <= last:
-        day = days.get(current, Day(current))
-        running += day.violations.events
-        restrictions_running += day.restrictions
+        tally = days.get(current, Day(current))
+        running += tally.violations.events
+        restrictions_running += tally.restrictions
         if since is None or current >= since:
             out.append({
                 "day": current.isoformat(),
-                "events": day.violations.events,
-                "effects": day.violations.effects,
-                "reports": day.reports,
-                "change": day.violations.events - previous,
+                "events": tally.violations.events,
+                "effects": tally.violations.effects,
+                "reports": tally.reports,
+                "change": tally.violations.events - previous,
                 "running_total": running,
-                "by_type": _tallies(day.by_type),
-                "by_area": _tallies(day.by_area),
-                "by_district": _tallies(day.by_district),
-                "by_actor": _tallies(day.by_actor),
-                "casualties": {k: {"min": v[0], "max": v[1]} for k, v in day.casualties.items()},
-                "restrictions": {"events": day.restrictions, "running_total": restrictions_running,
-                                 "by_kind": dict(sorted(day.restrictions_by_kind.items()))},
+                "by_type": _tallies(tally.by_type),
+                "by_area": _tallies(tally.by_area),
+                "by_district": _tallies(tally.by_district),
+                "by_actor": _tallies(tally.by_actor),
+                "casualties": {k: {"min": v[0], "max": v[1]} for k, v in tally.casualties.items()},
+                "restrictions": {"events": tally.restrictions, "running_total": restrictions_running,
+                                 "by_kind": dict(sorted(tally.restrictions_by_kind.items()))},
             })
-        previous = day.violations.events
+        previous = tally.violations.events
         current += timedelta(days=1)
     return {"reporting_day_ends": f"{day_end:%H:%M} {zone.key}", "days": out}
 

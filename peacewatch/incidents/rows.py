@@ -27,7 +27,6 @@ from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.figures import SOURCE_RANK, STATUS_RANK
 from peacewatch.incidents.models import EventRow, EventRowsBuilt, Incident, IncidentStatus
 
-
 # the representative report is the first by (rejected, source rank, id): one number orders them, so one
 # GROUP BY finds it (no window function, no second sort); report ids stay below 10**13
 _ID_SPAN, _SOURCE_SPAN = 10**13, 10**15

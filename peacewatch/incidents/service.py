@@ -20,8 +20,9 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from peacewatch.core.audit import AuditAction, AuditEntry
-from peacewatch.core.changes import versions
 from peacewatch.core.auth import Role, User
+from peacewatch.core.calendar import mission_today, reporting_day_ends_at
+from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
@@ -31,7 +32,11 @@ from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
 from peacewatch.incidents.figures import (
-    EventSummary, ReportRow, SpanTooLong, daily_figures, summarise,
+    EventSummary,
+    ReportRow,
+    SpanTooLong,
+    daily_figures,
+    summarise,
 )
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
 from peacewatch.incidents.models import (
@@ -46,7 +51,6 @@ from peacewatch.incidents.models import (
     Verification,
 )
 from peacewatch.incidents.schemas import FromTakIn, IncidentFields, IncidentIn, IncidentPatch, SplitIn, VerificationIn
-from peacewatch.core.calendar import mission_today, reporting_day_ends_at
 from peacewatch.patrols.models import Patrol
 from peacewatch.tracking.models import TakReport
 from peacewatch.tracking.service import get_tak_report
@@ -486,7 +490,8 @@ def get_proposal(session: Session, proposal_id: int) -> MergeProposal:
 
 
 def proposal_out(session: Session, proposal: MergeProposal) -> dict[str, Any]:
-    events = sorted(set(event_names(session, None, session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids)))).values()))
+    proposed = session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids)))
+    events = sorted(set(event_names(session, None, proposed).values()))
     return {key: getattr(proposal, key) for key in ("id", "status", "incident_ids", "max_distance_m", "max_gap_minutes",
                                                    "created_at", "decided_by", "decided_at", "reason")} | {"event_ids": events}
 

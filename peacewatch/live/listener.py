@@ -25,7 +25,7 @@ import asyncio
 import logging
 import ssl
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
-from peacewatch.core.settings import Settings
 from peacewatch.core.problems import Problem
-from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
-from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
+from peacewatch.core.settings import Settings
 from peacewatch.live.feed import AuthRefused, Feed, Subscriber, read_auth
 from peacewatch.live.ingest import Ingest
+from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
+from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.models import TakReport, UnregisteredUid
 from peacewatch.tracking.service import tracker_ids
 
@@ -180,7 +180,7 @@ class CotListener:
             self.wake.clear()
             try:
                 await self.flush()
-            except Exception:  # noqa: BLE001 - the listener must outlive a failing database
+            except Exception:
                 log.exception("CoT flush failed; %d fixes kept for the next try", len(self.unstored))
 
     async def flush(self) -> None:
@@ -278,7 +278,7 @@ def keep_placed(session: Session, placed: list[tuple[CotOther, str]]) -> None:
     newest = {other.uid: (other, who) for other, who in placed}  # the last version of each in the batch
     now = utcnow()
     rows = [{"uid": o.uid, "cot_type": o.type[:64], "what": o.what, "callsign": o.callsign, "remarks": o.remarks, "lat": o.lat,
-             "lon": o.lon, "at": datetime.fromtimestamp((o.t_ms or 0) / 1000, timezone.utc), "received_at": now, "sent_by": who}
+             "lon": o.lon, "at": datetime.fromtimestamp((o.t_ms or 0) / 1000, UTC), "received_at": now, "sent_by": who}
             for o, who in newest.values()]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(TakReport).values(rows)

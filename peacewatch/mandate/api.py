@@ -11,7 +11,12 @@ from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import Readable, SessionDep, require_roles
 from peacewatch.mandate import service
 from peacewatch.mandate.schemas import (
-    ArrangementIn, ArrangementOut, MandateOut, MandateStateOut, MandateUpdate, TerminationNotice,
+    ArrangementIn,
+    ArrangementOut,
+    MandateOut,
+    MandateStateOut,
+    MandateUpdate,
+    TerminationNotice,
 )
 
 router = APIRouter(prefix="/api/v1/mandate", tags=["mandate"], responses=problem_responses(401, 404))

@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peacewatch.core.calendar import mission_today
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, where_visible
-from peacewatch.core.calendar import mission_today
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
 from peacewatch.mandate.terms import MandateState, mandate_state

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -80,7 +81,7 @@ def termination_date(rule: TermRule, notice_given_on: date) -> date:
 
 def mandate_state(rule: TermRule, on: date, notice_given_on: date | None = None) -> MandateState:
     """The mandate as known on ``on``: a notice given later than ``on`` is not yet known."""
-    blank = dict(
+    blank: dict[str, Any] = dict(
         on=on, term_number=None, term_start=None, term_end=None, renewals=0, notice_deadline=None,
         notice_window_open=False, renewed_until=None, ends_on=None, assured_until=None,
     )

@@ -21,18 +21,29 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from peacewatch import __version__
-from peacewatch.core.tabular import content_disposition
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.settings import Settings
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import AnswersDep, Readable, SessionDep, SettingsDep
 from peacewatch.ogc import service
 from peacewatch.ogc.collections import COLLECTIONS, Collection
-from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS, ExportFormat, Filters, export
+from peacewatch.ogc.exports import FORMATS as EXPORT_FORMATS
+from peacewatch.ogc.exports import ExportFormat, Filters, export
 from peacewatch.ogc.openapi import GEOJSON, HTML, JSON, OPENAPI, definition
 from peacewatch.ogc.query import (
-    CRS84, CRSES, DEFAULT_LIMIT, MAX_LIMIT, BadParameter, Window, compile_filter, crs_of, parse_bbox, parse_datetime, parse_int,
+    CRS84,
+    CRSES,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    BadParameter,
+    Window,
+    compile_filter,
+    crs_of,
+    parse_bbox,
+    parse_datetime,
+    parse_int,
     unknown_parameters,
 )
 
@@ -177,7 +188,7 @@ def collections(request: Request) -> Response:
 
 @router.get("/collections/{collectionId}", summary="One collection", response_class=Response,
             responses={200: {"content": {JSON: {}, HTML: {}}}, **ERRORS})
-def collection(request: Request, collectionId: str) -> Response:  # noqa: N803 - the standard's name for it
+def collection(request: Request, collectionId: str) -> Response:
     fmt = _format(request)
     body = _collection_body(service.get_collection(collectionId), _base(request), fmt)
     return _json(body) if fmt == "json" else _html("collection.html", body=body, base=_base(request))
@@ -185,7 +196,7 @@ def collection(request: Request, collectionId: str) -> Response:  # noqa: N803 -
 
 @router.get("/collections/{collectionId}/queryables", summary="What a filter may ask about (JSON Schema)", response_class=Response,
             responses={200: {"content": {"application/schema+json": {}, HTML: {}}}, **ERRORS})
-def queryables(request: Request, collectionId: str) -> Response:  # noqa: N803
+def queryables(request: Request, collectionId: str) -> Response:
     fmt = _format(request)
     found = service.get_collection(collectionId)
     url = f"{_base(request)}/collections/{found.id}/queryables"
@@ -199,7 +210,7 @@ def queryables(request: Request, collectionId: str) -> Response:  # noqa: N803
 
 @router.get("/collections/{collectionId}/items", summary="The features, by box, time and filter, a page at a time",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **ERRORS})
-def items(request: Request, collectionId: str, session: SessionDep, settings: SettingsDep, readable: Readable,  # noqa: N803
+def items(request: Request, collectionId: str, session: SessionDep, settings: SettingsDep, readable: Readable,
           answers: AnswersDep) -> Response:
     found = service.get_collection(collectionId)
     fmt = _format(request, extra=(*ITEMS_PARAMETERS[1:], *found.queryables))  # a queryable is a parameter too
@@ -250,7 +261,7 @@ def _items(request: Request, session: Session, settings: Settings, readable: fro
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", response_class=Response,
             responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **ERRORS})
-def feature(request: Request, collectionId: str, featureId: str, session: SessionDep, settings: SettingsDep,  # noqa: N803
+def feature(request: Request, collectionId: str, featureId: str, session: SessionDep, settings: SettingsDep,
             readable: Readable) -> Response:
     fmt = _format(request, extra=("crs",))
     found = service.get_collection(collectionId)

@@ -18,7 +18,8 @@ CollectionName = Enum("CollectionName", {name.replace("-", "_"): name for name i
 
 def features(
     collection: Annotated[CollectionName, typer.Argument(help="Which collection")],  # type: ignore[valid-type]
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="geojson, kml, gpx (tracks and points), csv, acled (incidents)")] = ExportFormat.geojson,
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="geojson, kml, gpx (tracks and points), csv, acled (incidents)")] = ExportFormat.geojson,
     since: Annotated[str | None, typer.Option(help="From this day, YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="To this day, YYYY-MM-DD, included")] = None,
     area: Annotated[str | None, typer.Option(help="Only features in this area of responsibility or corridor (its code: north)")] = None,

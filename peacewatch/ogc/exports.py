@@ -10,7 +10,7 @@ import csv
 import enum
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import gpxpy.gpx
@@ -24,7 +24,8 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import cell
 from peacewatch.geography.formats import write_kml
 from peacewatch.geography.models import Zone, ZoneKind
-from peacewatch.incidents.acled import Mission as AcledMission, acled_csv
+from peacewatch.incidents.acled import Mission as AcledMission
+from peacewatch.incidents.acled import acled_csv
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.service import report_rows, zone_names
 from peacewatch.ogc.collections import Collection, Readable, start_and_end
@@ -32,6 +33,7 @@ from peacewatch.ogc.query import Window, overlaps
 from peacewatch.ogc.service import get_collection
 from peacewatch.patrols.service import get_patrol, patrol_track_fixes
 from peacewatch.tracking.gpx import write_gpx
+
 
 class ExportFormat(str, enum.Enum):
     geojson = "geojson"
@@ -66,8 +68,8 @@ class Export:
 def _window(filters: Filters) -> Window:
     if filters.since and filters.until and filters.until < filters.since:
         raise Invalid("until is before since", field="query.until")
-    start = None if filters.since is None else datetime.combine(filters.since, time.min, tzinfo=timezone.utc)
-    end = None if filters.until is None else datetime.combine(filters.until, time.max, tzinfo=timezone.utc)
+    start = None if filters.since is None else datetime.combine(filters.since, time.min, tzinfo=UTC)
+    end = None if filters.until is None else datetime.combine(filters.until, time.max, tzinfo=UTC)
     return Window(None, start, end)
 
 

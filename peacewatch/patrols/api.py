@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peacewatch.core.answers import model_answer
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.answers import model_answer
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
 from peacewatch.patrols import service
 from peacewatch.patrols.models import PatrolStatus

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -252,7 +252,7 @@ def keep_tracks(session: Session, before_ms: int) -> int:
 
 
 def _moment(t_ms: int) -> datetime:
-    return datetime.fromtimestamp(t_ms / 1000, timezone.utc)
+    return datetime.fromtimestamp(t_ms / 1000, UTC)
 
 
 def patrol_track_fixes(session: Session, patrol: Patrol, trackers: list[Tracker] | None = None) -> list[tuple[str, list[Any]]]:

@@ -12,11 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.core.tabular import content_disposition
 from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.settings import Settings
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import SessionDep, SettingsDep, require_roles
 from peacewatch.geography.features import collection
 from peacewatch.geography.formats import write_kml

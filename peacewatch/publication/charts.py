@@ -14,13 +14,13 @@ from itertools import accumulate
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.axes import Axes  # noqa: E402  (after choosing the backend)
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.dates import DateFormatter, DayLocator  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.axes import Axes
+from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from peacewatch.core.charts import per_day as per_day_series  # noqa: E402
-from peacewatch.core.i18n import N_  # noqa: E402
+from peacewatch.core.charts import per_day as per_day_series
+from peacewatch.core.i18n import N_
 
 Translate = Callable[[str], str]
 SIDE_COLOURS = {"A": "#2166ac", "B": "#b2182b"}

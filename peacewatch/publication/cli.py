@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 from rich.progress import Progress
+from sqlalchemy.orm import Session
 
 from peacewatch.core import console as base
 from peacewatch.core.settings import Settings
@@ -34,7 +34,7 @@ def generation_time() -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        return datetime.fromtimestamp(int(value), tz=UTC)
     except (ValueError, OverflowError, OSError):
         raise base.fail(f"SOURCE_DATE_EPOCH must be seconds since 1970, not '{value}'") from None
 

@@ -7,24 +7,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Literal
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, Polygon as PolygonPatch  # noqa: E402
-from shapely.geometry import shape  # noqa: E402
-from shapely.geometry.base import BaseGeometry  # noqa: E402
+from matplotlib.artist import Artist
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.patches import Polygon as PolygonPatch
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
-from peacewatch.core.i18n import N_  # noqa: E402
+from peacewatch.core.i18n import N_
 
 BORDERS = Path(__file__).resolve().parent.parent / "ui" / "static" / "geo" / "borders-caucasus-ne50m.geojson"
 STYLE: dict[str, dict[str, Any]] = {

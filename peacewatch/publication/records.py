@@ -17,6 +17,7 @@ from peacewatch.airlift import service as airlift
 from peacewatch.airlift.figures import Strength
 from peacewatch.airlift.models import Convoy, Flight
 from peacewatch.alerts.models import Alert, AlertStatus
+from peacewatch.core.i18n import N_
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.demining.models import Clearance
@@ -28,15 +29,24 @@ from peacewatch.incidents.service import report_rows
 from peacewatch.mandate.service import get_mandate
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.publication.daily import (
-    AlertRecord, ClearanceRecord, Coverage, HandoverRecord, Mission, MovementRecord, PatrolRecord, Place, PostRecord,
-    Records, ReturnRecord, UnitRecord,
+    AlertRecord,
+    ClearanceRecord,
+    Coverage,
+    HandoverRecord,
+    Mission,
+    MovementRecord,
+    PatrolRecord,
+    Place,
+    PostRecord,
+    Records,
+    ReturnRecord,
+    UnitRecord,
 )
 from peacewatch.remains import service as remains
 from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.tracking.coverage import area_cells
 from peacewatch.tracking.models import CoverageCell
-from peacewatch.core.i18n import N_
 
 PUBLIC = frozenset({Visibility.public})
 PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.district)

@@ -12,9 +12,9 @@ import json
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import accumulate
-from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.figures import strength_series
+from peacewatch.core.calendar import days_between
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
+from peacewatch.core.i18n import N_
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
-from peacewatch.core.calendar import days_between
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -36,7 +37,6 @@ from peacewatch.publication.daily import Records, day_figures
 from peacewatch.publication.document import Document, Picture, Section, Sentence, Table, to_html, to_markdown, to_pdf
 from peacewatch.publication.records import PUBLIC, load_records
 from peacewatch.publication.service import official_features
-from peacewatch.core.i18n import N_
 
 MAX_RANGE_DAYS = 3660  # --each-day: ten years of files
 MAX_DOCUMENT_DAYS = 366  # one document: a year of rows
@@ -104,7 +104,7 @@ def check_span(session: Session, settings: Settings, since: date, until: date) -
 
 def _stamp(options: Options) -> datetime:
     at = options.generated_at or utcnow()
-    return at.astimezone(timezone.utc).replace(microsecond=0)
+    return at.astimezone(UTC).replace(microsecond=0)
 
 
 # --- one day ---------------------------------------------------------------------------------------------

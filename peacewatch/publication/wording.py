@@ -8,14 +8,14 @@ only, and "none" would be a claim about records it cannot see.
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from peacewatch.publication.document import Document, Picture, Section, Sentence, Table
 from peacewatch.core.i18n import LABELS, N_, translations
+from peacewatch.publication.document import Document, Picture, Section, Sentence, Table
 
 LOCALES = {"en": "en_GB", "ru": "ru_RU"}
 SIDE_NAMES = {"A": N_("side A"), "B": N_("side B")}

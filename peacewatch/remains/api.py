@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from peacewatch.core.tabular import content_disposition
 from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
+from peacewatch.core.tabular import content_disposition
 from peacewatch.core.visibility import Side
 from peacewatch.core.web import MAX_ID, Offset, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.remains import service
@@ -118,7 +118,8 @@ custody_router = APIRouter(prefix="/api/v1/custody", tags=["remains"], responses
 
 @custody_router.get("/verify", response_model=ChainReport, summary="Check every chain of custody (or the bodies named) for tampering")
 def verify_custody(session: SessionDep, settings: SettingsDep, user: Humanitarian,
-                   body: Annotated[list[Annotated[str, Query(pattern=BODY_NUMBER, max_length=32)]] | None, Query(max_length=500)] = None) -> ChainReport:
+                   body: Annotated[list[Annotated[str, Query(pattern=BODY_NUMBER, max_length=32)]] | None,
+                                   Query(max_length=500)] = None) -> ChainReport:
     return service.verify_custody(session, service.Context.of(settings), body)
 
 
@@ -163,7 +164,8 @@ def record_dna(data: list[DnaResultIn], session: SessionDep, user: Humanitarian)
 
 
 @dna.get("", response_model=list[DnaResultOut], summary="Likelihood ratios, with whether each settles an identity")
-def list_dna(session: SessionDep, user: Humanitarian, record: Annotated[str | None, Query(max_length=32, description="A body or AM number")] = None) -> list[Any]:
+def list_dna(session: SessionDep, user: Humanitarian,
+             record: Annotated[str | None, Query(max_length=32, description="A body or AM number")] = None) -> list[Any]:
     return service.dna_results(session, record)
 
 
@@ -227,7 +229,8 @@ def read_handover(handover_id: RecordId, session: SessionDep, user: Humanitarian
 
 @handovers.get(
     "/{handover_id}/list", response_class=Response, summary="The printable handover list (HTML or PDF)",
-    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}, "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}},
+                                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 def handover_list(handover_id: RecordId, session: SessionDep, settings: SettingsDep, user: HumanitarianOrLiaison,
                   format: Literal["html", "pdf"] = "html") -> Response:

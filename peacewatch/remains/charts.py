@@ -8,8 +8,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from peacewatch.core.charts import frame_days  # noqa: E402
+from matplotlib.figure import Figure
+
+from peacewatch.core.charts import frame_days
 
 LINES = (("missing_reported", "missing reported", ":"), ("recovered", "bodies recovered", "--"),
          ("handed_over", "handed over", "-."), ("identified", "identified", "-"), ("deaths_confirmed", "deaths confirmed", "-"))

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -41,7 +41,7 @@ class Link:
 
     def payload(self) -> bytes:
         values: dict[str, Any] = {name: getattr(self, name) for name in CHAINED_FIELDS}
-        values["at"] = self.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        values["at"] = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
 

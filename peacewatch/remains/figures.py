@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-
 MEASURES = ("missing_reported", "recovered", "identified", "handed_over", "deaths_confirmed", "still_missing")
 SIDES = ("A", "B")
 MAX_DAYS = 3660

@@ -26,9 +26,9 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from functools import cached_property
 from datetime import date
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -205,7 +205,8 @@ class Vocabulary:
         return Vocabulary(self.index)
 
     def matrix(self, rows: Sequence[frozenset[str]]) -> csr_matrix:
-        indptr, indices = [0], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
         for words in rows:
             indices.extend(self.index.setdefault(w, len(self.index)) for w in words)
             indptr.append(len(indices))

@@ -14,8 +14,22 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Date, Enum as SAEnum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    event, text,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy import (
+    Enum as SAEnum,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.audit import AuditAction, AuditEntry
 from peacewatch.core.auth import PERSONAL_DATA_ROLES, Role, User
+from peacewatch.core.calendar import reporting_day
 from peacewatch.core.changes import versions
 from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.calendar import reporting_day
 from peacewatch.remains import matching
 from peacewatch.remains.custody import GENESIS, Link, chain_digest, link_hash, verify_chain
 from peacewatch.remains.figures import BodyStep, Fact, SpanTooLong, attribution_facts, casualty_series

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ FLIGHT_TIME = timedelta(hours=4)
 
 
 def _msk(day: int, hour: int) -> datetime:
-    return datetime(2020, 11, day, hour, tzinfo=MOSCOW).astimezone(timezone.utc)
+    return datetime(2020, 11, day, hour, tzinfo=MOSCOW).astimezone(UTC)
 
 
 # (after, up to and including, flights landed): the periods the published figures close.
@@ -69,8 +69,8 @@ def _landing_windows(after: datetime, until: datetime) -> list[tuple[datetime, d
     figures at the noon briefing and at the end of the mission's reporting day (19:30 in Baku) agree."""
     windows = []
     day = after.astimezone(MOSCOW).date() - timedelta(days=1)
-    while (opens := datetime.combine(day, time(18, 30), MOSCOW).astimezone(timezone.utc)) < until:
-        closes = datetime.combine(day + timedelta(days=1), time(12), MOSCOW).astimezone(timezone.utc)
+    while (opens := datetime.combine(day, time(18, 30), MOSCOW).astimezone(UTC)) < until:
+        closes = datetime.combine(day + timedelta(days=1), time(12), MOSCOW).astimezone(UTC)
         if min(closes, until) > max(opens, after):
             windows.append((max(opens, after), min(closes, until)))
         day += timedelta(days=1)
@@ -187,7 +187,7 @@ def _unit(session: Session, name: str) -> int | None:
 def _rotation(session: Session, ctx: service.Context) -> RotationPlan:
     """December's rotation of the North military police company: the old company lands home before the new one takes off."""
     unit = _unit(session, "Military Police Company North")
-    leaves = datetime(2020, 12, 10, 6, 0, tzinfo=timezone.utc)
+    leaves = datetime(2020, 12, 10, 6, 0, tzinfo=UTC)
     common = dict(aircraft_type="Il-76MD", personnel=105, armoured=0, vehicles=0, tonnes=4.0, unit_id=unit)
     flights = [
         FlightIn(tail_number="RF-76901", direction=Direction.outbound, departure=ENTRY, arrival=ORIGIN,

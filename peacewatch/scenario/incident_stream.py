@@ -10,7 +10,7 @@ generated from a fixed seed, and every report carries a client id: loading it ag
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from peacewatch.incidents.models import ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, IncidentPatch, VerificationIn
 from peacewatch.patrols.models import Patrol
 
-FIRST_DAY = datetime(2020, 11, 10, tzinfo=timezone.utc)
+FIRST_DAY = datetime(2020, 11, 10, tzinfo=UTC)
 DAYS = 11
 REPORTER = "ops"
 KINDS = [  # (type, subtype, weight, effects)

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User, hash_password, verify_password
 from peacewatch.core.db import transaction
-from peacewatch.core.visibility import Side
 from peacewatch.core.i18n import N_
+from peacewatch.core.visibility import Side
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.geography.service import upsert_features
 from peacewatch.mandate.models import Mandate

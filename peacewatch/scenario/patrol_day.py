@@ -10,7 +10,7 @@ every 10 seconds. Some things go wrong, so the alerts have something to say:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from peacewatch.core.settings import AlertSettings
 
-DAY = datetime(2020, 11, 14, tzinfo=timezone.utc)
+DAY = datetime(2020, 11, 14, tzinfo=UTC)
 START, END = DAY + timedelta(hours=8), DAY + timedelta(hours=12)
 FIX_SECONDS = 10
 SPEED_MPS = 8.5
@@ -113,13 +113,13 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
     from peacewatch.alerts.service import sweep
     from peacewatch.force.models import Unit
     from peacewatch.geography.models import Zone
+    from peacewatch.live.ingest import Ingest
     from peacewatch.patrols.models import Patrol
     from peacewatch.patrols.schemas import CheckInIn, PatrolIn, Transition
     from peacewatch.patrols.service import check_in, create_patrol, transition
     from peacewatch.tracking.columns import PositionColumns
     from peacewatch.tracking.models import Tracker, TrackerKind
     from peacewatch.tracking.schemas import TrackerIn
-    from peacewatch.live.ingest import Ingest
     from peacewatch.tracking.service import create_tracker
 
     actor = "system:demo"

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.models import Convoy, ConvoyKind
+from peacewatch.core.calendar import reporting_day
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
 from peacewatch.demining.schemas import ClearanceIn
 from peacewatch.demining.service import create_clearance
 from peacewatch.force.models import Unit
-from peacewatch.core.calendar import reporting_day
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.returns.schemas import ReturnIn
 from peacewatch.returns.service import create_return

@@ -87,12 +87,14 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
         person = settled.get(b.id)
         when = _local(settings, b.recovered_on + timedelta(days=2), 10)
         if person is not None and when < _local(settings, date(2020, 11, 21), 0):
-            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[person], at=when))
+            proposal = IdentificationIn(body=pm_number[b.id], missing_person=am_number[person], at=when)
+            ident = service.propose_identification(session, ctx, officer, proposal)
             service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                 basis="dna", detail="Undisputed likelihood ratio from the mission laboratory", at=when + timedelta(hours=2)))
             identified[b.id] = side_of[person]
         elif b.person is not None and b.pm.service_number and b.id % 4 == 0:
-            ident = service.propose_identification(session, ctx, officer, IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when))
+            proposal = IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when)
+            ident = service.propose_identification(session, ctx, officer, proposal)
             if b.id % 8 == 0:
                 service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                     basis="board", detail="Identity disc, clothing and marks agree; family recognised the effects",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import httpx
@@ -56,7 +56,7 @@ def run(
     minutes: float = 5.0, speed: float = 10.0, interval: float = 5.0, say: Callable[[str], None] = print,
 ) -> int:
     """Replay the patrol day from now on, compressed ``speed`` times; stops after ``minutes``. Returns fixes sent."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with httpx.Client(base_url=url, timeout=30) as client:
         try:
             token = _check(client.post("/api/v1/auth/token", data={"username": username, "password": password}), "sign-in")
@@ -74,7 +74,7 @@ def run(
         deadline = time.monotonic() + minutes * 60
         try:
             while time.monotonic() < deadline and any(c < len(t[1]) for c, t in zip(cursor, tracks)):
-                moment = datetime.now(timezone.utc)
+                moment = datetime.now(UTC)
                 batch: list[dict[str, object]] = []
                 events: list[bytes] = []
                 for index, (code, times, points) in enumerate(tracks):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from peacewatch.core.auth import Role, User
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.problems import problem_responses
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles, while_signed_in
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
-from peacewatch.tracking import service
 from peacewatch.tracking import coverage as cov
+from peacewatch.tracking import service
 from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
@@ -84,7 +84,7 @@ def read_track(
 
 
 def _iso(t_ms: int) -> str:
-    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(t_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def track_geojson(code: str, fixes: list[Any], truncated: bool = False, times: bool = True) -> dict[str, Any]:

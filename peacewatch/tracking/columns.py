@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,7 @@ def parse_time_ms(values: Sequence[Any], errors: _Errors) -> np.ndarray:
         elif isinstance(value, str) and _OFFSET.search(value):
             try:
                 parsed = datetime.fromisoformat(value)
-                out[row] = int(parsed.astimezone(timezone.utc).timestamp() * 1000)
+                out[row] = int(parsed.astimezone(UTC).timestamp() * 1000)
             except (ValueError, OverflowError):
                 errors.add_rows([row], "t", "not an ISO 8601 time")
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -159,7 +159,7 @@ def _time_ms(value: str | None) -> int:
         raise CotError("malformed", "event has no time")
     stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
     return int(stamp.timestamp() * 1000)
 
 
@@ -237,7 +237,7 @@ def parse_event(data: bytes) -> CotFix | CotOther:
 
 
 def _cot_time(t_ms: int) -> str:
-    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(t_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def cot_event(uid: str, cot_type: str, t_ms: int, lat: float, lon: float, *, stale_s: int = 120, how: str = "m-g",

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import io
 from array import array
-from xml.etree import ElementTree
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal
+from xml.etree import ElementTree
 
 import gpxpy
 import gpxpy.gpx
@@ -29,8 +29,8 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from peacewatch.core.geo import ellipsoidal_heights, heights_above_sea
-from peacewatch.geography.service import MarkedPlace
 from peacewatch.core.problems import FieldError, Invalid
+from peacewatch.geography.service import MarkedPlace
 from peacewatch.tracking.columns import PositionColumns, check
 
 MAX_GPX_BYTES = 200 * 1024 * 1024
@@ -169,7 +169,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                         when = datetime.fromisoformat(moment)
                     except ValueError:
                         raise Invalid(f"{moment[:40]!r} is not an ISO 8601 time", field=f"file.{where}.time") from None
-                    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+                    when = when if when.tzinfo else when.replace(tzinfo=UTC)
                     t_ms, lat, lon, alt, speed, course = kept[name]
                     t_ms.append(int(when.timestamp() * 1000))
                     lat.append(_number(element.get("lat"), f"{where}.lat"))
@@ -234,7 +234,7 @@ def write_gpx(name: str, tracks: list[tuple[str, Iterable[Fix]]]) -> str:
             above_sea = heights_above_sea(lon, lat, hae).tolist()
         for (t_ms, lat_, lon_, _alt, speed), elevation in zip(rows, above_sea if rows else []):
             point = gpxpy.gpx.GPXTrackPoint(lat_, lon_, elevation=None if elevation != elevation else round(elevation, 2),
-                                            time=datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc))
+                                            time=datetime.fromtimestamp(t_ms / 1000, tz=UTC))
             if speed is not None:
                 extension = ElementTree.Element(f"{{{TRACKPOINT_EXTENSION}}}TrackPointExtension")
                 ElementTree.SubElement(extension, f"{{{TRACKPOINT_EXTENSION}}}speed").text = f"{speed:g}"

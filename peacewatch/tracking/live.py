@@ -10,7 +10,7 @@ than one already published) is stored and shown on the tracks, but is not live n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -39,7 +39,7 @@ class LiveFix:
     visibility: Visibility
 
     def feature(self) -> dict[str, Any]:
-        time = datetime.fromtimestamp(self.t_ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        time = datetime.fromtimestamp(self.t_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
         return {
             "type": "Feature",
             "id": self.tracker_id,

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -136,5 +136,5 @@ def _pages(session: Session) -> int:
 
 def cutoff(now: datetime, keep_days: int) -> datetime:
     """The start of the UTC day ``keep_days`` whole days before ``now``'s: what a retention of that many days prunes before."""
-    today = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
-    return datetime.fromtimestamp(today.timestamp() - keep_days * 86_400, timezone.utc)
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return datetime.fromtimestamp(today.timestamp() - keep_days * 86_400, UTC)

@@ -12,11 +12,11 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
+from peacewatch.core.geo import Fence
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Visibility, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.tracking.columns import PositionColumns, normalised_heading
-from peacewatch.core.geo import Fence
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import Position, TakReport, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
-from datetime import datetime, timezone
-from itertools import repeat
+from datetime import UTC, datetime
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -213,7 +212,8 @@ def storage(session: Session) -> Storage:
     """Counted exactly (a scan of the key): for an administrator's look, not for a hot path."""
     connection = session.connection()
     count, first, last = connection.exec_driver_sql("SELECT count(*), min(t_ms), max(t_ms) FROM positions").one()
-    day = (lambda t_ms: None if t_ms is None else datetime.fromtimestamp(t_ms / 1000, timezone.utc).date().isoformat())
+    def day(t_ms: int | None) -> str | None:
+        return None if t_ms is None else datetime.fromtimestamp(t_ms / 1000, UTC).date().isoformat()
     if partitions.is_partitioned(connection):
         size, parts = connection.exec_driver_sql(
             "SELECT coalesce(sum(pg_total_relation_size(relid)), 0), count(*) FILTER (WHERE isleaf) "

@@ -20,9 +20,9 @@ from peacewatch.airlift.aircraft import AIRCRAFT_TYPES
 from peacewatch.airlift.models import Direction, FlightStatus
 from peacewatch.claims import service as claims
 from peacewatch.core.auth import INTERNAL_ROLES, Role
+from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.core.i18n import translations
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
 
 AIR_WRITERS = frozenset({Role.air, Role.admin})

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
-from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from xstatic.pkg import leaflet
 
+from peacewatch.access.service import sign_in, sign_out
 from peacewatch.core.auth import INTERNAL_ROLES, Role, User, issue_access_token, user_for_token
 from peacewatch.core.cookies import (
     CSRF_FIELD,
@@ -37,9 +38,9 @@ from peacewatch.core.cookies import (
     set_session,
 )
 from peacewatch.core.db import utcnow
+from peacewatch.core.i18n import LABELS, LANGUAGES, N_, choose_language, translations
 from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep, client_address, on_hashing_threads
-from peacewatch.access.service import sign_in, sign_out
 from peacewatch.force.service import list_units
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -58,7 +59,6 @@ from peacewatch.patrols.models import PatrolStatus
 from peacewatch.remains.service import PERSONAL_DATA_ROLES
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
-from peacewatch.core.i18n import LABELS, LANGUAGES, N_, choose_language, translations
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
@@ -326,7 +326,7 @@ def patrol_filters(
 
 
 def _day_start(day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _day_after(day: date | None) -> datetime | None:

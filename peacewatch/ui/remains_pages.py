@@ -15,11 +15,11 @@ from fastapi import Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from peacewatch.core.auth import User
+from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.remains import service
 from peacewatch.remains.models import Body, IdentificationBasis
-from peacewatch.core.i18n import translations
 from peacewatch.ui.pages import PER_PAGE, ListFilters, Page, PageDep, router
 
 Search = Annotated[str | None, Query(max_length=100)]

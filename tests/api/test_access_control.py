@@ -362,7 +362,7 @@ def test_the_data_directory_and_the_database_are_for_their_owner_only(tmp_path: 
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE t (x)"))
         connection.execute(text("INSERT INTO t VALUES (1)"))
-    settings.resolved_secret_key
+    assert settings.resolved_secret_key  # reading it writes the key file
     modes = {path.name: path.stat().st_mode & 0o777 for path in settings.data_dir.iterdir()}
     engine.dispose()
     assert os.stat(settings.data_dir).st_mode & 0o777 == 0o700

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,7 +77,7 @@ def test_the_figures_follow_the_records_not_a_stored_number(client: TestClient, 
 
 
 def test_a_flight_landing_exactly_24_hours_before_is_out_of_the_window(client: TestClient, airlift: None, auth: Auth) -> None:
-    at = datetime(2020, 11, 14, 9, tzinfo=timezone.utc)
+    at = datetime(2020, 11, 14, 9, tzinfo=UTC)
     before = client.get(FIGURES, params={"at": at.isoformat()}).json()
     for landed in (at - timedelta(hours=24), at):
         left = landed - timedelta(hours=4)
@@ -263,7 +263,8 @@ def test_a_plan_must_hold_planned_flights_with_known_airfields(client: TestClien
 
 # --- the flight log import --------------------------------------------------------------------------
 
-HEADER = "aircraft_type,tail_number,direction,status,departure,arrival,planned_departure,planned_arrival,actual_departure,actual_arrival,personnel,tonnes\n"
+HEADER = ("aircraft_type,tail_number,direction,status,departure,arrival,planned_departure,planned_arrival,"
+          "actual_departure,actual_arrival,personnel,tonnes\n")
 
 
 def test_a_flight_log_import_stores_the_good_rows_and_reports_the_bad_ones_by_line(client: TestClient, airlift: None, auth: Auth) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -109,20 +109,20 @@ class TestRules:
 class TestSweeper:
     def test_a_silent_patrol_and_one_not_back_in_time(self, client: TestClient, auth: Any, patrol: dict[str, Any], session: Session) -> None:
         send(client, auth, moving(0, 2))
-        assert sweep(session, datetime(2020, 11, 14, 8, 10, tzinfo=timezone.utc)) == []
-        [silent] = sweep(session, datetime(2020, 11, 14, 8, 20, tzinfo=timezone.utc))
+        assert sweep(session, datetime(2020, 11, 14, 8, 10, tzinfo=UTC)) == []
+        [silent] = sweep(session, datetime(2020, 11, 14, 8, 20, tzinfo=UTC))
         assert silent.kind.value == "silent" and silent.patrol_id == patrol["id"]
-        assert sweep(session, datetime(2020, 11, 14, 8, 25, tzinfo=timezone.utc)) == []  # once per episode
+        assert sweep(session, datetime(2020, 11, 14, 8, 25, tzinfo=UTC)) == []  # once per episode
         client.post(f"/api/v1/patrols/{patrol['id']}/check-ins", json={"at": "2020-11-14T08:26:00Z"}, headers=auth("patrol"))
-        sweep(session, datetime(2020, 11, 14, 8, 27, tzinfo=timezone.utc))
+        sweep(session, datetime(2020, 11, 14, 8, 27, tzinfo=UTC))
         [ended] = alerts(client, auth, kind="silent")
         assert ended["ended_at"].startswith("2020-11-14T08:26")
-        late = sweep(session, datetime(2020, 11, 14, 12, 5, tzinfo=timezone.utc))
+        late = sweep(session, datetime(2020, 11, 14, 12, 5, tzinfo=UTC))
         assert {a.kind.value for a in late} == {"not_back", "silent"}
-        assert sweep(session, datetime(2020, 11, 14, 13, 0, tzinfo=timezone.utc), patrol_ids=[patrol["id"] + 1]) == []
+        assert sweep(session, datetime(2020, 11, 14, 13, 0, tzinfo=UTC), patrol_ids=[patrol["id"] + 1]) == []
         assert all(a["ended_at"] is None for a in alerts(client, auth) if a["kind"] == "not_back")  # other patrols untouched
         client.post(f"/api/v1/patrols/{patrol['id']}/complete", json={"at": "2020-11-14T12:10:00Z"}, headers=auth("patrol"))
-        sweep(session, datetime(2020, 11, 14, 12, 11, tzinfo=timezone.utc))
+        sweep(session, datetime(2020, 11, 14, 12, 11, tzinfo=UTC))
         assert all(a["ended_at"] for a in alerts(client, auth))
 
 

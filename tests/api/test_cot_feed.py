@@ -17,8 +17,8 @@ from peacewatch.app import create_app
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
-from peacewatch.tracking.cot import EventSplitter, StreamCounters
 from peacewatch.live.feed import AuthRefused, read_auth
+from peacewatch.tracking.cot import EventSplitter, StreamCounters
 from tests.tak import auth_message, listen, run, uids
 
 

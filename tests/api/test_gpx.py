@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,11 @@ from peacewatch.tracking.gpx import gpx_columns
 
 
 def gpx_file(points: int = 5, untimed: bool = False) -> bytes:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     gpx = gpxpy.gpx.GPX()
     track, segment = gpxpy.gpx.GPXTrack(name="MP-07"), gpxpy.gpx.GPXTrackSegment()
-    start = datetime(2020, 11, 14, 8, tzinfo=timezone.utc)
+    start = datetime(2020, 11, 14, 8, tzinfo=UTC)
     for i in range(points):
         segment.points.append(gpxpy.gpx.GPXTrackPoint(40.1 + i / 1000, 46.7, elevation=700.0, time=start + timedelta(seconds=5 * i)))
     track.segments.append(segment)

@@ -7,12 +7,14 @@ classes we declare) through ``cql2sql`` against ``cql2``'s own evaluation of eac
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from peacewatch.core.visibility import Side, readable_visibilities
@@ -60,7 +62,7 @@ def test_a_box_and_a_window_narrow_as_in_python(session: Session, settings: Any,
               and bbox[1] <= f["geometry"]["coordinates"][1] <= bbox[3]]
     assert 0 < len(inside) < len(whole)
     assert in_sql(session, settings, None, window=Window(bbox)).features == inside
-    start, end = datetime(2020, 11, 15, tzinfo=timezone.utc), datetime(2020, 11, 16, tzinfo=timezone.utc)
+    start, end = datetime(2020, 11, 15, tzinfo=UTC), datetime(2020, 11, 16, tzinfo=UTC)
     dated = [f for f in whole if f["properties"]["started_at"] <= end.isoformat() and f["properties"]["ended_at"] >= start.isoformat()]
     assert in_sql(session, settings, None, window=Window(None, start, end)).features == dated
 
@@ -76,7 +78,7 @@ def filters(whole: list[dict[str, Any]]) -> st.SearchStrategy[str]:
     starts = sorted(datetime.fromisoformat(f["properties"]["started_at"]) for f in whole)
     first, last = starts[0] - timedelta(days=1), starts[-1] + timedelta(days=2)
     moments = st.one_of(st.sampled_from(starts), st.datetimes(min_value=first.replace(tzinfo=None), max_value=last.replace(tzinfo=None),
-                                                                timezones=st.just(timezone.utc)))
+                                                                timezones=st.just(UTC)))
     instant = moments.map(lambda at: f"TIMESTAMP('{stamp(at)}')")
     interval = st.tuples(st.one_of(moments.map(stamp), st.just("..")), st.one_of(moments.map(stamp), st.just(".."))).map(
         lambda ends: f"INTERVAL('{min(ends) if '..' not in ends else ends[0]}', '{max(ends) if '..' not in ends else ends[1]}')")

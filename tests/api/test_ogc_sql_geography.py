@@ -9,12 +9,14 @@ without them (every feature built and tested one by one, as before).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -74,7 +76,7 @@ def requests(whole: list[dict[str, Any]], collection: Any) -> st.SearchStrategy[
         st.tuples(inner, inner).map(lambda pair: f"({pair[0]}) OR ({pair[1]})"),
         inner.map(lambda one: f"NOT ({one})"),
     ), max_leaves=3)
-    moments = day.map(lambda d: datetime.combine(d, datetime.min.time(), timezone.utc) + timedelta(hours=13))
+    moments = day.map(lambda d: datetime.combine(d, datetime.min.time(), UTC) + timedelta(hours=13))
     windows = st.one_of(
         st.just(Window()),
         boxes.map(lambda b: Window(b)),
@@ -122,7 +124,7 @@ def test_a_posts_status_is_that_of_the_windows_last_day_in_sql_too(session: Sess
     days = {date.fromisoformat(f["properties"][name]) for f in whole for name in ("opened_on", "closed_on") if f["properties"].get(name)}
     split = 0
     for day in sorted(days | {d - timedelta(days=1) for d in days}):
-        window = Window(None, None, datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=13))
+        window = Window(None, None, datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=13))
         for status in ("planned", "open", "closed"):
             expected = answer(session, settings, posts, readable, f"status = '{status}'", window, in_sql=False)
             found = answer(session, settings, posts, readable, f"status = '{status}'", window, in_sql=True)

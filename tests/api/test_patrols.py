@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -138,14 +139,14 @@ class TestRecurringPlans:
     def test_the_periodic_work_puts_the_next_days_patrols_on_the_board_once(
         self, client: TestClient, auth: Any, refs: dict[str, int], session: Any,
     ) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from peacewatch.patrols.service import generate_ahead
 
         body = {"name": "South twice a day", "unit_id": refs["unit"], "zone_id": refs["north"], "route": ROUTE,
                 "rrule": "FREQ=HOURLY;INTERVAL=12", "starts": "2020-11-14T06:00:00Z", "duration_minutes": 180}
         assert client.post("/api/v1/patrol-plans", json=body, headers=auth("ops")).status_code == 201
-        now = datetime(2020, 11, 20, 7, 0, tzinfo=timezone.utc)
+        now = datetime(2020, 11, 20, 7, 0, tzinfo=UTC)
         assert generate_ahead(session, now, 24) == 2  # 18:00 today and 06:00 tomorrow
         assert generate_ahead(session, now, 24) == 0  # the next round, or another process's: nothing twice
         starts = [p["planned_start"][:16] for p in client.get("/api/v1/patrols", headers=auth("ops")).json()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ def day_fixes(tracker: str, day: str, count: int = 60) -> list[dict[str, Any]]:
 
 
 def midnight(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def three_days(client: TestClient, auth: Any) -> int:
 
 def stored_days(session: Session) -> list[str]:
     times = session.scalars(select(Position.t_ms)).all()
-    return sorted({datetime.fromtimestamp(t / 1000, timezone.utc).date().isoformat() for t in times})
+    return sorted({datetime.fromtimestamp(t / 1000, UTC).date().isoformat() for t in times})
 
 
 @pytest.mark.usefixtures("scenario")
@@ -87,7 +87,7 @@ class TestRetention:
         from peacewatch.core.problems import Invalid
 
         with pytest.raises(Invalid, match="whole days"):
-            prune_positions(session, "admin", datetime(2020, 11, 15, 12, tzinfo=timezone.utc), [])
+            prune_positions(session, "admin", datetime(2020, 11, 15, 12, tzinfo=UTC), [])
 
     def test_positions_sent_again_after_a_prune_are_stored_again(
         self, client: TestClient, auth: Any, session: Session, three_days: int,

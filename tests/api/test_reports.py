@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,7 +20,7 @@ from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
 
 Auth = Callable[[str], dict[str, str]]
 BULLETIN, SITREP = "/api/v1/reports/bulletin", "/api/v1/reports/sitrep"
-FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = "2020-11-21"  # the day the test records happen on: after the build-up, before any demo record of returns
 
 
@@ -34,7 +35,7 @@ def test_the_bulletin_of_14_november_states_what_was_published(client: TestClien
     text = client.get(BULLETIN, params={"date": "2020-11-14"}).text
     assert "Since the start of the operation the planes have made 95 flights, 22 of them in the past 24 hours." in text
     assert "Military police units began patrolling: North area of responsibility and South area of responsibility." in text
-    end = datetime(2020, 11, 14, 15, 30, tzinfo=timezone.utc)  # 19:30 in Baku, the end of the reporting day
+    end = datetime(2020, 11, 14, 15, 30, tzinfo=UTC)  # 19:30 in Baku, the end of the reporting day
     with app.state.sessionmaker() as session:
         handed = session.scalar(select(func.count()).select_from(HandoverBody).join(Handover).join(Body)
                                 .where(Handover.at < end, Body.kind == BodyKind.body))
@@ -52,7 +53,7 @@ def test_every_sentence_names_its_figures_and_every_figure_its_records(client: T
     with app.state.sessionmaker() as session:
         rows = session.execute(select(Flight.visibility, Flight.status, Flight.actual_arrival).where(Flight.id.in_(flights["ids"]))).all()
     assert len(rows) == 118 and all(v.value == "public" and s is FlightStatus.landed for v, s, _ in rows)
-    assert max(at for _, _, at in rows) < datetime(2020, 11, 15, 15, 30, tzinfo=timezone.utc)
+    assert max(at for _, _, at in rows) < datetime(2020, 11, 15, 15, 30, tzinfo=UTC)
     sentences = [b for s in body["document"] for b in s["blocks"] if "sentence" in b]
     assert sentences and all(b["figures"] for b in sentences)
     for sentence in sentences:

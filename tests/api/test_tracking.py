@@ -37,7 +37,8 @@ def send(client: TestClient, headers: dict[str, str], positions: list[dict[str, 
 
 @pytest.mark.usefixtures("scenario")
 class TestPositions:
-    def test_a_batch_is_stored_with_its_area_and_its_h3_cell_counted_in_coverage(self, client: TestClient, device: dict[str, str], session: Session) -> None:
+    def test_a_batch_is_stored_with_its_area_and_its_h3_cell_counted_in_coverage(self, client: TestClient, device: dict[str, str],
+                                                                                 session: Session) -> None:
         batch = [fix("MP-07", s, NORTH[0] + s * 1e-4, NORTH[1], speed=8.5, heading=90) for s in range(10)]
         batch.append(fix("MP-07", 30, *OUTSIDE))
         response = send(client, device, batch)

@@ -6,7 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -199,7 +199,7 @@ class TestMapData:
     def test_latest_positions_and_tracks_at_a_moment(self, client: TestClient, scenario: None,
                                                     auth: Callable[[str], dict[str, str]]) -> None:
         client.post("/api/v1/trackers", json={"code": "T-1", "kind": "vehicle"}, headers=auth("ops"))
-        start = datetime(2020, 11, 15, 8, tzinfo=timezone.utc)
+        start = datetime(2020, 11, 15, 8, tzinfo=UTC)
         fixes = [{"tracker": "T-1", "t": (start + timedelta(minutes=i)).isoformat(), "lat": 39.8 + i / 1000, "lon": 46.7}
                  for i in range(60)]
         assert client.post("/api/v1/positions", json={"positions": fixes}, headers=auth("ops")).status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
@@ -47,7 +47,7 @@ def test_a_live_position_moves_on_the_map_when_positions_are_posted(page: Page, 
     ops = api_token(server, "ops")
     code = "BROWSER-1"
     httpx.post(f"{server.url}/api/v1/trackers", headers=ops, json={"code": code, "kind": "vehicle", "name": "MP patrol"})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def post(lat: float, lon: float, at: datetime) -> None:
         body = {"positions": [{"tracker": code, "t": at.isoformat(), "lat": lat, "lon": lon}]}
@@ -61,7 +61,8 @@ def test_a_live_position_moves_on_the_map_when_positions_are_posted(page: Page, 
     page.wait_for_function(f"(() => {{ const p = window.peacewatch.trackerPosition('{code}'); return p && Math.abs(p[0] - 39.80) < 1e-6; }})()")
     post(39.83, 46.76, now)
     # no reload: the server pushes the new fix over server-sent events
-    page.wait_for_function(f"(() => {{ const p = window.peacewatch.trackerPosition('{code}'); return p && Math.abs(p[0] - 39.83) < 1e-6 && Math.abs(p[1] - 46.76) < 1e-6; }})()",
+    page.wait_for_function(f"(() => {{ const p = window.peacewatch.trackerPosition('{code}'); "
+                           "return p && Math.abs(p[0] - 39.83) < 1e-6 && Math.abs(p[1] - 46.76) < 1e-6; })()",
                            timeout=10_000)
     screenshot(page, "02-operations-map-live")
 

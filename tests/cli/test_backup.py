@@ -20,13 +20,11 @@ from typer.testing import CliRunner
 from peacewatch.app import create_app
 from peacewatch.cli import app as cli
 from peacewatch.core.db import utcnow
-from peacewatch.core.settings import Settings
+from peacewatch.core.settings import AlertSettings, Settings
+from peacewatch.live.ingest import Ingest
 from peacewatch.tracking import columns as position_columns
 from peacewatch.tracking.models import Position, Tracker
-from peacewatch.core.settings import AlertSettings
-from peacewatch.live.ingest import Ingest
 from tests.conftest import CUSTODY, PG_URL, SECRET, _pg_admin, _pg_url
-
 
 UNSET: dict[str, Any] = dict.fromkeys(("PEACEWATCH_DATABASE_URL", "PEACEWATCH_SECRET_KEY", "PEACEWATCH_CUSTODY_KEY"))
 
@@ -38,7 +36,8 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def positions_of(factory: Any) -> int:
     with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(Position).join(Tracker, Tracker.id == Position.tracker_id).where(Tracker.code == "BK-1")) or 0)
+        counted = select(func.count()).select_from(Position).join(Tracker, Tracker.id == Position.tracker_id).where(Tracker.code == "BK-1")
+        return int(session.scalar(counted) or 0)
 
 
 @pytest.mark.usefixtures("demo")

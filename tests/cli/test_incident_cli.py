@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 REPORTS = [
     {"type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z", "lat": 39.795, "lon": 47.113,
      "source": "media", "client_id": "m-1", "event_count": 4},

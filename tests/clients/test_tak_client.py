@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -24,7 +24,7 @@ def test_pytak_receives_positions_posted_over_http_in_its_users_scope(server: Li
     key = httpx.post(f"{server.url}/api/v1/api-tokens", json={"name": "ATAK test", "username": "observer"},
                      headers={"Authorization": f"Bearer {token('admin')}"}).json()["token"]
     # another client (a vehicle tracker) posts over HTTP while the TAK client listens
-    at = datetime.now(timezone.utc) - timedelta(seconds=10)
+    at = datetime.now(UTC) - timedelta(seconds=10)
     batch = {"positions": [{"tracker": code, "t": at.isoformat(), "lat": 40.11, "lon": 46.71} for code in ("MP-71", "MP-72")]}
 
     async def scenario() -> tuple[list, list]:  # type: ignore[type-arg]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack

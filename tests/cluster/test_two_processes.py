@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,7 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
     def state_ms() -> int:
         from sqlalchemy import select
 
-        from peacewatch.tracking.models import TrackerState
-        from peacewatch.tracking.models import Tracker
+        from peacewatch.tracking.models import Tracker, TrackerState
 
         session.rollback()  # a fresh look at what the servers committed
         return int(session.scalar(select(TrackerState.t_ms).join(Tracker, Tracker.id == TrackerState.tracker_id)
@@ -117,7 +116,7 @@ def test_racing_batches_of_one_tracker_raise_one_alert_per_episode(
         outside = fixes("R-01", moment, OUTSIDE, 6)
         gate = threading.Barrier(2)
 
-        def send(server: Server, batch: list[dict[str, Any]]) -> None:
+        def send(server: Server, batch: list[dict[str, Any]], gate: threading.Barrier = gate) -> None:
             gate.wait()
             post(server, patrol_user, batch)
 
@@ -147,7 +146,8 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
     stop = threading.Event()
 
     def read_positions() -> None:
-        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", f"{second.url}/api/v1/positions/stream", headers=auth("ops"), timeout=30) as stream:
+        with contextlib.suppress(httpx.HTTPError), \
+                httpx.stream("GET", f"{second.url}/api/v1/positions/stream", headers=auth("ops"), timeout=30) as stream:
             listening.set()
             for line in stream.iter_lines():
                 if line.startswith("data:"):
@@ -157,7 +157,8 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
                     return
 
     def read_alerts() -> None:
-        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", f"{second.url}/api/v1/alerts/stream", headers=auth("ops"), timeout=30) as stream:
+        with contextlib.suppress(httpx.HTTPError), \
+                httpx.stream("GET", f"{second.url}/api/v1/alerts/stream", headers=auth("ops"), timeout=30) as stream:
             for line in stream.iter_lines():
                 if line.startswith("data:"):
                     alerts_seen.append((json.loads(line[5:]), time.perf_counter()))
@@ -173,12 +174,12 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
     sent: dict[str, float] = {}
     now = utcnow().replace(microsecond=0) - timedelta(minutes=5)
     for i in range(30):
-        moment = (now + timedelta(seconds=5 * i)).astimezone(timezone.utc)
+        moment = (now + timedelta(seconds=5 * i)).astimezone(UTC)
         fix = {"tracker": "P-01", "t": moment.isoformat(), "lat": NORTH_INSIDE[0], "lon": NORTH_INSIDE[1] + i * 0.0005}
         post(first, patrol_user, [fix])
         sent[moment.isoformat().replace("+00:00", "Z")] = time.perf_counter()
         time.sleep(0.05)
-    straying = (now + timedelta(seconds=200)).astimezone(timezone.utc)
+    straying = (now + timedelta(seconds=200)).astimezone(UTC)
     post(first, patrol_user, [{"tracker": "P-01", "t": straying.isoformat(), "lat": OUTSIDE[0], "lon": OUTSIDE[1]}])
     strayed_at = time.perf_counter()
     wait_for(lambda: len([t for t in sent if t in arrived]) == len(sent) and alerts_seen, 10,

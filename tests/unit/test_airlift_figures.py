@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from peacewatch.airlift.figures import Movement, Strength, airlift_figures, first_breach, strength_at, strength_series
@@ -31,9 +31,9 @@ def test_the_past_24_hours_exclude_a_landing_exactly_a_day_before_and_include_on
 
 
 def test_the_moment_may_be_given_in_any_zone_and_days_are_the_missions() -> None:
-    landed = datetime(2020, 11, 13, 21, 30, tzinfo=timezone.utc)  # 00:30 on the 14th in Baku
+    landed = datetime(2020, 11, 13, 21, 30, tzinfo=UTC)  # 00:30 on the 14th in Baku
     flights = [flight(landed, vehicles=3, tonnes=20.5), flight(landed, inbound=False, kind="An-124")]
-    utc = airlift_figures(flights, AT.astimezone(timezone.utc), on_day)
+    utc = airlift_figures(flights, AT.astimezone(UTC), on_day)
     local = airlift_figures(flights, AT, on_day)
     assert utc["flights"] == local["flights"] == 2
     assert [str(d["day"]) for d in local["by_day"]] == ["2020-11-14"]
@@ -66,7 +66,7 @@ def test_the_minimum_applies_only_once_the_build_up_reached_it() -> None:
 
 
 def test_road_convoys_are_counted_per_day_and_only_the_force_in_strength() -> None:
-    landed = datetime(2020, 11, 14, 8, tzinfo=timezone.utc)
+    landed = datetime(2020, 11, 14, 8, tzinfo=UTC)
     returnees = Movement(inbound=True, left_at=landed - timedelta(hours=5), arrived_at=landed, personnel=400, vehicles=12,
                          kind="returnees")
     cargo = Movement(inbound=True, left_at=landed - timedelta(hours=5), arrived_at=landed, tonnes=36.5, kind="humanitarian")
@@ -103,7 +103,7 @@ def test_the_strength_book_answers_as_summing_every_movement_while_movements_com
     from peacewatch.airlift.figures import StrengthBook
 
     rng = random.Random(5)
-    start = datetime(2020, 11, 10, tzinfo=timezone.utc)
+    start = datetime(2020, 11, 10, tzinfo=UTC)
     book = StrengthBook(towards_ceiling=False)
     kept: list[Movement] = []
     for n in range(600):
@@ -137,7 +137,7 @@ def test_the_airlift_book_gives_the_figures_of_summing_every_movement_at_any_mom
     def day_of(at: datetime) -> date:
         return at.astimezone(zone).date()
 
-    start = datetime(2020, 11, 10, tzinfo=timezone.utc)
+    start = datetime(2020, 11, 10, tzinfo=UTC)
     movements = []
     for _ in range(700):
         left = start + timedelta(minutes=rng.randrange(60 * 24 * 20))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from peacewatch.airlift.aircraft import load_problem
 from peacewatch.airlift.models import FlightStatus
 from peacewatch.airlift.service import flight_problems
 
-T = datetime(2020, 11, 14, 6, tzinfo=timezone.utc)
+T = datetime(2020, 11, 14, 6, tzinfo=UTC)
 
 
 def values(**changes: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ EVENT = (
     b'start="2020-11-14T08:00:05Z" stale="2020-11-14T08:05:05Z"><point lat="40.1" lon="46.7" hae="9999999.0" '
     b'ce="12.5" le="9999999.0"/><detail><contact callsign="MP-07"/><track speed="8.5" course="271.0"/></detail></event>'
 )
-PING = b'<event version="2.0" uid="takPing" type="t-x-d-d" how="m-g" time="2020-11-14T08:00:00Z" start="2020-11-14T08:00:00Z" stale="2020-11-14T08:01:00Z"><point lat="0" lon="0" hae="0" ce="0" le="0"/></event>'
+PING = (b'<event version="2.0" uid="takPing" type="t-x-d-d" how="m-g" time="2020-11-14T08:00:00Z" start="2020-11-14T08:00:00Z" '
+        b'stale="2020-11-14T08:01:00Z"><point lat="0" lon="0" hae="0" ce="0" le="0"/></event>')
 
 
 def test_a_position_event_is_read_with_its_track() -> None:
@@ -48,7 +49,8 @@ MARKER = _event("2f1c2b8e-61d5-4b0f-a3d1-7b7c4e9c0a11", "a-h-G-U-C-A", '<point l
                 '<contact callsign="H.1 BMP"/><link uid="ANDROID-589520ccfcd20f01" type="a-f-G-U-C" relation="p-p" '
                 'parent_callsign="MP-07" production_time="2020-11-14T08:00:05.123Z"/><archive/><remarks>tracked vehicle moving south</remarks>',
                 how="h-g-i-g-o")
-CHAT = _event("GeoChat.ANDROID-589520ccfcd20f01.All Chat Rooms.4b1e", "b-t-f", '<point lat="40.0953" lon="46.7521" hae="0" ce="9999999.0" le="9999999.0"/>',
+CHAT = _event("GeoChat.ANDROID-589520ccfcd20f01.All Chat Rooms.4b1e", "b-t-f",
+              '<point lat="40.0953" lon="46.7521" hae="0" ce="9999999.0" le="9999999.0"/>',
               '<__chat chatroom="All Chat Rooms" senderCallsign="MP-07"/><remarks source="BAO.F.ATAK.ANDROID-589520ccfcd20f01">at OP 3</remarks>',
               how="h-g-i-g-o")
 SHAPE = _event("d3f5b7a0-0c1e-4d0a-9b71-0f2e3c4d5e6f", "u-d-f", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -91,9 +91,9 @@ def test_pairwise_scores() -> None:
 
 def test_reporting_day_ends_at_1930_local() -> None:
     baku, end = ZoneInfo("Asia/Baku"), time(19, 30)
-    assert reporting_day(datetime(2020, 11, 14, 15, 29, tzinfo=timezone.utc), baku, end) == date(2020, 11, 14)
-    assert reporting_day(datetime(2020, 11, 14, 15, 30, tzinfo=timezone.utc), baku, end) == date(2020, 11, 15)
-    assert reporting_day(datetime(2020, 11, 14, 23, 0, tzinfo=timezone.utc), baku, time(0, 0)) == date(2020, 11, 15)
+    assert reporting_day(datetime(2020, 11, 14, 15, 29, tzinfo=UTC), baku, end) == date(2020, 11, 14)
+    assert reporting_day(datetime(2020, 11, 14, 15, 30, tzinfo=UTC), baku, end) == date(2020, 11, 15)
+    assert reporting_day(datetime(2020, 11, 14, 23, 0, tzinfo=UTC), baku, time(0, 0)) == date(2020, 11, 15)
 
 
 def test_a_reporting_day_ends_where_the_next_begins() -> None:
@@ -102,4 +102,4 @@ def test_a_reporting_day_ends_where_the_next_begins() -> None:
         ends = reporting_day_ends_at(date(2020, 11, 14), baku, end)
         assert reporting_day(ends - second, baku, end) == date(2020, 11, 14)
         assert reporting_day(ends, baku, end) == date(2020, 11, 15)
-    assert reporting_day_ends_at(date(2020, 11, 14), baku, time(19, 30)) == datetime(2020, 11, 14, 15, 30, tzinfo=timezone.utc)
+    assert reporting_day_ends_at(date(2020, 11, 14), baku, time(19, 30)) == datetime(2020, 11, 14, 15, 30, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -52,16 +52,16 @@ def test_an_empty_batch_is_a_valid_empty_copy() -> None:
 
 def test_days_and_months_are_named_and_bounded_in_utc() -> None:
     days = TimePartitioning("positions", "t_ms", "day")
-    noon = int(datetime(2020, 11, 14, 12, tzinfo=timezone.utc).timestamp() * 1000)
+    noon = int(datetime(2020, 11, 14, 12, tzinfo=UTC).timestamp() * 1000)
     start = days.start_of(noon)
     assert (days.name(start), days.end_of(start) - start) == ("positions_p20201114", DAY_MS)
     assert [days.name(s) for s, _ in days.spans(noon, noon + DAY_MS)] == ["positions_p20201114", "positions_p20201115"]
     months = TimePartitioning("coverage", "hour_ms", "month")
-    december = int(datetime(2020, 12, 31, 23, tzinfo=timezone.utc).timestamp() * 1000)
+    december = int(datetime(2020, 12, 31, 23, tzinfo=UTC).timestamp() * 1000)
     (span,) = months.spans(december, december)
     assert months.name(span[0]) == "coverage_p202012"
-    assert span[1] == int(datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    assert span[1] == int(datetime(2021, 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 def test_a_retention_of_n_days_keeps_today_and_the_n_days_before() -> None:
-    assert cutoff(datetime(2020, 11, 20, 15, 30, tzinfo=timezone.utc), 3) == datetime(2020, 11, 17, tzinfo=timezone.utc)
+    assert cutoff(datetime(2020, 11, 20, 15, 30, tzinfo=UTC), 3) == datetime(2020, 11, 17, tzinfo=UTC)

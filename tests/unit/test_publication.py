@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,15 @@ from peacewatch.incidents.figures import ReportRow, summarise
 from peacewatch.incidents.models import IncidentStatus, IncidentType, SourceKind
 from peacewatch.publication import wording
 from peacewatch.publication.daily import (
-    ClearanceRecord, Mission, MovementRecord, PatrolRecord, Place, PostRecord, Records, ReturnRecord, day_figures,
+    ClearanceRecord,
+    Mission,
+    MovementRecord,
+    PatrolRecord,
+    Place,
+    PostRecord,
+    Records,
+    ReturnRecord,
+    day_figures,
 )
 from peacewatch.publication.document import Document, Section, Sentence, Table, to_markdown
 from peacewatch.remains.figures import Fact, casualties_on, casualty_series
@@ -22,11 +30,11 @@ from peacewatch.remains.figures import Fact, casualties_on, casualty_series
 BAKU = ZoneInfo("Asia/Baku")
 MISSION = Mission("Test mission", date(2020, 11, 10), Strength(1960, 90, 380), Strength(1800, 80, 340), BAKU, time(19, 30))
 NORTH, SOUTH = Place(1, "north", "North area", "area_of_responsibility"), Place(2, "south", "South area", "area_of_responsibility")
-GENERATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+GENERATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def baku(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2020, 11, day, hour, minute, tzinfo=BAKU).astimezone(timezone.utc)
+    return datetime(2020, 11, day, hour, minute, tzinfo=BAKU).astimezone(UTC)
 
 
 def landed(id_: int, at: datetime, personnel: int = 10) -> MovementRecord:

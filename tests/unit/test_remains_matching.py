@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peacewatch.remains import matching, synthetic
 from peacewatch.remains.custody import GENESIS, Link, link_hash, verify_chain
@@ -123,7 +124,7 @@ class TestUndisputed:
 
 
 def link(seq: int, prev: str, key: bytes = b"k" * 32, **extra: object) -> Link:
-    base = Link(body="PW-2020-000001", seq=seq, kind="stored", at=datetime(2020, 11, 14, seq, tzinfo=timezone.utc), place="morgue",
+    base = Link(body="PW-2020-000001", seq=seq, kind="stored", at=datetime(2020, 11, 14, seq, tzinfo=UTC), place="morgue",
                 released_by="", received_by="morgue", note="", recorded_by="hum", handover_id=None, prev_hash=prev)
     base = replace(base, **extra)  # type: ignore[arg-type]
     return replace(base, hash=link_hash(key, base))

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
+from peacewatch.core.geo import NO_ZONE, Fence
 from peacewatch.core.problems import Invalid
 from peacewatch.tracking.columns import MAX_ERRORS, from_rows
-from peacewatch.core.geo import NO_ZONE, Fence
 from peacewatch.tracking.geofence import episodes, h3_cells
 
 SQUARE = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
