@@ -144,15 +144,6 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session], actor: str) -> Iterator[Session]:
-    """One transaction attributed to ``actor``: committed whole or rolled back whole."""
-    with factory() as session:
-        session.info["actor"] = actor
-        with session.begin():
-            yield session
-
-
-@contextmanager
 def transaction(session: Session, actor: str) -> Iterator[Session]:
     """Commit everything done inside as one change by ``actor``, or nothing at all.
 

@@ -452,7 +452,6 @@ LAYER_KINDS: dict[str, ZoneKind] = {
     "restricted-zones": ZoneKind.restricted_zone,
     "districts": ZoneKind.district,
 }
-LAYERS = (*LAYER_KINDS, "posts")
 
 
 # --- places ------------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
-"""H3 binning and episode spans on whole arrays; the polygon fence itself is :class:`peacewatch.core.geo.Fence`."""
+"""H3 binning on whole arrays; the polygon fence itself is :class:`peacewatch.core.geo.Fence`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import repeat
 
 import numpy as np
@@ -13,12 +12,3 @@ def h3_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell of each point as int64. h3 4 has no array call; mapping the C call over plain lists
     runs at about 2.1 M points/s here, a generator expression at half that."""
     return np.fromiter(map(h3.latlng_to_cell, lat.tolist(), lon.tolist(), repeat(resolution)), dtype=np.int64, count=len(lat))
-
-
-def episodes(flags: Sequence[bool] | np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) row spans where ``flags`` is true, end exclusive: the unit of "once per episode"."""
-    array = np.asarray(flags, dtype=np.int8)
-    if array.size == 0:
-        return []
-    edges = np.diff(np.concatenate(([0], array, [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))

@@ -11,7 +11,7 @@ from shapely.geometry import Point, Polygon
 from peacewatch.core.geo import NO_ZONE, Fence
 from peacewatch.core.problems import Invalid
 from peacewatch.tracking.columns import MAX_ERRORS, from_rows
-from peacewatch.tracking.geofence import episodes, h3_cells
+from peacewatch.tracking.geofence import h3_cells
 
 SQUARE = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
 RIGHT = Polygon([(1, 0), (2, 0), (2, 1), (1, 1)])
@@ -54,14 +54,6 @@ def test_h3_cells_match_the_library() -> None:
 
     cells = h3_cells(np.array([39.8, 40.2]), np.array([46.75, 46.81]), 8)
     assert cells.tolist() == [h3.latlng_to_cell(39.8, 46.75, 8), h3.latlng_to_cell(40.2, 46.81, 8)]
-
-
-@pytest.mark.parametrize(
-    ("flags", "spans"),
-    [([], []), ([0, 0], []), ([1, 1, 0, 1], [(0, 2), (3, 4)]), ([0, 1, 1, 1, 0], [(1, 4)])],
-)
-def test_episodes_are_runs_of_true(flags: list[int], spans: list[tuple[int, int]]) -> None:
-    assert episodes(flags) == spans
 
 
 def test_each_trackers_track_is_thinned_to_every_nth_fix_and_keeps_its_last() -> None:
