@@ -30,7 +30,7 @@ from peacewatch.core.db import transaction
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Side
-from peacewatch.remains import service, synthetic
+from peacewatch.remains import matching_cache, recovering, registry, synthetic
 from peacewatch.remains.models import Body, MissingPerson, PersonStatus, Recovery
 from peacewatch.scenario import nk2020
 
@@ -83,22 +83,22 @@ def main() -> None:
             clerk = session.scalars(select(User).where(User.username == "humanitarian")).one()
             numbers = [f"PW-2020-{b.id:06d}" for b in bodies]
             began = time.perf_counter()
-            service.candidates_for_body(session, numbers[0], 10)
+            matching_cache.candidates_for_body(session, numbers[0], 10)
             session.commit()
             cold = time.perf_counter() - began
             kept_way, rebuilt_way = [], []
             for k in range(args.changes):
                 number = numbers[(k * 97) % len(numbers)]
-                pm = service.post_mortem_in(service.get_body(session, number))
-                service.record_post_mortem(session, clerk, number, pm.model_copy(update={"marks": [*pm.marks, f"scar number {k}"]}))
+                pm = recovering.post_mortem_in(registry.get_body(session, number))
+                recovering.record_post_mortem(session, clerk, number, pm.model_copy(update={"marks": [*pm.marks, f"scar number {k}"]}))
                 began = time.perf_counter()
-                kept = service.candidates_for_body(session, number, 10)
+                kept = matching_cache.candidates_for_body(session, number, 10)
                 kept_way.append(time.perf_counter() - began)
-                reread = service._KEPT[str(app.state.engine.url)].reread
+                reread = matching_cache._KEPT[str(app.state.engine.url)].reread
                 session.commit()
-                service._KEPT.clear()  # as before: every record read and every column rebuilt
+                matching_cache._KEPT.clear()  # as before: every record read and every column rebuilt
                 began = time.perf_counter()
-                rebuilt = service.candidates_for_body(session, number, 10)
+                rebuilt = matching_cache.candidates_for_body(session, number, 10)
                 rebuilt_way.append(time.perf_counter() - began)
                 session.commit()
                 if reread != 1 or [c["missing_person"] for c in kept] != [c["missing_person"] for c in rebuilt]:

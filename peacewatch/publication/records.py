@@ -42,7 +42,7 @@ from peacewatch.publication.daily import (
     ReturnRecord,
     UnitRecord,
 )
-from peacewatch.remains import service as remains
+from peacewatch.remains import casualty_counts, registry
 from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
 from peacewatch.returns.models import CivilianReturn
 from peacewatch.tracking.coverage import area_cells
@@ -112,7 +112,7 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
     ]
     records = Records(
         mission=mission, internal=internal, places=places, movements=movements, posts=posts, patrols=patrols,
-        events=events, casualty_facts=remains.casualty_facts(session, remains.Context.of(settings)),
+        events=events, casualty_facts=casualty_counts.casualty_facts(session, registry.Context.of(settings)),
         handovers=handovers, returns=returns, clearances=clearances,
     )
     if internal:

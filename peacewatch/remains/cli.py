@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from peacewatch.core import console as base
-from peacewatch.remains import service
+from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.charts import casualty_chart
 from peacewatch.remains.figures import series_csv
 from peacewatch.remains.models import IdentificationBasis
@@ -54,9 +54,9 @@ class ListFormat(str, Enum):
     pdf = "pdf"
 
 
-def _context() -> tuple[Any, service.Context]:
+def _context() -> tuple[Any, registry.Context]:
     settings = base.load_settings()
-    return settings, service.Context.of(settings)
+    return settings, registry.Context.of(settings)
 
 
 @app.command("recover")
@@ -66,9 +66,9 @@ def recover(file: FileArgument) -> None:
     settings, ctx = _context()
     with base.open_session(settings) as session:
         for number, data in enumerate(recoveries, start=1):
-            done = base.guarded(lambda data=data: service.record_recovery(session, ctx, base.operator(), data),  # type: ignore[misc]
+            done = base.guarded(lambda data=data: recovering.record_recovery(session, ctx, base.operator(), data),  # type: ignore[misc]
                                 f"recovery {number}: " if len(recoveries) > 1 else "")
-            bodies = ", ".join(b.number for b in service.get_recovery(session, done.id).bodies) or "no bodies"
+            bodies = ", ".join(b.number for b in recovering.get_recovery(session, done.id).bodies) or "no bodies"
             base.console.print(f"recovery {done.id} on {done.recovered_on}: {bodies}")
 
 
@@ -79,7 +79,7 @@ def post_mortem(number: Annotated[str, typer.Argument(help="Body number")], file
     if len(records) != 1:
         raise base.fail("give one PM record")
     with base.open_session(base.load_settings()) as session:
-        body = base.guarded(lambda: service.record_post_mortem(session, base.operator(), number, records[0]))
+        body = base.guarded(lambda: recovering.record_post_mortem(session, base.operator(), number, records[0]))
     base.console.print(f"post-mortem record of {body.number} saved")
 
 
@@ -89,7 +89,7 @@ def missing(file: FileArgument) -> None:
     reports = base.read_models(file, MissingPersonIn)
     with base.open_session(base.load_settings()) as session:
         for number, data in enumerate(reports, start=1):
-            person, created = base.guarded(lambda data=data: service.file_missing_person(session, base.operator(), data),  # type: ignore[misc]
+            person, created = base.guarded(lambda data=data: missing_persons.file_missing_person(session, base.operator(), data),  # type: ignore[misc]
                                            f"report {number}: " if len(reports) > 1 else "")
             base.console.print(f"{person.number} {person.family_name} {'filed' if created else 'already filed (resend)'}")
 
@@ -105,8 +105,8 @@ def candidates(
     if (body is None) == (person is None):
         raise base.fail("give --body or --missing")
     with base.open_session(base.load_settings()) as session:
-        found = base.guarded(lambda: service.candidates_for_body(session, body, top) if body
-                             else service.candidates_for_person(session, person or "", top, base.operator()))
+        found = base.guarded(lambda: matching_cache.candidates_for_body(session, body, top) if body
+                             else matching_cache.candidates_for_person(session, person or "", top, base.operator()))
     table = Table("body", "missing person", "weight", "DNA LR", "evidence" if explain else "fields")
     for c in found:
         evidence = "\n".join(f"{e['field']}: {e['level']} ({e['weight']:+.1f}) {e['detail']}" for e in c["evidence"]) if explain \
@@ -130,8 +130,8 @@ def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,like
         except ValidationError as exc:
             raise base.fail(f"{file}, line {line}: {base.first_error(exc)}") from None
     with base.open_session(base.load_settings()) as session:
-        base.guarded(lambda: service.record_dna(session, base.operator(), results))
-        settled = sum(1 for r in service.dna_results(session) if r["undisputed"])
+        base.guarded(lambda: matching_cache.record_dna(session, base.operator(), results))
+        settled = sum(1 for r in matching_cache.dna_results(session) if r["undisputed"])
     base.console.print(f"{len(results)} DNA results stored; {settled} pairs are now undisputed")
 
 
@@ -141,7 +141,7 @@ def identify(body: str, person: Annotated[str, typer.Argument(help="AM number")]
     data = base.checked(IdentificationIn, body=body, missing_person=person)
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        ident = base.guarded(lambda: service.propose_identification(session, ctx, base.operator(), data))
+        ident = base.guarded(lambda: identifying.propose_identification(session, ctx, base.operator(), data))
     base.console.print(f"identification {ident.id} proposed: {body} as {person} (weight {ident.score:.1f})")
 
 
@@ -156,7 +156,7 @@ def confirm(
     data = base.checked(ConfirmIn, basis=basis, detail=detail, board_members=member or [])
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        ident = base.guarded(lambda: service.confirm_identification(session, ctx, base.operator(), identification_id, data))
+        ident = base.guarded(lambda: identifying.confirm_identification(session, ctx, base.operator(), identification_id, data))
     base.console.print(f"identification {ident.id} confirmed on {ident.basis.value if ident.basis else '?'}")
 
 
@@ -166,7 +166,7 @@ def revoke(identification_id: int, reason: Annotated[str, typer.Option(help="Why
     data = base.checked(RevokeIn, reason=reason)
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        ident = base.guarded(lambda: service.revoke_identification(session, ctx, base.operator(), identification_id, data))
+        ident = base.guarded(lambda: identifying.revoke_identification(session, ctx, base.operator(), identification_id, data))
     base.console.print(f"identification {ident.id} revoked")
 
 
@@ -177,9 +177,9 @@ def handover(file: FileArgument) -> None:
     settings, ctx = _context()
     with base.open_session(settings) as session:
         for number, data in enumerate(handovers, start=1):
-            done = base.guarded(lambda data=data: service.record_handover(session, ctx, base.operator(), data),  # type: ignore[misc]
+            done = base.guarded(lambda data=data: handing_over.record_handover(session, ctx, base.operator(), data),  # type: ignore[misc]
                                 f"handover {number}: " if len(handovers) > 1 else "")
-            out = service.handover_out(session, done)
+            out = handing_over.handover_out(session, done)
             base.console.print(f"{done.number} (id {done.id}) to side {done.to_side.value}: {out['bodies']} bodies "
                                f"({out['identified']} identified), {out['parts']} parts")
 
@@ -192,7 +192,7 @@ def handover_list(handover_id: int, format: Annotated[ListFormat, typer.Option("
     if format is ListFormat.pdf and output is None:
         raise base.fail("a PDF goes to a file: give --output")
     with base.open_session(settings) as session:
-        data = base.guarded(lambda: service.handover_out(session, service.get_handover(session, base.operator(), handover_id)))
+        data = base.guarded(lambda: handing_over.handover_out(session, handing_over.get_handover(session, base.operator(), handover_id)))
     body = handover_pdf(data, settings.zone) if format is ListFormat.pdf else handover_html(data, settings.zone).encode()
     base.write_out(body, output, f"handover list {data['number']}")
 
@@ -210,7 +210,7 @@ def figures(
         raise base.fail("a chart goes to a file: give --output")
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        series = base.guarded(lambda: service.casualty_figures(session, ctx, first, last))
+        series = base.guarded(lambda: casualty_counts.casualty_figures(session, ctx, first, last))
     if format is FiguresFormat.csv:
         data = series_csv(series).encode()
     elif format is FiguresFormat.png:
@@ -234,7 +234,7 @@ def custody_add(
     data = base.checked(CustodyIn, kind=kind, at=at, place=place, released_by=released_by, received_by=received_by, note=note)
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        event = base.guarded(lambda: service.record_custody(session, ctx, base.operator(), number, data))
+        event = base.guarded(lambda: custody_chain.record_custody(session, ctx, base.operator(), number, data))
     base.console.print(f"{number}: custody event {event.seq} ({event.kind.value}) recorded, hash {event.hash[:16]}...")
 
 
@@ -242,7 +242,7 @@ def custody_add(
 def custody_show(number: Annotated[str, typer.Argument(help="Body number")]) -> None:
     """A body's chain of custody, oldest first."""
     with base.open_session(base.load_settings()) as session:
-        events = base.guarded(lambda: service.custody_events(session, service.get_body(session, number)))
+        events = base.guarded(lambda: custody_chain.custody_events(session, registry.get_body(session, number)))
     table = Table("seq", "when (UTC)", "event", "place", "from", "to", "hash")
     for e in events:
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M}", e.kind.value, e.place, e.released_by, e.received_by, e.hash[:12])
@@ -254,7 +254,7 @@ def custody_verify(numbers: Annotated[list[str] | None, typer.Argument(help="Bod
     """Check every chain of custody; exit 1 and list each break when one was tampered with."""
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        report = base.guarded(lambda: service.verify_custody(session, ctx, numbers))
+        report = base.guarded(lambda: custody_chain.verify_custody(session, ctx, numbers))
     for item in report.breaks:
         base.err.print(f"{item.body}" + (f" event {item.seq}" if item.seq is not None else "") + f": {item.problem}",
                        highlight=False, soft_wrap=True)

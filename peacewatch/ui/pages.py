@@ -25,7 +25,7 @@ from markupsafe import Markup
 from xstatic.pkg import leaflet
 
 from peacewatch.access.service import sign_in, sign_out
-from peacewatch.core.auth import INTERNAL_ROLES, Role, User, issue_access_token, user_for_token
+from peacewatch.core.auth import INTERNAL_ROLES, PERSONAL_DATA_ROLES, Role, User, issue_access_token, user_for_token
 from peacewatch.core.cookies import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -56,7 +56,6 @@ from peacewatch.incidents.models import (
 )
 from peacewatch.patrols import service as patrols
 from peacewatch.patrols.models import PatrolStatus
-from peacewatch.remains.service import PERSONAL_DATA_ROLES
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
 

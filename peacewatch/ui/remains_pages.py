@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from peacewatch.core.auth import User
+from peacewatch.core.auth import PERSONAL_DATA_ROLES, User
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.remains import service
+from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.models import Body, IdentificationBasis
 from peacewatch.ui.pages import PER_PAGE, ListFilters, Page, PageDep, router
 
@@ -36,7 +36,7 @@ GRID_BODIES, GRID_PERSONS = 25, 40
 def _cell_member(page: Page) -> User | None:
     """The signed-in humanitarian officer or admin, else None (the page then answers 404)."""
     user = page.require_user()
-    return user if user.role in service.PERSONAL_DATA_ROLES else None
+    return user if user.role in PERSONAL_DATA_ROLES else None
 
 
 def _not_found(page: Page, what: str) -> HTMLResponse:
@@ -48,14 +48,14 @@ def remains_workspace(page: PageDep, session: SessionDep, settings: SettingsDep,
     _ = translations(page.language).gettext
     if _cell_member(page) is None:
         return _not_found(page, _("Remains"))
-    bodies, total = service.list_bodies(session, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
-    recoveries, _recoveries_total = service.list_recoveries(session, since=None, until=None, limit=10, offset=0)
-    handovers, _handovers_total = service.list_handovers(session, page.require_user(), limit=20, offset=0)
-    series = service.casualty_figures(session, service.Context.of(settings), None, None)
+    bodies, total = recovering.list_bodies(session, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    recoveries, _recoveries_total = recovering.list_recoveries(session, since=None, until=None, limit=10, offset=0)
+    handovers, _handovers_total = handing_over.list_handovers(session, page.require_user(), limit=20, offset=0)
+    series = casualty_counts.casualty_figures(session, registry.Context.of(settings), None, None)
     return page.render(
-        "remains.html", bodies=service.bodies_out(session, bodies), total=total, pages=max(1, math.ceil(total / PER_PAGE)),
-        filters=SearchFilters(q=q, page=page_number), recoveries=[service.recovery_out(r) for r in recoveries],
-        handovers=[service.handover_out(session, h) for h in handovers], totals=series["totals"], first_day=series["since"],
+        "remains.html", bodies=recovering.bodies_out(session, bodies), total=total, pages=max(1, math.ceil(total / PER_PAGE)),
+        filters=SearchFilters(q=q, page=page_number), recoveries=[recovering.recovery_out(r) for r in recoveries],
+        handovers=[handing_over.handover_out(session, h) for h in handovers], totals=series["totals"], first_day=series["since"],
         last_day=series["until"],
     )
 
@@ -66,20 +66,20 @@ def body_page(page: PageDep, session: SessionDep, settings: SettingsDep, number:
     if _cell_member(page) is None:
         return _not_found(page, _("Body %(number)s") % {"number": number})
     try:
-        body = service.get_body(session, number)
+        body = registry.get_body(session, number)
     except NotFound:
         return _not_found(page, _("Body %(number)s") % {"number": number})
-    chain = service.verify_custody(session, service.Context.of(settings), [body.number])
+    chain = custody_chain.verify_custody(session, registry.Context.of(settings), [body.number])
     return page.render(
-        "body.html", body=service.bodies_out(session, [body])[0], events=service.custody_events(session, body), chain=chain,
-        candidates=service.candidates_for_body(session, number, 10), identifications=_identifications_of(session, body),
+        "body.html", body=recovering.bodies_out(session, [body])[0], events=custody_chain.custody_events(session, body), chain=chain,
+        candidates=matching_cache.candidates_for_body(session, number, 10), identifications=_identifications_of(session, body),
         bases=list(IdentificationBasis), config={"body": body.number},
     )
 
 
 def _identifications_of(session: SessionDep, body: Body) -> list[dict[str, object]]:
-    found, _ = service.list_identifications(session, None, limit=1000, offset=0, body_id=body.id)
-    return [service.identification_out(i) for i in found]
+    found, _ = identifying.list_identifications(session, None, limit=1000, offset=0, body_id=body.id)
+    return [identifying.identification_out(i) for i in found]
 
 
 @router.get("/remains/missing", response_class=HTMLResponse)
@@ -88,8 +88,8 @@ def missing_list(page: PageDep, session: SessionDep, q: Search = None, page_numb
     user = _cell_member(page)
     if user is None:
         return _not_found(page, _("Missing persons"))
-    persons, total = service.list_missing_persons(session, user, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
-    return page.render("missing.html", persons=service.persons_out(session, persons), total=total,
+    persons, total = missing_persons.list_missing_persons(session, user, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    return page.render("missing.html", persons=missing_persons.persons_out(session, persons), total=total,
                        filters=SearchFilters(q=q, page=page_number), pages=max(1, math.ceil(total / PER_PAGE)))
 
 
@@ -100,11 +100,11 @@ def person_page(page: PageDep, session: SessionDep, number: Annotated[str, Path(
     if user is None:
         return _not_found(page, _("Missing person %(number)s") % {"number": number})
     try:
-        person = service.get_missing_person(session, user, number)
+        person = missing_persons.get_missing_person(session, user, number)
     except NotFound:
         return _not_found(page, _("Missing person %(number)s") % {"number": number})
-    return page.render("person.html", person=service.persons_out(session, [person])[0],
-                       candidates=service.candidates_for_person(session, number, 10, user))
+    return page.render("person.html", person=missing_persons.persons_out(session, [person])[0],
+                       candidates=matching_cache.candidates_for_person(session, number, 10, user))
 
 
 @router.get("/remains/reconciliation", response_class=HTMLResponse)
@@ -113,7 +113,7 @@ def reconciliation_page(page: PageDep, session: SessionDep, bodies_offset: Annot
     _ = translations(page.language).gettext
     if _cell_member(page) is None:
         return _not_found(page, _("Reconciliation"))
-    grid = service.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=GRID_BODIES, persons_offset=persons_offset,
+    grid = identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=GRID_BODIES, persons_offset=persons_offset,
                                   persons_limit=GRID_PERSONS)
     cells = {(c["missing_person"], c["body"]): c for c in grid["cells"]}
     return page.render("reconciliation.html", grid=grid, cells=cells, bodies_offset=bodies_offset, persons_offset=persons_offset,

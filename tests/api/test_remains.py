@@ -211,26 +211,26 @@ class TestMatchingAndIdentification:
                                                   missing: dict[str, Any]) -> None:
         """The matching columns follow each change by re-reading only the records whose revision moved."""
         from peacewatch.core.db import transaction
-        from peacewatch.remains import service
+        from peacewatch.remains import matching_cache
         from peacewatch.remains.models import MissingPerson
 
         number = recovered["body_numbers"][0]
         first = client.get(f"/api/v1/bodies/{number}/candidates", headers=auth(HUM)).json()
         assert first[0]["missing_person"] == missing["number"]
-        kept = service._KEPT[str(app.state.engine.url)]
+        kept = matching_cache._KEPT[str(app.state.engine.url)]
         everything = len(kept.persons) + len(kept.bodies)
         pm = recovery()["bodies"][0]["post_mortem"] | {"sex": "female"}
         assert client.put(f"/api/v1/bodies/{number}/post-mortem", json=pm, headers=auth(HUM)).status_code == 200
         again = client.get(f"/api/v1/bodies/{number}/candidates", headers=auth(HUM)).json()
         assert missing["number"] not in {c["missing_person"] for c in again}  # a man is no longer a candidate
-        kept = service._KEPT[str(app.state.engine.url)]
+        kept = matching_cache._KEPT[str(app.state.engine.url)]
         assert kept.reread == 1 and len(kept.persons) + len(kept.bodies) == everything
         # another writer (another server process would go through the same database) renames the person
         with app.state.sessionmaker() as other:
             with transaction(other, actor="clerk-elsewhere"):
                 other.scalars(select(MissingPerson).where(MissingPerson.number == missing["number"])).one().marks = ["scar on the chin"]
         back = client.get(f"/api/v1/missing-persons/{missing['number']}/candidates", headers=auth(HUM)).json()
-        kept = service._KEPT[str(app.state.engine.url)]
+        kept = matching_cache._KEPT[str(app.state.engine.url)]
         assert kept.reread == 1 and kept.persons[missing["id"]][1].marks == ["scar on the chin"]
         assert number not in {c["body"] for c in back}
         entries = client.get("/api/v1/audit", params={"entity": "bodies"}, headers=auth("admin")).json()

@@ -1,0 +1,178 @@
+"""Identifications: proposed, confirmed on a primary identifier or by a board, revoked; the reconciliation grid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from peacewatch.core.auth import User
+from peacewatch.core.db import transaction
+from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.remains import matching
+from peacewatch.remains.matching_cache import ante_mortem, matching_tables, post_mortem, standing_identifications
+from peacewatch.remains.missing_persons import get_missing_person
+from peacewatch.remains.models import (
+    Body,
+    BodyKind,
+    DnaResult,
+    Identification,
+    IdentificationBasis,
+    IdentificationStatus,
+    MissingPerson,
+)
+from peacewatch.remains.registry import Context, get_body
+from peacewatch.remains.schemas import (
+    ConfirmIn,
+    IdentificationIn,
+    RevokeIn,
+)
+
+BOARD_MINIMUM = 3
+POSSIBLE_WEIGHT = 0.0  # a pair not blocked and weighing at least this is a "possible" cell
+
+
+def _standing_for(session: Session, *, body_id: int | None = None, person_id: int | None = None) -> Identification | None:
+    query = select(Identification).where(Identification.status != IdentificationStatus.revoked)
+    query = query.where(Identification.body_id == body_id) if body_id is not None else query.where(Identification.missing_person_id == person_id)
+    return session.scalar(query)
+
+
+def propose_identification(session: Session, ctx: Context, user: User, data: IdentificationIn) -> Identification:
+    with transaction(session, user.username):
+        body = get_body(session, data.body)
+        person = get_missing_person(session, user, data.missing_person)
+        for held, what in ((_standing_for(session, body_id=body.id), f"body {body.number}"),
+                           (_standing_for(session, person_id=person.id), f"missing person {person.number}")):
+            if held is not None:
+                raise Conflict(f"{what} already has a {held.status.value} identification ({held.body.number} as {held.person.number}): "
+                               "revoke it first", field="body")
+        tables = matching_tables(session)
+        candidate = matching.explain(tables.am, tables.pm, tables.person_row(person), tables.body_row(body), tables.model,
+                                     tables.dna.get((body.id, person.id)))
+        identification = Identification(body_id=body.id, missing_person_id=person.id, score=candidate.weight,
+                                        proposed_by=user.username, proposed_at=ctx.decided_at(data.at, body.recovery.recovered_at, "recovery"))
+        session.add(identification)
+        session.flush()
+    return identification
+
+
+def get_identification(session: Session, identification_id: int) -> Identification:
+    found = session.get(Identification, identification_id)
+    if found is None:
+        raise NotFound(f"identification {identification_id} not found")
+    return found
+
+
+def confirm_identification(session: Session, ctx: Context, user: User, identification_id: int, data: ConfirmIn) -> Identification:
+    """Confirm only on a primary identifier that stands, or a board's reasoned decision."""
+    with transaction(session, user.username):
+        ident = get_identification(session, identification_id)
+        if ident.status is not IdentificationStatus.proposed:
+            raise Conflict(f"identification {identification_id} is {ident.status.value}, not proposed")
+        body, person = ident.body, ident.person
+        if person.last_seen_on is not None and person.last_seen_on > body.recovery.recovered_on:
+            raise Invalid(f"{person.number} was last seen on {person.last_seen_on}, after body {body.number} was recovered "
+                          f"on {body.recovery.recovered_on}", field="body.basis")
+        dna_id = None
+        if data.basis is IdentificationBasis.dna:
+            dna_id = _undisputed_dna(session, body, person)
+        elif data.basis is IdentificationBasis.fingerprints and not body.fingerprints_taken:
+            raise Invalid(f"no fingerprints were taken from body {body.number}", field="body.basis")
+        elif data.basis is IdentificationBasis.dental:
+            _dental_supports(body, person)
+        elif data.basis is IdentificationBasis.board and len(set(data.board_members)) < BOARD_MINIMUM:
+            raise Invalid(f"an identification board decision names at least {BOARD_MINIMUM} members", field="body.board_members")
+        if data.basis is not IdentificationBasis.board and data.board_members:
+            raise Invalid("board members are named only for a board decision", field="body.board_members")
+        ident.status = IdentificationStatus.confirmed
+        ident.basis, ident.basis_detail, ident.board_members = data.basis, data.detail, list(data.board_members)
+        ident.dna_result_id = dna_id
+        ident.confirmed_by, ident.confirmed_at = user.username, ctx.decided_at(data.at, ident.proposed_at, "proposal")
+    return ident
+
+
+def _undisputed_dna(session: Session, body: Body, person: MissingPerson) -> int:
+    """The id of the pair's DNA result, refused unless its ratio settles the identity."""
+    rows = session.execute(select(DnaResult.id, DnaResult.body_id, DnaResult.missing_person_id, DnaResult.likelihood_ratio)
+                           .where((DnaResult.body_id == body.id) | (DnaResult.missing_person_id == person.id))).all()
+    ratios = {(b, p): lr for _, b, p, lr in rows}
+    pair = (body.id, person.id)
+    own = next((row for row in rows if (row.body_id, row.missing_person_id) == pair), None)
+    if own is None:
+        raise Invalid(f"no DNA result for {body.number} against {person.number}", field="body.basis")
+    if pair not in matching.undisputed(ratios):
+        rival = max((lr for other, lr in ratios.items() if other != pair), default=0.0)
+        raise Invalid(f"the DNA likelihood ratio {own.likelihood_ratio:.3g} is not undisputed: it must be at least "
+                      f"{matching.UNDISPUTED_RATIO:,.0f} and {matching.UNDISPUTED_RATIO:,.0f} times the next ratio involving "
+                      f"either record ({rival:.3g})", field="body.basis")
+    return int(own.id)
+
+
+def _dental_supports(body: Body, person: MissingPerson) -> None:
+    if not body.dental or not person.dental:
+        raise Invalid("a dental identification needs both a PM and an AM dental chart", field="body.basis")
+    block = matching.compare(*matching.tables([ante_mortem(person)], [post_mortem(body)]))
+    if int(block.discrepant[0, 0]) > 0:
+        raise Invalid(f"the dental charts disagree on {int(block.discrepant[0, 0])} teeth", field="body.basis")
+    if int(block.concordant[0, 0]) == 0:
+        raise Invalid("the dental charts share no treated tooth: they cannot identify", field="body.basis")
+
+
+def revoke_identification(session: Session, ctx: Context, user: User, identification_id: int, data: RevokeIn) -> Identification:
+    with transaction(session, user.username):
+        ident = get_identification(session, identification_id)
+        if ident.status is IdentificationStatus.revoked:
+            raise Conflict(f"identification {identification_id} is already revoked")
+        ident.status = IdentificationStatus.revoked
+        since = ident.confirmed_at or ident.proposed_at
+        ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, ctx.decided_at(data.at, since, "decision revoked"), data.reason
+    return ident
+
+
+def identification_out(ident: Identification) -> dict[str, Any]:
+    return {**{c.key: getattr(ident, c.key) for c in Identification.__table__.columns},
+            "body": ident.body.number, "missing_person": ident.person.number}
+
+
+def list_identifications(session: Session, status: IdentificationStatus | None, limit: int, offset: int,
+                         body_id: int | None = None) -> tuple[list[Identification], int]:
+    query = select(Identification).options(selectinload(Identification.body), selectinload(Identification.person))
+    if status is not None:
+        query = query.where(Identification.status == status)
+    if body_id is not None:
+        query = query.where(Identification.body_id == body_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Identification.id.desc()).limit(limit).offset(offset))), total
+
+
+def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int) -> dict[str, Any]:
+    """A window of the grid of missing persons against bodies: identified, proposed, possible; the rest eliminated."""
+    bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).where(Body.kind == BodyKind.body)
+                                  .order_by(Body.id).limit(bodies_limit).offset(bodies_offset)))
+    persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id).limit(persons_limit).offset(persons_offset)))
+    tables = matching_tables(session)
+    standing = standing_identifications(session)
+    taken_bodies = {b for (b, _), s in standing.items() if s is IdentificationStatus.confirmed}
+    taken_persons = {p for (_, p), s in standing.items() if s is IdentificationStatus.confirmed}
+    cells = []
+    if bodies and persons:
+        block = matching.compare(tables.am, tables.pm, np.array([tables.person_row(p) for p in persons]),
+                                 np.array([tables.body_row(b) for b in bodies]))
+        weight = block.weight(tables.model)
+        for a, person in enumerate(persons):
+            for p, body in enumerate(bodies):
+                state = standing.get((body.id, person.id))
+                w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
+                if state is not None:
+                    cells.append({"body": body.number, "missing_person": person.number, "weight": w,
+                                  "state": "identified" if state is IdentificationStatus.confirmed else "proposed"})
+                elif block.excluded[a, p]:
+                    continue
+                elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
+                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": w})
+    return {"bodies": [b.number for b in bodies], "missing_persons": [p.number for p in persons], "cells": cells,
+            "total_bodies": session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
+            "total_missing_persons": session.scalar(select(func.count()).select_from(MissingPerson)) or 0}
