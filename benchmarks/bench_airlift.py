@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from peacewatch.airlift import service
+from peacewatch.airlift import airfield_register, build_up, flight_log_csv, flight_rules, rotation_plans
 from peacewatch.airlift.models import Flight
 from peacewatch.airlift.schemas import RotationPlanIn
 from peacewatch.app import create_app
@@ -62,14 +62,14 @@ def main() -> None:
         upgrade(url)
         settings = Settings(data_dir=Path(scratch), database_url=url, secret_key="x" * 40)
         app = create_app(settings)
-        ctx = service.Context.of(settings)
+        ctx = flight_rules.Context.of(settings)
         with app.state.sessionmaker() as session:
             nk2020.load(session)
             for airfield in airlift_demo.AIRFIELDS:
-                service.create_airfield(session, "bench", airfield)
+                airfield_register.create_airfield(session, "bench", airfield)
             log = flight_log(args.days, args.per_day)
             began = time.perf_counter()
-            report = service.import_flights(session, ctx, "bench", log)
+            report = flight_log_csv.import_flights(session, ctx, "bench", log)
             took = time.perf_counter() - began
             assert not report.rejected, report.rejected[:3]
             assert report.stored == args.days * args.per_day == len(set(report.stored_ids))
@@ -82,7 +82,7 @@ def main() -> None:
             each = []
             for moment in moments:
                 one = time.perf_counter()
-                figures = service.figures(session, ctx, moment)
+                figures = build_up.figures(session, ctx, moment)
                 each.append(time.perf_counter() - one)
                 # what the log says had landed by then: every flight's landing is 4 h after its take-off
                 landed = sum(1 for i in range(args.days * args.per_day)
@@ -103,7 +103,7 @@ def main() -> None:
             ]})
             began = time.perf_counter()
             for _ in range(20):
-                verdict = service.check_plan(session, ctx, plan)
+                verdict = rotation_plans.check_plan(session, ctx, plan)
             took = (time.perf_counter() - began) / 20
             print(f"rotation plan check: {took * 1000:.0f} ms against {report.stored:,} flights (acceptable: {verdict.acceptable})")
         app.state.engine.dispose()

@@ -5,7 +5,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from peacewatch.airlift import service
+from peacewatch.airlift import (
+    airfield_register,
+    build_up,
+    convoy_records,
+    flight_log_csv,
+    flight_records,
+    flight_rules,
+    rotation_plans,
+    strength_ledger,
+)
 from peacewatch.airlift.charts import build_up_chart
 from peacewatch.airlift.models import ConvoyKind, Direction, FlightStatus
 from peacewatch.airlift.schemas import (
@@ -43,23 +52,23 @@ MAX_LOG_BYTES = 20 * 1024 * 1024
 PNG = {200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def _ctx(settings: SettingsDep) -> service.Context:
-    return service.Context.of(settings)
+def _ctx(settings: SettingsDep) -> flight_rules.Context:
+    return flight_rules.Context.of(settings)
 
 
-Ctx = Annotated[service.Context, Depends(_ctx)]
+Ctx = Annotated[flight_rules.Context, Depends(_ctx)]
 
 airfields = APIRouter(prefix="/api/v1/airfields", tags=["airlift"], responses=problem_responses(401))
 
 
 @airfields.get("", response_model=list[AirfieldOut], summary="Airfields flights may use")
 def list_airfields(session: SessionDep, user: Internal) -> list[AirfieldOut]:
-    return [AirfieldOut.model_validate(a) for a in service.list_airfields(session)]
+    return [AirfieldOut.model_validate(a) for a in airfield_register.list_airfields(session)]
 
 
 @airfields.post("", response_model=AirfieldOut, status_code=201, responses=WRITE_ERRORS)
 def create_airfield(data: AirfieldIn, session: SessionDep, user: AirCell) -> AirfieldOut:
-    return AirfieldOut.model_validate(service.create_airfield(session, user.username, data))
+    return AirfieldOut.model_validate(airfield_register.create_airfield(session, user.username, data))
 
 
 flights = APIRouter(prefix="/api/v1/flights", tags=["airlift"], responses=problem_responses(401, 422))
@@ -74,18 +83,18 @@ def list_flights(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Response | list[FlightOut]:
-    found = service.list_flights(session, readable, status=status, direction=direction, since=since, until=until,
+    found = flight_records.list_flights(session, readable, status=status, direction=direction, since=since, until=until,
                                  limit=limit, offset=offset)
     if format == "csv":
-        return Response(service.flights_csv(found), media_type="text/csv; charset=utf-8",
+        return Response(flight_log_csv.flights_csv(found), media_type="text/csv; charset=utf-8",
                         headers=content_disposition("flights.csv"))
-    return [service.flight_out(f, ctx) for f in found]
+    return [flight_records.flight_out(f, ctx) for f in found]
 
 
 @flights.post("", response_model=FlightOut, status_code=201, responses=WRITE_ERRORS,
               summary="Plan or log a flight; a planned one that breaks a ceiling is refused with the moment and figure")
 def create_flight(data: FlightIn, session: SessionDep, ctx: Ctx, user: AirCell) -> FlightOut:
-    return service.flight_out(service.create_flight(session, ctx, user.username, data), ctx)
+    return flight_records.flight_out(flight_records.create_flight(session, ctx, user.username, data), ctx)
 
 
 @flights.post(
@@ -104,56 +113,56 @@ async def import_flights(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid(f"the log is not UTF-8 text (byte {exc.start})", field="body") from None
-    return service.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing)
+    return flight_log_csv.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing)
 
 
 @flights.get("/{flight_id}", response_model=FlightOut, responses=problem_responses(404))
 def read_flight(flight_id: RecordId, session: SessionDep, readable: Readable, ctx: Ctx) -> FlightOut:
-    return service.flight_out(service.get_flight(session, flight_id, readable), ctx)
+    return flight_records.flight_out(flight_records.get_flight(session, flight_id, readable), ctx)
 
 
 @flights.patch("/{flight_id}", response_model=FlightOut, responses=WRITE_ERRORS,
                summary="Log a flight's progress (status, actual times) or correct it; the whole flight is checked again")
 def update_flight(flight_id: RecordId, changes: FlightUpdate, session: SessionDep, ctx: Ctx, user: AirCell) -> FlightOut:
-    return service.flight_out(service.update_flight(session, ctx, user.username, flight_id, changes), ctx)
+    return flight_records.flight_out(flight_records.update_flight(session, ctx, user.username, flight_id, changes), ctx)
 
 
 plans = APIRouter(prefix="/api/v1/rotation-plans", tags=["airlift"], responses=problem_responses(401, 403, 422))
 
 
-def _plan_out(plan: object, ctx: service.Context) -> RotationPlanOut:
+def _plan_out(plan: object, ctx: flight_rules.Context) -> RotationPlanOut:
     return RotationPlanOut.model_validate({
         **{k: getattr(plan, k) for k in ("id", "name", "notes", "created_at", "withdrawn_at", "withdrawn_reason")},
-        "flights": [service.flight_out(f, ctx) for f in plan.flights],  # type: ignore[attr-defined]
+        "flights": [flight_records.flight_out(f, ctx) for f in plan.flights],  # type: ignore[attr-defined]
     })
 
 
 @plans.get("", response_model=list[RotationPlanOut])
 def list_plans(session: SessionDep, ctx: Ctx, user: Internal, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Offset = 0) -> list[RotationPlanOut]:
-    return [_plan_out(p, ctx) for p in service.list_plans(session, limit, offset)]
+    return [_plan_out(p, ctx) for p in rotation_plans.list_plans(session, limit, offset)]
 
 
 @plans.post("/check", response_model=PlanCheck, summary="Check a rotation plan without storing it")
 def check_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: Movements) -> PlanCheck:
-    return service.check_plan(session, ctx, data)
+    return rotation_plans.check_plan(session, ctx, data)
 
 
 @plans.post("", response_model=RotationPlanOut, status_code=201, responses=WRITE_ERRORS,
             summary="Accept a rotation plan and schedule its flights, or refuse it whole (409) with the first breach")
 def create_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: AirCell) -> RotationPlanOut:
-    return _plan_out(service.create_plan(session, ctx, user.username, data), ctx)
+    return _plan_out(rotation_plans.create_plan(session, ctx, user.username, data), ctx)
 
 
 @plans.get("/{plan_id}", response_model=RotationPlanOut, responses=problem_responses(404))
 def read_plan(plan_id: RecordId, session: SessionDep, ctx: Ctx, user: Internal) -> RotationPlanOut:
-    return _plan_out(service.get_plan(session, plan_id), ctx)
+    return _plan_out(rotation_plans.get_plan(session, plan_id), ctx)
 
 
 @plans.post("/{plan_id}/withdraw", response_model=RotationPlanOut, responses=WRITE_ERRORS,
             summary="Withdraw a plan: its flights not yet flown are cancelled")
 def withdraw_plan(plan_id: RecordId, data: WithdrawIn, session: SessionDep, ctx: Ctx, user: AirCell) -> RotationPlanOut:
-    return _plan_out(service.withdraw_plan(session, user.username, plan_id, data.reason), ctx)
+    return _plan_out(rotation_plans.withdraw_plan(session, user.username, plan_id, data.reason), ctx)
 
 
 convoys = APIRouter(prefix="/api/v1/convoys", tags=["airlift"], responses=problem_responses(401, 422))
@@ -162,23 +171,23 @@ convoys = APIRouter(prefix="/api/v1/convoys", tags=["airlift"], responses=proble
 @convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first", responses=CSV_OR_JSON)
 def list_convoys(session: SessionDep, readable: Readable, kind: ConvoyKind | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
-    found = [ConvoyOut.model_validate(c) for c in service.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
+    found = [ConvoyOut.model_validate(c) for c in convoy_records.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
     return csv_response(found, "convoys.csv") if format == "csv" else found
 
 
 @convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS)
 def create_convoy(data: ConvoyIn, session: SessionDep, ctx: Ctx, user: Movements) -> ConvoyOut:
-    return ConvoyOut.model_validate(service.create_convoy(session, ctx, user.username, data))
+    return ConvoyOut.model_validate(convoy_records.create_convoy(session, ctx, user.username, data))
 
 
 @convoys.get("/{convoy_id}", response_model=ConvoyOut, responses=problem_responses(404))
 def read_convoy(convoy_id: RecordId, session: SessionDep, readable: Readable) -> ConvoyOut:
-    return ConvoyOut.model_validate(service.get_convoy(session, convoy_id, readable))
+    return ConvoyOut.model_validate(convoy_records.get_convoy(session, convoy_id, readable))
 
 
 @convoys.post("/{convoy_id}/arrival", response_model=ConvoyOut, responses=WRITE_ERRORS, summary="Log a convoy's arrival")
 def arrive_convoy(convoy_id: RecordId, data: ConvoyArrival, session: SessionDep, ctx: Ctx, user: Movements) -> ConvoyOut:
-    return ConvoyOut.model_validate(service.arrive_convoy(session, ctx, user.username, convoy_id, data.arrived_at))
+    return ConvoyOut.model_validate(convoy_records.arrive_convoy(session, ctx, user.username, convoy_id, data.arrived_at))
 
 
 airlift = APIRouter(prefix="/api/v1/airlift", tags=["airlift"], responses=problem_responses(422))
@@ -190,26 +199,26 @@ airlift = APIRouter(prefix="/api/v1/airlift", tags=["airlift"], responses=proble
 )
 def read_figures(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None,
                  format: ListFormat = "json") -> Response | AirliftFigures:
-    result = service.figures(session, ctx, at, readable)
+    result = build_up.figures(session, ctx, at, readable)
     if format == "csv":
-        return Response(service.figures_csv(result), media_type="text/csv; charset=utf-8",
+        return Response(build_up.figures_csv(result), media_type="text/csv; charset=utf-8",
                         headers=content_disposition("airlift-figures.csv"))
     return result
 
 
 @airlift.get("/figures/chart", response_class=Response, responses=PNG, summary="The build-up against the ceilings, as PNG")
 def read_chart(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> Response:
-    return Response(build_up_chart(service.figures(session, ctx, at, readable)), media_type="image/png")
+    return Response(build_up_chart(build_up.figures(session, ctx, at, readable)), media_type="image/png")
 
 
 @airlift.get("/strength", response_model=StrengthAt, summary="Personnel and vehicles in theatre at a moment")
 def read_strength(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> StrengthAt:
-    return service.strength(session, ctx, at, readable)
+    return build_up.strength(session, ctx, at, readable)
 
 
 @airlift.get("/minimum", response_model=MinimumOut, responses=problem_responses(401, 404))
 def read_minimum(session: SessionDep, user: Internal) -> MinimumOut:
-    row = service.minimum(session)
+    row = strength_ledger.minimum(session)
     if row is None:
         return MinimumOut(personnel=0, armoured=0, vehicles=0, reason="no minimum set", updated_at=None)
     return MinimumOut.model_validate(row)
@@ -218,7 +227,7 @@ def read_minimum(session: SessionDep, user: Internal) -> MinimumOut:
 @airlift.put("/minimum", response_model=MinimumOut, responses=WRITE_ERRORS,
              summary="Set the strength below which rotations may not take the force")
 def set_minimum(data: MinimumIn, session: SessionDep, user: Operations) -> MinimumOut:
-    return MinimumOut.model_validate(service.set_minimum(session, user.username, data))
+    return MinimumOut.model_validate(build_up.set_minimum(session, user.username, data))
 
 
 ROUTERS = (airfields, flights, plans, convoys, airlift)

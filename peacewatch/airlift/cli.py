@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from rich.progress import Progress
 from rich.table import Table
 
-from peacewatch.airlift import service
+from peacewatch.airlift import build_up, convoy_records, flight_log_csv, flight_records, flight_rules, rotation_plans
 from peacewatch.airlift.charts import build_up_chart
 from peacewatch.airlift.models import FlightStatus
 from peacewatch.airlift.schemas import ConvoyIn, MinimumIn, RotationPlanIn, StrengthFigures
@@ -51,9 +51,9 @@ def moment(text: str | None, zone: str | None) -> datetime | None:
     return at
 
 
-def _ctx() -> tuple[Settings, service.Context]:
+def _ctx() -> tuple[Settings, flight_rules.Context]:
     settings = base.load_settings()
-    return settings, service.Context.of(settings)
+    return settings, flight_rules.Context.of(settings)
 
 
 def _strength_row(s: StrengthFigures | None) -> list[str]:
@@ -70,9 +70,9 @@ def figures(at: At = None, zone: Zone = None,
         raise base.fail("a chart goes to a file: give --output")
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        result = base.guarded(lambda: service.figures(session, ctx, when))
+        result = base.guarded(lambda: build_up.figures(session, ctx, when))
     if format is FiguresFormat.csv:
-        return base.write_out(service.figures_csv(result).encode(), output, "airlift figures")
+        return base.write_out(build_up.figures_csv(result).encode(), output, "airlift figures")
     if format is FiguresFormat.png:
         return base.write_out(build_up_chart(result), output, "build-up chart")
     if format is FiguresFormat.json:
@@ -106,7 +106,7 @@ def import_log(
     settings, ctx = _ctx()
     with base.open_session(settings) as session, Progress(console=base.err, transient=True) as progress:
         task = progress.add_task(f"importing {file.name}", total=None)
-        report = base.guarded(lambda: service.import_flights(
+        report = base.guarded(lambda: flight_log_csv.import_flights(
             session, ctx, base.cli_actor(), text, all_or_nothing=all_or_nothing,
             progress=lambda done, total: progress.update(task, completed=done, total=total)))
     base.console.print(f"{report.stored} flights stored, {report.already_recorded} already recorded, "
@@ -126,7 +126,7 @@ def flights(status: Annotated[FlightStatus | None, typer.Option(help="Only in th
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
         table = Table("id", "type", "tail", "dir", "status", "from", "to", "departure", "arrival", "pers", "veh", "t")
-        for f in service.list_flights(session, None, status=status, limit=limit):
+        for f in flight_records.list_flights(session, None, status=status, limit=limit):
             dep, arr = f.actual_departure or f.planned_departure, f.actual_arrival or f.planned_arrival
             table.add_row(str(f.id), f.aircraft_type, f.tail_number, f.direction.value, f.status.value, f.departure.code,
                           f.arrival.code, ctx.local(dep), ctx.local(arr), str(f.personnel), str(f.armoured + f.vehicles),
@@ -140,7 +140,7 @@ def strength(at: At = None, zone: Zone = None) -> None:
     when = moment(at, zone)
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        result = base.guarded(lambda: service.strength(session, ctx, when))
+        result = base.guarded(lambda: build_up.strength(session, ctx, when))
     base.write_out(json.dumps(jsonable_encoder(result), indent=1).encode(), None, "strength")
 
 
@@ -156,12 +156,12 @@ def plan(
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
         if check_only:
-            verdict = base.guarded(lambda: service.check_plan(session, ctx, data[0]))
+            verdict = base.guarded(lambda: rotation_plans.check_plan(session, ctx, data[0]))
             if verdict.breach is not None:
                 raise base.fail(f"plan not acceptable: {verdict.breach.message}")
             base.console.print(f"acceptable: personnel stays between {verdict.lowest_personnel:,} and {verdict.highest_personnel:,}")
             return
-        accepted = base.guarded(lambda: service.create_plan(session, ctx, base.cli_actor(), data[0]))
+        accepted = base.guarded(lambda: rotation_plans.create_plan(session, ctx, base.cli_actor(), data[0]))
         base.console.print(f"rotation plan {accepted.id} accepted: flights {', '.join(str(f.id) for f in accepted.flights)}")
 
 
@@ -171,7 +171,7 @@ def convoy(file: Annotated[str, typer.Argument(help="JSON convoy, or a list, as 
     convoys = base.read_models(file, ConvoyIn)
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        for made in base.store_each(convoys, "convoy", lambda data: service.create_convoy(session, ctx, base.cli_actor(), data)):
+        for made in base.store_each(convoys, "convoy", lambda data: convoy_records.create_convoy(session, ctx, base.cli_actor(), data)):
             base.console.print(f"convoy {made.id} logged")
 
 
@@ -181,5 +181,5 @@ def set_minimum(personnel: Annotated[int, typer.Option(min=0)], armoured: Annota
     """Set the strength below which rotations may not take the force."""
     data = base.checked(MinimumIn, personnel=personnel, armoured=armoured, vehicles=vehicles, reason=reason)
     with base.open_session(base.load_settings()) as session:
-        base.guarded(lambda: service.set_minimum(session, base.cli_actor(), data))
+        base.guarded(lambda: build_up.set_minimum(session, base.cli_actor(), data))
     base.console.print(f"minimum set: {personnel:,} personnel, {armoured:,} armoured, {vehicles:,} other vehicles")

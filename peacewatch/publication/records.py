@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.airlift import service as airlift
+from peacewatch.airlift import flight_rules, strength_ledger
 from peacewatch.airlift.figures import Strength
 from peacewatch.airlift.models import Convoy, Flight
 from peacewatch.alerts.models import Alert, AlertStatus
@@ -61,7 +61,7 @@ def mission_of(session: Session, settings: Settings, readable: frozenset[Visibil
     mandate = get_mandate(session, None)
     shown = readable is None or mandate.visibility in readable
     ceilings = Strength(mandate.personnel_ceiling, mandate.armoured_vehicle_ceiling, mandate.vehicle_ceiling) if shown else None
-    floor = airlift.minimum(session) if readable is None else None
+    floor = strength_ledger.minimum(session) if readable is None else None
     return Mission(name=mandate.name if shown else UNNAMED, start=mandate.start_date, ceilings=ceilings,
                    minimum=None if floor is None else Strength(floor.personnel, floor.armoured, floor.vehicles),
                    zone=settings.zone, day_end=settings.reporting_day_ends)
@@ -75,14 +75,15 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
         where_visible(select(Zone).where(Zone.kind.in_(PLACE_KINDS)), Zone.visibility, readable))}
 
     movements = []
-    flights = where_visible(select(*airlift.FLIGHT_COLUMNS).where(Flight.status.not_in(airlift.NOT_COUNTED)), Flight.visibility, readable)
+    counted = select(*strength_ledger.FLIGHT_COLUMNS).where(Flight.status.not_in(flight_rules.NOT_COUNTED))
+    flights = where_visible(counted, Flight.visibility, readable)
     for row in session.execute(flights):
-        movement = airlift.flight_movement(row, planning=False)
+        movement = flight_rules.flight_movement(row, planning=False)
         if movement is not None:
             day = None if movement.arrived_at is None else mission.day_of(movement.arrived_at)
             movements.append(MovementRecord(row.id, "flights", movement, day))
-    for row in session.execute(where_visible(select(Convoy.id, *airlift.CONVOY_COLUMNS), Convoy.visibility, readable)):
-        movement = airlift.convoy_movement(row)
+    for row in session.execute(where_visible(select(Convoy.id, *strength_ledger.CONVOY_COLUMNS), Convoy.visibility, readable)):
+        movement = flight_rules.convoy_movement(row)
         day = None if movement.arrived_at is None else mission.day_of(movement.arrived_at)
         movements.append(MovementRecord(row.id, "convoys", movement, day))
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peacewatch.airlift import service
+from peacewatch.airlift import airfield_register, build_up, convoy_records, flight_log_csv, flight_records, flight_rules, rotation_plans
 from peacewatch.airlift.models import Airfield, ConvoyKind, Direction, FlightStatus, RotationPlan
 from peacewatch.airlift.schemas import AirfieldIn, ConvoyIn, FlightIn, FlightUpdate, MinimumIn, RotationPlanIn
 from peacewatch.claims import service as claims
@@ -160,20 +160,20 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
     """Load once: nothing is added when any airfield is already recorded."""
     if session.scalar(select(Airfield.id).limit(1)) is not None:
         return {}
-    ctx = service.Context.of(settings)
+    ctx = flight_rules.Context.of(settings)
     for airfield in AIRFIELDS:
-        service.create_airfield(session, AIR, airfield)
-    report = service.import_flights(session, ctx, AIR, flight_log())
+        airfield_register.create_airfield(session, AIR, airfield)
+    report = flight_log_csv.import_flights(session, ctx, AIR, flight_log())
     if report.rejected:
         raise RuntimeError(f"the demo flight log was refused: {report.rejected[0]}")
     for day, kind, route, people, tonnes, vehicles in CONVOYS:
         left = datetime(2020, 11, day, 7, 0, tzinfo=settings.zone) + timedelta(minutes=40 * (kind is ConvoyKind.returnees))
-        service.create_convoy(session, ctx, OPERATIONS, ConvoyIn(
+        convoy_records.create_convoy(session, ctx, OPERATIONS, ConvoyIn(
             kind=kind, direction=Direction.inbound, route=route, departed_at=left, arrived_at=left + timedelta(hours=5),
             personnel=people, tonnes=tonnes, vehicles=vehicles, escort_unit_id=_unit(session, "Military Police Company South"),
             visibility="public",
         ))
-    service.set_minimum(session, OPERATIONS, MinimumIn(personnel=1800, armoured=80, vehicles=340,
+    build_up.set_minimum(session, OPERATIONS, MinimumIn(personnel=1800, armoured=80, vehicles=340,
                                                        reason="Posts manned and two patrols a day per area"))
     plan = _rotation(session, ctx)
     _claims(session)
@@ -184,7 +184,7 @@ def _unit(session: Session, name: str) -> int | None:
     return session.scalar(select(Unit.id).where(Unit.name == name))
 
 
-def _rotation(session: Session, ctx: service.Context) -> RotationPlan:
+def _rotation(session: Session, ctx: flight_rules.Context) -> RotationPlan:
     """December's rotation of the North military police company: the old company lands home before the new one takes off."""
     unit = _unit(session, "Military Police Company North")
     leaves = datetime(2020, 12, 10, 6, 0, tzinfo=UTC)
@@ -196,12 +196,12 @@ def _rotation(session: Session, ctx: service.Context) -> RotationPlan:
                  planned_departure=leaves + FLIGHT_TIME + timedelta(hours=1),
                  planned_arrival=leaves + 2 * FLIGHT_TIME + timedelta(hours=1), **common),
     ]
-    plan = service.create_plan(session, ctx, AIR, RotationPlanIn(
+    plan = rotation_plans.create_plan(session, ctx, AIR, RotationPlanIn(
         name="Rotation of Military Police Company North, December 2020", flights=flights,
         notes="One for one: 105 leave, 105 arrive once the first aircraft has landed in Ulyanovsk.",
     ))
     for flight in list(plan.flights):
-        service.update_flight(session, ctx, AIR, flight.id, FlightUpdate(
+        flight_records.update_flight(session, ctx, AIR, flight.id, FlightUpdate(
             status=FlightStatus.landed, actual_departure=flight.planned_departure, actual_arrival=flight.planned_arrival,
         ))
     return plan

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import User
 from peacewatch.core.settings import Settings
-from peacewatch.remains import matching, service, synthetic
+from peacewatch.remains import custody_chain, handing_over, identifying, matching, matching_cache, missing_persons, recovering, registry, synthetic
 from peacewatch.remains.models import Body, Recovery
 from peacewatch.remains.schemas import ConfirmIn, CustodyIn, DnaResultIn, HandoverIn, IdentificationIn, MissingPersonIn, RecoveryIn
 
@@ -43,7 +43,7 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
         return {}
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_([OFFICER, *LIAISON.values()])))}
     officer = users[OFFICER]
-    ctx = service.Context.of(settings)
+    ctx = registry.Context.of(settings)
     persons = synthetic.people(PERSONS, seed=11)
     bodies = synthetic.remains(persons, BODIES, seed=12, days=8)
     ratios = synthetic.dna_ratios(persons, bodies, seed=13, share=0.5)
@@ -51,7 +51,7 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
     am_number: dict[int, str] = {}
     for p in persons:
         filer = users[LIAISON[p.side]] if p.id % 3 == 0 else officer
-        record, _ = service.file_missing_person(session, filer, MissingPersonIn.model_validate(_am_fields(p)))
+        record, _ = missing_persons.file_missing_person(session, filer, MissingPersonIn.model_validate(_am_fields(p)))
         am_number[p.id] = record.number
 
     by_site: dict[tuple[Any, str], list[synthetic.Remains]] = defaultdict(list)
@@ -68,17 +68,17 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
             "bodies_found": len(found) + (1 if found[0].id % 5 == 0 else 0), "stored_at": MORGUE[side],
             "bodies": [{"post_mortem": _pm_fields(b)} for b in found] + parts,
         })
-        recovery = service.record_recovery(session, ctx, officer, data)
+        recovery = recovering.record_recovery(session, ctx, officer, data)
         for b, body in zip(found, sorted(recovery.bodies, key=lambda x: x.id)):
             pm_number[b.id] = body.number
-            service.record_custody(session, ctx, officer, body.number, CustodyIn(
+            custody_chain.record_custody(session, ctx, officer, body.number, CustodyIn(
                 kind="examined", at=_local(settings, day, 11), place=MORGUE[side], note="post-mortem examination"))
 
     recovered_on = {b.id: b.recovered_on for b in bodies}
     results = [DnaResultIn(body=pm_number[pm], missing_person=am_number[am], likelihood_ratio=lr, laboratory="Mission DNA laboratory",
                            reference=f"LAB-{pm}-{am}", reported_on=recovered_on[pm] + timedelta(days=2))
                for (pm, am), lr in sorted(ratios.items())]
-    service.record_dna(session, officer, results)
+    matching_cache.record_dna(session, officer, results)
     settled = dict(matching.undisputed(ratios))  # body -> person: a body settles on one person at most
     side_of = {p.id: p.side for p in persons}
 
@@ -88,15 +88,15 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
         when = _local(settings, b.recovered_on + timedelta(days=2), 10)
         if person is not None and when < _local(settings, date(2020, 11, 21), 0):
             proposal = IdentificationIn(body=pm_number[b.id], missing_person=am_number[person], at=when)
-            ident = service.propose_identification(session, ctx, officer, proposal)
-            service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
+            ident = identifying.propose_identification(session, ctx, officer, proposal)
+            identifying.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                 basis="dna", detail="Undisputed likelihood ratio from the mission laboratory", at=when + timedelta(hours=2)))
             identified[b.id] = side_of[person]
         elif b.person is not None and b.pm.service_number and b.id % 4 == 0:
             proposal = IdentificationIn(body=pm_number[b.id], missing_person=am_number[b.person], at=when)
-            ident = service.propose_identification(session, ctx, officer, proposal)
+            ident = identifying.propose_identification(session, ctx, officer, proposal)
             if b.id % 8 == 0:
-                service.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
+                identifying.confirm_identification(session, ctx, officer, ident.id, ConfirmIn(
                     basis="board", detail="Identity disc, clothing and marks agree; family recognised the effects",
                     board_members=["Forensic pathologist (synthetic)", "Odontologist (synthetic)", "ICRC forensic adviser (synthetic)"],
                     at=when + timedelta(hours=4)))
@@ -111,7 +111,7 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
                 continue
             numbers = [pm_number[b.id] for b in batch]
             numbers += _parts_of(session, numbers)
-            service.record_handover(session, ctx, officer, HandoverIn(
+            handing_over.record_handover(session, ctx, officer, HandoverIn(
                 to_side=side, at=_local(settings, day, 15), place=CROSSING, receiving_organisation=f"Side {side} forensic service",
                 receiving_person=f"Duty officer of side {side} (synthetic)", witness_organisation="International Committee of the Red Cross",
                 witness_person="ICRC delegate (synthetic)", released_by="Humanitarian cell duty officer", bodies=numbers,

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Query
 from fastapi.responses import HTMLResponse, Response
 
-from peacewatch.airlift import service
+from peacewatch.airlift import airfield_register, build_up, flight_records, flight_rules, rotation_plans
 from peacewatch.airlift.aircraft import AIRCRAFT_TYPES
 from peacewatch.airlift.models import Direction, FlightStatus
 from peacewatch.claims import service as claims
@@ -44,7 +44,7 @@ def airlift_workspace(
     user = page.require_user()
     if user.role not in INTERNAL_ROLES:
         return page.render("not_found.html", status_code=404, what=_("Airlift"))
-    ctx = service.Context.of(settings)
+    ctx = flight_rules.Context.of(settings)
     moment, error = None, None
     if at:
         try:
@@ -52,18 +52,18 @@ def airlift_workspace(
         except ValueError:
             error = _("Not a date and time: %(value)s") % {"value": at}
     try:
-        figures = service.figures(session, ctx, moment)
+        figures = build_up.figures(session, ctx, moment)
     except Problem as problem:
-        error, figures = problem.detail, service.figures(session, ctx, None)
-    flights = service.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
-    total = service.count_flights(session, None)
+        error, figures = problem.detail, build_up.figures(session, ctx, None)
+    flights = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    total = flight_records.count_flights(session, None)
     return page.render(
         "airlift.html", figures=figures, error=error, zone=settings.mission_timezone,
         at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),
-        flights=[service.flight_out(f, ctx) for f in flights], total=total,
+        flights=[flight_records.flight_out(f, ctx) for f in flights], total=total,
         pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),
-        plans=[(p, [service.flight_out(f, ctx) for f in p.flights]) for p in service.list_plans(session, 10)],
-        may_write=user.role in AIR_WRITERS, aircraft_types=list(AIRCRAFT_TYPES), airfields=service.list_airfields(session),
+        plans=[(p, [flight_records.flight_out(f, ctx) for f in p.flights]) for p in rotation_plans.list_plans(session, 10)],
+        may_write=user.role in AIR_WRITERS, aircraft_types=list(AIRCRAFT_TYPES), airfields=airfield_register.list_airfields(session),
         statuses=[s.value for s in FlightStatus], directions=[d.value for d in Direction],
     )
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from peacewatch.airlift.aircraft import load_problem
+from peacewatch.airlift.flight_rules import flight_problems
 from peacewatch.airlift.models import FlightStatus
-from peacewatch.airlift.service import flight_problems
 
 T = datetime(2020, 11, 14, 6, tzinfo=UTC)
 

@@ -1,0 +1,74 @@
+"""Convoys by road: departures and arrivals of personnel, returnees and supplies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peacewatch.airlift.figures import (
+    MEASURES,
+    strength_at,
+)
+from peacewatch.airlift.flight_rules import MEASURE_NAMES, Context
+from peacewatch.airlift.models import (
+    Convoy,
+    ConvoyKind,
+    Direction,
+)
+from peacewatch.airlift.schemas import (
+    ConvoyIn,
+)
+from peacewatch.airlift.strength_ledger import Ledger
+from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.force.models import Unit
+
+
+def create_convoy(session: Session, ctx: Context, actor: str, data: ConvoyIn) -> Convoy:
+    with transaction(session, actor):
+        values = data.model_dump()
+        for key in ("departed_at", "arrived_at"):
+            values[key] = as_utc(values[key], field=f"body.{key}")
+            if values[key] is not None and values[key] > utcnow() + ctx.clock_skew:
+                raise Invalid("is in the future: convoys are logged as they move", field=f"body.{key}")
+        if values["arrived_at"] is not None and values["arrived_at"] <= values["departed_at"]:
+            raise Invalid("is not after the departure", field="body.arrived_at")
+        if values["escort_unit_id"] is not None and session.get(Unit, values["escort_unit_id"]) is None:
+            raise Invalid(f"unit {values['escort_unit_id']} does not exist", field="body.escort_unit_id")
+        if data.kind is ConvoyKind.force and data.direction is Direction.outbound:
+            present = strength_at(Ledger.load(session).movements(planning=False), values["departed_at"], towards_ceiling=False)
+            for measure in MEASURES:
+                if values[measure] > getattr(present, measure):
+                    raise Invalid(f"{values[measure]:,} {MEASURE_NAMES[measure]} would leave but only "
+                                  f"{getattr(present, measure):,} are in theatre then", field=f"body.{measure}")
+        convoy = Convoy(**values)
+        session.add(convoy)
+    return convoy
+
+
+def arrive_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, arrived_at: datetime) -> Convoy:
+    with transaction(session, actor):
+        convoy = get_convoy(session, convoy_id, None)
+        if convoy.arrived_at is not None:
+            raise Conflict(f"convoy {convoy_id} arrived at {convoy.arrived_at:%Y-%m-%d %H:%M} UTC")
+        at = ctx.moment(arrived_at, "body.arrived_at")
+        if at <= convoy.departed_at:
+            raise Invalid("is not after the departure", field="body.arrived_at")
+        convoy.arrived_at = at
+    return convoy
+
+
+def get_convoy(session: Session, convoy_id: int, readable: frozenset[Visibility] | None) -> Convoy:
+    return get_visible(session, Convoy, convoy_id, readable, "convoy")
+
+
+def list_convoys(session: Session, readable: frozenset[Visibility] | None, *, kind: ConvoyKind | None = None,
+                 limit: int = 100, offset: int = 0) -> list[Convoy]:
+    query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc()).limit(limit).offset(offset)
+    query = where_visible(query, Convoy.visibility, readable)
+    if kind is not None:
+        query = query.where(Convoy.kind == kind)
+    return list(session.scalars(query))

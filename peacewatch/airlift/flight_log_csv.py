@@ -1,0 +1,131 @@
+"""The flight log as CSV: an import that says per row what it stored and what it refused, and the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from peacewatch.airlift.flight_records import Checker, recorded_keys, store_flight
+from peacewatch.airlift.flight_rules import MAX_IMPORT_ROWS, Context
+from peacewatch.airlift.models import (
+    Flight,
+)
+from peacewatch.airlift.schemas import (
+    FlightIn,
+    ImportReport,
+    RejectedRow,
+)
+from peacewatch.core.db import transaction
+from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe
+
+
+class _Refused(Exception):
+    def __init__(self, report: ImportReport):
+        self.report = report
+
+
+def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    try:
+        return _read_csv(text)
+    except csv.Error as exc:  # a file that is not CSV at all: one answer for the whole body
+        raise Invalid(f"not a readable CSV file: {exc}", field="body") from None
+
+
+def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # any line ending: \n, \r\n or a lone \r
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise Invalid("the file is empty: it needs a header row naming the columns", field="body")
+    unknown = [h for h in header if h not in FlightIn.model_fields]
+    if unknown:
+        raise Invalid(f"unknown column '{unknown[0]}' in the header; known: {', '.join(FlightIn.model_fields)}",
+                      field="body")
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_IMPORT_ROWS:
+            raise Invalid(f"the file has more than {MAX_IMPORT_ROWS:,} rows; split it", field="body")
+        if None in row:
+            rows.append((reader.line_num, {"__extra__": "x"}))
+            continue
+        rows.append((reader.line_num, {k: from_spreadsheet(v.strip()) for k, v in row.items() if v is not None and v.strip() != ""}))
+    return header, rows
+
+
+def import_flights(
+    session: Session, ctx: Context, actor: str, text: str, *, all_or_nothing: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Store the acceptable rows of a flight log in one transaction and report the others with their line.
+
+    A row that repeats a recorded flight (same tail number and planned departure) is counted, not
+    stored again, so a log can be imported twice. With ``all_or_nothing`` one bad row stores nothing.
+    """
+    _, rows = _csv_rows(text)
+    report = ImportReport(stored=0, already_recorded=0, rejected=[], stored_ids=[])
+    try:
+        with transaction(session, actor):
+            checker = Checker.of(session, ctx)
+            recorded = recorded_keys(session)
+            stored: list[Flight] = []
+            for done, (line, row) in enumerate(rows, start=1):
+                _import_row(session, checker, line, row, report, recorded, stored)
+                if progress is not None:
+                    progress(done, len(rows))
+            if all_or_nothing and report.rejected:
+                raise _Refused(report)
+            session.flush()  # one flush for the log: its flights' ids
+            report.stored_ids.extend(flight.id for flight in stored)
+    except _Refused:
+        return ImportReport(stored=0, already_recorded=report.already_recorded, rejected=report.rejected, stored_ids=[])
+    return report
+
+
+def _import_row(session: Session, checker: Checker, line: int, row: dict[str, str], report: ImportReport,
+                recorded: set[tuple[str, datetime]], stored: list[Flight]) -> None:
+    if "__extra__" in row:
+        report.rejected.append(RejectedRow(line=line, field="row", message="has more cells than the header has columns"))
+        return
+    try:
+        values = FlightIn.model_validate(row).model_dump()
+        checker.check(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        report.rejected.append(RejectedRow(line=line, field=".".join(map(str, first["loc"])) or "row", message=first["msg"]))
+        return
+    except (Invalid, Conflict) as exc:
+        where = exc.errors[0].field.removeprefix("body.") if exc.errors else "row"
+        report.rejected.append(RejectedRow(line=line, field=where, message=exc.detail))
+        return
+    key = (values["tail_number"], values["planned_departure"]) if values.get("tail_number") else None
+    if key is not None and key in recorded:
+        report.already_recorded += 1
+        return
+    stored.append(store_flight(session, checker, values, key=-len(stored) - 1))  # a key of the import's own until flushed
+    if key is not None:
+        recorded.add(key)
+    report.stored += 1
+
+
+FLIGHT_CSV_COLUMNS = list(FlightIn.model_fields)
+
+
+def flights_csv(flights: Iterable[Flight]) -> str:
+    """Flights in the import's own columns, so an export can be edited and imported again (formulas quoted both ways)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FLIGHT_CSV_COLUMNS)
+    for f in flights:
+        row = []
+        for name in FLIGHT_CSV_COLUMNS:
+            value = {"departure": f.departure.code, "arrival": f.arrival.code}.get(name, getattr(f, name, ""))
+            value = value.value if hasattr(value, "value") else value
+            row.append("" if value is None else value.isoformat() if isinstance(value, datetime) else spreadsheet_safe(value))
+        writer.writerow(row)
+    return out.getvalue()
