@@ -18,13 +18,21 @@ from peacewatch.access.schemas import (
     UserUpdate,
 )
 from peacewatch.core.audit import AuditAction
-from peacewatch.core.auth import Role, User, issue_access_token
+from peacewatch.core.auth import issue_access_token
 from peacewatch.core.db import as_utc
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import CurrentUser, Offset, RecordId, SessionDep, SettingsDep, client_address, on_hashing_threads, require_roles
-
-Admin = Annotated[User, Depends(require_roles(Role.admin))]
-Auditor = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
+from peacewatch.core.web import (
+    Admin,
+    CurrentUser,
+    Limit,
+    Offset,
+    OperationsCentre,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    client_address,
+    on_hashing_threads,
+)
 
 auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_responses(401, 422))
 
@@ -98,13 +106,13 @@ audit = APIRouter(prefix="/api/v1/audit", tags=["access"], responses=problem_res
 @audit.get("", response_model=list[AuditEntryOut], summary="The audit log, newest first")
 def read_audit_log(
     session: SessionDep,
-    auditor: Auditor,
+    auditor: OperationsCentre,
     entity: Annotated[str | None, Query(max_length=64, description="Table name, e.g. posts")] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=120)] = None,
     action: AuditAction | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[AuditEntryOut]:
     return service.read_audit_log(

@@ -36,15 +36,10 @@ from peacewatch.airlift.schemas import (
     StrengthAt,
     WithdrawIn,
 )
-from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import AirCell, AirMovements, Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep, Staff
 
-AirCell = Annotated[User, Depends(require_roles(Role.air))]
-Movements = Annotated[User, Depends(require_roles(Role.air, Role.operations))]
-Operations = Annotated[User, Depends(require_roles(Role.operations))]
-Internal = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]
 At = Annotated[datetime | None, Query(description="The moment, ISO 8601 (an offset such as +03:00 is respected; "
                                                   "without one, UTC); default now")]
 WRITE_ERRORS = problem_responses(403, 404, 409, 422)
@@ -62,7 +57,7 @@ airfields = APIRouter(prefix="/api/v1/airfields", tags=["airlift"], responses=pr
 
 
 @airfields.get("", response_model=list[AirfieldOut], summary="Airfields flights may use")
-def list_airfields(session: SessionDep, user: Internal) -> list[AirfieldOut]:
+def list_airfields(session: SessionDep, user: Staff) -> list[AirfieldOut]:
     return [AirfieldOut.model_validate(a) for a in airfield_register.list_airfields(session)]
 
 
@@ -80,7 +75,7 @@ def list_flights(
     status: FlightStatus | None = None, direction: Direction | None = None,
     since: Annotated[datetime | None, Query(description="Planned departure from (UTC unless an offset is given)")] = None,
     until: Annotated[datetime | None, Query(description="Planned departure before")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
+    limit: Limit = 100, offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Response | list[FlightOut]:
     found = flight_records.list_flights(session, readable, status=status, direction=direction, since=since, until=until,
@@ -138,13 +133,13 @@ def _plan_out(plan: object, ctx: flight_rules.Context) -> RotationPlanOut:
 
 
 @plans.get("", response_model=list[RotationPlanOut])
-def list_plans(session: SessionDep, ctx: Ctx, user: Internal, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+def list_plans(session: SessionDep, ctx: Ctx, user: Staff, limit: Limit = 100,
                offset: Offset = 0) -> list[RotationPlanOut]:
     return [_plan_out(p, ctx) for p in rotation_plans.list_plans(session, limit, offset)]
 
 
 @plans.post("/check", response_model=PlanCheck, summary="Check a rotation plan without storing it")
-def check_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: Movements) -> PlanCheck:
+def check_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: AirMovements) -> PlanCheck:
     return rotation_plans.check_plan(session, ctx, data)
 
 
@@ -155,7 +150,7 @@ def create_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: AirCe
 
 
 @plans.get("/{plan_id}", response_model=RotationPlanOut, responses=problem_responses(404))
-def read_plan(plan_id: RecordId, session: SessionDep, ctx: Ctx, user: Internal) -> RotationPlanOut:
+def read_plan(plan_id: RecordId, session: SessionDep, ctx: Ctx, user: Staff) -> RotationPlanOut:
     return _plan_out(rotation_plans.get_plan(session, plan_id), ctx)
 
 
@@ -170,13 +165,13 @@ convoys = APIRouter(prefix="/api/v1/convoys", tags=["airlift"], responses=proble
 
 @convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first", responses=CSV_OR_JSON)
 def list_convoys(session: SessionDep, readable: Readable, kind: ConvoyKind | None = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
+                 limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
     found = [ConvoyOut.model_validate(c) for c in convoy_records.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
     return csv_response(found, "convoys.csv") if format == "csv" else found
 
 
 @convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS)
-def create_convoy(data: ConvoyIn, session: SessionDep, ctx: Ctx, user: Movements) -> ConvoyOut:
+def create_convoy(data: ConvoyIn, session: SessionDep, ctx: Ctx, user: AirMovements) -> ConvoyOut:
     return ConvoyOut.model_validate(convoy_records.create_convoy(session, ctx, user.username, data))
 
 
@@ -186,7 +181,7 @@ def read_convoy(convoy_id: RecordId, session: SessionDep, readable: Readable) ->
 
 
 @convoys.post("/{convoy_id}/arrival", response_model=ConvoyOut, responses=WRITE_ERRORS, summary="Log a convoy's arrival")
-def arrive_convoy(convoy_id: RecordId, data: ConvoyArrival, session: SessionDep, ctx: Ctx, user: Movements) -> ConvoyOut:
+def arrive_convoy(convoy_id: RecordId, data: ConvoyArrival, session: SessionDep, ctx: Ctx, user: AirMovements) -> ConvoyOut:
     return ConvoyOut.model_validate(convoy_records.arrive_convoy(session, ctx, user.username, convoy_id, data.arrived_at))
 
 
@@ -217,7 +212,7 @@ def read_strength(session: SessionDep, ctx: Ctx, readable: Readable, at: At = No
 
 
 @airlift.get("/minimum", response_model=MinimumOut, responses=problem_responses(401, 404))
-def read_minimum(session: SessionDep, user: Internal) -> MinimumOut:
+def read_minimum(session: SessionDep, user: Staff) -> MinimumOut:
     row = strength_ledger.minimum(session)
     if row is None:
         return MinimumOut(personnel=0, armoured=0, vehicles=0, reason="no minimum set", updated_at=None)

@@ -4,7 +4,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -12,13 +12,11 @@ from peacewatch.alerts import live, service
 from peacewatch.alerts.models import AlertKind, AlertStatus
 from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare
 from peacewatch.core.answers import model_answer
-from peacewatch.core.auth import Role, User
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, StreamReadable, require_roles, while_signed_in
+from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, Readable, RecordId, SessionDep, StreamReadable, while_signed_in
 
-Handler = Annotated[User, Depends(require_roles(Role.operations))]
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
 
 
@@ -31,7 +29,7 @@ def list_alerts(
     status: AlertStatus | None = None,
     kind: AlertKind | None = None,
     patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
     offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Any:
@@ -116,15 +114,15 @@ def read_alert(alert_id: RecordId, session: SessionDep, readable: Readable) -> A
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
-def acknowledge(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Handler) -> AlertOut:
+def acknowledge(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.acknowledge(session, user.username, alert_id, data.note))
 
 
 @router.post("/{alert_id}/share", response_model=AlertOut, summary="Share an alert with a side or the public (alerts are internal)")
-def share(alert_id: RecordId, data: AlertShare, session: SessionDep, user: Handler) -> AlertOut:
+def share(alert_id: RecordId, data: AlertShare, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.share(session, user.username, alert_id, data.visibility))
 
 
 @router.post("/{alert_id}/close", response_model=AlertOut)
-def close(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Handler) -> AlertOut:
+def close(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.close(session, user.username, alert_id, data.note))

@@ -3,16 +3,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from peacewatch.claims import service
 from peacewatch.claims.schemas import ClaimCheck, StatementIn, StatementOut
-from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, require_roles
-
-Writer = Annotated[User, Depends(require_roles(Role.press, Role.operations))]
+from peacewatch.core.web import Limit, Offset, PressOrOperations, Readable, RecordId, SessionDep
 
 router = APIRouter(prefix="/api/v1/statements", tags=["claims"], responses=problem_responses(401, 422))
 
@@ -22,14 +19,14 @@ router = APIRouter(prefix="/api/v1/statements", tags=["claims"], responses=probl
 def list_statements(
     session: SessionDep, readable: Readable,
     subject_state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json",
+    limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json",
 ) -> Any:
     found = service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
     return csv_response(found, "statements.csv") if format == "csv" else found
 
 
 @router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))
-def create_statement(data: StatementIn, session: SessionDep, user: Writer) -> StatementOut:
+def create_statement(data: StatementIn, session: SessionDep, user: PressOrOperations) -> StatementOut:
     statement = service.create_statement(session, user.username, data)
     return service.statement_with_verdict(session, statement)
 

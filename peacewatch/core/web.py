@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.answers import Answers
-from peacewatch.core.auth import ACCESS_TABLES, Role, User
+from peacewatch.core.auth import ACCESS_TABLES, INTERNAL_ROLES, Role, User
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
@@ -245,3 +245,21 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
 MAX_ID = 2**31 - 1
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Records to skip, for paging")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Records per page")]
+LongLimit = Annotated[int, Query(ge=1, le=10_000, description="Records per page (small records: trackers, places, layers)")]
+
+
+# --- who may do what: one name per set of roles, the same in every router (admin is always admitted) ---
+
+Admin = Annotated[User, Depends(require_roles(Role.admin))]
+Operations = Annotated[User, Depends(require_roles(Role.operations))]
+OperationsCentre = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
+FieldStaff = Annotated[User, Depends(require_roles(Role.operations, Role.observer, Role.patrol))]
+OperationsOrPatrol = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
+IncidentReporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.liaison))]
+Staff = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]  # the mission's own people: every role but a side's liaison
+Humanitarian = Annotated[User, Depends(require_roles(Role.humanitarian))]
+HumanitarianOrLiaison = Annotated[User, Depends(require_roles(Role.humanitarian, Role.liaison))]
+AirCell = Annotated[User, Depends(require_roles(Role.air))]
+AirMovements = Annotated[User, Depends(require_roles(Role.air, Role.operations))]
+PressOrOperations = Annotated[User, Depends(require_roles(Role.press, Role.operations))]

@@ -1,19 +1,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Response
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import csv_response
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
 from peacewatch.demining import service
 from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
-
-Operations = Annotated[User, Depends(require_roles(Role.operations))]
 
 router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=problem_responses(401, 422))
 
@@ -23,7 +20,7 @@ router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=pro
                                          "text/csv": {"schema": {"type": "string"}}}}})
 def list_clearances(
     session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: Literal["json", "geojson", "csv"] = "json",
+    limit: Limit = 100, offset: Offset = 0, format: Literal["json", "geojson", "csv"] = "json",
 ) -> Response | list[ClearanceOut]:
     found = [service.clearance_out(session, c) for c in service.list_clearances(session, readable, since=since, until=until,
                                                                                limit=limit, offset=offset)]

@@ -2,18 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import MAX_ID, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import MAX_ID, Limit, Offset, Operations, Readable, RecordId, SessionDep
 from peacewatch.force import service
 from peacewatch.force.models import UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitOut, UnitUpdate
 
 router = APIRouter(prefix="/api/v1/units", tags=["force"], responses=problem_responses(401, 422))
-Writer = Annotated[User, Depends(require_roles(Role.operations))]
 WRITE_ERRORS = problem_responses(403, 404, 409)
 
 
@@ -23,7 +21,7 @@ def list_units(
     readable: Readable,
     unit_type: UnitType | None = None,
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
     offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Any:
@@ -43,17 +41,17 @@ def read_unit(unit_id: RecordId, session: SessionDep, readable: Readable) -> Uni
 
 
 @router.post("", response_model=UnitOut, status_code=201, responses=WRITE_ERRORS)
-def create_unit(data: UnitIn, session: SessionDep, user: Writer) -> UnitOut:
+def create_unit(data: UnitIn, session: SessionDep, user: Operations) -> UnitOut:
     return UnitOut.model_validate(service.create_unit(session, user.username, data))
 
 
 @router.patch("/{unit_id}", response_model=UnitOut, responses=WRITE_ERRORS)
-def update_unit(unit_id: RecordId, changes: UnitUpdate, session: SessionDep, user: Writer) -> UnitOut:
+def update_unit(unit_id: RecordId, changes: UnitUpdate, session: SessionDep, user: Operations) -> UnitOut:
     return UnitOut.model_validate(service.update_unit(session, user.username, unit_id, changes))
 
 
 @router.delete("/{unit_id}", status_code=204, responses=WRITE_ERRORS)
-def delete_unit(unit_id: RecordId, session: SessionDep, user: Writer) -> Response:
+def delete_unit(unit_id: RecordId, session: SessionDep, user: Operations) -> Response:
     service.delete_unit(session, user.username, unit_id)
     return Response(status_code=204)
 

@@ -4,18 +4,17 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from peacewatch.core.answers import model_answer
-from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import content_disposition
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import MAX_ID, AnswersDep, LongLimit, Offset, Operations, Readable, RecordId, SessionDep
 from peacewatch.geography import formats, service
 from peacewatch.geography.features import collection, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
@@ -42,13 +41,11 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON
 
 
-Writer = Annotated[User, Depends(require_roles(Role.operations))]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 BBoxQuery = Annotated[
     str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)", examples=["46.3,39.5,47.3,40.4"])
 ]
 OnQuery = Annotated[date | None, Query(description="Only what was in force or open on this date")]
-Limit = Annotated[int, Query(ge=1, le=10_000)]
 
 
 def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
@@ -60,7 +57,7 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
     @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON")
     def list_zones(
         request: Request, session: SessionDep, readable: Readable, answers: AnswersDep, bbox: BBoxQuery = None,
-        on: OnQuery = None, limit: Limit = 1000, offset: Offset = 0,
+        on: OnQuery = None, limit: LongLimit = 1000, offset: Offset = 0,
     ) -> Any:
         def build() -> Response:
             zones = service.list_zones(
@@ -75,15 +72,15 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
         return zone_feature(service.get_zone(session, zone_id, readable, kind))
 
     @router.post("", response_model=ZoneFeature, status_code=201, responses=WRITE_ERRORS, summary=f"Create a {label}")
-    def create_zone(data: ZoneIn, session: SessionDep, user: Writer) -> Any:
+    def create_zone(data: ZoneIn, session: SessionDep, user: Operations) -> Any:
         return zone_feature(service.create_zone(session, user.username, kind, data))
 
     @router.patch("/{zone_id}", response_model=ZoneFeature, responses=WRITE_ERRORS, summary=f"Change a {label}")
-    def update_zone(zone_id: RecordId, patch: ZonePatch, session: SessionDep, user: Writer) -> Any:
+    def update_zone(zone_id: RecordId, patch: ZonePatch, session: SessionDep, user: Operations) -> Any:
         return zone_feature(service.update_zone(session, user.username, kind, zone_id, patch))
 
     @router.delete("/{zone_id}", status_code=204, responses=WRITE_ERRORS, summary=f"Delete a {label}")
-    def delete_zone(zone_id: RecordId, session: SessionDep, user: Writer) -> Response:
+    def delete_zone(zone_id: RecordId, session: SessionDep, user: Operations) -> Response:
         service.delete_zone(session, user.username, kind, zone_id)
         return Response(status_code=204)
 
@@ -111,7 +108,7 @@ def list_posts(
     on: Annotated[date | None, Query(description="Only posts open on this date; status is given for it")] = None,
     kind: PostKind | None = None,
     zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Limit = 1000,
+    limit: LongLimit = 1000,
     offset: Offset = 0,
 ) -> Any:
     def build() -> Response:
@@ -134,17 +131,17 @@ def read_post(
 
 
 @posts.post("", response_model=PostFeature, status_code=201, responses=WRITE_ERRORS)
-def create_post(data: PostIn, session: SessionDep, user: Writer) -> Any:
+def create_post(data: PostIn, session: SessionDep, user: Operations) -> Any:
     return post_feature(service.create_post(session, user.username, data), utcnow().date())
 
 
 @posts.patch("/{post_id}", response_model=PostFeature, responses=WRITE_ERRORS)
-def update_post(post_id: RecordId, patch: PostPatch, session: SessionDep, user: Writer) -> Any:
+def update_post(post_id: RecordId, patch: PostPatch, session: SessionDep, user: Operations) -> Any:
     return post_feature(service.update_post(session, user.username, post_id, patch), utcnow().date())
 
 
 @posts.delete("/{post_id}", status_code=204, responses=WRITE_ERRORS)
-def delete_post(post_id: RecordId, session: SessionDep, user: Writer) -> Response:
+def delete_post(post_id: RecordId, session: SessionDep, user: Operations) -> Response:
     service.delete_post(session, user.username, post_id)
     return Response(status_code=204)
 
@@ -180,7 +177,7 @@ def export_layer(
 def import_layer(
     layer: LayerName,
     session: SessionDep,
-    user: Writer,
+    user: Operations,
     file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection, a KML document or a KMZ")],
     all_or_nothing: Annotated[bool, Query(description="Import nothing if any feature is refused")] = False,
 ) -> ImportReport:
@@ -213,7 +210,7 @@ places = APIRouter(prefix="/api/v1/places", tags=["geography"], responses=proble
 
 @places.get("", summary="Named places marked on a GPS or a map (GPX waypoints kept as places), as GeoJSON",
             responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
-def list_places(session: SessionDep, readable: Readable, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+def list_places(session: SessionDep, readable: Readable, limit: LongLimit = 1000,
                 offset: Offset = 0) -> Response:
     found = service.list_places(session, readable, limit=limit, offset=offset)
     features = [{"type": "Feature", "id": p.id, "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},

@@ -4,14 +4,25 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from peacewatch.core.answers import model_answer
-from peacewatch.core.auth import INTERNAL_ROLES, Role, User
 from peacewatch.core.db import as_utc
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import (
+    MAX_ID,
+    AnswersDep,
+    IncidentReporter,
+    Limit,
+    Offset,
+    Operations,
+    Readable,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    Staff,
+)
 from peacewatch.incidents import service
 from peacewatch.incidents.charts import figures_chart
 from peacewatch.incidents.figures import figures_csv
@@ -31,10 +42,6 @@ from peacewatch.incidents.schemas import (
     VerificationOut,
 )
 
-Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.liaison))]
-Operations = Annotated[User, Depends(require_roles(Role.operations))]
-Internal = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses(403, 404, 409))
@@ -78,7 +85,7 @@ def list_incidents(
     "", response_model=IncidentOut, status_code=201, summary="Report an incident",
     responses={200: {"model": IncidentOut, "description": "A resend: the report first stored under this client_id"}},
 )
-def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep, user: Reporter, response: Response) -> Any:
+def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep, user: IncidentReporter, response: Response) -> Any:
     incident, created = service.create_incident(session, service.Rules.of(settings), user, data)
     if not created:
         response.status_code = 200
@@ -109,13 +116,13 @@ def verify_incident(incident_id: RecordId, data: VerificationIn, session: Sessio
 
 
 @router.get("/{incident_id}/verification", response_model=list[VerificationOut])
-def verification_steps(incident_id: RecordId, session: SessionDep, user: Internal) -> list[VerificationOut]:
+def verification_steps(incident_id: RecordId, session: SessionDep, user: Staff) -> list[VerificationOut]:
     incident = service.get_incident(session, incident_id, None)
     return [VerificationOut.model_validate(v) for v in service.verifications(session, incident)]
 
 
 @router.get("/{incident_id}/history", response_model=list[HistoryEntry], summary="Every change to the report, field by field")
-def incident_history(incident_id: RecordId, session: SessionDep, user: Internal) -> list[Any]:
+def incident_history(incident_id: RecordId, session: SessionDep, user: Staff) -> list[Any]:
     return service.history(session, service.get_incident(session, incident_id, None))
 
 
@@ -123,7 +130,7 @@ events = APIRouter(prefix="/api/v1/incident-events", tags=["incidents"], respons
 
 
 @events.get("", response_model=list[EventOut], summary="Events (reports merged), in reporting days since..until")
-def list_events(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> list[Any]:
+def list_events(session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None) -> list[Any]:
     return [service.event_out(e) for e in service.events_between(session, *service.span(settings, since, until))]
 
 
@@ -132,7 +139,7 @@ def list_events(session: SessionDep, settings: SettingsDep, user: Internal, sinc
     responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
 )
 def export_events(
-    session: SessionDep, settings: SettingsDep, user: Internal, format: Literal["geojson", "acled"] = "geojson",
+    session: SessionDep, settings: SettingsDep, user: Staff, format: Literal["geojson", "acled"] = "geojson",
     since: date | None = None, until: date | None = None,
 ) -> Response:
     body, media_type = service.export_events(session, settings, format, since, until)
@@ -149,7 +156,7 @@ figures = APIRouter(prefix="/api/v1/incident-figures", tags=["incidents"], respo
     response_class=Response,
 )
 def daily(
-    session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None,
+    session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     result = service.figures(session, settings, since, until)
@@ -161,7 +168,7 @@ def daily(
 
 @figures.get("/chart", response_class=Response, summary="The figures as a PNG chart for the bulletin",
              responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
-def chart(session: SessionDep, settings: SettingsDep, user: Internal, since: date | None = None, until: date | None = None) -> Response:
+def chart(session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None) -> Response:
     return Response(figures_chart(service.figures(session, settings, since, until)), media_type="image/png")
 
 
@@ -169,7 +176,7 @@ proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], resp
 
 
 @proposals.get("", response_model=list[ProposalOut], summary="Reports the matcher believes describe one event")
-def list_proposals(session: SessionDep, user: Internal, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+def list_proposals(session: SessionDep, user: Staff, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
     return [service.proposal_out(session, p) for p in service.list_proposals(session, status, limit, offset)]
 
 
@@ -179,7 +186,7 @@ def run(session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
 
 
 @proposals.get("/{proposal_id}", response_model=ProposalOut)
-def read_proposal(proposal_id: RecordId, session: SessionDep, user: Internal) -> Any:
+def read_proposal(proposal_id: RecordId, session: SessionDep, user: Staff) -> Any:
     return service.proposal_out(session, service.get_proposal(session, proposal_id))
 
 

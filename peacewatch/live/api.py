@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses
-from peacewatch.core.web import SessionDep, require_roles
+from peacewatch.core.web import OperationsOrPatrol, SessionDep
 from peacewatch.geography.service import keep_places
 from peacewatch.live.ingest import Ingest, IngestReport
 from peacewatch.tracking import columns
@@ -20,7 +19,6 @@ from peacewatch.tracking.gpx import Waypoints, gpx_columns
 from peacewatch.tracking.schemas import GpxReportOut, IngestReportOut, PositionBatchIn, SkippedPointOut
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
-Reporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
 
 
 def _ingest(request: Request) -> Ingest:
@@ -57,7 +55,7 @@ positions_in = APIRouter(prefix="/api/v1/positions", tags=["tracking"], response
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": _inline(TypeAdapter(PositionBatchIn).json_schema())}}}},
 )
-async def record_positions(request: Request, session: SessionDep, ingest: IngestDep, user: Reporter) -> IngestReportOut:
+async def record_positions(request: Request, session: SessionDep, ingest: IngestDep, user: OperationsOrPatrol) -> IngestReportOut:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BATCH_BYTES:
         raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
@@ -85,7 +83,7 @@ def record_gpx(
     request: Request,
     session: SessionDep,
     ingest: IngestDep,
-    user: Reporter,
+    user: OperationsOrPatrol,
     file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
     tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
     waypoints: Annotated[Waypoints, Form(

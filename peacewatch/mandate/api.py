@@ -3,12 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
-from peacewatch.core.web import Readable, SessionDep, require_roles
+from peacewatch.core.web import Admin, Readable, SessionDep
 from peacewatch.mandate import service
 from peacewatch.mandate.schemas import (
     ArrangementIn,
@@ -20,7 +19,6 @@ from peacewatch.mandate.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/mandate", tags=["mandate"], responses=problem_responses(401, 404))
-Admin = Annotated[User, Depends(require_roles(Role.admin))]
 
 
 @router.get("", response_model=MandateOut, summary="The mandate: contributing states, ceilings and term")

@@ -4,14 +4,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from peacewatch.core.answers import model_answer
-from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import MAX_ID, AnswersDep, Offset, Readable, RecordId, SessionDep, require_roles
+from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, OperationsOrPatrol, Readable, RecordId, SessionDep
 from peacewatch.patrols import service
 from peacewatch.patrols.models import PatrolStatus
 from peacewatch.patrols.schemas import (
@@ -26,9 +25,6 @@ from peacewatch.patrols.schemas import (
     PlanOut,
     Transition,
 )
-
-Planner = Annotated[User, Depends(require_roles(Role.operations))]
-Field_ = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
 
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=problem_responses(403, 404, 409))
 
@@ -45,7 +41,7 @@ def list_patrols(
     until: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the patrol's name")] = None,
     sort: service.Sort = "planned_start",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
     offset: Offset = 0,
     format: ListFormat = "json",
 ) -> Any:
@@ -63,7 +59,7 @@ def list_patrols(
 
 
 @router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")
-def create_patrol(data: PatrolIn, session: SessionDep, user: Planner) -> Any:
+def create_patrol(data: PatrolIn, session: SessionDep, user: Operations) -> Any:
     return service.patrol_out(service.create_patrol(session, user.username, data))
 
 
@@ -73,12 +69,12 @@ def read_patrol(patrol_id: RecordId, session: SessionDep, readable: Readable) ->
 
 
 @router.patch("/{patrol_id}", response_model=PatrolOut, summary="Change a planned patrol")
-def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDep, user: Planner) -> Any:
+def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDep, user: Operations) -> Any:
     return service.patrol_out(service.update_patrol(session, user.username, patrol_id, changes))
 
 
 @router.post("/{patrol_id}/check-ins", response_model=CheckInOut, status_code=201, summary="Report from the field")
-def check_in(patrol_id: RecordId, data: CheckInIn, session: SessionDep, user: Field_) -> CheckInOut:
+def check_in(patrol_id: RecordId, data: CheckInIn, session: SessionDep, user: OperationsOrPatrol) -> CheckInOut:
     return CheckInOut.model_validate(service.check_in(session, user.username, patrol_id, data))
 
 
@@ -90,7 +86,7 @@ def list_check_ins(patrol_id: RecordId, session: SessionDep, readable: Readable)
 
 @router.post("/{patrol_id}/{action}", response_model=PatrolOut, summary="Start, complete or abort (with a reason)")
 def act_on_patrol(
-    patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: Field_
+    patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: OperationsOrPatrol
 ) -> Any:
     return service.patrol_out(service.transition(session, user.username, patrol_id, action, data))
 
@@ -121,7 +117,7 @@ def list_plans(session: SessionDep, readable: Readable) -> list[Any]:
 
 
 @plans.post("", response_model=PlanOut, status_code=201, summary="A recurring patrol (RFC 5545 RRULE)")
-def create_plan(data: PlanIn, session: SessionDep, user: Planner) -> Any:
+def create_plan(data: PlanIn, session: SessionDep, user: Operations) -> Any:
     return service.plan_out(service.create_plan(session, user.username, data))
 
 
@@ -131,6 +127,6 @@ def read_plan(plan_id: RecordId, session: SessionDep, readable: Readable) -> Any
 
 
 @plans.post("/{plan_id}/generate", response_model=GenerateOut, summary="Create the plan's patrols in a span (idempotent)")
-def generate(plan_id: RecordId, data: GenerateIn, session: SessionDep, user: Planner) -> GenerateOut:
+def generate(plan_id: RecordId, data: GenerateIn, session: SessionDep, user: Operations) -> GenerateOut:
     created, existing = service.generate_patrols(session, user.username, plan_id, data)
     return GenerateOut(created=[p.id for p in created], existing=existing)

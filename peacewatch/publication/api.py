@@ -12,12 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import content_disposition
-from peacewatch.core.web import SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import SessionDep, SettingsDep, Staff
 from peacewatch.geography.features import collection
 from peacewatch.geography.formats import write_kml
 from peacewatch.publication import official_map
@@ -59,7 +58,6 @@ async def official_map_file(
 
 
 reports = APIRouter(prefix="/api/v1/reports", tags=["publication"], responses=problem_responses(422))
-Internal = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]
 REPORT_MEDIA = {
     "text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}}, "application/json": {"schema": {"type": "object"}},
@@ -100,5 +98,5 @@ def bulletin(session: SessionDep, settings: SettingsDep, q: Annotated[ReportQuer
 
 @reports.get("/sitrep", response_class=Response, responses={200: {"content": REPORT_MEDIA}, **problem_responses(401, 403, 404)},
              summary="The internal daily situation report, from all records (the mission's staff)")
-def sitrep(session: SessionDep, settings: SettingsDep, user: Internal, q: Annotated[ReportQuery, Depends()]) -> Response:
+def sitrep(session: SessionDep, settings: SettingsDep, user: Staff, q: Annotated[ReportQuery, Depends()]) -> Response:
     return _report(session, settings, Kind.sitrep, q)

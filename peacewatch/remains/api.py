@@ -4,13 +4,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.visibility import Side
-from peacewatch.core.web import MAX_ID, Offset, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import MAX_ID, Humanitarian, HumanitarianOrLiaison, Limit, Offset, RecordId, SessionDep, SettingsDep
 from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.charts import casualty_chart
 from peacewatch.remains.figures import series_csv
@@ -41,9 +40,6 @@ from peacewatch.remains.schemas import (
     RevokeIn,
 )
 
-Humanitarian = Annotated[User, Depends(require_roles(Role.humanitarian))]
-HumanitarianOrLiaison = Annotated[User, Depends(require_roles(Role.humanitarian, Role.liaison))]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 Top = Annotated[int, Query(ge=1, le=100, description="How many candidates")]
 BodyNumber = Annotated[str, Path(pattern=BODY_NUMBER, max_length=32, description="Body number, e.g. PW-2020-000123")]
 AmNumber = Annotated[str, Path(pattern=AM_NUMBER, max_length=32, description="Missing-person number, e.g. AM-2020-000045")]

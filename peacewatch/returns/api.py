@@ -1,25 +1,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
 from peacewatch.returns import service
 from peacewatch.returns.schemas import ReturnIn, ReturnOut
-
-Operations = Annotated[User, Depends(require_roles(Role.operations))]
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=problem_responses(401, 422))
 
 
 @router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first", responses=CSV_OR_JSON)
 def list_returns(session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
+                 limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
     found = [ReturnOut.model_validate(r) for r in service.list_returns(session, readable, since=since, until=until,
                                                                        limit=limit, offset=offset)]
     return csv_response(found, "returns.csv") if format == "csv" else found

@@ -5,17 +5,28 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.core.auth import Role, User
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import Offset, Readable, RecordId, SessionDep, SettingsDep, StreamReadable, require_roles, while_signed_in
+from peacewatch.core.web import (
+    FieldStaff,
+    LongLimit,
+    Offset,
+    Operations,
+    OperationsCentre,
+    Readable,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    StreamReadable,
+    while_signed_in,
+)
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import get_zone, list_zones
 from peacewatch.tracking import coverage as cov
@@ -31,20 +42,18 @@ from peacewatch.tracking.schemas import (
     UnregisteredUidOut,
 )
 
-Writer = Annotated[User, Depends(require_roles(Role.operations))]
-
 trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
 
 
 @trackers.get("", response_model=list[TrackerOut], responses=CSV_OR_JSON)
-def list_trackers(session: SessionDep, readable: Readable, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+def list_trackers(session: SessionDep, readable: Readable, limit: LongLimit = 1000,
                   offset: Offset = 0, format: ListFormat = "json") -> Any:
     found = [TrackerOut.model_validate(t) for t in service.list_trackers(session, readable, limit=limit, offset=offset)]
     return csv_response(found, "trackers.csv") if format == "csv" else found
 
 
 @trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client)")
-def create_tracker(data: TrackerIn, session: SessionDep, user: Writer) -> TrackerOut:
+def create_tracker(data: TrackerIn, session: SessionDep, user: Operations) -> TrackerOut:
     return TrackerOut.model_validate(service.create_tracker(session, user.username, data))
 
 
@@ -54,7 +63,7 @@ def read_tracker(tracker_id: RecordId, session: SessionDep, readable: Readable) 
 
 
 @trackers.patch("/{tracker_id}", response_model=TrackerOut)
-def update_tracker(tracker_id: RecordId, changes: TrackerUpdate, session: SessionDep, user: Writer) -> TrackerOut:
+def update_tracker(tracker_id: RecordId, changes: TrackerUpdate, session: SessionDep, user: Operations) -> TrackerOut:
     return TrackerOut.model_validate(service.update_tracker(session, user.username, tracker_id, changes))
 
 
@@ -212,11 +221,10 @@ async def stream_positions(
 
 
 cot = APIRouter(prefix="/api/v1/cot", tags=["tracking"], responses=problem_responses(403))
-Operator = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
 
 
 @cot.get("/status", response_model=CotStatusOut, summary="Cursor-on-Target listeners: ports and counters")
-def cot_status(request: Request, _user: Operator) -> CotStatusOut:
+def cot_status(request: Request, _user: OperationsCentre) -> CotStatusOut:
     listener = request.app.state.cot
     if listener is None:
         return CotStatusOut(running=False)
@@ -224,21 +232,20 @@ def cot_status(request: Request, _user: Operator) -> CotStatusOut:
 
 
 @cot.get("/unregistered", response_model=list[UnregisteredUidOut], summary="CoT uids heard from but not registered")
-def unregistered_uids(session: SessionDep, _user: Operator) -> list[UnregisteredUidOut]:
+def unregistered_uids(session: SessionDep, _user: OperationsCentre) -> list[UnregisteredUidOut]:
     return [UnregisteredUidOut.model_validate(u) for u in service.unregistered_uids(session)]
 
 
 @cot.get("/reports", response_model=list[TakReportOut],
          summary="Markers and spot reports signed-in TAK users placed, newest first (to turn into incident reports)")
 def tak_reports(
-    session: SessionDep, _user: Operator, open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Offset = 0,
+    session: SessionDep, _user: OperationsCentre, open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
+    limit: LongLimit = 1000, offset: Offset = 0,
 ) -> list[TakReportOut]:
     return [TakReportOut.model_validate(r) for r in service.tak_reports(session, open_only=open_only, limit=limit, offset=offset)]
 
 
 coverage = APIRouter(prefix="/api/v1/coverage", tags=["tracking"], responses=problem_responses(403, 404))
-Internal = Annotated[User, Depends(require_roles(Role.operations, Role.observer, Role.patrol))]
 
 
 class WindowShare(BaseModel):
@@ -259,7 +266,7 @@ class CoverageOut(BaseModel):
 
 
 @coverage.get("", response_model=list[CoverageOut], summary="Share of each area's H3 cells visited in the last 24 h, 7 days, and ever")
-def read_coverage(session: SessionDep, settings: SettingsDep, _user: Internal, at: datetime | None = None) -> list[Any]:
+def read_coverage(session: SessionDep, settings: SettingsDep, _user: FieldStaff, at: datetime | None = None) -> list[Any]:
     moment = as_utc(at, field="query.at") or utcnow()
     return [cov.coverage_of(session, zone, moment, settings.h3_resolution)
             for zone in list_zones(session, None, kind=ZoneKind.area_of_responsibility)]
@@ -275,7 +282,7 @@ def coverage_cells(
     zone_id: RecordId,
     session: SessionDep,
     settings: SettingsDep,
-    _user: Internal,
+    _user: FieldStaff,
     state: Literal["unvisited", "visited"] = "unvisited",
     window: Literal["24h", "7d", "ever"] = "ever",
     at: datetime | None = None,
