@@ -31,6 +31,7 @@ from peacewatch.airlift.schemas import RotationPlanIn
 from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import STAFF
 from peacewatch.scenario import airlift_demo, nk2020
 
 START = datetime(2020, 11, 10, 6, tzinfo=UTC)
@@ -82,7 +83,7 @@ def main() -> None:
             each = []
             for moment in moments:
                 one = time.perf_counter()
-                figures = build_up.figures(session, ctx, moment)
+                figures = build_up.figures(session, ctx, moment, STAFF)
                 each.append(time.perf_counter() - one)
                 # what the log says had landed by then: every flight's landing is 4 h after its take-off
                 landed = sum(1 for i in range(args.days * args.per_day)

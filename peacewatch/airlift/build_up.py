@@ -34,7 +34,7 @@ from peacewatch.airlift.strength_ledger import Ledger, as_strength, ceilings, mi
 from peacewatch.core.calendar import days_between, reporting_day_ends_at
 from peacewatch.core.changes import versions
 from peacewatch.core.db import transaction
-from peacewatch.core.visibility import Visibility
+from peacewatch.core.visibility import Scope
 
 
 def set_minimum(session: Session, actor: str, data: MinimumIn) -> StrengthMinimum:
@@ -48,7 +48,7 @@ def set_minimum(session: Session, actor: str, data: MinimumIn) -> StrengthMinimu
     return row
 
 
-def strength(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> StrengthAt:
+def strength(session: Session, ctx: Context, at: datetime | None, readable: Scope) -> StrengthAt:
     moment = ctx.moment(at)
     movements = Ledger.load(session, until=moment, readable=readable, planning=False).movements(planning=False)
     return _strength_at(session, movements, moment, internal=readable is None)
@@ -70,7 +70,7 @@ _BOOKS: OrderedDict[tuple[Any, ...], AirliftBook] = OrderedDict()
 _BOOKS_LOCK = Lock()
 
 
-def _book(session: Session, ctx: Context, readable: frozenset[Visibility] | None) -> AirliftBook:
+def _book(session: Session, ctx: Context, readable: Scope) -> AirliftBook:
     """The movements ``readable`` admits, arranged for figures at any moment; kept until a flight or a convoy
     changes (their versions in the database, so a change through any process counts)."""
     key = (str(session.get_bind().url), readable, ctx.zone, ctx.day_end, versions(session, "flights", "convoys"))
@@ -87,7 +87,7 @@ def _book(session: Session, ctx: Context, readable: frozenset[Visibility] | None
     return book
 
 
-def figures(session: Session, ctx: Context, at: datetime | None, readable: frozenset[Visibility] | None = None) -> AirliftFigures:
+def figures(session: Session, ctx: Context, at: datetime | None, readable: Scope) -> AirliftFigures:
     """The airlift's figures and the build-up at a moment, from the movement records ``readable`` admits.
 
     Read from the book of every movement (a few binary searches); summed from the movements left by the
@@ -111,7 +111,7 @@ _EMPTY_DAY = {"flights": 0, "personnel": 0, "vehicles": 0, "tonnes": 0.0, "convo
               "returnees": 0, "convoy_tonnes": 0.0}
 
 
-def _figures_summed(session: Session, ctx: Context, moment: datetime, readable: frozenset[Visibility] | None) -> AirliftFigures:
+def _figures_summed(session: Session, ctx: Context, moment: datetime, readable: Scope) -> AirliftFigures:
     movements = Ledger.load(session, until=moment, readable=readable, planning=False).movements(planning=False)
     counted = airlift_figures(movements, moment, ctx.day)
     by_day = {d.pop("day"): d for d in counted.pop("by_day")}

@@ -20,6 +20,7 @@ from peacewatch.airlift.models import FlightStatus
 from peacewatch.airlift.schemas import ConvoyIn, MinimumIn, RotationPlanIn, StrengthFigures
 from peacewatch.core import console as base
 from peacewatch.core.settings import Settings
+from peacewatch.core.visibility import STAFF
 
 app = typer.Typer(help="Airlift: flights, figures, strength in theatre, rotation plans and convoys.", no_args_is_help=True)
 
@@ -70,7 +71,7 @@ def figures(at: At = None, zone: Zone = None,
         raise base.fail("a chart goes to a file: give --output")
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        result = base.guarded(lambda: build_up.figures(session, ctx, when))
+        result = base.guarded(lambda: build_up.figures(session, ctx, when, STAFF))  # the shell reads everything
     if format is FiguresFormat.csv:
         return base.write_out(build_up.figures_csv(result).encode(), output, "airlift figures")
     if format is FiguresFormat.png:
@@ -140,7 +141,7 @@ def strength(at: At = None, zone: Zone = None) -> None:
     when = moment(at, zone)
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
-        result = base.guarded(lambda: build_up.strength(session, ctx, when))
+        result = base.guarded(lambda: build_up.strength(session, ctx, when, STAFF))
     base.write_out(json.dumps(jsonable_encoder(result), indent=1).encode(), None, "strength")
 
 

@@ -23,7 +23,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.airlift.strength_ledger import Ledger
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid
-from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.core.visibility import STAFF, Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 
 
@@ -39,7 +39,7 @@ def create_convoy(session: Session, ctx: Context, actor: str, data: ConvoyIn) ->
         if values["escort_unit_id"] is not None and session.get(Unit, values["escort_unit_id"]) is None:
             raise Invalid(f"unit {values['escort_unit_id']} does not exist", field="body.escort_unit_id")
         if data.kind is ConvoyKind.force and data.direction is Direction.outbound:
-            present = strength_at(Ledger.load(session).movements(planning=False), values["departed_at"], towards_ceiling=False)
+            present = strength_at(Ledger.load(session, readable=STAFF).movements(planning=False), values["departed_at"], towards_ceiling=False)
             for measure in MEASURES:
                 if values[measure] > getattr(present, measure):
                     raise Invalid(f"{values[measure]:,} {MEASURE_NAMES[measure]} would leave but only "
@@ -61,11 +61,11 @@ def arrive_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, ar
     return convoy
 
 
-def get_convoy(session: Session, convoy_id: int, readable: frozenset[Visibility] | None) -> Convoy:
+def get_convoy(session: Session, convoy_id: int, readable: Scope) -> Convoy:
     return get_visible(session, Convoy, convoy_id, readable, "convoy")
 
 
-def list_convoys(session: Session, readable: frozenset[Visibility] | None, *, kind: ConvoyKind | None = None,
+def list_convoys(session: Session, readable: Scope, *, kind: ConvoyKind | None = None,
                  limit: int = 100, offset: int = 0) -> list[Convoy]:
     query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc()).limit(limit).offset(offset)
     query = where_visible(query, Convoy.visibility, readable)

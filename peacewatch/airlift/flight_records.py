@@ -36,7 +36,7 @@ from peacewatch.airlift.schemas import (
 from peacewatch.airlift.strength_ledger import Ledger, as_strength, ceilings, minimum
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.problems import Conflict, Invalid
-from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.core.visibility import STAFF, Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 
 
@@ -56,7 +56,7 @@ class Checker:
     def of(cls, session: Session, ctx: Context) -> Checker:
         # Without a minimum set, strength still may not go below nothing.
         floor = as_strength(minimum(session)) or Strength(0, 0, 0)
-        return cls(session, ctx, airfields_by_code(session), Ledger.load(session), ceilings(session), floor,
+        return cls(session, ctx, airfields_by_code(session), Ledger.load(session, readable=STAFF), ceilings(session), floor,
                    set(session.scalars(select(Unit.id))))
 
     def check(self, values: dict[str, Any], flight_id: int | None = None) -> None:
@@ -204,12 +204,12 @@ def update_flight(session: Session, ctx: Context, actor: str, flight_id: int, ch
     return flight
 
 
-def get_flight(session: Session, flight_id: int, readable: frozenset[Visibility] | None) -> Flight:
+def get_flight(session: Session, flight_id: int, readable: Scope) -> Flight:
     return get_visible(session, Flight, flight_id, readable, "flight")
 
 
 def list_flights(
-    session: Session, readable: frozenset[Visibility] | None, *, status: FlightStatus | None = None,
+    session: Session, readable: Scope, *, status: FlightStatus | None = None,
     direction: Direction | None = None, since: datetime | None = None, until: datetime | None = None,
     limit: int = 100, offset: int = 0,
 ) -> list[Flight]:
@@ -227,7 +227,7 @@ def list_flights(
     return list(session.scalars(query))
 
 
-def count_flights(session: Session, readable: frozenset[Visibility] | None) -> int:
+def count_flights(session: Session, readable: Scope) -> int:
     query = select(func.count()).select_from(Flight)
     return int(session.scalar(where_visible(query, Flight.visibility, readable)) or 0)
 

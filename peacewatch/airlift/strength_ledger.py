@@ -21,7 +21,7 @@ from peacewatch.airlift.models import (
     Flight,
     StrengthMinimum,
 )
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.mandate.models import Mandate
 
 FLIGHT_COLUMNS = (Flight.id, Flight.status, Flight.direction, Flight.aircraft_type, Flight.planned_departure,
@@ -44,7 +44,7 @@ class Ledger:
     _present: dict[bool, StrengthBook] | None = None
 
     @classmethod
-    def load(cls, session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
+    def load(cls, session: Session, *, until: datetime | None = None, readable: Scope,
              planning: bool = True) -> Ledger:
         """The movements on record; ``readable`` keeps those a reader may count (a public figure counts public records only)."""
         ledger = cls(planning=planning)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
 from peacewatch.core.db import compare_and_set, transaction, utcnow
 from peacewatch.core.problems import Conflict, NotFound
-from peacewatch.core.visibility import Visibility, visibility_clause
+from peacewatch.core.visibility import Scope, Visibility, visibility_clause
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
 from peacewatch.tracking.models import TrackerState
 
@@ -19,7 +19,7 @@ SWEEPER = "system:sweeper"
 
 def list_alerts(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     status: AlertStatus | None = None,
     kind: AlertKind | None = None,
@@ -44,7 +44,7 @@ def list_alerts(
     return list(session.scalars(query))
 
 
-def get_alert(session: Session, alert_id: int, readable: frozenset[Visibility] | None) -> Alert:
+def get_alert(session: Session, alert_id: int, readable: Scope) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None or (readable is not None and alert.visibility not in readable):
         raise NotFound(f"alert {alert_id} not found")

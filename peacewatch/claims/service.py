@@ -12,7 +12,7 @@ from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import ClaimCheck, MandateCited, RelatedStatement, StatementIn, StatementOut, state_name
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Invalid, NotFound
-from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementOut
 from peacewatch.mandate.service import get_mandate, list_arrangements
@@ -36,11 +36,11 @@ def create_statement(session: Session, actor: str, data: StatementIn) -> Stateme
     return statement
 
 
-def get_statement(session: Session, statement_id: int, readable: frozenset[Visibility] | None) -> Statement:
+def get_statement(session: Session, statement_id: int, readable: Scope) -> Statement:
     return get_visible(session, Statement, statement_id, readable, "statement")
 
 
-def list_statements(session: Session, readable: frozenset[Visibility] | None, *, subject_state: str | None = None,
+def list_statements(session: Session, readable: Scope, *, subject_state: str | None = None,
                     limit: int = 100, offset: int = 0) -> list[Statement]:
     query = select(Statement).order_by(Statement.stated_on.desc(), Statement.id.desc()).limit(limit).offset(offset)
     query = where_visible(query, Statement.visibility, readable)
@@ -75,7 +75,7 @@ def statement_out(statement: Statement, verdict: Verdict) -> StatementOut:
     })
 
 
-def statements_with_verdicts(session: Session, readable: frozenset[Visibility] | None, **filters: object) -> list[StatementOut]:
+def statements_with_verdicts(session: Session, readable: Scope, **filters: object) -> list[StatementOut]:
     """Statements, each checked on the day it was made."""
     statements = list_statements(session, readable, **filters)  # type: ignore[arg-type]
     if not statements:
@@ -84,7 +84,7 @@ def statements_with_verdicts(session: Session, readable: frozenset[Visibility] |
     return [statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements]
 
 
-def _mandate_or_none(session: Session, readable: frozenset[Visibility] | None) -> Mandate | None:
+def _mandate_or_none(session: Session, readable: Scope) -> Mandate | None:
     try:
         return get_mandate(session, readable)
     except NotFound:
@@ -96,7 +96,7 @@ def statement_with_verdict(session: Session, statement: Statement) -> StatementO
                                              list_arrangements(session, None))[0])
 
 
-def check_statement(session: Session, readable: frozenset[Visibility] | None, statement_id: int, on: date | None = None) -> ClaimCheck:
+def check_statement(session: Session, readable: Scope, statement_id: int, on: date | None = None) -> ClaimCheck:
     """The verdict on a statement on ``on`` (default: the day it was made), citing the records it rests on."""
     statement = get_statement(session, statement_id, readable)
     on = on or statement.stated_on
@@ -111,7 +111,7 @@ def check_statement(session: Session, readable: frozenset[Visibility] | None, st
     )
 
 
-def _related(session: Session, readable: frozenset[Visibility] | None, statement: Statement) -> list[RelatedStatement]:
+def _related(session: Session, readable: Scope, statement: Statement) -> list[RelatedStatement]:
     """The statement it answers, those answering it, then others on the same state's participation."""
     links = [Statement.responds_to_id == statement.id]
     if statement.responds_to_id is not None:

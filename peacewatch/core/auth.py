@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Versioned, versions
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
-from peacewatch.core.visibility import Side, Visibility, readable_visibilities
+from peacewatch.core.visibility import Scope, Side, readable_visibilities
 
 API_TOKEN_PREFIX = "pwk_"
 JWT_ALGORITHM = "HS256"
@@ -66,7 +66,7 @@ class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
-    def readable(self) -> frozenset[Visibility] | None:
+    def readable(self) -> Scope:
         return readable_visibilities(internal=self.role in INTERNAL_ROLES, side=self.side)
 
 

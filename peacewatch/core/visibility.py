@@ -7,7 +7,7 @@ records exist, so a record out of scope is answered 404, never 403.
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -31,8 +31,14 @@ class Side(str, enum.Enum):
 
 SIDE_VISIBILITY = {Side.A: Visibility.side_a, Side.B: Visibility.side_b}
 
+Scope: TypeAlias = frozenset[Visibility] | None
+"""What a reader may see: the visibilities they may read, or None for the mission's own staff, who read every record.
 
-def readable_visibilities(*, internal: bool, side: Side | None) -> frozenset[Visibility] | None:
+No service function takes a default scope: a caller that means "everything" says so with :data:`STAFF`."""
+STAFF: Scope = None
+
+
+def readable_visibilities(*, internal: bool, side: Side | None) -> Scope:
     """The visibilities a reader may see; ``None`` means all of them."""
     if internal:
         return None
@@ -49,19 +55,19 @@ class VisibilityMixin:
     )
 
 
-def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], allowed: frozenset[Visibility] | None) -> ColumnElement[bool] | None:
+def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], allowed: Scope) -> ColumnElement[bool] | None:
     if allowed is None:
         return None
     return column.in_(sorted(allowed, key=lambda v: v.value))
 
 
-def where_visible(query: Q, column: ColumnElement[Visibility] | Mapped[Visibility], readable: frozenset[Visibility] | None) -> Q:
+def where_visible(query: Q, column: ColumnElement[Visibility] | Mapped[Visibility], readable: Scope) -> Q:
     """``query`` limited to the records ``readable`` admits (all of them when None)."""
     clause = visibility_clause(column, readable)
     return query if clause is None else query.where(clause)  # type: ignore[attr-defined]
 
 
-def get_visible(session: Session, model: type[T], record_id: int, readable: frozenset[Visibility] | None, what: str) -> T:
+def get_visible(session: Session, model: type[T], record_id: int, readable: Scope, what: str) -> T:
     """The record, or "not found" when it does not exist or lies outside the reader's scope (the same answer)."""
     from peacewatch.core.problems import NotFound
 

@@ -19,7 +19,7 @@ from peacewatch.core.auth import ACCESS_TABLES, INTERNAL_ROLES, Role, User
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, readable_visibilities
+from peacewatch.core.visibility import Scope, readable_visibilities
 
 log = logging.getLogger("peacewatch.web")
 T = TypeVar("T")
@@ -211,22 +211,22 @@ async def get_current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def readable(user: OptionalUser) -> frozenset[Visibility] | None:
+async def readable(user: OptionalUser) -> Scope:
     """What the caller may read: anonymous callers see public records only."""
     if user is None:
         return readable_visibilities(internal=False, side=None)
     return user.readable
 
 
-Readable = Annotated[frozenset[Visibility] | None, Depends(readable)]
+Readable = Annotated[Scope, Depends(readable)]
 
 
-async def streaming_readable(user: Annotated[User | None, Depends(get_streaming_user)]) -> frozenset[Visibility] | None:
+async def streaming_readable(user: Annotated[User | None, Depends(get_streaming_user)]) -> Scope:
     """What the caller of a live stream may read (see :func:`get_streaming_user`)."""
     return await readable(user)
 
 
-StreamReadable = Annotated[frozenset[Visibility] | None, Depends(streaming_readable)]
+StreamReadable = Annotated[Scope, Depends(streaming_readable)]
 
 
 def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:

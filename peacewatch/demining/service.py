@@ -13,7 +13,7 @@ from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.demining.models import Clearance
 from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
 from peacewatch.force.models import Unit
@@ -59,11 +59,11 @@ def create_clearance(session: Session, settings: Settings, actor: str, data: Cle
     return clearance
 
 
-def get_clearance(session: Session, clearance_id: int, readable: frozenset[Visibility] | None) -> Clearance:
+def get_clearance(session: Session, clearance_id: int, readable: Scope) -> Clearance:
     return get_visible(session, Clearance, clearance_id, readable, "clearance")
 
 
-def list_clearances(session: Session, readable: frozenset[Visibility] | None, *, since: date | None = None,
+def list_clearances(session: Session, readable: Scope, *, since: date | None = None,
                     until: date | None = None, limit: int = 100, offset: int = 0) -> list[Clearance]:
     query = select(Clearance).order_by(Clearance.cleared_on.desc(), Clearance.id.desc()).limit(limit).offset(offset)
     query = where_visible(query, Clearance.visibility, readable)

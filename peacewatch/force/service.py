@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitUpdate
 from peacewatch.mandate.models import Mandate
@@ -18,7 +18,7 @@ NOT_NULL = frozenset({"name", "designation", "unit_type", "contributing_state", 
 
 def list_units(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     unit_type: UnitType | None = None,
     parent_id: int | None = None,
@@ -34,7 +34,7 @@ def list_units(
     return list(session.scalars(query))
 
 
-def get_unit(session: Session, unit_id: int, readable: frozenset[Visibility] | None) -> Unit:
+def get_unit(session: Session, unit_id: int, readable: Scope) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None or (readable is not None and unit.visibility not in readable):
         raise NotFound(f"unit {unit_id} not found")
@@ -95,7 +95,7 @@ def delete_unit(session: Session, actor: str, unit_id: int) -> None:
         session.delete(unit)
 
 
-def force_strength(session: Session, readable: frozenset[Visibility] | None) -> StrengthOut:
+def force_strength(session: Session, readable: Scope) -> StrengthOut:
     """Totals across all units the caller may see, against the mandate's personnel ceiling."""
     query = select(Unit.unit_type, func.count(), func.sum(Unit.authorised_strength), func.sum(Unit.present_strength))
     query = where_visible(query, Unit.visibility, readable)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, Visibility, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
 from peacewatch.geography.models import Place, Post, PostKind, Zone, ZoneKind
@@ -36,7 +36,7 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 
 def list_zones(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     kind: ZoneKind | None = None,
     bbox: BBox | None = None,
@@ -64,7 +64,7 @@ def _in_bbox(query: Select[Any], model: type[Zone] | type[Post], bbox: BBox | No
     return query.where(model.max_lon >= minx, model.min_lon <= maxx, model.max_lat >= miny, model.min_lat <= maxy)
 
 
-def get_zone(session: Session, zone_id: int, readable: frozenset[Visibility] | None, kind: ZoneKind | None = None) -> Zone:
+def get_zone(session: Session, zone_id: int, readable: Scope, kind: ZoneKind | None = None) -> Zone:
     zone = session.get(Zone, zone_id)
     if zone is None or (kind is not None and zone.kind != kind) or (readable is not None and zone.visibility not in readable):
         label = kind.value.replace("_", " ") if kind is not None else "zone"
@@ -150,7 +150,7 @@ def delete_zone(session: Session, actor: str, kind: ZoneKind, zone_id: int) -> N
 
 def list_posts(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     bbox: BBox | None = None,
     on: date | None = None,
@@ -171,7 +171,7 @@ def list_posts(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
-def get_post(session: Session, post_id: int, readable: frozenset[Visibility] | None) -> Post:
+def get_post(session: Session, post_id: int, readable: Scope) -> Post:
     post = session.get(Post, post_id)
     if post is None or (readable is not None and post.visibility not in readable):
         raise NotFound(f"post {post_id} not found")
@@ -412,7 +412,7 @@ def import_layer_file(
 
 
 def layer_features(
-    session: Session, readable: frozenset[Visibility] | None, layer: str, on: date | None
+    session: Session, readable: Scope, layer: str, on: date | None
 ) -> list[dict[str, Any]]:
     """Every feature of a layer the reader may see, as GeoJSON dicts, for export."""
     if layer == "posts":
@@ -486,6 +486,6 @@ def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], sour
     return created, len(marks) - created
 
 
-def list_places(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 1000, offset: int = 0) -> list[Place]:
+def list_places(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> list[Place]:
     query = where_visible(select(Place).order_by(Place.name, Place.id), Place.visibility, readable).limit(limit).offset(offset)
     return list(session.scalars(query))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from peacewatch.core.changes import versions
 from peacewatch.core.db import UTCDateTime
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.figures import SOURCE_RANK, STATUS_RANK
 from peacewatch.incidents.models import EventRow, EventRowsBuilt, Incident, IncidentStatus
@@ -33,7 +33,7 @@ _ID_SPAN, _SOURCE_SPAN = 10**13, 10**15
 
 
 @lru_cache(maxsize=16)
-def event_rows(readable: frozenset[Visibility] | None) -> Subquery:
+def event_rows(readable: Scope) -> Subquery:
     """One row per event the reader may see of: ``id`` (its name for the reader: its first visible report),
     ``event_id``, the representative report's ``type``, ``subtype``, ``place_name``, ``lon``/``lat``, ``zone_id``,
     ``district_id``, ``area`` and ``district`` names, and the event's ``status``, ``started_at``,
@@ -77,7 +77,7 @@ KEPT = ("id", "event_id", "type", "subtype", "place_name", "lon", "lat", "zone_i
 _LOCK = 0x5057_4556  # an advisory lock key of PostgreSQL's: "PWEV", with the scope's checksum beside it
 
 
-def scope_of(readable: frozenset[Visibility] | None) -> str:
+def scope_of(readable: Scope) -> str:
     """A scope's name: ``all`` for the mission's staff, else the visibilities it may read."""
     return "all" if readable is None else ",".join(sorted(v.value for v in readable))
 
@@ -86,7 +86,7 @@ def _versions(session: Session) -> str:
     return ",".join(map(str, versions(session, "incidents", "incident_events", "zones")))
 
 
-def kept_event_rows(session: Session, readable: frozenset[Visibility] | None) -> str:
+def kept_event_rows(session: Session, readable: Scope) -> str:
     """The scope's name, its rows in ``incident_event_rows`` brought up to date first.
 
     Up to date costs one read of the versions. Otherwise this commits the session's transaction
@@ -121,7 +121,7 @@ def kept_event_rows(session: Session, readable: frozenset[Visibility] | None) ->
 _COUNTED = "_incident_event_rows_counted"
 
 
-def kept_event_count(session: Session, readable: frozenset[Visibility] | None) -> int:
+def kept_event_count(session: Session, readable: Scope) -> int:
     """How many events the scope holds, as :func:`kept_event_rows` last found it in this transaction."""
     scope = scope_of(readable)
     counted = session.info.get(_COUNTED, {})

@@ -27,7 +27,7 @@ from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_diges
 from peacewatch.core.geo import to_mgrs
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import SIDE_VISIBILITY, Side, Visibility, where_visible
+from peacewatch.core.visibility import SIDE_VISIBILITY, STAFF, Scope, Side, Visibility, where_visible
 from peacewatch.geography.models import Post, Zone, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.acled import Mission, acled_csv
@@ -91,7 +91,7 @@ class Rules:
 # --- checking a report ---------------------------------------------------------------------------
 
 
-def _unknown_checkers(session: Session, readable: frozenset[Visibility] | None, patrol_id: int | None,
+def _unknown_checkers(session: Session, readable: Scope, patrol_id: int | None,
                       post_id: int | None) -> list[FieldError]:
     """The patrol or post a report comes from, or a verification names, must exist in the writer's scope: one
     the writer may not read is answered exactly as one that does not exist, so the answer tells nothing of it."""
@@ -239,7 +239,7 @@ def update_incident(session: Session, rules: Rules, user: User, incident_id: int
     return incident
 
 
-def get_incident(session: Session, incident_id: int, readable: frozenset[Visibility] | None) -> Incident:
+def get_incident(session: Session, incident_id: int, readable: Scope) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None or (readable is not None and incident.visibility not in readable):
         raise NotFound(f"incident {incident_id} not found")
@@ -247,7 +247,7 @@ def get_incident(session: Session, incident_id: int, readable: frozenset[Visibil
 
 
 def _matching(
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     type: IncidentType | None = None,
     status: IncidentStatus | None = None,
@@ -274,17 +274,17 @@ def _matching(
     return query
 
 
-def list_incidents(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 100, offset: int = 0,
+def list_incidents(session: Session, readable: Scope, *, limit: int = 100, offset: int = 0,
                    **filters: Any) -> list[Incident]:
     query = _matching(readable, **filters).order_by(Incident.started_at.desc(), Incident.id.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
-def count_incidents(session: Session, readable: frozenset[Visibility] | None, **filters: Any) -> int:
+def count_incidents(session: Session, readable: Scope, **filters: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(_matching(readable, **filters).subquery())) or 0)
 
 
-def event_names(session: Session, readable: frozenset[Visibility] | None, event_ids: Iterable[int] | None = None) -> dict[int, int]:
+def event_names(session: Session, readable: Scope, event_ids: Iterable[int] | None = None) -> dict[int, int]:
     """What each event is called for a reader: the id of its first report the reader may see.
 
     Named from the reports in scope only: a side's liaison whose report was merged with the other side's
@@ -305,7 +305,7 @@ def incident_out(incident: Incident, event: int) -> dict[str, Any]:
     } | {"mgrs": to_mgrs(incident.lat, incident.lon), "event_id": event}
 
 
-def incidents_out(session: Session, readable: frozenset[Visibility] | None, incidents: Iterable[Incident]) -> list[dict[str, Any]]:
+def incidents_out(session: Session, readable: Scope, incidents: Iterable[Incident]) -> list[dict[str, Any]]:
     """Reports as one reader sees them, each with its event named for that reader."""
     incidents = list(incidents)
     names = event_names(session, readable, {i.event_id for i in incidents})
@@ -575,7 +575,7 @@ REPORT_COLUMNS = ("id", "event_id", "type", "subtype", "status", "source", "star
                   "time_precision", "place_name", "narrative", "source_detail", "updated_at")
 
 
-def report_rows(session: Session, *, until: datetime | None = None, readable: frozenset[Visibility] | None = None,
+def report_rows(session: Session, *, until: datetime | None = None, readable: Scope,
                 event_ids: Iterable[int] | None = None, names: dict[int, int] | None = None) -> list[ReportRow]:
     """Every report the figures may count: all of them for the internal figures, those ``readable`` admits otherwise;
     only those of ``event_ids`` (the events' own ids) when given, as for one page of events, whose ``names`` for
@@ -621,7 +621,7 @@ def zone_names(session: Session) -> dict[int, str]:
 
 
 def events_between(session: Session, since: datetime | None, until: datetime | None) -> list[EventSummary]:
-    events = summarise(report_rows(session, until=until))
+    events = summarise(report_rows(session, until=until, readable=STAFF))  # the internal figures: every record
     return [e for e in events if since is None or e.ended_at >= since]
 
 

@@ -33,7 +33,7 @@ from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, readable_visibilities, where_visible
+from peacewatch.core.visibility import Scope, readable_visibilities, where_visible
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import CotError, cot_event, read_xml
 from peacewatch.tracking.service import latest_fixes
@@ -74,7 +74,7 @@ def tracker_uid(tracker: Any) -> str:
 class Subscriber:
     """One connection's view: whose scope it has, what it was already sent."""
 
-    readable: frozenset[Visibility] | None = PUBLIC
+    readable: Scope = PUBLIC
     who: str = "anonymous"
     own_uids: set[str] = field(default_factory=set)
     sent_fixes: dict[int, int] = field(default_factory=dict)

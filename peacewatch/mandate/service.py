@@ -11,13 +11,13 @@ from peacewatch.core.calendar import mission_today
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.mandate.models import Arrangement, Mandate
 from peacewatch.mandate.schemas import ArrangementIn, MandateUpdate, TerminationNotice
 from peacewatch.mandate.terms import MandateState, mandate_state
 
 
-def get_mandate(session: Session, readable: frozenset[Visibility] | None) -> Mandate:
+def get_mandate(session: Session, readable: Scope) -> Mandate:
     query = select(Mandate).order_by(Mandate.id).limit(1)
     query = where_visible(query, Mandate.visibility, readable)
     mandate = session.scalar(query)
@@ -69,7 +69,7 @@ def state_on(mandate: Mandate, on: date) -> MandateState:
         raise Invalid(f"{on.isoformat()} is too far ahead: the term holding it would end after the year 9999", field="query.on") from None
 
 
-def list_arrangements(session: Session, readable: frozenset[Visibility] | None) -> list[Arrangement]:
+def list_arrangements(session: Session, readable: Scope) -> list[Arrangement]:
     query = select(Arrangement).order_by(Arrangement.starts_on, Arrangement.id)
     query = where_visible(query, Arrangement.visibility, readable)
     return list(session.scalars(query))

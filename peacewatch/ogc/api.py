@@ -25,7 +25,7 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import content_disposition
-from peacewatch.core.visibility import Visibility
+from peacewatch.core.visibility import Scope
 from peacewatch.core.web import AnswersDep, Readable, SessionDep, SettingsDep
 from peacewatch.ogc import service
 from peacewatch.ogc.collections import COLLECTIONS, Collection
@@ -220,7 +220,7 @@ def items(request: Request, collectionId: str, session: SessionDep, settings: Se
                          lambda: _items(request, session, settings, readable, found, fmt), variant=(fmt, _base(request)))
 
 
-def _items(request: Request, session: Session, settings: Settings, readable: frozenset[Visibility] | None,
+def _items(request: Request, session: Session, settings: Settings, readable: Scope,
            found: Collection, fmt: str) -> Response:
     params = request.query_params
     crs = crs_of(params.get("crs"), "crs")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.geography.features import post_feature, zone_feature
 from peacewatch.geography.models import Post, PostKind, PostStatus, Zone, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -36,7 +36,7 @@ from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.patrols.service import patrol_tracks
 from peacewatch.publication.service import POST_FIELDS, ZONE_FIELDS, official_features
 
-Readable = frozenset[Visibility] | None
+Readable = Scope
 Source = Callable[[Session, Readable, Settings, Window], list[dict[str, Any]]]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
 from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.patrols.models import CheckIn, KeptTrack, Patrol, PatrolPlan, PatrolStatus
@@ -67,7 +67,7 @@ Sort = Literal["planned_start", "-planned_start", "name", "-name", "status", "-s
 
 
 def _patrols_matching(
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     status: PatrolStatus | None,
     zone_id: int | None,
     since: datetime | None,
@@ -91,7 +91,7 @@ def _patrols_matching(
 
 def list_patrols(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     status: PatrolStatus | None = None,
     zone_id: int | None = None,
@@ -108,7 +108,7 @@ def list_patrols(
 
 def count_patrols(
     session: Session,
-    readable: frozenset[Visibility] | None,
+    readable: Scope,
     *,
     status: PatrolStatus | None = None,
     zone_id: int | None = None,
@@ -121,7 +121,7 @@ def count_patrols(
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def get_patrol(session: Session, patrol_id: int, readable: frozenset[Visibility] | None) -> Patrol:
+def get_patrol(session: Session, patrol_id: int, readable: Scope) -> Patrol:
     patrol = session.get(Patrol, patrol_id)
     if patrol is None or (readable is not None and patrol.visibility not in readable):
         raise NotFound(f"patrol {patrol_id} not found")
@@ -313,12 +313,12 @@ def create_plan(session: Session, actor: str, data: PlanIn) -> PatrolPlan:
     return plan
 
 
-def list_plans(session: Session, readable: frozenset[Visibility] | None) -> list[PatrolPlan]:
+def list_plans(session: Session, readable: Scope) -> list[PatrolPlan]:
     query = select(PatrolPlan).order_by(PatrolPlan.id)
     return list(session.scalars(where_visible(query, PatrolPlan.visibility, readable)))
 
 
-def get_plan(session: Session, plan_id: int, readable: frozenset[Visibility] | None) -> PatrolPlan:
+def get_plan(session: Session, plan_id: int, readable: Scope) -> PatrolPlan:
     plan = session.get(PatrolPlan, plan_id)
     if plan is None or (readable is not None and plan.visibility not in readable):
         raise NotFound(f"patrol plan {plan_id} not found")

@@ -19,7 +19,7 @@ from peacewatch.airlift.models import Convoy, Flight
 from peacewatch.alerts.models import Alert, AlertStatus
 from peacewatch.core.i18n import N_
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, Visibility, where_visible
 from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
@@ -55,7 +55,7 @@ PLACE_KINDS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.dist
 UNNAMED = N_("Peacekeeping mission")
 
 
-def mission_of(session: Session, settings: Settings, readable: frozenset[Visibility] | None) -> Mission:
+def mission_of(session: Session, settings: Settings, readable: Scope) -> Mission:
     """The mission's days start on the mandate's start; a mandate the readers may not see lends its dates, not its name
     or its ceilings."""
     mandate = get_mandate(session, None)

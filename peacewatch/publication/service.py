@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from peacewatch.core.visibility import Visibility
+from peacewatch.core.visibility import Scope, Visibility
 from peacewatch.geography.features import post_feature, zone_feature
 from peacewatch.geography.models import PostStatus, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
@@ -19,7 +19,7 @@ ZONE_FIELDS = ("kind", "code", "name", "valid_from", "valid_to", "width_m", "are
 POST_FIELDS = ("kind", "code", "name", "zone_code", "opened_on", "status", "lat", "lon", "mgrs")
 
 
-def official_features(session: Session, on: date, readable: frozenset[Visibility] | None = PUBLIC) -> list[dict[str, Any]]:
+def official_features(session: Session, on: date, readable: Scope = PUBLIC) -> list[dict[str, Any]]:
     """Areas, corridor and line of contact in force on ``on``, then the posts open that day (public ones by default)."""
     features = []
     for kind in ZONE_LAYERS:

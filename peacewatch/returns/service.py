@@ -11,7 +11,7 @@ from peacewatch.airlift.models import Convoy, ConvoyKind
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import Visibility, get_visible, where_visible
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.geography.models import Post
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.returns.models import CivilianReturn
@@ -39,11 +39,11 @@ def create_return(session: Session, settings: Settings, actor: str, data: Return
     return record
 
 
-def get_return(session: Session, return_id: int, readable: frozenset[Visibility] | None) -> CivilianReturn:
+def get_return(session: Session, return_id: int, readable: Scope) -> CivilianReturn:
     return get_visible(session, CivilianReturn, return_id, readable, "return")
 
 
-def list_returns(session: Session, readable: frozenset[Visibility] | None, *, since: date | None = None,
+def list_returns(session: Session, readable: Scope, *, since: date | None = None,
                  until: date | None = None, limit: int = 100, offset: int = 0) -> list[CivilianReturn]:
     query = (select(CivilianReturn).order_by(CivilianReturn.returned_on.desc(), CivilianReturn.id.desc())
              .limit(limit).offset(offset))

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from peacewatch.core.visibility import Visibility
+from peacewatch.core.visibility import Scope, Visibility
 from peacewatch.tracking.models import Position, Tracker, TrackerState
 
 CATCH_UP_MS = 60 * 60_000  # a tracker back after a silence gets at most its last hour of fixes streamed
@@ -56,15 +56,15 @@ class FixRound:
     def __init__(self, fixes: list[LiveFix]) -> None:
         self.fixes = fixes
         self.oldest_ms = min((fix.t_ms for fix in fixes), default=0)
-        self._encoded: dict[frozenset[Visibility] | None, bytes | None] = {}
+        self._encoded: dict[Scope, bytes | None] = {}
 
     def __bool__(self) -> bool:
         return bool(self.fixes)
 
-    def visible(self, readable: frozenset[Visibility] | None) -> list[LiveFix]:
+    def visible(self, readable: Scope) -> list[LiveFix]:
         return [fix for fix in self.fixes if readable is None or fix.visibility in readable]
 
-    def encoded(self, readable: frozenset[Visibility] | None) -> bytes | None:
+    def encoded(self, readable: Scope) -> bytes | None:
         """The round as the stream's event (a FeatureCollection) for ``readable``, or None when it holds nothing for it."""
         if readable not in self._encoded:
             visible = self.visible(readable)

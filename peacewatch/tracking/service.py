@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import Fence
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
-from peacewatch.core.visibility import Visibility, where_visible
+from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.tracking.geofence import h3_cells
@@ -25,12 +25,12 @@ from peacewatch.tracking.store import PreparedBatch, window_coordinates
 # --- trackers ----------------------------------------------------------------------------------
 
 
-def list_trackers(session: Session, readable: frozenset[Visibility] | None, *, limit: int = 1000, offset: int = 0) -> list[Tracker]:
+def list_trackers(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> list[Tracker]:
     query = select(Tracker).order_by(Tracker.id).limit(limit).offset(offset)
     return list(session.scalars(where_visible(query, Tracker.visibility, readable)))
 
 
-def get_tracker(session: Session, tracker_id: int, readable: frozenset[Visibility] | None) -> Tracker:
+def get_tracker(session: Session, tracker_id: int, readable: Scope) -> Tracker:
     tracker = session.get(Tracker, tracker_id)
     if tracker is None or (readable is not None and tracker.visibility not in readable):
         raise NotFound(f"tracker {tracker_id} not found")
@@ -178,7 +178,7 @@ def unregistered_uids(session: Session) -> list[UnregisteredUid]:
 
 
 def latest_fixes(
-    session: Session, readable: frozenset[Visibility] | None, at_ms: int, max_age_ms: int
+    session: Session, readable: Scope, at_ms: int, max_age_ms: int
 ) -> list[tuple[Tracker, Position]]:
     """Each readable tracker's last fix at or before ``at_ms`` and no older than ``max_age_ms``.
 
@@ -200,7 +200,7 @@ def latest_fixes(
 
 
 def recent_tracks(
-    session: Session, readable: frozenset[Visibility] | None, since_ms: int, until_ms: int, points: int = 500
+    session: Session, readable: Scope, since_ms: int, until_ms: int, points: int = 500
 ) -> list[tuple[Tracker, np.ndarray]]:
     """The tracks of the trackers heard in the window as arrays of (lon, lat) rows, each thinned to at most
     ``points`` (every n-th, and always the last: the track ends where the tracker is).

@@ -22,6 +22,7 @@ from peacewatch.claims import service as claims
 from peacewatch.core.auth import INTERNAL_ROLES, Role
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
+from peacewatch.core.visibility import STAFF
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
 
@@ -52,9 +53,9 @@ def airlift_workspace(
         except ValueError:
             error = _("Not a date and time: %(value)s") % {"value": at}
     try:
-        figures = build_up.figures(session, ctx, moment)
+        figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
-        error, figures = problem.detail, build_up.figures(session, ctx, None)
+        error, figures = problem.detail, build_up.figures(session, ctx, None, STAFF)
     flights = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
     total = flight_records.count_flights(session, None)
     return page.render(
