@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
-import sys
-from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from peacewatch.access.cli import token_app as token_commands
+from peacewatch.access.cli import user_app as user_commands
 from peacewatch.airlift.cli import app as airlift_commands
 from peacewatch.claims.cli import app as claims_commands
-from peacewatch.core.auth import Role, User, verify_password
+from peacewatch.core.auth import User, verify_password
 from peacewatch.core.console import (
-    checked,
-    cli_actor,
     console,
-    day_option,
-    err,
     fail,
     guarded,
     load_settings,
@@ -34,9 +27,12 @@ from peacewatch.core.console import (
 )
 from peacewatch.core.db import make_engine
 from peacewatch.core.settings import KeyNotConfigured, Settings
-from peacewatch.core.visibility import Side
 from peacewatch.demining.cli import app as demining_commands
+from peacewatch.geography.cli import export_layer, import_layer
 from peacewatch.incidents.cli import app as incidents_commands
+from peacewatch.live.cli import backfill, upload_gpx
+from peacewatch.live.cli import positions_app as positions_commands
+from peacewatch.mandate.cli import mandate_state
 from peacewatch.ogc.cli import features
 from peacewatch.publication.cli import app as report_commands
 from peacewatch.remains.cli import app as remains_commands
@@ -48,27 +44,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens for devices.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
-positions_app = typer.Typer(help="The position store: its size, and retention.", no_args_is_help=True)
-app.add_typer(positions_app, name="positions")
-
-class Layer(str, Enum):
-    areas = "areas"
-    corridors = "corridors"
-    lines_of_contact = "lines-of-contact"
-    restricted_zones = "restricted-zones"
-    districts = "districts"
-    posts = "posts"
-
-
-class LayerFormat(str, Enum):
-    geojson = "geojson"
-    kml = "kml"
-
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -260,57 +236,6 @@ def demo(
         _serve(settings, host, port, settings.workers)
 
 
-@user_app.command("add")
-def user_add(
-    username: str,
-    role: Annotated[Role, typer.Option(help="The user's role")],
-    side: Annotated[Side | None, typer.Option(help="A or B: required for a liaison officer")] = None,
-    full_name: Annotated[str, typer.Option(help="Full name")] = "",
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="PEACEWATCH_NEW_PASSWORD")
-    ] = "",
-) -> None:
-    """Add a user (the password is asked for unless PEACEWATCH_NEW_PASSWORD is set)."""
-    from peacewatch.access.schemas import UserIn
-    from peacewatch.access.service import create_user
-
-    data = checked(UserIn, "user", username=username, password=password, full_name=full_name, role=role, side=side)
-    settings = load_settings()
-    with open_session(settings) as session:
-        user = guarded(lambda: create_user(session, cli_actor(), data))
-    console.print(f"user {user.username} added with role {user.role.value}")
-
-
-@user_app.command("list")
-def user_list() -> None:
-    """List users and their roles."""
-    from peacewatch.access.service import list_users
-
-    with open_session(load_settings()) as session:
-        table = Table("id", "username", "role", "side", "active")
-        for u in list_users(session):
-            table.add_row(str(u.id), u.username, u.role.value, u.side.value if u.side else "", "yes" if u.active else "no")
-    console.print(table)
-
-
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Argument(help="The device, e.g. 'tracker MP-07'")],
-    user: Annotated[str, typer.Option("--user", help="Username the device acts as")],
-) -> None:
-    """Issue an API token for a device; it is printed once and only its hash is kept."""
-    from peacewatch.access.schemas import ApiTokenIn
-    from peacewatch.access.service import create_api_token
-
-    try:
-        data = ApiTokenIn(name=name, username=user)
-    except ValidationError as exc:
-        raise fail(exc.errors()[0]["msg"]) from None
-    with open_session(load_settings()) as session:
-        _token, secret = guarded(lambda: create_api_token(session, cli_actor(), data))
-    console.print(secret, highlight=False, soft_wrap=True)
-
-
 @app.command("backup")
 def backup_command(
     destination: Annotated[Path, typer.Argument(file_okay=False, help="A new folder for the backup")],
@@ -375,155 +300,6 @@ def keys_create(
                   f"PEACEWATCH_CUSTODY_KEY_FILE={directory / CUSTODY_KEY_FILE}", highlight=False, soft_wrap=True)
 
 
-@app.command("import")
-def import_layer(
-    layer: Annotated[Layer, typer.Argument(help="Which layer the file holds")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GeoJSON, KML or KMZ file")],
-    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any feature is refused")] = False,
-) -> None:
-    """Import a layer from GeoJSON, KML or KMZ: features are matched by code; each one is imported or refused with its reason."""
-    from peacewatch.geography.service import import_layer_file
-
-    data = file.read_bytes()
-    with open_session(load_settings()) as session, Progress(console=err, transient=True) as progress:
-        task = progress.add_task(f"importing {file.name}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        outcome = guarded(
-            lambda: import_layer_file(session, cli_actor(), layer.value, data, filename=file.name, progress=advance,
-                                      all_or_nothing=all_or_nothing)
-        )
-    console.print(f"{layer.value}: {outcome.created} created, {outcome.updated} updated, {len(outcome.refused)} refused")
-    for refused in outcome.refused:
-        console.print(f"  features[{refused.index}] {refused.name or '(unnamed)'}: {refused.reason}", highlight=False)
-    if outcome.ignored_properties:
-        console.print(f"  properties ignored (not in the layer): {', '.join(outcome.ignored_properties)}", highlight=False)
-
-
-@app.command("export")
-def export_layer(
-    layer: Annotated[Layer, typer.Argument(help="Which layer to export")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")] = None,
-    fmt: Annotated[LayerFormat, typer.Option("--format", help="geojson or kml")] = LayerFormat.geojson,
-    on: Annotated[str | None, typer.Option(help="Only what was in force or open on this date (YYYY-MM-DD)")] = None,
-) -> None:
-    """Export a layer as GeoJSON or KML (everything, as the CLI runs with full rights)."""
-    from fastapi.encoders import jsonable_encoder
-
-    from peacewatch.geography.features import collection
-    from peacewatch.geography.formats import write_kml
-    from peacewatch.geography.service import layer_features
-
-    try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        raise fail(f"--on must be a date as YYYY-MM-DD, not '{on}'") from None
-    with open_session(load_settings()) as session:
-        features = guarded(lambda: layer_features(session, None, layer.value, day))
-    if fmt is LayerFormat.kml:
-        text = write_kml(features, f"PeaceWatch {layer.value}")
-    else:
-        text = json.dumps(jsonable_encoder(collection(features)), indent=1)
-    if output is None:
-        sys.stdout.write(text + "\n")
-    else:
-        output.write_text(text)
-        err.print(f"{len(features)} features written to {output}")
-
-
-@app.command("gpx")
-def upload_gpx(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GPX 1.0 or 1.1 file")],
-    tracker: Annotated[str, typer.Option(help="Tracker code or CoT uid the points belong to")],
-    waypoints: Annotated[str, typer.Option(
-        help="report: listed, not stored; places: kept as named places; positions: timed ones are fixes")] = "report",
-) -> None:
-    """Record a GPX file's timed track points as one tracker's positions; say which points were not stored, and why."""
-    from peacewatch.geography.service import keep_places
-    from peacewatch.live.ingest import Ingest
-    from peacewatch.tracking.gpx import gpx_columns
-
-    if waypoints not in ("report", "places", "positions"):
-        raise fail(f"--waypoints must be report, places or positions, not '{waypoints}'")
-    settings = load_settings()
-    with open_session(settings) as session, Progress(console=err, transient=True) as progress:
-        task = progress.add_task(f"reading {file.name}", total=3)
-        progress.update(task, advance=1, description=f"checking {file.name}")
-        with file.open("rb") as stream:
-            points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints))  # type: ignore[arg-type]
-        progress.update(task, advance=1, description=f"storing {len(points.columns):,} positions")
-        stored, duplicates = 0, 0
-        if len(points.columns):
-            report = guarded(lambda: Ingest.of(settings).record(session, cli_actor(), "gpx", points.columns, where="file.points"))
-            stored, duplicates = report.stored, report.duplicates
-        if points.places:
-            created, known = guarded(lambda: keep_places(session, cli_actor(), points.places, f"{file.name} from {cli_actor()}"))
-            console.print(f"{file.name}: {created} waypoint(s) kept as places, {known} already known")
-        progress.update(task, advance=1)
-    console.print(f"{file.name}: {stored} positions stored, {duplicates} already known, "
-                  f"{points.skipped_count} point(s) not stored")
-    for point in points.skipped:
-        console.print(f"  {point.where} {point.name or '(unnamed)'}: {point.reason}", highlight=False)
-    if points.skipped_count > len(points.skipped):
-        console.print(f"  ... and {points.skipped_count - len(points.skipped)} more", highlight=False)
-    if points.heights_dropped:
-        console.print(f"  {points.heights_dropped} elevation(s) left unknown: no geoid grid covers those points", highlight=False)
-
-
-@app.command()
-def backfill(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: tracker,t,lat,lon[,alt,speed,heading,accuracy]")],
-) -> None:
-    """Store a CSV export of positions (a day of history, say): checked whole first, then stored oldest first."""
-    from peacewatch.live.backfill import backfill as run_backfill
-    from peacewatch.live.backfill import read_csv
-    from peacewatch.live.ingest import Ingest
-
-    settings = load_settings()
-    with open_session(settings) as session, Progress(console=err, transient=True) as progress:
-        task = progress.add_task(f"reading {file.name}", total=None)
-        columns = guarded(lambda: read_csv(file))
-        progress.update(task, total=len(columns), completed=0, description=f"storing {len(columns):,} positions")
-        report = guarded(lambda: run_backfill(
-            session, Ingest.of(settings), cli_actor(), columns, progress=lambda done: progress.advance(task, done),
-        ))
-    console.print(f"{file.name}: {report.stored:,} positions stored, {report.duplicates:,} already known, {report.alerts} alerts")
-
-
-@positions_app.command("prune")
-def positions_prune(
-    before: Annotated[str, typer.Option(help="Remove positions before this day (YYYY-MM-DD, UTC); patrols' tracks are kept first")],
-) -> None:
-    """Remove old positions: whole days (partitions dropped on PostgreSQL, chunked deletes on SQLite); audited."""
-    from peacewatch.patrols.service import keep_tracks
-    from peacewatch.tracking.retention import prune_positions
-
-    day = day_option(before, "before")
-    assert day is not None
-    settings = load_settings()
-    with open_session(settings) as session:
-        report = guarded(lambda: prune_positions(
-            session, cli_actor(), datetime(day.year, day.month, day.day, tzinfo=UTC), [keep_tracks]))
-    where = f" ({len(report.partitions)} daily partition(s) dropped)" if report.partitions else ""
-    console.print(f"{report.positions:,} positions before {day} pruned{where}, {report.bytes_freed / 1e6:,.1f} MB given back; "
-                  f"{report.kept} patrol track(s) kept first")
-
-
-@positions_app.command("stats")
-def positions_stats() -> None:
-    """How many positions are stored, over which days, and how many bytes each takes on disk."""
-    from peacewatch.tracking.store import storage
-
-    settings = load_settings()
-    with open_session(settings) as session:
-        found = storage(session)
-    console.print(f"{found.positions:,} positions from {found.first or '-'} to {found.last or '-'}; "
-                  f"{found.bytes / 1e6:,.1f} MB with indexes, {found.bytes_per_position:.1f} bytes a position"
-                  + (f"; {found.partitions} daily partition(s)" if found.partitions else ""))
-
-
 class Via(str, Enum):
     http = "http"
     cot = "cot"
@@ -551,36 +327,15 @@ def simulate(
     console.print(f"simulation over: {sent:,} positions sent via {via.value}")
 
 
-@app.command("mandate")
-def mandate_state(
-    on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD), default today")] = None,
-) -> None:
-    """Print the mandate's state on a date: in force, notice deadline, renewed until when."""
-    from dataclasses import asdict
-
-    from peacewatch.core.db import utcnow
-    from peacewatch.mandate.service import get_mandate, state_on
-
-    try:
-        day = date.fromisoformat(on) if on else utcnow().date()
-    except ValueError:
-        raise fail(f"--on must be a date as YYYY-MM-DD, not '{on}'") from None
-    with open_session(load_settings()) as session:
-        mandate = guarded(lambda: get_mandate(session, None))
-        state = state_on(mandate, day)
-    table = Table("field", "value", title=mandate.name)
-    for key, value in asdict(state).items():
-        table.add_row(key, _text(value))
-    console.print(table)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    return value.value if isinstance(value, Enum) else str(value)
-
-
 # the capabilities' own commands, registered here: they import the shared helpers (core.console), never this module
+app.add_typer(user_commands, name="user")
+app.add_typer(token_commands, name="token")
+app.add_typer(positions_commands, name="positions")
+app.command("import")(import_layer)
+app.command("export")(export_layer)
+app.command("gpx")(upload_gpx)
+app.command("backfill")(backfill)
+app.command("mandate")(mandate_state)
 for _name, _commands in (("incident", incidents_commands), ("airlift", airlift_commands), ("claims", claims_commands),
                          ("remains", remains_commands), ("custody", custody_commands), ("report", report_commands),
                          ("demining", demining_commands), ("returns", returns_commands)):
