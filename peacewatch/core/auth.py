@@ -46,6 +46,24 @@ INTERNAL_ROLES = frozenset(Role) - {Role.liaison}
 ACCESS_TABLES = ("users", "api_tokens")  # a commit to one of them may end someone's sign-in
 PERSONAL_DATA_ROLES = frozenset({Role.humanitarian, Role.admin})  # who may read the remains' and the missing's details
 
+# Who may do what: the roles each action admits besides the administrator, who is admitted to all.
+# The API's dependencies (core.web) and the pages (ui) read these same sets.
+OPERATIONS_ROLES = frozenset({Role.operations})
+OPERATIONS_CENTRE_ROLES = frozenset({Role.operations, Role.observer})
+FIELD_STAFF_ROLES = frozenset({Role.operations, Role.observer, Role.patrol})
+OPERATIONS_OR_PATROL_ROLES = frozenset({Role.operations, Role.patrol})
+INCIDENT_REPORTER_ROLES = frozenset({Role.operations, Role.patrol, Role.liaison})
+HUMANITARIAN_ROLES = frozenset({Role.humanitarian})
+HUMANITARIAN_OR_LIAISON_ROLES = frozenset({Role.humanitarian, Role.liaison})
+AIR_CELL_ROLES = frozenset({Role.air})
+AIR_MOVEMENT_ROLES = frozenset({Role.air, Role.operations})
+PRESS_OR_OPERATIONS_ROLES = frozenset({Role.press, Role.operations})
+
+
+def admits(roles: frozenset[Role], role: Role) -> bool:
+    """Whether an action open to ``roles`` admits ``role`` (the administrator always)."""
+    return role is Role.admin or role in roles
+
 
 class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
     __tablename__ = "users"

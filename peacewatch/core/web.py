@@ -15,7 +15,22 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.answers import Answers
-from peacewatch.core.auth import ACCESS_TABLES, INTERNAL_ROLES, Role, User
+from peacewatch.core.auth import (
+    ACCESS_TABLES,
+    AIR_CELL_ROLES,
+    AIR_MOVEMENT_ROLES,
+    FIELD_STAFF_ROLES,
+    HUMANITARIAN_OR_LIAISON_ROLES,
+    HUMANITARIAN_ROLES,
+    INCIDENT_REPORTER_ROLES,
+    INTERNAL_ROLES,
+    OPERATIONS_CENTRE_ROLES,
+    OPERATIONS_OR_PATROL_ROLES,
+    OPERATIONS_ROLES,
+    PRESS_OR_OPERATIONS_ROLES,
+    Role,
+    User,
+)
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
@@ -252,14 +267,14 @@ LongLimit = Annotated[int, Query(ge=1, le=10_000, description="Records per page 
 # --- who may do what: one name per set of roles, the same in every router (admin is always admitted) ---
 
 Admin = Annotated[User, Depends(require_roles(Role.admin))]
-Operations = Annotated[User, Depends(require_roles(Role.operations))]
-OperationsCentre = Annotated[User, Depends(require_roles(Role.operations, Role.observer))]
-FieldStaff = Annotated[User, Depends(require_roles(Role.operations, Role.observer, Role.patrol))]
-OperationsOrPatrol = Annotated[User, Depends(require_roles(Role.operations, Role.patrol))]
-IncidentReporter = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.liaison))]
+Operations = Annotated[User, Depends(require_roles(*OPERATIONS_ROLES))]
+OperationsCentre = Annotated[User, Depends(require_roles(*OPERATIONS_CENTRE_ROLES))]
+FieldStaff = Annotated[User, Depends(require_roles(*FIELD_STAFF_ROLES))]
+OperationsOrPatrol = Annotated[User, Depends(require_roles(*OPERATIONS_OR_PATROL_ROLES))]
+IncidentReporter = Annotated[User, Depends(require_roles(*INCIDENT_REPORTER_ROLES))]
 Staff = Annotated[User, Depends(require_roles(*INTERNAL_ROLES))]  # the mission's own people: every role but a side's liaison
-Humanitarian = Annotated[User, Depends(require_roles(Role.humanitarian))]
-HumanitarianOrLiaison = Annotated[User, Depends(require_roles(Role.humanitarian, Role.liaison))]
-AirCell = Annotated[User, Depends(require_roles(Role.air))]
-AirMovements = Annotated[User, Depends(require_roles(Role.air, Role.operations))]
-PressOrOperations = Annotated[User, Depends(require_roles(Role.press, Role.operations))]
+Humanitarian = Annotated[User, Depends(require_roles(*HUMANITARIAN_ROLES))]
+HumanitarianOrLiaison = Annotated[User, Depends(require_roles(*HUMANITARIAN_OR_LIAISON_ROLES))]
+AirCell = Annotated[User, Depends(require_roles(*AIR_CELL_ROLES))]
+AirMovements = Annotated[User, Depends(require_roles(*AIR_MOVEMENT_ROLES))]
+PressOrOperations = Annotated[User, Depends(require_roles(*PRESS_OR_OPERATIONS_ROLES))]

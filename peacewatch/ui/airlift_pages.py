@@ -19,14 +19,12 @@ from peacewatch.airlift import airfield_register, build_up, flight_records, flig
 from peacewatch.airlift.aircraft import AIRCRAFT_TYPES
 from peacewatch.airlift.models import Direction, FlightStatus
 from peacewatch.claims import service as claims
-from peacewatch.core.auth import INTERNAL_ROLES, Role
+from peacewatch.core.auth import AIR_CELL_ROLES, INTERNAL_ROLES, admits
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
 from peacewatch.core.visibility import STAFF
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
-
-AIR_WRITERS = frozenset({Role.air, Role.admin})
 
 
 @dataclass
@@ -64,7 +62,7 @@ def airlift_workspace(
         flights=[flight_records.flight_out(f, ctx) for f in flights], total=total,
         pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),
         plans=[(p, [flight_records.flight_out(f, ctx) for f in p.flights]) for p in rotation_plans.list_plans(session, 10)],
-        may_write=user.role in AIR_WRITERS, aircraft_types=list(AIRCRAFT_TYPES), airfields=airfield_register.list_airfields(session),
+        may_write=admits(AIR_CELL_ROLES, user.role), aircraft_types=list(AIRCRAFT_TYPES), airfields=airfield_register.list_airfields(session),
         statuses=[s.value for s in FlightStatus], directions=[d.value for d in Direction],
     )
 

@@ -8,7 +8,6 @@ as the signed-in user, with the same roles and the same liaison side (``core.web
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -25,7 +24,15 @@ from markupsafe import Markup
 from xstatic.pkg import leaflet
 
 from peacewatch.access.service import sign_in, sign_out
-from peacewatch.core.auth import INTERNAL_ROLES, PERSONAL_DATA_ROLES, Role, User, issue_access_token, user_for_token
+from peacewatch.core.auth import (
+    INTERNAL_ROLES,
+    PERSONAL_DATA_ROLES,
+    Role,
+    User,
+    admits,
+    issue_access_token,
+    user_for_token,
+)
 from peacewatch.core.cookies import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -37,33 +44,14 @@ from peacewatch.core.cookies import (
     set_nonce,
     set_session,
 )
-from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import LABELS, LANGUAGES, N_, choose_language, translations
 from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
-from peacewatch.core.web import MAX_ID, SessionDep, SettingsDep, client_address, on_hashing_threads
-from peacewatch.force.service import list_units
-from peacewatch.geography.models import ZoneKind
-from peacewatch.geography.service import list_posts, list_zones
-from peacewatch.incidents import service as incidents
-from peacewatch.incidents.models import (
-    IncidentStatus,
-    IncidentType,
-    PlacePrecision,
-    ProposalStatus,
-    Restriction,
-    SourceKind,
-    ViolationKind,
-)
-from peacewatch.patrols import service as patrols
-from peacewatch.patrols.models import PatrolStatus
+from peacewatch.core.web import SessionDep, SettingsDep, client_address, on_hashing_threads
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
-COVERAGE_READERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.observer})  # as /api/v1/coverage admits
-PLANNERS = frozenset({Role.admin, Role.operations})
-FIELD_ROLES = frozenset({Role.admin, Role.operations, Role.patrol})
 SECURITY_HEADERS = {
     # every script, style, image and font from this server: nothing leaves an air-gapped network
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -121,7 +109,8 @@ class Page:
     new_nonce: bool = False
 
     def has(self, roles: frozenset[Role]) -> bool:
-        return self.user is not None and self.user.role in roles
+        """Whether the reader may do what ``roles`` (the API's sets, core.auth) may: the administrator always."""
+        return self.user is not None and admits(roles, self.user.role)
 
     def require_user(self) -> User:
         if self.user is None:
@@ -241,40 +230,8 @@ def choose(
     return response
 
 
-# --- the operations map -------------------------------------------------------------------------
 
-
-def _moment(on: date | None, at: str | None) -> tuple[date, str | None]:
-    """The day the map opens on and, when the user asked for a past moment, that moment (ISO)."""
-    if at:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            moment = None
-        if moment is not None:
-            return moment.date(), moment.isoformat()
-    return on or utcnow().date(), None
-
-
-@router.get("/map", response_class=HTMLResponse)
-def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None, at: str | None = None) -> Response:
-    user = page.require_user()
-    day, moment = _moment(on, at)
-    basemap = _basemap(settings.basemap)
-    config = {
-        "day": day.isoformat(),
-        "at": moment,
-        "live": moment is None and on is None,
-        "coverage": user.role in COVERAGE_READERS,
-        "incidents": user.role in INTERNAL_ROLES,  # as /api/v1/incident-events admits
-        "can_handle_alerts": user.role in PLANNERS,
-        "icons": symbols.icons(),
-        "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
-    }
-    return page.render("map.html", config=config)
-
-
-# --- patrols -------------------------------------------------------------------------------------
+# --- what the list pages share ---------------------------------------------------------------
 
 
 class ListFilters:
@@ -285,18 +242,7 @@ class ListFilters:
         return "&".join(f"{k}={quote(str(v.value if isinstance(v, Enum) else v))}" for k, v in values.items() if v not in (None, ""))
 
 
-@dataclass
-class PatrolFilters(ListFilters):
-    status: PatrolStatus | None = None
-    zone_id: int | None = None
-    q: str | None = None
-    since: date | None = None
-    until: date | None = None
-    sort: patrols.Sort = "-planned_start"
-    page: int = 1
-
-
-def _optional(kind: Any, value: str | None) -> Any:
+def optional_value(kind: Any, value: str | None) -> Any:
     """A filter field as typed in a form: empty means no filter, nonsense means no filter either."""
     if value is None or not value.strip():
         return None
@@ -306,147 +252,16 @@ def _optional(kind: Any, value: str | None) -> Any:
         return None
 
 
-def patrol_filters(
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    zone_id: Annotated[str | None, Query(max_length=12)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[str | None, Query(max_length=10)] = None,
-    until: Annotated[str | None, Query(max_length=10)] = None,
-    sort: Annotated[str, Query(max_length=20)] = "-planned_start",
-    page: Annotated[str, Query(max_length=6)] = "1",
-) -> PatrolFilters:
-    zone = _optional(int, zone_id)
-    return PatrolFilters(
-        status=_optional(PatrolStatus, status), zone_id=zone if zone and 0 < zone <= MAX_ID else None, q=q or None,
-        since=_optional(date.fromisoformat, since), until=_optional(date.fromisoformat, until),
-        sort=sort if sort in patrols.SORTS else "-planned_start",  # type: ignore[arg-type]
-        page=max(1, _optional(int, page) or 1),
-    )
-
-
-def _day_start(day: date | None) -> datetime | None:
+def day_start(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _day_after(day: date | None) -> datetime | None:
+def day_after(day: date | None) -> datetime | None:
     """Where a filter "until ``day``" ends: the next midnight (none after the calendar's last day)."""
-    return None if day is None or day == date.max else _day_start(day + timedelta(days=1))
+    return None if day is None or day == date.max else day_start(day + timedelta(days=1))
 
 
-@router.get("/patrols", response_class=HTMLResponse)
-def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFilters, Depends(patrol_filters)]) -> Response:
-    user = page.require_user()
-    readable = user.readable
-    since = _day_start(filters.since)
-    until = _day_after(filters.until)
-    criteria = {"status": filters.status, "zone_id": filters.zone_id, "since": since, "until": until, "search": filters.q}
-    total = patrols.count_patrols(session, readable, **criteria)
-    pages = max(1, math.ceil(total / PER_PAGE))
-    rows = patrols.list_patrols(session, readable, **criteria, sort=filters.sort,
-                                limit=PER_PAGE, offset=(min(filters.page, pages) - 1) * PER_PAGE)
-    zones = list_zones(session, readable, kind=ZoneKind.area_of_responsibility, limit=1000)
-    units = list_units(session, readable, limit=1000) if page.has(PLANNERS) else []
-    return page.render(
-        "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
-        zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(PLANNERS),
-    )
 
-
-@router.get("/patrols/{patrol_id}", response_class=HTMLResponse)
-def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Response:
-    user = page.require_user()
-    try:
-        patrol = patrols.get_patrol(session, patrol_id, user.readable)
-    except NotFound:  # the same answer whether it does not exist or belongs to the other side
-        _ = translations(page.language).gettext
-        return page.render("not_found.html", status_code=404, what=_("Patrol %(id)s") % {"id": patrol_id})
-    check_ins = patrols.check_ins(session, patrol)
-    zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
-    return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""),
-                       can_act=page.has(FIELD_ROLES), config={"patrol_id": patrol.id})
-
-
-# --- incidents -----------------------------------------------------------------------------------
-
-REPORTERS = frozenset({Role.admin, Role.operations, Role.patrol, Role.liaison})
-
-
-@dataclass
-class IncidentFilters(ListFilters):
-    type: IncidentType | None = None
-    status: IncidentStatus | None = None
-    source: SourceKind | None = None
-    q: str | None = None
-    since: date | None = None
-    until: date | None = None
-    page: int = 1
-
-
-def incident_filters(
-    type: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(max_length=40)] = None,
-    source: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[str | None, Query(max_length=10)] = None,
-    until: Annotated[str | None, Query(max_length=10)] = None,
-    page: Annotated[str, Query(max_length=6)] = "1",
-) -> IncidentFilters:
-    return IncidentFilters(
-        type=_optional(IncidentType, type), status=_optional(IncidentStatus, status), source=_optional(SourceKind, source),
-        q=q or None, since=_optional(date.fromisoformat, since), until=_optional(date.fromisoformat, until),
-        page=max(1, _optional(int, page) or 1),
-    )
-
-
-@router.get("/incidents", response_class=HTMLResponse)
-def incident_list(page: PageDep, session: SessionDep, filters: Annotated[IncidentFilters, Depends(incident_filters)]) -> Response:
-    user = page.require_user()
-    since = _day_start(filters.since)
-    until = _day_after(filters.until)
-    criteria = {"type": filters.type, "status": filters.status, "source": filters.source, "since": since, "until": until,
-                "search": filters.q}
-    total = incidents.count_incidents(session, user.readable, **criteria)
-    pages = max(1, math.ceil(total / PER_PAGE))
-    rows = incidents.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
-                                    offset=(min(filters.page, pages) - 1) * PER_PAGE)
-    events = incidents.event_names(session, user.readable, {i.event_id for i in rows})
-    internal = user.readable is None
-    proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
-    posts = list_posts(session, user.readable, limit=10_000) if page.has(REPORTERS) else []
-    side_source = incidents.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
-    return page.render(
-        "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
-        types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
-        precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts,
-        can_report=page.has(REPORTERS), can_decide=page.has(PLANNERS), side_source=side_source,
-    )
-
-
-@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Response:
-    user = page.require_user()
-    try:
-        incident = incidents.get_incident(session, incident_id, user.readable)
-    except NotFound:
-        _ = translations(page.language).gettext
-        return page.render("not_found.html", status_code=404, what=_("Incident %(id)s") % {"id": incident_id})
-    internal = user.readable is None
-    steps = incidents.verifications(session, incident) if internal else []
-    history = incidents.history(session, incident) if internal else []
-    siblings = incidents.same_event(session, incident) if internal else []
-    next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
-    return page.render("incident.html", incident=incidents.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
-                       siblings=siblings, can_verify=page.has(PLANNERS), next_statuses=next_statuses,
-                       config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})
-
-
-# --- the public official map ---------------------------------------------------------------------
-
-
-@router.get("/public/map", response_class=HTMLResponse)
-def public_map(page: PageDep, on: date | None = None) -> Response:
-    day = on or utcnow().date()
-    return page.render("public_map.html", day=day, config={"day": day.isoformat(), "icons": symbols.icons()})
 
 
 # --- symbols and basemap tiles -------------------------------------------------------------------
@@ -466,13 +281,13 @@ def _open_basemap(path: Path) -> Basemap:
     return Basemap(path)
 
 
-def _basemap(path: Path | None) -> Basemap | None:
+def basemap_of(path: Path | None) -> Basemap | None:
     return _open_basemap(path) if path is not None else None
 
 
 @router.get("/tiles/{z}/{x}/{y}")
 def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
-    basemap = _basemap(settings.basemap)
+    basemap = basemap_of(settings.basemap)
     if basemap is None:
         raise NotFound("no basemap is configured (PEACEWATCH_BASEMAP)")
     found = basemap.tile(z, x, y) if 0 <= z <= 24 else None
@@ -486,7 +301,14 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
 
 def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
-    from peacewatch.ui import airlift_pages, remains_pages, report_pages  # noqa: F401 - register their pages on the router
+    from peacewatch.ui import (  # noqa: F401 - each registers its pages on the router
+        airlift_pages,
+        incident_pages,
+        map_pages,
+        patrol_pages,
+        remains_pages,
+        report_pages,
+    )
 
     app.include_router(router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

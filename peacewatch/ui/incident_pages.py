@@ -1,0 +1,101 @@
+"""Ceasefire monitoring's pages: the incident reports with their filters, and each report with its event."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query
+from fastapi.responses import HTMLResponse, Response
+
+from peacewatch.core.auth import (
+    INCIDENT_REPORTER_ROLES,
+    OPERATIONS_ROLES,
+    Role,
+)
+from peacewatch.core.i18n import translations
+from peacewatch.core.problems import NotFound
+from peacewatch.core.web import SessionDep
+from peacewatch.geography.service import list_posts
+from peacewatch.incidents import service as incidents
+from peacewatch.incidents.models import (
+    IncidentStatus,
+    IncidentType,
+    PlacePrecision,
+    ProposalStatus,
+    Restriction,
+    SourceKind,
+    ViolationKind,
+)
+from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, optional_value, router
+
+
+@dataclass
+class IncidentFilters(ListFilters):
+    type: IncidentType | None = None
+    status: IncidentStatus | None = None
+    source: SourceKind | None = None
+    q: str | None = None
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+
+def incident_filters(
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    source: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> IncidentFilters:
+    return IncidentFilters(
+        type=optional_value(IncidentType, type), status=optional_value(IncidentStatus, status), source=optional_value(SourceKind, source),
+        q=q or None, since=optional_value(date.fromisoformat, since), until=optional_value(date.fromisoformat, until),
+        page=max(1, optional_value(int, page) or 1),
+    )
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incident_list(page: PageDep, session: SessionDep, filters: Annotated[IncidentFilters, Depends(incident_filters)]) -> Response:
+    user = page.require_user()
+    since = day_start(filters.since)
+    until = day_after(filters.until)
+    criteria = {"type": filters.type, "status": filters.status, "source": filters.source, "since": since, "until": until,
+                "search": filters.q}
+    total = incidents.count_incidents(session, user.readable, **criteria)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    rows = incidents.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
+                                    offset=(min(filters.page, pages) - 1) * PER_PAGE)
+    events = incidents.event_names(session, user.readable, {i.event_id for i in rows})
+    internal = user.readable is None
+    proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
+    posts = list_posts(session, user.readable, limit=10_000) if page.has(INCIDENT_REPORTER_ROLES) else []
+    side_source = incidents.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
+    return page.render(
+        "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
+        types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
+        precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts,
+        can_report=page.has(INCIDENT_REPORTER_ROLES), can_decide=page.has(OPERATIONS_ROLES), side_source=side_source,
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Response:
+    user = page.require_user()
+    try:
+        incident = incidents.get_incident(session, incident_id, user.readable)
+    except NotFound:
+        _ = translations(page.language).gettext
+        return page.render("not_found.html", status_code=404, what=_("Incident %(id)s") % {"id": incident_id})
+    internal = user.readable is None
+    steps = incidents.verifications(session, incident) if internal else []
+    history = incidents.history(session, incident) if internal else []
+    siblings = incidents.same_event(session, incident) if internal else []
+    next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
+    return page.render("incident.html", incident=incidents.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
+                       siblings=siblings, can_verify=page.has(OPERATIONS_ROLES), next_statuses=next_statuses,
+                       config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})

@@ -1,0 +1,56 @@
+"""The operations map (live, or as it stood at a past moment) and the public official map."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi.responses import HTMLResponse, Response
+
+from peacewatch.core.auth import (
+    FIELD_STAFF_ROLES,
+    INTERNAL_ROLES,
+    OPERATIONS_ROLES,
+)
+from peacewatch.core.db import utcnow
+from peacewatch.core.web import SettingsDep
+from peacewatch.ui import symbols
+from peacewatch.ui.pages import PageDep, basemap_of, router
+
+
+def _moment(on: date | None, at: str | None) -> tuple[date, str | None]:
+    """The day the map opens on and, when the user asked for a past moment, that moment (ISO)."""
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment.date(), moment.isoformat()
+    return on or utcnow().date(), None
+
+
+@router.get("/map", response_class=HTMLResponse)
+def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None, at: str | None = None) -> Response:
+    user = page.require_user()
+    day, moment = _moment(on, at)
+    basemap = basemap_of(settings.basemap)
+    config = {
+        "day": day.isoformat(),
+        "at": moment,
+        "live": moment is None and on is None,
+        "coverage": page.has(FIELD_STAFF_ROLES),  # as /api/v1/coverage admits
+        "incidents": user.role in INTERNAL_ROLES,  # as /api/v1/incident-events admits
+        "can_handle_alerts": page.has(OPERATIONS_ROLES),
+        "icons": symbols.icons(),
+        "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
+    }
+    return page.render("map.html", config=config)
+
+
+
+
+
+@router.get("/public/map", response_class=HTMLResponse)
+def public_map(page: PageDep, on: date | None = None) -> Response:
+    day = on or utcnow().date()
+    return page.render("public_map.html", day=day, config={"day": day.isoformat(), "icons": symbols.icons()})
