@@ -26,7 +26,7 @@ from peacewatch.app import create_app
 from peacewatch.core.auth import User
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
-from peacewatch.incidents import service
+from peacewatch.incidents import merge_proposals, report_records
 from peacewatch.incidents.matching import Tolerance, cluster_reports, pairwise_scores
 from peacewatch.incidents.models import Incident
 from peacewatch.incidents.schemas import IncidentIn
@@ -66,7 +66,7 @@ def through_service(arrivals: int) -> None:
         with app.state.sessionmaker() as session:
             nk2020.load(session)
             user = session.query(User).filter_by(username="ops").one()
-            rules = service.Rules.of(settings)
+            rules = report_records.Rules.of(settings)
             bodies = []
             for k in range(len(synthetic)):
                 kind, subtype = FAMILIES[int(synthetic.family[k])]
@@ -81,13 +81,13 @@ def through_service(arrivals: int) -> None:
             before = session.scalar(select(func.count()).select_from(Incident))
             began = time.perf_counter()
             for body in bodies:
-                service.create_incident(session, rules, user, body)
+                report_records.create_incident(session, rules, user, body)
             stored = time.perf_counter() - began
             counted = session.scalar(select(func.count()).select_from(Incident))
             if counted - before != len(bodies):
                 raise SystemExit(f"wrong answer: {counted - before} reports stored of {len(bodies)}")
             began = time.perf_counter()
-            run = service.run_matching(session, "bench", rules.tolerance)
+            run = merge_proposals.run_matching(session, "bench", rules.tolerance)
             bulk = time.perf_counter() - began
         app.state.engine.dispose()
     print(f"{arrivals} reports recorded one by one (checked, stored, matched on arrival, proposed, committed): "

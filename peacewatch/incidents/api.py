@@ -23,7 +23,7 @@ from peacewatch.core.web import (
     SettingsDep,
     Staff,
 )
-from peacewatch.incidents import service
+from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
 from peacewatch.incidents.charts import figures_chart
 from peacewatch.incidents.figures import figures_csv
 from peacewatch.incidents.models import IncidentStatus, IncidentType, ProposalStatus, SourceKind
@@ -70,8 +70,9 @@ def list_incidents(
                "since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until"), "search": q}
 
     def build() -> Response:
-        total = str(service.count_incidents(session, readable, **filters))
-        found = service.incidents_out(session, readable, service.list_incidents(session, readable, limit=limit, offset=offset, **filters))
+        total = str(report_records.count_incidents(session, readable, **filters))
+        listed = report_records.list_incidents(session, readable, limit=limit, offset=offset, **filters)
+        found = report_records.incidents_out(session, readable, listed)
         if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
             answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
             answer.headers["X-Total-Count"] = total
@@ -86,44 +87,44 @@ def list_incidents(
     responses={200: {"model": IncidentOut, "description": "A resend: the report first stored under this client_id"}},
 )
 def report_incident(data: IncidentIn, session: SessionDep, settings: SettingsDep, user: IncidentReporter, response: Response) -> Any:
-    incident, created = service.create_incident(session, service.Rules.of(settings), user, data)
+    incident, created = report_records.create_incident(session, report_records.Rules.of(settings), user, data)
     if not created:
         response.status_code = 200
-    return service.incidents_out(session, user.readable, [incident])[0]
+    return report_records.incidents_out(session, user.readable, [incident])[0]
 
 
 @router.post("/from-tak/{report_id}", response_model=IncidentOut, status_code=201,
              summary="Make an incident report of a marker or spot report a TAK user placed (GET /api/v1/cot/reports)")
 def incident_from_tak(report_id: RecordId, data: FromTakIn, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
-    incident = service.incident_from_tak(session, service.Rules.of(settings), user, report_id, data)
-    return service.incidents_out(session, user.readable, [incident])[0]
+    incident = report_records.incident_from_tak(session, report_records.Rules.of(settings), user, report_id, data)
+    return report_records.incidents_out(session, user.readable, [incident])[0]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
 def read_incident(incident_id: RecordId, session: SessionDep, readable: Readable) -> Any:
-    return service.incidents_out(session, readable, [service.get_incident(session, incident_id, readable)])[0]
+    return report_records.incidents_out(session, readable, [report_records.get_incident(session, incident_id, readable)])[0]
 
 
 @router.patch("/{incident_id}", response_model=IncidentOut, summary="Correct a report (the history keeps the old values)")
 def correct_incident(incident_id: RecordId, changes: IncidentPatch, session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
-    corrected = service.update_incident(session, service.Rules.of(settings), user, incident_id, changes)
-    return service.incidents_out(session, user.readable, [corrected])[0]
+    corrected = report_records.update_incident(session, report_records.Rules.of(settings), user, incident_id, changes)
+    return report_records.incidents_out(session, user.readable, [corrected])[0]
 
 
 @router.post("/{incident_id}/verification", response_model=IncidentOut, summary="One step of verification, with who checked and why")
 def verify_incident(incident_id: RecordId, data: VerificationIn, session: SessionDep, user: Operations) -> Any:
-    return service.incidents_out(session, user.readable, [service.verify(session, user, incident_id, data)])[0]
+    return report_records.incidents_out(session, user.readable, [verification.verify(session, user, incident_id, data)])[0]
 
 
 @router.get("/{incident_id}/verification", response_model=list[VerificationOut])
 def verification_steps(incident_id: RecordId, session: SessionDep, user: Staff) -> list[VerificationOut]:
-    incident = service.get_incident(session, incident_id, None)
-    return [VerificationOut.model_validate(v) for v in service.verifications(session, incident)]
+    incident = report_records.get_incident(session, incident_id, None)
+    return [VerificationOut.model_validate(v) for v in verification.verifications(session, incident)]
 
 
 @router.get("/{incident_id}/history", response_model=list[HistoryEntry], summary="Every change to the report, field by field")
 def incident_history(incident_id: RecordId, session: SessionDep, user: Staff) -> list[Any]:
-    return service.history(session, service.get_incident(session, incident_id, None))
+    return verification.history(session, report_records.get_incident(session, incident_id, None))
 
 
 events = APIRouter(prefix="/api/v1/incident-events", tags=["incidents"], responses=problem_responses(403))
@@ -131,7 +132,7 @@ events = APIRouter(prefix="/api/v1/incident-events", tags=["incidents"], respons
 
 @events.get("", response_model=list[EventOut], summary="Events (reports merged), in reporting days since..until")
 def list_events(session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None) -> list[Any]:
-    return [service.event_out(e) for e in service.events_between(session, *service.span(settings, since, until))]
+    return [event_summaries.event_out(e) for e in event_summaries.events_between(session, *event_summaries.span(settings, since, until))]
 
 
 @events.get(
@@ -142,7 +143,7 @@ def export_events(
     session: SessionDep, settings: SettingsDep, user: Staff, format: Literal["geojson", "acled"] = "geojson",
     since: date | None = None, until: date | None = None,
 ) -> Response:
-    body, media_type = service.export_events(session, settings, format, since, until)
+    body, media_type = event_summaries.export_events(session, settings, format, since, until)
     headers = content_disposition("incidents-acled.csv") if format == "acled" else {}
     return Response(body, media_type=media_type, headers=headers)
 
@@ -159,7 +160,7 @@ def daily(
     session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    result = service.figures(session, settings, since, until)
+    result = event_summaries.figures(session, settings, since, until)
     if format == "csv":
         return Response(figures_csv(result), media_type="text/csv",
                         headers=content_disposition("incident-figures.csv"))
@@ -169,7 +170,7 @@ def daily(
 @figures.get("/chart", response_class=Response, summary="The figures as a PNG chart for the bulletin",
              responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 def chart(session: SessionDep, settings: SettingsDep, user: Staff, since: date | None = None, until: date | None = None) -> Response:
-    return Response(figures_chart(service.figures(session, settings, since, until)), media_type="image/png")
+    return Response(figures_chart(event_summaries.figures(session, settings, since, until)), media_type="image/png")
 
 
 proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], responses=problem_responses(403, 404, 409))
@@ -177,24 +178,24 @@ proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], resp
 
 @proposals.get("", response_model=list[ProposalOut], summary="Reports the matcher believes describe one event")
 def list_proposals(session: SessionDep, user: Staff, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    return [service.proposal_out(session, p) for p in service.list_proposals(session, status, limit, offset)]
+    return [merge_proposals.proposal_out(session, p) for p in merge_proposals.list_proposals(session, status, limit, offset)]
 
 
 @proposals.post("/run", response_model=MatchRun, summary="Cluster the whole history in space and time and propose merges")
 def run(session: SessionDep, settings: SettingsDep, user: Operations) -> Any:
-    return service.run_matching(session, user.username, service.Rules.of(settings).tolerance)
+    return merge_proposals.run_matching(session, user.username, report_records.Rules.of(settings).tolerance)
 
 
 @proposals.get("/{proposal_id}", response_model=ProposalOut)
 def read_proposal(proposal_id: RecordId, session: SessionDep, user: Staff) -> Any:
-    return service.proposal_out(session, service.get_proposal(session, proposal_id))
+    return merge_proposals.proposal_out(session, merge_proposals.get_proposal(session, proposal_id))
 
 
 @proposals.post("/{proposal_id}/accept", response_model=ProposalOut, summary="The reports are one event")
 def accept(proposal_id: RecordId, data: DecisionIn, session: SessionDep, user: Operations) -> Any:
-    return service.proposal_out(session, service.accept(session, user.username, proposal_id, data.reason))
+    return merge_proposals.proposal_out(session, merge_proposals.accept(session, user.username, proposal_id, data.reason))
 
 
 @proposals.post("/{proposal_id}/split", response_model=ProposalOut, summary="The reports are several events (groups, or one each)")
 def split(proposal_id: RecordId, data: SplitIn, session: SessionDep, user: Operations) -> Any:
-    return service.proposal_out(session, service.split(session, user.username, proposal_id, data))
+    return merge_proposals.proposal_out(session, merge_proposals.split(session, user.username, proposal_id, data))

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from rich.table import Table
 
 from peacewatch.core import console as base
-from peacewatch.incidents import service
+from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
 from peacewatch.incidents.models import IncidentStatus, ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, SplitIn, VerificationIn
 
@@ -43,12 +43,12 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
     """
     reports = base.read_models(file, IncidentIn)
     settings = base.load_settings()
-    rules, operator = service.Rules.of(settings), base.operator()
+    rules, operator = report_records.Rules.of(settings), base.operator()
     with base.open_session(settings) as session:
         for number, data in enumerate(reports, start=1):
-            incident, created = base.guarded(lambda data=data: service.create_incident(session, rules, operator, data),  # type: ignore[misc]
+            incident, created = base.guarded(lambda data=data: report_records.create_incident(session, rules, operator, data),  # type: ignore[misc]
                                              f"report {number}: " if len(reports) > 1 else "")
-            event = service.event_names(session, None, [incident.event_id]).get(incident.event_id, incident.id)
+            event = event_summaries.event_names(session, None, [incident.event_id]).get(incident.event_id, incident.id)
             base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {event}")
 
 
@@ -60,8 +60,8 @@ def list_(
     """The latest reports."""
     with base.open_session(base.load_settings()) as session:
         table = Table("id", "start (UTC)", "type", "source", "status", "event", "place")
-        found = service.list_incidents(session, None, status=status, limit=limit)
-        events = service.event_names(session, None, {i.event_id for i in found})
+        found = report_records.list_incidents(session, None, status=status, limit=limit)
+        events = event_summaries.event_names(session, None, {i.event_id for i in found})
         for i in found:
             kind = i.type.value + (f"/{i.subtype.value}" if i.subtype else "")
             table.add_row(str(i.id), f"{i.started_at:%Y-%m-%d %H:%M}", kind, i.source.value, i.status.value, str(events[i.event_id]),
@@ -80,7 +80,7 @@ def verify(
     """Move a report one step through verification."""
     data = base.checked(VerificationIn, status=status, reason=reason, patrol_id=patrol, post_id=post)
     with base.open_session(base.load_settings()) as session:
-        incident = base.guarded(lambda: service.verify(session, base.operator(), incident_id, data))
+        incident = base.guarded(lambda: verification.verify(session, base.operator(), incident_id, data))
     base.console.print(f"incident {incident.id} is now {incident.status.value}")
 
 
@@ -89,7 +89,7 @@ def match() -> None:
     """Cluster every report in space and time and propose the merges that are new."""
     settings = base.load_settings()
     with base.open_session(settings) as session, base.console.status("clustering reports"):
-        run = base.guarded(lambda: service.run_matching(session, base.cli_actor(), service.Rules.of(settings).tolerance))
+        run = base.guarded(lambda: merge_proposals.run_matching(session, base.cli_actor(), report_records.Rules.of(settings).tolerance))
     base.console.print(f"{run['reports']} reports, {run['clusters']} clusters: {run['proposed']} new proposals, "
                        f"{run['superseded']} superseded ({run['seconds']} s)")
 
@@ -99,8 +99,8 @@ def proposals(status: Annotated[ProposalStatus | None, typer.Option(help="Only i
     """Merge proposals: the reports each one would make a single event."""
     with base.open_session(base.load_settings()) as session:
         table = Table("id", "status", "reports", "events now", "max distance (m)", "max gap (min)")
-        for p in service.list_proposals(session, status, limit=1000):
-            out = service.proposal_out(session, p)
+        for p in merge_proposals.list_proposals(session, status, limit=1000):
+            out = merge_proposals.proposal_out(session, p)
             table.add_row(str(p.id), p.status.value, ", ".join(map(str, p.incident_ids)), ", ".join(map(str, out["event_ids"])),
                           f"{p.max_distance_m:.0f}", f"{p.max_gap_minutes:.0f}")
     base.console.print(table)
@@ -110,7 +110,7 @@ def proposals(status: Annotated[ProposalStatus | None, typer.Option(help="Only i
 def accept(proposal_id: int, reason: Annotated[str, typer.Option(help="Why they are one event")] = "") -> None:
     """Accept a proposal: its reports become one event."""
     with base.open_session(base.load_settings()) as session:
-        base.guarded(lambda: service.accept(session, base.cli_actor(), proposal_id, reason))
+        base.guarded(lambda: merge_proposals.accept(session, base.cli_actor(), proposal_id, reason))
     base.console.print(f"proposal {proposal_id} accepted")
 
 
@@ -126,7 +126,7 @@ def split(
     except ValueError:
         raise base.fail("--group takes report ids separated by commas, such as --group 12,15") from None
     with base.open_session(base.load_settings()) as session:
-        base.guarded(lambda: service.split(session, base.cli_actor(), proposal_id, SplitIn(groups=groups, reason=reason)))
+        base.guarded(lambda: merge_proposals.split(session, base.cli_actor(), proposal_id, SplitIn(groups=groups, reason=reason)))
     base.console.print(f"proposal {proposal_id} split")
 
 
@@ -140,7 +140,7 @@ def figures(since: Since = None, until: Until = None, fmt: Annotated[FiguresForm
     first, last = base.day_option(since, "since"), base.day_option(until, "until")
     settings = base.load_settings()
     with base.open_session(settings) as session:
-        result = base.guarded(lambda: service.figures(session, settings, first, last))
+        result = base.guarded(lambda: event_summaries.figures(session, settings, first, last))
     if fmt is FiguresFormat.png:
         if output is None:
             raise base.fail("a chart needs --output FILE.png")
@@ -157,5 +157,5 @@ def export(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat
     first, last = base.day_option(since, "since"), base.day_option(until, "until")
     settings = base.load_settings()
     with base.open_session(settings) as session:
-        body, _ = base.guarded(lambda: service.export_events(session, settings, fmt.value, first, last))
+        body, _ = base.guarded(lambda: event_summaries.export_events(session, settings, fmt.value, first, last))
     base.write_out(body, output, "events")

@@ -27,10 +27,10 @@ from peacewatch.core.visibility import Scope, where_visible
 from peacewatch.geography.features import post_feature, zone_feature
 from peacewatch.geography.models import Post, PostKind, PostStatus, Zone, ZoneKind
 from peacewatch.geography.service import list_posts, list_zones
+from peacewatch.incidents.event_summaries import event_feature, report_rows, zone_names
 from peacewatch.incidents.figures import summarise
 from peacewatch.incidents.models import EventRow, IncidentStatus, IncidentType
 from peacewatch.incidents.rows import KEPT, kept_event_count, kept_event_rows
-from peacewatch.incidents.service import event_feature, report_rows, zone_names
 from peacewatch.ogc.query import Window, instant
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.patrols.service import patrol_tracks

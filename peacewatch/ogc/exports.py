@@ -26,8 +26,8 @@ from peacewatch.geography.formats import write_kml
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.acled import Mission as AcledMission
 from peacewatch.incidents.acled import acled_csv
+from peacewatch.incidents.event_summaries import report_rows, zone_names
 from peacewatch.incidents.figures import summarise
-from peacewatch.incidents.service import report_rows, zone_names
 from peacewatch.ogc.collections import Collection, Readable, start_and_end
 from peacewatch.ogc.query import Window, overlaps
 from peacewatch.ogc.service import get_collection

@@ -24,8 +24,8 @@ from peacewatch.demining.models import Clearance
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.geography.service import list_posts
+from peacewatch.incidents.event_summaries import report_rows
 from peacewatch.incidents.figures import summarise
-from peacewatch.incidents.service import report_rows
 from peacewatch.mandate.service import get_mandate
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.publication.daily import (

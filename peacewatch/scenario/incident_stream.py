@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import User
 from peacewatch.core.settings import Settings
 from peacewatch.geography.models import Post
-from peacewatch.incidents import service
+from peacewatch.incidents import merge_proposals, report_records, verification
 from peacewatch.incidents.models import ProposalStatus
 from peacewatch.incidents.schemas import IncidentIn, IncidentPatch, VerificationIn
 from peacewatch.patrols.models import Patrol
@@ -113,17 +113,17 @@ def load(session: Session, settings: Settings) -> tuple[int, int]:
     assert user is not None, "load the scenario's users first"
     posts = list(session.scalars(select(Post).order_by(Post.id)))
     patrols = list(session.scalars(select(Patrol).order_by(Patrol.id)))
-    rules = service.Rules.of(settings)
+    rules = report_records.Rules.of(settings)
     made = 0
     for body in reports(posts, patrols):
-        incident, created = service.create_incident(session, rules, user, IncidentIn.model_validate(body))
+        incident, created = report_records.create_incident(session, rules, user, IncidentIn.model_validate(body))
         made += created
         if created and incident.source.value == "observation_post" and incident.id % 3 == 0:
-            service.verify(session, user, incident.id, VerificationIn(status="under_investigation", reason="A patrol is sent to look"))
-            service.verify(session, user, incident.id, VerificationIn(status="confirmed", reason="Fresh craters and cartridge cases found"))
+            verification.verify(session, user, incident.id, VerificationIn(status="under_investigation", reason="A patrol is sent to look"))
+            verification.verify(session, user, incident.id, VerificationIn(status="confirmed", reason="Fresh craters and cartridge cases found"))
             # the press office publishes what the force itself confirmed
-            service.update_incident(session, rules, user, incident.id, IncidentPatch(visibility="public"))
+            report_records.update_incident(session, rules, user, incident.id, IncidentPatch(visibility="public"))
         elif created and incident.source.value == "media" and incident.id % 4 == 0:
-            service.verify(session, user, incident.id, VerificationIn(status="rejected", reason="No trace found; the posts heard nothing"))
-    service.run_matching(session, "system:demo", rules.tolerance)
-    return made, len(service.list_proposals(session, ProposalStatus.open, limit=10_000))
+            verification.verify(session, user, incident.id, VerificationIn(status="rejected", reason="No trace found; the posts heard nothing"))
+    merge_proposals.run_matching(session, "system:demo", rules.tolerance)
+    return made, len(merge_proposals.list_proposals(session, ProposalStatus.open, limit=10_000))

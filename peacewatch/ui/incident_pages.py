@@ -19,7 +19,7 @@ from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep
 from peacewatch.geography.service import list_posts
-from peacewatch.incidents import service as incidents
+from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
 from peacewatch.incidents.models import (
     IncidentStatus,
     IncidentType,
@@ -66,15 +66,16 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     until = day_after(filters.until)
     criteria = {"type": filters.type, "status": filters.status, "source": filters.source, "since": since, "until": until,
                 "search": filters.q}
-    total = incidents.count_incidents(session, user.readable, **criteria)
+    total = report_records.count_incidents(session, user.readable, **criteria)
     pages = max(1, math.ceil(total / PER_PAGE))
-    rows = incidents.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
+    rows = report_records.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
                                     offset=(min(filters.page, pages) - 1) * PER_PAGE)
-    events = incidents.event_names(session, user.readable, {i.event_id for i in rows})
+    events = event_summaries.event_names(session, user.readable, {i.event_id for i in rows})
     internal = user.readable is None
-    proposals = [incidents.proposal_out(session, p) for p in incidents.list_proposals(session, ProposalStatus.open, limit=50)] if internal else []
+    open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50) if internal else []
+    proposals = [merge_proposals.proposal_out(session, p) for p in open_proposals]
     posts = list_posts(session, user.readable, limit=10_000) if page.has(INCIDENT_REPORTER_ROLES) else []
-    side_source = incidents.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
+    side_source = report_records.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
         "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
@@ -87,15 +88,15 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
 def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Response:
     user = page.require_user()
     try:
-        incident = incidents.get_incident(session, incident_id, user.readable)
+        incident = report_records.get_incident(session, incident_id, user.readable)
     except NotFound:
         _ = translations(page.language).gettext
         return page.render("not_found.html", status_code=404, what=_("Incident %(id)s") % {"id": incident_id})
     internal = user.readable is None
-    steps = incidents.verifications(session, incident) if internal else []
-    history = incidents.history(session, incident) if internal else []
-    siblings = incidents.same_event(session, incident) if internal else []
-    next_statuses = sorted(s.value for s in incidents.NEXT_STATUS[incident.status])
-    return page.render("incident.html", incident=incidents.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
+    steps = verification.verifications(session, incident) if internal else []
+    history = verification.history(session, incident) if internal else []
+    siblings = verification.same_event(session, incident) if internal else []
+    next_statuses = sorted(s.value for s in report_records.NEXT_STATUS[incident.status])
+    return page.render("incident.html", incident=report_records.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
                        siblings=siblings, can_verify=page.has(OPERATIONS_ROLES), next_statuses=next_statuses,
                        config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})
