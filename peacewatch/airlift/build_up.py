@@ -3,8 +3,6 @@ figures at any moment, read from a book of every movement kept until a flight or
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -34,6 +32,7 @@ from peacewatch.airlift.strength_ledger import Ledger, as_strength, ceilings, mi
 from peacewatch.core.calendar import days_between, reporting_day_ends_at
 from peacewatch.core.changes import versions
 from peacewatch.core.db import transaction
+from peacewatch.core.tabular import table_csv
 from peacewatch.core.visibility import Scope
 
 
@@ -136,10 +135,6 @@ FIGURES_CSV_COLUMNS = ("day", "flights", "personnel", "vehicles", "tonnes", "con
 
 
 def figures_csv(result: AirliftFigures) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIGURES_CSV_COLUMNS)
-    for d in result.by_day:
-        writer.writerow([d.day.isoformat(), d.flights, d.personnel, d.vehicles, d.tonnes, d.convoys, d.convoy_personnel,
-                         d.returnees, d.convoy_tonnes, d.strength.personnel, d.strength.armoured, d.strength.vehicles])
-    return out.getvalue()
+    return table_csv(FIGURES_CSV_COLUMNS, ([
+        d.day.isoformat(), d.flights, d.personnel, d.vehicles, d.tonnes, d.convoys, d.convoy_personnel, d.returnees,
+        d.convoy_tonnes, d.strength.personnel, d.strength.armoured, d.strength.vehicles] for d in result.by_day))

@@ -22,7 +22,7 @@ from peacewatch.airlift.schemas import (
 )
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid
-from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe
+from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe, table_csv
 
 
 class _Refused(Exception):
@@ -118,14 +118,12 @@ FLIGHT_CSV_COLUMNS = list(FlightIn.model_fields)
 
 def flights_csv(flights: Iterable[Flight]) -> str:
     """Flights in the import's own columns, so an export can be edited and imported again (formulas quoted both ways)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FLIGHT_CSV_COLUMNS)
+    rows = []
     for f in flights:
         row = []
         for name in FLIGHT_CSV_COLUMNS:
             value = {"departure": f.departure.code, "arrival": f.arrival.code}.get(name, getattr(f, name, ""))
             value = value.value if hasattr(value, "value") else value
             row.append("" if value is None else value.isoformat() if isinstance(value, datetime) else spreadsheet_safe(value))
-        writer.writerow(row)
-    return out.getvalue()
+        rows.append(row)
+    return table_csv(FLIGHT_CSV_COLUMNS, rows)

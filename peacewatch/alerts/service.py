@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
 from peacewatch.core.db import compare_and_set, transaction, utcnow
-from peacewatch.core.problems import Conflict, NotFound
-from peacewatch.core.visibility import Scope, Visibility, visibility_clause
+from peacewatch.core.problems import Conflict
+from peacewatch.core.visibility import Scope, Visibility, get_visible, visibility_clause
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
 from peacewatch.tracking.models import TrackerState
 
@@ -45,10 +45,7 @@ def list_alerts(
 
 
 def get_alert(session: Session, alert_id: int, readable: Scope) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None or (readable is not None and alert.visibility not in readable):
-        raise NotFound(f"alert {alert_id} not found")
-    return alert
+    return get_visible(session, Alert, alert_id, readable, "alert")
 
 
 def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert:

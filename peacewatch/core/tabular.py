@@ -6,7 +6,7 @@ import csv
 import enum
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -46,16 +46,20 @@ def cell(value: Any) -> Any:
     return spreadsheet_safe(value)
 
 
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The one CSV writer: a header, then the rows, with RFC 4180's line ends (the caller makes text cells safe)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def rows_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """Rows as CSV with a header of every column any row has, in the order first seen."""
     rows = list(rows)
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([cell(row.get(c)) for c in columns])
-    return out.getvalue()
+    return table_csv(columns, ([cell(row.get(c)) for c in columns] for row in rows))
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> dict[str, str]:

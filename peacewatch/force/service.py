@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
-from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Scope, where_visible
+from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit, UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitUpdate
 from peacewatch.mandate.models import Mandate
@@ -35,10 +35,7 @@ def list_units(
 
 
 def get_unit(session: Session, unit_id: int, readable: Scope) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None or (readable is not None and unit.visibility not in readable):
-        raise NotFound(f"unit {unit_id} not found")
-    return unit
+    return get_visible(session, Unit, unit_id, readable, "unit")
 
 
 def _check_name_free(session: Session, name: str, unit_id: int | None) -> None:

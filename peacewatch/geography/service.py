@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
-from peacewatch.core.visibility import Scope, Visibility, where_visible
+from peacewatch.core.visibility import Scope, Visibility, get_visible, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
 from peacewatch.geography.models import Place, Post, PostKind, Zone, ZoneKind
@@ -172,10 +172,7 @@ def list_posts(
 
 
 def get_post(session: Session, post_id: int, readable: Scope) -> Post:
-    post = session.get(Post, post_id)
-    if post is None or (readable is not None and post.visibility not in readable):
-        raise NotFound(f"post {post_id} not found")
-    return post
+    return get_visible(session, Post, post_id, readable, "post")
 
 
 class ZoneIndex:

@@ -8,13 +8,11 @@ strategic development. Fatalities are the conservative figure, as ACLED records 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from peacewatch.core.tabular import spreadsheet_safe
+from peacewatch.core.tabular import spreadsheet_safe, table_csv
 from peacewatch.incidents.figures import EventSummary
 from peacewatch.incidents.models import IncidentType, SourceKind, ViolationKind
 
@@ -134,9 +132,5 @@ def acled_row(event: EventSummary, mission: Mission, names: dict[int, str]) -> d
 
 
 def acled_csv(events: Iterable[EventSummary], mission: Mission, names: dict[int, str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for event in events:
-        writer.writerow({k: spreadsheet_safe(v) for k, v in acled_row(event, mission, names).items()})
-    return out.getvalue()
+    rows = (acled_row(event, mission, names) for event in events)
+    return table_csv(COLUMNS, ([spreadsheet_safe(row.get(c, "")) for c in COLUMNS] for row in rows))

@@ -7,8 +7,6 @@ ceasefire violations; rejected events are not counted at all.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from peacewatch.core.calendar import reporting_day
-from peacewatch.core.tabular import spreadsheet_safe
+from peacewatch.core.tabular import spreadsheet_safe, table_csv
 from peacewatch.incidents.models import CASUALTY_COLUMNS, IncidentStatus, IncidentType, SourceKind
 
 CASUALTY_KINDS = tuple(c[:-4] for c in CASUALTY_COLUMNS[::2])
@@ -220,21 +218,19 @@ CSV_COLUMNS = ("day", "dimension", "key", "events", "effects", "min", "max")
 
 def figures_csv(figures: dict[str, Any]) -> str:
     """The figures in long form, one row per day, dimension and key: easy to pivot in a spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows: list[tuple[Any, ...]] = []
     for day in figures["days"]:
         d = day["day"]
-        writer.writerow((d, "total", "events", day["events"], day["effects"], "", ""))
-        writer.writerow((d, "total", "change", day["change"], "", "", ""))
-        writer.writerow((d, "total", "running_total", day["running_total"], "", "", ""))
+        rows.append((d, "total", "events", day["events"], day["effects"], "", ""))
+        rows.append((d, "total", "change", day["change"], "", "", ""))
+        rows.append((d, "total", "running_total", day["running_total"], "", "", ""))
         for dimension in ("type", "area", "district", "actor"):
             for key, tally in day[f"by_{dimension}"].items():
-                writer.writerow((d, dimension, spreadsheet_safe(key), tally["events"], tally["effects"], "", ""))
+                rows.append((d, dimension, spreadsheet_safe(key), tally["events"], tally["effects"], "", ""))
         for kind, bounds in day["casualties"].items():
-            writer.writerow((d, "casualties", kind, "", "", bounds["min"], bounds["max"]))
-        writer.writerow((d, "restrictions", "events", day["restrictions"]["events"], "", "", ""))
-        writer.writerow((d, "restrictions", "running_total", day["restrictions"]["running_total"], "", "", ""))
+            rows.append((d, "casualties", kind, "", "", bounds["min"], bounds["max"]))
+        rows.append((d, "restrictions", "events", day["restrictions"]["events"], "", "", ""))
+        rows.append((d, "restrictions", "running_total", day["restrictions"]["running_total"], "", "", ""))
         for kind, count in day["restrictions"]["by_kind"].items():
-            writer.writerow((d, "restrictions", kind, count, "", "", ""))
-    return out.getvalue()
+            rows.append((d, "restrictions", kind, count, "", "", ""))
+    return table_csv(CSV_COLUMNS, rows)

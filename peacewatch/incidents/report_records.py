@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
-from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
+from peacewatch.core.problems import Conflict, FieldError, Invalid, validated
 from peacewatch.core.settings import Settings
-from peacewatch.core.visibility import SIDE_VISIBILITY, Scope, Side, Visibility, where_visible
+from peacewatch.core.visibility import SIDE_VISIBILITY, Scope, Side, Visibility, get_visible, where_visible
 from peacewatch.geography.models import Post, ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.incidents.event_summaries import event_names
@@ -215,10 +215,7 @@ def update_incident(session: Session, rules: Rules, user: User, incident_id: int
 
 
 def get_incident(session: Session, incident_id: int, readable: Scope) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None or (readable is not None and incident.visibility not in readable):
-        raise NotFound(f"incident {incident_id} not found")
-    return incident
+    return get_visible(session, Incident, incident_id, readable, "incident")
 
 
 def _matching(

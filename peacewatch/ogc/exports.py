@@ -6,9 +6,7 @@ responsibility and by type. KML is checked against the KML 2.2 schema before it 
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -21,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
-from peacewatch.core.tabular import cell
+from peacewatch.core.tabular import cell, table_csv
 from peacewatch.geography.formats import write_kml
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.incidents.acled import Mission as AcledMission
@@ -124,15 +122,13 @@ def export(session: Session, settings: Settings, readable: Readable, collection_
 def write_csv(features: list[dict[str, Any]]) -> str:
     """One row per feature: its id, its properties (lists joined by ';'), then longitude and latitude for points or WKT."""
     columns = list(dict.fromkeys(k for f in features for k in f["properties"] if k != "id"))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["id", *columns, "lon", "lat", "wkt"])
+    rows = []
     for feature in features:
         geometry = None if feature["geometry"] is None else shape(feature["geometry"])
         cells = [cell(feature["properties"].get(c)) for c in columns]
         lon_lat = [geometry.x, geometry.y] if geometry is not None and geometry.geom_type == "Point" else ["", ""]
-        writer.writerow([feature["id"], *cells, *lon_lat, "" if geometry is None else geometry.wkt])
-    return out.getvalue()
+        rows.append([feature["id"], *cells, *lon_lat, "" if geometry is None else geometry.wkt])
+    return table_csv(["id", *columns, "lon", "lat", "wkt"], rows)
 
 
 def _patrol_tracks_gpx(session: Session, readable: Readable, features: list[dict[str, Any]], name: str) -> str:

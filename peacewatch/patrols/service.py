@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
-from peacewatch.core.problems import Conflict, Invalid, NotFound
-from peacewatch.core.visibility import Scope, where_visible
+from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.patrols.models import CheckIn, KeptTrack, Patrol, PatrolPlan, PatrolStatus
@@ -122,10 +122,7 @@ def count_patrols(
 
 
 def get_patrol(session: Session, patrol_id: int, readable: Scope) -> Patrol:
-    patrol = session.get(Patrol, patrol_id)
-    if patrol is None or (readable is not None and patrol.visibility not in readable):
-        raise NotFound(f"patrol {patrol_id} not found")
-    return patrol
+    return get_visible(session, Patrol, patrol_id, readable, "patrol")
 
 
 def create_patrol(session: Session, actor: str, data: PatrolIn) -> Patrol:
@@ -319,10 +316,7 @@ def list_plans(session: Session, readable: Scope) -> list[PatrolPlan]:
 
 
 def get_plan(session: Session, plan_id: int, readable: Scope) -> PatrolPlan:
-    plan = session.get(PatrolPlan, plan_id)
-    if plan is None or (readable is not None and plan.visibility not in readable):
-        raise NotFound(f"patrol plan {plan_id} not found")
-    return plan
+    return get_visible(session, PatrolPlan, plan_id, readable, "patrol plan")
 
 
 def generate_patrols(session: Session, actor: str, plan_id: int, data: GenerateIn) -> tuple[list[Patrol], int]:

@@ -8,13 +8,13 @@ totals can fall as well as rise, as an honest death toll does.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from peacewatch.core.tabular import table_csv
 
 MEASURES = ("missing_reported", "recovered", "identified", "handed_over", "deaths_confirmed", "still_missing")
 SIDES = ("A", "B")
@@ -142,12 +142,6 @@ def casualty_series(facts: Iterable[Fact], since: date | None = None, until: dat
 
 def series_csv(series: dict[str, Any]) -> str:
     """One row per day and side (A, B, total): the running totals, then the day's change."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["day", "side", *MEASURES, *(f"new_{m}" for m in MEASURES)])
-    for row in series["days"]:
-        for side in (*SIDES, "total"):
-            cell = row[side]
-            writer.writerow([row["day"].isoformat(), side, *(cell["total"][m] for m in MEASURES),
-                             *(cell["new"][m] for m in MEASURES)])
-    return out.getvalue()
+    return table_csv(["day", "side", *MEASURES, *(f"new_{m}" for m in MEASURES)], (
+        [row["day"].isoformat(), side, *(row[side]["total"][m] for m in MEASURES), *(row[side]["new"][m] for m in MEASURES)]
+        for row in series["days"] for side in (*SIDES, "total")))

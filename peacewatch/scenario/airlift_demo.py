@@ -13,8 +13,6 @@ rotation plan checked against the ceilings and the minimum, then flown.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +26,7 @@ from peacewatch.claims import service as claims
 from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import StatementIn
 from peacewatch.core.settings import Settings
+from peacewatch.core.tabular import table_csv
 from peacewatch.force.models import Unit
 from peacewatch.mandate import service as mandate
 from peacewatch.mandate.models import Arrangement
@@ -97,22 +96,20 @@ def flight_log() -> str:
     arrivals = []
     for after, until, count in PERIODS:
         arrivals += _spread(after, until, count)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["aircraft_type", "tail_number", "direction", "status", "departure", "arrival", "planned_departure",
-                     "planned_arrival", "actual_departure", "actual_arrival", "personnel", "armoured", "vehicles", "tonnes",
-                     "visibility"])
+    rows = []
     for i, landed in enumerate(arrivals):
         heavy = i % 25 == 12
         load = {k: _share(v, len(arrivals), i) for k, v in TOTALS.items()}
         tonnes = round(load["armoured"] * TONNES["armoured"] + load["vehicles"] * TONNES["vehicles"] + TONNES["stores"], 1)
         tail = f"RF-82{i % 3:03d}" if heavy else f"RF-76{900 + i % 24}"
         late = timedelta(minutes=(i * 7) % 23)
-        writer.writerow(["An-124" if heavy else "Il-76MD", tail, "inbound", "landed", ORIGIN, ENTRY,
-                         (landed - FLIGHT_TIME - late).isoformat(), (landed - late).isoformat(),
-                         (landed - FLIGHT_TIME).isoformat(), landed.isoformat(), load["personnel"], load["armoured"],
-                         load["vehicles"], tonnes, "public"])
-    return out.getvalue()
+        rows.append(["An-124" if heavy else "Il-76MD", tail, "inbound", "landed", ORIGIN, ENTRY,
+                     (landed - FLIGHT_TIME - late).isoformat(), (landed - late).isoformat(),
+                     (landed - FLIGHT_TIME).isoformat(), landed.isoformat(), load["personnel"], load["armoured"],
+                     load["vehicles"], tonnes, "public"])
+    return table_csv(["aircraft_type", "tail_number", "direction", "status", "departure", "arrival", "planned_departure",
+                      "planned_arrival", "actual_departure", "actual_arrival", "personnel", "armoured", "vehicles", "tonnes",
+                      "visibility"], rows)
 
 
 # (day, kind, route, people, tonnes, vehicles): humanitarian cargo and returning civilians, synthetic figures

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import Fence
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
-from peacewatch.core.visibility import Scope, where_visible
+from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.tracking.geofence import h3_cells
@@ -31,10 +31,7 @@ def list_trackers(session: Session, readable: Scope, *, limit: int = 1000, offse
 
 
 def get_tracker(session: Session, tracker_id: int, readable: Scope) -> Tracker:
-    tracker = session.get(Tracker, tracker_id)
-    if tracker is None or (readable is not None and tracker.visibility not in readable):
-        raise NotFound(f"tracker {tracker_id} not found")
-    return tracker
+    return get_visible(session, Tracker, tracker_id, readable, "tracker")
 
 
 def _check_unique(session: Session, data: dict[str, Any], tracker_id: int | None) -> None:
