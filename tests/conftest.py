@@ -21,7 +21,7 @@ from peacewatch.core.db import Base
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.models import load_all_models
-from peacewatch.scenario import activity, nk2020
+from peacewatch.scenario import activity, airlift_demo, nk2020
 
 PG_URL = os.environ.get("PEACEWATCH_TEST_DATABASE_URL")
 SECRET = "test-secret-key-" + "x" * 32
@@ -206,3 +206,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with live_server(tmp_path_factory.mktemp("live")) as live:
         yield live
+
+
+@pytest.fixture
+def airlift(app: FastAPI, scenario: None, settings: Settings) -> None:
+    """The scenario's airlift of November 2020: 250 flights, loaded as the demo loads them."""
+    with app.state.sessionmaker() as session:
+        assert airlift_demo.load(session, settings)["flights"] == 250

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import SECRET
+from tests.helpers import wait_for
 
 
 def free_port() -> int:
@@ -46,12 +46,13 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        def answers() -> bool:
             try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
+                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
             except httpx.TransportError:
-                time.sleep(0.1)
+                return False
+
+        wait_for(answers, 20, "the server to answer", every=0.1)
         yield LiveServer(url, cot_port, data, env, process)
     finally:
         if process.poll() is None:

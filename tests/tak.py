@@ -54,3 +54,33 @@ def run(coroutine: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def cot_event(uid: str, cot_type: str, point: str, detail: str = "", how: str = "m-g") -> bytes:
+    """An event as a TAK client writes it, stamped 14 November 2020 08:00:05.123Z."""
+    return (f'<event version="2.0" uid="{uid}" type="{cot_type}" how="{how}" time="2020-11-14T08:00:05.123Z" '
+            f'start="2020-11-14T08:00:05.123Z" stale="2020-11-14T08:05:05.123Z">{point}<detail>{detail}</detail></event>').encode()
+
+
+# shaped as ATAK-CIV 4.x and UAS tools write them (written for these tests)
+ATAK_SELF = cot_event(
+    "ANDROID-589520ccfcd20f01", "a-f-G-U-C", '<point lat="40.0953" lon="46.7521" hae="722.3" ce="4.9" le="9999999.0"/>',
+    '<takv device="SAMSUNG SM-G781U" platform="ATAK-CIV" os="31" version="4.8.1.5"/><contact endpoint="*:-1:stcp" '
+    'callsign="MP-07"/><uid Droid="MP-07"/><precisionlocation altsrc="GPS" geopointsrc="GPS"/><__group role="Team Member" '
+    'name="Cyan"/><status battery="78"/><track course="93.3" speed="4.1"/>')
+FILE_ACK = cot_event("ANDROID-589520ccfcd20f01", "b-f-t-a", '<point lat="0.0" lon="0.0" hae="0.0" ce="9999999.0" le="9999999.0"/>',
+                  '<fileshare filename="route.kmz" senderCallsign="OPS" sha256="ab12" sizeInBytes="2048"/>', how="h-e")
+DRONE_NO_GPS = cot_event("UAS-ORLAN-3", "a-f-A-M-F-Q", '<point lat="0.0" lon="0.0" hae="9999999.0" ce="9999999.0" le="9999999.0"/>',
+                      '<track course="-45.0" speed="0.0"/>')
+DRONE = cot_event("UAS-ORLAN-3", "a-f-A-M-F-Q", '<point lat="39.8201" lon="46.7602" hae="1450.0" ce="8.0" le="12.0"/>',
+               '<track course="-90.5" speed="27.8"/><sensor fov="45" range="1500"/>')
+MARKER = cot_event("2f1c2b8e-61d5-4b0f-a3d1-7b7c4e9c0a11", "a-h-G-U-C-A", '<point lat="39.905" lon="46.79" hae="0" ce="9999999.0" le="9999999.0"/>',
+                '<contact callsign="H.1 BMP"/><link uid="ANDROID-589520ccfcd20f01" type="a-f-G-U-C" relation="p-p" '
+                'parent_callsign="MP-07" production_time="2020-11-14T08:00:05.123Z"/><archive/><remarks>tracked vehicle moving south</remarks>',
+                how="h-g-i-g-o")
+CHAT = cot_event("GeoChat.ANDROID-589520ccfcd20f01.All Chat Rooms.4b1e", "b-t-f",
+              '<point lat="40.0953" lon="46.7521" hae="0" ce="9999999.0" le="9999999.0"/>',
+              '<__chat chatroom="All Chat Rooms" senderCallsign="MP-07"/><remarks source="BAO.F.ATAK.ANDROID-589520ccfcd20f01">at OP 3</remarks>',
+              how="h-g-i-g-o")
+SHAPE = cot_event("d3f5b7a0-0c1e-4d0a-9b71-0f2e3c4d5e6f", "u-d-f", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',
+               '<link point="39.9,46.8"/><link point="39.91,46.81"/><archive/>', how="h-e")

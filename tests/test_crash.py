@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from peacewatch.core.migrate import upgrade
 from tests.conftest import PG_URL
+from tests.helpers import wait_for
 from tests.live import live_server
 
 
@@ -40,9 +41,7 @@ def test_sigkill_during_ingest_loses_no_acknowledged_position(tmp_path: Path) ->
 
         sender = threading.Thread(target=ingest)
         sender.start()
-        deadline = time.monotonic() + 20
-        while len(acknowledged) < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: len(acknowledged) >= 5, 20, "five acknowledged batches", every=0.01)
         server.process.send_signal(signal.SIGKILL)  # no shutdown, no flush: as a power cut of the process
         server.process.wait()
         stop.set()

@@ -19,20 +19,8 @@ from fastapi.testclient import TestClient
 
 from peacewatch.app import create_app
 from peacewatch.core.settings import Settings
-from tests.api.test_alerts import OUTSIDE, moving, send
-from tests.api.test_incidents import report
-from tests.api.test_remains import person
-
-
-def wait_for(condition: Any, seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    return condition()
-
+from tests.bodies import OUTSIDE, moving, person, report, send
+from tests.helpers import bearer
 
 # --- 1. the audit log applies the rules of the records it describes ------------------------------------
 
@@ -130,25 +118,19 @@ def test_alerts_of_a_public_patrol_are_internal_until_an_operator_shares_one(cli
 # --- 5. revoking ends what is already open ------------------------------------------------------------------
 
 
-def sign_in(client: TestClient, username: str, password: str = "demo") -> dict[str, str]:
-    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 def user_id(client: TestClient, auth: Any, username: str) -> int:
     return next(u["id"] for u in client.get("/api/v1/users", headers=auth("admin")).json() if u["username"] == username)
 
 
 @pytest.mark.usefixtures("scenario")
 def test_a_new_password_and_sign_out_end_the_tokens_already_issued(client: TestClient, auth: Any) -> None:
-    old = sign_in(client, "press")
+    old = bearer(client, "press")
     assert client.get("/api/v1/auth/me", headers=old).status_code == 200
     changed = client.patch(f"/api/v1/users/{user_id(client, auth, 'press')}", json={"password": "a new long password"},
                            headers=auth("admin"))
     assert changed.status_code == 200
     assert client.get("/api/v1/auth/me", headers=old).status_code == 401
-    new = sign_in(client, "press", "a new long password")
+    new = bearer(client, "press", "a new long password")
     assert client.get("/api/v1/auth/me", headers=new).status_code == 200
     assert client.post("/api/v1/auth/logout", headers=new).status_code == 204
     assert client.get("/api/v1/auth/me", headers=new).status_code == 401  # not only the cookie: the token itself
@@ -169,7 +151,7 @@ def csrf(page: TestClient, path: str) -> str:
 
 @pytest.mark.usefixtures("scenario")
 def test_disabling_a_user_ends_the_live_streams_already_open(client: TestClient, auth: Any) -> None:
-    headers = sign_in(client, "liaison-a")
+    headers = bearer(client, "liaison-a")
     ended: dict[str, float] = {}
     opened = threading.Barrier(3)
 

@@ -13,17 +13,10 @@ from sqlalchemy import func, select
 
 from peacewatch.airlift.models import Flight
 from peacewatch.core.audit import AuditEntry
-from peacewatch.core.settings import Settings
-from peacewatch.scenario import airlift_demo
+from tests.helpers import problem
 
 Auth = Callable[[str], dict[str, str]]
 FIGURES = "/api/v1/airlift/figures"
-
-
-@pytest.fixture
-def airlift(app: FastAPI, scenario: None, settings: Settings) -> None:
-    with app.state.sessionmaker() as session:
-        assert airlift_demo.load(session, settings)["flights"] == 250
 
 
 def flight(**changes: Any) -> dict[str, Any]:
@@ -36,12 +29,6 @@ def flight(**changes: Any) -> dict[str, Any]:
         "personnel": 0, "armoured": 0, "vehicles": 0, "tonnes": 12.5,
     }
     return values | changes
-
-
-def problem(response: Any) -> tuple[int, str, str]:
-    body = response.json()
-    field = body["errors"][0]["field"] if body.get("errors") else ""
-    return response.status_code, field, body.get("detail") or body["errors"][0]["message"]
 
 
 # --- the published figures -------------------------------------------------------------------------

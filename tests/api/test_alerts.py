@@ -13,13 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.service import sweep
+from tests.bodies import INSIDE, OFF_ROUTE, OUTSIDE, moving, send
+from tests.helpers import wait_for
 
 ROUTE = {"type": "LineString", "coordinates": [[46.60, 40.10], [46.80, 40.10]]}
-INSIDE = (40.10, 46.70)        # on the route, inside North
-OUTSIDE = (39.50, 45.00)       # far outside every area
-OFF_ROUTE = (40.25, 46.70)     # inside North, ~16 km north of the route
-
-
 @pytest.fixture
 def patrol(client: TestClient, auth: Any) -> dict[str, Any]:
     units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
@@ -33,21 +30,8 @@ def patrol(client: TestClient, auth: Any) -> dict[str, Any]:
     return created
 
 
-def send(client: TestClient, auth: Any, fixes: list[tuple[int, tuple[float, float]]], tracker: str = "MP-07") -> dict[str, Any]:
-    """Fixes as (minute after 08:00, (lat, lon))."""
-    positions = [{"tracker": tracker, "t": f"2020-11-14T{8 + m // 60:02d}:{m % 60:02d}:00Z", "lat": p[0], "lon": p[1]}
-                 for m, p in fixes]
-    response = client.post("/api/v1/positions", json={"positions": positions}, headers=auth("patrol"))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def alerts(client: TestClient, auth: Any, who: str = "ops", **params: Any) -> list[dict[str, Any]]:
     return client.get("/api/v1/alerts", params=params, headers=auth(who)).json()
-
-
-def moving(start: int, count: int, base: tuple[float, float] = INSIDE) -> list[tuple[int, tuple[float, float]]]:
-    return [(start + i, (base[0], base[1] + (i % 2) * 0.01)) for i in range(count)]  # ~850 m a minute
 
 
 @pytest.mark.usefixtures("scenario", "patrol")
@@ -147,23 +131,26 @@ class TestHandling:
         assert client.get(f"/api/v1/alerts/{alert_id}", headers=auth("liaison-a")).status_code == 404
 
     def test_a_new_alert_arrives_on_the_live_stream(self, client: TestClient, auth: Any) -> None:
-        received: list[dict[str, Any]] = []
+        received: list[tuple[dict[str, Any], float]] = []
 
         def listen() -> None:
             with client.stream("GET", "/api/v1/alerts/stream", params={"after": 0}, headers=auth("ops")) as stream:
                 for line in stream.iter_lines():
                     if line.startswith("data:"):
-                        received.append(json.loads(line[5:]))
-                        return
+                        received.append((json.loads(line[5:]), time.perf_counter()))
+                        if len(received) == 2:
+                            return
 
+        send(client, auth, moving(0, 2) + [(2, OUTSIDE)])  # a first exit, replayed to the stream as it opens
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
-        time.sleep(0.3)
+        wait_for(lambda: received, 5, "the replayed alert: the stream is past its catch-up and listening")
         sent = time.perf_counter()
-        send(client, auth, moving(0, 2) + [(2, OUTSIDE)])
+        send(client, auth, [(3, INSIDE), (4, OUTSIDE)])  # a second exit, pushed to the open stream
         listener.join(timeout=5)
-        assert received and received[0]["kind"] == "left_area"
-        assert time.perf_counter() - sent < 2.0
+        (first, _), (pushed, _) = received
+        assert first["kind"] == "left_area" and pushed["id"] > first["id"]  # a new alert, not the replay again
+        assert received[1][1] - sent < 2.0
 
 
 @pytest.mark.usefixtures("scenario", "patrol")

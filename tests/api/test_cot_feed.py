@@ -19,7 +19,8 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Visibility
 from peacewatch.live.feed import AuthRefused, read_auth
 from peacewatch.tracking.cot import EventSplitter, StreamCounters
-from tests.tak import auth_message, listen, run, uids
+from tests.helpers import wait_for
+from tests.tak import MARKER, auth_message, cot_event, listen, run, uids
 
 
 @pytest.fixture
@@ -201,14 +202,13 @@ def test_a_client_that_signs_in_at_once_gets_every_post_its_user_may_see(live: t
 def test_markers_and_spot_reports_of_signed_in_tak_users_become_incident_reports_once(live: tuple[TestClient, int], auth: Any) -> None:
     """A patrol's ATAK places a hostile vehicle, moves it, and sends a spot report: operations list them and make an
     incident report of the marker, once. An anonymous client's marker is counted, not kept."""
-    from tests.unit.test_cot import MARKER, _event
 
     client, port = live
     key = token(client, auth, "patrol")
     moved = MARKER.replace(b'lat="39.905" lon="46.79"', b'lat="39.907" lon="46.792"')
-    spot = _event("S.9b1f0a", "b-m-p-s-m", '<point lat="39.88" lon="46.77" hae="0" ce="9999999.0" le="9999999.0"/>',
+    spot = cot_event("S.9b1f0a", "b-m-p-s-m", '<point lat="39.88" lon="46.77" hae="0" ce="9999999.0" le="9999999.0"/>',
                   '<contact callsign="Crater"/><remarks>fresh 120 mm impact, 20 m from the road</remarks>', how="h-g-i-g-o")
-    stranger = _event("anon-marker-1", "a-h-G", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',
+    stranger = cot_event("anon-marker-1", "a-h-G", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',
                       '<archive/><contact callsign="X"/>', how="h-g-i-g-o")
     run(listen(port, sign_in=auth_message("patrol", key), send=[MARKER, spot, moved], seconds=1))
     run(listen(port, send=[stranger], seconds=1))
@@ -216,9 +216,7 @@ def test_markers_and_spot_reports_of_signed_in_tak_users_become_incident_reports
     def kept() -> list[dict[str, Any]]:
         return client.get("/api/v1/cot/reports", headers=auth("ops")).json()
 
-    deadline = utcnow() + timedelta(seconds=10)
-    while len(kept()) < 2 and utcnow() < deadline:
-        run(asyncio.sleep(0.05))
+    wait_for(lambda: len(kept()) >= 2, 10, "two reports kept")
     reports = {r["what"]: r for r in kept()}
     assert set(reports) == {"marker", "spot report"}  # the anonymous client's marker is not among them
     marker = reports["marker"]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_web import browser, sign_in  # noqa: F401 (browser is a fixture)
+from tests.helpers import page_sign_in
 
 EARLIEST, LATEST = "0001-01-01", "9999-12-31"
 
@@ -37,15 +37,15 @@ def test_reporting_days_from_year_one(client: TestClient, auth: Any) -> None:
 
 
 @pytest.mark.parametrize("page", ["/patrols", "/incidents"])
-def test_pages_filtered_to_the_last_day(browser: TestClient, page: str) -> None:  # noqa: F811
-    sign_in(browser)
+def test_pages_filtered_to_the_last_day(browser: TestClient, page: str) -> None:
+    page_sign_in(browser)
     answer = browser.get(page, params={"since": EARLIEST, "until": LATEST})
     assert answer.status_code == 200, answer.text
 
 
 @pytest.mark.parametrize("day", [EARLIEST, LATEST])
-def test_pages_asked_about_the_calendar_ends(browser: TestClient, day: str) -> None:  # noqa: F811
-    sign_in(browser)
+def test_pages_asked_about_the_calendar_ends(browser: TestClient, day: str) -> None:
+    page_sign_in(browser)
     moment = f"{day}T00:00" if day == EARLIEST else f"{day}T23:59"
     for page, params in (("/map", {"on": day}), ("/map", {"at": moment}), ("/public/map", {"on": day}),
                          ("/airlift", {"at": moment}), ("/reports", {"date": day}), ("/reports", {"date": day, "kind": "sitrep"})):

@@ -10,17 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from peacewatch.incidents.acled import COLUMNS
-
-MARTUNI = (39.795, 47.113)
-
-
-def report(**extra: Any) -> dict[str, Any]:
-    lat, lon = MARTUNI
-    return {
-        "type": "ceasefire_violation", "subtype": "explosion", "started_at": "2020-11-14T16:00:00Z",
-        "ended_at": "2020-11-14T16:20:00Z", "lat": lat, "lon": lon, "source": "media", "event_count": 3,
-        "observed_by": ["heard"], "alleged_actors": ["side_a"], "narrative": "Three explosions heard south-east of Martuni.",
-    } | extra
+from tests.bodies import report
 
 
 @pytest.fixture

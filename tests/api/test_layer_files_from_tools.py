@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_layers import upload
+from tests.bodies import upload
 from tests.gdal import gdal_tool
 
 KML = "application/vnd.google-earth.kml+xml"

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-
-def upload(client: TestClient, auth: Any, layer: str, name: str, body: bytes, kind: str) -> Any:
-    return client.post(f"/api/v1/layers/{layer}", files={"file": (name, io.BytesIO(body), kind)}, headers=auth("ops"))
+from tests.bodies import upload
 
 
 @pytest.mark.usefixtures("scenario")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from peacewatch.core.audit import AuditEntry
 from peacewatch.demining.models import Clearance
 from peacewatch.returns.models import CivilianReturn
+from tests.helpers import problem
 
 Auth = Callable[[str], dict[str, str]]
 SQUARE = {"type": "Polygon", "coordinates": [[[46.75, 39.80], [46.76, 39.80], [46.76, 39.81], [46.75, 39.81], [46.75, 39.80]]]}
@@ -25,11 +26,6 @@ def engineers(client: TestClient, auth: Auth) -> int:
 def clearance(unit: int, **changes: Any) -> dict[str, Any]:
     return {"unit_id": unit, "cleared_on": "2020-11-21", "place": "Stepanakert, northern district", "geometry": SQUARE,
             "road_km": 1.5, "buildings": 4, "explosive_objects": 12, "visibility": "public"} | changes
-
-
-def problem(response: Any) -> tuple[int, str, str]:
-    body = response.json()
-    return response.status_code, body["errors"][0]["field"] if body.get("errors") else "", body["detail"]
 
 
 def count(app: FastAPI, model: Any) -> int:

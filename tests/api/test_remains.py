@@ -12,43 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.bodies import handover, person, recovery
+
 HUM = "humanitarian"
-SITE = {"type": "Point", "coordinates": [46.95, 39.75]}
-
-
-def recovery(**extra: Any) -> dict[str, Any]:
-    return {
-        "recovered_at": "2020-11-14T08:00:00Z", "site": SITE, "place_name": "Hadrut road", "team": "ICRC and emergency service",
-        "side": "A", "bodies_found": 2, "stored_at": "Stepanakert morgue",
-        "bodies": [
-            {"post_mortem": {"condition": "complete", "sex": "male", "age": {"min": 25, "max": 35}, "height_cm": {"min": 172, "max": 180},
-                             "marks": ["tattoo of an eagle, left forearm"], "clothing": ["green camouflage jacket"],
-                             "effects": ["silver ring"], "documents": [{"kind": "identity disc", "service_number": "AB-100200"}],
-                             "dna_sampled": True, "dental": {"36": "crowned", "11": "sound"}, "cause_of_death": "shrapnel wounds"}},
-            {"post_mortem": {"condition": "decomposed", "sex": "unknown"}},
-            {"kind": "body_part", "part_of": 0},
-        ],
-    } | extra
-
-
-def person(**extra: Any) -> dict[str, Any]:
-    return {
-        "family_name": "Synthetic", "given_names": "Testperson", "side": "A", "status": "military", "service_number": "AB 100200",
-        "born_on": "1992-03-01", "sex": "male", "height_cm": 176, "marks": ["eagle tattoo on the left forearm"],
-        "clothing": ["camouflage jacket"], "effects": ["ring"], "last_seen_on": "2020-10-20", "last_seen_place": "Hadrut",
-        "last_seen_lat": 39.76, "last_seen_lon": 46.94, "dental": {"36": "filled"}, "family_dna_reference": True,
-        "reported_on": "2020-11-01", "reporter_name": "Family member (synthetic)",
-    } | extra
-
-
-def handover(bodies: list[str], **extra: Any) -> dict[str, Any]:
-    return {
-        "to_side": "A", "at": "2020-11-15T10:00:00Z", "place": "Aghdam crossing", "receiving_organisation": "Side A forensic service",
-        "receiving_person": "Officer A (synthetic)", "witness_organisation": "ICRC", "witness_person": "Delegate (synthetic)",
-        "released_by": "Humanitarian cell duty officer", "bodies": bodies,
-    } | extra
-
-
 @pytest.fixture
 def recovered(client: TestClient, auth: Any) -> dict[str, Any]:
     response = client.post("/api/v1/recoveries", json=recovery(), headers=auth(HUM))

@@ -17,16 +17,12 @@ from peacewatch.airlift.models import Flight, FlightStatus
 from peacewatch.core.settings import Settings
 from peacewatch.publication.reports import Format, Kind, Language, Options, daily_report, range_report
 from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
+from tests.helpers import problem
 
 Auth = Callable[[str], dict[str, str]]
 BULLETIN, SITREP = "/api/v1/reports/bulletin", "/api/v1/reports/sitrep"
 FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = "2020-11-21"  # the day the test records happen on: after the build-up, before any demo record of returns
-
-
-def problem(response: Any) -> tuple[int, str, str]:
-    body = response.json()
-    return response.status_code, body["errors"][0]["field"] if body.get("errors") else "", body["detail"]
 
 
 # --- the demo's bulletin of 14 November 2020 ------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.tracking.models import CoverageCell, Position
+from tests.helpers import wait_for
 
 NORTH = (40.10, 46.70)  # lat, lon
 OUTSIDE = (39.50, 45.00)
@@ -146,7 +147,6 @@ def test_the_live_stream_sends_a_snapshot_then_every_new_fix_in_the_readers_scop
     import contextlib
     import json
     import threading
-    import time
     from datetime import timedelta
 
     from peacewatch.core.db import utcnow
@@ -174,9 +174,7 @@ def test_the_live_stream_sends_a_snapshot_then_every_new_fix_in_the_readers_scop
     listeners = [threading.Thread(target=listen, args=(who,), daemon=True) for who in seen]
     for listener in listeners:
         listener.start()
-    deadline = time.monotonic() + 10
-    while (len(seen["ops"]) < 2 or not seen["liaison-a"]) and time.monotonic() < deadline:
-        time.sleep(0.05)  # both have their snapshot
+    wait_for(lambda: len(seen["ops"]) >= 2 and seen["liaison-a"], 10, "both streams' snapshots")
     for i in range(1, 6):
         post(i)
     for listener in listeners[:2]:

@@ -5,37 +5,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from peacewatch.app import create_app
 from peacewatch.core.settings import Settings
-
-
-@pytest.fixture
-def browser(app: FastAPI, scenario: None) -> Iterator[TestClient]:
-    """A client that behaves like a browser on HTTPS: it keeps cookies, Secure ones included."""
-    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
-        yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', html)
-    assert found
-    return found.group(1)
-
-
-def sign_in(browser: TestClient, username: str = "ops", password: str = "demo") -> str:
-    page = browser.get("/login")
-    token = csrf_of(page.text)
-    response = browser.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/patrols"})
-    assert response.status_code == 303, response.text
-    return csrf_of(browser.get("/map").text)
+from tests.helpers import csrf_of, page_sign_in
 
 
 class TestSessions:
@@ -73,14 +52,14 @@ class TestSessions:
         assert response.headers["location"] == "/login?next=/patrols%3Fstatus%3Dplanned"
 
     def test_sign_out_ends_the_session(self, browser: TestClient) -> None:
-        csrf = sign_in(browser)
+        csrf = page_sign_in(browser)
         assert browser.post("/logout", data={"csrf_token": csrf}).status_code == 303
         assert browser.get("/map").status_code == 303
 
 
 class TestCookieAuthenticatedApi:
     def test_a_write_by_cookie_needs_the_csrf_header(self, browser: TestClient) -> None:
-        csrf = sign_in(browser)
+        csrf = page_sign_in(browser)
         body = {"code": "WEB-1", "kind": "vehicle"}
         forged = browser.post("/api/v1/trackers", json=body)
         assert forged.status_code == 403
@@ -90,7 +69,7 @@ class TestCookieAuthenticatedApi:
         assert made.status_code == 201, made.text
 
     def test_the_cookie_carries_the_users_role(self, browser: TestClient) -> None:
-        csrf = sign_in(browser, "press")
+        csrf = page_sign_in(browser, "press")
         refused = browser.post("/api/v1/trackers", json={"code": "WEB-2", "kind": "vehicle"}, headers={"X-CSRF-Token": csrf})
         assert refused.status_code == 403
         assert "role 'press'" in refused.json()["detail"]
@@ -104,7 +83,7 @@ class TestPatrolPages:
         body = {"name": "B only", "unit_id": units[0]["id"], "zone_id": areas[0]["id"], "visibility": "side_b",
                 "planned_start": "2020-11-17T08:00:00Z", "planned_end": "2020-11-17T10:00:00Z"}
         patrol = client.post("/api/v1/patrols", json=body, headers=auth("ops")).json()
-        sign_in(browser, "liaison-a")
+        page_sign_in(browser, "liaison-a")
         page = browser.get(f"/patrols/{patrol['id']}")
         assert page.status_code == 404 and "B only" not in page.text
         assert "B only" not in browser.get("/patrols").text
@@ -118,7 +97,7 @@ class TestPatrolPages:
             body = {"name": name, "unit_id": unit, "zone_id": areas[0]["id"],
                     "planned_start": f"2020-11-{day}T08:00:00Z", "planned_end": f"2020-11-{day}T12:00:00Z"}
             assert client.post("/api/v1/patrols", json=body, headers=auth("ops")).status_code == 201
-        sign_in(browser)
+        page_sign_in(browser)
         names = re.findall(r'<a href="/patrols/\d+">([^<]+)</a>', browser.get("/patrols?sort=name").text)
         assert names == sorted(names) and len(names) == 4
         descending = re.findall(r'<a href="/patrols/\d+">([^<]+)</a>', browser.get("/patrols?sort=-name").text)
@@ -132,7 +111,7 @@ class TestPatrolPages:
 
 class TestLanguage:
     def test_the_user_chooses_russian(self, browser: TestClient) -> None:
-        csrf = sign_in(browser)
+        csrf = page_sign_in(browser)
         browser.post("/language", data={"language": "ru", "next": "/map", "csrf_token": csrf})
         page = browser.get("/map").text
         assert "Карта операций" in page and 'lang="ru"' in page

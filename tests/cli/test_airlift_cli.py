@@ -6,16 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-
-from peacewatch.core.settings import Settings
-from peacewatch.scenario import airlift_demo
-
-
-@pytest.fixture
-def airlift(app: FastAPI, scenario: None, settings: Settings) -> None:
-    with app.state.sessionmaker() as session:
-        airlift_demo.load(session, settings)
 
 
 def test_figures_at_a_moment_in_moscow_time(run, airlift: None, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

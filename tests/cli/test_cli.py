@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
 from peacewatch.core.audit import AuditEntry
+from tests.helpers import wait_for
 
 
 def audit_count(database_url: str) -> int:
@@ -157,13 +157,13 @@ def test_sqlite_takes_one_server_process_and_says_so(tmp_path: Path) -> None:
     first = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(300):
+        def ready() -> bool:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+                return False
+
+        wait_for(ready, 30, "the first server to be ready", every=0.1)
         second = subprocess.run([sys.executable, "-m", "peacewatch", "serve", "--port", str(free_port())], env=env,
                                 capture_output=True, text=True, timeout=60)
         assert second.returncode == 2

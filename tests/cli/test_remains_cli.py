@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.api.test_remains import handover, person, recovery
+from tests.bodies import handover, person, recovery
 
 
 @pytest.mark.usefixtures("scenario")

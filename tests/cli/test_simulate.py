@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from peacewatch.cli import app
 from tests.conftest import PG_URL
+from tests.helpers import wait_for
 from tests.live import live_server
 
 
@@ -30,13 +31,12 @@ def test_simulate_feeds_live_positions(tmp_path: Path, via: str) -> None:
                     if "(live" in p["name"]]
             assert len(live) == 4
             tracker = next(t for t in client.get("/api/v1/trackers", headers=headers).json() if t["code"] == "MP-S1")
-            if via == "cot":
-                import time
+            def track_length() -> int:  # the CoT listener commits every half second: wait for it
+                track = client.get(f"/api/v1/trackers/{tracker['id']}/track", params={"since": live[0]["planned_start"]},
+                                   headers=headers).json()
+                return int(track["properties"]["count"])
 
-                time.sleep(1)  # the listener commits every half second
-            track = client.get(f"/api/v1/trackers/{tracker['id']}/track", params={"since": live[0]["planned_start"]},
-                               headers=headers).json()
-            assert track["properties"]["count"] > 10
+            wait_for(lambda: track_length() > 10, 10, "more than ten fixes on MP-S1's track")
 
 
 def test_simulate_says_in_one_line_when_the_server_is_not_there() -> None:

@@ -28,9 +28,16 @@ def test_pytak_receives_positions_posted_over_http_in_its_users_scope(server: Li
     batch = {"positions": [{"tracker": code, "t": at.isoformat(), "lat": 40.11, "lon": 46.71} for code in ("MP-71", "MP-72")]}
 
     async def scenario() -> tuple[list, list]:  # type: ignore[type-arg]
+        pictured = asyncio.Event()
+
+        def both_positions(events: list) -> bool:  # type: ignore[type-arg]
+            if events:
+                pictured.set()  # the snapshot (the posts open today) has arrived: signed in and subscribed
+            return {"PeaceWatch.tracker.MP-71", "PeaceWatch.tracker.MP-72"} <= uids(events)
+
         staff = asyncio.create_task(listen(server.cot_port, sign_in=auth_message("observer", key), seconds=15.0,
-                                           until=lambda e: {"PeaceWatch.tracker.MP-71", "PeaceWatch.tracker.MP-72"} <= uids(e)))
-        await asyncio.sleep(1.0)
+                                           until=both_positions))
+        await asyncio.wait_for(pictured.wait(), 10)
         async with httpx.AsyncClient() as http:
             posted = await http.post(f"{server.url}/api/v1/positions", json=batch,
                                      headers={"Authorization": f"Bearer {token('patrol')}"})

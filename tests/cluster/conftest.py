@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pytest
 
 from peacewatch.core.settings import Settings
 from tests.conftest import CUSTODY, SECRET
+from tests.helpers import wait_for
 from tests.live import free_port
 
 
@@ -59,17 +59,6 @@ class Server:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str, every: float = 0.05) -> Any:
-    """Poll until ``condition()`` is truthy; fail naming ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(every)
-    pytest.fail(f"timed out after {seconds} s waiting for {what}")
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ import pytest
 
 from peacewatch.core.db import utcnow
 from tests.certs import make_pki
-from tests.cluster.conftest import Server, wait_for
+from tests.cluster.conftest import Server
 from tests.conftest import PG_URL
+from tests.helpers import wait_for
 from tests.live import free_port
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL (SQLite takes one)")

@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import text
 
 from peacewatch.core.db import utcnow
-from tests.cluster.conftest import Proxy, Server, token, wait_for
+from tests.cluster.conftest import Proxy, Server, token
 from tests.conftest import PG_URL
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several server processes need PostgreSQL (SQLite takes one)")
 
@@ -83,7 +84,11 @@ def test_the_sweeper_raises_one_silent_alert_per_patrol_whatever_the_processes(
     ops = auth("ops")
     silent = wait_for(lambda: (found := alerts(first, ops, kind="silent")) and len(found) >= 200 and found, 60,
                       "a silent alert for each of the 200 patrols")
-    time.sleep(3)  # three more sweeps by whichever process leads: still one alert per patrol
+    def sweeps() -> int:  # the leader's runs of the sweeper so far
+        return sum(state["jobs"]["alert-sweep"]["runs"] for server in pair if (state := server.ready()) and state["leader"])
+
+    done = sweeps()
+    wait_for(lambda: sweeps() >= done + 3, 30, "three more sweeps by whichever process leads")  # still one alert per patrol
     silent = alerts(second, ops, kind="silent")
     assert sorted(a["patrol_id"] for a in silent) == sorted(p["id"] for p in patrols)
     leaders = [s.ready()["leader"] for s in pair]  # type: ignore[index]
@@ -148,9 +153,9 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
     def read_positions() -> None:
         with contextlib.suppress(httpx.HTTPError), \
                 httpx.stream("GET", f"{second.url}/api/v1/positions/stream", headers=auth("ops"), timeout=30) as stream:
-            listening.set()
             for line in stream.iter_lines():
                 if line.startswith("data:"):
+                    listening.set()  # the snapshot has come: the stream is subscribed
                     for feature in json.loads(line[5:])["features"]:
                         arrived.setdefault(feature["properties"]["time"], time.perf_counter())
                 if stop.is_set():
@@ -158,27 +163,29 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
 
     def read_alerts() -> None:
         with contextlib.suppress(httpx.HTTPError), \
-                httpx.stream("GET", f"{second.url}/api/v1/alerts/stream", headers=auth("ops"), timeout=30) as stream:
+                httpx.stream("GET", f"{second.url}/api/v1/alerts/stream", params={"after": 0}, headers=auth("ops"),
+                             timeout=30) as stream:  # from the first alert: none can slip by before it subscribes
             for line in stream.iter_lines():
                 if line.startswith("data:"):
                     alerts_seen.append((json.loads(line[5:]), time.perf_counter()))
                 if stop.is_set():
                     return
 
+    patrol_user = auth("patrol")
+    now = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    post(first, patrol_user, [{"tracker": "P-01", "t": (now - timedelta(minutes=1)).astimezone(UTC).isoformat(),
+                               "lat": NORTH_INSIDE[0], "lon": NORTH_INSIDE[1]}])  # what the stream's snapshot will show
     readers = [threading.Thread(target=read, daemon=True) for read in (read_positions, read_alerts)]
     for reader in readers:
         reader.start()
-    listening.wait(10)
-    time.sleep(0.5)  # both streams subscribed
-    patrol_user = auth("patrol")
+    assert listening.wait(10), "no snapshot on the positions stream"
     sent: dict[str, float] = {}
-    now = utcnow().replace(microsecond=0) - timedelta(minutes=5)
     for i in range(30):
         moment = (now + timedelta(seconds=5 * i)).astimezone(UTC)
         fix = {"tracker": "P-01", "t": moment.isoformat(), "lat": NORTH_INSIDE[0], "lon": NORTH_INSIDE[1] + i * 0.0005}
         post(first, patrol_user, [fix])
         sent[moment.isoformat().replace("+00:00", "Z")] = time.perf_counter()
-        time.sleep(0.05)
+        time.sleep(0.05)  # pacing, not waiting: a device sends a fix every 50 ms
     straying = (now + timedelta(seconds=200)).astimezone(UTC)
     post(first, patrol_user, [{"tracker": "P-01", "t": straying.isoformat(), "lat": OUTSIDE[0], "lon": OUTSIDE[1]}])
     strayed_at = time.perf_counter()

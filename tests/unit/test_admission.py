@@ -7,6 +7,7 @@ import asyncio
 import httpx
 
 from peacewatch.core.admission import Admission, AdmissionCounters
+from tests.helpers import until
 from tests.tak import run
 
 
@@ -26,9 +27,9 @@ def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting
         admission = app_that_waits(release, started)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
             running = asyncio.create_task(client.get("/api/v1/posts"))
-            await asyncio.sleep(0.05)
+            await until(lambda: started == ["/api/v1/posts"], what="the first request to run")
             waiting = asyncio.create_task(client.get("/api/v1/alerts"))  # in line: the one place in the queue
-            await asyncio.sleep(0.05)
+            await until(lambda: admission.counters.waiting == 1, what="the second request in line")
             loop = asyncio.get_running_loop()
             began = loop.time()
             refused = await client.get("/api/v1/incidents")  # the line is full: refused without waiting
@@ -53,11 +54,11 @@ def test_streams_are_counted_apart_and_bounded() -> None:
         admission = app_that_waits(release, started)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
             open_stream = asyncio.create_task(client.get("/api/v1/alerts/stream"))
-            await asyncio.sleep(0.05)
+            await until(lambda: admission.counters.streams == 1, what="the stream to open")
             second = await client.get("/api/v1/positions/stream")
             assert second.status_code == 503  # one stream at most here
             request = asyncio.create_task(client.get("/api/v1/posts"))  # a stream holds no request slot
-            await asyncio.sleep(0.05)
+            await until(lambda: "/api/v1/posts" in started, what="the request to run beside the stream")
             assert started == ["/api/v1/alerts/stream", "/api/v1/posts"]
             release.set()
             assert (await open_stream).status_code == 200 and (await request).status_code == 200
@@ -80,7 +81,7 @@ def test_sign_ins_take_turns_in_a_lane_of_their_own() -> None:
                               counters=AdmissionCounters(), sign_in_paths=frozenset({"/api/v1/auth/token"}), sign_ins_active=2)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
             sign_ins = [asyncio.create_task(client.post("/api/v1/auth/token")) for _ in range(5)]
-            await asyncio.sleep(0.05)
+            await until(lambda: admission.counters.waiting == 3, what="three sign-ins in line")
             assert started.count("/api/v1/auth/token") == 2  # as many at a time as there are hashing threads
             read = await client.get("/api/v1/posts")  # the one slot of the other requests is free: served at once
             assert read.status_code == 200
