@@ -20,6 +20,7 @@ from peacewatch.access.schemas import (
 from peacewatch.core.audit import AuditAction
 from peacewatch.core.auth import issue_access_token
 from peacewatch.core.db import as_utc
+from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.web import (
     Admin,
@@ -103,8 +104,9 @@ def revoke_api_token(token_id: RecordId, session: SessionDep, admin: Admin) -> A
 audit = APIRouter(prefix="/api/v1/audit", tags=["access"], responses=problem_responses(401, 403, 422))
 
 
-@audit.get("", response_model=list[AuditEntryOut], summary="The audit log, newest first")
+@audit.get("", response_model=list[AuditEntryOut], summary="The audit log, newest first", responses=counted_responses())
 def read_audit_log(
+    response: Response,
     session: SessionDep,
     auditor: OperationsCentre,
     entity: Annotated[str | None, Query(max_length=64, description="Table name, e.g. posts")] = None,
@@ -115,7 +117,7 @@ def read_audit_log(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[AuditEntryOut]:
-    return service.read_audit_log(
+    return counted(response, service.read_audit_log(
         session, auditor, entity=entity, entity_id=entity_id, actor=actor, action=action, since=as_utc(since, field="query.since"),
         limit=limit, offset=offset,
-    )
+    ))

@@ -11,6 +11,7 @@ from peacewatch.access.schemas import ApiTokenIn, AuditEntryOut, UserIn, UserUpd
 from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities, record
 from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, authenticate, end_sessions, hash_api_token, hash_password, new_api_token
 from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.throttle import SignInGuard
 
@@ -135,13 +136,13 @@ def read_audit_log(
     since: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[AuditEntryOut]:
+) -> Paged[AuditEntryOut]:
     """Newest first, so the duty officer sees the latest change at the top.
 
     An entry of personal data (the remains and the missing) keeps its values for the roles that may read
     those records; any other reader gets who changed which fields and when, without the values.
     """
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if entity is not None:
         query = query.where(AuditEntry.entity == entity)
     if entity_id is not None:
@@ -153,7 +154,8 @@ def read_audit_log(
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     personal = frozenset() if reader.role in PERSONAL_DATA_ROLES else personal_entities()
-    return [_as_read(entry, redacted=entry.entity in personal) for entry in session.scalars(query)]
+    page = paged(session, query, limit=limit, offset=offset)
+    return Paged([_as_read(entry, redacted=entry.entity in personal) for entry in page.items], page.total)
 
 
 def _as_read(entry: AuditEntry, *, redacted: bool) -> AuditEntryOut:

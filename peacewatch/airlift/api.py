@@ -36,6 +36,7 @@ from peacewatch.airlift.schemas import (
     StrengthAt,
     WithdrawIn,
 )
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.web import AirCell, AirMovements, Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep, Staff
@@ -69,9 +70,10 @@ def create_airfield(data: AirfieldIn, session: SessionDep, user: AirCell) -> Air
 flights = APIRouter(prefix="/api/v1/flights", tags=["airlift"], responses=problem_responses(401, 422))
 
 
-@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first", responses=CSV_OR_JSON)
+@flights.get("", response_model=list[FlightOut], summary="Flights, latest planned departure first",
+             responses=counted_responses(CSV_OR_JSON))
 def list_flights(
-    session: SessionDep, readable: Readable, ctx: Ctx,
+    response: Response, session: SessionDep, readable: Readable, ctx: Ctx,
     status: FlightStatus | None = None, direction: Direction | None = None,
     since: Annotated[datetime | None, Query(description="Planned departure from (UTC unless an offset is given)")] = None,
     until: Annotated[datetime | None, Query(description="Planned departure before")] = None,
@@ -81,9 +83,9 @@ def list_flights(
     found = flight_records.list_flights(session, readable, status=status, direction=direction, since=since, until=until,
                                  limit=limit, offset=offset)
     if format == "csv":
-        return Response(flight_log_csv.flights_csv(found), media_type="text/csv; charset=utf-8",
-                        headers=content_disposition("flights.csv"))
-    return [flight_records.flight_out(f, ctx) for f in found]
+        return with_total(Response(flight_log_csv.flights_csv(found.items), media_type="text/csv; charset=utf-8",
+                                   headers=content_disposition("flights.csv")), found.total)
+    return [flight_records.flight_out(f, ctx) for f in counted(response, found)]
 
 
 @flights.post("", response_model=FlightOut, status_code=201, responses=WRITE_ERRORS,
@@ -132,10 +134,10 @@ def _plan_out(plan: object, ctx: flight_rules.Context) -> RotationPlanOut:
     })
 
 
-@plans.get("", response_model=list[RotationPlanOut])
-def list_plans(session: SessionDep, ctx: Ctx, user: Staff, limit: Limit = 100,
+@plans.get("", response_model=list[RotationPlanOut], responses=counted_responses())
+def list_plans(response: Response, session: SessionDep, ctx: Ctx, user: Staff, limit: Limit = 100,
                offset: Offset = 0) -> list[RotationPlanOut]:
-    return [_plan_out(p, ctx) for p in rotation_plans.list_plans(session, limit, offset)]
+    return [_plan_out(p, ctx) for p in counted(response, rotation_plans.list_plans(session, limit, offset))]
 
 
 @plans.post("/check", response_model=PlanCheck, summary="Check a rotation plan without storing it")
@@ -163,11 +165,13 @@ def withdraw_plan(plan_id: RecordId, data: WithdrawIn, session: SessionDep, ctx:
 convoys = APIRouter(prefix="/api/v1/convoys", tags=["airlift"], responses=problem_responses(401, 422))
 
 
-@convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first", responses=CSV_OR_JSON)
-def list_convoys(session: SessionDep, readable: Readable, kind: ConvoyKind | None = None,
+@convoys.get("", response_model=list[ConvoyOut], summary="Road movements through the corridor, latest first",
+              responses=counted_responses(CSV_OR_JSON))
+def list_convoys(response: Response, session: SessionDep, readable: Readable, kind: ConvoyKind | None = None,
                  limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
-    found = [ConvoyOut.model_validate(c) for c in convoy_records.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)]
-    return csv_response(found, "convoys.csv") if format == "csv" else found
+    page = convoy_records.list_convoys(session, readable, kind=kind, limit=limit, offset=offset)
+    found = [ConvoyOut.model_validate(c) for c in counted(response, page)]
+    return with_total(csv_response(found, "convoys.csv"), page.total) if format == "csv" else found
 
 
 @convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS)

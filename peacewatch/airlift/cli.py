@@ -127,7 +127,7 @@ def flights(status: Annotated[FlightStatus | None, typer.Option(help="Only in th
     settings, ctx = _ctx()
     with base.open_session(settings) as session:
         table = Table("id", "type", "tail", "dir", "status", "from", "to", "departure", "arrival", "pers", "veh", "t")
-        for f in flight_records.list_flights(session, None, status=status, limit=limit):
+        for f in flight_records.list_flights(session, None, status=status, limit=limit).items:
             dep, arr = f.actual_departure or f.planned_departure, f.actual_arrival or f.planned_arrival
             table.add_row(str(f.id), f.aircraft_type, f.tail_number, f.direction.value, f.status.value, f.departure.code,
                           f.arrival.code, ctx.local(dep), ctx.local(arr), str(f.personnel), str(f.armoured + f.vehicles),

@@ -22,6 +22,7 @@ from peacewatch.airlift.schemas import (
 )
 from peacewatch.airlift.strength_ledger import Ledger
 from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import STAFF, Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
@@ -66,9 +67,9 @@ def get_convoy(session: Session, convoy_id: int, readable: Scope) -> Convoy:
 
 
 def list_convoys(session: Session, readable: Scope, *, kind: ConvoyKind | None = None,
-                 limit: int = 100, offset: int = 0) -> list[Convoy]:
-    query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc()).limit(limit).offset(offset)
+                 limit: int = 100, offset: int = 0) -> Paged[Convoy]:
+    query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc())
     query = where_visible(query, Convoy.visibility, readable)
     if kind is not None:
         query = query.where(Convoy.kind == kind)
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)

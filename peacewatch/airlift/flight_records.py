@@ -35,6 +35,7 @@ from peacewatch.airlift.schemas import (
 )
 from peacewatch.airlift.strength_ledger import Ledger, as_strength, ceilings, minimum
 from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import STAFF, Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
@@ -212,9 +213,9 @@ def list_flights(
     session: Session, readable: Scope, *, status: FlightStatus | None = None,
     direction: Direction | None = None, since: datetime | None = None, until: datetime | None = None,
     limit: int = 100, offset: int = 0,
-) -> list[Flight]:
+) -> Paged[Flight]:
     """Flights by planned departure, latest first; ``since``/``until`` bound the planned departure."""
-    query = select(Flight).order_by(Flight.planned_departure.desc(), Flight.id.desc()).limit(limit).offset(offset)
+    query = select(Flight).order_by(Flight.planned_departure.desc(), Flight.id.desc())
     query = where_visible(query, Flight.visibility, readable)
     if status is not None:
         query = query.where(Flight.status == status)
@@ -224,7 +225,7 @@ def list_flights(
         query = query.where(Flight.planned_departure >= as_utc(since, field="query.since"))
     if until is not None:
         query = query.where(Flight.planned_departure < as_utc(until, field="query.until"))
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def count_flights(session: Session, readable: Scope) -> int:

@@ -21,6 +21,7 @@ from peacewatch.airlift.schemas import (
     RotationPlanIn,
 )
 from peacewatch.core.db import as_utc, transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 
 
@@ -82,9 +83,9 @@ def create_plan(session: Session, ctx: Context, actor: str, data: RotationPlanIn
     return plan
 
 
-def list_plans(session: Session, limit: int = 100, offset: int = 0) -> list[RotationPlan]:
+def list_plans(session: Session, limit: int = 100, offset: int = 0) -> Paged[RotationPlan]:
     query = select(RotationPlan).options(selectinload(RotationPlan.flights))
-    return list(session.scalars(query.order_by(RotationPlan.id.desc()).limit(limit).offset(offset)))
+    return paged(session, query.order_by(RotationPlan.id.desc()), limit=limit, offset=offset)
 
 
 def get_plan(session: Session, plan_id: int) -> RotationPlan:

@@ -13,6 +13,7 @@ from peacewatch.alerts.models import AlertKind, AlertStatus
 from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare
 from peacewatch.core.answers import model_answer
 from peacewatch.core.broadcast import Lagging
+from peacewatch.core.paging import counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, Readable, RecordId, SessionDep, StreamReadable, while_signed_in
@@ -20,7 +21,7 @@ from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, R
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
 
 
-@router.get("", response_model=list[AlertOut], summary="Alerts, newest first", responses=CSV_OR_JSON)
+@router.get("", response_model=list[AlertOut], summary="Alerts, newest first", responses=counted_responses(CSV_OR_JSON))
 def list_alerts(
     request: Request,
     session: SessionDep,
@@ -35,8 +36,9 @@ def list_alerts(
 ) -> Any:
     def build() -> Response:
         alerts = service.list_alerts(session, readable, status=status, kind=kind, patrol_id=patrol_id, limit=limit, offset=offset)
-        found = [AlertOut.model_validate(a) for a in alerts]
-        return csv_response(found, "alerts.csv") if format == "csv" else model_answer(list[AlertOut], found)
+        found = [AlertOut.model_validate(a) for a in alerts.items]
+        answer = csv_response(found, "alerts.csv") if format == "csv" else model_answer(list[AlertOut], found)
+        return with_total(answer, alerts.total)
 
     return answers.reply(request, session, readable, ("alerts",), build)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
 from peacewatch.core.db import compare_and_set, transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict
 from peacewatch.core.visibility import Scope, Visibility, get_visible, visibility_clause
 from peacewatch.patrols.models import CheckIn, Patrol, PatrolStatus, patrol_trackers
@@ -28,9 +29,9 @@ def list_alerts(
     limit: int = 100,
     offset: int = 0,
     newest_first: bool = True,
-) -> list[Alert]:
+) -> Paged[Alert]:
     order = Alert.id.desc() if newest_first else Alert.id
-    query = select(Alert).order_by(order).limit(limit).offset(offset)
+    query = select(Alert).order_by(order)
     clause = visibility_clause(Alert.visibility, readable)
     for condition in (
         clause,
@@ -41,7 +42,7 @@ def list_alerts(
     ):
         if condition is not None:
             query = query.where(condition)
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def get_alert(session: Session, alert_id: int, readable: Scope) -> Alert:

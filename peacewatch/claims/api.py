@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from peacewatch.claims import service
 from peacewatch.claims.schemas import ClaimCheck, StatementIn, StatementOut
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import Limit, Offset, PressOrOperations, Readable, RecordId, SessionDep
@@ -15,14 +16,15 @@ router = APIRouter(prefix="/api/v1/statements", tags=["claims"], responses=probl
 
 
 @router.get("", response_model=list[StatementOut], summary="Public statements about the mission, each with its verdict on the day",
-            responses=CSV_OR_JSON)
+            responses=counted_responses(CSV_OR_JSON))
 def list_statements(
-    session: SessionDep, readable: Readable,
+    response: Response, session: SessionDep, readable: Readable,
     subject_state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3")] = None,
     limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json",
 ) -> Any:
-    found = service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
-    return csv_response(found, "statements.csv") if format == "csv" else found
+    page = service.statements_with_verdicts(session, readable, subject_state=subject_state, limit=limit, offset=offset)
+    found = counted(response, page)
+    return with_total(csv_response(found, "statements.csv"), page.total) if format == "csv" else found
 
 
 @router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))

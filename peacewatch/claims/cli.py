@@ -31,7 +31,7 @@ def list_() -> None:
     """Statements with their verdict on the day they were made."""
     with base.open_session(base.load_settings()) as session:
         table = Table("id", "on", "who", "stance", "about", "verdict", "quote")
-        for s in base.guarded(lambda: service.statements_with_verdicts(session, None)):
+        for s in base.guarded(lambda: service.statements_with_verdicts(session, None).items):
             table.add_row(str(s.id), s.stated_on.isoformat(), f"{s.speaker} ({s.state})", s.stance.value,
                           s.subject_state_name or s.subject.value, s.verdict.value, s.quote)
     base.console.print(table)

@@ -11,6 +11,7 @@ from peacewatch.claims.checking import Terms, Verdict, check_participation
 from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import ClaimCheck, MandateCited, RelatedStatement, StatementIn, StatementOut, state_name
 from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.mandate.models import Arrangement, Mandate
@@ -41,12 +42,12 @@ def get_statement(session: Session, statement_id: int, readable: Scope) -> State
 
 
 def list_statements(session: Session, readable: Scope, *, subject_state: str | None = None,
-                    limit: int = 100, offset: int = 0) -> list[Statement]:
-    query = select(Statement).order_by(Statement.stated_on.desc(), Statement.id.desc()).limit(limit).offset(offset)
+                    limit: int = 100, offset: int = 0) -> Paged[Statement]:
+    query = select(Statement).order_by(Statement.stated_on.desc(), Statement.id.desc())
     query = where_visible(query, Statement.visibility, readable)
     if subject_state is not None:
         query = query.where(Statement.subject_state == subject_state.upper())
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def _terms(a: Arrangement) -> Terms:
@@ -75,13 +76,14 @@ def statement_out(statement: Statement, verdict: Verdict) -> StatementOut:
     })
 
 
-def statements_with_verdicts(session: Session, readable: Scope, **filters: object) -> list[StatementOut]:
+def statements_with_verdicts(session: Session, readable: Scope, *, subject_state: str | None = None,
+                             limit: int = 100, offset: int = 0) -> Paged[StatementOut]:
     """Statements, each checked on the day it was made."""
-    statements = list_statements(session, readable, **filters)  # type: ignore[arg-type]
-    if not statements:
-        return []
+    statements = list_statements(session, readable, subject_state=subject_state, limit=limit, offset=offset)
+    if not statements.items:
+        return Paged([], statements.total)
     mandate, arrangements = _mandate_or_none(session, readable), list_arrangements(session, readable)
-    return [statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements]
+    return Paged([statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements.items], statements.total)
 
 
 def _mandate_or_none(session: Session, readable: Scope) -> Mandate | None:

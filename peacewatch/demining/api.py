@@ -6,6 +6,7 @@ from typing import Literal
 import orjson
 from fastapi import APIRouter, Response
 
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import csv_response
 from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
@@ -16,19 +17,20 @@ router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=pro
 
 
 @router.get("", response_model=list[ClearanceOut], summary="Clearances the reader may see, latest first; GeoJSON or CSV by format",
-            responses={200: {"content": {"application/json": {}, "application/geo+json": {"schema": {"type": "object"}},
-                                         "text/csv": {"schema": {"type": "string"}}}}})
+            responses=counted_responses({200: {"content": {
+                "application/json": {}, "application/geo+json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}}))
 def list_clearances(
-    session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
+    response: Response, session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
     limit: Limit = 100, offset: Offset = 0, format: Literal["json", "geojson", "csv"] = "json",
 ) -> Response | list[ClearanceOut]:
-    found = [service.clearance_out(session, c) for c in service.list_clearances(session, readable, since=since, until=until,
-                                                                               limit=limit, offset=offset)]
+    page = service.list_clearances(session, readable, since=since, until=until, limit=limit, offset=offset)
+    found = [service.clearance_out(session, c) for c in counted(response, page)]
     if format == "geojson":
         features = [service.clearance_feature(c) for c in found if c.geometry is not None]
-        return Response(orjson.dumps({"type": "FeatureCollection", "features": features}), media_type="application/geo+json")
+        return with_total(Response(orjson.dumps({"type": "FeatureCollection", "features": features}),
+                                   media_type="application/geo+json"), page.total)
     if format == "csv":
-        return csv_response(found, "clearances.csv")
+        return with_total(csv_response(found, "clearances.csv"), page.total)
     return found
 
 

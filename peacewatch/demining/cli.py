@@ -29,7 +29,7 @@ def list_clearances(since: str | None = None, until: str | None = None) -> None:
     """Clearances, latest first."""
     first, last = base.day_option(since, "since"), base.day_option(until, "until")
     with base.open_session(base.load_settings()) as session:
-        rows = [service.clearance_out(session, c) for c in service.list_clearances(session, None, since=first, until=last, limit=1000)]
+        rows = [service.clearance_out(session, c) for c in service.list_clearances(session, None, since=first, until=last, limit=1000).items]
     table = Table("id", "day", "unit", "place", "ha", "road km", "buildings", "objects", "visibility")
     for c in rows:
         table.add_row(str(c.id), c.cleared_on.isoformat(), c.unit_name, c.place, f"{c.hectares:g}", f"{c.road_km:g}",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, get_visible, where_visible
@@ -64,14 +65,14 @@ def get_clearance(session: Session, clearance_id: int, readable: Scope) -> Clear
 
 
 def list_clearances(session: Session, readable: Scope, *, since: date | None = None,
-                    until: date | None = None, limit: int = 100, offset: int = 0) -> list[Clearance]:
-    query = select(Clearance).order_by(Clearance.cleared_on.desc(), Clearance.id.desc()).limit(limit).offset(offset)
+                    until: date | None = None, limit: int = 100, offset: int = 0) -> Paged[Clearance]:
+    query = select(Clearance).order_by(Clearance.cleared_on.desc(), Clearance.id.desc())
     query = where_visible(query, Clearance.visibility, readable)
     if since is not None:
         query = query.where(Clearance.cleared_on >= since)
     if until is not None:
         query = query.where(Clearance.cleared_on <= until)
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def clearance_out(session: Session, clearance: Clearance) -> ClearanceOut:

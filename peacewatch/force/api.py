@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import MAX_ID, Limit, Offset, Operations, Readable, RecordId, SessionDep
@@ -15,8 +16,9 @@ router = APIRouter(prefix="/api/v1/units", tags=["force"], responses=problem_res
 WRITE_ERRORS = problem_responses(403, 404, 409)
 
 
-@router.get("", response_model=list[UnitOut], responses=CSV_OR_JSON)
+@router.get("", response_model=list[UnitOut], responses=counted_responses(CSV_OR_JSON))
 def list_units(
+    response: Response,
     session: SessionDep,
     readable: Readable,
     unit_type: UnitType | None = None,
@@ -26,8 +28,8 @@ def list_units(
     format: ListFormat = "json",
 ) -> Any:
     units = service.list_units(session, readable, unit_type=unit_type, parent_id=parent_id, limit=limit, offset=offset)
-    found = [UnitOut.model_validate(u) for u in units]
-    return csv_response(found, "units.csv") if format == "csv" else found
+    found = [UnitOut.model_validate(u) for u in counted(response, units)]
+    return with_total(csv_response(found, "units.csv"), units.total) if format == "csv" else found
 
 
 @router.get("/strength", response_model=StrengthOut, summary="Total strength against the mandate's ceiling")

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit, UnitType
@@ -24,14 +25,14 @@ def list_units(
     parent_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[Unit]:
-    query = select(Unit).order_by(Unit.id).limit(limit).offset(offset)
+) -> Paged[Unit]:
+    query = select(Unit).order_by(Unit.id)
     query = where_visible(query, Unit.visibility, readable)
     if unit_type is not None:
         query = query.where(Unit.unit_type == unit_type)
     if parent_id is not None:
         query = query.where(Unit.parent_id == parent_id)
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def get_unit(session: Session, unit_id: int, readable: Scope) -> Unit:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from peacewatch.core.answers import model_answer
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
+from peacewatch.core.paging import counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import MAX_ID, AnswersDep, LongLimit, Offset, Operations, Readable, RecordId, SessionDep
@@ -54,16 +55,16 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
         prefix=f"/api/v1/{path}", tags=["geography"], responses=problem_responses(422), default_response_class=GeoJSONResponse
     )
 
-    @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON")
+    @router.get("", response_model=ZoneCollection, summary=f"List {label}s as GeoJSON", responses=counted_responses())
     def list_zones(
         request: Request, session: SessionDep, readable: Readable, answers: AnswersDep, bbox: BBoxQuery = None,
         on: OnQuery = None, limit: LongLimit = 1000, offset: Offset = 0,
     ) -> Any:
         def build() -> Response:
-            zones = service.list_zones(
+            zones = service.page_zones(
                 session, readable, kind=kind, bbox=parse_bbox(bbox) if bbox else None, on=on, limit=limit, offset=offset
             )
-            return model_answer(ZoneCollection, collection([zone_feature(z) for z in zones]), GEOJSON)
+            return with_total(model_answer(ZoneCollection, collection([zone_feature(z) for z in zones.items]), GEOJSON), zones.total)
 
         return answers.reply(request, session, readable, ("zones",), build)
 
@@ -98,7 +99,7 @@ posts = APIRouter(
 )
 
 
-@posts.get("", response_model=PostCollection, summary="Observation posts and checkpoints as GeoJSON")
+@posts.get("", response_model=PostCollection, summary="Observation posts and checkpoints as GeoJSON", responses=counted_responses())
 def list_posts(
     request: Request,
     session: SessionDep,
@@ -112,12 +113,13 @@ def list_posts(
     offset: Offset = 0,
 ) -> Any:
     def build() -> Response:
-        found = service.list_posts(
+        found = service.page_posts(
             session, readable, bbox=parse_bbox(bbox) if bbox else None, on=on, kind=kind, zone_id=zone_id,
             limit=limit, offset=offset,
         )
         status_on = on or utcnow().date()
-        return model_answer(PostCollection, collection([post_feature(p, status_on) for p in found]), GEOJSON)
+        features = collection([post_feature(p, status_on) for p in found.items])
+        return with_total(model_answer(PostCollection, features, GEOJSON), found.total)
 
     return answers.reply(request, session, readable, ("posts", "zones"), build)
 
@@ -209,11 +211,12 @@ places = APIRouter(prefix="/api/v1/places", tags=["geography"], responses=proble
 
 
 @places.get("", summary="Named places marked on a GPS or a map (GPX waypoints kept as places), as GeoJSON",
-            responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}})
+            responses=counted_responses({200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}}))
 def list_places(session: SessionDep, readable: Readable, limit: LongLimit = 1000,
                 offset: Offset = 0) -> Response:
-    found = service.list_places(session, readable, limit=limit, offset=offset)
+    page = service.list_places(session, readable, limit=limit, offset=offset)
+    found = page.items
     features = [{"type": "Feature", "id": p.id, "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
                  "properties": {"id": p.id, "name": p.name, "elevation": p.elevation, "notes": p.notes, "source": p.source,
                                 "visibility": p.visibility.value}} for p in found]
-    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")
+    return with_total(JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json"), page.total)

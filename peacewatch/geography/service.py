@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
 from peacewatch.core.visibility import Scope, Visibility, get_visible, where_visible
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
@@ -44,6 +45,20 @@ def list_zones(
     limit: int = 1000,
     offset: int = 0,
 ) -> list[Zone]:
+    return page_zones(session, readable, kind=kind, bbox=bbox, on=on, limit=limit, offset=offset).items
+
+
+def page_zones(
+    session: Session,
+    readable: Scope,
+    *,
+    kind: ZoneKind | None = None,
+    bbox: BBox | None = None,
+    on: date | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> Paged[Zone]:
+    """A page of zones and how many match: a bounding box is tested on the exact shapes, so all are read."""
     query = where_visible(select(Zone).order_by(Zone.id), Zone.visibility, readable)
     if kind is not None:
         query = query.where(Zone.kind == kind)
@@ -54,7 +69,7 @@ def list_zones(
     if bbox is not None:
         window = box(*bbox)
         zones = [z for z in zones if z.geometry.intersects(window)]
-    return list(zones[offset : offset + limit])
+    return Paged(list(zones[offset : offset + limit]), len(zones))
 
 
 def _in_bbox(query: Select[Any], model: type[Zone] | type[Post], bbox: BBox | None) -> Select[Any]:
@@ -160,6 +175,17 @@ def list_posts(
     offset: int = 0,
 ) -> list[Post]:
     """Posts in ``bbox`` (points, so the bounding-box test is exact) and, given ``on``, open that day."""
+    query = _posts_matching(readable, bbox, on, kind, zone_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def page_posts(session: Session, readable: Scope, *, bbox: BBox | None = None, on: date | None = None,
+               kind: PostKind | None = None, zone_id: int | None = None, limit: int = 1000, offset: int = 0) -> Paged[Post]:
+    """A page of ``list_posts`` and how many posts match in all."""
+    return paged(session, _posts_matching(readable, bbox, on, kind, zone_id), limit=limit, offset=offset)
+
+
+def _posts_matching(readable: Scope, bbox: BBox | None, on: date | None, kind: PostKind | None, zone_id: int | None) -> Select[Any]:
     query = where_visible(select(Post).order_by(Post.id), Post.visibility, readable)
     query = _in_bbox(query, Post, bbox)
     if on is not None:
@@ -168,7 +194,7 @@ def list_posts(
         query = query.where(Post.kind == kind)
     if zone_id is not None:
         query = query.where(Post.zone_id == zone_id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    return query
 
 
 def get_post(session: Session, post_id: int, readable: Scope) -> Post:
@@ -483,6 +509,6 @@ def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], sour
     return created, len(marks) - created
 
 
-def list_places(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> list[Place]:
-    query = where_visible(select(Place).order_by(Place.name, Place.id), Place.visibility, readable).limit(limit).offset(offset)
-    return list(session.scalars(query))
+def list_places(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> Paged[Place]:
+    query = where_visible(select(Place).order_by(Place.name, Place.id), Place.visibility, readable)
+    return paged(session, query, limit=limit, offset=offset)

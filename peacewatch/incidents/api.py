@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from peacewatch.core.answers import model_answer
 from peacewatch.core.db import as_utc
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.web import (
@@ -48,7 +49,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=pro
 
 
 @router.get("", response_model=list[IncidentOut], summary="Incident reports, newest first (a liaison sees its side's)",
-            responses=CSV_OR_JSON)
+            responses=counted_responses(CSV_OR_JSON))
 def list_incidents(
     request: Request,
     session: SessionDep,
@@ -70,14 +71,12 @@ def list_incidents(
                "since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until"), "search": q}
 
     def build() -> Response:
-        total = str(report_records.count_incidents(session, readable, **filters))
+        total = report_records.count_incidents(session, readable, **filters)
         listed = report_records.list_incidents(session, readable, limit=limit, offset=offset, **filters)
         found = report_records.incidents_out(session, readable, listed)
         if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
-            answer = csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv")
-            answer.headers["X-Total-Count"] = total
-            return answer
-        return model_answer(list[IncidentOut], found, headers={"X-Total-Count": total})
+            return with_total(csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv"), total)
+        return with_total(model_answer(list[IncidentOut], found), total)
 
     return answers.reply(request, session, readable, ("incidents",), build)
 
@@ -176,9 +175,12 @@ def chart(session: SessionDep, settings: SettingsDep, user: Staff, since: date |
 proposals = APIRouter(prefix="/api/v1/merge-proposals", tags=["incidents"], responses=problem_responses(403, 404, 409))
 
 
-@proposals.get("", response_model=list[ProposalOut], summary="Reports the matcher believes describe one event")
-def list_proposals(session: SessionDep, user: Staff, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    return [merge_proposals.proposal_out(session, p) for p in merge_proposals.list_proposals(session, status, limit, offset)]
+@proposals.get("", response_model=list[ProposalOut], summary="Reports the matcher believes describe one event",
+               responses=counted_responses())
+def list_proposals(response: Response, session: SessionDep, user: Staff, status: ProposalStatus | None = None,
+                   limit: Limit = 100, offset: Offset = 0) -> list[Any]:
+    page = merge_proposals.list_proposals(session, status, limit, offset)
+    return [merge_proposals.proposal_out(session, p) for p in counted(response, page)]
 
 
 @proposals.post("/run", response_model=MatchRun, summary="Cluster the whole history in space and time and propose merges")

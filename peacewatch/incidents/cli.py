@@ -99,7 +99,7 @@ def proposals(status: Annotated[ProposalStatus | None, typer.Option(help="Only i
     """Merge proposals: the reports each one would make a single event."""
     with base.open_session(base.load_settings()) as session:
         table = Table("id", "status", "reports", "events now", "max distance (m)", "max gap (min)")
-        for p in merge_proposals.list_proposals(session, status, limit=1000):
+        for p in merge_proposals.list_proposals(session, status, limit=1000).items:
             out = merge_proposals.proposal_out(session, p)
             table.add_row(str(p.id), p.status.value, ", ".join(map(str, p.incident_ids)), ", ".join(map(str, out["event_ids"])),
                           f"{p.max_distance_m:.0f}", f"{p.max_gap_minutes:.0f}")

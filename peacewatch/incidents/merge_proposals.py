@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import compare_and_set, transaction, utcnow
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.incidents.event_summaries import event_names
 from peacewatch.incidents.matching import PLACE_RADIUS_M, Reports, Tolerance, cluster_reports, family_of, local_xy
@@ -139,11 +140,11 @@ def run_matching(session: Session, actor: str, tolerance: Tolerance) -> dict[str
             "seconds": round(clock.perf_counter() - began, 3)}
 
 
-def list_proposals(session: Session, status: ProposalStatus | None, limit: int = 100, offset: int = 0) -> list[MergeProposal]:
+def list_proposals(session: Session, status: ProposalStatus | None, limit: int = 100, offset: int = 0) -> Paged[MergeProposal]:
     query = select(MergeProposal).order_by(MergeProposal.id.desc())
     if status is not None:
         query = query.where(MergeProposal.status == status)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def get_proposal(session: Session, proposal_id: int) -> MergeProposal:

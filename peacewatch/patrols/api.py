@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from peacewatch.core.answers import model_answer
 from peacewatch.core.db import as_utc
+from peacewatch.core.paging import counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, OperationsOrPatrol, Readable, RecordId, SessionDep
@@ -29,7 +30,7 @@ from peacewatch.patrols.schemas import (
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=problem_responses(403, 404, 409))
 
 
-@router.get("", response_model=list[PatrolOut], responses=CSV_OR_JSON)
+@router.get("", response_model=list[PatrolOut], responses=counted_responses(CSV_OR_JSON))
 def list_patrols(
     request: Request,
     session: SessionDep,
@@ -50,10 +51,10 @@ def list_patrols(
     def build() -> Response:
         patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, search=q, sort=sort, limit=limit,
                                        offset=offset, **window)
-        found = [service.patrol_out(p) for p in patrols]
+        found = [service.patrol_out(p) for p in patrols.items]
         if format == "csv":
-            return csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv")
-        return model_answer(list[PatrolOut], found)
+            return with_total(csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv"), patrols.total)
+        return with_total(model_answer(list[PatrolOut], found), patrols.total)
 
     return answers.reply(request, session, readable, ("patrols", "trackers"), build)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
@@ -101,9 +102,9 @@ def list_patrols(
     sort: Sort = "planned_start",
     limit: int = 100,
     offset: int = 0,
-) -> list[Patrol]:
+) -> Paged[Patrol]:
     query = _patrols_matching(readable, status, zone_id, since, until, search)
-    return list(session.scalars(query.order_by(*SORTS[sort]).limit(limit).offset(offset)))
+    return paged(session, query.order_by(*SORTS[sort]), limit=limit, offset=offset)
 
 
 def count_patrols(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
+from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.visibility import Side
@@ -48,11 +49,11 @@ Search = Annotated[str | None, Query(max_length=100)]
 recoveries = APIRouter(prefix="/api/v1/recoveries", tags=["remains"], responses=problem_responses(403, 404, 409))
 
 
-@recoveries.get("", response_model=list[RecoveryOut], summary="Recoveries, newest first")
+@recoveries.get("", response_model=list[RecoveryOut], summary="Recoveries, newest first",
+                responses=counted_responses())
 def list_recoveries(session: SessionDep, user: Humanitarian, response: Response, since: date | None = None, until: date | None = None,
                     limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    found, total = recovering.list_recoveries(session, since=since, until=until, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    found = counted(response, recovering.list_recoveries(session, since=since, until=until, limit=limit, offset=offset))
     return [recovering.recovery_out(r) for r in found]
 
 
@@ -70,11 +71,11 @@ def read_recovery(recovery_id: RecordId, session: SessionDep, user: Humanitarian
 bodies = APIRouter(prefix="/api/v1/bodies", tags=["remains"], responses=problem_responses(403, 404, 409))
 
 
-@bodies.get("", response_model=list[BodyOut], summary="Bodies and body parts with their PM record, custody and identity")
+@bodies.get("", response_model=list[BodyOut], summary="Bodies and body parts with their PM record, custody and identity",
+            responses=counted_responses())
 def list_bodies(session: SessionDep, user: Humanitarian, response: Response, recovery_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                 q: Search = None, unidentified: bool = False, limit: Limit = 100, offset: Offset = 0) -> list[BodyOut]:
-    found, total = recovering.list_bodies(session, recovery_id=recovery_id, q=q, unidentified=unidentified, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    found = counted(response, recovering.list_bodies(session, recovery_id=recovery_id, q=q, unidentified=unidentified, limit=limit, offset=offset))
     return recovering.bodies_out(session, found)
 
 
@@ -122,11 +123,12 @@ def verify_custody(session: SessionDep, settings: SettingsDep, user: Humanitaria
 missing = APIRouter(prefix="/api/v1/missing-persons", tags=["remains"], responses=problem_responses(403, 404, 409))
 
 
-@missing.get("", response_model=list[MissingPersonOut], summary="Missing-person reports (a liaison sees those its side filed)")
+@missing.get("", response_model=list[MissingPersonOut], summary="Missing-person reports (a liaison sees those its side filed)",
+             responses=counted_responses())
 def list_missing(session: SessionDep, user: HumanitarianOrLiaison, response: Response, side: Side | None = None, q: Search = None,
                  unidentified: bool = False, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    found, total = missing_persons.list_missing_persons(session, user, side=side, q=q, unidentified=unidentified, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    found = counted(response, missing_persons.list_missing_persons(session, user, side=side, q=q, unidentified=unidentified,
+                                                                   limit=limit, offset=offset))
     return missing_persons.persons_out(session, found)
 
 
@@ -168,11 +170,11 @@ def list_dna(session: SessionDep, user: Humanitarian,
 identifications = APIRouter(prefix="/api/v1/identifications", tags=["remains"], responses=problem_responses(403, 404, 409))
 
 
-@identifications.get("", response_model=list[IdentificationOut])
+@identifications.get("", response_model=list[IdentificationOut],
+                     responses=counted_responses())
 def list_identifications(session: SessionDep, user: Humanitarian, response: Response, status: IdentificationStatus | None = None,
                          limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    found, total = identifying.list_identifications(session, status, limit, offset)
-    response.headers["X-Total-Count"] = str(total)
+    found = counted(response, identifying.list_identifications(session, status, limit, offset))
     return [identifying.identification_out(i) for i in found]
 
 
@@ -206,10 +208,10 @@ def reconcile(session: SessionDep, user: Humanitarian, bodies_offset: Offset = 0
 handovers = APIRouter(prefix="/api/v1/handovers", tags=["remains"], responses=problem_responses(403, 404, 409))
 
 
-@handovers.get("", response_model=list[HandoverOut], summary="Handovers, newest first (a liaison sees those to its side)")
+@handovers.get("", response_model=list[HandoverOut], summary="Handovers, newest first (a liaison sees those to its side)",
+               responses=counted_responses())
 def list_handovers(session: SessionDep, user: HumanitarianOrLiaison, response: Response, limit: Limit = 100, offset: Offset = 0) -> list[Any]:
-    found, total = handing_over.list_handovers(session, user, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    found = counted(response, handing_over.list_handovers(session, user, limit=limit, offset=offset))
     return [handing_over.handover_out(session, h) for h in found]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.auth import User
 from peacewatch.core.db import transaction
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.remains.custody_chain import append_custody
 from peacewatch.remains.missing_persons import scoped
@@ -77,10 +78,9 @@ def get_handover(session: Session, user: User, handover_id: int) -> Handover:
     return handover
 
 
-def list_handovers(session: Session, user: User, *, limit: int, offset: int) -> tuple[list[Handover], int]:
+def list_handovers(session: Session, user: User, *, limit: int, offset: int) -> Paged[Handover]:
     query = scoped(select(Handover), user, Handover.to_side)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Handover.at.desc(), Handover.id.desc()).limit(limit).offset(offset))), total
+    return paged(session, query.order_by(Handover.at.desc(), Handover.id.desc()), limit=limit, offset=offset)
 
 
 def handover_out(session: Session, handover: Handover) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.auth import User
 from peacewatch.core.db import transaction
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.remains import matching
 from peacewatch.remains.matching_cache import ante_mortem, matching_tables, post_mortem, standing_identifications
@@ -138,14 +139,13 @@ def identification_out(ident: Identification) -> dict[str, Any]:
 
 
 def list_identifications(session: Session, status: IdentificationStatus | None, limit: int, offset: int,
-                         body_id: int | None = None) -> tuple[list[Identification], int]:
+                         body_id: int | None = None) -> Paged[Identification]:
     query = select(Identification).options(selectinload(Identification.body), selectinload(Identification.person))
     if status is not None:
         query = query.where(Identification.status == status)
     if body_id is not None:
         query = query.where(Identification.body_id == body_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Identification.id.desc()).limit(limit).offset(offset))), total
+    return paged(session, query.order_by(Identification.id.desc()), limit=limit, offset=offset)
 
 
 def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int) -> dict[str, Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import PERSONAL_DATA_ROLES, Role, User
 from peacewatch.core.db import first_copy, resend_digest, transaction
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.remains.models import (
     Body,
@@ -58,7 +59,7 @@ def get_missing_person(session: Session, user: User, number: str) -> MissingPers
 
 
 def list_missing_persons(session: Session, user: User, *, side: Any = None, q: str | None = None, unidentified: bool = False,
-                         limit: int = 100, offset: int = 0) -> tuple[list[MissingPerson], int]:
+                         limit: int = 100, offset: int = 0) -> Paged[MissingPerson]:
     query = scoped(select(MissingPerson), user, MissingPerson.filed_by_side)
     if side is not None:
         query = query.where(MissingPerson.side == side)
@@ -70,8 +71,7 @@ def list_missing_persons(session: Session, user: User, *, side: Any = None, q: s
     if unidentified:
         query = query.where(~MissingPerson.id.in_(
             select(Identification.missing_person_id).where(Identification.status == IdentificationStatus.confirmed)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(MissingPerson.id).limit(limit).offset(offset))), total
+    return paged(session, query.order_by(MissingPerson.id), limit=limit, offset=offset)
 
 
 def persons_out(session: Session, persons: Sequence[MissingPerson]) -> list[dict[str, Any]]:

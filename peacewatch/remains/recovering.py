@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.auth import User
 from peacewatch.core.db import as_utc, transaction
 from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.remains.custody_chain import append_custody
 from peacewatch.remains.models import (
@@ -163,7 +164,7 @@ def bodies_out(session: Session, bodies: Sequence[Body]) -> list[BodyOut]:
 
 
 def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | None = None, unidentified: bool = False,
-                limit: int = 100, offset: int = 0) -> tuple[list[Body], int]:
+                limit: int = 100, offset: int = 0) -> Paged[Body]:
     query = select(Body).options(selectinload(Body.recovery))
     if recovery_id is not None:
         query = query.where(Body.recovery_id == recovery_id)
@@ -171,8 +172,7 @@ def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | No
         query = query.where(Body.number.contains(q.upper(), autoescape=True))
     if unidentified:
         query = query.where(~Body.id.in_(select(Identification.body_id).where(Identification.status == IdentificationStatus.confirmed)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Body.id).limit(limit).offset(offset))), total
+    return paged(session, query.order_by(Body.id), limit=limit, offset=offset)
 
 
 def recovery_out(recovery: Recovery) -> dict[str, Any]:
@@ -191,11 +191,10 @@ def get_recovery(session: Session, recovery_id: int) -> Recovery:
     return recovery
 
 
-def list_recoveries(session: Session, *, since: date | None, until: date | None, limit: int, offset: int) -> tuple[list[Recovery], int]:
+def list_recoveries(session: Session, *, since: date | None, until: date | None, limit: int, offset: int) -> Paged[Recovery]:
     query = select(Recovery).options(selectinload(Recovery.bodies))
     if since is not None:
         query = query.where(Recovery.recovered_on >= since)
     if until is not None:
         query = query.where(Recovery.recovered_on <= until)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Recovery.recovered_at.desc(), Recovery.id.desc()).limit(limit).offset(offset))), total
+    return paged(session, query.order_by(Recovery.recovered_at.desc(), Recovery.id.desc()), limit=limit, offset=offset)

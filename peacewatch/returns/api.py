@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
@@ -14,12 +15,13 @@ from peacewatch.returns.schemas import ReturnIn, ReturnOut
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=problem_responses(401, 422))
 
 
-@router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first", responses=CSV_OR_JSON)
-def list_returns(session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
+@router.get("", response_model=list[ReturnOut], summary="Civilian returns the reader may see, latest first",
+            responses=counted_responses(CSV_OR_JSON))
+def list_returns(response: Response, session: SessionDep, readable: Readable, since: date | None = None, until: date | None = None,
                  limit: Limit = 100, offset: Offset = 0, format: ListFormat = "json") -> Any:
-    found = [ReturnOut.model_validate(r) for r in service.list_returns(session, readable, since=since, until=until,
-                                                                       limit=limit, offset=offset)]
-    return csv_response(found, "returns.csv") if format == "csv" else found
+    page = service.list_returns(session, readable, since=since, until=until, limit=limit, offset=offset)
+    found = [ReturnOut.model_validate(r) for r in counted(response, page)]
+    return with_total(csv_response(found, "returns.csv"), page.total) if format == "csv" else found
 
 
 @router.post("", response_model=ReturnOut, status_code=201, responses=problem_responses(403, 409),

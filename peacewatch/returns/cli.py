@@ -29,7 +29,7 @@ def list_returns(since: str | None = None, until: str | None = None) -> None:
     """Returns, latest first."""
     first, last = base.day_option(since, "since"), base.day_option(until, "until")
     with base.open_session(base.load_settings()) as session:
-        rows = service.list_returns(session, None, since=first, until=last, limit=1000)
+        rows = service.list_returns(session, None, since=first, until=last, limit=1000).items
         table = Table("id", "day", "route", "people", "convoy", "visibility")
         for r in rows:
             table.add_row(str(r.id), r.returned_on.isoformat(), r.route, f"{r.people:,}", str(r.convoy_id or "-"), r.visibility.value)

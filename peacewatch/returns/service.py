@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.airlift.models import Convoy, ConvoyKind
 from peacewatch.core.db import transaction
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, get_visible, where_visible
@@ -44,12 +45,12 @@ def get_return(session: Session, return_id: int, readable: Scope) -> CivilianRet
 
 
 def list_returns(session: Session, readable: Scope, *, since: date | None = None,
-                 until: date | None = None, limit: int = 100, offset: int = 0) -> list[CivilianReturn]:
+                 until: date | None = None, limit: int = 100, offset: int = 0) -> Paged[CivilianReturn]:
     query = (select(CivilianReturn).order_by(CivilianReturn.returned_on.desc(), CivilianReturn.id.desc())
-             .limit(limit).offset(offset))
+             )
     query = where_visible(query, CivilianReturn.visibility, readable)
     if since is not None:
         query = query.where(CivilianReturn.returned_on >= since)
     if until is not None:
         query = query.where(CivilianReturn.returned_on <= until)
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)

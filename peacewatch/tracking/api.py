@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
+from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import (
@@ -45,11 +46,12 @@ from peacewatch.tracking.schemas import (
 trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
 
 
-@trackers.get("", response_model=list[TrackerOut], responses=CSV_OR_JSON)
-def list_trackers(session: SessionDep, readable: Readable, limit: LongLimit = 1000,
+@trackers.get("", response_model=list[TrackerOut], responses=counted_responses(CSV_OR_JSON))
+def list_trackers(response: Response, session: SessionDep, readable: Readable, limit: LongLimit = 1000,
                   offset: Offset = 0, format: ListFormat = "json") -> Any:
-    found = [TrackerOut.model_validate(t) for t in service.list_trackers(session, readable, limit=limit, offset=offset)]
-    return csv_response(found, "trackers.csv") if format == "csv" else found
+    page = service.list_trackers(session, readable, limit=limit, offset=offset)
+    found = [TrackerOut.model_validate(t) for t in counted(response, page)]
+    return with_total(csv_response(found, "trackers.csv"), page.total) if format == "csv" else found
 
 
 @trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client)")
@@ -236,13 +238,15 @@ def unregistered_uids(session: SessionDep, _user: OperationsCentre) -> list[Unre
     return [UnregisteredUidOut.model_validate(u) for u in service.unregistered_uids(session)]
 
 
-@cot.get("/reports", response_model=list[TakReportOut],
+@cot.get("/reports", response_model=list[TakReportOut], responses=counted_responses(),
          summary="Markers and spot reports signed-in TAK users placed, newest first (to turn into incident reports)")
 def tak_reports(
-    session: SessionDep, _user: OperationsCentre, open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
+    response: Response, session: SessionDep, _user: OperationsCentre,
+    open_only: Annotated[bool, Query(description="Only those no incident report was made of")] = False,
     limit: LongLimit = 1000, offset: Offset = 0,
 ) -> list[TakReportOut]:
-    return [TakReportOut.model_validate(r) for r in service.tak_reports(session, open_only=open_only, limit=limit, offset=offset)]
+    page = service.tak_reports(session, open_only=open_only, limit=limit, offset=offset)
+    return [TakReportOut.model_validate(r) for r in counted(response, page)]
 
 
 coverage = APIRouter(prefix="/api/v1/coverage", tags=["tracking"], responses=problem_responses(403, 404))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import Fence
+from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
@@ -25,9 +26,9 @@ from peacewatch.tracking.store import PreparedBatch, window_coordinates
 # --- trackers ----------------------------------------------------------------------------------
 
 
-def list_trackers(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> list[Tracker]:
-    query = select(Tracker).order_by(Tracker.id).limit(limit).offset(offset)
-    return list(session.scalars(where_visible(query, Tracker.visibility, readable)))
+def list_trackers(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> Paged[Tracker]:
+    query = select(Tracker).order_by(Tracker.id)
+    return paged(session, where_visible(query, Tracker.visibility, readable), limit=limit, offset=offset)
 
 
 def get_tracker(session: Session, tracker_id: int, readable: Scope) -> Tracker:
@@ -149,12 +150,12 @@ def track(
     return fixes[:limit], len(fixes) > limit
 
 
-def tak_reports(session: Session, *, open_only: bool = False, limit: int = 1000, offset: int = 0) -> list[TakReport]:
+def tak_reports(session: Session, *, open_only: bool = False, limit: int = 1000, offset: int = 0) -> Paged[TakReport]:
     """Markers and spot reports from signed-in TAK users, newest first; ``open_only``: none made an incident report yet."""
-    query = select(TakReport).order_by(TakReport.received_at.desc(), TakReport.id.desc()).limit(limit).offset(offset)
+    query = select(TakReport).order_by(TakReport.received_at.desc(), TakReport.id.desc())
     if open_only:
         query = query.where(TakReport.incident_id.is_(None))
-    return list(session.scalars(query))
+    return paged(session, query, limit=limit, offset=offset)
 
 
 def get_tak_report(session: Session, report_id: int) -> TakReport:

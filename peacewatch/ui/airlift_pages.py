@@ -54,14 +54,14 @@ def airlift_workspace(
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
         error, figures = problem.detail, build_up.figures(session, ctx, None, STAFF)
-    flights = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    flights = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE).items
     total = flight_records.count_flights(session, None)
     return page.render(
         "airlift.html", figures=figures, error=error, zone=settings.mission_timezone,
         at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),
         flights=[flight_records.flight_out(f, ctx) for f in flights], total=total,
         pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),
-        plans=[(p, [flight_records.flight_out(f, ctx) for f in p.flights]) for p in rotation_plans.list_plans(session, 10)],
+        plans=[(p, [flight_records.flight_out(f, ctx) for f in p.flights]) for p in rotation_plans.list_plans(session, 10).items],
         may_write=admits(AIR_CELL_ROLES, user.role), aircraft_types=list(AIRCRAFT_TYPES), airfields=airfield_register.list_airfields(session),
         statuses=[s.value for s in FlightStatus], directions=[d.value for d in Direction],
     )
@@ -72,6 +72,6 @@ def claims_page(page: PageDep, session: SessionDep,
                 on: Annotated[date | None, Query(description="Check every statement on this date")] = None) -> Response:
     user = page.require_user()
     readable = user.readable
-    statements = claims.statements_with_verdicts(session, readable, limit=200)
+    statements = claims.statements_with_verdicts(session, readable, limit=200).items
     checks = {s.id: claims.check_statement(session, readable, s.id, on) for s in statements}
     return page.render("claims.html", statements=statements, checks=checks, on=on)

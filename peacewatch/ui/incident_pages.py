@@ -72,7 +72,7 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
                                     offset=(min(filters.page, pages) - 1) * PER_PAGE)
     events = event_summaries.event_names(session, user.readable, {i.event_id for i in rows})
     internal = user.readable is None
-    open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50) if internal else []
+    open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50).items if internal else []
     proposals = [merge_proposals.proposal_out(session, p) for p in open_proposals]
     posts = list_posts(session, user.readable, limit=10_000) if page.has(INCIDENT_REPORTER_ROLES) else []
     side_source = report_records.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None

@@ -64,9 +64,9 @@ def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFil
     total = patrols.count_patrols(session, readable, **criteria)
     pages = max(1, math.ceil(total / PER_PAGE))
     rows = patrols.list_patrols(session, readable, **criteria, sort=filters.sort,
-                                limit=PER_PAGE, offset=(min(filters.page, pages) - 1) * PER_PAGE)
+                                limit=PER_PAGE, offset=(min(filters.page, pages) - 1) * PER_PAGE).items
     zones = list_zones(session, readable, kind=ZoneKind.area_of_responsibility, limit=1000)
-    units = list_units(session, readable, limit=1000) if page.has(OPERATIONS_ROLES) else []
+    units = list_units(session, readable, limit=1000).items if page.has(OPERATIONS_ROLES) else []
     return page.render(
         "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
         zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(OPERATIONS_ROLES),

@@ -48,9 +48,10 @@ def remains_workspace(page: PageDep, session: SessionDep, settings: SettingsDep,
     _ = translations(page.language).gettext
     if _cell_member(page) is None:
         return _not_found(page, _("Remains"))
-    bodies, total = recovering.list_bodies(session, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
-    recoveries, _recoveries_total = recovering.list_recoveries(session, since=None, until=None, limit=10, offset=0)
-    handovers, _handovers_total = handing_over.list_handovers(session, page.require_user(), limit=20, offset=0)
+    listed = recovering.list_bodies(session, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    bodies, total = listed.items, listed.total
+    recoveries = recovering.list_recoveries(session, since=None, until=None, limit=10, offset=0).items
+    handovers = handing_over.list_handovers(session, page.require_user(), limit=20, offset=0).items
     series = casualty_counts.casualty_figures(session, registry.Context.of(settings), None, None)
     return page.render(
         "remains.html", bodies=recovering.bodies_out(session, bodies), total=total, pages=max(1, math.ceil(total / PER_PAGE)),
@@ -78,7 +79,7 @@ def body_page(page: PageDep, session: SessionDep, settings: SettingsDep, number:
 
 
 def _identifications_of(session: SessionDep, body: Body) -> list[dict[str, object]]:
-    found, _ = identifying.list_identifications(session, None, limit=1000, offset=0, body_id=body.id)
+    found = identifying.list_identifications(session, None, limit=1000, offset=0, body_id=body.id).items
     return [identifying.identification_out(i) for i in found]
 
 
@@ -88,7 +89,8 @@ def missing_list(page: PageDep, session: SessionDep, q: Search = None, page_numb
     user = _cell_member(page)
     if user is None:
         return _not_found(page, _("Missing persons"))
-    persons, total = missing_persons.list_missing_persons(session, user, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    listed = missing_persons.list_missing_persons(session, user, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    persons, total = listed.items, listed.total
     return page.render("missing.html", persons=missing_persons.persons_out(session, persons), total=total,
                        filters=SearchFilters(q=q, page=page_number), pages=max(1, math.ceil(total / PER_PAGE)))
 
