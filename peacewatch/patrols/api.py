@@ -51,9 +51,9 @@ def list_patrols(
     def build() -> Response:
         patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, search=q, sort=sort, limit=limit,
                                        offset=offset, **window)
-        found = [service.patrol_out(p) for p in patrols.items]
+        found = [PatrolOut.of(p) for p in patrols.items]
         if format == "csv":
-            return with_total(csv_response([PatrolOut.model_validate(p) for p in found], "patrols.csv"), patrols.total)
+            return with_total(csv_response(found, "patrols.csv"), patrols.total)
         return with_total(model_answer(list[PatrolOut], found), patrols.total)
 
     return answers.reply(request, session, readable, ("patrols", "trackers"), build)
@@ -61,17 +61,17 @@ def list_patrols(
 
 @router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")
 def create_patrol(data: PatrolIn, session: SessionDep, user: Operations) -> Any:
-    return service.patrol_out(service.create_patrol(session, user.username, data))
+    return PatrolOut.of(service.create_patrol(session, user.username, data))
 
 
 @router.get("/{patrol_id}", response_model=PatrolOut)
 def read_patrol(patrol_id: RecordId, session: SessionDep, readable: Readable) -> Any:
-    return service.patrol_out(service.get_patrol(session, patrol_id, readable))
+    return PatrolOut.of(service.get_patrol(session, patrol_id, readable))
 
 
 @router.patch("/{patrol_id}", response_model=PatrolOut, summary="Change a planned patrol")
 def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDep, user: Operations) -> Any:
-    return service.patrol_out(service.update_patrol(session, user.username, patrol_id, changes))
+    return PatrolOut.of(service.update_patrol(session, user.username, patrol_id, changes))
 
 
 @router.post("/{patrol_id}/check-ins", response_model=CheckInOut, status_code=201, summary="Report from the field")
@@ -89,7 +89,7 @@ def list_check_ins(patrol_id: RecordId, session: SessionDep, readable: Readable)
 def act_on_patrol(
     patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: OperationsOrPatrol
 ) -> Any:
-    return service.patrol_out(service.transition(session, user.username, patrol_id, action, data))
+    return PatrolOut.of(service.transition(session, user.username, patrol_id, action, data))
 
 
 @router.get(
@@ -114,17 +114,17 @@ plans = APIRouter(prefix="/api/v1/patrol-plans", tags=["patrols"], responses=pro
 
 @plans.get("", response_model=list[PlanOut])
 def list_plans(session: SessionDep, readable: Readable) -> list[Any]:
-    return [service.plan_out(p) for p in service.list_plans(session, readable)]
+    return [PlanOut.of(p) for p in service.list_plans(session, readable)]
 
 
 @plans.post("", response_model=PlanOut, status_code=201, summary="A recurring patrol (RFC 5545 RRULE)")
 def create_plan(data: PlanIn, session: SessionDep, user: Operations) -> Any:
-    return service.plan_out(service.create_plan(session, user.username, data))
+    return PlanOut.of(service.create_plan(session, user.username, data))
 
 
 @plans.get("/{plan_id}", response_model=PlanOut)
 def read_plan(plan_id: RecordId, session: SessionDep, readable: Readable) -> Any:
-    return service.plan_out(service.get_plan(session, plan_id, readable))
+    return PlanOut.of(service.get_plan(session, plan_id, readable))
 
 
 @plans.post("/{plan_id}/generate", response_model=GenerateOut, summary="Create the plan's patrols in a span (idempotent)")

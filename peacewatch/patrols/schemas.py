@@ -6,9 +6,10 @@ from typing import Any
 from geojson_pydantic import LineString
 from pydantic import BaseModel, ConfigDict, Field
 
+from peacewatch.core.geo import to_geojson
 from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import MAX_ID
-from peacewatch.patrols.models import PatrolStatus
+from peacewatch.patrols.models import Patrol, PatrolPlan, PatrolStatus
 
 Codes = list[str]
 
@@ -93,6 +94,17 @@ class PatrolOut(Rules):
     plan_id: int | None
     visibility: Visibility
 
+    @classmethod
+    def of(cls, patrol: Patrol) -> PatrolOut:
+        """The patrol as the API shows it: its route as GeoJSON, its trackers by code."""
+        return cls.model_validate({
+            **{k: getattr(patrol, k) for k in ("id", "name", "unit_id", "zone_id", "planned_start", "planned_end", "status",
+                                              "started_at", "ended_at", "abort_reason", "vehicles", "plan_id", "visibility",
+                                              *Rules.model_fields)},
+            "route": to_geojson(patrol.route) if patrol.route is not None else None,
+            "trackers": [t.code for t in patrol.trackers],
+        })
+
 
 class PlanIn(Rules):
     model_config = ConfigDict(extra="forbid")
@@ -121,6 +133,16 @@ class PlanOut(Rules):
     vehicles: list[str]
     trackers: Codes
     visibility: Visibility
+
+    @classmethod
+    def of(cls, plan: PatrolPlan) -> PlanOut:
+        """The plan as the API shows it: its route as GeoJSON, its trackers by code."""
+        return cls.model_validate({
+            **{k: getattr(plan, k) for k in ("id", "name", "unit_id", "zone_id", "rrule", "starts", "duration_minutes",
+                                            "vehicles", "visibility", *Rules.model_fields)},
+            "route": to_geojson(plan.route),
+            "trackers": list(plan.tracker_codes),
+        })
 
 
 class GenerateIn(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
-from peacewatch.core.geo import check_geometry, geometry_from_geojson, to_geojson
+from peacewatch.core.geo import check_geometry, geometry_from_geojson
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import Scope, get_visible, where_visible
@@ -355,22 +355,3 @@ def generate_ahead(session: Session, now: datetime, hours: int) -> int:
     window = GenerateIn(since=now, until=now + timedelta(hours=hours))
     return sum(len(generate_patrols(session, PLANNER, plan_id, window)[0])
                for plan_id in list(session.scalars(select(PatrolPlan.id).order_by(PatrolPlan.id))))
-
-
-def patrol_out(patrol: Patrol) -> dict[str, Any]:
-    return {
-        **{k: getattr(patrol, k) for k in ("id", "name", "unit_id", "zone_id", "planned_start", "planned_end", "status",
-                                          "started_at", "ended_at", "abort_reason", "vehicles", "plan_id", "visibility",
-                                          *RULE_FIELDS)},
-        "route": to_geojson(patrol.route) if patrol.route is not None else None,
-        "trackers": [t.code for t in patrol.trackers],
-    }
-
-
-def plan_out(plan: PatrolPlan) -> dict[str, Any]:
-    return {
-        **{k: getattr(plan, k) for k in ("id", "name", "unit_id", "zone_id", "rrule", "starts", "duration_minutes",
-                                        "vehicles", "visibility", *RULE_FIELDS)},
-        "route": to_geojson(plan.route),
-        "trackers": list(plan.tracker_codes),
-    }
