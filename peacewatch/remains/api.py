@@ -54,18 +54,18 @@ recoveries = APIRouter(prefix="/api/v1/recoveries", tags=["remains"], responses=
 def list_recoveries(session: SessionDep, user: Humanitarian, response: Response, since: date | None = None, until: date | None = None,
                     limit: Limit = 100, offset: Offset = 0) -> list[Any]:
     found = counted(response, recovering.list_recoveries(session, since=since, until=until, limit=limit, offset=offset))
-    return [recovering.recovery_out(r) for r in found]
+    return [RecoveryOut.of(r) for r in found]
 
 
 @recoveries.post("", response_model=RecoveryOut, status_code=201, summary="Record a recovery: each body and part gets its number")
 def record_recovery(data: RecoveryIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
     recovery = recovering.record_recovery(session, registry.Context.of(settings), user, data)
-    return recovering.recovery_out(recovering.get_recovery(session, recovery.id))
+    return RecoveryOut.of(recovering.get_recovery(session, recovery.id))
 
 
 @recoveries.get("/{recovery_id}", response_model=RecoveryOut)
 def read_recovery(recovery_id: RecordId, session: SessionDep, user: Humanitarian) -> Any:
-    return recovering.recovery_out(recovering.get_recovery(session, recovery_id))
+    return RecoveryOut.of(recovering.get_recovery(session, recovery_id))
 
 
 bodies = APIRouter(prefix="/api/v1/bodies", tags=["remains"], responses=problem_responses(403, 404, 409))
@@ -175,23 +175,23 @@ identifications = APIRouter(prefix="/api/v1/identifications", tags=["remains"], 
 def list_identifications(session: SessionDep, user: Humanitarian, response: Response, status: IdentificationStatus | None = None,
                          limit: Limit = 100, offset: Offset = 0) -> list[Any]:
     found = counted(response, identifying.list_identifications(session, status, limit, offset))
-    return [identifying.identification_out(i) for i in found]
+    return [IdentificationOut.of(i) for i in found]
 
 
 @identifications.post("", response_model=IdentificationOut, status_code=201, summary="Propose that a body is a missing person")
 def propose(data: IdentificationIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
-    return identifying.identification_out(identifying.propose_identification(session, registry.Context.of(settings), user, data))
+    return IdentificationOut.of(identifying.propose_identification(session, registry.Context.of(settings), user, data))
 
 
 @identifications.post("/{identification_id}/confirmation", response_model=IdentificationOut,
                       summary="Confirm on DNA, fingerprints or dental evidence, or an identification board's decision")
 def confirm(identification_id: RecordId, data: ConfirmIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
-    return identifying.identification_out(identifying.confirm_identification(session, registry.Context.of(settings), user, identification_id, data))
+    return IdentificationOut.of(identifying.confirm_identification(session, registry.Context.of(settings), user, identification_id, data))
 
 
 @identifications.post("/{identification_id}/revocation", response_model=IdentificationOut, summary="Revoke, with the reason")
 def revoke(identification_id: RecordId, data: RevokeIn, session: SessionDep, settings: SettingsDep, user: Humanitarian) -> Any:
-    return identifying.identification_out(identifying.revoke_identification(session, registry.Context.of(settings), user, identification_id, data))
+    return IdentificationOut.of(identifying.revoke_identification(session, registry.Context.of(settings), user, identification_id, data))
 
 
 reconciliation = APIRouter(prefix="/api/v1/reconciliation", tags=["remains"], responses=problem_responses(403))

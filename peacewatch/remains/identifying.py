@@ -133,11 +133,6 @@ def revoke_identification(session: Session, ctx: Context, user: User, identifica
     return ident
 
 
-def identification_out(ident: Identification) -> dict[str, Any]:
-    return {**{c.key: getattr(ident, c.key) for c in Identification.__table__.columns},
-            "body": ident.body.number, "missing_person": ident.person.number}
-
-
 def list_identifications(session: Session, status: IdentificationStatus | None, limit: int, offset: int,
                          body_id: int | None = None) -> Paged[Identification]:
     query = select(Identification).options(selectinload(Identification.body), selectinload(Identification.person))

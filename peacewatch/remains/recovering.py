@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.auth import User
 from peacewatch.core.db import as_utc, transaction
-from peacewatch.core.geo import check_geometry, to_geojson, to_mgrs
+from peacewatch.core.geo import check_geometry
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.remains.custody_chain import append_custody
@@ -173,15 +172,6 @@ def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | No
     if unidentified:
         query = query.where(~Body.id.in_(select(Identification.body_id).where(Identification.status == IdentificationStatus.confirmed)))
     return paged(session, query.order_by(Body.id), limit=limit, offset=offset)
-
-
-def recovery_out(recovery: Recovery) -> dict[str, Any]:
-    return {
-        **{k: getattr(recovery, k) for k in ("id", "recovered_at", "recovered_on", "place_name", "team", "side", "bodies_found",
-                                             "bodies_recovered", "notes", "recorded_by")},
-        "site": to_geojson(recovery.site), "mgrs": to_mgrs(recovery.lat, recovery.lon),
-        "body_numbers": [b.number for b in recovery.bodies],
-    }
 
 
 def get_recovery(session: Session, recovery_id: int) -> Recovery:

@@ -6,15 +6,18 @@ from typing import Annotated, Any
 from geojson_pydantic import Point, Polygon
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from peacewatch.core.geo import to_geojson, to_mgrs
 from peacewatch.core.visibility import Side
 from peacewatch.remains.matching import TEETH, Sex, Tooth
 from peacewatch.remains.models import (
     BodyKind,
     Condition,
     CustodyKind,
+    Identification,
     IdentificationBasis,
     IdentificationStatus,
     PersonStatus,
+    Recovery,
 )
 
 MAX_BODIES = 1000
@@ -121,6 +124,16 @@ class RecoveryOut(BaseModel):
     body_numbers: list[str]
     notes: str
     recorded_by: str
+
+    @classmethod
+    def of(cls, recovery: Recovery) -> RecoveryOut:
+        """The recovery as the API shows it: its site as GeoJSON and MGRS, its bodies by number."""
+        return cls.model_validate({
+            **{k: getattr(recovery, k) for k in ("id", "recovered_at", "recovered_on", "place_name", "team", "side", "bodies_found",
+                                                 "bodies_recovered", "notes", "recorded_by")},
+            "site": to_geojson(recovery.site), "mgrs": to_mgrs(recovery.lat, recovery.lon),
+            "body_numbers": [b.number for b in recovery.bodies],
+        })
 
 
 class MissingPersonIn(Strict):
@@ -309,6 +322,12 @@ class IdentificationOut(BaseModel):
     revoked_by: str | None
     revoked_at: datetime | None
     revoke_reason: str
+
+    @classmethod
+    def of(cls, ident: Identification) -> IdentificationOut:
+        """The identification with its body and missing person by number."""
+        return cls.model_validate({**{c.key: getattr(ident, c.key) for c in Identification.__table__.columns},
+                                   "body": ident.body.number, "missing_person": ident.person.number})
 
 
 class HandoverIn(Strict):

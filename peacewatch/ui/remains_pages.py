@@ -20,6 +20,7 @@ from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.models import Body, IdentificationBasis
+from peacewatch.remains.schemas import IdentificationOut, RecoveryOut
 from peacewatch.ui.pages import PER_PAGE, ListFilters, Page, PageDep, router
 
 Search = Annotated[str | None, Query(max_length=100)]
@@ -55,7 +56,7 @@ def remains_workspace(page: PageDep, session: SessionDep, settings: SettingsDep,
     series = casualty_counts.casualty_figures(session, registry.Context.of(settings), None, None)
     return page.render(
         "remains.html", bodies=recovering.bodies_out(session, bodies), total=total, pages=max(1, math.ceil(total / PER_PAGE)),
-        filters=SearchFilters(q=q, page=page_number), recoveries=[recovering.recovery_out(r) for r in recoveries],
+        filters=SearchFilters(q=q, page=page_number), recoveries=[RecoveryOut.of(r) for r in recoveries],
         handovers=[handing_over.handover_out(session, h) for h in handovers], totals=series["totals"], first_day=series["since"],
         last_day=series["until"],
     )
@@ -80,7 +81,7 @@ def body_page(page: PageDep, session: SessionDep, settings: SettingsDep, number:
 
 def _identifications_of(session: SessionDep, body: Body) -> list[dict[str, object]]:
     found = identifying.list_identifications(session, None, limit=1000, offset=0, body_id=body.id).items
-    return [identifying.identification_out(i) for i in found]
+    return [IdentificationOut.of(i) for i in found]
 
 
 @router.get("/remains/missing", response_class=HTMLResponse)
