@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -22,7 +20,7 @@ from peacewatch.airlift.schemas import (
 )
 from peacewatch.core.db import transaction
 from peacewatch.core.problems import Conflict, Invalid
-from peacewatch.core.tabular import from_spreadsheet, spreadsheet_safe, table_csv
+from peacewatch.core.tabular import EXTRA_CELLS, read_table, spreadsheet_safe, table_csv
 
 
 class _Refused(Exception):
@@ -31,30 +29,11 @@ class _Refused(Exception):
 
 
 def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        return _read_csv(text)
-    except csv.Error as exc:  # a file that is not CSV at all: one answer for the whole body
-        raise Invalid(f"not a readable CSV file: {exc}", field="body") from None
-
-
-def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # any line ending: \n, \r\n or a lone \r
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        raise Invalid("the file is empty: it needs a header row naming the columns", field="body")
+    header, rows = read_table(text, max_rows=MAX_IMPORT_ROWS)
     unknown = [h for h in header if h not in FlightIn.model_fields]
     if unknown:
         raise Invalid(f"unknown column '{unknown[0]}' in the header; known: {', '.join(FlightIn.model_fields)}",
                       field="body")
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_IMPORT_ROWS:
-            raise Invalid(f"the file has more than {MAX_IMPORT_ROWS:,} rows; split it", field="body")
-        if None in row:
-            rows.append((reader.line_num, {"__extra__": "x"}))
-            continue
-        rows.append((reader.line_num, {k: from_spreadsheet(v.strip()) for k, v in row.items() if v is not None and v.strip() != ""}))
     return header, rows
 
 
@@ -89,7 +68,7 @@ def import_flights(
 
 def _import_row(session: Session, checker: Checker, line: int, row: dict[str, str], report: ImportReport,
                 recorded: set[tuple[str, datetime]], stored: list[Flight]) -> None:
-    if "__extra__" in row:
+    if EXTRA_CELLS in row:
         report.rejected.append(RejectedRow(line=line, field="row", message="has more cells than the header has columns"))
         return
     try:

@@ -6,8 +6,6 @@ refused here with the same message.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import Enum
 from pathlib import Path
@@ -19,6 +17,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from peacewatch.core import console as base
+from peacewatch.core.tabular import EXTRA_CELLS, read_table
 from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.charts import casualty_chart
 from peacewatch.remains.figures import series_csv
@@ -116,17 +115,23 @@ def candidates(
     base.console.print(table if found else "no candidates: every pair is excluded")
 
 
+MAX_DNA_ROWS = 100_000  # a laboratory's report; a larger one is split
+
+
 @app.command("dna")
 def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,likelihood_ratio,laboratory,reference,reported_on")]) -> None:
     """Store a laboratory's likelihood ratios, all or none."""
     try:
-        rows = list(csv.DictReader(io.StringIO(file.read_text(encoding="utf-8"))))
+        text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise base.fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    _, rows = base.guarded(lambda: read_table(text, max_rows=MAX_DNA_ROWS, field=str(file)))
     results = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
+        if EXTRA_CELLS in row:
+            raise base.fail(f"{file}, line {line}: more cells than the header names")
         try:
-            results.append(DnaResultIn.model_validate({k: v for k, v in row.items() if k and v not in (None, "")}))
+            results.append(DnaResultIn.model_validate({k: v for k, v in row.items() if k}))
         except ValidationError as exc:
             raise base.fail(f"{file}, line {line}: {base.first_error(exc)}") from None
     with base.open_session(base.load_settings()) as session:
