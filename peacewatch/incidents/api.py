@@ -75,7 +75,7 @@ def list_incidents(
         listed = report_records.list_incidents(session, readable, limit=limit, offset=offset, **filters)
         found = report_records.incidents_out(session, readable, listed)
         if format == "csv":  # the reports as recorded; events in ACLED's columns are at /incident-events/export
-            return with_total(csv_response([IncidentOut.model_validate(i) for i in found], "incidents.csv"), total)
+            return with_total(csv_response(found, "incidents.csv"), total)
         return with_total(model_answer(list[IncidentOut], found), total)
 
     return answers.reply(request, session, readable, ("incidents",), build)

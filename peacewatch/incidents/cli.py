@@ -90,8 +90,8 @@ def match() -> None:
     settings = base.load_settings()
     with base.open_session(settings) as session, base.console.status("clustering reports"):
         run = base.guarded(lambda: merge_proposals.run_matching(session, base.cli_actor(), report_records.Rules.of(settings).tolerance))
-    base.console.print(f"{run['reports']} reports, {run['clusters']} clusters: {run['proposed']} new proposals, "
-                       f"{run['superseded']} superseded ({run['seconds']} s)")
+    base.console.print(f"{run.reports} reports, {run.clusters} clusters: {run.proposed} new proposals, "
+                       f"{run.superseded} superseded ({run.seconds} s)")
 
 
 @app.command("proposals")

@@ -26,7 +26,7 @@ from peacewatch.incidents.models import (
     MergeProposal,
     ProposalStatus,
 )
-from peacewatch.incidents.schemas import SplitIn
+from peacewatch.incidents.schemas import MatchRun, SplitIn
 
 NEIGHBOURHOOD_S = 12 * 3600
 
@@ -124,7 +124,7 @@ def _propose_for(session: Session, tolerance: Tolerance, incident: Incident) -> 
         _supersede(session, overlapping, f"superseded by a proposal that includes report {incident.id}")
 
 
-def run_matching(session: Session, actor: str, tolerance: Tolerance) -> dict[str, Any]:
+def run_matching(session: Session, actor: str, tolerance: Tolerance) -> MatchRun:
     """Cluster the whole history; propose what is new, retire open proposals the history no longer supports."""
     began = clock.perf_counter()
     with transaction(session, actor):
@@ -136,8 +136,8 @@ def run_matching(session: Session, actor: str, tolerance: Tolerance) -> dict[str
                  if p.key not in current]
         superseded = _supersede(session, stale, "the reports no longer cluster this way")
     clusters = int((np.bincount(labels) > 1).sum()) if len(labels) else 0
-    return {"reports": len(rows), "clusters": clusters, "proposed": len(made), "superseded": superseded,
-            "seconds": round(clock.perf_counter() - began, 3)}
+    return MatchRun(reports=len(rows), clusters=clusters, proposed=len(made), superseded=superseded,
+                    seconds=round(clock.perf_counter() - began, 3))
 
 
 def list_proposals(session: Session, status: ProposalStatus | None, limit: int = 100, offset: int = 0) -> Paged[MergeProposal]:

@@ -32,7 +32,7 @@ from peacewatch.incidents.models import (
     IncidentType,
     SourceKind,
 )
-from peacewatch.incidents.schemas import FromTakIn, IncidentFields, IncidentIn, IncidentPatch
+from peacewatch.incidents.schemas import FromTakIn, IncidentFields, IncidentIn, IncidentOut, IncidentPatch
 from peacewatch.patrols.models import Patrol
 from peacewatch.tracking.models import TakReport
 from peacewatch.tracking.service import get_tak_report
@@ -267,8 +267,8 @@ def incident_out(incident: Incident, event: int) -> dict[str, Any]:
     } | {"mgrs": to_mgrs(incident.lat, incident.lon), "event_id": event}
 
 
-def incidents_out(session: Session, readable: Scope, incidents: Iterable[Incident]) -> list[dict[str, Any]]:
+def incidents_out(session: Session, readable: Scope, incidents: Iterable[Incident]) -> list[IncidentOut]:
     """Reports as one reader sees them, each with its event named for that reader."""
     incidents = list(incidents)
     names = event_names(session, readable, {i.event_id for i in incidents})
-    return [incident_out(i, names.get(i.event_id, i.id)) for i in incidents]
+    return [IncidentOut.model_validate(incident_out(i, names.get(i.event_id, i.id))) for i in incidents]

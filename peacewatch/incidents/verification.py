@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +14,7 @@ from peacewatch.incidents.models import (
     Verification,
 )
 from peacewatch.incidents.report_records import NEXT_STATUS, _unknown_checkers, get_incident
-from peacewatch.incidents.schemas import VerificationIn
+from peacewatch.incidents.schemas import HistoryEntry, VerificationIn
 
 
 def verify(session: Session, user: User, incident_id: int, data: VerificationIn) -> Incident:
@@ -50,7 +48,7 @@ def verifications(session: Session, incident: Incident) -> list[Verification]:
     return list(session.scalars(select(Verification).where(Verification.incident_id == incident.id).order_by(Verification.id)))
 
 
-def history(session: Session, incident: Incident) -> list[dict[str, Any]]:
+def history(session: Session, incident: Incident) -> list[HistoryEntry]:
     """Every change to the report, field by field, from the audit log."""
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.entity == Incident.__tablename__, AuditEntry.entity_id == str(incident.id))
@@ -64,5 +62,5 @@ def history(session: Session, incident: Incident) -> list[dict[str, Any]]:
         else:
             changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after))
                        if before.get(k) != after.get(k) and k != "updated_at"}
-        out.append({"at": entry.at, "actor": entry.actor, "action": entry.action.value, "changes": changes})
+        out.append(HistoryEntry(at=entry.at, actor=entry.actor, action=entry.action.value, changes=changes))
     return out
