@@ -19,9 +19,7 @@ from peacewatch.remains.models import (
     MissingPerson,
 )
 from peacewatch.remains.registry import take_number
-from peacewatch.remains.schemas import (
-    MissingPersonIn,
-)
+from peacewatch.remains.schemas import MissingPersonIn, MissingPersonOut
 
 
 def file_missing_person(session: Session, user: User, data: MissingPersonIn) -> tuple[MissingPerson, bool]:
@@ -74,10 +72,11 @@ def list_missing_persons(session: Session, user: User, *, side: Any = None, q: s
     return paged(session, query.order_by(MissingPerson.id), limit=limit, offset=offset)
 
 
-def persons_out(session: Session, persons: Sequence[MissingPerson]) -> list[dict[str, Any]]:
+def persons_out(session: Session, persons: Sequence[MissingPerson]) -> list[MissingPersonOut]:
+    """The reports as the API shows them, each with the body it was identified as, if any."""
     ids = [p.id for p in persons]
     identified = dict(session.execute(
         select(Identification.missing_person_id, Body.number).join(Body, Body.id == Identification.body_id)
         .where(Identification.missing_person_id.in_(ids), Identification.status == IdentificationStatus.confirmed)).all()) if ids else {}
-    return [{**{c.key: getattr(p, c.key) for c in MissingPerson.__table__.columns}, "identified_as": identified.get(p.id)}
-            for p in persons]
+    return [MissingPersonOut.model_validate({**{c.key: getattr(p, c.key) for c in MissingPerson.__table__.columns},
+                                             "identified_as": identified.get(p.id)}) for p in persons]
