@@ -158,7 +158,7 @@ dna = APIRouter(prefix="/api/v1/dna-results", tags=["remains"], responses=proble
 def record_dna(data: list[DnaResultIn], session: SessionDep, user: Humanitarian) -> list[Any]:
     matching_cache.record_dna(session, user, data)
     pairs = {(d.body, d.missing_person) for d in data}
-    return [r for r in matching_cache.dna_results(session) if (r["body"], r["missing_person"]) in pairs]
+    return [r for r in matching_cache.dna_results(session) if (r.body, r.missing_person) in pairs]
 
 
 @dna.get("", response_model=list[DnaResultOut], summary="Likelihood ratios, with whether each settles an identity")

@@ -108,10 +108,10 @@ def candidates(
                              else matching_cache.candidates_for_person(session, person or "", top, base.operator()))
     table = Table("body", "missing person", "weight", "DNA LR", "evidence" if explain else "fields")
     for c in found:
-        evidence = "\n".join(f"{e['field']}: {e['level']} ({e['weight']:+.1f}) {e['detail']}" for e in c["evidence"]) if explain \
-            else ", ".join(f"{e['field']} {e['weight']:+.1f}" for e in c["evidence"])
-        ratio = f"{c['dna_likelihood_ratio']:.3g}" + (" undisputed" if c["undisputed_dna"] else "") if c["dna_likelihood_ratio"] else ""
-        table.add_row(c["body"], c["missing_person"], f"{c['weight']:.1f}", ratio, evidence)
+        evidence = "\n".join(f"{e.field}: {e.level} ({e.weight:+.1f}) {e.detail}" for e in c.evidence) if explain \
+            else ", ".join(f"{e.field} {e.weight:+.1f}" for e in c.evidence)
+        ratio = f"{c.dna_likelihood_ratio:.3g}" + (" undisputed" if c.undisputed_dna else "") if c.dna_likelihood_ratio else ""
+        table.add_row(c.body, c.missing_person, f"{c.weight:.1f}", ratio, evidence)
     base.console.print(table if found else "no candidates: every pair is excluded")
 
 
@@ -136,7 +136,7 @@ def dna(file: Annotated[Path, typer.Argument(help="CSV: body,missing_person,like
             raise base.fail(f"{file}, line {line}: {base.first_error(exc)}") from None
     with base.open_session(base.load_settings()) as session:
         base.guarded(lambda: matching_cache.record_dna(session, base.operator(), results))
-        settled = sum(1 for r in matching_cache.dna_results(session) if r["undisputed"])
+        settled = sum(1 for r in matching_cache.dna_results(session) if r.undisputed)
     base.console.print(f"{len(results)} DNA results stored; {settled} pairs are now undisputed")
 
 

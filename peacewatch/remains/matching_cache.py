@@ -26,9 +26,7 @@ from peacewatch.remains.models import (
     Recovery,
 )
 from peacewatch.remains.registry import get_body
-from peacewatch.remains.schemas import (
-    DnaResultIn,
-)
+from peacewatch.remains.schemas import CandidateOut, DnaResultIn, DnaResultOut, EvidenceOut
 
 MAX_DNA_BATCH = 10_000
 
@@ -190,16 +188,16 @@ def standing_identifications(session: Session) -> dict[tuple[int, int], Identifi
 
 
 def _candidate_out(tables: Tables, am_row: int, pm_row: int, settled: set[tuple[int, int]],
-                   standing: dict[tuple[int, int], IdentificationStatus]) -> dict[str, Any]:
+                   standing: dict[tuple[int, int], IdentificationStatus]) -> CandidateOut:
     pair = (int(tables.pm.ids[pm_row]), int(tables.am.ids[am_row]))
     ratio = tables.dna.get(pair)
     cand = matching.explain(tables.am, tables.pm, am_row, pm_row, tables.model, ratio)
-    return {"body": tables.body_numbers[pm_row], "missing_person": tables.person_numbers[am_row], "weight": cand.weight,
-            "dna_likelihood_ratio": ratio, "undisputed_dna": pair in settled, "evidence": [e.__dict__ for e in cand.evidence],
-            "identification": standing.get(pair)}
+    return CandidateOut(body=tables.body_numbers[pm_row], missing_person=tables.person_numbers[am_row], weight=cand.weight,
+                        dna_likelihood_ratio=ratio, undisputed_dna=pair in settled,
+                        evidence=[EvidenceOut.model_validate(e.__dict__) for e in cand.evidence], identification=standing.get(pair))
 
 
-def candidates_for_body(session: Session, number: str, top: int) -> list[dict[str, Any]]:
+def candidates_for_body(session: Session, number: str, top: int) -> list[CandidateOut]:
     """The missing persons this body may be, best first, with every field's evidence."""
     body = get_body(session, number)
     tables = matching_tables(session)
@@ -209,7 +207,7 @@ def candidates_for_body(session: Session, number: str, top: int) -> list[dict[st
     return [_candidate_out(tables, row, column, settled, standing) for row, _ in ranked]
 
 
-def candidates_for_person(session: Session, number: str, top: int, user: User) -> list[dict[str, Any]]:
+def candidates_for_person(session: Session, number: str, top: int, user: User) -> list[CandidateOut]:
     """The bodies this missing person may be, best first."""
     person = get_missing_person(session, user, number)
     tables = matching_tables(session)
@@ -245,10 +243,11 @@ def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> 
     return stored
 
 
-def dna_results(session: Session, number: str | None = None) -> list[dict[str, Any]]:
+def dna_results(session: Session, number: str | None = None) -> list[DnaResultOut]:
+    """The laboratories' ratios, each saying whether it settles its pair (``number`` narrows to one body or person)."""
     rows = session.execute(select(DnaResult, Body.number, MissingPerson.number).join(Body, Body.id == DnaResult.body_id)
                            .join(MissingPerson, MissingPerson.id == DnaResult.missing_person_id).order_by(DnaResult.id)).all()
     settled = matching.undisputed({(r.body_id, r.missing_person_id): r.likelihood_ratio for r, _, _ in rows})
-    return [{"body": b, "missing_person": p, "likelihood_ratio": r.likelihood_ratio, "laboratory": r.laboratory,
-             "reference": r.reference, "reported_on": r.reported_on, "undisputed": (r.body_id, r.missing_person_id) in settled}
+    return [DnaResultOut(body=b, missing_person=p, likelihood_ratio=r.likelihood_ratio, laboratory=r.laboratory,
+                         reference=r.reference, reported_on=r.reported_on, undisputed=(r.body_id, r.missing_person_id) in settled)
             for r, b, p in rows if number is None or number in (b, p)]
