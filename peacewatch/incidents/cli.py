@@ -101,7 +101,7 @@ def proposals(status: Annotated[ProposalStatus | None, typer.Option(help="Only i
         table = Table("id", "status", "reports", "events now", "max distance (m)", "max gap (min)")
         for p in merge_proposals.list_proposals(session, status, limit=1000).items:
             out = merge_proposals.proposal_out(session, p)
-            table.add_row(str(p.id), p.status.value, ", ".join(map(str, p.incident_ids)), ", ".join(map(str, out["event_ids"])),
+            table.add_row(str(p.id), p.status.value, ", ".join(map(str, p.incident_ids)), ", ".join(map(str, out.event_ids)),
                           f"{p.max_distance_m:.0f}", f"{p.max_gap_minutes:.0f}")
     base.console.print(table)
 

@@ -26,7 +26,7 @@ from peacewatch.incidents.models import (
     MergeProposal,
     ProposalStatus,
 )
-from peacewatch.incidents.schemas import MatchRun, SplitIn
+from peacewatch.incidents.schemas import MatchRun, ProposalOut, SplitIn
 
 NEIGHBOURHOOD_S = 12 * 3600
 
@@ -154,11 +154,13 @@ def get_proposal(session: Session, proposal_id: int) -> MergeProposal:
     return proposal
 
 
-def proposal_out(session: Session, proposal: MergeProposal) -> dict[str, Any]:
+def proposal_out(session: Session, proposal: MergeProposal) -> ProposalOut:
+    """The proposal with the events its reports are in now."""
     proposed = session.scalars(select(Incident.event_id).where(Incident.id.in_(proposal.incident_ids)))
     events = sorted(set(event_names(session, None, proposed).values()))
-    return {key: getattr(proposal, key) for key in ("id", "status", "incident_ids", "max_distance_m", "max_gap_minutes",
-                                                   "created_at", "decided_by", "decided_at", "reason")} | {"event_ids": events}
+    return ProposalOut.model_validate({key: getattr(proposal, key) for key in (
+        "id", "status", "incident_ids", "max_distance_m", "max_gap_minutes", "created_at", "decided_by", "decided_at", "reason",
+    )} | {"event_ids": events})
 
 
 def _open_proposal(session: Session, proposal_id: int) -> tuple[MergeProposal, list[Incident]]:

@@ -235,7 +235,7 @@ def handover_list(handover_id: RecordId, session: SessionDep, settings: Settings
     data = handing_over.handover_out(session, handing_over.get_handover(session, user, handover_id))
     if format == "pdf":
         return Response(handover_pdf(data, settings.zone), media_type="application/pdf",
-                        headers=content_disposition(f'{data["number"]}.pdf', "inline"))
+                        headers=content_disposition(f"{data.number}.pdf", "inline"))
     return Response(handover_html(data, settings.zone), media_type="text/html; charset=utf-8")
 
 

@@ -185,8 +185,8 @@ def handover(file: FileArgument) -> None:
             done = base.guarded(lambda data=data: handing_over.record_handover(session, ctx, base.operator(), data),  # type: ignore[misc]
                                 f"handover {number}: " if len(handovers) > 1 else "")
             out = handing_over.handover_out(session, done)
-            base.console.print(f"{done.number} (id {done.id}) to side {done.to_side.value}: {out['bodies']} bodies "
-                               f"({out['identified']} identified), {out['parts']} parts")
+            base.console.print(f"{done.number} (id {done.id}) to side {done.to_side.value}: {out.bodies} bodies "
+                               f"({out.identified} identified), {out.parts} parts")
 
 
 @app.command("handover-list")
@@ -199,7 +199,7 @@ def handover_list(handover_id: int, format: Annotated[ListFormat, typer.Option("
     with base.open_session(settings) as session:
         data = base.guarded(lambda: handing_over.handover_out(session, handing_over.get_handover(session, base.operator(), handover_id)))
     body = handover_pdf(data, settings.zone) if format is ListFormat.pdf else handover_html(data, settings.zone).encode()
-    base.write_out(body, output, f"handover list {data['number']}")
+    base.write_out(body, output, f"handover list {data.number}")
 
 
 @app.command("figures")

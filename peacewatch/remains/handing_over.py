@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -24,10 +22,7 @@ from peacewatch.remains.models import (
     MissingPerson,
 )
 from peacewatch.remains.registry import Context, take_number
-from peacewatch.remains.schemas import (
-    HandoverIn,
-    Particulars,
-)
+from peacewatch.remains.schemas import HandoverIn, HandoverOut, Particulars
 
 
 def record_handover(session: Session, ctx: Context, user: User, data: HandoverIn) -> Handover:
@@ -83,7 +78,7 @@ def list_handovers(session: Session, user: User, *, limit: int, offset: int) -> 
     return paged(session, query.order_by(Handover.at.desc(), Handover.id.desc()), limit=limit, offset=offset)
 
 
-def handover_out(session: Session, handover: Handover) -> dict[str, Any]:
+def handover_out(session: Session, handover: Handover) -> HandoverOut:
     """The handover with, for each body, the particulars the receiving side is owed."""
     rows = session.execute(
         select(Body, MissingPerson).join(HandoverBody, HandoverBody.body_id == Body.id)
@@ -102,6 +97,7 @@ def handover_out(session: Session, handover: Handover) -> dict[str, Any]:
             })
         items.append(item)
     whole = sum(1 for i in items if i.kind is BodyKind.body)
-    return {**{c.key: getattr(handover, c.key) for c in Handover.__table__.columns},
-            "bodies": whole, "parts": len(items) - whole, "identified": sum(1 for i in items if i.identified and i.kind is BodyKind.body),
-            "items": items}
+    return HandoverOut.model_validate({
+        **{c.key: getattr(handover, c.key) for c in Handover.__table__.columns},
+        "bodies": whole, "parts": len(items) - whole, "identified": sum(1 for i in items if i.identified and i.kind is BodyKind.body),
+        "items": items})
