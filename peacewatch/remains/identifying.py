@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -25,11 +23,7 @@ from peacewatch.remains.models import (
     MissingPerson,
 )
 from peacewatch.remains.registry import Context, get_body
-from peacewatch.remains.schemas import (
-    ConfirmIn,
-    IdentificationIn,
-    RevokeIn,
-)
+from peacewatch.remains.schemas import ConfirmIn, IdentificationIn, Reconciliation, ReconciliationCell, RevokeIn
 
 BOARD_MINIMUM = 3
 POSSIBLE_WEIGHT = 0.0  # a pair not blocked and weighing at least this is a "possible" cell
@@ -143,7 +137,7 @@ def list_identifications(session: Session, status: IdentificationStatus | None, 
     return paged(session, query.order_by(Identification.id.desc()), limit=limit, offset=offset)
 
 
-def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int) -> dict[str, Any]:
+def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int) -> Reconciliation:
     """A window of the grid of missing persons against bodies: identified, proposed, possible; the rest eliminated."""
     bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).where(Body.kind == BodyKind.body)
                                   .order_by(Body.id).limit(bodies_limit).offset(bodies_offset)))
@@ -162,12 +156,13 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
                 state = standing.get((body.id, person.id))
                 w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
                 if state is not None:
-                    cells.append({"body": body.number, "missing_person": person.number, "weight": w,
-                                  "state": "identified" if state is IdentificationStatus.confirmed else "proposed"})
+                    cells.append(ReconciliationCell(body=body.number, missing_person=person.number, weight=w,
+                                                    state="identified" if state is IdentificationStatus.confirmed else "proposed"))
                 elif block.excluded[a, p]:
                     continue
                 elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
-                    cells.append({"body": body.number, "missing_person": person.number, "state": "possible", "weight": w})
-    return {"bodies": [b.number for b in bodies], "missing_persons": [p.number for p in persons], "cells": cells,
-            "total_bodies": session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
-            "total_missing_persons": session.scalar(select(func.count()).select_from(MissingPerson)) or 0}
+                    cells.append(ReconciliationCell(body=body.number, missing_person=person.number, state="possible", weight=w))
+    return Reconciliation(
+        bodies=[b.number for b in bodies], missing_persons=[p.number for p in persons], cells=cells,
+        total_bodies=session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
+        total_missing_persons=session.scalar(select(func.count()).select_from(MissingPerson)) or 0)

@@ -118,7 +118,7 @@ def reconciliation_page(page: PageDep, session: SessionDep, bodies_offset: Annot
         return _not_found(page, _("Reconciliation"))
     grid = identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=GRID_BODIES, persons_offset=persons_offset,
                                   persons_limit=GRID_PERSONS)
-    cells = {(c["missing_person"], c["body"]): c for c in grid["cells"]}
+    cells = {(c.missing_person, c.body): c for c in grid.cells}
     return page.render("reconciliation.html", grid=grid, cells=cells, bodies_offset=bodies_offset, persons_offset=persons_offset,
                        step_bodies=GRID_BODIES, step_persons=GRID_PERSONS)
 
