@@ -193,7 +193,10 @@ def percentiles(values: list[float]) -> str:
     if not values:
         return "none"
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+
+    def pick(q: float) -> float:  # the value at quantile q, in milliseconds
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
     return f"p50 {pick(0.5):.0f} ms, p90 {pick(0.9):.0f} ms, p99 {pick(0.99):.0f} ms, max {ordered[-1] * 1000:.0f} ms"
 
 

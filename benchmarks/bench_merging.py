@@ -92,7 +92,7 @@ def through_service(arrivals: int) -> None:
         app.state.engine.dispose()
     print(f"{arrivals} reports recorded one by one (checked, stored, matched on arrival, proposed, committed): "
           f"{arrivals / stored:,.0f} reports/s, {stored / arrivals * 1000:.1f} ms each")
-    print(f"  bulk run over the stored history: {bulk:.2f} s ({run['clusters']} clusters, {run['proposed']} new proposals)")
+    print(f"  bulk run over the stored history: {bulk:.2f} s ({run.clusters} clusters, {run.proposed} new proposals)")
 
 
 def main() -> None:

@@ -27,8 +27,11 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scratch import demo_app
 from sqlalchemy import select
@@ -51,9 +54,9 @@ from peacewatch.tracking.models import Position, Tracker, TrackerKind
 START = datetime(2020, 11, 10, tzinfo=UTC)
 
 
-def add_incidents(app: object, count: int) -> None:
+def add_incidents(app: FastAPI, count: int) -> None:
     rng = random.Random(7)
-    with app.state.sessionmaker() as s:  # type: ignore[attr-defined]
+    with app.state.sessionmaker() as s:
         s.info["actor"] = "bench"
         areas = list(s.scalars(select(Zone).where(Zone.kind == ZoneKind.area_of_responsibility)))
         events = [IncidentEvent() for _ in range(count)]
@@ -72,9 +75,9 @@ def add_incidents(app: object, count: int) -> None:
         s.commit()
 
 
-def add_trackers(app: object, count: int) -> None:
+def add_trackers(app: FastAPI, count: int) -> None:
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    with app.state.sessionmaker() as s:  # type: ignore[attr-defined]
+    with app.state.sessionmaker() as s:
         s.info["actor"] = "bench"
         trackers = [Tracker(code=f"B-{i:04d}", name=f"Bench {i}", kind=TrackerKind.vehicle, visibility=Visibility.internal)
                     for i in range(count)]
@@ -85,7 +88,7 @@ def add_trackers(app: object, count: int) -> None:
         s.commit()
 
 
-def rate(label: str, requests: int, call) -> None:  # type: ignore[no-untyped-def]
+def rate(label: str, requests: int, call: Callable[[], Any]) -> None:
     began = time.perf_counter()
     for _ in range(requests):
         call()
@@ -126,7 +129,7 @@ def main() -> None:
 
         def check(params: dict[str, object], least: int = 1) -> None:
             body = client.get(items, params={"limit": 100, **params}).json()
-            expected = min(100, body["numberMatched"] - int(params.get("offset", 0)))
+            expected = min(100, body["numberMatched"] - int(str(params.get("offset", 0))))
             assert least <= body["numberMatched"] <= public and len(body["features"]) == expected, params
 
         rate("incidents, a page of 100", args.requests, lambda: check({"offset": 100 * (next(counter) % 90)}))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from shapely.geometry import Point
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from peacewatch.app import create_app
 from peacewatch.core.auth import User
@@ -35,13 +36,13 @@ from peacewatch.remains.models import Body, MissingPerson, PersonStatus, Recover
 from peacewatch.scenario import nk2020
 
 
-def store(session: object, persons: list[synthetic.Person], bodies: list[synthetic.Remains]) -> None:
+def store(session: Session, persons: list[synthetic.Person], bodies: list[synthetic.Remains]) -> None:
     """The synthetic records as the service would hold them, in one transaction."""
-    with transaction(session, actor="bench"):  # type: ignore[arg-type]
+    with transaction(session, actor="bench"):
         for p in persons:
             am = p.am
             lat, lon = am.last_seen_at or (None, None)
-            session.add(MissingPerson(  # type: ignore[attr-defined]
+            session.add(MissingPerson(
                 id=p.id, number=f"AM-2020-{p.id:06d}", family_name=am.names[0], given_names=am.names[1], side=Side.A,
                 status=PersonStatus.military, service_number=am.service_number or "", born_on=am.born_on, sex=am.sex,
                 height_cm=am.height_cm, marks=list(am.marks), clothing=list(am.belongings), effects=[],
@@ -57,7 +58,7 @@ def store(session: object, persons: list[synthetic.Person], bodies: list[synthet
                                 bodies_recovered=1, recorded_by="bench")
             documents = [{"kind": "identity disc", "service_number": pm.service_number}] if pm.service_number else []
             documents += [{"kind": "document", "name": name} for name in pm.document_names]
-            session.add(Body(  # type: ignore[attr-defined]
+            session.add(Body(
                 id=b.id, number=f"PW-2020-{b.id:06d}", recovery=recovery, sex=pm.sex,
                 age_min=pm.age[0] if pm.age else None, age_max=pm.age[1] if pm.age else None,
                 height_min=pm.height_cm[0] if pm.height_cm else None, height_max=pm.height_cm[1] if pm.height_cm else None,
@@ -101,7 +102,7 @@ def main() -> None:
                 rebuilt = matching_cache.candidates_for_body(session, number, 10)
                 rebuilt_way.append(time.perf_counter() - began)
                 session.commit()
-                if reread != 1 or [c["missing_person"] for c in kept] != [c["missing_person"] for c in rebuilt]:
+                if reread != 1 or [c.missing_person for c in kept] != [c.missing_person for c in rebuilt]:
                     raise SystemExit(f"wrong answer after change {k}: {reread} records re-read, or the rankings differ")
         app.state.engine.dispose()
     print(f"{args.persons:,} missing persons and {args.bodies:,} bodies stored; first candidates (all read): {cold * 1000:.0f} ms")

@@ -21,7 +21,10 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from scratch import demo_app
 from shapely.geometry import LineString, box
@@ -100,7 +103,7 @@ def busy_year(s: Session, days: int) -> int:
     return added
 
 
-def timed(label: str, count: int, action) -> float:  # type: ignore[no-untyped-def]
+def timed(label: str, count: int, action: Callable[[], Any]) -> float:
     """Time ``action``, which returns the reports it made (or how many files it wrote): one per day, none empty."""
     began = time.perf_counter()
     made = action()
@@ -129,13 +132,13 @@ def main() -> None:
                 for kind in (Kind.bulletin, Kind.sitrep):
                     options = Options(kind, fmt)
                     timed(f"{kind.value} {fmt.value}, {START} to {last}", args.days,
-                          lambda options=options: [r for _, r in each_day(session, settings, START, last, options)])
+                          partial(lambda o: [r for _, r in each_day(session, settings, START, last, o)], options))
             sample_end = START + timedelta(days=args.sample - 1)
             for fmt in (Format.html, Format.pdf):
                 for kind in (Kind.bulletin, Kind.sitrep):
                     options = Options(kind, fmt)
                     seconds = timed(f"{kind.value} {fmt.value}, first {args.sample} days", args.sample,
-                                    lambda options=options: [r for _, r in each_day(session, settings, START, sample_end, options)])
+                                    partial(lambda o: [r for _, r in each_day(session, settings, START, sample_end, o)], options))
                     print(f"{'':<48} a year at this rate: {seconds / args.sample * args.days:6.0f} s")
             if args.jobs:
                 folder = scratch / "reports"

@@ -19,4 +19,4 @@ def load_all_models() -> None:
     import peacewatch.patrols.models
     import peacewatch.remains.models
     import peacewatch.returns.models
-    import peacewatch.tracking.models  # noqa: F401
+    import peacewatch.tracking.models  # noqa: F401 - imported for its tables

@@ -130,7 +130,7 @@ plans = APIRouter(prefix="/api/v1/rotation-plans", tags=["airlift"], responses=p
 def _plan_out(plan: object, ctx: flight_rules.Context) -> RotationPlanOut:
     return RotationPlanOut.model_validate({
         **{k: getattr(plan, k) for k in ("id", "name", "notes", "created_at", "withdrawn_at", "withdrawn_reason")},
-        "flights": [flight_records.flight_out(f, ctx) for f in plan.flights],  # type: ignore[attr-defined]
+        "flights": [flight_records.flight_out(f, ctx) for f in plan.flights],  # type: ignore[attr-defined]  # plan.flights is a relationship list, typed on the model as a Mapped
     })
 
 

@@ -281,8 +281,8 @@ class AirliftBook:
         # a movement landed before it left would count before its departure is on record: the slow path decides then
         self.regular = all(m.arrived_at is None or m.arrived_at >= m.left_at for m in movements)
         self.first_left = min((m.left_at for m in movements), default=None)
-        landed = sorted((m for m in movements if m.arrived_at is not None), key=lambda m: m.arrived_at)  # type: ignore[arg-type, return-value]
-        self._arrived = np.array([_key(m.arrived_at) for m in landed], dtype=np.int64)  # type: ignore[arg-type]
+        landed = sorted((m for m in movements if m.arrived_at is not None), key=lambda m: m.arrived_at)  # type: ignore[arg-type, return-value]  # arrived_at is not None after the filter on this line; mypy does not narrow inside a generator
+        self._arrived = np.array([_key(m.arrived_at) for m in landed], dtype=np.int64)  # type: ignore[arg-type]  # landed holds only movements that arrived (line above)
         flight = np.array([m.is_flight for m in landed], dtype=bool)
         inbound = np.array([m.inbound for m in landed], dtype=bool) & flight
         convoy = ~flight
@@ -302,7 +302,7 @@ class AirliftBook:
         self._types = {kind: {name: _running(np.where(np.array([t == kind for t in types]), columns[name], 0))
                               for name in ("flights", "personnel", "vehicles", "tonnes")}
                        for kind in sorted({t for t in types if t is not None})}
-        days = [day_of(m.arrived_at) for m in landed]  # type: ignore[arg-type]
+        days = [day_of(m.arrived_at) for m in landed]  # type: ignore[arg-type]  # landed holds only movements that arrived
         self._days = sorted(set(days))
         self._day_starts = np.searchsorted(np.array([d.toordinal() for d in days], dtype=np.int64),
                                            np.array([d.toordinal() for d in self._days], dtype=np.int64))

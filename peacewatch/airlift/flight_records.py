@@ -136,7 +136,7 @@ class FlightValues:
 
 def recorded_keys(session: Session) -> set[tuple[str, datetime]]:
     """(tail number, planned departure) of every flight on record: what makes an imported row a resend."""
-    return {(tail, as_utc(at, field="body.planned_departure")) for tail, at in  # type: ignore[misc]
+    return {(tail, as_utc(at, field="body.planned_departure")) for tail, at in  # type: ignore[misc]  # the rows are (tail, datetime) pairs; SQLAlchemy's Row is a tuple mypy cannot unpack by type
             session.execute(select(Flight.tail_number, Flight.planned_departure).where(Flight.tail_number != ""))}
 
 

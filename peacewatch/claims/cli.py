@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -21,7 +22,7 @@ def add(file: Annotated[str, typer.Argument(help="JSON statement, or a list, as 
     statements = base.read_models(file, StatementIn)
     with base.open_session(base.load_settings()) as session:
         for number, data in enumerate(statements, start=1):
-            made = base.guarded(lambda data=data: service.create_statement(session, base.cli_actor(), data),  # type: ignore[misc]
+            made = base.guarded(partial(service.create_statement, session, base.cli_actor(), data),
                                 f"statement {number}: " if len(statements) > 1 else "")
             base.console.print(f"statement {made.id} recorded")
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,7 +106,7 @@ def read_models(file: str, model: type[M]) -> list[M]:
         raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         raw = json.loads(text)
-        return TypeAdapter(list[model]).validate_python(raw if isinstance(raw, list) else [raw])  # type: ignore[valid-type]
+        return TypeAdapter(list[model]).validate_python(raw if isinstance(raw, list) else [raw])  # type: ignore[valid-type]  # model is a Pydantic class given at run time
     except json.JSONDecodeError as exc:
         raise fail(f"{file} is not JSON: {exc}") from None
     except ValidationError as exc:
@@ -115,7 +116,7 @@ def read_models(file: str, model: type[M]) -> list[M]:
 def store_each(records: list[M], what: str, store: Callable[[M], T]) -> Iterator[T]:
     """Store records one at a time, each in its own transaction; the first refused stops the run with 'what N: reason'."""
     for number, data in enumerate(records, start=1):
-        yield guarded(lambda data=data: store(data), f"{what} {number}: " if len(records) > 1 else "")  # type: ignore[misc]
+        yield guarded(partial(store, data), f"{what} {number}: " if len(records) > 1 else "")
 
 
 def operator() -> User:

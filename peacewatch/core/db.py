@@ -84,7 +84,7 @@ class TimestampMixin:
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]  # the DBAPI connection of the connect event is untyped
     cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes hold in a new file only: lets pruning give space back
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -233,7 +233,7 @@ def compare_and_set(session: Session, record: Any, expected: Mapping[str, Any], 
     table = type(record).__table__
     held = [table.c[name].in_(value) if isinstance(value, tuple) else table.c[name] == value for name, value in expected.items()]
     claim = update(table).where(table.c.id == record.id, *held).values(**changes)
-    if session.execute(claim).rowcount != 1:  # type: ignore[attr-defined]
+    if session.execute(claim).rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult, which has rowcount
         return False
     for name, value in changes.items():
         setattr(record, name, value)

@@ -215,10 +215,10 @@ _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: 
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
+    app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     for away in DATABASE_AWAY:
         app.add_exception_handler(away, _on_database_away)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -207,7 +207,7 @@ class Settings(BaseSettings):
     def check_keys(self) -> None:
         """Refuse, with one line, a deployment whose processes could not agree on their keys."""
         self.resolved_secret_key  # noqa: B018 - resolving is the check
-        self.resolved_custody_key  # noqa: B018
+        self.resolved_custody_key  # noqa: B018 - resolving is the check
 
     def _key(self, value: str | None, file: Path | None, name: str) -> str:
         variable = f"PEACEWATCH_{name.upper()}"

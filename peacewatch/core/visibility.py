@@ -64,7 +64,7 @@ def visibility_clause(column: ColumnElement[Visibility] | Mapped[Visibility], al
 def where_visible(query: Q, column: ColumnElement[Visibility] | Mapped[Visibility], readable: Scope) -> Q:
     """``query`` limited to the records ``readable`` admits (all of them when None)."""
     clause = visibility_clause(column, readable)
-    return query if clause is None else query.where(clause)  # type: ignore[attr-defined]
+    return query if clause is None else query.where(clause)  # type: ignore[attr-defined]  # Q is a Select, Update or Delete, each with .where; a TypeVar cannot say so
 
 
 def get_visible(session: Session, model: type[T], record_id: int, readable: Scope, what: str) -> T:
@@ -72,7 +72,7 @@ def get_visible(session: Session, model: type[T], record_id: int, readable: Scop
     from peacewatch.core.problems import NotFound
 
     record = session.get(model, record_id)
-    if record is None or (readable is not None and record.visibility not in readable):  # type: ignore[attr-defined]
+    if record is None or (readable is not None and record.visibility not in readable):  # type: ignore[attr-defined]  # only models with VisibilityMixin are read by scope
         raise NotFound(f"{what} {record_id} not found")
     return record
 

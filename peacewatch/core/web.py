@@ -211,7 +211,7 @@ async def while_signed_in(request: Request, events: AsyncIterator[T]) -> AsyncIt
             task.cancel()
         if pending:
             await asyncio.wait(pending)  # the stream's generator stops at its await before it is closed
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()  # type: ignore[attr-defined]  # the streams passed here are async generators, which have aclose
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

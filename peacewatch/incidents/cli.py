@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,7 +47,7 @@ def report(file: Annotated[str, typer.Argument(help="JSON file with one report o
     rules, operator = report_records.Rules.of(settings), base.operator()
     with base.open_session(settings) as session:
         for number, data in enumerate(reports, start=1):
-            incident, created = base.guarded(lambda data=data: report_records.create_incident(session, rules, operator, data),  # type: ignore[misc]
+            incident, created = base.guarded(partial(report_records.create_incident, session, rules, operator, data),
                                              f"report {number}: " if len(reports) > 1 else "")
             event = event_summaries.event_names(session, None, [incident.event_id]).get(incident.event_id, incident.id)
             base.console.print(f"incident {incident.id} {'recorded' if created else 'already recorded (resend)'}, event {event}")

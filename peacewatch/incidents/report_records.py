@@ -182,7 +182,7 @@ def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int
     def link(session: Session, incident: Incident) -> None:
         claimed = session.execute(update(TakReport).where(TakReport.id == report_id, TakReport.incident_id.is_(None))
                                   .values(incident_id=incident.id))
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult, which has rowcount
             raise Conflict(f"an incident was made of TAK report {report_id} meanwhile", field="path.report_id")
 
     incident, _ = create_incident(session, rules, user, incident_in, then=link)

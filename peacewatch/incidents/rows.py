@@ -46,7 +46,7 @@ def event_rows(readable: Scope) -> Subquery:
     status_rank = case({s.value: rank for s, rank in STATUS_RANK.items()}, value=type_coerce(Incident.status, String))
     counted = case((rejected == 0, 1))  # NULL for a rejected report: aggregates over counted reports skip it
 
-    def over_counted(aggregate, column, kind):  # type: ignore[no-untyped-def]
+    def over_counted(aggregate, column, kind):  # type: ignore[no-untyped-def]  # SQLAlchemy column expressions, untyped in sqlalchemy's func namespace
         """Over the reports that count: those not rejected, or all of them when every one is."""
         return type_coerce(func.coalesce(aggregate(case((counted == 1, column))), aggregate(column)), kind)
 

@@ -41,7 +41,7 @@ def upload_gpx(
         task = progress.add_task(f"reading {file.name}", total=3)
         progress.update(task, advance=1, description=f"checking {file.name}")
         with file.open("rb") as stream:
-            points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints))  # type: ignore[arg-type]
+            points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints))  # type: ignore[arg-type]  # a file opened in binary mode is the BinaryIO the reader wants
         progress.update(task, advance=1, description=f"storing {len(points.columns):,} positions")
         stored, duplicates = 0, 0
         if len(points.columns):

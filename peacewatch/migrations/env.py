@@ -35,16 +35,16 @@ def _include_name(name: str | None, type_: str, _parents: object) -> bool:
 
 def _run(connection: object) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,  # type: ignore[arg-type]  # Alembic's template: a Connection where its stubs say Connection | None
         target_metadata=target_metadata,
         include_name=_include_name,
         render_as_batch=True,
         compare_type=True,
     )
     with context.begin_transaction():
-        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]
+        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]  # Alembic's template: a Connection where its stubs say Connection | None
             # machines started together: one migrates, the others wait here and then find nothing to do
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1347900237)")  # type: ignore[attr-defined]
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1347900237)")  # type: ignore[attr-defined]  # Alembic's template: a Connection where its stubs say Connection | None
         context.run_migrations()
 
 

@@ -283,7 +283,7 @@ def _add_head_routes() -> None:
     for route in list(router.routes):
         methods: set[str] = getattr(route, "methods", set())
         if "GET" in methods:
-            router.add_api_route(route.path.removeprefix(router.prefix), route.endpoint, methods=["HEAD"],  # type: ignore[attr-defined]
+            router.add_api_route(route.path.removeprefix(router.prefix), route.endpoint, methods=["HEAD"],  # type: ignore[attr-defined]  # APIRoute has .path and .endpoint; router.routes is typed as BaseRoute
                                  include_in_schema=False, response_class=Response)
 
 

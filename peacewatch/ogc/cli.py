@@ -13,11 +13,11 @@ from peacewatch.core import console as base
 from peacewatch.ogc.collections import COLLECTIONS
 from peacewatch.ogc.exports import ExportFormat, Filters, export
 
-CollectionName = Enum("CollectionName", {name.replace("-", "_"): name for name in COLLECTIONS}, type=str)  # type: ignore[misc]
+CollectionName = Enum("CollectionName", {name.replace("-", "_"): name for name in COLLECTIONS}, type=str)  # type: ignore[misc]  # an Enum made from the collections' names at import; mypy wants a literal
 
 
 def features(
-    collection: Annotated[CollectionName, typer.Argument(help="Which collection")],  # type: ignore[valid-type]
+    collection: Annotated[CollectionName, typer.Argument(help="Which collection")],  # type: ignore[valid-type]  # that Enum, made at run time, is a type to Typer but a variable to mypy
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="geojson, kml, gpx (tracks and points), csv, acled (incidents)")] = ExportFormat.geojson,
     since: Annotated[str | None, typer.Option(help="From this day, YYYY-MM-DD")] = None,

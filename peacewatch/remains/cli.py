@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +66,7 @@ def recover(file: FileArgument) -> None:
     settings, ctx = _context()
     with base.open_session(settings) as session:
         for number, data in enumerate(recoveries, start=1):
-            done = base.guarded(lambda data=data: recovering.record_recovery(session, ctx, base.operator(), data),  # type: ignore[misc]
+            done = base.guarded(partial(recovering.record_recovery, session, ctx, base.operator(), data),
                                 f"recovery {number}: " if len(recoveries) > 1 else "")
             bodies = ", ".join(b.number for b in recovering.get_recovery(session, done.id).bodies) or "no bodies"
             base.console.print(f"recovery {done.id} on {done.recovered_on}: {bodies}")
@@ -88,7 +89,7 @@ def missing(file: FileArgument) -> None:
     reports = base.read_models(file, MissingPersonIn)
     with base.open_session(base.load_settings()) as session:
         for number, data in enumerate(reports, start=1):
-            person, created = base.guarded(lambda data=data: missing_persons.file_missing_person(session, base.operator(), data),  # type: ignore[misc]
+            person, created = base.guarded(partial(missing_persons.file_missing_person, session, base.operator(), data),
                                            f"report {number}: " if len(reports) > 1 else "")
             base.console.print(f"{person.number} {person.family_name} {'filed' if created else 'already filed (resend)'}")
 
@@ -182,7 +183,7 @@ def handover(file: FileArgument) -> None:
     settings, ctx = _context()
     with base.open_session(settings) as session:
         for number, data in enumerate(handovers, start=1):
-            done = base.guarded(lambda data=data: handing_over.record_handover(session, ctx, base.operator(), data),  # type: ignore[misc]
+            done = base.guarded(partial(handing_over.record_handover, session, ctx, base.operator(), data),
                                 f"handover {number}: " if len(handovers) > 1 else "")
             out = handing_over.handover_out(session, done)
             base.console.print(f"{done.number} (id {done.id}) to side {done.to_side.value}: {out.bodies} bodies "

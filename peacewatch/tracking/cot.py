@@ -83,7 +83,7 @@ def _placed(root: etree._Element, uid: str, kind: str, what: str) -> CotOther:
     other = CotOther(uid, kind, what)
     point = root.find("point")
     try:
-        lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))  # type: ignore[union-attr]
+        lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))  # type: ignore[union-attr]  # point is the event's <point>, whose absence returned above
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             other.lat, other.lon = lat, lon
         other.t_ms = _time_ms(root.get("start") or root.get("time"))

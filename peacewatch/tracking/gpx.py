@@ -47,7 +47,7 @@ class _Bounded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # io.RawIOBase.readinto takes a Buffer; this reader takes what lxml passes it
         chunk = self.source.read(min(len(buffer), 1 << 16))
         self.read_so_far += len(chunk)
         if self.read_so_far > self.limit:
@@ -116,7 +116,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
     (``places``), "positions" stores the timed ones as fixes. Every other point is reported as skipped."""
     stream = _Bounded(io.BytesIO(source) if isinstance(source, bytes) else source, max_bytes)
     kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d")) for kind in ("trkpt", "wpt")}
-    found = GpxPoints(columns=None)  # type: ignore[arg-type]
+    found = GpxPoints(columns=None)  # type: ignore[arg-type]  # filled below, before it is returned
 
     def skip(where: str, element: Any, reason: str) -> None:
         found.skipped_count += 1
@@ -125,7 +125,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
             found.skipped.append(SkippedPoint(where, name.strip()[:200], reason))
 
     counters = {"trk": -1, "trkseg": -1, "trkpt": -1, "wpt": -1, "rte": -1, "rtept": -1}
-    parents: list[SafeET.Element] = []  # type: ignore[name-defined]
+    parents: list[SafeET.Element] = []  # type: ignore[name-defined]  # defusedxml is untyped: its Element is lxml's
     try:
         for event, element in SafeET.iterparse(io.BufferedReader(stream), events=("start", "end"), forbid_dtd=True):
             name = _local(element.tag)

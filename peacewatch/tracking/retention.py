@@ -94,7 +94,7 @@ def _delete_in_chunks(session: Session, before_ms: int, report: PruneReport) -> 
             while trackers and budget > 0:
                 last = session.execute(bound, {"tracker": trackers[0], "before": before_ms, "skip": budget - 1}).scalar()
                 last = before_ms - 1 if last is None else int(last)
-                removed = session.execute(delete, {"tracker": trackers[0], "last": last}).rowcount  # type: ignore[attr-defined]
+                removed = session.execute(delete, {"tracker": trackers[0], "last": last}).rowcount  # type: ignore[attr-defined]  # a DELETE's Result is a CursorResult, which has rowcount
                 report.positions += removed
                 budget -= removed
                 if last == before_ms - 1:  # this tracker is done
@@ -105,12 +105,12 @@ def _delete_in_chunks(session: Session, before_ms: int, report: PruneReport) -> 
     free = session.connection().exec_driver_sql("PRAGMA freelist_count").scalar() or 0
     session.commit()
     while incremental and free:
-        raw = engine.raw_connection()  # type: ignore[union-attr]
+        raw = engine.raw_connection()  # type: ignore[union-attr]  # the SQLite engine always gives a DBAPI connection; SQLAlchemy types it optional
         try:
             with _turn(session):
                 # executescript steps the pragma to its end (one page per step); execute() would free one page
-                raw.driver_connection.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")  # type: ignore[union-attr]
-            free = raw.driver_connection.execute("PRAGMA freelist_count").fetchone()[0]  # type: ignore[union-attr]
+                raw.driver_connection.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")  # type: ignore[union-attr]  # the SQLite engine always gives a DBAPI connection; SQLAlchemy types it optional
+            free = raw.driver_connection.execute("PRAGMA freelist_count").fetchone()[0]  # type: ignore[union-attr]  # the SQLite engine always gives a DBAPI connection; SQLAlchemy types it optional
         finally:
             raw.close()
     report.bytes_freed = max(0, pages_before - _pages(session))

@@ -97,7 +97,7 @@ def insert_positions(session: Session, batch: PreparedBatch) -> int:
     connection = session.connection()
     dbapi = connection.connection.driver_connection
     if connection.dialect.name != "postgresql":
-        cursor = dbapi.cursor()  # type: ignore[union-attr]
+        cursor = dbapi.cursor()  # type: ignore[union-attr]  # a checked-out connection always has its DBAPI connection; SQLAlchemy types it optional
         try:
             cursor.executemany(_INSERT, batch.rows())
             return max(int(cursor.rowcount), 0)  # -1 when nothing was executed
@@ -107,7 +107,7 @@ def insert_positions(session: Session, batch: PreparedBatch) -> int:
         return 0
     make_room(session, int(batch.t_ms.min()), int(batch.t_ms.max()))
     data = batch.copy_data()
-    with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+    with dbapi.cursor() as cursor:  # type: ignore[union-attr]  # a checked-out connection always has its DBAPI connection; SQLAlchemy types it optional
         cursor.execute("SAVEPOINT positions_copy")
         try:
             with cursor.copy(_COPY.format(table="positions")) as copy:
@@ -138,7 +138,7 @@ def upsert_rows(
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}" + (f" WHERE {only_if}" if only_if else ""))
     connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a checked-out connection always has its DBAPI connection; SQLAlchemy types it optional
     try:
         cursor.executemany(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, rows)
     finally:
@@ -155,7 +155,7 @@ def window_coordinates(session: Session, trackers: list[int], since_ms: int, unt
     which = "tracker_id = ANY(%s)" if postgres else f"tracker_id IN ({', '.join('?' * len(trackers))})"
     sql = (f"SELECT tracker_id, lon, lat FROM positions WHERE {which} AND t_ms >= {'%s' if postgres else '?'} "
            f"AND t_ms <= {'%s' if postgres else '?'} ORDER BY tracker_id, t_ms")
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a checked-out connection always has its DBAPI connection; SQLAlchemy types it optional
     try:
         cursor.execute(sql, (trackers, since_ms, until_ms) if postgres else (*trackers, since_ms, until_ms))
         found = cursor.fetchall()
@@ -186,7 +186,7 @@ def add_coverage(session: Session, zone: np.ndarray, cell: np.ndarray, t_ms: np.
     rows = list(zip(zone[first].tolist(), hour[first].tolist(), cell[first].tolist()))
     connection = session.connection()
     sql = "INSERT INTO coverage (zone_id, hour_ms, cell) VALUES (?, ?, ?) ON CONFLICT (zone_id, hour_ms, cell) DO NOTHING"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a checked-out connection always has its DBAPI connection; SQLAlchemy types it optional
     try:
         cursor.executemany(sql.replace("?", "%s") if connection.dialect.name == "postgresql" else sql, rows)
     finally:

@@ -85,7 +85,7 @@ class SignInRequired(Exception):
 def environment(language: str) -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                       extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # the i18n extension adds this method to the Environment at run time
     return env
 
 
@@ -238,7 +238,7 @@ class ListFilters:
     """A list page's filters (a dataclass), written back as the query of its sort and page links."""
 
     def query(self, **changes: Any) -> str:
-        values = asdict(self) | changes  # type: ignore[call-overload]
+        values = asdict(self) | changes  # type: ignore[call-overload]  # the subclasses are dataclasses; this mixin is not
         return "&".join(f"{k}={quote(str(v.value if isinstance(v, Enum) else v))}" for k, v in values.items() if v not in (None, ""))
 
 

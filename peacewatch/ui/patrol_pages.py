@@ -49,7 +49,7 @@ def patrol_filters(
     return PatrolFilters(
         status=optional_value(PatrolStatus, status), zone_id=zone if zone and 0 < zone <= MAX_ID else None, q=q or None,
         since=optional_value(date.fromisoformat, since), until=optional_value(date.fromisoformat, until),
-        sort=sort if sort in patrols.SORTS else "-planned_start",  # type: ignore[arg-type]
+        sort=sort if sort in patrols.SORTS else "-planned_start",  # type: ignore[arg-type]  # checked against SORTS on this line; mypy cannot narrow a str to the Literal
         page=max(1, optional_value(int, page) or 1),
     )
 
