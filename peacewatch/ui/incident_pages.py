@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import (
     INCIDENT_REPORTER_ROLES,
@@ -17,6 +18,7 @@ from peacewatch.core.auth import (
 )
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
+from peacewatch.core.visibility import Scope
 from peacewatch.core.web import SessionDep
 from peacewatch.geography.service import list_posts
 from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
@@ -29,6 +31,8 @@ from peacewatch.incidents.models import (
     SourceKind,
     ViolationKind,
 )
+from peacewatch.patrols import service as patrol_service
+from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, optional_value, router
 
 
@@ -75,13 +79,21 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50).items if internal else []
     proposals = [merge_proposals.proposal_out(session, p) for p in open_proposals]
     posts = list_posts(session, user.readable, limit=10_000) if page.has(INCIDENT_REPORTER_ROLES) else []
+    patrols = reporting_patrols(session, user.readable) if page.has(INCIDENT_REPORTER_ROLES) else []
     side_source = report_records.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
         "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
-        precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts,
+        precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts, patrols=patrols,
         can_report=page.has(INCIDENT_REPORTER_ROLES), can_decide=page.has(OPERATIONS_ROLES), side_source=side_source,
     )
+
+
+def reporting_patrols(session: Session, readable: Scope) -> list[Patrol]:
+    """The patrols a report from the field may name: those under way first, then the most recent others."""
+    under_way = patrol_service.list_patrols(session, readable, status=PatrolStatus.under_way, sort="-planned_start", limit=50).items
+    recent = patrol_service.list_patrols(session, readable, sort="-planned_start", limit=50).items
+    return under_way + [p for p in recent if p.status is not PatrolStatus.under_way]
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)

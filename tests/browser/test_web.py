@@ -187,6 +187,27 @@ def test_keyboard_reaches_the_sign_in_form_and_the_map(page: Page) -> None:
     assert page.evaluate("window.peacewatch.map.getCenter().lng") > before
 
 
+def test_a_patrol_commander_reports_an_incident_naming_the_patrol(page: Page) -> None:
+    sign_in(page, "patrol", "/incidents")
+    page.select_option("#f-type", "ceasefire_violation")
+    page.select_option("#f-subtype", "small_arms_fire")
+    page.fill("#f-start", "2020-11-16T15:00")
+    page.fill("#f-place", "40.1000, 46.7000")
+    page.select_option("#f-source", "patrol")
+    page.select_option("#f-patrol", "")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator("[data-error-for=patrol_id]")).to_contain_text("names the patrol")  # beside the field
+    general = page.locator('#report-form [data-error-for=""]')
+    if general.is_visible():  # a summary at the top says it once, not twice
+        assert general.inner_text().count("names the patrol") <= 1
+    patrols = page.locator("#f-patrol option:not([value=''])")
+    assert patrols.count() > 0
+    page.select_option("#f-patrol", patrols.first.get_attribute("value"))
+    page.click("#report-form button[type=submit]")
+    page.wait_for_url("**/incidents/*")
+    expect(page.locator("#incident-status")).to_have_text("Reported")
+
+
 def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     sign_in(page, "ops", "/incidents")
     proposals_before = int(page.locator("#proposal-count").inner_text())

@@ -48,7 +48,8 @@ export function showProblem(form, problem) {
     }
   }
   if (general && (unplaced.length || !(problem.errors || []).length)) {
-    general.textContent = [problem.detail || problem.title, ...unplaced].filter(Boolean).join(" · ");
+    // the detail often is the one error's own message: say each thing once
+    general.textContent = [...new Set([problem.detail || problem.title, ...unplaced].filter(Boolean))].join(" · ");
     general.hidden = false;
   }
   const first = form.querySelector('[aria-invalid="true"]');

@@ -33,7 +33,8 @@ if (form) {
         narrative: data.get("narrative"), denied: data.get("denied"),
         client_id: `web-${crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`}`,
       };
-      for (const key of ["subtype", "restriction", "post_id"]) if (data.get(key)) body[key] = key === "post_id" ? Number(data.get(key)) : data.get(key);
+      for (const key of ["subtype", "restriction"]) if (data.get(key)) body[key] = data.get(key);
+      for (const key of ["post_id", "patrol_id"]) if (data.get(key)) body[key] = Number(data.get(key));
       if (data.get("ended_at")) body.ended_at = utc(data.get("ended_at"));
       const incident = await api("/api/v1/incidents", { method: "POST", body });
       window.location.assign(`/incidents/${incident.id}`);
