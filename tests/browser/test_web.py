@@ -226,6 +226,9 @@ def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     page.click("#report-form button[type=submit]")
     page.wait_for_url("**/incidents/*")
     expect(page.locator("#incident-status")).to_have_text("Reported")
+    page.fill("#f-reason", "Post S-03 to listen and look")
+    page.click("#verify-form button[type=submit]")  # no step chosen for the user, so none taken by default
+    expect(page.locator("[data-error-for=status]")).to_have_text("Choose the next step.")
     page.select_option("#f-status", "under_investigation")
     page.fill("#f-reason", "Post S-03 to listen and look")
     page.click("#verify-form button[type=submit]")

@@ -1,6 +1,6 @@
 // One incident report: its place on a map; a verification step for the operations centre.
 /* global L */
-import { api, baseMap, config, showProblem, zoneLayer } from "./common.js";
+import { api, baseMap, config, showProblem, t, zoneLayer } from "./common.js";
 
 const { map } = baseMap("incident-map", { zoom: 9 });
 const areas = zoneLayer("area_of_responsibility").addTo(map);
@@ -14,6 +14,8 @@ if (form) {
     event.preventDefault();
     const data = new FormData(form);
     try {
+      // no step is chosen for the user: rejecting a report by an unread default would be irreversible in effect
+      if (!data.get("status")) throw { errors: [{ field: "body.status", message: t("Choose the next step.") }] };
       await api(`/api/v1/incidents/${config.incident_id}/verification`,
                 { method: "POST", body: { status: data.get("status"), reason: data.get("reason") } });
       window.location.reload();
