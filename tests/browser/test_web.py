@@ -279,6 +279,9 @@ def test_the_humanitarian_workspace_from_custody_to_handover_list(page: Page, br
     page.locator("#candidates button[data-propose]").first.click()
     expect(page.locator("#identifications .pill.proposed")).to_have_count(1)
     form = page.locator("form.confirm-form")
+    form.locator("input[name=detail]").fill("Clothing and marks agree")
+    form.locator("button[type=submit]").click()  # no basis assumed for the clerk
+    expect(form.locator("[data-error-for=basis]")).to_have_text("Choose what the identification rests on.")
     form.locator("select[name=basis]").select_option("board")
     form.locator("input[name=detail]").fill("Clothing and marks agree")
     form.locator("textarea[name=board_members]").fill("Pathologist (synthetic)")

@@ -1,5 +1,5 @@
 // The humanitarian workspace: propose, confirm and revoke identifications; chain custody events.
-import { api, config, showProblem } from "./common.js";
+import { api, config, showProblem, t } from "./common.js";
 
 function fields(form) {
   return Object.fromEntries(new FormData(form).entries());
@@ -26,6 +26,8 @@ document.querySelectorAll("form.confirm-form").forEach((form) => {
     const data = fields(form);
     const members = (data.board_members || "").split("\n").map((m) => m.trim()).filter(Boolean);
     try {
+      // the evidence an identification rests on is the clerk's to name: no basis is assumed
+      if (!data.basis) throw { errors: [{ field: "body.basis", message: t("Choose what the identification rests on.") }] };
       await api(`/api/v1/identifications/${form.dataset.id}/confirmation`,
                 { method: "POST", body: { basis: data.basis, detail: data.detail, board_members: members } });
       window.location.reload();
