@@ -321,6 +321,10 @@ def test_the_airlift_workspace_and_the_claims_page(page: Page, browser: Browser,
     total = int(page.locator("#flight-total").inner_text())
     form = page.locator("#flight-form")
     form.locator("input[name=tail_number]").fill("RF-76777")
+    form.locator("button[type=submit]").click()  # nothing assumed: direction and both airfields are asked for at once
+    for field in ("direction", "departure", "arrival"):
+        expect(form.locator(f"[data-error-for={field}]")).to_have_text("Choose one.")
+    form.locator("select[name=direction]").select_option("inbound")
     form.locator("select[name=departure]").select_option("UWLW")
     form.locator("select[name=arrival]").select_option("UDYE")
     form.locator("select[name=status]").select_option("landed")

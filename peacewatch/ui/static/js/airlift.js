@@ -1,5 +1,5 @@
 // The airlift workspace: plan or log a flight; the server checks it and says what is wrong, where.
-import { api, showProblem } from "./common.js";
+import { api, showProblem, t } from "./common.js";
 
 const form = document.getElementById("flight-form");
 if (form) {
@@ -15,6 +15,9 @@ if (form) {
       else body[name] = value;
     }
     try {
+      // where a flight goes is the cell's to say: no direction or airfield is assumed, and each missing one is said
+      const unchosen = [...form.querySelectorAll("select[required]")].filter((select) => !select.value);
+      if (unchosen.length) throw { errors: unchosen.map((select) => ({ field: `body.${select.name}`, message: t("Choose one.") })) };
       await api("/api/v1/flights", { method: "POST", body });
       window.location.reload();
     } catch (problem) {
