@@ -37,6 +37,18 @@ def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page.locator("#cursor")).to_contain_text("MGRS 38S")
     expect(page.locator("#alerts li").first).to_be_visible()  # the demo day's alerts
+    # closing an alert asks why, and the reason is required; keeping it open changes nothing
+    alerts_before = int(page.locator("#alert-count").inner_text())
+    first = page.locator("#alerts li").first
+    first.locator("button[data-act=close]").click()
+    first.locator("form.close-alert button[data-cancel]").click()
+    expect(first.locator("form.close-alert")).to_have_count(0)
+    first.locator("button[data-act=close]").click()
+    first.locator("form.close-alert button[type=submit]").click()
+    expect(first.locator("form.close-alert .error")).to_contain_text("Say why")
+    first.locator("form.close-alert input[name=note]").fill("Patrol back on its route, confirmed by radio")
+    first.locator("form.close-alert button[type=submit]").click()
+    expect(page.locator("#alert-count")).to_have_text(str(alerts_before - 1))
     page.fill("#day", "2020-11-18")
     page.dispatch_event("#day", "change")
     page.wait_for_function("window.peacewatch.postCount() === 23")

@@ -223,12 +223,46 @@ alertList.addEventListener("click", async (event) => {
     if (item && item.dataset.lat) map.setView([Number(item.dataset.lat), Number(item.dataset.lon)], 13);
     return;
   }
+  if (button.dataset.act === "close") {  // closing ends the alert for everyone: it asks why, and to be sure
+    askWhyClose(button);
+    return;
+  }
+  await actOnAlert(button.dataset.id, button.dataset.act, "");
+});
+async function actOnAlert(id, act, note) {
   try {
-    renderAlert(await api(`/api/v1/alerts/${button.dataset.id}/${button.dataset.act}`, { method: "POST", body: {} }));
+    renderAlert(await api(`/api/v1/alerts/${id}/${act}`, { method: "POST", body: { note } }));
   } catch (problem) {
     status.textContent = problem.detail || t("The alert could not be changed.");
   }
-});
+}
+function askWhyClose(button) {
+  const buttons = button.closest(".buttons");
+  const form = document.createElement("form");
+  form.className = "close-alert";
+  form.noValidate = true;
+  form.innerHTML = `<label>${escapeHtml(t("Why close this alert?"))} <input name="note" maxlength="5000" required></label>` +
+    `<p class="error" role="alert" hidden></p>` +
+    `<button type="submit">${escapeHtml(t("Close the alert"))}</button> <button type="button" data-cancel>${escapeHtml(t("Keep it open"))}</button>`;
+  buttons.hidden = true;
+  buttons.after(form);
+  const input = form.querySelector("input");
+  input.focus();
+  form.querySelector("[data-cancel]").addEventListener("click", () => { form.remove(); buttons.hidden = false; button.focus(); });
+  form.addEventListener("submit", async (submitted) => {
+    submitted.preventDefault();
+    const note = input.value.trim();
+    if (!note) {
+      const error = form.querySelector(".error");
+      error.textContent = t("Say why: the reason stays with the alert.");
+      error.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    await actOnAlert(button.dataset.id, "close", note);
+  });
+}
 async function loadAlerts() {
   const found = await api("/api/v1/alerts?limit=200");
   found.reverse().forEach(renderAlert);
