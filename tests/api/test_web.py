@@ -246,3 +246,12 @@ def test_a_user_basemap_is_served_offline(make: Callable[[Path], Path], settings
 def test_without_a_basemap_tiles_are_404(client: TestClient) -> None:
     response = client.get("/tiles/3/5/2")
     assert response.status_code == 404 and "PEACEWATCH_BASEMAP" in response.json()["detail"]
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_handovers_parts_are_counted_in_words_that_agree_with_the_number(browser: TestClient) -> None:
+    page_sign_in(browser, "humanitarian")
+    html = browser.get("/remains").text
+    counted = re.findall(r"(\d+) body parts?\b", html)
+    assert counted, "the demo's handovers include body parts"
+    assert all((n == "1") == (phrase == "") for n, phrase in re.findall(r"(\d+) body part(s?)\b", html))  # "1 body part", "2 body parts"
