@@ -181,6 +181,21 @@ def test_russian_interface_and_tablet_layout(browser: Browser, server: LiveServe
     context.close()
 
 
+def test_the_time_bar_stays_in_the_window_when_the_header_wraps(page: Page) -> None:
+    sign_in(page, "humanitarian")  # the longest menu: in Russian the header takes two lines at 1366 px
+    page.select_option("#language", "ru")
+    page.click("form[action='/language'] button")
+    page.goto("/map")
+    wait_loaded(page)
+    header = page.locator("header.topbar").bounding_box()
+    bar = page.locator(".timebar").bounding_box()
+    assert header is not None and bar is not None
+    assert header["height"] > 60, "the header should wrap for this test to mean something"
+    assert bar["y"] + bar["height"] <= 768  # the whole time bar is visible, under whatever header
+    page.select_option("#language", "en")
+    page.click("form[action='/language'] button")
+
+
 def test_keyboard_reaches_the_sign_in_form_and_the_map(page: Page) -> None:
     page.goto("/public/map")
     page.keyboard.press("Tab")
