@@ -36,6 +36,8 @@ def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page.locator("#cursor")).to_contain_text("MGRS 38S")
+    readout, scale = page.locator("#cursor").bounding_box(), page.locator(".leaflet-control-scale").bounding_box()
+    assert readout and scale and readout["y"] + readout["height"] <= scale["y"]  # stacked above the scale bar, not over it
     expect(page.locator("#alerts li").first).to_be_visible()  # the demo day's alerts
     # closing an alert asks why, and the reason is required; keeping it open changes nothing
     alerts_before = int(page.locator("#alert-count").inner_text())

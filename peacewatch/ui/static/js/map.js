@@ -273,6 +273,8 @@ async function loadAlerts() {
 
 // --- cursor ------------------------------------------------------------------------------------------
 const cursor = document.getElementById("cursor");
+const CursorReadout = L.Control.extend({ onAdd: () => cursor });
+new CursorReadout({ position: "bottomleft" }).addTo(map);  // above the scale bar, never over it
 let cursorTimer = null;
 map.on("mousemove", (event) => {
   const { lat, lng } = event.latlng;
