@@ -38,10 +38,21 @@ def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
     expect(page.locator("#cursor")).to_contain_text("MGRS 38S")
     readout, scale = page.locator("#cursor").bounding_box(), page.locator(".leaflet-control-scale").bounding_box()
     assert readout and scale and readout["y"] + readout["height"] <= scale["y"]  # stacked above the scale bar, not over it
-    expect(page.locator("#alerts li").first).to_be_visible()  # the demo day's alerts
+    # the panel holds the alerts raised by the map's moment (the demo's, 08:00 to 12:30), not those of later in the day
+    for minute, check in (("1435", lambda n: n > 0), ("0", lambda n: n == 0)):
+        page.fill("#minute", minute)
+        page.dispatch_event("#minute", "change")
+        at = f"2020-11-14 {int(minute) // 60:02d}:{int(minute) % 60:02d}"
+        page.wait_for_function(f"document.getElementById('status').textContent.includes('{at}')")  # that moment loaded
+        shown = page.locator("#alerts li:not([hidden])").count()
+        assert check(shown), (minute, shown)
+        assert page.locator("#alert-count").inner_text() == str(shown)
+    page.fill("#minute", "1435")
+    page.dispatch_event("#minute", "change")
+    expect(page.locator("#alerts li:not([hidden])").first).to_be_visible()  # the demo day's alerts
     # closing an alert asks why, and the reason is required; keeping it open changes nothing
     alerts_before = int(page.locator("#alert-count").inner_text())
-    first = page.locator("#alerts li").first
+    first = page.locator("#alerts li:not([hidden])").first
     first.locator("button[data-act=close]").click()
     first.locator("form.close-alert button[data-cancel]").click()
     expect(first.locator("form.close-alert")).to_have_count(0)

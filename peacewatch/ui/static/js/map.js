@@ -107,6 +107,7 @@ async function load() {
     placeFixes(fixes.features);
     document.getElementById("trackers-heard").textContent = String(markers.size);
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
+    showAlertsAt();
     status.textContent = live ? t("Live") : t("Situation at %(at)s UTC", { at: at.slice(0, 16).replace("T", " ") });
     document.body.dataset.loaded = String(mine);
   } catch (problem) {
@@ -212,8 +213,19 @@ function renderAlert(alert) {
         `<button type="button" data-act="close" data-id="${alert.id}">${escapeHtml(t("Close"))}</button></div>` : "");
     item.dataset.lat = alert.lat ?? "";
     item.dataset.lon = alert.lon ?? "";
+    item.dataset.started = alert.started_at;
   }
-  document.getElementById("alert-count").textContent = String(alertItems.size);
+  showAlertsAt();
+}
+// the panel shows the alerts raised by the map's moment: at 10:00 an alert of 12:00 is not there yet
+function showAlertsAt() {
+  const until = live ? Infinity : moment().getTime();
+  let shown = 0;
+  for (const item of alertItems.values()) {
+    item.hidden = Date.parse(item.dataset.started) > until;
+    if (!item.hidden) shown += 1;
+  }
+  document.getElementById("alert-count").textContent = String(shown);
 }
 alertList.addEventListener("click", async (event) => {
   const button = event.target.closest("button");
