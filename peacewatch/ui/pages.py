@@ -74,7 +74,7 @@ JS_STRINGS = (
     N_("Planned route"), N_("Track"), N_("Planned patrol routes"), N_("Incidents of the reporting day"), N_("%(n)s reports"),
     N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
     N_("Choose the next step."), N_("Choose what the identification rests on."), N_("Choose one."),
-    N_("Why close this alert?"), N_("Close the alert"), N_("Keep it open"), N_("Say why: the reason stays with the alert."),
+    N_("Alerts"), N_("Why close this alert?"), N_("Close the alert"), N_("Keep it open"), N_("Say why: the reason stays with the alert."),
 )
 
 

@@ -50,6 +50,14 @@ def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
     page.fill("#minute", "1435")
     page.dispatch_event("#minute", "change")
     expect(page.locator("#alerts li:not([hidden])").first).to_be_visible()  # the demo day's alerts
+    page.wait_for_function("window.peacewatch.alertMarkerCount() > 0")  # each on the map where it was raised
+    # an alert clicked takes the map to its place and the time bar to its moment
+    first_alert = page.locator("#alerts li:not([hidden])").last
+    raised = first_alert.locator(".when").inner_text()[:16]  # "2020-11-14 08:03"
+    first_alert.locator("button[data-goto]").click()
+    expect(page.locator("#day")).to_have_value(raised[:10])
+    page.wait_for_function(f"document.getElementById('status').textContent.includes('{raised[:13]}')")
+    assert page.evaluate("window.peacewatch.map.getZoom()") == 13
     # closing an alert asks why, and the reason is required; keeping it open changes nothing
     alerts_before = int(page.locator("#alert-count").inner_text())
     first = page.locator("#alerts li:not([hidden])").first

@@ -20,6 +20,8 @@ const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
 const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
+const alertMarkers = L.layerGroup().addTo(map);
+const alertPins = new Map(); // alert id -> its marker, where the alert has a place
 const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
                          not_confirmed: "#999999", rejected: "#cccccc" };
 const markers = new Map(); // tracker id -> marker
@@ -36,6 +38,7 @@ L.control.layers(null, {
   [t("Recent tracks")]: tracks,
   ...(config.coverage ? { [t("Coverage, last 24 hours")]: coverage } : {}),
   ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents } : {}),
+  [t("Alerts")]: alertMarkers,
   ...overlays,
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
 
@@ -195,9 +198,17 @@ const alertList = document.getElementById("alerts");
 const alertItems = new Map();
 function renderAlert(alert) {
   let item = alertItems.get(alert.id);
+  if (alertPins.has(alert.id)) { alertPins.get(alert.id).remove(); alertPins.delete(alert.id); }
   if (alert.status === "closed") {
     if (item) { item.remove(); alertItems.delete(alert.id); }
   } else {
+    if (alert.lat != null && alert.lon != null) {
+      const pin = L.circleMarker([alert.lat, alert.lon], { radius: 9, color: "#b3261e", weight: 3, fillColor: "#ffbf47",
+                                                            fillOpacity: 0.9, className: `alert-marker ${alert.status}` })
+        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alert.message)}`);
+      pin.alertStarted = alert.started_at;
+      alertPins.set(alert.id, pin);
+    }
     if (!item) {
       item = document.createElement("li");
       alertList.prepend(item);
@@ -221,18 +232,29 @@ function renderAlert(alert) {
 function showAlertsAt() {
   const until = live ? Infinity : moment().getTime();
   let shown = 0;
-  for (const item of alertItems.values()) {
+  for (const [id, item] of alertItems) {
     item.hidden = Date.parse(item.dataset.started) > until;
     if (!item.hidden) shown += 1;
+    const pin = alertPins.get(id);
+    if (pin && item.hidden) pin.remove();
+    else if (pin) pin.addTo(alertMarkers);
   }
   document.getElementById("alert-count").textContent = String(shown);
 }
 alertList.addEventListener("click", async (event) => {
   const button = event.target.closest("button");
   if (!button) return;
-  if (button.dataset.goto) {
+  if (button.dataset.goto) {  // to the alert's place and moment: the map shows what was there when it was raised
     const item = alertItems.get(Number(button.dataset.goto));
-    if (item && item.dataset.lat) map.setView([Number(item.dataset.lat), Number(item.dataset.lon)], 13);
+    if (!item) return;
+    const at = new Date(item.dataset.started);
+    setLive(false);
+    followLive();
+    dayInput.value = at.toISOString().slice(0, 10);
+    minuteInput.value = String(Math.min(1435, Math.ceil((at.getUTCHours() * 60 + at.getUTCMinutes()) / 5) * 5));
+    showClock();
+    if (item.dataset.lat) map.setView([Number(item.dataset.lat), Number(item.dataset.lon)], 13);
+    reloadSoon();
     return;
   }
   if (button.dataset.act === "close") {  // closing ends the alert for everyone: it asks why, and to be sure
@@ -327,6 +349,7 @@ window.peacewatch = {
     return null;
   },
   postCount: () => posts.getLayers().length,
+  alertMarkerCount: () => alertMarkers.getLayers().length,
   incidentCount: () => incidents.getLayers().length,
   routeNames: () => routes.getLayers().map((group) => group.getTooltip()?.getContent()),
 };
