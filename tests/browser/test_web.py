@@ -340,6 +340,8 @@ def test_the_humanitarian_workspace_from_custody_to_handover_list(page: Page, br
     expect(page.locator("#body-identity")).to_contain_text("identified as AM-")
     screenshot(page, "13-remains-body")
     page.goto("/remains/reconciliation")
+    key = page.locator("p.legend .cell.identified").bounding_box()
+    assert key and key["width"] < 40  # a coloured key in the sentence, not a bar across the page
     assert page.locator("#reconciliation td.cell.identified").count() >= 1
     assert page.locator("#reconciliation td.cell.eliminated").count() > page.locator("#reconciliation td.cell.possible").count()
     screenshot(page, "14-remains-reconciliation")
