@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.airfield_register import airfields_by_code
@@ -226,11 +226,6 @@ def list_flights(
     if until is not None:
         query = query.where(Flight.planned_departure < as_utc(until, field="query.until"))
     return paged(session, query, limit=limit, offset=offset)
-
-
-def count_flights(session: Session, readable: Scope) -> int:
-    query = select(func.count()).select_from(Flight)
-    return int(session.scalar(where_visible(query, Flight.visibility, readable)) or 0)
 
 
 def flight_out(flight: Flight, ctx: Context) -> FlightOut:

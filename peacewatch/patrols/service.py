@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
@@ -105,21 +105,6 @@ def list_patrols(
 ) -> Paged[Patrol]:
     query = _patrols_matching(readable, status, zone_id, since, until, search)
     return paged(session, query.order_by(*SORTS[sort]), limit=limit, offset=offset)
-
-
-def count_patrols(
-    session: Session,
-    readable: Scope,
-    *,
-    status: PatrolStatus | None = None,
-    zone_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    search: str | None = None,
-) -> int:
-    """How many patrols match: the pages of a list need it."""
-    query = _patrols_matching(readable, status, zone_id, since, until, search)
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def get_patrol(session: Session, patrol_id: int, readable: Scope) -> Patrol:

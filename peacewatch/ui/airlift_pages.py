@@ -54,8 +54,8 @@ def airlift_workspace(
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
         error, figures = problem.detail, build_up.figures(session, ctx, None, STAFF)
-    flights = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE).items
-    total = flight_records.count_flights(session, None)
+    listed = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    flights, total = listed.items, listed.total
     return page.render(
         "airlift.html", figures=figures, error=error, zone=settings.mission_timezone,
         at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),

@@ -61,10 +61,11 @@ def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFil
     since = day_start(filters.since)
     until = day_after(filters.until)
     criteria = {"status": filters.status, "zone_id": filters.zone_id, "since": since, "until": until, "search": filters.q}
-    total = patrols.count_patrols(session, readable, **criteria)
-    pages = max(1, math.ceil(total / PER_PAGE))
-    rows = patrols.list_patrols(session, readable, **criteria, sort=filters.sort,
-                                limit=PER_PAGE, offset=(min(filters.page, pages) - 1) * PER_PAGE).items
+    listed = patrols.list_patrols(session, readable, **criteria, sort=filters.sort, limit=PER_PAGE, offset=(filters.page - 1) * PER_PAGE)
+    pages = max(1, math.ceil(listed.total / PER_PAGE))
+    if filters.page > pages:  # past the end of the list: its last page
+        listed = patrols.list_patrols(session, readable, **criteria, sort=filters.sort, limit=PER_PAGE, offset=(pages - 1) * PER_PAGE)
+    rows, total = listed.items, listed.total
     zones = list_zones(session, readable, kind=ZoneKind.area_of_responsibility, limit=1000)
     units = list_units(session, readable, limit=1000).items if page.has(OPERATIONS_ROLES) else []
     return page.render(
