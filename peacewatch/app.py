@@ -37,6 +37,7 @@ from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import SignInGuard
+from peacewatch.core.web import document_roles
 from peacewatch.demining import api as demining_api
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         app.include_router(router)
 
     pages.install(app)
+    document_roles(app)
     head = head_revision(url)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers (whatever the database's state)")

@@ -67,7 +67,7 @@ def list_users(session: SessionDep, _admin: Admin) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in service.list_users(session)]
 
 
-@users.post("", response_model=UserOut, status_code=201, responses=problem_responses(409))
+@users.post("", response_model=UserOut, status_code=201, responses=problem_responses(409), summary="Create a user account")
 def create_user(data: UserIn, session: SessionDep, admin: Admin) -> UserOut:
     return UserOut.model_validate(service.create_user(session, admin.username, data))
 
@@ -77,7 +77,8 @@ def read_user(user_id: RecordId, session: SessionDep, _admin: Admin) -> UserOut:
     return UserOut.model_validate(service.get_user(session, user_id))
 
 
-@users.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404, 409))
+@users.patch("/{user_id}", response_model=UserOut, responses=problem_responses(404, 409),
+             summary="Change a user (role, side, password, disabled): a change of role ends their open sessions")
 def update_user(user_id: RecordId, changes: UserUpdate, session: SessionDep, admin: Admin) -> UserOut:
     return UserOut.model_validate(service.update_user(session, admin.username, user_id, changes))
 
@@ -96,7 +97,8 @@ def create_api_token(data: ApiTokenIn, session: SessionDep, admin: Admin) -> Api
     return ApiTokenCreated(**ApiTokenOut.model_validate(token).model_dump(), token=secret)
 
 
-@tokens.post("/{token_id}/revoke", response_model=ApiTokenOut, responses=problem_responses(404))
+@tokens.post("/{token_id}/revoke", response_model=ApiTokenOut, responses=problem_responses(404),
+             summary="Revoke a device API token: what it has open ends")
 def revoke_api_token(token_id: RecordId, session: SessionDep, admin: Admin) -> ApiTokenOut:
     return ApiTokenOut.model_validate(service.revoke_api_token(session, admin.username, token_id))
 

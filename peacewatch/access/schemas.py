@@ -97,3 +97,5 @@ class AuditEntryOut(BaseModel):
                                        "before and after are then null")
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    reason: str | None = Field(default=None, description="Why the user took the step, when they were asked "
+                               "(irreversible steps from the pages); null too when redacted")

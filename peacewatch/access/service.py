@@ -163,4 +163,5 @@ def _as_read(entry: AuditEntry, *, redacted: bool) -> AuditEntryOut:
         id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, entity=entry.entity,
         entity_id=entry.entity_id, fields=changed_fields(entry.before, entry.after), redacted=redacted,
         before=None if redacted else entry.before, after=None if redacted else entry.after,
+        reason=None if redacted else entry.reason,
     )

@@ -62,7 +62,7 @@ def list_airfields(session: SessionDep, user: Staff) -> list[AirfieldOut]:
     return [AirfieldOut.model_validate(a) for a in airfield_register.list_airfields(session)]
 
 
-@airfields.post("", response_model=AirfieldOut, status_code=201, responses=WRITE_ERRORS)
+@airfields.post("", response_model=AirfieldOut, status_code=201, responses=WRITE_ERRORS, summary="Register an airfield")
 def create_airfield(data: AirfieldIn, session: SessionDep, user: AirCell) -> AirfieldOut:
     return AirfieldOut.model_validate(airfield_register.create_airfield(session, user.username, data))
 
@@ -174,7 +174,7 @@ def list_convoys(response: Response, session: SessionDep, readable: Readable, ki
     return with_total(csv_response(found, "convoys.csv"), page.total) if format == "csv" else found
 
 
-@convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS)
+@convoys.post("", response_model=ConvoyOut, status_code=201, responses=WRITE_ERRORS, summary="Plan a convoy")
 def create_convoy(data: ConvoyIn, session: SessionDep, ctx: Ctx, user: AirMovements) -> ConvoyOut:
     return ConvoyOut.model_validate(convoy_records.create_convoy(session, ctx, user.username, data))
 

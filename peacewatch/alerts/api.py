@@ -115,7 +115,7 @@ def read_alert(alert_id: RecordId, session: SessionDep, readable: Readable) -> A
     return AlertOut.model_validate(service.get_alert(session, alert_id, readable))
 
 
-@router.post("/{alert_id}/acknowledge", response_model=AlertOut)
+@router.post("/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert")
 def acknowledge(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.acknowledge(session, user.username, alert_id, data.note))
 
@@ -125,6 +125,6 @@ def share(alert_id: RecordId, data: AlertShare, session: SessionDep, user: Opera
     return AlertOut.model_validate(service.share(session, user.username, alert_id, data.visibility))
 
 
-@router.post("/{alert_id}/close", response_model=AlertOut)
+@router.post("/{alert_id}/close", response_model=AlertOut, summary="Close an alert, saying why")
 def close(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.close(session, user.username, alert_id, data.note))

@@ -27,7 +27,8 @@ def list_statements(
     return with_total(csv_response(found, "statements.csv"), page.total) if format == "csv" else found
 
 
-@router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409))
+@router.post("", response_model=StatementOut, status_code=201, responses=problem_responses(403, 409),
+             summary="Record a public statement for the claims register")
 def create_statement(data: StatementIn, session: SessionDep, user: PressOrOperations) -> StatementOut:
     statement = service.create_statement(session, user.username, data)
     return service.statement_with_verdict(session, statement)

@@ -20,6 +20,9 @@ from peacewatch.core import changes as _changes  # noqa: F401 - every writer als
 from peacewatch.core.db import Base, UTCDateTime, utcnow
 from peacewatch.core.geo import to_geojson
 
+REASON = "reason"  # session.info key: why the user took the step (an irreversible one asks), written with its entries
+REASON_LENGTH = 2000
+
 
 class AuditAction(str, enum.Enum):
     create = "create"
@@ -39,6 +42,8 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True,
+                                               comment="Why the user took the step, as they said it when confirming")
 
 
 class Audited:
@@ -160,6 +165,7 @@ def _write_audit(session: Session, _context: object) -> None:
                 "entity_id": ",".join(str(part) for part in identity),
                 "before": before,
                 "after": after,
+                "reason": session.info.get(REASON),
             }
         )
     if rows:

@@ -7,6 +7,7 @@ into ``application/problem+json`` bodies with a list of offending fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from peacewatch.core.cookies import LANGUAGE_COOKIE
+from peacewatch.core.i18n import choose_language, translations
+from peacewatch.core.plain_words import plain_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -106,18 +111,27 @@ def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def reader_gettext(request: Request) -> Callable[[str], str]:
+    """The translation of the caller's language: the pages' cookie, else the browser's preference, else English."""
+    gettext = translations(choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))).gettext
+    return lambda text: gettext(text) if text else text  # gettext("") is the catalog's header
+
+
 async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": str(exc.retry_after_s)}
+    _ = reader_gettext(request)  # a rule's fixed sentence has a translation; one with values in it stays as written
+    errors = [FieldError(field=e.field, message=_(e.message)) for e in exc.errors]
     return _problem_response(
-        ProblemDetails(title=exc.title, status=exc.status, detail=exc.detail, instance=request.url.path, errors=exc.errors),
+        ProblemDetails(title=exc.title, status=exc.status, detail=_(exc.detail), instance=request.url.path, errors=errors),
         headers,
     )
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [FieldError(field=_dotted(err.get("loc", ())), message=err.get("msg", "invalid")) for err in exc.errors()]
+    _ = reader_gettext(request)
+    errors = [FieldError(field=_dotted(err.get("loc", ())), message=plain_message(err, _)) for err in exc.errors()]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5]) or "invalid request"
     return _problem_response(
         ProblemDetails(title="Invalid input", status=422, detail=detail, instance=request.url.path, errors=errors)
@@ -251,5 +265,6 @@ def validated(model: type[BaseModel], data: Any, where: str) -> Any:
     try:
         return TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
-        errors = [FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=err["msg"]) for err in exc.errors()]
+        errors = [FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=plain_message(err, str))
+                  for err in exc.errors()]
         raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None

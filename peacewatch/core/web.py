@@ -7,14 +7,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
+from urllib.parse import unquote
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.answers import Answers
+from peacewatch.core.audit import REASON, REASON_LENGTH
 from peacewatch.core.auth import (
     ACCESS_TABLES,
     AIR_CELL_ROLES,
@@ -49,9 +52,25 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+REASON_HEADER = "PeaceWatch-Reason"
+
+
+def stated_reason(request: Request) -> str | None:
+    """Why the user takes this step, from the ``PeaceWatch-Reason`` header (UTF-8, percent-encoded: a header
+    carries only Latin-1), kept in the audit entries the request writes. The pages send it after a confirmation."""
+    raw = request.headers.get(REASON_HEADER)
+    if not raw:
+        return None
+    text = "".join(c for c in unquote(raw) if c.isprintable() or c == "\n").strip()
+    return text[:REASON_LENGTH] or None
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session; it touches the database only when used (in the worker thread that runs the endpoint)."""
     session = request.app.state.sessionmaker()
+    reason = stated_reason(request)
+    if reason:
+        session.info[REASON] = reason
     try:
         yield session
     finally:
@@ -254,7 +273,46 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
             raise Forbidden(f"role '{user.role.value}' may not do this; allowed roles: {names}")
         return user
 
+    dependency.roles = allowed  # type: ignore[attr-defined]  # read by document_roles: the OpenAPI document says who may call
     return dependency
+
+
+ROLES_EXTENSION = "x-roles"
+
+
+def _roles_required(dependant: Any) -> frozenset[Role] | None:
+    """The roles a route's dependencies admit (the first require_roles found), or None when any caller may."""
+    for dependency in dependant.dependencies:
+        roles = getattr(dependency.call, "roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        found = _roles_required(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+def document_roles(app: FastAPI) -> None:
+    """Write into each operation of the OpenAPI document the roles that may call it (``x-roles``), read from the
+    route's own ``require_roles`` dependency: a client, and the pages' forms, learn who may do what from one place."""
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = plain_openapi()
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            roles = _roles_required(route.dependant)
+            operations = document.get("paths", {}).get(context.path_format or route.path_format, {})
+            for method in route.methods or ():
+                if roles is not None and method.lower() in operations:
+                    operations[method.lower()][ROLES_EXTENSION] = sorted(r.value for r in roles)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the generated document
 
 
 MAX_ID = 2**31 - 1

@@ -42,17 +42,17 @@ def read_unit(unit_id: RecordId, session: SessionDep, readable: Readable) -> Uni
     return UnitOut.model_validate(service.get_unit(session, unit_id, readable))
 
 
-@router.post("", response_model=UnitOut, status_code=201, responses=WRITE_ERRORS)
+@router.post("", response_model=UnitOut, status_code=201, responses=WRITE_ERRORS, summary="Create a unit")
 def create_unit(data: UnitIn, session: SessionDep, user: Operations) -> UnitOut:
     return UnitOut.model_validate(service.create_unit(session, user.username, data))
 
 
-@router.patch("/{unit_id}", response_model=UnitOut, responses=WRITE_ERRORS)
+@router.patch("/{unit_id}", response_model=UnitOut, responses=WRITE_ERRORS, summary="Change a unit")
 def update_unit(unit_id: RecordId, changes: UnitUpdate, session: SessionDep, user: Operations) -> UnitOut:
     return UnitOut.model_validate(service.update_unit(session, user.username, unit_id, changes))
 
 
-@router.delete("/{unit_id}", status_code=204, responses=WRITE_ERRORS)
+@router.delete("/{unit_id}", status_code=204, responses=WRITE_ERRORS, summary="Delete a unit")
 def delete_unit(unit_id: RecordId, session: SessionDep, user: Operations) -> Response:
     service.delete_unit(session, user.username, unit_id)
     return Response(status_code=204)

@@ -49,6 +49,10 @@ BBoxQuery = Annotated[
 OnQuery = Annotated[date | None, Query(description="Only what was in force or open on this date")]
 
 
+def article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
     """The same CRUD for every kind of zone; only the kind and the words differ."""
     router = APIRouter(
@@ -72,15 +76,15 @@ def _zone_router(kind: ZoneKind, path: str, label: str) -> APIRouter:
     def read_zone(zone_id: RecordId, session: SessionDep, readable: Readable) -> Any:
         return zone_feature(service.get_zone(session, zone_id, readable, kind))
 
-    @router.post("", response_model=ZoneFeature, status_code=201, responses=WRITE_ERRORS, summary=f"Create a {label}")
+    @router.post("", response_model=ZoneFeature, status_code=201, responses=WRITE_ERRORS, summary=f"Create {article(label)} {label}")
     def create_zone(data: ZoneIn, session: SessionDep, user: Operations) -> Any:
         return zone_feature(service.create_zone(session, user.username, kind, data))
 
-    @router.patch("/{zone_id}", response_model=ZoneFeature, responses=WRITE_ERRORS, summary=f"Change a {label}")
+    @router.patch("/{zone_id}", response_model=ZoneFeature, responses=WRITE_ERRORS, summary=f"Change {article(label)} {label}")
     def update_zone(zone_id: RecordId, patch: ZonePatch, session: SessionDep, user: Operations) -> Any:
         return zone_feature(service.update_zone(session, user.username, kind, zone_id, patch))
 
-    @router.delete("/{zone_id}", status_code=204, responses=WRITE_ERRORS, summary=f"Delete a {label}")
+    @router.delete("/{zone_id}", status_code=204, responses=WRITE_ERRORS, summary=f"Delete {article(label)} {label}")
     def delete_zone(zone_id: RecordId, session: SessionDep, user: Operations) -> Response:
         service.delete_zone(session, user.username, kind, zone_id)
         return Response(status_code=204)
@@ -132,17 +136,17 @@ def read_post(
     return post_feature(service.get_post(session, post_id, readable), on or utcnow().date())
 
 
-@posts.post("", response_model=PostFeature, status_code=201, responses=WRITE_ERRORS)
+@posts.post("", response_model=PostFeature, status_code=201, responses=WRITE_ERRORS, summary="Create an observation post or checkpoint")
 def create_post(data: PostIn, session: SessionDep, user: Operations) -> Any:
     return post_feature(service.create_post(session, user.username, data), utcnow().date())
 
 
-@posts.patch("/{post_id}", response_model=PostFeature, responses=WRITE_ERRORS)
+@posts.patch("/{post_id}", response_model=PostFeature, responses=WRITE_ERRORS, summary="Change a post")
 def update_post(post_id: RecordId, patch: PostPatch, session: SessionDep, user: Operations) -> Any:
     return post_feature(service.update_post(session, user.username, post_id, patch), utcnow().date())
 
 
-@posts.delete("/{post_id}", status_code=204, responses=WRITE_ERRORS)
+@posts.delete("/{post_id}", status_code=204, responses=WRITE_ERRORS, summary="Delete a post")
 def delete_post(post_id: RecordId, session: SessionDep, user: Operations) -> Response:
     service.delete_post(session, user.username, post_id)
     return Response(status_code=204)

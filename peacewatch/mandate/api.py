@@ -36,7 +36,7 @@ def read_mandate_state(
     return MandateStateOut.model_validate(service.state_on(mandate, on or utcnow().date()))
 
 
-@router.patch("", response_model=MandateOut, responses=problem_responses(403, 422))
+@router.patch("", response_model=MandateOut, responses=problem_responses(403, 422), summary="Change the mandate")
 def update_mandate(changes: MandateUpdate, session: SessionDep, user: Admin) -> MandateOut:
     return MandateOut.model_validate(service.update_mandate(session, user.username, changes))
 
@@ -55,6 +55,7 @@ def list_arrangements(session: SessionDep, readable: Readable) -> list[Arrangeme
     return [ArrangementOut.model_validate(a) for a in service.list_arrangements(session, readable)]
 
 
-@router.post("/arrangements", response_model=ArrangementOut, status_code=201, responses=problem_responses(403, 409, 422))
+@router.post("/arrangements", response_model=ArrangementOut, status_code=201, responses=problem_responses(403, 409, 422),
+             summary="Record an arrangement under the mandate")
 def create_arrangement(data: ArrangementIn, session: SessionDep, user: Admin) -> ArrangementOut:
     return ArrangementOut.model_validate(service.create_arrangement(session, user.username, data))

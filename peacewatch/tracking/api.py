@@ -64,7 +64,7 @@ def read_tracker(tracker_id: RecordId, session: SessionDep, readable: Readable) 
     return TrackerOut.model_validate(service.get_tracker(session, tracker_id, readable))
 
 
-@trackers.patch("/{tracker_id}", response_model=TrackerOut)
+@trackers.patch("/{tracker_id}", response_model=TrackerOut, summary="Change a tracker")
 def update_tracker(tracker_id: RecordId, changes: TrackerUpdate, session: SessionDep, user: Operations) -> TrackerOut:
     return TrackerOut.model_validate(service.update_tracker(session, user.username, tracker_id, changes))
 

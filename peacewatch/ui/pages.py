@@ -49,6 +49,7 @@ from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.web import SessionDep, SettingsDep, client_address, on_hashing_threads
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
+from peacewatch.ui.forms import Task, tasks
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
@@ -75,7 +76,24 @@ JS_STRINGS = (
     N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
     N_("Choose the next step."), N_("Choose what the identification rests on."), N_("Choose one."),
     N_("Alerts"), N_("Why close this alert?"), N_("Close the alert"), N_("Keep it open"), N_("Say why: the reason stays with the alert."),
+    N_("Fill in the fields marked."), N_("%(n)s field(s) to correct: see the messages below each."),
+    N_("Done: the server stored it."), N_("Open the record"), N_("The server could not be reached: nothing was stored. Try again."),
+    N_("The list could not be loaded; type the number instead."),
+    N_("Observation post"), N_("Checkpoint"), N_("Patrol (live position)"), N_("Place names"), N_("Legend"),
+    N_("Alert, where it was raised"), N_("Incident, coloured by its status"), N_("Measure distance"),
+    N_("Leg %(n)s: %(range)s at %(bearing)s°"), N_("Closed by %(who)s at %(at)s UTC"),
+    N_("Sound on"), N_("Sound off"), N_("Total %(total)s"), N_("Click the map: each click adds a point."),
 )
+
+
+def app_tasks(app: FastAPI) -> list[Task]:
+    """The application's tasks (its writes as forms), built once from its OpenAPI document, which does not change
+    while it runs."""
+    found: list[Task] | None = getattr(app.state, "tasks", None)
+    if found is None:
+        found = tasks(app.openapi())
+        app.state.tasks = found
+    return found
 
 
 class SignInRequired(Exception):
@@ -120,6 +138,16 @@ class Page:
             raise SignInRequired(url.path + (f"?{url.query}" if url.query else ""))
         return self.user
 
+    def task_link(self, operation_id: str, text: str, **prefill: Any) -> Markup:
+        """A link to a task's form, filled in with ``prefill`` (``path_number=...`` fills ``path.number``),
+        or nothing when the reader's role may not do it."""
+        task = next((t for t in app_tasks(self.request.app) if t.operation_id == operation_id), None)
+        if self.user is None or task is None or not task.admits(self.user.role.value):
+            return Markup("")
+        query = "&".join(f"{quote(k.replace('_', '.', 1))}={quote(str(v))}" for k, v in prefill.items())
+        href = f"/tasks/{operation_id}" + (f"?{query}" if query else "")
+        return Markup('<a class="task-link" href="{}">{}</a>').format(href, text)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         _ = translations(self.language).gettext
         nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/incidents", _("Incidents")),
@@ -131,6 +159,8 @@ class Page:
         if self.user is not None:
             nav.insert(-1, ("/claims", _("Claims")))
         nav.append(("/reports", _("Reports")))
+        if self.user is not None:
+            nav.append(("/tasks", _("Tasks")))
         if self.user is None:
             nav = [("/public/map", _("Official map")), ("/reports", _("Reports"))]
         body = environment(self.language).get_template(template).render(
@@ -138,6 +168,7 @@ class Page:
             language=self.language, nav=nav, path=self.request.url.path,
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
+            task_link=self.task_link,
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
         )
         response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
@@ -310,6 +341,7 @@ def install(app: FastAPI) -> None:
         patrol_pages,
         remains_pages,
         report_pages,
+        task_pages,
     )
 
     app.include_router(router)

@@ -54,7 +54,7 @@ def test_a_clearance_takes_its_hectares_from_the_polygon_and_is_audited(client: 
     ({"unit_id": 999}, "body.unit_id", "unit 999 does not exist"),
     ({"geometry": {"type": "Polygon", "coordinates": [[[46.75, 39.8], [46.76, 39.81], [46.76, 39.8], [46.75, 39.81], [46.75, 39.8]]]}},
      "body.geometry", "invalid geometry"),
-    ({"explosive_objects": -1}, "body.explosive_objects", "greater than or equal to 0"),
+    ({"explosive_objects": -1}, "body.explosive_objects", "Must be 0 or more."),
 ])
 def test_a_bad_clearance_is_refused_saying_where_and_nothing_is_stored(client: TestClient, scenario: None, auth: Auth, app: FastAPI,
                                                                       changes: dict[str, Any], field: str, words: str) -> None:

@@ -12,15 +12,19 @@ export function t(text, values = {}) {
   return out;
 }
 
-/** An API call as the signed-in user; unsafe methods carry the CSRF token. Throws the problem on error. */
-export async function api(path, { method = "GET", body } = {}) {
-  const headers = { Accept: "application/json, application/geo+json, application/problem+json" };
+/** An API call as the signed-in user; unsafe methods carry the CSRF token. Throws the problem on error.
+ * ``body`` is sent as JSON, ``formData`` as multipart, ``raw`` as is with ``contentType``. */
+export async function api(path, { method = "GET", body, formData, raw, contentType, headers: extra = {} } = {}) {
+  const headers = { Accept: "application/json, application/geo+json, application/problem+json", ...extra };
   if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-                                       credentials: "same-origin" });
+  let payload;
+  if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  if (formData !== undefined) payload = formData;
+  if (raw !== undefined) { headers["Content-Type"] = contentType; payload = raw; }
+  const response = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
   if (!response.ok) {
     const problem = data || { detail: response.statusText };
     problem.status = response.status;
@@ -132,4 +136,131 @@ export function postLayer(icons) {
       `<strong>${escapeHtml(f.properties.code)}</strong> ${escapeHtml(f.properties.name)}<br>` +
       `${escapeHtml(t(f.properties.kind))} · ${escapeHtml(t(f.properties.status))}<br>${escapeHtml(f.properties.mgrs)}`),
   });
+}
+
+/** Labels of a layer that never overlap: after each zoom or pan, labels are kept in the layer's order (the first
+ * wins) and one that would cover a kept label, or a marker of ``avoid``, is hidden until there is room. */
+export function declutter(map, labels, avoid = []) {
+  function run() {
+    const kept = [];
+    for (const el of avoid.flatMap((layer) => [...(layer.getPane?.()?.querySelectorAll?.(".symbol") || [])])) {
+      kept.push(el.getBoundingClientRect());
+    }
+    for (const marker of labels()) {
+      const el = marker.getElement?.();
+      if (!el) continue;
+      el.style.visibility = "visible";
+      const box = el.getBoundingClientRect();
+      const hits = kept.some((k) => box.left < k.right && box.right > k.left && box.top < k.bottom && box.bottom > k.top);
+      el.style.visibility = hits ? "hidden" : "visible";
+      if (!hits) kept.push(box);
+    }
+    document.body.dataset.labelsAt = `${map.getZoom()}@${map.getCenter().lat.toFixed(4)}`; // the tests wait for a pass
+  }
+  map.on("zoomend moveend overlayadd", () => requestAnimationFrame(run));
+  return run;
+}
+
+/** Named places of the gazetteer (GET /api/v1/places) as a dot and a label each; labels never collide. */
+export function placeNames(map) {
+  const layer = L.layerGroup();
+  const labels = [];
+  const tidy = declutter(map, () => (map.hasLayer(layer) ? labels : []));
+  api("/api/v1/places?limit=10000").then((data) => {
+    for (const f of data.features) {
+      const [lon, lat] = f.geometry.coordinates;
+      L.circleMarker([lat, lon], { radius: 2.5, color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 1,
+                                   interactive: false }).addTo(layer);
+      const label = L.marker([lat, lon], { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "place-label", html: escapeHtml(f.properties.name), iconSize: null, iconAnchor: [-5, 8] }) });
+      labels.push(label);
+      label.addTo(layer);
+    }
+    requestAnimationFrame(tidy);
+    window.peacewatch = { ...(window.peacewatch || {}), placeCount: labels.length };
+  }).catch(() => { window.peacewatch = { ...(window.peacewatch || {}), placeCount: 0 }; });
+  return layer;
+}
+
+/** The map's legend: what each symbol, line and colour means, from the same styles and icons the layers use. */
+export function legend(icons, extra = []) {
+  const Legend = L.Control.extend({
+    onAdd() {
+      const box = L.DomUtil.create("details", "legend leaflet-bar");
+      L.DomEvent.disableClickPropagation(box);
+      const swatch = (style) => `<span class="swatch" style="border-color:${style.color};background:${style.fillColor || "transparent"};` +
+        `${style.dashArray ? "border-style:dashed;" : ""}"></span>`;
+      const symbol = (icon) => `<img src="${icon.url}" alt="" width="${Math.round(icon.size[0] * 0.7)}">`;
+      const rows = [
+        [symbol(icons.observation_post), t("Observation post")], [symbol(icons.checkpoint), t("Checkpoint")],
+        [symbol(icons.patrol), t("Patrol (live position)")],
+        [swatch(zoneStyles.area_of_responsibility), t("Areas of responsibility")], [swatch(zoneStyles.corridor), t("Corridor")],
+        [swatch(zoneStyles.line_of_contact), t("Line of contact")], [swatch(zoneStyles.restricted_zone), t("Restricted zones")],
+        ['<span class="dot place"></span>', t("Place names")], ...extra,
+      ];
+      box.innerHTML = `<summary>${escapeHtml(t("Legend"))}</summary><ul>` +
+        rows.map(([key, text]) => `<li>${key} ${escapeHtml(text)}</li>`).join("") + "</ul>";
+      return box;
+    },
+  });
+  return new Legend({ position: "bottomright" });
+}
+
+/** Initial great-circle bearing from ``a`` to ``b`` (L.LatLng), degrees from true north, 0-360. */
+export function bearing(a, b) {
+  const rad = Math.PI / 180;
+  const y = Math.sin((b.lng - a.lng) * rad) * Math.cos(b.lat * rad);
+  const x = Math.cos(a.lat * rad) * Math.sin(b.lat * rad) - Math.sin(a.lat * rad) * Math.cos(b.lat * rad) * Math.cos((b.lng - a.lng) * rad);
+  return (Math.atan2(y, x) / rad + 360) % 360;
+}
+
+/** Measure and range-and-bearing: a button turns it on; each click adds a point; the readout gives each leg's
+ * range and true bearing and the total. Escape or the button again ends it. */
+export function measureTool(map) {
+  const Measure = L.Control.extend({
+    onAdd() {
+      const box = L.DomUtil.create("div", "measure leaflet-bar");
+      L.DomEvent.disableClickPropagation(box);
+      const button = L.DomUtil.create("button", "", box);
+      button.type = "button";
+      button.textContent = t("Measure distance");
+      button.setAttribute("aria-pressed", "false");
+      const readout = L.DomUtil.create("output", "measure-readout", box);
+      readout.setAttribute("aria-live", "polite");
+      readout.hidden = true;
+      const drawn = L.layerGroup().addTo(map);
+      let points = [];
+      let on = false;
+      const km = (m) => (m >= 10000 ? `${(m / 1000).toFixed(1)} km` : m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`);
+      function show() {
+        drawn.clearLayers();
+        if (points.length) L.polyline(points, { color: "#000", weight: 2, dashArray: "6 4", interactive: false }).addTo(drawn);
+        points.forEach((p) => L.circleMarker(p, { radius: 3, color: "#000", interactive: false }).addTo(drawn));
+        let total = 0;
+        const legs = [];
+        for (let i = 1; i < points.length; i += 1) {
+          const range = map.distance(points[i - 1], points[i]);
+          total += range;
+          legs.push(t("Leg %(n)s: %(range)s at %(bearing)s°", { n: i, range: km(range),
+                                                                   bearing: String(Math.round(bearing(points[i - 1], points[i]))).padStart(3, "0") }));
+        }
+        readout.textContent = points.length < 2 ? t("Click the map: each click adds a point.")
+          : `${legs.slice(-3).join(" · ")} · ${t("Total %(total)s", { total: km(total) })}`;
+        readout.dataset.total = String(Math.round(total));
+        readout.dataset.bearing = points.length >= 2 ? String(Math.round(bearing(points[points.length - 2], points[points.length - 1]))) : "";
+      }
+      function toggle(state) {
+        on = state;
+        button.setAttribute("aria-pressed", String(on));
+        readout.hidden = !on;
+        map.getContainer().classList.toggle("measuring", on);
+        if (!on) { points = []; drawn.clearLayers(); } else show();
+      }
+      button.addEventListener("click", () => toggle(!on));
+      map.on("click", (event) => { if (on) { points.push(event.latlng); show(); } });
+      map.getContainer().addEventListener("keydown", (event) => { if (on && event.key === "Escape") toggle(false); });
+      return box;
+    },
+  });
+  return new Measure({ position: "topleft" });
 }

@@ -1,0 +1,205 @@
+"""Forms for the API's writes, read from its OpenAPI document.
+
+Every write the API offers must be reachable from the pages of the roles it admits. Rather than a
+hand-written form per write (and forms that drift from the API), each operation's request body and
+path parameters are turned into form fields here: the schema's types, limits, choices and
+descriptions become inputs, hints and browser-side limits, and the server's answer to a submit
+(problem+json naming each field) is shown next to the field it names. Pure functions, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GEOMETRY_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+WRITE_METHODS = ("post", "put", "patch", "delete")
+LONG_TEXT = 300  # longer limits get a text area
+ITEM = "__i__"  # a list item's index in a field's path, replaced by the page's script for each item added
+
+# a reference to another record: where the page reads the choices (the reader's own view of them), and their label
+REFERENCES: dict[str, tuple[str, str]] = {
+    "unit_id": ("/api/v1/units", "name"),
+    "zone_id": ("/api/v1/areas", "name"),
+    "patrol_id": ("/api/v1/patrols", "name"),
+    "post_id": ("/api/v1/posts", "code"),
+    "tracker_id": ("/api/v1/trackers", "code"),
+    "user_id": ("/api/v1/users", "username"),
+    "token_id": ("/api/v1/api-tokens", "name"),
+    "alert_id": ("/api/v1/alerts?status=open", "message"),
+    "incident_id": ("/api/v1/incidents", "id"),
+    "flight_id": ("/api/v1/flights", "callsign"),
+    "plan_id": ("/api/v1/rotation-plans", "name"),
+    "convoy_id": ("/api/v1/convoys", "name"),
+    "proposal_id": ("/api/v1/merge-proposals?status=open", "id"),
+    "identification_id": ("/api/v1/identifications", "id"),
+    "number": ("/api/v1/bodies", "number"),
+    "report_id": ("/api/v1/tak-reports", "callsign"),
+}
+# steps that cannot be undone: the page asks for confirmation first
+IRREVERSIBLE = re.compile(r"(revoke|revocation|withdraw|abort|close|delete|termination|handover|split|accept)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form: ``path`` is where its value goes (``body.properties.code``, ``path.patrol_id``)."""
+
+    path: str
+    label: str
+    kind: str  # text, textarea, integer, number, datetime, date, time, select, choices, checkbox, lines, geometry,
+    #            json, file, reference, constant, group, list
+    required: bool = False
+    help: str = ""
+    options: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    default: Any = None
+    geometry_types: tuple[str, ...] = ()
+    source: tuple[str, str] | None = None
+    fields: tuple[FormField, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The last part of the path: the key the server's errors name."""
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def element_id(self) -> str:
+        return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.path)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A write of the API offered as a form."""
+
+    operation_id: str
+    method: str
+    path: str
+    title: str
+    description: str
+    tag: str
+    roles: frozenset[str]
+    content_type: str | None
+    fields: tuple[FormField, ...] = field(default=())
+
+    @property
+    def irreversible(self) -> bool:
+        return self.method == "delete" or bool(IRREVERSIBLE.search(self.operation_id))
+
+    def admits(self, role: str) -> bool:
+        return role == "admin" or role in self.roles
+
+
+def label_of(name: str, schema: Mapping[str, Any] | None = None) -> str:
+    """A field's label: its name in words ("planned_start" → "Planned start", "unit_id" → "Unit")."""
+    words = name.removesuffix("_id") if name.endswith("_id") and name != "client_id" else name
+    words = words.replace("_", " ").strip()
+    words = re.sub(r"\b(m|km|cm|s)$", lambda m: f"({m.group(1)})", words)
+    return (words[:1].upper() + words[1:]) if words else name
+
+
+def tasks(document: Mapping[str, Any]) -> list[Task]:
+    """Every write of the document that states who may make it (``x-roles``), as a task with its form."""
+    found = []
+    for path, operations in document.get("paths", {}).items():
+        for method in WRITE_METHODS:
+            operation = operations.get(method)
+            if not operation or "x-roles" not in operation:
+                continue
+            found.append(task_of(document, path, method, operation))
+    return found
+
+
+def task_of(document: Mapping[str, Any], path: str, method: str, operation: Mapping[str, Any]) -> Task:
+    fields = [_parameter_field(document, p) for p in operation.get("parameters", []) if p.get("in") == "path"]
+    content = (operation.get("requestBody") or {}).get("content", {})
+    content_type = next(iter(content), None)
+    if content_type is not None:
+        schema = _resolve(document, content[content_type].get("schema", {}))
+        if content_type == "text/csv":
+            fields.append(FormField("body", "File", "file", required=True, help=content_type))
+        else:
+            fields.extend(_object_fields(document, schema, "body"))
+    summary = str(operation.get("summary") or operation.get("operationId") or path)
+    return Task(operation_id=str(operation.get("operationId")), method=method, path=path, title=summary,
+                description=str(operation.get("description") or ""), tag=str((operation.get("tags") or ["other"])[0]),
+                roles=frozenset(operation["x-roles"]), content_type=content_type, fields=tuple(fields))
+
+
+def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = {**document["components"]["schemas"][name], **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _parameter_field(document: Mapping[str, Any], parameter: Mapping[str, Any]) -> FormField:
+    name = str(parameter["name"])
+    schema = _resolve(document, parameter.get("schema", {}))
+    if name in REFERENCES:
+        return FormField(f"path.{name}", label_of(name), "reference", required=True, source=REFERENCES[name],
+                         help=str(parameter.get("description", "")))
+    return _field(document, f"path.{name}", name, schema, required=True)
+
+
+def _object_fields(document: Mapping[str, Any], schema: Mapping[str, Any], prefix: str) -> Iterator[FormField]:
+    required = set(schema.get("required", []))
+    for name, property_schema in schema.get("properties", {}).items():
+        yield _field(document, f"{prefix}.{name}", name, property_schema, required=name in required)
+
+
+def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[str, Any], *, required: bool) -> FormField:
+    schema = _resolve(document, schema)
+    help_text = str(schema.get("description", ""))
+    label = label_of(name)
+    variants = [_resolve(document, v) for v in schema.get("anyOf", schema.get("oneOf", []))]
+    if variants:
+        present = [v for v in variants if v.get("type") != "null"]
+        if present and all(str(v.get("title")) in GEOMETRY_TYPES for v in present):
+            return FormField(path, label, "geometry", required, help_text,
+                             geometry_types=tuple(str(v["title"]) for v in present))
+        if len(present) == 1:
+            merged = {**present[0], **{k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}}
+            return _field(document, path, name, merged, required=required and len(present) == len(variants))
+        return FormField(path, label, "json", required, help_text)
+    if "const" in schema:
+        return FormField(path, label, "constant", required, default=schema["const"])
+    default = schema.get("default")
+    if name in REFERENCES and schema.get("type") in ("integer", "string") and path.startswith("body."):
+        return FormField(path, label, "reference", required, help_text, source=REFERENCES[name], default=default)
+    if "enum" in schema:
+        return FormField(path, label, "select", required, help_text, options=tuple(map(str, schema["enum"])),
+                         default=default)
+    kind = schema.get("type")
+    if kind == "string":
+        form = schema.get("format")
+        if "contentMediaType" in schema or form == "binary":
+            return FormField(path, label, "file", required, help_text)
+        by_format = {"date-time": "datetime", "date": "date", "time": "time"}
+        max_length = schema.get("maxLength")
+        text = "textarea" if (max_length or 0) > LONG_TEXT else "text"
+        return FormField(path, label, by_format.get(str(form), text), required, help_text, max_length=max_length,
+                         default=default)
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        return FormField(path, label, str(kind), required, help_text, minimum=low, maximum=high, default=default)
+    if kind == "boolean":
+        return FormField(path, label, "checkbox", False, help_text, default=default)
+    if kind == "array":
+        items = _resolve(document, schema.get("items", {}))
+        if "enum" in items:
+            return FormField(path, label, "choices", required, help_text, options=tuple(map(str, items["enum"])),
+                             default=default)
+        if items.get("type") == "string" and "format" not in items:
+            return FormField(path, label, "lines", required, help_text, max_length=items.get("maxLength"))
+        if items.get("type") == "object" and items.get("properties"):
+            return FormField(path, label, "list", required, help_text,
+                             fields=tuple(_object_fields(document, items, f"{path}.{ITEM}")))
+        return FormField(path, label, "json", required, help_text)
+    if kind == "object" and schema.get("properties"):
+        return FormField(path, label, "group", required, help_text, fields=tuple(_object_fields(document, schema, path)))
+    return FormField(path, label, "json", required, help_text)

@@ -1,0 +1,332 @@
+// One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
+/* global L */
+import { api, baseMap, config, escapeHtml, t } from "./common.js";
+
+const form = document.getElementById("task-form");
+const result = document.getElementById("task-result");
+const confirmDialog = document.getElementById("confirm");
+const task = config.task;
+
+// --- the mission's time zone: what the user types is mission time; the API gets an instant ---------------
+
+/** Minutes east of UTC of ``zone`` at the instant ``date``. */
+function offsetAt(date, zone) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(date);
+  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return (Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second) - date.getTime()) / 60000;
+}
+
+/** "2020-11-14T09:30" typed in the mission's zone, as an ISO instant. */
+export function missionTimeToIso(local, zone) {
+  const asUtc = new Date(`${local.length === 16 ? `${local}:00` : local}Z`);
+  if (Number.isNaN(asUtc.getTime())) return local; // the server names the field and says what it expects
+  const first = new Date(asUtc.getTime() - offsetAt(asUtc, zone) * 60000);
+  return new Date(asUtc.getTime() - offsetAt(first, zone) * 60000).toISOString();
+}
+
+// --- reading the form into the request ---------------------------------------------------------------------
+
+function isInTemplate(el) { return el.closest("template") !== null; }
+
+function valueOf(el) {
+  const kind = el.dataset.kind;
+  if (kind === "choices") {
+    const picked = [...el.querySelectorAll("input:checked")].map((c) => c.value);
+    return picked.length ? picked : undefined;
+  }
+  if (kind === "checkbox") return el.checked ? true : undefined;
+  if (kind === "file") return el.files[0];
+  const raw = el.value.trim();
+  if (raw === "") return undefined;
+  switch (kind) {
+    case "integer": case "number": { const n = Number(raw); return Number.isFinite(n) ? n : raw; }
+    case "datetime": return missionTimeToIso(raw, config.zone);
+    case "lines": return raw.split("\n").map((l) => l.trim()).filter(Boolean);
+    case "json": case "geometry": try { return JSON.parse(raw); } catch { return raw; }
+    case "reference": return /^\d+$/.test(raw) ? Number(raw) : raw;
+    default: return raw;
+  }
+}
+
+function put(target, path, value) {
+  const keys = path.split(".");
+  let node = target;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) { node[key] = value; return; }
+    if (node[key] === undefined) node[key] = /^\d+$/.test(keys[i + 1]) ? [] : {};
+    node = node[key];
+  });
+}
+
+function compact(value) {
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compact);
+  if (value && typeof value === "object" && !(value instanceof File)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compact(v)]));
+  }
+  return value;
+}
+
+/** {path: {...}, body: {...}} from the filled fields; an empty field sends nothing (the API's default holds). */
+function collect() {
+  const out = { path: {}, body: {} };
+  for (const el of form.querySelectorAll("[data-path]")) {
+    if (isInTemplate(el)) continue;
+    const value = valueOf(el);
+    if (value !== undefined) put(out, el.dataset.path, value);
+  }
+  // a "Feature" constant alone is no change: only send it with something else
+  const bodyKeys = Object.keys(out.body).filter((k) => k !== "type");
+  if (!bodyKeys.length) out.body = {};
+  return compact(out);
+}
+
+function url(values) {
+  return task.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(values.path[name] ?? ""));
+}
+
+async function send(values, reason) {
+  const headers = {};
+  if (reason) headers["PeaceWatch-Reason"] = encodeURIComponent(reason);
+  const missingPath = (task.path.match(/\{(\w+)\}/g) || []).map((p) => p.slice(1, -1)).filter((n) => values.path[n] === undefined);
+  if (missingPath.length) {
+    throw { detail: t("Fill in the fields marked."),
+            errors: missingPath.map((n) => ({ field: `path.${n}`, message: t("Choose one.") })) };
+  }
+  if (task.content_type === "multipart/form-data") {
+    const data = new FormData();
+    for (const [k, v] of Object.entries(values.body)) data.append(k, v);
+    return api(url(values), { method: task.method, formData: data, headers });
+  }
+  if (task.content_type === "text/csv") {
+    return api(url(values), { method: task.method, raw: values.body.body ?? values.body, contentType: "text/csv", headers });
+  }
+  const hasBody = task.content_type !== null && task.content_type !== undefined;
+  return api(url(values), { method: task.method, body: hasBody ? values.body : undefined, headers });
+}
+
+// --- showing the answer ------------------------------------------------------------------------------------
+
+function clearErrors() {
+  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+/** The slot for an error's field: the field itself, or the nearest enclosing one the form has (a shape's coordinates → the shape). */
+function slotFor(field) {
+  let parts = (field || "").split(".");
+  if (parts[0] === "query") return null;
+  while (parts.length) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(parts.join("."))}"]`);
+    if (slot) return slot;
+    parts = parts.slice(0, -1);
+  }
+  return null;
+}
+
+function showErrors(problem) {
+  clearErrors();
+  const general = form.querySelector('[data-error-for=""]');
+  const unplaced = [];
+  for (const error of problem.errors || []) {
+    const slot = slotFor(error.field);
+    if (slot) {
+      slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
+      slot.hidden = false;
+      const input = form.querySelector(`[data-path="${CSS.escape(slot.dataset.errorFor)}"]`);
+      if (input) input.setAttribute("aria-invalid", "true");
+    } else {
+      unplaced.push(error.message);
+    }
+  }
+  const placed = (problem.errors || []).length - unplaced.length;
+  const lead = placed ? t("%(n)s field(s) to correct: see the messages below each.", { n: placed }) : problem.detail || problem.title;
+  general.textContent = [...new Set([lead, ...unplaced].filter(Boolean))].join(" · ");
+  general.hidden = false;
+  general.focus?.();
+  const first = form.querySelector('[aria-invalid="true"]');
+  if (first) first.focus();
+}
+
+const LINKS = [
+  [/\/incidents/, (r) => r.id && `/incidents/${r.id}`], [/\/patrols/, (r) => r.id && `/patrols/${r.id}`],
+  [/\/recoveries|\/bodies/, (r) => (r.body_numbers?.[0] || r.number) && `/remains/bodies/${r.body_numbers?.[0] || r.number}`],
+  [/\/missing-persons/, (r) => r.number && `/remains/missing/${r.number}`],
+];
+
+function showResult(answer) {
+  clearErrors();
+  const said = answer && typeof answer === "object"
+    ? ["id", "number", "body_numbers", "code", "name", "status", "stored", "refused", "token"]
+      .filter((k) => answer[k] !== undefined && answer[k] !== null)
+      .map((k) => `${escapeHtml(k)}: <strong>${escapeHtml(Array.isArray(answer[k]) ? answer[k].length > 8 ? `${answer[k].slice(0, 8).join(", ")}, …` : answer[k].join(", ") : typeof answer[k] === "object" ? JSON.stringify(answer[k]) : answer[k])}</strong>`)
+    : [];
+  const rule = LINKS.find(([pattern]) => pattern.test(task.path));
+  const href = rule && answer && rule[1](answer);
+  result.innerHTML = `<p class="ok">${escapeHtml(t("Done: the server stored it."))}</p>` +
+    (said.length ? `<p>${said.join(" · ")}</p>` : "") +
+    (href ? `<p><a href="${escapeHtml(href)}">${escapeHtml(t("Open the record"))}</a></p>` : "");
+  result.hidden = false;
+  result.focus?.();
+}
+
+function askReason() {
+  return new Promise((resolve) => {
+    const reason = document.getElementById("confirm-reason");
+    const error = document.getElementById("confirm-error");
+    reason.value = "";
+    error.hidden = true;
+    confirmDialog.showModal();
+    reason.focus();
+    document.getElementById("confirm-go").onclick = (event) => {
+      if (!reason.value.trim()) { event.preventDefault(); error.hidden = false; reason.focus(); }
+    };
+    confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "go" ? reason.value.trim() : null), { once: true });
+  });
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const values = collect();
+  let reason = null;
+  if (task.irreversible) {
+    reason = await askReason();
+    if (reason === null) return;
+    const reasonField = form.querySelector('[data-path="body.reason"]');
+    if (reasonField && !reasonField.value.trim()) { reasonField.value = reason; put(values, "body.reason", reason); }
+  }
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
+  try {
+    showResult(await send(values, reason));
+    if (task.method !== "PATCH") form.querySelectorAll("[data-kind=reference]").forEach(loadChoices);
+  } catch (problem) {
+    showErrors(problem instanceof TypeError ? { detail: t("The server could not be reached: nothing was stored. Try again.") } : problem);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// --- lists of items ----------------------------------------------------------------------------------------
+
+function renumber(list) {
+  list.querySelectorAll(":scope > [data-items] > [data-item]").forEach((item, i) => {
+    item.querySelector("[data-item-number]").textContent = String(i + 1);
+  });
+}
+
+function addItem(list) {
+  const items = list.querySelector(":scope > [data-items]");
+  const index = Number(list.dataset.next || 0);
+  list.dataset.next = String(index + 1);
+  const html = list.querySelector(":scope > template").innerHTML;
+  const base = list.dataset.list;
+  // only this list's own index: a nested list keeps its placeholder for its own items
+  const own = `${base}.__i__`;
+  items.insertAdjacentHTML("beforeend", html.split(own).join(`${base}.${index}`)
+    .split(own.replace(/[^A-Za-z0-9_-]/g, "-")).join(`${base}.${index}`.replace(/[^A-Za-z0-9_-]/g, "-")));
+  const item = items.lastElementChild;
+  setUp(item);
+  renumber(list);
+  item.querySelector("input, select, textarea")?.focus();
+}
+
+// --- choices read from the API (the reader's own view of the records) ---------------------------------------
+
+async function loadChoices(select) {
+  const source = select.dataset.source;
+  if (!source) return;
+  try {
+    const sep = source.includes("?") ? "&" : "?";
+    const data = await api(`${source}${sep}limit=1000`);
+    const keep = select.value; // chosen, or filled in by the link, while the list loaded
+    const rows = Array.isArray(data) ? data : data.features ? data.features.map((f) => ({ id: f.id, ...f.properties })) : data.items || [];
+    const key = select.dataset.path.endsWith(".number") ? "number" : "id";
+    const first = select.options[0];
+    select.replaceChildren(first, ...rows.map((row) => {
+      const option = document.createElement("option");
+      option.value = row[key] ?? row.id;
+      const name = row[select.dataset.label] ?? row.name ?? row.code ?? row.id;
+      option.textContent = String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
+      return option;
+    }));
+    if (keep && ![...select.options].some((o) => o.value === keep)) select.add(new Option(`#${keep}`, keep));
+    if (keep) select.value = keep;
+  } catch {
+    select.insertAdjacentHTML("afterend", `<p class="hint">${escapeHtml(t("The list could not be loaded; type the number instead."))}</p>`);
+    const input = document.createElement("input");
+    input.type = "text";
+    for (const attr of ["id", "aria-describedby"]) input.setAttribute(attr, select.getAttribute(attr));
+    input.dataset.path = select.dataset.path;
+    input.dataset.kind = "reference";
+    select.replaceWith(input);
+  }
+}
+
+// --- shapes drawn on a small map ------------------------------------------------------------------------
+
+function setUpGeometry(box) {
+  const textarea = document.getElementById(box.dataset.geometryFor);
+  const types = box.dataset.types.split(",");
+  const chooser = box.querySelector("[data-geometry-type]");
+  const { map } = baseMap(box.querySelector(".mini-map"), { zoom: 8 });
+  const drawn = L.layerGroup().addTo(map);
+  let points = [];
+  const kind = () => (chooser ? chooser.value : types[0]);
+  function geometry() {
+    const ring = points.map(([lat, lon]) => [Number(lon.toFixed(6)), Number(lat.toFixed(6))]);
+    switch (kind()) {
+      case "Point": return ring.length ? { type: "Point", coordinates: ring[ring.length - 1] } : null;
+      case "LineString": return { type: "LineString", coordinates: ring };
+      case "MultiLineString": return { type: "MultiLineString", coordinates: [ring] };
+      case "Polygon": return { type: "Polygon", coordinates: [[...ring, ring[0]]] };
+      case "MultiPolygon": return { type: "MultiPolygon", coordinates: [[[...ring, ring[0]]]] };
+      default: return null;
+    }
+  }
+  function draw() {
+    drawn.clearLayers();
+    try {
+      const shape = JSON.parse(textarea.value);
+      L.geoJSON(shape, { style: { color: "#1d4f8c" } }).addTo(drawn);
+    } catch { /* being typed: drawn once it is GeoJSON */ }
+  }
+  map.on("click", (event) => {
+    points = kind() === "Point" ? [[event.latlng.lat, event.latlng.lng]] : [...points, [event.latlng.lat, event.latlng.lng]];
+    const shape = geometry();
+    textarea.value = shape ? JSON.stringify(shape) : "";
+    draw();
+  });
+  box.querySelector("[data-geometry-clear]").addEventListener("click", () => { points = []; textarea.value = ""; draw(); });
+  chooser?.addEventListener("change", () => { points = []; textarea.value = ""; draw(); });
+  textarea.addEventListener("change", draw);
+  setTimeout(() => map.invalidateSize(), 0); // the box may have been hidden in a template until now
+}
+
+function setUp(root) {
+  root.querySelectorAll("[data-list]").forEach((list) => {
+    if (list.dataset.ready || isInTemplate(list)) return;
+    list.dataset.ready = "1";
+    list.querySelector(":scope > [data-add]").addEventListener("click", () => addItem(list));
+  });
+  root.querySelectorAll("[data-remove]").forEach((button) => {
+    if (button.dataset.ready || isInTemplate(button)) return;
+    button.dataset.ready = "1";
+    button.addEventListener("click", () => {
+      const list = button.closest("[data-list]");
+      button.closest("[data-item]").remove();
+      renumber(list);
+    });
+  });
+  root.querySelectorAll("[data-kind=reference]").forEach((select) => { if (!isInTemplate(select)) loadChoices(select); });
+  root.querySelectorAll("[data-geometry-for]").forEach((box) => { if (!isInTemplate(box)) setUpGeometry(box); });
+}
+
+setUp(form);
+for (const [path, value] of Object.entries(config.prefilled || {})) {
+  const el = form.querySelector(`[data-path="${CSS.escape(path)}"]`);
+  if (!el) continue;
+  if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === value)) el.add(new Option(value, value));
+  el.value = value;
+}
+window.peacewatch = { ...(window.peacewatch || {}), taskReady: true };

@@ -1,0 +1,61 @@
+"""The tasks pages: every write the API offers to the reader's role, each as a form.
+
+``/tasks`` lists what the signed-in user may do, grouped as the API groups it; ``/tasks/{operation}``
+is one write's form, built from the API's own OpenAPI document (``ui.forms``), so the page can neither
+offer a write the role may not make nor miss one it may. The form submits to the API as the signed-in
+user; the answer's errors are shown next to their fields, all at once. A link may fill fields in
+advance (``?path.number=PW-2020-000001``), so a body's page can lead to its post-mortem form.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.responses import HTMLResponse, Response
+
+from peacewatch.core.i18n import translations
+from peacewatch.core.web import SettingsDep
+from peacewatch.ui.forms import Task
+from peacewatch.ui.pages import PageDep, app_tasks, router
+
+# writes that pages already do better than a generic form (a map, a dialog): their tasks link there
+DEDICATED_PAGES = {
+    "report_incident_api_v1_incidents_post": "/incidents",
+}
+
+
+def zone_caption(zone_name: str, language: str) -> str:
+    """How forms name the mission's time: its place and its offset now ("Baku time, UTC+04:00")."""
+    from zoneinfo import ZoneInfo
+
+    offset = datetime.now(UTC).astimezone(ZoneInfo(zone_name)).strftime("%z")
+    place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    _ = translations(language).gettext
+    return _("%(place)s time, UTC%(offset)s") % {"place": place, "offset": f"{offset[:3]}:{offset[3:]}"}
+
+
+@router.get("/tasks", response_class=HTMLResponse)
+def task_list(page: PageDep) -> Response:
+    user = page.require_user()
+    groups: dict[str, list[Task]] = defaultdict(list)
+    for task in app_tasks(page.request.app):
+        if task.admits(user.role.value):
+            groups[task.tag].append(task)
+    return page.render("tasks.html", groups=sorted(groups.items()), dedicated=DEDICATED_PAGES)
+
+
+@router.get("/tasks/{operation_id}", response_class=HTMLResponse)
+def task_form(page: PageDep, settings: SettingsDep, operation_id: str) -> Response:
+    user = page.require_user()
+    task = next((t for t in app_tasks(page.request.app) if t.operation_id == operation_id), None)
+    _ = translations(page.language).gettext
+    if task is None or not task.admits(user.role.value):
+        return page.render("not_found.html", status_code=404, what=_("This task"))
+    prefilled: dict[str, Any] = {k: v for k, v in page.request.query_params.items() if k.startswith(("path.", "body."))}
+    config = {"task": {"method": task.method.upper(), "path": task.path, "content_type": task.content_type,
+                       "irreversible": task.irreversible},
+              "zone": settings.mission_timezone, "prefilled": prefilled}
+    return page.render("task.html", task=task, config=config, zone_caption=zone_caption(settings.mission_timezone, page.language),
+                       dedicated=DEDICATED_PAGES.get(task.operation_id))

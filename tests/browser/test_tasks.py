@@ -1,0 +1,84 @@
+"""Every write of a role from its pages: the tasks list and the forms built from the API's schema."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import api_token, screenshot, sign_in
+from tests.live import LiveServer
+
+RECOVERY = "/tasks/record_recovery_api_v1_recoveries_post"
+
+
+def test_the_humanitarian_records_a_recovery_from_a_form_and_sees_every_error_at_once(page: Page, server: LiveServer) -> None:
+    sign_in(page, "humanitarian", "/tasks")
+    page.get_by_role("link", name="Record a recovery: each body and part gets its number").click()
+    page.wait_for_url(f"**{RECOVERY}")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    # an empty form: every missing field is named beside itself, in plain words, in one answer
+    page.click("#task-form button[type=submit]")
+    for field in ("recovered_at", "site", "team", "side", "bodies_found"):
+        expect(page.locator(f'[data-error-for="body.{field}"]')).to_have_text("Fill this in.")
+    expect(page.locator('[data-error-for=""]')).to_contain_text("5 field(s) to correct")
+    assert page.locator('[aria-invalid="true"]').count() == 5
+    screenshot(page, "30-task-recovery-errors")
+    # filled in, with the site clicked on the map and one body with its PM record
+    page.fill("#f-body-recovered_at", "2020-11-20T09:30")  # Baku time: 05:30 UTC
+    page.locator(".geometry .mini-map").click()
+    expect(page.locator("#f-body-site")).to_have_value(re.compile('"type":"Point"'))
+    page.fill("#f-body-team", "ICRC team 2")
+    page.select_option("#f-body-side", "A")
+    page.fill("#f-body-bodies_found", "1")
+    page.click("[data-list='body.bodies'] > [data-add]")
+    page.select_option("#f-body-bodies-0-kind", "body")
+    page.select_option("#f-body-bodies-0-post_mortem-sex", "male")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    number = page.locator("#task-result a").get_attribute("href").rsplit("/", 1)[-1]
+    body = httpx.get(f"{server.url}/api/v1/bodies/{number}", headers=api_token(server, "humanitarian")).json()
+    assert body["post_mortem"]["sex"] == "male"
+    recovery = httpx.get(f"{server.url}/api/v1/recoveries?limit=1000", headers=api_token(server, "humanitarian")).json()
+    assert any(r["team"] == "ICRC team 2" and r["recovered_at"].startswith("2020-11-20T05:30") for r in recovery)
+    screenshot(page, "31-task-recovery-stored")
+
+
+def test_an_irreversible_step_asks_why_and_the_audit_log_keeps_the_reason(page: Page, server: LiveServer) -> None:
+    admin = api_token(server, "admin")
+    token = httpx.post(f"{server.url}/api/v1/api-tokens", json={"name": "lost handheld 7", "username": "patrol"},
+                       headers=admin)
+    assert token.status_code == 201, token.text
+    token_id = token.json()["id"]
+    sign_in(page, "admin", "/tasks")
+    expect(page.locator("a[data-operation^=revoke_api_token]")).to_be_visible()
+    page.goto(f"/tasks/revoke_api_token_api_v1_api_tokens__token_id__revoke_post?path.token_id={token_id}")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    expect(page.locator("#f-path-token_id")).to_have_value(str(token_id))
+    page.click("#task-form button[type=submit]")
+    dialog = page.locator("#confirm")
+    expect(dialog).to_be_visible()
+    page.click("#confirm-go")  # no reason: refused in the dialog
+    expect(page.locator("#confirm-error")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert httpx.get(f"{server.url}/api/v1/api-tokens", headers=admin).json()[-1]["revoked_at"] is None
+    page.click("#task-form button[type=submit]")
+    page.fill("#confirm-reason", "Handheld 7 lost at OP-12, reported by the patrol commander")
+    page.click("#confirm-go")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    tokens = {t["id"]: t for t in httpx.get(f"{server.url}/api/v1/api-tokens", headers=admin).json()}
+    assert tokens[token_id]["revoked_at"] is not None
+    entries = httpx.get(f"{server.url}/api/v1/audit?entity=api_tokens&entity_id={token_id}", headers=admin).json()
+    assert any(e["reason"] == "Handheld 7 lost at OP-12, reported by the patrol commander" for e in entries)
+
+
+def test_each_role_sees_only_its_own_writes_and_a_press_officer_records_a_statement(page: Page) -> None:
+    sign_in(page, "press", "/tasks")
+    links = page.locator("a[data-operation]")
+    operations = {links.nth(i).get_attribute("data-operation") for i in range(links.count())}
+    assert operations and all("statement" in op for op in operations), operations
+    response = page.goto("/tasks/record_recovery_api_v1_recoveries_post")
+    assert response is not None and response.status == 404
+    screenshot(page, "32-tasks-press")
