@@ -491,9 +491,11 @@ class MarkedPlace:
     notes: str = ""
 
 
-def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], source: str) -> tuple[int, int]:
-    """Keep each named place once (name and spot, to 1e-7 degree, are its identity), visible to the mission's
-    staff; how many were new and how many were known already. One transaction."""
+def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], source: str,
+                visibility: Visibility = Visibility.internal) -> tuple[int, int]:
+    """Keep each named place once (name and spot, to 1e-7 degree, are its identity), visible as ``visibility`` says
+    (a GPS's marks: the mission's staff; a gazetteer of towns: everyone); how many were new and how many were
+    known already. One transaction."""
     with transaction(session, actor):
         known = {(p.name, round(p.lat, 7), round(p.lon, 7)) for p in session.scalars(
             select(Place).where(Place.name.in_(sorted({m.name for m in marks}))))}
@@ -504,7 +506,7 @@ def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], sour
                 continue
             known.add(key)
             session.add(Place(name=mark.name, lat=key[1], lon=key[2], elevation=mark.elevation, notes=mark.notes[:10_000],
-                              source=source[:200], visibility=Visibility.internal))
+                              source=source[:200], visibility=visibility))
             created += 1
     return created, len(marks) - created
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import Role, User, hash_password, verify_password
 from peacewatch.core.db import transaction
 from peacewatch.core.i18n import N_
-from peacewatch.core.visibility import Side
+from peacewatch.core.visibility import Side, Visibility
 from peacewatch.force.models import Unit, UnitType
-from peacewatch.geography.service import upsert_features
+from peacewatch.geography.service import MarkedPlace, keep_places, upsert_features
 from peacewatch.mandate.models import Mandate
 
 ACTOR = "system:demo"
@@ -95,6 +95,15 @@ DISTRICT_NAMES = {
     "Martakert": N_("Martakert district"), "Askeran": N_("Askeran district"), "Stepanakert": N_("Stepanakert district"),
     "Shusha": N_("Shusha district"), "Martuni": N_("Martuni district"), "Lachin": N_("Lachin district"),
     "Hadrut": N_("Hadrut district"),
+}
+
+# the gazetteer the maps label: towns and villages of the area and the corridor's far end, as (lon, lat)
+GAZETTEER = {
+    "Stepanakert": (46.752, 39.815), "Shusha": (46.748, 39.758), "Lachin": (46.547, 39.639),
+    "Martakert": (46.810, 40.213), "Askeran": (46.833, 39.933), "Martuni": (47.113, 39.795),
+    "Hadrut": (47.030, 39.520), "Goris": (46.339, 39.511), "Agdam": (46.927, 39.991), "Kalbajar": (46.038, 40.107),
+    "Fuzuli": (47.145, 39.600), "Karmir Shuka": (47.030, 39.720), "Chartar": (47.010, 39.850),
+    "Mataghis": (46.750, 40.230), "Sarsang reservoir": (46.530, 40.140),
 }
 
 FIRST_MAP, SECOND_WAVE, PERMANENT = date(2020, 11, 13), date(2020, 11, 15), date(2020, 11, 18)
@@ -195,7 +204,9 @@ def load(session: Session, password: str = DEMO_PASSWORD) -> LoadReport:
         for layer, features in (*zone_layers().items(), ("posts", post_layer())):
             made, kept, _ = upsert_features(session, layer, features)
             created, updated = created + made, updated + kept
-    return LoadReport(created=created, updated=updated, users=[u[0] for u in DEMO_USERS])
+    made, _known = keep_places(session, ACTOR, [MarkedPlace(name, lat, lon) for name, (lon, lat) in GAZETTEER.items()],
+                               "reference scenario gazetteer", visibility=Visibility.public)
+    return LoadReport(created=created + made, updated=updated, users=[u[0] for u in DEMO_USERS])
 
 
 def _load_mandate(session: Session) -> int:

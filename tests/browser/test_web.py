@@ -70,6 +70,8 @@ def test_operations_map_shows_the_posts_open_on_a_day(page: Page) -> None:
     first.locator("form.close-alert input[name=note]").fill("Patrol back on its route, confirmed by radio")
     first.locator("form.close-alert button[type=submit]").click()
     expect(page.locator("#alert-count")).to_have_text(str(alerts_before - 1))
+    page.locator(".closed-alerts summary").click()  # a closed alert is still found, with who closed it and why
+    expect(page.locator("#closed-alerts-list li").filter(has_text="Patrol back on its route, confirmed by radio")).to_have_count(1)
     page.fill("#day", "2020-11-18")
     page.dispatch_event("#day", "change")
     page.wait_for_function("window.peacewatch.postCount() === 23")

@@ -1,6 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
-import { api, baseMap, config, escapeHtml, postLayer, symbolIcon, t, zoneLayer } from "./common.js";
+import { api, baseMap, config, escapeHtml, legend, measureTool, placeNames, postLayer, symbolIcon, t, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
 const zones = {
@@ -21,6 +21,7 @@ const patrols = L.layerGroup().addTo(map);
 const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
+const places = placeNames(map).addTo(map);
 const alertPins = new Map(); // alert id -> its marker, where the alert has a place
 const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
                          not_confirmed: "#999999", rejected: "#cccccc" };
@@ -39,8 +40,12 @@ L.control.layers(null, {
   ...(config.coverage ? { [t("Coverage, last 24 hours")]: coverage } : {}),
   ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents } : {}),
   [t("Alerts")]: alertMarkers,
+  [t("Place names")]: places,
   ...overlays,
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
+measureTool(map).addTo(map);
+legend(config.icons, [['<span class="swatch alert"></span>', t("Alert, where it was raised")],
+                      ['<span class="swatch incident"></span>', t("Incident, coloured by its status")]]).addTo(map);
 
 // --- time -----------------------------------------------------------------------------------------
 const dayInput = document.getElementById("day");
@@ -97,13 +102,7 @@ async function load() {
     posts.clearLayers();
     posts.addData(postData);
     document.getElementById("posts-open").textContent = String(postData.features.length);
-    routes.clearLayers();
-    for (const patrol of planned.filter((p) => p.route)) {
-      L.geoJSON(patrol.route, { style: { color: "#0b5394", weight: 3, dashArray: "10 6", opacity: 0.9 } })
-        .bindTooltip(escapeHtml(patrol.name), { sticky: true })
-        .on("click", () => window.location.assign(`/patrols/${patrol.id}`))
-        .addTo(routes);
-    }
+    drawRoutes(planned);
     patrols.clearLayers(); markers.clear();
     tracks.clearLayers(); lines.clear();
     recent.features.forEach(drawTrack);
@@ -117,6 +116,27 @@ async function load() {
     status.textContent = problem.detail || t("Could not load the map data.");
   }
 }
+
+function drawRoutes(planned) {
+  routes.clearLayers();
+  for (const patrol of planned.filter((p) => p.route)) {
+    L.geoJSON(patrol.route, { style: { color: "#0b5394", weight: 3, dashArray: "10 6", opacity: 0.9 } })
+      .bindTooltip(escapeHtml(patrol.name), { sticky: true })
+      .on("click", () => window.location.assign(`/patrols/${patrol.id}`))
+      .addTo(routes);
+  }
+}
+
+// live, the day's plan is read again every half minute: a patrol planned by a colleague appears without a reload
+const PLAN_REFRESH_MS = window.peacewatchPlanRefreshMs || 30000; // a test may shorten it
+setInterval(async () => {
+  if (!live || document.hidden) return;
+  const day = dayInput.value;
+  const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString();
+  try {
+    drawRoutes(await api(`/api/v1/patrols?since=${day}T00:00:00Z&until=${encodeURIComponent(next)}&limit=1000`));
+  } catch { /* the next round tries again; the status line reports lasting trouble */ }
+}, PLAN_REFRESH_MS);
 
 async function loadCoverage(areas, at, mine) {
   const cells = await Promise.all(areas.features.map((f) =>
@@ -196,11 +216,59 @@ function followLive() {
 // --- alerts ------------------------------------------------------------------------------------------
 const alertList = document.getElementById("alerts");
 const alertItems = new Map();
+const closedList = document.getElementById("closed-alerts-list");
+const closedItems = new Map();
+const CLOSED_SHOWN = 100;
+
+/** A closed alert stays findable: the panel's "Closed alerts" keeps the latest, with who closed it and why. */
+function renderClosed(alert) {
+  let item = closedItems.get(alert.id);
+  if (!item) {
+    item = document.createElement("li");
+    closedItems.set(alert.id, item);
+  }
+  item.className = `alert ${alert.kind} closed`;
+  item.innerHTML = `<strong>${escapeHtml(t(alert.kind))}</strong> <div class="message">${escapeHtml(alert.message)}</div>` +
+    `<div class="when">${escapeHtml(String(alert.started_at).slice(0, 16).replace("T", " "))} UTC</div>` +
+    `<div class="closed-by">${escapeHtml(t("Closed by %(who)s at %(at)s UTC", { who: alert.closed_by || "—",
+                                                                            at: String(alert.closed_at || "").slice(0, 16).replace("T", " ") }))}` +
+    `${alert.note ? `: ${escapeHtml(alert.note)}` : ""}</div>`;
+  const sorted = [...closedItems.entries()].sort((a, b) => b[0] - a[0]).slice(0, CLOSED_SHOWN);
+  closedList.replaceChildren(...sorted.map(([, el]) => el));
+  document.getElementById("closed-count").textContent = String(closedItems.size);
+}
+
+// --- an audible cue for a new alert, which the operator can mute (remembered on this computer) -------------
+const muteButton = document.getElementById("mute");
+let muted = localStorage.getItem("peacewatch.muted") === "1";
+let audio = null;
+function showMute() {
+  muteButton.setAttribute("aria-pressed", String(muted));
+  muteButton.textContent = muted ? t("Sound off") : t("Sound on");
+}
+muteButton.addEventListener("click", () => { muted = !muted; localStorage.setItem("peacewatch.muted", muted ? "1" : "0"); showMute(); });
+showMute();
+function chime() {
+  window.peacewatch.chimes = (window.peacewatch.chimes || 0) + (muted ? 0 : 1);
+  if (muted) return;
+  try {
+    audio = audio || new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.2, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.6);
+  } catch { /* no audio device: the panel still shows it */ }
+}
 function renderAlert(alert) {
   let item = alertItems.get(alert.id);
   if (alertPins.has(alert.id)) { alertPins.get(alert.id).remove(); alertPins.delete(alert.id); }
   if (alert.status === "closed") {
     if (item) { item.remove(); alertItems.delete(alert.id); }
+    renderClosed(alert);
   } else {
     if (alert.lat != null && alert.lon != null) {
       const pin = L.circleMarker([alert.lat, alert.lon], { radius: 9, color: "#b3261e", weight: 3, fillColor: "#ffbf47",
@@ -302,7 +370,11 @@ async function loadAlerts() {
   found.reverse().forEach(renderAlert);
   const newest = found.length ? Math.max(...found.map((a) => a.id)) : 0;
   const stream = new EventSource(`/api/v1/alerts/stream?after=${newest}`);
-  stream.addEventListener("alert", (event) => renderAlert(JSON.parse(event.data)));
+  stream.addEventListener("alert", (event) => {
+    const alert = JSON.parse(event.data);
+    if (!alertItems.has(alert.id) && !closedItems.has(alert.id) && alert.status === "open") chime();
+    renderAlert(alert);
+  });
 }
 
 // --- cursor ------------------------------------------------------------------------------------------
@@ -338,6 +410,7 @@ loadAlerts().catch(() => {});
 
 // for the browser tests and for an operator's console: where each tracker is now
 window.peacewatch = {
+  ...(window.peacewatch || {}),
   map,
   trackerPosition(code) {
     for (const marker of markers.values()) {

@@ -1,0 +1,77 @@
+"""No serious or critical axe-core violation on any page, for the roles that use it.
+
+axe-core is the one bundled by ``axe-playwright-python`` (axe-core's npm release, injected into the page);
+the browser context bypasses the pages' CSP only so the test can inject it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.browser.conftest import sign_in
+
+SERIOUS = ("serious", "critical")
+PAGES = {
+    None: ["/login", "/public/map", "/reports"],
+    "ops": ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/reports?kind=sitrep&date=2020-11-17", "/tasks",
+            "/tasks/create_patrol_api_v1_patrols_post", "/tasks/create_zone_api_v1_restricted_zones_post"],
+    "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation",
+                     "/tasks/record_recovery_api_v1_recoveries_post", "/tasks/file_missing_api_v1_missing_persons_post"],
+    "patrol": ["/tasks/check_in_api_v1_patrols__patrol_id__check_ins_post"],
+    "admin": ["/tasks/create_user_api_v1_users_post", "/tasks/revoke_api_token_api_v1_api_tokens__token_id__revoke_post"],
+    "liaison-a": ["/map", "/incidents"],
+}
+
+
+def settle(page: Page) -> None:
+    """The page and what its scripts draw: a map waits for its first load (live streams never go idle)."""
+    page.wait_for_load_state("load")
+    if page.locator("#map").count():
+        page.wait_for_function("document.body.dataset.loaded !== undefined")
+    if page.locator("#task-form").count():
+        page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+
+
+def serious_violations(page: Page, axe: Axe) -> list[str]:
+    results = axe.run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in SERIOUS:
+            targets = [node["target"] for node in violation["nodes"]][:5]
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {json.dumps(targets)}")
+    return found
+
+
+def test_no_serious_or_critical_violation_on_any_page(page: Page) -> None:
+    axe = Axe()
+    problems: dict[str, list[str]] = {}
+    for user, paths in PAGES.items():
+        if user is not None:
+            page.context.clear_cookies()
+            sign_in(page, user, paths[0])
+        for path in paths:
+            page.goto(path)
+            settle(page)
+            found = serious_violations(page, axe)
+            if found:
+                problems[f"{user or 'anonymous'} {path}"] = found
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_detail_pages_have_no_serious_violation(page: Page) -> None:
+    axe = Axe()
+    sign_in(page, "humanitarian", "/remains")
+    page.locator("#body-table a, table.grid tbody a").first.click()
+    settle(page)
+    assert not serious_violations(page, axe)
+    sign_in(page, "ops", "/patrols")
+    page.locator("table.grid tbody a").first.click()
+    settle(page)
+    assert not serious_violations(page, axe)
+    page.goto("/incidents")
+    page.locator("#incident-table tbody a").first.click()
+    settle(page)
+    assert not serious_violations(page, axe)

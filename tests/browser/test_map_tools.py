@@ -1,0 +1,81 @@
+"""The operations map's reading aids: place names that never collide, a legend, measure and range-and-bearing."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import api_token, screenshot, sign_in
+from tests.live import LiveServer
+
+STEPANAKERT, SHUSHA = (39.815, 46.752), (39.758, 46.748)
+
+
+def test_place_names_never_overlap_and_the_legend_says_what_each_mark_is(page: Page) -> None:
+    sign_in(page, "liaison-a")  # the gazetteer is public: every reader has the towns
+    page.wait_for_function("window.peacewatch && window.peacewatch.placeCount >= 12")
+    for zoom in (8, 9, 11):
+        page.evaluate(f"window.peacewatch.map.setZoom({zoom}, {{animate: false}})")
+        page.wait_for_function(f"(document.body.dataset.labelsAt || '').startsWith('{zoom}@')")
+        boxes = page.evaluate("""() => [...document.querySelectorAll('.place-label')]
+            .filter((el) => el.style.visibility !== 'hidden' && el.getBoundingClientRect().width > 0)
+            .map((el) => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom, el.textContent]; })""")
+        assert boxes, zoom
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (zoom, a, b)
+    expect(page.locator(".place-label", has_text="Stepanakert")).to_be_visible()
+    page.locator(".legend summary").click()
+    legend = page.locator(".legend li")
+    expect(legend.filter(has_text="Observation post")).to_have_count(1)
+    expect(legend.filter(has_text="Line of contact")).to_have_count(1)
+    assert legend.count() >= 9
+    screenshot(page, "33-map-place-names-and-legend")
+
+
+def test_measure_gives_range_and_true_bearing(page: Page) -> None:
+    sign_in(page, "ops")
+    page.wait_for_function("window.peacewatch && window.peacewatch.map")
+    page.evaluate(f"window.peacewatch.map.setView([{STEPANAKERT[0]}, {STEPANAKERT[1]}], 12, {{animate: false}})")
+    page.get_by_role("button", name="Measure distance").click()
+    expect(page.locator(".measure-readout")).to_contain_text("each click adds a point")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    for lat, lon in (STEPANAKERT, SHUSHA):
+        point = page.evaluate(f"window.peacewatch.map.latLngToContainerPoint([{lat}, {lon}])")
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    readout = page.locator(".measure-readout")
+    expect(readout).to_contain_text("Total 6.3")  # 0.057° of latitude: about 6.3 km
+    total, bearing = int(readout.get_attribute("data-total") or 0), int(readout.get_attribute("data-bearing") or 0)
+    assert 6200 <= total <= 6500 and 180 <= bearing <= 190, (total, bearing)  # Shusha lies just west of south
+    screenshot(page, "34-map-measure")
+    page.get_by_role("button", name="Measure distance").click()
+    expect(readout).to_be_hidden()
+
+
+def test_the_alert_sound_can_be_muted_and_stays_muted(page: Page) -> None:
+    sign_in(page, "ops")
+    button = page.locator("#mute")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_have_text("Sound off")
+    page.reload()
+    expect(page.locator("#mute")).to_have_attribute("aria-pressed", "true")  # remembered on this computer
+
+
+def test_a_patrol_planned_while_the_live_map_is_open_appears_without_a_reload(page: Page, server: LiveServer) -> None:
+    page.add_init_script("window.peacewatchPlanRefreshMs = 300")
+    sign_in(page, "ops", "/map")
+    page.wait_for_function("window.peacewatch && window.peacewatch.routeNames")
+    assert page.locator("#live").get_attribute("aria-pressed") == "true"
+    headers = api_token(server, "ops")
+    area = httpx.get(f"{server.url}/api/v1/areas", headers=headers).json()["features"][0]
+    unit = httpx.get(f"{server.url}/api/v1/units", headers=headers).json()[0]
+    day = page.locator("#day").input_value()
+    patrol = httpx.post(f"{server.url}/api/v1/patrols", headers=headers, json={
+        "name": "N9 planned meanwhile", "unit_id": unit["id"], "zone_id": area["id"],
+        "planned_start": f"{day}T06:00:00Z", "planned_end": f"{day}T10:00:00Z",
+        "route": {"type": "LineString", "coordinates": [[46.80, 40.05], [46.85, 40.10]]}})
+    assert patrol.status_code == 201, patrol.text
+    page.wait_for_function("window.peacewatch.routeNames().includes('N9 planned meanwhile')")
