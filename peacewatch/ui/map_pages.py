@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,22 +18,24 @@ from peacewatch.ui import symbols
 from peacewatch.ui.pages import PageDep, basemap_of, router
 
 
-def _moment(on: date | None, at: str | None) -> tuple[date, str | None]:
-    """The day the map opens on and, when the user asked for a past moment, that moment (ISO)."""
+def _moment(on: date | None, at: str | None, zone: ZoneInfo) -> tuple[date, str | None]:
+    """The day the map opens on (the mission's) and, when the user asked for a past moment, that moment as an
+    instant; a moment without a zone is read on the mission's clock, as the time bar shows it."""
     if at:
         try:
             moment = datetime.fromisoformat(at)
         except ValueError:
             moment = None
         if moment is not None:
-            return moment.date(), moment.isoformat()
-    return on or utcnow().date(), None
+            aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+            return aware.astimezone(zone).date(), aware.isoformat()
+    return on or utcnow().astimezone(zone).date(), None
 
 
 @router.get("/map", response_class=HTMLResponse)
 def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None, at: str | None = None) -> Response:
     user = page.require_user()
-    day, moment = _moment(on, at)
+    day, moment = _moment(on, at, settings.zone)
     basemap = basemap_of(settings.basemap)
     config = {
         "day": day.isoformat(),

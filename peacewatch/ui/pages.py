@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -70,7 +71,7 @@ JS_STRINGS = (
     N_("Basemap"), N_("Local basemap"), N_("Country borders"), N_("Graticule"), N_("Areas of responsibility"),
     N_("Corridor"), N_("Line of contact"), N_("Restricted zones"), N_("Observation posts and checkpoints"),
     N_("Patrols (live positions)"), N_("Recent tracks"), N_("Coverage, last 24 hours"), N_("Loading…"), N_("Live"),
-    N_("Situation at %(at)s UTC"), N_("Could not load the map data."), N_("The alert could not be changed."),
+    N_("Situation at %(at)s (%(zone)s)"), N_("Could not load the map data."), N_("The alert could not be changed."),
     N_("Acknowledge"), N_("Close"), N_("Check the route."), N_("Line %(n)s is not 'latitude, longitude'."),
     N_("Planned route"), N_("Track"), N_("Planned patrol routes"), N_("Incidents of the reporting day"), N_("%(n)s reports"),
     N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
@@ -81,7 +82,7 @@ JS_STRINGS = (
     N_("The list could not be loaded; type the number instead."),
     N_("Observation post"), N_("Checkpoint"), N_("Patrol (live position)"), N_("Place names"), N_("Legend"),
     N_("Alert, where it was raised"), N_("Incident, coloured by its status"), N_("Measure distance"),
-    N_("Leg %(n)s: %(range)s at %(bearing)s°"), N_("Closed by %(who)s at %(at)s UTC"),
+    N_("Leg %(n)s: %(range)s at %(bearing)s°"), N_("Closed by %(who)s at %(at)s"),
     N_("Sound on"), N_("Sound off"), N_("Total %(total)s"), N_("Click the map: each click adds a point."),
 )
 
@@ -94,6 +95,20 @@ def app_tasks(app: FastAPI) -> list[Task]:
         found = tasks(app.openapi())
         app.state.tasks = found
     return found
+
+
+def zone_caption(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """How the pages name the mission's clock: "Baku, UTC+04:00" (the offset of ``at``, now by default)."""
+    offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
+    return f"{zone.key.rsplit('/', 1)[-1].replace('_', ' ')}, UTC{offset[:3]}:{offset[3:]}"
+
+
+def mission_time(instant: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """An instant on the mission's clock, "2020-11-14 12:03"; a naive value is taken as UTC (as stored)."""
+    if instant is None:
+        return "—"
+    aware = instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 class SignInRequired(Exception):
@@ -138,6 +153,11 @@ class Page:
             raise SignInRequired(url.path + (f"?{url.query}" if url.query else ""))
         return self.user
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The mission's time zone: every page shows and takes times in it."""
+        return cast(ZoneInfo, self.request.app.state.settings.zone)
+
     def task_link(self, operation_id: str, text: str, **prefill: Any) -> Markup:
         """A link to a task's form, filled in with ``prefill`` (``path_number=...`` fills ``path.number``),
         or nothing when the reader's role may not do it."""
@@ -168,7 +188,8 @@ class Page:
             language=self.language, nav=nav, path=self.request.url.path,
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
-            task_link=self.task_link,
+            task_link=self.task_link, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone),
+            local=lambda instant, seconds=False: mission_time(instant, self.zone, seconds=seconds),
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
         )
         response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)

@@ -10,13 +10,11 @@ advance (``?path.number=PW-2020-000001``), so a body's page can lead to its post
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 
 from peacewatch.core.i18n import translations
-from peacewatch.core.web import SettingsDep
 from peacewatch.ui.forms import Task
 from peacewatch.ui.pages import PageDep, app_tasks, router
 
@@ -24,16 +22,6 @@ from peacewatch.ui.pages import PageDep, app_tasks, router
 DEDICATED_PAGES = {
     "report_incident_api_v1_incidents_post": "/incidents",
 }
-
-
-def zone_caption(zone_name: str, language: str) -> str:
-    """How forms name the mission's time: its place and its offset now ("Baku time, UTC+04:00")."""
-    from zoneinfo import ZoneInfo
-
-    offset = datetime.now(UTC).astimezone(ZoneInfo(zone_name)).strftime("%z")
-    place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
-    _ = translations(language).gettext
-    return _("%(place)s time, UTC%(offset)s") % {"place": place, "offset": f"{offset[:3]}:{offset[3:]}"}
 
 
 @router.get("/tasks", response_class=HTMLResponse)
@@ -47,7 +35,7 @@ def task_list(page: PageDep) -> Response:
 
 
 @router.get("/tasks/{operation_id}", response_class=HTMLResponse)
-def task_form(page: PageDep, settings: SettingsDep, operation_id: str) -> Response:
+def task_form(page: PageDep, operation_id: str) -> Response:
     user = page.require_user()
     task = next((t for t in app_tasks(page.request.app) if t.operation_id == operation_id), None)
     _ = translations(page.language).gettext
@@ -56,6 +44,5 @@ def task_form(page: PageDep, settings: SettingsDep, operation_id: str) -> Respon
     prefilled: dict[str, Any] = {k: v for k, v in page.request.query_params.items() if k.startswith(("path.", "body."))}
     config = {"task": {"method": task.method.upper(), "path": task.path, "content_type": task.content_type,
                        "irreversible": task.irreversible},
-              "zone": settings.mission_timezone, "prefilled": prefilled}
-    return page.render("task.html", task=task, config=config, zone_caption=zone_caption(settings.mission_timezone, page.language),
-                       dedicated=DEDICATED_PAGES.get(task.operation_id))
+              "prefilled": prefilled}
+    return page.render("task.html", task=task, config=config, dedicated=DEDICATED_PAGES.get(task.operation_id))

@@ -126,8 +126,9 @@ def test_plan_a_patrol_through_the_form_and_see_its_route(page: Page) -> None:
     wait_loaded(page)
     page.wait_for_function("window.peacewatch.routeNames().includes('N3 Martakert - east')")
     screenshot(page, "05-operations-map-planned-route")
-    page.goto("/patrols?sort=name")
-    expect(page.locator("table.grid tbody tr")).to_have_count(5)
+    page.goto("/patrols?sort=name")  # the demo day's four and this one (other tests of this server may add theirs)
+    expect(page.locator("table.grid tbody tr").filter(has_text="N3 Martakert - east")).to_have_count(1)
+    assert page.locator("table.grid tbody tr").count() == int(page.locator("#patrol-total").inner_text()) >= 5
     page.select_option("select[name=status]", "completed")
     page.click("form.filters button[type=submit]")
     expect(page.locator("table.grid tbody tr")).to_have_count(3)

@@ -1,5 +1,5 @@
 // The airlift workspace: plan or log a flight; the server checks it and says what is wrong, where.
-import { api, showProblem, t } from "./common.js";
+import { api, missionTimeToIso, showProblem, t } from "./common.js";
 
 const form = document.getElementById("flight-form");
 if (form) {
@@ -9,7 +9,7 @@ if (form) {
     const body = {};
     for (const [name, value] of Object.entries(data)) {
       if (value === "") continue;
-      if (name.endsWith("_departure") || name.endsWith("_arrival")) body[name] = `${value}:00Z`;
+      if (name.endsWith("_departure") || name.endsWith("_arrival")) body[name] = missionTimeToIso(value);
       else if (["personnel", "armoured", "vehicles"].includes(name)) body[name] = Number.parseInt(value, 10);
       else if (name === "tonnes") body[name] = Number.parseFloat(value);
       else body[name] = value;

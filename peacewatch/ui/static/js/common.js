@@ -4,6 +4,35 @@
 export const config = JSON.parse(document.getElementById("config").textContent || "{}");
 const strings = JSON.parse(document.getElementById("strings").textContent || "{}");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
+/** The mission's time zone (IANA name): pages show and take times in it, the API speaks instants. */
+export const missionZone = document.querySelector('meta[name="mission-zone"]')?.content || "UTC";
+/** How the pages name it: "Baku, UTC+04:00". */
+export const zoneCaption = document.querySelector('meta[name="mission-zone"]')?.dataset.caption || "UTC";
+
+/** Minutes east of UTC of ``zone`` at the instant ``date``. */
+function offsetAt(date, zone) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(date);
+  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return (Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second) - date.getTime()) / 60000;
+}
+
+/** "2020-11-14T09:30" read on the mission's clock, as an ISO instant (null for nothing typed). */
+export function missionTimeToIso(local, zone = missionZone) {
+  if (!local) return null;
+  const asUtc = new Date(`${local.length === 16 ? `${local}:00` : local}Z`);
+  if (Number.isNaN(asUtc.getTime())) return local; // the server names the field and says what it expects
+  const first = new Date(asUtc.getTime() - offsetAt(asUtc, zone) * 60000);
+  return new Date(asUtc.getTime() - offsetAt(first, zone) * 60000).toISOString();
+}
+
+/** An instant on the mission's clock, "2020-11-14 12:03" (with seconds if asked). */
+export function missionTime(instant, { seconds = false } = {}) {
+  const date = instant instanceof Date ? instant : new Date(instant);
+  if (Number.isNaN(date.getTime())) return "";
+  const shifted = new Date(date.getTime() + offsetAt(date, missionZone) * 60000).toISOString();
+  return shifted.slice(0, seconds ? 19 : 16).replace("T", " ");
+}
 
 /** The translation of an English UI string (the server sends the catalog the page needs). */
 export function t(text, values = {}) {

@@ -1,6 +1,6 @@
 // Incidents: report one through the form (errors beside their fields), decide merge proposals.
 /* global L */
-import { api, baseMap, showProblem, t, zoneLayer } from "./common.js";
+import { api, baseMap, missionTimeToIso, showProblem, t, zoneLayer } from "./common.js";
 
 const form = document.getElementById("report-form");
 if (form) {
@@ -18,7 +18,7 @@ if (form) {
     placeInput.value = `${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`;
     marker.setLatLng(event.latlng).addTo(map);
   });
-  const utc = (value) => (value ? `${value}${value.length === 16 ? ":00" : ""}Z` : null);
+  const utc = missionTimeToIso; // typed on the mission's clock, sent as an instant
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

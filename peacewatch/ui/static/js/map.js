@@ -1,6 +1,7 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
-import { api, baseMap, config, escapeHtml, legend, measureTool, placeNames, postLayer, symbolIcon, t, zoneLayer } from "./common.js";
+import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, placeNames, postLayer, symbolIcon, t,
+         zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
 const zones = {
@@ -54,10 +55,13 @@ const clock = document.getElementById("clock");
 const liveButton = document.getElementById("live");
 const status = document.getElementById("status");
 let live = config.live;
-if (config.at) {
-  const at = new Date(config.at.endsWith("Z") || config.at.includes("+") ? config.at : `${config.at}Z`);
-  minuteInput.value = at.getUTCHours() * 60 + at.getUTCMinutes();
+// the time bar reads the mission's clock: its day and minute are Baku's (or the configured zone's), not UTC's
+function showMoment(instant) {
+  const local = missionTime(instant); // "2020-11-14 12:03"
+  dayInput.value = local.slice(0, 10);
+  minuteInput.value = String(Math.min(1435, Math.floor((Number(local.slice(11, 13)) * 60 + Number(local.slice(14, 16))) / 5) * 5));
 }
+if (config.at) showMoment(new Date(config.at));
 
 function pad(n) { return String(n).padStart(2, "0"); }
 function showClock() {
@@ -67,17 +71,13 @@ function showClock() {
 function moment() {
   if (live) return new Date();
   const m = Number(minuteInput.value);
-  return new Date(`${dayInput.value}T${pad(Math.floor(m / 60))}:${pad(m % 60)}:00Z`);
+  return new Date(missionTimeToIso(`${dayInput.value}T${pad(Math.floor(m / 60))}:${pad(m % 60)}`));
 }
 function setLive(on) {
   live = on;
   liveButton.setAttribute("aria-pressed", String(on));
   document.body.classList.toggle("is-live", on);
-  if (on) {
-    const now = new Date();
-    dayInput.value = now.toISOString().slice(0, 10);
-    minuteInput.value = now.getUTCHours() * 60 + Math.floor(now.getUTCMinutes() / 5) * 5;
-  }
+  if (on) showMoment(new Date());
   showClock();
 }
 
@@ -89,13 +89,14 @@ async function load() {
   const day = dayInput.value;
   status.textContent = t("Loading…");
   try {
-    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString();
+    const dayStart = missionTimeToIso(`${day}T00:00`); // the mission's day, not UTC's
+    const next = new Date(Date.parse(dayStart) + 86400000).toISOString();
     const [zoneData, postData, fixes, recent, planned] = await Promise.all([
       Promise.all(Object.values(ZONE_PATHS).map((path) => api(`/api/v1/${path}?on=${day}&limit=1000`))),
       api(`/api/v1/posts?on=${day}&limit=10000`),
       api(`/api/v1/positions/latest?at=${encodeURIComponent(at)}&max_age_minutes=60`),
       api(`/api/v1/positions/tracks?until=${encodeURIComponent(at)}&hours=2`),
-      api(`/api/v1/patrols?since=${day}T00:00:00Z&until=${encodeURIComponent(next)}&limit=1000`),
+      api(`/api/v1/patrols?since=${encodeURIComponent(dayStart)}&until=${encodeURIComponent(next)}&limit=1000`),
     ]);
     if (mine !== generation) return; // a newer moment was asked for meanwhile
     Object.keys(ZONE_PATHS).forEach((kind, i) => { zones[kind].clearLayers(); zones[kind].addData(zoneData[i]); });
@@ -110,7 +111,7 @@ async function load() {
     document.getElementById("trackers-heard").textContent = String(markers.size);
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
     showAlertsAt();
-    status.textContent = live ? t("Live") : t("Situation at %(at)s UTC", { at: at.slice(0, 16).replace("T", " ") });
+    status.textContent = live ? t("Live") : t("Situation at %(at)s (%(zone)s)", { at: missionTime(at), zone: zoneCaption });
     document.body.dataset.loaded = String(mine);
   } catch (problem) {
     status.textContent = problem.detail || t("Could not load the map data.");
@@ -132,9 +133,10 @@ const PLAN_REFRESH_MS = window.peacewatchPlanRefreshMs || 30000; // a test may s
 setInterval(async () => {
   if (!live || document.hidden) return;
   const day = dayInput.value;
-  const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString();
+  const dayStart = missionTimeToIso(`${day}T00:00`);
+  const next = new Date(Date.parse(dayStart) + 86400000).toISOString();
   try {
-    drawRoutes(await api(`/api/v1/patrols?since=${day}T00:00:00Z&until=${encodeURIComponent(next)}&limit=1000`));
+    drawRoutes(await api(`/api/v1/patrols?since=${encodeURIComponent(dayStart)}&until=${encodeURIComponent(next)}&limit=1000`));
   } catch { /* the next round tries again; the status line reports lasting trouble */ }
 }, PLAN_REFRESH_MS);
 
@@ -158,7 +160,7 @@ async function loadIncidents(day, mine) {
       radius: 5 + Math.min(10, Math.sqrt(p.event_count) * 2), color: "#5e0b0b", weight: 1.5,
       fillColor: STATUS_COLOURS[p.status] || "#f4a582", fillOpacity: 0.85, className: `incident ${p.status}`,
     }).bindPopup(`<strong>${escapeHtml(kind)}</strong> × ${p.event_count}<br>${escapeHtml(t(p.status))} · ` +
-                 `${escapeHtml(p.started_at.slice(0, 16).replace("T", " "))} UTC<br>` +
+                 `${escapeHtml(missionTime(p.started_at))}<br>` +
                  `${escapeHtml(t("%(n)s reports", { n: p.incident_ids.length }))}: ` +
                  p.incident_ids.map((id) => `<a href="/incidents/${id}">#${id}</a>`).join(", "))
       .addTo(incidents);
@@ -187,7 +189,7 @@ function placeFixes(features) {
       marker.setLatLng(latlng);
     }
     marker.feature = f;
-    marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(p.time.slice(0, 19).replace("T", " "))} UTC` +
+    marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(missionTime(p.time, { seconds: true }))}` +
                      (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
     if (live) {
       let line = lines.get(p.tracker_id);
@@ -229,9 +231,8 @@ function renderClosed(alert) {
   }
   item.className = `alert ${alert.kind} closed`;
   item.innerHTML = `<strong>${escapeHtml(t(alert.kind))}</strong> <div class="message">${escapeHtml(alert.message)}</div>` +
-    `<div class="when">${escapeHtml(String(alert.started_at).slice(0, 16).replace("T", " "))} UTC</div>` +
-    `<div class="closed-by">${escapeHtml(t("Closed by %(who)s at %(at)s UTC", { who: alert.closed_by || "—",
-                                                                            at: String(alert.closed_at || "").slice(0, 16).replace("T", " ") }))}` +
+    `<div class="when">${escapeHtml(missionTime(alert.started_at))}</div>` +
+    `<div class="closed-by">${escapeHtml(t("Closed by %(who)s at %(at)s", { who: alert.closed_by || "—", at: missionTime(alert.closed_at) }))}` +
     `${alert.note ? `: ${escapeHtml(alert.note)}` : ""}</div>`;
   const sorted = [...closedItems.entries()].sort((a, b) => b[0] - a[0]).slice(0, CLOSED_SHOWN);
   closedList.replaceChildren(...sorted.map(([, el]) => el));
@@ -286,7 +287,7 @@ function renderAlert(alert) {
     item.innerHTML = `<button type="button" class="link" data-goto="${alert.id}">${escapeHtml(t(alert.kind))}</button>` +
       ` <span class="pill ${alert.status}">${escapeHtml(t(alert.status))}</span>` +
       `<div class="message">${escapeHtml(alert.message)}</div>` +
-      `<div class="when">${escapeHtml(String(alert.started_at).slice(0, 16).replace("T", " "))} UTC</div>` +
+      `<div class="when">${escapeHtml(missionTime(alert.started_at))}</div>` +
       (config.can_handle_alerts ? `<div class="buttons">` +
         (alert.status === "open" ? `<button type="button" data-act="acknowledge" data-id="${alert.id}">${escapeHtml(t("Acknowledge"))}</button>` : "") +
         `<button type="button" data-act="close" data-id="${alert.id}">${escapeHtml(t("Close"))}</button></div>` : "");
@@ -318,8 +319,7 @@ alertList.addEventListener("click", async (event) => {
     const at = new Date(item.dataset.started);
     setLive(false);
     followLive();
-    dayInput.value = at.toISOString().slice(0, 10);
-    minuteInput.value = String(Math.min(1435, Math.ceil((at.getUTCHours() * 60 + at.getUTCMinutes()) / 5) * 5));
+    showMoment(new Date(at.getTime() + 299999)); // the next 5 minutes' mark: the alert is on the map by then
     showClock();
     if (item.dataset.lat) map.setView([Number(item.dataset.lat), Number(item.dataset.lon)], 13);
     reloadSoon();

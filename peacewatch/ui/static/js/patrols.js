@@ -1,6 +1,6 @@
 // Plan a patrol: the form posts to the API; the server's errors appear next to their fields.
 /* global L */
-import { api, baseMap, showProblem, t, zoneLayer } from "./common.js";
+import { api, baseMap, missionTimeToIso, showProblem, t, zoneLayer } from "./common.js";
 
 const form = document.getElementById("plan-form");
 const routeInput = document.getElementById("f-route");
@@ -29,7 +29,7 @@ map.on("click", (event) => {
   redraw();
 });
 
-function utc(value) { return value ? `${value}${value.length === 16 ? ":00" : ""}Z` : null; }
+const utc = missionTimeToIso; // typed on the mission's clock, sent as an instant
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -1,5 +1,5 @@
 // The humanitarian workspace: propose, confirm and revoke identifications; chain custody events.
-import { api, config, showProblem, t } from "./common.js";
+import { api, config, missionTimeToIso, showProblem, t } from "./common.js";
 
 function fields(form) {
   return Object.fromEntries(new FormData(form).entries());
@@ -54,7 +54,7 @@ if (custody) {
   custody.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = fields(custody);
-    const body = { kind: data.kind, at: data.at ? `${data.at}:00Z` : "", place: data.place };
+    const body = { kind: data.kind, at: missionTimeToIso(data.at) || "", place: data.place };
     if (data.received_by) body.received_by = data.received_by;
     try {
       await api(`/api/v1/bodies/${config.body}/custody`, { method: "POST", body });

@@ -1,29 +1,11 @@
 // One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
 /* global L */
-import { api, baseMap, config, escapeHtml, t } from "./common.js";
+import { api, baseMap, config, escapeHtml, missionTimeToIso, t } from "./common.js";
 
 const form = document.getElementById("task-form");
 const result = document.getElementById("task-result");
 const confirmDialog = document.getElementById("confirm");
 const task = config.task;
-
-// --- the mission's time zone: what the user types is mission time; the API gets an instant ---------------
-
-/** Minutes east of UTC of ``zone`` at the instant ``date``. */
-function offsetAt(date, zone) {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(date);
-  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
-  return (Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second) - date.getTime()) / 60000;
-}
-
-/** "2020-11-14T09:30" typed in the mission's zone, as an ISO instant. */
-export function missionTimeToIso(local, zone) {
-  const asUtc = new Date(`${local.length === 16 ? `${local}:00` : local}Z`);
-  if (Number.isNaN(asUtc.getTime())) return local; // the server names the field and says what it expects
-  const first = new Date(asUtc.getTime() - offsetAt(asUtc, zone) * 60000);
-  return new Date(asUtc.getTime() - offsetAt(first, zone) * 60000).toISOString();
-}
 
 // --- reading the form into the request ---------------------------------------------------------------------
 
@@ -41,7 +23,7 @@ function valueOf(el) {
   if (raw === "") return undefined;
   switch (kind) {
     case "integer": case "number": { const n = Number(raw); return Number.isFinite(n) ? n : raw; }
-    case "datetime": return missionTimeToIso(raw, config.zone);
+    case "datetime": return missionTimeToIso(raw);
     case "lines": return raw.split("\n").map((l) => l.trim()).filter(Boolean);
     case "json": case "geometry": try { return JSON.parse(raw); } catch { return raw; }
     case "reference": return /^\d+$/.test(raw) ? Number(raw) : raw;
