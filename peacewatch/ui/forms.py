@@ -93,8 +93,34 @@ class Task:
         return role == "admin" or role in self.roles
 
 
+def words_of(found: list[Task]) -> set[str]:
+    """Every sentence the tasks pages show from the document (titles, groups, labels, hints): the catalogs
+    must translate each (scripts/i18n-update extracts them, a test checks)."""
+    words: set[str] = set()
+
+    def walk(fields: tuple[FormField, ...]) -> None:
+        for field in fields:
+            words.update(w for w in (field.label, field.help) if w)
+            walk(field.fields)
+
+    for task in found:
+        words.update(w for w in (task.title, task.description, task.tag.capitalize()) if w)
+        walk(task.fields)
+    return words
+
+
+# names whose words alone read badly
+LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Time", "icao": "ICAO code",
+          "dna_sampled": "DNA sampled", "family_dna_reference": "Family DNA reference", "rrule": "Recurrence rule (RRULE)",
+          "cot_uid": "CoT uid", "bbox": "Bounding box", "direction_deg": "Direction (degrees)",
+          "last_seen_lat": "Last seen: latitude", "last_seen_lon": "Last seen: longitude", "speed": "Speed (m/s)",
+          "heading": "Heading (degrees)", "accuracy": "Accuracy (m)"}
+
+
 def label_of(name: str, schema: Mapping[str, Any] | None = None) -> str:
     """A field's label: its name in words ("planned_start" → "Planned start", "unit_id" → "Unit")."""
+    if name in LABELS:
+        return LABELS[name]
     words = name.removesuffix("_id") if name.endswith("_id") and name != "client_id" else name
     words = words.replace("_", " ").strip()
     words = re.sub(r"\b(m|km|cm|s)$", lambda m: f"({m.group(1)})", words)
@@ -154,6 +180,8 @@ def _object_fields(document: Mapping[str, Any], schema: Mapping[str, Any], prefi
 def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[str, Any], *, required: bool) -> FormField:
     schema = _resolve(document, schema)
     help_text = str(schema.get("description", ""))
+    if help_text.endswith(" Model"):  # geojson-pydantic's own descriptions ("Point Model") say nothing to a user
+        help_text = ""
     label = label_of(name)
     variants = [_resolve(document, v) for v in schema.get("anyOf", schema.get("oneOf", []))]
     if variants:

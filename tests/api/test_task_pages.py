@@ -1,0 +1,50 @@
+"""The tasks pages: every write the API offers, to exactly the roles it admits, in English and in Russian."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from peacewatch.core.i18n import translations
+from peacewatch.scenario.nk2020 import DEMO_USERS
+from peacewatch.ui.forms import WRITE_METHODS, tasks, words_of
+from tests.helpers import page_sign_in
+
+ANYONE = {"/api/v1/auth/token", "/api/v1/auth/logout"}  # signing in and out: the pages have their own forms
+NOT_WORDS = {"text/csv", "GPX 1.0 or 1.1"}  # names that read the same in every language
+
+
+def test_every_write_states_its_roles_and_is_a_task(app: FastAPI) -> None:
+    document = app.openapi()
+    writes = {(path, method) for path, operations in document["paths"].items() for method in operations
+              if method in WRITE_METHODS and path not in ANYONE}
+    assert writes and all("x-roles" in document["paths"][path][method] for path, method in writes)
+    assert {(t.path, t.method) for t in tasks(document)} == writes
+
+
+def test_each_role_is_offered_exactly_the_writes_it_may_make(app: FastAPI, browser: TestClient) -> None:
+    found = tasks(app.openapi())
+    for username, role, _side, _name in DEMO_USERS:
+        browser.cookies.clear()
+        page_sign_in(browser, username)
+        listed = set(re.findall(r'data-operation="([^"]+)"', browser.get("/tasks").text))
+        assert listed == {t.operation_id for t in found if t.admits(role.value)}, username
+        for task in found:
+            if not task.admits(role.value):  # the form of a write the role may not make does not exist for it
+                assert browser.get(f"/tasks/{task.operation_id}").status_code == 404, (username, task.operation_id)
+                break
+
+
+def test_every_sentence_of_the_forms_has_its_russian(app: FastAPI, browser: TestClient) -> None:
+    russian = translations("ru").gettext
+    words = words_of(tasks(app.openapi()))
+    untranslated = sorted(w for w in words - NOT_WORDS if russian(w) == w)
+    assert not untranslated, untranslated
+    page_sign_in(browser, "humanitarian")
+    browser.cookies.set("pw_lang", "ru")
+    form = browser.get("/tasks/record_recovery_api_v1_recoveries_post").text
+    for english in ("Record a recovery", "Bodies found", "Fields marked", "Save", "Who recovered"):
+        assert english not in form, english
+    assert "Записать обнаружение" in form
