@@ -99,9 +99,9 @@ def words_of(found: list[Task]) -> set[str]:
     words: set[str] = set()
 
     def walk(fields: tuple[FormField, ...]) -> None:
-        for field in fields:
-            words.update(w for w in (field.label, field.help) if w)
-            walk(field.fields)
+        for one in fields:
+            words.update(w for w in (one.label, one.help) if w)
+            walk(one.fields)
 
     for task in found:
         words.update(w for w in (task.title, task.description, task.tag.capitalize()) if w)
