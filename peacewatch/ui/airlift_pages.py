@@ -20,11 +20,13 @@ from peacewatch.airlift.aircraft import AIRCRAFT_TYPES
 from peacewatch.airlift.models import Direction, FlightStatus
 from peacewatch.claims import service as claims
 from peacewatch.core.auth import AIR_CELL_ROLES, INTERNAL_ROLES, admits
+from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
 from peacewatch.core.visibility import STAFF
 from peacewatch.core.web import SessionDep, SettingsDep
-from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, router
+from peacewatch.ui.moments import latest_flight, opening
+from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, mission_time, router, zone_caption
 
 
 @dataclass
@@ -50,6 +52,12 @@ def airlift_workspace(
             moment = datetime.fromisoformat(at).replace(tzinfo=ctx.zone)
         except ValueError:
             error = _("Not a date and time: %(value)s") % {"value": at}
+    notice = None
+    if at is None:  # now, unless the airlift's records ended more than a day ago: then its last arrival
+        moment = opening(latest_flight(session), utcnow())
+        if moment is not None:
+            notice = _("The airlift's records end at %(at)s (%(zone)s): the figures are shown there.") % {
+                "at": mission_time(moment, ctx.zone), "zone": zone_caption(ctx.zone)}
     try:
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
@@ -57,7 +65,7 @@ def airlift_workspace(
     listed = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
     flights, total = listed.items, listed.total
     return page.render(
-        "airlift.html", figures=figures, error=error, zone=settings.mission_timezone,
+        "airlift.html", figures=figures, error=error, notice=notice, zone=settings.mission_timezone,
         at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),
         flights=[flight_records.flight_out(f, ctx) for f in flights], total=total,
         pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),

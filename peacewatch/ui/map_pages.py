@@ -13,9 +13,11 @@ from peacewatch.core.auth import (
     OPERATIONS_ROLES,
 )
 from peacewatch.core.db import utcnow
-from peacewatch.core.web import SettingsDep
+from peacewatch.core.i18n import translations
+from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.ui import symbols
-from peacewatch.ui.pages import PageDep, basemap_of, router
+from peacewatch.ui.moments import latest_record, opening
+from peacewatch.ui.pages import PageDep, basemap_of, mission_time, router, zone_caption
 
 
 def _moment(on: date | None, at: str | None, zone: ZoneInfo) -> tuple[date, str | None]:
@@ -33,9 +35,18 @@ def _moment(on: date | None, at: str | None, zone: ZoneInfo) -> tuple[date, str 
 
 
 @router.get("/map", response_class=HTMLResponse)
-def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None, at: str | None = None) -> Response:
+def operations_map(page: PageDep, session: SessionDep, settings: SettingsDep, on: date | None = None,
+                   at: str | None = None) -> Response:
     user = page.require_user()
     day, moment = _moment(on, at, settings.zone)
+    notice = None
+    if on is None and at is None:  # "now", unless the mission's records ended more than a day ago
+        latest = opening(latest_record(session, user.readable, flights=False), utcnow())
+        if latest is not None:
+            day, moment = latest.astimezone(settings.zone).date(), latest.isoformat()
+            _ = translations(page.language).gettext
+            notice = _("The mission's records end at %(at)s (%(zone)s): the map opens there. Press Live for now.") % {
+                "at": mission_time(latest, settings.zone), "zone": zone_caption(settings.zone)}
     basemap = basemap_of(settings.basemap)
     config = {
         "day": day.isoformat(),
@@ -47,7 +58,7 @@ def operations_map(page: PageDep, settings: SettingsDep, on: date | None = None,
         "icons": symbols.icons(),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
     }
-    return page.render("map.html", config=config)
+    return page.render("map.html", config=config, notice=notice)
 
 
 

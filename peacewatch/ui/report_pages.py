@@ -14,12 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from peacewatch.core.auth import INTERNAL_ROLES
-from peacewatch.core.calendar import mission_today
+from peacewatch.core.calendar import mission_today, reporting_day
+from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
+from peacewatch.core.visibility import readable_visibilities
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.publication.document import to_html_fragment
 from peacewatch.publication.reports import Format, Kind, Language, Options, day_document
+from peacewatch.ui.moments import latest_record, opening
 from peacewatch.ui.pages import PageDep, router
 
 
@@ -36,9 +39,16 @@ def reports_page(
         page.require_user()
         return page.render("not_found.html", status_code=404, what=_("Situation report"))
     language = lang or Language(page.language)
-    report, error, chosen = None, None, mission_today(settings)
+    report, error, chosen, notice = None, None, mission_today(settings), None
     try:
-        chosen = date.fromisoformat(day) if day else chosen
+        if day:
+            chosen = date.fromisoformat(day)
+        else:  # today, unless the reader's records ended more than a day ago: then their last reporting day
+            latest = opening(latest_record(session, page.user.readable if page.user else readable_visibilities(internal=False, side=None)), utcnow())
+            if latest is not None:
+                chosen = reporting_day(latest, settings.zone, settings.reporting_day_ends)
+                notice = _("The mission's records end on %(day)s: its report is shown. Choose another day above.") % {
+                    "day": chosen.isoformat()}
     except ValueError:
         error = _("Not a date: %(value)s") % {"value": day}
     if error is None:
@@ -47,5 +57,5 @@ def reports_page(
             report = Markup(to_html_fragment(day_document(session, settings, chosen, options)))
         except Problem as problem:
             error = problem.detail
-    return page.render("reports.html", kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
+    return page.render("reports.html", notice=notice, kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
                        error=error, internal=internal, formats=[f.value for f in Format], languages_available=[x.value for x in Language])

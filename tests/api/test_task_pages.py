@@ -48,3 +48,15 @@ def test_every_sentence_of_the_forms_has_its_russian(app: FastAPI, browser: Test
     for english in ("Record a recovery", "Bodies found", "Fields marked", "Save", "Who recovered"):
         assert english not in form, english
     assert "Записать обнаружение" in form
+
+
+def test_pages_that_show_now_open_at_the_latest_records_and_say_so(app: FastAPI, demo: None) -> None:
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        bulletin = browser.get("/reports").text  # anonymous: the public records only
+        assert 'id="notice"' in bulletin and "records end on 2020-11-" in bulletin
+        page_sign_in(browser, "ops")
+        live_map = browser.get("/map").text
+        assert "the map opens there" in live_map and '"live": false' in live_map and '"at": "2020-11-' in live_map
+        assert "the map opens there" not in browser.get("/map", params={"on": "2026-11-30"}).text  # a day asked for
+        assert "figures are shown there" in browser.get("/airlift").text
+

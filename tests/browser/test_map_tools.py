@@ -68,7 +68,11 @@ def test_a_patrol_planned_while_the_live_map_is_open_appears_without_a_reload(pa
     page.add_init_script("window.peacewatchPlanRefreshMs = 300")
     sign_in(page, "ops", "/map")
     page.wait_for_function("window.peacewatch && window.peacewatch.routeNames")
-    assert page.locator("#live").get_attribute("aria-pressed") == "true"
+    # the demo's records end in November 2020: the map opens there and says so; Live is one press away
+    expect(page.locator("#notice")).to_contain_text("records end at 2020-11-")
+    assert page.locator("#live").get_attribute("aria-pressed") == "false"
+    page.click("#live")
+    expect(page.locator("#live")).to_have_attribute("aria-pressed", "true")
     headers = api_token(server, "ops")
     area = httpx.get(f"{server.url}/api/v1/areas", headers=headers).json()["features"][0]
     unit = httpx.get(f"{server.url}/api/v1/units", headers=headers).json()[0]

@@ -168,13 +168,12 @@ export function postLayer(icons) {
 }
 
 /** Labels of a layer that never overlap: after each zoom or pan, labels are kept in the layer's order (the first
- * wins) and one that would cover a kept label, or a marker of ``avoid``, is hidden until there is room. */
-export function declutter(map, labels, avoid = []) {
+ * wins) and one that would cover a kept label, or an element ``avoid`` selects, is hidden until there is room. */
+export function declutter(map, labels, avoid = "img.symbol, .leaflet-tooltip-permanent") {
   function run() {
     const kept = [];
-    for (const el of avoid.flatMap((layer) => [...(layer.getPane?.()?.querySelectorAll?.(".symbol") || [])])) {
-      kept.push(el.getBoundingClientRect());
-    }
+    // what matters more than a town's name stays readable: the force's symbols and the patrols' call signs
+    for (const el of map.getContainer().querySelectorAll(avoid)) kept.push(el.getBoundingClientRect());
     for (const marker of labels()) {
       const el = marker.getElement?.();
       if (!el) continue;
@@ -208,6 +207,7 @@ export function placeNames(map) {
     requestAnimationFrame(tidy);
     window.peacewatch = { ...(window.peacewatch || {}), placeCount: labels.length };
   }).catch(() => { window.peacewatch = { ...(window.peacewatch || {}), placeCount: 0 }; });
+  layer.tidy = () => requestAnimationFrame(tidy); // after the symbols move: the map calls it when it has drawn a moment
   return layer;
 }
 

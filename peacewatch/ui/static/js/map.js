@@ -112,6 +112,7 @@ async function load() {
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
     showAlertsAt();
     status.textContent = live ? t("Live") : t("Situation at %(at)s (%(zone)s)", { at: missionTime(at), zone: zoneCaption });
+    places.tidy();
     document.body.dataset.loaded = String(mine);
   } catch (problem) {
     status.textContent = problem.detail || t("Could not load the map data.");
