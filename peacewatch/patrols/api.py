@@ -51,7 +51,7 @@ def list_patrols(
     def build() -> Response:
         patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, search=q, sort=sort, limit=limit,
                                        offset=offset, **window)
-        found = [PatrolOut.of(p) for p in patrols.items]
+        found = [service.described(session, p) for p in patrols.items]
         if format == "csv":
             return with_total(csv_response(found, "patrols.csv"), patrols.total)
         return with_total(model_answer(list[PatrolOut], found), patrols.total)
@@ -61,17 +61,17 @@ def list_patrols(
 
 @router.post("", response_model=PatrolOut, status_code=201, summary="Plan a patrol")
 def create_patrol(data: PatrolIn, session: SessionDep, user: Operations) -> Any:
-    return PatrolOut.of(service.create_patrol(session, user.username, data))
+    return service.described(session, service.create_patrol(session, user.username, data))
 
 
 @router.get("/{patrol_id}", response_model=PatrolOut)
 def read_patrol(patrol_id: RecordId, session: SessionDep, readable: Readable) -> Any:
-    return PatrolOut.of(service.get_patrol(session, patrol_id, readable))
+    return service.described(session, service.get_patrol(session, patrol_id, readable))
 
 
 @router.patch("/{patrol_id}", response_model=PatrolOut, summary="Change a planned patrol")
 def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDep, user: Operations) -> Any:
-    return PatrolOut.of(service.update_patrol(session, user.username, patrol_id, changes))
+    return service.described(session, service.update_patrol(session, user.username, patrol_id, changes))
 
 
 @router.post("/{patrol_id}/check-ins", response_model=CheckInOut, status_code=201, summary="Report from the field")
@@ -89,7 +89,7 @@ def list_check_ins(patrol_id: RecordId, session: SessionDep, readable: Readable)
 def act_on_patrol(
     patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: OperationsOrPatrol
 ) -> Any:
-    return PatrolOut.of(service.transition(session, user.username, patrol_id, action, data))
+    return service.described(session, service.transition(session, user.username, patrol_id, action, data))
 
 
 @router.get(

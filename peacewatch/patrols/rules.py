@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from dateutil.rrule import rrulestr
 from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
 from peacewatch.patrols.models import PatrolStatus
 
@@ -17,6 +18,19 @@ TRANSITIONS: dict[str, tuple[frozenset[PatrolStatus], PatrolStatus]] = {
 }
 MAX_OCCURRENCES = 1000
 _GEOD = Geod(ellps="WGS84")
+
+
+ROUTE_TOLERANCE_M = 100.0  # a route drawn along the area's edge is not "leaving" it
+
+
+def metres_outside(route: BaseGeometry, area: BaseGeometry) -> float:
+    """How much of a planned route (metres, geodesic) lies outside its area: a North patrol planned across the
+    South, or over the line of contact, is worth a second look before it sets out."""
+    outside = route.difference(area)
+    if outside.is_empty:
+        return 0.0
+    length = float(_GEOD.geometry_length(outside))
+    return length if length > ROUTE_TOLERANCE_M else 0.0
 
 
 def next_status(current: PatrolStatus, action: str) -> PatrolStatus | None:

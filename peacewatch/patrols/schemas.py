@@ -93,11 +93,14 @@ class PatrolOut(Rules):
     trackers: Codes
     plan_id: int | None
     visibility: Visibility
+    warnings: list[str] = Field(default_factory=list, description="What deserves a second look: a route that "
+                                "leaves the area, a patrol still under way after its planned end")
 
     @classmethod
-    def of(cls, patrol: Patrol) -> PatrolOut:
+    def of(cls, patrol: Patrol, warnings: list[str] | None = None) -> PatrolOut:
         """The patrol as the API shows it: its route as GeoJSON, its trackers by code."""
         return cls.model_validate({
+            "warnings": warnings or [],
             **{k: getattr(patrol, k) for k in ("id", "name", "unit_id", "zone_id", "planned_start", "planned_end", "status",
                                               "started_at", "ended_at", "abort_reason", "vehicles", "plan_id", "visibility",
                                               *Rules.model_fields)},

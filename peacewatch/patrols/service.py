@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -11,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson
+from peacewatch.core.i18n import N_
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.geography.models import Zone, ZoneKind
 from peacewatch.patrols.models import CheckIn, KeptTrack, Patrol, PatrolPlan, PatrolStatus
-from peacewatch.patrols.rules import next_status, occurrences, track_measures, window_of
-from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolUpdate, PlanIn, Transition
+from peacewatch.patrols.rules import metres_outside, next_status, occurrences, track_measures, window_of
+from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolOut, PatrolUpdate, PlanIn, Transition
 from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.models import Position, Tracker
 
@@ -109,6 +112,42 @@ def list_patrols(
 
 def get_patrol(session: Session, patrol_id: int, readable: Scope) -> Patrol:
     return get_visible(session, Patrol, patrol_id, readable, "patrol")
+
+
+ROUTE_LEAVES_AREA = N_("the route leaves its area of responsibility for about %(km)s km")
+STILL_UNDER_WAY = N_("still under way after its planned end (%(end)s): complete or abort it")
+
+
+@dataclass(frozen=True)
+class PatrolWarning:
+    """Something about a patrol an operations officer should look at twice, said in the reader's language."""
+
+    sentence: str
+    values: dict[str, Any]
+
+    def text(self, gettext: Callable[[str], str] = str,
+             moment: Callable[[datetime], str] = lambda at: f"{at:%Y-%m-%d %H:%M} UTC") -> str:
+        """The sentence in a language (English by default), its moments as ``moment`` writes them."""
+        return gettext(self.sentence) % {k: moment(v) if isinstance(v, datetime) else v for k, v in self.values.items()}
+
+
+def warnings_of(session: Session, patrol: Patrol) -> list[PatrolWarning]:
+    """The route leaving the patrol's area, and a patrol still under way after its planned end (it was never
+    completed or aborted)."""
+    found = []
+    zone = session.get(Zone, patrol.zone_id)
+    if patrol.route is not None and zone is not None:
+        outside = metres_outside(patrol.route, zone.geometry)
+        if outside:
+            found.append(PatrolWarning(ROUTE_LEAVES_AREA, {"km": f"{outside / 1000:.1f}"}))
+    if patrol.status is PatrolStatus.under_way and patrol.planned_end < utcnow():
+        found.append(PatrolWarning(STILL_UNDER_WAY, {"end": patrol.planned_end}))
+    return found
+
+
+def described(session: Session, patrol: Patrol) -> PatrolOut:
+    """The patrol as the API shows it, with its warnings (in English: the API's language)."""
+    return PatrolOut.of(patrol, [w.text() for w in warnings_of(session, patrol)])
 
 
 def create_patrol(session: Session, actor: str, data: PatrolIn) -> Patrol:

@@ -22,7 +22,7 @@ from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import list_zones
 from peacewatch.patrols import service as patrols
 from peacewatch.patrols.models import PatrolStatus
-from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, optional_value, router
+from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, mission_time, optional_value, router
 
 
 @dataclass
@@ -71,6 +71,7 @@ def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFil
     return page.render(
         "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
         zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(OPERATIONS_ROLES),
+        flagged={p.id for p in rows if patrols.warnings_of(session, p)},
     )
 
 
@@ -84,5 +85,7 @@ def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Respons
         return page.render("not_found.html", status_code=404, what=_("Patrol %(id)s") % {"id": patrol_id})
     check_ins = patrols.check_ins(session, patrol)
     zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
-    return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""),
+    _ = translations(page.language).gettext
+    warnings = [w.text(_, lambda at: mission_time(at, page.zone)) for w in patrols.warnings_of(session, patrol)]
+    return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""), warnings=warnings,
                        can_act=page.has(OPERATIONS_OR_PATROL_ROLES), config={"patrol_id": patrol.id})

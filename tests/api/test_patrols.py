@@ -42,6 +42,19 @@ class TestPatrols:
         assert patrol["status"] == "planned" and patrol["trackers"] == ["MP-07"] and patrol["route"]["type"] == "LineString"
         assert patrol["max_stop_minutes"] == 20 and patrol["route_tolerance_m"] == 1000
 
+    def test_a_route_leaving_the_area_and_a_patrol_past_its_end_carry_warnings(
+        self, client: TestClient, auth: Any, refs: dict[str, int]
+    ) -> None:
+        inside = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()
+        assert inside["warnings"] == []
+        south = {"type": "LineString", "coordinates": [[46.70, 40.00], [46.75, 39.75]]}  # a North patrol in the South
+        away = client.post("/api/v1/patrols", json=plan(refs, route=south), headers=auth("ops"))
+        assert away.status_code == 201  # planned all the same: the officer may mean it
+        assert any("leaves its area of responsibility" in w for w in away.json()["warnings"])
+        assert act(client, auth, inside["id"], "start").status_code == 200  # 2020: long past its planned end
+        shown = client.get(f"/api/v1/patrols/{inside['id']}", headers=auth("ops")).json()
+        assert shown["warnings"] == ["still under way after its planned end (2020-11-14 12:00 UTC): complete or abort it"]
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [
