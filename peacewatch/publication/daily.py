@@ -93,7 +93,7 @@ class AlertRecord:
     kind: str
     day: date
     zone_id: int | None
-    open: bool
+    closed_on: date | None  # the reporting day it was closed: a past day's report counts it open if closed later
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ def patrols(records: Records, day: date) -> dict[str, Any]:
 
 def alerts(records: Records, day: date) -> dict[str, Any]:
     today = [a for a in records.alerts if a.day == day]
-    still_open = [a for a in records.alerts if a.open and a.day <= day]
+    still_open = [a for a in records.alerts if a.day <= day and (a.closed_on is None or a.closed_on > day)]
     return {
         "raised": len(today),
         "by_kind": dict(sorted(Counter(a.kind for a in today).items())),

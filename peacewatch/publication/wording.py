@@ -269,9 +269,13 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
     force_blocks: list[Any] = [_table([w._("Measure"), w._("In theatre"), w._("Ceiling"), w._("Minimum"), w._("Headroom")], rows, w,
                                       ("airlift.strength",), w._("Strength at the end of the day"))]
     if "force" in f:
-        force_blocks.append(_table([w._("Unit type"), w._("Units"), w._("Personnel present")],
+        # the unit register holds each unit's strength as recorded now, not dated: on a past day it is not the
+        # strength in theatre (the airlift's count above), and the table says so rather than disagree silently
+        force_blocks.append(_table([w._("Unit type"), w._("Units"), w._("Personnel on the register")],
                                    [[w.label(k), v["units"], v["present"]] for k, v in f["force"]["by_type"].items()], w,
-                                   ("force.by_type",), w._("Units")))
+                                   ("force.by_type",),
+                                   w._("Units, as the unit register stands now (the strength in theatre on the day is "
+                                       "the airlift's count above)")))
 
     p = f["posts"]
     posts_table = _table([w._("Area"), w._("Posts open"), w._("Opened that day"), w._("Closed that day")],
@@ -294,7 +298,7 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
     alert_blocks: list[Any] = []
     if "alerts" in f:
         al = f["alerts"]
-        alert_blocks.append(Sentence(w._("%(raised)s raised during the day; %(open)s not closed.",
+        alert_blocks.append(Sentence(w._("%(raised)s raised during the day; %(open)s not closed at the day's end.",
                                          raised=w.ngettext("%(n)s alert", "%(n)s alerts", al["raised"]), open=w.num(al["open"])),
                                      ("alerts.raised", "alerts.open")))
         if al["by_kind"]:

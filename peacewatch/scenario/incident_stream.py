@@ -65,12 +65,13 @@ def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
             for source in told:
                 y, x = _jitter(rng, lat, lon, 600)
                 shift = timedelta(minutes=rng.gauss(0, 6))
+                counted = max(1, count + rng.randint(-2, 2))  # each source counts for itself, and says so in its words
                 body: dict[str, Any] = {
                     "client_id": f"demo-{date0:%m%d}-{number}-{source}", "type": kind, "subtype": subtype,
                     "started_at": (start + shift).isoformat(), "ended_at": (start + shift + timedelta(minutes=minutes)).isoformat(),
-                    "lat": y, "lon": x, "source": source, "event_count": max(1, count + rng.randint(-2, 2)),
+                    "lat": y, "lon": x, "source": source, "event_count": counted,
                     "alleged_actors": blamed.get(source, ["unknown"]),
-                    "narrative": f"{_story(kind, subtype, count)} near {name}.",
+                    "narrative": f"{_story(kind, subtype, counted)} near {name}.",
                     "place_precision": "near_place" if source in ("side_a", "side_b", "media") else "exact", "place_name": name,
                 }
                 if source == "observation_post":

@@ -23,7 +23,7 @@ from peacewatch.core.auth import AIR_CELL_ROLES, INTERNAL_ROLES, admits
 from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
-from peacewatch.core.visibility import STAFF
+from peacewatch.core.visibility import STAFF, readable_visibilities
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.ui.moments import latest_flight, opening
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, mission_time, router, zone_caption
@@ -62,10 +62,13 @@ def airlift_workspace(
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
         error, figures = problem.detail, build_up.figures(session, ctx, None, STAFF)
+    # the public bulletin counts the public flights only: say how many of these it can see, so 252 here and 250
+    # there read as one account, not two
+    public = build_up.figures(session, ctx, figures.at, readable_visibilities(internal=False, side=None)).flights
     listed = flight_records.list_flights(session, None, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
     flights, total = listed.items, listed.total
     return page.render(
-        "airlift.html", figures=figures, error=error, notice=notice, zone=settings.mission_timezone,
+        "airlift.html", figures=figures, error=error, notice=notice, public_flights=public, zone=settings.mission_timezone,
         at_local=figures.at.astimezone(ctx.zone).strftime("%Y-%m-%dT%H:%M"),
         flights=[flight_records.flight_out(f, ctx) for f in flights], total=total,
         pages=max(1, math.ceil(total / PER_PAGE)), filters=MomentFilters(at=at, page=page_number),

@@ -239,3 +239,17 @@ def test_one_report_holds_a_year_of_days_at_most(client: TestClient, scenario: N
     status, field, detail = problem(client.get(BULLETIN, params={"since": "2020-11-10", "until": "2021-11-11"}))  # 367 days
     assert (status, field) == (422, "query.until") and "at most 366 days" in detail
     assert client.get(BULLETIN, params={"since": "2020-11-10", "until": "2021-11-10"}).status_code == 200  # 366 days
+
+
+def test_a_past_days_sitrep_counts_the_alerts_open_at_its_end(client: TestClient, demo: None, auth: Auth, settings: Settings) -> None:
+    from peacewatch.core.calendar import mission_today
+
+    def open_on(day: str) -> int:
+        return client.get(SITREP, params={"date": day, "format": "json"}, headers=auth("ops")).json()["figures"]["alerts"]["open"]
+
+    before = open_on("2020-11-14")
+    alert = client.get("/api/v1/alerts", params={"status": "open", "limit": 1}, headers=auth("ops")).json()[0]
+    closed = client.post(f"/api/v1/alerts/{alert['id']}/close", json={"note": "Patrol back, seen by OP-3"}, headers=auth("ops"))
+    assert closed.status_code == 200, closed.text
+    assert open_on("2020-11-14") == before  # closed today: it was still open at the end of 14 November
+    assert open_on(mission_today(settings).isoformat()) == before - 1  # today's report counts it closed

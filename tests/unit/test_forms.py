@@ -90,7 +90,7 @@ def test_labels_are_words(name: str, label: str) -> None:
     ({"type": "string_too_short", "msg": "String should have at least 1 character", "ctx": {"min_length": 1}}, "Fill this in."),
     ({"type": "greater_than_equal", "msg": "Input should be greater than or equal to 1", "ctx": {"ge": 1.0}}, "Must be 1 or more."),
     ({"type": "string_too_long", "msg": "…", "ctx": {"max_length": 200}}, "At most 200 characters."),
-    ({"type": "enum", "msg": "Input should be 'A' or 'B'", "ctx": {"expected": "'A' or 'B'"}}, "Choose one of the offered values."),
+    ({"type": "enum", "msg": "Input should be 'A' or 'B'", "ctx": {"expected": "'A' or 'B'"}}, "Choose one of: 'A' or 'B'."),
     ({"type": "value_error", "msg": "Value error, the end is before the start"}, "the end is before the start"),
     ({"type": "some_new_kind", "msg": "whatever pydantic says"}, "whatever pydantic says"),
 ])
