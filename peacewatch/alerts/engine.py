@@ -185,7 +185,8 @@ def _apply_edges(
                 kind=kind, tracker_id=tracker_id, patrol_id=patrol.id if patrol else None,
                 zone_id=int(zone[row]) if zone[row] != NO_ZONE else None, started_at=_at(int(t_ms[row])),
                 lat=float(lat[row]), lon=float(lon[row]), visibility=Visibility.internal,  # operational: shared by an operator only
-                message=_message(kind, device.code, patrol), details={},
+                message=_message(kind, device.code, patrol),
+                details={"tracker": device.code, **({"patrol": patrol.name} if patrol else {})},  # pages word it in their language
             )
             session.add(alert)
             open_episodes[(tracker_id, kind)] = alert

@@ -105,7 +105,8 @@ def sweep(session: Session, now: datetime | None = None, patrol_ids: list[int] |
                 episode = open_alerts.pop((patrol.id, kind), None)
                 if on and episode is None:
                     alert = Alert(kind=kind, patrol_id=patrol.id, zone_id=patrol.zone_id, started_at=since, message=text,
-                                  visibility=Visibility.internal, details={})  # operational: an operator shares it
+                                  visibility=Visibility.internal,  # operational: an operator shares it
+                                  details={"patrol": patrol.name, "heard": heard.isoformat()})  # pages word it in their language
                     session.add(alert)
                     raised.append(alert)
                 elif not on and episode is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -198,6 +199,10 @@ def test_russian_interface_and_tablet_layout(browser: Browser, server: LiveServe
     expect(page.locator("nav a[href='/map']")).to_have_text("Карта операций")
     wait_loaded(page)
     expect(page.locator("#live")).to_have_text("Сейчас")
+    messages = page.locator("#alerts li .message")
+    expect(messages.first).to_be_visible()
+    texts = messages.all_inner_texts()  # the alerts are worded in the reader's language, from their parts
+    assert texts and all(re.search("[А-Яа-я]", text) for text in texts), texts
     screenshot(page, "09-operations-map-tablet-ru")
     page.goto("/patrols")
     expect(page.locator("h1")).to_contain_text("Патрули")

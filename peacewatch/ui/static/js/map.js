@@ -223,6 +223,21 @@ const closedList = document.getElementById("closed-alerts-list");
 const closedItems = new Map();
 const CLOSED_SHOWN = 100;
 
+// an alert in the reader's language: the server keeps its English sentence, and the parts to say it again
+const ALERT_SENTENCES = {
+  left_area: "%(tracker)s left its area of responsibility", near_line_of_contact: "%(tracker)s is within the buffer of the line of contact",
+  in_restricted_zone: "%(tracker)s entered a restricted zone", long_stop: "%(tracker)s has stopped longer than allowed away from a post",
+  off_route: "%(tracker)s strayed from the planned route", silent: "Patrol %(patrol)s silent since %(heard)s",
+  not_back: "Patrol %(patrol)s not back at the end of its window",
+};
+function alertText(alert) {
+  const d = alert.details || {};
+  const sentence = ALERT_SENTENCES[alert.kind];
+  if (!sentence || (!d.tracker && !d.patrol)) return alert.message; // recorded before alerts kept their parts
+  const text = t(sentence, { tracker: d.tracker || "", patrol: d.patrol || "", heard: d.heard ? missionTime(d.heard).slice(11) : "" });
+  return d.tracker && d.patrol ? `${text} (${t("patrol %(name)s", { name: d.patrol })})` : text;
+}
+
 /** A closed alert stays findable: the panel's "Closed alerts" keeps the latest, with who closed it and why. */
 function renderClosed(alert) {
   let item = closedItems.get(alert.id);
@@ -231,7 +246,7 @@ function renderClosed(alert) {
     closedItems.set(alert.id, item);
   }
   item.className = `alert ${alert.kind} closed`;
-  item.innerHTML = `<strong>${escapeHtml(t(alert.kind))}</strong> <div class="message">${escapeHtml(alert.message)}</div>` +
+  item.innerHTML = `<strong>${escapeHtml(t(alert.kind))}</strong> <div class="message">${escapeHtml(alertText(alert))}</div>` +
     `<div class="when">${escapeHtml(missionTime(alert.started_at))}</div>` +
     `<div class="closed-by">${escapeHtml(t("Closed by %(who)s at %(at)s", { who: alert.closed_by || "—", at: missionTime(alert.closed_at) }))}` +
     `${alert.note ? `: ${escapeHtml(alert.note)}` : ""}</div>`;
@@ -275,7 +290,7 @@ function renderAlert(alert) {
     if (alert.lat != null && alert.lon != null) {
       const pin = L.circleMarker([alert.lat, alert.lon], { radius: 9, color: "#b3261e", weight: 3, fillColor: "#ffbf47",
                                                             fillOpacity: 0.9, className: `alert-marker ${alert.status}` })
-        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alert.message)}`);
+        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alertText(alert))}`);
       pin.alertStarted = alert.started_at;
       alertPins.set(alert.id, pin);
     }
@@ -287,7 +302,7 @@ function renderAlert(alert) {
     item.className = `alert ${alert.kind} ${alert.status}`;
     item.innerHTML = `<button type="button" class="link" data-goto="${alert.id}">${escapeHtml(t(alert.kind))}</button>` +
       ` <span class="pill ${alert.status}">${escapeHtml(t(alert.status))}</span>` +
-      `<div class="message">${escapeHtml(alert.message)}</div>` +
+      `<div class="message">${escapeHtml(alertText(alert))}</div>` +
       `<div class="when">${escapeHtml(missionTime(alert.started_at))}</div>` +
       (config.can_handle_alerts ? `<div class="buttons">` +
         (alert.status === "open" ? `<button type="button" data-act="acknowledge" data-id="${alert.id}">${escapeHtml(t("Acknowledge"))}</button>` : "") +
