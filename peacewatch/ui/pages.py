@@ -84,8 +84,10 @@ JS_STRINGS = (
     N_("Alert, where it was raised"), N_("Incident, coloured by its status"), N_("Measure distance"),
     N_("Leg %(n)s: %(range)s at %(bearing)s°"), N_("Closed by %(who)s at %(at)s"),
     N_("Sound on"), N_("Sound off"),
-    N_("%(tracker)s left its area of responsibility"), N_("%(tracker)s is within the buffer of the line of contact"),
-    N_("%(tracker)s entered a restricted zone"), N_("%(tracker)s has stopped longer than allowed away from a post"),
+    N_("%(tracker)s left its area of responsibility"),
+    N_("%(tracker)s is within the buffer of the line of contact"),
+    N_("%(tracker)s entered a restricted zone"),
+    N_("%(tracker)s has stopped longer than allowed away from a post"),
     N_("%(tracker)s strayed from the planned route"), N_("Patrol %(patrol)s silent since %(heard)s"),
     N_("Patrol %(patrol)s not back at the end of its window"), N_("patrol %(name)s"), N_("Total %(total)s"), N_("Click the map: each click adds a point."),
 )
