@@ -89,7 +89,8 @@ JS_STRINGS = (
     N_("%(tracker)s entered a restricted zone"),
     N_("%(tracker)s has stopped longer than allowed away from a post"),
     N_("%(tracker)s strayed from the planned route"), N_("Patrol %(patrol)s silent since %(heard)s"),
-    N_("Patrol %(patrol)s not back at the end of its window"), N_("patrol %(name)s"), N_("Total %(total)s"), N_("Click the map: each click adds a point."),
+    N_("Patrol %(patrol)s not back at the end of its window"), N_("patrol %(name)s"), N_("Total %(total)s"),
+    N_("Click the map: each click adds a point."),
 )
 
 
