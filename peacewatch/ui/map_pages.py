@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse, Response
 
+from peacewatch.alerts.models import AlertKind
 from peacewatch.core.auth import (
     FIELD_STAFF_ROLES,
     INTERNAL_ROLES,
@@ -15,6 +16,7 @@ from peacewatch.core.auth import (
 from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import translations
 from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.incidents.models import IncidentType, ViolationKind
 from peacewatch.ui import symbols
 from peacewatch.ui.moments import latest_record, opening
 from peacewatch.ui.pages import PageDep, basemap_of, mission_time, router, zone_caption
@@ -58,7 +60,10 @@ def operations_map(page: PageDep, session: SessionDep, settings: SettingsDep, on
         "icons": symbols.icons(),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
     }
-    return page.render("map.html", config=config, notice=notice)
+    _ = translations(page.language).gettext
+    filter_kinds = [(_("Alerts"), [k.value for k in AlertKind]),
+                    (_("Incidents"), [k.value for k in ViolationKind] + [k.value for k in IncidentType])]
+    return page.render("map.html", config=config, notice=notice, filter_kinds=filter_kinds)
 
 
 

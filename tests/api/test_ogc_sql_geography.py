@@ -113,7 +113,9 @@ def test_random_filters_and_windows_answer_in_sql_as_in_python(session: Session,
 
     decided: list[bool] = []
     agree()
-    assert len(whole) == 1 or sum(decided) >= len(decided) // 5  # a fair share of the requests split the features
+    # a fair share of the requests split the features (the generator is not degenerate): with two areas most
+    # random filters take both or neither, so a tenth is the bar; which tenth depends on hypothesis's examples
+    assert len(whole) == 1 or sum(decided) >= len(decided) // 10
 
 
 @pytest.mark.parametrize("scope", SCOPES)

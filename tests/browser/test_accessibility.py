@@ -7,11 +7,13 @@ the browser context bypasses the pages' CSP only so the test can inject it.
 from __future__ import annotations
 
 import json
+import re
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
+from tests.live import LiveServer
 
 SERIOUS = ("serious", "critical")
 PAGES = {
@@ -75,3 +77,25 @@ def test_detail_pages_have_no_serious_violation(page: Page) -> None:
     page.locator("#incident-table tbody a").first.click()
     settle(page)
     assert not serious_violations(page, axe)
+
+
+def test_screenshots_of_every_page_on_a_laptop_and_a_tablet(browser: Browser, server: LiveServer) -> None:
+    """Every page at 1366×768 and on a tablet (768×1024, touch), saved for a person to look at; none may
+    overflow sideways on the tablet."""
+    for name, viewport, touch in (("laptop", {"width": 1366, "height": 768}, False),
+                                  ("tablet", {"width": 768, "height": 1024}, True)):
+        context = browser.new_context(base_url=server.url, viewport=viewport, has_touch=touch, bypass_csp=True)
+        page = context.new_page()
+        for user, paths in PAGES.items():
+            if user is not None:
+                context.clear_cookies()
+                sign_in(page, user, paths[0])
+            for path in paths:
+                page.goto(path)
+                settle(page)
+                slug = re.sub(r"[^a-z0-9]+", "-", f"{user or 'anonymous'}{path}".lower()).strip("-")[:80]
+                screenshot(page, f"pages/{name}/{slug}")
+                if touch and not page.locator("#map").count():
+                    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                    assert overflow <= 2, (user, path, overflow)
+        context.close()

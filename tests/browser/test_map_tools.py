@@ -83,3 +83,38 @@ def test_a_patrol_planned_while_the_live_map_is_open_appears_without_a_reload(pa
         "route": {"type": "LineString", "coordinates": [[46.80, 40.05], [46.85, 40.10]]}})
     assert patrol.status_code == 201, patrol.text
     page.wait_for_function("window.peacewatch.routeNames().includes('N9 planned meanwhile')")
+
+
+def test_filter_by_unit_and_kind_cluster_incidents_and_play_the_day(page: Page) -> None:
+    page.add_init_script("window.peacewatchPlayStepMs = 150")
+    sign_in(page, "ops", "/map?at=2020-11-14T12:30")  # Baku time: the demo's four patrols are out, alerts raised
+    page.wait_for_function("document.body.dataset.loaded !== undefined && window.peacewatch.trackerPosition('MP-N1')")
+    expect(page.locator("#alerts li:not([hidden])").first).to_be_visible()
+    alerts_before = page.locator("#alerts li:not([hidden])").count()
+    page.select_option("#filter-unit", label="Military Police Company North")
+    page.wait_for_function("window.peacewatch.visiblePatrols === 2")  # N1 and N2; the South's are hidden
+    shown = page.locator("#alerts li:not([hidden]) .message").all_inner_texts()
+    assert len(shown) < alerts_before and all("N1" in m or "N2" in m for m in shown), shown  # the South's alerts hidden
+    page.select_option("#filter-kind", "left_area")
+    expect(page.locator("#alerts li:not([hidden])")).to_have_count(
+        page.locator("#alerts li.left_area:not([hidden])").count())
+    page.select_option("#filter-unit", "")
+    page.select_option("#filter-kind", "")
+    page.wait_for_function("window.peacewatch.visiblePatrols === 4")
+    # a day of incidents, seen from afar: close ones are one cluster with their number, which a click opens
+    page.goto("/map?at=2020-11-17T19:00")
+    page.wait_for_function("document.body.dataset.loaded !== undefined && window.peacewatch.incidentCount() > 0")
+    page.evaluate("window.peacewatch.map.setZoom(7, {animate: false})")
+    cluster = page.locator(".incident-cluster").first
+    expect(cluster).to_be_visible()
+    assert int(cluster.inner_text()) >= 2
+    cluster.click()
+    page.wait_for_function("window.peacewatch.map.getZoom() > 7")
+    screenshot(page, "35-map-incident-clusters")
+    # playback: the time bar steps on by itself and stops when asked
+    clock = page.locator("#clock").inner_text()
+    page.click("#play")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function(f"document.getElementById('clock').textContent !== '{clock}'")
+    page.click("#play")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")

@@ -81,6 +81,30 @@ function setLive(on) {
   showClock();
 }
 
+// --- playback: the time bar steps on by itself, five minutes at a time, to the day's end ------------------
+const playButton = document.getElementById("play");
+const PLAY_STEP_MS = window.peacewatchPlayStepMs || 800; // a test may quicken it
+let playTimer = null;
+function stopPlay() {
+  clearInterval(playTimer);
+  playTimer = null;
+  playButton.setAttribute("aria-pressed", "false");
+  playButton.textContent = t("Play");
+}
+playButton.addEventListener("click", () => {
+  if (playTimer) { stopPlay(); return; }
+  if (live) { setLive(false); followLive(); }
+  playButton.setAttribute("aria-pressed", "true");
+  playButton.textContent = t("Pause");
+  playTimer = setInterval(() => {
+    const next = Number(minuteInput.value) + 5;
+    if (next > 1435) { stopPlay(); return; }
+    minuteInput.value = String(next);
+    showClock();
+    load();
+  }, PLAY_STEP_MS);
+});
+
 // --- loading a moment -------------------------------------------------------------------------------
 let generation = 0;
 async function load() {
@@ -119,9 +143,34 @@ async function load() {
   }
 }
 
+// --- filter by unit and by kind -----------------------------------------------------------------------------
+const unitFilter = document.getElementById("filter-unit");
+const kindFilter = document.getElementById("filter-kind");
+let dayPatrols = [];
+function unitAdmits(patrol) { return !unitFilter.value || (patrol && String(patrol.unit_id) === unitFilter.value); }
+function kindAdmits(kind) { return !kindFilter.value || kind === kindFilter.value; }
+function patrolOfTracker(code) { return dayPatrols.find((p) => (p.trackers || []).includes(code)); }
+function patrolById(id) { return dayPatrols.find((p) => p.id === id); }
+function applyFilter() {
+  for (const marker of markers.values()) {
+    const wanted = !unitFilter.value || unitAdmits(patrolOfTracker(marker.feature?.properties.code));
+    if (wanted) patrols.addLayer(marker); else patrols.removeLayer(marker);
+  }
+  drawRoutes(dayPatrols);
+  drawIncidents();
+  showAlertsAt();
+  window.peacewatch.visiblePatrols = [...markers.values()].filter((m) => patrols.hasLayer(m)).length;
+}
+unitFilter.addEventListener("change", applyFilter);
+kindFilter.addEventListener("change", applyFilter);
+api("/api/v1/units?limit=1000").then((units) => {
+  for (const unit of units) unitFilter.add(new Option(unit.name, String(unit.id)));
+}).catch(() => { unitFilter.disabled = true; });
+
 function drawRoutes(planned) {
+  dayPatrols = planned;
   routes.clearLayers();
-  for (const patrol of planned.filter((p) => p.route)) {
+  for (const patrol of planned.filter((p) => p.route && unitAdmits(p))) {
     L.geoJSON(patrol.route, { style: { color: "#0b5394", weight: 3, dashArray: "10 6", opacity: 0.9 } })
       .bindTooltip(escapeHtml(patrol.name), { sticky: true })
       .on("click", () => window.location.assign(`/patrols/${patrol.id}`))
@@ -150,23 +199,55 @@ async function loadCoverage(areas, at, mine) {
 }
 
 // events (reports merged) of the reporting day, sized by what was counted, coloured by verification
+let dayEvents = [];
 async function loadIncidents(day, mine) {
   const events = await api(`/api/v1/incident-events/export?format=geojson&since=${day}&until=${day}`).catch(() => null);
   if (mine !== generation || !events) return;
+  dayEvents = events.features;
+  drawIncidents();
+}
+
+function incidentMarker(f) {
+  const p = f.properties;
+  const kind = t(p.subtype || p.type);
+  return L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+    radius: 5 + Math.min(10, Math.sqrt(p.event_count) * 2), color: "#5e0b0b", weight: 1.5,
+    fillColor: STATUS_COLOURS[p.status] || "#f4a582", fillOpacity: 0.85, className: `incident ${p.status}`,
+  }).bindPopup(`<strong>${escapeHtml(kind)}</strong> × ${p.event_count}<br>${escapeHtml(t(p.status))} · ` +
+               `${escapeHtml(missionTime(p.started_at))}<br>` +
+               `${escapeHtml(t("%(n)s reports", { n: p.incident_ids.length }))}: ` +
+               p.incident_ids.map((id) => `<a href="/incidents/${id}">#${id}</a>`).join(", "));
+}
+
+// incidents close together on the screen are drawn as one cluster with their number; a click zooms in on them
+const CLUSTER_PX = 44;
+const CLUSTER_UNTIL_ZOOM = 12;
+function drawIncidents() {
   incidents.clearLayers();
-  for (const f of events.features) {
-    const p = f.properties;
-    const kind = t(p.subtype || p.type);
-    L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
-      radius: 5 + Math.min(10, Math.sqrt(p.event_count) * 2), color: "#5e0b0b", weight: 1.5,
-      fillColor: STATUS_COLOURS[p.status] || "#f4a582", fillOpacity: 0.85, className: `incident ${p.status}`,
-    }).bindPopup(`<strong>${escapeHtml(kind)}</strong> × ${p.event_count}<br>${escapeHtml(t(p.status))} · ` +
-                 `${escapeHtml(missionTime(p.started_at))}<br>` +
-                 `${escapeHtml(t("%(n)s reports", { n: p.incident_ids.length }))}: ` +
-                 p.incident_ids.map((id) => `<a href="/incidents/${id}">#${id}</a>`).join(", "))
-      .addTo(incidents);
+  const shown = dayEvents.filter((f) => kindAdmits(f.properties.subtype) || kindAdmits(f.properties.type));
+  if (map.getZoom() >= CLUSTER_UNTIL_ZOOM) {
+    shown.forEach((f) => incidentMarker(f).addTo(incidents));
+    return;
+  }
+  const cells = new Map();
+  for (const f of shown) {
+    const point = map.project([f.geometry.coordinates[1], f.geometry.coordinates[0]], map.getZoom());
+    const key = `${Math.floor(point.x / CLUSTER_PX)}:${Math.floor(point.y / CLUSTER_PX)}`;
+    if (!cells.has(key)) cells.set(key, []);
+    cells.get(key).push(f);
+  }
+  for (const members of cells.values()) {
+    if (members.length === 1) { incidentMarker(members[0]).addTo(incidents); continue; }
+    const bounds = L.latLngBounds(members.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+    const events = members.length;
+    L.marker(bounds.getCenter(), {
+      icon: L.divIcon({ className: "incident-cluster", html: String(events), iconSize: [30, 30] }),
+      title: t("%(n)s incidents here: zoom in", { n: events }), alt: t("%(n)s incidents here: zoom in", { n: events }),
+      keyboard: true,
+    }).on("click", () => map.fitBounds(bounds.pad(0.5), { maxZoom: CLUSTER_UNTIL_ZOOM })).addTo(incidents);
   }
 }
+map.on("zoomend", () => { if (dayEvents.length) drawIncidents(); });
 
 function drawTrack(feature) {
   if (!feature.geometry || feature.geometry.type !== "LineString") return;
@@ -190,6 +271,7 @@ function placeFixes(features) {
       marker.setLatLng(latlng);
     }
     marker.feature = f;
+    if (unitFilter.value && !unitAdmits(patrolOfTracker(p.code))) patrols.removeLayer(marker);
     marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(missionTime(p.time, { seconds: true }))}` +
                      (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
     if (live) {
@@ -310,6 +392,8 @@ function renderAlert(alert) {
     item.dataset.lat = alert.lat ?? "";
     item.dataset.lon = alert.lon ?? "";
     item.dataset.started = alert.started_at;
+    item.dataset.kind = alert.kind;
+    item.dataset.patrol = alert.patrol_id ?? "";
   }
   showAlertsAt();
 }
@@ -318,7 +402,9 @@ function showAlertsAt() {
   const until = live ? Infinity : moment().getTime();
   let shown = 0;
   for (const [id, item] of alertItems) {
-    item.hidden = Date.parse(item.dataset.started) > until;
+    const patrol = item.dataset.patrol ? patrolById(Number(item.dataset.patrol)) : null;
+    const filtered = !kindAdmits(item.dataset.kind) || (unitFilter.value && !unitAdmits(patrol));
+    item.hidden = Date.parse(item.dataset.started) > until || filtered;
     if (!item.hidden) shown += 1;
     const pin = alertPins.get(id);
     if (pin && item.hidden) pin.remove();
