@@ -57,6 +57,7 @@ def operations_map(page: PageDep, session: SessionDep, settings: SettingsDep, on
         "coverage": page.has(FIELD_STAFF_ROLES),  # as /api/v1/coverage admits
         "incidents": user.role in INTERNAL_ROLES,  # as /api/v1/incident-events admits
         "can_handle_alerts": page.has(OPERATIONS_ROLES),
+        "can_edit_geography": page.has(OPERATIONS_ROLES),  # as the geography's writes admit
         "icons": symbols.icons(),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if basemap else None,
     }

@@ -90,7 +90,7 @@ JS_STRINGS = (
     N_("%(tracker)s has stopped longer than allowed away from a post"),
     N_("%(tracker)s strayed from the planned route"), N_("Patrol %(patrol)s silent since %(heard)s"),
     N_("Patrol %(patrol)s not back at the end of its window"), N_("patrol %(name)s"), N_("Total %(total)s"),
-    N_("Click the map: each click adds a point."), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
+    N_("Click the map: each click adds a point."), N_("Change its shape or details"), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -118,3 +120,22 @@ def test_filter_by_unit_and_kind_cluster_incidents_and_play_the_day(page: Page) 
     page.wait_for_function(f"document.getElementById('clock').textContent !== '{clock}'")
     page.click("#play")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+
+
+def test_an_area_is_changed_from_the_map_through_its_form_filled_in(page: Page, server: LiveServer) -> None:
+    sign_in(page, "ops", "/map?at=2020-11-14T12:30")
+    page.wait_for_function("document.body.dataset.loaded !== undefined")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    inside_north = page.evaluate("window.peacewatch.map.latLngToContainerPoint([40.22, 46.47])")
+    page.mouse.click(box["x"] + inside_north["x"], box["y"] + inside_north["y"])
+    page.get_by_role("link", name="Change its shape or details").click()
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    geometry = json.loads(page.locator("#f-body-geometry").input_value())
+    assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) >= 4  # its shape, drawn on the form's map
+    expect(page.locator(".geometry path.leaflet-interactive").first).to_be_visible()
+    page.fill("#f-body-properties-notes", "Boundary as agreed at the Stepanakert meeting")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    areas = httpx.get(f"{server.url}/api/v1/areas", headers=api_token(server, "ops")).json()["features"]
+    assert any(a["properties"]["notes"] == "Boundary as agreed at the Stepanakert meeting" for a in areas)

@@ -82,3 +82,31 @@ def test_each_role_sees_only_its_own_writes_and_a_press_officer_records_a_statem
     response = page.goto("/tasks/record_recovery_api_v1_recoveries_post")
     assert response is not None and response.status == 404
     screenshot(page, "32-tasks-press")
+
+
+def tab_to(page: Page, element_id: str, limit: int = 60) -> None:
+    """Press Tab until ``element_id`` has the focus, as a keyboard user does."""
+    for _ in range(limit):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_a_patrol_commander_reports_from_the_field_with_the_keyboard_alone(page: Page, server: LiveServer) -> None:
+    sign_in(page, "patrol", "/tasks/check_in_api_v1_patrols__patrol_id__check_ins_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    page.wait_for_function("document.getElementById('f-path-patrol_id').options.length > 1")  # the patrols, loaded
+    tab_to(page, "f-path-patrol_id")
+    page.keyboard.type("S2")  # typed on a list, as a keyboard user picks: the patrol still under way in the demo
+    chosen = page.locator("#f-path-patrol_id").input_value()
+    assert chosen and "S2" in page.locator("#f-path-patrol_id option:checked").inner_text()
+    tab_to(page, "f-body-note")
+    page.keyboard.type("At OP-12, all quiet, moving on to Askeran")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")
+    result = page.locator("#task-result")
+    expect(result).to_contain_text("Done")
+    check_ins = httpx.get(f"{server.url}/api/v1/patrols/{chosen}/check-ins", headers=api_token(server, "patrol"))
+    assert any(c["note"] == "At OP-12, all quiet, moving on to Askeran" for c in check_ins.json()), check_ins.text

@@ -23,6 +23,25 @@ const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
 const places = placeNames(map).addTo(map);
+
+// an operations officer changes a zone or a post from the map: its form opens filled in with its shape
+const ZONE_OPERATIONS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines_of_contact",
+                          restricted_zone: "restricted_zones" };
+function editLink(operation, idName, id, geometry) {
+  const query = new URLSearchParams({ [`path.${idName}`]: String(id), "body.geometry": JSON.stringify(geometry) });
+  return `/tasks/${operation}?${query}`;
+}
+if (config.can_edit_geography) {
+  for (const [kind, layer] of Object.entries(zones)) {
+    layer.on("click", (event) => {
+      if (map.getContainer().classList.contains("measuring")) return;
+      const f = event.layer.feature;
+      const href = editLink(`update_zone_api_v1_${ZONE_OPERATIONS[kind]}__zone_id__patch`, "zone_id", f.id, f.geometry);
+      L.popup().setLatLng(event.latlng).setContent(`<strong>${escapeHtml(f.properties.name)}</strong><br>` +
+        `<a href="${escapeHtml(href)}">${escapeHtml(t("Change its shape or details"))}</a>`).openOn(map);
+    });
+  }
+}
 const alertPins = new Map(); // alert id -> its marker, where the alert has a place
 const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
                          not_confirmed: "#999999", rejected: "#cccccc" };

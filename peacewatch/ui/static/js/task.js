@@ -266,11 +266,11 @@ function setUpGeometry(box) {
       default: return null;
     }
   }
-  function draw() {
+  function draw(fit = false) {
     drawn.clearLayers();
     try {
-      const shape = JSON.parse(textarea.value);
-      L.geoJSON(shape, { style: { color: "#1d4f8c" } }).addTo(drawn);
+      const shape = L.geoJSON(JSON.parse(textarea.value), { style: { color: "#1d4f8c" } }).addTo(drawn);
+      if (fit && shape.getBounds().isValid()) map.fitBounds(shape.getBounds().pad(0.2));
     } catch { /* being typed: drawn once it is GeoJSON */ }
   }
   map.on("click", (event) => {
@@ -281,7 +281,7 @@ function setUpGeometry(box) {
   });
   box.querySelector("[data-geometry-clear]").addEventListener("click", () => { points = []; textarea.value = ""; draw(); });
   chooser?.addEventListener("change", () => { points = []; textarea.value = ""; draw(); });
-  textarea.addEventListener("change", draw);
+  textarea.addEventListener("change", () => draw(true)); // pasted, typed or filled in by a link: shown and framed
   setTimeout(() => map.invalidateSize(), 0); // the box may have been hidden in a template until now
 }
 
@@ -310,5 +310,6 @@ for (const [path, value] of Object.entries(config.prefilled || {})) {
   if (!el) continue;
   if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === value)) el.add(new Option(value, value));
   el.value = value;
+  el.dispatchEvent(new Event("change")); // a shape filled in is drawn on its map
 }
 window.peacewatch = { ...(window.peacewatch || {}), taskReady: true };
