@@ -37,7 +37,7 @@ from peacewatch.airlift.schemas import (
     WithdrawIn,
 )
 from peacewatch.core.paging import counted, counted_responses, with_total
-from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
 from peacewatch.core.web import AirCell, AirMovements, Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep, Staff
 
@@ -206,8 +206,10 @@ def read_figures(session: SessionDep, ctx: Ctx, readable: Readable, at: At = Non
 
 
 @airlift.get("/figures/chart", response_class=Response, responses=PNG, summary="The build-up against the ceilings, as PNG")
-def read_chart(session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> Response:
-    return Response(build_up_chart(build_up.figures(session, ctx, at, readable)), media_type="image/png")
+def read_chart(request: Request, session: SessionDep, ctx: Ctx, readable: Readable, at: At = None) -> Response:
+    # in the reader's language: the pages' language cookie, else the browser's preference
+    return Response(build_up_chart(build_up.figures(session, ctx, at, readable), gettext=reader_gettext(request)),
+                    media_type="image/png")
 
 
 @airlift.get("/strength", response_model=StrengthAt, summary="Personnel and vehicles in theatre at a moment")

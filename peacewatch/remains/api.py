@@ -4,10 +4,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from peacewatch.core.paging import counted, counted_responses
-from peacewatch.core.problems import problem_responses
+from peacewatch.core.problems import problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.visibility import Side
 from peacewatch.core.web import MAX_ID, Humanitarian, HumanitarianOrLiaison, Limit, Offset, RecordId, SessionDep, SettingsDep
@@ -258,9 +258,10 @@ def casualty_figures(session: SessionDep, settings: SettingsDep, since: date | N
 
 @figures.get("/chart", response_class=Response, summary="The running totals as a PNG chart",
              responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}, **problem_responses(422)})
-def casualty_figures_chart(session: SessionDep, settings: SettingsDep, since: date | None = None, until: date | None = None) -> Response:
+def casualty_figures_chart(request: Request, session: SessionDep, settings: SettingsDep, since: date | None = None,
+                           until: date | None = None) -> Response:
     series = casualty_counts.casualty_figures(session, registry.Context.of(settings), since, until)
-    return Response(casualty_chart(series), media_type="image/png")
+    return Response(casualty_chart(series, gettext=reader_gettext(request)), media_type="image/png")  # the reader's language
 
 
 ROUTERS = (recoveries, bodies, custody_router, missing, dna, identifications, reconciliation, handovers, figures)

@@ -354,6 +354,9 @@ class TestFigures:
         assert [r["side"] for r in rows] == ["A", "B", "total"] * 2 and "new_deaths_confirmed" in rows[0]
         chart = client.get("/api/v1/casualty-figures/chart", params={"since": "2020-11-13", "until": "2020-11-20"})
         assert chart.headers["content-type"] == "image/png" and chart.content.startswith(b"\x89PNG")
+        russian = client.get("/api/v1/casualty-figures/chart", params={"since": "2020-11-13", "until": "2020-11-20"},
+                             headers={"Accept-Language": "ru"})
+        assert russian.content.startswith(b"\x89PNG") and russian.content != chart.content  # its words in the reader's language
 
     def test_a_span_too_long_or_backwards_is_refused(self, client: TestClient) -> None:
         assert client.get("/api/v1/casualty-figures", params={"since": "0420-01-01", "until": "2020-01-01"}).status_code == 422
