@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.cookies import LANGUAGE_COOKIE
 from peacewatch.core.db import utcnow
+from peacewatch.core.i18n import choose_language, translations
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import content_disposition
@@ -40,6 +43,7 @@ MEDIA = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth
     }}},
 )
 async def official_map_file(
+    request: Request,
     session: SessionDep,
     on: Annotated[date | None, Query(description="The map as published that day (default today)")] = None,
     format: Literal["geojson", "kml", "png", "pdf"] = "geojson",
@@ -53,7 +57,10 @@ async def official_map_file(
         return Response(body, media_type=MEDIA["geojson"], headers=headers)
     if format == "kml":
         return Response(write_kml(features, f"PeaceWatch official map, {day.isoformat()}"), media_type=MEDIA["kml"], headers=headers)
-    image = await run_in_threadpool(official_map.render, features, day, format)
+    # its words in the reader's language (the pages' cookie, else Accept-Language)
+    language = choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    image = await run_in_threadpool(partial(official_map.render, features, day, format, tr=translations(language).gettext,
+                                            locale=language))
     return Response(image, media_type=MEDIA[format], headers=headers)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Callable
 from datetime import date
 from functools import cache
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import matplotlib
 
 matplotlib.use("Agg")
+from babel.dates import format_date
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -55,6 +57,9 @@ def _lines(geometry: BaseGeometry) -> list[Any]:
     return list(getattr(geometry, "geoms", [geometry]))
 
 
+LEGEND_LINE = 26  # characters: the legend's column is a quarter of the A4 page
+
+
 def extent(features: list[dict[str, Any]], margin: float = 0.08) -> tuple[float, float, float, float]:
     """Bounds of all features with a margin, or the reference scenario's region when there are none."""
     if not features:
@@ -73,10 +78,11 @@ def scale_bar_km(width_km: float) -> float:
     return max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target)
 
 
-def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", "pdf"], title: str = "Official deployment map",
-           tr: Callable[[str], str] = str, subtitle: str | None = None) -> bytes:
-    """The map on ``on`` (undated when None: a report's caption dates it); ``tr`` translates its words."""
-    date_text = "" if on is None else f"{on.day} {on:%B %Y}"
+def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", "pdf"], title: str = N_("Official deployment map"),
+           tr: Callable[[str], str] = str, subtitle: str | None = None, locale: str = "en") -> bytes:
+    """The map on ``on`` (undated when None: a report's caption dates it); ``tr`` translates its words, ``locale``
+    writes its date ("18 ноября 2020 г.")."""
+    date_text = "" if on is None else format_date(on, format="long", locale=locale)
     west, south, east, north = extent(features)
     mid_lat = (south + north) / 2
     fig = Figure(figsize=(11.69, 8.27), dpi=150)  # A4 landscape
@@ -117,7 +123,8 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
                                           linewidth=1.2, zorder=3))
             if kind == "area_of_responsibility":
                 centre = geometry.representative_point()
-                ax.text(centre.x, centre.y, props["name"], fontsize=9, color="#1d4f8c", ha="center", va="center",
+                # in the map's language: the scenario marks its areas' names for the catalogs
+                ax.text(centre.x, centre.y, tr(props["name"]), fontsize=9, color="#1d4f8c", ha="center", va="center",
                         fontweight="bold", zorder=6, alpha=0.8)
         elif kind == "line_of_contact":
             for line in _lines(geometry):
@@ -156,7 +163,7 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction", ha="center", va="center",
                 fontsize=12, fontweight="bold", arrowprops={"facecolor": "black", "width": 4, "headwidth": 12}, zorder=11)
 
-    fig.text(0.04, 0.95, title, fontsize=18, fontweight="bold")
+    fig.text(0.04, 0.95, tr(title), fontsize=18, fontweight="bold")
     fig.text(0.04, 0.915, subtitle or tr(N_("Situation on %(date)s · public records only")) % {"date": date_text}, fontsize=11)
     handles: list[Artist] = [Patch(facecolor=s["facecolor"], edgecolor=s["edgecolor"], alpha=max(s["alpha"], 0.4), label=tr(s["label"]))
                              for s in STYLE.values()]
@@ -174,6 +181,8 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
     if "clearance" in extra:
         handles.append(Patch(facecolor=CLEARANCE["facecolor"], edgecolor=CLEARANCE["edgecolor"], alpha=CLEARANCE["alpha"],
                              label=tr(N_("Ground cleared of mines"))))
+    for handle in handles:  # a long label (Russian ones are) wraps inside the page instead of running off its edge
+        handle.set_label(textwrap.fill(str(handle.get_label()), LEGEND_LINE))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.88), fontsize=9, title=tr(N_("Legend")),
                title_fontsize=10, frameon=True)
     published = "" if on is None else tr(N_("Published %(date)s")) % {"date": on.isoformat()} + "\n"

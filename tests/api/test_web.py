@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,6 +173,21 @@ class TestOfficialMap:
         response = client.get(f"/api/v1/official-map?on=2020-11-14&format={fmt}")
         assert response.status_code == 200 and response.content.startswith(magic)
         assert "peacewatch-official-map-2020-11-14" in response.headers["content-disposition"]
+
+    def test_the_press_map_speaks_the_readers_language(self, client: TestClient, scenario: None, monkeypatch: Any) -> None:
+        from peacewatch.publication import official_map
+
+        drawn: list[str] = []
+        original = official_map.Figure.text
+
+        def spy(figure: Any, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> Any:
+            drawn.append(text)
+            return original(figure, x, y, text, *args, **kwargs)
+
+        monkeypatch.setattr(official_map.Figure, "text", spy)
+        response = client.get("/api/v1/official-map?on=2020-11-14&format=png", headers={"Accept-Language": "ru"})
+        assert response.content.startswith(b"\x89PNG")
+        assert "Официальная карта размещения" in drawn and any("14 ноября 2020" in text for text in drawn), drawn
 
 
 class TestMapData:
