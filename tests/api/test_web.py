@@ -6,9 +6,9 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
