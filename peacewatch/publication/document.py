@@ -8,6 +8,7 @@ edition traceable down to the records.
 from __future__ import annotations
 
 import base64
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,10 +184,13 @@ def to_pdf(doc: Document) -> bytes:
     for note in doc.notes:
         pdf.multi_cell(0, 4.5, note, new_x="LMARGIN", new_y="NEXT", align="L")
     for section in doc.sections:
+        blocks = list(paragraphs(section))
+        # a heading never ends a page: it goes to the next one with the start of what it heads
+        _keep_room(pdf, 3 + 7 + (_first_block_height(pdf, blocks[0]) if blocks else 0))
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(0, 7, section.title, new_x="LMARGIN", new_y="NEXT", align="L")
-        for kind, block in paragraphs(section):
+        for kind, block in blocks:
             if kind == "p":
                 pdf.set_font("DejaVu", "", 10)
                 pdf.multi_cell(0, 5.2, " ".join(block), new_x="LMARGIN", new_y="NEXT", align="L")
@@ -198,6 +202,24 @@ def to_pdf(doc: Document) -> bytes:
                 pdf.set_font("DejaVu", "I", 8)
                 pdf.multi_cell(0, 4.5, block.caption, new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())
+
+
+def _keep_room(pdf: FPDF, needed_mm: float) -> None:
+    """Start a new page unless ``needed_mm`` still fit on this one."""
+    if pdf.get_y() + needed_mm > pdf.page_break_trigger:
+        pdf.add_page()
+
+
+def _first_block_height(pdf: FPDF, block: tuple[str, Any]) -> float:
+    """How much of a section's first block must follow its heading on the same page (mm): a picture whole, a
+    table's caption, heading and first rows, a paragraph's first lines."""
+    kind, content = block
+    if kind == "table":
+        return 5 * (1 + min(3, len(content.rows))) + (5 if content.caption else 0)
+    if kind == "p":
+        return 5.2 * 3
+    width, height = struct.unpack(">II", content.png[16:24])  # a PNG's IHDR: its size in pixels
+    return min(pdf.eph, pdf.epw * height / max(width, 1)) + 9
 
 
 def _pdf_table(pdf: FPDF, table: Table) -> None:

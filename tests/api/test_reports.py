@@ -253,3 +253,4 @@ def test_a_past_days_sitrep_counts_the_alerts_open_at_its_end(client: TestClient
     assert closed.status_code == 200, closed.text
     assert open_on("2020-11-14") == before  # closed today: it was still open at the end of 14 November
     assert open_on(mission_today(settings).isoformat()) == before - 1  # today's report counts it closed
+
