@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from peacewatch.core.i18n import N_
+
 
 class Verdict(str, enum.Enum):
     supported = "supported"
@@ -46,6 +48,16 @@ class Finding:
     reason: str
     contributor: bool
     arrangements: tuple[Terms, ...]
+    # the reason again as a sentence of the catalogs and its values: a page says it in the reader's language
+    sentence: str = ""
+    values: dict[str, str] | None = None
+
+
+CONTRIBUTOR = N_("%(state)s is an authorised contributor to the force on %(day)s")
+TROOPS = N_("troops of %(state)s deploy in the areas under the %(arrangement)s on %(day)s")
+PART_ONLY = N_("On %(day)s, staff of %(state)s take part in %(arrangements)s; no troops of %(state)s deploy in the areas "
+               "of responsibility, and %(state)s is not a contributor to the force")
+NO_PART = N_("%(state)s is not an authorised contributor to the force on %(day)s, and no arrangement in force gives it a part")
 
 
 def _terms_text(state_name: str, t: Terms) -> str:
@@ -60,17 +72,21 @@ def check_participation(
 ) -> Finding:
     """The verdict on a statement that troops of ``state`` take part (or, if ``denies``, do not) on ``on``."""
     active = tuple(t for t in arrangements if state in t.states and t.in_force_on(on))
+    values = {"state": state_name, "day": on.isoformat()}
     if state in contributors:
         return Finding(Verdict.contradicted if denies else Verdict.supported,
-                       f"{state_name} is an authorised contributor to the force on {on.isoformat()}", True, active)
+                       f"{state_name} is an authorised contributor to the force on {on.isoformat()}", True, active,
+                       CONTRIBUTOR, values)
     troops = [t for t in active if t.troops_in_areas]
     if troops:
         return Finding(Verdict.contradicted if denies else Verdict.supported,
-                       f"troops of {state_name} deploy in the areas under the {troops[0].name} on {on.isoformat()}", False, active)
+                       f"troops of {state_name} deploy in the areas under the {troops[0].name} on {on.isoformat()}", False, active,
+                       TROOPS, values | {"arrangement": troops[0].name})
     if active:
         parts = "; ".join(_terms_text(state_name, t) for t in active)
         return Finding(Verdict.nuanced, f"On {on.isoformat()}, {parts}; no troops of {state_name} deploy in the areas "
-                       f"of responsibility, and {state_name} is not a contributor to the force", False, active)
+                       f"of responsibility, and {state_name} is not a contributor to the force", False, active,
+                       PART_ONLY, values | {"arrangements": ", ".join(t.name for t in active)})
     return Finding(Verdict.supported if denies else Verdict.contradicted,
                    f"{state_name} is not an authorised contributor to the force on {on.isoformat()}, "
-                   "and no arrangement in force gives it a part", False, active)
+                   "and no arrangement in force gives it a part", False, active, NO_PART, values)

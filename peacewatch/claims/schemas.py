@@ -84,6 +84,9 @@ class ClaimCheck(BaseModel):
     on: date
     verdict: Verdict
     reason: str
+    reason_sentence: str = Field(default="", description="The reason as a sentence with %(name)s places, for a client "
+                                 "that says it in its own language")
+    reason_values: dict[str, str] = Field(default_factory=dict, description="The values of reason_sentence's places")
     mandate: MandateCited
     arrangements: list[ArrangementOut] = Field(description="Arrangements in force on the date that involve the state")
     related: list[RelatedStatement]

@@ -7,10 +7,11 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from peacewatch.claims.checking import Terms, Verdict, check_participation
+from peacewatch.claims.checking import Finding, Terms, Verdict, check_participation
 from peacewatch.claims.models import Stance, Statement, Subject
 from peacewatch.claims.schemas import ClaimCheck, MandateCited, RelatedStatement, StatementIn, StatementOut, state_name
 from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.i18n import N_
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.core.visibility import Scope, get_visible, where_visible
@@ -55,16 +56,19 @@ def _terms(a: Arrangement) -> Terms:
                  a.troops_in_areas)
 
 
-def _finding(statement: Statement, on: date, mandate: Mandate | None, arrangements: list[Arrangement]) -> tuple[Verdict, str, list[int]]:
+NOT_CHECKABLE = N_("no rule checks this subject: read the related statements")
+NO_MANDATE = N_("no mandate is configured to check it against")
+
+
+def _finding(statement: Statement, on: date, mandate: Mandate | None, arrangements: list[Arrangement]) -> Finding:
     if statement.subject is not Subject.participation or statement.subject_state is None:
-        return Verdict.not_checkable, "no rule checks this subject: read the related statements", []
+        return Finding(Verdict.not_checkable, NOT_CHECKABLE, False, (), NOT_CHECKABLE, {})
     if mandate is None:
-        return Verdict.not_checkable, "no mandate is configured to check it against", []
+        return Finding(Verdict.not_checkable, NO_MANDATE, False, (), NO_MANDATE, {})
     contributors = [c["code"] for c in mandate.contributors_on(on)]
-    found = check_participation(statement.subject_state, state_name(statement.subject_state), on,
-                                denies=statement.stance is Stance.denies, contributors=contributors,
-                                arrangements=[_terms(a) for a in arrangements])
-    return found.verdict, found.reason, [t.id for t in found.arrangements]
+    return check_participation(statement.subject_state, state_name(statement.subject_state), on,
+                               denies=statement.stance is Stance.denies, contributors=contributors,
+                               arrangements=[_terms(a) for a in arrangements])
 
 
 def statement_out(statement: Statement, verdict: Verdict) -> StatementOut:
@@ -83,7 +87,7 @@ def statements_with_verdicts(session: Session, readable: Scope, *, subject_state
     if not statements.items:
         return Paged([], statements.total)
     mandate, arrangements = _mandate_or_none(session, readable), list_arrangements(session, readable)
-    return Paged([statement_out(s, _finding(s, s.stated_on, mandate, arrangements)[0]) for s in statements.items], statements.total)
+    return Paged([statement_out(s, _finding(s, s.stated_on, mandate, arrangements).verdict) for s in statements.items], statements.total)
 
 
 def _mandate_or_none(session: Session, readable: Scope) -> Mandate | None:
@@ -95,7 +99,7 @@ def _mandate_or_none(session: Session, readable: Scope) -> Mandate | None:
 
 def statement_with_verdict(session: Session, statement: Statement) -> StatementOut:
     return statement_out(statement, _finding(statement, statement.stated_on, _mandate_or_none(session, None),
-                                             list_arrangements(session, None))[0])
+                                             list_arrangements(session, None)).verdict)
 
 
 def check_statement(session: Session, readable: Scope, statement_id: int, on: date | None = None) -> ClaimCheck:
@@ -103,9 +107,11 @@ def check_statement(session: Session, readable: Scope, statement_id: int, on: da
     statement = get_statement(session, statement_id, readable)
     on = on or statement.stated_on
     mandate, arrangements = get_mandate(session, readable), list_arrangements(session, readable)
-    verdict, reason, cited = _finding(statement, on, mandate, arrangements)
+    found = _finding(statement, on, mandate, arrangements)
+    cited = [t.id for t in found.arrangements]
     return ClaimCheck(
-        statement_id=statement.id, on=on, verdict=verdict, reason=reason,
+        statement_id=statement.id, on=on, verdict=found.verdict, reason=found.reason,
+        reason_sentence=found.sentence, reason_values=found.values or {},
         mandate=MandateCited(id=mandate.id, name=mandate.name, source=mandate.source,
                              contributors=[f"{c['code']} ({c['name']})" for c in mandate.contributors_on(on)]),
         arrangements=[ArrangementOut.model_validate(a) for a in arrangements if a.id in cited],

@@ -57,6 +57,8 @@ LABELS = {
     "claims": N_("claims"), "confirms": N_("confirms"), "denies": N_("denies"), "supported": N_("Supported"),
     "contradicted": N_("Contradicted"), "nuanced": N_("Nuanced"), "not_checkable": N_("Not checkable"),
     "responds to": N_("responds to"), "answered by": N_("answered by"), "same subject": N_("same subject"),
+    "Point": N_("a point"), "LineString": N_("a line"), "MultiLineString": N_("lines"), "Polygon": N_("a polygon"),
+    "MultiPolygon": N_("polygons"),
 }
 
 

@@ -57,7 +57,7 @@ def airlift_workspace(
         moment = opening(latest_flight(session), utcnow())
         if moment is not None:
             notice = _("The airlift's records end at %(at)s (%(zone)s): the figures are shown there.") % {
-                "at": mission_time(moment, ctx.zone), "zone": zone_caption(ctx.zone)}
+                "at": mission_time(moment, ctx.zone), "zone": zone_caption(ctx.zone, gettext=_)}
     try:
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:

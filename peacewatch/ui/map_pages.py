@@ -48,7 +48,7 @@ def operations_map(page: PageDep, session: SessionDep, settings: SettingsDep, on
             day, moment = latest.astimezone(settings.zone).date(), latest.isoformat()
             _ = translations(page.language).gettext
             notice = _("The mission's records end at %(at)s (%(zone)s): the map opens there. Press Live for now.") % {
-                "at": mission_time(latest, settings.zone), "zone": zone_caption(settings.zone)}
+                "at": mission_time(latest, settings.zone), "zone": zone_caption(settings.zone, gettext=_)}
     basemap = basemap_of(settings.basemap)
     config = {
         "day": day.isoformat(),

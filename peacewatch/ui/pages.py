@@ -8,6 +8,7 @@ as the signed-in user, with the same roles and the same liaison side (``core.web
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -104,10 +105,14 @@ def app_tasks(app: FastAPI) -> list[Task]:
     return found
 
 
-def zone_caption(zone: ZoneInfo, at: datetime | None = None) -> str:
-    """How the pages name the mission's clock: "Baku, UTC+04:00" (the offset of ``at``, now by default)."""
+ZONE_CITIES = (N_("Baku"), N_("Moscow"), N_("Yerevan"))  # the place names a mission's time zone is likely to bear
+
+
+def zone_caption(zone: ZoneInfo, at: datetime | None = None, gettext: Callable[[str], str] = str) -> str:
+    """How the pages name the mission's clock: "Baku, UTC+04:00" (the offset of ``at``, now by default), the city in
+    the reader's language when the catalogs know it."""
     offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
-    return f"{zone.key.rsplit('/', 1)[-1].replace('_', ' ')}, UTC{offset[:3]}:{offset[3:]}"
+    return f"{gettext(zone.key.rsplit('/', 1)[-1].replace('_', ' '))}, UTC{offset[:3]}:{offset[3:]}"
 
 
 def mission_time(instant: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
@@ -195,7 +200,7 @@ class Page:
             language=self.language, nav=nav, path=self.request.url.path,
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
-            task_link=self.task_link, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone),
+            task_link=self.task_link, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone, gettext=_),
             local=lambda instant, seconds=False: mission_time(instant, self.zone, seconds=seconds),
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
         )

@@ -1,0 +1,45 @@
+"""A Russian reader meets no English in the pages' own words: headings, labels, buttons, hints, legends.
+
+Records keep the words they were written in (a unit's name, a patrol's, a quoted statement): this test reads
+the pages' chrome only, where every word comes from the catalogs, and fails on any English word there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser
+
+from tests.browser.conftest import sign_in
+from tests.live import LiveServer
+
+PAGES = {
+    "ops": ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/reports?kind=sitrep&date=2020-11-17", "/tasks",
+            "/tasks/create_patrol_api_v1_patrols_post", "/tasks/create_zone_api_v1_restricted_zones_post"],
+    "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation", "/tasks/record_recovery_api_v1_recoveries_post"],
+    "admin": ["/tasks/create_user_api_v1_users_post"],
+}
+CHROME = ("h1, h2, h3, th, label, button, legend, summary, caption, dt, p.lead, .notice, .leaflet-control-layers, "
+          ".legend, .hint:not(.statement .hint)")
+NAMES = {"PeaceWatch", "English", "GeoJSON", "JSON", "MGRS", "ICAO", "RRULE"}  # names and codes, the same in Russian
+ENGLISH_WORD = re.compile(r"\b[A-Za-z][a-z]{2,}\b")
+
+
+def test_no_english_word_in_the_russian_pages_chrome(browser: Browser, server: LiveServer) -> None:
+    found: dict[str, list[str]] = {}
+    for user, paths in PAGES.items():
+        context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768}, bypass_csp=True)
+        context.add_cookies([{"name": "pw_lang", "value": "ru", "url": server.url}])
+        page = context.new_page()
+        sign_in(page, user, paths[0])
+        for path in paths:
+            page.goto(path)
+            page.wait_for_load_state("load")
+            if page.locator("#map").count():
+                page.wait_for_function("document.body.dataset.loaded !== undefined")
+            texts = page.evaluate(f"[...document.querySelectorAll({CHROME!r})].map((el) => el.innerText)")
+            english = sorted({w for text in texts for w in ENGLISH_WORD.findall(text)} - NAMES)
+            if english:
+                found[f"{user} {path}"] = english
+        context.close()
+    assert not found, found
