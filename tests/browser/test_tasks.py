@@ -110,3 +110,49 @@ def test_a_patrol_commander_reports_from_the_field_with_the_keyboard_alone(page:
     expect(result).to_contain_text("Done")
     check_ins = httpx.get(f"{server.url}/api/v1/patrols/{chosen}/check-ins", headers=api_token(server, "patrol"))
     assert any(c["note"] == "At OP-12, all quiet, moving on to Askeran" for c in check_ins.json()), check_ins.text
+
+
+def test_the_press_office_records_a_statement_and_finds_it_checked(page: Page) -> None:
+    sign_in(page, "press", "/claims")
+    page.get_by_role("link", name="Record a statement").click()
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    page.fill("#f-body-speaker", "Ministry of Foreign Affairs spokesperson")
+    page.fill("#f-body-state", "TUR")
+    page.fill("#f-body-stated_on", "2020-11-20")
+    page.fill("#f-body-source", "Anadolu Agency")
+    page.fill("#f-body-quote", "Turkish troops take part in the monitoring, the spokesperson told reporters in Ankara.")
+    page.select_option("#f-body-subject", "participation")
+    page.select_option("#f-body-stance", "claims")
+    page.click("#task-form button[type=submit]")  # no subject state: the rule says so, in plain words
+    expect(page.locator('[data-error-for=""]')).to_contain_text("subject_state is required")
+    page.fill("#f-body-subject_state", "TUR")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    page.goto("/claims")
+    statement = page.locator(".statement blockquote", has_text="the spokesperson told reporters in Ankara").locator("..")
+    expect(statement).to_have_count(1)
+    expect(statement.locator(".verdict")).to_contain_text("Contradicted")  # no part for Türkiye before the monitoring centre of 2021
+    expect(statement.locator(".verdict")).to_contain_text("is not an authorised contributor")
+
+
+def test_a_liaison_files_a_missing_person_for_its_own_side_only(page: Page, server: LiveServer) -> None:
+    sign_in(page, "liaison-a", "/tasks")
+    page.locator("a[data-operation^=file_missing]").click()
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    page.fill("#f-body-family_name", "Hovhannisyan")
+    page.fill("#f-body-given_names", "Aram")
+    page.select_option("#f-body-side", "B")  # the other side's person: refused, naming the field
+    page.select_option("#f-body-status", "military")
+    page.fill("#f-body-reported_on", "2020-11-20")
+    page.fill("#f-body-reporter_name", "Liaison officer, side A")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator('[data-error-for="body.side"]')).to_contain_text("its own side")
+    page.select_option("#f-body-side", "A")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    found = re.search(r"number: (AM-\S+)", page.locator("#task-result").inner_text())
+    assert found, page.locator("#task-result").inner_text()
+    number = found.group(1)
+    mine = httpx.get(f"{server.url}/api/v1/missing-persons/{number}", headers=api_token(server, "liaison-a"))
+    assert mine.status_code == 200, mine.text
+    assert httpx.get(f"{server.url}/api/v1/missing-persons/{number}", headers=api_token(server, "liaison-b")).status_code == 404
