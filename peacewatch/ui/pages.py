@@ -191,8 +191,8 @@ class Page:
         if self.user is not None:
             nav.insert(-1, ("/claims", _("Claims")))
         nav.append(("/reports", _("Reports")))
-        if self.user is not None:
-            nav.append(("/tasks", _("Tasks")))
+        if self.user is not None and any(t.admits(self.user.role.value) for t in app_tasks(self.request.app)):
+            nav.append(("/tasks", _("Tasks")))  # a reader whose role records nothing (the observer) is not offered it
         if self.user is None:
             nav = [("/public/map", _("Official map")), ("/reports", _("Reports"))]
         body = environment(self.language).get_template(template).render(
