@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -35,6 +36,15 @@ class TestAuditLog:
         assert created["before"] is None and created["after"]["name"] == "Audit company"
         assert updated["before"]["present_strength"] == 0 and updated["after"]["present_strength"] == 42
         assert deleted["before"]["present_strength"] == 42 and deleted["after"] is None
+
+    def test_the_reason_given_for_a_step_is_kept_with_its_entries_in_any_language(self, client: TestClient, auth: Any) -> None:
+        unit = {"name": "Reason company", "unit_type": "engineers", "authorised_strength": 50}
+        unit_id = client.post("/api/v1/units", json=unit, headers=auth("ops")).json()["id"]
+        why = "Расформирована приказом №12 — duplicate of the engineer company"
+        deleted = client.delete(f"/api/v1/units/{unit_id}", headers=auth("ops") | {"PeaceWatch-Reason": quote(why)})
+        assert deleted.status_code == 204, deleted.text
+        created, removed = reversed(audit(client, auth, entity="units", entity_id=str(unit_id)))
+        assert created["reason"] is None and removed["reason"] == why
 
     def test_a_refused_write_leaves_neither_record_nor_audit_entry(self, client: TestClient, auth: Any) -> None:
         before = len(audit(client, auth, limit=1000))
