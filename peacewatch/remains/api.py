@@ -200,9 +200,11 @@ Window = Annotated[int, Query(ge=1, le=200)]
 
 @reconciliation.get("", response_model=Reconciliation, summary="Missing persons against bodies: identified, proposed, possible, eliminated")
 def reconcile(session: SessionDep, user: Humanitarian, bodies_offset: Offset = 0, bodies_limit: Window = 50,
-              persons_offset: Offset = 0, persons_limit: Window = 50) -> Any:
+              persons_offset: Offset = 0, persons_limit: Window = 50,
+              open_only: Annotated[bool, Query(description="Only the bodies and persons not yet identified: the cases "
+                                                           "left to decide")] = False) -> Any:
     return identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=bodies_limit,
-                                  persons_offset=persons_offset, persons_limit=persons_limit)
+                                      persons_offset=persons_offset, persons_limit=persons_limit, open_only=open_only)
 
 
 handovers = APIRouter(prefix="/api/v1/handovers", tags=["remains"], responses=problem_responses(403, 404, 409))

@@ -137,11 +137,21 @@ def list_identifications(session: Session, status: IdentificationStatus | None, 
     return paged(session, query.order_by(Identification.id.desc()), limit=limit, offset=offset)
 
 
-def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int) -> Reconciliation:
-    """A window of the grid of missing persons against bodies: identified, proposed, possible; the rest eliminated."""
-    bodies = list(session.scalars(select(Body).options(selectinload(Body.recovery)).where(Body.kind == BodyKind.body)
-                                  .order_by(Body.id).limit(bodies_limit).offset(bodies_offset)))
-    persons = list(session.scalars(select(MissingPerson).order_by(MissingPerson.id).limit(persons_limit).offset(persons_offset)))
+def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int,
+                   open_only: bool = False) -> Reconciliation:
+    """A window of the grid of missing persons against bodies: identified, proposed, possible; the rest eliminated.
+
+    ``open_only`` leaves out the bodies and the persons already identified: the cases left to decide, a much
+    smaller grid than everyone against everything."""
+    confirmed = select(Identification).where(Identification.status == IdentificationStatus.confirmed)
+    body_query = select(Body).where(Body.kind == BodyKind.body)
+    person_query = select(MissingPerson)
+    if open_only:
+        body_query = body_query.where(~Body.id.in_(confirmed.with_only_columns(Identification.body_id)))
+        person_query = person_query.where(~MissingPerson.id.in_(confirmed.with_only_columns(Identification.missing_person_id)))
+    bodies = list(session.scalars(body_query.options(selectinload(Body.recovery)).order_by(Body.id)
+                                  .limit(bodies_limit).offset(bodies_offset)))
+    persons = list(session.scalars(person_query.order_by(MissingPerson.id).limit(persons_limit).offset(persons_offset)))
     tables = matching_tables(session)
     standing = standing_identifications(session)
     taken_bodies = {b for (b, _), s in standing.items() if s is IdentificationStatus.confirmed}
@@ -164,5 +174,5 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
                     cells.append(ReconciliationCell(body=body.number, missing_person=person.number, state="possible", weight=w))
     return Reconciliation(
         bodies=[b.number for b in bodies], missing_persons=[p.number for p in persons], cells=cells,
-        total_bodies=session.scalar(select(func.count()).select_from(Body).where(Body.kind == BodyKind.body)) or 0,
-        total_missing_persons=session.scalar(select(func.count()).select_from(MissingPerson)) or 0)
+        total_bodies=session.scalar(select(func.count()).select_from(body_query.subquery())) or 0,
+        total_missing_persons=session.scalar(select(func.count()).select_from(person_query.subquery())) or 0)

@@ -112,13 +112,15 @@ def person_page(page: PageDep, session: SessionDep, number: Annotated[str, Path(
 
 @router.get("/remains/reconciliation", response_class=HTMLResponse)
 def reconciliation_page(page: PageDep, session: SessionDep, bodies_offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-                        persons_offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
+                        persons_offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+                        everyone: Annotated[bool, Query(alias="all")] = False) -> Response:
     _ = translations(page.language).gettext
     if _cell_member(page) is None:
         return _not_found(page, _("Reconciliation"))
+    # the cases left to decide by default: everyone against everything is mostly empty cells
     grid = identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=GRID_BODIES, persons_offset=persons_offset,
-                                  persons_limit=GRID_PERSONS)
+                                      persons_limit=GRID_PERSONS, open_only=not everyone)
     cells = {(c.missing_person, c.body): c for c in grid.cells}
     return page.render("reconciliation.html", grid=grid, cells=cells, bodies_offset=bodies_offset, persons_offset=persons_offset,
-                       step_bodies=GRID_BODIES, step_persons=GRID_PERSONS)
+                       step_bodies=GRID_BODIES, step_persons=GRID_PERSONS, everyone=everyone)
 

@@ -259,6 +259,20 @@ class TestMatchingAndIdentification:
         assert cells[(number, missing["number"])] == "proposed"
         assert recovered["body_numbers"][2] not in grid["bodies"]  # parts are not rows of the grid
 
+    def test_the_grid_of_open_cases_leaves_out_the_identified(self, client: TestClient, auth: Any, recovered: dict[str, Any],
+                                                              missing: dict[str, Any]) -> None:
+        number = recovered["body_numbers"][0]
+        ident = client.post("/api/v1/identifications", json={"body": number, "missing_person": missing["number"]}, headers=auth(HUM)).json()
+        client.post(f"/api/v1/identifications/{ident['id']}/confirmation",
+                    json={"basis": "board", "detail": "documents, marks and dental", "board_members": ["A", "B", "C"]}, headers=auth(HUM))
+        every = client.get("/api/v1/reconciliation", params={"bodies_limit": 200, "persons_limit": 200}, headers=auth(HUM)).json()
+        left = client.get("/api/v1/reconciliation", params={"bodies_limit": 200, "persons_limit": 200, "open_only": True},
+                          headers=auth(HUM)).json()
+        assert number in every["bodies"] and missing["number"] in every["missing_persons"]
+        assert number not in left["bodies"] and missing["number"] not in left["missing_persons"]
+        assert (left["total_bodies"], left["total_missing_persons"]) == (every["total_bodies"] - 1, every["total_missing_persons"] - 1)
+        assert all(c["state"] != "identified" for c in left["cells"])
+
 
 @pytest.mark.usefixtures("scenario")
 class TestHandover:

@@ -347,7 +347,10 @@ def test_the_humanitarian_workspace_from_custody_to_handover_list(page: Page, br
     form.locator("button[type=submit]").click()
     expect(page.locator("#body-identity")).to_contain_text("identified as AM-")
     screenshot(page, "13-remains-body")
-    page.goto("/remains/reconciliation")
+    page.goto("/remains/reconciliation")  # the cases left to decide: no identified body or person in the grid
+    expect(page.locator("#everyone")).to_be_visible()
+    assert page.locator("#reconciliation td.cell.identified").count() == 0
+    page.click("#everyone")
     key = page.locator("p.legend .cell.identified").bounding_box()
     assert key and key["width"] < 40  # a coloured key in the sentence, not a bar across the page
     assert page.locator("#reconciliation td.cell.identified").count() >= 1
