@@ -99,3 +99,23 @@ def test_screenshots_of_every_page_on_a_laptop_and_a_tablet(browser: Browser, se
                     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
                     assert overflow <= 2, (user, path, overflow)
         context.close()
+
+
+def test_every_task_form_has_no_serious_violation(page: Page, server: LiveServer) -> None:
+    """Every write's form (the administrator is offered them all), checked by axe-core."""
+    import httpx
+
+    from peacewatch.ui.forms import tasks
+
+    operations = [t.operation_id for t in tasks(httpx.get(f"{server.url}/openapi.json").json())]
+    assert len(operations) > 60
+    axe = Axe()
+    sign_in(page, "admin", "/tasks")
+    problems: dict[str, list[str]] = {}
+    for operation in operations:
+        page.goto(f"/tasks/{operation}")
+        settle(page)
+        found = serious_violations(page, axe)
+        if found:
+            problems[operation] = found
+    assert not problems, json.dumps(problems, indent=1)

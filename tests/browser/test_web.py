@@ -413,7 +413,8 @@ def test_the_airlift_workspace_and_the_claims_page(page: Page, browser: Browser,
     page.fill("input[name=on]", "2021-02-01")
     page.click("form.filters button[type=submit]")
     expect(turkish).to_have_attribute("data-verdict", "nuanced")
-    expect(turkish.locator(".verdict")).to_contain_text("up to 60 per side")
+    expect(turkish.locator(".verdict")).to_contain_text("Joint Russian-Turkish Ceasefire Monitoring Centre")
+    expect(turkish.locator(".arrangement")).to_contain_text("up to 60 staff per side")  # the terms, beside the verdict
     expect(turkish.locator(".arrangement")).to_contain_text("Agdam district")
     screenshot(page, "17-claims")
 
