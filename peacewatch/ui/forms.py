@@ -36,7 +36,7 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "proposal_id": ("/api/v1/merge-proposals?status=open", "id"),
     "identification_id": ("/api/v1/identifications", "id"),
     "number": ("/api/v1/bodies", "number"),
-    "report_id": ("/api/v1/tak-reports", "callsign"),
+    "report_id": ("/api/v1/cot/reports", "callsign"),
 }
 # steps that cannot be undone: the page asks for confirmation first
 IRREVERSIBLE = re.compile(r"(revoke|revocation|withdraw|abort|close|delete|termination|handover|split|accept)", re.IGNORECASE)

@@ -60,3 +60,10 @@ def test_pages_that_show_now_open_at_the_latest_records_and_say_so(app: FastAPI,
         assert "the map opens there" not in browser.get("/map", params={"on": "2026-11-30"}).text  # a day asked for
         assert "figures are shown there" in browser.get("/airlift").text
 
+
+
+def test_every_reference_a_form_reads_its_choices_from_is_a_list_of_the_api(app: FastAPI) -> None:
+    from peacewatch.ui.forms import REFERENCES
+
+    lists = {path for path, operations in app.openapi()["paths"].items() if "get" in operations}
+    assert not [source for source, _label in REFERENCES.values() if source.split("?")[0] not in lists]
