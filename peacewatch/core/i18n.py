@@ -13,6 +13,9 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from starlette.requests import Request
+
+from peacewatch.core.cookies import LANGUAGE_COOKIE
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = {"en": "English", "ru": "Русский"}
@@ -74,6 +77,11 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def request_language(request: Request) -> str:
+    """The language of a request: the pages' cookie, else the browser's preference, else English."""
+    return choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
 
 
 def choose_language(cookie: str | None, accept_language: str | None) -> str:

@@ -19,8 +19,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peacewatch.core.cookies import LANGUAGE_COOKIE
-from peacewatch.core.i18n import choose_language, translations
+from peacewatch.core.i18n import request_language, translations
 from peacewatch.core.plain_words import plain_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -113,7 +112,7 @@ def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def reader_gettext(request: Request) -> Callable[[str], str]:
     """The translation of the caller's language: the pages' cookie, else the browser's preference, else English."""
-    gettext = translations(choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))).gettext
+    gettext = translations(request_language(request)).gettext
     return lambda text: gettext(text) if text else text  # gettext("") is the catalog's header
 
 

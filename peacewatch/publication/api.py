@@ -13,9 +13,8 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.core.cookies import LANGUAGE_COOKIE
 from peacewatch.core.db import utcnow
-from peacewatch.core.i18n import choose_language, translations
+from peacewatch.core.i18n import request_language, translations
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.tabular import content_disposition
@@ -58,7 +57,7 @@ async def official_map_file(
     if format == "kml":
         return Response(write_kml(features, f"PeaceWatch official map, {day.isoformat()}"), media_type=MEDIA["kml"], headers=headers)
     # its words in the reader's language (the pages' cookie, else Accept-Language)
-    language = choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    language = request_language(request)
     image = await run_in_threadpool(partial(official_map.render, features, day, format, tr=translations(language).gettext,
                                             locale=language))
     return Response(image, media_type=MEDIA[format], headers=headers)

@@ -62,11 +62,6 @@ class FormField:
     fields: tuple[FormField, ...] = ()
 
     @property
-    def name(self) -> str:
-        """The last part of the path: the key the server's errors name."""
-        return self.path.rsplit(".", 1)[-1]
-
-    @property
     def element_id(self) -> str:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.path)
 
@@ -117,7 +112,7 @@ LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Ti
           "heading": "Heading (degrees)", "accuracy": "Accuracy (m)"}
 
 
-def label_of(name: str, schema: Mapping[str, Any] | None = None) -> str:
+def label_of(name: str) -> str:
     """A field's label: its name in words ("planned_start" → "Planned start", "unit_id" → "Unit")."""
     if name in LABELS:
         return LABELS[name]

@@ -46,7 +46,7 @@ from peacewatch.core.cookies import (
     set_nonce,
     set_session,
 )
-from peacewatch.core.i18n import LABELS, LANGUAGES, N_, choose_language, translations
+from peacewatch.core.i18n import LABELS, LANGUAGES, N_, request_language, translations
 from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.web import SessionDep, SettingsDep, client_address, on_hashing_threads
 from peacewatch.ui import symbols
@@ -218,7 +218,7 @@ def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Pa
         user = user_for_token(session, token, secret)  # an expired session reads as signed out
         session.commit()
     nonce, new_nonce = request_nonce(request)
-    language = choose_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    language = request_language(request)
     return Page(request, user, language, settings.cookie_secure, nonce, csrf_token(secret, nonce), new_nonce)
 
 
