@@ -124,6 +124,13 @@ playButton.addEventListener("click", () => {
   }, PLAY_STEP_MS);
 });
 
+/** The patrols planned on the mission's day ``day`` (its midnight to the next, on the mission's clock, not UTC's). */
+function dayPlanUrl(day) {
+  const since = missionTimeToIso(`${day}T00:00`);
+  const until = new Date(Date.parse(since) + 86400000).toISOString();
+  return `/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=1000`;
+}
+
 // --- loading a moment -------------------------------------------------------------------------------
 let generation = 0;
 async function load() {
@@ -132,14 +139,12 @@ async function load() {
   const day = dayInput.value;
   status.textContent = t("Loading…");
   try {
-    const dayStart = missionTimeToIso(`${day}T00:00`); // the mission's day, not UTC's
-    const next = new Date(Date.parse(dayStart) + 86400000).toISOString();
     const [zoneData, postData, fixes, recent, planned] = await Promise.all([
       Promise.all(Object.values(ZONE_PATHS).map((path) => api(`/api/v1/${path}?on=${day}&limit=1000`))),
       api(`/api/v1/posts?on=${day}&limit=10000`),
       api(`/api/v1/positions/latest?at=${encodeURIComponent(at)}&max_age_minutes=60`),
       api(`/api/v1/positions/tracks?until=${encodeURIComponent(at)}&hours=2`),
-      api(`/api/v1/patrols?since=${encodeURIComponent(dayStart)}&until=${encodeURIComponent(next)}&limit=1000`),
+      api(dayPlanUrl(day)),
     ]);
     if (mine !== generation) return; // a newer moment was asked for meanwhile
     Object.keys(ZONE_PATHS).forEach((kind, i) => { zones[kind].clearLayers(); zones[kind].addData(zoneData[i]); });
@@ -202,10 +207,8 @@ const PLAN_REFRESH_MS = window.peacewatchPlanRefreshMs || 30000; // a test may s
 setInterval(async () => {
   if (!live || document.hidden) return;
   const day = dayInput.value;
-  const dayStart = missionTimeToIso(`${day}T00:00`);
-  const next = new Date(Date.parse(dayStart) + 86400000).toISOString();
   try {
-    drawRoutes(await api(`/api/v1/patrols?since=${encodeURIComponent(dayStart)}&until=${encodeURIComponent(next)}&limit=1000`));
+    drawRoutes(await api(dayPlanUrl(day)));
   } catch { /* the next round tries again; the status line reports lasting trouble */ }
 }, PLAN_REFRESH_MS);
 
