@@ -23,14 +23,14 @@ def list_users(session: Session) -> list[User]:
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound("user {user_id} not found", user_id=user_id)
     return user
 
 
 def create_user(session: Session, actor: str, data: UserIn) -> User:
     with transaction(session, actor):
         if session.scalar(select(User.id).where(User.username == data.username)) is not None:
-            raise Conflict(f"user '{data.username}' already exists", field="body.username")
+            raise Conflict("user '{username}' already exists", field="body.username", username=data.username)
         user = User(
             username=data.username, full_name=data.full_name, role=data.role, side=data.side,
             password_hash=hash_password(data.password),
@@ -45,7 +45,7 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
         values = changes.model_dump(exclude_unset=True)
         for key in ("role", "active"):
             if key in values and values[key] is None:
-                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+                raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         role = values.get("role", user.role)
         side = values["side"] if "side" in values else (user.side if role == user.role else None)
         try:
@@ -72,8 +72,8 @@ def sign_in(session: Session, guard: SignInGuard, username: str, password: str, 
     are refused for a while (429), and each lockout is audited once. Runs argon2: call it on the hashing threads."""
     wait = guard.wait_s(username, address)
     if wait is not None:
-        raise TooManyRequests(f"too many wrong passwords for this account or from this address: try again in {wait} s",
-                              retry_after_s=wait)
+        raise TooManyRequests("too many wrong passwords for this account or from this address: try again in {wait} s",
+                              retry_after_s=wait, wait=wait)
     user = authenticate(session, username, password)
     if user is None:
         lockouts = guard.failed(username, address)
@@ -104,7 +104,7 @@ def create_api_token(session: Session, actor: str, data: ApiTokenIn) -> tuple[Ap
     with transaction(session, actor):
         user = session.scalar(select(User).where(User.username == data.username))
         if user is None:
-            raise Invalid(f"no user '{data.username}'", field="body.username")
+            raise Invalid("no user '{username}'", field="body.username", username=data.username)
         secret = new_api_token()
         token = ApiToken(name=data.name, user=user, token_hash=hash_api_token(secret))
         session.add(token)
@@ -119,7 +119,7 @@ def revoke_api_token(session: Session, actor: str, token_id: int) -> ApiToken:
     with transaction(session, actor):
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"API token {token_id} not found")
+            raise NotFound("API token {token_id} not found", token_id=token_id)
         if token.revoked_at is None:
             token.revoked_at = utcnow()
     return token

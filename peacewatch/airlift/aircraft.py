@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peacewatch.core.i18n import Sentence
+
 
 @dataclass(frozen=True)
 class AircraftType:
@@ -28,11 +30,13 @@ AIRCRAFT_TYPES: dict[str, AircraftType] = {
 }
 
 
-def load_problem(aircraft_type: str, personnel: int, tonnes: float) -> tuple[str, str] | None:
+def load_problem(aircraft_type: str, personnel: int, tonnes: float) -> tuple[str, Sentence] | None:
     """What is wrong with a load (field, message), or None: over the payload or the seats of its type."""
     kind = AIRCRAFT_TYPES[aircraft_type]
     if tonnes > kind.payload_tonnes:
-        return "tonnes", f"{tonnes:g} t is over the {kind.name}'s payload of about {kind.payload_tonnes:g} t"
+        return "tonnes", Sentence("{tonnes:g} t is over the {aircraft}'s payload of about {payload:g} t",
+                                  {"tonnes": tonnes, "aircraft": kind.name, "payload": kind.payload_tonnes})
     if personnel > kind.troops:
-        return "personnel", f"{personnel} people is over the {kind.name}'s capacity of about {kind.troops} troops"
+        return "personnel", Sentence("{personnel} people is over the {aircraft}'s capacity of about {troops} troops",
+                                     {"personnel": personnel, "aircraft": kind.name, "troops": kind.troops})
     return None

@@ -22,7 +22,7 @@ def list_airfields(session: Session) -> list[Airfield]:
 def create_airfield(session: Session, actor: str, data: AirfieldIn) -> Airfield:
     with transaction(session, actor):
         if session.scalar(select(Airfield.id).where(Airfield.code == data.code)) is not None:
-            raise Conflict(f"airfield {data.code} is already recorded", field="body.code")
+            raise Conflict("airfield {data_code} is already recorded", field="body.code", data_code=data.code)
         airfield = Airfield(**data.model_dump())
         session.add(airfield)
     return airfield

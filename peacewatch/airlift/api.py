@@ -105,11 +105,11 @@ async def import_flights(
 ) -> ImportReport:
     body = await request.body()
     if len(body) > MAX_LOG_BYTES:
-        raise Invalid(f"the log is over {MAX_LOG_BYTES // 2**20} MiB; split it", field="body")
+        raise Invalid("the log is over {value} MiB; split it", field="body", value=MAX_LOG_BYTES // 2**20)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Invalid(f"the log is not UTF-8 text (byte {exc.start})", field="body") from None
+        raise Invalid("the log is not UTF-8 text (byte {start})", field="body", start=exc.start) from None
     return flight_log_csv.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing)
 
 

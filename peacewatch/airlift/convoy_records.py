@@ -38,13 +38,13 @@ def create_convoy(session: Session, ctx: Context, actor: str, data: ConvoyIn) ->
         if values["arrived_at"] is not None and values["arrived_at"] <= values["departed_at"]:
             raise Invalid("is not after the departure", field="body.arrived_at")
         if values["escort_unit_id"] is not None and session.get(Unit, values["escort_unit_id"]) is None:
-            raise Invalid(f"unit {values['escort_unit_id']} does not exist", field="body.escort_unit_id")
+            raise Invalid("unit {escort_unit_id} does not exist", field="body.escort_unit_id", escort_unit_id=values['escort_unit_id'])
         if data.kind is ConvoyKind.force and data.direction is Direction.outbound:
             present = strength_at(Ledger.load(session, readable=STAFF).movements(planning=False), values["departed_at"], towards_ceiling=False)
             for measure in MEASURES:
                 if values[measure] > getattr(present, measure):
-                    raise Invalid(f"{values[measure]:,} {MEASURE_NAMES[measure]} would leave but only "
-                                  f"{getattr(present, measure):,} are in theatre then", field=f"body.{measure}")
+                    raise Invalid("{leaving:,} {measure} would leave but only {present:,} are in theatre then",
+                                  field=f"body.{measure}", leaving=values[measure], measure=MEASURE_NAMES[measure], present=getattr(present, measure))
         convoy = Convoy(**values)
         session.add(convoy)
     return convoy
@@ -54,7 +54,7 @@ def arrive_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, ar
     with transaction(session, actor):
         convoy = get_convoy(session, convoy_id, None)
         if convoy.arrived_at is not None:
-            raise Conflict(f"convoy {convoy_id} arrived at {convoy.arrived_at:%Y-%m-%d %H:%M} UTC")
+            raise Conflict("convoy {convoy_id} arrived at {arrived_at:%Y-%m-%d %H:%M} UTC", convoy_id=convoy_id, arrived_at=convoy.arrived_at)
         at = ctx.moment(arrived_at, "body.arrived_at")
         if at <= convoy.departed_at:
             raise Invalid("is not after the departure", field="body.arrived_at")

@@ -32,8 +32,8 @@ def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     header, rows = read_table(text, max_rows=MAX_IMPORT_ROWS)
     unknown = [h for h in header if h not in FlightIn.model_fields]
     if unknown:
-        raise Invalid(f"unknown column '{unknown[0]}' in the header; known: {', '.join(FlightIn.model_fields)}",
-                      field="body")
+        raise Invalid("unknown column '{unknown}' in the header; known: {model_fields}",
+                      field="body", unknown=unknown[0], model_fields=', '.join(FlightIn.model_fields))
     return header, rows
 
 

@@ -19,7 +19,7 @@ from peacewatch.airlift.figures import (
     Strength,
     first_breach,
 )
-from peacewatch.airlift.flight_rules import MEASURE_NAMES, Context, describe_breach, flight_movement, flight_problems
+from peacewatch.airlift.flight_rules import MEASURE_NAMES, Context, breach_sentence, flight_movement, flight_problems
 from peacewatch.airlift.models import (
     Airfield,
     Direction,
@@ -70,13 +70,13 @@ class Checker:
         for key in ("departure", "arrival"):
             if values[key] not in self.airfields:
                 known = ", ".join(sorted(self.airfields)) or "none yet"
-                raise Invalid(f"unknown airfield '{values[key]}'; known: {known}", field=f"body.{key}")
+                raise Invalid("unknown airfield '{code}'; known: {known}", field=f"body.{key}", code=values[key], known=known)
         problems = flight_problems(values)
         if problems:
             name, message = problems[0]
             raise Invalid(message, field=f"body.{name}")
         if values.get("unit_id") is not None and values["unit_id"] not in self.units:
-            raise Invalid(f"unit {values['unit_id']} does not exist", field="body.unit_id")
+            raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=values['unit_id'])
         candidate = FlightValues(**{k: values[k] for k in FlightValues.__dataclass_fields__})
         if values["direction"] is Direction.outbound:
             self._check_departure(candidate, flight_id)
@@ -92,8 +92,8 @@ class Checker:
         for measure in MEASURES:
             leaving, there = getattr(flight, measure), getattr(present, measure)
             if leaving > there:
-                raise Invalid(f"{leaving:,} {MEASURE_NAMES[measure]} would leave at {self.ctx.local(moment)} but only "
-                              f"{there:,} are in theatre then", field=f"body.{measure}")
+                raise Invalid("{leaving:,} {measure} would leave at {moment} but only {there:,} are in theatre then",
+                              field=f"body.{measure}", leaving=leaving, measure=MEASURE_NAMES[measure], moment=self.ctx.local(moment), there=there)
 
     def breach_with(self, flights: Sequence[FlightValues], without: int | None = None) -> tuple[Breach | None, Breach | None]:
         """The first breach of the limits with and without ``flights`` added to the planned schedule."""
@@ -109,7 +109,7 @@ class Checker:
     def check_limits(self, flights: Sequence[FlightValues], without: int | None = None) -> None:
         breach = self.new_breach(flights, without)
         if breach is not None:
-            raise Conflict("refused: " + describe_breach(breach, self.ctx).message)
+            raise Conflict("refused: {breach}", breach=breach_sentence(breach, self.ctx))
 
     def new_breach(self, flights: Sequence[FlightValues], without: int | None = None) -> Breach | None:
         """A breach the flights would cause; one already in the schedule without them is not theirs."""
@@ -172,8 +172,8 @@ def create_flight(session: Session, ctx: Context, actor: str, data: FlightIn) ->
         checker.check(values)
         twin = _duplicate(session, values)
         if twin is not None:
-            raise Conflict(f"flight {twin.id} ({values['tail_number']}, planned to leave at "
-                           f"{ctx.local(values['planned_departure'])}) is already recorded", field="body.tail_number")
+            raise Conflict("flight {twin} ({tail_number}, planned to leave at {value}) is already recorded",
+                           field="body.tail_number", twin=twin.id, tail_number=values['tail_number'], value=ctx.local(values['planned_departure']))
         flight = store_flight(session, checker, values)
     return flight
 
@@ -185,7 +185,7 @@ def update_flight(session: Session, ctx: Context, actor: str, flight_id: int, ch
         for key in ("aircraft_type", "status", "departure", "arrival", "planned_departure", "planned_arrival",
                     "tail_number", "callsign", "personnel", "armoured", "vehicles", "tonnes", "notes", "visibility"):
             if key in given and given[key] is None:
-                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+                raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         current = {k: getattr(flight, k) for k in FlightIn.model_fields if k not in ("departure", "arrival")}
         current |= {"departure": flight.departure.code, "arrival": flight.arrival.code}
         try:
@@ -197,7 +197,7 @@ def update_flight(session: Session, ctx: Context, actor: str, flight_id: int, ch
         checker.check(values, flight.id)
         twin = _duplicate(session, values, flight.id)
         if twin is not None:
-            raise Conflict(f"flight {twin.id} has the same tail number and planned departure", field="body.tail_number")
+            raise Conflict("flight {twin} has the same tail number and planned departure", field="body.tail_number", twin=twin.id)
         departure, arrival = checker.airfields[values.pop("departure")], checker.airfields[values.pop("arrival")]
         for key, value in values.items():
             setattr(flight, key, value)

@@ -22,6 +22,7 @@ from peacewatch.airlift.schemas import (
 )
 from peacewatch.core.calendar import reporting_day
 from peacewatch.core.db import as_utc, utcnow
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 
@@ -59,25 +60,26 @@ class Context:
         return at
 
 
-def flight_problems(v: dict[str, Any]) -> list[tuple[str, str]]:
+def flight_problems(v: dict[str, Any]) -> list[tuple[str, Sentence]]:
     """What makes a flight impossible on its face, as (field, message): order of times, status, capacity."""
     problems = []
     status = v["status"]
     if v["departure"] == v["arrival"]:
-        problems.append(("arrival", "is the departure airfield"))
+        problems.append(("arrival", Sentence("is the departure airfield")))
     if v["planned_arrival"] <= v["planned_departure"]:
-        problems.append(("planned_arrival", "is not after the planned departure"))
+        problems.append(("planned_arrival", Sentence("is not after the planned departure")))
     dep, arr = v.get("actual_departure"), v.get("actual_arrival")
     if dep is not None and arr is not None and arr <= dep:
-        problems.append(("actual_arrival", "is not after the actual departure"))
+        problems.append(("actual_arrival", Sentence("is not after the actual departure")))
     if status is FlightStatus.landed and (dep is None or arr is None):
-        problems.append(("actual_departure" if dep is None else "actual_arrival", "is required for a landed flight"))
+        problems.append(("actual_departure" if dep is None else "actual_arrival", Sentence("is required for a landed flight")))
     if status in (FlightStatus.airborne, FlightStatus.diverted) and dep is None:
-        problems.append(("actual_departure", f"is required for a flight {status.value}"))
+        problems.append(("actual_departure", Sentence("is required for a flight {status}", {"status": status.value})))
     if status in (FlightStatus.planned, FlightStatus.airborne, FlightStatus.cancelled) and arr is not None:
-        problems.append(("actual_arrival", f"must be empty for a flight {status.value} (it has not landed)"))
+        problems.append(("actual_arrival", Sentence("must be empty for a flight {status} (it has not landed)",
+                                                    {"status": status.value})))
     if status in (FlightStatus.planned, FlightStatus.cancelled) and dep is not None:
-        problems.append(("actual_departure", f"must be empty for a flight {status.value}"))
+        problems.append(("actual_departure", Sentence("must be empty for a flight {status}", {"status": status.value})))
     overload = load_problem(v["aircraft_type"], v["personnel"], v["tonnes"])
     if overload is not None:
         problems.append(overload)
@@ -103,10 +105,17 @@ def convoy_movement(c: Any) -> Movement:
                     personnel=c.personnel, armoured=c.armoured, vehicles=c.vehicles, tonnes=c.tonnes, kind=c.kind.value)
 
 
+def breach_sentence(breach: Breach, ctx: Context) -> Sentence:
+    """A breach of the mandate's ceilings or minimum in words, to be said in the reader's language."""
+    values = {"measure": MEASURE_NAMES[breach.measure], "value": breach.value, "local": ctx.local(breach.at),
+              "at": breach.at, "limit": breach.limit}
+    if breach.above:
+        return Sentence("{measure} would reach {value:,} at {local} ({at:%Y-%m-%d %H:%M} UTC), over the ceiling of "
+                        "{limit:,}", values)
+    return Sentence("{measure} would reach {value:,} at {local} ({at:%Y-%m-%d %H:%M} UTC), below the minimum of "
+                    "{limit:,}", values)
+
+
 def describe_breach(breach: Breach, ctx: Context) -> BreachOut:
-    what = MEASURE_NAMES[breach.measure]
-    limit = f"over the ceiling of {breach.limit:,}" if breach.above else f"below the minimum of {breach.limit:,}"
-    message = (f"{what} would reach {breach.value:,} at {ctx.local(breach.at)} ({breach.at:%Y-%m-%d %H:%M} UTC), "
-               f"{limit}")
     return BreachOut(at=breach.at, local_time=ctx.local(breach.at), measure=breach.measure, value=breach.value,
-                     limit=breach.limit, above=breach.above, message=message)
+                     limit=breach.limit, above=breach.above, message=str(breach_sentence(breach, ctx)))

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.airlift.figures import (
+    Breach,
     strength_series,
 )
 from peacewatch.airlift.flight_records import Checker, FlightValues, store_flight
-from peacewatch.airlift.flight_rules import Context, describe_breach, flight_movement, flight_problems
+from peacewatch.airlift.flight_rules import Context, breach_sentence, describe_breach, flight_movement, flight_problems
 from peacewatch.airlift.models import (
     FlightStatus,
     RotationPlan,
@@ -35,12 +36,12 @@ def _plan_values(checker: Checker, data: RotationPlanIn) -> list[dict[str, Any]]
             values[key] = as_utc(values[key], field=f"body.flights.{number}.{key}")
         for key in ("departure", "arrival"):
             if values[key] not in checker.airfields:
-                raise Invalid(f"unknown airfield '{values[key]}'", field=f"body.flights.{number}.{key}")
+                raise Invalid("unknown airfield '{code}'", field=f"body.flights.{number}.{key}", code=values[key])
         problems = flight_problems(values)
         if problems:
             raise Invalid(problems[0][1], field=f"body.flights.{number}.{problems[0][0]}")
         if values.get("unit_id") is not None and values["unit_id"] not in checker.units:
-            raise Invalid(f"unit {values['unit_id']} does not exist", field=f"body.flights.{number}.unit_id")
+            raise Invalid("unit {unit_id} does not exist", field=f"body.flights.{number}.unit_id", unit_id=values['unit_id'])
         planned.append(values)
     return planned
 
@@ -75,7 +76,9 @@ def create_plan(session: Session, ctx: Context, actor: str, data: RotationPlanIn
         planned = _plan_values(checker, data)
         verdict = _plan_check(checker, planned)
         if verdict.breach is not None:
-            raise Conflict("rotation plan refused: " + verdict.breach.message)
+            found = verdict.breach
+            breach = Breach(at=found.at, measure=found.measure, value=found.value, limit=found.limit, above=found.above)
+            raise Conflict("rotation plan refused: {breach}", breach=breach_sentence(breach, checker.ctx))
         plan = RotationPlan(name=data.name, notes=data.notes)
         session.add(plan)
         for values in planned:
@@ -91,7 +94,7 @@ def list_plans(session: Session, limit: int = 100, offset: int = 0) -> Paged[Rot
 def get_plan(session: Session, plan_id: int) -> RotationPlan:
     plan = session.get(RotationPlan, plan_id)
     if plan is None:
-        raise NotFound(f"rotation plan {plan_id} not found")
+        raise NotFound("rotation plan {plan_id} not found", plan_id=plan_id)
     return plan
 
 
@@ -100,7 +103,8 @@ def withdraw_plan(session: Session, actor: str, plan_id: int, reason: str) -> Ro
     with transaction(session, actor):
         plan = get_plan(session, plan_id)
         if plan.withdrawn_at is not None:
-            raise Conflict(f"rotation plan {plan_id} was withdrawn at {plan.withdrawn_at:%Y-%m-%d %H:%M} UTC")
+            raise Conflict("rotation plan {plan_id} was withdrawn at {withdrawn_at:%Y-%m-%d %H:%M} UTC",
+                           plan_id=plan_id, withdrawn_at=plan.withdrawn_at)
         plan.withdrawn_at, plan.withdrawn_reason = utcnow(), reason
         for flight in plan.flights:
             if flight.status is FlightStatus.planned:

@@ -55,7 +55,7 @@ def acknowledge(session: Session, actor: str, alert_id: int, note: str) -> Alert
         if not compare_and_set(session, alert, {"status": AlertStatus.open}, status=AlertStatus.acknowledged,
                                acknowledged_by=actor, acknowledged_at=utcnow()):
             session.refresh(alert)
-            raise Conflict(f"alert {alert_id} is {alert.status.value}; only an open alert can be acknowledged")
+            raise Conflict("alert {alert_id} is {status}; only an open alert can be acknowledged", alert_id=alert_id, status=alert.status.value)
         alert.note = note or alert.note
     return alert
 
@@ -74,7 +74,7 @@ def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
         alert = get_alert(session, alert_id, None)
         if not compare_and_set(session, alert, {"status": (AlertStatus.open, AlertStatus.acknowledged)},
                                status=AlertStatus.closed, closed_by=actor, closed_at=utcnow()):
-            raise Conflict(f"alert {alert_id} is already closed")
+            raise Conflict("alert {alert_id} is already closed", alert_id=alert_id)
         alert.note = note or alert.note
     return alert
 

@@ -29,10 +29,10 @@ def create_statement(session: Session, actor: str, data: StatementIn) -> Stateme
         if data.responds_to_id is not None:
             answered = session.get(Statement, data.responds_to_id)
             if answered is None:
-                raise Invalid(f"statement {data.responds_to_id} does not exist", field="body.responds_to_id")
+                raise Invalid("statement {responds_to_id} does not exist", field="body.responds_to_id", responds_to_id=data.responds_to_id)
             if answered.stated_on > data.stated_on:
-                raise Invalid(f"statement {answered.id} was made later ({answered.stated_on.isoformat()})",
-                              field="body.responds_to_id")
+                raise Invalid("statement {answered} was made later ({stated_on})",
+                              field="body.responds_to_id", answered=answered.id, stated_on=answered.stated_on.isoformat())
         statement = Statement(**data.model_dump())
         session.add(statement)
     return statement

@@ -214,10 +214,10 @@ def first_copy(session: Session, query: Any, data: Any, readable: Callable[[Any]
         return None
     first = session.scalar(query)
     if first is not None and first.client_digest != resend_digest(data):
-        raise Conflict(f"client id {data.client_id} was already used for a different report", field="body.client_id")
+        raise Conflict("client id {client_id} was already used for a different report", field="body.client_id", client_id=data.client_id)
     if first is not None and not readable(first):
-        raise Conflict(f"client id {data.client_id}: this report was stored; it is no longer shared with you",
-                       field="body.client_id")
+        raise Conflict("client id {client_id}: this report was stored; it is no longer shared with you",
+                       field="body.client_id", client_id=data.client_id)
     return first
 
 

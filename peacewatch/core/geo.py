@@ -49,9 +49,9 @@ def geometry_from_geojson(data: dict[str, Any], *, field: str, expect: tuple[str
     try:
         geom = shape(data)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-        raise Invalid(f"not a readable GeoJSON geometry: {exc}", field=field) from None
+        raise Invalid("not a readable GeoJSON geometry: {exc}", field=field, exc=exc) from None
     if geom.geom_type not in expect:
-        raise Invalid(f"expected {' or '.join(expect)}, got {geom.geom_type}", field=field)
+        raise Invalid("expected {expect}, got {geom_type}", field=field, expect=' or '.join(expect), geom_type=geom.geom_type)
     check_geometry(geom, field=field)
     return geom
 
@@ -69,7 +69,7 @@ def check_geometry(geom: BaseGeometry, *, field: str) -> None:
     if (lat < -90).any() or (lat > 90).any():
         raise Invalid("latitude out of range [-90, 90]", field=field)
     if not geom.is_valid:
-        raise Invalid(f"invalid geometry: {shapely.is_valid_reason(geom)}", field=field)
+        raise Invalid("invalid geometry: {value}", field=field, value=shapely.is_valid_reason(geom))
 
 
 def to_geojson(geom: BaseGeometry) -> dict[str, Any]:

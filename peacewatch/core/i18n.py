@@ -7,6 +7,8 @@ binaries in the repository. ``scripts/i18n-update`` extracts new strings and mer
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -24,6 +26,33 @@ DEFAULT_LANGUAGE = "en"
 
 def N_(text: str) -> str:
     return text
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence kept as its English template (``str.format``) and its values, to be said in a reader's language.
+
+    A rule that refuses something knows the words but not the reader: it writes ``Sentence("... {x} ...", {"x": 1})``
+    (``Sentence`` is an extraction keyword, so the template lands in the catalogs) and whoever answers the reader
+    fills it in their language. A value may itself be a Sentence (anything with ``said_in``).
+    """
+
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def said_in(self, gettext: Callable[[str], str]) -> str:
+        """The sentence translated by ``gettext``; in English if the translation cannot be filled."""
+        if not self.values:
+            return gettext(self.template) if self.template else self.template
+        values = {k: v.said_in(gettext) if hasattr(v, "said_in") else v for k, v in self.values.items()}
+        try:
+            return gettext(self.template).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return self.template.format(**{k: v.said_in(str) if hasattr(v, "said_in") else v
+                                           for k, v in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.said_in(lambda text: text)
 
 
 # enum values as words

@@ -14,12 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peacewatch.core.i18n import request_language, translations
+from peacewatch.core.i18n import Sentence, request_language, translations
 from peacewatch.core.plain_words import plain_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -28,6 +28,28 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 class FieldError(BaseModel):
     field: str = Field(description="Where the error is, as a dotted path such as body.geometry.coordinates")
     message: str
+    _said: Any = PrivateAttr(default=None)  # the message to say in the reader's language: has said_in(gettext)
+
+    @classmethod
+    def of(cls, field: str, message: str | Sentence, **values: Any) -> FieldError:
+        """An error whose message is a template filled with ``values``, so it can be said in the reader's language."""
+        sentence = message if isinstance(message, Sentence) else Sentence(message, values)
+        error = cls(field=field, message=str(sentence))
+        error._said = sentence
+        return error
+
+    def said_in(self, gettext: Callable[[str], str]) -> str:
+        return self._said.said_in(gettext) if self._said is not None else gettext(self.message)
+
+
+class _Plain:
+    """A validation error of pydantic, to be said in plain words of any language."""
+
+    def __init__(self, error: Any) -> None:
+        self.error = error
+
+    def said_in(self, gettext: Callable[[str], str]) -> str:
+        return plain_message(self.error, gettext)
 
 
 class ProblemDetails(BaseModel):
@@ -40,15 +62,27 @@ class ProblemDetails(BaseModel):
 
 
 class Problem(Exception):
+    """A refusal in a sentence: ``detail`` is a template and ``values`` fill it (``str.format``).
+
+    Keeping the template apart from its values lets the answer be said in the reader's language: the
+    template is looked up in the catalog (the constructors are extraction keywords) and filled afterwards.
+    """
+
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, *, field: str | None = None, errors: list[FieldError] | None = None):
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str | Sentence, *, field: str | None = None, errors: list[FieldError] | None = None,
+                 **values: Any):
+        self.sentence = detail if isinstance(detail, Sentence) else Sentence(detail, values)
+        self.detail = str(self.sentence)
+        super().__init__(self.detail)
         self.errors = list(errors or [])
         if field is not None:
-            self.errors.append(FieldError(field=field, message=detail))
+            self.errors.append(FieldError.of(field, self.sentence))
+
+    def said_in(self, gettext: Callable[[str], str]) -> str:
+        """The detail in the language of ``gettext``."""
+        return self.sentence.said_in(gettext)
 
 
 class Invalid(Problem):
@@ -85,8 +119,8 @@ class Unavailable(Problem):
     status = 503
     title = "Service unavailable"
 
-    def __init__(self, detail: str, *, retry_after_s: int = RETRY_AFTER_S) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, *, retry_after_s: int = RETRY_AFTER_S, **values: Any) -> None:
+        super().__init__(detail, **values)
         self.retry_after_s = retry_after_s
 
 
@@ -120,10 +154,11 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": str(exc.retry_after_s)}
-    _ = reader_gettext(request)  # a rule's fixed sentence has a translation; one with values in it stays as written
-    errors = [FieldError(field=e.field, message=_(e.message)) for e in exc.errors]
+    _ = reader_gettext(request)
+    detail = exc.said_in(_)
+    errors = [FieldError(field=e.field, message=e.said_in(_)) for e in exc.errors]
     return _problem_response(
-        ProblemDetails(title=exc.title, status=exc.status, detail=_(exc.detail), instance=request.url.path, errors=errors),
+        ProblemDetails(title=exc.title, status=exc.status, detail=detail, instance=request.url.path, errors=errors),
         headers,
     )
 
@@ -264,6 +299,9 @@ def validated(model: type[BaseModel], data: Any, where: str) -> Any:
     try:
         return TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
-        errors = [FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=plain_message(err, str))
-                  for err in exc.errors()]
-        raise Invalid(f"{errors[0].field}: {errors[0].message}", errors=errors) from None
+        errors = []
+        for err in exc.errors():
+            error = FieldError(field=".".join([where, *(str(p) for p in err["loc"])]), message=plain_message(err, str))
+            error._said = _Plain(err)
+            errors.append(error)
+        raise Invalid("{where}: {message}", errors=errors, where=errors[0].field, message=errors[0]._said) from None

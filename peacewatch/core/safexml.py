@@ -13,6 +13,6 @@ def refuse_hostile_xml(data: bytes, what: str) -> None:
     try:
         SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise Invalid(f"refused {what}: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
+        raise Invalid("refused {what}: {refusal} (DTDs and entities are not accepted)", field="file", what=what, refusal=type(exc).__name__) from None
     except SafeET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}", field="file") from None
+        raise Invalid("not well-formed XML: {exc}", field="file", exc=exc) from None

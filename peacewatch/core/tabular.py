@@ -104,11 +104,11 @@ def read_table(text: str, *, max_rows: int, field: str = "body") -> tuple[list[s
         rows: list[tuple[int, dict[str, str]]] = []
         for row in reader:
             if len(rows) >= max_rows:
-                raise Invalid(f"the file has more than {max_rows:,} rows; split it", field=field)
+                raise Invalid("the file has more than {max_rows:,} rows; split it", field=field, max_rows=max_rows)
             if None in row:
                 rows.append((reader.line_num, {EXTRA_CELLS: "x"}))
                 continue
             rows.append((reader.line_num, {k: from_spreadsheet(v.strip()) for k, v in row.items() if v is not None and v.strip() != ""}))
     except csv.Error as exc:  # a file that is not CSV at all: one answer for the whole file
-        raise Invalid(f"not a readable CSV file: {exc}", field=field) from None
+        raise Invalid("not a readable CSV file: {exc}", field=field, exc=exc) from None
     return header, rows

@@ -73,7 +73,7 @@ def get_visible(session: Session, model: type[T], record_id: int, readable: Scop
 
     record = session.get(model, record_id)
     if record is None or (readable is not None and record.visibility not in readable):  # type: ignore[attr-defined]  # only models with VisibilityMixin are read by scope
-        raise NotFound(f"{what} {record_id} not found")
+        raise NotFound("{what} {record_id} not found", what=what, record_id=record_id)
     return record
 
 

@@ -270,7 +270,7 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise Forbidden(f"role '{user.role.value}' may not do this; allowed roles: {names}")
+            raise Forbidden("role '{role}' may not do this; allowed roles: {names}", role=user.role.value, names=names)
         return user
 
     dependency.roles = allowed  # type: ignore[attr-defined]  # read by document_roles: the OpenAPI document says who may call

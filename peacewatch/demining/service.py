@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
@@ -31,12 +32,13 @@ def hectares_of(geometry: BaseGeometry) -> float:
     return round(abs(area) / 10_000, 2)
 
 
-def hectares_problem(stated: float | None, measured: float | None) -> str | None:
+def hectares_problem(stated: float | None, measured: float | None) -> Sentence | None:
     """Why a stated area cannot stand beside its polygon, or None."""
     if stated is None or measured is None:
         return None
     if abs(stated - measured) > HECTARES_TOLERANCE * max(measured, 0.01):
-        return f"{stated:g} ha stated but the polygon covers {measured:g} ha (more than {HECTARES_TOLERANCE:.0%} apart)"
+        return Sentence("{stated:g} ha stated but the polygon covers {measured:g} ha (more than {tolerance:.0%} apart)",
+                        {"stated": stated, "measured": measured, "tolerance": HECTARES_TOLERANCE})
     return None
 
 
@@ -44,7 +46,7 @@ def create_clearance(session: Session, settings: Settings, actor: str, data: Cle
     with transaction(session, actor):
         check_mission_day(session, settings, data.cleared_on, field="body.cleared_on")
         if session.get(Unit, data.unit_id) is None:
-            raise Invalid(f"unit {data.unit_id} does not exist", field="body.unit_id")
+            raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=data.unit_id)
         geometry = None if data.geometry is None else geometry_from_geojson(
             data.geometry.model_dump(exclude_none=True), field="body.geometry", expect=("Polygon", "MultiPolygon"))
         measured = None if geometry is None else hectares_of(geometry)

@@ -42,7 +42,7 @@ def get_unit(session: Session, unit_id: int, readable: Scope) -> Unit:
 def _check_name_free(session: Session, name: str, unit_id: int | None) -> None:
     other = session.scalar(select(Unit.id).where(Unit.name == name))
     if other is not None and other != unit_id:
-        raise Conflict(f"a unit named '{name}' already exists (id {other})", field="body.name")
+        raise Conflict("a unit named '{name}' already exists (id {other})", field="body.name", name=name, other=other)
 
 
 def _check_parent(session: Session, parent_id: int | None, unit_id: int | None) -> None:
@@ -56,7 +56,7 @@ def _check_parent(session: Session, parent_id: int | None, unit_id: int | None) 
         seen.add(current)
         parent = session.get(Unit, current)
         if parent is None:
-            raise Invalid(f"parent unit {current} does not exist", field="body.parent_id")
+            raise Invalid("parent unit {current} does not exist", field="body.parent_id", current=current)
         current = parent.parent_id
 
 
@@ -74,7 +74,7 @@ def update_unit(session: Session, actor: str, unit_id: int, changes: UnitUpdate)
         unit = get_unit(session, unit_id, None)
         values = changes.model_dump(exclude_unset=True)
         for key in NOT_NULL & {k for k, v in values.items() if v is None}:
-            raise Invalid(f"{key} may not be null", field=f"body.{key}")
+            raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         if "name" in values:
             _check_name_free(session, values["name"], unit_id)
         if "parent_id" in values:
@@ -89,7 +89,7 @@ def delete_unit(session: Session, actor: str, unit_id: int) -> None:
         unit = get_unit(session, unit_id, None)
         children = session.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id == unit_id))
         if children:
-            raise Conflict(f"unit {unit_id} has {children} sub-unit(s); move or delete them first")
+            raise Conflict("unit {unit_id} has {children} sub-unit(s); move or delete them first", unit_id=unit_id, children=children)
         session.delete(unit)
 
 

@@ -43,7 +43,7 @@ def read_geojson(data: bytes) -> list[Placemark]:
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid(f"not valid JSON: {exc}", field="file") from None
+        raise Invalid("not valid JSON: {exc}", field="file", exc=exc) from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
@@ -68,7 +68,7 @@ def is_kmz(data: bytes, filename: str, content_type: str) -> bool:
 def read_layer_file(data: bytes, filename: str | None, content_type: str | None) -> list[Placemark]:
     """Every feature of a GeoJSON, KML or KMZ file, each either readable or refused with its reason."""
     if len(data) > MAX_LAYER_BYTES:
-        raise Invalid(f"file larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB", field="file")
+        raise Invalid("file larger than {value} MiB", field="file", value=MAX_LAYER_BYTES // (1024 * 1024))
     name = (filename or "").lower()
     kind = (content_type or "").lower()
     if is_kmz(data, name, kind):

@@ -165,9 +165,9 @@ def _document(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise Invalid(f"not well-formed KML: {exc}", field="file") from None
+        raise Invalid("not well-formed KML: {exc}", field="file", exc=exc) from None
     if _local(root.tag) != "kml":
-        raise Invalid(f"not KML: the document is <{_local(root.tag)}>", field="file")
+        raise Invalid("not KML: the document is <{value}>", field="file", value=_local(root.tag))
     return root
 
 
@@ -214,11 +214,11 @@ def kmz_documents(data: bytes, max_bytes: int) -> list[bytes]:
     with archive:
         entries = archive.infolist()
         if len(entries) > MAX_KMZ_ENTRIES:
-            raise Invalid(f"a KMZ of more than {MAX_KMZ_ENTRIES} files", field="file")
+            raise Invalid("a KMZ of more than {MAX_KMZ_ENTRIES} files", field="file", MAX_KMZ_ENTRIES=MAX_KMZ_ENTRIES)
         names = {e.filename: e for e in entries if not e.is_dir()}
         unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in n.replace("\\", "/").split("/")]
         if unsafe:
-            raise Invalid(f"refused KMZ: entry '{unsafe[0][:100]}' points outside the archive", field="file")
+            raise Invalid("refused KMZ: entry '{unsafe}' points outside the archive", field="file", unsafe=unsafe[0][:100])
         documents = [n for n in names if n.lower().endswith(".kml")]
         main = next((n for n in documents if n.lower() == "doc.kml"), None) or next(
             (n for n in documents if "/" not in n.strip("/")), documents[0] if documents else None)
@@ -229,11 +229,11 @@ def kmz_documents(data: bytes, max_bytes: int) -> list[bytes]:
         def read(name: str) -> bytes:
             entry = names[name]
             if entry.file_size > budget[0]:
-                raise Invalid(f"the KMZ's documents are larger than {max_bytes // 2**20} MiB", field="file")
+                raise Invalid("the KMZ's documents are larger than {value} MiB", field="file", value=max_bytes // 2**20)
             with archive.open(entry) as member:
                 content = member.read(budget[0] + 1)  # the declared size may lie: read no more than what is left
             if len(content) > budget[0]:
-                raise Invalid(f"the KMZ's documents are larger than {max_bytes // 2**20} MiB", field="file")
+                raise Invalid("the KMZ's documents are larger than {value} MiB", field="file", value=max_bytes // 2**20)
             budget[0] -= len(content)
             return content
 

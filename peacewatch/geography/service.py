@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.geo import BBox, Fence, buffer_metres, corridor_from_centreline, geometry_from_geojson
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound, validated
 from peacewatch.core.visibility import Scope, Visibility, get_visible, where_visible
@@ -83,7 +84,7 @@ def get_zone(session: Session, zone_id: int, readable: Scope, kind: ZoneKind | N
     zone = session.get(Zone, zone_id)
     if zone is None or (kind is not None and zone.kind != kind) or (readable is not None and zone.visibility not in readable):
         label = kind.value.replace("_", " ") if kind is not None else "zone"
-        raise NotFound(f"{label} {zone_id} not found")
+        raise NotFound("{label} {zone_id} not found", label=label, zone_id=zone_id)
     return zone
 
 
@@ -99,12 +100,12 @@ def _zone_geometry(kind: ZoneKind, geometry: Any, width_m: float | None, where: 
 def _check_code_free(session: Session, model: type[Zone] | type[Post], code: str, record_id: int | None, where: str) -> None:
     other = session.scalar(select(model.id).where(model.code == code))
     if other is not None and other != record_id:
-        raise Conflict(f"code '{code}' is already used by record {other}", field=f"{where}.properties.code")
+        raise Conflict("code '{code}' is already used by record {other}", field=f"{where}.properties.code", code=code, other=other)
 
 
 def _check_span(start: date | None, end: date | None, field: str) -> None:
     if start is not None and end is not None and end < start:
-        raise Invalid(f"{end.isoformat()} is before {start.isoformat()}", field=field)
+        raise Invalid("{end} is before {start}", field=field, end=end.isoformat(), start=start.isoformat())
 
 
 def _apply_zone(session: Session, zone: Zone, kind: ZoneKind, data: ZoneIn, where: str, *, code_checked: bool = False) -> Zone:
@@ -147,7 +148,7 @@ def _recheck_posts_in(session: Session, zone: Zone) -> None:
     for post in session.scalars(select(Post).where(Post.zone_id == zone.id, Post.outside_zone_override.is_(False))):
         if not zone.geometry.covers(post.geometry):
             raise Invalid(
-                f"the new shape leaves post {post.code} outside zone {zone.code}", field="body.geometry"
+                "the new shape leaves post {post_code} outside zone {zone_code}", field="body.geometry", post_code=post.code, zone_code=zone.code
             )
 
 
@@ -156,7 +157,7 @@ def delete_zone(session: Session, actor: str, kind: ZoneKind, zone_id: int) -> N
         zone = get_zone(session, zone_id, None, kind)
         posts = session.scalars(select(Post.code).where(Post.zone_id == zone_id).limit(5)).all()
         if posts:
-            raise Conflict(f"zone {zone.code} still holds posts ({', '.join(posts)}); move or delete them first")
+            raise Conflict("zone {zone_code} still holds posts ({posts}); move or delete them first", zone_code=zone.code, posts=', '.join(posts))
         session.delete(zone)
 
 
@@ -224,19 +225,20 @@ def _resolve_zone(zones: ZoneIndex, zone_id: int | None, zone_code: str | None, 
     if zone_code is not None:
         zone = zones.code(zone_code)
         if zone is None:
-            raise Invalid(f"no zone has code '{zone_code}'", field=f"{where}.properties.zone_code")
+            raise Invalid("no zone has code '{zone_code}'", field=f"{where}.properties.zone_code", zone_code=zone_code)
         if zone_id is not None and zone_id != zone.id:
-            raise Invalid(f"zone_id {zone_id} and zone_code '{zone_code}' name different zones", field=f"{where}.properties.zone_id")
+            raise Invalid("zone_id {zone_id} and zone_code '{zone_code}' name different zones",
+                          field=f"{where}.properties.zone_id", zone_id=zone_id, zone_code=zone_code)
     elif zone_id is not None:
         zone = zones.id(zone_id)
         if zone is None:
-            raise Invalid(f"zone {zone_id} does not exist", field=f"{where}.properties.zone_id")
+            raise Invalid("zone {zone_id} does not exist", field=f"{where}.properties.zone_id", zone_id=zone_id)
     else:
         raise Invalid("a post needs its zone: zone_id or zone_code", field=f"{where}.properties.zone_id")
     if zone.geometry.geom_type not in POLYGONAL:
         raise Invalid(
-            f"zone {zone.code} is a {zone.kind.value.replace('_', ' ')}; a post belongs to an area or a corridor",
-            field=f"{where}.properties.zone_id",
+            "zone {zone_code} is a {kind}; a post belongs to an area or a corridor",
+            field=f"{where}.properties.zone_id", zone_code=zone.code, kind=zone.kind.value.replace('_', ' '),
         )
     return zone
 
@@ -252,9 +254,8 @@ def _apply_post(session: Session, post: Post, data: PostIn, where: str, zones: Z
     inside = zone.geometry.covers(point)
     if not inside and not props.override_outside_zone:
         raise Invalid(
-            f"post {props.code} at {point.y:.5f}, {point.x:.5f} lies outside zone {zone.code}; "
-            "set override_outside_zone with override_reason to accept it",
-            field=f"{where}.geometry",
+            "post {props_code} at {y:.5f}, {x:.5f} lies outside zone {zone_code}; set override_outside_zone with override_reason to accept it",
+            field=f"{where}.geometry", props_code=props.code, y=point.y, x=point.x, zone_code=zone.code,
         )
     if not inside and not (props.override_reason or "").strip():
         raise Invalid("an override needs a reason", field=f"{where}.properties.override_reason")
@@ -314,9 +315,11 @@ class RefusedFeature:
     name: str
     reason: str
     field: str = ""  # where in the feature, when known: features[3].properties.closed_on
+    said: Sentence | None = None  # the reason, to be said in a reader's language
 
     def as_error(self) -> FieldError:
-        return FieldError(field=self.field or f"features[{self.index}]", message=f"{self.name or 'unnamed'}: {self.reason}")
+        return FieldError.of(self.field or f"features[{self.index}]", "{name}: {reason}", name=self.name or "unnamed",
+                             reason=self.said or self.reason)
 
 
 @dataclass
@@ -361,7 +364,7 @@ def upsert_features(
                 data = validated(PostIn if layer == "posts" else ZoneIn, feature, where)
                 code = data.properties.code
                 if code in seen:
-                    raise Conflict(f"code '{code}' appears twice in the file", field=f"{where}.properties.code")
+                    raise Conflict("code '{code}' appears twice in the file", field=f"{where}.properties.code", code=code)
                 record = existing.get(code)
                 if record is None:
                     record, new = (Post() if layer == "posts" else Zone()), True
@@ -370,7 +373,7 @@ def upsert_features(
                     _apply_post(session, record, data, where, zones)
                 else:
                     if record.kind is not None and record.kind != LAYER_KINDS[layer]:
-                        raise Conflict(f"code '{code}' belongs to a {record.kind.value}", field=f"{where}.properties.code")
+                        raise Conflict("code '{code}' belongs to a {kind}", field=f"{where}.properties.code", code=code, kind=record.kind.value)
                     _apply_zone(session, record, LAYER_KINDS[layer], data, where, code_checked=True)
             except (Invalid, Conflict) as exc:
                 if outcome is None:
@@ -379,7 +382,7 @@ def upsert_features(
                     session.expunge(record) if new else session.expire(record)
                 name = str((feature.get("properties") or {}).get("name", ""))
                 field_name = exc.errors[0].field if getattr(exc, "errors", None) else (getattr(exc, "field", None) or "")
-                outcome.refused.append(RefusedFeature(index, name, exc.detail, field_name))
+                outcome.refused.append(RefusedFeature(index, name, exc.detail, field_name, exc.sentence))
                 continue
             created, updated = created + new, updated + (not new)
             codes.append(code)
@@ -427,9 +430,10 @@ def import_layer_file(
             session.rollback()
             first = outcome.refused[0]
             raise Invalid(
-                f"nothing imported: {len(outcome.refused)} of the file's {len(placemarks)} feature(s) refused; "
-                f"first: {first.field or f'features[{first.index}]'}: {first.reason}",
-                errors=[refused.as_error() for refused in outcome.refused[:50]],
+                "nothing imported: {count_refused} of the file's {count_placemarks} feature(s) refused; first: {value}: {reason}",
+                errors=[refused.as_error() for refused in outcome.refused[:50]], count_refused=len(outcome.refused),
+                count_placemarks=len(placemarks), value=first.field or f"features[{first.index}]",
+                reason=first.said or first.reason,
             )
     return outcome
 

@@ -93,7 +93,8 @@ def span(settings: Settings, since: date | None, until: date | None) -> tuple[da
     today = mission_today(settings)
     for name, day in (("since", since), ("until", until)):
         if day is not None and day > today:
-            raise Invalid(f"{day.isoformat()} is in the future (today's reporting day is {today.isoformat()})", field=f"query.{name}")
+            raise Invalid("{day} is in the future (today's reporting day is {today})",
+                          field=f"query.{name}", day=day.isoformat(), today=today.isoformat())
     start = reporting_day_ends_at(since - timedelta(days=1), zone, day_end) if since not in (None, date.min) else None
     return start, reporting_day_ends_at(until, zone, day_end) if until is not None else None
 

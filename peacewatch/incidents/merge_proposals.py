@@ -150,7 +150,7 @@ def list_proposals(session: Session, status: ProposalStatus | None, limit: int =
 def get_proposal(session: Session, proposal_id: int) -> MergeProposal:
     proposal = session.get(MergeProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"merge proposal {proposal_id} not found")
+        raise NotFound("merge proposal {proposal_id} not found", proposal_id=proposal_id)
     return proposal
 
 
@@ -166,10 +166,10 @@ def proposal_out(session: Session, proposal: MergeProposal) -> ProposalOut:
 def _open_proposal(session: Session, proposal_id: int) -> tuple[MergeProposal, list[Incident]]:
     proposal = get_proposal(session, proposal_id)
     if proposal.status is not ProposalStatus.open:
-        raise Conflict(f"merge proposal {proposal_id} is {proposal.status.value}, not open")
+        raise Conflict("merge proposal {proposal_id} is {status}, not open", proposal_id=proposal_id, status=proposal.status.value)
     incidents = list(session.scalars(select(Incident).where(Incident.id.in_(proposal.incident_ids))))
     if len(incidents) != len(proposal.incident_ids):
-        raise Conflict(f"merge proposal {proposal_id} names reports that no longer exist: run the matcher again")
+        raise Conflict("merge proposal {proposal_id} names reports that no longer exist: run the matcher again", proposal_id=proposal_id)
     return proposal, incidents
 
 
@@ -177,7 +177,7 @@ def _decide(session: Session, proposal: MergeProposal, actor: str, status: Propo
     """Settle an open proposal; if another user settled it first, this decision is refused whole."""
     if not compare_and_set(session, proposal, {"status": ProposalStatus.open}, status=status, decided_by=actor,
                            decided_at=utcnow(), reason=reason):
-        raise Conflict(f"merge proposal {proposal.id} was decided by another user just now")
+        raise Conflict("merge proposal {proposal} was decided by another user just now", proposal=proposal.id)
 
 
 def _drop_empty_events(session: Session, event_ids: set[int]) -> None:
@@ -210,7 +210,7 @@ def split(session: Session, actor: str, proposal_id: int, data: SplitIn) -> Merg
         named = [i for g in groups for i in g]
         stray = sorted(set(named) - set(by_id))
         if stray:
-            raise Invalid(f"report(s) {', '.join(map(str, stray))} are not in this proposal", field="body.groups")
+            raise Invalid("report(s) {stray} are not in this proposal", field="body.groups", stray=', '.join(map(str, stray)))
         if len(named) != len(set(named)):
             raise Invalid("a report may be in one group only", field="body.groups")
         if any(not g for g in groups):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import Role, User
 from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import to_mgrs
+from peacewatch.core.i18n import N_
 from peacewatch.core.problems import Conflict, FieldError, Invalid, validated
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import SIDE_VISIBILITY, Scope, Side, Visibility, get_visible, where_visible
@@ -79,7 +80,8 @@ def _unknown_checkers(session: Session, readable: Scope, patrol_id: int | None,
             continue
         record = session.get(model, record_id)
         if record is None or (readable is not None and record.visibility not in readable):
-            errors.append(FieldError(field=f"body.{field}", message=f"{field.removesuffix('_id')} {record_id} does not exist"))
+            message = N_("patrol {number} does not exist") if model is Patrol else N_("post {number} does not exist")
+            errors.append(FieldError.of(f"body.{field}", message, number=record_id))
     return errors
 
 
@@ -87,8 +89,8 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
     """The report's column values, or every reason it is refused, each with its field."""
     errors: list[FieldError] = []
 
-    def refuse(field: str, message: str) -> None:
-        errors.append(FieldError(field=f"body.{field}", message=message))
+    def refuse(field: str, message: str, **values: Any) -> None:
+        errors.append(FieldError.of(f"body.{field}", message, **values))
 
     if data.type is IncidentType.ceasefire_violation and data.subtype is None:
         refuse("subtype", "a ceasefire violation needs its subtype (small_arms_fire, heavy_weapons, explosion, ...)")
@@ -99,9 +101,9 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
     assert start is not None and end is not None
     latest = utcnow() + rules.clock_skew
     if start > latest:
-        refuse("started_at", f"{start:%Y-%m-%d %H:%M}Z is in the future")
+        refuse("started_at", "{at:%Y-%m-%d %H:%M}Z is in the future", at=start)
     if end > latest:
-        refuse("ended_at", f"{end:%Y-%m-%d %H:%M}Z is in the future")
+        refuse("ended_at", "{at:%Y-%m-%d %H:%M}Z is in the future", at=end)
     if end < start:
         refuse("ended_at", "the time window ends before it starts")
     elif end - start > LONGEST_WINDOW:
@@ -110,8 +112,8 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
         refuse("place_name", "a place given as 'near a place' needs the place's name")
     min_lon, min_lat, max_lon, max_lat = rules.area_of_interest
     if not data.outside_area_of_interest and not (min_lon <= data.lon <= max_lon and min_lat <= data.lat <= max_lat):
-        refuse("lat", f"{data.lat}, {data.lon} is outside the mission's area of interest ({min_lon},{min_lat},{max_lon},{max_lat}); "
-                      "set outside_area_of_interest to record it anyway")
+        refuse("lat", "{lat}, {lon} is outside the mission's area of interest ({box}); set outside_area_of_interest "
+                      "to record it anyway", lat=data.lat, lon=data.lon, box=f"{min_lon},{min_lat},{max_lon},{max_lat}")
     if data.source is SourceKind.patrol and data.patrol_id is None:
         refuse("patrol_id", "a report from a patrol names the patrol")
     if data.source is SourceKind.observation_post and data.post_id is None:
@@ -128,11 +130,14 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
     if user.role is Role.liaison:
         assert user.side is not None
         if data.source is not SIDE_SOURCES[user.side]:
-            refuse("source", f"a liaison officer of side {user.side.value} reports as {SIDE_SOURCES[user.side].value}")
+            refuse("source", "a liaison officer of side {side} reports as {source}", side=user.side.value,
+                   source=SIDE_SOURCES[user.side].value)
         if visibility is not SIDE_VISIBILITY[user.side]:
-            refuse("visibility", f"a report by side {user.side.value} is visible to side {user.side.value}")
+            refuse("visibility", "a report by side {side} is visible to side {side}", side=user.side.value)
     if errors:
-        raise Invalid(errors[0].message if len(errors) == 1 else f"{len(errors)} problems with the report", errors=errors)
+        if len(errors) == 1:
+            raise Invalid("{message}", errors=errors, message=errors[0])
+        raise Invalid("{count} problems with the report", errors=errors, count=len(errors))
 
     values = {name: getattr(data, name) for name in PLAIN_FIELDS}
     values["observed_by"] = sorted(set(data.observed_by))
@@ -172,7 +177,8 @@ def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int
     of two operators at once, one makes it and the other is told which it is."""
     report = get_tak_report(session, report_id)
     if report.incident_id is not None:
-        raise Conflict(f"incident {report.incident_id} was already made of TAK report {report_id}", field="path.report_id")
+        raise Conflict("incident {incident_id} was already made of TAK report {report_id}",
+                       field="path.report_id", incident_id=report.incident_id, report_id=report_id)
     given = data.model_dump(exclude_unset=True)
     fields = {"lat": report.lat, "lon": report.lon, "started_at": report.at, "outside_area_of_interest": False,
               "narrative": " - ".join(part for part in (report.callsign, report.remarks) if part),
@@ -183,7 +189,7 @@ def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int
         claimed = session.execute(update(TakReport).where(TakReport.id == report_id, TakReport.incident_id.is_(None))
                                   .values(incident_id=incident.id))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult, which has rowcount
-            raise Conflict(f"an incident was made of TAK report {report_id} meanwhile", field="path.report_id")
+            raise Conflict("an incident was made of TAK report {report_id} meanwhile", field="path.report_id", report_id=report_id)
 
     incident, _ = create_incident(session, rules, user, incident_in, then=link)
     return incident
@@ -203,7 +209,7 @@ def update_incident(session: Session, rules: Rules, user: User, incident_id: int
         given = changes.model_dump(exclude_unset=True)
         for name in ("type", "started_at", "time_precision", "lat", "lon", "place_precision", "source", "casualties", "visibility"):
             if name in given and given[name] is None:
-                raise Invalid(f"{name} may not be null", field=f"body.{name}")
+                raise Invalid("{name} may not be null", field=f"body.{name}", name=name)
         try:
             merged = IncidentFields.model_validate(_fields_of(incident) | given)
         except ValidationError as exc:

@@ -23,7 +23,8 @@ def verify(session: Session, user: User, incident_id: int, data: VerificationIn)
         incident = get_incident(session, incident_id, None)
         if data.status not in NEXT_STATUS[incident.status]:
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUS[incident.status]))
-            raise Conflict(f"incident {incident_id} is {incident.status.value}; it can go to {allowed}", field="body.status")
+            raise Conflict("incident {incident_id} is {status}; it can go to {allowed}",
+                           field="body.status", incident_id=incident_id, status=incident.status.value, allowed=allowed)
         unknown = _unknown_checkers(session, user.readable, data.patrol_id, data.post_id)
         if unknown:
             raise Invalid(unknown[0].message, errors=unknown)

@@ -58,16 +58,16 @@ positions_in = APIRouter(prefix="/api/v1/positions", tags=["tracking"], response
 async def record_positions(request: Request, session: SessionDep, ingest: IngestDep, user: OperationsOrPatrol) -> IngestReportOut:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BATCH_BYTES:
-        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
+        raise Invalid("batch larger than {value} MiB: split it", field="body", value=MAX_BATCH_BYTES // 2**20)
     raw = await request.body()
     if len(raw) > MAX_BATCH_BYTES:
-        raise Invalid(f"batch larger than {MAX_BATCH_BYTES // 2**20} MiB: split it", field="body")
+        raise Invalid("batch larger than {value} MiB: split it", field="body", value=MAX_BATCH_BYTES // 2**20)
 
     def parse_and_store() -> IngestReport:
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise Invalid(f"not valid JSON: {exc}", field="body") from None
+            raise Invalid("not valid JSON: {exc}", field="body", exc=exc) from None
         if not isinstance(body, dict) or "positions" not in body:
             raise Invalid("expected an object with a 'positions' list", field="body.positions")
         batch = columns.from_rows(body["positions"], now_ms=int(utcnow().timestamp() * 1000))

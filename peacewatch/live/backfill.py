@@ -39,15 +39,16 @@ def read_csv(path: Path) -> PositionColumns:
     try:
         table = csv.read_csv(path, convert_options=csv.ConvertOptions(column_types=types, strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise Invalid(f"cannot read {path.name}: {str(exc).splitlines()[0]}", field="file") from None
+        raise Invalid("cannot read {path_name}: {value}", field="file", path_name=path.name, value=str(exc).splitlines()[0]) from None
     missing = [name for name in REQUIRED if name not in table.column_names]
     if missing:
-        raise Invalid(f"{path.name} lacks column(s) {', '.join(missing)}", field="file")
+        raise Invalid("{path_name} lacks column(s) {missing}", field="file", path_name=path.name, missing=', '.join(missing))
     for name in REQUIRED:
         nulls = table[name].null_count
         if nulls:
             first = pc.index(pc.is_null(table[name]), True).as_py()
-            raise Invalid(f"{nulls} row(s) without {name}; first at data row {first + 1}", field=f"file.rows[{first}].{name}")
+            raise Invalid("{nulls} row(s) without {name}; first at data row {value}",
+                          field=f"file.rows[{first}].{name}", nulls=nulls, name=name, value=first + 1)
     trackers = table["tracker"].combine_chunks().dictionary_encode()
     nan = np.full(table.num_rows, np.nan)
     columns = PositionColumns(

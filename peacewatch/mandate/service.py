@@ -34,7 +34,7 @@ def update_mandate(session: Session, actor: str, changes: MandateUpdate) -> Mand
             values["contributing_states"] = [s.model_dump(mode="json", exclude_none=True) for s in changes.contributing_states]
         for key, value in values.items():
             if value is None:
-                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+                raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
             setattr(mandate, key, value)
     return mandate
 
@@ -43,7 +43,7 @@ def give_termination_notice(session: Session, actor: str, notice: TerminationNot
     with transaction(session, actor):
         mandate = get_mandate(session, None)
         if mandate.termination_notice_on is not None:
-            raise Conflict(f"notice was already given on {mandate.termination_notice_on.isoformat()}")
+            raise Conflict("notice was already given on {termination_notice_on}", termination_notice_on=mandate.termination_notice_on.isoformat())
         if notice.given_on < mandate.start_date:
             raise Invalid("notice cannot be given before the mandate starts", field="body.given_on")
         mandate.termination_notice_on = notice.given_on
@@ -56,9 +56,10 @@ def check_mission_day(session: Session, settings: Settings, day: date, *, field:
     today = mission_today(settings)
     start = session.scalar(select(Mandate.start_date).order_by(Mandate.id).limit(1))
     if start is not None and day < start:
-        raise Invalid(f"{day.isoformat()} is before the mission began on {start.isoformat()}", field=field)
+        raise Invalid("{day} is before the mission began on {start}", field=field, day=day.isoformat(), start=start.isoformat())
     if day > today:
-        raise Invalid(f"{day.isoformat()} is in the future (today is {today.isoformat()} in the mission's time zone)", field=field)
+        raise Invalid("{day} is in the future (today is {today} in the mission's time zone)",
+                      field=field, day=day.isoformat(), today=today.isoformat())
 
 
 def state_on(mandate: Mandate, on: date) -> MandateState:
@@ -66,7 +67,7 @@ def state_on(mandate: Mandate, on: date) -> MandateState:
     try:
         return mandate_state(mandate.term_rule, on, mandate.termination_notice_on)
     except (ValueError, OverflowError):
-        raise Invalid(f"{on.isoformat()} is too far ahead: the term holding it would end after the year 9999", field="query.on") from None
+        raise Invalid("{on} is too far ahead: the term holding it would end after the year 9999", field="query.on", on=on.isoformat()) from None
 
 
 def list_arrangements(session: Session, readable: Scope) -> list[Arrangement]:
@@ -78,7 +79,7 @@ def list_arrangements(session: Session, readable: Scope) -> list[Arrangement]:
 def create_arrangement(session: Session, actor: str, data: ArrangementIn) -> Arrangement:
     with transaction(session, actor):
         if session.scalar(select(Arrangement.id).where(Arrangement.name == data.name)) is not None:
-            raise Conflict(f"an arrangement named '{data.name}' already exists", field="body.name")
+            raise Conflict("an arrangement named '{data_name}' already exists", field="body.name", data_name=data.name)
         arrangement = Arrangement(**data.model_dump())
         session.add(arrangement)
     return arrangement

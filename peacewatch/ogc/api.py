@@ -88,7 +88,7 @@ def _format(request: Request, allowed: tuple[str, ...] = ("json", "html"), extra
     asked = request.query_params.get("f")
     if asked is not None:
         if asked not in allowed:
-            raise BadParameter(f"f: '{asked}' is not offered; use {' or '.join(allowed)}", field="query.f")
+            raise BadParameter("f: '{asked}' is not offered; use {allowed}", field="query.f", asked=asked, allowed=' or '.join(allowed))
         return asked
     offered = [kind for kind, fmt in NEGOTIATED.items() if fmt in allowed]
     try:

@@ -98,7 +98,7 @@ def _condition(node: Any, columns: Columns, found: Translation, *, positive: boo
         return subject.in_(values) if values else false()
     if op in ("=", "<>", "<", "<=", ">", ">="):
         return _comparison(op, args, columns)
-    raise BadParameter(f"filter: '{op}' is not supported here", field="query.filter")
+    raise BadParameter("filter: '{op}' is not supported here", field="query.filter", op=op)
 
 
 def _comparison(op: str, args: Sequence[Any], columns: Columns) -> ColumnElement[bool]:
@@ -185,7 +185,7 @@ def _end(node: Any, columns: Columns, open_end: object) -> tuple[Any, str | None
     if _is_property(node):
         subject, kind = _subject(node, columns)
         if kind not in ("date", "date-time"):
-            raise BadParameter(f"filter: '{node['property']}' is not a date or an instant", field="query.filter")
+            raise BadParameter("filter: '{property}' is not a date or an instant", field="query.filter", property=node['property'])
         return subject, kind
     if isinstance(node, Mapping) and ("timestamp" in node or "date" in node):
         return _moment(node.get("timestamp") or node["date"]), "date-time" if "timestamp" in node else "date"
@@ -242,7 +242,7 @@ def _moment(text: str) -> Any:
             return date.fromisoformat(text)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadParameter(f"filter: '{text}' is not an RFC 3339 date or instant", field="query.filter") from None
+        raise BadParameter("filter: '{text}' is not an RFC 3339 date or instant", field="query.filter", text=text) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -317,7 +317,7 @@ def _subject(node: Any, columns: Columns) -> tuple[Any, str]:
         raise BadParameter("filter: a comparison names a queryable", field="query.filter")
     name = node["property"]
     if name not in columns.queryables:
-        raise BadParameter(f"filter: '{name}' cannot be compared here", field="query.filter")
+        raise BadParameter("filter: '{name}' cannot be compared here", field="query.filter", name=name)
     return columns.queryables[name], _kind(columns.schemas[name])
 
 
@@ -339,22 +339,22 @@ def _literal(node: Any, kind: str | None, columns: Columns, subject: Any) -> Any
     name = subject["property"] if _is_property(subject) else "the queryable"
     if kind == "number":
         if isinstance(node, bool) or not isinstance(node, (int, float)):
-            raise BadParameter(f"filter: '{name}' is a number; compare it with a number", field="query.filter")
+            raise BadParameter("filter: '{name}' is a number; compare it with a number", field="query.filter", name=name)
         return node
     if kind == "boolean":
         if not isinstance(node, bool):
-            raise BadParameter(f"filter: '{name}' is true or false", field="query.filter")
+            raise BadParameter("filter: '{name}' is true or false", field="query.filter", name=name)
         return node
     if kind == "date-time":
         if not (isinstance(node, Mapping) and "timestamp" in node):
-            raise BadParameter(f"filter: '{name}' is an instant; compare it with TIMESTAMP('...')", field="query.filter")
+            raise BadParameter("filter: '{name}' is an instant; compare it with TIMESTAMP('...')", field="query.filter", name=name)
         return _moment(node["timestamp"])
     if kind == "date":
         if not (isinstance(node, Mapping) and "date" in node):
-            raise BadParameter(f"filter: '{name}' is a date; compare it with DATE('...')", field="query.filter")
+            raise BadParameter("filter: '{name}' is a date; compare it with DATE('...')", field="query.filter", name=name)
         return _moment(node["date"])
     if kind == "string" and not isinstance(node, str):
-        raise BadParameter(f"filter: '{name}' is text; compare it with a quoted string", field="query.filter")
+        raise BadParameter("filter: '{name}' is text; compare it with a quoted string", field="query.filter", name=name)
     if kind is None and isinstance(node, Mapping):
         raise BadParameter("filter: a literal was expected", field="query.filter")
     return node

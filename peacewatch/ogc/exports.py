@@ -75,7 +75,7 @@ def _area_shape(session: Session, readable: Readable, code: str) -> Any:
     query = select(Zone).where(Zone.code == code, Zone.kind.in_([ZoneKind.area_of_responsibility, ZoneKind.corridor]))
     zone = session.scalar(query)
     if zone is None or (readable is not None and zone.visibility not in readable):
-        raise Invalid(f"no area of responsibility or corridor '{code}'", field="query.area")
+        raise Invalid("no area of responsibility or corridor '{code}'", field="query.area", code=code)
     return zone.geometry
 
 
@@ -99,7 +99,7 @@ def features_for(session: Session, settings: Settings, readable: Readable, colle
 def export(session: Session, settings: Settings, readable: Readable, collection_id: str, fmt: str, filters: Filters) -> Export:
     collection = get_collection(collection_id)
     if fmt not in FORMATS:
-        raise Invalid(f"'{fmt}' is not a format; formats: {', '.join(FORMATS)}", field="query.format")
+        raise Invalid("'{fmt}' is not a format; formats: {FORMATS}", field="query.format", fmt=fmt, FORMATS=', '.join(FORMATS))
     if fmt == "acled" and collection.id != "incidents":
         raise Invalid("ACLED's columns are for incidents only", field="query.format")
     features = features_for(session, settings, readable, collection, filters)
@@ -161,8 +161,8 @@ def write_gpx_features(features: list[dict[str, Any]], name: str) -> str:
                 route.points = [gpxpy.gpx.GPXRoutePoint(lat, lon) for lon, lat, *_ in line.coords]
                 gpx.routes.append(route)
         else:
-            raise Invalid(f"GPX holds routes and waypoints: feature {feature['id']} is a {geometry.geom_type}; "
-                          "export it as GeoJSON, KML or CSV", field="query.format")
+            raise Invalid("GPX holds routes and waypoints: feature {id} is a {geom_type}; export it as GeoJSON, KML or CSV",
+                          field="query.format", id=feature['id'], geom_type=geometry.geom_type)
     return gpx.to_xml(version="1.1")
 
 

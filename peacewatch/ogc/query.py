@@ -50,7 +50,8 @@ def crs_of(value: str | None, parameter: str) -> str:
         return CRS84
     crs = CRS_ALIASES.get(value.strip().strip("<>"))
     if crs is None:
-        raise BadParameter(f"{parameter}: '{value}' is not offered; use {' or '.join(CRSES)}", field=f"query.{parameter}")
+        raise BadParameter("{parameter}: '{value}' is not offered; use {CRSES}",
+                           field=f"query.{parameter}", parameter=parameter, value=value, CRSES=' or '.join(CRSES))
     return crs
 
 
@@ -83,7 +84,7 @@ def instant(text: str, *, end: bool) -> datetime:
             return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BadParameter(f"datetime: '{text}' is not an RFC 3339 date or date-time", field="query.datetime") from None
+        raise BadParameter("datetime: '{text}' is not an RFC 3339 date or date-time", field="query.datetime", text=text) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -109,9 +110,9 @@ def parse_int(text: str | None, parameter: str, default: int, low: int, high: in
     try:
         value = int(text)
     except ValueError:
-        raise BadParameter(f"{parameter}: '{text}' is not a whole number", field=f"query.{parameter}") from None
+        raise BadParameter("{parameter}: '{text}' is not a whole number", field=f"query.{parameter}", parameter=parameter, text=text) from None
     if not low <= value <= high:
-        raise BadParameter(f"{parameter}: must be between {low} and {high:,}", field=f"query.{parameter}")
+        raise BadParameter("{parameter}: must be between {low} and {high:,}", field=f"query.{parameter}", parameter=parameter, low=low, high=high)
     return value
 
 
@@ -137,8 +138,8 @@ def _walk(node: Any, found: set[str]) -> None:
         return
     op = node.get("op")
     if op is not None and op not in COMPARISONS | LOGICAL | TEMPORAL | SPATIAL:
-        raise BadParameter(f"filter: '{op}' is not supported here; comparisons, AND, OR, NOT, the temporal and the spatial "
-                           "functions are", field="query.filter")
+        raise BadParameter("filter: '{op}' is not supported here; comparisons, AND, OR, NOT, the temporal and the spatial functions are",
+                           field="query.filter", op=op)
     for key, value in node.items():
         if key not in LITERALS:
             _walk(value, found)
@@ -161,7 +162,7 @@ def compile_filter(text: str | None, language: str | None, queryables: Mapping[s
     """A CQL2-text filter, and queryables given as query parameters (``status=confirmed``), as one filter on a feature's
     geometry and properties; every name is checked against the queryables first."""
     if language not in (None, "cql2-text"):
-        raise BadParameter(f"filter-lang: '{language}' is not offered; use cql2-text", field="query.filter-lang")
+        raise BadParameter("filter-lang: '{language}' is not offered; use cql2-text", field="query.filter-lang", language=language)
     clauses = [_equality(name, value, queryables[name]) for name, value in (equalities or {}).items()]
     if text is not None:
         clauses.append(_parsed(text, queryables))
@@ -186,13 +187,13 @@ def _parsed(text: str, queryables: Mapping[str, Any]) -> dict[str, Any]:
         tree = cql2.Expr(text).to_json()
     except Exception as exc:
         lines = str(exc).strip().splitlines()
-        raise BadParameter(f"filter: not CQL2 text ({' '.join(line.strip() for line in lines[:4])})", field="query.filter") from None
+        raise BadParameter("filter: not CQL2 text ({lines})", field="query.filter", lines=' '.join(line.strip() for line in lines[:4])) from None
     used: set[str] = set()
     _walk(tree, used)
     unknown = sorted(used - set(queryables))
     if unknown:
-        raise BadParameter(f"filter: '{unknown[0]}' is not a queryable of this collection; queryables: {', '.join(sorted(queryables))}",
-                           field="query.filter")
+        raise BadParameter("filter: '{unknown}' is not a queryable of this collection; queryables: {queryables}",
+                           field="query.filter", unknown=unknown[0], queryables=', '.join(sorted(queryables)))
     return tree
 
 
@@ -203,15 +204,15 @@ def _equality(name: str, value: str, schema: Mapping[str, Any]) -> dict[str, Any
         try:
             typed = float(value)
         except ValueError:
-            raise BadParameter(f"{name}: '{value}' is not a number", field=f"query.{name}") from None
+            raise BadParameter("{name}: '{value}' is not a number", field=f"query.{name}", name=name, value=value) from None
     return {"op": "=", "args": [{"property": name}, typed]}
 
 
 def unknown_parameters(given: Iterable[str], allowed: Iterable[str]) -> None:
     extra = sorted(set(given) - set(allowed))
     if extra:
-        raise BadParameter(f"unknown query parameter '{extra[0]}'; this resource takes: {', '.join(sorted(allowed))}",
-                           field=f"query.{extra[0]}")
+        raise BadParameter("unknown query parameter '{extra}'; this resource takes: {allowed}",
+                           field=f"query.{extra[0]}", extra=extra[0], allowed=', '.join(sorted(allowed)))
 
 
 def swap_axes(geometry: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -41,7 +41,7 @@ class Page:
 def get_collection(collection_id: str) -> Collection:
     collection = COLLECTIONS.get(collection_id)
     if collection is None:
-        raise NotFound(f"no collection '{collection_id}'; collections: {', '.join(COLLECTIONS)}")
+        raise NotFound("no collection '{collection_id}'; collections: {COLLECTIONS}", collection_id=collection_id, COLLECTIONS=', '.join(COLLECTIONS))
     return collection
 
 
@@ -158,11 +158,11 @@ def item(session: Session, settings: Settings, readable: Readable, collection: C
         found = [] if key is None else collection.rows.features(session, readable, settings, Window(), [key], [number])
         if found:  # none when its reports changed scope since the rows were read: not found, as any other
             return in_crs(found[0], crs)
-        raise NotFound(f"no feature '{feature_id}' in '{collection.id}'")
+        raise NotFound("no feature '{feature_id}' in '{collection}'", feature_id=feature_id, collection=collection.id)
     for feature in collection.source(session, readable, settings, Window()):
         if str(feature["id"]) == feature_id:
             return in_crs(feature, crs)
-    raise NotFound(f"no feature '{feature_id}' in '{collection.id}'")
+    raise NotFound("no feature '{feature_id}' in '{collection}'", feature_id=feature_id, collection=collection.id)
 
 
 __all__ = ["EPSG4326", "ItemsQuery", "Page", "get_collection", "item", "items"]

@@ -30,18 +30,18 @@ RULE_FIELDS = ("max_stop_minutes", "silence_minutes", "route_tolerance_m")
 
 def _check_refs(session: Session, unit_id: int | None, zone_id: int | None) -> None:
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise Invalid(f"unit {unit_id} does not exist", field="body.unit_id")
+        raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=unit_id)
     if zone_id is not None:
         zone = session.get(Zone, zone_id)
         if zone is None or zone.kind != ZoneKind.area_of_responsibility:
-            raise Invalid(f"zone {zone_id} is not an area of responsibility", field="body.zone_id")
+            raise Invalid("zone {zone_id} is not an area of responsibility", field="body.zone_id", zone_id=zone_id)
 
 
 def _trackers(session: Session, codes: list[str]) -> list[Tracker]:
     found = {t.code: t for t in session.scalars(select(Tracker).where(Tracker.code.in_(codes)))}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise Invalid(f"no tracker with code {', '.join(missing)}", field="body.trackers")
+        raise Invalid("no tracker with code {missing}", field="body.trackers", missing=', '.join(missing))
     return [found[c] for c in dict.fromkeys(codes)]
 
 
@@ -167,11 +167,11 @@ def update_patrol(session: Session, actor: str, patrol_id: int, changes: PatrolU
     with transaction(session, actor):
         patrol = get_patrol(session, patrol_id, None)
         if patrol.status is not PatrolStatus.planned:
-            raise Conflict(f"patrol {patrol_id} is {patrol.status.value}; only a planned patrol can be changed")
+            raise Conflict("patrol {patrol_id} is {status}; only a planned patrol can be changed", patrol_id=patrol_id, status=patrol.status.value)
         values = changes.model_dump(exclude_unset=True)
         for key in ("name", "vehicles", "trackers", "visibility", *RULE_FIELDS):
             if key in values and values[key] is None:
-                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+                raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         if "planned_start" in values or "planned_end" in values:
             patrol.planned_start, patrol.planned_end = _window(
                 values.get("planned_start") or patrol.planned_start, values.get("planned_end") or patrol.planned_end
@@ -192,7 +192,7 @@ def transition(session: Session, actor: str, patrol_id: int, action: str, data: 
         patrol = get_patrol(session, patrol_id, None)
         target = next_status(patrol.status, action)
         if target is None:
-            raise Conflict(f"cannot {action} patrol {patrol_id}: it is {patrol.status.value}")
+            raise Conflict("cannot {action} patrol {patrol_id}: it is {status}", action=action, patrol_id=patrol_id, status=patrol.status.value)
         at = as_utc(data.at, field="body.at") or utcnow()
         if action == "abort":
             if not (data.reason or "").strip():
@@ -205,7 +205,7 @@ def transition(session: Session, actor: str, patrol_id: int, action: str, data: 
                 raise Invalid("a patrol cannot end before it started", field="body.at")
             patrol.ended_at = at
         if not compare_and_set(session, patrol, {"status": patrol.status}, status=target):
-            raise Conflict(f"cannot {action} patrol {patrol_id}: another user changed it just now")
+            raise Conflict("cannot {action} patrol {patrol_id}: another user changed it just now", action=action, patrol_id=patrol_id)
     return patrol
 
 
@@ -213,7 +213,7 @@ def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn) -> C
     with transaction(session, actor):
         patrol = get_patrol(session, patrol_id, None)
         if patrol.status is not PatrolStatus.under_way:
-            raise Conflict(f"patrol {patrol_id} is {patrol.status.value}; check-ins are for a patrol under way")
+            raise Conflict("patrol {patrol_id} is {status}; check-ins are for a patrol under way", patrol_id=patrol_id, status=patrol.status.value)
         if (data.lat is None) != (data.lon is None):
             raise Invalid("give both lat and lon, or neither", field="body.lat")
         entry = CheckIn(patrol_id=patrol_id, at=as_utc(data.at, field="body.at") or utcnow(), by=actor,
@@ -317,12 +317,12 @@ def create_plan(session: Session, actor: str, data: PlanIn) -> PatrolPlan:
     with transaction(session, actor):
         _check_refs(session, data.unit_id, data.zone_id)
         if session.scalar(select(PatrolPlan.id).where(PatrolPlan.name == data.name)) is not None:
-            raise Conflict(f"a plan named '{data.name}' exists", field="body.name")
+            raise Conflict("a plan named '{data_name}' exists", field="body.name", data_name=data.name)
         starts = as_utc(data.starts, field="body.starts")
         try:
             occurrences(data.rrule, starts, starts, starts)  # type: ignore[arg-type]  # dateutil is untyped; the rule is checked by letting it parse
         except (ValueError, TypeError) as exc:
-            raise Invalid(f"not an RFC 5545 recurrence rule: {exc}", field="body.rrule") from None
+            raise Invalid("not an RFC 5545 recurrence rule: {exc}", field="body.rrule", exc=exc) from None
         _trackers(session, data.trackers)
         route = _route(data.route)
         check_geometry(route, field="body.route")

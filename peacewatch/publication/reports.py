@@ -97,9 +97,9 @@ def check_span(session: Session, settings: Settings, since: date, until: date) -
     if until != since:
         check_mission_day(session, settings, until, field="query.until")
         if until < since:
-            raise Invalid(f"{until.isoformat()} is before {since.isoformat()}", field="query.until")
+            raise Invalid("{until} is before {since}", field="query.until", until=until.isoformat(), since=since.isoformat())
         if (until - since).days >= MAX_RANGE_DAYS:
-            raise Invalid(f"more than {MAX_RANGE_DAYS} days: ask for a shorter range", field="query.until")
+            raise Invalid("more than {MAX_RANGE_DAYS} days: ask for a shorter range", field="query.until", MAX_RANGE_DAYS=MAX_RANGE_DAYS)
 
 
 def _stamp(options: Options) -> datetime:
@@ -281,8 +281,9 @@ def range_report(session: Session, settings: Settings, since: date, until: date,
     """One report over a span: the period's totals, a row per day, and the running totals at its end."""
     check_span(session, settings, since, until)
     if (until - since).days + 1 > MAX_DOCUMENT_DAYS:
-        raise Invalid(f"one report holds at most {MAX_DOCUMENT_DAYS} days (a row each): ask for a shorter span, "
-                      "or a file per day (peacewatch report ... --each-day)", field="query.until")
+        raise Invalid("one report holds at most {MAX_DOCUMENT_DAYS} days (a row each): ask for a shorter span, "
+                      "or a file per day (peacewatch report ... --each-day)",
+                      field="query.until", MAX_DOCUMENT_DAYS=MAX_DOCUMENT_DAYS)
     records = load_records(session, settings, internal=options.internal)
     days = days_between(since, until)
     per_day = [day_figures(records, d) for d in days]

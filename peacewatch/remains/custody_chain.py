@@ -52,15 +52,15 @@ def append_custody(
     last = _last_event(session, body)
     if last is not None:
         if last.kind in FINAL_CUSTODY:
-            raise Conflict(f"body {body.number} was {last.kind.value.replace('_', ' ')} on {last.at:%Y-%m-%d %H:%M} UTC: "
-                           "the mission no longer holds it")
+            raise Conflict("body {body_number} was {kind} on {at:%Y-%m-%d %H:%M} UTC: the mission no longer holds it",
+                           body_number=body.number, kind=last.kind.value.replace('_', ' '), at=last.at)
         if at < last.at:
-            raise Invalid(f"custody events out of time order: body {body.number}'s last event ({last.kind.value}) "
-                          f"is at {last.at:%Y-%m-%d %H:%M} UTC", field=f"{field}.at")
+            raise Invalid("custody events out of time order: body {body_number}'s last event ({kind}) is at {at:%Y-%m-%d %H:%M} UTC",
+                          field=f"{field}.at", body_number=body.number, kind=last.kind.value, at=last.at)
         hand_off = released_by == last.received_by and received_by != last.received_by
         if at == last.at and place != last.place and not hand_off:
-            raise Invalid(f"body {body.number} would be in two places at once: at {last.place} at that very time",
-                          field=f"{field}.place")
+            raise Invalid("body {body_number} would be in two places at once: at {place} at that very time",
+                          field=f"{field}.place", body_number=body.number, place=last.place)
     event = CustodyEvent(body_id=body.id, seq=body.custody_count + 1, kind=kind, at=at, place=place, released_by=released_by,
                          received_by=received_by, note=note, recorded_by=user.username, handover_id=handover_id,
                          prev_hash=body.custody_head or GENESIS)
@@ -74,8 +74,8 @@ def append_custody(
 
 def record_custody(session: Session, ctx: Context, user: User, number: str, data: CustodyIn) -> CustodyEvent:
     if data.kind not in MANUAL_CUSTODY:
-        raise Invalid(f"'{data.kind.value}' is recorded by a {'recovery' if data.kind is CustodyKind.recovered else 'handover'}, "
-                      "not directly", field="body.kind")
+        raise Invalid("'{kind}' is recorded by a {value}, not directly",
+                      field="body.kind", kind=data.kind.value, value='recovery' if data.kind is CustodyKind.recovered else 'handover')
     at = ctx.instant(data.at, "body.at")
     if data.kind is CustodyKind.transferred and not data.received_by:
         raise Invalid("a transfer names who received the body", field="body.received_by")
@@ -84,7 +84,8 @@ def record_custody(session: Session, ctx: Context, user: User, number: str, data
         last = _last_event(session, body)
         released = data.released_by or (last.received_by if last else "")
         if data.kind is CustodyKind.transferred and last is not None and last.received_by and released != last.received_by:
-            raise Invalid(f"body {number} is in the custody of {last.received_by}, not {released}", field="body.released_by")
+            raise Invalid("body {number} is in the custody of {received_by}, not {released}",
+                          field="body.released_by", number=number, received_by=last.received_by, released=released)
         event = append_custody(session, ctx, body, user, kind=data.kind, at=at, place=data.place, released_by=released,
                                 received_by=data.received_by or (last.received_by if last else ""), note=data.note)
     return event
@@ -102,7 +103,7 @@ def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None
     bodies = list(session.scalars(query))
     if numbers and len(bodies) != len(set(numbers)):
         missing = sorted(set(numbers) - {b.number for b in bodies})
-        raise NotFound(f"body {', '.join(missing)} not found")
+        raise NotFound("body {missing} not found", missing=', '.join(missing))
     ids = [b.id for b in bodies]
     events: dict[int, list[CustodyEvent]] = {}
     for i in range(0, len(ids), 500):

@@ -30,24 +30,24 @@ def record_handover(session: Session, ctx: Context, user: User, data: HandoverIn
     at = ctx.instant(data.at, "body.at")
     if len(set(data.bodies)) != len(data.bodies):
         twice = sorted({n for n in data.bodies if data.bodies.count(n) > 1})
-        raise Invalid(f"listed twice: {', '.join(twice)}", field="body.bodies")
+        raise Invalid("listed twice: {twice}", field="body.bodies", twice=', '.join(twice))
     with transaction(session, user.username):
         bodies = {b.number: b for b in session.scalars(select(Body).where(Body.number.in_(data.bodies)).options(selectinload(Body.recovery)))}
         unknown = [n for n in data.bodies if n not in bodies]
         if unknown:
-            raise Invalid(f"no such body: {', '.join(unknown)}", field="body.bodies")
+            raise Invalid("no such body: {unknown}", field="body.bodies", unknown=', '.join(unknown))
         done = dict(session.execute(select(Body.number, Handover.number).join(HandoverBody, HandoverBody.body_id == Body.id)
                                     .join(Handover).where(Body.number.in_(data.bodies))).all())
         if done:
             listing = "; ".join(f"{b} in {h}" for b, h in sorted(done.items()))
-            raise Conflict(f"already handed over: {listing}", field="body.bodies")
+            raise Conflict("already handed over: {listing}", field="body.bodies", listing=listing)
         sides = dict(session.execute(
             select(Body.number, MissingPerson.side).join(Identification, Identification.body_id == Body.id)
             .join(MissingPerson, MissingPerson.id == Identification.missing_person_id)
             .where(Body.number.in_(data.bodies), Identification.status == IdentificationStatus.confirmed)).all())
         wrong = sorted(n for n, side in sides.items() if side is not data.to_side)
         if wrong:
-            raise Invalid(f"identified as people of the other side: {', '.join(wrong)}", field="body.bodies")
+            raise Invalid("identified as people of the other side: {wrong}", field="body.bodies", wrong=', '.join(wrong))
         handover = Handover(
             number=f"HO-{at.year}-{take_number(session, 'handover', at.year):04d}", to_side=data.to_side, at=at, place=data.place,
             receiving_organisation=data.receiving_organisation, receiving_person=data.receiving_person,
@@ -69,7 +69,7 @@ def record_handover(session: Session, ctx: Context, user: User, data: HandoverIn
 def get_handover(session: Session, user: User, handover_id: int) -> Handover:
     handover = session.scalar(scoped(select(Handover).where(Handover.id == handover_id), user, Handover.to_side))
     if handover is None:
-        raise NotFound(f"handover {handover_id} not found")
+        raise NotFound("handover {handover_id} not found", handover_id=handover_id)
     return handover
 
 

@@ -42,8 +42,8 @@ def propose_identification(session: Session, ctx: Context, user: User, data: Ide
         for held, what in ((_standing_for(session, body_id=body.id), f"body {body.number}"),
                            (_standing_for(session, person_id=person.id), f"missing person {person.number}")):
             if held is not None:
-                raise Conflict(f"{what} already has a {held.status.value} identification ({held.body.number} as {held.person.number}): "
-                               "revoke it first", field="body")
+                raise Conflict("{what} already has a {status} identification ({body_number} as {person_number}): revoke it first",
+                               field="body", what=what, status=held.status.value, body_number=held.body.number, person_number=held.person.number)
         tables = matching_tables(session)
         candidate = matching.explain(tables.am, tables.pm, tables.person_row(person), tables.body_row(body), tables.model,
                                      tables.dna.get((body.id, person.id)))
@@ -57,7 +57,7 @@ def propose_identification(session: Session, ctx: Context, user: User, data: Ide
 def get_identification(session: Session, identification_id: int) -> Identification:
     found = session.get(Identification, identification_id)
     if found is None:
-        raise NotFound(f"identification {identification_id} not found")
+        raise NotFound("identification {identification_id} not found", identification_id=identification_id)
     return found
 
 
@@ -66,20 +66,23 @@ def confirm_identification(session: Session, ctx: Context, user: User, identific
     with transaction(session, user.username):
         ident = get_identification(session, identification_id)
         if ident.status is not IdentificationStatus.proposed:
-            raise Conflict(f"identification {identification_id} is {ident.status.value}, not proposed")
+            raise Conflict("identification {identification_id} is {status}, not proposed",
+                           identification_id=identification_id, status=ident.status.value)
         body, person = ident.body, ident.person
         if person.last_seen_on is not None and person.last_seen_on > body.recovery.recovered_on:
-            raise Invalid(f"{person.number} was last seen on {person.last_seen_on}, after body {body.number} was recovered "
-                          f"on {body.recovery.recovered_on}", field="body.basis")
+            raise Invalid("{person_number} was last seen on {last_seen_on}, after body {body_number} was recovered on {recovered_on}",
+                          field="body.basis", person_number=person.number, last_seen_on=person.last_seen_on, body_number=body.number,
+                          recovered_on=body.recovery.recovered_on)
         dna_id = None
         if data.basis is IdentificationBasis.dna:
             dna_id = _undisputed_dna(session, body, person)
         elif data.basis is IdentificationBasis.fingerprints and not body.fingerprints_taken:
-            raise Invalid(f"no fingerprints were taken from body {body.number}", field="body.basis")
+            raise Invalid("no fingerprints were taken from body {body_number}", field="body.basis", body_number=body.number)
         elif data.basis is IdentificationBasis.dental:
             _dental_supports(body, person)
         elif data.basis is IdentificationBasis.board and len(set(data.board_members)) < BOARD_MINIMUM:
-            raise Invalid(f"an identification board decision names at least {BOARD_MINIMUM} members", field="body.board_members")
+            raise Invalid("an identification board decision names at least {BOARD_MINIMUM} members",
+                          field="body.board_members", BOARD_MINIMUM=BOARD_MINIMUM)
         if data.basis is not IdentificationBasis.board and data.board_members:
             raise Invalid("board members are named only for a board decision", field="body.board_members")
         ident.status = IdentificationStatus.confirmed
@@ -97,12 +100,14 @@ def _undisputed_dna(session: Session, body: Body, person: MissingPerson) -> int:
     pair = (body.id, person.id)
     own = next((row for row in rows if (row.body_id, row.missing_person_id) == pair), None)
     if own is None:
-        raise Invalid(f"no DNA result for {body.number} against {person.number}", field="body.basis")
+        raise Invalid("no DNA result for {body_number} against {person_number}",
+                      field="body.basis", body_number=body.number, person_number=person.number)
     if pair not in matching.undisputed(ratios):
         rival = max((lr for other, lr in ratios.items() if other != pair), default=0.0)
-        raise Invalid(f"the DNA likelihood ratio {own.likelihood_ratio:.3g} is not undisputed: it must be at least "
-                      f"{matching.UNDISPUTED_RATIO:,.0f} and {matching.UNDISPUTED_RATIO:,.0f} times the next ratio involving "
-                      f"either record ({rival:.3g})", field="body.basis")
+        raise Invalid("the DNA likelihood ratio {likelihood_ratio:.3g} is not undisputed: it must be at least "
+                      "{UNDISPUTED_RATIO:,.0f} and {UNDISPUTED_RATIO:,.0f} times the next ratio involving either record "
+                      "({rival:.3g})", field="body.basis", likelihood_ratio=own.likelihood_ratio,
+                      UNDISPUTED_RATIO=matching.UNDISPUTED_RATIO, rival=rival)
     return int(own.id)
 
 
@@ -111,7 +116,7 @@ def _dental_supports(body: Body, person: MissingPerson) -> None:
         raise Invalid("a dental identification needs both a PM and an AM dental chart", field="body.basis")
     block = matching.compare(*matching.tables([ante_mortem(person)], [post_mortem(body)]))
     if int(block.discrepant[0, 0]) > 0:
-        raise Invalid(f"the dental charts disagree on {int(block.discrepant[0, 0])} teeth", field="body.basis")
+        raise Invalid("the dental charts disagree on {value} teeth", field="body.basis", value=int(block.discrepant[0, 0]))
     if int(block.concordant[0, 0]) == 0:
         raise Invalid("the dental charts share no treated tooth: they cannot identify", field="body.basis")
 
@@ -120,7 +125,7 @@ def revoke_identification(session: Session, ctx: Context, user: User, identifica
     with transaction(session, user.username):
         ident = get_identification(session, identification_id)
         if ident.status is IdentificationStatus.revoked:
-            raise Conflict(f"identification {identification_id} is already revoked")
+            raise Conflict("identification {identification_id} is already revoked", identification_id=identification_id)
         ident.status = IdentificationStatus.revoked
         since = ident.confirmed_at or ident.proposed_at
         ident.revoked_by, ident.revoked_at, ident.revoke_reason = user.username, ctx.decided_at(data.at, since, "decision revoked"), data.reason

@@ -220,7 +220,7 @@ def candidates_for_person(session: Session, number: str, top: int, user: User) -
 def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> list[DnaResult]:
     """Store a laboratory's ratios, all or none; a pair reported again replaces its earlier ratio."""
     if not results or len(results) > MAX_DNA_BATCH:
-        raise Invalid(f"send between 1 and {MAX_DNA_BATCH:,} results at a time", field="body")
+        raise Invalid("send between 1 and {MAX_DNA_BATCH:,} results at a time", field="body", MAX_DNA_BATCH=MAX_DNA_BATCH)
     bodies = {b.number: b for b in session.scalars(select(Body).where(Body.number.in_({r.body for r in results})))}
     persons = {p.number: p for p in session.scalars(select(MissingPerson).where(MissingPerson.number.in_({r.missing_person for r in results})))}
     existing = {(r.body_id, r.missing_person_id): r for r in session.scalars(
@@ -230,9 +230,9 @@ def record_dna(session: Session, user: User, results: Sequence[DnaResultIn]) -> 
         for i, result in enumerate(results):
             body, person = bodies.get(result.body), persons.get(result.missing_person)
             if body is None:
-                raise Invalid(f"no body {result.body}", field=f"body[{i}].body")
+                raise Invalid("no body {body}", field=f"body[{i}].body", body=result.body)
             if person is None:
-                raise Invalid(f"no missing person {result.missing_person}", field=f"body[{i}].missing_person")
+                raise Invalid("no missing person {missing_person}", field=f"body[{i}].missing_person", missing_person=result.missing_person)
             row = existing.get((body.id, person.id))
             if row is None:
                 row = existing[(body.id, person.id)] = DnaResult(body_id=body.id, missing_person_id=person.id)

@@ -25,8 +25,8 @@ from peacewatch.remains.schemas import MissingPersonIn, MissingPersonOut
 def file_missing_person(session: Session, user: User, data: MissingPersonIn) -> tuple[MissingPerson, bool]:
     """The new report and True, or the first copy of a resent one and False. A liaison files for its own side."""
     if user.role is Role.liaison and data.side is not user.side:
-        raise Invalid(f"a liaison of side {user.side.value if user.side else '?'} files reports of its own side's people",
-                      field="body.side")
+        raise Invalid("a liaison of side {value} files reports of its own side's people",
+                      field="body.side", value=user.side.value if user.side else '?')
     with transaction(session, user.username):
         first = first_copy(session, select(MissingPerson).where(MissingPerson.filed_by == user.username,
                                                                 MissingPerson.client_id == data.client_id), data,
@@ -52,7 +52,7 @@ def scoped(query: Any, user: User, side: Any) -> Any:
 def get_missing_person(session: Session, user: User, number: str) -> MissingPerson:
     person = session.scalar(scoped(select(MissingPerson).where(MissingPerson.number == number), user, MissingPerson.filed_by_side))
     if person is None:
-        raise NotFound(f"missing person {number} not found")
+        raise NotFound("missing person {number} not found", number=number)
     return person
 
 

@@ -42,7 +42,7 @@ def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn
     check_geometry(site, field="body.site")
     whole = sum(1 for b in data.bodies if b.kind is BodyKind.body)
     if whole > data.bodies_found:
-        raise Invalid(f"{whole} bodies listed but only {data.bodies_found} found", field="body.bodies_found")
+        raise Invalid("{whole} bodies listed but only {bodies_found} found", field="body.bodies_found", whole=whole, bodies_found=data.bodies_found)
     for i, item in enumerate(data.bodies):
         if item.part_of is not None:
             if item.kind is not BodyKind.body_part:
@@ -110,9 +110,9 @@ def link_part(session: Session, user: User, number: str, part_of: str) -> Body:
         part = get_body(session, number)
         whole = get_body(session, part_of)
         if part.kind is not BodyKind.body_part:
-            raise Invalid(f"{number} is a whole body, not a body part", field="path.number")
+            raise Invalid("{number} is a whole body, not a body part", field="path.number", number=number)
         if whole.kind is not BodyKind.body:
-            raise Invalid(f"{part_of} is a body part: link a part to a whole body", field="body.part_of")
+            raise Invalid("{part_of} is a body part: link a part to a whole body", field="body.part_of", part_of=part_of)
         part.part_of = whole
     return part
 
@@ -177,7 +177,7 @@ def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | No
 def get_recovery(session: Session, recovery_id: int) -> Recovery:
     recovery = session.get(Recovery, recovery_id, options=[selectinload(Recovery.bodies)])
     if recovery is None:
-        raise NotFound(f"recovery {recovery_id} not found")
+        raise NotFound("recovery {recovery_id} not found", recovery_id=recovery_id)
     return recovery
 
 

@@ -46,7 +46,7 @@ class Context:
         """When a decision was taken: now unless given; never in the future, never before ``after``."""
         at = utcnow() if value is None else self.instant(value, "body.at")
         if after is not None and at < after:
-            raise Invalid(f"is before the {what} ({after:%Y-%m-%d %H:%M} UTC)", field="body.at")
+            raise Invalid("is before the {what} ({after:%Y-%m-%d %H:%M} UTC)", field="body.at", what=what, after=after)
         return at
 
     def local_date(self, at: datetime) -> date:
@@ -72,5 +72,5 @@ def take_number(session: Session, series: str, year: int) -> int:
 def get_body(session: Session, number: str) -> Body:
     body = session.scalar(select(Body).where(Body.number == number).options(selectinload(Body.recovery)))
     if body is None:
-        raise NotFound(f"body {number} not found")
+        raise NotFound("body {number} not found", number=number)
     return body

@@ -23,18 +23,19 @@ def create_return(session: Session, settings: Settings, actor: str, data: Return
     with transaction(session, actor):
         check_mission_day(session, settings, data.returned_on, field="body.returned_on")
         if data.post_id is not None and session.get(Post, data.post_id) is None:
-            raise Invalid(f"post {data.post_id} does not exist", field="body.post_id")
+            raise Invalid("post {post_id} does not exist", field="body.post_id", post_id=data.post_id)
         if data.convoy_id is not None:
             convoy = session.get(Convoy, data.convoy_id)
             if convoy is None:
-                raise Invalid(f"convoy {data.convoy_id} does not exist", field="body.convoy_id")
+                raise Invalid("convoy {convoy_id} does not exist", field="body.convoy_id", convoy_id=data.convoy_id)
             if convoy.kind is not ConvoyKind.returnees:
-                raise Invalid(f"convoy {convoy.id} is a {convoy.kind.value} convoy, not one of returnees", field="body.convoy_id")
+                raise Invalid("convoy {convoy} is a {kind} convoy, not one of returnees",
+                              field="body.convoy_id", convoy=convoy.id, kind=convoy.kind.value)
             counted = session.scalar(select(func.coalesce(func.sum(CivilianReturn.people), 0))
                                      .where(CivilianReturn.convoy_id == convoy.id)) or 0
             if counted + data.people > convoy.personnel:
-                raise Invalid(f"convoy {convoy.id} carried {convoy.personnel} people and {counted} are already counted: "
-                              f"{data.people} more would be too many", field="body.people")
+                raise Invalid("convoy {convoy} carried {personnel} people and {counted} are already counted: {people} more would be too many",
+                              field="body.people", convoy=convoy.id, personnel=convoy.personnel, counted=counted, people=data.people)
         record = CivilianReturn(**data.model_dump())
         session.add(record)
     return record

@@ -77,8 +77,8 @@ class _Errors:
         if self.total:
             more = f" ({self.total - len(self.items)} more not listed)" if self.total > len(self.items) else ""
             first = self.items[0]
-            raise Invalid(f"{self.total} bad value(s) in the batch, nothing stored; first: {first.field}: {first.message}{more}",
-                          errors=self.items)
+            raise Invalid("{total} bad value(s) in the batch, nothing stored; first: {field_}: {message}{more}",
+                          errors=self.items, total=self.total, field_=first.field, message=first.message, more=more)
 
 
 def parse_time_ms(values: Sequence[Any], errors: _Errors) -> np.ndarray:

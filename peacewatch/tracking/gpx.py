@@ -51,7 +51,7 @@ class _Bounded(io.RawIOBase):
         chunk = self.source.read(min(len(buffer), 1 << 16))
         self.read_so_far += len(chunk)
         if self.read_so_far > self.limit:
-            raise Invalid(f"GPX file larger than {self.limit // 2**20} MiB", field="file")
+            raise Invalid("GPX file larger than {value} MiB", field="file", value=self.limit // 2**20)
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
@@ -80,7 +80,7 @@ def _number(text: str | None, where: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise Invalid(f"{text.strip()[:40]!r} is not a number", field=f"file.{where}") from None
+        raise Invalid("{text!r} is not a number", field=f"file.{where}", text=text.strip()[:40]) from None
 
 
 @dataclass
@@ -168,7 +168,7 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     try:
                         when = datetime.fromisoformat(moment)
                     except ValueError:
-                        raise Invalid(f"{moment[:40]!r} is not an ISO 8601 time", field=f"file.{where}.time") from None
+                        raise Invalid("{moment!r} is not an ISO 8601 time", field=f"file.{where}.time", moment=moment[:40]) from None
                     when = when if when.tzinfo else when.replace(tzinfo=UTC)
                     t_ms, lat, lon, alt, speed, course = kept[name]
                     t_ms.append(int(when.timestamp() * 1000))
@@ -181,9 +181,9 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     name == "extensions" and _local(parents[-1].tag) in ("trkpt", "wpt")):  # a point's are read with it
                 parents[-1].remove(element)  # read: nothing of it stays in memory
     except DefusedXmlException as exc:
-        raise Invalid(f"refused GPX: {type(exc).__name__} (DTDs and entities are not accepted)", field="file") from None
+        raise Invalid("refused GPX: {refusal} (DTDs and entities are not accepted)", field="file", refusal=type(exc).__name__) from None
     except SafeET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}", field="file") from None
+        raise Invalid("not well-formed XML: {exc}", field="file", exc=exc) from None
     # the track points, then the waypoints: the order the positions are reported in
     t_ms, lat, lon, alt, speed, course = (
         np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i == 0 else np.float64) for kind in ("trkpt", "wpt")])
@@ -195,9 +195,9 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
         if not found.skipped_count:
             raise Invalid("the GPX file holds no track points or waypoints", field="file")
         raise Invalid(
-            f"none of the file's {found.skipped_count} point(s) can be a position; nothing stored",
+            "none of the file's {skipped_count} point(s) can be a position; nothing stored",
             errors=[FieldError(field=f"file.{point.where}", message=f"{point.name or 'unnamed'}: {point.reason}")
-                    for point in found.skipped[:20]],
+                    for point in found.skipped[:20]], skipped_count=found.skipped_count,
         )
     # <ele> is above mean sea level (GPS units and GPX readers agree on it); positions keep heights above the
     # ellipsoid, as CoT's hae: the geoid's height is added (EGM96, grids shipped with the package)

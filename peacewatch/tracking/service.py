@@ -42,9 +42,9 @@ def _check_unique(session: Session, data: dict[str, Any], tracker_id: int | None
             continue
         other = session.scalar(select(Tracker.id).where(getattr(Tracker, key) == value))
         if other is not None and other != tracker_id:
-            raise Conflict(f"{key} '{value}' is already used by tracker {other}", field=f"body.{key}")
+            raise Conflict("{key} '{value}' is already used by tracker {other}", field=f"body.{key}", key=key, value=value, other=other)
     if data.get("unit_id") is not None and session.get(Unit, data["unit_id"]) is None:
-        raise Invalid(f"unit {data['unit_id']} does not exist", field="body.unit_id")
+        raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=data['unit_id'])
 
 
 def create_tracker(session: Session, actor: str, data: TrackerIn) -> Tracker:
@@ -62,7 +62,7 @@ def update_tracker(session: Session, actor: str, tracker_id: int, changes: Track
         values = changes.model_dump(exclude_unset=True)
         for key in ("code", "kind", "visibility", "name"):
             if key in values and values[key] is None:
-                raise Invalid(f"{key} may not be null", field=f"body.{key}")
+                raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         _check_unique(session, values, tracker_id)
         for key, value in values.items():
             setattr(tracker, key, value)
@@ -108,11 +108,11 @@ def resolve_trackers(session: Session, columns: PositionColumns, where: str) -> 
     unknown = np.flatnonzero(tracker < 0)
     if unknown.size:
         names = sorted({columns.name_of(i) for i in unknown.tolist()})
-        errors = [FieldError(field=f"{where}[{i}].tracker", message=f"no tracker '{columns.name_of(i)}'")
+        errors = [FieldError.of(f"{where}[{i}].tracker", "no tracker '{name}'", name=columns.name_of(i))
                   for i in unknown[:20].tolist()]
         raise Invalid(
-            f"{unknown.size} position(s) from unregistered tracker(s) {', '.join(names[:10])}; register them first, nothing stored",
-            errors=errors,
+            "{size} position(s) from unregistered tracker(s) {names}; register them first, nothing stored",
+            errors=errors, size=unknown.size, names=', '.join(names[:10]),
         )
     return tracker
 
@@ -161,7 +161,7 @@ def tak_reports(session: Session, *, open_only: bool = False, limit: int = 1000,
 def get_tak_report(session: Session, report_id: int) -> TakReport:
     report = session.get(TakReport, report_id)
     if report is None:
-        raise NotFound(f"TAK report {report_id} not found")
+        raise NotFound("TAK report {report_id} not found", report_id=report_id)
     return report
 
 

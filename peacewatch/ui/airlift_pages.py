@@ -61,7 +61,7 @@ def airlift_workspace(
     try:
         figures = build_up.figures(session, ctx, moment, STAFF)
     except Problem as problem:
-        error, figures = problem.detail, build_up.figures(session, ctx, None, STAFF)
+        error, figures = problem.said_in(_), build_up.figures(session, ctx, None, STAFF)
     # the public bulletin counts the public flights only: say how many of these it can see, so 252 here and 250
     # there read as one account, not two
     public = build_up.figures(session, ctx, figures.at, readable_visibilities(internal=False, side=None)).flights

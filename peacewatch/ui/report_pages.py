@@ -56,6 +56,6 @@ def reports_page(
         try:
             report = Markup(to_html_fragment(day_document(session, settings, chosen, options)))
         except Problem as problem:
-            error = problem.detail
+            error = problem.said_in(_)
     return page.render("reports.html", notice=notice, kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
                        error=error, internal=internal, formats=[f.value for f in Format], languages_available=[x.value for x in Language])

@@ -142,6 +142,25 @@ class TestLanguage:
             for translated in forms(message.string):
                 assert set(placeholders.findall(translated)) <= names, message.id
             assert set(placeholders.findall(forms(message.string)[-1])) == names, message.id
+            # a refusal's template (str.format) keeps every one of its fields, with its format, in translation
+            fields = re.compile(r"(?<!{){[^{}]+}(?!})")
+            if not isinstance(message.id, tuple) and fields.search(message.id):
+                assert sorted(fields.findall(message.string)) == sorted(fields.findall(message.id)), message.id
+
+    def test_a_refusal_with_values_is_said_in_the_readers_language(
+            self, client: TestClient, scenario: None, auth: Callable[[str], dict[str, str]]) -> None:
+        russian = {"Accept-Language": "ru", **auth("ops")}
+        answer = client.post("/api/v1/patrols", headers=russian, json={
+            "name": "Проверка", "unit_id": 999_999, "zone_id": 1, "planned_start": "2020-11-20T06:00:00Z",
+            "planned_end": "2020-11-20T10:00:00Z"})
+        assert answer.status_code == 422, answer.text
+        problem = answer.json()
+        assert problem["detail"] == "подразделения 999999 не существует"
+        assert problem["errors"] == [{"field": "body.unit_id", "message": "подразделения 999999 не существует"}]
+        english = client.post("/api/v1/patrols", headers=auth("ops"), json={
+            "name": "Check", "unit_id": 999_999, "zone_id": 1, "planned_start": "2020-11-20T06:00:00Z",
+            "planned_end": "2020-11-20T10:00:00Z"}).json()
+        assert english["detail"] == "unit 999999 does not exist"
 
 
 class TestOfficialMap:
