@@ -77,6 +77,7 @@ JS_STRINGS = (
     N_("Planned route"), N_("Track"), N_("Planned patrol routes"), N_("Incidents of the reporting day"), N_("%(n)s reports"),
     N_("Check the place."), N_("Give the place as 'latitude, longitude'."), N_("The proposal could not be decided."),
     N_("Choose the next step."), N_("Choose what the identification rests on."), N_("Choose one."),
+    N_("Point %(n)s: drag to move, right-click or Delete to remove"),
     N_("Alerts"), N_("Why close this alert?"), N_("Close the alert"), N_("Keep it open"), N_("Say why: the reason stays with the alert."),
     N_("Fill in the fields marked."), N_("%(n)s field(s) to correct: see the messages below each."),
     N_("Done: the server stored it."), N_("Open the record"), N_("The server could not be reached: nothing was stored. Try again."),
@@ -91,6 +92,10 @@ JS_STRINGS = (
     N_("%(tracker)s has stopped longer than allowed away from a post"),
     N_("%(tracker)s strayed from the planned route"), N_("Patrol %(patrol)s silent since %(heard)s"),
     N_("Patrol %(patrol)s not back at the end of its window"), N_("patrol %(name)s"), N_("Total %(total)s"),
+    N_("Record"), N_("Number"), N_("Body numbers"), N_("Code"), N_("Name"), N_("Status"), N_("Received"), N_("Stored"),
+    N_("Created"), N_("Updated"), N_("Already recorded"), N_("Already stored (sent again)"), N_("Not stored as positions"),
+    N_("New places"), N_("Places already known"), N_("Alerts raised"), N_("Token"), N_("Line %(n)s"), N_("Feature %(n)s"),
+    N_("Not stored, and why:"),
     N_("Click the map: each click adds a point."), N_("Change its shape or details"), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
 )
 
@@ -358,7 +363,7 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
         raise NotFound("no basemap is configured (PEACEWATCH_BASEMAP)")
     found = basemap.tile(z, x, y) if 0 <= z <= 24 else None
     if found is None:
-        raise NotFound(f"no tile {z}/{x}/{y} in the basemap")
+        raise NotFound("no tile {z}/{x}/{y} in the basemap", z=z, x=x, y=y)
     return Response(found[0], media_type=found[1], headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -101,8 +101,25 @@ def test_screenshots_of_every_page_on_a_laptop_and_a_tablet(browser: Browser, se
         context.close()
 
 
-def test_every_task_form_has_no_serious_violation(page: Page, server: LiveServer) -> None:
-    """Every write's form (the administrator is offered them all), checked by axe-core."""
+def keyboard_misses(page: Page) -> list[str]:
+    """The form's fields that Tab never reaches on its way from the top of the page to the form's submit button (a
+    group of check boxes is reached when one of its boxes is)."""
+    wanted = set(page.eval_on_selector_all(
+        "#task-form [data-path]", "els => els.filter(e => !e.closest('template') && e.offsetParent !== null).map(e => e.id)"))
+    reached = set()
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        element_id, kind, in_form = page.evaluate(
+            "(el => [(el.closest('[data-path]') || el).id, el.type, !!el.closest('#task-form')])(document.activeElement)")
+        reached.add(element_id)
+        if kind == "submit" and in_form:
+            return sorted(wanted - reached)
+    return ["the submit button"]
+
+
+def test_every_task_form_has_no_serious_violation_and_is_used_with_the_keyboard(page: Page, server: LiveServer) -> None:
+    """Every write's form (the administrator is offered them all): checked by axe-core, and every field of it is
+    reached with Tab, in order, up to the submit button (a shape is typed or pasted as GeoJSON in its box)."""
     import httpx
 
     from peacewatch.ui.forms import tasks
@@ -116,6 +133,9 @@ def test_every_task_form_has_no_serious_violation(page: Page, server: LiveServer
         page.goto(f"/tasks/{operation}")
         settle(page)
         found = serious_violations(page, axe)
+        missed = keyboard_misses(page)
+        if missed:
+            found.append(f"not reached with Tab: {', '.join(missed)}")
         if found:
             problems[operation] = found
     assert not problems, json.dumps(problems, indent=1)

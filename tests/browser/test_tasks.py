@@ -150,9 +150,73 @@ def test_a_liaison_files_a_missing_person_for_its_own_side_only(page: Page, serv
     page.select_option("#f-body-side", "A")
     page.click("#task-form button[type=submit]")
     expect(page.locator("#task-result")).to_contain_text("Done")
-    found = re.search(r"number: (AM-\S+)", page.locator("#task-result").inner_text())
+    found = re.search(r"(AM-\d{4}-\d+)", page.locator("#task-result").inner_text())
     assert found, page.locator("#task-result").inner_text()
     number = found.group(1)
     mine = httpx.get(f"{server.url}/api/v1/missing-persons/{number}", headers=api_token(server, "liaison-a"))
     assert mine.status_code == 200, mine.text
     assert httpx.get(f"{server.url}/api/v1/missing-persons/{number}", headers=api_token(server, "liaison-b")).status_code == 404
+
+
+GARMIN_GPX = b"""<?xml version="1.0" encoding="UTF-8" standalone="no" ?>
+<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:gpxx="http://www.garmin.com/xmlschemas/GpxExtensions/v3"
+     creator="eTrex 32x" version="1.1">
+  <metadata><link href="http://www.garmin.com"><text>Garmin International</text></link><time>2020-11-20T08:40:12Z</time></metadata>
+  <wpt lat="39.8150" lon="46.7510"><ele>812.4</ele><name>CRATER 3</name><sym>Flag, Blue</sym></wpt>
+  <wpt lat="39.8162" lon="46.7533"><ele>809.0</ele><time>2020-11-20T08:21:00Z</time><name>CP NORTH GATE</name><sym>Flag, Red</sym></wpt>
+  <trk><name>ACTIVE LOG 20-NOV-20</name>
+    <extensions><gpxx:TrackExtension><gpxx:DisplayColor>Cyan</gpxx:DisplayColor></gpxx:TrackExtension></extensions>
+    <trkseg>
+      <trkpt lat="39.8101" lon="46.7480"><ele>820.1</ele><time>2020-11-20T08:00:00Z</time></trkpt>
+      <trkpt lat="39.8120" lon="46.7495"><ele>818.7</ele><time>2020-11-20T08:05:00Z</time></trkpt>
+      <trkpt lat="39.8139" lon="46.7502"><ele>815.2</ele><time>2020-11-20T08:10:00Z</time></trkpt>
+    </trkseg>
+  </trk>
+</gpx>
+"""
+
+
+def test_a_patrol_sends_its_garmin_track_through_the_form_and_its_waypoints_become_places(
+        page: Page, server: LiveServer) -> None:
+    trackers = httpx.get(f"{server.url}/api/v1/trackers", headers=api_token(server, "ops")).json()
+    tracker = trackers[0]["code"]
+    sign_in(page, "patrol", "/tasks/record_gpx_api_v1_positions_gpx_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    page.set_input_files("#f-body-file", files=[{"name": "Track_20-NOV-20.gpx", "mimeType": "application/gpx+xml",
+                                                  "buffer": GARMIN_GPX}])
+    page.fill("#f-body-tracker", tracker)
+    page.select_option("#f-body-waypoints", "places")
+    page.click("#task-form button[type=submit]")
+    result = page.locator("#task-result")
+    expect(result).to_contain_text("Done")
+    track = httpx.get(f"{server.url}/api/v1/trackers/{trackers[0]['id']}/track?since=2020-11-20T07:59:00Z"
+                      "&until=2020-11-20T08:11:00Z", headers=api_token(server, "ops"))
+    assert track.status_code == 200, track.text
+    assert len(track.json()["geometry"]["coordinates"]) == 3
+    places = httpx.get(f"{server.url}/api/v1/places", headers=api_token(server, "ops")).json()["features"]
+    names = {p["properties"]["name"] for p in places}
+    assert {"CRATER 3", "CP NORTH GATE"} <= names  # the untimed waypoint kept too, as a place
+
+
+def test_the_air_cell_imports_a_flight_log_and_is_told_which_row_was_refused(page: Page, server: LiveServer) -> None:
+    air = api_token(server, "air")
+    exported = httpx.get(f"{server.url}/api/v1/flights?format=csv&limit=1", headers=air)
+    assert exported.status_code == 200, exported.text
+    header, row = exported.text.splitlines()[:2]
+    columns = header.split(",")
+    good = dict(zip(columns, row.split(","), strict=True))
+    good.update(tail_number="RA-78830", status="planned", actual_departure="", actual_arrival="",
+                planned_departure="2020-11-25T06:00:00+00:00", planned_arrival="2020-11-25T09:00:00+00:00",
+                personnel="0", armoured="0", vehicles="0")  # cargo: the force is at its ceiling
+    bad = {**good, "tail_number": "RA-78831", "arrival": good["departure"]}  # to where it left from
+    log = "\n".join([header, *(",".join(str(r[c]) for c in columns) for r in (good, bad))]) + "\n"
+    sign_in(page, "air", "/tasks/import_flights_api_v1_flights_import_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    page.set_input_files("#f-body", files=[{"name": "log.csv", "mimeType": "text/csv", "buffer": log.encode()}])
+    page.click("#task-form button[type=submit]")
+    result = page.locator("#task-result")
+    expect(result).to_contain_text("Done")
+    expect(result).to_contain_text("is the departure airfield")  # the refused row, with its reason
+    flights = httpx.get(f"{server.url}/api/v1/flights?limit=1000", headers=air).json()
+    tails = [f["tail_number"] for f in flights]
+    assert "RA-78830" in tails and "RA-78831" not in tails, result.inner_text()

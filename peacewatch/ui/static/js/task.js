@@ -58,8 +58,8 @@ function collect() {
     if (value !== undefined) put(out, el.dataset.path, value);
   }
   // a "Feature" constant alone is no change: only send it with something else
-  const bodyKeys = Object.keys(out.body).filter((k) => k !== "type");
-  if (!bodyKeys.length) out.body = {};
+  // (a body that is a file, a CSV flight log, is sent whole)
+  if (!(out.body instanceof File) && !Object.keys(out.body).some((k) => k !== "type")) out.body = {};
   return compact(out);
 }
 
@@ -136,17 +136,37 @@ const LINKS = [
   [/\/missing-persons/, (r) => r.number && `/remains/missing/${r.number}`],
 ];
 
+// what an answer says, in the reader's words: a record's identity, or an import's counts
+const SAID = {
+  id: "Record", number: "Number", body_numbers: "Body numbers", code: "Code", name: "Name", status: "Status",
+  received: "Received", stored: "Stored", created: "Created", updated: "Updated", already_recorded: "Already recorded",
+  duplicates: "Already stored (sent again)", skipped: "Not stored as positions", places_created: "New places",
+  places_known: "Places already known", alerts: "Alerts raised", token: "Token",
+};
+
+/** Each item an import did not store, and why: a flight log's rows, a layer's features, a track's points. */
+function refusalsOf(answer) {
+  const rows = (answer.rejected || []).map((r) => `${t("Line %(n)s", { n: r.line })} (${r.field}): ${r.message}`);
+  const features = Array.isArray(answer.refused)
+    ? answer.refused.map((f) => `${t("Feature %(n)s", { n: f.index + 1 })}${f.name ? ` “${f.name}”` : ""}: ${f.reason}`) : [];
+  const points = (answer.skipped_points || []).map((p) => `${p.where}${p.name ? ` “${p.name}”` : ""}: ${p.reason}`);
+  return [...rows, ...features, ...points];
+}
+
 function showResult(answer) {
   clearErrors();
   const said = answer && typeof answer === "object"
-    ? ["id", "number", "body_numbers", "code", "name", "status", "stored", "refused", "token"]
-      .filter((k) => answer[k] !== undefined && answer[k] !== null)
-      .map((k) => `${escapeHtml(k)}: <strong>${escapeHtml(Array.isArray(answer[k]) ? answer[k].length > 8 ? `${answer[k].slice(0, 8).join(", ")}, …` : answer[k].join(", ") : typeof answer[k] === "object" ? JSON.stringify(answer[k]) : answer[k])}</strong>`)
+    ? Object.keys(SAID)
+      .filter((k) => answer[k] !== undefined && answer[k] !== null && !(Array.isArray(answer[k]) && typeof answer[k][0] === "object"))
+      .map((k) => `${escapeHtml(t(SAID[k]))}: <strong>${escapeHtml(Array.isArray(answer[k]) ? answer[k].length > 8 ? `${answer[k].slice(0, 8).join(", ")}, …` : answer[k].join(", ") : typeof answer[k] === "object" ? JSON.stringify(answer[k]) : answer[k])}</strong>`)
     : [];
+  const refusals = answer && typeof answer === "object" ? refusalsOf(answer) : [];
   const rule = LINKS.find(([pattern]) => pattern.test(task.path));
   const href = rule && answer && rule[1](answer);
   result.innerHTML = `<p class="ok">${escapeHtml(t("Done: the server stored it."))}</p>` +
     (said.length ? `<p>${said.join(" · ")}</p>` : "") +
+    (refusals.length ? `<p class="warn">${escapeHtml(t("Not stored, and why:"))}</p><ul class="refusals">${
+      refusals.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>` : "") +
     (href ? `<p><a href="${escapeHtml(href)}">${escapeHtml(t("Open the record"))}</a></p>` : "");
   result.hidden = false;
   result.focus?.();
@@ -247,11 +267,29 @@ async function loadChoices(select) {
 
 // --- shapes drawn on a small map ------------------------------------------------------------------------
 
+const MAX_HANDLES = 400;
+
+/** The vertices of a one-part shape as [lat, lon], to be moved one by one; null for a shape of several parts. */
+function verticesOf(shape) {
+  const latLon = (ring) => ring.map(([lon, lat]) => [lat, lon]);
+  switch (shape?.type) {
+    case "Point": return [[shape.coordinates[1], shape.coordinates[0]]];
+    case "LineString": return latLon(shape.coordinates);
+    case "MultiLineString": return shape.coordinates.length === 1 ? latLon(shape.coordinates[0]) : null;
+    case "Polygon": return shape.coordinates.length === 1 ? latLon(shape.coordinates[0].slice(0, -1)) : null;
+    case "MultiPolygon":
+      return shape.coordinates.length === 1 && shape.coordinates[0].length === 1
+        ? latLon(shape.coordinates[0][0].slice(0, -1)) : null;
+    default: return null;
+  }
+}
+
 function setUpGeometry(box) {
   const textarea = document.getElementById(box.dataset.geometryFor);
   const types = box.dataset.types.split(",");
   const chooser = box.querySelector("[data-geometry-type]");
   const { map } = baseMap(box.querySelector(".mini-map"), { zoom: 8 });
+  map.doubleClickZoom.disable(); // a double click places two points, it does not zoom
   const drawn = L.layerGroup().addTo(map);
   let points = [];
   const kind = () => (chooser ? chooser.value : types[0]);
@@ -266,22 +304,62 @@ function setUpGeometry(box) {
       default: return null;
     }
   }
+  function write() {
+    const shape = points.length ? geometry() : null;
+    textarea.value = shape ? JSON.stringify(shape) : "";
+  }
+  // each vertex is a handle: dragged (or moved with the arrow keys once focused) it moves, right-clicked (or
+  // Delete) it goes; so a zone's drawn shape is corrected point by point instead of being drawn again
+  function handle(latlng, index) {
+    const marker = L.marker(latlng, {
+      draggable: true, keyboard: true, title: t("Point %(n)s: drag to move, right-click or Delete to remove", { n: index + 1 }),
+      icon: L.divIcon({ className: "vertex-handle", iconSize: [14, 14] }),
+    });
+    marker.on("dragend", () => { const at = marker.getLatLng(); points[index] = [at.lat, at.lng]; write(); draw(); });
+    const remove = () => { points.splice(index, 1); write(); draw(); };
+    marker.on("contextmenu", remove);
+    marker.on("add", () => {
+      marker.getElement()?.addEventListener("keydown", (event) => {
+        const step = { ArrowUp: [1, 0], ArrowDown: [-1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[event.key];
+        if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); remove(); return; }
+        if (!step) return;
+        event.preventDefault();
+        event.stopPropagation(); // the handle moves, not the map
+        const pixel = map.latLngToContainerPoint(marker.getLatLng()).add(L.point(step[1] * 5, -step[0] * 5));
+        const at = map.containerPointToLatLng(pixel);
+        points[index] = [at.lat, at.lng];
+        write();
+        draw();
+        drawn.getLayers().find((layer) => layer.vertexIndex === index)?.getElement()?.focus();
+      });
+    });
+    marker.vertexIndex = index;
+    marker.addTo(drawn); // last: its "add" listener above is what makes the keys work
+  }
   function draw(fit = false) {
     drawn.clearLayers();
     try {
-      const shape = L.geoJSON(JSON.parse(textarea.value), { style: { color: "#1d4f8c" } }).addTo(drawn);
+      const parsed = JSON.parse(textarea.value);
+      const shape = L.geoJSON(parsed, { style: { color: "#1d4f8c" }, pointToLayer: (_f, at) => L.circleMarker(at, { radius: 4 }) }).addTo(drawn);
       if (fit && shape.getBounds().isValid()) map.fitBounds(shape.getBounds().pad(0.2));
     } catch { /* being typed: drawn once it is GeoJSON */ }
+    points.forEach((at, index) => handle(at, index));
+  }
+  function readText() { // pasted, typed or filled in by a link: its vertices become handles
+    let parsed = null;
+    try { parsed = JSON.parse(textarea.value); } catch { /* not GeoJSON yet */ }
+    points = verticesOf(parsed) || [];
+    if (points.length > MAX_HANDLES) points = []; // too many to move one by one: redrawn or edited as GeoJSON
+    if (chooser && parsed?.type && types.includes(parsed.type)) chooser.value = parsed.type;
   }
   map.on("click", (event) => {
     points = kind() === "Point" ? [[event.latlng.lat, event.latlng.lng]] : [...points, [event.latlng.lat, event.latlng.lng]];
-    const shape = geometry();
-    textarea.value = shape ? JSON.stringify(shape) : "";
+    write();
     draw();
   });
   box.querySelector("[data-geometry-clear]").addEventListener("click", () => { points = []; textarea.value = ""; draw(); });
   chooser?.addEventListener("change", () => { points = []; textarea.value = ""; draw(); });
-  textarea.addEventListener("change", () => draw(true)); // pasted, typed or filled in by a link: shown and framed
+  textarea.addEventListener("change", () => { readText(); draw(true); });
   setTimeout(() => map.invalidateSize(), 0); // the box may have been hidden in a template until now
 }
 
