@@ -134,8 +134,74 @@ def test_an_area_is_changed_from_the_map_through_its_form_filled_in(page: Page, 
     geometry = json.loads(page.locator("#f-body-geometry").input_value())
     assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) >= 4  # its shape, drawn on the form's map
     expect(page.locator(".geometry path.leaflet-interactive").first).to_be_visible()
+    vertices = len(geometry["coordinates"][0]) - 1  # each one a handle to move (a shape of hundreds is redrawn instead)
+    expect(page.locator(".geometry .vertex-handle")).to_have_count(vertices if vertices <= 400 else 0)
     page.fill("#f-body-properties-notes", "Boundary as agreed at the Stepanakert meeting")
     page.click("#task-form button[type=submit]")
     expect(page.locator("#task-result")).to_contain_text("Done")
     areas = httpx.get(f"{server.url}/api/v1/areas", headers=api_token(server, "ops")).json()["features"]
     assert any(a["properties"]["notes"] == "Boundary as agreed at the Stepanakert meeting" for a in areas)
+
+
+def test_a_zones_shape_is_corrected_point_by_point_with_the_mouse_and_the_keyboard(page: Page, server: LiveServer) -> None:
+    sign_in(page, "ops", "/tasks/create_zone_api_v1_restricted_zones_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    mini = page.locator(".geometry .mini-map")
+    box = mini.bounding_box()
+    assert box is not None
+    corners = [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7)]
+    for x, y in corners:  # four clicks: a square
+        page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+    handles = page.locator(".geometry .vertex-handle")
+    expect(handles).to_have_count(4)
+
+    def ring() -> list[list[float]]:
+        return json.loads(page.locator("#f-body-geometry").input_value())["coordinates"][0]
+
+    before = ring()
+    # the third corner dragged further out: its coordinates change, the others stay
+    third = handles.nth(2).bounding_box()
+    assert third is not None
+    page.mouse.move(third["x"] + 7, third["y"] + 7)
+    page.mouse.down()
+    page.mouse.move(third["x"] + 47, third["y"] + 37, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"JSON.parse(document.getElementById('f-body-geometry').value).coordinates[0][2][0] > {before[2][0]}")
+    after = ring()
+    assert after[0] == before[0] and after[1] == before[1] and after[2][1] < before[2][1]  # east and south
+    # the first corner moved with the keyboard: focused, an arrow key steps it north
+    handles.nth(0).focus()
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function(f"JSON.parse(document.getElementById('f-body-geometry').value).coordinates[0][0][1] > {after[0][1]}")
+    # the fourth corner removed with a right-click: a triangle, still closed
+    handles.nth(3).click(button="right")
+    expect(handles).to_have_count(3)
+    triangle = ring()
+    assert len(triangle) == 4 and triangle[0] == triangle[-1]
+    page.fill("#f-body-properties-code", "RZ-DRAWN")
+    page.fill("#f-body-properties-name", "Drawn by hand, corrected point by point")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    zones = httpx.get(f"{server.url}/api/v1/restricted-zones", headers=api_token(server, "ops")).json()["features"]
+    stored = next(z for z in zones if z["properties"]["code"] == "RZ-DRAWN")
+    assert len(stored["geometry"]["coordinates"][0]) == 4
+    assert abs(stored["geometry"]["coordinates"][0][2][0] - triangle[2][0]) < 1e-6
+
+
+def test_patrols_heard_at_one_spot_are_fanned_out_so_none_hides_another(page: Page, server: LiveServer) -> None:
+    ops = api_token(server, "ops")
+    codes = [t["code"] for t in httpx.get(f"{server.url}/api/v1/trackers", headers=ops).json()[:2]]
+    fixes = [{"tracker": code, "t": "2020-11-22T09:00:00Z", "lat": 39.9012, "lon": 46.7021} for code in codes]
+    stored = httpx.post(f"{server.url}/api/v1/positions", json={"positions": fixes}, headers=ops)
+    assert stored.status_code == 200 and stored.json()["stored"] == 2, stored.text
+    sign_in(page, "ops", "/map?at=2020-11-22T13:05")  # Baku time: five minutes after the fixes
+    page.wait_for_function("document.body.dataset.loaded !== undefined")
+    symbols = [page.locator(f'img.patrol-symbol[title^="{code}"]') for code in codes]
+    for symbol in symbols:
+        expect(symbol).to_be_visible()
+    first, second = (symbol.bounding_box() for symbol in symbols)
+    assert first is not None and second is not None
+    apart = (first["x"] + first["width"] <= second["x"] or second["x"] + second["width"] <= first["x"]
+             or first["y"] + first["height"] <= second["y"] or second["y"] + second["height"] <= first["y"])
+    assert apart, (first, second)
+    expect(page.locator("path.leader-line")).to_have_count(2)  # the leader lines to where they are

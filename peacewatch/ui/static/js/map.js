@@ -1,6 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
-import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, placeNames, postLayer, symbolIcon, t,
+import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, placeNames, postLayer, t,
          zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
@@ -19,6 +19,7 @@ if (config.coverage) coverage.addTo(map);
 const tracks = L.layerGroup().addTo(map);
 const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
+const leaders = L.layerGroup().addTo(map); // thin lines from a fanned-out patrol symbol to where the patrol is
 const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
@@ -156,6 +157,7 @@ async function load() {
     tracks.clearLayers(); lines.clear();
     recent.features.forEach(drawTrack);
     placeFixes(fixes.features);
+    fanOut();
     document.getElementById("trackers-heard").textContent = String(markers.size);
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
     showAlertsAt();
@@ -180,6 +182,7 @@ function applyFilter() {
     const wanted = !unitFilter.value || unitAdmits(patrolOfTracker(marker.feature?.properties.code));
     if (wanted) patrols.addLayer(marker); else patrols.removeLayer(marker);
   }
+  fanOut();
   drawRoutes(dayPatrols);
   drawIncidents();
   showAlertsAt();
@@ -285,9 +288,10 @@ function placeFixes(features) {
     let marker = markers.get(p.tracker_id);
     const label = `${p.code}${p.name ? ` · ${p.name}` : ""}`;
     if (!marker) {
-      marker = L.marker(latlng, { icon: symbolIcon(config.icons.patrol), title: label, alt: label, riseOnHover: true })
+      marker = L.marker(latlng, { icon: patrolIcon(L.point(0, 0)), title: label, alt: label, riseOnHover: true })
         .bindTooltip(escapeHtml(p.code), { permanent: true, direction: "right", offset: [12, 0], className: "tracker-label" })
         .addTo(patrols);
+      marker.fanShift = L.point(0, 0);
       markers.set(p.tracker_id, marker);
     } else {
       marker.setLatLng(latlng);
@@ -307,6 +311,52 @@ function placeFixes(features) {
   }
 }
 
+// --- patrol symbols that would hide one another ------------------------------------------------------------
+// Patrols heard at one spot (two trackers of a convoy, a patrol at its post) are fanned out round it on the screen,
+// each on a thin line to where it is, so that no symbol or call sign hides another patrol's or a post's.
+const FAN_PX = 24;
+
+function patrolIcon(shift) {
+  const spec = config.icons.patrol;
+  return L.icon({ iconUrl: spec.url, iconSize: spec.size, iconAnchor: [spec.anchor[0] - shift.x, spec.anchor[1] - shift.y],
+                  className: "symbol patrol-symbol" });
+}
+
+function fanOut() {
+  leaders.clearLayers();
+  const postPoints = posts.getLayers().map((layer) => map.latLngToLayerPoint(layer.getLatLng()));
+  const groups = [];
+  for (const marker of markers.values()) {
+    if (!patrols.hasLayer(marker)) continue;
+    const at = map.latLngToLayerPoint(marker.getLatLng());
+    const group = groups.find((g) => g.at.distanceTo(at) < FAN_PX);
+    if (group) group.members.push(marker); else groups.push({ at, members: [marker] });
+  }
+  // two symbols whose centres are their larger side times the square root of two apart cannot overlap,
+  // whatever the angle between them; on a circle of n that is the chord between neighbours
+  const apart = Math.max(...config.icons.patrol.size) * Math.SQRT2 + 2;
+  for (const { at, members } of groups) {
+    const crowded = members.length > 1 || postPoints.some((point) => point.distanceTo(at) < FAN_PX);
+    const radius = Math.max(FAN_PX, apart / (2 * Math.sin(Math.PI / Math.max(members.length, 2))));
+    members.forEach((marker, i) => {
+      const angle = -Math.PI / 4 + (2 * Math.PI * i) / members.length; // the first up and to the right
+      const shift = crowded ? L.point(Math.cos(angle), Math.sin(angle)).multiplyBy(radius).round() : L.point(0, 0);
+      if (!shift.equals(marker.fanShift)) {
+        marker.fanShift = shift;
+        marker.setIcon(patrolIcon(shift));
+        const tooltip = marker.getTooltip();
+        tooltip.options.offset = [12 + shift.x, shift.y];
+        marker.closeTooltip().openTooltip();
+      }
+      if (crowded) {
+        L.polyline([marker.getLatLng(), map.layerPointToLatLng(map.latLngToLayerPoint(marker.getLatLng()).add(shift))],
+                   { color: "#0b5394", weight: 1.2, opacity: 0.9, interactive: false, className: "leader-line" }).addTo(leaders);
+      }
+    });
+  }
+}
+map.on("zoomend", () => fanOut());
+
 // --- live --------------------------------------------------------------------------------------------
 let positionStream = null;
 function followLive() {
@@ -316,6 +366,7 @@ function followLive() {
   positionStream = new EventSource("/api/v1/positions/stream?max_age_minutes=60");
   positionStream.addEventListener("positions", (event) => {
     placeFixes(JSON.parse(event.data).features);
+    fanOut();
     document.getElementById("trackers-heard").textContent = String(markers.size);
   });
 }
