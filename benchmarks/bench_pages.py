@@ -1,0 +1,161 @@
+"""Every page of every demo user, loaded in Debian's chromium as that user would: how long until it is ready.
+
+Run by hand, not in the test suite:
+    python benchmarks/bench_pages.py [--url http://127.0.0.1:8000] [--repeat 3] [--pollers 300]
+
+Without ``--url`` it loads the demo into a scratch data directory and serves it on a free loopback port (SQLite).
+For each of the nine demo users it signs in at 1366x768, follows every link of the menu and times each page
+from navigation to ready: the load event, and for the live pages (map, remains, airlift) until their data is
+drawn (``document.body.dataset.loaded``). It fails if a page answers other than 200, writes to the console an
+error, or takes no heading; it prints the median and the slowest of ``repeat`` loads per page.
+
+Then it times the live map's refresh of the day's plan (every open map reads it every 30 s): ``pollers`` signed-in
+maps asking at once, as many requests as maps, and prints requests per second; each answer must list the patrols.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+USERS = ("ops", "patrol", "humanitarian", "air", "press", "liaison-a", "liaison-b", "admin", "observer")
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+LIVE_PAGES = ("/map",)  # drawn from the API after the load event
+BUDGET_S = 1.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def demo_server() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as scratch:
+        env = os.environ | {"PEACEWATCH_DATA_DIR": scratch, "PEACEWATCH_COT_PORT": str(_free_port()),
+                            "PEACEWATCH_COT_UDP": "false"}
+        env.pop("PEACEWATCH_DATABASE_URL", None)
+        subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True,
+                       capture_output=True)
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the demo server did not answer within 30 s")
+                time.sleep(0.1)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def time_pages(url: str, repeat: int) -> list[tuple[str, str, float, float]]:
+    """(user, path, median s, slowest s) of every menu page of every demo user."""
+    rows = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for username in USERS:
+            context = browser.new_context(base_url=url, viewport={"width": 1366, "height": 768},
+                                          bypass_csp=True)  # lets the bench poll for "drawn" as the tests do
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda message, seen=errors: seen.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
+            page.goto("/login")
+            page.fill("#username", username)
+            page.fill("#password", "demo")
+            page.click("form.card button[type=submit]")
+            page.wait_for_load_state("load")
+            if "/login" in page.url:
+                raise SystemExit(f"{username} could not sign in")
+            links = page.locator("nav[aria-label] a")
+            paths = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+            for path in paths:
+                times = []
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    answer = page.goto(path, wait_until="load")
+                    if answer is None or answer.status != 200:
+                        raise SystemExit(f"{username} {path}: HTTP {answer.status if answer else 'none'}")
+                    if path in LIVE_PAGES:
+                        page.wait_for_function("document.body.dataset.loaded !== undefined", timeout=15_000)
+                    times.append(time.perf_counter() - started)
+                    if page.locator("h1").count() == 0:
+                        raise SystemExit(f"{username} {path}: no heading")
+                if errors:
+                    raise SystemExit(f"{username} {path}: console errors: {errors[:3]}")
+                rows.append((username, path, statistics.median(times), max(times)))
+            context.close()
+        browser.close()
+    return rows
+
+
+async def poll_day_plan(url: str, pollers: int) -> float:
+    """Requests per second when ``pollers`` maps read the day's plan at once."""
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=100)) as client:
+        token = (await client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        path = "/api/v1/patrols?since=2020-11-13T20:00:00Z&until=2020-11-14T20:00:00Z&limit=1000"
+        expected = len((await client.get(path, headers=headers)).json())
+        if expected == 0:
+            raise SystemExit("the day's plan is empty: nothing to time")
+        started = time.perf_counter()
+        answers = await asyncio.gather(*(client.get(path, headers=headers) for _ in range(pollers)))
+        elapsed = time.perf_counter() - started
+    wrong = [a.status_code for a in answers if a.status_code != 200 or len(a.json()) != expected]
+    if wrong:
+        raise SystemExit(f"{len(wrong)} of {pollers} answers were wrong: {wrong[:5]}")
+    return pollers / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running PeaceWatch with the demo loaded (default: one is started)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pollers", type=int, default=300)
+    args = parser.parse_args()
+    with (demo_server() if args.url is None else _given(args.url)) as url:
+        rows = time_pages(url, args.repeat)
+        rate = asyncio.run(poll_day_plan(url, args.pollers))
+    print(f"{'user':<13} {'page':<22} {'median':>8} {'slowest':>8}")
+    for username, path, median, slowest in rows:
+        flag = "  over 1.5 s" if median > BUDGET_S else ""
+        print(f"{username:<13} {path:<22} {median * 1000:>6.0f}ms {slowest * 1000:>6.0f}ms{flag}")
+    medians = [r[2] for r in rows]
+    print(f"{len(rows)} pages of {len(USERS)} users: median {statistics.median(medians) * 1000:.0f} ms, "
+          f"slowest median {max(medians) * 1000:.0f} ms; {sum(m > BUDGET_S for m in medians)} over {BUDGET_S} s")
+    print(f"the day's plan read by {args.pollers} maps at once: {rate:.0f} requests/s "
+          f"(a map reads it every 30 s: {args.pollers / 30:.0f} requests/s needed)")
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
+
+
+if __name__ == "__main__":
+    main()
