@@ -202,9 +202,12 @@ Window = Annotated[int, Query(ge=1, le=200)]
 def reconcile(session: SessionDep, user: Humanitarian, bodies_offset: Offset = 0, bodies_limit: Window = 50,
               persons_offset: Offset = 0, persons_limit: Window = 50,
               open_only: Annotated[bool, Query(description="Only the bodies and persons not yet identified: the cases "
-                                                           "left to decide")] = False) -> Any:
+                                                           "left to decide")] = False,
+              decidable_only: Annotated[bool, Query(description="Only the open bodies and persons that have at least "
+                                                                "one candidate (implies open_only)")] = False) -> Any:
     return identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=bodies_limit,
-                                      persons_offset=persons_offset, persons_limit=persons_limit, open_only=open_only)
+                                      persons_offset=persons_offset, persons_limit=persons_limit, open_only=open_only,
+                                      decidable_only=decidable_only)
 
 
 handovers = APIRouter(prefix="/api/v1/handovers", tags=["remains"], responses=problem_responses(403, 404, 409))

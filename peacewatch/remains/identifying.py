@@ -11,7 +11,7 @@ from peacewatch.core.db import transaction
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.remains import matching
-from peacewatch.remains.matching_cache import ante_mortem, matching_tables, post_mortem, standing_identifications
+from peacewatch.remains.matching_cache import Tables, ante_mortem, matching_tables, post_mortem, standing_identifications
 from peacewatch.remains.missing_persons import get_missing_person
 from peacewatch.remains.models import (
     Body,
@@ -142,42 +142,70 @@ def list_identifications(session: Session, status: IdentificationStatus | None, 
     return paged(session, query.order_by(Identification.id.desc()), limit=limit, offset=offset)
 
 
+DECIDABLE_PAIRS_MAX = 2_000_000  # open bodies × open persons weighed whole for the compact grid; beyond, a window
+PERSONS_PER_BLOCK = 256  # persons weighed at once against every open body: bounded memory
+
+
 def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, persons_offset: int, persons_limit: int,
-                   open_only: bool = False) -> Reconciliation:
+                   open_only: bool = False, decidable_only: bool = False) -> Reconciliation:
     """A window of the grid of missing persons against bodies: identified, proposed, possible; the rest eliminated.
 
     ``open_only`` leaves out the bodies and the persons already identified: the cases left to decide, a much
-    smaller grid than everyone against everything."""
+    smaller grid than everyone against everything. ``decidable_only`` (implies ``open_only``) also leaves out the
+    bodies and persons with no candidate at all, so that the window is not a sheet of empty cells: it weighs
+    every open pair, in blocks, when there are at most ``DECIDABLE_PAIRS_MAX`` of them."""
     confirmed = select(Identification).where(Identification.status == IdentificationStatus.confirmed)
     body_query = select(Body).where(Body.kind == BodyKind.body)
     person_query = select(MissingPerson)
-    if open_only:
+    if open_only or decidable_only:
         body_query = body_query.where(~Body.id.in_(confirmed.with_only_columns(Identification.body_id)))
         person_query = person_query.where(~MissingPerson.id.in_(confirmed.with_only_columns(Identification.missing_person_id)))
-    bodies = list(session.scalars(body_query.options(selectinload(Body.recovery)).order_by(Body.id)
-                                  .limit(bodies_limit).offset(bodies_offset)))
-    persons = list(session.scalars(person_query.order_by(MissingPerson.id).limit(persons_limit).offset(persons_offset)))
-    tables = matching_tables(session)
-    standing = standing_identifications(session)
+    total_bodies = session.scalar(select(func.count()).select_from(body_query.subquery())) or 0
+    total_persons = session.scalar(select(func.count()).select_from(person_query.subquery())) or 0
+    body_query = body_query.options(selectinload(Body.recovery)).order_by(Body.id)
+    person_query = person_query.order_by(MissingPerson.id)
+    tables, standing = matching_tables(session), standing_identifications(session)
+    if decidable_only and total_bodies * total_persons <= DECIDABLE_PAIRS_MAX:
+        bodies, persons = list(session.scalars(body_query)), list(session.scalars(person_query))
+        cells = [cell for start in range(0, len(persons), PERSONS_PER_BLOCK)
+                 for cell in _grid_cells(tables, standing, persons[start:start + PERSONS_PER_BLOCK], bodies)]
+        with_body = {c.body for c in cells}
+        with_person = {c.missing_person for c in cells}
+        bodies = [b for b in bodies if b.number in with_body]
+        persons = [p for p in persons if p.number in with_person]
+        total_bodies, total_persons = len(bodies), len(persons)
+        bodies = bodies[bodies_offset:bodies_offset + bodies_limit]
+        persons = persons[persons_offset:persons_offset + persons_limit]
+        shown = {b.number for b in bodies}, {p.number for p in persons}
+        cells = [c for c in cells if c.body in shown[0] and c.missing_person in shown[1]]
+    else:
+        bodies = list(session.scalars(body_query.limit(bodies_limit).offset(bodies_offset)))
+        persons = list(session.scalars(person_query.limit(persons_limit).offset(persons_offset)))
+        cells = _grid_cells(tables, standing, persons, bodies)
+    return Reconciliation(bodies=[b.number for b in bodies], missing_persons=[p.number for p in persons], cells=cells,
+                          total_bodies=total_bodies, total_missing_persons=total_persons)
+
+
+def _grid_cells(tables: Tables, standing: dict[tuple[int, int], IdentificationStatus], persons: list[MissingPerson],
+                bodies: list[Body]) -> list[ReconciliationCell]:
+    """The grid's cells that are not eliminated, for these persons against these bodies."""
+    if not bodies or not persons:
+        return []
     taken_bodies = {b for (b, _), s in standing.items() if s is IdentificationStatus.confirmed}
     taken_persons = {p for (_, p), s in standing.items() if s is IdentificationStatus.confirmed}
+    block = matching.compare(tables.am, tables.pm, np.array([tables.person_row(p) for p in persons]),
+                             np.array([tables.body_row(b) for b in bodies]))
+    weight = block.weight(tables.model)
     cells = []
-    if bodies and persons:
-        block = matching.compare(tables.am, tables.pm, np.array([tables.person_row(p) for p in persons]),
-                                 np.array([tables.body_row(b) for b in bodies]))
-        weight = block.weight(tables.model)
-        for a, person in enumerate(persons):
-            for p, body in enumerate(bodies):
-                state = standing.get((body.id, person.id))
-                w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
-                if state is not None:
-                    cells.append(ReconciliationCell(body=body.number, missing_person=person.number, weight=w,
-                                                    state="identified" if state is IdentificationStatus.confirmed else "proposed"))
-                elif block.excluded[a, p]:
-                    continue
-                elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
-                    cells.append(ReconciliationCell(body=body.number, missing_person=person.number, state="possible", weight=w))
-    return Reconciliation(
-        bodies=[b.number for b in bodies], missing_persons=[p.number for p in persons], cells=cells,
-        total_bodies=session.scalar(select(func.count()).select_from(body_query.subquery())) or 0,
-        total_missing_persons=session.scalar(select(func.count()).select_from(person_query.subquery())) or 0)
+    for a, person in enumerate(persons):
+        for p, body in enumerate(bodies):
+            state = standing.get((body.id, person.id))
+            w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
+            if state is not None:
+                cells.append(ReconciliationCell(body=body.number, missing_person=person.number, weight=w,
+                                                state="identified" if state is IdentificationStatus.confirmed else "proposed"))
+            elif block.excluded[a, p]:
+                continue
+            elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
+                cells.append(ReconciliationCell(body=body.number, missing_person=person.number, state="possible", weight=w))
+    return cells

@@ -31,7 +31,7 @@ PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000)]
 class SearchFilters(ListFilters):
     q: str | None = None
     page: int = 1
-GRID_BODIES, GRID_PERSONS = 25, 40
+GRID_BODIES, GRID_PERSONS = 45, 40  # as many bodies as fit across 1366 pixels
 
 
 def _cell_member(page: Page) -> User | None:
@@ -117,9 +117,9 @@ def reconciliation_page(page: PageDep, session: SessionDep, bodies_offset: Annot
     _ = translations(page.language).gettext
     if _cell_member(page) is None:
         return _not_found(page, _("Reconciliation"))
-    # the cases left to decide by default: everyone against everything is mostly empty cells
+    # the cases left to decide by default (open, with a candidate): everyone against everything is mostly empty cells
     grid = identifying.reconciliation(session, bodies_offset=bodies_offset, bodies_limit=GRID_BODIES, persons_offset=persons_offset,
-                                      persons_limit=GRID_PERSONS, open_only=not everyone)
+                                      persons_limit=GRID_PERSONS, decidable_only=not everyone)
     cells = {(c.missing_person, c.body): c for c in grid.cells}
     return page.render("reconciliation.html", grid=grid, cells=cells, bodies_offset=bodies_offset, persons_offset=persons_offset,
                        step_bodies=GRID_BODIES, step_persons=GRID_PERSONS, everyone=everyone)

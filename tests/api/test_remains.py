@@ -273,6 +273,22 @@ class TestMatchingAndIdentification:
         assert (left["total_bodies"], left["total_missing_persons"]) == (every["total_bodies"] - 1, every["total_missing_persons"] - 1)
         assert all(c["state"] != "identified" for c in left["cells"])
 
+    def test_the_grid_of_decidable_cases_has_no_empty_row_or_column(self, client: TestClient, auth: Any,
+                                                                    recovered: dict[str, Any], missing: dict[str, Any]) -> None:
+        whole = {"bodies_limit": 200, "persons_limit": 200}
+        left = client.get("/api/v1/reconciliation", params=whole | {"open_only": True}, headers=auth(HUM)).json()
+        decidable = client.get("/api/v1/reconciliation", params=whole | {"decidable_only": True}, headers=auth(HUM)).json()
+        assert decidable["cells"], "the fixture's records have candidates"
+        assert {c["body"] for c in decidable["cells"]} == set(decidable["bodies"])
+        assert {c["missing_person"] for c in decidable["cells"]} == set(decidable["missing_persons"])
+        assert decidable["total_bodies"] == len(decidable["bodies"]) <= left["total_bodies"]
+        # the same cells as the open grid's: only the empty rows and columns left out
+        key = lambda c: (c["body"], c["missing_person"], c["state"], c["weight"])  # noqa: E731
+        assert sorted(map(key, decidable["cells"])) == sorted(map(key, left["cells"]))
+        second = client.get("/api/v1/reconciliation", params={"bodies_offset": 1, "bodies_limit": 1, "persons_limit": 200,
+                                                              "decidable_only": True}, headers=auth(HUM)).json()
+        assert second["bodies"] == decidable["bodies"][1:2]
+
 
 @pytest.mark.usefixtures("scenario")
 class TestHandover:
