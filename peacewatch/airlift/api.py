@@ -110,7 +110,8 @@ async def import_flights(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid("the log is not UTF-8 text (byte {start})", field="body", start=exc.start) from None
-    return flight_log_csv.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing)
+    return flight_log_csv.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing,
+                                         said=reader_gettext(request))
 
 
 @flights.get("/{flight_id}", response_model=FlightOut, responses=problem_responses(404))

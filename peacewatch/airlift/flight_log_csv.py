@@ -19,6 +19,8 @@ from peacewatch.airlift.schemas import (
     RejectedRow,
 )
 from peacewatch.core.db import transaction
+from peacewatch.core.i18n import N_
+from peacewatch.core.plain_words import plain_message
 from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.tabular import EXTRA_CELLS, read_table, spreadsheet_safe, table_csv
 
@@ -39,12 +41,13 @@ def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
 def import_flights(
     session: Session, ctx: Context, actor: str, text: str, *, all_or_nothing: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, said: Callable[[str], str] = str,
 ) -> ImportReport:
     """Store the acceptable rows of a flight log in one transaction and report the others with their line.
 
     A row that repeats a recorded flight (same tail number and planned departure) is counted, not
-    stored again, so a log can be imported twice. With ``all_or_nothing`` one bad row stores nothing.
+    stored again, so a log can be imported twice. With ``all_or_nothing`` one bad row stores nothing. Each
+    refusal is said with ``said``, the reader's gettext (English by default).
     """
     _, rows = _csv_rows(text)
     report = ImportReport(stored=0, already_recorded=0, rejected=[], stored_ids=[])
@@ -54,7 +57,7 @@ def import_flights(
             recorded = recorded_keys(session)
             stored: list[Flight] = []
             for done, (line, row) in enumerate(rows, start=1):
-                _import_row(session, checker, line, row, report, recorded, stored)
+                _import_row(session, checker, line, row, report, recorded, stored, said)
                 if progress is not None:
                     progress(done, len(rows))
             if all_or_nothing and report.rejected:
@@ -67,20 +70,21 @@ def import_flights(
 
 
 def _import_row(session: Session, checker: Checker, line: int, row: dict[str, str], report: ImportReport,
-                recorded: set[tuple[str, datetime]], stored: list[Flight]) -> None:
+                recorded: set[tuple[str, datetime]], stored: list[Flight], said: Callable[[str], str]) -> None:
     if EXTRA_CELLS in row:
-        report.rejected.append(RejectedRow(line=line, field="row", message="has more cells than the header has columns"))
+        report.rejected.append(RejectedRow(line=line, field="row", message=said(N_("has more cells than the header has columns"))))
         return
     try:
         values = FlightIn.model_validate(row).model_dump()
         checker.check(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        report.rejected.append(RejectedRow(line=line, field=".".join(map(str, first["loc"])) or "row", message=first["msg"]))
+        report.rejected.append(RejectedRow(line=line, field=".".join(map(str, first["loc"])) or "row",
+                                               message=plain_message(first, said)))
         return
     except (Invalid, Conflict) as exc:
         where = exc.errors[0].field.removeprefix("body.") if exc.errors else "row"
-        report.rejected.append(RejectedRow(line=line, field=where, message=exc.detail))
+        report.rejected.append(RejectedRow(line=line, field=where, message=exc.said_in(said)))
         return
     key = (values["tail_number"], values["planned_departure"]) if values.get("tail_number") else None
     if key is not None and key in recorded:

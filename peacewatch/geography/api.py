@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from peacewatch.core.answers import model_answer
 from peacewatch.core.db import utcnow
 from peacewatch.core.geo import parse_bbox, to_mgrs
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.paging import counted_responses, with_total
-from peacewatch.core.problems import problem_responses
+from peacewatch.core.problems import problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import MAX_ID, AnswersDep, LongLimit, Offset, Operations, Readable, RecordId, SessionDep
 from peacewatch.geography import formats, service
@@ -181,17 +182,20 @@ def export_layer(
 @layers.post("/{layer}", response_model=ImportReport, responses=WRITE_ERRORS,
              summary="Import a GeoJSON, KML or KMZ file: each feature imported or refused with its reason")
 def import_layer(
+    request: Request,
     layer: LayerName,
     session: SessionDep,
     user: Operations,
     file: Annotated[UploadFile, File(description="A GeoJSON FeatureCollection, a KML document or a KMZ")],
     all_or_nothing: Annotated[bool, Query(description="Import nothing if any feature is refused")] = False,
 ) -> ImportReport:
+    said = reader_gettext(request)  # why each feature was refused, in the reader's language
     data = file.file.read(formats.MAX_LAYER_BYTES + 1)
     outcome = service.import_layer_file(session, user.username, layer, data, filename=file.filename, content_type=file.content_type,
                                         all_or_nothing=all_or_nothing)
     return ImportReport(layer=layer, created=outcome.created, updated=outcome.updated, codes=outcome.codes,
-                        refused=[RefusedFeatureOut(index=r.index, name=r.name, reason=r.reason) for r in outcome.refused],
+                        refused=[RefusedFeatureOut(index=r.index, name=r.name, reason=(r.said or Sentence(r.reason)).said_in(said))
+                                 for r in outcome.refused],
                         ignored_properties=outcome.ignored_properties)
 
 

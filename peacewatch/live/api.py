@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from peacewatch.core.db import utcnow
-from peacewatch.core.problems import Invalid, problem_responses
+from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
 from peacewatch.core.web import OperationsOrPatrol, SessionDep
 from peacewatch.geography.service import keep_places
 from peacewatch.live.ingest import Ingest, IngestReport
@@ -90,11 +90,13 @@ def record_gpx(
         description="report: waypoints listed in the answer, not stored; places: kept as named places (GET /api/v1/places); "
                     "positions: the timed ones stored as fixes")] = "report",
 ) -> GpxReportOut:
+    said = reader_gettext(request)  # why each point was not stored, in the reader's language
     points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
     report = ingest.record(session, user.username, "gpx", points.columns, where="file.points") if len(points.columns) else None
     created, known = keep_places(session, user.username, points.places, f"{file.filename or 'GPX'} from {user.username}") \
         if points.places else (0, 0)
     counts = report.__dict__ if report is not None else {"received": 0, "stored": 0, "duplicates": 0, "batch_id": 0}
     return GpxReportOut(**counts, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
-                        skipped_points=[SkippedPointOut(**vars(point)) for point in points.skipped],
+                        skipped_points=[SkippedPointOut(where=point.where, name=point.name, reason=said(point.reason))
+                                        for point in points.skipped],
                         places_created=created, places_known=known)

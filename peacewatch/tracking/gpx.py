@@ -29,6 +29,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from peacewatch.core.geo import ellipsoidal_heights, heights_above_sea
+from peacewatch.core.i18n import N_, Sentence
 from peacewatch.core.problems import FieldError, Invalid
 from peacewatch.geography.service import MarkedPlace
 from peacewatch.tracking.columns import PositionColumns, check
@@ -101,9 +102,9 @@ class GpxPoints:
     places: list[MarkedPlace] = field(default_factory=list)  # the waypoints, when kept as named places
 
 
-UNTIMED = "no time: not a position"
-WAYPOINT = "a waypoint: a named place, not a position"
-ROUTE = "a route point: a planned path, not a position"
+UNTIMED = N_("no time: not a position")
+WAYPOINT = N_("a waypoint: a named place, not a position")
+ROUTE = N_("a route point: a planned path, not a position")
 
 
 Waypoints = Literal["report", "places", "positions"]
@@ -196,8 +197,8 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
             raise Invalid("the GPX file holds no track points or waypoints", field="file")
         raise Invalid(
             "none of the file's {skipped_count} point(s) can be a position; nothing stored",
-            errors=[FieldError(field=f"file.{point.where}", message=f"{point.name or 'unnamed'}: {point.reason}")
-                    for point in found.skipped[:20]], skipped_count=found.skipped_count,
+            errors=[FieldError.of(f"file.{point.where}", "{name}: {reason}", name=point.name or "unnamed",
+                                  reason=Sentence(point.reason)) for point in found.skipped[:20]], skipped_count=found.skipped_count,
         )
     # <ele> is above mean sea level (GPS units and GPX readers agree on it); positions keep heights above the
     # ellipsoid, as CoT's hae: the geoid's height is added (EGM96, grids shipped with the package)

@@ -162,6 +162,22 @@ class TestLanguage:
             "planned_end": "2020-11-20T10:00:00Z"}).json()
         assert english["detail"] == "unit 999999 does not exist"
 
+    def test_an_imports_refused_items_are_said_in_the_readers_language(
+            self, client: TestClient, scenario: None, auth: Callable[[str], dict[str, str]]) -> None:
+        log = "tail_number,direction\nRA-1,inbound,extra\n"
+        rows = client.post("/api/v1/flights/import", content=log, headers={"Accept-Language": "ru", "Content-Type": "text/csv",
+                                                                          **auth("air")})
+        assert rows.status_code == 200, rows.text
+        assert rows.json()["rejected"] == [{"line": 2, "field": "row", "message": "в строке больше ячеек, чем столбцов в заголовке"}]
+        gpx = (b'<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1" creator="eTrex 32x">'
+               b'<wpt lat="39.8" lon="46.7"><name>CRATER</name></wpt><trk><trkseg>'
+               b'<trkpt lat="39.81" lon="46.75"><time>2020-11-20T08:00:00Z</time></trkpt></trkseg></trk></gpx>')
+        client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+        points = client.post("/api/v1/positions/gpx", files={"file": ("t.gpx", gpx)}, data={"tracker": "MP-07"},
+                             headers={"Accept-Language": "ru", **auth("ops")})
+        assert points.status_code == 200, points.text
+        assert [p["reason"] for p in points.json()["skipped_points"]] == ["путевая точка: именованное место, а не позиция"]
+
 
 class TestOfficialMap:
     def test_the_public_map_page_needs_no_sign_in(self, browser: TestClient) -> None:
