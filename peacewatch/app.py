@@ -39,6 +39,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import SignInGuard
 from peacewatch.core.web import document_roles
 from peacewatch.demining import api as demining_api
+from peacewatch.evidence import api as evidence_api
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.geography.formats import MAX_LAYER_BYTES
@@ -69,9 +70,11 @@ BODY_LIMITS = {  # the endpoints whose bodies are files or batches; every other 
     "/api/v1/positions": MAX_BATCH_BYTES,
     "/api/v1/layers/": MAX_LAYER_BYTES + MULTIPART_OVERHEAD,
     "/api/v1/flights/import": MAX_LOG_BYTES,
+    "/api/v1/attachments": evidence_api.MAX_UPLOAD_BYTES,
 }
 
 ROUTERS = (
+    evidence_api.router,
     tracking_api.positions,
     live_api.positions_in,
     alerts_api.router,

@@ -82,6 +82,8 @@ LABELS = {
     "burned": N_("burned"), "skeletal": N_("skeletal"), "complete": N_("complete"), "male": N_("male"), "female": N_("female"),
     "military": N_("military"), "civilian": N_("civilian"), "recovered": N_("Recovered"), "stored": N_("Stored"),
     "examined": N_("Examined"), "transferred": N_("Transferred"), "handed_over": N_("Handed over"), "buried": N_("Buried"),
+    "evidence": N_("Evidence file"), "incident": N_("Incident"), "verification": N_("Verification step"),
+    "missing_person": N_("Missing person"), "recovery": N_("Recovery"), "handover": N_("Handover"),
     "proposed": N_("Proposed"), "revoked": N_("Revoked"), "dna": N_("DNA"), "fingerprints": N_("Fingerprints"),
     "dental": N_("Dental"), "board": N_("Identification board"),
     "inbound": N_("Inbound"), "outbound": N_("Outbound"), "airborne": N_("Airborne"), "landed": N_("Landed"),

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from peacewatch.core.blobs import blob_store
 from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
@@ -117,7 +118,7 @@ custody_router = APIRouter(prefix="/api/v1/custody", tags=["remains"], responses
 def verify_custody(session: SessionDep, settings: SettingsDep, user: Humanitarian,
                    body: Annotated[list[Annotated[str, Query(pattern=BODY_NUMBER, max_length=32)]] | None,
                                    Query(max_length=500)] = None) -> ChainReport:
-    return custody_chain.verify_custody(session, registry.Context.of(settings), body)
+    return custody_chain.verify_custody(session, registry.Context.of(settings), body, rehash=blob_store(settings.data_dir).rehash)
 
 
 missing = APIRouter(prefix="/api/v1/missing-persons", tags=["remains"], responses=problem_responses(403, 404, 409))

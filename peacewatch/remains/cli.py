@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from peacewatch.core import console as base
+from peacewatch.core.blobs import blob_store
 from peacewatch.core.tabular import EXTRA_CELLS, read_table
 from peacewatch.remains import casualty_counts, custody_chain, handing_over, identifying, matching_cache, missing_persons, recovering, registry
 from peacewatch.remains.charts import casualty_chart
@@ -260,7 +261,7 @@ def custody_verify(numbers: Annotated[list[str] | None, typer.Argument(help="Bod
     """Check every chain of custody; exit 1 and list each break when one was tampered with."""
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        report = base.guarded(lambda: custody_chain.verify_custody(session, ctx, numbers))
+        report = base.guarded(lambda: custody_chain.verify_custody(session, ctx, numbers, rehash=blob_store(settings.data_dir).rehash))
     for item in report.breaks:
         base.err.print(f"{item.body}" + (f" event {item.seq}" if item.seq is not None else "") + f": {item.problem}",
                        highlight=False, soft_wrap=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -36,9 +36,26 @@ def _link(body: Body, event: CustodyEvent) -> Link:
 
 
 def _last_event(session: Session, body: Body) -> CustodyEvent | None:
+    """The body's last move: where it is and who holds it (files attached since are links of the chain, not moves)."""
     if body.custody_count == 0:
         return None
-    return session.scalar(select(CustodyEvent).where(CustodyEvent.body_id == body.id, CustodyEvent.seq == body.custody_count))
+    return session.scalar(select(CustodyEvent).where(CustodyEvent.body_id == body.id, CustodyEvent.kind != CustodyKind.evidence)
+                          .order_by(CustodyEvent.seq.desc()).limit(1))
+
+
+def where_held(session: Session, body: Body) -> str:
+    """Where the body is now, as its last move says."""
+    last = _last_event(session, body)
+    return last.place if last is not None else ""
+
+
+EVIDENCE_NOTE = "sha256 {sha256} {media_type} {filename}"  # how an evidence event names its file
+
+
+def evidence_sha256(note: str) -> str | None:
+    """The SHA-256 an evidence event's note names."""
+    parts = note.split(" ", 2)
+    return parts[1] if len(parts) >= 2 and parts[0] == "sha256" else None
 
 
 def append_custody(
@@ -49,7 +66,7 @@ def append_custody(
 
     At the very time of the last event the body can be somewhere else only when its holder hands it on.
     """
-    last = _last_event(session, body)
+    last = _last_event(session, body) if kind is not CustodyKind.evidence else None  # a file moves no body
     if last is not None:
         if last.kind in FINAL_CUSTODY:
             raise Conflict("body {body_number} was {kind} on {at:%Y-%m-%d %H:%M} UTC: the mission no longer holds it",
@@ -75,7 +92,8 @@ def append_custody(
 def record_custody(session: Session, ctx: Context, user: User, number: str, data: CustodyIn) -> CustodyEvent:
     if data.kind not in MANUAL_CUSTODY:
         raise Invalid("'{kind}' is recorded by a {value}, not directly",
-                      field="body.kind", kind=data.kind.value, value='recovery' if data.kind is CustodyKind.recovered else 'handover')
+                      field="body.kind", kind=data.kind.value,
+                      value={CustodyKind.recovered: "recovery", CustodyKind.handed_over: "handover"}.get(data.kind, "file attached to the body"))
     at = ctx.instant(data.at, "body.at")
     if data.kind is CustodyKind.transferred and not data.received_by:
         raise Invalid("a transfer names who received the body", field="body.received_by")
@@ -95,8 +113,11 @@ def custody_events(session: Session, body: Body) -> list[CustodyEvent]:
     return list(session.scalars(select(CustodyEvent).where(CustodyEvent.body_id == body.id).order_by(CustodyEvent.seq, CustodyEvent.id)))
 
 
-def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None = None) -> ChainReport:
-    """Check every body's chain (or those named) against its hashes, its count and the audit log."""
+def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None = None,
+                   rehash: Callable[[str], str | None] | None = None) -> ChainReport:
+    """Check every body's chain (or those named) against its hashes, its count and the audit log; with ``rehash``
+    (the SHA-256 of the file now kept under a hash's name, None if gone), also that every file attached as
+    evidence is still the one recorded."""
     query = select(Body).order_by(Body.id)
     if numbers:
         query = query.where(Body.number.in_(list(numbers)))
@@ -126,5 +147,14 @@ def verify_custody(session: Session, ctx: Context, numbers: Sequence[str] | None
         found = verify_chain(ctx.custody_key, [_link(body, e) for e in chain], count=body.custody_count, head=body.custody_head or GENESIS,
                              audited_ids=audited.get(body.id, []), ids=[e.id for e in chain])
         breaks.extend(ChainBreak(body=body.number, seq=b.seq, problem=b.problem) for b in found)
+        for event in chain if rehash is not None else ():
+            recorded = evidence_sha256(event.note) if event.kind is CustodyKind.evidence else None
+            if recorded is None:
+                continue
+            now = rehash(recorded)
+            if now != recorded:
+                breaks.append(ChainBreak(body=body.number, seq=event.seq, problem=(
+                    f"the evidence file {recorded[:12]}… is gone" if now is None else
+                    f"the evidence file {recorded[:12]}… was replaced: its bytes now hash to {now[:12]}…")))
     return ChainReport(bodies=len(bodies), events=total, intact=not breaks, breaks=breaks,
                        digest=chain_digest({b.number: b.custody_head for b in bodies}))

@@ -70,6 +70,7 @@ class CustodyKind(str, enum.Enum):
     transferred = "transferred"
     handed_over = "handed_over"
     buried = "buried"
+    evidence = "evidence"  # a file attached to the body (its note names the file's SHA-256): not a move of the body
 
 
 class IdentificationStatus(str, enum.Enum):

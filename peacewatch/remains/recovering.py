@@ -134,9 +134,9 @@ def bodies_out(session: Session, bodies: Sequence[Body]) -> list[BodyOut]:
     ids = [b.id for b in bodies]
     if not ids:
         return []
-    last = {e.body_id: e for e in session.scalars(
-        select(CustodyEvent).join(Body, Body.id == CustodyEvent.body_id)
-        .where(CustodyEvent.body_id.in_(ids), CustodyEvent.seq == Body.custody_count))}
+    last = {e.body_id: e for e in session.scalars(  # each body's last move (a file attached since moves nothing)
+        select(CustodyEvent).where(CustodyEvent.body_id.in_(ids), CustodyEvent.kind != CustodyKind.evidence)
+        .order_by(CustodyEvent.body_id, CustodyEvent.seq))}
     identified = dict(session.execute(
         select(Identification.body_id, MissingPerson.number).join(MissingPerson, MissingPerson.id == Identification.missing_person_id)
         .where(Identification.body_id.in_(ids), Identification.status == IdentificationStatus.confirmed)).all())

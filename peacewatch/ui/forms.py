@@ -109,7 +109,8 @@ LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Ti
           "dna_sampled": "DNA sampled", "family_dna_reference": "Family DNA reference", "rrule": "Recurrence rule (RRULE)",
           "cot_uid": "CoT uid", "bbox": "Bounding box", "direction_deg": "Direction (degrees)",
           "last_seen_lat": "Last seen: latitude", "last_seen_lon": "Last seen: longitude", "speed": "Speed (m/s)",
-          "heading": "Heading (degrees)", "accuracy": "Accuracy (m)"}
+          "heading": "Heading (degrees)", "accuracy": "Accuracy (m)", "sha256": "SHA-256 of the file",
+          "record_key": "Record (its id or number)"}
 
 
 def label_of(name: str) -> str:

@@ -1,0 +1,138 @@
+"""Files kept by their content: photos, videos and documents attached to records as evidence.
+
+A file is named by the SHA-256 of its bytes, so a resend (a field device that did not hear the answer)
+stores nothing twice, and a file can be shown unaltered later by hashing it again. The store is an
+interface: its default keeps the files under the data directory, which several server processes on
+several machines share when it is on a shared file system; another store (an object store) only has
+to answer the same questions (``BlobStore``).
+
+Files are streamed to disk in chunks while they are hashed, never held whole in memory: a 3 MB photo
+and a 200 MB video cost the server the same few hundred kilobytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK_BYTES = 256 * 1024
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class TooLarge(Exception):
+    """The file went over the size it was allowed; nothing was kept."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"over {limit} bytes")
+        self.limit = limit
+
+
+class Incoming:
+    """A file received and hashed but not yet kept: its caller checks it (hash, type, size) and keeps it or
+    lets it go. Used as a context manager, a file not kept is deleted on leaving."""
+
+    def __init__(self, store: FileSystemBlobs, scratch: Path, sha256: str, size: int, head: bytes) -> None:
+        self._store, self._scratch = store, scratch
+        self.sha256, self.size, self.head = sha256, size, head
+
+    def open(self) -> BinaryIO:
+        """The received bytes, to read before they are kept (a photo's EXIF, a thumbnail)."""
+        return self._scratch.open("rb")
+
+    def keep(self) -> bool:
+        """Name the file by its hash; False when the store already held these very bytes."""
+        final = self._store.path(self.sha256)
+        if final.exists():
+            self.discard()
+            return False
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._scratch, final)  # atomic: two processes keeping the same bytes leave one file with them
+        return True
+
+    def discard(self) -> None:
+        self._scratch.unlink(missing_ok=True)
+
+    def __enter__(self) -> Incoming:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.discard()
+
+
+class BlobStore(Protocol):
+    def receive(self, chunks: Iterable[bytes], *, max_bytes: int) -> Incoming: ...
+
+    def put_bytes(self, data: bytes) -> str: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def rehash(self, sha256: str) -> str | None: ...
+
+
+class FileSystemBlobs:
+    """The default store: ``root/ab/cd/abcd…``, each file written to a scratch file, fsynced, then renamed to its
+    hash, so a file the database names after a commit is whole on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        if not SHA256_HEX.match(sha256):
+            raise ValueError(f"not a SHA-256: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def receive(self, chunks: Iterable[bytes], *, max_bytes: int) -> Incoming:
+        """Stream ``chunks`` to a scratch file while hashing them; refused past ``max_bytes`` (nothing kept)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size, head = 0, b""
+        handle, name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        scratch = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(max_bytes)
+                    if len(head) < 512:
+                        head += chunk[: 512 - len(head)]
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+        return Incoming(self, scratch, digest.hexdigest(), size, head)
+
+    def put_bytes(self, data: bytes) -> str:
+        """Keep a small file made here (a thumbnail); its hash."""
+        with self.receive([data], max_bytes=len(data)) as incoming:
+            incoming.keep()
+            return incoming.sha256
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def rehash(self, sha256: str) -> str | None:
+        """The SHA-256 of the bytes now kept under ``sha256``'s name; None if the file is gone."""
+        try:
+            with self.path(sha256).open("rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        except (FileNotFoundError, ValueError):
+            return None
+
+
+def chunks_of(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def blob_store(data_dir: Path) -> BlobStore:
+    """The deployment's store: files under ``data_dir/evidence``."""
+    return FileSystemBlobs(data_dir / "evidence")

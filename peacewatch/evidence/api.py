@@ -1,0 +1,109 @@
+"""/api/v1/attachments: files on records, sent from the field and read back as evidence."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from peacewatch.core.auth import Role, User
+from peacewatch.core.blobs import blob_store, chunks_of
+from peacewatch.core.problems import NotFound, problem_responses
+from peacewatch.core.tabular import content_disposition
+from peacewatch.core.web import CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.evidence import media, service
+from peacewatch.evidence.models import Attachment, RecordKind
+from peacewatch.evidence.schemas import AttachedOut, AttachmentOut
+from peacewatch.remains.registry import Context
+
+router = APIRouter(prefix="/api/v1/attachments", tags=["evidence"], responses=problem_responses(401, 403, 404))
+MULTIPART_OVERHEAD = 64 * 1024
+MAX_UPLOAD_BYTES = media.LARGEST + MULTIPART_OVERHEAD
+# the roles that bring evidence from the field or the morgue; which records each may add to is the service's rule
+EvidenceAdder = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.humanitarian, Role.liaison))]
+Key = Annotated[str, Form(min_length=1, max_length=64, description="The record's id, or its number (bodies, missing persons)")]
+
+
+def _out(attachment: Attachment, model: type[AttachmentOut] = AttachmentOut, **extra: Any) -> Any:
+    delay = (attachment.added_at - attachment.captured_at).total_seconds() if attachment.captured_at else None
+    base = f"/api/v1/attachments/{attachment.id}"
+    return model.model_validate({
+        **{column: getattr(attachment, column) for column in AttachmentOut.model_fields if hasattr(attachment, column)},
+        "sync_delay_s": delay, "has_thumbnail": attachment.thumbnail_sha256 is not None, "content_url": f"{base}/content",
+        "thumbnail_url": f"{base}/thumbnail" if attachment.thumbnail_sha256 else None, **extra,
+    })
+
+
+@router.post("", response_model=AttachedOut, status_code=201, responses=problem_responses(409, 413),
+             summary="Attach a photo, video or PDF to a record; checked against the SHA-256 the device computed")
+def attach(
+    response: Response, session: SessionDep, settings: SettingsDep, user: EvidenceAdder,
+    record_kind: Annotated[RecordKind, Form(description="The kind of record the file is evidence for")],
+    record_key: Key,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC photo; MP4, QuickTime or WebM video; PDF")],
+    sha256: Annotated[str | None, Form(min_length=64, max_length=64, description="The file's SHA-256 as the device computed "
+                                       "it before sending: a file that arrives different is refused")] = None,
+    caption: Annotated[str, Form(max_length=2000)] = "",
+    captured_at: Annotated[datetime | None, Form(description="When the device took or attached it (its clock)")] = None,
+    client_id: Annotated[str | None, Form(max_length=100, description="The device's own name for the file")] = None,
+    public: Annotated[bool, Form(description="May appear in public copies, without its metadata (a public record's only)")] = False,
+) -> Any:
+    arriving = service.Arriving(stream=file.file, filename=file.filename or "", sha256=sha256, caption=caption,
+                                captured_at=captured_at, client_id=client_id, public=public)
+    attachment, created = service.attach(session, blob_store(settings.data_dir), Context.of(settings), user, record_kind,
+                                         record_key, arriving)
+    if not created:
+        response.status_code = 200
+    return _out(attachment, AttachedOut, already_attached=not created)
+
+
+@router.get("", response_model=list[AttachmentOut], summary="The files attached to a record")
+def list_attachments(session: SessionDep, user: CurrentUser, record_kind: RecordKind,
+                     record_key: Annotated[str, Query(min_length=1, max_length=64)]) -> Any:
+    return [_out(a) for a in service.attachments_of(session, user, record_kind, record_key)]
+
+
+@router.get("/{attachment_id}", response_model=AttachmentOut)
+def read_attachment(attachment_id: RecordId, session: SessionDep, user: CurrentUser) -> Any:
+    return _out(service.get_attachment(session, user, attachment_id))
+
+
+def _streamed(handle: Any) -> Iterator[bytes]:
+    with handle:
+        yield from chunks_of(handle)
+
+
+def _file_answer(data: Any, media_type: str, headers: dict[str, str]) -> Response:
+    if isinstance(data, bytes):
+        return Response(data, media_type=media_type, headers=headers)
+    return StreamingResponse(_streamed(data), media_type=media_type, headers=headers)
+
+
+@router.get("/{attachment_id}/content", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "The file"}},
+            summary="The file: as stored (with its SHA-256 in Repr-Digest) for the mission, without metadata for a side")
+def attachment_content(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
+    attachment = service.get_attachment(session, user, attachment_id)
+    clean = service.copy_for(user)
+    data = service.content(blob_store(settings.data_dir), attachment, clean=clean)
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+               **content_disposition(attachment.filename or f"attachment-{attachment.id}", "inline")}
+    if not isinstance(data, bytes):  # the stored bytes: the hash they must have, for the client to check
+        headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(attachment.sha256)).decode()}:"
+        headers["ETag"] = f'"{attachment.sha256}"'
+    media_type = "image/jpeg" if isinstance(data, bytes) else attachment.media_type
+    return _file_answer(data, media_type, headers)
+
+
+@router.get("/{attachment_id}/thumbnail", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "A small JPEG without metadata"}})
+def attachment_thumbnail(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
+    attachment = service.get_attachment(session, user, attachment_id)
+    if attachment.thumbnail_sha256 is None:
+        raise NotFound("attachment {attachment_id} has no thumbnail (not a photo)", attachment_id=attachment_id)
+    handle = blob_store(settings.data_dir).open(attachment.thumbnail_sha256)
+    return _file_answer(handle, "image/jpeg", {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,143 @@
+"""Attaching a file to a record, once, with its hash proven; reading it back as the reader may.
+
+The order of the steps is the point: the file is streamed to a scratch file and hashed, checked against the
+hash the device computed before sending (a file changed on the way is refused), told by its content (type and
+size), read (a photo's EXIF, a thumbnail) and only then named by its hash in the store, before the database
+row that names it commits. A resend of the same file to the same record finds it attached: the unique
+constraint on (record, hash) decides, across processes. A body's file is also a link of its chain of custody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from peacewatch.core.auth import INTERNAL_ROLES, User
+from peacewatch.core.blobs import SHA256_HEX, BlobStore, TooLarge, chunks_of
+from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.problems import Invalid, NotFound
+from peacewatch.evidence import media
+from peacewatch.evidence.models import Attachment, RecordKind
+from peacewatch.evidence.records import find_holder, may_attach
+from peacewatch.remains.custody_chain import EVIDENCE_NOTE, append_custody, where_held
+from peacewatch.remains.models import CustodyKind
+from peacewatch.remains.registry import Context
+
+
+@dataclass(frozen=True)
+class Arriving:
+    """A file as a device sends it, with what it says of it."""
+
+    stream: BinaryIO
+    filename: str = ""
+    sha256: str | None = None  # computed on the device before sending
+    caption: str = ""
+    captured_at: datetime | None = None
+    client_id: str | None = None
+    public: bool = False
+
+
+def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: RecordKind, key: str,
+           arriving: Arriving) -> tuple[Attachment, bool]:
+    """The attachment and True, or the one already holding these bytes on this record and False (a resend)."""
+    holder = find_holder(session, user, kind, key)
+    may_attach(user, holder)
+    declared = arriving.sha256.lower() if arriving.sha256 else None
+    if declared is not None and not SHA256_HEX.match(declared):
+        raise Invalid("is not a SHA-256 (64 hexadecimal digits)", field="sha256")
+    if arriving.public and not holder.public:
+        raise Invalid("only a public record's files can be made public", field="public")
+    captured_at = ctx.instant(arriving.captured_at, "captured_at") if arriving.captured_at is not None else None
+    try:
+        incoming = blobs.receive(chunks_of(arriving.stream), max_bytes=media.LARGEST)
+    except TooLarge as exc:
+        raise Invalid("the file is over {limit} MiB", field="file", limit=exc.limit // media.MiB) from None
+    with incoming:
+        if declared is not None and incoming.sha256 != declared:
+            raise Invalid("the file changed on the way: it arrived with SHA-256 {arrived}, the device sent {declared}; "
+                          "nothing was stored, send it again", field="sha256", arrived=incoming.sha256, declared=declared)
+        if incoming.size == 0:
+            raise Invalid("the file is empty", field="file")
+        media_type = media.sniffed_type(incoming.head)
+        if media_type is None:
+            raise Invalid("its content is not a photo (JPEG, PNG, WebP, HEIC), a video (MP4, QuickTime, WebM) or a PDF",
+                          field="file")
+        if incoming.size > media.LIMITS[media_type]:
+            raise Invalid("a {media_type} file may be at most {limit} MiB", field="file", media_type=media_type,
+                          limit=media.LIMITS[media_type] // media.MiB)
+        facts, small = media.PhotoFacts(), None
+        if media_type in media.IMAGES:
+            with incoming.open() as photo:
+                facts = media.photo_facts(photo)
+            with incoming.open() as photo:
+                small = media.thumbnail(photo)
+        incoming.keep()  # named before the row that names it commits: a committed row never lacks its file
+    thumbnail_sha256 = blobs.put_bytes(small) if small else None
+    with transaction(session, user.username):
+        existing = _attached(session, holder.kind, holder.key, incoming.sha256)
+        if existing is not None:
+            return existing, False
+        attachment = Attachment(
+            record_kind=holder.kind, record_key=holder.key, sha256=incoming.sha256, size=incoming.size, media_type=media_type,
+            filename=arriving.filename[:200], caption=arriving.caption, added_by=user.username, added_at=utcnow(),
+            captured_at=captured_at, client_id=arriving.client_id, exif_clock=facts.clock, exif_taken_at=facts.taken_at,
+            exif_lat=facts.lat, exif_lon=facts.lon, thumbnail_sha256=thumbnail_sha256, public=arriving.public)
+        try:
+            with session.begin_nested():  # a resend racing this one on another process: the database keeps one
+                session.add(attachment)
+                session.flush()
+        except IntegrityError:
+            existing = _attached(session, holder.kind, holder.key, incoming.sha256)
+            if existing is None:
+                raise
+            return existing, False
+        if holder.body is not None:
+            append_custody(session, ctx, holder.body, user, kind=CustodyKind.evidence, at=attachment.added_at,
+                           place=where_held(session, holder.body), released_by="", received_by="",
+                           note=EVIDENCE_NOTE.format(sha256=attachment.sha256, media_type=media_type,
+                                                     filename=attachment.filename or "unnamed"))
+    return attachment, True
+
+
+def _attached(session: Session, kind: RecordKind, key: str, sha256: str) -> Attachment | None:
+    return session.scalar(select(Attachment).where(Attachment.record_kind == kind, Attachment.record_key == key,
+                                                   Attachment.sha256 == sha256))
+
+
+def attachments_of(session: Session, user: User, kind: RecordKind, key: str) -> list[Attachment]:
+    """The files on a record the reader may read, oldest first."""
+    holder = find_holder(session, user, kind, key)
+    return list(session.scalars(select(Attachment).where(Attachment.record_kind == holder.kind, Attachment.record_key == holder.key)
+                                .order_by(Attachment.id)))
+
+
+def get_attachment(session: Session, user: User, attachment_id: int) -> Attachment:
+    """The attachment if its record is one the reader may read; "not found" otherwise, whatever the reason."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is not None:
+        try:
+            find_holder(session, user, attachment.record_kind, attachment.record_key)
+            return attachment
+        except NotFound:
+            pass
+    raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
+
+
+def copy_for(user: User) -> bool:
+    """Whether the reader gets a copy without metadata: anyone outside the mission (a side's liaison)."""
+    return user.role not in INTERNAL_ROLES
+
+
+def content(blobs: BlobStore, attachment: Attachment, *, clean: bool) -> BinaryIO | bytes:
+    """The file's bytes as stored, or a photo's copy without EXIF when ``clean``."""
+    if clean and attachment.media_type in media.IMAGES:
+        with blobs.open(attachment.sha256) as photo:
+            cleaned = media.without_metadata(photo)
+        if cleaned is not None:
+            return cleaned
+    return blobs.open(attachment.sha256)

@@ -1,0 +1,168 @@
+"""Evidence files on records: hashed on the device and on arrival, stored once, as visible as their record,
+without EXIF for those outside the mission, and links of a body's chain of custody."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from peacewatch.core.blobs import blob_store
+from peacewatch.core.settings import Settings
+from tests.bodies import recovery, report
+from tests.evidence_files import PDF, phone_photo, sha256
+
+HUM = "humanitarian"
+
+
+def send(client: TestClient, auth: Any, who: str, kind: str, key: str | int, data: bytes, *, declared: str | None = None,
+         name: str = "IMG_0042.JPG", **form: Any) -> Any:
+    fields = {"record_kind": kind, "record_key": str(key), "sha256": declared or sha256(data), **form}
+    return client.post("/api/v1/attachments", data=fields, files={"file": (name, data, "image/jpeg")}, headers=auth(who))
+
+
+def incident(client: TestClient, auth: Any, **extra: Any) -> int:
+    response = client.post("/api/v1/incidents", json=report(**extra), headers=auth("ops"))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+@pytest.mark.usefixtures("scenario")
+class TestAttaching:
+    def test_a_photo_is_attached_with_its_exif_beside_what_the_device_said(self, client: TestClient, auth: Any) -> None:
+        number = incident(client, auth)
+        photo = phone_photo()
+        answer = send(client, auth, "patrol", "incident", number, photo, caption="crater by the road",
+                      captured_at="2020-11-20T06:03:30Z", client_id="ios-7F3A")
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert body["sha256"] == sha256(photo) and body["media_type"] == "image/jpeg" and body["size"] == len(photo)
+        assert body["exif_clock"] == "2020-11-20 10:03:12+04:00" and body["exif_taken_at"].startswith("2020-11-20T06:03:12")
+        assert body["exif_lat"] == pytest.approx(39.8162, abs=1e-4) and body["sync_delay_s"] > 0
+        assert body["already_attached"] is False and body["added_by"] == "patrol"
+        listed = client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": number}, headers=auth("ops")).json()
+        assert [a["id"] for a in listed] == [body["id"]]
+        stored = client.get(body["content_url"], headers=auth("ops"))
+        assert stored.status_code == 200 and stored.content == photo  # the mission reads the file as it came
+        assert stored.headers["etag"] == f'"{sha256(photo)}"' and stored.headers["repr-digest"].startswith("sha-256=:")
+        thumb = client.get(body["thumbnail_url"], headers=auth("ops"))
+        assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg" and len(thumb.content) < len(photo)
+
+    def test_a_file_changed_on_the_way_is_refused_and_nothing_is_kept(self, client: TestClient, auth: Any, settings: Settings) -> None:
+        number = incident(client, auth)
+        photo = phone_photo()
+        answer = send(client, auth, "patrol", "incident", number, photo, declared=sha256(photo[:-1]))
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "sha256", answer.text
+        assert "changed on the way" in answer.json()["detail"]
+        assert client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": number},
+                          headers=auth("ops")).json() == []
+        assert blob_store(settings.data_dir).rehash(sha256(photo)) is None  # not in the store either
+
+    def test_a_resend_stores_the_file_once(self, client: TestClient, auth: Any, settings: Settings) -> None:
+        number = incident(client, auth)
+        photo = phone_photo(seed=4)
+        first = send(client, auth, "patrol", "incident", number, photo)
+        again = send(client, auth, "patrol", "incident", number, photo)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["id"] == first.json()["id"] and again.json()["already_attached"] is True
+        files = [p for p in (settings.data_dir / "evidence").rglob("*") if p.is_file()]
+        assert len(files) == 2  # the photo and its thumbnail, once each
+
+    @pytest.mark.parametrize(("data", "name", "field"), [
+        (b"#!/bin/sh\necho not a photo\n", "IMG_0001.JPG", "file"),
+        (b"", "empty.jpg", "file"),
+    ])
+    def test_a_file_that_is_not_evidence_is_refused_by_its_content(self, client: TestClient, auth: Any, data: bytes, name: str,
+                                                                   field: str) -> None:
+        answer = send(client, auth, "patrol", "incident", incident(client, auth), data, name=name)
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == field, answer.text
+
+    def test_a_pdf_is_kept_as_a_document(self, client: TestClient, auth: Any) -> None:
+        answer = send(client, auth, "ops", "incident", incident(client, auth), PDF, name="statement.pdf")
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["media_type"] == "application/pdf" and answer.json()["thumbnail_url"] is None
+
+    def test_roles_that_may_not_attach_are_refused(self, client: TestClient, auth: Any) -> None:
+        number = incident(client, auth)
+        assert send(client, auth, "press", "incident", number, phone_photo()).status_code == 403
+        assert send(client, auth, "air", "incident", number, phone_photo()).status_code == 403
+        assert client.post("/api/v1/attachments", data={"record_kind": "incident", "record_key": str(number)},
+                           files={"file": ("a.jpg", phone_photo())}).status_code == 401
+
+    def test_only_a_public_records_file_may_be_public(self, client: TestClient, auth: Any) -> None:
+        answer = send(client, auth, "ops", "incident", incident(client, auth), phone_photo(), public="true")
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "public", answer.text
+
+
+@pytest.mark.usefixtures("scenario")
+class TestWhoSees:
+    def test_a_side_never_reads_the_other_sides_files_and_gets_them_without_exif(self, client: TestClient, auth: Any) -> None:
+        for_a = incident(client, auth, source="side_a")
+        for_b = incident(client, auth, source="side_b")
+        on_a = send(client, auth, "ops", "incident", for_a, phone_photo(seed=1)).json()
+        on_b = send(client, auth, "ops", "incident", for_b, phone_photo(seed=2)).json()
+        # side A: its own file, as a copy without the phone's metadata; side B's file does not exist for it
+        copy = client.get(on_a["content_url"], headers=auth("liaison-a"))
+        assert copy.status_code == 200 and copy.content != phone_photo(seed=1)
+        with Image.open(io.BytesIO(copy.content)) as image:
+            assert not image.getexif()
+        for path in (f"/api/v1/attachments/{on_b['id']}", on_b["content_url"], on_b["thumbnail_url"]):
+            answer = client.get(path, headers=auth("liaison-a"))
+            assert answer.status_code == 404 and "incident" not in answer.text  # nothing of the record it hangs on
+        listed = client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": for_b}, headers=auth("liaison-a"))
+        assert listed.status_code == 404
+        assert client.get(on_b["content_url"], headers=auth("liaison-b")).status_code == 200
+
+    def test_the_remains_files_are_for_the_humanitarian_cell_only(self, client: TestClient, auth: Any) -> None:
+        body = client.post("/api/v1/recoveries", json=recovery(), headers=auth(HUM)).json()["body_numbers"][0]
+        photo = phone_photo(seed=9)
+        added = send(client, auth, HUM, "body", body, photo, caption="wristwatch and identity tag")
+        assert added.status_code == 201, added.text
+        for who in ("ops", "patrol", "press", "liaison-a", "observer"):
+            assert client.get(added.json()["content_url"], headers=auth(who)).status_code == 404, who
+            refused = send(client, auth, who, "body", body, phone_photo(seed=10))
+            assert refused.status_code == (403 if who in ("press", "observer") else 404), who  # no role to add, or no such body
+        assert client.get(added.json()["content_url"], headers=auth("admin")).content == photo
+
+
+@pytest.mark.usefixtures("scenario")
+class TestCustody:
+    def test_a_bodys_file_is_a_link_of_its_chain_and_verify_finds_it_replaced(self, client: TestClient, auth: Any,
+                                                                               settings: Settings) -> None:
+        body = client.post("/api/v1/recoveries", json=recovery(), headers=auth(HUM)).json()["body_numbers"][0]
+        photo = phone_photo(seed=11)
+        assert send(client, auth, HUM, "body", body, photo).status_code == 201
+        chain = client.get(f"/api/v1/bodies/{body}/custody", headers=auth(HUM)).json()
+        assert chain[-1]["kind"] == "evidence" and sha256(photo) in chain[-1]["note"]
+        shown = client.get("/api/v1/bodies", params={"q": body}, headers=auth(HUM)).json()
+        assert shown[0]["custody"] == "stored"  # a file moves no body: it is still where it was stored
+        verify = client.get("/api/v1/custody/verify", params={"body": body}, headers=auth(HUM)).json()
+        assert verify["intact"] is True, verify
+        blob_store(settings.data_dir).path(sha256(photo)).write_bytes(b"a different photo")  # the file swapped on disk
+        broken = client.get("/api/v1/custody/verify", params={"body": body}, headers=auth(HUM)).json()
+        assert broken["intact"] is False and "was replaced" in broken["breaks"][0]["problem"], broken
+
+
+@pytest.mark.usefixtures("scenario")
+def test_a_resend_racing_the_first_copy_gets_that_copy_back(client: TestClient, auth: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process commits the same file between this one's look and its insert: the unique constraint
+    refuses the second row and the sender is given the first."""
+    from peacewatch.evidence import service
+
+    number = incident(client, auth)
+    photo = phone_photo(seed=21)
+    first = send(client, auth, "patrol", "incident", number, photo)
+    looks = []
+    real = service._attached
+
+    def late(*args: Any) -> Any:
+        looks.append(args)
+        return None if len(looks) == 1 else real(*args)  # the first look misses the row another process wrote
+
+    monkeypatch.setattr(service, "_attached", late)
+    again = send(client, auth, "patrol", "incident", number, photo)
+    assert len(looks) == 2 and again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
