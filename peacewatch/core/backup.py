@@ -5,6 +5,9 @@ SQLite is copied through its online backup API in one step: in WAL mode that is 
 snapshot of every commit made before it began, while writers go on. PostgreSQL is copied by ``pg_dump``
 in its custom format, itself one snapshot. The secret key (sign-in tokens) and the custody key (the
 custody chain's HMAC) go with it: without the custody key a restored chain cannot be verified.
+The evidence files go with it too, copied after the database's snapshot: a file is named in the store before
+the row that names it commits, and never changed, so every file the snapshot names is there to copy; each
+is checked against its name (its SHA-256) when the backup is read.
 ``restore`` checks every checksum first and refuses a target that already holds data.
 """
 
@@ -29,6 +32,7 @@ from peacewatch.core.notify import libpq_url
 from peacewatch.core.settings import Settings
 
 MANIFEST = "manifest.json"
+EVIDENCE = "evidence"  # the blob store's folder, in the data directory and in a backup
 SQLITE_FILE, DUMP_FILE = "peacewatch.db", "database.dump"
 KEY_FILES = {"secret_key": "resolved_secret_key", "custody_key": "resolved_custody_key"}
 SETTINGS_KEPT = ("h3_resolution", "body_number_prefix", "mission_timezone", "reporting_day_end", "access_token_minutes")
@@ -105,11 +109,13 @@ def backup(settings: Settings, destination: Path) -> Manifest:
         finally:
             target.close()
             source.close()
+    evidence = _copy_evidence(settings.data_dir / EVIDENCE, destination / EVIDENCE)
     for name, attribute in KEY_FILES.items():
         key = getattr(settings, attribute)
         _write_private(destination / name, key.decode() if isinstance(key, bytes) else key)
-    files = {path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for path in sorted(destination.iterdir())}
-    data = {"peacewatch": __version__, "database": database, "schema_revision": revision, "started_at": started.isoformat(),
+    files = {path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for path in sorted(destination.iterdir())
+             if path.is_file()}
+    data = {"evidence": evidence, "peacewatch": __version__, "database": database, "schema_revision": revision, "started_at": started.isoformat(),
             "finished_at": utcnow().isoformat(), "files": files,
             "settings": {name: str(getattr(settings, name)) for name in SETTINGS_KEPT if hasattr(settings, name)}}
     manifest = Manifest(database, revision, files, data)
@@ -127,6 +133,13 @@ def read_manifest(source: Path) -> Manifest:
         path = source / name
         if not path.is_file() or _sha256(path) != expected["sha256"]:
             raise BackupError(f"{path} is missing or does not match its checksum: the backup is damaged")
+    kept = [path for path in (source / EVIDENCE).rglob("*") if path.is_file()]
+    for path in kept:
+        if _sha256(path) != path.name:
+            raise BackupError(f"{path} does not match its name (its SHA-256): the backup is damaged")
+    expected = data.get("evidence", {}).get("files", 0)
+    if len(kept) != expected:
+        raise BackupError(f"{source / EVIDENCE} holds {len(kept)} evidence files, the manifest {expected}: the backup is damaged")
     return Manifest(data["database"], data.get("schema_revision"), data["files"], data)
 
 
@@ -149,6 +162,7 @@ def restore(settings: Settings, source: Path) -> Manifest:
                                libpq_url(settings.session_database_url), str(source / DUMP_FILE)], capture_output=True, text=True)
         if done.returncode != 0:
             raise BackupError(f"pg_restore failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        _copy_evidence(source / EVIDENCE, settings.ensure_data_dir() / EVIDENCE)
         return manifest
     target = _sqlite_path(settings)
     if target.exists() and target.stat().st_size > 0:
@@ -169,7 +183,22 @@ def restore(settings: Settings, source: Path) -> Manifest:
     for name, key in keys.items():
         if not (data_dir / name).exists():
             _write_private(data_dir / name, key)
+    _copy_evidence(source / EVIDENCE, data_dir / EVIDENCE)
     return manifest
+
+
+def _copy_evidence(source: Path, target: Path) -> dict[str, int]:
+    """Copy the evidence files kept under ``source`` (not the ones still arriving); how many, how many bytes."""
+    count = size = 0
+    for path in sorted(source.rglob("*")) if source.is_dir() else ():
+        if not path.is_file() or path.name.startswith(".incoming-"):
+            continue
+        copy = target / path.relative_to(source)
+        copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not copy.exists():
+            shutil.copy2(path, copy)
+        count, size = count + 1, size + path.stat().st_size
+    return {"files": count, "bytes": size}
 
 
 def _check_configured_keys(settings: Settings, keys: dict[str, str]) -> None:

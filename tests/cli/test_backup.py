@@ -24,7 +24,9 @@ from peacewatch.core.settings import AlertSettings, Settings
 from peacewatch.live.ingest import Ingest
 from peacewatch.tracking import columns as position_columns
 from peacewatch.tracking.models import Position, Tracker
+from tests.bodies import report
 from tests.conftest import CUSTODY, PG_URL, SECRET, _pg_admin, _pg_url
+from tests.evidence_files import phone_photo, sha256
 
 UNSET: dict[str, Any] = dict.fromkeys(("PEACEWATCH_DATABASE_URL", "PEACEWATCH_SECRET_KEY", "PEACEWATCH_CUSTODY_KEY"))
 
@@ -58,6 +60,12 @@ def test_a_backup_taken_while_positions_arrive_restores_whole(app: Any, settings
                 Ingest(8, AlertSettings()).record(session, "test", "http", position_columns.from_rows(rows))
             acknowledged[0] += 50
 
+    # a body's photo: in the backup, and the restored chain of custody proves it unaltered
+    body = TestClient(app).get("/api/v1/bodies", params={"limit": 1}, headers=auth("humanitarian")).json()[0]["number"]
+    photo = phone_photo(seed=31)
+    attached = TestClient(app).post("/api/v1/attachments", data={"record_kind": "body", "record_key": body, "sha256": sha256(photo)},
+                                    files={"file": ("effects.jpg", photo)}, headers=auth("humanitarian"))
+    assert attached.status_code == 201, attached.text
     writer = threading.Thread(target=keep_writing, daemon=True)
     writer.start()
     while acknowledged[0] < 500:
@@ -71,6 +79,7 @@ def test_a_backup_taken_while_positions_arrive_restores_whole(app: Any, settings
     manifest = json.loads((folder / "manifest.json").read_text())
     assert {"secret_key", "custody_key"} <= set(manifest["files"]) and manifest["schema_revision"]
     assert all((folder / name).stat().st_mode & 0o077 == 0 for name in manifest["files"])
+    assert manifest["evidence"]["files"] == 2  # the photo and its thumbnail
 
     if PG_URL:
         target_db = f"pw_restore_{uuid.uuid4().hex[:8]}"
@@ -86,7 +95,8 @@ def test_a_backup_taken_while_positions_arrive_restores_whole(app: Any, settings
         again = CliRunner().invoke(cli, ["restore", str(folder)], env=target)
         assert again.exit_code == 1 and ("empty" in again.output)  # never over data
         verified = CliRunner().invoke(cli, ["custody", "verify"], env=target)
-        assert verified.exit_code == 0, verified.output
+        assert verified.exit_code == 0, verified.output  # the evidence file among them, rehashed
+        assert (tmp_path / "restored" / "evidence").is_dir()
 
         restored_settings = Settings(data_dir=tmp_path / "restored", database_url=target["PEACEWATCH_DATABASE_URL"],
                                      secret_key=target.get("PEACEWATCH_SECRET_KEY"), custody_key=target.get("PEACEWATCH_CUSTODY_KEY"))
@@ -108,3 +118,16 @@ def test_a_damaged_backup_is_refused_naming_the_file(settings: Settings, app: An
     refused = CliRunner().invoke(cli, ["restore", str(folder)], env={"PEACEWATCH_DATA_DIR": str(tmp_path / "other"), **UNSET})
     assert refused.exit_code == 1 and "custody_key" in refused.output and "checksum" in refused.output
     assert CliRunner().invoke(cli, ["backup", str(folder)], env=environment(settings)).exit_code == 1  # not into a used folder
+
+
+def test_a_backup_whose_evidence_file_was_changed_is_refused(settings: Settings, app: Any, tmp_path: Path, auth: Any,
+                                                             scenario: None) -> None:
+    number = TestClient(app).post("/api/v1/incidents", json=report(), headers=auth("ops")).json()["id"]
+    photo = phone_photo(seed=32)
+    assert TestClient(app).post("/api/v1/attachments", data={"record_kind": "incident", "record_key": str(number)},
+                                files={"file": ("crater.jpg", photo)}, headers=auth("patrol")).status_code == 201
+    folder = tmp_path / "backup"
+    assert CliRunner().invoke(cli, ["backup", str(folder)], env=environment(settings)).exit_code == 0
+    next((folder / "evidence").rglob(sha256(photo))).write_bytes(b"not the photo")
+    refused = CliRunner().invoke(cli, ["restore", str(folder)], env={"PEACEWATCH_DATA_DIR": str(tmp_path / "other"), **UNSET})
+    assert refused.exit_code == 1 and sha256(photo) in refused.output and "damaged" in refused.output
