@@ -85,6 +85,7 @@ class CheckIn(IdMixin, Audited, Base):
     """A patrol's report from the field: alive, where, and what it saw."""
 
     __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("by", "client_id", name="uq_check_ins_client_id"),)
 
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -92,6 +93,8 @@ class CheckIn(IdMixin, Audited, Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new check-in")
+    client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
 
 
 class KeptTrack(Base):

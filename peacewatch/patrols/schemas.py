@@ -63,6 +63,10 @@ class CheckInIn(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     note: str = Field(default="", max_length=5000)
+    client_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The device's own id for the check-in: sending it again returns the first copy",
+    )
 
 
 class CheckInOut(BaseModel):
@@ -75,6 +79,7 @@ class CheckInOut(BaseModel):
     lat: float | None
     lon: float | None
     note: str
+    client_id: str | None = None
 
 
 class PatrolOut(Rules):

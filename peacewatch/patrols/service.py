@@ -9,9 +9,10 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from peacewatch.core.db import as_utc, compare_and_set, transaction, utcnow
+from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson
 from peacewatch.core.i18n import N_
 from peacewatch.core.paging import Paged, paged
@@ -186,11 +187,21 @@ def update_patrol(session: Session, actor: str, patrol_id: int, changes: PatrolU
     return patrol
 
 
+RESULT_OF = {"start": PatrolStatus.under_way, "complete": PatrolStatus.completed, "abort": PatrolStatus.aborted}
+
+
 def transition(session: Session, actor: str, patrol_id: int, action: str, data: Transition) -> Patrol:
-    """Start, complete or abort a patrol; anything else from its current state is a conflict."""
+    """Start, complete or abort a patrol; anything else from its current state is a conflict.
+
+    The same step at the same moment sent again (a field device that did not hear the answer) is the step
+    already taken: the patrol is returned as it is."""
     with transaction(session, actor):
         patrol = get_patrol(session, patrol_id, None)
         target = next_status(patrol.status, action)
+        if target is None and data.at is not None and patrol.status is RESULT_OF.get(action):
+            taken_at = patrol.started_at if action == "start" else patrol.ended_at
+            if taken_at is not None and as_utc(taken_at, field="at") == as_utc(data.at, field="body.at"):
+                return patrol
         if target is None:
             raise Conflict("cannot {action} patrol {patrol_id}: it is {status}", action=action, patrol_id=patrol_id, status=patrol.status.value)
         at = as_utc(data.at, field="body.at") or utcnow()
@@ -210,15 +221,28 @@ def transition(session: Session, actor: str, patrol_id: int, action: str, data: 
 
 
 def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn) -> CheckIn:
+    """Record a check-in; one sent again under the same ``client_id`` returns the first copy."""
     with transaction(session, actor):
+        first = first_copy(session, select(CheckIn).where(CheckIn.by == actor, CheckIn.client_id == data.client_id), data)
+        if first is not None:
+            return first  # type: ignore[no-any-return]
         patrol = get_patrol(session, patrol_id, None)
         if patrol.status is not PatrolStatus.under_way:
             raise Conflict("patrol {patrol_id} is {status}; check-ins are for a patrol under way", patrol_id=patrol_id, status=patrol.status.value)
         if (data.lat is None) != (data.lon is None):
             raise Invalid("give both lat and lon, or neither", field="body.lat")
         entry = CheckIn(patrol_id=patrol_id, at=as_utc(data.at, field="body.at") or utcnow(), by=actor,
-                        lat=data.lat, lon=data.lon, note=data.note)
-        session.add(entry)
+                        lat=data.lat, lon=data.lon, note=data.note, client_id=data.client_id,
+                        client_digest=resend_digest(data) if data.client_id else None)
+        try:
+            with session.begin_nested():  # the same check-in racing in on another process: the database keeps one
+                session.add(entry)
+                session.flush()
+        except IntegrityError:
+            raced = first_copy(session, select(CheckIn).where(CheckIn.by == actor, CheckIn.client_id == data.client_id), data)
+            if raced is None:
+                raise
+            return raced  # type: ignore[no-any-return]
     return entry
 
 

@@ -93,6 +93,23 @@ class TestPatrols:
         assert act(client, auth, patrol_id, "abort", reason="late").status_code == 409
         assert [c["note"] for c in client.get(f"/api/v1/patrols/{patrol_id}/check-ins", headers=auth("ops")).json()] == ["all quiet"]
 
+    def test_an_outbox_sending_again_changes_nothing(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        """A field device that did not hear the answer sends the same step again: the step is not taken twice."""
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
+        assert act(client, auth, patrol_id, "start", at="2020-11-14T08:05:00Z").status_code == 200
+        again = act(client, auth, patrol_id, "start", at="2020-11-14T08:05:00Z")
+        assert again.status_code == 200 and again.json()["started_at"].startswith("2020-11-14T08:05")
+        assert act(client, auth, patrol_id, "start", at="2020-11-14T08:06:00Z").status_code == 409  # another start: refused
+        sent = {"at": "2020-11-14T09:00:00Z", "lat": 40.1, "lon": 46.7, "note": "all quiet", "client_id": "field-7F3A-1"}
+        first = client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json=sent, headers=auth("patrol"))
+        resent = client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json=sent, headers=auth("patrol"))
+        assert first.status_code == 201 and resent.status_code == 201 and resent.json()["id"] == first.json()["id"]
+        other = client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json=sent | {"note": "changed"}, headers=auth("patrol"))
+        assert other.status_code == 409 and other.json()["errors"][0]["field"] == "body.client_id"
+        assert act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z").status_code == 200
+        assert act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z").json()["status"] == "completed"
+        assert len(client.get(f"/api/v1/patrols/{patrol_id}/check-ins", headers=auth("ops")).json()) == 1
+
     def test_abort_needs_a_reason(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
         patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
         assert act(client, auth, patrol_id, "abort").status_code == 422
