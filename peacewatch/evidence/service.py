@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from pyproj import Geod
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ from peacewatch.evidence.records import find_holder, may_attach
 from peacewatch.remains.custody_chain import EVIDENCE_NOTE, append_custody, where_held
 from peacewatch.remains.models import CustodyKind
 from peacewatch.remains.registry import Context
+
+GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,13 @@ def get_attachment(session: Session, user: User, attachment_id: int) -> Attachme
         except NotFound:
             pass
     raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
+
+
+def metres_from(attachment: Attachment, lat: float, lon: float) -> float | None:
+    """How far the photo's EXIF place lies from the place the reporter stated; None without an EXIF place."""
+    if attachment.exif_lat is None or attachment.exif_lon is None:
+        return None
+    return float(GEOD.inv(lon, lat, attachment.exif_lon, attachment.exif_lat)[2])
 
 
 def copy_for(user: User) -> bool:

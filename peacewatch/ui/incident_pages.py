@@ -20,6 +20,8 @@ from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.visibility import Scope
 from peacewatch.core.web import SessionDep
+from peacewatch.evidence import service as evidence
+from peacewatch.evidence.models import RecordKind
 from peacewatch.geography.service import list_posts
 from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
 from peacewatch.incidents.models import (
@@ -109,6 +111,9 @@ def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Res
     history = verification.history(session, incident) if internal else []
     siblings = verification.same_event(session, incident) if internal else []
     next_statuses = sorted(s.value for s in report_records.NEXT_STATUS[incident.status])
+    files = [(a, evidence.metres_from(a, incident.lat, incident.lon))
+             for a in evidence.attachments_of(session, user, RecordKind.incident, str(incident.id))]
     return page.render("incident.html", incident=report_records.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
+                       files=files, clean_copies=evidence.copy_for(user),
                        siblings=siblings, can_verify=page.has(OPERATIONS_ROLES), next_statuses=next_statuses,
                        config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})

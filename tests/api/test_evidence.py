@@ -14,6 +14,7 @@ from peacewatch.core.blobs import blob_store
 from peacewatch.core.settings import Settings
 from tests.bodies import recovery, report
 from tests.evidence_files import PDF, phone_photo, sha256
+from tests.helpers import page_sign_in
 
 HUM = "humanitarian"
 
@@ -166,3 +167,20 @@ def test_a_resend_racing_the_first_copy_gets_that_copy_back(client: TestClient, 
     again = send(client, auth, "patrol", "incident", number, photo)
     assert len(looks) == 2 and again.status_code == 200, again.text
     assert again.json()["id"] == first.json()["id"]
+
+
+def test_the_incident_page_shows_each_file_with_when_it_was_taken_and_when_it_arrived(client: TestClient, browser: TestClient,
+                                                                                     auth: Any) -> None:
+    number = incident(client, auth, source="side_a")
+    photo = phone_photo(seed=41)
+    added = send(client, auth, "patrol", "incident", number, photo, caption="crater by the road", captured_at="2020-11-14T12:00:00Z")
+    assert added.status_code == 201, added.text
+    page_sign_in(browser, "ops")
+    page = browser.get(f"/incidents/{number}").text
+    assert f'/api/v1/attachments/{added.json()["id"]}/thumbnail' in page and "crater by the road" in page
+    assert sha256(photo)[:16] in page and "2020-11-20 10:03:12+04:00" in page  # the photo's own clock beside the report's
+    assert "min after it was taken" in page and "km from the place reported" in page
+    other = TestClient(browser.app, base_url="https://testserver", follow_redirects=False)
+    page_sign_in(other, "liaison-a")
+    shared = other.get(f"/incidents/{number}").text
+    assert "crater by the road" in shared and "10:03:12" not in shared  # a side sees the file, not the phone's metadata
