@@ -27,7 +27,9 @@ from xstatic.pkg import leaflet
 
 from peacewatch.access.service import sign_in, sign_out
 from peacewatch.core.auth import (
+    HUMANITARIAN_ROLES,
     INTERNAL_ROLES,
+    OPERATIONS_OR_PATROL_ROLES,
     PERSONAL_DATA_ROLES,
     Role,
     User,
@@ -55,6 +57,7 @@ from peacewatch.ui.forms import Task, tasks
 
 HERE = Path(__file__).parent
 PER_PAGE = 25
+FIELD_ROLES = OPERATIONS_OR_PATROL_ROLES | HUMANITARIAN_ROLES  # those who report from the field (/field/)
 SECURITY_HEADERS = {
     # every script, style, image and font from this server: nothing leaves an air-gapped network
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -96,6 +99,13 @@ JS_STRINGS = (
     N_("Created"), N_("Updated"), N_("Already recorded"), N_("Already stored (sent again)"), N_("Not stored as positions"),
     N_("New places"), N_("Places already known"), N_("Alerts raised"), N_("Token"), N_("Line %(n)s"), N_("Feature %(n)s"),
     N_("Not stored, and why:"),
+    N_("Incident report"), N_("Check-in"), N_("Patrol step"), N_("Positions"), N_("File"), N_("No connection"),
+    N_("%(waiting)s waiting, %(refused)s refused, %(sent)s sent"), N_("Sign in again to send them."), N_("Waiting"),
+    N_("Sent"), N_("Refused"), N_("made by %(user)s: sent when they sign in"), N_("Correct and send again"), N_("Discard"),
+    N_("Discard this report? It was never stored on the server."), N_("Online"), N_("Offline"), N_("Start"),
+    N_("Check in"), N_("Complete"), N_("Abort"), N_("No patrol planned today for you."),
+    N_("Anything to report? (optional)"), N_("Why is the patrol aborted?"), N_("No patrol under way with a tracker: no position kept."),
+    N_("The device gives no position."), N_("Position kept at %(at)s"), N_("Fill this in."),
     N_("Click the map: each click adds a point."), N_("Change its shape or details"), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
 )
 
@@ -196,6 +206,8 @@ class Page:
         if self.user is not None:
             nav.insert(-1, ("/claims", _("Claims")))
         nav.append(("/reports", _("Reports")))
+        if self.user is not None and admits(FIELD_ROLES, self.user.role):
+            nav.append(("/field/", _("Field")))
         if self.user is not None and any(t.admits(self.user.role.value) for t in app_tasks(self.request.app)):
             nav.append(("/tasks", _("Tasks")))  # a reader whose role records nothing (the observer) is not offered it
         if self.user is None:
@@ -374,6 +386,7 @@ def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
     from peacewatch.ui import (  # noqa: F401 - each registers its pages on the router
         airlift_pages,
+        field_pages,
         incident_pages,
         map_pages,
         patrol_pages,

@@ -22,7 +22,7 @@ PAGES = {
             "/tasks/create_patrol_api_v1_patrols_post", "/tasks/create_zone_api_v1_restricted_zones_post"],
     "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation",
                      "/tasks/record_recovery_api_v1_recoveries_post", "/tasks/file_missing_api_v1_missing_persons_post"],
-    "patrol": ["/tasks/check_in_api_v1_patrols__patrol_id__check_ins_post"],
+    "patrol": ["/tasks/check_in_api_v1_patrols__patrol_id__check_ins_post", "/field/"],
     "admin": ["/tasks/create_user_api_v1_users_post", "/tasks/revoke_api_token_api_v1_api_tokens__token_id__revoke_post"],
     "liaison-a": ["/map", "/incidents"],
 }

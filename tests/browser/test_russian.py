@@ -17,7 +17,8 @@ PAGES = {
     "ops": ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/reports?kind=sitrep&date=2020-11-17", "/tasks",
             "/tasks/create_patrol_api_v1_patrols_post", "/tasks/create_zone_api_v1_restricted_zones_post"],
     "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation", "/tasks/record_recovery_api_v1_recoveries_post"],
-    "admin": ["/tasks/create_user_api_v1_users_post"],
+    "admin": ["/tasks/create_user_api_v1_users_post", "/tasks/attach_api_v1_attachments_post"],
+    "patrol": ["/field/"],
 }
 CHROME = ("h1, h2, h3, th, label, button, legend, summary, caption, dt, p.lead, .notice, .leaflet-control-layers, "
           ".legend, .hint:not(.statement .hint)")

@@ -1,0 +1,53 @@
+// The field application's service worker (served as /field/sw.js): the page opens with no connection.
+// The page and its files are kept at install; the lists the page reads (today's patrols, zones, posts)
+// are answered from the network when there is one and from the last answer kept when there is not.
+// Writes are never handled here: the page's outbox keeps them until the server has them.
+const CACHE = "__CACHE__";
+const SHELL = ["/field/", "/static/app.css", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
+               "/static/js/field.js", "/static/js/outbox.js", "/static/js/common.js"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+    .then(() => self.clients.claim()));
+});
+
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const answer = await fetch(request);
+    if (answer.ok && !answer.redirected) await cache.put(request, answer.clone()); // never the sign-in page as /field/
+    return answer;
+  } catch (offline) {
+    const kept = await cache.match(request, { ignoreVary: true });
+    if (kept) return kept;
+    throw offline;
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const kept = await cache.match(request);
+  if (kept) return kept;
+  const answer = await fetch(request);
+  if (answer.ok) await cache.put(request, answer.clone());
+  return answer;
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET") return; // writes: the outbox's business
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname === "/field/" || url.pathname === "/field") {
+    event.respondWith(networkFirst(new Request("/field/", { credentials: "same-origin" })));
+  } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/ui/")) {
+    event.respondWith(cacheFirst(request));
+  } else if (url.pathname.startsWith("/api/v1/")) {
+    event.respondWith(networkFirst(request));
+  }
+});

@@ -1,0 +1,340 @@
+// The field application (/field/): today's patrols, their steps and check-ins, incident reports with photos,
+// the device's positions; everything through the outbox (outbox.js), so that nothing is lost offline.
+import { config, missionTime, missionTimeToIso, t } from "./common.js";
+import * as outbox from "./outbox.js";
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const me = config.user;
+let patrols = [];
+let sending = false;
+let signedOut = false;
+
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
+
+// --- sending -----------------------------------------------------------------------------------------------
+
+/** One request of an item; {status, data}; status 0 when the network did not answer. */
+async function post(path, { json, form }) {
+  const headers = { Accept: "application/json, application/problem+json", "X-CSRF-Token": csrf };
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  try {
+    const response = await fetch(path, { method: "POST", headers, credentials: "same-origin",
+                                         body: json !== undefined ? JSON.stringify(json) : form });
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
+    return { status: response.status, data };
+  } catch {
+    return { status: 0, data: null };
+  }
+}
+
+/** The request an item stands for, or null while it waits for another (a photo for its report's number). */
+async function requestOf(item) {
+  switch (item.kind) {
+    case "incident": return post("/api/v1/incidents", { json: item.body });
+    case "checkin": return post(`/api/v1/patrols/${item.patrol_id}/check-ins`, { json: item.body });
+    case "step": return post(`/api/v1/patrols/${item.patrol_id}/${item.action}`, { json: item.body });
+    case "positions": return post("/api/v1/positions", { json: { positions: item.fixes } });
+    case "file": {
+      let key = item.record_key;
+      if (!key && item.after) {
+        const report = await outbox.get(item.after);
+        key = report?.answer_id ? String(report.answer_id) : null;
+      }
+      if (!key) return null;
+      const form = new FormData();
+      form.append("record_kind", item.record_kind);
+      form.append("record_key", key);
+      form.append("sha256", item.sha256);
+      form.append("client_id", item.client_id);
+      if (item.captured_at) form.append("captured_at", item.captured_at);
+      if (item.caption) form.append("caption", item.caption);
+      form.append("file", item.file, item.filename);
+      return post("/api/v1/attachments", { form });
+    }
+    default: return { status: 422, data: { detail: `unknown item ${item.kind}` } };
+  }
+}
+
+/** Send what waits, oldest first; stop at the first sign of no network or no session, keep every refusal. */
+export async function flush() {
+  if (sending) return;
+  sending = true;
+  let steps = 0;
+  try {
+    const items = (await outbox.all()).filter((i) => i.user === me && i.state === "waiting").sort((a, b) => a.id - b.id);
+    for (const item of items) {
+      if (item.next_try > Date.now()) continue;
+      const answer = await requestOf(item);
+      if (answer === null) continue; // waits for its report
+      if (answer.status >= 200 && answer.status < 300) {
+        await outbox.update(item.id, { state: "sent", sent_at: new Date().toISOString(), answer_id: answer.data?.id ?? null,
+                                       file: undefined }); // the file is on the server: the device frees its space
+        signedOut = false;
+        if (item.kind === "step") steps += 1;
+      } else if (answer.status === 401) {
+        signedOut = true; // kept for this same user, sent after the next sign-in
+        break;
+      } else if (outbox.retryable(answer.status)) {
+        const attempts = item.attempts + 1;
+        await outbox.update(item.id, { attempts, next_try: Date.now() + outbox.backOff(attempts),
+                                       last_error: answer.status ? `HTTP ${answer.status}` : t("No connection") });
+        break; // the network or the server is down: the next ones would fail too
+      } else {
+        await outbox.update(item.id, { state: "refused", reason: outbox.refusal(answer.data || { status: answer.status }) });
+      }
+    }
+  } finally {
+    sending = false;
+    if (steps) await loadPatrols(); // a patrol started or ended: its state as the server now has it
+    await render();
+  }
+}
+
+// --- the outbox on screen ----------------------------------------------------------------------------------
+
+const STEP = { start: "Start", complete: "Complete", abort: "Abort" };
+const KIND = { incident: "Incident report", checkin: "Check-in", step: "Patrol step", positions: "Positions", file: "File" };
+
+function describe(item) {
+  const what = t(KIND[item.kind] || item.kind);
+  if (item.kind === "file") return `${what}: ${item.filename}`;
+  if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
+  if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
+  if (item.kind === "checkin") return `${what}: ${item.patrol_name || ""}`;
+  return `${what}: ${item.body.narrative?.slice(0, 60) || t(item.body.type)}`;
+}
+
+async function render() {
+  const items = (await outbox.all()).sort((a, b) => b.id - a.id);
+  const waiting = items.filter((i) => i.state === "waiting");
+  const refused = items.filter((i) => i.state === "refused");
+  document.getElementById("outbox-summary").textContent =
+    t("%(waiting)s waiting, %(refused)s refused, %(sent)s sent", { waiting: waiting.length, refused: refused.length,
+                                                                    sent: items.length - waiting.length - refused.length }) +
+    (signedOut ? ` · ${t("Sign in again to send them.")}` : "");
+  const list = document.getElementById("outbox");
+  list.replaceChildren(...items.slice(0, 200).map((item) => {
+    const li = document.createElement("li");
+    li.className = `outbox-item ${item.state}`;
+    li.dataset.state = item.state;
+    li.dataset.kind = item.kind;
+    const state = { waiting: t("Waiting"), sent: t("Sent"), refused: t("Refused") }[item.state];
+    const owner = item.user !== me ? ` · ${t("made by %(user)s: sent when they sign in", { user: item.user })}` : "";
+    li.innerHTML = `<span class="pill"></span> <span class="what"></span> <span class="when hint"></span>`;
+    li.querySelector(".pill").textContent = state;
+    li.querySelector(".what").textContent = describe(item) + owner;
+    li.querySelector(".when").textContent = missionTime(item.created, { seconds: true }) +
+      (item.last_error && item.state === "waiting" ? ` · ${item.last_error}` : "");
+    if (item.state === "refused") {
+      const reason = document.createElement("p");
+      reason.className = "error";
+      reason.textContent = item.reason;
+      const again = document.createElement("button");
+      again.type = "button";
+      again.textContent = t("Correct and send again");
+      again.addEventListener("click", () => correct(item));
+      const drop = document.createElement("button");
+      drop.type = "button";
+      drop.textContent = t("Discard");
+      drop.addEventListener("click", async () => {
+        if (window.confirm(t("Discard this report? It was never stored on the server."))) { await outbox.discard(item.id); render(); }
+      });
+      li.append(reason, again, drop);
+    }
+    return li;
+  }));
+  document.getElementById("connection").textContent = navigator.onLine ? t("Online") : t("Offline");
+  document.getElementById("connection").className = `pill ${navigator.onLine ? "completed" : "aborted"}`;
+}
+
+// --- today's patrols and their steps -----------------------------------------------------------------------
+
+async function loadPatrols() {
+  const day = new Date().toISOString().slice(0, 10);
+  const since = missionTimeToIso(`${day}T00:00`);
+  const until = new Date(Date.parse(since) + 86400000).toISOString();
+  try {
+    const answer = await fetch(`/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=200`,
+                               { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (answer.ok) patrols = await answer.json();
+  } catch { /* offline and never kept: the list stays empty */ }
+  const list = document.getElementById("patrols");
+  list.replaceChildren(...patrols.map((patrol) => {
+    const li = document.createElement("li");
+    li.dataset.patrol = patrol.id;
+    li.innerHTML = `<strong></strong> <span class="pill"></span> <span class="hint"></span> <span class="actions"></span>`;
+    li.querySelector("strong").textContent = patrol.name;
+    li.querySelector(".pill").textContent = t(patrol.status);
+    li.querySelector(".hint").textContent = `${missionTime(patrol.planned_start)} – ${missionTime(patrol.planned_end).slice(11)}`;
+    for (const [action, label] of [["start", "Start"], ["check-in", "Check in"], ["complete", "Complete"], ["abort", "Abort"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t(label);
+      button.dataset.action = action;
+      button.addEventListener("click", () => act(patrol, action));
+      li.querySelector(".actions").append(button);
+    }
+    return li;
+  }));
+  const choice = document.getElementById("r-patrol");
+  if (choice) {
+    choice.replaceChildren(new Option("—", ""), ...patrols.map((p) => new Option(p.name, String(p.id))));
+  }
+  document.getElementById("patrols-as-of").textContent = patrols.length ? "" : t("No patrol planned today for you.");
+}
+
+let underWay = null; // the patrol this device started: its positions are that patrol's tracker's
+
+async function act(patrol, action) {
+  const at = new Date().toISOString();
+  const here = await position();
+  if (action === "check-in") {
+    const note = window.prompt(t("Anything to report? (optional)")) ?? "";
+    await outbox.keep({ kind: "checkin", user: me, patrol_id: patrol.id, patrol_name: patrol.name,
+                        body: { at, note, client_id: `field-${crypto.randomUUID()}`, ...(here ? { lat: here.lat, lon: here.lon } : {}) } });
+  } else {
+    const body = { at };
+    if (action === "abort") {
+      const reason = window.prompt(t("Why is the patrol aborted?"));
+      if (!reason) return;
+      body.reason = reason;
+    }
+    await outbox.keep({ kind: "step", user: me, patrol_id: patrol.id, patrol_name: patrol.name, action, body });
+    underWay = action === "start" ? patrol : (underWay?.id === patrol.id ? null : underWay);
+  }
+  await render();
+  flush();
+}
+
+// --- positions from the device -----------------------------------------------------------------------------
+
+function position() {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) { resolve(null); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy, t: new Date(p.timestamp) }),
+      () => resolve(null), { enableHighAccuracy: true, timeout: 10000, maximumAge: 5000 });
+  });
+}
+
+let tracking = null;
+async function recordPosition() {
+  const patrol = underWay || patrols.find((p) => p.status === "under_way");
+  const tracker = patrol?.trackers?.[0];
+  const status = document.getElementById("track-status");
+  if (!tracker) { status.textContent = t("No patrol under way with a tracker: no position kept."); return; }
+  const here = await position();
+  if (!here) { status.textContent = t("The device gives no position."); return; }
+  const fix = { tracker, t: here.t.toISOString(), lat: here.lat, lon: here.lon, accuracy: here.accuracy };
+  const open = (await outbox.all()).find((i) => i.kind === "positions" && i.state === "waiting" && i.user === me && i.fixes.length < 500);
+  if (open) await outbox.update(open.id, { fixes: [...open.fixes, fix] }); else await outbox.keep({ kind: "positions", user: me, fixes: [fix] });
+  status.textContent = t("Position kept at %(at)s", { at: missionTime(here.t, { seconds: true }) });
+  await render();
+}
+
+function followTracking() {
+  clearInterval(tracking);
+  tracking = null;
+  if (document.getElementById("track-me").checked) {
+    const every = Math.max(10, Number(document.getElementById("track-every").value) || 60);
+    recordPosition();
+    tracking = setInterval(recordPosition, every * 1000);
+  }
+}
+
+// --- reporting an incident with its files ------------------------------------------------------------------
+
+async function sha256(blob) {
+  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let correcting = null; // the refused report being corrected: sent again in its place
+
+function correct(item) {
+  if (item.kind !== "incident") { outbox.update(item.id, { state: "waiting", reason: undefined, next_try: 0 }).then(flush); return; }
+  correcting = item;
+  const form = document.getElementById("report-form");
+  for (const [name, value] of Object.entries(item.body)) {
+    const field = form.elements.namedItem(name);
+    if (!field || value === null || value === undefined) continue;
+    field.value = name === "started_at" ? missionTime(value).replace(" ", "T") : String(value);
+  }
+  const error = form.querySelector('[data-error-for=""]');
+  error.textContent = item.reason;
+  error.hidden = false;
+  form.scrollIntoView();
+}
+
+function reportBody(form) {
+  const value = (name) => form.elements.namedItem(name).value.trim();
+  const body = { type: value("type"), started_at: missionTimeToIso(value("started_at")), lat: Number(value("lat")),
+                 lon: Number(value("lon")), event_count: Number(value("event_count") || 1), narrative: value("narrative") };
+  for (const name of ["subtype", "restriction", "denied"]) if (value(name)) body[name] = value(name);
+  const patrolId = value("patrol_id");
+  body.source = patrolId ? "patrol" : config.role === "patrol" ? "patrol" : "joint_monitoring_centre";
+  if (patrolId) body.patrol_id = Number(patrolId);
+  return body;
+}
+
+async function submitReport(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = reportBody(form);
+  const missing = ["type", "started_at"].filter((name) => !body[name]);
+  if (!Number.isFinite(body.lat) || !form.elements.namedItem("lat").value) missing.push("lat");
+  if (!Number.isFinite(body.lon) || !form.elements.namedItem("lon").value) missing.push("lon");
+  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; });
+  if (missing.length) {
+    for (const name of missing) {
+      const slot = form.querySelector(`[data-error-for="${name}"]`);
+      slot.textContent = t("Fill this in.");
+      slot.hidden = false;
+    }
+    form.querySelector(`[name="${missing[0]}"]`).focus();
+    return;
+  }
+  let reportId;
+  if (correcting) {
+    reportId = correcting.id; // the same report, corrected: the same client_id, never stored before
+    await outbox.update(reportId, { body: { ...body, client_id: correcting.body.client_id }, state: "waiting", reason: undefined,
+                                    attempts: 0, next_try: 0 });
+    correcting = null;
+  } else {
+    reportId = await outbox.keep({ kind: "incident", user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
+  }
+  for (const file of form.elements.namedItem("files").files) {
+    await outbox.keep({ kind: "file", user: me, after: reportId, record_kind: "incident", file, filename: file.name,
+                        sha256: await sha256(file), client_id: `field-${crypto.randomUUID()}`,
+                        captured_at: new Date(file.lastModified || Date.now()).toISOString() });
+  }
+  form.reset();
+  form.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  await render();
+  flush();
+}
+
+// --- wiring ------------------------------------------------------------------------------------------------
+
+const report = document.getElementById("report-form");
+if (report) {
+  report.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  report.addEventListener("submit", submitReport);
+  document.getElementById("r-here").addEventListener("click", async () => {
+    const here = await position();
+    if (here) { report.elements.namedItem("lat").value = here.lat.toFixed(5); report.elements.namedItem("lon").value = here.lon.toFixed(5); }
+  });
+}
+document.getElementById("send-now").addEventListener("click", async () => {
+  for (const item of await outbox.all()) if (item.state === "waiting") await outbox.update(item.id, { next_try: 0 });
+  flush();
+});
+document.getElementById("track-me").addEventListener("change", followTracking);
+document.getElementById("track-every").addEventListener("change", followTracking);
+window.addEventListener("online", () => { render(); flush(); });
+window.addEventListener("offline", render);
+setInterval(flush, 15000);
+window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, recordPosition });
+loadPatrols().then(render).then(flush).then(() => { document.body.dataset.fieldReady = "true"; });

@@ -1,0 +1,126 @@
+"""The field application (/field/) with no connection: it opens, keeps every report on the device, and sends each
+exactly once when the connection returns; a report the server refuses stays on the device with the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import api_token, screenshot, sign_in
+from tests.evidence_files import phone_photo
+from tests.live import LiveServer
+
+
+def today_patrol(server: LiveServer) -> dict[str, object]:
+    """A patrol planned now, with its own tracker, as the operations centre plans it in the morning."""
+    ops = api_token(server, "ops")
+    code = f"FLD-{datetime.now(UTC):%H%M%S%f}"
+    assert httpx.post(f"{server.url}/api/v1/trackers", json={"code": code}, headers=ops).status_code == 201
+    area = httpx.get(f"{server.url}/api/v1/areas", headers=ops).json()["features"][0]
+    unit = httpx.get(f"{server.url}/api/v1/units", headers=ops).json()[0]
+    now = datetime.now(UTC)
+    made = httpx.post(f"{server.url}/api/v1/patrols", headers=ops, json={
+        "name": f"Field test {code}", "unit_id": unit["id"], "zone_id": area["id"], "trackers": [code],
+        "planned_start": (now - timedelta(minutes=30)).isoformat(), "planned_end": (now + timedelta(hours=3)).isoformat()})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def test_reports_made_offline_arrive_once_when_the_connection_returns(context: BrowserContext, page: Page,
+                                                                      server: LiveServer) -> None:
+    patrol = today_patrol(server)
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"latitude": 39.8162, "longitude": 46.7533})
+    page.on("dialog", lambda dialog: dialog.accept("all quiet at the crossroads"))
+    sign_in(page, "patrol", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || true)")
+    page.reload()  # now served by the service worker, which kept the page and its files at install
+    page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
+
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("h1")).to_have_text(re.compile("Field reports"))  # opens with no connection
+    # truly offline, the service worker included: what it did not keep cannot be reached
+    assert page.evaluate("fetch('/static/app.css?probe').then(() => 'reached', () => 'unreachable')") == "unreachable"
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    expect(row).to_be_visible()  # today's patrols, kept from the last answer
+    row.locator("button[data-action=start]").click()
+    row.locator("button[data-action=check-in]").click()
+    row.locator("button[data-action=check-in]").click()
+    page.evaluate("window.peacewatch.recordPosition()")
+    context.set_geolocation({"latitude": 39.8200, "longitude": 46.7600})
+    page.evaluate("window.peacewatch.recordPosition()")
+
+    photos = [phone_photo(seed=51), phone_photo(seed=52)]
+    page.select_option("#r-type", "ceasefire_violation")
+    page.select_option("#r-subtype", "explosion")
+    page.fill("#r-lat", "39.8162")
+    page.fill("#r-lon", "46.7533")
+    page.select_option("#r-patrol", str(patrol["id"]))
+    page.fill("#r-narrative", "Field test: two explosions north of the crossroads")
+    page.set_input_files("#r-files", files=[{"name": f"IMG_00{i}.JPG", "mimeType": "image/jpeg", "buffer": p}
+                                            for i, p in enumerate(photos)])
+    page.click("#report-form button[type=submit]")
+    page.select_option("#r-type", "restriction_of_movement")
+    page.select_option("#r-restriction", "denial")
+    page.fill("#r-denied", "the road to the crater site")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-patrol", str(patrol["id"]))
+    page.fill("#r-narrative", "Field test: denied access at the checkpoint")
+    page.click("#report-form button[type=submit]")
+    page.select_option("#r-type", "ceasefire_violation")  # no kind of violation: the server will refuse it
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.fill("#r-narrative", "Field test: the one to be refused")
+    page.click("#report-form button[type=submit]")
+
+    outbox = page.locator("#outbox li")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(9)  # step, 2 check-ins, positions, 3 reports, 2 photos
+    ops = api_token(server, "ops")
+    narratives = lambda: [i["narrative"] for i in httpx.get(f"{server.url}/api/v1/incidents?limit=1000", headers=ops).json()  # noqa: E731
+                          if i["narrative"].startswith("Field test")]
+    assert narratives() == []  # nothing reached the server while offline
+    screenshot(page, "field/offline-outbox")
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(0, timeout=30_000)
+    expect(page.locator('#outbox li[data-state="refused"]')).to_have_count(1)
+    expect(page.locator('#outbox li[data-state="refused"] .error')).to_contain_text("subtype")  # the reason, kept on the device
+    expect(outbox).to_have_count(9)
+    expect(row.locator(".pill")).to_have_text("Under way")  # the list follows what the server now holds
+    screenshot(page, "field/back-online")
+
+    assert sorted(narratives()) == ["Field test: denied access at the checkpoint", "Field test: two explosions north of the crossroads"]
+    incidents = {i["narrative"]: i for i in httpx.get(f"{server.url}/api/v1/incidents?limit=1000", headers=ops).json()}
+    explosions = incidents["Field test: two explosions north of the crossroads"]
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": explosions["id"]},
+                      headers=ops).json()
+    assert sorted(f["sha256"] for f in files) == sorted(hashlib.sha256(p).hexdigest() for p in photos)  # the hashes matched
+    assert all(f["captured_at"] and f["sync_delay_s"] is not None for f in files)
+    denial = incidents["Field test: denied access at the checkpoint"]
+    assert denial["restriction"] == "denial" and denial["patrol_id"] == patrol["id"]
+    state = httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}", headers=ops).json()
+    assert state["status"] == "under_way"
+    check_ins = httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}/check-ins", headers=ops).json()
+    assert [c["note"] for c in check_ins] == ["all quiet at the crossroads"] * 2
+    tracker = httpx.get(f"{server.url}/api/v1/trackers", headers=ops).json()
+    tracker_id = next(t["id"] for t in tracker if t["code"] == patrol["trackers"][0])
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    track = httpx.get(f"{server.url}/api/v1/trackers/{tracker_id}/track", params={"since": since}, headers=ops).json()
+    assert len(track["geometry"]["coordinates"]) == 2
+
+    # sent again (a device that did not hear the answers): nothing is stored twice
+    page.evaluate("""async () => { for (const item of await window.peacewatch.outbox.all())
+        if (item.state === 'sent' && item.kind !== 'file') await window.peacewatch.outbox.update(item.id, { state: 'waiting' }); }""")
+    page.evaluate("window.peacewatch.flush()")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(0, timeout=30_000)
+    assert len(narratives()) == 2
+    assert len(httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}/check-ins", headers=ops).json()) == 2
