@@ -84,7 +84,7 @@ def _file_answer(data: Any, media_type: str, headers: dict[str, str]) -> Respons
 
 
 @router.get("/{attachment_id}/content", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "The file"}},
+            responses={200: {"content": {media_type: {} for media_type in media.LIMITS}, "description": "The file"}},
             summary="The file: as stored (with its SHA-256 in Repr-Digest) for the mission, without metadata for a side")
 def attachment_content(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
     attachment = service.get_attachment(session, user, attachment_id)

@@ -9,12 +9,13 @@ constraint on (record, hash) decides, across processes. A body's file is also a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
 from pyproj import Geod
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,6 +118,15 @@ def attachments_of(session: Session, user: User, kind: RecordKind, key: str) -> 
     holder = find_holder(session, user, kind, key)
     return list(session.scalars(select(Attachment).where(Attachment.record_kind == holder.kind, Attachment.record_key == holder.key)
                                 .order_by(Attachment.id)))
+
+
+def files_on(session: Session, kind: RecordKind, keys: Iterable[str]) -> dict[str, int]:
+    """How many files each of these records carries (records the caller has already read in the reader's scope)."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Attachment.record_key, func.count()).where(
+        Attachment.record_kind == kind, Attachment.record_key.in_(wanted)).group_by(Attachment.record_key)).all())  # type: ignore[arg-type]
 
 
 def get_attachment(session: Session, user: User, attachment_id: int) -> Attachment:

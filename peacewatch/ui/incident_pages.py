@@ -77,6 +77,7 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     rows = report_records.list_incidents(session, user.readable, **criteria, limit=PER_PAGE,
                                     offset=(min(filters.page, pages) - 1) * PER_PAGE)
     events = event_summaries.event_names(session, user.readable, {i.event_id for i in rows})
+    files = evidence.files_on(session, RecordKind.incident, (str(i.id) for i in rows))
     internal = user.readable is None
     open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50).items if internal else []
     proposals = [merge_proposals.proposal_out(session, p) for p in open_proposals]
@@ -84,7 +85,7 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     patrols = reporting_patrols(session, user.readable) if page.has(INCIDENT_REPORTER_ROLES) else []
     side_source = report_records.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
-        "incidents.html", incidents=rows, events=events, total=total, pages=pages, filters=filters, proposals=proposals,
+        "incidents.html", incidents=rows, events=events, files=files, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
         precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts, patrols=patrols,
         can_report=page.has(INCIDENT_REPORTER_ROLES), can_decide=page.has(OPERATIONS_ROLES), side_source=side_source,

@@ -7,6 +7,7 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const me = config.user;
 let patrols = [];
 let sending = false;
+let inFlight = null; // the item being sent: positions are not added to it meanwhile
 let signedOut = false;
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
@@ -63,12 +64,19 @@ export async function flush() {
   sending = true;
   let steps = 0;
   try {
-    const items = (await outbox.all()).filter((i) => i.user === me && i.state === "waiting").sort((a, b) => a.id - b.id);
-    for (const item of items) {
-      if (item.next_try > Date.now()) continue;
+    const ids = (await outbox.all()).filter((i) => i.user === me && i.state === "waiting").map((i) => i.id).sort((a, b) => a - b);
+    for (const id of ids) {
+      inFlight = id;
+      const item = await outbox.get(id); // as it is now: positions may have been added since the list was read
+      if (!item || item.state !== "waiting" || item.next_try > Date.now()) continue;
       const answer = await requestOf(item);
       if (answer === null) continue; // waits for its report
       if (answer.status >= 200 && answer.status < 300) {
+        if (item.kind === "positions") { // fixes added while it was on its way go on waiting, as a new item
+          const extra = ((await outbox.get(id))?.fixes || []).slice(item.fixes.length);
+          if (extra.length) await outbox.keep({ kind: "positions", user: me, fixes: extra });
+          await outbox.update(id, { fixes: item.fixes });
+        }
         await outbox.update(item.id, { state: "sent", sent_at: new Date().toISOString(), answer_id: answer.data?.id ?? null,
                                        file: undefined }); // the file is on the server: the device frees its space
         signedOut = false;
@@ -87,6 +95,7 @@ export async function flush() {
     }
   } finally {
     sending = false;
+    inFlight = null;
     if (steps) await loadPatrols(); // a patrol started or ended: its state as the server now has it
     await render();
   }
@@ -139,7 +148,10 @@ async function render() {
       drop.type = "button";
       drop.textContent = t("Discard");
       drop.addEventListener("click", async () => {
-        if (window.confirm(t("Discard this report? It was never stored on the server."))) { await outbox.discard(item.id); render(); }
+        if (!window.confirm(t("Discard this report? It was never stored on the server."))) return;
+        for (const file of (await outbox.all()).filter((i) => i.after === item.id)) await outbox.discard(file.id); // its photos too
+        await outbox.discard(item.id);
+        render();
       });
       li.append(reason, again, drop);
     }
@@ -228,7 +240,8 @@ async function recordPosition() {
   const here = await position();
   if (!here) { status.textContent = t("The device gives no position."); return; }
   const fix = { tracker, t: here.t.toISOString(), lat: here.lat, lon: here.lon, accuracy: here.accuracy };
-  const open = (await outbox.all()).find((i) => i.kind === "positions" && i.state === "waiting" && i.user === me && i.fixes.length < 500);
+  const open = (await outbox.all()).find((i) => i.kind === "positions" && i.state === "waiting" && i.user === me
+                                              && i.fixes.length < 500 && i.id !== inFlight);
   if (open) await outbox.update(open.id, { fixes: [...open.fixes, fix] }); else await outbox.keep({ kind: "positions", user: me, fixes: [fix] });
   status.textContent = t("Position kept at %(at)s", { at: missionTime(here.t, { seconds: true }) });
   await render();
