@@ -172,6 +172,14 @@ async function loadPatrols() {
                                { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (answer.ok) patrols = await answer.json();
   } catch { /* offline and never kept: the list stays empty */ }
+  for (const step of (await outbox.all()).filter((i) => i.kind === "step" && i.state === "waiting")) {
+    const patrol = patrols.find((p) => p.id === step.patrol_id); // a step kept on the device: the patrol as it will be
+    if (patrol) patrol.status = RESULT[step.action];
+  }
+  renderPatrols();
+}
+
+function renderPatrols() {
   const list = document.getElementById("patrols");
   list.replaceChildren(...patrols.map((patrol) => {
     const li = document.createElement("li");
@@ -180,7 +188,9 @@ async function loadPatrols() {
     li.querySelector("strong").textContent = patrol.name;
     li.querySelector(".pill").textContent = t(patrol.status);
     li.querySelector(".hint").textContent = `${missionTime(patrol.planned_start)} – ${missionTime(patrol.planned_end).slice(11)}`;
+    const offered = { planned: ["start", "abort"], under_way: ["check-in", "complete", "abort"] }[patrol.status] || [];
     for (const [action, label] of [["start", "Start"], ["check-in", "Check in"], ["complete", "Complete"], ["abort", "Abort"]]) {
+      if (!offered.includes(action)) continue; // the steps its state allows (the server refuses the others anyway)
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = t(label);
@@ -192,11 +202,14 @@ async function loadPatrols() {
   }));
   const choice = document.getElementById("r-patrol");
   if (choice) {
+    const chosen = choice.value;
     choice.replaceChildren(new Option("—", ""), ...patrols.map((p) => new Option(p.name, String(p.id))));
+    choice.value = chosen;
   }
   document.getElementById("patrols-as-of").textContent = patrols.length ? "" : t("No patrol planned today for you.");
 }
 
+const RESULT = { start: "under_way", complete: "completed", abort: "aborted" };
 let underWay = null; // the patrol this device started: its positions are that patrol's tracker's
 
 async function act(patrol, action) {
@@ -215,6 +228,8 @@ async function act(patrol, action) {
     }
     await outbox.keep({ kind: "step", user: me, patrol_id: patrol.id, patrol_name: patrol.name, action, body });
     underWay = action === "start" ? patrol : (underWay?.id === patrol.id ? null : underWay);
+    patrol.status = RESULT[action]; // as it will be once sent
+    renderPatrols();
   }
   await render();
   flush();
