@@ -13,7 +13,7 @@ import json
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from peacewatch.core.auth import OPERATIONS_OR_PATROL_ROLES, admits
+from peacewatch.core.auth import HUMANITARIAN_ROLES, OPERATIONS_OR_PATROL_ROLES, admits
 from peacewatch.core.i18n import translations
 from peacewatch.incidents.models import IncidentType, ViolationKind
 from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, router
@@ -34,6 +34,7 @@ def field_page(page: PageDep) -> Response:
         return page.render("not_found.html", status_code=403, what=_("The field application"))
     return page.render("field.html", config={
         "user": user.username, "role": user.role.value, "incidents": admits(OPERATIONS_OR_PATROL_ROLES, user.role),
+        "remains": admits(HUMANITARIAN_ROLES, user.role),
         "types": [t.value for t in IncidentType], "subtypes": [s.value for s in ViolationKind],
         "cache": CACHE_VERSION,
     })

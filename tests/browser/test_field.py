@@ -124,3 +124,26 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(0, timeout=30_000)
     assert len(narratives()) == 2
     assert len(httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}/check-ins", headers=ops).json()) == 2
+
+
+def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custody_chain_records_it(
+        context: BrowserContext, page: Page, server: LiveServer) -> None:
+    hum = api_token(server, "humanitarian")
+    body = httpx.get(f"{server.url}/api/v1/bodies", params={"limit": 1}, headers=hum).json()[0]["number"]
+    sign_in(page, "humanitarian", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    context.set_offline(True)
+    photo = phone_photo(seed=61)
+    page.select_option("#e-kind", "body")
+    page.fill("#e-key", body)
+    page.fill("#e-caption", "wristwatch and identity tag")
+    page.set_input_files("#e-files", files=[{"name": "effects.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+    page.click("#evidence-form button[type=submit]")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(1)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator('#outbox li[data-state="sent"]')).to_have_count(1, timeout=30_000)
+    chain = httpx.get(f"{server.url}/api/v1/bodies/{body}/custody", headers=hum).json()
+    assert chain[-1]["kind"] == "evidence" and hashlib.sha256(photo).hexdigest() in chain[-1]["note"]
+    assert httpx.get(f"{server.url}/api/v1/custody/verify", params={"body": body}, headers=hum).json()["intact"] is True

@@ -333,13 +333,37 @@ async function submitReport(event) {
   } else {
     reportId = await outbox.keep({ kind: "incident", user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
   }
-  for (const file of form.elements.namedItem("files").files) {
-    await outbox.keep({ kind: "file", user: me, after: reportId, record_kind: "incident", file, filename: file.name,
-                        sha256: await sha256(file), client_id: `field-${crypto.randomUUID()}`,
-                        captured_at: new Date(file.lastModified || Date.now()).toISOString() });
-  }
+  await keepFiles(form.elements.namedItem("files").files, { after: reportId, record_kind: "incident" });
   form.reset();
   form.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  await render();
+  flush();
+}
+
+async function keepFiles(files, fields) {
+  for (const file of files) {
+    await outbox.keep({ kind: "file", user: me, file, filename: file.name, sha256: await sha256(file),
+                        client_id: `field-${crypto.randomUUID()}`, captured_at: new Date(file.lastModified || Date.now()).toISOString(),
+                        ...fields });
+  }
+}
+
+async function submitEvidence(event) {
+  event.preventDefault();
+  const form = event.target;
+  const key = form.elements.namedItem("record_key").value.trim();
+  const files = form.elements.namedItem("files").files;
+  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; });
+  const missing = [!key && "record_key", !files.length && "files"].filter(Boolean);
+  for (const name of missing) {
+    const slot = form.querySelector(`[data-error-for="${name}"]`);
+    slot.textContent = t("Fill this in.");
+    slot.hidden = false;
+  }
+  if (missing.length) return;
+  await keepFiles(files, { record_kind: form.elements.namedItem("record_kind").value, record_key: key,
+                           caption: form.elements.namedItem("caption").value.trim() });
+  form.reset();
   await render();
   flush();
 }
@@ -355,6 +379,7 @@ if (report) {
     if (here) { report.elements.namedItem("lat").value = here.lat.toFixed(5); report.elements.namedItem("lon").value = here.lon.toFixed(5); }
   });
 }
+document.getElementById("evidence-form")?.addEventListener("submit", submitEvidence);
 document.getElementById("send-now").addEventListener("click", async () => {
   for (const item of await outbox.all()) if (item.state === "waiting") await outbox.update(item.id, { next_try: 0 });
   flush();
