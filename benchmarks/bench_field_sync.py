@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -96,10 +97,10 @@ def noise_jpeg(megabytes: float) -> bytes:
     return out.getvalue()
 
 
-def outbox(reports: int, photos: int, device: int, base: bytes) -> list[dict[str, object]]:
+def outbox(reports: int, photos: int, device: int, base: bytes) -> list[dict[str, Any]]:
     """What a device's outbox holds after a day offline: reports, each followed by its photos."""
     start = datetime(2020, 11, 20, 5, 0, tzinfo=UTC)
-    items: list[dict[str, object]] = []
+    items: list[dict[str, Any]] = []
     for n in range(reports):
         at = start + timedelta(seconds=n * 80)
         client_id = f"bench-{device}-{n}"
@@ -114,7 +115,7 @@ def outbox(reports: int, photos: int, device: int, base: bytes) -> list[dict[str
     return items
 
 
-async def empty(client: httpx.AsyncClient, headers: dict[str, str], items: list[dict[str, object]], ids: dict[str, int]) -> None:
+async def empty(client: httpx.AsyncClient, headers: dict[str, str], items: list[dict[str, Any]], ids: dict[str, int]) -> None:
     """Send one device's outbox as the field application does: in order, one at a time."""
     for item in items:
         if item["kind"] == "incident":
@@ -135,7 +136,7 @@ async def run(url: str, pid: int, args: argparse.Namespace) -> None:
     base = noise_jpeg(args.photo_mb)
     devices = [outbox(args.reports // args.devices, args.photos, d, base) for d in range(args.devices)]
     photo_count = sum(1 for items in devices for i in items if i["kind"] == "photo")
-    sent_mb = sum(len(i["data"]) for items in devices for i in items if i["kind"] == "photo") / 2**20  # type: ignore[arg-type]
+    sent_mb = sum(len(i["data"]) for items in devices for i in items if i["kind"] == "photo") / 2**20
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         token = (await client.post("/api/v1/auth/token", data={"username": "patrol", "password": "demo"})).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}

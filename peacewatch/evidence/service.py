@@ -125,8 +125,9 @@ def files_on(session: Session, kind: RecordKind, keys: Iterable[str]) -> dict[st
     wanted = list(keys)
     if not wanted:
         return {}
-    return dict(session.execute(select(Attachment.record_key, func.count()).where(
-        Attachment.record_kind == kind, Attachment.record_key.in_(wanted)).group_by(Attachment.record_key)).all())  # type: ignore[arg-type]
+    counted = session.execute(select(Attachment.record_key, func.count()).where(
+        Attachment.record_kind == kind, Attachment.record_key.in_(wanted)).group_by(Attachment.record_key))
+    return {str(key): int(count) for key, count in counted}
 
 
 def get_attachment(session: Session, user: User, attachment_id: int) -> Attachment:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from sqlalchemy import Select, select
@@ -225,7 +225,7 @@ def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn) -> C
     with transaction(session, actor):
         first = first_copy(session, select(CheckIn).where(CheckIn.by == actor, CheckIn.client_id == data.client_id), data)
         if first is not None:
-            return first  # type: ignore[no-any-return]
+            return cast(CheckIn, first)
         patrol = get_patrol(session, patrol_id, None)
         if patrol.status is not PatrolStatus.under_way:
             raise Conflict("patrol {patrol_id} is {status}; check-ins are for a patrol under way", patrol_id=patrol_id, status=patrol.status.value)
@@ -242,7 +242,7 @@ def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn) -> C
             raced = first_copy(session, select(CheckIn).where(CheckIn.by == actor, CheckIn.client_id == data.client_id), data)
             if raced is None:
                 raise
-            return raced  # type: ignore[no-any-return]
+            return cast(CheckIn, raced)
     return entry
 
 

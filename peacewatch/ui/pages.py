@@ -105,7 +105,7 @@ JS_STRINGS = (
     N_("Discard this report? It was never stored on the server."), N_("Online"), N_("Offline"), N_("Start"),
     N_("Check in"), N_("Complete"), N_("Abort"), N_("No patrol planned today for you."),
     N_("Anything to report? (optional)"), N_("Why is the patrol aborted?"), N_("No patrol under way with a tracker: no position kept."),
-    N_("The device gives no position."), N_("Position kept at %(at)s"), N_("Fill this in."),
+    N_("The device gives no position."), N_("Position kept at %(at)s"), N_("Fill this in."), N_("Not kept on this device:"),
     N_("Click the map: each click adds a point."), N_("Change its shape or details"), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
 )
 

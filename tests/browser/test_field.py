@@ -67,6 +67,8 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.set_input_files("#r-files", files=[{"name": f"IMG_00{i}.JPG", "mimeType": "image/jpeg", "buffer": p}
                                             for i, p in enumerate(photos)])
     page.click("#report-form button[type=submit]")
+    waiting = page.locator('#outbox li[data-state="waiting"]')
+    expect(waiting).to_have_count(7)  # the report and its two photos, kept
     page.select_option("#r-type", "restriction_of_movement")
     page.select_option("#r-restriction", "denial")
     page.fill("#r-denied", "the road to the crater site")
@@ -75,6 +77,7 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.select_option("#r-patrol", str(patrol["id"]))
     page.fill("#r-narrative", "Field test: denied access at the checkpoint")
     page.click("#report-form button[type=submit]")
+    expect(waiting).to_have_count(8)
     page.select_option("#r-type", "ceasefire_violation")  # no kind of violation: the server will refuse it
     page.fill("#r-lat", "39.8170")
     page.fill("#r-lon", "46.7540")

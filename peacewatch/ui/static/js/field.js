@@ -324,18 +324,27 @@ async function submitReport(event) {
     form.querySelector(`[name="${missing[0]}"]`).focus();
     return;
   }
-  let reportId;
-  if (correcting) {
-    reportId = correcting.id; // the same report, corrected: the same client_id, never stored before
-    await outbox.update(reportId, { body: { ...body, client_id: correcting.body.client_id }, state: "waiting", reason: undefined,
-                                    attempts: 0, next_try: 0 });
-    correcting = null;
-  } else {
-    reportId = await outbox.keep({ kind: "incident", user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
-  }
-  await keepFiles(form.elements.namedItem("files").files, { after: reportId, record_kind: "incident" });
+  // what the form says now, before anything waits; the form is free at once for the next report
+  const files = [...form.elements.namedItem("files").files];
+  const corrected = correcting;
+  correcting = null;
   form.reset();
   form.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  try {
+    let reportId;
+    if (corrected) {
+      reportId = corrected.id; // the same report, corrected: the same client_id, never stored before
+      await outbox.update(reportId, { body: { ...body, client_id: corrected.body.client_id }, state: "waiting", reason: undefined,
+                                      attempts: 0, next_try: 0 });
+    } else {
+      reportId = await outbox.keep({ kind: "incident", user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
+    }
+    await keepFiles(files, { after: reportId, record_kind: "incident" });
+  } catch (failure) { // the device could not keep it (storage full): the report goes back into the form
+    correct({ kind: "incident", id: corrected?.id, body: { ...body, client_id: corrected?.body.client_id }, reason: `${t("Not kept on this device:")} ${failure}` });
+    if (!corrected) correcting = null;
+    return;
+  }
   await render();
   flush();
 }
