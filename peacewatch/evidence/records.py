@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from peacewatch.core.auth import PERSONAL_DATA_ROLES, Role, User
+from peacewatch.core.auth import INTERNAL_ROLES, PERSONAL_DATA_ROLES, Role, User
 from peacewatch.core.problems import Forbidden, NotFound
 from peacewatch.core.visibility import Visibility, get_visible
 from peacewatch.evidence.models import RecordKind
@@ -50,8 +50,8 @@ def find_holder(session: Session, user: User, kind: RecordKind, key: str) -> Hol
     if kind is RecordKind.incident:
         incident = get_incident(session, _number(key, "incident"), user.readable)
         return Holder(kind, str(incident.id), public=incident.visibility is Visibility.public)
-    if kind is RecordKind.verification:
-        step = session.get(Verification, _number(key, "verification"))
+    if kind is RecordKind.verification:  # the steps of verification are the mission's own, as their list is
+        step = session.get(Verification, _number(key, "verification")) if user.role in INTERNAL_ROLES else None
         incident = get_visible(session, Incident, step.incident_id, user.readable, "incident") if step else None
         if step is None or incident is None:
             raise NotFound("verification {key} not found", key=key)

@@ -117,6 +117,17 @@ class TestWhoSees:
         assert listed.status_code == 404
         assert client.get(on_b["content_url"], headers=auth("liaison-b")).status_code == 200
 
+    def test_a_verification_steps_files_are_the_missions_own(self, client: TestClient, auth: Any) -> None:
+        number = incident(client, auth, source="side_a")
+        step = client.post(f"/api/v1/incidents/{number}/verification", json={"status": "under_investigation",
+                           "reason": "patrol N2 sent to the crossroads"}, headers=auth("ops"))
+        assert step.status_code == 200, step.text
+        step_id = client.get(f"/api/v1/incidents/{number}/verification", headers=auth("ops")).json()[-1]["id"]
+        added = send(client, auth, "patrol", "verification", step_id, phone_photo(seed=71))
+        assert added.status_code == 201, added.text
+        assert client.get(added.json()["content_url"], headers=auth("observer")).status_code == 200
+        assert client.get(added.json()["content_url"], headers=auth("liaison-a")).status_code == 404  # the incident is shared, not its steps
+
     def test_the_remains_files_are_for_the_humanitarian_cell_only(self, client: TestClient, auth: Any) -> None:
         body = client.post("/api/v1/recoveries", json=recovery(), headers=auth(HUM)).json()["body_numbers"][0]
         photo = phone_photo(seed=9)
