@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import api_token, screenshot, sign_in
 from tests.evidence_files import phone_photo
-from tests.live import LiveServer
+from tests.live import LiveServer, live_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of the field tests' own: they write records of today, which would move the shared demo's
+    latest moment (the map and the reports open there) under the other browser tests."""
+    with live_server(tmp_path_factory.mktemp("field")) as own:
+        yield own
 
 
 def today_patrol(server: LiveServer) -> dict[str, object]:
