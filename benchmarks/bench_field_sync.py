@@ -20,53 +20,16 @@ import argparse
 import asyncio
 import hashlib
 import io
-import os
 import random
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from PIL import Image
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def demo_server(scratch: Path) -> Iterator[tuple[str, int]]:
-    env = os.environ | {"PEACEWATCH_DATA_DIR": str(scratch), "PEACEWATCH_COT_PORT": str(_free_port()), "PEACEWATCH_COT_UDP": "false"}
-    env.pop("PEACEWATCH_DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v1/posts", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the server did not start")
-        yield url, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+from scratch import demo_served
 
 
 def rss_mb(pid: int) -> float:
@@ -184,8 +147,8 @@ def main() -> None:
     parser.add_argument("--photo-mb", type=float, default=3.0)
     parser.add_argument("--devices", type=int, default=1)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, demo_server(Path(scratch)) as (url, pid):
-        asyncio.run(run(url, pid, args))
+    with demo_served() as served:
+        asyncio.run(run(served.url, served.pid, args))
 
 
 if __name__ == "__main__":

@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 from playwright.sync_api import sync_playwright
+from scratch import demo_served
 
 USERS = ("ops", "patrol", "humanitarian", "air", "press", "liaison-a", "liaison-b", "admin", "observer")
 CHROMIUM = "/usr/bin/chromium"
@@ -36,41 +32,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync"]
 LIVE_PAGES = ("/map",)  # drawn from the API after the load event
 BUDGET_S = 1.5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def demo_server() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as scratch:
-        env = os.environ | {"PEACEWATCH_DATA_DIR": scratch, "PEACEWATCH_COT_PORT": str(_free_port()),
-                            "PEACEWATCH_COT_UDP": "false"}
-        env.pop("PEACEWATCH_DATABASE_URL", None)
-        subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True,
-                       capture_output=True)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the demo server did not answer within 30 s")
-                time.sleep(0.1)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def time_pages(url: str, repeat: int) -> list[tuple[str, str, float, float]]:
@@ -138,7 +99,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pollers", type=int, default=300)
     args = parser.parse_args()
-    with (demo_server() if args.url is None else _given(args.url)) as url:
+    with _server(args.url) as url:
         rows = time_pages(url, args.repeat)
         rate = asyncio.run(poll_day_plan(url, args.pollers))
     print(f"{'user':<13} {'page':<22} {'median':>8} {'slowest':>8}")
@@ -153,8 +114,13 @@ def main() -> None:
 
 
 @contextmanager
-def _given(url: str) -> Iterator[str]:
-    yield url
+def _server(url: str | None) -> Iterator[str]:
+    """The server given with --url, or the demo served for this run."""
+    if url is not None:
+        yield url
+        return
+    with demo_served() as served:
+        yield served.url
 
 
 if __name__ == "__main__":
