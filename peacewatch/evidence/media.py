@@ -97,19 +97,19 @@ def _clean(image: Image.Image, size: int | None) -> bytes:
     return out.getvalue()
 
 
-def thumbnail(stream: BinaryIO) -> bytes | None:
-    """A small JPEG of a photo for the pages, without metadata; None when it is not a photo Pillow reads."""
+def _reencoded(stream: BinaryIO, size: int | None) -> bytes | None:
     try:
         with Image.open(stream) as image:
-            return _clean(image, THUMBNAIL_PX)
+            return _clean(image, size)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return None
+
+
+def thumbnail(stream: BinaryIO) -> bytes | None:
+    """A small JPEG of a photo for the pages, without metadata; None when it is not a photo Pillow reads."""
+    return _reencoded(stream, THUMBNAIL_PX)
 
 
 def without_metadata(stream: BinaryIO) -> bytes | None:
     """A photo re-encoded without EXIF (time, place, camera serial): the only copy that may leave the mission."""
-    try:
-        with Image.open(stream) as image:
-            return _clean(image, None)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        return None
+    return _reencoded(stream, None)
