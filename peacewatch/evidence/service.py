@@ -57,6 +57,10 @@ def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: R
     if arriving.public and not holder.public:
         raise Invalid("only a public record's files can be made public", field="public")
     captured_at = ctx.instant(arriving.captured_at, "captured_at") if arriving.captured_at is not None else None
+    if declared is not None:  # a resend of a file already on the record: the stored copy stands, nothing is read again
+        existing = _attached(session, holder.kind, holder.key, declared)
+        if existing is not None:
+            return existing, False
     try:
         incoming = blobs.receive(chunks_of(arriving.stream), max_bytes=media.LARGEST)
     except TooLarge as exc:
