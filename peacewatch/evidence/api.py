@@ -33,7 +33,7 @@ def _out(attachment: Attachment, model: type[AttachmentOut] = AttachmentOut, **e
     base = f"/api/v1/attachments/{attachment.id}"
     return model.model_validate({
         **{column: getattr(attachment, column) for column in AttachmentOut.model_fields if hasattr(attachment, column)},
-        "sync_delay_s": delay, "has_thumbnail": attachment.thumbnail_sha256 is not None, "content_url": f"{base}/content",
+        "sync_delay_s": delay, "content_url": f"{base}/content",
         "thumbnail_url": f"{base}/thumbnail" if attachment.thumbnail_sha256 else None, **extra,
     })
 

@@ -28,10 +28,9 @@ class AttachmentOut(BaseModel):
     exif_taken_at: datetime | None
     exif_lat: float | None
     exif_lon: float | None
-    has_thumbnail: bool
     public: bool
     content_url: str
-    thumbnail_url: str | None
+    thumbnail_url: str | None = Field(description="A small JPEG without metadata; none when the file is not a photo")
 
 
 class AttachedOut(AttachmentOut):
