@@ -38,6 +38,7 @@ def list_patrols(
     answers: AnswersDep,
     status: PatrolStatus | None = None,
     zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The unit whose patrols (a field device's unit)")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the patrol's name")] = None,
@@ -49,7 +50,7 @@ def list_patrols(
     window = {"since": as_utc(since, field="query.since"), "until": as_utc(until, field="query.until")}
 
     def build() -> Response:
-        patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, search=q, sort=sort, limit=limit,
+        patrols = service.list_patrols(session, readable, status=status, zone_id=zone_id, unit_id=unit_id, search=q, sort=sort, limit=limit,
                                        offset=offset, **window)
         found = [service.described(session, p) for p in patrols.items]
         if format == "csv":

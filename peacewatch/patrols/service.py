@@ -78,6 +78,7 @@ def _patrols_matching(
     since: datetime | None,
     until: datetime | None,
     search: str | None,
+    unit_id: int | None = None,
 ) -> Select[tuple[Patrol]]:
     query = select(Patrol)
     query = where_visible(query, Patrol.visibility, readable)
@@ -85,6 +86,8 @@ def _patrols_matching(
         query = query.where(Patrol.status == status)
     if zone_id is not None:
         query = query.where(Patrol.zone_id == zone_id)
+    if unit_id is not None:
+        query = query.where(Patrol.unit_id == unit_id)
     if since is not None:
         query = query.where(Patrol.planned_end > since)
     if until is not None:
@@ -100,6 +103,7 @@ def list_patrols(
     *,
     status: PatrolStatus | None = None,
     zone_id: int | None = None,
+    unit_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     search: str | None = None,
@@ -107,7 +111,7 @@ def list_patrols(
     limit: int = 100,
     offset: int = 0,
 ) -> Paged[Patrol]:
-    query = _patrols_matching(readable, status, zone_id, since, until, search)
+    query = _patrols_matching(readable, status, zone_id, since, until, search, unit_id)
     return paged(session, query.order_by(*SORTS[sort]), limit=limit, offset=offset)
 
 

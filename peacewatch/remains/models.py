@@ -95,6 +95,7 @@ class Recovery(IdMixin, TimestampMixin, Audited, Revised, Base):
     __audit_personal__ = True
     __table_args__ = (
         CheckConstraint("bodies_found >= 0 AND bodies_recovered >= 0 AND bodies_recovered <= bodies_found", name="counts"),
+        UniqueConstraint("recorded_by", "client_id", name="uq_recoveries_client_id"),
     )
 
     recovered_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -109,6 +110,8 @@ class Recovery(IdMixin, TimestampMixin, Audited, Revised, Base):
     bodies_recovered: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(120))
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new recovery")
+    client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
 
     bodies: Mapped[list[Body]] = relationship(back_populates="recovery", order_by="Body.id")
 

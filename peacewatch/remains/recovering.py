@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 from shapely.geometry import shape
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.auth import User
-from peacewatch.core.db import as_utc, transaction
+from peacewatch.core.db import as_utc, first_copy, resend_digest, transaction
 from peacewatch.core.geo import check_geometry
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Invalid, NotFound
@@ -36,7 +38,11 @@ from peacewatch.remains.schemas import (
 
 
 def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn) -> Recovery:
-    """A recovery, a numbered body for each body or part recovered, and each one's first custody event."""
+    """A recovery, a numbered body for each body or part recovered, and each one's first custody event.
+
+    A field device's outbox sends again when it got no answer: the same ``client_id`` returns the first
+    recovery, and no body is numbered twice.
+    """
     at = ctx.instant(data.recovered_at, "body.recovered_at")
     site = shape(data.site.model_dump(exclude_none=True))
     check_geometry(site, field="body.site")
@@ -50,13 +56,25 @@ def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn
             if item.part_of >= len(data.bodies) or data.bodies[item.part_of].kind is not BodyKind.body:
                 raise Invalid("must be the position of a whole body in this list", field=f"body.bodies[{i}].part_of")
     point = site.representative_point()
+    sent_before = select(Recovery).where(Recovery.recorded_by == user.username, Recovery.client_id == data.client_id)
     with transaction(session, user.username):
+        first = first_copy(session, sent_before, data)
+        if first is not None:
+            return cast(Recovery, first)
         recovery = Recovery(
             recovered_at=at, recovered_on=ctx.local_date(at), site=site, lat=point.y, lon=point.x, place_name=data.place_name,
             team=data.team, side=data.side, bodies_found=data.bodies_found, bodies_recovered=whole, notes=data.notes,
-            recorded_by=user.username,
+            recorded_by=user.username, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
         )
-        session.add(recovery)
+        try:
+            with session.begin_nested():  # the same recovery racing in on another process: the database keeps one
+                session.add(recovery)
+                session.flush()
+        except IntegrityError:
+            raced = first_copy(session, sent_before, data)
+            if raced is None:
+                raise
+            return cast(Recovery, raced)
         created: list[Body] = []
         for i, item in enumerate(data.bodies):
             body = Body(number=_body_number(session, ctx, at.year), recovery=recovery, kind=item.kind,

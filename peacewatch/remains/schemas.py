@@ -106,6 +106,10 @@ class RecoveryIn(Strict):
                                  description="The bodies and separate parts recovered: each gets a body number")
     stored_at: Name = Field(default="", description="Where the bodies were taken (a morgue, a cold store)")
     notes: Annotated[str, StringConstraints(max_length=5000)] = ""
+    client_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The field device's own id for the recovery: sending it again returns the first copy, no second body numbers",
+    )
 
 
 class RecoveryOut(BaseModel):

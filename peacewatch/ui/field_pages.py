@@ -15,10 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peacewatch.core.auth import HUMANITARIAN_ROLES, OPERATIONS_OR_PATROL_ROLES, admits
 from peacewatch.core.i18n import translations
+from peacewatch.core.web import SettingsDep
 from peacewatch.incidents.models import IncidentType, ViolationKind
-from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, router
+from peacewatch.ui import symbols
+from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, basemap_of, router
 
-CACHE_VERSION = "field-1"  # a new version of the page's files: the service worker drops the old cache
+CACHE_VERSION = "field-2"  # a new version of the page's files: the service worker drops the old cache
 
 
 @router.get("/field", include_in_schema=False)
@@ -27,7 +29,7 @@ def field_root() -> Response:
 
 
 @router.get("/field/", response_class=HTMLResponse)
-def field_page(page: PageDep) -> Response:
+def field_page(page: PageDep, settings: SettingsDep) -> Response:
     user = page.require_user()
     _ = translations(page.language).gettext
     if not admits(FIELD_ROLES, user.role):
@@ -36,7 +38,8 @@ def field_page(page: PageDep) -> Response:
         "user": user.username, "role": user.role.value, "incidents": admits(OPERATIONS_OR_PATROL_ROLES, user.role),
         "remains": admits(HUMANITARIAN_ROLES, user.role),
         "types": [t.value for t in IncidentType], "subtypes": [s.value for s in ViolationKind],
-        "cache": CACHE_VERSION,
+        "cache": CACHE_VERSION, "icons": symbols.icons(),
+        "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if (basemap := basemap_of(settings.basemap)) else None,
     })
 
 

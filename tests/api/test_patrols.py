@@ -110,6 +110,17 @@ class TestPatrols:
         assert act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z").json()["status"] == "completed"
         assert len(client.get(f"/api/v1/patrols/{patrol_id}/check-ins", headers=auth("ops")).json()) == 1
 
+    def test_a_field_device_lists_the_patrols_of_its_unit(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        other = next(u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json() if u["id"] != refs["unit"])
+        ours = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
+        theirs = client.post("/api/v1/patrols", json=plan(refs, unit_id=other, name="Another unit's patrol"), headers=auth("ops")).json()["id"]
+        window = {"since": "2020-11-14T00:00:00Z", "until": "2020-11-15T00:00:00Z", "limit": 1000}
+        listed = client.get("/api/v1/patrols", params=window | {"unit_id": refs["unit"]}, headers=auth("patrol"))
+        ids = {p["id"] for p in listed.json()}
+        assert ours in ids and theirs not in ids and all(p["unit_id"] == refs["unit"] for p in listed.json())
+        assert int(listed.headers["X-Total-Count"]) == len(ids)
+        assert theirs in {p["id"] for p in client.get("/api/v1/patrols", params=window, headers=auth("patrol")).json()}
+
     def test_abort_needs_a_reason(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
         patrol_id = client.post("/api/v1/patrols", json=plan(refs), headers=auth("ops")).json()["id"]
         assert act(client, auth, patrol_id, "abort").status_code == 422

@@ -65,6 +65,17 @@ class TestRecovery:
         assert field_of(response).startswith(field)
         assert client.get("/api/v1/bodies", headers=auth(HUM)).headers["X-Total-Count"] == before  # nothing half-stored
 
+    def test_a_recovery_sent_again_from_the_field_numbers_no_body_twice(self, client: TestClient, auth: Any) -> None:
+        before = int(client.get("/api/v1/bodies", headers=auth(HUM)).headers["X-Total-Count"])
+        sent = recovery(client_id="field-recovery-1")
+        first = client.post("/api/v1/recoveries", json=sent, headers=auth(HUM))
+        again = client.post("/api/v1/recoveries", json=sent, headers=auth(HUM))
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.json()["id"] == first.json()["id"] and again.json()["body_numbers"] == first.json()["body_numbers"]
+        assert int(client.get("/api/v1/bodies", headers=auth(HUM)).headers["X-Total-Count"]) == before + 3
+        other = client.post("/api/v1/recoveries", json=recovery(client_id="field-recovery-1", bodies_found=3), headers=auth(HUM))
+        assert other.status_code == 409 and field_of(other) == "body.client_id"  # the same id for another recovery: refused
+
     def test_a_part_found_apart_is_linked_later_and_only_to_a_whole_body(self, client: TestClient, auth: Any, recovered: dict[str, Any]) -> None:
         loose = client.post("/api/v1/recoveries", json=recovery(bodies=[{"kind": "body_part"}], bodies_found=0), headers=auth(HUM)).json()
         number = loose["body_numbers"][0]

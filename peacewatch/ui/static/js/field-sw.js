@@ -1,6 +1,7 @@
 // The field application's service worker (served as /field/sw.js): the page opens with no connection.
-// The page and its files are kept at install; the lists the page reads (today's patrols, zones, posts)
-// are answered from the network when there is one and from the last answer kept when there is not.
+// The page and its files are kept at install; the lists the page reads (today's patrols, zones, posts, places)
+// are answered from the network when there is one and from the last answer kept when there is not (its
+// X-PeaceWatch-Kept header says when it was kept); basemap tiles seen once are kept.
 // Writes are never handled here: the page's outbox keeps them until the server has them.
 const CACHE = "__CACHE__";
 const SHELL = ["/field/", "/static/app.css", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
@@ -16,11 +17,18 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+/** A copy of ``answer`` to keep, stamped with when it was kept. */
+async function stamped(answer) {
+  const headers = new Headers(answer.headers);
+  headers.set("X-PeaceWatch-Kept", new Date().toISOString());
+  return new Response(await answer.clone().blob(), { status: answer.status, statusText: answer.statusText, headers });
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {
     const answer = await fetch(request);
-    if (answer.ok && !answer.redirected) await cache.put(request, answer.clone()); // never the sign-in page as /field/
+    if (answer.ok && !answer.redirected) await cache.put(request, await stamped(answer)); // never the sign-in page as /field/
     return answer;
   } catch (offline) {
     const kept = await cache.match(request, { ignoreVary: true });
@@ -45,7 +53,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (url.pathname === "/field/" || url.pathname === "/field") {
     event.respondWith(networkFirst(new Request("/field/", { credentials: "same-origin" })));
-  } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/ui/")) {
+  } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/ui/") || url.pathname.startsWith("/tiles/")) {
     event.respondWith(cacheFirst(request));
   } else if (url.pathname.startsWith("/api/v1/")) {
     event.respondWith(networkFirst(request));

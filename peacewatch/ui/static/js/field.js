@@ -1,6 +1,8 @@
-// The field application (/field/): today's patrols, their steps and check-ins, incident reports with photos,
-// the device's positions; everything through the outbox (outbox.js), so that nothing is lost offline.
-import { config, missionTime, missionTimeToIso, t } from "./common.js";
+// The field application (/field/): today's patrols of the device's unit on a map of the area, their steps and
+// check-ins, incident reports and recoveries with photos, the device's positions; every report through the outbox
+// (outbox.js), so that nothing is lost offline. The service worker keeps the last answer of each list and layer.
+/* global L */
+import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -9,6 +11,7 @@ let patrols = [];
 let sending = false;
 let inFlight = null; // the item being sent: positions are not added to it meanwhile
 let signedOut = false;
+let patrolsKept = null; // when the service worker kept the list shown, when it is shown offline
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
 
@@ -34,6 +37,7 @@ async function post(path, { json, form }) {
 async function requestOf(item) {
   switch (item.kind) {
     case "incident": return post("/api/v1/incidents", { json: item.body });
+    case "recovery": return post("/api/v1/recoveries", { json: item.body });
     case "checkin": return post(`/api/v1/patrols/${item.patrol_id}/check-ins`, { json: item.body });
     case "step": return post(`/api/v1/patrols/${item.patrol_id}/${item.action}`, { json: item.body });
     case "positions": return post("/api/v1/positions", { json: { positions: item.fixes } });
@@ -104,7 +108,8 @@ export async function flush() {
 // --- the outbox on screen ----------------------------------------------------------------------------------
 
 const STEP = { start: "Start", complete: "Complete", abort: "Abort" };
-const KIND = { incident: "Incident report", checkin: "Check-in", step: "Patrol step", positions: "Positions", file: "File" };
+const KIND = { incident: "Incident report", recovery: "Recovery", checkin: "Check-in", step: "Patrol step", positions: "Positions",
+               file: "File" };
 
 function describe(item) {
   const what = t(KIND[item.kind] || item.kind);
@@ -112,6 +117,7 @@ function describe(item) {
   if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
   if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
   if (item.kind === "checkin") return `${what}: ${item.patrol_name || ""}`;
+  if (item.kind === "recovery") return `${what}: ${item.body.place_name || item.body.team} (${item.body.bodies.length})`;
   return `${what}: ${item.body.narrative?.slice(0, 60) || t(item.body.type)}`;
 }
 
@@ -163,20 +169,46 @@ async function render() {
 
 // --- today's patrols and their steps -----------------------------------------------------------------------
 
-async function loadPatrols() {
-  const day = new Date().toISOString().slice(0, 10);
-  const since = missionTimeToIso(`${day}T00:00`);
+const UNIT_KEY = "peacewatch-field-unit"; // the unit this device serves: a device goes out with one unit
+const unitChoice = document.getElementById("unit");
+const today = new Date().toISOString().slice(0, 10);
+
+function patrolsUrl() {
+  const since = missionTimeToIso(`${today}T00:00`);
   const until = new Date(Date.parse(since) + 86400000).toISOString();
+  const unit = unitChoice.value ? `&unit_id=${unitChoice.value}` : "";
+  return `/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=200${unit}`;
+}
+
+/** A list the page reads, from the network or, offline, as the service worker kept it; null if neither has it.
+ * ``kept`` is when the service worker kept the answer, when it comes from its cache. */
+async function read(path) {
   try {
-    const answer = await fetch(`/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=200`,
-                               { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (answer.ok) patrols = await answer.json();
-  } catch { /* offline and never kept: the list stays empty */ }
+    const answer = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!answer.ok) return null;
+    return { data: await answer.json(), kept: answer.headers.get("X-PeaceWatch-Kept") };
+  } catch {
+    return null; // offline and never kept
+  }
+}
+
+async function loadUnits() {
+  const units = await read("/api/v1/units?limit=1000");
+  const chosen = localStorage.getItem(UNIT_KEY) || "";
+  for (const unit of units?.data || []) unitChoice.add(new Option(unit.name, String(unit.id)));
+  unitChoice.value = [...unitChoice.options].some((o) => o.value === chosen) ? chosen : "";
+}
+
+async function loadPatrols() {
+  const answer = await read(patrolsUrl());
+  if (answer) patrols = answer.data;
+  patrolsKept = answer?.kept || null;
   for (const step of (await outbox.all()).filter((i) => i.kind === "step" && i.state === "waiting")) {
     const patrol = patrols.find((p) => p.id === step.patrol_id); // a step kept on the device: the patrol as it will be
     if (patrol) patrol.status = RESULT[step.action];
   }
   renderPatrols();
+  drawRoutes();
 }
 
 function renderPatrols() {
@@ -198,6 +230,14 @@ function renderPatrols() {
       button.addEventListener("click", () => act(patrol, action));
       li.querySelector(".actions").append(button);
     }
+    if (patrol.route) {
+      const show = document.createElement("button");
+      show.type = "button";
+      show.textContent = t("On the map");
+      show.dataset.action = "map";
+      show.addEventListener("click", () => showRoute(patrol));
+      li.querySelector(".actions").append(show);
+    }
     return li;
   }));
   const choice = document.getElementById("r-patrol");
@@ -206,7 +246,9 @@ function renderPatrols() {
     choice.replaceChildren(new Option("—", ""), ...patrols.map((p) => new Option(p.name, String(p.id))));
     choice.value = chosen;
   }
-  document.getElementById("patrols-as-of").textContent = patrols.length ? "" : t("No patrol planned today for you.");
+  document.getElementById("patrols-as-of").textContent = patrols.length
+    ? (patrolsKept ? t("Offline: the list as kept on this device at %(at)s", { at: missionTime(patrolsKept) }) : "")
+    : unitChoice.value ? t("No patrol planned today for this unit.") : t("No patrol planned today for you.");
 }
 
 const RESULT = { start: "under_way", complete: "completed", abort: "aborted" };
@@ -235,13 +277,82 @@ async function act(patrol, action) {
   flush();
 }
 
+// --- the map of the area, kept for offline use ------------------------------------------------------------
+
+const { map } = baseMap("field-map", { basemap: config.basemap });
+const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines-of-contact",
+                     restricted_zone: "restricted-zones" };
+const zones = Object.fromEntries(Object.keys(ZONE_PATHS).map((kind) => [kind, zoneLayer(kind).addTo(map)]));
+const posts = postLayer(config.icons).addTo(map);
+const routes = L.layerGroup().addTo(map);
+const youAreHere = L.layerGroup().addTo(map);
+const places = placeNames(map).addTo(map);
+const drawn = { zones: 0, posts: 0, routes: 0 };
+
+function layerUrls() {
+  return [...Object.values(ZONE_PATHS).map((path) => `/api/v1/${path}?on=${today}&limit=1000`),
+          `/api/v1/posts?on=${today}&limit=10000`];
+}
+
+async function loadLayers() {
+  const answers = await Promise.all(layerUrls().map(read));
+  Object.keys(ZONE_PATHS).forEach((kind, i) => {
+    zones[kind].clearLayers();
+    if (answers[i]) zones[kind].addData(answers[i].data);
+  });
+  posts.clearLayers();
+  const postAnswer = answers[answers.length - 1];
+  if (postAnswer) posts.addData(postAnswer.data);
+  drawn.zones = answers.slice(0, -1).reduce((n, a) => n + (a?.data.features.length || 0), 0);
+  drawn.posts = postAnswer?.data.features.length || 0;
+  const kept = answers.map((a) => a?.kept).filter(Boolean).sort()[0];
+  document.getElementById("map-as-of").textContent = !answers.some(Boolean) ? t("The map's layers were never kept on this device: open this page once with a connection.")
+    : kept ? t("Offline: the map as kept on this device at %(at)s", { at: missionTime(kept) }) : "";
+  const area = L.featureGroup(Object.values(zones)).getBounds();
+  if (area.isValid() && !routes.getLayers().length) map.fitBounds(area, { maxZoom: 11 });
+  document.getElementById("field-map").dataset.layers = JSON.stringify(drawn);
+  places.tidy();
+}
+
+function drawRoutes() {
+  routes.clearLayers();
+  for (const patrol of patrols.filter((p) => p.route)) {
+    L.geoJSON(patrol.route, { style: { color: "#0b5394", weight: 4, dashArray: "10 6", opacity: 0.9 } })
+      .bindTooltip(escapeHtml(patrol.name), { sticky: true }).addTo(routes);
+  }
+  drawn.routes = routes.getLayers().length;
+  document.getElementById("field-map").dataset.layers = JSON.stringify(drawn);
+}
+
+function showRoute(patrol) {
+  const bounds = L.geoJSON(patrol.route).getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds.pad(0.2));
+  document.getElementById("field-map").scrollIntoView({ block: "nearest" });
+}
+
+function showHere(fix) {
+  youAreHere.clearLayers();
+  L.circleMarker([fix.lat, fix.lon], { radius: 7, color: "#ffffff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 })
+    .bindTooltip(t("You are here")).addTo(youAreHere);
+}
+
+// the first visit is not yet the service worker's: once it takes over, each list is read again through it,
+// so that it keeps them for the day with no connection
+navigator.serviceWorker?.addEventListener("controllerchange", () => {
+  Promise.all([...layerUrls(), patrolsUrl(), "/api/v1/units?limit=1000", "/api/v1/places?limit=10000"].map(read));
+});
+
 // --- positions from the device -----------------------------------------------------------------------------
 
 function position() {
   return new Promise((resolve) => {
     if (!navigator.geolocation) { resolve(null); return; }
     navigator.geolocation.getCurrentPosition(
-      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy, t: new Date(p.timestamp) }),
+      (p) => {
+        const fix = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy, t: new Date(p.timestamp) };
+        showHere(fix);
+        resolve(fix);
+      },
       () => resolve(null), { enableHighAccuracy: true, timeout: 10000, maximumAge: 5000 });
   });
 }
@@ -281,14 +392,24 @@ async function sha256(blob) {
 
 let correcting = null; // the refused report being corrected: sent again in its place
 
+/** The fields of a recovery's form that give the recovery ``body`` the device kept. */
+function recoveryFields(body) {
+  const [lon, lat] = body.site.coordinates;
+  return { ...body, lat, lon, bodies: body.bodies.filter((b) => b.kind === "body").length,
+           parts: body.bodies.filter((b) => b.kind === "body_part").length };
+}
+
+const FORMS = { incident: { form: "report-form", fields: (body) => body }, recovery: { form: "recovery-form", fields: recoveryFields } };
+const INSTANTS = new Set(["started_at", "recovered_at"]);
+
 function correct(item) {
-  if (item.kind !== "incident") { outbox.update(item.id, { state: "waiting", reason: undefined, next_try: 0 }).then(flush); return; }
+  const form = document.getElementById(FORMS[item.kind]?.form);
+  if (!form) { outbox.update(item.id, { state: "waiting", reason: undefined, next_try: 0 }).then(flush); return; }
   correcting = item;
-  const form = document.getElementById("report-form");
-  for (const [name, value] of Object.entries(item.body)) {
+  for (const [name, value] of Object.entries(FORMS[item.kind].fields(item.body))) {
     const field = form.elements.namedItem(name);
-    if (!field || value === null || value === undefined) continue;
-    field.value = name === "started_at" ? missionTime(value).replace(" ", "T") : String(value);
+    if (!field || value === null || value === undefined || field.type === "file") continue;
+    field.value = INSTANTS.has(name) ? missionTime(value).replace(" ", "T") : String(value);
   }
   const error = form.querySelector('[data-error-for=""]');
   error.textContent = item.reason;
@@ -307,29 +428,30 @@ function reportBody(form) {
   return body;
 }
 
-async function submitReport(event) {
-  event.preventDefault();
-  const form = event.target;
-  const body = reportBody(form);
-  const missing = ["type", "started_at"].filter((name) => !body[name]);
-  if (!Number.isFinite(body.lat) || !form.elements.namedItem("lat").value) missing.push("lat");
-  if (!Number.isFinite(body.lon) || !form.elements.namedItem("lon").value) missing.push("lon");
+/** Whether the form's required fields are filled in; each empty one is named beside it. */
+function filledIn(form, missing) {
   form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; });
-  if (missing.length) {
-    for (const name of missing) {
-      const slot = form.querySelector(`[data-error-for="${name}"]`);
-      slot.textContent = t("Fill this in.");
-      slot.hidden = false;
-    }
-    form.querySelector(`[name="${missing[0]}"]`).focus();
-    return;
+  for (const name of missing) {
+    const slot = form.querySelector(`[data-error-for="${name}"]`);
+    slot.textContent = t("Fill this in.");
+    slot.hidden = false;
   }
+  if (missing.length) form.querySelector(`[name="${missing[0]}"]`).focus();
+  return !missing.length;
+}
+
+function unplaced(form, body) {
+  return ["lat", "lon"].filter((name) => !Number.isFinite(body[name]) || !form.elements.namedItem(name).value.trim());
+}
+
+/** Keep a report of ``kind`` (its files after it) in the outbox: a new one, or the refused one being corrected. */
+async function keepReport(form, kind, body, instant) {
   // what the form says now, before anything waits; the form is free at once for the next report
   const files = [...form.elements.namedItem("files").files];
-  const corrected = correcting;
-  correcting = null;
+  const corrected = correcting?.kind === kind ? correcting : null;
+  if (corrected) correcting = null;
   form.reset();
-  form.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  form.elements.namedItem(instant).value = missionTime(new Date()).replace(" ", "T");
   try {
     let reportId;
     if (corrected) {
@@ -337,16 +459,42 @@ async function submitReport(event) {
       await outbox.update(reportId, { body: { ...body, client_id: corrected.body.client_id }, state: "waiting", reason: undefined,
                                       attempts: 0, next_try: 0 });
     } else {
-      reportId = await outbox.keep({ kind: "incident", user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
+      reportId = await outbox.keep({ kind, user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
     }
-    await keepFiles(files, { after: reportId, record_kind: "incident" });
+    await keepFiles(files, { after: reportId, record_kind: kind });
   } catch (failure) { // the device could not keep it (storage full): the report goes back into the form
-    correct({ kind: "incident", id: corrected?.id, body: { ...body, client_id: corrected?.body.client_id }, reason: `${t("Not kept on this device:")} ${failure}` });
+    correct({ kind, id: corrected?.id, body: { ...body, client_id: corrected?.body.client_id }, reason: `${t("Not kept on this device:")} ${failure}` });
     if (!corrected) correcting = null;
     return;
   }
   await render();
   flush();
+}
+
+async function submitReport(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = reportBody(form);
+  if (!filledIn(form, [...["type", "started_at"].filter((name) => !body[name]), ...unplaced(form, body)])) return;
+  await keepReport(form, "incident", body, "started_at");
+}
+
+function recoveryBody(form) {
+  const value = (name) => form.elements.namedItem(name).value.trim();
+  const count = (name) => Math.max(0, Math.floor(Number(value(name) || 0)));
+  const bodies = [...Array(count("bodies")).fill({ kind: "body" }), ...Array(count("parts")).fill({ kind: "body_part" })];
+  return { recovered_at: missionTimeToIso(value("recovered_at")), lat: Number(value("lat")), lon: Number(value("lon")),
+           place_name: value("place_name"), team: value("team"), side: value("side"), bodies_found: count("bodies_found"),
+           bodies, stored_at: value("stored_at"), notes: value("notes") };
+}
+
+async function submitRecovery(event) {
+  event.preventDefault();
+  const form = event.target;
+  const { lat, lon, ...body } = recoveryBody(form);
+  const missing = ["recovered_at", "team", "side"].filter((name) => !body[name]);
+  if (!filledIn(form, [...missing, ...unplaced(form, { lat, lon })])) return;
+  await keepReport(form, "recovery", { ...body, site: { type: "Point", coordinates: [lon, lat] } }, "recovered_at");
 }
 
 async function keepFiles(files, fields) {
@@ -384,11 +532,24 @@ if (report) {
   report.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
   report.addEventListener("submit", submitReport);
   document.getElementById("r-here").addEventListener("click", async () => {
-    const here = await position();
-    if (here) { report.elements.namedItem("lat").value = here.lat.toFixed(5); report.elements.namedItem("lon").value = here.lon.toFixed(5); }
+    const fix = await position();
+    if (fix) { report.elements.namedItem("lat").value = fix.lat.toFixed(5); report.elements.namedItem("lon").value = fix.lon.toFixed(5); }
   });
 }
 document.getElementById("evidence-form")?.addEventListener("submit", submitEvidence);
+const recovery = document.getElementById("recovery-form");
+if (recovery) {
+  recovery.elements.namedItem("recovered_at").value = missionTime(new Date()).replace(" ", "T");
+  recovery.addEventListener("submit", submitRecovery);
+  document.getElementById("v-here").addEventListener("click", async () => {
+    const fix = await position();
+    if (fix) { recovery.elements.namedItem("lat").value = fix.lat.toFixed(5); recovery.elements.namedItem("lon").value = fix.lon.toFixed(5); }
+  });
+}
+unitChoice.addEventListener("change", () => {
+  localStorage.setItem(UNIT_KEY, unitChoice.value);
+  loadPatrols();
+});
 document.getElementById("send-now").addEventListener("click", async () => {
   for (const item of await outbox.all()) if (item.state === "waiting") await outbox.update(item.id, { next_try: 0 });
   flush();
@@ -399,4 +560,5 @@ window.addEventListener("online", () => { render(); flush(); });
 window.addEventListener("offline", render);
 setInterval(flush, 15000);
 window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, recordPosition });
-loadPatrols().then(render).then(flush).then(() => { document.body.dataset.fieldReady = "true"; });
+loadUnits().then(() => Promise.all([loadPatrols(), loadLayers()])).then(render).then(flush)
+  .then(() => { document.body.dataset.fieldReady = "true"; });
