@@ -35,6 +35,7 @@ def today_patrol(server: LiveServer) -> dict[str, object]:
     now = datetime.now(UTC)
     made = httpx.post(f"{server.url}/api/v1/patrols", headers=ops, json={
         "name": f"Field test {code}", "unit_id": unit["id"], "zone_id": area["id"], "trackers": [code],
+        "route": {"type": "LineString", "coordinates": [[46.7533, 39.8162], [46.7600, 39.8200], [46.7700, 39.8230]]},
         "planned_start": (now - timedelta(minutes=30)).isoformat(), "planned_end": (now + timedelta(hours=3)).isoformat()})
     assert made.status_code == 201, made.text
     return made.json()
@@ -60,6 +61,13 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
     row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
     expect(row).to_be_visible()  # today's patrols, kept from the last answer
+    expect(page.locator("#patrols-as-of")).to_contain_text("Offline")
+    # the map of the area opens offline too: zones, posts and the patrol's route as kept on the device
+    page.wait_for_function("JSON.parse(document.getElementById('field-map').dataset.layers || '{}').routes >= 1")
+    layers = page.evaluate("JSON.parse(document.getElementById('field-map').dataset.layers)")
+    assert layers["zones"] >= 2 and layers["posts"] >= 5, layers
+    expect(page.locator("#map-as-of")).to_contain_text("Offline")
+    expect(page.locator("#field-map path.leaflet-interactive").first).to_be_visible()
     row.locator("button[data-action=start]").click()
     row.locator("button[data-action=check-in]").click()
     row.locator("button[data-action=check-in]").click()
@@ -139,6 +147,25 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     assert len(httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}/check-ins", headers=ops).json()) == 2
 
 
+def test_a_device_of_one_unit_lists_that_units_patrols_and_remembers_it(page: Page, server: LiveServer) -> None:
+    patrol = today_patrol(server)
+    ops = api_token(server, "ops")
+    other = next(u for u in httpx.get(f"{server.url}/api/v1/units", headers=ops).json() if u["id"] != patrol["unit_id"])
+    sign_in(page, "ops", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    expect(row).to_be_visible()
+    page.select_option("#unit", str(other["id"]))
+    expect(row).to_have_count(0)
+    page.select_option("#unit", str(patrol["unit_id"]))
+    expect(row).to_be_visible()
+    page.reload()
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    expect(page.locator("#unit")).to_have_value(str(patrol["unit_id"]))  # the device's unit, kept on the device
+    expect(row).to_be_visible()
+    screenshot(page, "field/unit-and-map")
+
+
 def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custody_chain_records_it(
         context: BrowserContext, page: Page, server: LiveServer) -> None:
     hum = api_token(server, "humanitarian")
@@ -154,9 +181,37 @@ def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custo
     page.set_input_files("#e-files", files=[{"name": "effects.jpg", "mimeType": "image/jpeg", "buffer": photo}])
     page.click("#evidence-form button[type=submit]")
     expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(1)
+    # a recovery recorded at the site, with a photo of it, while offline
+    site_photo = phone_photo(seed=62)
+    page.fill("#v-lat", "39.7512")
+    page.fill("#v-lon", "46.9493")
+    page.fill("#v-place", "Field test recovery site")
+    page.fill("#v-team", "Search team 3 and ICRC")
+    page.select_option("#v-side", "A")
+    page.fill("#v-found", "2")
+    page.fill("#v-bodies", "2")
+    page.fill("#v-parts", "1")
+    page.fill("#v-stored", "Stepanakert morgue")
+    page.set_input_files("#v-files", files=[{"name": "site.jpg", "mimeType": "image/jpeg", "buffer": site_photo}])
+    page.click("#recovery-form button[type=submit]")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(3)
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(page.locator('#outbox li[data-state="sent"]')).to_have_count(1, timeout=30_000)
+    expect(page.locator('#outbox li[data-state="sent"]')).to_have_count(3, timeout=30_000)
+    found = [r for r in httpx.get(f"{server.url}/api/v1/recoveries", params={"limit": 1000}, headers=hum).json()
+             if r["place_name"] == "Field test recovery site"]
+    assert len(found) == 1 and len(found[0]["body_numbers"]) == 3 and found[0]["bodies_recovered"] == 2
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "recovery", "record_key": found[0]["id"]},
+                      headers=hum).json()
+    assert [f["sha256"] for f in files] == [hashlib.sha256(site_photo).hexdigest()]
+    # sent again by a device that did not hear the answer: the same recovery, no body numbered twice
+    page.evaluate("""async () => { for (const item of await window.peacewatch.outbox.all())
+        if (item.kind === 'recovery') await window.peacewatch.outbox.update(item.id, { state: 'waiting' }); }""")
+    page.evaluate("window.peacewatch.flush()")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(0, timeout=30_000)
+    again = [r for r in httpx.get(f"{server.url}/api/v1/recoveries", params={"limit": 1000}, headers=hum).json()
+             if r["place_name"] == "Field test recovery site"]
+    assert [r["id"] for r in again] == [found[0]["id"]]
     chain = httpx.get(f"{server.url}/api/v1/bodies/{body}/custody", headers=hum).json()
     assert chain[-1]["kind"] == "evidence" and hashlib.sha256(photo).hexdigest() in chain[-1]["note"]
     assert httpx.get(f"{server.url}/api/v1/custody/verify", params={"body": body}, headers=hum).json()["intact"] is True
