@@ -14,10 +14,10 @@ from peacewatch.core.auth import Role, User
 from peacewatch.core.blobs import blob_store, chunks_of
 from peacewatch.core.problems import NotFound, problem_responses
 from peacewatch.core.tabular import content_disposition
-from peacewatch.core.web import CurrentUser, RecordId, SessionDep, SettingsDep, require_roles
+from peacewatch.core.web import CurrentUser, PressOrOperations, RecordId, SessionDep, SettingsDep, require_roles
 from peacewatch.evidence import media, service
 from peacewatch.evidence.models import Attachment, RecordKind
-from peacewatch.evidence.schemas import AttachedOut, AttachmentOut
+from peacewatch.evidence.schemas import AttachedOut, AttachmentChange, AttachmentOut
 from peacewatch.remains.registry import Context
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["evidence"], responses=problem_responses(401, 403, 404))
@@ -28,13 +28,19 @@ EvidenceAdder = Annotated[User, Depends(require_roles(Role.operations, Role.patr
 Key = Annotated[str, Form(min_length=1, max_length=64, description="The record's id, or its number (bodies, missing persons)")]
 
 
-def _out(attachment: Attachment, model: type[AttachmentOut] = AttachmentOut, **extra: Any) -> Any:
+EXIF_FIELDS = {"exif_clock": "", "exif_taken_at": None, "exif_lat": None, "exif_lon": None}
+
+
+def _out(attachment: Attachment, user: User, model: type[AttachmentOut] = AttachmentOut, **extra: Any) -> Any:
     delay = (attachment.added_at - attachment.captured_at).total_seconds() if attachment.captured_at else None
     base = f"/api/v1/attachments/{attachment.id}"
     return model.model_validate({
         **{column: getattr(attachment, column) for column in AttachmentOut.model_fields if hasattr(attachment, column)},
+        # a photo's own time and place are the mission's: a side reads the file's copy without them, and not here either
+        **(EXIF_FIELDS if service.copy_for(user) else {}),
         "sync_delay_s": delay, "content_url": f"{base}/content",
-        "thumbnail_url": f"{base}/thumbnail" if attachment.thumbnail_sha256 else None, **extra,
+        "thumbnail_url": f"{base}/thumbnail" if attachment.thumbnail_sha256 else None,
+        "public_url": f"{base}/public-copy" if attachment.public else None, **extra,
     })
 
 
@@ -58,18 +64,24 @@ def attach(
                                          record_key, arriving)
     if not created:
         response.status_code = 200
-    return _out(attachment, AttachedOut, already_attached=not created)
+    return _out(attachment, user, AttachedOut, already_attached=not created)
 
 
 @router.get("", response_model=list[AttachmentOut], summary="The files attached to a record")
 def list_attachments(session: SessionDep, user: CurrentUser, record_kind: RecordKind,
                      record_key: Annotated[str, Query(min_length=1, max_length=64)]) -> Any:
-    return [_out(a) for a in service.attachments_of(session, user, record_kind, record_key)]
+    return [_out(a, user) for a in service.attachments_of(session, user, record_kind, record_key)]
 
 
 @router.get("/{attachment_id}", response_model=AttachmentOut)
 def read_attachment(attachment_id: RecordId, session: SessionDep, user: CurrentUser) -> Any:
-    return _out(service.get_attachment(session, user, attachment_id))
+    return _out(service.get_attachment(session, user, attachment_id), user)
+
+
+@router.patch("/{attachment_id}", response_model=AttachmentOut, responses=problem_responses(422),
+              summary="Mark a photo of a public record for the public copies (the bulletin), or take the mark back")
+def change_attachment(attachment_id: RecordId, change: AttachmentChange, session: SessionDep, user: PressOrOperations) -> Any:
+    return _out(service.publish(session, user, attachment_id, change.public), user)
 
 
 def _streamed(handle: Any) -> Iterator[bytes]:
@@ -97,6 +109,18 @@ def attachment_content(attachment_id: RecordId, session: SessionDep, settings: S
         headers["ETag"] = f'"{attachment.sha256}"'
     media_type = "image/jpeg" if isinstance(data, bytes) else attachment.media_type
     return _file_answer(data, media_type, headers)
+
+
+@router.get("/{attachment_id}/public-copy", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "The photo re-encoded without metadata"}},
+            summary="A photo marked public, as anyone may read it (no sign-in): re-encoded without EXIF")
+def public_copy(attachment_id: RecordId, session: SessionDep, settings: SettingsDep) -> Response:
+    attachment = service.public_file(session, attachment_id)
+    data = service.content(blob_store(settings.data_dir), attachment, clean=True)
+    if not isinstance(data, bytes):  # a photo Pillow cannot re-encode is never given out as it is
+        data.close()
+        raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/{attachment_id}/thumbnail", response_class=Response,

@@ -68,6 +68,14 @@ def find_holder(session: Session, user: User, kind: RecordKind, key: str) -> Hol
     return Holder(kind, str(get_recovery(session, _number(key, "recovery")).id), public=False)
 
 
+def held_publicly(session: Session, kind: RecordKind, key: str) -> bool:
+    """Whether the record is public now: only an incident can be (verification steps and the remains never are)."""
+    if kind is not RecordKind.incident or not key.isdigit():
+        return False
+    incident = session.get(Incident, int(key))
+    return incident is not None and incident.visibility is Visibility.public
+
+
 def may_attach(user: User, holder: Holder) -> None:
     """Refuse a user who may read the record but not add evidence to it."""
     if holder.kind in (RecordKind.incident, RecordKind.verification):

@@ -31,6 +31,13 @@ class AttachmentOut(BaseModel):
     public: bool
     content_url: str
     thumbnail_url: str | None = Field(description="A small JPEG without metadata; none when the file is not a photo")
+    public_url: str | None = Field(default=None, description="Where anyone reads its public copy (without metadata), when it is public")
+
+
+class AttachmentChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public: bool = Field(description="May appear in the public copies (a photo of a public record only)")
 
 
 class AttachedOut(AttachmentOut):

@@ -25,7 +25,7 @@ from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.evidence import media
 from peacewatch.evidence.models import Attachment, RecordKind
-from peacewatch.evidence.records import find_holder, may_attach
+from peacewatch.evidence.records import find_holder, held_publicly, may_attach
 from peacewatch.remains.custody_chain import EVIDENCE_NOTE, append_custody, where_held
 from peacewatch.remains.models import CustodyKind
 from peacewatch.remains.registry import Context
@@ -78,6 +78,8 @@ def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: R
         if incoming.size > media.LIMITS[media_type]:
             raise Invalid("a {media_type} file may be at most {limit} MiB", field="file", media_type=media_type,
                           limit=media.LIMITS[media_type] // media.MiB)
+        if arriving.public and media_type not in media.IMAGES:
+            raise Invalid("only photos can be made public: their public copy is re-encoded without metadata", field="public")
         facts, small = media.PhotoFacts(), None
         if media_type in media.IMAGES:
             with incoming.open() as photo:
@@ -144,6 +146,41 @@ def get_attachment(session: Session, user: User, attachment_id: int) -> Attachme
         except NotFound:
             pass
     raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
+
+
+def publish(session: Session, user: User, attachment_id: int, public: bool) -> Attachment:
+    """Mark a file for the public copies (the bulletin, the public reading of the file), or take the mark back.
+
+    Only a photo of a public record qualifies: a photo's public copy is re-encoded without its metadata, which
+    cannot be promised of a video or a PDF. Taking the mark back is always allowed.
+    """
+    with transaction(session, user.username):
+        attachment = get_attachment(session, user, attachment_id)
+        if public and not held_publicly(session, attachment.record_kind, attachment.record_key):
+            raise Invalid("only a public record's files can be made public", field="body.public")
+        if public and attachment.media_type not in media.IMAGES:
+            raise Invalid("only photos can be made public: their public copy is re-encoded without metadata", field="body.public")
+        attachment.public = public
+    return attachment
+
+
+def public_file(session: Session, attachment_id: int) -> Attachment:
+    """A file marked public whose record is public now; "not found" for any other, whatever the reason."""
+    attachment = session.get(Attachment, attachment_id)
+    if (attachment is None or not attachment.public or attachment.media_type not in media.IMAGES
+            or not held_publicly(session, attachment.record_kind, attachment.record_key)):
+        raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
+    return attachment
+
+
+def published_on(session: Session, kind: RecordKind, keys: Iterable[str]) -> list[Attachment]:
+    """The photos marked public on these records (records the caller read in the public scope), oldest first."""
+    wanted = list(keys)
+    if not wanted:
+        return []
+    return list(session.scalars(select(Attachment).where(
+        Attachment.record_kind == kind, Attachment.record_key.in_(wanted), Attachment.public.is_(True),
+        Attachment.media_type.in_(media.IMAGES)).order_by(Attachment.id)))
 
 
 def metres_from(attachment: Attachment, lat: float, lon: float) -> float | None:

@@ -45,7 +45,10 @@ class Table:
 class Picture:
     key: str
     caption: str
-    png: bytes = field(repr=False)
+    png: bytes = field(repr=False)  # the image's bytes: a PNG chart or map, or a JPEG photograph (media_type says)
+    media_type: str = "image/png"
+    url: str = ""  # where a reader of the Markdown or JSON edition finds it (a published photograph)
+    width_mm: float | None = None  # on the PDF page; None: the page's width
 
 
 Block = Sentence | Table | Picture
@@ -80,7 +83,7 @@ class Document:
                     blocks.append({"table": block.caption, "header": list(block.header), "rows": [list(r) for r in block.rows],
                                    "figures": list(block.figures)})
                 else:
-                    blocks.append({"picture": block.key, "caption": block.caption})
+                    blocks.append({"picture": block.key, "caption": block.caption, **({"url": block.url} if block.url else {})})
             out.append({"title": section.title, "blocks": blocks})
         return out
 
@@ -122,6 +125,8 @@ def to_markdown(doc: Document) -> str:
                 lines.append("| " + " | ".join(aligns) + " |")
                 lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
                 lines.append("")
+            elif block.url:
+                lines += [f"![{_md_cell(block.caption)}]({block.url})", "", f"_{block.caption}_", ""]
             else:
                 lines += [f"_{block.caption}_", ""]
     lines += ["---", "", doc.generated_label, ""]
@@ -198,7 +203,7 @@ def to_pdf(doc: Document) -> bytes:
             elif kind == "table":
                 _pdf_table(pdf, block)
             else:
-                pdf.image(BytesIO(block.png), w=pdf.epw)
+                pdf.image(BytesIO(block.png), w=block.width_mm or pdf.epw)
                 pdf.set_font("DejaVu", "I", 8)
                 pdf.multi_cell(0, 4.5, block.caption, new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.figures import strength_series
+from peacewatch.core.blobs import BlobStore, blob_store
 from peacewatch.core.calendar import days_between
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
@@ -29,6 +30,9 @@ from peacewatch.core.i18n import N_
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
+from peacewatch.evidence.media import without_metadata
+from peacewatch.evidence.models import RecordKind
+from peacewatch.evidence.service import published_on
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -119,20 +123,28 @@ def daily_report(session: Session, settings: Settings, day: date, options: Optio
 def day_document(session: Session, settings: Settings, day: date, options: Options) -> Document:
     """The report of one reporting day as a document, for a page that shows it in its own frame."""
     check_span(session, settings, day, day)
-    return build_day(session, load_records(session, settings, internal=options.internal), day, options)[0]
+    return build_day(session, load_records(session, settings, internal=options.internal), day, options,
+                     blob_store(settings.data_dir))[0]
 
 
 def render_day(session: Session, settings: Settings, records: Records, day: date, options: Options) -> Report:
-    doc, figures, provisional = build_day(session, records, day, options)
+    doc, figures, provisional = build_day(session, records, day, options, blob_store(settings.data_dir))
     name = f"peacewatch-{options.kind.value}-{day.isoformat()}-{options.language.value}.{options.fmt.value}"
     return Report(_encode(doc, figures, options, provisional), MEDIA_TYPES[options.fmt], name)
 
 
-def build_day(session: Session, records: Records, day: date, options: Options) -> tuple[Document, dict[str, Any], bool]:
-    """The report of ``day`` as a document, with the figures it quotes and whether the day is still running."""
+def build_day(session: Session, records: Records, day: date, options: Options,
+              blobs: BlobStore | None = None) -> tuple[Document, dict[str, Any], bool]:
+    """The report of ``day`` as a document, with the figures it quotes and whether the day is still running.
+
+    A public bulletin shows the photographs marked public on the day's public incidents (``blobs`` holds them),
+    each re-encoded without its metadata."""
     figures = day_figures(records, day)
     provisional = records.mission.day_ends(day) > utcnow()
     pictures = _pictures(session, records, day, figures, options) if options.fmt in (Format.html, Format.pdf) else None
+    if not options.internal and blobs is not None:
+        photos = _photographs(session, blobs, records, day, options)
+        pictures = {**(pictures or {}), **photos} if photos else pictures
     write = wording.sitrep if options.internal else wording.bulletin
     doc = write(figures, mission=records.mission.name, language=options.language.value, generated_at=_stamp(options),
                 pictures=pictures, provisional=provisional)
@@ -226,6 +238,26 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
         pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
                                          charts.violations_chart(days, per_status, tr, w.label))
     return pictures
+
+
+def _photographs(session: Session, blobs: BlobStore, records: Records, day: date, options: Options) -> dict[str, Picture]:
+    """The photographs marked public on the public incidents of ``day``, without metadata (the only copy that may
+    leave the mission); in the Markdown and JSON editions by their public address only."""
+    tr = wording.Words(options.language.value)._
+    reports = {str(r.id): r.id for event in records.events if records.event_days.get(event.id) == day for r in event.reports}
+    photos: dict[str, Picture] = {}
+    for attachment in published_on(session, RecordKind.incident, reports):
+        clean = b""
+        if options.fmt in (Format.html, Format.pdf):
+            with blobs.open(attachment.sha256) as stored:
+                clean = without_metadata(stored) or b""
+            if not clean:
+                continue  # a photo that cannot be re-encoded is never published as it is
+        caption = tr(N_("Photograph of incident report %(id)s"), id=attachment.record_key)
+        photos[f"photo-{attachment.id}"] = Picture(
+            f"photo-{attachment.id}", f"{caption}: {attachment.caption}" if attachment.caption else caption, clean,
+            "image/jpeg", f"/api/v1/attachments/{attachment.id}/public-copy", 110)
+    return photos
 
 
 @lru_cache(maxsize=16)

@@ -235,10 +235,13 @@ def bulletin(f: dict[str, Any], *, mission: str, language: str, generated_at: da
         Section(w._("Humanitarian situation"), [*remains_sentences(w, f), *relief_sentences(w, f)]),
     ]
     pictures = pictures or {}
+    photographs = [p for k, p in pictures.items() if k.startswith("photo-")]
     if "map" in pictures:
         sections.append(Section(w._("Official deployment map"), [pictures["map"]]))
     if "flights" in pictures:
-        sections.append(Section(w._("Charts"), [p for k, p in pictures.items() if k != "map"]))
+        sections.append(Section(w._("Charts"), [p for k, p in pictures.items() if k != "map" and p not in photographs]))
+    if photographs:
+        sections.append(Section(w._("Photographs"), photographs))
     title = w._("%(mission)s: daily bulletin", mission=w.label(mission))
     return _day_document(w, f, "bulletin", title, sections, [_period_note(w, f, internal=False)], generated_at, provisional)
 

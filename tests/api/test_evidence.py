@@ -3,6 +3,7 @@ without EXIF for those outside the mission, and links of a body's chain of custo
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -99,6 +100,60 @@ class TestAttaching:
 
 
 @pytest.mark.usefixtures("scenario")
+class TestPublicCopies:
+    MORNING = {"started_at": "2020-11-14T08:00:00Z", "ended_at": "2020-11-14T08:20:00Z"}  # reporting day 14 November
+
+    def test_a_photo_marked_public_reaches_the_bulletin_without_exif_and_no_other_file_does(self, client: TestClient,
+                                                                                          auth: Any) -> None:
+        public = incident(client, auth, visibility="public", **self.MORNING)
+        internal = incident(client, auth, **self.MORNING)
+        photo = phone_photo(seed=7)
+        shown = send(client, auth, "patrol", "incident", public, photo, caption="crater by the road").json()
+        kept_back = send(client, auth, "patrol", "incident", public, phone_photo(seed=8)).json()
+        inside = send(client, auth, "patrol", "incident", internal, phone_photo(seed=9)).json()
+        assert client.get(f"/api/v1/attachments/{shown['id']}/public-copy").status_code == 404  # not marked yet
+
+        mark = f"/api/v1/attachments/{shown['id']}"
+        assert client.patch(mark, json={"public": True}, headers=auth("patrol")).status_code == 403  # the press office decides
+        marked = client.patch(mark, json={"public": True}, headers=auth("press"))
+        assert marked.status_code == 200 and marked.json()["public"] is True, marked.text
+        refused = client.patch(f"/api/v1/attachments/{inside['id']}", json={"public": True}, headers=auth("ops"))
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.public"
+
+        copy = client.get(marked.json()["public_url"])  # anyone, no sign-in
+        assert copy.status_code == 200 and copy.headers["content-type"] == "image/jpeg" and copy.content != photo
+        with Image.open(io.BytesIO(copy.content)) as image:
+            assert not image.getexif() and image.size == Image.open(io.BytesIO(photo)).size
+        for other in (kept_back, inside):
+            assert client.get(f"/api/v1/attachments/{other['id']}/public-copy").status_code == 404
+
+        bulletin = {"date": "2020-11-14"}
+        html = client.get("/api/v1/reports/bulletin", params=bulletin | {"format": "html"}).text
+        embedded = html.split('src="data:image/jpeg;base64,')[1:]
+        assert len(embedded) == 1 and "crater by the road" in html
+        with Image.open(io.BytesIO(base64.b64decode(embedded[0].split('"')[0]))) as image:
+            assert not image.getexif()
+        pdf = client.get("/api/v1/reports/bulletin", params=bulletin | {"format": "pdf"}).content
+        assert b"/DCTDecode" in pdf and b"Exif\x00\x00" not in pdf  # the photo, without its EXIF block
+        markdown = client.get("/api/v1/reports/bulletin", params=bulletin).text
+        assert marked.json()["public_url"] in markdown
+        assert f"/api/v1/attachments/{kept_back['id']}/" not in markdown and f"/api/v1/attachments/{inside['id']}/" not in markdown
+        sitrep = client.get("/api/v1/reports/sitrep", params=bulletin | {"format": "html"}, headers=auth("ops")).text
+        assert "data:image/jpeg" not in sitrep  # the internal report draws no photographs either
+
+        assert client.patch(mark, json={"public": False}, headers=auth("press")).status_code == 200  # taken back
+        assert client.get(marked.json()["public_url"]).status_code == 404
+        html = client.get("/api/v1/reports/bulletin", params=bulletin | {"format": "html"}).text
+        assert "data:image/jpeg" not in html
+
+    def test_a_document_cannot_be_made_public(self, client: TestClient, auth: Any) -> None:
+        public = incident(client, auth, visibility="public", **self.MORNING)
+        answer = client.post("/api/v1/attachments", data={"record_kind": "incident", "record_key": str(public), "public": "true"},
+                             files={"file": ("statement.pdf", PDF, "application/pdf")}, headers=auth("ops"))
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "public", answer.text
+
+
+@pytest.mark.usefixtures("scenario")
 class TestWhoSees:
     def test_a_side_never_reads_the_other_sides_files_and_gets_them_without_exif(self, client: TestClient, auth: Any) -> None:
         for_a = incident(client, auth, source="side_a")
@@ -116,6 +171,8 @@ class TestWhoSees:
         listed = client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": for_b}, headers=auth("liaison-a"))
         assert listed.status_code == 404
         assert client.get(on_b["content_url"], headers=auth("liaison-b")).status_code == 200
+        described = client.get(f"/api/v1/attachments/{on_a['id']}", headers=auth("liaison-a")).json()
+        assert described["exif_lat"] is None and described["exif_clock"] == ""  # the photo's own place and clock: not for a side
 
     def test_a_verification_steps_files_are_the_missions_own(self, client: TestClient, auth: Any) -> None:
         number = incident(client, auth, source="side_a")
