@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from peacewatch.core.auth import Role, User
 from peacewatch.core.blobs import blob_store, chunks_of
+from peacewatch.core.db import as_utc
 from peacewatch.core.problems import NotFound, problem_responses
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import CurrentUser, PressOrOperations, RecordId, SessionDep, SettingsDep, require_roles
@@ -71,6 +72,22 @@ def attach(
 def list_attachments(session: SessionDep, user: CurrentUser, record_kind: RecordKind,
                      record_key: Annotated[str, Query(min_length=1, max_length=64)]) -> Any:
     return [_out(a, user) for a in service.attachments_of(session, user, record_kind, record_key)]
+
+
+@router.get("/arrivals", response_class=JSONResponse,
+            responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}, "description": "GeoJSON"}},
+            summary="Files that arrived on incidents in a window, placed where the incident happened (for the map)")
+def list_arrivals(session: SessionDep, user: CurrentUser, since: datetime, until: datetime,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> JSONResponse:
+    start, end = as_utc(since, field="query.since"), as_utc(until, field="query.until")
+    assert start is not None and end is not None
+    found = service.arrivals(session, user, start, end, limit)
+    features = [{
+        "type": "Feature", "id": attachment.id, "geometry": {"type": "Point", "coordinates": [incident.lon, incident.lat]},
+        "properties": {**_out(attachment, user).model_dump(mode="json"), "incident_id": incident.id,
+                       "incident_type": incident.type.value, "subtype": incident.subtype.value if incident.subtype else None},
+    } for attachment, incident in found]
+    return JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json")
 
 
 @router.get("/{attachment_id}", response_model=AttachmentOut)

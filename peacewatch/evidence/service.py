@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from pyproj import Geod
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,11 @@ from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.blobs import SHA256_HEX, BlobStore, TooLarge, chunks_of
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.problems import Invalid, NotFound
+from peacewatch.core.visibility import where_visible
 from peacewatch.evidence import media
 from peacewatch.evidence.models import Attachment, RecordKind
 from peacewatch.evidence.records import find_holder, held_publicly, may_attach
+from peacewatch.incidents.models import Incident
 from peacewatch.remains.custody_chain import EVIDENCE_NOTE, append_custody, where_held
 from peacewatch.remains.models import CustodyKind
 from peacewatch.remains.registry import Context
@@ -181,6 +183,17 @@ def published_on(session: Session, kind: RecordKind, keys: Iterable[str]) -> lis
     return list(session.scalars(select(Attachment).where(
         Attachment.record_kind == kind, Attachment.record_key.in_(wanted), Attachment.public.is_(True),
         Attachment.media_type.in_(media.IMAGES)).order_by(Attachment.id)))
+
+
+def arrivals(session: Session, user: User, since: datetime, until: datetime, limit: int) -> list[tuple[Attachment, Incident]]:
+    """The files that arrived on incidents between ``since`` and ``until``, newest first, on the incidents the
+    reader may see (the operations map shows them where the incident happened)."""
+    incident_key = cast(Incident.id, String)
+    query = (select(Attachment, Incident)
+             .join(Incident, (Attachment.record_kind == RecordKind.incident) & (Attachment.record_key == incident_key))
+             .where(Attachment.added_at >= since, Attachment.added_at < until)
+             .order_by(Attachment.added_at.desc(), Attachment.id.desc()).limit(limit))
+    return [(attachment, incident) for attachment, incident in session.execute(where_visible(query, Incident.visibility, user.readable))]
 
 
 def metres_from(attachment: Attachment, lat: float, lon: float) -> float | None:

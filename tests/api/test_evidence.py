@@ -174,6 +174,27 @@ class TestWhoSees:
         described = client.get(f"/api/v1/attachments/{on_a['id']}", headers=auth("liaison-a")).json()
         assert described["exif_lat"] is None and described["exif_clock"] == ""  # the photo's own place and clock: not for a side
 
+    def test_the_map_lists_the_files_that_arrived_where_their_incident_is_as_the_reader_may_see_it(
+            self, client: TestClient, auth: Any) -> None:
+        for_a = incident(client, auth, source="side_a")
+        for_b = incident(client, auth, source="side_b")
+        on_a = send(client, auth, "patrol", "incident", for_a, phone_photo(seed=21), captured_at="2020-11-14T16:05:00Z").json()
+        on_b = send(client, auth, "patrol", "incident", for_b, phone_photo(seed=22)).json()
+        window = {"since": "2020-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+        ops = client.get("/api/v1/attachments/arrivals", params=window, headers=auth("ops"))
+        assert ops.status_code == 200 and ops.headers["content-type"].startswith("application/geo+json")
+        features = {f["id"]: f for f in ops.json()["features"]}
+        assert {on_a["id"], on_b["id"]} <= set(features)
+        placed = features[on_a["id"]]
+        assert placed["geometry"]["coordinates"] == [47.113, 39.795] and placed["properties"]["incident_id"] == for_a
+        assert placed["properties"]["sync_delay_s"] > 0 and placed["properties"]["exif_lat"] is not None
+        side_a = {f["id"]: f for f in client.get("/api/v1/attachments/arrivals", params=window, headers=auth("liaison-a")).json()["features"]}
+        assert on_a["id"] in side_a and on_b["id"] not in side_a  # the other side's files: not even counted
+        assert side_a[on_a["id"]]["properties"]["exif_lat"] is None
+        past = client.get("/api/v1/attachments/arrivals", params={"since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"},
+                          headers=auth("ops"))
+        assert past.json()["features"] == []  # the window is when they arrived
+
     def test_a_verification_steps_files_are_the_missions_own(self, client: TestClient, auth: Any) -> None:
         number = incident(client, auth, source="side_a")
         step = client.post(f"/api/v1/incidents/{number}/verification", json={"status": "under_investigation",

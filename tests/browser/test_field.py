@@ -146,6 +146,20 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     assert len(narratives()) == 2
     assert len(httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}/check-ins", headers=ops).json()) == 2
 
+    # the operations map shows the photos where the incident was, with when they were taken and when they arrived
+    moment = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()  # the time bar's steps are 5 minutes
+    page.goto(f"{server.url}/map?at={moment.replace('+00:00', 'Z')}")
+    page.wait_for_function("Number(document.getElementById('map').dataset.fieldFiles || 0) >= 2")
+    camera = page.locator(".field-file")
+    expect(camera).to_have_count(1)  # one camera for the report and its two photos
+    camera.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("Arrived")
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    expect(popup).to_contain_text("Taken (device time)")
+    expect(popup.locator("img")).to_have_count(2)
+    screenshot(page, "field/files-on-the-map")
+
 
 def test_a_device_of_one_unit_lists_that_units_patrols_and_remembers_it(page: Page, server: LiveServer) -> None:
     patrol = today_patrol(server)

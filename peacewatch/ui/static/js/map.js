@@ -22,6 +22,8 @@ const patrols = L.layerGroup().addTo(map);
 const leaders = L.layerGroup().addTo(map); // thin lines from a fanned-out patrol symbol to where the patrol is
 const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
+const fieldFiles = L.layerGroup(); // photos and documents that arrived on the day's incidents, where the incident was
+if (config.incidents) fieldFiles.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
 const places = placeNames(map).addTo(map);
 
@@ -59,7 +61,7 @@ L.control.layers(null, {
   [t("Planned patrol routes")]: routes,
   [t("Recent tracks")]: tracks,
   ...(config.coverage ? { [t("Coverage, last 24 hours")]: coverage } : {}),
-  ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents } : {}),
+  ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents, [t("Files from the field")]: fieldFiles } : {}),
   [t("Alerts")]: alertMarkers,
   [t("Place names")]: places,
   ...overlays,
@@ -159,7 +161,8 @@ async function load() {
     placeFixes(fixes.features);
     fanOut();
     document.getElementById("trackers-heard").textContent = String(markers.size);
-    await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine)]);
+    await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine),
+                       config.incidents && loadFieldFiles(day, at, mine)]);
     showAlertsAt();
     status.textContent = live ? t("Live") : t("Situation at %(at)s (%(zone)s)", { at: missionTime(at), zone: zoneCaption });
     places.tidy();
@@ -212,6 +215,7 @@ setInterval(async () => {
   const day = dayInput.value;
   try {
     drawRoutes(await api(dayPlanUrl(day)));
+    if (config.incidents) await loadFieldFiles(day, moment().toISOString(), generation); // files arriving from the field
   } catch { /* the next round tries again; the status line reports lasting trouble */ }
 }, PLAN_REFRESH_MS);
 
@@ -230,6 +234,45 @@ async function loadIncidents(day, mine) {
   if (mine !== generation || !events) return;
   dayEvents = events.features;
   drawIncidents();
+}
+
+// the files that arrived from the field on the day's incidents, up to the moment shown: when each was taken on
+// the device, when it arrived, and how long it waited offline
+async function loadFieldFiles(day, at, mine) {
+  const since = missionTimeToIso(`${day}T00:00`);
+  const until = live ? new Date(Date.parse(since) + 86400000).toISOString() : at;
+  const files = await api(`/api/v1/attachments/arrivals?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`)
+    .catch(() => null);
+  if (mine !== generation || !files) return;
+  fieldFiles.clearLayers();
+  const byIncident = new Map(); // one camera per incident, beside its symbol, with every file that came for it
+  for (const f of files.features) {
+    if (!byIncident.has(f.properties.incident_id)) byIncident.set(f.properties.incident_id, []);
+    byIncident.get(f.properties.incident_id).push(f);
+  }
+  for (const [incident, group] of byIncident) {
+    const [lon, lat] = group[0].geometry.coordinates;
+    const what = t("%(n)s files from the field for incident report %(id)s", { n: group.length, id: incident });
+    L.marker([lat, lon], {
+      icon: L.divIcon({ className: "field-file", html: `${CAMERA}${group.length > 1 ? group.length : ""}`, iconSize: null, iconAnchor: [-8, 30] }),
+      title: what, alt: what, keyboard: true, zIndexOffset: 500,
+    }).bindPopup(`<strong><a href="/incidents/${incident}#evidence">#${incident}</a></strong>` +
+                 group.map((f) => fileSummary(f.properties)).join(""), { maxHeight: 360 }).addTo(fieldFiles);
+  }
+  document.getElementById("map").dataset.fieldFiles = String(files.features.length);
+}
+
+// drawn, not a character: an air-gapped machine may have no emoji font
+const CAMERA = '<svg width="16" height="14" viewBox="0 0 16 14" aria-hidden="true"><rect x="1" y="3" width="14" height="10" rx="2" ' +
+               'fill="#5e0b0b"/><rect x="5" y="1" width="6" height="3" fill="#5e0b0b"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>';
+
+function fileSummary(p) {
+  const name = p.caption || p.filename;
+  const waited = p.sync_delay_s === null ? "" : `<br>${escapeHtml(t("Waited on the device: %(minutes)s min", { minutes: Math.round(p.sync_delay_s / 60) }))}`;
+  const picture = p.thumbnail_url ? `<img src="${escapeHtml(p.thumbnail_url)}" alt="${escapeHtml(name)}" width="160"><br>` : "";
+  return `<p class="field-file-entry">${picture}<a href="${escapeHtml(p.content_url)}">${escapeHtml(name)}</a><br>` +
+         `${escapeHtml(t("Taken (device time)"))}: ${escapeHtml(p.captured_at ? missionTime(p.captured_at) : "—")}<br>` +
+         `${escapeHtml(t("Arrived"))}: ${escapeHtml(missionTime(p.added_at))} · ${escapeHtml(p.added_by)}${waited}</p>`;
 }
 
 function incidentMarker(f) {
