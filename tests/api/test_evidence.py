@@ -270,7 +270,7 @@ def test_the_incident_page_shows_each_file_with_when_it_was_taken_and_when_it_ar
     assert sha256(photo)[:16] in page and "2020-11-20 10:03:12+04:00" in page  # the photo's own clock beside the report's
     assert "min after it was taken" in page and "km from the place reported" in page
     listed = browser.get("/incidents").text
-    assert f'href="/incidents/{number}#evidence"' in listed and "📎 1" in listed  # the list says which reports carry files
+    assert f'href="/incidents/{number}#evidence"' in listed and 'aria-label="1 files"' in listed  # the list says which reports carry files
     other = TestClient(browser.app, base_url="https://testserver", follow_redirects=False)
     page_sign_in(other, "liaison-a")
     shared = other.get(f"/incidents/{number}").text
