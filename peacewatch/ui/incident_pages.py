@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import (
     INCIDENT_REPORTER_ROLES,
     OPERATIONS_ROLES,
+    PRESS_OR_OPERATIONS_ROLES,
     Role,
 )
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
-from peacewatch.core.visibility import Scope
+from peacewatch.core.visibility import Scope, Visibility
 from peacewatch.core.web import SessionDep
 from peacewatch.evidence import service as evidence
 from peacewatch.evidence.models import RecordKind
@@ -116,5 +117,6 @@ def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Res
              for a in evidence.attachments_of(session, user, RecordKind.incident, str(incident.id))]
     return page.render("incident.html", incident=report_records.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
                        files=files, clean_copies=evidence.copy_for(user),
+                       can_publish=page.has(PRESS_OR_OPERATIONS_ROLES) and incident.visibility is Visibility.public,
                        siblings=siblings, can_verify=page.has(OPERATIONS_ROLES), next_statuses=next_statuses,
                        config={"incident_id": incident.id, "lat": incident.lat, "lon": incident.lon})

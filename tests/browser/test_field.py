@@ -229,3 +229,26 @@ def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custo
     chain = httpx.get(f"{server.url}/api/v1/bodies/{body}/custody", headers=hum).json()
     assert chain[-1]["kind"] == "evidence" and hashlib.sha256(photo).hexdigest() in chain[-1]["note"]
     assert httpx.get(f"{server.url}/api/v1/custody/verify", params={"body": body}, headers=hum).json()["intact"] is True
+
+
+def test_the_press_office_publishes_a_field_photo_of_a_public_incident_without_its_metadata(page: Page, server: LiveServer) -> None:
+    ops, patrol = api_token(server, "ops"), api_token(server, "patrol")
+    now = datetime.now(UTC)
+    made = httpx.post(f"{server.url}/api/v1/incidents", headers=ops, json={
+        "type": "ceasefire_violation", "subtype": "explosion", "started_at": (now - timedelta(hours=1)).isoformat(),
+        "lat": 39.8162, "lon": 46.7533, "source": "media", "visibility": "public", "narrative": "Field test: public crater"})
+    assert made.status_code == 201, made.text
+    photo = phone_photo(seed=71)
+    sent = httpx.post(f"{server.url}/api/v1/attachments", headers=patrol, files={"file": ("IMG_0071.JPG", photo, "image/jpeg")},
+                      data={"record_kind": "incident", "record_key": str(made.json()["id"]), "sha256": hashlib.sha256(photo).hexdigest()})
+    assert sent.status_code == 201, sent.text
+    public_copy = f"{server.url}/api/v1/attachments/{sent.json()['id']}/public-copy"
+    assert httpx.get(public_copy).status_code == 404
+    sign_in(page, "press", f"/incidents/{made.json()['id']}")
+    page.get_by_role("button", name="Publish in the bulletin").click()
+    expect(page.get_by_text("In the bulletin, without its metadata")).to_be_visible()
+    answer = httpx.get(public_copy)
+    assert answer.status_code == 200 and answer.content != photo and b"Exif" not in answer.content[:4096]
+    page.get_by_role("button", name="Withdraw from the bulletin").click()
+    expect(page.get_by_role("button", name="Publish in the bulletin")).to_be_visible()
+    assert httpx.get(public_copy).status_code == 404

@@ -1,4 +1,5 @@
-// One incident report: its place on a map; a verification step for the operations centre.
+// One incident report: its place on a map; a verification step for the operations centre; its photos published
+// in the bulletin (or withdrawn) by the press office or the operations centre.
 /* global L */
 import { api, baseMap, config, showProblem, t, zoneLayer } from "./common.js";
 
@@ -21,6 +22,19 @@ if (form) {
       window.location.reload();
     } catch (problem) {
       showProblem(form, problem);
+    }
+  });
+}
+
+for (const button of document.querySelectorAll("button.publish")) {
+  button.addEventListener("click", async () => {
+    try {
+      await api(`/api/v1/attachments/${button.dataset.attachment}`, { method: "PATCH", body: { public: button.dataset.public === "true" } });
+      window.location.reload();
+    } catch (problem) {
+      const slot = button.nextElementSibling;
+      slot.textContent = problem.detail || String(problem);
+      slot.hidden = false;
     }
   });
 }
