@@ -178,6 +178,11 @@ def test_a_device_of_one_unit_lists_that_units_patrols_and_remembers_it(page: Pa
     expect(page.locator("#unit")).to_have_value(str(patrol["unit_id"]))  # the device's unit, kept on the device
     expect(row).to_be_visible()
     screenshot(page, "field/unit-and-map")
+    page.wait_for_function("caches.keys().then((names) => names.some((n) => n.startsWith('field-')))")  # kept for offline use
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login**")
+    # a shared device: what was kept for the signed-out user goes with the session
+    assert page.evaluate("caches.keys()") == []
 
 
 def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custody_chain_records_it(

@@ -5,7 +5,7 @@
 // Writes are never handled here: the page's outbox keeps them until the server has them.
 const CACHE = "__CACHE__";
 const SHELL = ["/field/", "/static/app.css", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
-               "/static/js/field.js", "/static/js/outbox.js", "/static/js/common.js"];
+               "/static/js/field.js", "/static/js/outbox.js", "/static/js/common.js", "/static/js/sign-out.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
