@@ -44,7 +44,7 @@ class Attachment(IdMixin, Audited, Base):
     filename: Mapped[str] = mapped_column(String(200), default="")
     caption: Mapped[str] = mapped_column(Text, default="")
     added_by: Mapped[str] = mapped_column(String(120))
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, comment="When the device says it was taken")
     client_id: Mapped[str | None] = mapped_column(String(100), nullable=True, comment="The device's own name for the file")
     exif_clock: Mapped[str] = mapped_column(String(40), default="", comment="The photo's own clock, as the camera wrote it")
