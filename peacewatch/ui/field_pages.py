@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from peacewatch.core.auth import HUMANITARIAN_ROLES, OPERATIONS_OR_PATROL_ROLES, admits
 from peacewatch.core.i18n import translations
 from peacewatch.core.web import SettingsDep
-from peacewatch.incidents.models import IncidentType, ViolationKind
+from peacewatch.incidents.models import Actor, IncidentType, ViolationKind
 from peacewatch.ui import symbols
 from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, basemap_of, router
 
@@ -37,7 +37,7 @@ def field_page(page: PageDep, settings: SettingsDep) -> Response:
     return page.render("field.html", config={
         "user": user.username, "role": user.role.value, "incidents": admits(OPERATIONS_OR_PATROL_ROLES, user.role),
         "remains": admits(HUMANITARIAN_ROLES, user.role),
-        "types": [t.value for t in IncidentType], "subtypes": [s.value for s in ViolationKind],
+        "types": [t.value for t in IncidentType], "subtypes": [s.value for s in ViolationKind], "actors": [a.value for a in Actor],
         "cache": CACHE_VERSION, "icons": symbols.icons(),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if (basemap := basemap_of(settings.basemap)) else None,
     })

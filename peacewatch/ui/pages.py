@@ -109,6 +109,7 @@ JS_STRINGS = (
     N_("Click the map: each click adds a point."), N_("Change its shape or details"), N_("Play"), N_("Pause"), N_("%(n)s incidents here: zoom in"),
     N_("Files from the field"), N_("Waited on the device: %(minutes)s min"), N_("%(n)s files from the field for incident report %(id)s"),
     N_("Taken (device time)"), N_("Arrived"),
+    N_("Choose your patrol or your post."),
     N_("Recovery"), N_("On the map"), N_("No patrol planned today for this unit."), N_("You are here"),
     N_("The map's layers were never kept on this device: open this page once with a connection."),
     N_("Offline: the map as kept on this device at %(at)s"), N_("Offline: the list as kept on this device at %(at)s"),

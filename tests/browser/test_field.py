@@ -82,6 +82,10 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.fill("#r-lon", "46.7533")
     page.select_option("#r-patrol", str(patrol["id"]))
     page.fill("#r-narrative", "Field test: two explosions north of the crossroads")
+    page.click("details.more summary")  # the incident form's other fields
+    page.check('#report-form [name=observed_by][value=heard]')
+    page.fill("#r-direction", "20")
+    page.fill("#report-form [name=wounded_civilian]", "1")
     page.set_input_files("#r-files", files=[{"name": f"IMG_00{i}.JPG", "mimeType": "image/jpeg", "buffer": p}
                                             for i, p in enumerate(photos)])
     page.click("#report-form button[type=submit]")
@@ -126,6 +130,8 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
                       headers=ops).json()
     assert sorted(f["sha256"] for f in files) == sorted(hashlib.sha256(p).hexdigest() for p in photos)  # the hashes matched
     assert all(f["captured_at"] and f["sync_delay_s"] is not None for f in files)
+    assert explosions["observed_by"] == ["heard"] and explosions["direction_deg"] == 20
+    assert explosions["casualties"]["wounded_civilian"]["min"] == 1
     denial = incidents["Field test: denied access at the checkpoint"]
     assert denial["restriction"] == "denial" and denial["patrol_id"] == patrol["id"]
     state = httpx.get(f"{server.url}/api/v1/patrols/{patrol['id']}", headers=ops).json()
@@ -178,6 +184,19 @@ def test_a_device_of_one_unit_lists_that_units_patrols_and_remembers_it(page: Pa
     expect(page.locator("#unit")).to_have_value(str(patrol["unit_id"]))  # the device's unit, kept on the device
     expect(row).to_be_visible()
     screenshot(page, "field/unit-and-map")
+    # a report from an observation post, the post chosen from the map's posts (kept for offline use too)
+    post = httpx.get(f"{server.url}/api/v1/posts", headers=ops).json()["features"][0]
+    page.select_option("#r-type", "ceasefire_violation")
+    page.select_option("#r-subtype", "small_arms_fire")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-post", str(post["id"]))
+    page.fill("#r-narrative", "Field test: bursts heard from the post")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator('#outbox li[data-state="sent"]')).to_have_count(1, timeout=30_000)
+    sent = [i for i in httpx.get(f"{server.url}/api/v1/incidents?limit=1000", headers=ops).json()
+            if i["narrative"] == "Field test: bursts heard from the post"]
+    assert [(i["source"], i["post_id"]) for i in sent] == [("observation_post", post["id"])]
     page.wait_for_function("caches.keys().then((names) => names.some((n) => n.startsWith('field-')))")  # kept for offline use
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login**")

@@ -244,7 +244,8 @@ function renderPatrols() {
   if (choice) {
     const chosen = choice.value;
     choice.replaceChildren(new Option("—", ""), ...patrols.map((p) => new Option(p.name, String(p.id))));
-    choice.value = chosen;
+    const going = underWay || (patrols.filter((p) => p.status === "under_way").length === 1 ? patrols.find((p) => p.status === "under_way") : null);
+    choice.value = chosen || (going ? String(going.id) : ""); // the patrol under way reports, unless the user chose
   }
   document.getElementById("patrols-as-of").textContent = patrols.length
     ? (patrolsKept ? t("Offline: the list as kept on this device at %(at)s", { at: missionTime(patrolsKept) }) : "")
@@ -303,6 +304,13 @@ async function loadLayers() {
   posts.clearLayers();
   const postAnswer = answers[answers.length - 1];
   if (postAnswer) posts.addData(postAnswer.data);
+  const postChoice = document.getElementById("r-post");
+  if (postChoice && postAnswer) {
+    const chosen = postChoice.value;
+    const sorted = [...postAnswer.data.features].sort((a, b) => a.properties.code.localeCompare(b.properties.code));
+    postChoice.replaceChildren(new Option("—", ""), ...sorted.map((f) => new Option(`${f.properties.code} ${f.properties.name}`, String(f.id))));
+    postChoice.value = chosen;
+  }
   drawn.zones = answers.slice(0, -1).reduce((n, a) => n + (a?.data.features.length || 0), 0);
   drawn.posts = postAnswer?.data.features.length || 0;
   const kept = answers.map((a) => a?.kept).filter(Boolean).sort()[0];
@@ -399,14 +407,18 @@ function recoveryFields(body) {
            parts: body.bodies.filter((b) => b.kind === "body_part").length };
 }
 
-const FORMS = { incident: { form: "report-form", fields: (body) => body }, recovery: { form: "recovery-form", fields: recoveryFields } };
-const INSTANTS = new Set(["started_at", "recovered_at"]);
+const FORMS = { incident: { form: "report-form", fields: reportFields }, recovery: { form: "recovery-form", fields: recoveryFields } };
+const INSTANTS = new Set(["started_at", "ended_at", "recovered_at"]);
 
 function correct(item) {
   const form = document.getElementById(FORMS[item.kind]?.form);
   if (!form) { outbox.update(item.id, { state: "waiting", reason: undefined, next_try: 0 }).then(flush); return; }
   correcting = item;
   for (const [name, value] of Object.entries(FORMS[item.kind].fields(item.body))) {
+    if (Array.isArray(value)) { // a group of check boxes
+      form.querySelectorAll(`[name="${name}"]`).forEach((box) => { box.checked = value.includes(box.value); });
+      continue;
+    }
     const field = form.elements.namedItem(name);
     if (!field || value === null || value === undefined || field.type === "file") continue;
     field.value = INSTANTS.has(name) ? missionTime(value).replace(" ", "T") : String(value);
@@ -417,23 +429,41 @@ function correct(item) {
   form.scrollIntoView();
 }
 
+const CASUALTIES = ["killed_civilian", "killed_military", "wounded_civilian", "wounded_military"];
+
 function reportBody(form) {
   const value = (name) => form.elements.namedItem(name).value.trim();
+  const checked = (name) => [...form.querySelectorAll(`[name="${name}"]:checked`)].map((box) => box.value);
   const body = { type: value("type"), started_at: missionTimeToIso(value("started_at")), lat: Number(value("lat")),
-                 lon: Number(value("lon")), event_count: Number(value("event_count") || 1), narrative: value("narrative") };
+                 lon: Number(value("lon")), event_count: Number(value("event_count") || 1), narrative: value("narrative"),
+                 place_name: value("place_name"), observed_by: checked("observed_by"), alleged_actors: checked("alleged_actors") };
   for (const name of ["subtype", "restriction", "denied"]) if (value(name)) body[name] = value(name);
+  if (value("ended_at")) body.ended_at = missionTimeToIso(value("ended_at"));
+  for (const name of ["direction_deg", "distance_m"]) if (value(name)) body[name] = Number(value(name));
+  const counted = CASUALTIES.filter((name) => Number(value(name)) > 0);
+  if (counted.length) body.casualties = Object.fromEntries(counted.map((name) => [name, { min: Number(value(name)) }]));
   const patrolId = value("patrol_id");
-  body.source = patrolId ? "patrol" : config.role === "patrol" ? "patrol" : "joint_monitoring_centre";
+  const postId = value("post_id");
+  body.source = patrolId ? "patrol" : postId ? "observation_post" : config.role === "patrol" ? "patrol" : "joint_monitoring_centre";
   if (patrolId) body.patrol_id = Number(patrolId);
+  if (postId) body.post_id = Number(postId);
   return body;
 }
 
+/** A kept report's body as the report form's fields (casualties one count each; lists as check boxes). */
+function reportFields(body) {
+  const fields = { ...body };
+  for (const name of CASUALTIES) fields[name] = body.casualties?.[name]?.min ?? 0;
+  delete fields.casualties;
+  return fields;
+}
+
 /** Whether the form's required fields are filled in; each empty one is named beside it. */
-function filledIn(form, missing) {
+function filledIn(form, missing, messages = {}) {
   form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; });
   for (const name of missing) {
     const slot = form.querySelector(`[data-error-for="${name}"]`);
-    slot.textContent = t("Fill this in.");
+    slot.textContent = messages[name] || t("Fill this in.");
     slot.hidden = false;
   }
   if (missing.length) form.querySelector(`[name="${missing[0]}"]`).focus();
@@ -452,6 +482,7 @@ async function keepReport(form, kind, body, instant) {
   if (corrected) correcting = null;
   form.reset();
   form.elements.namedItem(instant).value = missionTime(new Date()).replace(" ", "T");
+  if (kind === "incident") renderPatrols(); // the patrol under way reports the next one too
   try {
     let reportId;
     if (corrected) {
@@ -475,7 +506,10 @@ async function submitReport(event) {
   event.preventDefault();
   const form = event.target;
   const body = reportBody(form);
-  if (!filledIn(form, [...["type", "started_at"].filter((name) => !body[name]), ...unplaced(form, body)])) return;
+  const missing = [...["type", "started_at"].filter((name) => !body[name]), ...unplaced(form, body)];
+  // a patrol or post commander reports as that patrol or post: the server would refuse the report otherwise
+  if (config.role === "patrol" && !body.patrol_id && !body.post_id) missing.push("patrol_id");
+  if (!filledIn(form, missing, { patrol_id: t("Choose your patrol or your post.") })) return;
   await keepReport(form, "incident", body, "started_at");
 }
 
