@@ -244,8 +244,11 @@ function renderPatrols() {
   if (choice) {
     const chosen = choice.value;
     choice.replaceChildren(new Option("—", ""), ...patrols.map((p) => new Option(p.name, String(p.id))));
-    const going = underWay || (patrols.filter((p) => p.status === "under_way").length === 1 ? patrols.find((p) => p.status === "under_way") : null);
-    choice.value = chosen || (going ? String(going.id) : ""); // the patrol under way reports, unless the user chose
+    const alone = patrols.filter((p) => p.status === "under_way");
+    const going = underWay || (config.role === "patrol" && alone.length === 1 ? alone[0] : null);
+    const post = document.getElementById("r-post");
+    // the patrol under way (started here, or a patrol commander's only one) reports, unless the user chose a post
+    choice.value = chosen || (going && !post?.value ? String(going.id) : "");
   }
   document.getElementById("patrols-as-of").textContent = patrols.length
     ? (patrolsKept ? t("Offline: the list as kept on this device at %(at)s", { at: missionTime(patrolsKept) }) : "")
@@ -563,6 +566,11 @@ async function submitEvidence(event) {
 
 const report = document.getElementById("report-form");
 if (report) {
+  // a report comes from a patrol or from a post, not both: choosing one clears the other
+  const patrolChoice = report.elements.namedItem("patrol_id");
+  const postChoice = report.elements.namedItem("post_id");
+  patrolChoice.addEventListener("change", () => { if (patrolChoice.value) postChoice.value = ""; });
+  postChoice.addEventListener("change", () => { if (postChoice.value) patrolChoice.value = ""; });
   report.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
   report.addEventListener("submit", submitReport);
   document.getElementById("r-here").addEventListener("click", async () => {
