@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1)
     args = parser.parse_args()
     with demo_served() as served:
-        asyncio.run(run(served.url, served.pid, args))
+        asyncio.run(run(served.url, served.process.pid, args))
 
 
 if __name__ == "__main__":

@@ -3,18 +3,13 @@ or the demo served by a real 'peacewatch serve' on loopback, for those that time
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
@@ -22,6 +17,9 @@ from peacewatch.app import create_app
 from peacewatch.core.migrate import upgrade
 from peacewatch.core.settings import Settings
 from peacewatch.scenario import activity, nk2020
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for the tests' live server
+from tests.live import LiveServer, live_server
 
 
 @contextmanager
@@ -53,42 +51,10 @@ def demo_app(*, say: bool = False, database_url: str | None = None) -> Iterator[
             app.state.engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    pid: int  # the server process, for its memory
-
 
 @contextmanager
-def demo_served() -> Iterator[Served]:
+def demo_served() -> Iterator[LiveServer]:
     """'peacewatch demo' loaded into a scratch data directory (SQLite, the embedded default), then served on a free
-    loopback port until the block ends."""
-    with tempfile.TemporaryDirectory() as scratch:
-        env = os.environ | {"PEACEWATCH_DATA_DIR": scratch, "PEACEWATCH_COT_PORT": str(free_port()), "PEACEWATCH_COT_UDP": "false"}
-        env.pop("PEACEWATCH_DATABASE_URL", None)
-        subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the demo server did not answer within 60 s")
-                time.sleep(0.1)
-            yield Served(url, server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    loopback port until the block ends: the tests' own live server."""
+    with tempfile.TemporaryDirectory() as scratch, live_server(Path(scratch)) as served:
+        yield served
