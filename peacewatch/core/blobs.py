@@ -81,6 +81,13 @@ class FileSystemBlobs:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    # two stores on one root are one store: what is derived from a stored file may be kept across requests
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileSystemBlobs) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
     def path(self, sha256: str) -> Path:
         if not SHA256_HEX.match(sha256):
             raise ValueError(f"not a SHA-256: {sha256!r}")

@@ -132,12 +132,9 @@ def attachment_content(attachment_id: RecordId, session: SessionDep, settings: S
             responses={200: {"content": {"image/jpeg": {}}, "description": "The photo re-encoded without metadata"}},
             summary="A photo marked public, as anyone may read it (no sign-in): re-encoded without EXIF")
 def public_copy(attachment_id: RecordId, session: SessionDep, settings: SettingsDep) -> Response:
-    attachment = service.public_file(session, attachment_id)
+    attachment = service.public_file(session, attachment_id)  # a photo: its copy is re-encoded, or refused
     data = service.content(blob_store(settings.data_dir), attachment, clean=True)
-    if not isinstance(data, bytes):  # a photo Pillow cannot re-encode is never given out as it is
-        data.close()
-        raise NotFound("attachment {attachment_id} not found", attachment_id=attachment_id)
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    return _file_answer(data, "image/jpeg", {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/{attachment_id}/thumbnail", response_class=Response,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import BinaryIO
 
 from pyproj import Geod
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.blobs import SHA256_HEX, BlobStore, TooLarge, chunks_of
 from peacewatch.core.db import transaction, utcnow
-from peacewatch.core.problems import Invalid, NotFound
+from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.visibility import where_visible
 from peacewatch.evidence import media
 from peacewatch.evidence.models import Attachment, RecordKind
@@ -208,11 +209,22 @@ def copy_for(user: User) -> bool:
     return user.role not in INTERNAL_ROLES
 
 
+@lru_cache(maxsize=16)
+def clean_copy(blobs: BlobStore, sha256: str) -> bytes | None:
+    """The stored photo ``sha256`` re-encoded without its metadata, or None when it cannot be. Kept for the next
+    reader (a bulletin's photos are read by every reader of the bulletin): named by the file's hash, a copy never
+    goes stale, on any process."""
+    with blobs.open(sha256) as photo:
+        return media.without_metadata(photo)
+
+
 def content(blobs: BlobStore, attachment: Attachment, *, clean: bool) -> BinaryIO | bytes:
-    """The file's bytes as stored, or a photo's copy without EXIF when ``clean``."""
-    if clean and attachment.media_type in media.IMAGES:
-        with blobs.open(attachment.sha256) as photo:
-            cleaned = media.without_metadata(photo)
-        if cleaned is not None:
-            return cleaned
-    return blobs.open(attachment.sha256)
+    """The file's bytes as stored, or a photo's copy without EXIF when ``clean``; a photo that cannot be
+    re-encoded is refused rather than given with its metadata."""
+    if not clean or attachment.media_type not in media.IMAGES:
+        return blobs.open(attachment.sha256)
+    cleaned = clean_copy(blobs, attachment.sha256)
+    if cleaned is None:
+        raise Conflict("attachment {attachment_id}: this photo cannot be re-encoded without its metadata, so it is not "
+                       "given outside the mission", attachment_id=attachment.id)
+    return cleaned

@@ -30,9 +30,8 @@ from peacewatch.core.i18n import N_
 from peacewatch.core.problems import Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
-from peacewatch.evidence.media import without_metadata
 from peacewatch.evidence.models import RecordKind
-from peacewatch.evidence.service import published_on
+from peacewatch.evidence.service import clean_copy, published_on
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.mandate.service import check_mission_day
 from peacewatch.patrols.models import Patrol
@@ -134,7 +133,7 @@ def render_day(session: Session, settings: Settings, records: Records, day: date
 
 
 def build_day(session: Session, records: Records, day: date, options: Options,
-              blobs: BlobStore | None = None) -> tuple[Document, dict[str, Any], bool]:
+              blobs: BlobStore) -> tuple[Document, dict[str, Any], bool]:
     """The report of ``day`` as a document, with the figures it quotes and whether the day is still running.
 
     A public bulletin shows the photographs marked public on the day's public incidents (``blobs`` holds them),
@@ -142,7 +141,7 @@ def build_day(session: Session, records: Records, day: date, options: Options,
     figures = day_figures(records, day)
     provisional = records.mission.day_ends(day) > utcnow()
     pictures = _pictures(session, records, day, figures, options) if options.fmt in (Format.html, Format.pdf) else None
-    if not options.internal and blobs is not None:
+    if not options.internal:
         photos = _photographs(session, blobs, records, day, options)
         pictures = {**(pictures or {}), **photos} if photos else pictures
     write = wording.sitrep if options.internal else wording.bulletin
@@ -244,13 +243,12 @@ def _photographs(session: Session, blobs: BlobStore, records: Records, day: date
     """The photographs marked public on the public incidents of ``day``, without metadata (the only copy that may
     leave the mission); in the Markdown and JSON editions by their public address only."""
     tr = wording.Words(options.language.value)._
-    reports = {str(r.id): r.id for event in records.events if records.event_days.get(event.id) == day for r in event.reports}
+    reports = [str(r.id) for event in records.events if records.event_days.get(event.id) == day for r in event.reports]
     photos: dict[str, Picture] = {}
     for attachment in published_on(session, RecordKind.incident, reports):
         clean = b""
         if options.fmt in (Format.html, Format.pdf):
-            with blobs.open(attachment.sha256) as stored:
-                clean = without_metadata(stored) or b""
+            clean = clean_copy(blobs, attachment.sha256) or b""
             if not clean:
                 continue  # a photo that cannot be re-encoded is never published as it is
         caption = tr(N_("Photograph of incident report %(id)s"), id=attachment.record_key)

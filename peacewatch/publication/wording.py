@@ -239,7 +239,7 @@ def bulletin(f: dict[str, Any], *, mission: str, language: str, generated_at: da
     if "map" in pictures:
         sections.append(Section(w._("Official deployment map"), [pictures["map"]]))
     if "flights" in pictures:
-        sections.append(Section(w._("Charts"), [p for k, p in pictures.items() if k != "map" and p not in photographs]))
+        sections.append(Section(w._("Charts"), [p for k, p in pictures.items() if k != "map" and not k.startswith("photo-")]))
     if photographs:
         sections.append(Section(w._("Photographs"), photographs))
     title = w._("%(mission)s: daily bulletin", mission=w.label(mission))

@@ -147,6 +147,10 @@ export const zoneStyles = {
   restricted_zone: { color: "#7a1f9c", weight: 1.5, fillColor: "#b06ad0", fillOpacity: 0.2, dashArray: "3 3" },
 };
 
+/** Each kind of zone and the API path of its layer. */
+export const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines-of-contact",
+                            restricted_zone: "restricted-zones" };
+
 export function zoneLayer(kind) {
   return L.geoJSON(null, {
     style: zoneStyles[kind],

@@ -2,7 +2,7 @@
 // check-ins, incident reports and recoveries with photos, the device's positions; every report through the outbox
 // (outbox.js), so that nothing is lost offline. The service worker keeps the last answer of each list and layer.
 /* global L */
-import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, zoneLayer } from "./common.js";
+import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -171,7 +171,7 @@ async function render() {
 
 const UNIT_KEY = "peacewatch-field-unit"; // the unit this device serves: a device goes out with one unit
 const unitChoice = document.getElementById("unit");
-const today = new Date().toISOString().slice(0, 10);
+const today = missionTime(new Date()).slice(0, 10); // the mission's day, not UTC's (they differ after 20:00 in Baku)
 
 function patrolsUrl() {
   const since = missionTimeToIso(`${today}T00:00`);
@@ -284,8 +284,6 @@ async function act(patrol, action) {
 // --- the map of the area, kept for offline use ------------------------------------------------------------
 
 const { map } = baseMap("field-map", { basemap: config.basemap });
-const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines-of-contact",
-                     restricted_zone: "restricted-zones" };
 const zones = Object.fromEntries(Object.keys(ZONE_PATHS).map((kind) => [kind, zoneLayer(kind).addTo(map)]));
 const posts = postLayer(config.icons).addTo(map);
 const routes = L.layerGroup().addTo(map);
@@ -564,6 +562,12 @@ async function submitEvidence(event) {
 
 // --- wiring ------------------------------------------------------------------------------------------------
 
+/** The device's position into a form's latitude and longitude. */
+async function placeHere(form) {
+  const fix = await position();
+  if (fix) { form.elements.namedItem("lat").value = fix.lat.toFixed(5); form.elements.namedItem("lon").value = fix.lon.toFixed(5); }
+}
+
 const report = document.getElementById("report-form");
 if (report) {
   // a report comes from a patrol or from a post, not both: choosing one clears the other
@@ -573,20 +577,14 @@ if (report) {
   postChoice.addEventListener("change", () => { if (postChoice.value) patrolChoice.value = ""; });
   report.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
   report.addEventListener("submit", submitReport);
-  document.getElementById("r-here").addEventListener("click", async () => {
-    const fix = await position();
-    if (fix) { report.elements.namedItem("lat").value = fix.lat.toFixed(5); report.elements.namedItem("lon").value = fix.lon.toFixed(5); }
-  });
+  document.getElementById("r-here").addEventListener("click", () => placeHere(report));
 }
 document.getElementById("evidence-form")?.addEventListener("submit", submitEvidence);
 const recovery = document.getElementById("recovery-form");
 if (recovery) {
   recovery.elements.namedItem("recovered_at").value = missionTime(new Date()).replace(" ", "T");
   recovery.addEventListener("submit", submitRecovery);
-  document.getElementById("v-here").addEventListener("click", async () => {
-    const fix = await position();
-    if (fix) { recovery.elements.namedItem("lat").value = fix.lat.toFixed(5); recovery.elements.namedItem("lon").value = fix.lon.toFixed(5); }
-  });
+  document.getElementById("v-here").addEventListener("click", () => placeHere(recovery));
 }
 unitChoice.addEventListener("change", () => {
   localStorage.setItem(UNIT_KEY, unitChoice.value);

@@ -1,7 +1,7 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
 import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, placeNames, postLayer, t,
-         zoneCaption, zoneLayer } from "./common.js";
+         ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
 const zones = {
@@ -10,8 +10,6 @@ const zones = {
   line_of_contact: zoneLayer("line_of_contact").addTo(map),
   restricted_zone: zoneLayer("restricted_zone").addTo(map),
 };
-const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines-of-contact",
-                     restricted_zone: "restricted-zones" };
 const posts = postLayer(config.icons).addTo(map);
 const coverage = L.geoJSON(null, { style: { color: "#2e7d32", weight: 0.5, fillColor: "#66bb6a", fillOpacity: 0.35 },
                                    interactive: false });
