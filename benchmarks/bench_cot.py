@@ -51,8 +51,9 @@ PAUSE_S = 0.3
 
 
 def stream(port: int, data: bytes, read: bool, received: list[int], done: threading.Event) -> None:
-    """One TAK client: send the share; either read the feed meanwhile (pausing now and then, when the
-    server sends the picture) and stay until everything is stored, or hang up at once without reading."""
+    """One TAK client: sign in, send the share; either read the feed meanwhile (pausing now and then, when the
+    server sends the picture) and stay until everything is stored, or hang up at once without reading. ``data``
+    starts with the sign-in: an anonymous client moves no mission tracker."""
     with socket.create_connection(("127.0.0.1", port)) as conn:
         if not read:
             conn.sendall(data)
@@ -97,7 +98,9 @@ def main() -> None:
             if t["code"].startswith("BT-"):
                 client.patch(f"/api/v1/trackers/{t['id']}", json={"cot_uid": "ANDROID-" + t["code"][3:]}, headers=headers)
         events = events_for(args.trackers, args.events)
-        shares = [b"".join(events[i :: args.clients]) for i in range(args.clients)]
+        # each client signs in as TAK Server's clients do, as the operations user (a role that reports for any tracker)
+        sign_in = f'<auth><cot username="ops" password="{headers["Authorization"].removeprefix("Bearer ")}"/></auth>'.encode()
+        shares = [sign_in + b"".join(events[i :: args.clients]) for i in range(args.clients)]
         received: list[int] = []
         done = threading.Event()
 
@@ -122,7 +125,7 @@ def main() -> None:
     mode = "hanging up without reading" if args.hang_up else f"reading the feed ({sum(received) / 1e6:.1f} MB received)"
     print(f"{args.events:,} CoT events over {args.clients} TCP connections, clients {mode}, {database}: "
           f"{stored:,} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} positions/s "
-          f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']}, "
+          f"(malformed {status['malformed']}, oversized {status['oversized']}, shed {status['shed']}, refused {status['refused']}, "
           f"feed events sent {status.get('feed_sent', 0):,})")
     if stored != args.events:
         raise SystemExit(f"LOST {args.events - stored:,} of {args.events:,} events")

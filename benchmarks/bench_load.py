@@ -245,7 +245,7 @@ def prepare(url: str) -> dict[str, str]:
     known = {t["code"] for t in httpx.get(f"{url}/api/v1/trackers", params={"limit": 10_000}, headers=ops, timeout=30).json()}
     for n in range(TRACKERS):
         if f"LD-{n:03d}" not in known:
-            httpx.post(f"{url}/api/v1/trackers", json={"code": f"LD-{n:03d}", "name": f"Load {n}"}, headers=ops,
+            httpx.post(f"{url}/api/v1/trackers", json={"code": f"LD-{n:03d}", "name": f"Load {n}", "bound_users": ["patrol"]}, headers=ops,
                        timeout=30).raise_for_status()
     return tokens
 

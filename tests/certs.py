@@ -23,8 +23,9 @@ def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) 
     return cert_path, key_path
 
 
-def make_pki(folder: Path, client_name: str = "peacewatch-client") -> dict[str, Path]:
-    """A CA, a server certificate for 127.0.0.1, and a client certificate whose common name is ``client_name``."""
+def make_pki(folder: Path, client_name: str = "peacewatch-client", others: tuple[str, ...] = ()) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1, and a client certificate whose common name is ``client_name``;
+    one more client certificate for each of ``others`` (``client_cert:<name>``, ``client_key:<name>``)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -49,4 +50,18 @@ def make_pki(folder: Path, client_name: str = "peacewatch-client") -> dict[str, 
                 critical=False,
             )
         paths[f"{role}_cert"], paths[f"{role}_key"] = _write(folder / role, key, builder.sign(ca_key, hashes.SHA256()))
+    for name in others:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(ca.subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=1))
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        paths[f"client_cert:{name}"], paths[f"client_key:{name}"] = _write(folder / f"client-{name}", key, cert)
     return paths
+
+
+def fingerprint_of(cert_path: Path) -> str:
+    """The certificate's SHA-256 fingerprint as ``openssl x509 -fingerprint -sha256`` prints it (AB:CD:...)."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))

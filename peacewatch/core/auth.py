@@ -169,6 +169,13 @@ def user_for_token(session: Session, token: str, secret: str) -> User | None:
     return _current(user, claims)
 
 
+def api_token_id(session: Session, token: str) -> int | None:
+    """The id of the device API token ``token`` in force, or None (not an API token, unknown or revoked)."""
+    if not token.startswith(API_TOKEN_PREFIX):
+        return None
+    return session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None)))
+
+
 class Identities:
     """Who each token stands for, kept by a process until the users or the API tokens change (their versions in
     the database): every request of a signed-in screen asks, and the answer seldom changes.

@@ -170,6 +170,15 @@ async def get_streaming_user(
     return user
 
 
+def presented_token(request: Request) -> str | None:
+    """The bearer token or X-API-Key the request carries (not a session cookie), for a rule that names one device's token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return request.headers.get(API_KEY_HEADER) or None
+
+
 def client_address(request: Request) -> str:
     """The caller's address (behind a reverse proxy, uvicorn takes it from X-Forwarded-For if the proxy is trusted)."""
     return request.client.host if request.client else "unknown"

@@ -7,16 +7,19 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.auth import User, api_token_id
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
-from peacewatch.core.web import OperationsOrPatrol, SessionDep
+from peacewatch.core.web import OperationsOrPatrol, SessionDep, client_address, presented_token
 from peacewatch.geography.service import keep_places
 from peacewatch.live.ingest import Ingest, IngestReport
 from peacewatch.tracking import columns
 from peacewatch.tracking.gpx import Waypoints, gpx_columns
 from peacewatch.tracking.schemas import GpxReportOut, IngestReportOut, PositionBatchIn, SkippedPointOut
+from peacewatch.tracking.sources import Sender
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 
@@ -27,6 +30,13 @@ def _ingest(request: Request) -> Ingest:
 
 
 IngestDep = Annotated[Ingest, Depends(_ingest)]
+
+
+def sender_of(request: Request, session: Session, user: User) -> Sender:
+    """Who sends these positions: the signed-in user and, when the request carries a device API token, that token."""
+    token = presented_token(request)
+    return Sender(username=user.username, role=user.role, token_id=api_token_id(session, token) if token else None,
+                  address=client_address(request))
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +81,7 @@ async def record_positions(request: Request, session: SessionDep, ingest: Ingest
         if not isinstance(body, dict) or "positions" not in body:
             raise Invalid("expected an object with a 'positions' list", field="body.positions")
         batch = columns.from_rows(body["positions"], now_ms=int(utcnow().timestamp() * 1000))
-        return ingest.record(session, user.username, "http", batch)
+        return ingest.record(session, user.username, "http", batch, sender=sender_of(request, session, user))
 
     report = await run_in_threadpool(parse_and_store)  # CPU and database work off the event loop
     return IngestReportOut(**report.__dict__)
@@ -92,7 +102,8 @@ def record_gpx(
 ) -> GpxReportOut:
     said = reader_gettext(request)  # why each point was not stored, in the reader's language
     points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
-    report = ingest.record(session, user.username, "gpx", points.columns, where="file.points") if len(points.columns) else None
+    report = ingest.record(session, user.username, "gpx", points.columns, where="file.points",
+                           sender=sender_of(request, session, user)) if len(points.columns) else None
     created, known = keep_places(session, user.username, points.places, f"{file.filename or 'GPX'} from {user.username}") \
         if points.places else (0, 0)
     counts = report.__dict__ if report is not None else {"received": 0, "stored": 0, "duplicates": 0, "batch_id": 0}

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import logging
 import ssl
 import struct
 import termios
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
-from peacewatch.core.auth import ACCESS_TABLES, User, user_for_token
+from peacewatch.core.auth import ACCESS_TABLES, Role, User, api_token_id, user_for_token
 from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
@@ -37,6 +39,7 @@ from peacewatch.core.visibility import Scope, readable_visibilities, where_visib
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import CotError, cot_event, read_xml
 from peacewatch.tracking.service import latest_fixes
+from peacewatch.tracking.sources import Sender
 
 log = logging.getLogger("peacewatch.cot")
 PUBLIC = readable_visibilities(internal=False, side=None)
@@ -85,14 +88,28 @@ class Subscriber:
     credential: str | None = None  # the API token it signed in with, or "cert:<username>" for a client certificate
     access: tuple[int, ...] | None = None  # the versions of users and API tokens when the sign-in was last checked
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # a sign-in and a round's bookkeeping, one at a time
+    # who sends on this connection, for the trackers' rule on sources (tracking.sources)
+    role: Role | None = None
+    token_id: int | None = None
+    certificate: str | None = None  # the TLS client certificate's SHA-256 fingerprint
+    address: str = ""
+    transport: str = "tcp"
+    audited: set[str] = field(default_factory=set)  # the refusals already written to the audit log for this connection
+    ended: bool = False  # its sign-in was ended (disabled, revoked): the connection is closed
+    hang_up: Callable[[], None] | None = field(default=None, repr=False)  # closes the connection, from any thread
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
         with self.lock:
-            self.readable, self.who = user.readable, user.username
+            self.readable, self.who, self.role = user.readable, user.username, user.role
             self.sent_fixes.clear()
             self.posts_at, self.last_alert = None, None
             self.scope += 1
+
+    def sender(self) -> Sender:
+        signed_in = self.credential is not None and not self.ended
+        return Sender(username=self.who if signed_in else None, role=self.role if signed_in else None,
+                      token_id=self.token_id if signed_in else None, certificate=self.certificate, address=self.address)
 
 
 def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
@@ -205,10 +222,20 @@ class Feed:
                 raise AuthRefused(f"the token given for '{username or '?'}' is not valid")
             subscriber.rescope(user)
             subscriber.credential, subscriber.access = password, versions(session, *ACCESS_TABLES)
+            subscriber.token_id = api_token_id(session, password)
 
     def identify_certificate(self, subscriber: Subscriber, writer: asyncio.StreamWriter) -> None:
-        """Over TLS, the client certificate's common name, when it is a PeaceWatch user, gives that user's scope."""
-        peer = writer.get_extra_info("peercert") if isinstance(writer.get_extra_info("ssl_object"), ssl.SSLObject) else None
+        """Over TLS, the client certificate's common name, when it is a PeaceWatch user, gives that user's scope;
+        its fingerprint is kept either way (a tracker may be bound to the certificate itself)."""
+        peername = writer.get_extra_info("peername")
+        subscriber.address = str(peername[0]) if peername else ""
+        ssl_object = writer.get_extra_info("ssl_object")
+        if not isinstance(ssl_object, ssl.SSLObject):
+            return
+        subscriber.transport = "tls"
+        der = ssl_object.getpeercert(binary_form=True)
+        subscriber.certificate = hashlib.sha256(der).hexdigest() if der else None
+        peer = ssl_object.getpeercert()
         names = [value for rdn in (peer or {}).get("subject", ()) for key, value in rdn if key == "commonName"]
         if not names:
             return

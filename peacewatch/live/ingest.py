@@ -23,7 +23,8 @@ from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import zone_fence
 from peacewatch.tracking.columns import PositionColumns
 from peacewatch.tracking.models import IngestBatch
-from peacewatch.tracking.service import prepare_batch, resolve_trackers, writer_turn
+from peacewatch.tracking.service import check_sender, prepare_batch, resolve_trackers, writer_turn
+from peacewatch.tracking.sources import Sender
 from peacewatch.tracking.store import PreparedBatch, add_coverage, insert_positions
 
 
@@ -48,11 +49,14 @@ class Ingest:
         return cls(settings.h3_resolution, settings.alert_rules())
 
     def record(self, session: Session, actor: str, source: str, columns: PositionColumns, *,
-               trackers: np.ndarray | None = None, where: str = "body.positions") -> IngestReport:
+               trackers: np.ndarray | None = None, where: str = "body.positions", sender: Sender | None = None) -> IngestReport:
         """Store a batch of fixes and judge it against the alert rules, in one transaction; every tracker
-        must be registered, or nothing is stored. ``trackers``: each row's tracker id, when known."""
+        must be registered and, when a ``sender`` is named, take positions from it, or nothing is stored.
+        ``trackers``: each row's tracker id, when known (and its sender already checked, as the CoT listener does)."""
         with writer_turn(session), transaction(session, actor):
             tracker = trackers if trackers is not None else resolve_trackers(session, columns, where)
+            if sender is not None:
+                check_sender(session, tracker, sender, where)
             batch = self.prepare(zone_fence(session, ZoneKind.area_of_responsibility), columns, tracker)
             return store_batch(session, actor, source, batch, self.rules)
 

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from peacewatch.core.db import utcnow
+from peacewatch.core.audit import record
+from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import Problem
 from peacewatch.core.settings import Settings
@@ -42,7 +44,8 @@ from peacewatch.live.ingest import Ingest
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.models import TakReport, UnregisteredUid
-from peacewatch.tracking.service import tracker_ids
+from peacewatch.tracking.service import tracker_ids, tracker_sources
+from peacewatch.tracking.sources import refusal
 
 log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
@@ -76,9 +79,9 @@ class CotListener:
         self.ingest = ingest
         self.factory = factory
         self.counters = StreamCounters()
-        self.pending: list[tuple[bytes, Subscriber | None]] = []  # raw events, and the connection each came on
+        self.pending: list[tuple[bytes, Subscriber]] = []  # raw events, and the connection (or UDP sender) each came on
         self.pending_bytes = 0
-        self.unstored: list[CotFix] = []  # parsed, not yet committed (the database was away)
+        self.unstored: list[tuple[CotFix, Subscriber]] = []  # parsed, not yet committed (the database was away)
         self.placed: list[tuple[CotOther, str]] = []  # markers and spot reports of signed-in users, and who sent them
         self.servers: list[asyncio.AbstractServer] = []
         self.transports: list[asyncio.BaseTransport] = []
@@ -87,7 +90,9 @@ class CotListener:
         self.room = asyncio.Event()  # set while pending has room; TCP readers wait on it
         self.room.set()
         self.wake = asyncio.Event()  # set when enough events gathered to flush early
-        self.feed = Feed(settings, factory, notifier) if settings.cot_feed else None
+        self.feed = Feed(settings, factory, notifier)  # signs clients in; sends them the picture when cot_feed is on
+        self.feeding = settings.cot_feed
+        self.udp_audited: OrderedDict[str, set[str]] = OrderedDict()  # UDP has no connection: refusals audited once per address
 
     # --- life ----------------------------------------------------------------------------------
 
@@ -129,10 +134,11 @@ class CotListener:
     async def _serve_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Read a client's events; on the same connection, send it the picture its user may see (:mod:`feed`)."""
         splitter = EventSplitter()
-        subscriber = Subscriber()
+        loop = asyncio.get_running_loop()
+        subscriber = Subscriber(hang_up=lambda: loop.call_soon_threadsafe(writer.close))
         sender = None
-        if self.feed is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self.feed.identify_certificate, subscriber, writer)
+        await loop.run_in_executor(None, self.feed.identify_certificate, subscriber, writer)
+        if self.feeding:
             sender = asyncio.create_task(self.feed.serve(writer, subscriber))
         try:
             while chunk := await reader.read(READ_BYTES):
@@ -144,6 +150,8 @@ class CotListener:
                     self.accept(event, subscriber)
                 if not self.room.is_set():
                     await self.room.wait()  # the store is far behind: leave the rest in the socket
+                if subscriber.ended:
+                    raise AuthRefused(f"the sign-in of {subscriber.who} was ended")
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, AuthRefused) as exc:
             log.info("CoT connection closed: %s", exc)
         finally:
@@ -152,13 +160,11 @@ class CotListener:
             writer.close()
 
     async def _sign_in(self, subscriber: Subscriber, message: bytes) -> None:
-        if self.feed is None:
-            return
         username, password = read_auth(message)
         await asyncio.get_running_loop().run_in_executor(None, self.feed.identify, subscriber, username, password)
         log.info("CoT client signed in as %s", subscriber.who)
 
-    def accept(self, event: bytes, subscriber: Subscriber | None = None) -> None:
+    def accept(self, event: bytes, subscriber: Subscriber) -> None:
         """Queue an event for the next store (parsed there, off the event loop)."""
         self.counters.events += 1
         self.pending.append((event, subscriber))
@@ -204,19 +210,19 @@ class CotListener:
         if self.pending_bytes < MAX_PENDING_BYTES:
             self.room.set()
 
-    def _store(self, fixes: list[CotFix]) -> None:
-        """Store the registered uids' fixes that pass the range rules, and the markers and spot reports
-        of signed-in users; then note the strangers (after, so a failed store retried later does not
-        count them twice)."""
+    def _store(self, unstored: list[tuple[CotFix, Subscriber]]) -> None:
+        """Store the registered uids' fixes that their senders may send and that pass the range rules, and the
+        markers and spot reports of signed-in users; then note the strangers and audit the refusals (after, so a
+        failed store retried later does not count them twice)."""
         with self.factory() as session:
             if self.placed:
                 keep_placed(session, self.placed)
                 self.placed = []
-            known = tracker_ids(session, [f.uid for f in fixes])
-            registered = [f for f in fixes if f.uid in known]
-            strangers = [f for f in fixes if f.uid not in known]
-            if registered:
-                columns = fixes_to_columns(registered)
+            known = tracker_ids(session, [fix.uid for fix, _ in unstored])
+            allowed, refused, refusals = self._allowed(session, [(fix, via) for fix, via in unstored if fix.uid in known], known)
+            strangers = [fix for fix, _ in unstored if fix.uid not in known]
+            if allowed:
+                columns = fixes_to_columns(allowed)
                 bad = bad_rows(columns, now_ms=int(utcnow().timestamp() * 1000))
                 if bad.any():
                     self.counters.malformed += int(bad.sum())
@@ -228,10 +234,68 @@ class CotListener:
             if strangers:
                 self.counters.unregistered += len(strangers)
                 note_unregistered(session, strangers)
+            for reason, count in refused.items():
+                self.counters.refused[reason] = self.counters.refused.get(reason, 0) + count
+            if refusals:
+                self._audit_refusals(session, refusals)
 
-    def _parse(self, batch: list[tuple[bytes, Subscriber | None]]) -> list[CotFix]:
-        """The batch's positions; bad events are counted. A connection learns the uids it sends for, so its
-        feed never echoes them (before they are stored, so the feed cannot find them first)."""
+    def _allowed(self, session: Session, fixes: list[tuple[CotFix, Subscriber]], known: dict[str, int]
+                 ) -> tuple[list[CotFix], dict[str, int], list[tuple[Subscriber, str, str]]]:
+        """The fixes whose senders may move their trackers (tracking.sources), judged once per connection and
+        tracker; how many were refused for each reason; and each (connection, reason) not yet audited, with a
+        tracker it was refused for. A connection whose sign-in was ended meanwhile is judged anonymous, and closed."""
+        if not fixes:
+            return [], {}, []
+        sources = tracker_sources(session, sorted({known[fix.uid] for fix, _ in fixes}))
+        judged: dict[tuple[int, int], str | None] = {}
+        checked: set[int] = set()
+        allowed: list[CotFix] = []
+        refused: dict[str, int] = {}
+        to_audit: dict[tuple[int, str], tuple[Subscriber, str, str]] = {}
+        for fix, via in fixes:
+            if via.credential is not None and id(via) not in checked:
+                checked.add(id(via))
+                if not self.feed.still_signed_in(session, via):
+                    via.ended = True
+                    if via.hang_up is not None:
+                        via.hang_up()
+            tracker_id = known[fix.uid]
+            key = (id(via), tracker_id)
+            if key not in judged:
+                judged[key] = reason = refusal(sources[tracker_id], via.sender())
+                if reason is not None and reason not in self._audited(via):
+                    to_audit.setdefault((id(via), reason), (via, reason, sources[tracker_id].code))
+            reason = judged[key]
+            if reason is None:
+                allowed.append(fix)
+                via.own_uids.add(fix.uid)  # its own positions are not sent back to it
+            else:
+                refused[reason] = refused.get(reason, 0) + 1
+        return allowed, refused, list(to_audit.values())
+
+    def _audited(self, via: Subscriber) -> set[str]:
+        """The reasons already audited for this connection (UDP: for this address, among the last 4,096)."""
+        if via.transport != "udp":
+            return via.audited
+        seen = self.udp_audited.setdefault(via.address, set())
+        self.udp_audited.move_to_end(via.address)
+        while len(self.udp_audited) > 4096:
+            self.udp_audited.popitem(last=False)
+        return seen
+
+    def _audit_refusals(self, session: Session, refusals: list[tuple[Subscriber, str, str]]) -> None:
+        """One audit entry per connection and reason, whatever the number of events refused."""
+        with transaction(session, ACTOR):
+            for via, reason, code in refusals:
+                sender = via.sender()
+                record(session, ACTOR, "cot_refusals", f"{via.transport}:{via.address}"[:64],
+                       {"reason": reason, "tracker": code, "sender": sender.who, "address": via.address,
+                        "transport": via.transport, "certificate": sender.certificate})
+        for via, reason, _ in refusals:
+            self._audited(via).add(reason)
+
+    def _parse(self, batch: list[tuple[bytes, Subscriber]]) -> list[tuple[CotFix, Subscriber]]:
+        """The batch's positions, each with the connection it came on; bad events are counted."""
         fixes = []
         for event, subscriber in batch:
             try:
@@ -242,19 +306,17 @@ class CotListener:
             if isinstance(fix, CotOther):
                 self.counters.ignored += 1
                 self.counters.count_type(fix.type)
-                if fix.what in KEPT and subscriber is not None and subscriber.credential is not None and fix.uid \
+                if fix.what in KEPT and subscriber.credential is not None and not subscriber.ended and fix.uid \
                         and fix.lat is not None and fix.t_ms is not None:
                     self.placed.append((fix, subscriber.who))
                 continue
             self.counters.fixes += 1
-            fixes.append(fix)
-            if subscriber is not None:
-                subscriber.own_uids.add(fix.uid)
+            fixes.append((fix, subscriber))
         return fixes
 
     def status(self) -> dict[str, Any]:
         counters = {k: (dict(v) if isinstance(v, dict) else v) for k, v in vars(self.counters).items()}
-        feed = {} if self.feed is None else {"feed_clients": self.feed.clients, "feed_sent": self.feed.sent}
+        feed = {"feed_clients": self.feed.clients, "feed_sent": self.feed.sent} if self.feeding else {}
         return {"ports": dict(self.ports), "pending": len(self.pending) + len(self.unstored), **counters, **feed}
 
 
@@ -265,17 +327,19 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.listener = listener
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        sender = Subscriber(address=str(addr[0]), transport="udp")  # anonymous: UDP proves nobody's identity
         for event in EventSplitter().feed(data, self.listener.counters):
             if not self.listener.room.is_set():
                 self.listener.counters.shed += 1  # no flow control on UDP: shed, and say so
                 continue
-            self.listener.accept(event)
+            self.listener.accept(event, sender)
 
 
 def keep_placed(session: Session, placed: list[tuple[CotOther, str]]) -> None:
-    """Keep markers and spot reports by their uid: a marker moved or edited on a TAK client replaces its
-    earlier version (one statement whatever the number, the same on SQLite and PostgreSQL)."""
-    newest = {other.uid: (other, who) for other, who in placed}  # the last version of each in the batch
+    """Keep markers and spot reports by their sender and uid: a marker moved or edited on a TAK client replaces its
+    earlier version, and nobody else's client, sending the same uid, replaces it (one statement whatever the number,
+    the same on SQLite and PostgreSQL)."""
+    newest = {(who, other.uid): (other, who) for other, who in placed}  # the last version of each in the batch
     now = utcnow()
     rows = [{"uid": o.uid, "cot_type": o.type[:64], "what": o.what, "callsign": o.callsign, "remarks": o.remarks, "lat": o.lat,
              "lon": o.lon, "at": datetime.fromtimestamp((o.t_ms or 0) / 1000, UTC), "received_at": now, "sent_by": who}
@@ -283,7 +347,7 @@ def keep_placed(session: Session, placed: list[tuple[CotOther, str]]) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(TakReport).values(rows)
     session.execute(statement.on_conflict_do_update(
-        index_elements=["uid"], set_={name: statement.excluded[name] for name in rows[0] if name != "uid"}))
+        index_elements=["sent_by", "uid"], set_={name: statement.excluded[name] for name in rows[0] if name not in ("uid", "sent_by")}))
     session.commit()
 
 

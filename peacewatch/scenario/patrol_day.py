@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 DAY = datetime(2020, 11, 14, tzinfo=UTC)
 START, END = DAY + timedelta(hours=8), DAY + timedelta(hours=12)
 FIX_SECONDS = 10
+PATROL_COMMANDER = "patrol"  # the demo user whose devices report for the day's patrol vehicles
 SPEED_MPS = 8.5
 _GEOD = Geod(ellps="WGS84")
 
@@ -111,6 +112,7 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
     from sqlalchemy import select
 
     from peacewatch.alerts.service import sweep
+    from peacewatch.core.auth import User
     from peacewatch.force.models import Unit
     from peacewatch.geography.models import Zone
     from peacewatch.live.ingest import Ingest
@@ -130,8 +132,10 @@ def load(session: Session, *, h3_resolution: int, rules: AlertSettings) -> int:
             continue
         code = f"MP-{script.code}"
         if session.scalar(select(Tracker.id).where(Tracker.code == code)) is None:
+            # the demo's patrol commander carries the vehicles' handhelds: their TAK sign-in and the field page report for them
+            bound = [PATROL_COMMANDER] if session.scalar(select(User.id).where(User.username == PATROL_COMMANDER)) else []
             create_tracker(session, actor, TrackerIn(code=code, name=f"Patrol vehicle {script.code}", kind=TrackerKind.vehicle,
-                                                     cot_uid=f"ANDROID-{code}"))
+                                                     cot_uid=f"ANDROID-{code}", bound_users=bound))
         unit_id = session.scalar(select(Unit.id).where(Unit.name == script.unit))
         zone_id = session.scalar(select(Zone.id).where(Zone.code == script.zone))
         patrol = create_patrol(session, actor, PatrolIn.model_validate({

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import httpx
+from lxml import etree
 
 from peacewatch.scenario.patrol_day import SCRIPTS, START, track
 from peacewatch.tracking.cot import position_event
@@ -70,7 +71,7 @@ def run(
             shifted = [now + (t - START) / speed for t in times]
             tracks.append((code, shifted, points))
         sent, cursor = 0, [0] * len(tracks)
-        stream = _cot_stream(cot_url) if via == "cot" else None
+        stream = _cot_stream(cot_url, username, token.json()["access_token"]) if via == "cot" else None
         deadline = time.monotonic() + minutes * 60
         try:
             while time.monotonic() < deadline and any(c < len(t[1]) for c, t in zip(cursor, tracks)):
@@ -101,11 +102,17 @@ def run(
     return sent
 
 
-def _cot_stream(cot_url: str) -> socket.socket:
+def _cot_stream(cot_url: str, username: str, access_token: str) -> socket.socket:
+    """A TCP connection to the CoT listener, signed in as TAK Server's clients sign in: an anonymous client moves no
+    mission tracker (tracking.sources), the simulator's user does."""
     parsed = urlparse(cot_url)
     if parsed.scheme != "tcp" or not parsed.hostname or not parsed.port:
         raise SimulationError(f"--cot must look like tcp://host:port, not '{cot_url}'")
     try:
-        return socket.create_connection((parsed.hostname, parsed.port), timeout=10)
+        connection = socket.create_connection((parsed.hostname, parsed.port), timeout=10)
     except OSError as exc:
         raise SimulationError(f"cannot reach the CoT listener at {cot_url}: {exc}") from None
+    sign_in = etree.Element("auth")
+    etree.SubElement(sign_in, "cot", username=username, password=access_token)
+    connection.sendall(etree.tostring(sign_in))
+    return connection

@@ -10,17 +10,20 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from peacewatch.core.auth import OPERATIONS_CENTRE_ROLES, User, admits
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.db import as_utc, utcnow
 from peacewatch.core.paging import counted, counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
+from peacewatch.core.visibility import readable_visibilities
 from peacewatch.core.web import (
     FieldStaff,
     LongLimit,
     Offset,
     Operations,
     OperationsCentre,
+    OptionalUser,
     Readable,
     RecordId,
     SessionDep,
@@ -43,28 +46,35 @@ from peacewatch.tracking.schemas import (
     UnregisteredUidOut,
 )
 
+PUBLIC = readable_visibilities(internal=False, side=None)
 trackers = APIRouter(prefix="/api/v1/trackers", tags=["tracking"], responses=problem_responses(403, 404, 409))
 
 
+def _sees_sources(user: User | None) -> bool:
+    return user is not None and admits(OPERATIONS_CENTRE_ROLES, user.role)
+
+
 @trackers.get("", response_model=list[TrackerOut], responses=counted_responses(CSV_OR_JSON))
-def list_trackers(response: Response, session: SessionDep, readable: Readable, limit: LongLimit = 1000,
+def list_trackers(response: Response, session: SessionDep, user: OptionalUser, limit: LongLimit = 1000,
                   offset: Offset = 0, format: ListFormat = "json") -> Any:
-    page = service.list_trackers(session, readable, limit=limit, offset=offset)
-    found = [TrackerOut.model_validate(t) for t in counted(response, page)]
+    page = service.list_trackers(session, user.readable if user else PUBLIC, limit=limit, offset=offset)
+    found = [TrackerOut.model_validate(t).for_reader(_sees_sources(user)) for t in counted(response, page)]
     return with_total(csv_response(found, "trackers.csv"), page.total) if format == "csv" else found
 
 
-@trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client)")
+@trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client) "
+               "and who may move it: bound users, device tokens, TAK certificates, roles, anonymous input, a controller")
 def create_tracker(data: TrackerIn, session: SessionDep, user: Operations) -> TrackerOut:
     return TrackerOut.model_validate(service.create_tracker(session, user.username, data))
 
 
 @trackers.get("/{tracker_id}", response_model=TrackerOut)
-def read_tracker(tracker_id: RecordId, session: SessionDep, readable: Readable) -> TrackerOut:
-    return TrackerOut.model_validate(service.get_tracker(session, tracker_id, readable))
+def read_tracker(tracker_id: RecordId, session: SessionDep, user: OptionalUser) -> TrackerOut:
+    tracker = service.get_tracker(session, tracker_id, user.readable if user else PUBLIC)
+    return TrackerOut.model_validate(tracker).for_reader(_sees_sources(user))
 
 
-@trackers.patch("/{tracker_id}", response_model=TrackerOut, summary="Change a tracker")
+@trackers.patch("/{tracker_id}", response_model=TrackerOut, summary="Change a tracker, or who may move it")
 def update_tracker(tracker_id: RecordId, changes: TrackerUpdate, session: SessionDep, user: Operations) -> TrackerOut:
     return TrackerOut.model_validate(service.update_tracker(session, user.username, tracker_id, changes))
 

@@ -52,6 +52,7 @@ class StreamCounters:
     unregistered: int = 0
     stored: int = 0
     by_type: dict[str, int] = field(default_factory=dict)  # events that are not positions, by CoT type
+    refused: dict[str, int] = field(default_factory=dict)  # fixes of registered trackers their senders may not move, by reason
 
     def count_type(self, cot_type: str) -> None:
         """Count an event that is not a position by its type; past MAX_TYPES kinds, as "other"."""
@@ -178,13 +179,25 @@ _OTHER_KINDS = (("t-", "tasking"), ("b-t-f", "chat"), ("b-f-t", "file transfer")
                 ("b-m-r", "route"), ("u-d-", "shape"), ("b-a-", "alarm"), ("b-r-f-h-c", "casevac"))
 
 
+PLACED_HOW = "h-g-i-g-o"  # "human, garbage in, garbage out": how ATAK marks a point a user put on the map
+
+
 def is_placed_marker(root: etree._Element) -> bool:
-    """An atom a user placed on the map (a hostile vehicle, a checkpoint), not the device's own position:
-    TAK clients give it the creator as parent (``<link relation="p-p">``) and keep it (``<archive/>``)."""
+    """An atom a user placed on the map (a hostile vehicle, a checkpoint), not a device's own position.
+
+    ATAK marks a placed point ``how="h-g-i-g-o"`` (its icon sets send nothing more, not even a detail), keeps
+    it (``<archive/>``) and names its creator as parent (``<link relation="p-p">``). A parent link alone does
+    not make a marker: a drone's position from the UAS Tool names its controlling ATAK the same way, but is
+    machine-made (``how="m-..."``) and is the drone's own position."""
+    how = root.get("how", "")
+    if how.startswith(PLACED_HOW):
+        return True
     detail = root.find("detail")
     if detail is None:
         return False
-    return detail.find("archive") is not None or any(link.get("relation") == "p-p" for link in detail.iterfind("link"))
+    if detail.find("archive") is not None:
+        return True
+    return how.startswith("h-") and any(link.get("relation") == "p-p" for link in detail.iterfind("link"))
 
 
 def parse_event(data: bytes) -> CotFix | CotOther:

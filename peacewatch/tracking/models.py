@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -11,6 +11,7 @@ from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Versioned
 from peacewatch.core.db import Base, FixedDegrees, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from peacewatch.core.visibility import VisibilityMixin
+from peacewatch.tracking.sources import DEFAULT_REPORT_ROLES
 
 
 class TrackerKind(str, enum.Enum):
@@ -29,6 +30,15 @@ class Tracker(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Base
     kind: Mapped[TrackerKind] = mapped_column(SAEnum(TrackerKind, native_enum=False, length=16, validate_strings=True))
     cot_uid: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), nullable=True, index=True)
+    # who may move it (tracking.sources): identities bound to it, roles allowed to report for it, anonymous input
+    bound_users: Mapped[list[str]] = mapped_column(JSON, default=list, comment="Usernames whose devices report for it")
+    bound_tokens: Mapped[list[int]] = mapped_column(JSON, default=list, comment="Device API tokens (ids) that report for it")
+    bound_certificates: Mapped[list[str]] = mapped_column(JSON, default=list, comment="TAK client certificates (SHA-256) that report for it")
+    report_roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_REPORT_ROLES),
+                                                    comment="Roles that may report for it, whoever is bound")
+    anonymous_input: Mapped[bool] = mapped_column(Boolean, default=False, comment="Takes positions from anonymous CoT (TCP, UDP)")
+    controller_id: Mapped[int | None] = mapped_column(ForeignKey("trackers.id", ondelete="SET NULL"), nullable=True,
+                                                      comment="The device that controls it (a drone's ATAK): its sources report for it too")
 
 
 class Position(Base):
@@ -91,12 +101,14 @@ class UnregisteredUid(Base):
 class TakReport(Base):
     """A marker or spot report a signed-in TAK user placed on the map, kept so that operations can turn
     it into an incident report. A TAK client sends a marker again when it is moved or edited: the
-    marker's uid is its identity, and the newest version is kept."""
+    marker's uid and its sender are its identity, and the newest version is kept: nobody else's client, sending
+    the same uid, replaces it."""
 
     __tablename__ = "tak_reports"
+    __table_args__ = (UniqueConstraint("sent_by", "uid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    uid: Mapped[str] = mapped_column(String(200))
     cot_type: Mapped[str] = mapped_column(String(64))
     what: Mapped[str] = mapped_column(String(16), comment="marker or spot report")
     callsign: Mapped[str] = mapped_column(String(200), default="")

@@ -1,14 +1,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import MAX_ID
 from peacewatch.tracking.models import TrackerKind
+from peacewatch.tracking.sources import DEFAULT_REPORT_ROLES
 
 TRACKER_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"
+# the roles that may be allowed to report for a tracker: the mission's own, never a side's liaison
+ReportRole = Literal["admin", "operations", "patrol", "humanitarian", "air", "press", "observer"]
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+TokenId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Fingerprint = Annotated[str, Field(min_length=64, max_length=95, pattern=r"^[0-9A-Fa-f:\s]+$",
+                                   description="SHA-256 of the certificate, hex (colons allowed)")]
+SOURCES_HELP = {
+    "bound_users": "Users whose signed-in devices (TAK sign-in or certificate, field page, API) report for it",
+    "bound_tokens": "Device API tokens (their ids) that report for it",
+    "bound_certificates": "TAK client certificates (SHA-256 fingerprints) that report for it",
+    "report_roles": "Roles that may report for it whoever is bound (operations loading a GPS unit's dump)",
+    "anonymous_input": "Takes positions from anonymous CoT over TCP or UDP (off unless a device can do nothing else)",
+    "controller_id": "The tracker of the device that controls it (a drone's ATAK): that device's sources report for it too",
+}
 
 
 class TrackerIn(BaseModel):
@@ -20,6 +36,14 @@ class TrackerIn(BaseModel):
     cot_uid: str | None = Field(default=None, min_length=1, max_length=200, description="The TAK client's CoT uid")
     unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     visibility: Visibility = Visibility.internal
+    bound_users: list[Username] = Field(default_factory=list, max_length=100, description=SOURCES_HELP["bound_users"])
+    bound_tokens: list[TokenId] = Field(default_factory=list, max_length=100, description=SOURCES_HELP["bound_tokens"])
+    bound_certificates: list[Fingerprint] = Field(default_factory=list, max_length=100,
+                                                  description=SOURCES_HELP["bound_certificates"])
+    report_roles: list[ReportRole] = Field(default_factory=lambda: list(DEFAULT_REPORT_ROLES), max_length=8,
+                                           description=SOURCES_HELP["report_roles"])
+    anonymous_input: bool = Field(default=False, description=SOURCES_HELP["anonymous_input"])
+    controller_id: int | None = Field(default=None, ge=1, le=MAX_ID, description=SOURCES_HELP["controller_id"])
 
 
 class TrackerUpdate(BaseModel):
@@ -31,6 +55,13 @@ class TrackerUpdate(BaseModel):
     cot_uid: str | None = Field(default=None, min_length=1, max_length=200)
     unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     visibility: Visibility | None = None
+    bound_users: list[Username] | None = Field(default=None, max_length=100, description=SOURCES_HELP["bound_users"])
+    bound_tokens: list[TokenId] | None = Field(default=None, max_length=100, description=SOURCES_HELP["bound_tokens"])
+    bound_certificates: list[Fingerprint] | None = Field(default=None, max_length=100,
+                                                         description=SOURCES_HELP["bound_certificates"])
+    report_roles: list[ReportRole] | None = Field(default=None, max_length=8, description=SOURCES_HELP["report_roles"])
+    anonymous_input: bool | None = Field(default=None, description=SOURCES_HELP["anonymous_input"])
+    controller_id: int | None = Field(default=None, ge=1, le=MAX_ID, description=SOURCES_HELP["controller_id"])
 
 
 class TrackerOut(BaseModel):
@@ -44,6 +75,19 @@ class TrackerOut(BaseModel):
     unit_id: int | None
     visibility: Visibility
     created_at: datetime
+    # who may move it: shown to the operations centre only (null for any other reader)
+    bound_users: list[str] | None = None
+    bound_tokens: list[int] | None = None
+    bound_certificates: list[str] | None = None
+    report_roles: list[str] | None = None
+    anonymous_input: bool | None = None
+    controller_id: int | None = None
+
+    def for_reader(self, sees_sources: bool) -> TrackerOut:
+        """The tracker as a reader may see it: who may move it is the operations centre's to know."""
+        if sees_sources:
+            return self
+        return self.model_copy(update=dict.fromkeys(SOURCES_HELP))
 
 
 class PositionIn(BaseModel):
@@ -111,6 +155,9 @@ class CotStatusOut(BaseModel):
     ignored: int = Field(default=0, description="Events that are not their sender's position (pings, chat, markers, shapes, no GPS fix)")
     by_type: dict[str, int] = Field(default_factory=dict, description="Those events counted by CoT type (b-t-f chat, ...)")
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
+    refused: dict[str, int] = Field(default_factory=dict, description="Fixes of registered trackers refused, by reason: "
+                                    "anonymous (the tracker takes no anonymous input), not bound (the sender is not one of its "
+                                    "sources), liaison (a side's liaison never moves a mission tracker)")
     feed_clients: int = Field(default=0, description="TCP/TLS clients being sent the picture (CoT out)")
     feed_sent: int = Field(default=0, description="Events sent to them since the server started")
 
@@ -119,7 +166,7 @@ class TakReportOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    uid: str = Field(description="The marker's CoT uid: a TAK client sending it again (moved, edited) updates it")
+    uid: str = Field(description="The marker's CoT uid: the same user's TAK client sending it again (moved, edited) updates it")
     cot_type: str
     what: str = Field(description="marker or spot report")
     callsign: str

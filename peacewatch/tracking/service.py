@@ -11,16 +11,18 @@ import numpy as np
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from peacewatch.core.auth import ApiToken, Role, User
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import Fence
 from peacewatch.core.paging import Paged, paged
-from peacewatch.core.problems import Conflict, FieldError, Invalid, NotFound
+from peacewatch.core.problems import Conflict, FieldError, Forbidden, Invalid, NotFound
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 from peacewatch.tracking.columns import PositionColumns, normalised_heading
 from peacewatch.tracking.geofence import h3_cells
 from peacewatch.tracking.models import Position, TakReport, Tracker, UnregisteredUid
 from peacewatch.tracking.schemas import TrackerIn, TrackerUpdate
+from peacewatch.tracking.sources import Sender, TrackerSources, fingerprint, may_be_bound, refusal
 from peacewatch.tracking.store import PreparedBatch, window_coordinates
 
 # --- trackers ----------------------------------------------------------------------------------
@@ -47,10 +49,48 @@ def _check_unique(session: Session, data: dict[str, Any], tracker_id: int | None
         raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=data['unit_id'])
 
 
+def _check_sources(session: Session, data: dict[str, Any], tracker_id: int | None) -> None:
+    """Bound users and tokens exist and are the mission's own (never a side's liaison); fingerprints are SHA-256;
+    a controller exists and is another tracker. Normalises the fingerprints' spelling in ``data``."""
+    for i, username in enumerate(data.get("bound_users") or []):
+        role = session.scalar(select(User.role).where(User.username == username))
+        if role is None:
+            raise Invalid("no user '{username}'", field=f"body.bound_users[{i}]", username=username)
+        if not may_be_bound(role):
+            raise Invalid("'{username}' is a side's liaison: a side never reports for a mission tracker",
+                          field=f"body.bound_users[{i}]", username=username)
+    for i, token_id in enumerate(data.get("bound_tokens") or []):
+        found = session.execute(select(ApiToken.revoked_at, User.role).join(User, ApiToken.user_id == User.id)
+                                .where(ApiToken.id == token_id)).first()
+        if found is None or found.revoked_at is not None:
+            raise Invalid("no API token {token_id} in force", field=f"body.bound_tokens[{i}]", token_id=token_id)
+        if not may_be_bound(found.role):
+            raise Invalid("API token {token_id} is a side's liaison's: a side never reports for a mission tracker",
+                          field=f"body.bound_tokens[{i}]", token_id=token_id)
+    if data.get("bound_certificates"):
+        spelled = [fingerprint(text) for text in data["bound_certificates"]]
+        for i, value in enumerate(spelled):
+            if len(value) != 64:
+                raise Invalid("is not a SHA-256 fingerprint (64 hexadecimal digits)", field=f"body.bound_certificates[{i}]")
+        data["bound_certificates"] = sorted(set(spelled))
+    for key in ("bound_users", "bound_tokens", "report_roles"):
+        if data.get(key):
+            data[key] = sorted(set(data[key]))
+    if Role.liaison.value in (data.get("report_roles") or []):
+        raise Invalid("a side's liaison never reports for a mission tracker", field="body.report_roles")
+    controller = data.get("controller_id")
+    if controller is not None:
+        if controller == tracker_id:
+            raise Invalid("a tracker cannot control itself", field="body.controller_id")
+        if session.get(Tracker, controller) is None:
+            raise Invalid("tracker {controller} does not exist", field="body.controller_id", controller=controller)
+
+
 def create_tracker(session: Session, actor: str, data: TrackerIn) -> Tracker:
     with transaction(session, actor):
         values = data.model_dump()
         _check_unique(session, values, None)
+        _check_sources(session, values, None)
         tracker = Tracker(**values)
         session.add(tracker)
     return tracker
@@ -60,10 +100,12 @@ def update_tracker(session: Session, actor: str, tracker_id: int, changes: Track
     with transaction(session, actor):
         tracker = get_tracker(session, tracker_id, None)
         values = changes.model_dump(exclude_unset=True)
-        for key in ("code", "kind", "visibility", "name"):
+        for key in ("code", "kind", "visibility", "name", "bound_users", "bound_tokens", "bound_certificates", "report_roles",
+                    "anonymous_input"):
             if key in values and values[key] is None:
                 raise Invalid("{key} may not be null", field=f"body.{key}", key=key)
         _check_unique(session, values, tracker_id)
+        _check_sources(session, values, tracker_id)
         for key, value in values.items():
             setattr(tracker, key, value)
     return tracker
@@ -88,6 +130,44 @@ def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
             if uid is not None and uid in chunk:
                 found[uid] = tracker_id
     return found
+
+
+# --- who may move a tracker --------------------------------------------------------------------------
+
+_SOURCE_COLUMNS = (Tracker.id, Tracker.code, Tracker.bound_users, Tracker.bound_tokens, Tracker.bound_certificates,
+                   Tracker.report_roles, Tracker.anonymous_input, Tracker.controller_id)
+
+
+def tracker_sources(session: Session, ids: list[int]) -> dict[int, TrackerSources]:
+    """What each tracker takes positions from, with its controller's sources (a drone's ATAK): two queries a batch."""
+    rows = {row.id: row for start in range(0, len(ids), 500)
+            for row in session.execute(select(*_SOURCE_COLUMNS).where(Tracker.id.in_(ids[start:start + 500])))}
+    controllers = sorted({row.controller_id for row in rows.values() if row.controller_id is not None})
+    controlling = {row.id: _sources(row, None) for row in
+                   session.execute(select(*_SOURCE_COLUMNS).where(Tracker.id.in_(controllers)))} if controllers else {}
+    return {tracker_id: _sources(row, controlling.get(row.controller_id)) for tracker_id, row in rows.items()}
+
+
+def _sources(row: Any, controller: TrackerSources | None) -> TrackerSources:
+    return TrackerSources.of(row.id, row.code, row.bound_users, row.bound_tokens, row.bound_certificates, row.report_roles,
+                             row.anonymous_input, controller)
+
+
+def check_sender(session: Session, tracker: np.ndarray, sender: Sender, where: str) -> None:
+    """Refuse the whole batch (403, naming its rows) if ``sender`` may not move one of its trackers: nothing is stored."""
+    ids = np.unique(tracker).tolist()
+    sources = tracker_sources(session, ids)
+    refused = {tracker_id: reason for tracker_id in ids
+               if (reason := refusal(sources[tracker_id], sender)) is not None}
+    if not refused:
+        return
+    rows = np.flatnonzero(np.isin(tracker, list(refused)))
+    codes = sorted(sources[t].code for t in refused)
+    errors = [FieldError.of(f"{where}[{i}].tracker", "tracker '{code}' does not take positions from {who}",
+                            code=sources[int(tracker[i])].code, who=sender.who) for i in rows[:20].tolist()]
+    raise Forbidden("{size} position(s) for tracker(s) {codes} that do not take positions from {who}: a tracker takes them "
+                    "from the users, device tokens and certificates bound to it and from the roles allowed to report for it; "
+                    "nothing stored", errors=errors, size=rows.size, codes=", ".join(codes[:10]), who=sender.who)
 
 
 # --- recording positions -----------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_a_side_does_not_learn_of_the_other_sides_report_merged_with_its_own(cli
 def test_alerts_of_a_public_patrol_are_internal_until_an_operator_shares_one(client: TestClient, auth: Any) -> None:
     units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
     north = next(f["id"] for f in client.get("/api/v1/areas").json()["features"] if f["properties"]["code"] == "north")
-    client.post("/api/v1/trackers", json={"code": "MP-07", "visibility": "public"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "visibility": "public", "bound_users": ["patrol"]}, headers=auth("ops"))
     made = client.post("/api/v1/patrols", headers=auth("ops"), json={
         "name": "Public patrol", "unit_id": units["Military Police Company North"], "zone_id": north,
         "route": {"type": "LineString", "coordinates": [[46.60, 40.10], [46.80, 40.10]]}, "visibility": "public",

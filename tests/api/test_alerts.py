@@ -21,7 +21,7 @@ ROUTE = {"type": "LineString", "coordinates": [[46.60, 40.10], [46.80, 40.10]]}
 def patrol(client: TestClient, auth: Any) -> dict[str, Any]:
     units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
     north = next(f["id"] for f in client.get("/api/v1/areas").json()["features"] if f["properties"]["code"] == "north")
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
     body = {"name": "North test patrol", "unit_id": units["Military Police Company North"], "zone_id": north,
             "route": ROUTE, "planned_start": "2020-11-14T08:00:00Z", "planned_end": "2020-11-14T12:00:00Z",
             "trackers": ["MP-07"], "max_stop_minutes": 10, "silence_minutes": 15, "route_tolerance_m": 2000}

@@ -40,7 +40,7 @@ def token(client: TestClient, auth: Any, username: str) -> str:
 def test_a_client_gets_the_posts_and_the_positions_another_client_posted_over_http(live: tuple[TestClient, int], auth: Any) -> None:
     client, port = live
     for code, visibility in (("MP-31", "public"), ("MP-32", "internal")):
-        assert client.post("/api/v1/trackers", json={"code": code, "name": f"Patrol {code}", "kind": "vehicle",
+        assert client.post("/api/v1/trackers", json={"code": code, "name": f"Patrol {code}", "kind": "vehicle", "bound_users": ["patrol"],
                                                      "visibility": visibility}, headers=auth("ops")).status_code == 201
     at = utcnow() - timedelta(seconds=30)
     batch = {"positions": [{"tracker": code, "t": (at + timedelta(seconds=i)).isoformat(), "lat": 40.05 + i / 1000, "lon": 46.70}
@@ -82,7 +82,7 @@ def test_alerts_reach_the_clients_that_may_see_them(live: tuple[TestClient, int]
 def test_a_client_is_not_sent_its_own_positions_back(live: tuple[TestClient, int], auth: Any) -> None:
     client, port = live
     assert client.post("/api/v1/trackers", json={"code": "TAK-9", "kind": "tak_client", "cot_uid": "ANDROID-mp09",
-                                                 "visibility": "public"}, headers=auth("ops")).status_code == 201
+                                                 "visibility": "public", "anonymous_input": True}, headers=auth("ops")).status_code == 201
     mine = pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp09", cot_type="a-f-G-U-C-I")
     events = run(listen(port, send=[mine], seconds=3.0))
     assert "ANDROID-mp09" not in uids(events) and any(u.startswith("PeaceWatch.post.") for u in uids(events))
@@ -121,7 +121,8 @@ def test_over_tls_a_client_certificate_named_after_a_user_gives_that_users_view(
         "cot_tls_cert": pki["server_cert"], "cot_tls_key": pki["server_key"], "cot_tls_ca": pki["ca"]}), listeners=True)
     with TestClient(app) as client:
         port = client.get("/api/v1/cot/status", headers=auth("ops")).json()["ports"]["tls"]
-        assert client.post("/api/v1/trackers", json={"code": "MP-51", "kind": "vehicle"}, headers=auth("ops")).status_code == 201
+        made = client.post("/api/v1/trackers", json={"code": "MP-51", "kind": "vehicle", "bound_users": ["patrol"]}, headers=auth("ops"))
+        assert made.status_code == 201
         at = (utcnow() - timedelta(seconds=5)).isoformat()
         assert client.post("/api/v1/positions", json={"positions": [{"tracker": "MP-51", "t": at, "lat": 40.2, "lon": 46.8}]},
                            headers=auth("patrol")).status_code in (200, 201)

@@ -46,7 +46,7 @@ async def pytak_send(port: int, events: list[bytes]) -> None:
 def test_pytak_positions_land_on_the_tracker_track(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
     client, ports = live
     tracker = client.post(
-        "/api/v1/trackers", json={"code": "TAK-7", "kind": "tak_client", "cot_uid": "ANDROID-mp07"}, headers=auth("ops")
+        "/api/v1/trackers", json={"code": "TAK-7", "kind": "tak_client", "cot_uid": "ANDROID-mp07", "anonymous_input": True}, headers=auth("ops")
     ).json()
     for i in range(3):  # gen_cot stamps the current time: keep the fixes milliseconds apart, or they are one fix
         event = pytak.gen_cot(lat=40.1 + i / 1000, lon=46.7, uid="ANDROID-mp07", cot_type="a-f-G-U-U-L-M")
@@ -64,7 +64,7 @@ def test_hostile_and_broken_input_is_counted_and_the_listener_lives_on(
     live: tuple[TestClient, dict[str, int]], auth: Any
 ) -> None:
     client, ports = live
-    client.post("/api/v1/trackers", json={"code": "TAK-8", "cot_uid": "ANDROID-mp08"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "TAK-8", "cot_uid": "ANDROID-mp08", "anonymous_input": True}, headers=auth("ops"))
     bomb = b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><event uid="&b;"/>'
     xxe = b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]><event uid="&x;"></event>'
     with socket.create_connection(("127.0.0.1", ports["tcp"])) as conn:
@@ -78,7 +78,7 @@ def test_hostile_and_broken_input_is_counted_and_the_listener_lives_on(
 
 def test_udp_datagrams_are_read_too(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
     client, ports = live
-    client.post("/api/v1/trackers", json={"code": "TAK-9", "cot_uid": "ANDROID-mp09"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "TAK-9", "cot_uid": "ANDROID-mp09", "anonymous_input": True}, headers=auth("ops"))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.sendto(pytak.gen_cot(lat=40.1, lon=46.7, uid="ANDROID-mp09", cot_type="a-f-G"), ("127.0.0.1", ports["udp"]))
     wait_for(lambda: status(client, auth)["stored"] >= 1)
@@ -110,7 +110,11 @@ def test_tls_needs_a_client_certificate_and_plain_tcp_can_be_off(live_tls: Any, 
 
     client, ports, pki = live_tls
     assert set(ports) == {"tls"}
-    client.post("/api/v1/trackers", json={"code": "TAK-T", "cot_uid": "ANDROID-tls"}, headers=auth("ops"))
+    from tests.certs import fingerprint_of
+
+    # the certificate names no user: the tracker is bound to the certificate itself; anonymous input is not enough
+    client.post("/api/v1/trackers", json={"code": "TAK-T", "cot_uid": "ANDROID-tls",
+                                          "bound_certificates": [fingerprint_of(pki["client_cert"])]}, headers=auth("ops"))
 
     anonymous = ssl.create_default_context(cafile=str(pki["ca"]))
     try:
@@ -137,7 +141,7 @@ def test_tls_needs_a_client_certificate_and_plain_tcp_can_be_off(live_tls: Any, 
 
 def test_out_of_range_values_are_dropped_and_counted_not_stored(live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
     client, ports = live
-    client.post("/api/v1/trackers", json={"code": "TAK-R", "cot_uid": "ANDROID-range"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "TAK-R", "cot_uid": "ANDROID-range", "anonymous_input": True}, headers=auth("ops"))
     bad = (b'<event version="2.0" uid="ANDROID-range" type="a-f-G" how="m-g" time="2020-11-14T08:00:00Z" '
            b'start="2020-11-14T08:00:00Z" stale="2020-11-14T08:05:00Z"><point lat="40.1" lon="46.7" hae="0" ce="5" le="0"/>'
            b'<detail><track speed="-3" course="720"/></detail></event>')
@@ -174,7 +178,7 @@ def test_clients_that_hang_up_without_reading_the_feed_lose_no_event(
     devices = 40
     for n in range(devices):
         made = client.post("/api/v1/trackers", json={"code": f"MP-{n:02d}", "kind": "tak_client",
-                                                     "cot_uid": f"ANDROID-{n:04d}"}, headers=auth("ops"))
+                                                     "cot_uid": f"ANDROID-{n:04d}", "anonymous_input": True}, headers=auth("ops"))
         assert made.status_code == 201, made.text
     total, clients = 100_000, 8
     reports = [atak_report(i % devices, i // devices) for i in range(total)]
@@ -208,7 +212,7 @@ def test_events_that_are_not_positions_are_counted_by_type_and_never_stored_as_f
 
     client, ports = live
     for code, uid in (("TAK-MP07", "ANDROID-589520ccfcd20f01"), ("UAS-3", "UAS-ORLAN-3")):
-        client.post("/api/v1/trackers", json={"code": code, "kind": "tak_client", "cot_uid": uid}, headers=auth("ops"))
+        client.post("/api/v1/trackers", json={"code": code, "kind": "tak_client", "cot_uid": uid, "anonymous_input": True}, headers=auth("ops"))
     asyncio.run(pytak_send(ports["tcp"], [FILE_ACK, DRONE_NO_GPS, CHAT, MARKER, SHAPE, DRONE]))
     wait_for(lambda: status(client, auth)["stored"] == 1 and status(client, auth)["ignored"] == 5)
     counted = status(client, auth)

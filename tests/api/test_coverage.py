@@ -12,7 +12,7 @@ from h3.api import basic_int as h3
 @pytest.fixture
 def visits(client: TestClient, auth: Any) -> set[int]:
     """One tracker visiting North: day one at 08:xx, then again three days later; returns the cells of day one."""
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
     day_one = [(40.10, 46.60 + i * 0.005) for i in range(20)]  # about 8 km east, several res-8 cells
     fixes = [{"tracker": "MP-07", "t": f"2020-11-14T08:{i:02d}:00Z", "lat": lat, "lon": lon} for i, (lat, lon) in enumerate(day_one)]
     fixes.append({"tracker": "MP-07", "t": "2020-11-17T09:00:00Z", "lat": 40.20, "lon": 46.80})

@@ -81,7 +81,7 @@ def test_hostile_and_empty_files_are_refused(data: bytes, fragment: str) -> None
 
 @pytest.mark.usefixtures("scenario")
 def test_upload_through_the_api_is_idempotent(client: TestClient, auth: Any) -> None:
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
     upload = lambda: client.post(  # noqa: E731
         "/api/v1/positions/gpx", data={"tracker": "MP-07"},
         files={"file": ("day.gpx", io.BytesIO(gpx_file()), "application/gpx+xml")}, headers=auth("patrol"),
@@ -98,7 +98,7 @@ def test_upload_through_the_api_is_idempotent(client: TestClient, auth: Any) -> 
 
 @pytest.mark.usefixtures("scenario")
 def test_a_garmin_dumps_waypoints_can_be_kept_as_named_places(client: TestClient, auth: Any) -> None:
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
 
     def upload() -> Any:
         return client.post("/api/v1/positions/gpx", data={"tracker": "MP-07", "waypoints": "places"}, headers=auth("patrol"),
@@ -175,8 +175,8 @@ def test_heights_above_sea_level_are_stored_above_the_ellipsoid_and_written_back
 @pytest.mark.usefixtures("scenario")
 def test_a_track_exported_as_gpx_imports_back_as_the_same_positions(client: TestClient, auth: Any) -> None:
     """Times, speeds (Garmin's TrackPointExtension) and heights survive the trip out and back."""
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
-    client.post("/api/v1/trackers", json={"code": "MP-08"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-08", "bound_users": ["patrol"]}, headers=auth("ops"))
     fixes = [{"tracker": "MP-07", "t": f"2020-11-14T08:00:{s:02d}Z", "lat": 40.1 + s / 1e4, "lon": 46.7, "alt": 713.16,
               "speed": 8.5 + s, "heading": 90} for s in range(5)]
     assert client.post("/api/v1/positions", json={"positions": fixes}, headers=auth("patrol")).status_code == 200

@@ -16,7 +16,7 @@ def refs(client: TestClient, auth: Any) -> dict[str, int]:
     units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
     zones = {f["properties"]["code"]: f["id"] for f in client.get("/api/v1/areas").json()["features"]}
     corridor = client.get("/api/v1/corridors").json()["features"][0]["id"]
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
     return {"unit": units["Military Police Company North"], "north": zones["north"], "corridor": corridor}
 
 

@@ -33,7 +33,7 @@ def midnight(day: str) -> datetime:
 @pytest.fixture
 def three_days(client: TestClient, auth: Any) -> int:
     """MP-07 reported for an hour on each of three days; a patrol went out with it on the first. Its id."""
-    client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+    client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
     for day in DAYS:
         response = client.post("/api/v1/positions", json={"positions": day_fixes("MP-07", day)}, headers=auth("patrol"))
         assert response.json()["stored"] == 60, response.text

@@ -26,7 +26,8 @@ def fix(tracker: str, second: int, lat: float, lon: float, **extra: Any) -> dict
 def device(client: TestClient, auth: Any) -> dict[str, str]:
     """Two registered trackers and a device token acting for the patrol user."""
     for code, visibility in (("MP-07", "internal"), ("MP-08", "side_b")):
-        response = client.post("/api/v1/trackers", json={"code": code, "visibility": visibility}, headers=auth("ops"))
+        response = client.post("/api/v1/trackers", json={"code": code, "visibility": visibility, "bound_users": ["patrol"]},
+                               headers=auth("ops"))
         assert response.status_code == 201, response.text
     token = client.post("/api/v1/api-tokens", json={"name": "MP-07 box", "username": "patrol"}, headers=auth("admin"))
     return {"Authorization": f"Bearer {token.json()['token']}"}
@@ -136,7 +137,7 @@ class TestTrackers:
         assert unit.status_code == 422 and unit.json()["errors"][0]["field"] == "body.unit_id"
 
     def test_a_tak_client_reports_under_its_cot_uid(self, client: TestClient, auth: Any) -> None:
-        client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc"}, headers=auth("ops"))
+        client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc", "bound_users": ["patrol"]}, headers=auth("ops"))
         response = send(client, auth("patrol"), [fix("ANDROID-abc", 1, *NORTH)])
         assert response.status_code == 200 and response.json()["stored"] == 1
 
@@ -152,7 +153,8 @@ def test_the_live_stream_sends_a_snapshot_then_every_new_fix_in_the_readers_scop
     from peacewatch.core.db import utcnow
 
     for code, visibility in (("MP-51", "side_a"), ("MP-52", "internal")):
-        assert client.post("/api/v1/trackers", json={"code": code, "visibility": visibility}, headers=auth("ops")).status_code == 201
+        assert client.post("/api/v1/trackers", json={"code": code, "visibility": visibility, "bound_users": ["patrol"]},
+                           headers=auth("ops")).status_code == 201
     start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
     moment = lambda i: (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")  # noqa: E731
 

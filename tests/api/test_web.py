@@ -172,7 +172,7 @@ class TestLanguage:
         gpx = (b'<gpx xmlns="http://www.topografix.com/GPX/1/1" version="1.1" creator="eTrex 32x">'
                b'<wpt lat="39.8" lon="46.7"><name>CRATER</name></wpt><trk><trkseg>'
                b'<trkpt lat="39.81" lon="46.75"><time>2020-11-20T08:00:00Z</time></trkpt></trkseg></trk></gpx>')
-        client.post("/api/v1/trackers", json={"code": "MP-07"}, headers=auth("ops"))
+        client.post("/api/v1/trackers", json={"code": "MP-07", "bound_users": ["patrol"]}, headers=auth("ops"))
         points = client.post("/api/v1/positions/gpx", files={"file": ("t.gpx", gpx)}, data={"tracker": "MP-07"},
                              headers={"Accept-Language": "ru", **auth("ops")})
         assert points.status_code == 200, points.text

@@ -29,7 +29,7 @@ def today_patrol(server: LiveServer) -> dict[str, object]:
     """A patrol planned now, with its own tracker, as the operations centre plans it in the morning."""
     ops = api_token(server, "ops")
     code = f"FLD-{datetime.now(UTC):%H%M%S%f}"
-    assert httpx.post(f"{server.url}/api/v1/trackers", json={"code": code}, headers=ops).status_code == 201
+    assert httpx.post(f"{server.url}/api/v1/trackers", json={"code": code, "bound_users": ["patrol"]}, headers=ops).status_code == 201
     area = httpx.get(f"{server.url}/api/v1/areas", headers=ops).json()["features"][0]
     unit = httpx.get(f"{server.url}/api/v1/units", headers=ops).json()[0]
     now = datetime.now(UTC)

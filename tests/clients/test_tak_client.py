@@ -19,7 +19,7 @@ def test_pytak_receives_positions_posted_over_http_in_its_users_scope(server: Li
     ops = {"Authorization": f"Bearer {token('ops')}"}
     for code, visibility in (("MP-71", "public"), ("MP-72", "internal")):
         made = httpx.post(f"{server.url}/api/v1/trackers", json={"code": code, "name": f"Patrol {code}", "kind": "vehicle",
-                                                                 "visibility": visibility}, headers=ops)
+                                                                 "visibility": visibility, "bound_users": ["patrol"]}, headers=ops)
         assert made.status_code == 201, made.text
     key = httpx.post(f"{server.url}/api/v1/api-tokens", json={"name": "ATAK test", "username": "observer"},
                      headers={"Authorization": f"Bearer {token('admin')}"}).json()["token"]

@@ -142,7 +142,7 @@ def test_a_live_stream_through_the_proxy_gets_a_fix_posted_to_either_process(
 ) -> None:
     install = behind_nginx
     with client(install, **auth("ops")) as ops:
-        assert ops.post("/api/v1/trackers", json={"code": "NGX-2"}).status_code == 201
+        assert ops.post("/api/v1/trackers", json={"code": "NGX-2", "bound_users": ["patrol"]}).status_code == 201
     seen: list[str] = []
     opened = threading.Event()
     stop = threading.Event()

@@ -45,7 +45,7 @@ def start_patrol(server: Server, ops: dict[str, str], name: str, trackers: list[
                  silence_minutes: int = 15) -> dict[str, Any]:
     with server.client(**ops) as client:
         for code in trackers:
-            client.post("/api/v1/trackers", json={"code": code})
+            client.post("/api/v1/trackers", json={"code": code, "bound_users": ["patrol"]})
         body = {"name": name, "unit_id": north_unit(server, ops), "zone_id": north_id(server), "planned_start": started.isoformat(),
                 "planned_end": (started + timedelta(hours=8)).isoformat(), "trackers": trackers,
                 "silence_minutes": silence_minutes}

@@ -102,3 +102,22 @@ def test_bad_events_raise_a_counted_error(data: bytes, kind: str) -> None:
     with pytest.raises(CotError) as info:
         parse_event(data)
     assert info.value.kind == kind
+
+
+UAS_TOOL = (b'<event version="2.0" uid="ANDROID-UAS-7" type="a-f-A-M-H-Q" how="m-g" time="2020-11-14T08:01:00Z" '
+            b'start="2020-11-14T08:01:00Z" stale="2020-11-14T08:01:10Z"><point lat="39.8201" lon="46.7602" hae="1450.0" ce="8.0" '
+            b'le="12.0"/><detail><track course="-90.5" speed="12.1"/><link uid="ANDROID-589520ccfcd20f01" type="a-f-G-U-C" '
+            b'relation="p-p" parent_callsign="MP-07"/><__uastool extendedCot="true"/></detail></event>')
+ICON_SET = (b'<event version="2.0" uid="ANDROID-589520ccfcd20f01" type="a-u-G" how="h-g-i-g-o" time="2020-11-14T08:00:00Z" '
+            b'start="2020-11-14T08:00:00Z" stale="2020-11-14T09:00:00Z"><point lat="39.9" lon="46.8" hae="0" ce="9999999.0" '
+            b'le="9999999.0"/><detail/></event>')
+
+
+def test_a_drones_own_position_from_the_uas_tool_is_a_fix_though_it_names_its_controller() -> None:
+    fix = parse_event(UAS_TOOL)
+    assert isinstance(fix, CotFix) and fix.uid == "ANDROID-UAS-7" and fix.heading == 269.5
+
+
+def test_a_marker_from_atak_icon_sets_is_no_fix_of_its_uid() -> None:
+    other = parse_event(ICON_SET)
+    assert isinstance(other, CotOther) and other.what == "marker" and (other.lat, other.lon) == (39.9, 46.8)
