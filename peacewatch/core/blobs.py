@@ -22,6 +22,8 @@ from typing import BinaryIO, Protocol
 
 CHUNK_BYTES = 256 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+SCRATCH_PREFIX = ".incoming-"  # a file received or made, not yet kept
+DERIVED = "derived"  # files made from stored files, named by the original's hash
 
 
 class TooLarge(Exception):
@@ -43,6 +45,11 @@ class Incoming:
     def open(self) -> BinaryIO:
         """The received bytes, to read before they are kept (a photo's EXIF, a thumbnail)."""
         return self._scratch.open("rb")
+
+    @property
+    def path(self) -> Path:
+        """Where the received bytes wait, for a worker process to read them before they are kept."""
+        return self._scratch
 
     def keep(self) -> bool:
         """Name the file by its hash; False when the store already held these very bytes."""
@@ -73,6 +80,14 @@ class BlobStore(Protocol):
 
     def rehash(self, sha256: str) -> str | None: ...
 
+    def local_path(self, sha256: str) -> Path: ...
+
+    def scratch(self) -> Path: ...
+
+    def open_derived(self, sha256: str, kind: str) -> BinaryIO | None: ...
+
+    def keep_derived(self, sha256: str, kind: str, made: Path) -> None: ...
+
 
 class FileSystemBlobs:
     """The default store: ``root/ab/cd/abcd…``, each file written to a scratch file, fsynced, then renamed to its
@@ -98,7 +113,7 @@ class FileSystemBlobs:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size, head = 0, b""
-        handle, name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        handle, name = tempfile.mkstemp(dir=self.root, prefix=SCRATCH_PREFIX)
         scratch = Path(name)
         try:
             with os.fdopen(handle, "wb") as out:
@@ -125,6 +140,38 @@ class FileSystemBlobs:
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
+
+    def local_path(self, sha256: str) -> Path:
+        """The stored file as a path on this machine, for a worker process to read."""
+        return self.path(sha256)
+
+    def scratch(self) -> Path:
+        """A new empty scratch file in the store (swept like an upload's if a crash leaves it behind)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.root, prefix=SCRATCH_PREFIX)
+        os.close(handle)
+        return Path(name)
+
+    def derived_path(self, sha256: str, kind: str) -> Path:
+        """Where a file made from the stored file ``sha256`` is kept (its copy without metadata: kind "clean"):
+        named by the original's hash, it never goes stale, on any process."""
+        if not re.fullmatch(r"[a-z]+", kind):
+            raise ValueError(f"not a kind of derived file: {kind!r}")
+        return self.root / DERIVED / sha256[:2] / f"{self.path(sha256).name}.{kind}"
+
+    def open_derived(self, sha256: str, kind: str) -> BinaryIO | None:
+        try:
+            return self.derived_path(sha256, kind).open("rb")
+        except FileNotFoundError:
+            return None
+
+    def keep_derived(self, sha256: str, kind: str, made: Path) -> None:
+        """Keep ``made`` (a scratch file, fsynced here) as the derived file of ``sha256``; atomic, as a stored file is."""
+        final = self.derived_path(sha256, kind)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with made.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(made, final)
 
     def rehash(self, sha256: str) -> str | None:
         """The SHA-256 of the bytes now kept under ``sha256``'s name; None if the file is gone."""

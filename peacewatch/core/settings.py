@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         description="Positions older than this many whole days are pruned every hour, after patrols' tracks are kept (off: kept for ever)")
     partitions_ahead_days: int = Field(default=7, ge=1, le=366, description="PostgreSQL: days of position partitions made ahead")
 
+    max_image_pixels: int = Field(default=64_000_000, ge=1_000_000, le=1_000_000_000,
+                                  description="Photos with more pixels are refused from their header, before any decoding")
+    media_workers: int = Field(default=2, ge=1, le=32, description="Processes that decode files from the field, each bounded")
+    media_worker_memory_mb: int = Field(default=1024, ge=128, le=65536,
+                                        description="Memory a media worker may take for one file beyond its libraries")
+    media_timeout_s: float = Field(default=120.0, gt=0, le=3600, description="A file not read or copied within this is refused")
+
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")
     cot_tcp: bool = Field(default=True, description="Listen for plain CoT over TCP")

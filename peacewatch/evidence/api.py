@@ -61,8 +61,8 @@ def attach(
 ) -> Any:
     arriving = service.Arriving(stream=file.file, filename=file.filename or "", sha256=sha256, caption=caption,
                                 captured_at=captured_at, client_id=client_id, public=public)
-    attachment, created = service.attach(session, blob_store(settings.data_dir), Context.of(settings), user, record_kind,
-                                         record_key, arriving)
+    attachment, created = service.attach(session, blob_store(settings.data_dir), media.media_work(settings), Context.of(settings),
+                                         user, record_kind, record_key, arriving)
     if not created:
         response.status_code = 200
     return _out(attachment, user, AttachedOut, already_attached=not created)
@@ -106,26 +106,37 @@ def _streamed(handle: Any) -> Iterator[bytes]:
         yield from chunks_of(handle)
 
 
-def _file_answer(data: Any, media_type: str, headers: dict[str, str]) -> Response:
-    if isinstance(data, bytes):
-        return Response(data, media_type=media_type, headers=headers)
-    return StreamingResponse(_streamed(data), media_type=media_type, headers=headers)
+# a file from the field is evidence, never a page: a browser runs none of its scripts and follows none of its
+# links (an SVG or HTML smuggled in a PDF), and it never guesses another type than the one given
+FILE_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'",
+                "X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "same-origin"}
+
+
+def _file_answer(handle: Any, media_type: str, headers: dict[str, str]) -> Response:
+    return StreamingResponse(_streamed(handle), media_type=media_type, headers=FILE_HEADERS | headers)
+
+
+def _given_name(attachment: Attachment, media_type: str) -> str:
+    """The file's name as given to the reader: a copy in another format gets that format's extension."""
+    name = attachment.filename or f"attachment-{attachment.id}"
+    if media_type != attachment.media_type:
+        name = name.rsplit(".", 1)[0] + media.EXTENSIONS.get(media_type, "")
+    return name
 
 
 @router.get("/{attachment_id}/content", response_class=Response,
             responses={200: {"content": {media_type: {} for media_type in media.LIMITS}, "description": "The file"}},
-            summary="The file: as stored (with its SHA-256 in Repr-Digest) for the mission, without metadata for a side")
+            summary="The file: as stored (with its SHA-256 in Repr-Digest) for the mission, a copy without metadata for a side")
 def attachment_content(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
     attachment = service.get_attachment(session, user, attachment_id)
     clean = service.copy_for(user)
-    data = service.content(blob_store(settings.data_dir), attachment, clean=clean)
-    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
-               **content_disposition(attachment.filename or f"attachment-{attachment.id}", "inline")}
-    if not isinstance(data, bytes):  # the stored bytes: the hash they must have, for the client to check
+    handle, media_type = service.content(blob_store(settings.data_dir), media.media_work(settings), attachment, clean=clean)
+    shown = "inline" if media_type in media.IMAGES else "attachment"  # a video or a PDF is saved, not opened in the page
+    headers = {"Cache-Control": "private, no-store", **content_disposition(_given_name(attachment, media_type), shown)}
+    if not clean:  # the stored bytes: the hash they must have, for the client to check
         headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(attachment.sha256)).decode()}:"
         headers["ETag"] = f'"{attachment.sha256}"'
-    media_type = "image/jpeg" if isinstance(data, bytes) else attachment.media_type
-    return _file_answer(data, media_type, headers)
+    return _file_answer(handle, media_type, headers)
 
 
 @router.get("/{attachment_id}/public-copy", response_class=Response,
@@ -133,8 +144,8 @@ def attachment_content(attachment_id: RecordId, session: SessionDep, settings: S
             summary="A photo marked public, as anyone may read it (no sign-in): re-encoded without EXIF")
 def public_copy(attachment_id: RecordId, session: SessionDep, settings: SettingsDep) -> Response:
     attachment = service.public_file(session, attachment_id)  # a photo: its copy is re-encoded, or refused
-    data = service.content(blob_store(settings.data_dir), attachment, clean=True)
-    return _file_answer(data, "image/jpeg", {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    handle, media_type = service.content(blob_store(settings.data_dir), media.media_work(settings), attachment, clean=True)
+    return _file_answer(handle, media_type, {"Cache-Control": "no-cache"})
 
 
 @router.get("/{attachment_id}/thumbnail", response_class=Response,
@@ -144,4 +155,4 @@ def attachment_thumbnail(attachment_id: RecordId, session: SessionDep, settings:
     if attachment.thumbnail_sha256 is None:
         raise NotFound("attachment {attachment_id} has no thumbnail (not a photo)", attachment_id=attachment_id)
     handle = blob_store(settings.data_dir).open(attachment.thumbnail_sha256)
-    return _file_answer(handle, "image/jpeg", {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
+    return _file_answer(handle, "image/jpeg", {"Cache-Control": "private, max-age=86400"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from pathlib import Path
 from typing import BinaryIO
 
 from pyproj import Geod
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from peacewatch.core.auth import INTERNAL_ROLES, User
 from peacewatch.core.blobs import SHA256_HEX, BlobStore, TooLarge, chunks_of
 from peacewatch.core.db import transaction, utcnow
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.visibility import where_visible
 from peacewatch.evidence import media
@@ -49,7 +50,7 @@ class Arriving:
     public: bool = False
 
 
-def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: RecordKind, key: str,
+def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Context, user: User, kind: RecordKind, key: str,
            arriving: Arriving) -> tuple[Attachment, bool]:
     """The attachment and True, or the one already holding these bytes on this record and False (a resend)."""
     holder = find_holder(session, user, kind, key)
@@ -85,10 +86,7 @@ def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: R
             raise Invalid("only photos can be made public: their public copy is re-encoded without metadata", field="public")
         facts, small = media.PhotoFacts(), None
         if media_type in media.IMAGES:
-            with incoming.open() as photo:
-                facts = media.photo_facts(photo)
-            with incoming.open() as photo:
-                small = media.thumbnail(photo)
+            facts, small = _photo(blobs, work, incoming.path)
         incoming.keep()  # named before the row that names it commits: a committed row never lacks its file
     thumbnail_sha256 = blobs.put_bytes(small) if small else None
     with transaction(session, user.username):
@@ -115,6 +113,19 @@ def attach(session: Session, blobs: BlobStore, ctx: Context, user: User, kind: R
                            note=EVIDENCE_NOTE.format(sha256=attachment.sha256, media_type=media_type,
                                                      filename=attachment.filename or "unnamed"))
     return attachment, True
+
+
+def _photo(blobs: BlobStore, work: media.MediaWork, path: Path) -> tuple[media.PhotoFacts, bytes | None]:
+    """A photo's EXIF facts and thumbnail, read by a media worker; refused (422) above the pixel budget or the
+    worker's bounds; a photo no decoder makes sense of is kept as it came, without either."""
+    thumbnail = blobs.scratch()
+    try:
+        facts = work.inspect(path, thumbnail)
+        return (facts, thumbnail.read_bytes() or None) if facts is not None else (media.PhotoFacts(), None)
+    except media.Unreadable as exc:
+        raise Invalid("the photo was refused: {reason}; nothing was stored", field="file", reason=exc.reason) from None
+    finally:
+        thumbnail.unlink(missing_ok=True)
 
 
 def _attached(session: Session, kind: RecordKind, key: str, sha256: str) -> Attachment | None:
@@ -209,22 +220,35 @@ def copy_for(user: User) -> bool:
     return user.role not in INTERNAL_ROLES
 
 
-@lru_cache(maxsize=16)
-def clean_copy(blobs: BlobStore, sha256: str) -> bytes | None:
-    """The stored photo ``sha256`` re-encoded without its metadata, or None when it cannot be. Kept for the next
-    reader (a bulletin's photos are read by every reader of the bulletin): named by the file's hash, a copy never
-    goes stale, on any process."""
-    with blobs.open(sha256) as photo:
-        return media.without_metadata(photo)
+CLEAN = "clean"
 
 
-def content(blobs: BlobStore, attachment: Attachment, *, clean: bool) -> BinaryIO | bytes:
-    """The file's bytes as stored, or a photo's copy without EXIF when ``clean``; a photo that cannot be
-    re-encoded is refused rather than given with its metadata."""
-    if not clean or attachment.media_type not in media.IMAGES:
-        return blobs.open(attachment.sha256)
-    cleaned = clean_copy(blobs, attachment.sha256)
-    if cleaned is None:
-        raise Conflict("attachment {attachment_id}: this photo cannot be re-encoded without its metadata, so it is not "
-                       "given outside the mission", attachment_id=attachment.id)
-    return cleaned
+def clean_copy(blobs: BlobStore, work: media.MediaWork, attachment: Attachment) -> BinaryIO:
+    """The stored file re-made without its metadata (a photo as JPEG, a video remuxed, a PDF stripped), made by a
+    media worker on first need and kept beside the file, named by its hash: a bulletin's photos, read by every
+    reader, are made once, and the copy never goes stale on any process. Refused (409), never the original,
+    when no such copy can be made."""
+    kept = blobs.open_derived(attachment.sha256, CLEAN)
+    if kept is not None:
+        return kept
+    made = blobs.scratch()
+    try:
+        work.strip(blobs.local_path(attachment.sha256), attachment.media_type, made)
+        if made.stat().st_size == 0:
+            raise media.Unreadable(Sentence("the copy came out empty"))
+        blobs.keep_derived(attachment.sha256, CLEAN, made)
+    except media.Unreadable as exc:
+        raise Conflict("attachment {attachment_id}: no copy of this file without its metadata can be made ({reason}), so it "
+                       "is not given outside the mission", attachment_id=attachment.id, reason=exc.reason) from None
+    finally:
+        made.unlink(missing_ok=True)
+    kept = blobs.open_derived(attachment.sha256, CLEAN)
+    assert kept is not None
+    return kept
+
+
+def content(blobs: BlobStore, work: media.MediaWork, attachment: Attachment, *, clean: bool) -> tuple[BinaryIO, str]:
+    """The file as stored, or its copy without metadata when ``clean``; with the media type of what is given."""
+    if not clean:
+        return blobs.open(attachment.sha256), attachment.media_type
+    return clean_copy(blobs, work, attachment), media.copy_type(attachment.media_type)

@@ -27,9 +27,10 @@ from peacewatch.core.calendar import days_between
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
 from peacewatch.core.i18n import N_
-from peacewatch.core.problems import Invalid
+from peacewatch.core.problems import Conflict, Invalid
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
+from peacewatch.evidence.media import MediaWork, media_work
 from peacewatch.evidence.models import RecordKind
 from peacewatch.evidence.service import clean_copy, published_on
 from peacewatch.incidents.models import IncidentStatus
@@ -123,17 +124,17 @@ def day_document(session: Session, settings: Settings, day: date, options: Optio
     """The report of one reporting day as a document, for a page that shows it in its own frame."""
     check_span(session, settings, day, day)
     return build_day(session, load_records(session, settings, internal=options.internal), day, options,
-                     blob_store(settings.data_dir))[0]
+                     blob_store(settings.data_dir), media_work(settings))[0]
 
 
 def render_day(session: Session, settings: Settings, records: Records, day: date, options: Options) -> Report:
-    doc, figures, provisional = build_day(session, records, day, options, blob_store(settings.data_dir))
+    doc, figures, provisional = build_day(session, records, day, options, blob_store(settings.data_dir), media_work(settings))
     name = f"peacewatch-{options.kind.value}-{day.isoformat()}-{options.language.value}.{options.fmt.value}"
     return Report(_encode(doc, figures, options, provisional), MEDIA_TYPES[options.fmt], name)
 
 
 def build_day(session: Session, records: Records, day: date, options: Options,
-              blobs: BlobStore) -> tuple[Document, dict[str, Any], bool]:
+              blobs: BlobStore, work: MediaWork) -> tuple[Document, dict[str, Any], bool]:
     """The report of ``day`` as a document, with the figures it quotes and whether the day is still running.
 
     A public bulletin shows the photographs marked public on the day's public incidents (``blobs`` holds them),
@@ -142,7 +143,7 @@ def build_day(session: Session, records: Records, day: date, options: Options,
     provisional = records.mission.day_ends(day) > utcnow()
     pictures = _pictures(session, records, day, figures, options) if options.fmt in (Format.html, Format.pdf) else None
     if not options.internal:
-        photos = _photographs(session, blobs, records, day, options)
+        photos = _photographs(session, blobs, work, records, day, options)
         pictures = {**(pictures or {}), **photos} if photos else pictures
     write = wording.sitrep if options.internal else wording.bulletin
     doc = write(figures, mission=records.mission.name, language=options.language.value, generated_at=_stamp(options),
@@ -239,7 +240,8 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
     return pictures
 
 
-def _photographs(session: Session, blobs: BlobStore, records: Records, day: date, options: Options) -> dict[str, Picture]:
+def _photographs(session: Session, blobs: BlobStore, work: MediaWork, records: Records, day: date,
+                 options: Options) -> dict[str, Picture]:
     """The photographs marked public on the public incidents of ``day``, without metadata (the only copy that may
     leave the mission); in the Markdown and JSON editions by their public address only."""
     tr = wording.Words(options.language.value)._
@@ -248,8 +250,10 @@ def _photographs(session: Session, blobs: BlobStore, records: Records, day: date
     for attachment in published_on(session, RecordKind.incident, reports):
         clean = b""
         if options.fmt in (Format.html, Format.pdf):
-            clean = clean_copy(blobs, attachment.sha256) or b""
-            if not clean:
+            try:
+                with clean_copy(blobs, work, attachment) as copy:
+                    clean = copy.read()
+            except Conflict:
                 continue  # a photo that cannot be re-encoded is never published as it is
         caption = tr(N_("Photograph of incident report %(id)s"), id=attachment.record_key)
         photos[f"photo-{attachment.id}"] = Picture(

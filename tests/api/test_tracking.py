@@ -137,7 +137,8 @@ class TestTrackers:
         assert unit.status_code == 422 and unit.json()["errors"][0]["field"] == "body.unit_id"
 
     def test_a_tak_client_reports_under_its_cot_uid(self, client: TestClient, auth: Any) -> None:
-        client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc", "bound_users": ["patrol"]}, headers=auth("ops"))
+        client.post("/api/v1/trackers", json={"code": "TAK-1", "kind": "tak_client", "cot_uid": "ANDROID-abc", "bound_users": ["patrol"]},
+                    headers=auth("ops"))
         response = send(client, auth("patrol"), [fix("ANDROID-abc", 1, *NORTH)])
         assert response.status_code == 200 and response.json()["stored"] == 1
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-import io
+import resource
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from peacewatch.core.blobs import FileSystemBlobs, TooLarge
+from peacewatch.core.isolation import IsolatedWorkers, Limits
 from peacewatch.evidence import media
-from tests.evidence_files import PDF, phone_photo, sha256
+from peacewatch.evidence.decoding import THUMBNAIL_PX
+from tests.evidence_files import (
+    AUTHOR,
+    PDF,
+    SECRET_PLACE,
+    heic_bomb,
+    heic_photo,
+    jpeg_bomb,
+    pdf_with_author,
+    phone_photo,
+    phone_video,
+    png_bomb,
+    sha256,
+    webp_bomb,
+)
 
 
 def test_a_files_type_is_told_by_its_content_not_its_name() -> None:
@@ -21,33 +38,98 @@ def test_a_files_type_is_told_by_its_content_not_its_name() -> None:
     assert media.sniffed_type(b"MZ\x90\x00" + bytes(60)) is None  # a Windows program is not evidence
 
 
-def test_a_phones_exif_gives_the_moment_in_utc_and_the_place() -> None:
-    facts = media.photo_facts(io.BytesIO(phone_photo()))
-    assert facts.clock == "2020-11-20 10:03:12+04:00"
-    assert facts.taken_at == datetime(2020, 11, 20, 6, 3, 12, tzinfo=UTC)
-    assert facts.lat == pytest.approx(39.8162, abs=1e-4) and facts.lon == pytest.approx(46.7533, abs=1e-4)
+@pytest.fixture(scope="module")
+def work() -> Iterator[media.MediaWork]:
+    """The media workers as the server runs them: 64 megapixels at most, 1 GiB of memory per file."""
+    workers = IsolatedWorkers("peacewatch.evidence.decoding", Limits(memory_bytes=1 << 30, timeout_s=60), size=2)
+    yield media.MediaWork(workers, 64_000_000)
+    workers.close()
 
 
-def test_a_camera_without_its_offset_gives_its_clock_but_no_instant() -> None:
-    facts = media.photo_facts(io.BytesIO(phone_photo(offset=None, lat=-33.5, lon=-70.25)))
-    assert facts.clock == "2020-11-20 10:03:12" and facts.taken_at is None
+def file_of(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_phones_exif_gives_the_moment_in_utc_and_the_place(work: media.MediaWork, tmp_path: Path) -> None:
+    for name, data in (("IMG_0042.jpg", phone_photo()), ("IMG_0043.heic", heic_photo())):
+        facts = work.inspect(file_of(tmp_path, name, data), tmp_path / "small.jpg")
+        assert facts is not None and facts.clock == "2020-11-20 10:03:12+04:00", name
+        assert facts.taken_at == datetime(2020, 11, 20, 6, 3, 12, tzinfo=UTC)
+        assert facts.lat == pytest.approx(39.8162, abs=1e-4) and facts.lon == pytest.approx(46.7533, abs=1e-4)
+        with Image.open(tmp_path / "small.jpg") as small:  # the thumbnail: small and without metadata
+            assert max(small.size) == THUMBNAIL_PX and not small.getexif()
+
+
+def test_a_camera_without_its_offset_gives_its_clock_but_no_instant(work: media.MediaWork, tmp_path: Path) -> None:
+    facts = work.inspect(file_of(tmp_path, "cam.jpg", phone_photo(offset=None, lat=-33.5, lon=-70.25)), tmp_path / "s.jpg")
+    assert facts is not None and facts.clock == "2020-11-20 10:03:12" and facts.taken_at is None
     assert facts.lat == pytest.approx(-33.5, abs=1e-4) and facts.lon == pytest.approx(-70.25, abs=1e-4)
 
 
-def test_a_pdf_has_no_photo_facts_and_no_thumbnail() -> None:
-    assert media.photo_facts(io.BytesIO(PDF)) == media.PhotoFacts()
-    assert media.thumbnail(io.BytesIO(PDF)) is None
+def test_a_damaged_photo_has_no_facts_and_no_thumbnail(work: media.MediaWork, tmp_path: Path) -> None:
+    assert work.inspect(file_of(tmp_path, "broken.jpg", phone_photo()[:600]), tmp_path / "s.jpg") is None
 
 
-def test_thumbnails_and_public_copies_carry_no_metadata() -> None:
-    small = media.thumbnail(io.BytesIO(phone_photo()))
-    clean = media.without_metadata(io.BytesIO(phone_photo()))
-    assert small is not None and clean is not None
-    with Image.open(io.BytesIO(small)) as image:
-        assert max(image.size) == media.THUMBNAIL_PX and not image.getexif()
-    with Image.open(io.BytesIO(clean)) as image:
-        assert image.size == (1200, 900) and not image.getexif()
-    assert media.photo_facts(io.BytesIO(clean)) == media.PhotoFacts()
+@pytest.mark.parametrize("bomb", [png_bomb, jpeg_bomb, heic_bomb, webp_bomb])
+def test_bombs_are_refused_from_their_header_before_a_pixel_is_decoded(work: media.MediaWork, tmp_path: Path, bomb: Any) -> None:
+    with pytest.raises(media.Unreadable, match="at most 64 megapixels are accepted"):
+        work.inspect(file_of(tmp_path, "bomb", bomb()), tmp_path / "s.jpg")
+    assert not (tmp_path / "s.jpg").exists()
+
+
+def test_what_a_header_does_not_tell_is_bounded_by_the_workers_memory(tmp_path: Path) -> None:
+    """With no pixel budget, a 225-megapixel PNG is decoded in the worker: it runs out of its 256 MiB, the server's
+    process is untouched, and the next file is read by a new worker."""
+    workers = IsolatedWorkers("peacewatch.evidence.decoding", Limits(memory_bytes=256 << 20, timeout_s=60), size=1)
+    unbounded = media.MediaWork(workers, 1_000_000_000)
+    try:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(media.Unreadable, match="more memory"):
+            unbounded.inspect(file_of(tmp_path, "bomb.png", png_bomb()), tmp_path / "s.jpg")
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: no decoding happened here
+        assert workers.pids() == []  # the worker that ran out left
+        assert unbounded.inspect(file_of(tmp_path, "ok.jpg", phone_photo()), tmp_path / "s.jpg") is not None
+    finally:
+        workers.close()
+
+
+def test_a_job_that_runs_too_long_is_killed(tmp_path: Path) -> None:
+    workers = IsolatedWorkers("peacewatch.evidence.decoding", Limits(timeout_s=0.001), size=1)
+    try:
+        with pytest.raises(media.Unreadable, match="longer"):
+            media.MediaWork(workers, 64_000_000).inspect(file_of(tmp_path, "a.jpg", phone_photo()), tmp_path / "s.jpg")
+        assert workers.pids() == []
+    finally:
+        workers.close()
+
+
+@pytest.mark.parametrize(("name", "media_type", "made"), [
+    ("IMG_0042.jpg", "image/jpeg", phone_photo), ("IMG_0043.heic", "image/heic", heic_photo),
+    ("VID_0044.mov", "video/quicktime", lambda: phone_video("mov")), ("VID_0045.mp4", "video/mp4", lambda: phone_video("mp4")),
+    ("report.pdf", "application/pdf", pdf_with_author)])
+def test_copies_that_leave_the_mission_carry_no_metadata(work: media.MediaWork, tmp_path: Path, name: str, media_type: str,
+                                                         made: Any) -> None:
+    original = made()
+    copy = tmp_path / "copy"
+    given = work.strip(file_of(tmp_path, name, original), media_type, copy)
+    assert given == media.copy_type(media_type)
+    data = copy.read_bytes()
+    assert media.sniffed_type(data[:512]) == given
+    for secret in (SECRET_PLACE.encode(), b"+39.8162", b"Apple", b"iPhone", AUTHOR.encode(), b"Microsoft", b"Exif", b"\xa9xyz",
+                   b"2020-11-20", b"2020:11:20", b"/Metadata", b"/Author"):
+        assert secret not in data, (name, secret)
+    if media_type.startswith("video/"):
+        import av
+
+        with av.open(str(copy)) as clip:  # still a clip of ten frames
+            assert sum(1 for _ in clip.decode(video=0)) == 10 and not clip.metadata.get("location")
+    if media_type == "application/pdf":
+        import pikepdf
+
+        with pikepdf.open(copy) as pdf:
+            assert len(pdf.pages) == 1 and "/Im0" in pdf.pages[0].Resources.XObject
 
 
 def test_the_store_names_a_file_by_its_hash_once_and_keeps_nothing_it_refused(tmp_path: Path) -> None:
