@@ -23,7 +23,7 @@ from peacewatch.alerts.live import NewAlerts
 from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
 from peacewatch.core import partitions
-from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.admission import Admission, AdmissionCounters, StreamLimits
 from peacewatch.core.answers import Answers
 from peacewatch.core.auth import Identities
 from peacewatch.core.bodies import RequestBodies
@@ -37,7 +37,7 @@ from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import SignInGuard
-from peacewatch.core.web import document_roles
+from peacewatch.core.web import document_roles, stream_caller
 from peacewatch.demining import api as demining_api
 from peacewatch.evidence import api as evidence_api
 from peacewatch.force import api as force_api
@@ -213,7 +213,10 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
                        anonymous=frozenset({"/api/v1/auth/token"}))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
-                       max_streams=settings.max_streams, counters=app.state.admission,
+                       streams=StreamLimits(settings.max_streams, min(settings.operations_stream_reserve, settings.max_streams),
+                                            settings.anonymous_streams, settings.anonymous_streams_per_address,
+                                            settings.streams_per_user),
+                       identify=stream_caller, counters=app.state.admission,
                        sign_in_paths=frozenset({"/api/v1/auth/token", "/login"}), sign_ins_active=settings.password_hashing_threads)
     install_problem_handlers(app)
     for router in ROUTERS:

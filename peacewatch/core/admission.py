@@ -8,7 +8,10 @@ at most ``active`` at a time, at most ``queued`` wait for a turn, and one that w
 screens retry, and the server recovers the moment the burst is over.
 
 Live streams (server-sent events) hold a connection for hours but a thread for milliseconds, so
-they are counted apart, up to ``max_streams``. Sign-ins spend most of their time hashing a password
+they are counted apart (:class:`StreamSlots`): up to ``total`` in all, with a reserve that only the
+operations centre may use, a bounded share for anonymous readers, and bounds per address (anonymous)
+and per user, so that no single client, however many connections it opens, keeps the duty officer's
+alert stream out. A client over its own bound gets 429, a full server 503. Sign-ins spend most of their time hashing a password
 on threads of their own: they take turns in a lane of their own (``sign_in_paths``, as many at a time
 as there are hashing threads), so a burst of them never takes the turns of the other requests.
 """
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from peacewatch.core.problems import unavailable_response
+from peacewatch.core.problems import too_many_response, unavailable_response
 
 EXEMPT_PATHS = frozenset({"/healthz"})  # liveness must answer whatever the load
 
@@ -47,17 +52,85 @@ class Lane:
     slots: asyncio.Semaphore | None = None  # made in the serving loop, on the first request
 
 
+@dataclass(frozen=True)
+class StreamCaller:
+    """Who opens a stream, as far as its credential shows before it opens."""
+
+    identity: str | None = None  # the user's name; None: anonymous
+    address: str = ""
+    reserved: bool = False  # the operations centre: may use the reserve
+
+
+ANONYMOUS = StreamCaller()
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    total: int = 2000
+    reserve: int = 200  # of the total, for the operations centre only
+    anonymous: int = 500  # all anonymous streams together
+    anonymous_per_address: int = 10
+    per_identity: int = 20
+
+
+class StreamSlots:
+    """The streams a process holds open, by address and by user; whether one more may open (a pure count: one
+    process's own streams, as each process holds its own connections)."""
+
+    def __init__(self, limits: StreamLimits) -> None:
+        self.limits = limits
+        self.open = 0
+        self.anonymous = 0
+        self.by_address: Counter[str] = Counter()
+        self.by_identity: Counter[str] = Counter()
+
+    def refusal(self, caller: StreamCaller) -> tuple[int, str, str] | None:
+        """(status, reason, what to tell the client) if ``caller`` may not open one more stream now, else None."""
+        limits = self.limits
+        if caller.identity is not None and self.by_identity[caller.identity] >= limits.per_identity:
+            return 429, "streams per user", f"{caller.identity} already has {limits.per_identity} live streams open: close one first"
+        if caller.identity is None:
+            if self.by_address[caller.address] >= limits.anonymous_per_address:
+                return 429, "anonymous streams per address", (f"{limits.anonymous_per_address} anonymous live streams are already "
+                                                              "open from this address: sign in, or close one first")
+            if self.anonymous >= limits.anonymous:
+                return 503, "anonymous streams", "too many anonymous live streams are open on this server; try again shortly"
+        if self.open >= limits.total or (not caller.reserved and self.open >= limits.total - limits.reserve):
+            return 503, "streams", "too many live streams are open on this server; try again shortly"
+        return None
+
+    def take(self, caller: StreamCaller) -> None:
+        self.open += 1
+        if caller.identity is None:
+            self.anonymous += 1
+            self.by_address[caller.address] += 1
+        else:
+            self.by_identity[caller.identity] += 1
+
+    def give_back(self, caller: StreamCaller) -> None:
+        self.open -= 1
+        counter, key = (self.by_address, caller.address) if caller.identity is None else (self.by_identity, caller.identity)
+        if caller.identity is None:
+            self.anonymous -= 1
+        counter[key] -= 1
+        if counter[key] <= 0:
+            del counter[key]
+
+
 class Admission:
     """ASGI middleware bounding the requests a process works on and the line in front of them."""
 
-    def __init__(self, app: ASGIApp, *, active: int, queued: int, queue_timeout_s: float, max_streams: int,
+    def __init__(self, app: ASGIApp, *, active: int, queued: int, queue_timeout_s: float, streams: StreamLimits,
                  counters: AdmissionCounters, sign_in_paths: frozenset[str] = frozenset(), sign_ins_active: int = 2,
-                 sign_in_timeout_s: float = 10.0) -> None:
+                 sign_in_timeout_s: float = 10.0, identify: Callable[[Scope], Awaitable[StreamCaller | None]] | None = None) -> None:
+        """``identify``: who opens a stream, from its scope (None: a credential that stands for no one, which the
+        endpoint refuses at once); without it every stream is counted as anonymous."""
         self.app = app
         self.main = Lane(active, queued, queue_timeout_s)
         self.sign_in = Lane(sign_ins_active, queued, sign_in_timeout_s)
         self.sign_in_paths = sign_in_paths
-        self.max_streams = max_streams
+        self.streams = StreamSlots(streams)
+        self.identify = identify
         self.counters = counters
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -93,19 +166,32 @@ class Admission:
             lane.slots.release()
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.counters.streams >= self.max_streams:
-            await self._shed(scope, send, "streams", "too many live streams are open on this server; try again shortly")
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        if self.identify is None:
+            caller: StreamCaller | None = StreamCaller(address=address)
+        else:
+            caller = await self.identify(scope)
+        if caller is None:  # a credential that stands for no one: the endpoint answers 401 at once, holding nothing
+            await self.app(scope, receive, send)
             return
+        refused = self.streams.refusal(caller)
+        if refused is not None:
+            status, reason, detail = refused
+            await self._shed(scope, send, reason, detail, status=status)
+            return
+        self.streams.take(caller)
         self.counters.streams += 1
         try:
             await self.app(scope, receive, send)
         finally:
+            self.streams.give_back(caller)
             self.counters.streams -= 1
 
-    async def _shed(self, scope: Scope, send: Send, reason: str, detail: str) -> None:
+    async def _shed(self, scope: Scope, send: Send, reason: str, detail: str, status: int = 503) -> None:
         self.counters.shed += 1
         self.counters.by_reason[reason] = self.counters.by_reason.get(reason, 0) + 1
-        response = unavailable_response(detail, scope["path"], retry_after_s=1)
+        answer = unavailable_response if status == 503 else too_many_response
+        response = answer(detail, scope["path"], retry_after_s=1)
 
         async def nothing() -> dict[str, object]:
             return {"type": "http.disconnect"}

@@ -228,6 +228,12 @@ def unavailable_response(detail: str, instance: str, retry_after_s: int = RETRY_
                              {"Retry-After": str(retry_after_s)})
 
 
+def too_many_response(detail: str, instance: str, retry_after_s: int = RETRY_AFTER_S) -> JSONResponse:
+    """429 problem+json with Retry-After: a client over its own bound (its streams, its guesses), not the server's."""
+    return _problem_response(ProblemDetails(title="Too many requests", status=429, detail=detail, instance=instance),
+                             {"Retry-After": str(retry_after_s)})
+
+
 DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout)
 
 

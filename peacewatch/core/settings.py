@@ -91,6 +91,14 @@ class Settings(BaseSettings):
                                  description="Requests a process holds waiting for a free worker; beyond, 503 at once")
     queue_timeout_s: float = Field(default=2.0, gt=0, le=120, description="A request not started after waiting this long gets 503")
     max_streams: int = Field(default=2000, ge=1, le=100_000, description="Live streams (server-sent events) a process holds open")
+    operations_stream_reserve: int = Field(default=200, ge=0, le=100_000,
+                                           description="Of those, kept for the operations centre (operations, observer, admin)")
+    anonymous_streams: int = Field(default=500, ge=0, le=100_000, description="Anonymous live streams a process holds open in all")
+    anonymous_streams_per_address: int = Field(default=10, ge=0, le=10_000, description="Anonymous live streams from one address")
+    streams_per_user: int = Field(default=20, ge=1, le=10_000,
+                                  description="Live streams, and CoT connections, one signed-in user may hold open on a process")
+    cot_connections: int = Field(default=1000, ge=1, le=100_000, description="CoT connections (TCP and TLS) a process holds open")
+    cot_connections_per_address: int = Field(default=50, ge=1, le=100_000, description="CoT connections from one address")
     secret_key_file: Path | None = Field(default=None, description="File holding the secret key (instead of PEACEWATCH_SECRET_KEY)")
     custody_key_file: Path | None = Field(default=None, description="File holding the custody key (instead of PEACEWATCH_CUSTODY_KEY)")
     periodic_work: bool = Field(

@@ -15,7 +15,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope as AsgiScope
 
+from peacewatch.core.admission import StreamCaller
 from peacewatch.core.answers import Answers
 from peacewatch.core.audit import REASON, REASON_LENGTH
 from peacewatch.core.auth import (
@@ -33,6 +35,7 @@ from peacewatch.core.auth import (
     PRESS_OR_OPERATIONS_ROLES,
     Role,
     User,
+    admits,
 )
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
@@ -162,12 +165,34 @@ async def get_streaming_user(
 ) -> User | None:
     """The caller of a live stream, looked up in a session of its own: a stream stays open for hours and
     must hold no database connection meanwhile. Its credential is kept to look again (while_signed_in)."""
+    if hasattr(request.state, "caller"):  # looked up by the admission of streams (stream_caller)
+        return request.state.caller
     found = _credential(request, settings.resolved_secret_key, token)
     if found is None:
         return None
     user = await _user_alone(request, found)
     request.state.stream_credential = found[0]
     return user
+
+
+async def stream_caller(scope: AsgiScope) -> StreamCaller | None:
+    """Who opens a live stream, for the admission of streams (core.admission): anonymous, or the user its credential
+    stands for (kept on the request, so the endpoint does not look again); None when the credential stands for
+    no one (the endpoint then answers 401, holding no stream)."""
+    request = Request(scope)
+    address = client_address(request)
+    try:
+        found = _credential(request, request.app.state.settings.resolved_secret_key, await oauth2_scheme(request))
+    except Forbidden:
+        return None
+    if found is None:
+        return StreamCaller(address=address)
+    try:
+        user = await _user_alone(request, found)
+    except Unauthorized:
+        return None
+    request.state.caller, request.state.stream_credential = user, found[0]
+    return StreamCaller(identity=user.username, address=address, reserved=admits(OPERATIONS_CENTRE_ROLES, user.role))
 
 
 def presented_token(request: Request) -> str | None:

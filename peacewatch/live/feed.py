@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
+from peacewatch.core.admission import StreamCaller
 from peacewatch.core.auth import ACCESS_TABLES, Role, User, api_token_id, user_for_token
 from peacewatch.core.changes import versions
 from peacewatch.core.db import utcnow
@@ -97,6 +98,7 @@ class Subscriber:
     audited: set[str] = field(default_factory=set)  # the refusals already written to the audit log for this connection
     ended: bool = False  # its sign-in was ended (disabled, revoked): the connection is closed
     hang_up: Callable[[], None] | None = field(default=None, repr=False)  # closes the connection, from any thread
+    slot: StreamCaller = field(default_factory=StreamCaller)  # its place among the process's connections (core.admission)
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""

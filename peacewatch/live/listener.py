@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from peacewatch.core.admission import StreamCaller, StreamLimits, StreamSlots
 from peacewatch.core.audit import record
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.notify import Notifier
@@ -93,6 +94,9 @@ class CotListener:
         self.feed = Feed(settings, factory, notifier)  # signs clients in; sends them the picture when cot_feed is on
         self.feeding = settings.cot_feed
         self.udp_audited: OrderedDict[str, set[str]] = OrderedDict()  # UDP has no connection: refusals audited once per address
+        self.slots = StreamSlots(StreamLimits(total=settings.cot_connections, reserve=0, anonymous=settings.cot_connections,
+                                              anonymous_per_address=settings.cot_connections_per_address,
+                                              per_identity=settings.streams_per_user))
 
     # --- life ----------------------------------------------------------------------------------
 
@@ -132,12 +136,28 @@ class CotListener:
     # --- input ---------------------------------------------------------------------------------
 
     async def _serve_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Read a client's events; on the same connection, send it the picture its user may see (:mod:`feed`)."""
+        """Read a client's events; on the same connection, send it the picture its user may see (:mod:`feed`).
+
+        Connections are bounded like live streams (core.admission): in all, per address while anonymous, per user
+        once signed in; one over its bound is closed at once, and counted."""
+        peer = writer.get_extra_info("peername")
+        slot = StreamCaller(address=str(peer[0]) if peer else "unknown")
+        if not self._admit(slot):
+            writer.close()
+            return
         splitter = EventSplitter()
         loop = asyncio.get_running_loop()
         subscriber = Subscriber(hang_up=lambda: loop.call_soon_threadsafe(writer.close))
         sender = None
-        await loop.run_in_executor(None, self.feed.identify_certificate, subscriber, writer)
+        try:
+            await loop.run_in_executor(None, self.feed.identify_certificate, subscriber, writer)
+            if subscriber.credential is not None:
+                slot = self._move(slot, subscriber)
+        except AuthRefused:
+            self.slots.give_back(slot)
+            writer.close()
+            return
+        subscriber.slot = slot
         if self.feeding:
             sender = asyncio.create_task(self.feed.serve(writer, subscriber))
         try:
@@ -155,13 +175,35 @@ class CotListener:
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, AuthRefused) as exc:
             log.info("CoT connection closed: %s", exc)
         finally:
+            self.slots.give_back(subscriber.slot)
             if sender is not None:
                 sender.cancel()
             writer.close()
 
+    def _admit(self, slot: StreamCaller) -> bool:
+        refused = self.slots.refusal(slot)
+        if refused is not None:
+            self.counters.connections_refused[refused[1]] = self.counters.connections_refused.get(refused[1], 0) + 1
+            return False
+        self.slots.take(slot)
+        return True
+
+    def _move(self, slot: StreamCaller, subscriber: Subscriber) -> StreamCaller:
+        """The connection's place, moved from its address to its user once it is signed in; refused (the connection
+        closes) when the user already holds as many as a user may."""
+        signed_in = StreamCaller(identity=subscriber.who, address=slot.address)
+        if signed_in == slot:
+            return slot
+        self.slots.give_back(slot)
+        if not self._admit(signed_in):
+            self.slots.take(slot)
+            raise AuthRefused(f"{subscriber.who} already holds {self.slots.limits.per_identity} connections")
+        return signed_in
+
     async def _sign_in(self, subscriber: Subscriber, message: bytes) -> None:
         username, password = read_auth(message)
         await asyncio.get_running_loop().run_in_executor(None, self.feed.identify, subscriber, username, password)
+        subscriber.slot = self._move(subscriber.slot, subscriber)
         log.info("CoT client signed in as %s", subscriber.who)
 
     def accept(self, event: bytes, subscriber: Subscriber) -> None:

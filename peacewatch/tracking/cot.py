@@ -53,6 +53,7 @@ class StreamCounters:
     stored: int = 0
     by_type: dict[str, int] = field(default_factory=dict)  # events that are not positions, by CoT type
     refused: dict[str, int] = field(default_factory=dict)  # fixes of registered trackers their senders may not move, by reason
+    connections_refused: dict[str, int] = field(default_factory=dict)  # connections over a bound (core.admission), by reason
 
     def count_type(self, cot_type: str) -> None:
         """Count an event that is not a position by its type; past MAX_TYPES kinds, as "other"."""

@@ -158,6 +158,8 @@ class CotStatusOut(BaseModel):
     refused: dict[str, int] = Field(default_factory=dict, description="Fixes of registered trackers refused, by reason: "
                                     "anonymous (the tracker takes no anonymous input), not bound (the sender is not one of its "
                                     "sources), liaison (a side's liaison never moves a mission tracker)")
+    connections_refused: dict[str, int] = Field(default_factory=dict, description="Connections closed at once, over a bound: "
+                                                "streams (all), anonymous streams per address, streams per user")
     feed_clients: int = Field(default=0, description="TCP/TLS clients being sent the picture (CoT out)")
     feed_sent: int = Field(default=0, description="Events sent to them since the server started")
 

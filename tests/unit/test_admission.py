@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from peacewatch.core.admission import Admission, AdmissionCounters
+from peacewatch.core.admission import Admission, AdmissionCounters, StreamLimits
 from tests.helpers import until
 from tests.tak import run
 
@@ -18,7 +18,8 @@ def app_that_waits(release: asyncio.Event, started: list[str]) -> Admission:
         await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
         await send({"type": "http.response.body", "body": b"done"})  # type: ignore[operator]
 
-    return Admission(slow, active=1, queued=1, queue_timeout_s=0.3, max_streams=1, counters=AdmissionCounters())  # type: ignore[arg-type]
+    return Admission(slow, active=1, queued=1, queue_timeout_s=0.3, streams=StreamLimits(total=1, reserve=0),  # type: ignore[arg-type]
+                     counters=AdmissionCounters())
 
 
 def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting_one_after_its_timeout() -> None:
@@ -77,7 +78,7 @@ def test_sign_ins_take_turns_in_a_lane_of_their_own() -> None:
             await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
             await send({"type": "http.response.body", "body": b"done"})  # type: ignore[operator]
 
-        admission = Admission(slow, active=1, queued=10, queue_timeout_s=0.3, max_streams=1,  # type: ignore[arg-type]
+        admission = Admission(slow, active=1, queued=10, queue_timeout_s=0.3, streams=StreamLimits(total=1),  # type: ignore[arg-type]
                               counters=AdmissionCounters(), sign_in_paths=frozenset({"/api/v1/auth/token"}), sign_ins_active=2)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
             sign_ins = [asyncio.create_task(client.post("/api/v1/auth/token")) for _ in range(5)]
