@@ -36,7 +36,7 @@ from peacewatch.core.notify import Notifier, listen_forever
 from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
-from peacewatch.core.throttle import SignInGuard
+from peacewatch.core.throttle import sign_in_guard
 from peacewatch.core.web import document_roles, stream_caller
 from peacewatch.demining import api as demining_api
 from peacewatch.evidence import api as evidence_api
@@ -87,6 +87,7 @@ ROUTERS = (
     ogc_api.router,
     access_api.auth,
     access_api.users,
+    access_api.lockouts,
     access_api.tokens,
     access_api.audit,
     mandate_api.router,
@@ -205,8 +206,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.admission = AdmissionCounters()
     app.state.answers = Answers()
     app.state.identities = Identities()
-    app.state.sign_in_guard = SignInGuard(engine, per_account=settings.sign_in_limit_account,
-                                          per_address=settings.sign_in_limit_address)
+    app.state.sign_in_guard = sign_in_guard(engine, settings)
     app.state.hashing = ThreadPoolExecutor(settings.password_hashing_threads, thread_name_prefix="password-hashing")
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))

@@ -12,8 +12,12 @@ from peacewatch.access.schemas import (
     ApiTokenIn,
     ApiTokenOut,
     AuditEntryOut,
+    LiftedOut,
+    LiftIn,
+    LockoutOut,
     TokenOut,
     UserIn,
+    UserListedOut,
     UserOut,
     UserUpdate,
 )
@@ -42,9 +46,9 @@ auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_respo
 async def sign_in(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep,
 ) -> TokenOut:
-    user = await on_hashing_threads(request, service.sign_in, session, request.app.state.sign_in_guard, form.username,
-                                    form.password, client_address(request))
     minutes = settings.access_token_minutes
+    user = await on_hashing_threads(request, service.sign_in, session, request.app.state.sign_in_guard, form.username,
+                                    form.password, client_address(request), minutes)
     return TokenOut(access_token=issue_access_token(user, settings.resolved_secret_key, minutes), expires_in=minutes * 60)
 
 
@@ -62,9 +66,12 @@ def who_am_i(user: CurrentUser) -> UserOut:
 users = APIRouter(prefix="/api/v1/users", tags=["access"], responses=problem_responses(401, 403, 422))
 
 
-@users.get("", response_model=list[UserOut])
-def list_users(session: SessionDep, _admin: Admin) -> list[UserOut]:
-    return [UserOut.model_validate(u) for u in service.list_users(session)]
+@users.get("", response_model=list[UserListedOut],
+           summary="Users with their last sign-in, open sessions, device tokens and lockouts")
+def list_users(request: Request, session: SessionDep, _admin: Admin) -> list[UserListedOut]:
+    return [UserListedOut(**UserOut.model_validate(o.user).model_dump(), last_sign_in=o.last_sign_in, last_address=o.last_address,
+                          open_sessions=o.open_sessions, api_tokens=o.api_tokens, locked=[LockoutOut.of(s) for s in o.locked])
+            for o in service.users_overview(session, request.app.state.sign_in_guard)]
 
 
 @users.post("", response_model=UserOut, status_code=201, responses=problem_responses(409), summary="Create a user account")
@@ -81,6 +88,21 @@ def read_user(user_id: RecordId, session: SessionDep, _admin: Admin) -> UserOut:
              summary="Change a user (role, side, password, disabled): a change of role ends their open sessions")
 def update_user(user_id: RecordId, changes: UserUpdate, session: SessionDep, admin: Admin) -> UserOut:
     return UserOut.model_validate(service.update_user(session, admin.username, user_id, changes))
+
+
+lockouts = APIRouter(prefix="/api/v1/sign-in-lockouts", tags=["access"], responses=problem_responses(401, 403, 422))
+
+
+@lockouts.get("", response_model=list[LockoutOut], summary="Accounts and addresses refused for wrong passwords now")
+def list_lockouts(request: Request, _admin: Admin) -> list[LockoutOut]:
+    return [LockoutOut.of(state) for state in service.lockouts(request.app.state.sign_in_guard)]
+
+
+@lockouts.post("/lift", response_model=LiftedOut,
+               summary="Lift the lockouts of a user (from one address, if named) or of an address: audited")
+def lift_lockout(data: LiftIn, request: Request, session: SessionDep, admin: Admin) -> LiftedOut:
+    lifted = service.lift_lockout(session, request.app.state.sign_in_guard, admin.username, data.username, data.address)
+    return LiftedOut(lifted=[LockoutOut.of(state) for state in lifted])
 
 
 tokens = APIRouter(prefix="/api/v1/api-tokens", tags=["access"], responses=problem_responses(401, 403, 422))

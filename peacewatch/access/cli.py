@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, cast
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role
 from peacewatch.core.console import (
@@ -55,6 +58,45 @@ def user_list() -> None:
         for u in list_users(session):
             table.add_row(str(u.id), u.username, u.role.value, u.side.value if u.side else "", "yes" if u.active else "no")
     console.print(table)
+
+
+def bound_engine(session: Session) -> Engine:
+    """The engine the CLI's session is bound to (open_session binds it to one)."""
+    return cast(Engine, session.get_bind())
+
+
+@user_app.command("lockouts")
+def user_lockouts() -> None:
+    """List the accounts and addresses refused for wrong passwords now."""
+    from peacewatch.access.service import lockouts
+    from peacewatch.core.throttle import sign_in_guard
+
+    settings = load_settings()
+    with open_session(settings) as session:
+        found = lockouts(sign_in_guard(bound_engine(session), settings))
+    table = Table("refused", "user", "address", "failures", "until (UTC)")
+    for state in found:
+        table.add_row(state.scope, state.username or "", state.address or "", str(state.failures),
+                      f"{datetime.fromtimestamp(state.until, UTC):%Y-%m-%d %H:%M:%S}")
+    console.print(table if found else "no lockout")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: Annotated[str | None, typer.Argument(help="The account whose lockouts to lift")] = None,
+    address: Annotated[str | None, typer.Option(help="The address whose lockouts to lift (with a user: that pair only)")] = None,
+) -> None:
+    """Lift the lockouts of a user, of an address, or of a user from one address (audited)."""
+    from peacewatch.access.service import lift_lockout
+    from peacewatch.core.throttle import sign_in_guard
+
+    if not username and not address:
+        raise fail("name a user, an address (--address) or both")
+    settings = load_settings()
+    with open_session(settings) as session:
+        lifted = guarded(lambda: lift_lockout(session, sign_in_guard(bound_engine(session), settings), cli_actor(), username, address))
+    console.print(f"{len(lifted)} lockout(s) lifted" + "".join(f"\n  {s.scope}: {s.username or ''} {s.address or ''}".rstrip()
+                                                              for s in lifted))
 
 
 @token_app.command("create")

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from peacewatch.core.audit import AuditAction
 from peacewatch.core.auth import Role
+from peacewatch.core.throttle import LockoutState
 from peacewatch.core.visibility import Side
 
 USERNAME = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
@@ -60,6 +61,44 @@ class UserOut(BaseModel):
     side: Side | None
     active: bool
     created_at: datetime
+
+
+LockoutScope = Literal["account from address", "address", "account"]
+
+
+class LockoutOut(BaseModel):
+    scope: LockoutScope = Field(
+        description="account from address: that address may not try the account; address: it may try none; account: only "
+                    "addresses that have not failed on it may try it")
+    username: str | None
+    address: str | None
+    failures: int = Field(description="Wrong passwords counted in the window")
+    until: datetime = Field(description="When the lockout ends by itself")
+
+    @classmethod
+    def of(cls, state: LockoutState) -> LockoutOut:
+        return cls(scope=cast(LockoutScope, state.scope), username=state.username, address=state.address, failures=state.failures,
+                   until=datetime.fromtimestamp(state.until, UTC))
+
+
+class UserListedOut(UserOut):
+    last_sign_in: datetime | None = Field(description="The last sign-in with a password (page or API)")
+    last_address: str = Field(description="Where it came from")
+    open_sessions: int = Field(description="Sign-ins not expired nor ended (sign-out, disabling, a new password end them all)")
+    api_tokens: int = Field(description="Device API tokens in force")
+    locked: list[LockoutOut] = Field(description="Lockouts on the account now (an administrator may lift them)")
+
+
+class LiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = Field(default=None, min_length=1, max_length=64, description="The account whose lockouts to lift")
+    address: str | None = Field(default=None, min_length=1, max_length=64,
+                                description="The address whose lockouts to lift (with a user: that pair only)")
+
+
+class LiftedOut(BaseModel):
+    lifted: list[LockoutOut]
 
 
 class ApiTokenIn(BaseModel):

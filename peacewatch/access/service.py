@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from peacewatch.access.schemas import ApiTokenIn, AuditEntryOut, UserIn, UserUpdate, check_side
 from peacewatch.core.audit import AuditAction, AuditEntry, changed_fields, personal_entities, record
-from peacewatch.core.auth import PERSONAL_DATA_ROLES, ApiToken, Role, User, authenticate, end_sessions, hash_api_token, hash_password, new_api_token
+from peacewatch.core.auth import (
+    PERSONAL_DATA_ROLES,
+    ApiToken,
+    Role,
+    SignIn,
+    User,
+    authenticate,
+    end_sessions,
+    hash_api_token,
+    hash_password,
+    new_api_token,
+)
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
-from peacewatch.core.throttle import SignInGuard
+from peacewatch.core.throttle import LockoutState, SignInGuard
+
+SIGN_IN_ACTOR = "system:sign-in"
+LOCKOUTS = "sign_in_lockouts"
 
 
 def list_users(session: Session) -> list[User]:
@@ -67,23 +83,31 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
     return user
 
 
-def sign_in(session: Session, guard: SignInGuard, username: str, password: str, address: str) -> User:
-    """The user a name and password stand for; too many wrong passwords for the account or from the address
-    are refused for a while (429), and each lockout is audited once. Runs argon2: call it on the hashing threads."""
+def sign_in(session: Session, guard: SignInGuard, username: str, password: str, address: str, minutes: int) -> User:
+    """The user a name and password stand for, with the sign-in noted (for the administrator's list of users).
+
+    Wrong passwords are counted per account and address, per address and per account (core.throttle): guessing
+    is refused for a while (429), each lockout audited once, but the right password from an address that has not
+    been failing is never refused. Runs argon2: call it on the hashing threads."""
     wait = guard.wait_s(username, address)
     if wait is not None:
-        raise TooManyRequests("too many wrong passwords for this account or from this address: try again in {wait} s",
-                              retry_after_s=wait, wait=wait)
+        raise TooManyRequests("too many wrong passwords for this account from this address, or from this address: "
+                              "try again in {wait} s", retry_after_s=wait, wait=wait)
     user = authenticate(session, username, password)
     if user is None:
         lockouts = guard.failed(username, address)
         if lockouts:
-            with transaction(session, "system:sign-in"):
+            with transaction(session, SIGN_IN_ACTOR):
                 for lockout in lockouts:
-                    record(session, "system:sign-in", "sign_in_lockouts", f"{lockout.scope}:{lockout.key}",
+                    record(session, SIGN_IN_ACTOR, LOCKOUTS, f"{lockout.scope}:{lockout.key}"[:64],
                            {"scope": lockout.scope, "username": username[:64], "address": address, "failures": lockout.failures,
                             "window_s": lockout.window_s})
         raise Unauthorized("wrong username or password, or the account is disabled")
+    now = utcnow()
+    with transaction(session, SIGN_IN_ACTOR):
+        session.execute(delete(SignIn).where(SignIn.user_id == user.id, SignIn.expires_at <= now))
+        session.add(SignIn(user_id=user.id, at=now, expires_at=now + timedelta(minutes=minutes), token_version=user.token_version,
+                           address=address[:64]))
     return user
 
 
@@ -93,6 +117,60 @@ def sign_out(session: Session, user: User) -> None:
         current = session.get(User, user.id)
         if current is not None:
             end_sessions(current)
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """A user as the administrator's list shows it: who, and what they have open."""
+
+    user: User
+    last_sign_in: datetime | None
+    last_address: str
+    open_sessions: int  # sign-ins not expired and not ended
+    api_tokens: int  # device tokens in force
+    locked: list[LockoutState]
+
+
+def users_overview(session: Session, guard: SignInGuard) -> list[UserSummary]:
+    """Every user with their last sign-in, their open sessions and device tokens, and the lockouts on their account."""
+    now = utcnow()
+    users = list_users(session)
+    last = _last_sign_ins(session)
+    open_ = {user_id: count for user_id, count in session.execute(
+        select(SignIn.user_id, func.count()).join(User, User.id == SignIn.user_id)
+        .where(SignIn.expires_at > now, SignIn.token_version == User.token_version).group_by(SignIn.user_id))}
+    tokens = {user_id: count for user_id, count in session.execute(
+        select(ApiToken.user_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.user_id))}
+    locked: dict[str, list[LockoutState]] = {}
+    for state in guard.lockouts():
+        if state.username is not None:
+            locked.setdefault(state.username, []).append(state)
+    return [UserSummary(user, last[user.id].at if user.id in last else None, last[user.id].address if user.id in last else "",
+                        open_.get(user.id, 0) if user.active else 0, tokens.get(user.id, 0), locked.get(user.username, []))
+            for user in users]
+
+
+def _last_sign_ins(session: Session) -> dict[int, Any]:
+    newest = select(SignIn.user_id, func.max(SignIn.at).label("at")).group_by(SignIn.user_id).subquery()
+    rows = session.execute(select(SignIn.user_id, SignIn.at, SignIn.address)
+                           .join(newest, (SignIn.user_id == newest.c.user_id) & (SignIn.at == newest.c.at)))
+    return {row.user_id: row for row in rows}
+
+
+def lockouts(guard: SignInGuard) -> list[LockoutState]:
+    return guard.lockouts()
+
+
+def lift_lockout(session: Session, guard: SignInGuard, actor: str, username: str | None, address: str | None) -> list[LockoutState]:
+    """Lift the lockouts of ``username`` (from ``address`` only, when given) or of ``address``: audited, with what was lifted."""
+    if not username and not address:
+        raise Invalid("name a user, an address or both", field="body.username")
+    lifted = guard.lift(username, address)
+    with transaction(session, actor):
+        record(session, actor, LOCKOUTS, f"lift:{username or ''}@{address or ''}"[:64],
+               {"lifted": [{"scope": s.scope, "username": s.username, "address": s.address, "failures": s.failures}
+                           for s in lifted], "username": username, "address": address}, action=AuditAction.delete)
+    return lifted
 
 
 def _active_admins(session: Session) -> int:

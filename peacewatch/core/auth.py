@@ -101,6 +101,23 @@ class ApiToken(IdMixin, Audited, Versioned, Base):
     user: Mapped[User] = relationship(back_populates="api_tokens")
 
 
+class SignIn(Base):
+    """A sign-in with a password (a page's session or an API client's token): when, from where, until when.
+
+    Kept apart from ``users`` so that signing in changes nothing that every open stream and cached identity
+    watches. A sign-in is open while it has not expired and was made under the user's current ``token_version``
+    (sign-out anywhere, disabling and a new password raise it)."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    token_version: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
 _hasher = PasswordHasher()
 
 

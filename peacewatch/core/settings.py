@@ -46,9 +46,14 @@ class Settings(BaseSettings):
     custody_key: str | None = Field(default=None, description="Keys the HMAC chain of custody events; keep it apart from the database")
     body_number_prefix: str = Field(default="PW", pattern=r"^[A-Z]{2,5}$", description="Mission prefix of body numbers (PW-2020-000123)")
     access_token_minutes: int = Field(default=12 * 60, ge=1)
-    # wrong passwords allowed per window ("N/period", limits' notation) before sign-in answers 429
-    sign_in_limit_account: str = Field(default="10/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
-    sign_in_limit_address: str = Field(default="100/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$")
+    # wrong passwords allowed per window ("N/period", limits' notation) before sign-in answers 429 (core.throttle)
+    sign_in_limit_account: str = Field(default="10/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$",
+                                       description="For one account from one address: then that address may not try it")
+    sign_in_limit_address: str = Field(default="100/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$",
+                                       description="From one address, whatever the accounts: then it may try none")
+    sign_in_limit_account_wide: str = Field(
+        default="50/15 minutes", pattern=r"^\d+ ?/ ?(\d+ )?(second|minute|hour|day)s?$",
+        description="For one account from all addresses: then only addresses that have not failed on it may try it")
     max_body_bytes: int = Field(default=2 * 2**20, ge=1024)  # a JSON write's body; files and batches: see app.BODY_LIMITS
     password_hashing_threads: int = Field(default=2, ge=1, le=64)  # argon2 runs here, not on the request threads
     cookie_secure: bool = Field(default=True, description="Mark session cookies Secure (browsers accept them on http://127.0.0.1 and localhost)")

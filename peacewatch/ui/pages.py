@@ -281,7 +281,7 @@ async def login(
                            error=_("The form has expired. Please sign in again."))
     try:
         user = await on_hashing_threads(page.request, sign_in, session, page.request.app.state.sign_in_guard, username,
-                                        password, client_address(page.request))
+                                        password, client_address(page.request), settings.access_token_minutes)
     except TooManyRequests as refused:
         answer = page.render("login.html", status_code=429, next=safe_next(next), username=username,
                              error=_("Too many wrong passwords. Try again in %(s)s seconds.") % {"s": refused.retry_after_s})

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from peacewatch.app import create_app
 from peacewatch.core.settings import Settings
 from tests.bodies import OUTSIDE, moving, person, report, send
-from tests.helpers import bearer
+from tests.helpers import bearer, problem
 
 # --- 1. the audit log applies the rules of the records it describes ------------------------------------
 
@@ -299,20 +299,51 @@ def test_a_large_gpx_file_is_read_with_memory_bounded_by_its_points() -> None:
 
 
 @pytest.mark.usefixtures("scenario")
-def test_wrong_passwords_lock_the_account_for_a_while_and_the_lockout_is_audited(settings: Settings, auth: Any) -> None:
-    app = create_app(settings.model_copy(update={"sign_in_limit_account": "5/15 minutes", "sign_in_limit_address": "8/15 minutes"}))
+def test_guessing_is_refused_but_never_the_right_password_from_an_address_that_has_not_been_failing(
+        settings: Settings, auth: Any) -> None:
+    """Wrong passwords for ops from 127.0.0.2 lock that address out of ops, not the real ops at 127.0.0.1; guessed at
+    from many addresses, ops may be tried only from addresses that have not failed on it; an address guessing at many
+    accounts is refused whatever the account. Each lockout is audited once; an administrator lifts them."""
+    app = create_app(settings.model_copy(update={"sign_in_limit_account": "5/15 minutes", "sign_in_limit_address": "8/15 minutes",
+                                                 "sign_in_limit_account_wide": "12/15 minutes"}))
+
+    def sign_in(address: str, username: str, password: str) -> int:
+        browser = TestClient(app, client=(address, 40000))  # requests only: the app is started by the client below
+        return browser.post("/api/v1/auth/token", data={"username": username, "password": password}).status_code
+
     with TestClient(app) as client:
-        wrong = [client.post("/api/v1/auth/token", data={"username": "ops", "password": f"guess {n}"}).status_code for n in range(5)]
-        assert wrong == [401] * 5
-        locked = client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"})  # the right one, too late
-        assert locked.status_code == 429 and 1 <= int(locked.headers["Retry-After"]) <= 900
-        assert locked.headers["content-type"] == "application/problem+json"
-        assert client.post("/api/v1/auth/token", data={"username": "press", "password": "demo"}).status_code == 200  # others may
-        for n in range(3):  # the address's allowance: 8 wrong ones whatever the accounts
-            client.post("/api/v1/auth/token", data={"username": f"nobody{n}", "password": "x"})
-        assert client.post("/api/v1/auth/token", data={"username": "press", "password": "demo"}).status_code == 429
-        lockouts = client.get("/api/v1/audit", params={"entity": "sign_in_lockouts"}, headers=auth("admin")).json()
-        assert sorted(e["entity_id"] for e in lockouts) == ["account:ops", "address:testclient"]
+        assert [sign_in("127.0.0.2", "ops", f"guess {n}") for n in range(6)] == [401] * 5 + [429]
+        assert sign_in("127.0.0.2", "ops", "demo") == 429  # the right password, from the address that was guessing
+        assert sign_in("127.0.0.1", "ops", "demo") == 200  # the real user, elsewhere
+        assert sign_in("127.0.0.2", "press", "demo") == 200  # that address may still sign in as someone else
+        for n in range(7):  # ops guessed at from seven more addresses: 5 + 7 = 12, the account-wide limit
+            assert sign_in(f"127.0.1.{n}", "ops", "wrong") == 401
+        assert sign_in("127.0.1.0", "ops", "demo") == 429  # an address that failed on ops is slowed to nothing
+        assert sign_in("127.0.0.1", "ops", "demo") == 200  # one that has not is never refused the right password
+        assert [sign_in("127.0.0.9", f"nobody{n}", "x") for n in range(8)] == [401] * 8  # an address guessing at many accounts
+        assert sign_in("127.0.0.9", "press", "demo") == 429
+
+        refused = {(lock["scope"], lock["username"], lock["address"])
+                   for lock in client.get("/api/v1/sign-in-lockouts", headers=auth("admin")).json()}
+        assert refused == {("account from address", "ops", "127.0.0.2"), ("account", "ops", None), ("address", None, "127.0.0.9")}
+        assert client.get("/api/v1/sign-in-lockouts", headers=auth("ops")).status_code == 403
+        listed = {u["username"]: u for u in client.get("/api/v1/users", headers=auth("admin")).json()}
+        assert {lock["scope"] for lock in listed["ops"]["locked"]} == {"account from address", "account"}
+        assert listed["ops"]["last_address"] == "127.0.0.1" and listed["ops"]["open_sessions"] == 2
+
+        lifted = client.post("/api/v1/sign-in-lockouts/lift", json={"username": "ops"}, headers=auth("admin"))
+        assert lifted.status_code == 200 and len(lifted.json()["lifted"]) == 2
+        assert sign_in("127.0.0.2", "ops", "demo") == 200 and sign_in("127.0.1.0", "ops", "demo") == 200
+        assert sign_in("127.0.0.9", "press", "demo") == 429  # the address's lockout stands until lifted too
+        assert client.post("/api/v1/sign-in-lockouts/lift", json={"address": "127.0.0.9"}, headers=auth("admin")).status_code == 200
+        assert sign_in("127.0.0.9", "press", "demo") == 200
+        assert problem(client.post("/api/v1/sign-in-lockouts/lift", json={}, headers=auth("admin")))[0] == 422
+
+        entries = client.get("/api/v1/audit", params={"entity": "sign_in_lockouts"}, headers=auth("admin")).json()
+        locks = sorted(e["entity_id"] for e in entries if e["action"] == "create")
+        assert locks == ["account from address:ops/127.0.0.2", "account:ops", "address:127.0.0.9"]  # once each
+        lifts = [(e["actor"], e["entity_id"]) for e in entries if e["action"] == "delete"]
+        assert sorted(lifts) == [("admin", "lift:@127.0.0.9"), ("admin", "lift:ops@")]
     app.state.engine.dispose()
 
 

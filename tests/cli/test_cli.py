@@ -80,6 +80,27 @@ def test_user_add_then_sign_in_works(run, database_url: str) -> None:  # type: i
     assert "duty1" in listed.output and "operations" in listed.output
 
 
+@pytest.mark.usefixtures("scenario")
+def test_an_administrator_lists_and_lifts_a_lockout_from_the_cli(run, settings) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from peacewatch.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app, client=("127.0.0.2", 40000)) as client:
+        for n in range(10):
+            client.post("/api/v1/auth/token", data={"username": "ops", "password": f"guess {n}"})
+        assert client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).status_code == 429
+        listed = run("user", "lockouts")
+        assert listed.exit_code == 0 and "account from" in listed.output and "127.0.0.2" in listed.output, listed.output
+        assert run("user", "unlock").exit_code != 0  # neither a user nor an address
+        lifted = run("user", "unlock", "ops", "--address", "127.0.0.2")
+        assert lifted.exit_code == 0 and "1 lockout(s) lifted" in lifted.output, lifted.output
+        assert client.post("/api/v1/auth/token", data={"username": "ops", "password": "demo"}).status_code == 200
+    app.state.engine.dispose()
+    assert "no lockout" in run("user", "lockouts").output
+
+
 @pytest.mark.usefixtures("scenario")  # the scenario as the demo loads it, without its activity
 def test_a_device_token_from_the_cli_signs_requests_in(run, settings) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
