@@ -93,6 +93,10 @@ LABELS = {
     "responds to": N_("responds to"), "answered by": N_("answered by"), "same subject": N_("same subject"),
     "Point": N_("a point"), "LineString": N_("a line"), "MultiLineString": N_("lines"), "Polygon": N_("a polygon"),
     "MultiPolygon": N_("polygons"),
+    "admin": N_("Administrator"), "operations": N_("Operations centre"), "humanitarian": N_("Humanitarian cell"),
+    "air": N_("Air-movement cell"), "press": N_("Press office"), "liaison": N_("Liaison officer"), "observer": N_("Observer"),
+    "account from address": N_("this account from this address"), "address": N_("every account from this address"),
+    "account": N_("this account from addresses that failed on it"),
 }
 
 

@@ -113,6 +113,9 @@ JS_STRINGS = (
     N_("Recovery"), N_("On the map"), N_("No patrol planned today for this unit."), N_("You are here"),
     N_("The map's layers were never kept on this device: open this page once with a connection."),
     N_("Offline: the map as kept on this device at %(at)s"), N_("Offline: the list as kept on this device at %(at)s"),
+    N_("The form holds the record as it is now: change what needs changing."),
+    N_("Nothing was changed: the form holds the record as it is."),
+    N_("Disable %(user)s? Their sessions, streams and device tokens stop at once."), N_("Why?"), N_("Lift"),
 )
 
 
@@ -214,6 +217,8 @@ class Page:
         nav.append(("/reports", _("Reports")))
         if self.user is not None and admits(FIELD_ROLES, self.user.role):
             nav.append(("/field/", _("Field")))
+        if self.user is not None and self.user.role is Role.admin:
+            nav.append(("/users", _("Users")))
         if self.user is not None and any(t.admits(self.user.role.value) for t in app_tasks(self.request.app)):
             nav.append(("/tasks", _("Tasks")))  # a reader whose role records nothing (the observer) is not offered it
         if self.user is None:
@@ -225,6 +230,7 @@ class Page:
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
             task_link=self.task_link, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone, gettext=_),
             local=lambda instant, seconds=False: mission_time(instant, self.zone, seconds=seconds),
+            from_epoch=lambda seconds: datetime.fromtimestamp(seconds, UTC),
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,
         )
         response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
@@ -391,6 +397,7 @@ def tile(settings: SettingsDep, z: int, x: int, y: int) -> Response:
 def install(app: FastAPI) -> None:
     """The pages, their static files (ours and Leaflet's, from the installed packages) and the sign-in redirect."""
     from peacewatch.ui import (  # noqa: F401 - each registers its pages on the router
+        access_pages,
         airlift_pages,
         field_pages,
         incident_pages,

@@ -1,6 +1,6 @@
 // One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
 /* global L */
-import { api, baseMap, config, escapeHtml, missionTimeToIso, t } from "./common.js";
+import { api, baseMap, config, escapeHtml, missionTime, missionTimeToIso, t } from "./common.js";
 
 const form = document.getElementById("task-form");
 const result = document.getElementById("task-result");
@@ -17,7 +17,7 @@ function valueOf(el) {
     const picked = [...el.querySelectorAll("input:checked")].map((c) => c.value);
     return picked.length ? picked : undefined;
   }
-  if (kind === "checkbox") return el.checked ? true : undefined;
+  if (kind === "checkbox") return el.checked ? true : changing ? false : undefined; // a change may untick
   if (kind === "file") return el.files[0];
   const raw = el.value.trim();
   if (raw === "") return undefined;
@@ -61,6 +61,74 @@ function collect() {
   // (a body that is a file, a CSV flight log, is sent whole)
   if (!(out.body instanceof File) && !Object.keys(out.body).some((k) => k !== "type")) out.body = {};
   return compact(out);
+}
+
+// --- a change of a record: the form holds the record's current values and sends only what was changed -------
+
+// a PATCH of one record (/api/v1/users/{user_id}): its fields start from the record as it is now
+const changing = task.method === "PATCH" && /\{\w+\}$/.test(task.path);
+let current = null; // the body as the form held it when the record was read: what a change is measured against
+const status = document.getElementById("task-current");
+
+function fill(el, value) {
+  const kind = el.dataset.kind;
+  if (kind === "constant" || kind === "file") return;
+  if (kind === "checkbox") { el.checked = value === true; return; }
+  if (kind === "choices") {
+    el.querySelectorAll("input").forEach((box) => { box.checked = Array.isArray(value) && value.map(String).includes(box.value); });
+    return;
+  }
+  let text = "";
+  if (value !== null && value !== undefined) {
+    switch (kind) {
+      case "lines": text = Array.isArray(value) ? value.join("\n") : String(value); break;
+      case "json": case "geometry": text = JSON.stringify(value); break;
+      case "datetime": text = missionTime(value).replace(" ", "T"); break;
+      default: text = String(value);
+    }
+  }
+  if (el.tagName === "SELECT" && text && ![...el.options].some((o) => o.value === text)) el.add(new Option(text, text));
+  el.value = text;
+  if (kind === "geometry") el.dispatchEvent(new Event("change"));
+}
+
+/** Read the record named by the path's fields and fill the form with it; a change is then what differs. */
+async function loadCurrent() {
+  const values = collect();
+  if ((task.path.match(/\{(\w+)\}/g) || []).some((p) => values.path[p.slice(1, -1)] === undefined)) return;
+  current = null;
+  status.hidden = true;
+  let record;
+  try {
+    record = await api(url(values));
+  } catch (problem) {
+    showErrors(problem);
+    return;
+  }
+  clearErrors();
+  for (const el of form.querySelectorAll('[data-path^="body."]')) {
+    const key = el.dataset.path.slice(5);
+    if (isInTemplate(el) || key.includes(".") || !(key in record)) continue;
+    fill(el, record[key]);
+  }
+  current = collect().body;
+  status.textContent = t("The form holds the record as it is now: change what needs changing.");
+  status.hidden = false;
+}
+
+/** What the form changes of the record as it was read: the fields that differ (an emptied field is cleared). */
+function changesOf(body) {
+  const changes = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+  }
+  for (const key of Object.keys(current)) {
+    if (key in body) continue;
+    const el = form.querySelector(`[data-path="body.${CSS.escape(key)}"]`);
+    const kind = el?.dataset.kind;
+    changes[key] = kind === "lines" || kind === "choices" ? [] : kind === "text" || kind === "textarea" ? "" : null;
+  }
+  return changes;
 }
 
 function url(values) {
@@ -190,6 +258,15 @@ function askReason() {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const values = collect();
+  if (changing && current !== null) {
+    values.body = changesOf(values.body);
+    if (!Object.keys(values.body).length) {
+      clearErrors();
+      result.innerHTML = `<p class="warn">${escapeHtml(t("Nothing was changed: the form holds the record as it is."))}</p>`;
+      result.hidden = false;
+      return;
+    }
+  }
   let reason = null;
   if (task.irreversible) {
     reason = await askReason();
@@ -202,6 +279,7 @@ form.addEventListener("submit", async (event) => {
   try {
     showResult(await send(values, reason));
     if (task.method !== "PATCH") form.querySelectorAll("[data-kind=reference]").forEach(loadChoices);
+    else if (changing) { const said = result.innerHTML; await loadCurrent(); result.innerHTML = said; result.hidden = false; }
   } catch (problem) {
     showErrors(problem instanceof TypeError ? { detail: t("The server could not be reached: nothing was stored. Try again.") } : problem);
   } finally {
@@ -389,5 +467,9 @@ for (const [path, value] of Object.entries(config.prefilled || {})) {
   if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === value)) el.add(new Option(value, value));
   el.value = value;
   el.dispatchEvent(new Event("change")); // a shape filled in is drawn on its map
+}
+if (changing) {
+  form.querySelectorAll('[data-path^="path."]').forEach((el) => el.addEventListener("change", loadCurrent));
+  await loadCurrent(); // a link that named the record (?path.user_id=7): its values at once
 }
 window.peacewatch = { ...(window.peacewatch || {}), taskReady: true };
