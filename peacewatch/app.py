@@ -30,6 +30,7 @@ from peacewatch.core.bodies import RequestBodies
 from peacewatch.core.broadcast import Topic
 from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core.cluster import ClusterWork, Job
+from peacewatch.core.cookies import SessionEnd
 from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
 from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.hashing = ThreadPoolExecutor(settings.password_hashing_threads, thread_name_prefix="password-hashing")
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
+    app.add_middleware(SessionEnd, secure=settings.cookie_secure)
     app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
                        anonymous=frozenset({"/api/v1/auth/token"}))
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,

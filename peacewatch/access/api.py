@@ -23,6 +23,7 @@ from peacewatch.access.schemas import (
 )
 from peacewatch.core.audit import AuditAction
 from peacewatch.core.auth import issue_access_token
+from peacewatch.core.cookies import SESSION_COOKIE, session_ended
 from peacewatch.core.db import as_utc
 from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses
@@ -53,8 +54,10 @@ async def sign_in(
 
 
 @auth.post("/logout", status_code=204, summary="Sign out: every sign-in token of the user ends, on every device")
-def sign_out(user: CurrentUser, session: SessionDep) -> Response:
+def sign_out(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     service.sign_out(session, user)
+    if request.cookies.get(SESSION_COOKIE):
+        session_ended(request)  # a browser's: it drops its cookie and what it kept for offline use
     return Response(status_code=204)
 
 

@@ -14,6 +14,7 @@ import secrets
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "pw_session"
 NONCE_COOKIE = "pw_csrf"
@@ -46,11 +47,52 @@ def set_nonce(response: Response, nonce: str, secure: bool) -> None:
     response.set_cookie(NONCE_COOKIE, nonce, httponly=True, secure=secure, samesite="strict", path="/")
 
 
+# the session cookie outlives its token by this much: a browser then still sends an expired token, and the server,
+# seeing it, can tell the device its session ended (SessionEnd) instead of taking it for a stranger
+SESSION_COOKIE_GRACE_S = 30 * 86400
+CLEAR_KEPT_COPIES = '"cache"'  # Clear-Site-Data: copies kept by the browser; never "storage", which holds the outbox
+
+
 def set_session(response: Response, token: str, minutes: int, secure: bool) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=minutes * 60, httponly=True, secure=secure,
+    response.set_cookie(SESSION_COOKIE, token, max_age=minutes * 60 + SESSION_COOKIE_GRACE_S, httponly=True, secure=secure,
                         samesite="strict", path="/")
 
 
 def clear_session(response: Response, secure: bool) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=secure, samesite="strict")
     response.delete_cookie(NONCE_COOKIE, path="/", httponly=True, secure=secure, samesite="strict")
+
+
+def session_ended(request: Request) -> None:
+    """Note that this request's session cookie stands for no session now (SessionEnd tells the device)."""
+    request.state.session_ended = True
+
+
+class SessionEnd:
+    """ASGI middleware: however a session ended (sign-out on any device, disabling, a new password, expiry), the next
+    request the device makes with its cookie is answered with ``Clear-Site-Data: "cache"`` and the cookie deleted.
+
+    The browser drops its HTTP cache; the field application's service worker, seeing the header, drops the pages
+    and lists it kept for offline use. Its outbox of unsent reports is IndexedDB, which "cache" does not touch: the
+    reports wait for their user to sign in again. A request's session counts as ended when the cookie was read and
+    found to stand for no one (``session_ended``, by the API's dependencies and the pages alike)."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app = app
+        cleared = Response()
+        clear_session(cleared, secure)
+        self.clearing = [(b"clear-site-data", CLEAR_KEPT_COPIES.encode())] + [
+            (name, value) for name, value in cleared.raw_headers if name == b"set-cookie"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not any(name == b"cookie" and SESSION_COOKIE.encode() in value
+                                               for name, value in scope.get("headers", ())):
+            await self.app(scope, receive, send)
+            return
+
+        async def tell(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope.get("state", {}).get("session_ended"):
+                message["headers"] = [*message.get("headers", []), *self.clearing]
+            await send(message)
+
+        await self.app(scope, receive, tell)

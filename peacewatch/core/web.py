@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -37,7 +37,7 @@ from peacewatch.core.auth import (
     User,
     admits,
 )
-from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid
+from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid, session_ended
 from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, readable_visibilities
@@ -134,8 +134,15 @@ async def get_optional_user(
     identities = request.app.state.identities
     user = await run_in_threadpool(identities.user_for, session, found[0], settings.resolved_secret_key)
     if user is None:
-        raise Unauthorized(found[1])
+        _refused(request, found)
     return user
+
+
+def _refused(request: Request, found: tuple[str, str]) -> NoReturn:
+    """401 for a credential that stands for no one; a session cookie's device is told its session ended (SessionEnd)."""
+    if found[0] == request.cookies.get(SESSION_COOKIE):
+        session_ended(request)
+    raise Unauthorized(found[1])
 
 
 async def _user_alone(request: Request, found: tuple[str, str]) -> User:
@@ -148,7 +155,7 @@ async def _user_alone(request: Request, found: tuple[str, str]) -> User:
 
     user = await run_in_threadpool(look_up)
     if user is None:
-        raise Unauthorized(found[1])
+        _refused(request, found)
     return user
 
 
@@ -190,7 +197,7 @@ async def stream_caller(scope: AsgiScope) -> StreamCaller | None:
     try:
         user = await _user_alone(request, found)
     except Unauthorized:
-        return None
+        return None  # the endpoint says 401 (and tells a cookie's device its session ended)
     request.state.caller, request.state.stream_credential = user, found[0]
     return StreamCaller(identity=user.username, address=address, reserved=admits(OPERATIONS_CENTRE_ROLES, user.role))
 

@@ -45,6 +45,7 @@ from peacewatch.core.cookies import (
     csrf_token,
     csrf_valid,
     request_nonce,
+    session_ended,
     set_nonce,
     set_session,
 )
@@ -246,6 +247,8 @@ def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Pa
     if token:
         user = user_for_token(session, token, secret)  # an expired session reads as signed out
         session.commit()
+        if user is None:
+            session_ended(request)  # and the device is told so (core.cookies.SessionEnd)
     nonce, new_nonce = request_nonce(request)
     language = request_language(request)
     return Page(request, user, language, settings.cookie_secure, nonce, csrf_token(secret, nonce), new_nonce)
@@ -308,6 +311,7 @@ def logout(page: PageDep, session: SessionDep, settings: SettingsDep, csrf_token
         return redirect("/map")
     if page.user is not None:
         sign_out(session, page.user)  # the cookie's token ends with it, wherever a copy of it is
+    session_ended(page.request)  # this device drops what it kept for offline use
     response = redirect("/login")
     clear_session(response, settings.cookie_secure)
     return response

@@ -276,3 +276,51 @@ def test_the_press_office_publishes_a_field_photo_of_a_public_incident_without_i
     page.get_by_role("button", name="Withdraw from the bulletin").click()
     expect(page.get_by_role("button", name="Publish in the bulletin")).to_be_visible()
     assert httpx.get(public_copy).status_code == 404
+
+
+@pytest.mark.parametrize("way", ["sign-out elsewhere", "expired"])
+def test_a_session_ended_elsewhere_empties_what_the_device_kept_and_keeps_its_outbox(context: BrowserContext, page: Page,
+                                                                                   server: LiveServer, way: str) -> None:
+    """The patrol's phone keeps its lists and a report made offline; its user signs out on another device (or the
+    session's twelve hours pass). Back online, the phone's next request is told the session ended: the service worker
+    drops every page and list it kept, and the report waits in the outbox for its user to sign in again."""
+    import jwt
+
+    from tests.conftest import SECRET
+
+    today_patrol(server)
+    sign_in(page, "patrol", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    page.reload()  # served by the service worker now: the page and its lists are kept for offline use
+    page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
+    page.wait_for_function("caches.open(document.querySelector('#config') ? JSON.parse(document.querySelector('#config')"
+                           ".textContent).cache : 'field-3').then((c) => c.keys()).then((k) => k.some((r) => r.url.includes('/api/v1/')))")
+    context.set_offline(True)
+    page.select_option("#r-type", "ceasefire_violation")
+    page.select_option("#r-subtype", "small_arms_fire")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-post", index=1)
+    page.fill("#r-narrative", f"Field test: kept through the end of a session ({way})")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(1)
+
+    if way == "sign-out elsewhere":
+        other = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "patrol", "password": "demo"}).json()
+        assert httpx.post(f"{server.url}/api/v1/auth/logout",
+                          headers={"Authorization": f"Bearer {other['access_token']}"}).status_code == 204
+    else:  # the cookie still holds the session's token, twelve hours old
+        cookie = next(c for c in context.cookies() if c["name"] == "pw_session")
+        claims = jwt.decode(cookie["value"], SECRET, algorithms=["HS256"])
+        past = int(datetime.now(UTC).timestamp()) - 13 * 3600
+        stale = jwt.encode(claims | {"iat": past, "exp": past + 12 * 3600}, SECRET, algorithm="HS256")
+        context.add_cookies([cookie | {"value": stale}])
+    context.set_offline(False)
+    page.reload()  # the phone's next request: the page, through the service worker
+    page.wait_for_url("**/login**")
+    page.wait_for_function("caches.keys().then((names) => !names.some((n) => n.startsWith('field-')))")
+    kept = page.evaluate("""new Promise((resolve) => { const open = indexedDB.open('peacewatch-field', 1);
+        open.onsuccess = () => { const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+        all.onsuccess = () => resolve(all.result.map((i) => i.state)); }; })""")
+    assert kept.count("waiting") >= 1  # the outbox is untouched: the report waits for its user
+    assert not [c for c in context.cookies() if c["name"] == "pw_session"]

@@ -3,6 +3,8 @@
 // are answered from the network when there is one and from the last answer kept when there is not (its
 // X-PeaceWatch-Kept header says when it was kept); basemap tiles seen once are kept.
 // Writes are never handled here: the page's outbox keeps them until the server has them.
+// When the server says the session ended (Clear-Site-Data on any answer: sign-out on another device, the user
+// disabled, a new password, expiry), everything kept here is dropped; the outbox (IndexedDB) stays for its user.
 const CACHE = "__CACHE__";
 const SHELL = ["/field/", "/static/app.css", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
                "/static/js/field.js", "/static/js/outbox.js", "/static/js/common.js", "/static/js/sign-out.js"];
@@ -24,10 +26,21 @@ async function stamped(answer) {
   return new Response(await answer.clone().blob(), { status: answer.status, statusText: answer.statusText, headers });
 }
 
+/** Whether ``answer`` says the session ended; if so, every page, list and tile kept here is dropped. */
+async function forgetIfEnded(answer) {
+  const ended = answer.headers.has("Clear-Site-Data") || (answer.redirected && new URL(answer.url).pathname === "/login");
+  if (ended) {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("field-")).map((name) => caches.delete(name)));
+  }
+  return ended;
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {
     const answer = await fetch(request);
+    if (await forgetIfEnded(answer)) return answer;
     if (answer.ok && !answer.redirected) await cache.put(request, await stamped(answer)); // never the sign-in page as /field/
     return answer;
   } catch (offline) {
@@ -52,7 +65,10 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname === "/field/" || url.pathname === "/field") {
-    event.respondWith(networkFirst(new Request("/field/", { credentials: "same-origin" })));
+    // a page answered with a redirect (to the sign-in, once the session ended) is given as a redirect: a navigation
+    // may not be answered with a response that followed one
+    event.respondWith(networkFirst(new Request("/field/", { credentials: "same-origin" }))
+      .then((answer) => (answer.redirected ? Response.redirect(answer.url, 303) : answer)));
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/ui/") || url.pathname.startsWith("/tiles/")) {
     event.respondWith(cacheFirst(request));
   } else if (url.pathname.startsWith("/api/v1/")) {
