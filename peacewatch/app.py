@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,8 @@ from peacewatch.claims import api as claims_api
 from peacewatch.core import partitions
 from peacewatch.core.admission import Admission, AdmissionCounters, StreamLimits
 from peacewatch.core.answers import Answers
-from peacewatch.core.auth import Identities
+from peacewatch.core.auth import Identities, Role
+from peacewatch.core.blobs import blob_store
 from peacewatch.core.bodies import RequestBodies
 from peacewatch.core.broadcast import Topic
 from peacewatch.core.changes import ON_COMMIT
@@ -38,9 +40,10 @@ from peacewatch.core.partitions import DAY_MS
 from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import sign_in_guard
-from peacewatch.core.web import document_roles, stream_caller
+from peacewatch.core.web import OptionalUser, document_roles, stream_caller
 from peacewatch.demining import api as demining_api
 from peacewatch.evidence import api as evidence_api
+from peacewatch.evidence.service import sweep_store
 from peacewatch.force import api as force_api
 from peacewatch.geography import api as geography_api
 from peacewatch.geography.formats import MAX_LAYER_BYTES
@@ -114,8 +117,18 @@ ROUTERS = (
     *returns_api.ROUTERS,
     ogc_api.exports,
 )
+log = logging.getLogger("peacewatch.app")
 PLAN_SECONDS = 600
 HOUSEKEEPING_SECONDS = 3600
+
+
+def sweep_files(settings: Settings, factory: sessionmaker[Session]) -> dict[str, int]:
+    """Scratch files and files no committed row names, left by a crash or a full disk: deleted once past their grace."""
+    with factory() as session:
+        swept = sweep_store(session, blob_store(settings.data_dir), settings.evidence_sweep_grace_s)
+    if swept.scratch or swept.orphans:
+        log.info("file store swept: %d scratch files, %d files no record names", swept.scratch, swept.orphans)
+    return asdict(swept)
 
 
 def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Job]:
@@ -142,7 +155,8 @@ def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Jo
         with factory() as session:
             return prune_positions(session, "retention", cutoff(utcnow(), settings.positions_keep_days), [keep_tracks]).positions
 
-    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts), Job("partitions-ahead", HOUSEKEEPING_SECONDS, make_partitions)]
+    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts), Job("partitions-ahead", HOUSEKEEPING_SECONDS, make_partitions),
+            Job("file-store-sweep", HOUSEKEEPING_SECONDS, lambda: sweep_files(settings, factory))]
     if settings.patrol_lookahead_hours:
         jobs.append(Job("patrol-plans", PLAN_SECONDS, plan_patrols))
     if settings.positions_keep_days:
@@ -173,6 +187,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         if settings.shared_database:
             tasks.append(asyncio.create_task(listen_forever(settings.session_database_url, notifier)))
         if listeners:
+            # what a crash left in the file store goes at start (past its grace: other processes may be uploading)
+            tasks.append(asyncio.create_task(asyncio.to_thread(sweep_files, settings, factory)))
             app.state.cot = CotListener(settings, factory, app.state.ingest, notifier)
             await app.state.cot.start()
             if settings.periodic_work:
@@ -232,13 +248,17 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["meta"], summary="Readiness: the database answers and its schema is current",
-             responses=problem_responses(503))
-    def ready() -> dict[str, Any]:
+    @app.get("/readyz", tags=["meta"], responses=problem_responses(503),
+             summary="Readiness: the database answers and its schema is current; to an administrator, the process's "
+                     "details (its id, whether it leads the periodic work, its jobs and admission counters)")
+    def ready(user: OptionalUser) -> dict[str, Any]:
         current = current_revision(engine)
+        administrator = user is not None and user.role is Role.admin
         if current != head:
-            raise Unavailable(f"the database schema is at {current or 'nothing'}, not {head}: run 'peacewatch db upgrade'",
-                              retry_after_s=30)
+            raise Unavailable(f"the database schema is at {current or 'nothing'}, not {head}: run 'peacewatch db upgrade'"
+                              if administrator else "not ready: the database schema is not current", retry_after_s=30)
+        if not administrator:  # a load balancer needs the status; the process's inner state is the administrator's
+            return {"status": "ready"}
         return {"status": "ready", "schema": current, "process": os.getpid(), "listening": notifier.listening,
                 **work.status(), "admission": asdict(app.state.admission)}
 

@@ -12,11 +12,14 @@ and a 200 MB video cost the server the same few hundred kilobytes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -24,6 +27,14 @@ CHUNK_BYTES = 256 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 SCRATCH_PREFIX = ".incoming-"  # a file received or made, not yet kept
 DERIVED = "derived"  # files made from stored files, named by the original's hash
+
+
+class StoreFull(Exception):
+    """The file store's disk (or quota) is full: nothing of the file was kept."""
+
+
+def _full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class TooLarge(Exception):
@@ -52,14 +63,17 @@ class Incoming:
         return self._scratch
 
     def keep(self) -> bool:
-        """Name the file by its hash; False when the store already held these very bytes."""
+        """Name the file by its hash; False when the store already held these very bytes (then freshened: the sweep
+        spares a file this recent, so the row about to name it finds it there)."""
         final = self._store.path(self.sha256)
-        if final.exists():
-            self.discard()
-            return False
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._scratch, final)  # atomic: two processes keeping the same bytes leave one file with them
-        return True
+        try:
+            os.utime(final)
+        except FileNotFoundError:
+            os.replace(self._scratch, final)  # atomic: two processes keeping the same bytes leave one file with them
+            return True
+        self.discard()
+        return False
 
     def discard(self) -> None:
         self._scratch.unlink(missing_ok=True)
@@ -88,6 +102,8 @@ class BlobStore(Protocol):
 
     def keep_derived(self, sha256: str, kind: str, made: Path) -> None: ...
 
+    def sweep(self, named: Callable[[], set[str]], grace_s: float) -> Swept: ...
+
 
 class FileSystemBlobs:
     """The default store: ``root/ab/cd/abcd…``, each file written to a scratch file, fsynced, then renamed to its
@@ -110,13 +126,11 @@ class FileSystemBlobs:
 
     def receive(self, chunks: Iterable[bytes], *, max_bytes: int) -> Incoming:
         """Stream ``chunks`` to a scratch file while hashing them; refused past ``max_bytes`` (nothing kept)."""
-        self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size, head = 0, b""
-        handle, name = tempfile.mkstemp(dir=self.root, prefix=SCRATCH_PREFIX)
-        scratch = Path(name)
+        scratch = self.scratch()
         try:
-            with os.fdopen(handle, "wb") as out:
+            with scratch.open("wb") as out:
                 for chunk in chunks:
                     size += len(chunk)
                     if size > max_bytes:
@@ -127,6 +141,11 @@ class FileSystemBlobs:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+        except OSError as exc:
+            scratch.unlink(missing_ok=True)
+            if _full(exc):
+                raise StoreFull(str(exc)) from None
+            raise
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
@@ -141,14 +160,27 @@ class FileSystemBlobs:
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
 
+    def rehash(self, sha256: str) -> str | None:
+        """The SHA-256 of the bytes now kept under ``sha256``'s name; None if the file is gone."""
+        try:
+            with self.path(sha256).open("rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        except (FileNotFoundError, ValueError):
+            return None
+
     def local_path(self, sha256: str) -> Path:
         """The stored file as a path on this machine, for a worker process to read."""
         return self.path(sha256)
 
     def scratch(self) -> Path:
         """A new empty scratch file in the store (swept like an upload's if a crash leaves it behind)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.root, prefix=SCRATCH_PREFIX)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.root, prefix=SCRATCH_PREFIX)
+        except OSError as exc:
+            if _full(exc):
+                raise StoreFull(str(exc)) from None
+            raise
         os.close(handle)
         return Path(name)
 
@@ -173,13 +205,48 @@ class FileSystemBlobs:
             os.fsync(handle.fileno())
         os.replace(made, final)
 
-    def rehash(self, sha256: str) -> str | None:
-        """The SHA-256 of the bytes now kept under ``sha256``'s name; None if the file is gone."""
-        try:
-            with self.path(sha256).open("rb") as handle:
-                return hashlib.file_digest(handle, "sha256").hexdigest()
-        except (FileNotFoundError, ValueError):
-            return None
+    def sweep(self, named: Callable[[], set[str]], grace_s: float) -> Swept:
+        """Delete what a crash or a failed write left: scratch files, and stored or derived files that no committed
+        row names (``named()``: the hashes the database names, read after the files are listed, so a file kept and
+        named meanwhile is spared), each only once older than ``grace_s`` (an upload in flight is younger)."""
+        swept = Swept()
+        if not self.root.exists():
+            return swept
+        cutoff = time.time() - grace_s
+        scratch = [path for path in self.root.glob(f"{SCRATCH_PREFIX}*") if _older(path, cutoff)]
+        stored = [path for path in self.root.glob("??/??/*") if SHA256_HEX.match(path.name) and _older(path, cutoff)]
+        derived = [path for path in (self.root / DERIVED).glob("??/*.*") if _older(path, cutoff)]
+        keep = named() if stored or derived else set()
+        for path in scratch:
+            swept.scratch += _removed(path, cutoff)
+        for path in stored:
+            if path.name not in keep:
+                swept.orphans += _removed(path, cutoff)
+        for path in derived:
+            if path.name.split(".", 1)[0] not in keep:
+                swept.orphans += _removed(path, cutoff)
+        return swept
+
+
+@dataclass
+class Swept:
+    scratch: int = 0
+    orphans: int = 0
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _removed(path: Path, cutoff: float) -> int:
+    """1 if ``path`` was deleted: looked at again just before, as a file kept meanwhile is freshened."""
+    if not _older(path, cutoff):
+        return 0
+    path.unlink(missing_ok=True)
+    return 1
 
 
 def chunks_of(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:

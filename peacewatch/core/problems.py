@@ -7,6 +7,7 @@ into ``application/problem+json`` bodies with a list of offending fields.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import Any
 
@@ -110,6 +111,13 @@ class Forbidden(Problem):
     title = "Forbidden"
 
 
+class InsufficientStorage(Problem):
+    """The server's disk is full: nothing of the request was stored (RFC 4918's 507)."""
+
+    status = 507
+    title = "Insufficient storage"
+
+
 RETRY_AFTER_S = 2
 
 
@@ -182,6 +190,18 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
         ),
         dict(exc.headers) if exc.headers else None,
     )
+
+
+async def _on_os_error(request: Request, exc: OSError) -> JSONResponse:
+    """A full disk anywhere in a request (a spooled upload, a file written): 507, never a traceback. Any other
+    operating system error is the server's own (500). The connection is closed after the answer, so a request
+    whose body was not read to its end cannot leave bytes in the way of the next one."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        raise exc
+    response = await _on_problem(request, InsufficientStorage("the server's disk is full: nothing was stored; tell the "
+                                                              "administrator, then send it again"))
+    response.headers["Connection"] = "close"
+    return response
 
 
 async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
@@ -265,7 +285,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
            409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
-           500: "Internal server error", 503: "Service unavailable"}
+           500: "Internal server error", 503: "Service unavailable", 507: "Insufficient storage"}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -273,6 +293,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
+    app.add_exception_handler(OSError, _on_os_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     for away in DATABASE_AWAY:
         app.add_exception_handler(away, _on_database_away)
     app.add_exception_handler(Exception, _on_unexpected)

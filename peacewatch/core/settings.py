@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     media_worker_memory_mb: int = Field(default=1024, ge=128, le=65536,
                                         description="Memory a media worker may take for one file beyond its libraries")
     media_timeout_s: float = Field(default=120.0, gt=0, le=3600, description="A file not read or copied within this is refused")
+    evidence_sweep_grace_s: float = Field(default=3600.0, ge=0, le=30 * 86400,
+                                          description="A scratch or unnamed file in the file store is deleted once this old")
 
     cot_host: str = Field(default="127.0.0.1", description="Address the Cursor-on-Target listeners bind")
     cot_port: int = Field(default=8087, ge=0, le=65535, description="Plain CoT over TCP and UDP (0: any free port)")

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import INTERNAL_ROLES, User
-from peacewatch.core.blobs import SHA256_HEX, BlobStore, TooLarge, chunks_of
+from peacewatch.core.blobs import SHA256_HEX, BlobStore, StoreFull, Swept, TooLarge, chunks_of
 from peacewatch.core.db import transaction, utcnow
-from peacewatch.core.i18n import Sentence
-from peacewatch.core.problems import Conflict, Invalid, NotFound
+from peacewatch.core.i18n import N_, Sentence
+from peacewatch.core.problems import Conflict, InsufficientStorage, Invalid, NotFound
 from peacewatch.core.visibility import where_visible
 from peacewatch.evidence import media
 from peacewatch.evidence.models import Attachment, RecordKind
@@ -35,6 +35,7 @@ from peacewatch.remains.models import CustodyKind
 from peacewatch.remains.registry import Context
 
 GEOD = Geod(ellps="WGS84")
+STORE_FULL = N_("the file store is full: nothing was stored; tell the administrator, then send it again")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
         incoming = blobs.receive(chunks_of(arriving.stream), max_bytes=media.LARGEST)
     except TooLarge as exc:
         raise Invalid("the file is over {limit} MiB", field="file", limit=exc.limit // media.MiB) from None
+    except StoreFull:
+        raise InsufficientStorage(STORE_FULL) from None
     with incoming:
         if declared is not None and incoming.sha256 != declared:
             raise Invalid("the file changed on the way: it arrived with SHA-256 {arrived}, the device sent {declared}; "
@@ -88,7 +91,10 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
         if media_type in media.IMAGES:
             facts, small = _photo(blobs, work, incoming.path)
         incoming.keep()  # named before the row that names it commits: a committed row never lacks its file
-    thumbnail_sha256 = blobs.put_bytes(small) if small else None
+    try:
+        thumbnail_sha256 = blobs.put_bytes(small) if small else None
+    except StoreFull:  # the file just kept is named by no row: the sweep takes it (sweep_store)
+        raise InsufficientStorage(STORE_FULL) from None
     with transaction(session, user.username):
         existing = _attached(session, holder.kind, holder.key, incoming.sha256)
         if existing is not None:
@@ -118,7 +124,10 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
 def _photo(blobs: BlobStore, work: media.MediaWork, path: Path) -> tuple[media.PhotoFacts, bytes | None]:
     """A photo's EXIF facts and thumbnail, read by a media worker; refused (422) above the pixel budget or the
     worker's bounds; a photo no decoder makes sense of is kept as it came, without either."""
-    thumbnail = blobs.scratch()
+    try:
+        thumbnail = blobs.scratch()
+    except StoreFull:
+        raise InsufficientStorage(STORE_FULL) from None
     try:
         facts = work.inspect(path, thumbnail)
         return (facts, thumbnail.read_bytes() or None) if facts is not None else (media.PhotoFacts(), None)
@@ -231,7 +240,10 @@ def clean_copy(blobs: BlobStore, work: media.MediaWork, attachment: Attachment) 
     kept = blobs.open_derived(attachment.sha256, CLEAN)
     if kept is not None:
         return kept
-    made = blobs.scratch()
+    try:
+        made = blobs.scratch()
+    except StoreFull:
+        raise InsufficientStorage("the file store is full: no copy of the file could be made; tell the administrator") from None
     try:
         work.strip(blobs.local_path(attachment.sha256), attachment.media_type, made)
         if made.stat().st_size == 0:
@@ -252,3 +264,17 @@ def content(blobs: BlobStore, work: media.MediaWork, attachment: Attachment, *, 
     if not clean:
         return blobs.open(attachment.sha256), attachment.media_type
     return clean_copy(blobs, work, attachment), media.copy_type(attachment.media_type)
+
+
+def sweep_store(session: Session, blobs: BlobStore, grace_s: float) -> Swept:
+    """What crashes and failed writes left in the file store, deleted once older than ``grace_s``: scratch files,
+    files and copies no committed attachment names (kept before their row committed, by a process killed in
+    between). Run when a server starts and by the cluster's periodic work."""
+
+    def named() -> set[str]:
+        hashes = set(session.scalars(select(Attachment.sha256)))
+        hashes.update(session.scalars(select(Attachment.thumbnail_sha256).where(Attachment.thumbnail_sha256.is_not(None))))
+        session.rollback()
+        return hashes
+
+    return blobs.sweep(named, grace_s)

@@ -380,3 +380,11 @@ def test_the_data_directory_and_the_database_are_for_their_owner_only(tmp_path: 
     engine.dispose()
     assert os.stat(settings.data_dir).st_mode & 0o777 == 0o700
     assert modes and all(mode == 0o600 for mode in modes.values()), modes
+
+
+@pytest.mark.usefixtures("scenario")
+def test_readiness_tells_anyone_the_status_and_only_an_administrator_the_process(client: TestClient, auth: Any) -> None:
+    for reader in ({}, auth("ops"), auth("liaison-b")):
+        assert client.get("/readyz", headers=reader).json() == {"status": "ready"}
+    details = client.get("/readyz", headers=auth("admin")).json()
+    assert details["status"] == "ready" and {"process", "schema", "leader", "admission", "jobs"} <= set(details)

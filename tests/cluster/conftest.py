@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,16 @@ class Server:
     def client(self, **headers: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
-    def ready(self) -> dict[str, Any] | None:
+    def ready(self, headers: dict[str, str] | None = None) -> dict[str, Any] | None:
         try:
-            answer = httpx.get(f"{self.url}/readyz", timeout=2)
+            answer = httpx.get(f"{self.url}/readyz", headers=headers, timeout=2)
         except httpx.TransportError:
             return None
         return answer.json() if answer.status_code == 200 else None
+
+    def details(self) -> dict[str, Any] | None:
+        """The readiness the administrator reads: the process, whether it leads, its jobs (the scenario's admin)."""
+        return self.ready(admin_headers())
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -59,6 +64,19 @@ class Server:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def admin_headers() -> dict[str, str]:
+    """A sign-in token of the scenario's administrator, signed with the tests' secret."""
+    import jwt
+
+    from peacewatch.core.auth import JWT_ALGORITHM
+    from peacewatch.core.db import utcnow
+
+    now = utcnow()
+    token = jwt.encode({"sub": "admin", "role": "admin", "ver": 0, "iat": now, "exp": now + timedelta(hours=1)}, SECRET,
+                       algorithm=JWT_ALGORITHM)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ import pytak
 import pytest
 
 from peacewatch.core.db import utcnow
-from tests.certs import make_pki
-from tests.cluster.conftest import Server
+from tests.certs import fingerprint_of, make_pki
+from tests.cluster.conftest import Server, admin_headers
 from tests.conftest import PG_URL
 from tests.helpers import wait_for
 from tests.live import free_port
@@ -128,7 +128,7 @@ def test_the_api_is_served_over_https_by_both_processes(behind_nginx: dict[str, 
         assert all(link["href"].startswith(install["url"]) for link in landing["links"]), landing["links"]
     with client(install, Authorization=f"Bearer {token.json()['access_token']}") as ops:
         assert ops.post("/api/v1/trackers", json={"code": "NGX-1"}).status_code == 201
-        answered = {ops.get("/readyz").json()["process"] for _ in range(20)}
+        answered = {ops.get("/readyz", headers=admin_headers()).json()["process"] for _ in range(20)}
         assert len(answered) == 2, answered  # least_conn spreads requests over the two upstreams
         start = utcnow().replace(microsecond=0) - timedelta(hours=3)
         fixes = [{"tracker": "NGX-1", "t": (start + timedelta(seconds=5 * i)).isoformat(), "lat": 40.1, "lon": 46.7 + i * 1e-4}
@@ -183,7 +183,9 @@ def test_cursor_on_target_over_tls_passes_through_to_the_processes(
     install = behind_nginx
     pki = install["pki"]
     with client(install, **auth("ops")) as ops:
-        assert ops.post("/api/v1/trackers", json={"code": "NGX-TAK", "cot_uid": "ANDROID-ngx"}).status_code == 201
+        # the TAK client's certificate names no user: the tracker is bound to the certificate itself
+        assert ops.post("/api/v1/trackers", json={"code": "NGX-TAK", "cot_uid": "ANDROID-ngx",
+                                                  "bound_certificates": [fingerprint_of(pki["client_cert"])]}).status_code == 201
     context = ssl.create_default_context(cafile=str(pki["ca"]))
     context.load_cert_chain(str(pki["client_cert"]), str(pki["client_key"]))
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from peacewatch.core.db import utcnow
-from tests.cluster.conftest import Proxy, Server, token
+from tests.cluster.conftest import Proxy, Server, admin_headers, token
 from tests.conftest import PG_URL
 from tests.helpers import wait_for
 
@@ -85,13 +85,13 @@ def test_the_sweeper_raises_one_silent_alert_per_patrol_whatever_the_processes(
     silent = wait_for(lambda: (found := alerts(first, ops, kind="silent")) and len(found) >= 200 and found, 60,
                       "a silent alert for each of the 200 patrols")
     def sweeps() -> int:  # the leader's runs of the sweeper so far
-        return sum(state["jobs"]["alert-sweep"]["runs"] for server in pair if (state := server.ready()) and state["leader"])
+        return sum(state["jobs"]["alert-sweep"]["runs"] for server in pair if (state := server.details()) and state["leader"])
 
     done = sweeps()
     wait_for(lambda: sweeps() >= done + 3, 30, "three more sweeps by whichever process leads")  # still one alert per patrol
     silent = alerts(second, ops, kind="silent")
     assert sorted(a["patrol_id"] for a in silent) == sorted(p["id"] for p in patrols)
-    leaders = [s.ready()["leader"] for s in pair]  # type: ignore[index]
+    leaders = [s.details()["leader"] for s in pair]  # type: ignore[index]
     assert sorted(leaders) == [False, True]
 
 
@@ -202,12 +202,12 @@ def test_a_position_and_an_alert_posted_to_one_process_reach_the_other_processes
 
 def test_the_lead_moves_to_another_process_when_its_holder_dies(pair: tuple[Server, Server]) -> None:
     first, second = pair
-    leader, follower = (first, second) if wait_for(lambda: first.ready() and second.ready(), 10, "both ready") and \
-        first.ready()["leader"] else (second, first)  # type: ignore[index]
-    assert leader.ready()["leader"] and not follower.ready()["leader"]  # type: ignore[index]
+    leader, follower = (first, second) if wait_for(lambda: first.details() and second.details(), 10, "both ready") and \
+        first.details()["leader"] else (second, first)  # type: ignore[index]
+    assert leader.details()["leader"] and not follower.details()["leader"]  # type: ignore[index]
     leader.kill()
     began = time.monotonic()
-    wait_for(lambda: (follower.ready() or {}).get("leader"), 10, "the surviving process to take the lead")
+    wait_for(lambda: (follower.details() or {}).get("leader"), 10, "the surviving process to take the lead")
     assert time.monotonic() - began < 5
 
 
@@ -272,7 +272,7 @@ def test_while_the_database_is_away_every_endpoint_answers_503_and_service_resum
         wait_for(lambda: client.get("/api/v1/posts", params={"on": "2020-11-18"}).status_code == 200, 15,
                  "service to resume without a restart")
         assert len(client.get("/api/v1/posts", params={"on": "2020-11-18"}).json()["features"]) == 23
-        assert wait_for(server.ready, 15, "readiness again")["leader"] is True
+        assert wait_for(server.details, 15, "readiness again")["leader"] is True
 
 
 def test_handlers_racing_on_two_processes_make_one_decision_each(
@@ -312,7 +312,7 @@ def test_handlers_racing_on_two_processes_make_one_decision_each(
 
 
 def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(
-    start_server: Callable[..., Server], session: Any,
+    start_server: Callable[..., Server], session: Any, scenario: None,
 ) -> None:
     server = start_server("--workers", "2")
 
@@ -333,7 +333,7 @@ def test_serve_with_two_workers_runs_two_processes_one_of_which_leads(
     two = wait_for(lambda: len(workers()) == 2 and workers(), 60, "two worker processes")
     leader = wait_for(leader_pid, 60, "one worker to take the cluster's lead")
     assert leader in two
-    answer = httpx.get(f"{server.url}/readyz", timeout=5).json()  # whichever worker answers knows whether it leads
+    answer = httpx.get(f"{server.url}/readyz", headers=admin_headers(), timeout=5).json()  # whichever worker answers knows
     assert answer["process"] in two and answer["leader"] == (answer["process"] == leader)
     held = session.scalar(text(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
@@ -371,7 +371,7 @@ def test_disabling_a_user_on_one_process_ends_its_streams_on_the_other(
 
 
 def test_the_periodic_work_can_run_apart_from_the_web_processes(
-    start_server: Callable[..., Server], session: Any, tmp_path: Path,
+    start_server: Callable[..., Server], session: Any, tmp_path: Path, scenario: None,
 ) -> None:
     """deploy/systemd/peacewatch-work.service: 'peacewatch work' leads; a web process told not to never does."""
     server = start_server(PEACEWATCH_PERIODIC_WORK="false")
@@ -385,7 +385,7 @@ def test_the_periodic_work_can_run_apart_from_the_web_processes(
                 " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'peacewatch-leader %'"))
 
         assert wait_for(leader, 60, "'peacewatch work' to take the lead") == f"peacewatch-leader {work.pid}"
-        answer = httpx.get(f"{server.url}/readyz", timeout=5).json()
+        answer = httpx.get(f"{server.url}/readyz", headers=admin_headers(), timeout=5).json()
         assert answer["leader"] is False and all(job["runs"] == 0 for job in answer["jobs"].values())
     finally:
         work.terminate()
