@@ -8,7 +8,7 @@ it on a free loopback port, then sends what the field application's outbox holds
 connection, as it sends it: per device, oldest first, one request at a time, each report then its photos
 (multipart, with the SHA-256 the device computed). Every photo is a distinct JPEG of about ``photo-mb`` MB (noise,
 so that it does not compress away; its thumbnail is made from the whole image). It prints the time to empty the
-outbox and the server's resident memory, sampled every 0.2 s, before and at its peak: the files are streamed to
+outbox and the resident memory of the server and its media workers, sampled every 0.2 s, before and at its peak: the files are streamed to
 disk, so the peak must not grow with the bytes sent. It checks its answers: every report stored once (by its
 client id), every photo on its report with the hash sent; then it sends a tenth of everything again (answers the
 device did not hear) and checks that nothing more was stored.
@@ -21,34 +21,13 @@ import asyncio
 import hashlib
 import io
 import random
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from PIL import Image
-from scratch import demo_served
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class MemoryWatch(threading.Thread):
-    """The server's resident memory, sampled every 0.2 s; its peak."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.peak = max(self.peak, rss_mb(self.pid))
+from scratch import MemoryWatch, demo_served, tree_rss_mb
 
 
 def noise_jpeg(megabytes: float) -> bytes:
@@ -103,8 +82,8 @@ async def run(url: str, pid: int, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         token = (await client.post("/api/v1/auth/token", data={"username": "patrol", "password": "demo"})).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        before = rss_mb(pid)
-        watch = MemoryWatch(pid)
+        before = tree_rss_mb(pid)
+        watch = MemoryWatch(pid, every=0.2)
         watch.start()
         ids: dict[str, int] = {}
         started = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,3 +59,26 @@ def demo_served() -> Iterator[LiveServer]:
     loopback port until the block ends: the tests' own live server."""
     with tempfile.TemporaryDirectory() as scratch, live_server(Path(scratch)) as served:
         yield served
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a server process and its children (its media workers), in MB."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+class MemoryWatch(threading.Thread):
+    """A server's resident memory, its media workers' included, sampled every ``every`` seconds; its peak."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak, self.stop = pid, every, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.peak = max(self.peak, tree_rss_mb(self.pid))

@@ -42,19 +42,25 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     env.pop("PEACEWATCH_DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    process = serve(env, port)
     try:
-        def answers() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(answers, 20, "the server to answer", every=0.1)
-        yield LiveServer(url, cot_port, data, env, process)
+        yield LiveServer(f"http://127.0.0.1:{port}", cot_port, data, env, process)
     finally:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
+
+
+def serve(env: dict[str, str], port: int, *, path: str = "/healthz", seconds: float = 30) -> subprocess.Popen[bytes]:
+    """'peacewatch serve' on ``port`` with ``env``, once it answers ``path`` with 200."""
+    process = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(answers, seconds, f"the server to answer {path}", every=0.1)
+    return process

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from tests.bodies import report
 from tests.conftest import PG_URL
 from tests.evidence_files import phone_photo, sha256
 from tests.helpers import wait_for
-from tests.live import free_port, live_server
+from tests.live import free_port, live_server, serve
 
 
 def test_the_sweep_deletes_leftovers_past_their_grace_and_spares_the_rest(tmp_path: Path) -> None:
@@ -46,20 +45,6 @@ def test_the_sweep_deletes_leftovers_past_their_grace_and_spares_the_rest(tmp_pa
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted([store.path(sha256(named)).relative_to(tmp_path).as_posix(), young.name,
                            store.derived_path(sha256(named), "clean").relative_to(tmp_path).as_posix()])
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def answers() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(answers, 30, "the server to answer", every=0.1)
-    return process
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="one real server on the embedded database is enough to kill")

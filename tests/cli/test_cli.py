@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from peacewatch.core.audit import AuditEntry
-from tests.helpers import wait_for
 
 
 def audit_count(database_url: str) -> int:
@@ -164,7 +163,7 @@ def test_sqlite_takes_one_server_process_and_says_so(tmp_path: Path) -> None:
 
     from peacewatch.core.migrate import upgrade
     from tests.conftest import SECRET
-    from tests.live import free_port
+    from tests.live import free_port, serve
 
     env = os.environ | {"PEACEWATCH_DATA_DIR": str(tmp_path / "data"), "PEACEWATCH_SECRET_KEY": SECRET,
                         "PEACEWATCH_COT_TCP": "false", "PEACEWATCH_COT_UDP": "false"}
@@ -175,16 +174,8 @@ def test_sqlite_takes_one_server_process_and_says_so(tmp_path: Path) -> None:
                              text=True, timeout=60)
     assert workers.returncode == 2 and "--workers needs PostgreSQL" in workers.stderr
     port = free_port()
-    first = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(port)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = serve(env, port, path="/readyz")
     try:
-        def ready() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(ready, 30, "the first server to be ready", every=0.1)
         second = subprocess.run([sys.executable, "-m", "peacewatch", "serve", "--port", str(free_port())], env=env,
                                 capture_output=True, text=True, timeout=60)
         assert second.returncode == 2

@@ -62,6 +62,26 @@ export async function api(path, { method = "GET", body, formData, raw, contentTy
   return data;
 }
 
+/**
+ * Why the user takes a step that cannot be undone, asked in ``dialog`` (a <dialog> holding a textarea, an
+ * element .error and a button value="go"); the reason, or null when they cancel. The audit log keeps it.
+ */
+export function askWhy(dialog, heading = null) {
+  return new Promise((resolve) => {
+    const reason = dialog.querySelector("textarea");
+    const error = dialog.querySelector(".error");
+    if (heading !== null) dialog.querySelector("h2").textContent = heading;
+    reason.value = "";
+    error.hidden = true;
+    dialog.showModal();
+    reason.focus();
+    dialog.querySelector('button[value="go"]').onclick = (event) => {
+      if (!reason.value.trim()) { event.preventDefault(); error.hidden = false; reason.focus(); }
+    };
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "go" ? reason.value.trim() : null), { once: true });
+  });
+}
+
 /** Shows a problem's field errors next to their fields (data-error-for="name"), the rest at the top. */
 export function showProblem(form, problem) {
   form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });

@@ -1,6 +1,6 @@
 // One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
 /* global L */
-import { api, baseMap, config, escapeHtml, missionTime, missionTimeToIso, t } from "./common.js";
+import { api, askWhy, baseMap, config, escapeHtml, missionTime, missionTimeToIso, t } from "./common.js";
 
 const form = document.getElementById("task-form");
 const result = document.getElementById("task-result");
@@ -240,21 +240,6 @@ function showResult(answer) {
   result.focus?.();
 }
 
-function askReason() {
-  return new Promise((resolve) => {
-    const reason = document.getElementById("confirm-reason");
-    const error = document.getElementById("confirm-error");
-    reason.value = "";
-    error.hidden = true;
-    confirmDialog.showModal();
-    reason.focus();
-    document.getElementById("confirm-go").onclick = (event) => {
-      if (!reason.value.trim()) { event.preventDefault(); error.hidden = false; reason.focus(); }
-    };
-    confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "go" ? reason.value.trim() : null), { once: true });
-  });
-}
-
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const values = collect();
@@ -269,7 +254,7 @@ form.addEventListener("submit", async (event) => {
   }
   let reason = null;
   if (task.irreversible) {
-    reason = await askReason();
+    reason = await askWhy(confirmDialog);
     if (reason === null) return;
     const reasonField = form.querySelector('[data-path="body.reason"]');
     if (reasonField && !reasonField.value.trim()) { reasonField.value = reason; put(values, "body.reason", reason); }
