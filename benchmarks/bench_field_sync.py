@@ -115,7 +115,7 @@ async def run(url: str, pid: int, args: argparse.Namespace) -> None:
             raise SystemExit("a resent report was stored again")
     print(f"outbox of {args.reports} reports and {photo_count} photos ({sent_mb:,.0f} MB) from {args.devices} device(s): "
           f"emptied in {elapsed:.1f} s ({(args.reports + photo_count) / elapsed:.1f} items/s, {sent_mb / elapsed:.1f} MB/s)")
-    print(f"server memory: {before:.0f} MB before, {watch.peak:.0f} MB at its peak while receiving")
+    print(f"server memory (with its media workers): {before:.0f} MB before, {watch.peak:.0f} MB at its peak while receiving")
     print(f"a tenth sent again ({sum(len(i) for i in again)} items): {resend_s:.1f} s, nothing stored twice")
 
 
