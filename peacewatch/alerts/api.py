@@ -53,7 +53,7 @@ def list_alerts(
         "properties": {"id": {"type": "string"}, "event": {"type": "string", "enum": ["alert"]},
                        "data": {"type": "string", "contentMediaType": "application/json"}},
         "required": ["id", "event", "data"],
-    }}}}},
+    }}}}, **problem_responses(429)},  # a client over its streams' bound (core.admission)
 )
 async def stream_alerts(
     request: Request,

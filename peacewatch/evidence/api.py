@@ -45,7 +45,7 @@ def _out(attachment: Attachment, user: User, model: type[AttachmentOut] = Attach
     })
 
 
-@router.post("", response_model=AttachedOut, status_code=201, responses=problem_responses(409, 413),
+@router.post("", response_model=AttachedOut, status_code=201, responses=problem_responses(409, 413, 507),
              summary="Attach a photo, video or PDF to a record; checked against the SHA-256 the device computed")
 def attach(
     response: Response, session: SessionDep, settings: SettingsDep, user: EvidenceAdder,
@@ -125,7 +125,8 @@ def _given_name(attachment: Attachment, media_type: str) -> str:
 
 
 @router.get("/{attachment_id}/content", response_class=Response,
-            responses={200: {"content": {media_type: {} for media_type in media.LIMITS}, "description": "The file"}},
+            responses={200: {"content": {media_type: {} for media_type in media.LIMITS}, "description": "The file"},
+                       **problem_responses(409, 507)},
             summary="The file: as stored (with its SHA-256 in Repr-Digest) for the mission, a copy without metadata for a side")
 def attachment_content(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
     attachment = service.get_attachment(session, user, attachment_id)
@@ -140,7 +141,8 @@ def attachment_content(attachment_id: RecordId, session: SessionDep, settings: S
 
 
 @router.get("/{attachment_id}/public-copy", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}, "description": "The photo re-encoded without metadata"}},
+            responses={200: {"content": {"image/jpeg": {}}, "description": "The photo re-encoded without metadata"},
+                       **problem_responses(409, 507)},
             summary="A photo marked public, as anyone may read it (no sign-in): re-encoded without EXIF")
 def public_copy(attachment_id: RecordId, session: SessionDep, settings: SettingsDep) -> Response:
     attachment = service.public_file(session, attachment_id)  # a photo: its copy is re-encoded, or refused

@@ -185,7 +185,7 @@ def recent_tracks(
         "properties": {"event": {"type": "string", "enum": ["positions"]},
                        "data": {"type": "string", "contentMediaType": "application/geo+json"}},
         "required": ["event", "data"],
-    }}}}},
+    }}}}, **problem_responses(429)},  # a client over its streams' bound (core.admission)
 )
 async def stream_positions(
     request: Request,
