@@ -233,7 +233,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
                        streams=StreamLimits(settings.max_streams, min(settings.operations_stream_reserve, settings.max_streams),
                                             settings.anonymous_streams, settings.anonymous_streams_per_address,
-                                            settings.streams_per_user),
+                                            settings.streams_per_user, settings.operations_streams_per_user),
                        identify=stream_caller, counters=app.state.admission,
                        sign_in_paths=frozenset({"/api/v1/auth/token", "/login"}), sign_ins_active=settings.password_hashing_threads)
     install_problem_handlers(app)

@@ -71,6 +71,7 @@ class StreamLimits:
     anonymous: int = 500  # all anonymous streams together
     anonymous_per_address: int = 10
     per_identity: int = 20
+    per_reserved_identity: int = 200  # an operations centre's account, whose wall screens and maps may share it
 
 
 class StreamSlots:
@@ -87,8 +88,9 @@ class StreamSlots:
     def refusal(self, caller: StreamCaller) -> tuple[int, str, str] | None:
         """(status, reason, what to tell the client) if ``caller`` may not open one more stream now, else None."""
         limits = self.limits
-        if caller.identity is not None and self.by_identity[caller.identity] >= limits.per_identity:
-            return 429, "streams per user", f"{caller.identity} already has {limits.per_identity} live streams open: close one first"
+        own = limits.per_reserved_identity if caller.reserved else limits.per_identity
+        if caller.identity is not None and self.by_identity[caller.identity] >= own:
+            return 429, "streams per user", f"{caller.identity} already has {own} live streams open: close one first"
         if caller.identity is None:
             if self.by_address[caller.address] >= limits.anonymous_per_address:
                 return 429, "anonymous streams per address", (f"{limits.anonymous_per_address} anonymous live streams are already "

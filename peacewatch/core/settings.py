@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     anonymous_streams_per_address: int = Field(default=10, ge=0, le=10_000, description="Anonymous live streams from one address")
     streams_per_user: int = Field(default=20, ge=1, le=10_000,
                                   description="Live streams, and CoT connections, one signed-in user may hold open on a process")
+    operations_streams_per_user: int = Field(
+        default=200, ge=1, le=100_000,
+        description="The same for an operations centre account (operations, observer, admin): an HQ's screens may share one")
     cot_connections: int = Field(default=1000, ge=1, le=100_000, description="CoT connections (TCP and TLS) a process holds open")
     cot_connections_per_address: int = Field(default=50, ge=1, le=100_000, description="CoT connections from one address")
     secret_key_file: Path | None = Field(default=None, description="File holding the secret key (instead of PEACEWATCH_SECRET_KEY)")

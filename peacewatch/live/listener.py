@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch.core.admission import StreamCaller, StreamLimits, StreamSlots
 from peacewatch.core.audit import record
+from peacewatch.core.auth import OPERATIONS_CENTRE_ROLES, admits
 from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import Problem
@@ -96,7 +97,8 @@ class CotListener:
         self.udp_audited: OrderedDict[str, set[str]] = OrderedDict()  # UDP has no connection: refusals audited once per address
         self.slots = StreamSlots(StreamLimits(total=settings.cot_connections, reserve=0, anonymous=settings.cot_connections,
                                               anonymous_per_address=settings.cot_connections_per_address,
-                                              per_identity=settings.streams_per_user))
+                                              per_identity=settings.streams_per_user,
+                                              per_reserved_identity=settings.operations_streams_per_user))
 
     # --- life ----------------------------------------------------------------------------------
 
@@ -191,7 +193,8 @@ class CotListener:
     def _move(self, slot: StreamCaller, subscriber: Subscriber) -> StreamCaller:
         """The connection's place, moved from its address to its user once it is signed in; refused (the connection
         closes) when the user already holds as many as a user may."""
-        signed_in = StreamCaller(identity=subscriber.who, address=slot.address)
+        signed_in = StreamCaller(identity=subscriber.who, address=slot.address,
+                                 reserved=subscriber.role is not None and admits(OPERATIONS_CENTRE_ROLES, subscriber.role))
         if signed_in == slot:
             return slot
         self.slots.give_back(slot)
