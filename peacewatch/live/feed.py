@@ -109,9 +109,12 @@ class Subscriber:
             self.scope += 1
 
     def sender(self) -> Sender:
+        """Who sends on this connection; nobody once its sign-in ended (its certificate included: a disabled user's
+        device moves no tracker, even one bound to that certificate)."""
         signed_in = self.credential is not None and not self.ended
         return Sender(username=self.who if signed_in else None, role=self.role if signed_in else None,
-                      token_id=self.token_id if signed_in else None, certificate=self.certificate, address=self.address)
+                      token_id=self.token_id if signed_in else None, certificate=None if self.ended else self.certificate,
+                      address=self.address)
 
 
 def _cot_alert(alert: Alert, uid: str | None, now_ms: int) -> bytes | None:
