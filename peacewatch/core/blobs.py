@@ -53,10 +53,6 @@ class Incoming:
         self._store, self._scratch = store, scratch
         self.sha256, self.size, self.head = sha256, size, head
 
-    def open(self) -> BinaryIO:
-        """The received bytes, to read before they are kept (a photo's EXIF, a thumbnail)."""
-        return self._scratch.open("rb")
-
     @property
     def path(self) -> Path:
         """Where the received bytes wait, for a worker process to read them before they are kept."""

@@ -81,9 +81,8 @@ class _Worker:
             answer: dict[str, Any] = json.loads(self.connection.recv_bytes(MAX_ANSWER_BYTES))
             return answer
         except (EOFError, OSError) as exc:
-            code = self.process.wait(5)
             self.close()
-            raise WorkerFailed("crashed", f"the worker ended ({code}): {exc}") from None
+            raise WorkerFailed("crashed", f"the worker ended ({self.process.returncode}): {exc}") from None
 
     def close(self) -> None:
         self.connection.close()  # the worker reads end-of-file and leaves

@@ -135,6 +135,7 @@ async def get_optional_user(
     user = await run_in_threadpool(identities.user_for, session, found[0], settings.resolved_secret_key)
     if user is None:
         _refused(request, found)
+    request.state.credential = found[0]
     return user
 
 
@@ -164,6 +165,7 @@ async def caller_before_body(request: Request) -> User | None:
     request, so the endpoint's dependencies do not look again."""
     found = _credential(request, request.app.state.settings.resolved_secret_key, await oauth2_scheme(request))
     request.state.caller = None if found is None else await _user_alone(request, found)
+    request.state.credential = None if found is None else found[0]
     return request.state.caller
 
 
@@ -202,13 +204,10 @@ async def stream_caller(scope: AsgiScope) -> StreamCaller | None:
     return StreamCaller(identity=user.username, address=address, reserved=admits(OPERATIONS_CENTRE_ROLES, user.role))
 
 
-def presented_token(request: Request) -> str | None:
-    """The bearer token or X-API-Key the request carries (not a session cookie), for a rule that names one device's token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value:
-        return value.strip()
-    return request.headers.get(API_KEY_HEADER) or None
+def signed_in_with(request: Request) -> str | None:
+    """The credential the caller was found by (a sign-in token, a device API token, a session cookie's token),
+    for a rule that names one device's token."""
+    return getattr(request.state, "credential", None)
 
 
 def client_address(request: Request) -> str:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from peacewatch.core.auth import User, api_token_id
 from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
-from peacewatch.core.web import OperationsOrPatrol, SessionDep, client_address, presented_token
+from peacewatch.core.web import OperationsOrPatrol, SessionDep, client_address, signed_in_with
 from peacewatch.geography.service import keep_places
 from peacewatch.live.ingest import Ingest, IngestReport
 from peacewatch.tracking import columns
@@ -33,9 +33,9 @@ IngestDep = Annotated[Ingest, Depends(_ingest)]
 
 
 def sender_of(request: Request, session: Session, user: User) -> Sender:
-    """Who sends these positions: the signed-in user and, when the request carries a device API token, that token."""
-    token = presented_token(request)
-    return Sender(username=user.username, role=user.role, token_id=api_token_id(session, token) if token else None,
+    """Who sends these positions: the signed-in user and, when it signed in with a device API token, that token."""
+    credential = signed_in_with(request)
+    return Sender(username=user.username, role=user.role, token_id=api_token_id(session, credential) if credential else None,
                   address=client_address(request))
 
 

@@ -94,7 +94,7 @@ class CotListener:
         self.wake = asyncio.Event()  # set when enough events gathered to flush early
         self.feed = Feed(settings, factory, notifier)  # signs clients in; sends them the picture when cot_feed is on
         self.feeding = settings.cot_feed
-        self.udp_audited: OrderedDict[str, set[str]] = OrderedDict()  # UDP has no connection: refusals audited once per address
+        self.udp_senders: OrderedDict[str, Subscriber] = OrderedDict()  # UDP has no connection: one anonymous sender an address
         self.slots = StreamSlots(StreamLimits(total=settings.cot_connections, reserve=0, anonymous=settings.cot_connections,
                                               anonymous_per_address=settings.cot_connections_per_address,
                                               per_identity=settings.streams_per_user,
@@ -200,7 +200,7 @@ class CotListener:
         self.slots.give_back(slot)
         if not self._admit(signed_in):
             self.slots.take(slot)
-            raise AuthRefused(f"{subscriber.who} already holds {self.slots.limits.per_identity} connections")
+            raise AuthRefused(f"{subscriber.who} already holds as many connections as a user may")
         return signed_in
 
     async def _sign_in(self, subscriber: Subscriber, message: bytes) -> None:
@@ -308,7 +308,7 @@ class CotListener:
             key = (id(via), tracker_id)
             if key not in judged:
                 judged[key] = reason = refusal(sources[tracker_id], via.sender())
-                if reason is not None and reason not in self._audited(via):
+                if reason is not None and reason not in via.audited:
                     to_audit.setdefault((id(via), reason), (via, reason, sources[tracker_id].code))
             reason = judged[key]
             if reason is None:
@@ -318,15 +318,17 @@ class CotListener:
                 refused[reason] = refused.get(reason, 0) + 1
         return allowed, refused, list(to_audit.values())
 
-    def _audited(self, via: Subscriber) -> set[str]:
-        """The reasons already audited for this connection (UDP: for this address, among the last 4,096)."""
-        if via.transport != "udp":
-            return via.audited
-        seen = self.udp_audited.setdefault(via.address, set())
-        self.udp_audited.move_to_end(via.address)
-        while len(self.udp_audited) > 4096:
-            self.udp_audited.popitem(last=False)
-        return seen
+    def udp_sender(self, address: str) -> Subscriber:
+        """The anonymous sender of an address's datagrams (UDP proves nobody's identity): one for the last 4,096
+        addresses heard, so its refusals are audited once, as a connection's are."""
+        sender = self.udp_senders.get(address)
+        if sender is None:
+            sender = self.udp_senders[address] = Subscriber(address=address, transport="udp")
+            while len(self.udp_senders) > 4096:
+                self.udp_senders.popitem(last=False)
+        else:
+            self.udp_senders.move_to_end(address)
+        return sender
 
     def _audit_refusals(self, session: Session, refusals: list[tuple[Subscriber, str, str]]) -> None:
         """One audit entry per connection and reason, whatever the number of events refused."""
@@ -337,7 +339,7 @@ class CotListener:
                        {"reason": reason, "tracker": code, "sender": sender.who, "address": via.address,
                         "transport": via.transport, "certificate": sender.certificate})
         for via, reason, _ in refusals:
-            self._audited(via).add(reason)
+            via.audited.add(reason)
 
     def _parse(self, batch: list[tuple[bytes, Subscriber]]) -> list[tuple[CotFix, Subscriber]]:
         """The batch's positions, each with the connection it came on; bad events are counted."""
@@ -372,7 +374,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.listener = listener
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        sender = Subscriber(address=str(addr[0]), transport="udp")  # anonymous: UDP proves nobody's identity
+        sender = self.listener.udp_sender(str(addr[0]))
         for event in EventSplitter().feed(data, self.listener.counters):
             if not self.listener.room.is_set():
                 self.listener.counters.shed += 1  # no flow control on UDP: shed, and say so
