@@ -15,6 +15,7 @@ from peacewatch.access.schemas import (
     LiftedOut,
     LiftIn,
     LockoutOut,
+    SessionOut,
     TokenOut,
     UserIn,
     UserListedOut,
@@ -23,7 +24,7 @@ from peacewatch.access.schemas import (
 )
 from peacewatch.core.audit import AuditAction
 from peacewatch.core.auth import issue_access_token
-from peacewatch.core.cookies import SESSION_COOKIE, session_ended
+from peacewatch.core.cookies import SESSION_COOKIE, csrf_token, request_nonce, session_ended, set_nonce
 from peacewatch.core.db import as_utc
 from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses
@@ -38,6 +39,7 @@ from peacewatch.core.web import (
     SettingsDep,
     client_address,
     on_hashing_threads,
+    signed_in_with,
 )
 
 auth = APIRouter(prefix="/api/v1/auth", tags=["access"], responses=problem_responses(401, 422))
@@ -64,6 +66,19 @@ def sign_out(request: Request, user: CurrentUser, session: SessionDep) -> Respon
 @auth.get("/me", response_model=UserOut, summary="Who the bearer token stands for")
 def who_am_i(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
+
+
+@auth.get("/session", response_model=SessionOut, summary="Who is signed in, and the current CSRF token of this browser")
+def current_session(request: Request, response: Response, user: CurrentUser, settings: SettingsDep) -> SessionOut:
+    """A page kept for days (the field application's, by its service worker) may hold a CSRF token gone stale: a
+    sign-out and a new sign-in in another tab made a new one. Its script asks here, and its outbox goes on."""
+    token = None
+    if signed_in_with(request) == request.cookies.get(SESSION_COOKIE):
+        nonce, new = request_nonce(request)
+        if new:
+            set_nonce(response, nonce, settings.cookie_secure)
+        token = csrf_token(settings.resolved_secret_key, nonce)
+    return SessionOut(username=user.username, role=user.role, csrf_token=token)
 
 
 users = APIRouter(prefix="/api/v1/users", tags=["access"], responses=problem_responses(401, 403, 422))

@@ -63,6 +63,15 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class SessionOut(BaseModel):
+    """The caller's sign-in as a page's script needs it to send what waits on its device."""
+
+    username: str
+    role: Role
+    csrf_token: str | None = Field(description="The token a request signed in by this browser's cookie carries in "
+                                               "X-CSRF-Token; none for a bearer token or API key")
+
+
 LockoutScope = Literal["account from address", "address", "account"]
 
 

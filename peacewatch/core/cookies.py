@@ -4,6 +4,12 @@ A cookie is sent by the browser on any request, including one forged by another 
 unsafe request authenticated by cookie must also carry a CSRF token. The token is an HMAC of a
 random nonce kept in a second HTTP-only cookie: a page embeds it, another site can neither read
 the page nor compute it without the server's secret.
+
+The nonce's cookie lives as long as the session's: a field device's page, kept by its service worker,
+is opened again after a restart of the browser, and its token must still be good for the reports waiting
+in its outbox. A token gone stale (a sign-out and a new sign-in in another tab) is refused with the
+problem type ``ANTI_FORGERY``, which a script tells from a refusal of its request: it asks for the
+current token (``GET /api/v1/auth/session``) and sends again.
 """
 
 from __future__ import annotations
@@ -44,12 +50,14 @@ def request_nonce(request: Request) -> tuple[str, bool]:
 
 
 def set_nonce(response: Response, nonce: str, secure: bool) -> None:
-    response.set_cookie(NONCE_COOKIE, nonce, httponly=True, secure=secure, samesite="strict", path="/")
+    """Keep the browser's CSRF nonce for as long as any session cookie may live (it is no credential)."""
+    response.set_cookie(NONCE_COOKIE, nonce, max_age=NONCE_MAX_AGE_S, httponly=True, secure=secure, samesite="strict", path="/")
 
 
 # the session cookie outlives its token by this much: a browser then still sends an expired token, and the server,
 # seeing it, can tell the device its session ended (SessionEnd) instead of taking it for a stranger
 SESSION_COOKIE_GRACE_S = 30 * 86400
+NONCE_MAX_AGE_S = 90 * 86400  # longer than any session cookie (its token's life and the grace)
 CLEAR_KEPT_COPIES = '"cache"'  # Clear-Site-Data: copies kept by the browser; never "storage", which holds the outbox
 
 

@@ -208,16 +208,17 @@ def first_copy(session: Session, query: Any, data: Any, readable: Callable[[Any]
     the sender may no longer ``readable`` (made internal since, say) is not handed back: the resend is
     told it was stored, and nothing of what the record has become.
     """
-    from peacewatch.core.problems import Conflict
+    from peacewatch.core.problems import CLIENT_ID_TAKEN, STORED_NOT_SHARED, Conflict
 
     if data.client_id is None:
         return None
     first = session.scalar(query)
     if first is not None and first.client_digest != resend_digest(data):
-        raise Conflict("client id {client_id} was already used for a different report", field="body.client_id", client_id=data.client_id)
+        raise Conflict("client id {client_id} was already used for a different report", field="body.client_id",
+                       problem_type=CLIENT_ID_TAKEN, client_id=data.client_id)
     if first is not None and not readable(first):
         raise Conflict("client id {client_id}: this report was stored; it is no longer shared with you",
-                       field="body.client_id", client_id=data.client_id)
+                       field="body.client_id", problem_type=STORED_NOT_SHARED, client_id=data.client_id)
     return first
 
 

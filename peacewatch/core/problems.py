@@ -71,13 +71,16 @@ class Problem(Exception):
 
     status = 400
     title = "Bad request"
+    kind = "about:blank"  # the problem's ``type``: a URI a client may act on, where the status alone does not say enough
 
     def __init__(self, detail: str | Sentence, *, field: str | None = None, errors: list[FieldError] | None = None,
-                 **values: Any):
+                 problem_type: str | None = None, **values: Any):
         self.sentence = detail if isinstance(detail, Sentence) else Sentence(detail, values)
         self.detail = str(self.sentence)
         super().__init__(self.detail)
         self.errors = list(errors or [])
+        if problem_type is not None:
+            self.kind = problem_type
         if field is not None:
             self.errors.append(FieldError.of(field, self.sentence))
 
@@ -109,6 +112,20 @@ class Unauthorized(Problem):
 class Forbidden(Problem):
     status = 403
     title = "Forbidden"
+
+
+# problem types a client acts on (RFC 9457's ``type``): a field device's outbox tells a stale page from a refusal,
+# and a report stored already from one its id cannot take
+ANTI_FORGERY = "urn:peacewatch:problem:anti-forgery"
+STORED_NOT_SHARED = "urn:peacewatch:problem:stored-not-shared"
+CLIENT_ID_TAKEN = "urn:peacewatch:problem:client-id-taken"
+
+
+class AntiForgeryRefused(Forbidden):
+    """A request signed in by cookie without the current CSRF token: the caller is who it says, its page is stale.
+    Nothing is refused about the request itself: with the current token (GET /api/v1/auth/session) it goes."""
+
+    kind = ANTI_FORGERY
 
 
 class InsufficientStorage(Problem):
@@ -166,7 +183,7 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     detail = exc.said_in(_)
     errors = [FieldError(field=e.field, message=e.said_in(_)) for e in exc.errors]
     return _problem_response(
-        ProblemDetails(title=exc.title, status=exc.status, detail=detail, instance=request.url.path, errors=errors),
+        ProblemDetails(type=exc.kind, title=exc.title, status=exc.status, detail=detail, instance=request.url.path, errors=errors),
         headers,
     )
 
@@ -219,7 +236,7 @@ def problem_response(problem: Problem, instance: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
     if isinstance(problem, Unavailable):
         headers = {"Retry-After": str(problem.retry_after_s)}
-    return _problem_response(ProblemDetails(title=problem.title, status=problem.status, detail=problem.detail,
+    return _problem_response(ProblemDetails(type=problem.kind, title=problem.title, status=problem.status, detail=problem.detail,
                                             instance=instance, errors=problem.errors), headers)
 
 

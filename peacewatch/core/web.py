@@ -38,7 +38,7 @@ from peacewatch.core.auth import (
     admits,
 )
 from peacewatch.core.cookies import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_valid, session_ended
-from peacewatch.core.problems import DATABASE_AWAY, Forbidden, Unauthorized
+from peacewatch.core.problems import DATABASE_AWAY, AntiForgeryRefused, Forbidden, Unauthorized
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, readable_visibilities
 
@@ -116,7 +116,7 @@ def _credential(request: Request, secret: str, token: str | None) -> tuple[str, 
     if cookie is None:
         return None
     if request.method not in SAFE_METHODS and not csrf_valid(secret, request, request.headers.get(CSRF_HEADER)):
-        raise Forbidden("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
+        raise AntiForgeryRefused("a request signed in by cookie needs the page's CSRF token in the X-CSRF-Token header")
     return cookie, "your session has expired or was revoked: sign in again"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User
@@ -155,16 +156,27 @@ def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn
                     then: Callable[[Session, Incident], None] | None = None) -> tuple[Incident, bool]:
     """The new report and True, or the first copy of a resent one and False. ``then`` runs in the same
     transaction once the new report has its id (and may refuse it, undoing it whole)."""
+    sent_before = select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id)
+
+    def shared(incident: Incident) -> bool:
+        return user.readable is None or incident.visibility in user.readable
+
     with transaction(session, user.username):
-        first = first_copy(session, select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id), data,
-                           lambda incident: user.readable is None or incident.visibility in user.readable)
+        first = first_copy(session, sent_before, data, shared)
         if first is not None:
             return first, False
         values = _check(session, rules, user, data)
         incident = Incident(**values, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
                             reported_by=user.username, event=IncidentEvent())
-        session.add(incident)
-        session.flush()
+        try:
+            with session.begin_nested():  # the same report from two tabs or two processes at once: the database keeps one
+                session.add(incident)
+                session.flush()
+        except IntegrityError:
+            raced = first_copy(session, sent_before, data, shared)
+            if raced is None:
+                raise
+            return raced, False
         if then is not None:
             then(session, incident)
         _propose_for(session, rules.tolerance, incident)

@@ -117,6 +117,8 @@ JS_STRINGS = (
     N_("The form holds the record as it is now: change what needs changing."),
     N_("Nothing was changed: the form holds the record as it is."),
     N_("Disable %(user)s? Their sessions, streams and device tokens stop at once."), N_("Why?"), N_("Lift"),
+    N_("No connection: you are still signed in on this device. Sign out again once it is back."), N_("after: %(what)s"),
+    N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
 )
 
 
@@ -302,6 +304,7 @@ async def login(
     token = issue_access_token(user, settings.resolved_secret_key, settings.access_token_minutes)
     response = redirect(safe_next(next))
     set_session(response, token, settings.access_token_minutes, settings.cookie_secure)
+    set_nonce(response, page.nonce, settings.cookie_secure)  # kept as long as the session: a restart keeps the pages' tokens
     return response
 
 

@@ -69,9 +69,30 @@ class TestReporting:
         assert first.status_code == 201 and again.status_code == 200 and again.json()["id"] == first.json()["id"]
         changed = post(client, auth, "patrol", client_id="tab-7:0042", source="observation_post", post_id=post_id, event_count=9)
         assert changed.status_code == 409 and changed.json()["errors"][0]["field"] == "body.client_id"
+        assert changed.json()["type"] == "urn:peacewatch:problem:client-id-taken"  # a device tells it from a resend
         other_user = post(client, auth, "ops", client_id="tab-7:0042")
         assert other_user.status_code == 201
         assert len(client.get("/api/v1/incidents", headers=auth("ops")).json()) == 2
+
+    def test_a_resend_racing_the_first_copy_gets_that_copy_back(self, client: TestClient, auth: Any, post_id: int,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+        """Two tabs (or two processes) send the same report at once: the other commits between this one's look and
+        its insert; the unique index refuses the second row, and the sender is given the first copy, not a 409."""
+        from peacewatch.incidents import report_records
+
+        first = post(client, auth, "patrol", client_id="tab-8:0001", source="observation_post", post_id=post_id)
+        looks: list[object] = []
+        real = report_records.first_copy
+
+        def late(*args: Any) -> Any:
+            looks.append(args)
+            return None if len(looks) == 1 else real(*args)  # the look before the insert misses the other's row
+
+        monkeypatch.setattr(report_records, "first_copy", late)
+        again = post(client, auth, "patrol", client_id="tab-8:0001", source="observation_post", post_id=post_id)
+        assert len(looks) == 2 and again.status_code == 200, again.text
+        assert again.json()["id"] == first.json()["id"]
+        assert len(client.get("/api/v1/incidents", headers=auth("ops")).json()) == 1
 
     def test_roles_and_sides(self, client: TestClient, auth: Any) -> None:
         assert post(client, auth, "observer").status_code == 403

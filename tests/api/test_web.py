@@ -69,6 +69,32 @@ class TestCookieAuthenticatedApi:
         made = browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": csrf})
         assert made.status_code == 201, made.text
 
+    def test_a_stale_pages_token_is_told_apart_and_the_current_one_is_given_to_the_signed_in_browser(
+            self, browser: TestClient) -> None:
+        """A field page kept for days holds the token of the day it was kept; after a sign-out and a new sign-in in
+        another tab its outbox is told "anti-forgery", not refused, and asks for the current token."""
+        stale = page_sign_in(browser)
+        kept = next(c for c in browser.cookies.jar if c.name == "pw_csrf")
+        assert kept.expires is not None and kept.expires > datetime.now(UTC).timestamp() + 86400  # outlives a restart
+        assert browser.post("/logout", data={"csrf_token": stale}).status_code == 303
+        page_sign_in(browser)
+        body = {"code": "WEB-3", "kind": "vehicle"}
+        refused = browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": stale})
+        assert refused.status_code == 403 and refused.json()["type"] == "urn:peacewatch:problem:anti-forgery"
+        session = browser.get("/api/v1/auth/session")
+        assert session.status_code == 200 and session.json()["username"] == "ops"
+        made = browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": session.json()["csrf_token"]})
+        assert made.status_code == 201, made.text
+        role = browser.post("/api/v1/trackers", json=body | {"code": "WEB-4"}, headers={"X-CSRF-Token": stale})
+        assert role.json()["type"] != "about:blank"
+        browser.cookies.clear()
+        assert browser.get("/api/v1/auth/session").status_code == 401
+
+    @pytest.mark.usefixtures("scenario")
+    def test_a_bearer_token_gets_no_csrf_token(self, client: TestClient, auth: Callable[[str], dict[str, str]]) -> None:
+        answer = client.get("/api/v1/auth/session", headers=auth("patrol"))
+        assert answer.status_code == 200 and answer.json() == {"username": "patrol", "role": "patrol", "csrf_token": None}
+
     def test_the_cookie_carries_the_users_role(self, browser: TestClient) -> None:
         csrf = page_sign_in(browser, "press")
         refused = browser.post("/api/v1/trackers", json={"code": "WEB-2", "kind": "vehicle"}, headers={"X-CSRF-Token": csrf})

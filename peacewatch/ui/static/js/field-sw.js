@@ -1,7 +1,7 @@
 // The field application's service worker (served as /field/sw.js): the page opens with no connection.
-// The page and its files are kept at install; the lists the page reads (today's patrols, zones, posts, places)
-// are answered from the network when there is one and from the last answer kept when there is not (its
-// X-PeaceWatch-Kept header says when it was kept); basemap tiles seen once are kept.
+// The page and its files are kept at install; the lists the page reads (the patrols of these days, zones, posts,
+// places) are answered from the network when there is one and from the last answer kept when there is not (its
+// X-PeaceWatch-Kept header says when it was kept), whatever day it is now; basemap tiles seen once are kept.
 // Writes are never handled here: the page's outbox keeps them until the server has them.
 // When the server says the session ended (Clear-Site-Data on any answer: sign-out on another device, the user
 // disabled, a new password, expiry), everything kept here is dropped; the outbox (IndexedDB) stays for its user.
@@ -36,15 +36,25 @@ async function forgetIfEnded(answer) {
   return ended;
 }
 
+const DATED = ["on", "since", "until"];
+
+/** Where a list is kept: its address without the day it was asked for. The patrols, zones and posts of the day
+ * before serve the day after, offline: a patrol under way at midnight goes on, and so does its map. */
+function keptKey(request) {
+  const url = new URL(request.url);
+  for (const name of DATED) url.searchParams.delete(name);
+  return url.pathname.startsWith("/api/v1/") ? new Request(url.href) : request;
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {
     const answer = await fetch(request);
     if (await forgetIfEnded(answer)) return answer;
-    if (answer.ok && !answer.redirected) await cache.put(request, await stamped(answer)); // never the sign-in page as /field/
+    if (answer.ok && !answer.redirected) await cache.put(keptKey(request), await stamped(answer)); // never the sign-in page as /field/
     return answer;
   } catch (offline) {
-    const kept = await cache.match(request, { ignoreVary: true });
+    const kept = await cache.match(keptKey(request), { ignoreVary: true });
     if (kept) return kept;
     throw offline;
   }
@@ -71,7 +81,7 @@ self.addEventListener("fetch", (event) => {
       .then((answer) => (answer.redirected ? Response.redirect(answer.url, 303) : answer)));
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/ui/") || url.pathname.startsWith("/tiles/")) {
     event.respondWith(cacheFirst(request));
-  } else if (url.pathname.startsWith("/api/v1/")) {
+  } else if (url.pathname.startsWith("/api/v1/") && !url.pathname.startsWith("/api/v1/auth/")) { // a sign-in is never kept
     event.respondWith(networkFirst(request));
   }
 });

@@ -5,7 +5,12 @@
 import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+// problem types (RFC 9457) the outbox acts on; the server's core.problems names them
+const ANTI_FORGERY = "urn:peacewatch:problem:anti-forgery";
+const STORED_NOT_SHARED = "urn:peacewatch:problem:stored-not-shared";
+const CLIENT_ID_TAKEN = "urn:peacewatch:problem:client-id-taken";
+
+let csrf = document.querySelector('meta[name="csrf-token"]').content; // renewed when it goes stale (freshSession)
 const me = config.user;
 let patrols = [];
 let sending = false;
@@ -30,6 +35,24 @@ async function post(path, { json, form }) {
     return { status: response.status, data };
   } catch {
     return { status: 0, data: null };
+  }
+}
+
+/** The sign-in as the server has it now: true (this page's user, its CSRF token renewed), false (signed out, or
+ * someone else signed in on this device) or null (no answer: try later). A page kept by the service worker for
+ * days holds the token of the day it was kept; a sign-out and a new sign-in in another tab made a new one. */
+async function freshSession() {
+  try {
+    const answer = await fetch("/api/v1/auth/session", { credentials: "same-origin", cache: "no-store",
+                                                         headers: { Accept: "application/json" } });
+    if (answer.status === 401) return false;
+    if (!answer.ok) return null;
+    const session = await answer.json();
+    if (session.username !== me || !session.csrf_token) return false;
+    csrf = session.csrf_token;
+    return true;
+  } catch {
+    return null;
   }
 }
 
@@ -62,39 +85,65 @@ async function requestOf(item) {
   }
 }
 
-/** Send what waits, oldest first; stop at the first sign of no network or no session, keep every refusal. */
+/** Send what waits, in causal order (outbox.blockerOf), records before files; stop at the first sign of no network
+ * or no session, keep every refusal. An item whose predecessor is not on the server yet is held, never sent ahead. */
 export async function flush() {
+  if (sending) return;
+  if (navigator.locks) { // two tabs of the field application: one sends, the other finds it busy
+    await navigator.locks.request("peacewatch-outbox", { ifAvailable: true }, (lock) => (lock ? sendWaiting() : render()));
+  } else {
+    await sendWaiting();
+  }
+}
+
+async function sendWaiting() {
   if (sending) return;
   sending = true;
   let steps = 0;
   try {
-    const ids = (await outbox.all()).filter((i) => i.user === me && i.state === "waiting").map((i) => i.id).sort((a, b) => a - b);
-    for (const id of ids) {
-      inFlight = id;
-      const item = await outbox.get(id); // as it is now: positions may have been added since the list was read
-      if (!item || item.state !== "waiting" || item.next_try > Date.now()) continue;
-      const answer = await requestOf(item);
-      if (answer === null) continue; // waits for its report
+    const mine = outbox.sendingOrder((await outbox.all()).filter((i) => i.user === me && i.state !== "sent"));
+    const unsent = []; // earlier items not on the server: what later ones may have to wait for
+    let renewed = false; // the CSRF token was renewed in this round: a second anti-forgery refusal is the server's
+    for (const listed of mine) {
+      const item = await outbox.get(listed.id); // as it is now: positions may have been added since the list was read
+      if (!item || item.state === "sent") continue;
+      if (item.state !== "waiting" || outbox.blockerOf(item, unsent)) { unsent.push(item); continue; }
+      if (item.next_try > Date.now()) break; // what waits for its retry is not overtaken
+      inFlight = item.id;
+      let answer = await requestOf(item);
+      if (answer === null) { unsent.push(item); continue; } // a photo whose report has no number yet
+      if (answer.status === 403 && answer.data?.type === ANTI_FORGERY && !renewed) {
+        const session = await freshSession(); // a stale page, not a refusal: the current token, and again
+        renewed = true;
+        if (session === true) answer = await requestOf(item);
+        else { signedOut = session === false; break; }
+      }
+      if (answer.status === 409 && answer.data?.type === STORED_NOT_SHARED) answer = { status: 200, data: {} };
       if (answer.status >= 200 && answer.status < 300) {
         if (item.kind === "positions") { // fixes added while it was on its way go on waiting, as a new item
-          const extra = ((await outbox.get(id))?.fixes || []).slice(item.fixes.length);
+          const extra = ((await outbox.get(item.id))?.fixes || []).slice(item.fixes.length);
           if (extra.length) await outbox.keep({ kind: "positions", user: me, fixes: extra });
-          await outbox.update(id, { fixes: item.fixes });
+          await outbox.update(item.id, { fixes: item.fixes });
         }
         await outbox.update(item.id, { state: "sent", sent_at: new Date().toISOString(), answer_id: answer.data?.id ?? null,
                                        file: undefined }); // the file is on the server: the device frees its space
         signedOut = false;
         if (item.kind === "step") steps += 1;
-      } else if (answer.status === 401) {
+      } else if (answer.status === 401 || (answer.status === 403 && answer.data?.type === ANTI_FORGERY)) {
         signedOut = true; // kept for this same user, sent after the next sign-in
         break;
       } else if (outbox.retryable(answer.status)) {
         const attempts = item.attempts + 1;
         await outbox.update(item.id, { attempts, next_try: Date.now() + outbox.backOff(attempts),
                                        last_error: answer.status ? `HTTP ${answer.status}` : t("No connection") });
-        break; // the network or the server is down: the next ones would fail too
+        break; // the network or the server is down: the next ones would fail too, and may not overtake this one
       } else {
-        await outbox.update(item.id, { state: "refused", reason: outbox.refusal(answer.data || { status: answer.status }) });
+        const taken = answer.status === 409 && answer.data?.type === CLIENT_ID_TAKEN;
+        await outbox.update(item.id, { state: "refused", taken,
+                                       reason: taken ? t("A different report was stored under this report's number: this one was not. "
+                                                         + "Send it again as a new report, or discard it.")
+                                         : outbox.refusal(answer.data || { status: answer.status }) });
+        unsent.push(item);
       }
     }
   } finally {
@@ -121,16 +170,33 @@ function describe(item) {
   return `${what}: ${item.body.narrative?.slice(0, 60) || t(item.body.type)}`;
 }
 
+/** For each item of this user that waits behind another, the one it waits for (as flush would find it). */
+function heldBehind(items) {
+  const held = new Map();
+  const unsent = [];
+  for (const item of outbox.sendingOrder(items.filter((i) => i.user === me && i.state !== "sent"))) {
+    const blocker = item.state === "waiting" ? outbox.blockerOf(item, unsent) : null;
+    if (blocker) held.set(item.id, blocker);
+    if (item.state !== "waiting" || blocker) unsent.push(item);
+  }
+  return held;
+}
+
+const SENT_SHOWN = 100; // the last ones sent; everything waiting or refused is always listed
+
 async function render() {
-  const items = (await outbox.all()).sort((a, b) => b.id - a.id);
-  const waiting = items.filter((i) => i.state === "waiting");
-  const refused = items.filter((i) => i.state === "refused");
+  const all = (await outbox.all()).sort((a, b) => a.id - b.id); // oldest first: the order they are sent in
+  const held = heldBehind(all);
+  const waiting = all.filter((i) => i.state === "waiting");
+  const refused = all.filter((i) => i.state === "refused");
+  const sent = all.filter((i) => i.state === "sent");
+  const items = all.filter((i) => i.state !== "sent" || sent.indexOf(i) >= sent.length - SENT_SHOWN);
   document.getElementById("outbox-summary").textContent =
     t("%(waiting)s waiting, %(refused)s refused, %(sent)s sent", { waiting: waiting.length, refused: refused.length,
-                                                                    sent: items.length - waiting.length - refused.length }) +
+                                                                    sent: sent.length }) +
     (signedOut ? ` · ${t("Sign in again to send them.")}` : "");
   const list = document.getElementById("outbox");
-  list.replaceChildren(...items.slice(0, 200).map((item) => {
+  list.replaceChildren(...items.map((item) => {
     const li = document.createElement("li");
     li.className = `outbox-item ${item.state}`;
     li.dataset.state = item.state;
@@ -140,7 +206,10 @@ async function render() {
     li.innerHTML = `<span class="pill"></span> <span class="what"></span> <span class="when hint"></span>`;
     li.querySelector(".pill").textContent = state;
     li.querySelector(".what").textContent = describe(item) + owner;
+    const behind = held.get(item.id);
+    if (behind) li.dataset.heldBehind = String(behind.id);
     li.querySelector(".when").textContent = missionTime(item.created, { seconds: true }) +
+      (behind ? ` · ${t("after: %(what)s", { what: describe(behind) })}` : "") +
       (item.last_error && item.state === "waiting" ? ` · ${item.last_error}` : "");
     if (item.state === "refused") {
       const reason = document.createElement("p");
@@ -171,13 +240,25 @@ async function render() {
 
 const UNIT_KEY = "peacewatch-field-unit"; // the unit this device serves: a device goes out with one unit
 const unitChoice = document.getElementById("unit");
-const today = missionTime(new Date()).slice(0, 10); // the mission's day, not UTC's (they differ after 20:00 in Baku)
+const DAY_MS = 86400000;
+/** The mission's day now, not UTC's (they differ after 20:00 in Baku): read at each use, a page stays open past midnight. */
+function today() { return missionTime(new Date()).slice(0, 10); }
 
+/** The patrols of yesterday, today and tomorrow: the service worker keeps the answer under an address without
+ * dates, so the list kept on one day is the list shown offline the next; the page shows the day's (todays). */
 function patrolsUrl() {
-  const since = missionTimeToIso(`${today}T00:00`);
-  const until = new Date(Date.parse(since) + 86400000).toISOString();
+  const start = Date.parse(missionTimeToIso(`${today()}T00:00`));
+  const since = new Date(start - DAY_MS).toISOString();
+  const until = new Date(start + 2 * DAY_MS).toISOString();
   const unit = unitChoice.value ? `&unit_id=${unitChoice.value}` : "";
-  return `/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=200${unit}`;
+  return `/api/v1/patrols?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=500${unit}`;
+}
+
+/** The patrols a device shows now: those under way, whatever day they started, and those of the mission's day. */
+function todays(list) {
+  const start = Date.parse(missionTimeToIso(`${today()}T00:00`));
+  return list.filter((p) => p.status === "under_way"
+    || (Date.parse(p.planned_end) > start && Date.parse(p.planned_start) < start + DAY_MS));
 }
 
 /** A list the page reads, from the network or, offline, as the service worker kept it; null if neither has it.
@@ -201,12 +282,13 @@ async function loadUnits() {
 
 async function loadPatrols() {
   const answer = await read(patrolsUrl());
-  if (answer) patrols = answer.data;
+  const listed = answer ? answer.data : patrols;
   patrolsKept = answer?.kept || null;
-  for (const step of (await outbox.all()).filter((i) => i.kind === "step" && i.state === "waiting")) {
-    const patrol = patrols.find((p) => p.id === step.patrol_id); // a step kept on the device: the patrol as it will be
+  for (const step of (await outbox.all()).filter((i) => i.kind === "step" && i.state === "waiting").sort((a, b) => a.id - b.id)) {
+    const patrol = listed.find((p) => p.id === step.patrol_id); // a step kept on the device: the patrol as it will be
     if (patrol) patrol.status = RESULT[step.action];
   }
+  patrols = todays(listed);
   renderPatrols();
   drawRoutes();
 }
@@ -292,8 +374,8 @@ const places = placeNames(map).addTo(map);
 const drawn = { zones: 0, posts: 0, routes: 0 };
 
 function layerUrls() {
-  return [...Object.values(ZONE_PATHS).map((path) => `/api/v1/${path}?on=${today}&limit=1000`),
-          `/api/v1/posts?on=${today}&limit=10000`];
+  return [...Object.values(ZONE_PATHS).map((path) => `/api/v1/${path}?on=${today()}&limit=1000`),
+          `/api/v1/posts?on=${today()}&limit=10000`];
 }
 
 async function loadLayers() {
@@ -487,9 +569,11 @@ async function keepReport(form, kind, body, instant) {
   try {
     let reportId;
     if (corrected) {
-      reportId = corrected.id; // the same report, corrected: the same client_id, never stored before
-      await outbox.update(reportId, { body: { ...body, client_id: corrected.body.client_id }, state: "waiting", reason: undefined,
-                                      attempts: 0, next_try: 0 });
+      reportId = corrected.id; // the same report, corrected: the same client_id, never stored before (unless the
+      // server holds a different report under it: then a new one)
+      const clientId = corrected.taken ? `field-${crypto.randomUUID()}` : corrected.body.client_id;
+      await outbox.update(reportId, { body: { ...body, client_id: clientId }, state: "waiting", reason: undefined,
+                                      taken: false, attempts: 0, next_try: 0 });
     } else {
       reportId = await outbox.keep({ kind, user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
     }

@@ -1,8 +1,10 @@
 // The outbox: every report made in the field is stored on the device (IndexedDB) before anything is sent, and
-// stays there until the server has answered. Sent oldest first; a failure of the network or of the server is
-// tried again later (with back-off), a refusal is kept with its reason to be corrected and sent again, and is
-// never dropped unless the user discards it. Each item belongs to the user who made it and is sent only while
-// that user is signed in.
+// stays there until the server has answered. Sent in causal order (a patrol's start, its check-ins, its reports,
+// its end; a photo after its report), records before files; a failure of the network or of the server stops the
+// round and is tried again later (with back-off), so nothing overtakes what waits for its retry. A refusal is kept
+// with its reason to be corrected and sent again, and holds what depends on it; it is never dropped unless the
+// user discards it. A stale sign-in is never a refusal: the item waits for its user's next sign-in. Each item
+// belongs to the user who made it and is sent only while that user is signed in.
 
 const DB = "peacewatch-field";
 const STORE = "outbox";
@@ -47,6 +49,35 @@ export function backOff(attempts) { return Math.min(2000 * 2 ** Math.max(attempt
 export function refusal(problem) {
   const fields = (problem.errors || []).map((e) => `${(e.field || "").replace(/^body\./, "")}: ${e.message}`);
   return [...new Set([problem.detail || problem.title || String(problem.status), ...fields])].join(" · ");
+}
+
+/** The patrol an item belongs to, if any (a step, a check-in, a report made by a patrol). */
+function patrolOf(item) {
+  if (item.kind === "step" || item.kind === "checkin") return item.patrol_id;
+  if (item.kind === "incident") return item.body?.patrol_id ?? null;
+  return null;
+}
+
+/** The earlier item that ``item`` must follow onto the server, among ``unsent`` (earlier items not on the server
+ * yet: waiting, held or refused, oldest first), or null if it may go now. A check-in follows its patrol's steps and
+ * earlier check-ins, a report its patrol's steps, a step everything of its patrol before it, a photo its report. */
+export function blockerOf(item, unsent) {
+  const patrol = patrolOf(item);
+  return unsent.find((earlier) => {
+    if (earlier.id >= item.id) return false;
+    if (item.kind === "file") return earlier.id === item.after;
+    if (item.kind === "positions") return false; // each fix carries its time: a batch waits for nothing
+    if (patrol === null || patrolOf(earlier) !== patrol) return false;
+    if (item.kind === "checkin") return earlier.kind === "step" || earlier.kind === "checkin";
+    if (item.kind === "incident") return earlier.kind === "step";
+    return item.kind === "step";
+  }) || null;
+}
+
+/** The order the outbox is sent in: records (small, what the headquarters waits for) oldest first, then files. */
+export function sendingOrder(items) {
+  const lane = (item) => (item.kind === "file" ? 1 : 0);
+  return [...items].sort((a, b) => lane(a) - lane(b) || a.id - b.id);
 }
 
 /** Whether an answer means "try again later" rather than "refused": no connection, a busy or failing server. */

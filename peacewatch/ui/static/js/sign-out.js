@@ -1,16 +1,25 @@
-// Signing out on a shared device: the field application's kept pages and lists (today's patrols, the map's
-// layers) go with the session, so the next person to pick up the device cannot read them offline. The outbox
-// stays: its reports are the signed-out user's, sent after that user signs in again.
+// Signing out on a shared device: the field application's kept pages and lists (the patrols, the map's layers) go
+// with the session, so the next person to pick up the device cannot read them offline. They go only once the
+// server has ended the session: signing out with no connection changes nothing on the device (the application
+// still opens, the sign-in stands) and says so, rather than leaving a device that opens nothing until a connection
+// returns. The outbox stays either way: its reports are the user's, sent after that user signs in again.
+const strings = JSON.parse(document.getElementById("strings")?.textContent || "{}");
+
 for (const form of document.querySelectorAll('form[action="/logout"]')) {
   form.addEventListener("submit", async (event) => {
     if (!("caches" in window) || form.dataset.cleared) return;
     event.preventDefault();
+    let answer;
     try {
-      const names = await caches.keys();
-      await Promise.all(names.filter((name) => name.startsWith("field-")).map((name) => caches.delete(name)));
-    } finally {
-      form.dataset.cleared = "true";
-      form.submit();
+      answer = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+    } catch {
+      window.alert(strings["No connection: you are still signed in on this device. Sign out again once it is back."]
+                   || "No connection: you are still signed in on this device. Sign out again once it is back.");
+      return;
     }
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("field-")).map((name) => caches.delete(name)));
+    form.dataset.cleared = "true";
+    window.location.assign(answer.redirected ? new URL(answer.url).pathname : "/login");
   });
 }
