@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.mission_timezone)
+
+    @property
+    def clock_skew(self) -> timedelta:
+        """How far in the future a device may date what it sends (its clock may run a little ahead)."""
+        return timedelta(minutes=self.clock_skew_minutes)
 
     @property
     def reporting_day_ends(self) -> time:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Versioned
+from peacewatch.core.clocks import OFFSET_COMMENT
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.visibility import VisibilityMixin
 
@@ -124,6 +125,7 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Bas
 
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new report")
     client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
+    clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True, comment=OFFSET_COMMENT)
     reported_by: Mapped[str] = mapped_column(String(120), index=True)
     type: Mapped[IncidentType] = mapped_column(_enum(IncidentType), index=True)
     subtype: Mapped[ViolationKind | None] = mapped_column(_enum(ViolationKind), nullable=True)

@@ -167,7 +167,7 @@ def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn
             return first, False
         values = _check(session, rules, user, data)
         incident = Incident(**values, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
-                            reported_by=user.username, event=IncidentEvent())
+                            clock_offset_s=data.clock_offset_s, reported_by=user.username, event=IncidentEvent())
         try:
             with session.begin_nested():  # the same report from two tabs or two processes at once: the database keeps one
                 session.add(incident)

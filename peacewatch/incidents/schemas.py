@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from peacewatch.core.clocks import ClockOffset
 from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import MAX_ID
 from peacewatch.incidents.models import (
@@ -88,6 +89,7 @@ class IncidentIn(IncidentFields):
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
         description="The device's own id for the report: sending it again returns the first copy",
     )
+    clock_offset_s: ClockOffset = None
 
 
 class FromTakIn(BaseModel):
@@ -176,6 +178,8 @@ class IncidentOut(BaseModel):
     status: IncidentStatus
     event_id: int = Field(description="The event this report describes, with any other reports of it")
     visibility: Visibility
+    clock_offset_s: int | None = Field(default=None, description="How far the reporting device's clock was behind (negative: "
+                                       "ahead); its times are corrected by it")
 
 
 class VerificationIn(BaseModel):

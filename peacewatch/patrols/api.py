@@ -11,7 +11,18 @@ from peacewatch.core.db import as_utc
 from peacewatch.core.paging import counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, OperationsOrPatrol, Readable, RecordId, SessionDep
+from peacewatch.core.web import (
+    MAX_ID,
+    AnswersDep,
+    Limit,
+    Offset,
+    Operations,
+    OperationsOrPatrol,
+    Readable,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+)
 from peacewatch.patrols import service
 from peacewatch.patrols.models import PatrolStatus
 from peacewatch.patrols.schemas import (
@@ -76,8 +87,8 @@ def update_patrol(patrol_id: RecordId, changes: PatrolUpdate, session: SessionDe
 
 
 @router.post("/{patrol_id}/check-ins", response_model=CheckInOut, status_code=201, summary="Report from the field")
-def check_in(patrol_id: RecordId, data: CheckInIn, session: SessionDep, user: OperationsOrPatrol) -> CheckInOut:
-    return CheckInOut.model_validate(service.check_in(session, user.username, patrol_id, data))
+def check_in(patrol_id: RecordId, data: CheckInIn, session: SessionDep, user: OperationsOrPatrol, settings: SettingsDep) -> CheckInOut:
+    return CheckInOut.model_validate(service.check_in(session, user.username, patrol_id, data, settings.clock_skew))
 
 
 @router.get("/{patrol_id}/check-ins", response_model=list[CheckInOut])
@@ -88,9 +99,10 @@ def list_check_ins(patrol_id: RecordId, session: SessionDep, readable: Readable)
 
 @router.post("/{patrol_id}/{action}", response_model=PatrolOut, summary="Start, complete or abort (with a reason)")
 def act_on_patrol(
-    patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: OperationsOrPatrol
+    patrol_id: RecordId, action: Literal["start", "complete", "abort"], data: Transition, session: SessionDep, user: OperationsOrPatrol,
+    settings: SettingsDep,
 ) -> Any:
-    return service.described(session, service.transition(session, user.username, patrol_id, action, data))
+    return service.described(session, service.transition(session, user.username, patrol_id, action, data, settings.clock_skew))
 
 
 @router.get(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Versioned
+from peacewatch.core.clocks import OFFSET_COMMENT, STEP_OFFSET_COMMENT
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.geo import Geometry
 from peacewatch.core.visibility import VisibilityMixin
@@ -75,6 +76,7 @@ class Patrol(IdMixin, TimestampMixin, VisibilityMixin, RuleMixin, Audited, Versi
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     abort_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    step_clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True, comment=STEP_OFFSET_COMMENT)
     vehicles: Mapped[list[str]] = mapped_column(JSON, default=list)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_plans.id", ondelete="SET NULL"), nullable=True, index=True)
 
@@ -95,6 +97,7 @@ class CheckIn(IdMixin, Audited, Base):
     note: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new check-in")
     client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
+    clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True, comment=OFFSET_COMMENT)
 
 
 class KeptTrack(Base):

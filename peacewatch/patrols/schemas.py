@@ -6,6 +6,7 @@ from typing import Any
 from geojson_pydantic import LineString
 from pydantic import BaseModel, ConfigDict, Field
 
+from peacewatch.core.clocks import ClockOffset
 from peacewatch.core.geo import to_geojson
 from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import MAX_ID
@@ -54,6 +55,7 @@ class Transition(BaseModel):
 
     at: datetime | None = Field(default=None, description="When it happened (default now)")
     reason: str | None = Field(default=None, max_length=2000, description="Required to abort")
+    clock_offset_s: ClockOffset = None
 
 
 class CheckInIn(BaseModel):
@@ -67,6 +69,7 @@ class CheckInIn(BaseModel):
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
         description="The device's own id for the check-in: sending it again returns the first copy",
     )
+    clock_offset_s: ClockOffset = None
 
 
 class CheckInOut(BaseModel):
@@ -80,6 +83,7 @@ class CheckInOut(BaseModel):
     lon: float | None
     note: str
     client_id: str | None = None
+    clock_offset_s: int | None = None
 
 
 class PatrolOut(Rules):
@@ -94,6 +98,7 @@ class PatrolOut(Rules):
     started_at: datetime | None
     ended_at: datetime | None
     abort_reason: str | None
+    step_clock_offset_s: int | None = Field(default=None, description="The clock offset of the device that took the last step")
     vehicles: list[str]
     trackers: Codes
     plan_id: int | None
@@ -107,7 +112,7 @@ class PatrolOut(Rules):
         return cls.model_validate({
             "warnings": warnings or [],
             **{k: getattr(patrol, k) for k in ("id", "name", "unit_id", "zone_id", "planned_start", "planned_end", "status",
-                                              "started_at", "ended_at", "abort_reason", "vehicles", "plan_id", "visibility",
+                                              "started_at", "ended_at", "abort_reason", "step_clock_offset_s", "vehicles", "plan_id", "visibility",
                                               *Rules.model_fields)},
             "route": to_geojson(patrol.route) if patrol.route is not None else None,
             "trackers": [t.code for t in patrol.trackers],

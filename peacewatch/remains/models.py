@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Revised, Versioned
+from peacewatch.core.clocks import OFFSET_COMMENT
 from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
 from peacewatch.core.geo import Geometry
 from peacewatch.core.visibility import Side
@@ -112,6 +113,7 @@ class Recovery(IdMixin, TimestampMixin, Audited, Revised, Base):
     recorded_by: Mapped[str] = mapped_column(String(120))
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new recovery")
     client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
+    clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True, comment=OFFSET_COMMENT)
 
     bodies: Mapped[list[Body]] = relationship(back_populates="recovery", order_by="Body.id")
 

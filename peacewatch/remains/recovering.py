@@ -65,6 +65,7 @@ def record_recovery(session: Session, ctx: Context, user: User, data: RecoveryIn
             recovered_at=at, recovered_on=ctx.local_date(at), site=site, lat=point.y, lon=point.x, place_name=data.place_name,
             team=data.team, side=data.side, bodies_found=data.bodies_found, bodies_recovered=whole, notes=data.notes,
             recorded_by=user.username, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
+            clock_offset_s=data.clock_offset_s,
         )
         try:
             with session.begin_nested():  # the same recovery racing in on another process: the database keeps one

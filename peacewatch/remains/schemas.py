@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from geojson_pydantic import Point, Polygon
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from peacewatch.core.clocks import ClockOffset
 from peacewatch.core.geo import to_geojson, to_mgrs
 from peacewatch.core.visibility import Side
 from peacewatch.remains.matching import TEETH, Sex, Tooth
@@ -110,6 +111,7 @@ class RecoveryIn(Strict):
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
         description="The field device's own id for the recovery: sending it again returns the first copy, no second body numbers",
     )
+    clock_offset_s: ClockOffset = None
 
 
 class RecoveryOut(BaseModel):
@@ -128,13 +130,14 @@ class RecoveryOut(BaseModel):
     body_numbers: list[str]
     notes: str
     recorded_by: str
+    clock_offset_s: int | None = None
 
     @classmethod
     def of(cls, recovery: Recovery) -> RecoveryOut:
         """The recovery as the API shows it: its site as GeoJSON and MGRS, its bodies by number."""
         return cls.model_validate({
             **{k: getattr(recovery, k) for k in ("id", "recovered_at", "recovered_on", "place_name", "team", "side", "bodies_found",
-                                                 "bodies_recovered", "notes", "recorded_by")},
+                                                 "bodies_recovered", "notes", "recorded_by", "clock_offset_s")},
             "site": to_geojson(recovery.site), "mgrs": to_mgrs(recovery.lat, recovery.lon),
             "body_numbers": [b.number for b in recovery.bodies],
         })

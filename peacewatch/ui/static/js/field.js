@@ -20,6 +20,76 @@ let patrolsKept = null; // when the service worker kept the list shown, when it 
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
 
+// --- the device's clock -----------------------------------------------------------------------------------
+// A phone's clock may be hours off. Every answer's Date says the server's time: the page learns the offset, warns
+// past a minute, and dates what it keeps by the server's clock, keeping the offset with each record (the record's
+// device time is its time minus the offset). A record kept before any offset was known is corrected before it is
+// first sent. Answers the service worker kept are old: their Date says nothing of the clock now.
+
+const CLOCK_KEY = "peacewatch-clock-offset";
+const CLOCK_WARN_MS = 60000;
+const TIMES = ["at", "started_at", "ended_at", "recovered_at"]; // the instants of a body dated by the device
+let clock = JSON.parse(localStorage.getItem(CLOCK_KEY) || "null"); // {offset_ms, learned}; null: never learned
+let clockHeard = false; // learned from an answer during this page's life
+
+/** Learn the clock's offset from ``response``'s Date (whole seconds: read as the middle of its second). */
+function learnClock(response, sentAt) {
+  const date = response.headers.get("Date");
+  if (!date || response.headers.get("X-PeaceWatch-Kept")) return;
+  const server = Date.parse(date) + 500;
+  if (Number.isNaN(server)) return;
+  const offset = Math.round(server - (sentAt + Date.now()) / 2);
+  clock = { offset_ms: offset, learned: new Date(Date.now() + offset).toISOString() };
+  clockHeard = true;
+  localStorage.setItem(CLOCK_KEY, JSON.stringify(clock));
+  showClock();
+}
+
+/** Now, by the server's clock as last learned (the device's own when never learned). */
+function serverNow() { return new Date(Date.now() + (clock?.offset_ms || 0)); }
+
+/** The offset to keep with a record, in seconds; null while never learned. */
+function clockOffsetS() { return clock ? Math.round(clock.offset_ms / 1000) : null; }
+
+/** ``body``'s device times corrected by ``offsetS`` (a record kept before the offset was known). */
+function byServerClock(body, offsetS) {
+  const out = { ...body, clock_offset_s: offsetS };
+  for (const name of TIMES) if (body[name]) out[name] = new Date(Date.parse(body[name]) + offsetS * 1000).toISOString();
+  return out;
+}
+
+function showClock() {
+  const warning = document.getElementById("clock-warning");
+  const off = clock?.offset_ms || 0;
+  warning.hidden = Math.abs(off) < CLOCK_WARN_MS;
+  if (warning.hidden) return;
+  const minutes = Math.round(Math.abs(off) / 60000);
+  const span = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  warning.textContent = t(off < 0 ? "This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; set the device's clock when you can."
+                                  : "This device's clock is %(span)s behind the headquarters'. What you report is dated by the headquarters' clock; set the device's clock when you can.",
+                          { span });
+}
+
+/** A record of the device's clock as kept: its instants by the server's clock and the offset used, or its device
+ * times and ``clock: "device"`` while no offset was ever learned (corrected before it is first sent). */
+function dated(body) {
+  const offset = clockOffsetS();
+  return offset === null ? { body, clock: "device" } : { body: { ...body, clock_offset_s: offset } };
+}
+
+/** An item kept before the offset was known, corrected now that it is (learned from the server first if need be). */
+async function dateByServer(item) {
+  if (item.clock !== "device") return item;
+  if (!clockHeard) await freshSession(); // its answer's Date
+  const offset = clockHeard ? clockOffsetS() : null;
+  if (offset === null) return item;
+  const changes = { clock: undefined };
+  if (item.body) changes.body = byServerClock(item.body, offset);
+  if (item.fixes) changes.fixes = item.fixes.map((f) => ({ ...f, t: new Date(Date.parse(f.t) + offset * 1000).toISOString() }));
+  await outbox.update(item.id, changes);
+  return { ...item, ...changes };
+}
+
 // --- sending -----------------------------------------------------------------------------------------------
 
 /** One request of an item; {status, data}; status 0 when the network did not answer. */
@@ -27,8 +97,10 @@ async function post(path, { json, form }) {
   const headers = { Accept: "application/json, application/problem+json", "X-CSRF-Token": csrf };
   if (json !== undefined) headers["Content-Type"] = "application/json";
   try {
+    const sentAt = Date.now();
     const response = await fetch(path, { method: "POST", headers, credentials: "same-origin",
                                          body: json !== undefined ? JSON.stringify(json) : form });
+    learnClock(response, sentAt);
     const text = await response.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
@@ -43,8 +115,10 @@ async function post(path, { json, form }) {
  * days holds the token of the day it was kept; a sign-out and a new sign-in in another tab made a new one. */
 async function freshSession() {
   try {
+    const sentAt = Date.now();
     const answer = await fetch("/api/v1/auth/session", { credentials: "same-origin", cache: "no-store",
                                                          headers: { Accept: "application/json" } });
+    learnClock(answer, sentAt);
     if (answer.status === 401) return false;
     if (!answer.ok) return null;
     const session = await answer.json();
@@ -110,12 +184,14 @@ async function sendWaiting() {
       if (item.state !== "waiting" || outbox.blockerOf(item, unsent)) { unsent.push(item); continue; }
       if (item.next_try > Date.now()) break; // what waits for its retry is not overtaken
       inFlight = item.id;
-      let answer = await requestOf(item);
+      const ready = await dateByServer(item);
+      if (ready.clock === "device") break; // the server's time is unknown yet: nothing goes misdated
+      let answer = await requestOf(ready);
       if (answer === null) { unsent.push(item); continue; } // a photo whose report has no number yet
       if (answer.status === 403 && answer.data?.type === ANTI_FORGERY && !renewed) {
         const session = await freshSession(); // a stale page, not a refusal: the current token, and again
         renewed = true;
-        if (session === true) answer = await requestOf(item);
+        if (session === true) answer = await requestOf(ready);
         else { signedOut = session === false; break; }
       }
       if (answer.status === 409 && answer.data?.type === STORED_NOT_SHARED) answer = { status: 200, data: {} };
@@ -242,7 +318,7 @@ const UNIT_KEY = "peacewatch-field-unit"; // the unit this device serves: a devi
 const unitChoice = document.getElementById("unit");
 const DAY_MS = 86400000;
 /** The mission's day now, not UTC's (they differ after 20:00 in Baku): read at each use, a page stays open past midnight. */
-function today() { return missionTime(new Date()).slice(0, 10); }
+function today() { return missionTime(serverNow()).slice(0, 10); }
 
 /** The patrols of yesterday, today and tomorrow: the service worker keeps the answer under an address without
  * dates, so the list kept on one day is the list shown offline the next; the page shows the day's (todays). */
@@ -265,7 +341,9 @@ function todays(list) {
  * ``kept`` is when the service worker kept the answer, when it comes from its cache. */
 async function read(path) {
   try {
+    const sentAt = Date.now();
     const answer = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    learnClock(answer, sentAt);
     if (!answer.ok) return null;
     return { data: await answer.json(), kept: answer.headers.get("X-PeaceWatch-Kept") };
   } catch {
@@ -341,12 +419,12 @@ const RESULT = { start: "under_way", complete: "completed", abort: "aborted" };
 let underWay = null; // the patrol this device started: its positions are that patrol's tracker's
 
 async function act(patrol, action) {
-  const at = new Date().toISOString();
+  const at = serverNow().toISOString();
   const here = await position();
   if (action === "check-in") {
     const note = window.prompt(t("Anything to report? (optional)")) ?? "";
     await outbox.keep({ kind: "checkin", user: me, patrol_id: patrol.id, patrol_name: patrol.name,
-                        body: { at, note, client_id: `field-${crypto.randomUUID()}`, ...(here ? { lat: here.lat, lon: here.lon } : {}) } });
+                        ...dated({ at, note, client_id: `field-${crypto.randomUUID()}`, ...(here ? { lat: here.lat, lon: here.lon } : {}) }) });
   } else {
     const body = { at };
     if (action === "abort") {
@@ -354,7 +432,7 @@ async function act(patrol, action) {
       if (!reason) return;
       body.reason = reason;
     }
-    await outbox.keep({ kind: "step", user: me, patrol_id: patrol.id, patrol_name: patrol.name, action, body });
+    await outbox.keep({ kind: "step", user: me, patrol_id: patrol.id, patrol_name: patrol.name, action, ...dated(body) });
     underWay = action === "start" ? patrol : (underWay?.id === patrol.id ? null : underWay);
     patrol.status = RESULT[action]; // as it will be once sent
     renderPatrols();
@@ -456,11 +534,15 @@ async function recordPosition() {
   if (!tracker) { status.textContent = t("No patrol under way with a tracker: no position kept."); return; }
   const here = await position();
   if (!here) { status.textContent = t("The device gives no position."); return; }
-  const fix = { tracker, t: here.t.toISOString(), lat: here.lat, lon: here.lon, accuracy: here.accuracy };
+  const offset = clockOffsetS(); // a fix is dated by the device's clock: by the server's once its offset is known
+  const at = new Date(here.t.getTime() + (offset || 0) * 1000);
+  const fix = { tracker, t: at.toISOString(), lat: here.lat, lon: here.lon, accuracy: here.accuracy };
+  const clockOf = offset === null ? "device" : undefined;
   const open = (await outbox.all()).find((i) => i.kind === "positions" && i.state === "waiting" && i.user === me
-                                              && i.fixes.length < 500 && i.id !== inFlight);
-  if (open) await outbox.update(open.id, { fixes: [...open.fixes, fix] }); else await outbox.keep({ kind: "positions", user: me, fixes: [fix] });
-  status.textContent = t("Position kept at %(at)s", { at: missionTime(here.t, { seconds: true }) });
+                                              && i.fixes.length < 500 && i.id !== inFlight && i.clock === clockOf);
+  if (open) await outbox.update(open.id, { fixes: [...open.fixes, fix] });
+  else await outbox.keep({ kind: "positions", user: me, fixes: [fix], clock: clockOf });
+  status.textContent = t("Position kept at %(at)s", { at: missionTime(at, { seconds: true }) });
   await render();
 }
 
@@ -468,7 +550,7 @@ function followTracking() {
   clearInterval(tracking);
   tracking = null;
   if (document.getElementById("track-me").checked) {
-    const every = Math.max(10, Number(document.getElementById("track-every").value) || 60);
+    const every = Math.max(2, Number(document.getElementById("track-every").value) || 60); // a vehicle at speed: down to 2 s
     recordPosition();
     tracking = setInterval(recordPosition, every * 1000);
   }
@@ -564,7 +646,7 @@ async function keepReport(form, kind, body, instant) {
   const corrected = correcting?.kind === kind ? correcting : null;
   if (corrected) correcting = null;
   form.reset();
-  form.elements.namedItem(instant).value = missionTime(new Date()).replace(" ", "T");
+  form.elements.namedItem(instant).value = missionTime(serverNow()).replace(" ", "T");
   if (kind === "incident") renderPatrols(); // the patrol under way reports the next one too
   try {
     let reportId;
@@ -572,10 +654,11 @@ async function keepReport(form, kind, body, instant) {
       reportId = corrected.id; // the same report, corrected: the same client_id, never stored before (unless the
       // server holds a different report under it: then a new one)
       const clientId = corrected.taken ? `field-${crypto.randomUUID()}` : corrected.body.client_id;
-      await outbox.update(reportId, { body: { ...body, client_id: clientId }, state: "waiting", reason: undefined,
+      await outbox.update(reportId, { body: { ...body, client_id: clientId, clock_offset_s: corrected.body.clock_offset_s },
+                                      state: "waiting", reason: undefined,
                                       taken: false, attempts: 0, next_try: 0 });
     } else {
-      reportId = await outbox.keep({ kind, user: me, body: { ...body, client_id: `field-${crypto.randomUUID()}` } });
+      reportId = await outbox.keep({ kind, user: me, ...dated({ ...body, client_id: `field-${crypto.randomUUID()}` }) });
     }
     await keepFiles(files, { after: reportId, record_kind: kind });
   } catch (failure) { // the device could not keep it (storage full): the report goes back into the form
@@ -659,14 +742,14 @@ if (report) {
   const postChoice = report.elements.namedItem("post_id");
   patrolChoice.addEventListener("change", () => { if (patrolChoice.value) postChoice.value = ""; });
   postChoice.addEventListener("change", () => { if (postChoice.value) patrolChoice.value = ""; });
-  report.elements.namedItem("started_at").value = missionTime(new Date()).replace(" ", "T");
+  report.elements.namedItem("started_at").value = missionTime(serverNow()).replace(" ", "T");
   report.addEventListener("submit", submitReport);
   document.getElementById("r-here").addEventListener("click", () => placeHere(report));
 }
 document.getElementById("evidence-form")?.addEventListener("submit", submitEvidence);
 const recovery = document.getElementById("recovery-form");
 if (recovery) {
-  recovery.elements.namedItem("recovered_at").value = missionTime(new Date()).replace(" ", "T");
+  recovery.elements.namedItem("recovered_at").value = missionTime(serverNow()).replace(" ", "T");
   recovery.addEventListener("submit", submitRecovery);
   document.getElementById("v-here").addEventListener("click", () => placeHere(recovery));
 }
@@ -684,5 +767,8 @@ window.addEventListener("online", () => { render(); flush(); });
 window.addEventListener("offline", render);
 setInterval(flush, 15000);
 window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, recordPosition });
+showClock();
+// the outbox is the only copy of what was reported offline: ask the browser never to evict it under storage pressure
+navigator.storage?.persist?.().then((kept) => { document.body.dataset.storagePersisted = String(kept); });
 loadUnits().then(() => Promise.all([loadPatrols(), loadLayers()])).then(render).then(flush)
   .then(() => { document.body.dataset.fieldReady = "true"; });
