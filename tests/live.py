@@ -33,12 +33,13 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """The demo loaded into a fresh data directory, then served; stopped (or found killed) at the end."""
+def live_server(tmp_path: Path, settings: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """The demo loaded into a fresh data directory, then served (with ``settings``, PEACEWATCH_* variables, if
+    given); stopped (or found killed) at the end."""
     data = tmp_path / "data"
     cot_port = free_port()
     env = os.environ | {"PEACEWATCH_DATA_DIR": str(data), "PEACEWATCH_SECRET_KEY": SECRET,
-                        "PEACEWATCH_COT_PORT": str(cot_port), "PEACEWATCH_COT_UDP": "false"}
+                        "PEACEWATCH_COT_PORT": str(cot_port), "PEACEWATCH_COT_UDP": "false"} | (settings or {})
     env.pop("PEACEWATCH_DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
     port = free_port()

@@ -281,7 +281,7 @@ def incident_out(incident: Incident, event: int) -> dict[str, Any]:
     values = _fields_of(incident)
     return values | {
         key: getattr(incident, key)
-        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status")
+        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status", "clock_offset_s")
     } | {"mgrs": to_mgrs(incident.lat, incident.lon), "event_id": event}
 
 

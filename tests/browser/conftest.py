@@ -27,15 +27,21 @@ if not CHROMIUM.exists():
         raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
     pytest.skip("Debian's chromium is not installed (apt install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def driver() -> Iterator[Playwright]:
+    """Playwright itself: a test that restarts the browser on a kept profile launches it from here."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(driver: Playwright) -> Iterator[Browser]:
+    chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

@@ -238,6 +238,7 @@ const KIND = { incident: "Incident report", recovery: "Recovery", checkin: "Chec
 
 function describe(item) {
   const what = t(KIND[item.kind] || item.kind);
+  if (item.user !== me) return what; // another user's report on a shared device: what kind, and nothing of it
   if (item.kind === "file") return `${what}: ${item.filename}`;
   if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
   if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
@@ -518,7 +519,8 @@ function position() {
     if (!navigator.geolocation) { resolve(null); return; }
     navigator.geolocation.getCurrentPosition(
       (p) => {
-        const fix = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy, t: new Date(p.timestamp) };
+        // dated by the page's clock when the fix arrives (at most maximumAge old), the clock whose offset is learned
+        const fix = { lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy, t: new Date() };
         showHere(fix);
         resolve(fix);
       },

@@ -3,6 +3,7 @@
 // server has ended the session: signing out with no connection changes nothing on the device (the application
 // still opens, the sign-in stands) and says so, rather than leaving a device that opens nothing until a connection
 // returns. The outbox stays either way: its reports are the user's, sent after that user signs in again.
+{ // a classic script: its names stay in this block
 const strings = JSON.parse(document.getElementById("strings")?.textContent || "{}");
 
 for (const form of document.querySelectorAll('form[action="/logout"]')) {
@@ -15,6 +16,7 @@ for (const form of document.querySelectorAll('form[action="/logout"]')) {
     } catch {
       window.alert(strings["No connection: you are still signed in on this device. Sign out again once it is back."]
                    || "No connection: you are still signed in on this device. Sign out again once it is back.");
+      document.body.dataset.signOut = "offline";
       return;
     }
     const names = await caches.keys();
@@ -22,4 +24,5 @@ for (const form of document.querySelectorAll('form[action="/logout"]')) {
     form.dataset.cleared = "true";
     window.location.assign(answer.redirected ? new URL(answer.url).pathname : "/login");
   });
+}
 }

@@ -1,0 +1,337 @@
+"""The field application as a patrol's phone is used for days: a restart offline, a sign-out and a new sign-in in
+another tab, midnight, two tabs, a wrong clock, a shared device, a sign-out with no connection.
+
+Each test drives Debian's chromium as a 412x915 touch phone in Baku's time zone, cuts the link (tests.browser.link:
+the server unreachable for the page and its service worker alike) as well as switching the browser offline, and
+asserts what the server stored (each record once, in order, the photos' hashes equal) and an outbox emptied with no
+action of the user once the link returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
+
+from tests.browser.conftest import CHROMIUM, FLAGS, api_token, screenshot, sign_in
+from tests.browser.link import Link
+from tests.browser.test_field import today_patrol
+from tests.evidence_files import phone_photo
+from tests.live import LiveServer, live_server
+
+BAKU = ZoneInfo("Asia/Baku")
+PHONE: dict[str, Any] = {"viewport": {"width": 412, "height": 915}, "has_touch": True, "is_mobile": True,
+                         "timezone_id": "Asia/Baku", "bypass_csp": True, "permissions": ["geolocation"],
+                         "geolocation": {"latitude": 39.8162, "longitude": 46.7533}}
+WAITING = '#outbox li[data-state="waiting"]'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("field-days")) as own:
+        yield own
+
+
+@pytest.fixture
+def link(server: LiveServer) -> Iterator[Link]:
+    with Link(int(server.url.rsplit(":", 1)[1])) as relay:
+        yield relay
+
+
+def phone(driver: Playwright, profile: Path, link: Link, **more: Any) -> BrowserContext:
+    """The phone's browser on its kept profile (closed and launched again: a restart)."""
+    return driver.chromium.launch_persistent_context(str(profile), executable_path=str(CHROMIUM), args=FLAGS,
+                                                     base_url=link.url, **(PHONE | more))
+
+
+def ready_offline(page: Page) -> None:
+    """Signed in and opened once online: the service worker controls the page and has kept its lists."""
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
+    page.wait_for_function("""caches.keys().then((names) => Promise.all(names.map((n) => caches.open(n).then((c) => c.keys()))))
+        .then((all) => all.flat().some((r) => r.url.includes('/api/v1/patrols')))""")
+
+
+def go_offline(context: BrowserContext, link: Link) -> None:
+    link.cut()
+    context.set_offline(True)
+
+
+def come_back(context: BrowserContext, link: Link) -> None:
+    link.restore()
+    context.set_offline(False)  # the browser's own "online" event: the page sends with no action of the user
+
+
+def report(page: Page, narrative: str, patrol_id: int, photos: list[bytes] | None = None) -> None:
+    page.select_option("#r-type", "ceasefire_violation")
+    page.select_option("#r-subtype", "small_arms_fire")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-patrol", str(patrol_id))
+    page.fill("#r-narrative", narrative)
+    if photos:
+        page.set_input_files("#r-files", files=[{"name": f"IMG_{i:04d}.JPG", "mimeType": "image/jpeg", "buffer": p}
+                                                for i, p in enumerate(photos)])
+    page.click("#report-form button[type=submit]")
+
+
+def stored(server: LiveServer, prefix: str) -> list[dict[str, Any]]:
+    ops = api_token(server, "ops")
+    found = httpx.get(f"{server.url}/api/v1/incidents", params={"limit": 1000}, headers=ops).json()
+    return sorted((i for i in found if i["narrative"].startswith(prefix)), key=lambda i: i["id"])
+
+
+def check_ins(server: LiveServer, patrol_id: int) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{server.url}/api/v1/patrols/{patrol_id}/check-ins", headers=api_token(server, "ops")).json())
+
+
+def patrol_now(server: LiveServer, patrol_id: int) -> dict[str, Any]:
+    return dict(httpx.get(f"{server.url}/api/v1/patrols/{patrol_id}", headers=api_token(server, "ops")).json())
+
+
+def emptied(page: Page) -> None:
+    """Nothing waits and nothing was refused: the outbox emptied by itself."""
+    expect(page.locator(WAITING)).to_have_count(0, timeout=45_000)
+    expect(page.locator('#outbox li[data-state="refused"]')).to_have_count(0)
+
+
+def test_a_day_offline_with_a_browser_restart_is_sent_whole_once_in_order(driver: Playwright, server: LiveServer, link: Link,
+                                                                           tmp_path: Path) -> None:
+    patrol = today_patrol(server)
+    profile = tmp_path / "profile"
+    context = phone(driver, profile, link)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept("crossroads quiet"))
+    sign_in(page, "patrol", "/field/")
+    ready_offline(page)
+    go_offline(context, link)
+    page.reload()
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    row.locator("button[data-action=start]").click()
+    row.locator("button[data-action=check-in]").click()
+    photos = [phone_photo(seed=81), phone_photo(seed=82)]
+    report(page, "Day offline: shots at the crossroads", patrol["id"], photos)
+    row.locator("button[data-action=check-in]").click()
+    report(page, "Day offline: a second burst", patrol["id"])
+    page.evaluate("window.peacewatch.recordPosition()")
+    expect(page.locator(WAITING)).to_have_count(8)
+    context.close()  # the browser is closed, offline, and opened again later in the day
+
+    context = phone(driver, profile, link, offline=True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto("/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    expect(page.locator(WAITING)).to_have_count(8)  # the whole day, kept
+    expect(page.locator(f'#patrols li[data-patrol="{patrol["id"]}"] .pill')).to_have_text("Under way")
+    assert stored(server, "Day offline") == []
+    screenshot(page, "field/restarted-offline")
+
+    come_back(context, link)
+    emptied(page)
+    reports = stored(server, "Day offline")
+    assert [r["narrative"] for r in reports] == ["Day offline: shots at the crossroads", "Day offline: a second burst"]
+    state = patrol_now(server, patrol["id"])
+    assert state["status"] == "under_way"
+    ins = check_ins(server, patrol["id"])
+    assert [c["note"] for c in ins] == ["crossroads quiet"] * 2
+    assert all(c["at"] >= state["started_at"] for c in ins)  # after the start they followed
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": reports[0]["id"]},
+                      headers=api_token(server, "ops")).json()
+    assert sorted(f["sha256"] for f in files) == sorted(hashlib.sha256(p).hexdigest() for p in photos)
+    context.close()
+
+
+def test_a_sign_out_and_in_again_in_another_tab_lets_the_kept_reports_go_by_themselves(
+        driver: Playwright, server: LiveServer, link: Link, tmp_path: Path) -> None:
+    """The stale page's token is renewed: nothing is refused, no form is entered again."""
+    patrol = today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    field = context.pages[0] if context.pages else context.new_page()
+    field.on("dialog", lambda dialog: dialog.accept(""))
+    sign_in(field, "patrol", "/field/")
+    ready_offline(field)
+    go_offline(context, link)
+    row = field.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    row.locator("button[data-action=start]").click()
+    report(field, "Other tab: kept before the new sign-in", patrol["id"])
+    expect(field.locator(WAITING)).to_have_count(2)
+    # another tab, on another way to the same server (the cookies are the host's): sign out, sign in again
+    context.set_offline(False)
+    with Link(link.target_port) as other:
+        tab = context.new_page()
+        tab.goto(f"{other.url}/map")
+        tab.get_by_role("button", name="Sign out").click()
+        tab.wait_for_url("**/login**")
+        tab.fill("#username", "patrol")
+        tab.fill("#password", "demo")
+        tab.click("form.card button[type=submit]")
+        tab.wait_for_url(f"{other.url}/map")
+        tab.close()
+    come_back(context, link)
+    emptied(field)
+    assert [r["narrative"] for r in stored(server, "Other tab")] == ["Other tab: kept before the new sign-in"]
+    assert patrol_now(server, patrol["id"])["status"] == "under_way"
+    context.close()
+
+
+@pytest.mark.parametrize("hours", [2, -2])
+def test_a_wrong_clock_is_told_and_corrected(driver: Playwright, server: LiveServer, link: Link, tmp_path: Path, hours: int) -> None:
+    """A phone two hours ahead (or behind): it says so, and what it reports is dated by the server's clock, with the
+    offset kept; nothing is refused "in the future", and no position is stored hours early."""
+    patrol = today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    context.clock.install(time=datetime.now(UTC) + timedelta(hours=hours))
+    page = context.pages[0] if context.pages else context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept(""))
+    sign_in(page, "patrol", "/field/")
+    ready_offline(page)
+    warning = page.locator("#clock-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text(re.compile(f"2 h 0 min {'ahead' if hours > 0 else 'behind'}"))
+    go_offline(context, link)
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    row.locator("button[data-action=start]").click()
+    row.locator("button[data-action=check-in]").click()
+    narrative = f"Clock {hours:+d} h: reported"
+    report(page, narrative, patrol["id"])
+    page.evaluate("window.peacewatch.recordPosition()")
+    screenshot(page, f"field/clock-{'ahead' if hours > 0 else 'behind'}")
+    come_back(context, link)
+    emptied(page)
+    now = datetime.now(UTC)
+    close = lambda text: abs(datetime.fromisoformat(text.replace("Z", "+00:00")) - now) < timedelta(minutes=5)  # noqa: E731
+    [made] = stored(server, narrative)
+    assert close(made["started_at"]) and made["clock_offset_s"] == pytest.approx(-hours * 3600, abs=5)
+    state = patrol_now(server, patrol["id"])
+    assert close(state["started_at"]) and state["step_clock_offset_s"] == pytest.approx(-hours * 3600, abs=5)
+    [check] = check_ins(server, patrol["id"])
+    assert close(check["at"])
+    latest = httpx.get(f"{server.url}/api/v1/positions/latest", params={"max_age_minutes": 5}, headers=api_token(server, "ops")).json()
+    [fix] = [f for f in latest["features"] if f["properties"]["code"] == patrol["trackers"][0]]
+    assert close(fix["properties"]["time"])  # neither two hours early (a false "silent" alert) nor two hours ahead
+    context.close()
+
+
+def test_midnight_crossed_offline_keeps_the_patrol_its_map_and_its_reports(driver: Playwright, tmp_path_factory: pytest.TempPathFactory,
+                                                                           tmp_path: Path) -> None:
+    """The phone's clock passes the mission's midnight (20:00 UTC) offline: the patrol under way, its route, the map
+    and the lists are still there, and what is reported after midnight is kept and sent. (This server allows a day
+    of clock skew: the phone's clock is moved past midnight, the server's cannot be.)"""
+    with live_server(tmp_path_factory.mktemp("midnight"), {"PEACEWATCH_CLOCK_SKEW_MINUTES": "1440"}) as server, \
+            Link(int(server.url.rsplit(":", 1)[1])) as link:
+        patrol = today_patrol(server)
+        context = phone(driver, tmp_path / "profile", link)
+        context.clock.install(time=datetime.now(UTC))
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept("after midnight"))
+        sign_in(page, "patrol", "/field/")
+        ready_offline(page)
+        go_offline(context, link)
+        row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+        row.locator("button[data-action=start]").click()
+        expect(page.locator(WAITING)).to_have_count(1)
+        local = datetime.now(BAKU)
+        midnight = datetime(local.year, local.month, local.day, tzinfo=BAKU) + timedelta(days=1, minutes=5)
+        context.clock.set_system_time(midnight)
+        page.reload()
+        page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+        expect(row.locator(".pill")).to_have_text("Under way")  # the patrol under way, across the date
+        expect(page.locator("#map-as-of")).not_to_contain_text("never kept")
+        page.wait_for_function("JSON.parse(document.getElementById('field-map').dataset.layers || '{}').routes >= 1")
+        layers = page.evaluate("JSON.parse(document.getElementById('field-map').dataset.layers)")
+        assert layers["zones"] >= 2 and layers["posts"] >= 5, layers
+        row.locator("button[data-action=check-in]").click()
+        report(page, "Midnight: reported after it", patrol["id"])
+        expect(page.locator(WAITING)).to_have_count(3)
+        screenshot(page, "field/after-midnight-offline")
+        come_back(context, link)
+        emptied(page)
+        assert [r["narrative"] for r in stored(server, "Midnight")] == ["Midnight: reported after it"]
+        assert [c["note"] for c in check_ins(server, patrol["id"])] == ["after midnight"]
+        context.close()
+
+
+def test_two_tabs_sending_at_once_store_each_report_once_and_neither_says_refused(driver: Playwright, server: LiveServer,
+                                                                                   link: Link, tmp_path: Path) -> None:
+    patrol = today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    first = context.pages[0] if context.pages else context.new_page()
+    sign_in(first, "patrol", "/field/")
+    ready_offline(first)
+    second = context.new_page()
+    second.goto("/field/")
+    second.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    go_offline(context, link)
+    for n in range(3):
+        report(first, f"Two tabs: report {n}", patrol["id"])
+    expect(first.locator(WAITING)).to_have_count(3)
+    # each tab's outbox goes on its own: two sends of the same items at once, as two tabs do when the link returns
+    link.restore()
+    context.set_offline(False)
+    first.evaluate("window.peacewatch.flush()")
+    second.evaluate("""async () => { for (const item of await window.peacewatch.outbox.all())  // past the lock: a racing send
+        if (item.state === 'waiting') await fetch('/api/v1/incidents', { method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content },
+          body: JSON.stringify(item.body) }); }""")
+    emptied(first)
+    second.reload()
+    second.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    emptied(second)
+    assert [r["narrative"] for r in stored(server, "Two tabs")] == [f"Two tabs: report {n}" for n in range(3)]
+    context.close()
+
+
+def test_another_user_on_the_device_sees_nothing_of_the_first_users_reports(driver: Playwright, server: LiveServer, link: Link,
+                                                                             tmp_path: Path) -> None:
+    patrol = today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    page = context.pages[0] if context.pages else context.new_page()
+    sign_in(page, "patrol", "/field/")
+    ready_offline(page)
+    go_offline(context, link)
+    report(page, "Shared device: the first user's secret narrative", patrol["id"], [phone_photo(seed=91)])
+    expect(page.locator(WAITING)).to_have_count(2)
+    # the first user's sign-in ends (signed out elsewhere) before the link returns; the next user signs in on the phone
+    other = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "patrol", "password": "demo"}).json()
+    assert httpx.post(f"{server.url}/api/v1/auth/logout", headers={"Authorization": f"Bearer {other['access_token']}"}).status_code == 204
+    come_back(context, link)
+    page.reload()  # told the session ended: to the sign-in page
+    page.wait_for_url("**/login**")
+    sign_in(page, "ops", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    outbox = page.locator("#outbox")
+    expect(outbox.locator("li")).to_have_count(2)
+    expect(outbox).not_to_contain_text("secret")
+    expect(outbox).not_to_contain_text("IMG_")
+    expect(outbox).to_contain_text("made by patrol")
+    assert stored(server, "Shared device") == []  # not sent as the other user
+    context.close()
+
+
+def test_sign_out_with_no_connection_keeps_the_application(driver: Playwright, server: LiveServer, link: Link, tmp_path: Path) -> None:
+    today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    page = context.pages[0] if context.pages else context.new_page()
+    sign_in(page, "patrol", "/field/")
+    ready_offline(page)
+    go_offline(context, link)
+    said: list[str] = []
+    page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_function("document.body.dataset.signOut === 'offline'")
+    assert "No connection" in said[0]
+    expect(page.locator("h1")).to_have_text(re.compile("Field reports"))
+    page.reload()  # still opens offline: nothing kept was dropped
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    assert page.evaluate("caches.keys()") != []
+    context.close()
