@@ -18,6 +18,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from peacewatch.core.clocks import CLOCK_SKEW_MINUTES
+
 
 @dataclass(frozen=True)
 class AlertSettings:
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
     reporting_day_end: str = Field(default="19:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                    description="Local time a reporting day ends (OSCE practice)")
     area_of_interest: str = Field(default="45.0,38.8,48.0,41.0", description="min_lon,min_lat,max_lon,max_lat: incidents outside need a flag")
-    clock_skew_minutes: int = Field(default=10, ge=0, le=24 * 60, description="How far in the future a report may be dated")
+    clock_skew_minutes: int = Field(default=CLOCK_SKEW_MINUTES, ge=0, le=24 * 60, description="How far in the future a report may be dated")
     merge_distance_m: float = Field(default=3000, gt=0, le=100_000, description="Reports this close (plus their places' precision) may be one event")
     merge_gap_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60, description="Reports whose windows are this close in time may be one event")
     acled_country: str = Field(default="Azerbaijan", description="ACLED export: country, iso, region and event id prefix")

@@ -66,7 +66,7 @@ class Rules:
     def of(cls, settings: Settings) -> Rules:
         return cls(
             area_of_interest=settings.area_of_interest_box,
-            clock_skew=timedelta(minutes=settings.clock_skew_minutes),
+            clock_skew=settings.clock_skew,
             tolerance=Tolerance(distance_m=settings.merge_distance_m, gap_s=settings.merge_gap_minutes * 60),
         )
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from peacewatch.core.clocks import CLOCK_SKEW, not_in_future
 from peacewatch.core.db import as_utc, compare_and_set, first_copy, resend_digest, transaction, utcnow
 from peacewatch.core.geo import check_geometry, geometry_from_geojson
 from peacewatch.core.i18n import N_
@@ -25,8 +26,6 @@ from peacewatch.patrols.rules import metres_outside, next_status, occurrences, t
 from peacewatch.patrols.schemas import CheckInIn, GenerateIn, PatrolIn, PatrolOut, PatrolUpdate, PlanIn, Transition
 from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.models import Position, Tracker
-
-DEFAULT_CLOCK_SKEW = timedelta(minutes=10)  # how far ahead a device's time may be (settings.clock_skew_minutes)
 
 RULE_FIELDS = ("max_stop_minutes", "silence_minutes", "route_tolerance_m")
 
@@ -196,22 +195,13 @@ def update_patrol(session: Session, actor: str, patrol_id: int, changes: PatrolU
 RESULT_OF = {"start": PatrolStatus.under_way, "complete": PatrolStatus.completed, "abort": PatrolStatus.aborted}
 
 
-def _not_in_future(at: datetime | None, clock_skew: timedelta) -> datetime | None:
-    """``at`` in UTC, refused beyond the clock skew allowed (a device whose clock runs ahead, uncorrected), like a
-    report: a patrol step or check-in dated hours ahead would make the headquarters' map wrong until then."""
-    instant = as_utc(at, field="body.at")
-    if instant is not None and instant > utcnow() + clock_skew:
-        raise Invalid("{at:%Y-%m-%d %H:%M}Z is in the future", field="body.at", at=instant)
-    return instant
-
-
 def transition(session: Session, actor: str, patrol_id: int, action: str, data: Transition,
-               clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> Patrol:
+               clock_skew: timedelta = CLOCK_SKEW) -> Patrol:
     """Start, complete or abort a patrol; anything else from its current state is a conflict.
 
     The same step at the same moment sent again (a field device that did not hear the answer) is the step
     already taken: the patrol is returned as it is."""
-    _not_in_future(data.at, clock_skew)
+    not_in_future(data.at, clock_skew, "body.at")  # like a report: a step dated ahead is a clock running ahead
     with transaction(session, actor):
         patrol = get_patrol(session, patrol_id, None)
         target = next_status(patrol.status, action)
@@ -238,7 +228,7 @@ def transition(session: Session, actor: str, patrol_id: int, action: str, data: 
     return patrol
 
 
-def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn, clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> CheckIn:
+def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn, clock_skew: timedelta = CLOCK_SKEW) -> CheckIn:
     """Record a check-in; one sent again under the same ``client_id`` returns the first copy."""
     with transaction(session, actor):
         first = first_copy(session, select(CheckIn).where(CheckIn.by == actor, CheckIn.client_id == data.client_id), data)
@@ -249,7 +239,7 @@ def check_in(session: Session, actor: str, patrol_id: int, data: CheckInIn, cloc
             raise Conflict("patrol {patrol_id} is {status}; check-ins are for a patrol under way", patrol_id=patrol_id, status=patrol.status.value)
         if (data.lat is None) != (data.lon is None):
             raise Invalid("give both lat and lon, or neither", field="body.lat")
-        entry = CheckIn(patrol_id=patrol_id, at=_not_in_future(data.at, clock_skew) or utcnow(), by=actor,
+        entry = CheckIn(patrol_id=patrol_id, at=not_in_future(data.at, clock_skew, "body.at") or utcnow(), by=actor,
                         lat=data.lat, lon=data.lon, note=data.note, client_id=data.client_id,
                         client_digest=resend_digest(data) if data.client_id else None, clock_offset_s=data.clock_offset_s)
         try:

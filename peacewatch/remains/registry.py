@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from peacewatch.core.calendar import reporting_day
-from peacewatch.core.db import as_utc, utcnow
+from peacewatch.core.clocks import not_in_future
+from peacewatch.core.db import utcnow
 from peacewatch.core.problems import Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.remains.models import (
@@ -32,14 +33,12 @@ class Context:
     @classmethod
     def of(cls, settings: Settings) -> Context:
         return cls(zone=settings.zone, day_end=settings.reporting_day_ends, custody_key=settings.resolved_custody_key,
-                   prefix=settings.body_number_prefix, clock_skew=timedelta(minutes=settings.clock_skew_minutes))
+                   prefix=settings.body_number_prefix, clock_skew=settings.clock_skew)
 
     def instant(self, value: datetime, field: str) -> datetime:
         """A client's time in UTC, refused when it is in the future (beyond the allowed clock skew)."""
-        at = as_utc(value, field=field)
+        at = not_in_future(value, self.clock_skew, field)
         assert at is not None
-        if at > utcnow() + self.clock_skew:
-            raise Invalid("is in the future", field=field)
         return at
 
     def decided_at(self, value: datetime | None, after: datetime | None, what: str) -> datetime:

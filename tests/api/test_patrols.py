@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -109,6 +109,27 @@ class TestPatrols:
         assert act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z").status_code == 200
         assert act(client, auth, patrol_id, "complete", at="2020-11-14T11:50:00Z").json()["status"] == "completed"
         assert len(client.get(f"/api/v1/patrols/{patrol_id}/check-ins", headers=auth("ops")).json()) == 1
+
+    def test_a_step_or_check_in_dated_ahead_is_refused_and_a_corrected_one_keeps_its_offset(
+            self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
+        """A phone two hours ahead, uncorrected, is refused like a report; the field page's corrected times go, with the
+        offset it corrected them by (the device's own time is the time minus it)."""
+        now = datetime.now(UTC)
+        patrol_id = client.post("/api/v1/patrols", json=plan(refs, planned_start=(now - timedelta(hours=1)).isoformat(),
+                                                             planned_end=(now + timedelta(hours=3)).isoformat()),
+                                headers=auth("ops")).json()["id"]
+        ahead = (now + timedelta(hours=2)).isoformat()
+        refused = act(client, auth, patrol_id, "start", at=ahead)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.at"
+        started = act(client, auth, patrol_id, "start", at=now.isoformat(), clock_offset_s=-7200)
+        assert started.status_code == 200 and started.json()["step_clock_offset_s"] == -7200
+        early = client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json={"at": ahead}, headers=auth("patrol"))
+        assert early.status_code == 422 and early.json()["errors"][0]["field"] == "body.at"
+        within = (now + timedelta(minutes=5)).isoformat()  # a clock a little ahead: within the allowed skew
+        check = client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json={"at": within, "clock_offset_s": -7200}, headers=auth("patrol"))
+        assert check.status_code == 201 and check.json()["clock_offset_s"] == -7200
+        assert client.post(f"/api/v1/patrols/{patrol_id}/check-ins", json={"clock_offset_s": 8 * 86400},
+                           headers=auth("patrol")).status_code == 422  # more than a week off: not a clock, a mistake
 
     def test_a_field_device_lists_the_patrols_of_its_unit(self, client: TestClient, auth: Any, refs: dict[str, int]) -> None:
         other = next(u["id"] for u in client.get("/api/v1/units", headers=auth("ops")).json() if u["id"] != refs["unit"])
