@@ -1,8 +1,9 @@
 """The field application as a patrol's phone is used for days: a restart offline, a sign-out and a new sign-in in
 another tab, midnight, two tabs, a wrong clock, a shared device, a sign-out with no connection.
 
-Each test drives Debian's chromium as a 412x915 touch phone in Baku's time zone, cuts the link (tests.browser.link:
-the server unreachable for the page and its service worker alike) as well as switching the browser offline, and
+Each test drives Debian's chromium as a 412x915 touch phone in Baku's time zone, cuts the link (tests.proxy, between
+the browser and the server: unreachable for the page and its service worker alike) as well as switching the browser
+offline, and
 asserts what the server stored (each record once, in order, the photos' hashes equal) and an outbox emptied with no
 action of the user once the link returns.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,10 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from tests.browser.conftest import CHROMIUM, FLAGS, api_token, screenshot, sign_in
-from tests.browser.link import Link
 from tests.browser.test_field import today_patrol
 from tests.evidence_files import phone_photo
 from tests.live import LiveServer, live_server
+from tests.proxy import Proxy
 
 BAKU = ZoneInfo("Asia/Baku")
 PHONE: dict[str, Any] = {"viewport": {"width": 412, "height": 915}, "has_touch": True, "is_mobile": True,
@@ -40,16 +42,49 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield own
 
 
+@contextmanager
+def link_to(server: LiveServer) -> Iterator[Proxy]:
+    """The phone's link to the server: a proxy the test cuts and restores."""
+    proxy = Proxy(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
 @pytest.fixture
-def link(server: LiveServer) -> Iterator[Link]:
-    with Link(int(server.url.rsplit(":", 1)[1])) as relay:
-        yield relay
+def link(server: LiveServer) -> Iterator[Proxy]:
+    with link_to(server) as proxy:
+        yield proxy
 
 
-def phone(driver: Playwright, profile: Path, link: Link, **more: Any) -> BrowserContext:
+def address(link: Proxy) -> str:
+    return f"http://127.0.0.1:{link.port}"
+
+
+def phone(driver: Playwright, profile: Path, link: Proxy, **more: Any) -> BrowserContext:
     """The phone's browser on its kept profile (closed and launched again: a restart)."""
     return driver.chromium.launch_persistent_context(str(profile), executable_path=str(CHROMIUM), args=FLAGS,
-                                                     base_url=link.url, **(PHONE | more))
+                                                     base_url=address(link), **(PHONE | more))
+
+
+def tab_of(context: BrowserContext) -> Page:
+    """The phone's open tab (a persistent context opens with one)."""
+    return context.pages[0] if context.pages else context.new_page()
+
+
+def signed_in_phone(driver: Playwright, profile: Path, link: Proxy, user: str = "patrol", note: str = "",
+                    clock: datetime | None = None) -> tuple[BrowserContext, Page]:
+    """A phone signed in to the field application, opened once online: ready to go on offline. Prompts (a check-in's
+    note) are answered with ``note``; ``clock``: what the phone's clock says at the start."""
+    context = phone(driver, profile, link)
+    if clock is not None:
+        context.clock.install(time=clock)
+    page = tab_of(context)
+    page.on("dialog", lambda dialog: dialog.accept(note) if dialog.type == "prompt" else None)  # an alert: the test's
+    sign_in(page, user, "/field/")
+    ready_offline(page)
+    return context, page
 
 
 def ready_offline(page: Page) -> None:
@@ -62,12 +97,12 @@ def ready_offline(page: Page) -> None:
         .then((all) => all.flat().some((r) => r.url.includes('/api/v1/patrols')))""")
 
 
-def go_offline(context: BrowserContext, link: Link) -> None:
+def go_offline(context: BrowserContext, link: Proxy) -> None:
     link.cut()
     context.set_offline(True)
 
 
-def come_back(context: BrowserContext, link: Link) -> None:
+def come_back(context: BrowserContext, link: Proxy) -> None:
     link.restore()
     context.set_offline(False)  # the browser's own "online" event: the page sends with no action of the user
 
@@ -105,15 +140,11 @@ def emptied(page: Page) -> None:
     expect(page.locator('#outbox li[data-state="refused"]')).to_have_count(0)
 
 
-def test_a_day_offline_with_a_browser_restart_is_sent_whole_once_in_order(driver: Playwright, server: LiveServer, link: Link,
+def test_a_day_offline_with_a_browser_restart_is_sent_whole_once_in_order(driver: Playwright, server: LiveServer, link: Proxy,
                                                                            tmp_path: Path) -> None:
     patrol = today_patrol(server)
     profile = tmp_path / "profile"
-    context = phone(driver, profile, link)
-    page = context.pages[0] if context.pages else context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept("crossroads quiet"))
-    sign_in(page, "patrol", "/field/")
-    ready_offline(page)
+    context, page = signed_in_phone(driver, profile, link, note="crossroads quiet")
     go_offline(context, link)
     page.reload()
     row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
@@ -128,7 +159,7 @@ def test_a_day_offline_with_a_browser_restart_is_sent_whole_once_in_order(driver
     context.close()  # the browser is closed, offline, and opened again later in the day
 
     context = phone(driver, profile, link, offline=True)
-    page = context.pages[0] if context.pages else context.new_page()
+    page = tab_of(context)
     page.goto("/field/")
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
     expect(page.locator(WAITING)).to_have_count(8)  # the whole day, kept
@@ -152,14 +183,10 @@ def test_a_day_offline_with_a_browser_restart_is_sent_whole_once_in_order(driver
 
 
 def test_a_sign_out_and_in_again_in_another_tab_lets_the_kept_reports_go_by_themselves(
-        driver: Playwright, server: LiveServer, link: Link, tmp_path: Path) -> None:
+        driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path) -> None:
     """The stale page's token is renewed: nothing is refused, no form is entered again."""
     patrol = today_patrol(server)
-    context = phone(driver, tmp_path / "profile", link)
-    field = context.pages[0] if context.pages else context.new_page()
-    field.on("dialog", lambda dialog: dialog.accept(""))
-    sign_in(field, "patrol", "/field/")
-    ready_offline(field)
+    context, field = signed_in_phone(driver, tmp_path / "profile", link)
     go_offline(context, link)
     row = field.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
     row.locator("button[data-action=start]").click()
@@ -167,15 +194,15 @@ def test_a_sign_out_and_in_again_in_another_tab_lets_the_kept_reports_go_by_them
     expect(field.locator(WAITING)).to_have_count(2)
     # another tab, on another way to the same server (the cookies are the host's): sign out, sign in again
     context.set_offline(False)
-    with Link(link.target_port) as other:
+    with link_to(server) as other:
         tab = context.new_page()
-        tab.goto(f"{other.url}/map")
+        tab.goto(f"{address(other)}/map")
         tab.get_by_role("button", name="Sign out").click()
         tab.wait_for_url("**/login**")
         tab.fill("#username", "patrol")
         tab.fill("#password", "demo")
         tab.click("form.card button[type=submit]")
-        tab.wait_for_url(f"{other.url}/map")
+        tab.wait_for_url(f"{address(other)}/map")
         tab.close()
     come_back(context, link)
     emptied(field)
@@ -185,16 +212,11 @@ def test_a_sign_out_and_in_again_in_another_tab_lets_the_kept_reports_go_by_them
 
 
 @pytest.mark.parametrize("hours", [2, -2])
-def test_a_wrong_clock_is_told_and_corrected(driver: Playwright, server: LiveServer, link: Link, tmp_path: Path, hours: int) -> None:
+def test_a_wrong_clock_is_told_and_corrected(driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path, hours: int) -> None:
     """A phone two hours ahead (or behind): it says so, and what it reports is dated by the server's clock, with the
     offset kept; nothing is refused "in the future", and no position is stored hours early."""
     patrol = today_patrol(server)
-    context = phone(driver, tmp_path / "profile", link)
-    context.clock.install(time=datetime.now(UTC) + timedelta(hours=hours))
-    page = context.pages[0] if context.pages else context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept(""))
-    sign_in(page, "patrol", "/field/")
-    ready_offline(page)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link, clock=datetime.now(UTC) + timedelta(hours=hours))
     warning = page.locator("#clock-warning")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(re.compile(f"2 h 0 min {'ahead' if hours > 0 else 'behind'}"))
@@ -228,14 +250,9 @@ def test_midnight_crossed_offline_keeps_the_patrol_its_map_and_its_reports(drive
     and the lists are still there, and what is reported after midnight is kept and sent. (This server allows a day
     of clock skew: the phone's clock is moved past midnight, the server's cannot be.)"""
     with live_server(tmp_path_factory.mktemp("midnight"), {"PEACEWATCH_CLOCK_SKEW_MINUTES": "1440"}) as server, \
-            Link(int(server.url.rsplit(":", 1)[1])) as link:
+            link_to(server) as link:
         patrol = today_patrol(server)
-        context = phone(driver, tmp_path / "profile", link)
-        context.clock.install(time=datetime.now(UTC))
-        page = context.pages[0] if context.pages else context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept("after midnight"))
-        sign_in(page, "patrol", "/field/")
-        ready_offline(page)
+        context, page = signed_in_phone(driver, tmp_path / "profile", link, note="after midnight", clock=datetime.now(UTC))
         go_offline(context, link)
         row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
         row.locator("button[data-action=start]").click()
@@ -262,12 +279,9 @@ def test_midnight_crossed_offline_keeps_the_patrol_its_map_and_its_reports(drive
 
 
 def test_two_tabs_sending_at_once_store_each_report_once_and_neither_says_refused(driver: Playwright, server: LiveServer,
-                                                                                   link: Link, tmp_path: Path) -> None:
+                                                                                   link: Proxy, tmp_path: Path) -> None:
     patrol = today_patrol(server)
-    context = phone(driver, tmp_path / "profile", link)
-    first = context.pages[0] if context.pages else context.new_page()
-    sign_in(first, "patrol", "/field/")
-    ready_offline(first)
+    context, first = signed_in_phone(driver, tmp_path / "profile", link)
     second = context.new_page()
     second.goto("/field/")
     second.wait_for_function("document.body.dataset.fieldReady === 'true'")
@@ -276,8 +290,7 @@ def test_two_tabs_sending_at_once_store_each_report_once_and_neither_says_refuse
         report(first, f"Two tabs: report {n}", patrol["id"])
     expect(first.locator(WAITING)).to_have_count(3)
     # each tab's outbox goes on its own: two sends of the same items at once, as two tabs do when the link returns
-    link.restore()
-    context.set_offline(False)
+    come_back(context, link)
     first.evaluate("window.peacewatch.flush()")
     second.evaluate("""async () => { for (const item of await window.peacewatch.outbox.all())  // past the lock: a racing send
         if (item.state === 'waiting') await fetch('/api/v1/incidents', { method: 'POST', credentials: 'same-origin',
@@ -291,13 +304,10 @@ def test_two_tabs_sending_at_once_store_each_report_once_and_neither_says_refuse
     context.close()
 
 
-def test_another_user_on_the_device_sees_nothing_of_the_first_users_reports(driver: Playwright, server: LiveServer, link: Link,
+def test_another_user_on_the_device_sees_nothing_of_the_first_users_reports(driver: Playwright, server: LiveServer, link: Proxy,
                                                                              tmp_path: Path) -> None:
     patrol = today_patrol(server)
-    context = phone(driver, tmp_path / "profile", link)
-    page = context.pages[0] if context.pages else context.new_page()
-    sign_in(page, "patrol", "/field/")
-    ready_offline(page)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link)
     go_offline(context, link)
     report(page, "Shared device: the first user's secret narrative", patrol["id"], [phone_photo(seed=91)])
     expect(page.locator(WAITING)).to_have_count(2)
@@ -318,12 +328,9 @@ def test_another_user_on_the_device_sees_nothing_of_the_first_users_reports(driv
     context.close()
 
 
-def test_sign_out_with_no_connection_keeps_the_application(driver: Playwright, server: LiveServer, link: Link, tmp_path: Path) -> None:
+def test_sign_out_with_no_connection_keeps_the_application(driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path) -> None:
     today_patrol(server)
-    context = phone(driver, tmp_path / "profile", link)
-    page = context.pages[0] if context.pages else context.new_page()
-    sign_in(page, "patrol", "/field/")
-    ready_offline(page)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link)
     go_offline(context, link)
     said: list[str] = []
     page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.accept()))

@@ -6,12 +6,10 @@ does, on a server with fsync on); on SQLite they are skipped, as SQLite takes on
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from peacewatch.core.settings import Settings
 from tests.conftest import CUSTODY, SECRET
 from tests.helpers import wait_for
 from tests.live import free_port
+from tests.proxy import Proxy
 
 
 @dataclass
@@ -122,82 +121,6 @@ def token(server: Server, username: str, password: str = "demo") -> str:
     answer = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": password}, timeout=30)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
-
-
-class Proxy:
-    """A TCP proxy between the servers and PostgreSQL that a test can cut: the database "goes away" for them
-    (connections reset, new ones refused) and comes back, while the test's own connections stay up."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        import socket
-
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.up = threading.Event()
-        self.up.set()
-        self.pairs: list[tuple[Any, Any]] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        import socket
-
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up.is_set():
-                client.close()
-                continue
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.pairs.append((client, server))
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: Any, sink: Any) -> None:
-        import socket
-
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            # shutdown, not only close: closing a socket another thread is blocked reading leaves the connection
-            # open, and PostgreSQL would keep a dead server's session (and its advisory lock) for the next test.
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    end.close()
-
-    def cut(self) -> None:
-        import socket
-
-        self.up.clear()
-        with self.lock:
-            pairs, self.pairs = self.pairs, []
-        for client, server in pairs:
-            for end in (client, server):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def restore(self) -> None:
-        self.up.set()
-
-    def close(self) -> None:
-        """Stop listening and end every connection, so no session outlives the test."""
-        with contextlib.suppress(OSError):
-            self.listener.close()
-        self.cut()
 
 
 @pytest.fixture
