@@ -20,7 +20,7 @@ from peacewatch.incidents.models import Actor, IncidentType, ViolationKind
 from peacewatch.ui import symbols
 from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, basemap_of, router
 
-CACHE_VERSION = "field-4"  # a new version of the page's files: the service worker drops the old cache
+CACHE_VERSION = "field-5"  # a new version of the page's files: the service worker drops the old cache
 
 
 @router.get("/field", include_in_schema=False)

@@ -342,3 +342,35 @@ def test_sign_out_with_no_connection_keeps_the_application(driver: Playwright, s
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
     assert page.evaluate("caches.keys()") != []
     context.close()
+
+
+def test_what_follows_a_refused_step_is_held_behind_it_until_the_user_decides(driver: Playwright, server: LiveServer,
+                                                                              link: Proxy, tmp_path: Path) -> None:
+    """The headquarters aborted the patrol while the phone was offline: its start is refused, and the check-in after
+    it is held (said so, never sent ahead) until the user discards the start; a report of another patrol goes."""
+    patrol, other = today_patrol(server), today_patrol(server)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link, note="held")
+    go_offline(context, link)
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    row.locator("button[data-action=start]").click()
+    row.locator("button[data-action=check-in]").click()
+    report(page, "Held: a report of another patrol", other["id"])
+    assert act_as_ops(server, patrol["id"], "abort", reason="road closed").status_code == 200
+    come_back(context, link)
+    refused = page.locator('#outbox li[data-state="refused"]')
+    expect(refused).to_have_count(1)
+    held = page.locator('#outbox li[data-kind="checkin"]')
+    expect(held).to_have_attribute("data-held-behind", re.compile(r"\d+"))
+    expect(held).to_contain_text("after: Patrol step")
+    expect(page.locator(WAITING)).to_have_count(1)
+    assert [r["narrative"] for r in stored(server, "Held")] == ["Held: a report of another patrol"]  # not held: another patrol
+    assert check_ins(server, patrol["id"]) == []  # never sent ahead of its patrol's start
+    page.on("dialog", lambda dialog: dialog.accept())  # "Discard this report?"
+    refused.get_by_role("button", name="Discard").click()
+    expect(held).to_have_attribute("data-state", "refused")  # sent now, and refused for its own reason: the patrol was aborted
+    expect(held.locator(".error")).to_contain_text("aborted")
+    context.close()
+
+
+def act_as_ops(server: LiveServer, patrol_id: int, action: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/v1/patrols/{patrol_id}/{action}", json=body, headers=api_token(server, "ops"))

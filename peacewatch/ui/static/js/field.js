@@ -29,7 +29,7 @@ if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js
 const CLOCK_KEY = "peacewatch-clock-offset";
 const CLOCK_WARN_MS = 60000;
 const TIMES = ["at", "started_at", "ended_at", "recovered_at"]; // the instants of a body dated by the device
-let clock = JSON.parse(localStorage.getItem(CLOCK_KEY) || "null"); // {offset_ms, learned}; null: never learned
+let clock = JSON.parse(localStorage.getItem(CLOCK_KEY) || "null"); // {offset_ms}; null: never learned
 let clockHeard = false; // learned from an answer during this page's life
 
 /** Learn the clock's offset from ``response``'s Date (whole seconds: read as the middle of its second). */
@@ -39,7 +39,7 @@ function learnClock(response, sentAt) {
   const server = Date.parse(date) + 500;
   if (Number.isNaN(server)) return;
   const offset = Math.round(server - (sentAt + Date.now()) / 2);
-  clock = { offset_ms: offset, learned: new Date(Date.now() + offset).toISOString() };
+  clock = { offset_ms: offset };
   clockHeard = true;
   localStorage.setItem(CLOCK_KEY, JSON.stringify(clock));
   showClock();
@@ -176,18 +176,18 @@ async function sendWaiting() {
   let steps = 0;
   try {
     const mine = outbox.sendingOrder((await outbox.all()).filter((i) => i.user === me && i.state !== "sent"));
-    const unsent = []; // earlier items not on the server: what later ones may have to wait for
+    const walk = new outbox.Walk();
     let renewed = false; // the CSRF token was renewed in this round: a second anti-forgery refusal is the server's
     for (const listed of mine) {
       const item = await outbox.get(listed.id); // as it is now: positions may have been added since the list was read
       if (!item || item.state === "sent") continue;
-      if (item.state !== "waiting" || outbox.blockerOf(item, unsent)) { unsent.push(item); continue; }
+      if (walk.heldBy(item) || item.state !== "waiting") continue; // held, or refused: asked in that order, both remembered
       if (item.next_try > Date.now()) break; // what waits for its retry is not overtaken
       inFlight = item.id;
       const ready = await dateByServer(item);
       if (ready.clock === "device") break; // the server's time is unknown yet: nothing goes misdated
       let answer = await requestOf(ready);
-      if (answer === null) { unsent.push(item); continue; } // a photo whose report has no number yet
+      if (answer === null) { walk.notSent(item); continue; } // a photo whose report has no number yet
       if (answer.status === 403 && answer.data?.type === ANTI_FORGERY && !renewed) {
         const session = await freshSession(); // a stale page, not a refusal: the current token, and again
         renewed = true;
@@ -219,7 +219,7 @@ async function sendWaiting() {
                                        reason: taken ? t("A different report was stored under this report's number: this one was not. "
                                                          + "Send it again as a new report, or discard it.")
                                          : outbox.refusal(answer.data || { status: answer.status }) });
-        unsent.push(item);
+        walk.notSent(item);
       }
     }
   } finally {
@@ -247,14 +247,13 @@ function describe(item) {
   return `${what}: ${item.body.narrative?.slice(0, 60) || t(item.body.type)}`;
 }
 
-/** For each item of this user that waits behind another, the one it waits for (as flush would find it). */
+/** For each waiting item of this user held behind another, the one it waits for (as a round of sending finds it). */
 function heldBehind(items) {
+  const walk = new outbox.Walk();
   const held = new Map();
-  const unsent = [];
   for (const item of outbox.sendingOrder(items.filter((i) => i.user === me && i.state !== "sent"))) {
-    const blocker = item.state === "waiting" ? outbox.blockerOf(item, unsent) : null;
+    const blocker = walk.heldBy(item);
     if (blocker) held.set(item.id, blocker);
-    if (item.state !== "waiting" || blocker) unsent.push(item);
   }
   return held;
 }
@@ -304,6 +303,7 @@ async function render() {
         for (const file of (await outbox.all()).filter((i) => i.after === item.id)) await outbox.discard(file.id); // its photos too
         await outbox.discard(item.id);
         render();
+        flush(); // what was held behind it goes now
       });
       li.append(reason, again, drop);
     }
@@ -321,10 +321,13 @@ const DAY_MS = 86400000;
 /** The mission's day now, not UTC's (they differ after 20:00 in Baku): read at each use, a page stays open past midnight. */
 function today() { return missionTime(serverNow()).slice(0, 10); }
 
+/** When the mission's day began, in milliseconds. */
+function dayStart() { return Date.parse(missionTimeToIso(`${today()}T00:00`)); }
+
 /** The patrols of yesterday, today and tomorrow: the service worker keeps the answer under an address without
  * dates, so the list kept on one day is the list shown offline the next; the page shows the day's (todays). */
 function patrolsUrl() {
-  const start = Date.parse(missionTimeToIso(`${today()}T00:00`));
+  const start = dayStart();
   const since = new Date(start - DAY_MS).toISOString();
   const until = new Date(start + 2 * DAY_MS).toISOString();
   const unit = unitChoice.value ? `&unit_id=${unitChoice.value}` : "";
@@ -333,7 +336,7 @@ function patrolsUrl() {
 
 /** The patrols a device shows now: those under way, whatever day they started, and those of the mission's day. */
 function todays(list) {
-  const start = Date.parse(missionTimeToIso(`${today()}T00:00`));
+  const start = dayStart();
   return list.filter((p) => p.status === "under_way"
     || (Date.parse(p.planned_end) > start && Date.parse(p.planned_start) < start + DAY_MS));
 }
@@ -759,13 +762,15 @@ unitChoice.addEventListener("change", () => {
   localStorage.setItem(UNIT_KEY, unitChoice.value);
   loadPatrols();
 });
-document.getElementById("send-now").addEventListener("click", async () => {
+/** Send what waits now, its back-off forgotten: the user asked, or the connection came back. */
+async function sendNow() {
   for (const item of await outbox.all()) if (item.state === "waiting") await outbox.update(item.id, { next_try: 0 });
   flush();
-});
+}
+document.getElementById("send-now").addEventListener("click", sendNow);
 document.getElementById("track-me").addEventListener("change", followTracking);
 document.getElementById("track-every").addEventListener("change", followTracking);
-window.addEventListener("online", () => { render(); flush(); });
+window.addEventListener("online", () => { render(); sendNow(); });
 window.addEventListener("offline", render);
 setInterval(flush, 15000);
 window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, recordPosition });

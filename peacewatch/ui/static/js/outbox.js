@@ -80,5 +80,22 @@ export function sendingOrder(items) {
   return [...items].sort((a, b) => lane(a) - lane(b) || a.id - b.id);
 }
 
+/** A walk through one user's unsent items in sending order, remembering what is not on the server yet: the round
+ * of sending and the list on screen ask it the same question of each item, so they never disagree. */
+export class Walk {
+  constructor() { this.unsent = []; }
+
+  /** The earlier item a waiting ``item`` must follow (it is then remembered as not sent), or null. A refused item
+   * is remembered too: it waits for its user and holds what depends on it. */
+  heldBy(item) {
+    const blocker = item.state === "waiting" ? blockerOf(item, this.unsent) : null;
+    if (item.state !== "waiting" || blocker) this.unsent.push(item);
+    return blocker;
+  }
+
+  /** ``item`` was tried and is still not on the server (refused, or waiting for its report's number). */
+  notSent(item) { this.unsent.push(item); }
+}
+
 /** Whether an answer means "try again later" rather than "refused": no connection, a busy or failing server. */
 export function retryable(status) { return status === 0 || status === 408 || status === 429 || status >= 500; }
