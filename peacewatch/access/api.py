@@ -78,6 +78,7 @@ def current_session(request: Request, response: Response, user: CurrentUser, set
         if new:
             set_nonce(response, nonce, settings.cookie_secure)
         token = csrf_token(settings.resolved_secret_key, nonce)
+    response.headers["Cache-Control"] = "no-store"  # a token: never kept by a cache
     return SessionOut(username=user.username, role=user.role, csrf_token=token)
 
 

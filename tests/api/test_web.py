@@ -83,6 +83,7 @@ class TestCookieAuthenticatedApi:
         assert refused.status_code == 403 and refused.json()["type"] == "urn:peacewatch:problem:anti-forgery"
         session = browser.get("/api/v1/auth/session")
         assert session.status_code == 200 and session.json()["username"] == "ops"
+        assert session.headers["cache-control"] == "no-store"
         made = browser.post("/api/v1/trackers", json=body, headers={"X-CSRF-Token": session.json()["csrf_token"]})
         assert made.status_code == 201, made.text
         role = browser.post("/api/v1/trackers", json=body | {"code": "WEB-4"}, headers={"X-CSRF-Token": stale})
