@@ -33,7 +33,8 @@ EXIF_FIELDS = {"exif_clock": "", "exif_taken_at": None, "exif_lat": None, "exif_
 
 
 def _out(attachment: Attachment, user: User, model: type[AttachmentOut] = AttachmentOut, **extra: Any) -> Any:
-    delay = (attachment.added_at - attachment.captured_at).total_seconds() if attachment.captured_at else None
+    waited_from = attachment.kept_at or attachment.captured_at  # in the outbox; a file sent without it: since it was taken
+    delay = (attachment.added_at - waited_from).total_seconds() if waited_from else None
     base = f"/api/v1/attachments/{attachment.id}"
     return model.model_validate({
         **{column: getattr(attachment, column) for column in AttachmentOut.model_fields if hasattr(attachment, column)},
@@ -56,11 +57,13 @@ def attach(
                                        "it before sending: a file that arrives different is refused")] = None,
     caption: Annotated[str, Form(max_length=2000)] = "",
     captured_at: Annotated[datetime | None, Form(description="When the device took or attached it (its clock)")] = None,
+    kept_at: Annotated[datetime | None, Form(description="When the device kept it in its outbox, by the server's clock "
+                                             "as the device knows it: how long it waited there")] = None,
     client_id: Annotated[str | None, Form(max_length=100, description="The device's own name for the file")] = None,
     public: Annotated[bool, Form(description="May appear in public copies, without its metadata (a public record's only)")] = False,
 ) -> Any:
     arriving = service.Arriving(stream=file.file, filename=file.filename or "", sha256=sha256, caption=caption,
-                                captured_at=captured_at, client_id=client_id, public=public)
+                                captured_at=captured_at, kept_at=kept_at, client_id=client_id, public=public)
     attachment, created = service.attach(session, blob_store(settings.data_dir), media.media_work(settings), Context.of(settings),
                                          user, record_kind, record_key, arriving)
     if not created:

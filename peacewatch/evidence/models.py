@@ -46,6 +46,8 @@ class Attachment(IdMixin, Audited, Base):
     added_by: Mapped[str] = mapped_column(String(120))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, comment="When the device says it was taken")
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
+                                                     comment="When the device kept it in its outbox, by the server's clock")
     client_id: Mapped[str | None] = mapped_column(String(100), nullable=True, comment="The device's own name for the file")
     exif_clock: Mapped[str] = mapped_column(String(40), default="", comment="The photo's own clock, as the camera wrote it")
     exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, comment="That moment in UTC, if the offset was written")

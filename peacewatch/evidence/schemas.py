@@ -23,7 +23,9 @@ class AttachmentOut(BaseModel):
     added_by: str
     added_at: datetime = Field(description="When it arrived")
     captured_at: datetime | None = Field(description="When the device says it was taken")
-    sync_delay_s: float | None = Field(description="Seconds from capture on the device to arrival: how long it waited offline")
+    kept_at: datetime | None = Field(default=None, description="When the device kept it in its outbox")
+    sync_delay_s: float | None = Field(description="Seconds from the device's outbox to arrival (from capture when the device "
+                                       "did not say when it kept it): how long it waited offline")
     exif_clock: str = Field(description="The photo's own clock, as the camera wrote it (empty: none)")
     exif_taken_at: datetime | None
     exif_lat: float | None

@@ -47,6 +47,7 @@ class Arriving:
     sha256: str | None = None  # computed on the device before sending
     caption: str = ""
     captured_at: datetime | None = None
+    kept_at: datetime | None = None  # when it entered the device's outbox: how long it waited there
     client_id: str | None = None
     public: bool = False
 
@@ -62,6 +63,7 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
     if arriving.public and not holder.public:
         raise Invalid("only a public record's files can be made public", field="public")
     captured_at = ctx.instant(arriving.captured_at, "captured_at") if arriving.captured_at is not None else None
+    kept_at = ctx.instant(arriving.kept_at, "kept_at") if arriving.kept_at is not None else None
     if declared is not None:  # a resend of a file already on the record: the stored copy stands, nothing is read again
         existing = _attached(session, holder.kind, holder.key, declared)
         if existing is not None:
@@ -102,7 +104,7 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
         attachment = Attachment(
             record_kind=holder.kind, record_key=holder.key, sha256=incoming.sha256, size=incoming.size, media_type=media_type,
             filename=arriving.filename[:200], caption=arriving.caption, added_by=user.username, added_at=utcnow(),
-            captured_at=captured_at, client_id=arriving.client_id, exif_clock=facts.clock, exif_taken_at=facts.taken_at,
+            captured_at=captured_at, kept_at=kept_at, client_id=arriving.client_id, exif_clock=facts.clock, exif_taken_at=facts.taken_at,
             exif_lat=facts.lat, exif_lon=facts.lon, thumbnail_sha256=thumbnail_sha256, public=arriving.public)
         try:
             with session.begin_nested():  # a resend racing this one on another process: the database keeps one

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -52,6 +53,17 @@ class TestAttaching:
         assert stored.headers["etag"] == f'"{sha256(photo)}"' and stored.headers["repr-digest"].startswith("sha-256=:")
         thumb = client.get(body["thumbnail_url"], headers=auth("ops"))
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg" and len(thumb.content) < len(photo)
+
+    def test_waited_on_the_device_runs_from_the_outbox_not_from_the_photo(self, client: TestClient, auth: Any) -> None:
+        number = incident(client, auth)
+        kept = datetime.now(UTC) - timedelta(minutes=90)  # taken years ago, kept in the outbox an hour and a half ago
+        answer = send(client, auth, "patrol", "incident", number, phone_photo(), captured_at="2020-11-20T06:03:30Z",
+                      kept_at=kept.isoformat())
+        assert answer.status_code == 201, answer.text
+        assert 90 * 60 <= answer.json()["sync_delay_s"] < 95 * 60 and answer.json()["kept_at"] is not None
+        future = send(client, auth, "patrol", "incident", number, phone_photo(seed=1),
+                      kept_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat())
+        assert future.status_code == 422 and future.json()["errors"][0]["field"] == "kept_at"
 
     def test_a_file_changed_on_the_way_is_refused_and_nothing_is_kept(self, client: TestClient, auth: Any, settings: Settings) -> None:
         number = incident(client, auth)

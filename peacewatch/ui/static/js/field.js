@@ -86,6 +86,7 @@ async function dateByServer(item) {
   const changes = { clock: undefined };
   if (item.body) changes.body = byServerClock(item.body, offset);
   if (item.fixes) changes.fixes = item.fixes.map((f) => ({ ...f, t: new Date(Date.parse(f.t) + offset * 1000).toISOString() }));
+  if (item.kept_at) changes.kept_at = new Date(Date.parse(item.kept_at) + offset * 1000).toISOString();
   await outbox.update(item.id, changes);
   return { ...item, ...changes };
 }
@@ -151,6 +152,7 @@ async function requestOf(item) {
       form.append("sha256", item.sha256);
       form.append("client_id", item.client_id);
       if (item.captured_at) form.append("captured_at", item.captured_at);
+      if (item.kept_at) form.append("kept_at", item.kept_at); // "waited on the device" runs from here
       if (item.caption) form.append("caption", item.caption);
       form.append("file", item.file, item.filename);
       return post("/api/v1/attachments", { form });
@@ -708,7 +710,7 @@ async function keepFiles(files, fields) {
   for (const file of files) {
     await outbox.keep({ kind: "file", user: me, file, filename: file.name, sha256: await sha256(file),
                         client_id: `field-${crypto.randomUUID()}`, captured_at: new Date(file.lastModified || Date.now()).toISOString(),
-                        ...fields });
+                        kept_at: serverNow().toISOString(), ...(clockOffsetS() === null ? { clock: "device" } : {}), ...fields });
   }
 }
 
