@@ -372,5 +372,37 @@ def test_what_follows_a_refused_step_is_held_behind_it_until_the_user_decides(dr
     context.close()
 
 
+def test_a_refused_photo_is_replaced_and_its_report_keeps_it(driver: Playwright, server: LiveServer, link: Proxy,
+                                                             tmp_path: Path) -> None:
+    """A report goes with a file the server cannot take (a note saved as a photo): the report is stored, the file is
+    refused with its reason, and a photo chosen in its place goes to the same report, its hash as computed here."""
+    patrol = today_patrol(server)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link)
+    go_offline(context, link)
+    page.select_option("#r-type", "ceasefire_violation")
+    page.select_option("#r-subtype", "explosion")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-patrol", str(patrol["id"]))
+    page.fill("#r-narrative", "Replaced: a crater by the road")
+    page.set_input_files("#r-files", files=[{"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": b"not a photo at all\n" * 50}])
+    page.click("#report-form button[type=submit]")
+    expect(page.locator(WAITING)).to_have_count(2)
+    come_back(context, link)
+    refused = page.locator('#outbox li[data-state="refused"]')
+    expect(refused).to_have_count(1, timeout=45_000)
+    expect(refused).to_have_attribute("data-kind", "file")
+    [number] = [r["id"] for r in stored(server, "Replaced")]
+    photo = phone_photo(seed=35)
+    refused.locator("input[type=file]").set_input_files(files=[{"name": "IMG_0002.JPG", "mimeType": "image/jpeg", "buffer": photo}])
+    expect(page.locator('#outbox li[data-kind="file"]')).to_have_attribute("data-state", "sent", timeout=45_000)
+    emptied(page)
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": number},
+                      headers=api_token(server, "ops")).json()
+    assert [(f["sha256"], f["filename"]) for f in files] == [(hashlib.sha256(photo).hexdigest(), "IMG_0002.JPG")]
+    assert 0 <= files[0]["sync_delay_s"] < 600  # waited in the outbox for minutes, whatever the photo's own age
+    context.close()
+
+
 def act_as_ops(server: LiveServer, patrol_id: int, action: str, **body: Any) -> httpx.Response:
     return httpx.post(f"{server.url}/api/v1/patrols/{patrol_id}/{action}", json=body, headers=api_token(server, "ops"))

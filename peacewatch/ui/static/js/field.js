@@ -293,10 +293,12 @@ async function render() {
       const reason = document.createElement("p");
       reason.className = "error";
       reason.textContent = item.reason;
-      const again = document.createElement("button");
-      again.type = "button";
-      again.textContent = t("Correct and send again");
-      again.addEventListener("click", () => correct(item));
+      const again = item.kind === "file" ? replacing(item) : document.createElement("button");
+      if (item.kind !== "file") {
+        again.type = "button";
+        again.textContent = t("Correct and send again");
+        again.addEventListener("click", () => correct(item));
+      }
       const drop = document.createElement("button");
       drop.type = "button";
       drop.textContent = t("Discard");
@@ -313,6 +315,27 @@ async function render() {
   }));
   document.getElementById("connection").textContent = navigator.onLine ? t("Online") : t("Offline");
   document.getElementById("connection").className = `pill ${navigator.onLine ? "completed" : "aborted"}`;
+}
+
+/** A refused file's button to choose another in its place (the same report, the same place in the outbox). */
+function replacing(item) {
+  const label = document.createElement("label");
+  label.className = "button";
+  label.textContent = t("Replace the file");
+  const choice = document.createElement("input");
+  choice.type = "file";
+  choice.accept = "image/*,video/*,application/pdf";
+  choice.hidden = true;
+  choice.addEventListener("change", async () => {
+    const file = choice.files[0];
+    if (!file) return;
+    await outbox.update(item.id, { file, filename: file.name, sha256: await sha256(file), state: "waiting", reason: undefined,
+                                   attempts: 0, next_try: 0, captured_at: new Date(file.lastModified || Date.now()).toISOString() });
+    await render();
+    flush();
+  });
+  label.append(choice);
+  return label;
 }
 
 // --- today's patrols and their steps -----------------------------------------------------------------------
