@@ -94,7 +94,7 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
         errors.append(FieldError.of(f"body.{field}", message, **values))
 
     if data.type is IncidentType.ceasefire_violation and data.subtype is None:
-        refuse("subtype", "a ceasefire violation needs its subtype (small_arms_fire, heavy_weapons, explosion, ...)")
+        refuse("subtype", "a ceasefire violation needs its subtype")
     if data.type is not IncidentType.ceasefire_violation and data.subtype is not None:
         refuse("subtype", "only a ceasefire violation has a subtype")
     start = as_utc(data.started_at, field="body.started_at")

@@ -10,6 +10,7 @@ tracker and moment, a file is one per record and SHA-256.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,9 +19,10 @@ from peacewatch.core.i18n import translations
 from peacewatch.core.web import SettingsDep
 from peacewatch.incidents.models import Actor, IncidentType, ViolationKind
 from peacewatch.ui import symbols
-from peacewatch.ui.pages import FIELD_ROLES, HERE, PageDep, basemap_of, router
+from peacewatch.ui.forms import body_rules
+from peacewatch.ui.pages import FIELD_ROLES, HERE, Page, PageDep, app_tasks, basemap_of, router
 
-CACHE_VERSION = "field-5"  # a new version of the page's files: the service worker drops the old cache
+CACHE_VERSION = "field-6"  # a new version of the page's files: the service worker drops the old cache
 
 
 @router.get("/field", include_in_schema=False)
@@ -38,9 +40,19 @@ def field_page(page: PageDep, settings: SettingsDep) -> Response:
         "user": user.username, "role": user.role.value, "incidents": admits(OPERATIONS_OR_PATROL_ROLES, user.role),
         "remains": admits(HUMANITARIAN_ROLES, user.role),
         "types": [t.value for t in IncidentType], "subtypes": [s.value for s in ViolationKind], "actors": [a.value for a in Actor],
-        "cache": CACHE_VERSION, "icons": symbols.icons(),
+        "cache": CACHE_VERSION, "icons": symbols.icons(), "rules": _device_rules(page),
+        "clock_skew_s": int(settings.clock_skew.total_seconds()),
         "basemap": {"max_zoom": basemap.max_zoom, "min_zoom": basemap.min_zoom} if (basemap := basemap_of(settings.basemap)) else None,
     })
+
+
+DEVICE_CHECKED = {"incident": ("post", "/api/v1/incidents"), "recovery": ("post", "/api/v1/recoveries")}
+
+
+def _device_rules(page: Page) -> dict[str, dict[str, dict[str, Any]]]:
+    """The rules the page checks each report against before keeping it, from the API's own OpenAPI document."""
+    found = {(task.method, task.path): task for task in app_tasks(page.request.app)}
+    return {kind: body_rules(found[write]) for kind, write in DEVICE_CHECKED.items() if write in found}
 
 
 @router.get("/field/sw.js", include_in_schema=False)

@@ -113,6 +113,24 @@ LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Ti
           "record_key": "Record (its id or number)"}
 
 
+def body_rules(task: Task) -> dict[str, dict[str, Any]]:
+    """The rules of a write's body a device can check before it keeps a record (required fields, choices, limits,
+    instants), field by field, from the same OpenAPI document the server validates with: a report is corrected on
+    the device instead of waiting a day to be refused."""
+    rules: dict[str, dict[str, Any]] = {}
+    for one in task.fields:
+        if not one.path.startswith("body.") or one.path.count(".") != 1:
+            continue
+        rule: dict[str, Any] = {"kind": one.kind, "required": one.required}
+        if one.options:
+            rule["options"] = list(one.options)
+        for name in ("minimum", "maximum", "max_length"):
+            if (value := getattr(one, name)) is not None:
+                rule[name] = value
+        rules[one.path.removeprefix("body.")] = rule
+    return rules
+
+
 def label_of(name: str) -> str:
     """A field's label: its name in words ("planned_start" → "Planned start", "unit_id" → "Unit")."""
     if name in LABELS:

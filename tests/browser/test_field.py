@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.browser.conftest import api_token, screenshot, sign_in
 from tests.evidence_files import phone_photo
 from tests.live import LiveServer, live_server
+
+BAKU = ZoneInfo("Asia/Baku")
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +103,21 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.fill("#r-narrative", "Field test: denied access at the checkpoint")
     page.click("#report-form button[type=submit]")
     expect(waiting).to_have_count(8)
-    page.select_option("#r-type", "ceasefire_violation")  # no kind of violation: the server will refuse it
+    page.select_option("#r-type", "ceasefire_violation")  # no kind of violation: checked here, never kept to be refused
     page.fill("#r-lat", "39.8170")
     page.fill("#r-lon", "46.7540")
+    page.fill("#r-started", (datetime.now(BAKU) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#r-count", "0")
     page.fill("#r-narrative", "Field test: the one to be refused")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator('#report-form [data-error-for="subtype"]')).to_have_text("a ceasefire violation needs its subtype")
+    expect(page.locator('#report-form [data-error-for="started_at"]')).to_contain_text("in the future")  # the server's limits
+    expect(page.locator('#report-form [data-error-for=""]')).to_have_text("Count: At least 1.")  # no place of its own
+    expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(8)  # nothing kept until corrected
+    page.select_option("#r-type", "other")  # a rule across fields the device leaves to the server: refused there
+    page.select_option("#r-subtype", "explosion")
+    page.fill("#r-started", datetime.now(BAKU).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#r-count", "1")
     page.click("#report-form button[type=submit]")
 
     outbox = page.locator("#outbox li")
@@ -118,7 +132,8 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator('#outbox li[data-state="waiting"]')).to_have_count(0, timeout=30_000)
     expect(page.locator('#outbox li[data-state="refused"]')).to_have_count(1)
-    expect(page.locator('#outbox li[data-state="refused"] .error')).to_contain_text("subtype")  # the reason, kept on the device
+    # the reason, kept on the device, said once, under the form's own name for the field
+    expect(page.locator('#outbox li[data-state="refused"] .error')).to_have_text("Kind of violation: only a ceasefire violation has a subtype")
     expect(outbox).to_have_count(9)
     expect(row.locator(".pill")).to_have_text("Under way")  # the list follows what the server now holds
     screenshot(page, "field/back-online")

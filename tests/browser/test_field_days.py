@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
+from peacewatch.core.i18n import translations
 from tests.browser.conftest import CHROMIUM, FLAGS, api_token, screenshot, sign_in
 from tests.browser.test_field import today_patrol
 from tests.evidence_files import phone_photo
@@ -74,10 +75,11 @@ def tab_of(context: BrowserContext) -> Page:
 
 
 def signed_in_phone(driver: Playwright, profile: Path, link: Proxy, user: str = "patrol", note: str = "",
-                    clock: datetime | None = None) -> tuple[BrowserContext, Page]:
+                    clock: datetime | None = None, **more: Any) -> tuple[BrowserContext, Page]:
     """A phone signed in to the field application, opened once online: ready to go on offline. Prompts (a check-in's
-    note) are answered with ``note``; ``clock``: what the phone's clock says at the start."""
-    context = phone(driver, profile, link)
+    note) are answered with ``note``; ``clock``: what the phone's clock says at the start; ``more``: the browser's
+    other settings (its locale)."""
+    context = phone(driver, profile, link, **more)
     if clock is not None:
         context.clock.install(time=clock)
     page = tab_of(context)
@@ -401,6 +403,33 @@ def test_a_refused_photo_is_replaced_and_its_report_keeps_it(driver: Playwright,
                       headers=api_token(server, "ops")).json()
     assert [(f["sha256"], f["filename"]) for f in files] == [(hashlib.sha256(photo).hexdigest(), "IMG_0002.JPG")]
     assert 0 <= files[0]["sync_delay_s"] < 600  # waited in the outbox for minutes, whatever the photo's own age
+    context.close()
+
+
+def test_a_russian_phone_checks_its_reports_and_says_each_refusal_once_in_russian(driver: Playwright, server: LiveServer,
+                                                                                  link: Proxy, tmp_path: Path) -> None:
+    """The server's rules are checked on the device, in the reader's language; what only the server can check comes
+    back said once, the field named as the form names it, in Russian."""
+    ru = translations("ru").gettext
+    patrol = today_patrol(server)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link, locale="ru-RU")
+    go_offline(context, link)
+    page.select_option("#r-type", "ceasefire_violation")
+    page.fill("#r-lat", "39.8170")
+    page.fill("#r-lon", "46.7540")
+    page.select_option("#r-patrol", str(patrol["id"]))
+    page.fill("#r-narrative", "Russian: a subtype on a report of another kind")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator('#report-form [data-error-for="subtype"]')).to_have_text(ru("a ceasefire violation needs its subtype"))
+    expect(page.locator(WAITING)).to_have_count(0)
+    page.select_option("#r-type", "other")
+    page.select_option("#r-subtype", "explosion")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator(WAITING)).to_have_count(1)
+    come_back(context, link)
+    reason = page.locator('#outbox li[data-state="refused"] .error')
+    expect(reason).to_have_text(f'{ru("Kind of violation")}: {ru("only a ceasefire violation has a subtype")}', timeout=45_000)
+    assert stored(server, "Russian") == []
     context.close()
 
 

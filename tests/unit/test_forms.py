@@ -8,7 +8,7 @@ import pytest
 
 from peacewatch.core.i18n import translations
 from peacewatch.core.plain_words import plain_message
-from peacewatch.ui.forms import ITEM, FormField, label_of, tasks
+from peacewatch.ui.forms import ITEM, FormField, body_rules, label_of, tasks
 
 DOCUMENT: dict[str, Any] = {
     "paths": {
@@ -77,6 +77,16 @@ def test_a_schema_becomes_fields_with_kinds_limits_and_choices() -> None:
     assert fields["body.checked"].kind == "checkbox"
     revoke = next(t for t in tasks(DOCUMENT) if t.operation_id == "revoke_api_token")
     assert [f.path for f in revoke.fields] == ["path.token_id"] and revoke.fields[0].kind == "reference"
+
+
+def test_a_devices_rules_are_the_bodys_top_fields_with_their_limits() -> None:
+    recovery = next(t for t in tasks(DOCUMENT) if t.operation_id == "record_recovery")
+    rules = body_rules(recovery)
+    assert rules["recovered_at"] == {"kind": "datetime", "required": True}
+    assert rules["side"] == {"kind": "select", "required": True, "options": ["A", "B"]}
+    assert rules["bodies_found"] == {"kind": "integer", "required": False, "minimum": 0, "maximum": 1000}
+    assert rules["team"]["max_length"] == 200 and rules["team"]["required"]
+    assert not any("." in name for name in rules)  # a list item's fields are the server's to check
 
 
 @pytest.mark.parametrize(("name", "label"), [("planned_start", "Planned start"), ("unit_id", "Unit"),

@@ -4,6 +4,7 @@
 /* global L */
 import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
+import * as rules from "./rules.js";
 
 // problem types (RFC 9457) the outbox acts on; the server's core.problems names them
 const ANTI_FORGERY = "urn:peacewatch:problem:anti-forgery";
@@ -220,7 +221,7 @@ async function sendWaiting() {
         await outbox.update(item.id, { state: "refused", taken,
                                        reason: taken ? t("A different report was stored under this report's number: this one was not. "
                                                          + "Send it again as a new report, or discard it.")
-                                         : outbox.refusal(answer.data || { status: answer.status }) });
+                                         : outbox.refusal(answer.data || { status: answer.status }, labelIn(item.kind)) });
         walk.notSent(item);
       }
     }
@@ -230,6 +231,16 @@ async function sendWaiting() {
     if (steps) await loadPatrols(); // a patrol started or ended: its state as the server now has it
     await render();
   }
+}
+
+/** A field's name as the form of ``kind`` labels it ("subtype" → "Subtype" in the page's language), or null. */
+function labelIn(kind) {
+  const form = document.getElementById(FORMS[kind]?.form);
+  return (name) => {
+    const field = form?.elements.namedItem(name.split(".")[0]);
+    const label = field?.labels?.[0] || (field?.id && form.querySelector(`label[for="${field.id}"]`));
+    return label ? label.textContent.replace(/\s*\*$/, "").trim() : null;
+  };
 }
 
 // --- the outbox on screen ----------------------------------------------------------------------------------
@@ -653,16 +664,26 @@ function reportFields(body) {
   return fields;
 }
 
-/** Whether the form's required fields are filled in; each empty one is named beside it. */
-function filledIn(form, missing, messages = {}) {
-  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; });
-  for (const name of missing) {
+/** Whether the form's fields hold a report the server will take: the page's own checks (``missing``, with their
+ * ``messages``) and the server's rules for ``kind`` (rules.js); each broken one is said once, beside its field or,
+ * for a field with no place of its own, above the form under the field's label. */
+function filledIn(form, kind, body, missing, messages = {}) {
+  const said = new Map(missing.map((name) => [name, messages[name] || t("Fill this in.")]));
+  const latest = serverNow().getTime() + config.clock_skew_s * 1000;
+  for (const [name, message] of rules.broken(config.rules?.[kind] || {}, body, { latest, t })) if (!said.has(name)) said.set(name, message);
+  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+  const general = form.querySelector('[data-error-for=""]');
+  const labels = labelIn(kind);
+  for (const [name, message] of said) {
     const slot = form.querySelector(`[data-error-for="${name}"]`);
-    slot.textContent = messages[name] || t("Fill this in.");
-    slot.hidden = false;
+    const target = slot || general;
+    const line = slot ? message : `${labels(name) || name}: ${message}`;
+    target.textContent = target.textContent ? `${target.textContent} · ${line}` : line;
+    target.hidden = false;
   }
-  if (missing.length) form.querySelector(`[name="${missing[0]}"]`).focus();
-  return !missing.length;
+  const first = [...said.keys()].map((name) => form.querySelector(`[name="${name}"]`)).find(Boolean);
+  first?.focus();
+  return !said.size;
 }
 
 function unplaced(form, body) {
@@ -707,7 +728,9 @@ async function submitReport(event) {
   const missing = [...["type", "started_at"].filter((name) => !body[name]), ...unplaced(form, body)];
   // a patrol or post commander reports as that patrol or post: the server would refuse the report otherwise
   if (config.role === "patrol" && !body.patrol_id && !body.post_id) missing.push("patrol_id");
-  if (!filledIn(form, missing, { patrol_id: t("Choose your patrol or your post.") })) return;
+  if (body.type === "ceasefire_violation" && !body.subtype) missing.push("subtype"); // the server's rule across two fields
+  if (!filledIn(form, "incident", body, missing, { patrol_id: t("Choose your patrol or your post."),
+                                                  subtype: t("a ceasefire violation needs its subtype") })) return;
   await keepReport(form, "incident", body, "started_at");
 }
 
@@ -725,7 +748,8 @@ async function submitRecovery(event) {
   const form = event.target;
   const { lat, lon, ...body } = recoveryBody(form);
   const missing = ["recovered_at", "team", "side"].filter((name) => !body[name]);
-  if (!filledIn(form, [...missing, ...unplaced(form, { lat, lon })])) return;
+  if (!filledIn(form, "recovery", { ...body, site: { type: "Point", coordinates: [lon, lat] } },
+                [...missing, ...unplaced(form, { lat, lon })])) return;
   await keepReport(form, "recovery", { ...body, site: { type: "Point", coordinates: [lon, lat] } }, "recovered_at");
 }
 

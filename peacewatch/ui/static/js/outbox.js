@@ -45,10 +45,17 @@ export async function discard(id) { return request((await store("readwrite")).de
 /** The delay before the next try after ``attempts`` failures: 2 s doubling, at most five minutes. */
 export function backOff(attempts) { return Math.min(2000 * 2 ** Math.max(attempts - 1, 0), 300000); }
 
-/** Why the server refused it, in one line: the detail and each field's message. */
-export function refusal(problem) {
-  const fields = (problem.errors || []).map((e) => `${(e.field || "").replace(/^body\./, "")}: ${e.message}`);
-  return [...new Set([problem.detail || problem.title || String(problem.status), ...fields])].join(" · ");
+/** Why the server refused it, in one line, each reason once: each field's message after the field's label as the
+ * form names it (``labelOf``), and the detail unless a field already says it. The server says them in the page's
+ * language. */
+export function refusal(problem, labelOf = () => null) {
+  const detail = problem.detail || problem.title || String(problem.status);
+  const fields = (problem.errors || []).map((e) => {
+    const name = (e.field || "").replace(/^body\./, "");
+    return { message: e.message, said: name ? `${labelOf(name) || name}: ${e.message}` : e.message };
+  });
+  const lines = fields.some((f) => f.message === detail) ? [] : [detail];
+  return [...new Set([...lines, ...fields.map((f) => f.said)])].join(" · ");
 }
 
 /** The patrol an item belongs to, if any (a step, a check-in, a report made by a patrol). */
