@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from peacewatch.access import service
+from peacewatch.access import outbox_keys, service
 from peacewatch.access.schemas import (
     ApiTokenCreated,
     ApiTokenIn,
@@ -79,7 +79,8 @@ def current_session(request: Request, response: Response, user: CurrentUser, set
             set_nonce(response, nonce, settings.cookie_secure)
         token = csrf_token(settings.resolved_secret_key, nonce)
     response.headers["Cache-Control"] = "no-store"  # a token: never kept by a cache
-    return SessionOut(username=user.username, role=user.role, csrf_token=token)
+    key = outbox_keys.jwk(outbox_keys.outbox_key(settings.resolved_secret_key, user.id), private=True)
+    return SessionOut(username=user.username, role=user.role, csrf_token=token, outbox_key=key)
 
 
 users = APIRouter(prefix="/api/v1/users", tags=["access"], responses=problem_responses(401, 403, 422))

@@ -70,6 +70,8 @@ class SessionOut(BaseModel):
     role: Role
     csrf_token: str | None = Field(description="The token a request signed in by this browser's cookie carries in "
                                                "X-CSRF-Token; none for a bearer token or API key")
+    outbox_key: dict[str, Any] = Field(description="The key (a P-256 JWK, private) that opens what a field device kept "
+                                                   "for this user: never stored on the device, given while signed in")
 
 
 LockoutScope = Literal["account from address", "address", "account"]

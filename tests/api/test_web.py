@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from peacewatch.access import outbox_keys
 from peacewatch.app import create_app
 from peacewatch.core.settings import Settings
 from tests.helpers import csrf_of, page_sign_in
@@ -94,7 +95,28 @@ class TestCookieAuthenticatedApi:
     @pytest.mark.usefixtures("scenario")
     def test_a_bearer_token_gets_no_csrf_token(self, client: TestClient, auth: Callable[[str], dict[str, str]]) -> None:
         answer = client.get("/api/v1/auth/session", headers=auth("patrol"))
-        assert answer.status_code == 200 and answer.json() == {"username": "patrol", "role": "patrol", "csrf_token": None}
+        assert answer.status_code == 200
+        assert {k: v for k, v in answer.json().items() if k != "outbox_key"} == {"username": "patrol", "role": "patrol", "csrf_token": None}
+
+    @pytest.mark.usefixtures("scenario")
+    def test_each_user_is_given_the_key_that_opens_their_outbox(self, client: TestClient, settings: Settings,
+                                                               auth: Callable[[str], dict[str, str]]) -> None:
+        """The same key at each sign-in (what a device sealed before a restart opens after it), another for each user;
+        what the device sealed opens with it and with no other."""
+        patrol = client.get("/api/v1/auth/session", headers=auth("patrol")).json()["outbox_key"]
+        again = client.get("/api/v1/auth/session", headers=auth("patrol")).json()["outbox_key"]
+        ops = client.get("/api/v1/auth/session", headers=auth("ops")).json()["outbox_key"]
+        assert patrol == again and patrol["d"] != ops["d"] and patrol["kty"] == "EC" and patrol["crv"] == "P-256"
+        public = {k: patrol[k] for k in ("kty", "crv", "x", "y")}
+        epk, iv, data = outbox_keys.seal(public, b'{"narrative": "shots at the crossroads"}')
+        patrol_id = client.get("/api/v1/auth/me", headers=auth("patrol")).json()["id"]
+        ops_id = client.get("/api/v1/auth/me", headers=auth("ops")).json()["id"]
+        key = outbox_keys.outbox_key(settings.resolved_secret_key, patrol_id)
+        assert outbox_keys.open_sealed(key, epk, iv, data) == b'{"narrative": "shots at the crossroads"}'
+        with pytest.raises(ValueError, match="does not open"):
+            outbox_keys.open_sealed(outbox_keys.outbox_key(settings.resolved_secret_key, ops_id), epk, iv, data)
+        with pytest.raises(ValueError, match="does not open"):
+            outbox_keys.open_sealed(key, epk, iv, data[:-1] + bytes([data[-1] ^ 1]))
 
     def test_the_cookie_carries_the_users_role(self, browser: TestClient) -> None:
         csrf = page_sign_in(browser, "press")

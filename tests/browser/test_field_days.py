@@ -327,7 +327,27 @@ def test_another_user_on_the_device_sees_nothing_of_the_first_users_reports(driv
     expect(outbox).not_to_contain_text("IMG_")
     expect(outbox).to_contain_text("made by patrol")
     assert stored(server, "Shared device") == []  # not sent as the other user
+    # the browser's storage alone says nothing: what the items say is sealed to the first user's key
+    kept = page.evaluate(RAW_OUTBOX)
+    assert "secret" not in kept and "IMG_" not in kept and "46.754" not in kept, kept[:500]
+    assert '"sealed"' in kept and '"sealed_file"' in kept
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login**")
+    sign_in(page, "patrol", "/field/")
+    emptied(page)  # its user signed in again: opened with the key the server gives them, and sent
+    [sent] = stored(server, "Shared device")
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": sent["id"]},
+                      headers=api_token(server, "ops")).json()
+    assert [f["sha256"] for f in files] == [hashlib.sha256(phone_photo(seed=91)).hexdigest()]
     context.close()
+
+
+# every item as the browser stores it, its bytes as hexadecimal: what someone reading the storage would find
+RAW_OUTBOX = """() => new Promise((resolve) => { indexedDB.open('peacewatch-field').onsuccess = (e) => {
+    e.target.result.transaction('outbox').objectStore('outbox').getAll().onsuccess = (r) => {
+        const bytes = (v) => [...new Uint8Array(v.buffer || v)].map((b) => String.fromCharCode(b)).join('');
+        resolve(JSON.stringify(r.target.result, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) ? bytes(v) : v));
+    }; }; })"""
 
 
 def test_sign_out_with_no_connection_keeps_the_application(driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@
 // disabled, a new password, expiry), everything kept here is dropped; the outbox (IndexedDB) stays for its user.
 const CACHE = "__CACHE__";
 const SHELL = ["/field/", "/static/app.css", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
-               "/static/js/field.js", "/static/js/outbox.js", "/static/js/rules.js", "/static/js/common.js", "/static/js/sign-out.js"];
+               "/static/js/field.js", "/static/js/outbox.js", "/static/js/rules.js", "/static/js/seal.js", "/static/js/common.js", "/static/js/sign-out.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

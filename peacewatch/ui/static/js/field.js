@@ -5,6 +5,7 @@
 import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
 import * as rules from "./rules.js";
+import * as seal from "./seal.js";
 
 // problem types (RFC 9457) the outbox acts on; the server's core.problems names them
 const ANTI_FORGERY = "urn:peacewatch:problem:anti-forgery";
@@ -92,6 +93,33 @@ async function dateByServer(item) {
   return { ...item, ...changes };
 }
 
+// --- the outbox's key ---------------------------------------------------------------------------------------
+// What the outbox keeps is sealed to the user's key (seal.js): the public half is kept on the device (it seals, it
+// cannot open), the private half is given by the server to the signed-in user and lives in this page's memory only.
+
+const PUBLIC_KEY = `peacewatch-outbox-key:${me}`;
+let ownSealer = null;
+let userKeyHeld = false; // the server gave the private key in this page's life
+
+async function useOutboxKey(privateJwk) {
+  if (privateJwk) {
+    const { kty, crv, x, y } = privateJwk;
+    const known = JSON.parse(localStorage.getItem(PUBLIC_KEY) || "null");
+    if (known?.x !== x || !ownSealer) {
+      localStorage.setItem(PUBLIC_KEY, JSON.stringify({ kty, crv, x, y }));
+      ownSealer = await seal.sealer({ kty, crv, x, y });
+    }
+    userKeyHeld = true;
+  } else {
+    const known = JSON.parse(localStorage.getItem(PUBLIC_KEY) || "null");
+    if (known) ownSealer = await seal.sealer(known);
+  }
+  outbox.useKeys(ownSealer, seal.opener(privateJwk, ownSealer));
+  if (ownSealer) { // kept before the page had a key: sealed now
+    for (const item of await outbox.all()) if (item.user === me && outbox.inClear(item)) await outbox.update(item.id, {});
+  }
+}
+
 // --- sending -----------------------------------------------------------------------------------------------
 
 /** One request of an item; {status, data}; status 0 when the network did not answer. */
@@ -126,6 +154,7 @@ async function freshSession() {
     const session = await answer.json();
     if (session.username !== me || !session.csrf_token) return false;
     csrf = session.csrf_token;
+    if (!userKeyHeld) await useOutboxKey(session.outbox_key);
     return true;
   } catch {
     return null;
@@ -155,7 +184,9 @@ async function requestOf(item) {
       if (item.captured_at) form.append("captured_at", item.captured_at);
       if (item.kept_at) form.append("kept_at", item.kept_at); // "waited on the device" runs from here
       if (item.caption) form.append("caption", item.caption);
-      form.append("file", item.file, item.filename);
+      const file = await outbox.fileOf(item);
+      if (!file) return null; // sealed to a key this page does not hold yet
+      form.append("file", file, item.filename);
       return post("/api/v1/attachments", { form });
     }
     default: return { status: 422, data: { detail: `unknown item ${item.kind}` } };
@@ -182,8 +213,13 @@ async function sendWaiting() {
     const walk = new outbox.Walk();
     let renewed = false; // the CSRF token was renewed in this round: a second anti-forgery refusal is the server's
     for (const listed of mine) {
-      const item = await outbox.get(listed.id); // as it is now: positions may have been added since the list was read
+      let item = await outbox.get(listed.id); // as it is now: positions may have been added since the list was read
       if (!item || item.state === "sent") continue;
+      if (item.locked && !userKeyHeld) { // kept before a restart: opened with the key the server gives its user
+        const session = await freshSession();
+        item = await outbox.get(listed.id);
+        if (item.locked) { signedOut = session === false; break; }
+      }
       if (walk.heldBy(item) || item.state !== "waiting") continue; // held, or refused: asked in that order, both remembered
       if (item.next_try > Date.now()) break; // what waits for its retry is not overtaken
       inFlight = item.id;
@@ -252,6 +288,7 @@ const KIND = { incident: "Incident report", recovery: "Recovery", checkin: "Chec
 function describe(item) {
   const what = t(KIND[item.kind] || item.kind);
   if (item.user !== me) return what; // another user's report on a shared device: what kind, and nothing of it
+  if (item.locked) return `${what} · ${t("sealed on this device: opens when you are signed in with a connection")}`;
   if (item.kind === "file") return `${what}: ${item.filename}`;
   if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
   if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
@@ -300,7 +337,7 @@ async function render() {
     li.querySelector(".when").textContent = missionTime(item.created, { seconds: true }) +
       (behind ? ` · ${t("after: %(what)s", { what: describe(behind) })}` : "") +
       (item.last_error && item.state === "waiting" ? ` · ${item.last_error}` : "");
-    if (item.state === "refused") {
+    if (item.state === "refused" && !item.locked) {
       const reason = document.createElement("p");
       reason.className = "error";
       reason.textContent = item.reason;
@@ -580,7 +617,7 @@ async function recordPosition() {
   const fix = { tracker, t: at.toISOString(), lat: here.lat, lon: here.lon, accuracy: here.accuracy };
   const clockOf = offset === null ? "device" : undefined;
   const open = (await outbox.all()).find((i) => i.kind === "positions" && i.state === "waiting" && i.user === me
-                                              && i.fixes.length < 500 && i.id !== inFlight && i.clock === clockOf);
+                                              && !i.locked && i.fixes.length < 500 && i.id !== inFlight && i.clock === clockOf);
   if (open) await outbox.update(open.id, { fixes: [...open.fixes, fix] });
   else await outbox.keep({ kind: "positions", user: me, fixes: [fix], clock: clockOf });
   status.textContent = t("Position kept at %(at)s", { at: missionTime(at, { seconds: true }) });
@@ -826,5 +863,7 @@ window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, reco
 showClock();
 // the outbox is the only copy of what was reported offline: ask the browser never to evict it under storage pressure
 navigator.storage?.persist?.().then((kept) => { document.body.dataset.storagePersisted = String(kept); });
-loadUnits().then(() => Promise.all([loadPatrols(), loadLayers()])).then(render).then(flush)
+// the outbox's key: the public half kept here at once, the private one as soon as the server answers
+const keysReady = useOutboxKey(null).then(() => freshSession()).then(render);
+Promise.all([keysReady, loadUnits().then(() => Promise.all([loadPatrols(), loadLayers()]))]).then(render).then(flush)
   .then(() => { document.body.dataset.fieldReady = "true"; });

@@ -5,6 +5,10 @@
 // with its reason to be corrected and sent again, and holds what depends on it; it is never dropped unless the
 // user discards it. A stale sign-in is never a refusal: the item waits for its user's next sign-in. Each item
 // belongs to the user who made it and is sent only while that user is signed in.
+// What an item says (its narrative, places, file and file name) is sealed to its user's key (seal.js) when the page
+// has one; its state, kind and order stay readable, so that the list and the order of sending need no key.
+
+import { seal } from "./seal.js";
 
 const DB = "peacewatch-field";
 const STORE = "outbox";
@@ -25,19 +29,81 @@ function db() {
 
 async function store(mode) { return (await db()).transaction(STORE, mode).objectStore(STORE); }
 
+// --- sealing -------------------------------------------------------------------------------------------------
+
+const SECRET = ["body", "fixes", "filename", "caption", "patrol_name", "record_key"]; // what an item says, sealed
+const KEPT_APART = new Set([...SECRET, "file", "sealed", "sealed_file", "locked"]);
+let sealing = null; // {own: this page's sealer, open: opener}; null: keep as is (no key known yet)
+
+/** The keys this page seals and opens with (seal.js): its own sealer, and an opener (the user's private key once
+ * the server gave it). */
+export function useKeys(own, open) { sealing = { own, open }; }
+
+/** Whether an item kept before the page had a key is still in clear. */
+export function inClear(item) { return !item.sealed && SECRET.some((name) => item[name] !== undefined); }
+
+async function sealed(item) {
+  if (!sealing?.own) return item;
+  const out = Object.fromEntries(Object.entries(item).filter(([name]) => !KEPT_APART.has(name)));
+  const said = Object.fromEntries(SECRET.filter((name) => item[name] !== undefined).map((name) => [name, item[name]]));
+  out.sealed = { epk: sealing.own.epk, ...(await seal(sealing.own, new TextEncoder().encode(JSON.stringify(said)))) };
+  if (item.file) {
+    out.sealed_file = { type: item.file.type, ...(await seal(sealing.own, await item.file.arrayBuffer())) };
+    out.sealed_file.epk = sealing.own.epk;
+  } else if (item.sealed_file && !("file" in item)) {
+    out.sealed_file = item.sealed_file;
+  }
+  return out;
+}
+
+/** An item as kept, opened: what it says, or ``locked: true`` while the key that opens it is not known here. Its
+ * file stays sealed until it is sent (fileOf). */
+async function openItem(raw) {
+  if (!raw?.sealed) return raw;
+  const bytes = sealing ? await sealing.open(raw.sealed.epk, raw.sealed.iv, raw.sealed.data) : null;
+  if (!bytes) return { ...raw, locked: true };
+  return { ...raw, ...JSON.parse(new TextDecoder().decode(bytes)) };
+}
+
+/** An item's file, opened (a Blob); null when it cannot be opened here. */
+export async function fileOf(item) {
+  if (item.file) return item.file;
+  const box = item.sealed_file;
+  if (!box || !sealing) return null;
+  const bytes = await sealing.open(box.epk, box.iv, box.data);
+  return bytes ? new Blob([bytes], { type: box.type }) : null;
+}
+
 /** Keep an item (a new one gets its id and "waiting"); its id. */
 export async function keep(item) {
   const fresh = { state: "waiting", attempts: 0, next_try: 0, created: new Date().toISOString(), ...item };
-  return request((await store("readwrite")).put(fresh));
+  const kept = await sealed(fresh); // before the transaction: one left waiting for a promise ends by itself
+  return request((await store("readwrite")).put(kept));
 }
 
-export async function all() { return request((await store("readonly")).getAll()); }
+export async function all() { return Promise.all((await request((await store("readonly")).getAll())).map(openItem)); }
 
-export async function get(id) { return request((await store("readonly")).get(id)); }
+export async function get(id) { return openItem(await request((await store("readonly")).get(id))); }
 
+/** Every item as stored, sealed: what an export carries. */
+export async function raw() { return request((await store("readonly")).getAll()); }
+
+/** Change an item: its state alone needs no key; what it says is sealed again. A locked item's words cannot change. */
 export async function update(id, changes) {
-  const item = await get(id);
-  if (item) await request((await store("readwrite")).put({ ...item, ...changes }));
+  const kept = await request((await store("readonly")).get(id));
+  if (!kept) return;
+  const names = Object.keys(changes);
+  if (kept.sealed && !names.some((name) => KEPT_APART.has(name))) {
+    await request((await store("readwrite")).put({ ...kept, ...changes }));
+    return;
+  }
+  const item = await openItem(kept);
+  if (item.locked) throw new Error("sealed to a key this page does not have");
+  const merged = { ...item, ...changes };
+  if ("file" in changes && changes.file === undefined) { delete merged.file; delete merged.sealed_file; } // sent: freed
+  delete merged.locked;
+  const resealed = await sealed(merged);
+  await request((await store("readwrite")).put(resealed));
 }
 
 export async function discard(id) { return request((await store("readwrite")).delete(id)); }
