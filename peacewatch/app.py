@@ -41,6 +41,7 @@ from peacewatch.core.problems import Unavailable, install_problem_handlers, prob
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import sign_in_guard
 from peacewatch.core.web import OptionalUser, document_roles, stream_caller
+from peacewatch.courier import api as courier_api
 from peacewatch.demining import api as demining_api
 from peacewatch.evidence import api as evidence_api
 from peacewatch.evidence.service import sweep_store
@@ -75,6 +76,7 @@ BODY_LIMITS = {  # the endpoints whose bodies are files or batches; every other 
     "/api/v1/layers/": MAX_LAYER_BYTES + MULTIPART_OVERHEAD,
     "/api/v1/flights/import": MAX_LOG_BYTES,
     "/api/v1/attachments": evidence_api.MAX_UPLOAD_BYTES,
+    "/api/v1/field-outboxes": courier_api.MAX_OUTBOX_BYTES,
 }
 
 ROUTERS = (
@@ -116,6 +118,7 @@ ROUTERS = (
     *demining_api.ROUTERS,
     *returns_api.ROUTERS,
     ogc_api.exports,
+    courier_api.router,
 )
 log = logging.getLogger("peacewatch.app")
 PLAN_SECONDS = 600

@@ -453,5 +453,54 @@ def test_a_russian_phone_checks_its_reports_and_says_each_refusal_once_in_russia
     context.close()
 
 
+def test_an_outbox_carried_as_a_file_is_taken_in_at_the_headquarters_and_the_phone_stores_nothing_twice(
+        driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path) -> None:
+    """Days without a link: the patrol exports its outbox (sealed: the file says nothing without the server), the
+    operations centre takes it in through its task page, each item stored as the patrol's, in order, the photo's
+    hash checked; when the phone's link returns, it empties with no refusal and nothing is stored twice."""
+    patrol = today_patrol(server)
+    context, page = signed_in_phone(driver, tmp_path / "profile", link, note="carried")
+    go_offline(context, link)
+    row = page.locator(f'#patrols li[data-patrol="{patrol["id"]}"]')
+    row.locator("button[data-action=start]").click()
+    row.locator("button[data-action=check-in]").click()
+    photo = phone_photo(seed=77)
+    report(page, "Carried: shots near the bridge", patrol["id"], [photo])
+    expect(page.locator(WAITING)).to_have_count(4)
+    context.close()  # a restart: the private key is gone from the device, the export carries the items sealed
+    context = phone(driver, tmp_path / "profile", link, offline=True)
+    page = tab_of(context)
+    page.goto("/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the outbox to a file").click()
+    carried = Path(download.value.path()).read_bytes()
+    assert b"Carried" not in carried and b"IMG_" not in carried and carried.count(b"\n") == 6  # header, 4 items, end
+
+    hq = driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    ops = hq.new_page(base_url=server.url)
+    sign_in(ops, "ops", "/tasks/take_in_outbox_api_v1_field_outboxes_post")
+    ops.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    ops.set_input_files("#f-body-file", files=[{"name": download.value.suggested_filename, "mimeType": "application/jsonl",
+                                                "buffer": carried}])
+    ops.click("#task-form button[type=submit]")
+    expect(ops.locator("#task-result")).to_contain_text("Stored: 4")
+    hq.close()
+    [stored_report] = stored(server, "Carried")
+    assert stored_report["reported_by"] == "patrol"  # the maker's, carried by the operations centre
+    assert patrol_now(server, patrol["id"])["status"] == "under_way"
+    assert [c["note"] for c in check_ins(server, patrol["id"])] == ["carried"]
+    files = httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": stored_report["id"]},
+                      headers=api_token(server, "ops")).json()
+    assert [f["sha256"] for f in files] == [hashlib.sha256(photo).hexdigest()]
+
+    come_back(context, link)  # the phone sends the same items: each is found stored
+    emptied(page)
+    assert len(stored(server, "Carried")) == 1 and len(check_ins(server, patrol["id"])) == 1
+    assert len(httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": stored_report["id"]},
+                         headers=api_token(server, "ops")).json()) == 1
+    context.close()
+
+
 def act_as_ops(server: LiveServer, patrol_id: int, action: str, **body: Any) -> httpx.Response:
     return httpx.post(f"{server.url}/api/v1/patrols/{patrol_id}/{action}", json=body, headers=api_token(server, "ops"))

@@ -386,6 +386,47 @@ function replacing(item) {
   return label;
 }
 
+// --- the outbox carried as a file ----------------------------------------------------------------------------
+// One JSON object per line (courier/outbox_file.py reads it): a header, every item not on the server yet as the
+// device keeps it (sealed: the file says no more than the storage does), an end line that counts them.
+
+/** Bytes as base64, through the browser's own encoder (a photo is too long for String.fromCharCode). */
+function base64Of(bytes) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(",") + 1));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(new Blob([bytes]));
+  });
+}
+
+async function exportOutbox() {
+  const kept = await outbox.raw();
+  const byId = new Map(kept.map((item) => [item.id, item]));
+  const unsent = kept.filter((item) => item.state !== "sent").sort((a, b) => a.id - b.id);
+  const lines = [JSON.stringify({ format: "peacewatch-outbox", version: 1, exported_at: serverNow().toISOString(), exported_by: me,
+                                  items: unsent.length }), "\n"];
+  for (const item of unsent) {
+    const line = { ...item };
+    for (const box of ["sealed", "sealed_file"]) {
+      if (item[box]) line[box] = { ...item[box], iv: await base64Of(item[box].iv), data: await base64Of(item[box].data) };
+    }
+    if (item.file) { line.file_b64 = await base64Of(await item.file.arrayBuffer()); delete line.file; } // kept before any key
+    const report = item.after ? byId.get(item.after) : null;
+    if (report?.state === "sent" && report.answer_id) line.after_record_key = String(report.answer_id); // its report is there
+    lines.push(JSON.stringify(line), "\n");
+  }
+  lines.push(JSON.stringify({ end: true, items: unsent.length }), "\n");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob(lines, { type: "application/jsonl" }));
+  link.download = `peacewatch-outbox-${me}-${missionTime(serverNow()).replace(/[^0-9]/g, "").slice(0, 12)}.jsonl`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  document.body.dataset.exported = String(unsent.length);
+}
+
 // --- today's patrols and their steps -----------------------------------------------------------------------
 
 const UNIT_KEY = "peacewatch-field-unit"; // the unit this device serves: a device goes out with one unit
@@ -854,6 +895,7 @@ async function sendNow() {
   flush();
 }
 document.getElementById("send-now").addEventListener("click", sendNow);
+document.getElementById("export-outbox").addEventListener("click", exportOutbox);
 document.getElementById("track-me").addEventListener("change", followTracking);
 document.getElementById("track-every").addEventListener("change", followTracking);
 window.addEventListener("online", () => { render(); sendNow(); });

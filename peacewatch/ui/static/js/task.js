@@ -209,8 +209,11 @@ const SAID = {
   id: "Record", number: "Number", body_numbers: "Body numbers", code: "Code", name: "Name", status: "Status",
   received: "Received", stored: "Stored", created: "Created", updated: "Updated", already_recorded: "Already recorded",
   duplicates: "Already stored (sent again)", skipped: "Not stored as positions", places_created: "New places",
-  places_known: "Places already known", alerts: "Alerts raised", token: "Token",
+  places_known: "Places already known", alerts: "Alerts raised", token: "Token", refused: "Refused", held: "Held",
 };
+
+const OUTBOX_KINDS = { incident: "Incident report", recovery: "Recovery", checkin: "Check-in", step: "Patrol step",
+                       positions: "Positions", file: "File" };
 
 /** Each item an import did not store, and why: a flight log's rows, a layer's features, a track's points. */
 function refusalsOf(answer) {
@@ -218,7 +221,9 @@ function refusalsOf(answer) {
   const features = Array.isArray(answer.refused)
     ? answer.refused.map((f) => `${t("Feature %(n)s", { n: f.index + 1 })}${f.name ? ` “${f.name}”` : ""}: ${f.reason}`) : [];
   const points = (answer.skipped_points || []).map((p) => `${p.where}${p.name ? ` “${p.name}”` : ""}: ${p.reason}`);
-  return [...rows, ...features, ...points];
+  const items = (answer.outcomes || []).filter((o) => o.reason) // a carried outbox: each item not stored, and why
+    .map((o) => `${t("Line %(n)s", { n: o.line })} (${t(OUTBOX_KINDS[o.kind] || o.kind)}, ${o.user}): ${o.reason}`);
+  return [...rows, ...features, ...points, ...items];
 }
 
 function showResult(answer) {
