@@ -196,7 +196,7 @@ def _store(session: Session, desk: Desk, maker: User, item: CarriedItem, stored:
     arriving = evidence.Arriving(stream=io.BytesIO(content), filename=str(item.value("filename") or ""),
                                  sha256=item.kept.get("sha256"), caption=str(item.value("caption") or ""),
                                  captured_at=_instant(item.kept.get("captured_at")), kept_at=_instant(item.kept.get("kept_at")),
-                                 client_id=item.kept.get("client_id"))
+                                 copy_of=item.kept.get("copy_of"), client_id=item.kept.get("client_id"))
     attachment, created = evidence.attach(session, desk.blobs, desk.work, registry.Context.of(settings), maker,
                                           RecordKind(str(item.kept.get("record_kind", "incident"))), str(key), arriving)
     return done(attachment.id, created)

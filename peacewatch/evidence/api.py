@@ -59,11 +59,13 @@ def attach(
     captured_at: Annotated[datetime | None, Form(description="When the device took or attached it (its clock)")] = None,
     kept_at: Annotated[datetime | None, Form(description="When the device kept it in its outbox, by the server's clock "
                                              "as the device knows it: how long it waited there")] = None,
+    copy_of: Annotated[str | None, Form(min_length=64, max_length=64, description="This file is a smaller copy sent ahead "
+                                        "of a large original: the original's SHA-256 (the original follows)")] = None,
     client_id: Annotated[str | None, Form(max_length=100, description="The device's own name for the file")] = None,
     public: Annotated[bool, Form(description="May appear in public copies, without its metadata (a public record's only)")] = False,
 ) -> Any:
     arriving = service.Arriving(stream=file.file, filename=file.filename or "", sha256=sha256, caption=caption,
-                                captured_at=captured_at, kept_at=kept_at, client_id=client_id, public=public)
+                                captured_at=captured_at, kept_at=kept_at, copy_of=copy_of, client_id=client_id, public=public)
     attachment, created = service.attach(session, blob_store(settings.data_dir), media.media_work(settings), Context.of(settings),
                                          user, record_kind, record_key, arriving)
     if not created:

@@ -48,6 +48,8 @@ class Attachment(IdMixin, Audited, Base):
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, comment="When the device says it was taken")
     kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
                                                      comment="When the device kept it in its outbox, by the server's clock")
+    copy_of_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True,
+                                                       comment="A smaller copy sent first: the SHA-256 of the original it stands for")
     client_id: Mapped[str | None] = mapped_column(String(100), nullable=True, comment="The device's own name for the file")
     exif_clock: Mapped[str] = mapped_column(String(40), default="", comment="The photo's own clock, as the camera wrote it")
     exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, comment="That moment in UTC, if the offset was written")

@@ -24,6 +24,8 @@ class AttachmentOut(BaseModel):
     added_at: datetime = Field(description="When it arrived")
     captured_at: datetime | None = Field(description="When the device says it was taken")
     kept_at: datetime | None = Field(default=None, description="When the device kept it in its outbox")
+    copy_of_sha256: str | None = Field(default=None, description="A smaller copy sent ahead of its original: the original's "
+                                                                 "SHA-256 (the record's evidence is the original; listed until it arrives)")
     sync_delay_s: float | None = Field(description="Seconds from the device's outbox to arrival (from capture when the device "
                                        "did not say when it kept it): how long it waited offline")
     exif_clock: str = Field(description="The photo's own clock, as the camera wrote it (empty: none)")

@@ -48,6 +48,7 @@ class Arriving:
     caption: str = ""
     captured_at: datetime | None = None
     kept_at: datetime | None = None  # when it entered the device's outbox: how long it waited there
+    copy_of: str | None = None  # a smaller copy sent ahead of its original: the original's SHA-256
     client_id: str | None = None
     public: bool = False
 
@@ -64,6 +65,9 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
         raise Invalid("only a public record's files can be made public", field="public")
     captured_at = ctx.instant(arriving.captured_at, "captured_at") if arriving.captured_at is not None else None
     kept_at = ctx.instant(arriving.kept_at, "kept_at") if arriving.kept_at is not None else None
+    copy_of = arriving.copy_of.lower() if arriving.copy_of else None
+    if copy_of is not None and not SHA256_HEX.match(copy_of):
+        raise Invalid("is not a SHA-256 (64 hexadecimal digits)", field="copy_of")
     if declared is not None:  # a resend of a file already on the record: the stored copy stands, nothing is read again
         existing = _attached(session, holder.kind, holder.key, declared)
         if existing is not None:
@@ -104,7 +108,8 @@ def attach(session: Session, blobs: BlobStore, work: media.MediaWork, ctx: Conte
         attachment = Attachment(
             record_kind=holder.kind, record_key=holder.key, sha256=incoming.sha256, size=incoming.size, media_type=media_type,
             filename=arriving.filename[:200], caption=arriving.caption, added_by=user.username, added_at=utcnow(),
-            captured_at=captured_at, kept_at=kept_at, client_id=arriving.client_id, exif_clock=facts.clock, exif_taken_at=facts.taken_at,
+            captured_at=captured_at, kept_at=kept_at, copy_of_sha256=copy_of, client_id=arriving.client_id,
+            exif_clock=facts.clock, exif_taken_at=facts.taken_at,
             exif_lat=facts.lat, exif_lon=facts.lon, thumbnail_sha256=thumbnail_sha256, public=arriving.public)
         try:
             with session.begin_nested():  # a resend racing this one on another process: the database keeps one
@@ -145,10 +150,13 @@ def _attached(session: Session, kind: RecordKind, key: str, sha256: str) -> Atta
 
 
 def attachments_of(session: Session, user: User, kind: RecordKind, key: str) -> list[Attachment]:
-    """The files on a record the reader may read, oldest first."""
+    """The files on a record the reader may read, oldest first; a smaller copy sent ahead of its original is left out
+    once the original is there (it stays stored: it is what the headquarters saw first)."""
     holder = find_holder(session, user, kind, key)
-    return list(session.scalars(select(Attachment).where(Attachment.record_kind == holder.kind, Attachment.record_key == holder.key)
-                                .order_by(Attachment.id)))
+    found = list(session.scalars(select(Attachment).where(Attachment.record_kind == holder.kind, Attachment.record_key == holder.key)
+                                 .order_by(Attachment.id)))
+    arrived = {a.sha256 for a in found}
+    return [a for a in found if a.copy_of_sha256 is None or a.copy_of_sha256 not in arrived]
 
 
 def files_on(session: Session, kind: RecordKind, keys: Iterable[str]) -> dict[str, int]:

@@ -121,7 +121,8 @@ JS_STRINGS = (
     N_("Replace the file"), N_("Choose one of the list."), N_("Choose from the list."),
     N_("A whole number, please."), N_("At least %(n)s."), N_("At most %(n)s."), N_("At most %(n)s characters."),
     N_("Not a date and time."), N_("a ceasefire violation needs its subtype"),
-    N_("sealed on this device: opens when you are signed in with a connection"), N_("Held"),
+    N_("sealed on this device: opens when you are signed in with a connection"), N_("Held"), N_("smaller copy, sent first"),
+    N_("full size: waits for a faster connection"),
     N_("This is in the future: check the date and the time."),
     N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
     N_("This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; "

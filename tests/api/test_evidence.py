@@ -65,6 +65,19 @@ class TestAttaching:
                       kept_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat())
         assert future.status_code == 422 and future.json()["errors"][0]["field"] == "kept_at"
 
+    def test_a_smaller_copy_stands_for_its_original_until_the_original_arrives(self, client: TestClient, auth: Any) -> None:
+        number = incident(client, auth)
+        original, copy = phone_photo(seed=3, size=(2400, 1800)), phone_photo(seed=3, size=(800, 600))
+        sent = send(client, auth, "patrol", "incident", number, copy, copy_of=sha256(original))
+        assert sent.status_code == 201 and sent.json()["copy_of_sha256"] == sha256(original)
+        listed = lambda: client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": number},  # noqa: E731
+                                    headers=auth("ops")).json()
+        assert [f["sha256"] for f in listed()] == [sha256(copy)]
+        assert send(client, auth, "patrol", "incident", number, original).status_code == 201
+        assert [f["sha256"] for f in listed()] == [sha256(original)]  # the original, never replaced by its copy
+        wrong = send(client, auth, "patrol", "incident", number, phone_photo(seed=4), copy_of="z" * 64)
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "copy_of"
+
     def test_a_file_changed_on_the_way_is_refused_and_nothing_is_kept(self, client: TestClient, auth: Any, settings: Settings) -> None:
         number = incident(client, auth)
         photo = phone_photo()

@@ -11,6 +11,7 @@ action of the user once the link returns.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from peacewatch.core.i18n import translations
@@ -499,6 +501,51 @@ def test_an_outbox_carried_as_a_file_is_taken_in_at_the_headquarters_and_the_pho
     assert len(stored(server, "Carried")) == 1 and len(check_ins(server, patrol["id"])) == 1
     assert len(httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident", "record_key": stored_report["id"]},
                          headers=api_token(server, "ops")).json()) == 1
+    context.close()
+
+
+# the browser's Network Information as a phone on a slow cellular link reports it; the test makes it faster
+SLOW_LINK = """(() => {
+  const link = new EventTarget();
+  link.effectiveType = "3g";
+  link.saveData = false;
+  Object.defineProperty(Navigator.prototype, "connection", { get: () => link, configurable: true });
+  window.fasterLink = () => { link.effectiveType = "4g"; link.dispatchEvent(new Event("change")); };
+})()"""
+
+
+def large_photo() -> bytes:
+    """A 2,400 × 1,800 JPEG of fine detail, as a phone's camera writes one: a few megabytes."""
+    pixels = bytes((i * 7919 + (i // 2400) * 104729) % 251 for i in range(2400 * 1800 * 3))
+    out = io.BytesIO()
+    Image.frombytes("RGB", (2400, 1800), pixels).save(out, "JPEG", quality=95)
+    assert out.tell() > 2 * 2**20
+    return out.getvalue()
+
+
+def test_a_large_photo_goes_first_as_a_smaller_copy_and_the_original_follows_on_a_faster_link(
+        driver: Playwright, server: LiveServer, link: Proxy, tmp_path: Path) -> None:
+    patrol = today_patrol(server)
+    context = phone(driver, tmp_path / "profile", link)
+    context.add_init_script(SLOW_LINK)
+    page = tab_of(context)
+    sign_in(page, "patrol", "/field/")
+    ready_offline(page)
+    original = large_photo()
+    report(page, "Large: a burnt vehicle by the road", patrol["id"], [original])
+    expect(page.locator('#outbox li[data-kind="file"][data-state="sent"]')).to_have_count(1, timeout=45_000)
+    [stored_report] = stored(server, "Large")
+    ops = api_token(server, "ops")
+    listed = lambda: httpx.get(f"{server.url}/api/v1/attachments", params={"record_kind": "incident",  # noqa: E731
+                                                                            "record_key": stored_report["id"]}, headers=ops).json()
+    [copy] = listed()
+    assert copy["copy_of_sha256"] == hashlib.sha256(original).hexdigest() and copy["size"] < len(original) // 2
+    full = page.locator('#outbox li[data-kind="file"][data-state="waiting"]')
+    expect(full).to_contain_text("full size: waits for a faster connection")
+    page.evaluate("window.fasterLink()")
+    emptied(page)
+    [arrived] = listed()  # the original stands in the copy's place; the record's evidence is the original's hash
+    assert arrived["sha256"] == hashlib.sha256(original).hexdigest() and arrived["copy_of_sha256"] is None
     context.close()
 
 

@@ -183,6 +183,7 @@ async function requestOf(item) {
       form.append("client_id", item.client_id);
       if (item.captured_at) form.append("captured_at", item.captured_at);
       if (item.kept_at) form.append("kept_at", item.kept_at); // "waited on the device" runs from here
+      if (item.copy_of) form.append("copy_of", item.copy_of); // a smaller copy: its original follows
       if (item.caption) form.append("caption", item.caption);
       const file = await outbox.fileOf(item);
       if (!file) return null; // sealed to a key this page does not hold yet
@@ -221,6 +222,7 @@ async function sendWaiting() {
         if (item.locked) { signedOut = session === false; break; }
       }
       if (walk.heldBy(item) || item.state !== "waiting") continue; // held, or refused: asked in that order, both remembered
+      if (item.full_size && slowLink()) { walk.notSent(item); continue; } // its smaller copy went: the original waits
       if (item.next_try > Date.now()) break; // what waits for its retry is not overtaken
       inFlight = item.id;
       const ready = await dateByServer(item);
@@ -289,7 +291,7 @@ function describe(item) {
   const what = t(KIND[item.kind] || item.kind);
   if (item.user !== me) return what; // another user's report on a shared device: what kind, and nothing of it
   if (item.locked) return `${what} · ${t("sealed on this device: opens when you are signed in with a connection")}`;
-  if (item.kind === "file") return `${what}: ${item.filename}`;
+  if (item.kind === "file") return `${what}: ${item.filename}${item.copy_of ? ` (${t("smaller copy, sent first")})` : ""}`;
   if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
   if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
   if (item.kind === "checkin") return `${what}: ${item.patrol_name || ""}`;
@@ -336,7 +338,8 @@ async function render() {
     if (behind) li.dataset.heldBehind = String(behind.id);
     li.querySelector(".when").textContent = missionTime(item.created, { seconds: true }) +
       (behind ? ` · ${t("after: %(what)s", { what: describe(behind) })}` : "") +
-      (item.last_error && item.state === "waiting" ? ` · ${item.last_error}` : "");
+      (item.last_error && item.state === "waiting" ? ` · ${item.last_error}` : "") +
+      (item.full_size && item.state === "waiting" && slowLink() ? ` · ${t("full size: waits for a faster connection")}` : "");
     if (item.state === "refused" && !item.locked) {
       const reason = document.createElement("p");
       reason.className = "error";
@@ -831,11 +834,45 @@ async function submitRecovery(event) {
   await keepReport(form, "recovery", { ...body, site: { type: "Point", coordinates: [lon, lat] } }, "recovered_at");
 }
 
+// A large photo goes first as a smaller copy bound to the original's SHA-256; the original follows when the link
+// allows (the browser's Network Information: not while it says the data is to be saved or the link is slower than
+// 4G). The record's evidence stays the original: the server lists the copy only until the original arrives.
+const LARGE_PHOTO_BYTES = 1.5 * 2 ** 20;
+const COPY_SIDE_PX = 1600;
+
+/** Whether the link is too slow for full-size photos now. */
+function slowLink() {
+  const link = navigator.connection;
+  return !!link && (link.saveData || ["slow-2g", "2g", "3g"].includes(link.effectiveType));
+}
+
+/** A smaller JPEG of a large photo, or null (small already, not a photo the browser decodes, no real gain). */
+async function smallerCopy(file) {
+  if (file.size <= LARGE_PHOTO_BYTES || !file.type.startsWith("image/") || typeof OffscreenCanvas === "undefined") return null;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, COPY_SIDE_PX / Math.max(bitmap.width, bitmap.height));
+    const canvas = new OffscreenCanvas(Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const copy = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+    return copy.size < file.size * 0.8 ? copy : null;
+  } catch {
+    return null; // a format the browser does not draw (HEIC): the original alone
+  }
+}
+
 async function keepFiles(files, fields) {
   for (const file of files) {
-    await outbox.keep({ kind: "file", user: me, file, filename: file.name, sha256: await sha256(file),
-                        client_id: `field-${crypto.randomUUID()}`, captured_at: new Date(file.lastModified || Date.now()).toISOString(),
-                        kept_at: serverNow().toISOString(), ...(clockOffsetS() === null ? { clock: "device" } : {}), ...fields });
+    const digest = await sha256(file);
+    const common = { kind: "file", user: me, captured_at: new Date(file.lastModified || Date.now()).toISOString(),
+                     kept_at: serverNow().toISOString(), ...(clockOffsetS() === null ? { clock: "device" } : {}), ...fields };
+    const copy = await smallerCopy(file);
+    if (copy) {
+      await outbox.keep({ ...common, file: copy, filename: `${file.name.replace(/\.[^.]*$/, "")}-small.jpg`, sha256: await sha256(copy),
+                          copy_of: digest, client_id: `field-${crypto.randomUUID()}` });
+    }
+    await outbox.keep({ ...common, file, filename: file.name, sha256: digest, full_size: !!copy, client_id: `field-${crypto.randomUUID()}` });
   }
 }
 
@@ -900,6 +937,7 @@ document.getElementById("track-me").addEventListener("change", followTracking);
 document.getElementById("track-every").addEventListener("change", followTracking);
 window.addEventListener("online", () => { render(); sendNow(); });
 window.addEventListener("offline", render);
+navigator.connection?.addEventListener?.("change", () => { render(); flush(); }); // a faster link: the originals go
 setInterval(flush, 15000);
 window.peacewatch = Object.assign(window.peacewatch || {}, { flush, outbox, recordPosition });
 showClock();

@@ -1,5 +1,5 @@
-"""a file from the field keeps when the device kept it in its outbox: "waited on the device" is kept → arrived,
-not the photo's age
+"""a file from the field keeps when the device kept it in its outbox ("waited on the device" is kept → arrived,
+not the photo's age), and a smaller copy sent first names the original it stands for by its SHA-256
 
 Revision ID: 0025
 Revises: 0024
@@ -24,9 +24,12 @@ def upgrade() -> None:
     with op.batch_alter_table('attachments') as batch:
         batch.add_column(sa.Column('kept_at', sa.DateTime(timezone=True), nullable=True,
                                    comment="When the device kept it in its outbox, by the server's clock"))
+        batch.add_column(sa.Column('copy_of_sha256', sa.String(64), nullable=True,
+                                   comment="A smaller copy sent first: the SHA-256 of the original it stands for"))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('attachments') as batch:
+        batch.drop_column('copy_of_sha256')
         batch.drop_column('kept_at')
