@@ -7,6 +7,7 @@ overrides) for a person to open and look at.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,16 @@ def sign_in(page: Page, username: str, next_path: str = "/map") -> None:
     page.fill("#password", "demo")
     page.click("form.card button[type=submit]")
     page.wait_for_url(f"**{next_path}")
+
+
+def wait_until(page: Page, expression: str, timeout_s: float = 30.0) -> None:
+    """Wait until an asynchronous condition of the page holds (the service worker's caches, the outbox in IndexedDB).
+    Playwright's wait_for_function takes a Promise for a true value at once: this asks again, awaiting each answer."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout_s:.0f} s: {expression}")
+        page.wait_for_timeout(100)  # the interval between two questions, not a wait for the answer
 
 
 def screenshot(page: Page, name: str) -> Path:

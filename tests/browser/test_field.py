@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import api_token, screenshot, sign_in
+from tests.browser.conftest import api_token, screenshot, sign_in, wait_until
 from tests.evidence_files import phone_photo
 from tests.live import LiveServer, live_server
 
@@ -52,7 +52,7 @@ def test_reports_made_offline_arrive_once_when_the_connection_returns(context: B
     page.on("dialog", lambda dialog: dialog.accept("all quiet at the crossroads"))
     sign_in(page, "patrol", "/field/")
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || true)")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now served by the service worker, which kept the page and its files at install
     page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
 
@@ -212,7 +212,7 @@ def test_a_device_of_one_unit_lists_that_units_patrols_and_remembers_it(page: Pa
     sent = [i for i in httpx.get(f"{server.url}/api/v1/incidents?limit=1000", headers=ops).json()
             if i["narrative"] == "Field test: bursts heard from the post"]
     assert [(i["source"], i["post_id"]) for i in sent] == [("observation_post", post["id"])]
-    page.wait_for_function("caches.keys().then((names) => names.some((n) => n.startsWith('field-')))")  # kept for offline use
+    wait_until(page, "caches.keys().then((names) => names.some((n) => n.startsWith('field-')))")  # kept for offline use
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login**")
     # a shared device: what was kept for the signed-out user goes with the session
@@ -225,7 +225,7 @@ def test_the_humanitarian_cell_photographs_a_bodys_effects_offline_and_the_custo
     body = httpx.get(f"{server.url}/api/v1/bodies", params={"limit": 1}, headers=hum).json()[0]["number"]
     sign_in(page, "humanitarian", "/field/")
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
     context.set_offline(True)
     photo = phone_photo(seed=61)
     page.select_option("#e-kind", "body")
@@ -308,7 +308,7 @@ def test_a_session_ended_elsewhere_empties_what_the_device_kept_and_keeps_its_ou
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
     page.reload()  # served by the service worker now: the page and its lists are kept for offline use
     page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
-    page.wait_for_function("caches.open(document.querySelector('#config') ? JSON.parse(document.querySelector('#config')"
+    wait_until(page, "caches.open(document.querySelector('#config') ? JSON.parse(document.querySelector('#config')"
                            ".textContent).cache : 'field-3').then((c) => c.keys()).then((k) => k.some((r) => r.url.includes('/api/v1/')))")
     context.set_offline(True)
     page.select_option("#r-type", "ceasefire_violation")
@@ -333,7 +333,7 @@ def test_a_session_ended_elsewhere_empties_what_the_device_kept_and_keeps_its_ou
     context.set_offline(False)
     page.reload()  # the phone's next request: the page, through the service worker
     page.wait_for_url("**/login**")
-    page.wait_for_function("caches.keys().then((names) => !names.some((n) => n.startsWith('field-')))")
+    wait_until(page, "caches.keys().then((names) => !names.some((n) => n.startsWith('field-')))")
     kept = page.evaluate("""new Promise((resolve) => { const open = indexedDB.open('peacewatch-field', 1);
         open.onsuccess = () => { const all = open.result.transaction('outbox').objectStore('outbox').getAll();
         all.onsuccess = () => resolve(all.result.map((i) => i.state)); }; })""")

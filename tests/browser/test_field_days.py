@@ -26,7 +26,7 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from peacewatch.core.i18n import translations
-from tests.browser.conftest import CHROMIUM, FLAGS, api_token, screenshot, sign_in
+from tests.browser.conftest import CHROMIUM, FLAGS, api_token, screenshot, sign_in, wait_until
 from tests.browser.test_field import today_patrol
 from tests.evidence_files import phone_photo
 from tests.live import LiveServer, live_server
@@ -94,10 +94,10 @@ def signed_in_phone(driver: Playwright, profile: Path, link: Proxy, user: str = 
 def ready_offline(page: Page) -> None:
     """Signed in and opened once online: the service worker controls the page and has kept its lists."""
     page.wait_for_function("document.body.dataset.fieldReady === 'true'")
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
     page.reload()
     page.wait_for_function("!!navigator.serviceWorker.controller && document.body.dataset.fieldReady === 'true'")
-    page.wait_for_function("""caches.keys().then((names) => Promise.all(names.map((n) => caches.open(n).then((c) => c.keys()))))
+    wait_until(page, """caches.keys().then((names) => Promise.all(names.map((n) => caches.open(n).then((c) => c.keys()))))
         .then((all) => all.flat().some((r) => r.url.includes('/api/v1/patrols')))""")
 
 

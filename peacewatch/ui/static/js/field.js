@@ -267,6 +267,7 @@ async function sendWaiting() {
     sending = false;
     inFlight = null;
     if (steps) await loadPatrols(); // a patrol started or ended: its state as the server now has it
+    await outbox.forgetSent(SENT_SHOWN);
     await render();
   }
 }
@@ -319,6 +320,7 @@ async function render() {
   const refused = all.filter((i) => i.state === "refused");
   const sent = all.filter((i) => i.state === "sent");
   const items = all.filter((i) => i.state !== "sent" || sent.indexOf(i) >= sent.length - SENT_SHOWN);
+  Object.assign(document.body.dataset, { outboxWaiting: String(waiting.length), outboxRefused: String(refused.length) });
   document.getElementById("outbox-summary").textContent =
     t("%(waiting)s waiting, %(refused)s refused, %(sent)s sent", { waiting: waiting.length, refused: refused.length,
                                                                     sent: sent.length }) +

@@ -47,9 +47,9 @@ async function sealed(item) {
   const out = Object.fromEntries(Object.entries(item).filter(([name]) => !KEPT_APART.has(name)));
   const said = Object.fromEntries(SECRET.filter((name) => item[name] !== undefined).map((name) => [name, item[name]]));
   out.sealed = { epk: sealing.own.epk, ...(await seal(sealing.own, new TextEncoder().encode(JSON.stringify(said)))) };
-  if (item.file) {
-    out.sealed_file = { type: item.file.type, ...(await seal(sealing.own, await item.file.arrayBuffer())) };
-    out.sealed_file.epk = sealing.own.epk;
+  if (item.file) { // kept as a Blob: the browser keeps it on disk, and a list of the outbox never reads its bytes
+    const { iv, data } = await seal(sealing.own, await item.file.arrayBuffer());
+    out.sealed_file = { type: item.file.type, iv, data: new Blob([data]), epk: sealing.own.epk };
   } else if (item.sealed_file && !("file" in item)) {
     out.sealed_file = item.sealed_file;
   }
@@ -70,7 +70,7 @@ export async function fileOf(item) {
   if (item.file) return item.file;
   const box = item.sealed_file;
   if (!box || !sealing) return null;
-  const bytes = await sealing.open(box.epk, box.iv, box.data);
+  const bytes = await sealing.open(box.epk, box.iv, box.data instanceof Blob ? await box.data.arrayBuffer() : box.data);
   return bytes ? new Blob([bytes], { type: box.type }) : null;
 }
 
@@ -104,6 +104,15 @@ export async function update(id, changes) {
   delete merged.locked;
   const resealed = await sealed(merged);
   await request((await store("readwrite")).put(resealed));
+}
+
+/** Forget what was sent beyond the last ``kept`` (what the list shows), unless something waiting still needs it (a
+ * photo, its report's number): the outbox is read whole at each change, and weeks of sent reports would slow it. */
+export async function forgetSent(kept) {
+  const items = await request((await store("readonly")).getAll());
+  const needed = new Set(items.filter((i) => i.state !== "sent" && i.after).map((i) => i.after));
+  const sent = items.filter((i) => i.state === "sent").sort((a, b) => a.id - b.id);
+  for (const old of sent.slice(0, Math.max(0, sent.length - kept))) if (!needed.has(old.id)) await discard(old.id);
 }
 
 export async function discard(id) { return request((await store("readwrite")).delete(id)); }
