@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 from PIL import Image
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from scratch import MemoryWatch, demo_served, tree_rss_mb
 
 from tests.browser.conftest import api_token, wait_until
@@ -48,8 +48,8 @@ def noise_jpeg(megabytes: float, seed: int) -> bytes:
     return out.getvalue()
 
 
-def count(page: object, state: str) -> int:
-    return int(page.evaluate(f"window.peacewatch.outbox.all().then((a) => a.filter((i) => i.state === '{state}').length)"))  # type: ignore[attr-defined]
+def count(page: Page, state: str) -> int:
+    return int(page.evaluate(f"window.peacewatch.outbox.all().then((a) => a.filter((i) => i.state === '{state}').length)"))
 
 
 def main() -> None:

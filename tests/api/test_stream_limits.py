@@ -147,7 +147,7 @@ def test_a_flood_of_streams_leaves_the_operations_centres_alert_stream_working(s
     with app.state.sessionmaker() as session, transaction(session, "test"):
         session.add(Alert(kind=AlertKind.left_area, message="MP-N1 left the North area", started_at=utcnow(), raised_at=utcnow(),
                           lat=40.6, lon=45.3))
-    wait_for(lambda: sum(e.get("message") == "MP-N1 left the North area" for e in duty.events) == 2, 10, "the alert on both streams")
+    wait_for(lambda: sum(e.get("message") == "MP-N1 left the North area" for e in duty.events) == 2, 30, "the alert on both streams")
     screens = Holder()  # the operations centre's account on more screens than another user may hold: up to the total
     for _ in range(4):
         screens.hold(first, "/api/v1/positions/stream", auth("ops"))
