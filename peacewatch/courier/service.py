@@ -236,6 +236,10 @@ def take_in(session: Session, desk: Desk, carrier: User, lines: Iterable[bytes],
                 private = item.kind in PERSONAL_KINDS and carrier.role not in PERSONAL_DATA_ROLES
                 outcome = Outcome(item.line, item.device_id, item.kind, item.user, "refused",
                                   reason=said(N_("refused: its reason is for the humanitarian cell")) if private else _reason(failure, said))
+        except (KeyError, TypeError, ValueError):  # after pydantic's (a ValueError too): a number or time of the wrong kind
+            session.rollback()
+            outcome = Outcome(item.line, item.device_id, item.kind, item.user, "refused",
+                              reason=said(N_("not an outbox item (its id, kind and user)")))
         if outcome.outcome in ("stored", "already_stored"):
             if outcome.record is not None:
                 stored[item.device_id] = outcome.record

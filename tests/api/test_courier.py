@@ -105,9 +105,11 @@ class TestTakingIn:
         device.keep("incident", "press", {"body": report(narrative="Press: not theirs to report", client_id="press-1")})
         device.keep("incident", "nobody", {"body": report(narrative="Nobody: no account", client_id="nobody-1")})
         device.keep("incident", "ops", {"body": report(narrative="Cut: the last one", client_id="cut-1", lat=95)})
+        device.keep("checkin", "ops", {"body": {"note": "a patrol named in words"}}, patrol_id="N1")
         taken = take_in(client, auth, device.export(end=False)).json()
         assert taken["whole"] is False  # copied only in part: said, and what it holds is taken in
-        assert [o["outcome"] for o in taken["outcomes"]] == ["refused", "refused", "refused"]
+        assert [o["outcome"] for o in taken["outcomes"]] == ["refused", "refused", "refused", "refused"]
+        assert "not an outbox item" in taken["outcomes"][3]["reason"]
         assert "role" in taken["outcomes"][0]["reason"] and "no active account" in taken["outcomes"][1]["reason"]
         assert "lat" in taken["outcomes"][2]["reason"]
 
