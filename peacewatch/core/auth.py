@@ -55,6 +55,7 @@ OPERATIONS_OR_PATROL_ROLES = frozenset({Role.operations, Role.patrol})
 INCIDENT_REPORTER_ROLES = frozenset({Role.operations, Role.patrol, Role.liaison})
 HUMANITARIAN_ROLES = frozenset({Role.humanitarian})
 HUMANITARIAN_OR_LIAISON_ROLES = frozenset({Role.humanitarian, Role.liaison})
+EVIDENCE_ADDER_ROLES = frozenset({Role.operations, Role.patrol, Role.humanitarian, Role.liaison})  # which records: evidence's rule
 AIR_CELL_ROLES = frozenset({Role.air})
 AIR_MOVEMENT_ROLES = frozenset({Role.air, Role.operations})
 PRESS_OR_OPERATIONS_ROLES = frozenset({Role.press, Role.operations})

@@ -15,6 +15,7 @@ from peacewatch.live.api import IngestDep
 
 router = APIRouter(prefix="/api/v1/field-outboxes", tags=["field"], responses=problem_responses(401, 403, 413, 422))
 MAX_OUTBOX_BYTES = 4 * 2**30  # a day of a patrol's photos, in base64
+MAX_LINE_BYTES = media.LARGEST * 4 // 3 + 2**20  # one item: the largest file in base64 and its fields; never more in memory
 
 
 @router.post("", response_model=OutboxTakenInOut, summary="Take in a field device's outbox carried as a file: each item "
@@ -25,7 +26,7 @@ def take_in_outbox(
 ) -> Any:
     desk = service.Desk(settings, ingest, blob_store(settings.data_dir), media.media_work(settings))
     try:
-        taken = service.take_in(session, desk, user, iter(file.file.readline, b""), reader_gettext(request))
+        taken = service.take_in(session, desk, user, iter(lambda: file.file.readline(MAX_LINE_BYTES), b""), reader_gettext(request))
     except NotAnOutbox as failure:
         raise Invalid(failure.template, field="file", **failure.values) from None
     return OutboxTakenInOut(file_sha256=taken.file_sha256, whole=taken.whole, received=len(taken.outcomes),

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from peacewatch.access import outbox_keys
 from peacewatch.core import audit
 from peacewatch.core.auth import (
+    EVIDENCE_ADDER_ROLES,
     HUMANITARIAN_ROLES,
     INCIDENT_REPORTER_ROLES,
     OPERATIONS_OR_PATROL_ROLES,
@@ -56,9 +57,8 @@ from peacewatch.tracking import columns
 from peacewatch.tracking.sources import Sender
 
 Translate = Callable[[str], str]
-EVIDENCE_ROLES = frozenset({Role.operations, Role.patrol, Role.humanitarian, Role.liaison})
 WHO_MAY = {"incident": INCIDENT_REPORTER_ROLES, "recovery": HUMANITARIAN_ROLES, "checkin": OPERATIONS_OR_PATROL_ROLES,
-           "step": OPERATIONS_OR_PATROL_ROLES, "positions": OPERATIONS_OR_PATROL_ROLES, "file": EVIDENCE_ROLES}
+           "step": OPERATIONS_OR_PATROL_ROLES, "positions": OPERATIONS_OR_PATROL_ROLES, "file": EVIDENCE_ADDER_ROLES}
 PERSONAL_KINDS = frozenset({"recovery"})  # what a recovery's refusal says may name the remains: not for every carrier
 
 

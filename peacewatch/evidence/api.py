@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from peacewatch.core.auth import Role, User
+from peacewatch.core.auth import EVIDENCE_ADDER_ROLES, User
 from peacewatch.core.blobs import blob_store, chunks_of
 from peacewatch.core.db import as_utc
 from peacewatch.core.problems import NotFound, problem_responses
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/attachments", tags=["evidence"], responses=pr
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_UPLOAD_BYTES = media.LARGEST + MULTIPART_OVERHEAD
 # the roles that bring evidence from the field or the morgue; which records each may add to is the service's rule
-EvidenceAdder = Annotated[User, Depends(require_roles(Role.operations, Role.patrol, Role.humanitarian, Role.liaison))]
+EvidenceAdder = Annotated[User, Depends(require_roles(*EVIDENCE_ADDER_ROLES))]
 Key = Annotated[str, Form(min_length=1, max_length=64, description="The record's id, or its number (bodies, missing persons)")]
 
 
