@@ -84,6 +84,7 @@ ROUTERS = (
     tracking_api.positions,
     live_api.positions_in,
     alerts_api.router,
+    alerts_api.emergencies,
     geography_api.posts,
     geography_api.areas,
     geography_api.corridors,

@@ -84,3 +84,36 @@ CHAT = cot_event("GeoChat.ANDROID-589520ccfcd20f01.All Chat Rooms.4b1e", "b-t-f"
               how="h-g-i-g-o")
 SHAPE = cot_event("d3f5b7a0-0c1e-4d0a-9b71-0f2e3c4d5e6f", "u-d-f", '<point lat="39.9" lon="46.8" hae="0" ce="9999999.0" le="9999999.0"/>',
                '<link point="39.9,46.8"/><link point="39.91,46.81"/><archive/>', how="h-e")
+
+
+# emergencies and CASEVAC as ATAK's emergency tool, node-CoT's samples and ATAK's MEDEVAC tool write them (written for these tests)
+_ALARM_POINT = '<point lat="39.8410" lon="46.7712" hae="610.0" ce="6.5" le="9999999.0"/>'
+_ALARM_LINK = '<link uid="ANDROID-589520ccfcd20f01" type="a-f-G-U-C" relation="p-p"/>'
+
+
+def emergency(cot_type: str, label: str, *, device: str = "ANDROID-589520ccfcd20f01", callsign: str = "MP-07",
+              point: str = _ALARM_POINT, cancel: bool = False) -> bytes:
+    """ATAK's emergency button: the device's uid with -9-1-1, a link to the device, <emergency> naming the sender."""
+    flag = ' cancel="true"' if cancel else ""
+    return cot_event(f"{device}-9-1-1", cot_type, point,
+                     f'<link uid="{device}" type="a-f-G-U-C" relation="p-p"/><contact callsign="{callsign}-Alert"/>'
+                     f'<emergency type="{label}"{flag}>{callsign}</emergency>', how="h-e")
+
+
+EMERGENCY_911 = emergency("b-a-o-tbl", "911 Alert")
+EMERGENCY_RING_THE_BELL = emergency("b-a-o-pan", "Ring The Bell")
+EMERGENCY_IN_CONTACT = emergency("b-a-o-opn", "In Contact")
+EMERGENCY_CUSTOM = emergency("b-a-o-c", "Custom")
+EMERGENCY_GEOFENCE = emergency("b-a-g", "Geo-fence Breached")
+EMERGENCY_CANCEL = emergency("b-a-o-can", "911 Alert", cancel=True)
+EMERGENCY_CANCEL_FLAG = emergency("b-a-o-tbl", "911 Alert", cancel=True)  # cancelled by the flag on the element alone
+# node-CoT's sample: the plain alert type with ATAK's words for the kind, and no link
+GUNSHOT = cot_event("ANDROID-589520ccfcd20f01-9-1-1", "b-a-o", _ALARM_POINT,
+                    '<emergency type="Manual Alert: Gunshot">MP-07</emergency>', how="h-e")
+CASEVAC = cot_event(
+    "b8a7f5e2-0c6d-4e38-9a1f-2d3c4b5a6978", "b-r-f-h-c", '<point lat="39.8122" lon="46.7530" hae="590.0" ce="9999999.0" le="9999999.0"/>',
+    f'<contact callsign="MEDEVAC.07.081500"/>{_ALARM_LINK}<archive/>'
+    '<_medevac_ title="MEDEVAC.07.081500" casevac="true" freq="38.90" urgent="1" urgent_surgical="0" priority="1" routine="0" '
+    'equipment_none="false" hoist="false" extraction_equipment="true" ventilator="false" litter="1" ambulatory="1" security="1" '
+    'hlz_marking="2" us_military="0" nonus_military="2" nonus_civilian="0" terrain_none="true" '
+    'medline_remarks="two wounded at the checkpoint, one on a stretcher"/>', how="h-g-i-g-o")

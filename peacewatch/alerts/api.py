@@ -4,19 +4,31 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from peacewatch.alerts import live, service
+from peacewatch.alerts import calls, live, service
 from peacewatch.alerts.models import AlertKind, AlertStatus
-from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare
+from peacewatch.alerts.schemas import AlertAction, AlertOut, AlertShare, FieldEmergency
 from peacewatch.core.answers import model_answer
 from peacewatch.core.broadcast import Lagging
 from peacewatch.core.paging import counted_responses, with_total
 from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
-from peacewatch.core.web import MAX_ID, AnswersDep, Limit, Offset, Operations, Readable, RecordId, SessionDep, StreamReadable, while_signed_in
+from peacewatch.core.web import (
+    MAX_ID,
+    AnswersDep,
+    Limit,
+    Offset,
+    Operations,
+    Readable,
+    RecordId,
+    SessionDep,
+    Staff,
+    StreamReadable,
+    while_signed_in,
+)
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problem_responses(403, 404, 409))
 
@@ -128,3 +140,24 @@ def share(alert_id: RecordId, data: AlertShare, session: SessionDep, user: Opera
 @router.post("/{alert_id}/close", response_model=AlertOut, summary="Close an alert, saying why")
 def close(alert_id: RecordId, data: AlertAction, session: SessionDep, user: Operations) -> AlertOut:
     return AlertOut.model_validate(service.close(session, user.username, alert_id, data.note))
+
+
+emergencies = APIRouter(prefix="/api/v1/emergencies", tags=["alerts"], responses=problem_responses(403, 404, 422))
+ClientId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description="The device's id for the call")]
+
+
+@emergencies.post("", response_model=AlertOut, status_code=201, summary="Call for help from the field (the Emergency button)",
+                  responses={200: {"model": AlertOut, "description": "The call was already raised: its alert, at the new place"}})
+def call_for_help(data: FieldEmergency, session: SessionDep, user: Staff, response: Response) -> AlertOut:
+    """A top-priority alert for the operations centre, raised once per call: the device sends it again until it has an
+    answer, and each repeat moves the alert to where the caller is now (200)."""
+    alert, raised = calls.call_from_the_field(session, user.username, data.client_id, at=data.at, lat=data.lat, lon=data.lon,
+                                              accuracy=data.accuracy, patrol_id=data.patrol_id, note=data.note)
+    response.status_code = 201 if raised else 200
+    return AlertOut.model_validate(alert)
+
+
+@emergencies.post("/{client_id}/cancel", response_model=AlertOut, summary="Call off one's own emergency")
+def call_off(client_id: ClientId, session: SessionDep, user: Staff) -> AlertOut:
+    """Only who called may call it off; a call already over answers with its alert as it is (a cancel sent twice)."""
+    return AlertOut.model_validate(calls.call_off_from_the_field(session, user.username, client_id))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peacewatch.alerts.models import Alert, AlertKind, AlertStatus
+from peacewatch.alerts.models import CALLED_KINDS, Alert, AlertKind, AlertStatus
 from peacewatch.core.db import compare_and_set, transaction, utcnow
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict
@@ -75,6 +75,8 @@ def close(session: Session, actor: str, alert_id: int, note: str) -> Alert:
         if not compare_and_set(session, alert, {"status": (AlertStatus.open, AlertStatus.acknowledged)},
                                status=AlertStatus.closed, closed_by=actor, closed_at=utcnow()):
             raise Conflict("alert {alert_id} is already closed", alert_id=alert_id)
+        if alert.kind in CALLED_KINDS and alert.ended_at is None:
+            alert.ended_at = alert.closed_at  # a call closed by the centre is over: the caller's next call is a new alert
         alert.note = note or alert.note
     return alert
 

@@ -34,6 +34,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from peacewatch.alerts.calls import CallForHelp, cancel_call, may_call, raise_call
+from peacewatch.alerts.models import AlertKind
 from peacewatch.core.admission import StreamCaller, StreamLimits, StreamSlots
 from peacewatch.core.audit import record
 from peacewatch.core.auth import OPERATIONS_CENTRE_ROLES, admits
@@ -47,7 +49,8 @@ from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
 from peacewatch.tracking.models import TakReport, UnregisteredUid
 from peacewatch.tracking.service import tracker_ids, tracker_sources
-from peacewatch.tracking.sources import refusal
+from peacewatch.tracking.sources import ANONYMOUS, LIAISON, refusal
+from peacewatch.tracking.tak_alarms import TakAlarm
 
 log = logging.getLogger("peacewatch.cot")
 ACTOR = "cot"
@@ -85,6 +88,7 @@ class CotListener:
         self.pending_bytes = 0
         self.unstored: list[tuple[CotFix, Subscriber]] = []  # parsed, not yet committed (the database was away)
         self.placed: list[tuple[CotOther, str]] = []  # markers and spot reports of signed-in users, and who sent them
+        self.alarms: list[tuple[TakAlarm, Subscriber]] = []  # emergencies, cancels and CASEVAC requests, and who sent them
         self.servers: list[asyncio.AbstractServer] = []
         self.transports: list[asyncio.BaseTransport] = []
         self.flusher: asyncio.Task[None] | None = None
@@ -263,6 +267,9 @@ class CotListener:
             if self.placed:
                 keep_placed(session, self.placed)
                 self.placed = []
+            if self.alarms:  # each is raised or followed idempotently: a store retried after an outage takes them again
+                self._take_alarms(session, self.alarms)
+                self.alarms = []
             known = tracker_ids(session, [fix.uid for fix, _ in unstored])
             allowed, refused, refusals = self._allowed(session, [(fix, via) for fix, via in unstored if fix.uid in known], known)
             strangers = [fix for fix, _ in unstored if fix.uid not in known]
@@ -318,6 +325,40 @@ class CotListener:
                 refused[reason] = refused.get(reason, 0) + 1
         return allowed, refused, list(to_audit.values())
 
+    def _take_alarms(self, session: Session, alarms: list[tuple[TakAlarm, Subscriber]]) -> None:
+        """Raise, follow or cancel each call for help whose sender may call (:mod:`alerts.calls`), in the order sent;
+        count the others as refused, audited once per connection."""
+        devices = tracker_ids(session, [alarm.device_uid for alarm, _ in alarms if alarm.device_uid])
+        sources = tracker_sources(session, sorted(set(devices.values()))) if devices else {}
+        refusals: dict[tuple[int, str], tuple[Subscriber, str, str]] = {}
+        for alarm, via in alarms:
+            tracker_id = devices.get(alarm.device_uid)
+            signed_in = via.credential is not None and not via.ended
+            if signed_in and may_call(via.role):
+                caller: str | None = via.who
+            elif tracker_id is not None and refusal(sources[tracker_id], via.sender()) is None:
+                caller = via.sender().username  # a device that may move its own tracker may call for help for it
+            else:
+                why = refusal(sources[tracker_id], via.sender()) if tracker_id is not None else None
+                reason = "call: " + (why or (LIAISON if signed_in else ANONYMOUS))
+                self.counters.refused[reason] = self.counters.refused.get(reason, 0) + 1
+                if reason not in via.audited:
+                    refusals.setdefault((id(via), reason), (via, reason, alarm.device_uid or alarm.uid))
+                continue
+            self.counters.calls += 1
+            kind = AlertKind.casevac if alarm.kind == "casevac" else AlertKind.emergency
+            if alarm.cancel:
+                cancel_call(session, ACTOR, alarm.uid, kind, caller)
+                continue
+            now = utcnow()
+            at = min(datetime.fromtimestamp(alarm.t_ms / 1000, UTC), now) if alarm.t_ms is not None else now
+            raise_call(session, ACTOR, CallForHelp(
+                source_uid=alarm.uid, kind=kind, at=at, lat=alarm.lat, lon=alarm.lon, raised_by=caller, via="tak",
+                emergency_type=alarm.emergency_type, callsign=alarm.callsign, label=alarm.label, remarks=alarm.remarks,
+                device_uid=alarm.device_uid, tracker_id=tracker_id, nine_line=alarm.nine_line))
+        if refusals:
+            self._audit_refusals(session, list(refusals.values()))
+
     def udp_sender(self, address: str) -> Subscriber:
         """The anonymous sender of an address's datagrams (UDP proves nobody's identity): one for the last 4,096
         addresses heard, so its refusals are audited once, as a connection's are."""
@@ -349,6 +390,10 @@ class CotListener:
                 fix = parse_event(event)
             except CotError as exc:
                 setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
+                continue
+            if isinstance(fix, TakAlarm):
+                self.counters.count_type(fix.cot_type)
+                self.alarms.append((fix, subscriber))
                 continue
             if isinstance(fix, CotOther):
                 self.counters.ignored += 1

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from peacewatch.tracking.tak_alarms import TakAlarm, is_alarm_type, read_alarm
+
 END = b"</event>"
 AUTH_END = b"</auth>"  # TAK Server's sign-in message, which a client may send before its events
 MAX_EVENT_BYTES = 64 * 1024
@@ -51,6 +53,7 @@ class StreamCounters:
     ignored: int = 0
     unregistered: int = 0
     stored: int = 0
+    calls: int = 0  # emergencies, their cancels and CASEVAC requests taken from senders who may call
     by_type: dict[str, int] = field(default_factory=dict)  # events that are not positions, by CoT type
     refused: dict[str, int] = field(default_factory=dict)  # fixes of registered trackers their senders may not move, by reason
     connections_refused: dict[str, int] = field(default_factory=dict)  # connections over a bound (core.admission), by reason
@@ -80,17 +83,25 @@ class CotOther:
 KEPT = ("marker", "spot report")  # kept when a signed-in TAK user sends them: operations may make incident reports of them
 
 
+def _place(root: etree._Element) -> tuple[float | None, float | None, int | None]:
+    """An event's point and time, as far as they can be read (None where not)."""
+    lat = lon = t_ms = None
+    point = root.find("point")
+    try:
+        if point is not None:
+            y, x = float(point.get("lat", "nan")), float(point.get("lon", "nan"))
+            if -90 <= y <= 90 and -180 <= x <= 180 and not (y == 0 and x == 0):
+                lat, lon = y, x
+        t_ms = _time_ms(root.get("start") or root.get("time"))
+    except (TypeError, ValueError, OverflowError, CotError):
+        pass
+    return lat, lon, t_ms
+
+
 def _placed(root: etree._Element, uid: str, kind: str, what: str) -> CotOther:
     """A marker or spot report with its place, time, callsign and remarks (as far as they can be read)."""
     other = CotOther(uid, kind, what)
-    point = root.find("point")
-    try:
-        lat, lon = float(point.get("lat", "nan")), float(point.get("lon", "nan"))  # type: ignore[union-attr]  # point is the event's <point>, whose absence returned above
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
-            other.lat, other.lon = lat, lon
-        other.t_ms = _time_ms(root.get("start") or root.get("time"))
-    except (AttributeError, TypeError, ValueError, OverflowError, CotError):
-        pass
+    other.lat, other.lon, other.t_ms = _place(root)
     contact = root.find("detail/contact")
     other.callsign = (contact.get("callsign", "") if contact is not None else "")[:200]
     remarks = root.find("detail/remarks")
@@ -177,7 +188,7 @@ def read_xml(data: bytes) -> etree._Element:
 
 # what an event that is not its sender's position is, by the start of its type (MIL-STD-2525 atoms are "a-")
 _OTHER_KINDS = (("t-", "tasking"), ("b-t-f", "chat"), ("b-f-t", "file transfer"), ("b-m-p-s", "spot report"),
-                ("b-m-r", "route"), ("u-d-", "shape"), ("b-a-", "alarm"), ("b-r-f-h-c", "casevac"))
+                ("b-m-r", "route"), ("u-d-", "shape"), ("b-a-", "alarm"))
 
 
 PLACED_HOW = "h-g-i-g-o"  # "human, garbage in, garbage out": how ATAK marks a point a user put on the map
@@ -201,8 +212,8 @@ def is_placed_marker(root: etree._Element) -> bool:
     return how.startswith("h-") and any(link.get("relation") == "p-p" for link in detail.iterfind("link"))
 
 
-def parse_event(data: bytes) -> CotFix | CotOther:
-    """The sender's position from one event, or what else the event is.
+def parse_event(data: bytes) -> CotFix | CotOther | TakAlarm:
+    """The sender's position from one event, an emergency or CASEVAC (:mod:`tak_alarms`), or what else the event is.
 
     Only atoms (``a-...``) that are not markers placed by a user are positions, and only with a fix:
     a point at 0,0 whose error is unknown (``ce`` 9999999) is a device without GPS. CoT marks an
@@ -216,6 +227,8 @@ def parse_event(data: bytes) -> CotFix | CotOther:
     uid = (root.get("uid") or "")[:200]
     if not kind:
         raise CotError("malformed", "event without a type")
+    if is_alarm_type(kind):
+        return read_alarm(root, uid, kind, _place(root))
     if not kind.startswith("a-"):
         what = next((name for prefix, name in _OTHER_KINDS if kind.startswith(prefix)), "other")
         return _placed(root, uid, kind, what) if what in KEPT else CotOther(uid, kind, what)

@@ -155,6 +155,8 @@ class CotStatusOut(BaseModel):
     ignored: int = Field(default=0, description="Events that are not their sender's position (pings, chat, markers, shapes, no GPS fix)")
     by_type: dict[str, int] = Field(default_factory=dict, description="Those events counted by CoT type (b-t-f chat, ...)")
     unregistered: int = Field(default=0, description="Fixes from uids not registered as trackers")
+    calls: int = Field(default=0, description="Emergencies, their cancels and CASEVAC requests taken from senders who may call "
+                                             "for help (those refused are in refused, by reason)")
     refused: dict[str, int] = Field(default_factory=dict, description="Fixes of registered trackers refused, by reason: "
                                     "anonymous (the tracker takes no anonymous input), not bound (the sender is not one of its "
                                     "sources), liaison (a side's liaison never moves a mission tracker)")
