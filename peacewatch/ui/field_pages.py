@@ -22,7 +22,7 @@ from peacewatch.ui import symbols
 from peacewatch.ui.forms import body_rules
 from peacewatch.ui.pages import FIELD_ROLES, HERE, Page, PageDep, app_tasks, basemap_of, router
 
-CACHE_VERSION = "field-9"  # a new version of the page's files: the service worker drops the old cache
+CACHE_VERSION = "field-10"  # a new version of the page's files: the service worker drops the old cache
 
 
 @router.get("/field", include_in_schema=False)

@@ -101,6 +101,8 @@ JS_STRINGS = (
     N_("New places"), N_("Places already known"), N_("Alerts raised"), N_("Token"), N_("Line %(n)s"), N_("Feature %(n)s"),
     N_("Not stored, and why:"),
     N_("Incident report"), N_("Check-in"), N_("Patrol step"), N_("Positions"), N_("File"), N_("No connection"),
+    N_("Emergency"), N_("Emergency called off"), N_("Emergency received by the operations centre (alert %(id)s)."),
+    N_("Emergency kept on this device: it is sent the moment there is a connection."),
     N_("%(waiting)s waiting, %(refused)s refused, %(sent)s sent"), N_("Sign in again to send them."), N_("Waiting"),
     N_("Sent"), N_("Refused"), N_("made by %(user)s: sent when they sign in"), N_("Correct and send again"), N_("Discard"),
     N_("Discard this report? It was never stored on the server."), N_("Online"), N_("Offline"), N_("Start"),

@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import api_token, screenshot, sign_in, wait_until
 from tests.evidence_files import phone_photo
+from tests.helpers import wait_for
 from tests.live import LiveServer, live_server
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -339,3 +340,51 @@ def test_a_session_ended_elsewhere_empties_what_the_device_kept_and_keeps_its_ou
         all.onsuccess = () => resolve(all.result.map((i) => i.state)); }; })""")
     assert kept.count("waiting") >= 1  # the outbox is untouched: the report waits for its user
     assert not [c for c in context.cookies() if c["name"] == "pw_session"]
+
+
+def test_the_emergency_button_offline_is_sent_first_when_the_connection_returns_and_called_off_after(
+        context: BrowserContext, page: Page, server: LiveServer) -> None:
+    """One touch and a confirmation: kept at once with the position, sent before a report made earlier, again within
+    seconds once the connection returns; the page says the centre has it; calling it off ends the alert."""
+    ops = api_token(server, "ops")
+
+    def emergencies() -> list[dict[str, object]]:
+        answer = httpx.get(f"{server.url}/api/v1/alerts", params={"kind": "emergency", "limit": 1000}, headers=ops).json()
+        return [a for a in answer if a["raised_by"] == "patrol" and a["details"]["via"] == "field"]
+
+    before = {a["id"] for a in emergencies()}
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"latitude": 39.8410, "longitude": 46.7712})
+    sign_in(page, "patrol", "/field/")
+    page.wait_for_function("document.body.dataset.fieldReady === 'true'")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    # a position kept earlier waits in the outbox; the emergency pressed later must overtake it
+    page.evaluate("window.peacewatch.outbox.keep({kind: 'positions', user: 'patrol', fixes: []})")
+    page.click("#emergency")
+    expect(page.locator("#emergency-confirm")).to_be_visible()
+    page.click("#emergency-send")
+    page.wait_for_function("document.body.dataset.emergency === 'waiting'")
+    expect(page.locator("#emergency-status")).to_contain_text("sent the moment there is a connection")
+    expect(page.locator("#emergency")).to_be_hidden()
+    kept = page.evaluate("window.peacewatch.outbox.all().then((items) => items.filter((i) => i.state === 'waiting')"
+                         ".map((i) => i.kind))")
+    assert kept == ["positions", "emergency"]  # kept after the positions
+    assert {a["id"] for a in emergencies()} == before
+
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url.removeprefix(server.url)) if r.method == "POST" else None)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.body.dataset.emergency === 'received'", timeout=30_000)
+    raised = [a for a in emergencies() if a["id"] not in before]
+    assert len(raised) == 1 and raised[0]["priority"] == 1 and (raised[0]["lat"], raised[0]["lon"]) == (39.841, 46.7712)
+    expect(page.locator("#emergency-status")).to_contain_text(f"alert {raised[0]['id']}")
+    wait_for(lambda: "/api/v1/positions" in posted, what="the positions sent after the emergency")
+    assert posted.index("/api/v1/emergencies") < posted.index("/api/v1/positions")  # sent first
+
+    page.click("#emergency-off")
+    expect(page.locator("#emergency")).to_be_visible()
+    wait_for(lambda: httpx.get(f"{server.url}/api/v1/alerts/{raised[0]['id']}", headers=ops).json()["stage"] == "resolved",
+             seconds=30, what="the emergency called off")

@@ -169,6 +169,8 @@ async function requestOf(item) {
     case "checkin": return post(`/api/v1/patrols/${item.patrol_id}/check-ins`, { json: item.body });
     case "step": return post(`/api/v1/patrols/${item.patrol_id}/${item.action}`, { json: item.body });
     case "positions": return post("/api/v1/positions", { json: { positions: item.fixes } });
+    case "emergency": return post("/api/v1/emergencies", { json: item.body });
+    case "emergency_off": return post(`/api/v1/emergencies/${encodeURIComponent(item.call)}/cancel`, { json: {} });
     case "file": {
       let key = item.record_key;
       if (!key && item.after) {
@@ -246,13 +248,16 @@ async function sendWaiting() {
                                        file: undefined }); // the file is on the server: the device frees its space
         signedOut = false;
         if (item.kind === "step") steps += 1;
+        if (item.kind === "emergency") answered(item.call, answer.data);
       } else if (answer.status === 401 || (answer.status === 403 && answer.data?.type === ANTI_FORGERY)) {
         signedOut = true; // kept for this same user, sent after the next sign-in
         break;
       } else if (outbox.retryable(answer.status)) {
         const attempts = item.attempts + 1;
-        await outbox.update(item.id, { attempts, next_try: Date.now() + outbox.backOff(attempts),
+        const delay = outbox.backOff(attempts, item.kind);
+        await outbox.update(item.id, { attempts, next_try: Date.now() + delay,
                                        last_error: answer.status ? `HTTP ${answer.status}` : t("No connection") });
+        if (outbox.CALLS.has(item.kind)) setTimeout(flush, delay + 50); // a call for help does not wait for the next round
         break; // the network or the server is down: the next ones would fail too, and may not overtake this one
       } else {
         const taken = answer.status === 409 && answer.data?.type === CLIENT_ID_TAKEN;
@@ -286,7 +291,7 @@ function labelIn(kind) {
 
 const STEP = { start: "Start", complete: "Complete", abort: "Abort" };
 const KIND = { incident: "Incident report", recovery: "Recovery", checkin: "Check-in", step: "Patrol step", positions: "Positions",
-               file: "File" };
+               file: "File", emergency: "Emergency", emergency_off: "Emergency called off" };
 
 function describe(item) {
   const what = t(KIND[item.kind] || item.kind);
@@ -294,6 +299,7 @@ function describe(item) {
   if (item.locked) return `${what} · ${t("sealed on this device: opens when you are signed in with a connection")}`;
   if (item.kind === "file") return `${what}: ${item.filename}${item.copy_of ? ` (${t("smaller copy, sent first")})` : ""}`;
   if (item.kind === "positions") return `${what}: ${item.fixes.length}`;
+  if (outbox.CALLS.has(item.kind)) return what;
   if (item.kind === "step") return `${what}: ${t(STEP[item.action])} ${item.patrol_name || ""}`;
   if (item.kind === "checkin") return `${what}: ${item.patrol_name || ""}`;
   if (item.kind === "recovery") return `${what}: ${item.body.place_name || item.body.team} (${item.body.bodies.length})`;
@@ -928,6 +934,64 @@ unitChoice.addEventListener("change", () => {
   localStorage.setItem(UNIT_KEY, unitChoice.value);
   loadPatrols();
 });
+// --- the Emergency button ----------------------------------------------------------------------------------
+// One touch and a confirmation: the call is kept in the outbox at once (with the position the device gives within
+// a few seconds, or none) and sent before anything else, again every few seconds until the server has it. The call
+// stays on this device, to be called off, until it is called off.
+
+const CALL_KEY = `peacewatch-emergency:${me}`; // {call, alert}: this user's call on this device, until called off
+const confirmCall = document.getElementById("emergency-confirm");
+
+function callOn() { return JSON.parse(localStorage.getItem(CALL_KEY) || "null"); }
+
+function showCall() {
+  const on = callOn();
+  const status = document.getElementById("emergency-status");
+  document.getElementById("emergency").hidden = Boolean(on);
+  document.getElementById("emergency-off").hidden = !on;
+  status.hidden = !on;
+  if (on) {
+    status.textContent = on.alert ? t("Emergency received by the operations centre (alert %(id)s).", { id: on.alert })
+      : t("Emergency kept on this device: it is sent the moment there is a connection.");
+  }
+  document.body.dataset.emergency = on ? (on.alert ? "received" : "waiting") : "";
+}
+
+function answered(call, alert) {
+  const on = callOn();
+  if (on?.call === call && alert?.id) localStorage.setItem(CALL_KEY, JSON.stringify({ ...on, alert: alert.id }));
+  showCall();
+}
+
+async function sendCall() {
+  confirmCall.close();
+  const call = `em-${crypto.randomUUID()}`;
+  localStorage.setItem(CALL_KEY, JSON.stringify({ call, alert: null }));
+  showCall();
+  const here = await Promise.race([position(), new Promise((resolve) => { setTimeout(() => resolve(null), 3000); })]);
+  const offset = clockOffsetS();
+  const body = { client_id: call, at: new Date(Date.now() + (offset || 0) * 1000).toISOString(),
+                 patrol_id: (underWay || patrols.find((p) => p.status === "under_way"))?.id ?? null };
+  if (here) Object.assign(body, { lat: here.lat, lon: here.lon, accuracy: Math.round(here.accuracy) });
+  await outbox.keep({ kind: "emergency", user: me, call, body });
+  await sendNow();
+}
+
+async function callOff() {
+  const on = callOn();
+  if (!on) return;
+  await outbox.keep({ kind: "emergency_off", user: me, call: on.call });
+  localStorage.removeItem(CALL_KEY);
+  showCall();
+  await sendNow();
+}
+
+document.getElementById("emergency").addEventListener("click", () => confirmCall.showModal());
+document.getElementById("emergency-back").addEventListener("click", () => confirmCall.close());
+document.getElementById("emergency-send").addEventListener("click", sendCall);
+document.getElementById("emergency-off").addEventListener("click", callOff);
+showCall();
+
 /** Send what waits now, its back-off forgotten: the user asked, or the connection came back. */
 async function sendNow() {
   for (const item of await outbox.all()) if (item.state === "waiting") await outbox.update(item.id, { next_try: 0 });

@@ -117,8 +117,15 @@ export async function forgetSent(kept) {
 
 export async function discard(id) { return request((await store("readwrite")).delete(id)); }
 
-/** The delay before the next try after ``attempts`` failures: 2 s doubling, at most five minutes. */
-export function backOff(attempts) { return Math.min(2000 * 2 ** Math.max(attempts - 1, 0), 300000); }
+/** The delay before the next try after ``attempts`` failures: 2 s doubling, at most five minutes; 1 s more each time,
+ * at most 5 s, for a call for help. */
+export function backOff(attempts, kind = "") {
+  if (CALLS.has(kind)) return Math.min(1000 * Math.max(attempts, 1), 5000); // a call for help is tried again at once
+  return Math.min(2000 * 2 ** Math.max(attempts - 1, 0), 300000);
+}
+
+/** A call for help and its calling off: sent before anything else, retried within seconds. */
+export const CALLS = new Set(["emergency", "emergency_off"]);
 
 /** Why the server refused it, in one line, each reason once: each field's message after the field's label as the
  * form names it (``labelOf``), and the detail unless a field already says it. The server says them in the page's
@@ -148,7 +155,8 @@ export function blockerOf(item, unsent) {
   return unsent.find((earlier) => {
     if (earlier.id >= item.id) return false;
     if (item.kind === "file") return earlier.id === item.after;
-    if (item.kind === "positions") return false; // each fix carries its time: a batch waits for nothing
+    if (item.kind === "positions" || item.kind === "emergency") return false; // waits for nothing
+    if (item.kind === "emergency_off") return earlier.kind === "emergency" && earlier.call === item.call; // its call first
     if (patrol === null || patrolOf(earlier) !== patrol) return false;
     if (item.kind === "checkin") return earlier.kind === "step" || earlier.kind === "checkin";
     if (item.kind === "incident") return earlier.kind === "step";
@@ -156,9 +164,10 @@ export function blockerOf(item, unsent) {
   }) || null;
 }
 
-/** The order the outbox is sent in: records (small, what the headquarters waits for) oldest first, then files. */
+/** The order the outbox is sent in: calls for help first, then records (small, what the headquarters waits for)
+ * oldest first, then files. */
 export function sendingOrder(items) {
-  const lane = (item) => (item.kind === "file" ? 1 : 0);
+  const lane = (item) => (CALLS.has(item.kind) ? -1 : item.kind === "file" ? 1 : 0);
   return [...items].sort((a, b) => lane(a) - lane(b) || a.id - b.id);
 }
 
