@@ -43,6 +43,9 @@ from peacewatch.core.throttle import sign_in_guard
 from peacewatch.core.web import OptionalUser, document_roles, stream_caller
 from peacewatch.courier import api as courier_api
 from peacewatch.demining import api as demining_api
+from peacewatch.duty import api as duty_api
+from peacewatch.duty.delivery import deliver_due
+from peacewatch.duty.service import escalate
 from peacewatch.evidence import api as evidence_api
 from peacewatch.evidence.service import sweep_store
 from peacewatch.force import api as force_api
@@ -83,6 +86,7 @@ ROUTERS = (
     evidence_api.router,
     tracking_api.positions,
     live_api.positions_in,
+    *duty_api.ROUTERS,  # before the alerts' own: /api/v1/alerts/response-times is not an alert's id
     alerts_api.router,
     alerts_api.emergencies,
     geography_api.posts,
@@ -159,7 +163,14 @@ def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Jo
         with factory() as session:
             return prune_positions(session, "retention", cutoff(utcnow(), settings.positions_keep_days), [keep_tracks]).positions
 
-    jobs = [Job("alert-sweep", settings.sweep_seconds, sweep_alerts), Job("partitions-ahead", HOUSEKEEPING_SECONDS, make_partitions),
+    def escalate_and_deliver() -> dict[str, int]:
+        """The due steps of every waiting alert's chain, then the e-mails and webhooks due (TAK: each process's feed)."""
+        with factory() as session:
+            steps = escalate(session)
+            return {"steps": steps, **deliver_due(session, settings)}
+
+    jobs = [Job("alert-escalation", settings.notify_seconds, escalate_and_deliver),
+            Job("alert-sweep", settings.sweep_seconds, sweep_alerts), Job("partitions-ahead", HOUSEKEEPING_SECONDS, make_partitions),
             Job("file-store-sweep", HOUSEKEEPING_SECONDS, lambda: sweep_files(settings, factory))]
     if settings.patrol_lookahead_hours:
         jobs.append(Job("patrol-plans", PLAN_SECONDS, plan_patrols))
@@ -233,7 +244,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
     app.add_middleware(SessionEnd, secure=settings.cookie_secure)
     app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
-                       anonymous=frozenset({"/api/v1/auth/token"}))
+                       anonymous=frozenset({"/api/v1/auth/token", "/api/v1/alerts/acknowledge-by-link"}))  # signing in; a link's token
     app.add_middleware(Admission, active=active, queued=settings.queued_requests, queue_timeout_s=settings.queue_timeout_s,
                        streams=StreamLimits(settings.max_streams, min(settings.operations_stream_reserve, settings.max_streams),
                                             settings.anonymous_streams, settings.anonymous_streams_per_address,

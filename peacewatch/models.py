@@ -12,6 +12,7 @@ def load_all_models() -> None:
     import peacewatch.core.changes
     import peacewatch.core.throttle
     import peacewatch.demining.models
+    import peacewatch.duty.models
     import peacewatch.evidence.models
     import peacewatch.force.models
     import peacewatch.geography.models

@@ -19,12 +19,22 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires")
 
 
+EMAIL = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+              description="Where alerts reach this person by e-mail when the duty roster calls them; null: none")
+
+
+Language = Literal["en", "ru"]
+LANGUAGE = Field(default=None, description="The language of the messages (e-mail, TAK) sent to this person; null: English")
+
+
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = USERNAME
     password: str = Field(min_length=8, max_length=256)
     full_name: str = Field(default="", max_length=200)
+    email: str | None = EMAIL
+    language: Language | None = LANGUAGE
     role: Role
     side: Side | None = Field(default=None, description="Required for, and only for, a liaison officer")
 
@@ -46,6 +56,8 @@ class UserUpdate(BaseModel):
 
     password: str | None = Field(default=None, min_length=8, max_length=256)
     full_name: str | None = Field(default=None, max_length=200)
+    email: str | None = EMAIL
+    language: Language | None = LANGUAGE
     role: Role | None = None
     side: Side | None = None
     active: bool | None = None
@@ -57,6 +69,8 @@ class UserOut(BaseModel):
     id: int
     username: str
     full_name: str
+    email: str | None = None
+    language: str | None = None
     role: Role
     side: Side | None
     active: bool

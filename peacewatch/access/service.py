@@ -48,7 +48,8 @@ def create_user(session: Session, actor: str, data: UserIn) -> User:
         if session.scalar(select(User.id).where(User.username == data.username)) is not None:
             raise Conflict("user '{username}' already exists", field="body.username", username=data.username)
         user = User(
-            username=data.username, full_name=data.full_name, role=data.role, side=data.side,
+            username=data.username, full_name=data.full_name, email=data.email, language=data.language, role=data.role,
+            side=data.side,
             password_hash=hash_password(data.password),
         )
         session.add(user)
@@ -77,6 +78,10 @@ def update_user(session: Session, actor: str, user_id: int, changes: UserUpdate)
         for key in ("full_name", "active"):
             if values.get(key) is not None:
                 setattr(user, key, values[key])
+        if "email" in values:
+            user.email = values["email"] or None  # null: no e-mail
+        if "language" in values:
+            user.language = values["language"]
         user.role, user.side = role, side
         if values.get("password") or rescoped:
             end_sessions(user)  # a new password or scope: whoever held the old sign-in holds nothing now

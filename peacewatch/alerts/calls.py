@@ -27,6 +27,7 @@ from peacewatch.core.visibility import Visibility
 from peacewatch.patrols.models import Patrol, PatrolStatus, patrol_trackers
 
 TRACK_POINTS = 500  # the places a call keeps, newest last: an emergency repeated every few seconds for hours keeps its last ones
+FIELD_BUTTON = "Emergency button (field page)"  # what a field call says it is (ATAK's calls say "911 Alert" and the like)
 CALLER_ROLES = INTERNAL_ROLES  # the mission's own people; a side's liaison calls through the sides' channels
 
 
@@ -161,7 +162,7 @@ def call_from_the_field(session: Session, username: str, client_id: str, *, at: 
         raise Invalid("no patrol {patrol_id}", field="body.patrol_id", patrol_id=patrol_id)
     pressed = min(at, now) if at is not None else now
     call = CallForHelp(source_uid=field_call(username, client_id), kind=AlertKind.emergency, at=pressed, lat=lat, lon=lon,
-                       raised_by=username, via="field", emergency_type="field", callsign=username, remarks=note,
+                       raised_by=username, via="field", emergency_type="field", callsign=username, label=FIELD_BUTTON, remarks=note,
                        patrol_id=patrol_id)
     alert, raised = raise_call(session, username, call)
     if accuracy is not None and raised:

@@ -75,6 +75,8 @@ class User(IdMixin, TimestampMixin, Audited, Versioned, Base):
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, comment="Where alerts reach this person by e-mail (duty roster)")
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, comment="The language of the messages sent to this person (en, ru)")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(SAEnum(Role, native_enum=False, length=16, validate_strings=True))
     side: Mapped[Side | None] = mapped_column(SAEnum(Side, native_enum=False, length=1), nullable=True)

@@ -141,6 +141,19 @@ class Settings(BaseSettings):
     cot_flush_ms: int = Field(default=500, ge=10, le=1000, description="Longest a received CoT fix waits before commit")
     cot_feed: bool = Field(default=True, description="Send each TCP/TLS CoT client the posts, positions and alerts its user may see")
 
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+                            description="The address people reach the pages at: links in e-mails (an alert, its acknowledgement) use it")
+    smtp_host: str | None = Field(default=None, description="The SMTP server alerts are e-mailed through (none: no e-mail)")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS before sending")
+    smtp_username: str | None = Field(default=None, description="SMTP sign-in, if the server asks for one")
+    smtp_password: str | None = None
+    smtp_from: str = Field(default="PeaceWatch <peacewatch@localhost>", description="The From of alert e-mails")
+    notify_seconds: float = Field(default=1.0, ge=0.2, le=60, description="How often the leader takes due escalation steps and sends notices")
+    notice_attempts: int = Field(default=8, ge=1, le=100, description="Attempts at one notice (with back-off) before it is marked failed")
+    tak_notice_wait_s: float = Field(default=300.0, ge=5, le=86_400,
+                                     description="A TAK notice waits this long for one of its person's TAK clients to connect, then fails")
+
     @field_validator("secret_key", "custody_key")
     @classmethod
     def _refuse_weak_secret(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -37,8 +37,12 @@ from peacewatch.core.db import utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, readable_visibilities, where_visible
+from peacewatch.duty.channels import tak_text
+from peacewatch.duty.delivery import claim_due, mark_failed, mark_sent
+from peacewatch.duty.models import Channel
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import CotError, cot_event, read_xml
+from peacewatch.tracking.geochat import chat_message
 from peacewatch.tracking.service import latest_fixes
 from peacewatch.tracking.sources import Sender
 
@@ -50,7 +54,9 @@ ALERTS_SINCE = timedelta(hours=24)  # the snapshot's alerts: open ones raised in
 SEND_TIMEOUT_S = 15.0
 MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
 PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
-FEED_TABLES = frozenset({"positions", "alerts", "posts"})  # what a feed shows: a commit to one of them wakes it
+FEED_TABLES = frozenset({"positions", "alerts", "posts", "notices"})  # what a feed shows: a commit to one of them wakes it
+NOTICES_PER_ROUND = 50
+NOTICE_ATTEMPTS = 8  # a TAK notice put back this often (connections closing under it) fails for good
 GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
 
 
@@ -58,8 +64,8 @@ class AuthRefused(Exception):
     pass
 
 
-def read_auth(data: bytes) -> tuple[str, str]:
-    """``(username, password)`` out of TAK Server's ``<auth><cot username=".." password=".."/></auth>``."""
+def read_auth(data: bytes) -> tuple[str, str, str]:
+    """``(username, password, uid)`` out of TAK Server's ``<auth><cot username=".." password=".." uid=".."/></auth>``."""
     try:
         root = read_xml(data)
     except CotError as exc:
@@ -67,7 +73,7 @@ def read_auth(data: bytes) -> tuple[str, str]:
     cot = root.find("cot") if root.tag == "auth" else None
     if cot is None or not cot.get("password"):
         raise AuthRefused("an <auth> message needs <cot username=.. password=../>")
-    return cot.get("username", ""), cot.get("password", "")
+    return cot.get("username", ""), cot.get("password", ""), cot.get("uid", "")[:200]
 
 
 def tracker_uid(tracker: Any) -> str:
@@ -99,6 +105,8 @@ class Subscriber:
     ended: bool = False  # its sign-in was ended (disabled, revoked): the connection is closed
     hang_up: Callable[[], None] | None = field(default=None, repr=False)  # closes the connection, from any thread
     slot: StreamCaller = field(default_factory=StreamCaller)  # its place among the process's connections (core.admission)
+    device_uid: str = ""  # the TAK client's own uid (its sign-in's, or its first own position's): GeoChat is addressed to it
+    notices: list[int] = field(default_factory=list)  # TAK notices claimed for the next write to this connection
 
     def rescope(self, user: User) -> None:
         """A new scope starts a new picture: everything is sent again."""
@@ -166,9 +174,17 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
         event = _cot_alert(alert, None if known is None else tracker_uid(known), now_ms)
         if event is not None:
             out.append(event)
+    claimed = claim_due(session, [Channel.tak], now, recipient=subscriber.who, limit=NOTICES_PER_ROUND) \
+        if subscriber.credential is not None and not subscriber.ended else []
+    for notice in claimed:  # GeoChat to this client's user, from the duty roster's escalation (duty.delivery)
+        out.append(chat_message(f"pw-notice-{notice.notice_id}", subscriber.device_uid or subscriber.who, subscriber.who,
+                                tak_text(notice), now_ms=now_ms, lat=notice.lat or 0.0, lon=notice.lon or 0.0))
     with subscriber.lock:  # a sign-in between the look at the scope and the notes would find its picture marked as sent
         if subscriber.scope != scope:
+            for notice in claimed:  # another user now: theirs go to a connection of theirs
+                mark_failed(session, notice.notice_id, "the connection signed in as someone else", NOTICE_ATTEMPTS)
             return []
+        subscriber.notices += [notice.notice_id for notice in claimed]
         subscriber.sent_fixes.update(sent)
         subscriber.last_alert = newest
         if posts_due:
@@ -279,6 +295,9 @@ class Feed:
                     writer.write(b"".join(events))
                     await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
                     self.sent += len(events)
+                    if subscriber.notices:
+                        sent, subscriber.notices = subscriber.notices, []
+                        await loop.run_in_executor(None, self._sent, sent)
                 if self.notifier is not None:
                     await self.notifier.wait(2.0, FEED_TABLES.union(ACCESS_TABLES))
                 else:
@@ -290,6 +309,19 @@ class Feed:
             writer.close()
         finally:
             self.clients -= 1
+            if subscriber.notices:  # claimed, never written: tried again, on this or another of the user's connections
+                unsent, subscriber.notices = subscriber.notices, []
+                await loop.run_in_executor(None, self._unsent, unsent)
+
+    def _sent(self, notice_ids: list[int]) -> None:
+        with self.factory() as session:
+            for notice_id in notice_ids:
+                mark_sent(session, notice_id, f"pw-notice-{notice_id}")
+
+    def _unsent(self, notice_ids: list[int]) -> None:
+        with self.factory() as session:
+            for notice_id in notice_ids:
+                mark_failed(session, notice_id, "the TAK connection closed before it was written", NOTICE_ATTEMPTS)
 
     def _collect(self, subscriber: Subscriber) -> list[bytes]:
         with self.factory() as session:

@@ -43,10 +43,12 @@ from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.notify import Notifier
 from peacewatch.core.problems import Problem
 from peacewatch.core.settings import Settings
+from peacewatch.duty.delivery import take_chat
 from peacewatch.live.feed import AuthRefused, Feed, Subscriber, read_auth
 from peacewatch.live.ingest import Ingest
 from peacewatch.tracking.columns import PositionColumns, bad_rows, encode
 from peacewatch.tracking.cot import KEPT, CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.geochat import ChatLine
 from peacewatch.tracking.models import TakReport, UnregisteredUid
 from peacewatch.tracking.service import tracker_ids, tracker_sources
 from peacewatch.tracking.sources import ANONYMOUS, LIAISON, refusal
@@ -89,6 +91,7 @@ class CotListener:
         self.unstored: list[tuple[CotFix, Subscriber]] = []  # parsed, not yet committed (the database was away)
         self.placed: list[tuple[CotOther, str]] = []  # markers and spot reports of signed-in users, and who sent them
         self.alarms: list[tuple[TakAlarm, Subscriber]] = []  # emergencies, cancels and CASEVAC requests, and who sent them
+        self.chat: list[tuple[ChatLine, str]] = []  # chat lines and receipts of signed-in users, and who sent them
         self.servers: list[asyncio.AbstractServer] = []
         self.transports: list[asyncio.BaseTransport] = []
         self.flusher: asyncio.Task[None] | None = None
@@ -208,7 +211,8 @@ class CotListener:
         return signed_in
 
     async def _sign_in(self, subscriber: Subscriber, message: bytes) -> None:
-        username, password = read_auth(message)
+        username, password, uid = read_auth(message)
+        subscriber.device_uid = uid or subscriber.device_uid
         await asyncio.get_running_loop().run_in_executor(None, self.feed.identify, subscriber, username, password)
         subscriber.slot = self._move(subscriber.slot, subscriber)
         log.info("CoT client signed in as %s", subscriber.who)
@@ -270,6 +274,9 @@ class CotListener:
             if self.alarms:  # each is raised or followed idempotently: a store retried after an outage takes them again
                 self._take_alarms(session, self.alarms)
                 self.alarms = []
+            if self.chat:  # receipts and replies: an acknowledgement is a conditional update, taken once
+                take_chat(session, self.chat)
+                self.chat = []
             known = tracker_ids(session, [fix.uid for fix, _ in unstored])
             allowed, refused, refusals = self._allowed(session, [(fix, via) for fix, via in unstored if fix.uid in known], known)
             strangers = [fix for fix, _ in unstored if fix.uid not in known]
@@ -321,6 +328,7 @@ class CotListener:
             if reason is None:
                 allowed.append(fix)
                 via.own_uids.add(fix.uid)  # its own positions are not sent back to it
+                via.device_uid = via.device_uid or fix.uid
             else:
                 refused[reason] = refused.get(reason, 0) + 1
         return allowed, refused, list(to_audit.values())
@@ -390,6 +398,12 @@ class CotListener:
                 fix = parse_event(event)
             except CotError as exc:
                 setattr(self.counters, exc.kind, getattr(self.counters, exc.kind) + 1)
+                continue
+            if isinstance(fix, ChatLine):  # chat and its receipts: a signed-in user's may acknowledge an alert (duty.delivery)
+                self.counters.ignored += 1
+                self.counters.count_type(fix.cot_type)
+                if subscriber.credential is not None and not subscriber.ended:
+                    self.chat.append((fix, subscriber.who))
                 continue
             if isinstance(fix, TakAlarm):
                 self.counters.count_type(fix.cot_type)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from peacewatch.tracking.geochat import ChatLine, read_chat
 from peacewatch.tracking.tak_alarms import TakAlarm, is_alarm_type, read_alarm
 
 END = b"</event>"
@@ -212,8 +213,9 @@ def is_placed_marker(root: etree._Element) -> bool:
     return how.startswith("h-") and any(link.get("relation") == "p-p" for link in detail.iterfind("link"))
 
 
-def parse_event(data: bytes) -> CotFix | CotOther | TakAlarm:
-    """The sender's position from one event, an emergency or CASEVAC (:mod:`tak_alarms`), or what else the event is.
+def parse_event(data: bytes) -> CotFix | CotOther | TakAlarm | ChatLine:
+    """The sender's position from one event, an emergency or CASEVAC (:mod:`tak_alarms`), a chat line or receipt
+    (:mod:`geochat`), or what else the event is.
 
     Only atoms (``a-...``) that are not markers placed by a user are positions, and only with a fix:
     a point at 0,0 whose error is unknown (``ce`` 9999999) is a device without GPS. CoT marks an
@@ -229,6 +231,8 @@ def parse_event(data: bytes) -> CotFix | CotOther | TakAlarm:
         raise CotError("malformed", "event without a type")
     if is_alarm_type(kind):
         return read_alarm(root, uid, kind, _place(root))
+    if kind.startswith("b-t-f"):
+        return read_chat(root, uid, kind)
     if not kind.startswith("a-"):
         what = next((name for prefix, name in _OTHER_KINDS if kind.startswith(prefix)), "other")
         return _placed(root, uid, kind, what) if what in KEPT else CotOther(uid, kind, what)

@@ -29,6 +29,7 @@ from peacewatch.access.service import sign_in, sign_out
 from peacewatch.core.auth import (
     HUMANITARIAN_ROLES,
     INTERNAL_ROLES,
+    OPERATIONS_CENTRE_ROLES,
     OPERATIONS_OR_PATROL_ROLES,
     PERSONAL_DATA_ROLES,
     Role,
@@ -232,6 +233,8 @@ class Page:
         nav.append(("/reports", _("Reports")))
         if self.user is not None and admits(FIELD_ROLES, self.user.role):
             nav.append(("/field/", _("Field")))
+        if self.user is not None and admits(OPERATIONS_CENTRE_ROLES, self.user.role):
+            nav.append(("/duty", _("Duty")))
         if self.user is not None and self.user.role is Role.admin:
             nav.append(("/users", _("Users")))
         if self.user is not None and any(t.admits(self.user.role.value) for t in app_tasks(self.request.app)):
@@ -418,6 +421,7 @@ def install(app: FastAPI) -> None:
     from peacewatch.ui import (  # noqa: F401 - each registers its pages on the router
         access_pages,
         airlift_pages,
+        alert_pages,
         field_pages,
         incident_pages,
         map_pages,

@@ -99,7 +99,7 @@ def test_a_wrong_token_closes_the_connection(live: tuple[TestClient, int], auth:
 
 
 def test_the_sign_in_message_is_read_safely() -> None:
-    assert read_auth(b'<auth><cot username="ops" password="pwk_x"/></auth>') == ("ops", "pwk_x")
+    assert read_auth(b'<auth><cot username="ops" password="pwk_x"/></auth>') == ("ops", "pwk_x", "")
     for bad in (b"<auth/>", b"<event/>", b'<!DOCTYPE a [<!ENTITY x "y">]><auth><cot password="&x;"/></auth>', b"<auth><cot"):
         with pytest.raises(AuthRefused):
             read_auth(bad)

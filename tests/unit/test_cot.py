@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peacewatch.tracking.cot import CotError, CotFix, CotOther, EventSplitter, StreamCounters, parse_event
+from peacewatch.tracking.geochat import ChatLine
 from tests.tak import ATAK_SELF, CHAT, DRONE, DRONE_NO_GPS, FILE_ACK, MARKER, SHAPE
 
 EVENT = (
@@ -37,7 +38,7 @@ def test_an_atak_position_report_is_a_fix_with_its_course_and_height() -> None:
 
 
 @pytest.mark.parametrize(("event", "what"), [(FILE_ACK, "file transfer"), (DRONE_NO_GPS, "no fix"), (MARKER, "marker"),
-                                             (CHAT, "chat"), (SHAPE, "shape")])
+                                             (SHAPE, "shape")])
 def test_events_that_are_not_the_senders_position_are_no_fix(event: bytes, what: str) -> None:
     other = parse_event(event)
     assert isinstance(other, CotOther) and other.what == what
@@ -121,3 +122,10 @@ def test_a_drones_own_position_from_the_uas_tool_is_a_fix_though_it_names_its_co
 def test_a_marker_from_atak_icon_sets_is_no_fix_of_its_uid() -> None:
     other = parse_event(ICON_SET)
     assert isinstance(other, CotOther) and other.what == "marker" and (other.lat, other.lon) == (39.9, 46.8)
+
+
+def test_a_geochat_message_is_read_with_its_sender_room_and_text() -> None:
+    line = parse_event(CHAT)
+    assert isinstance(line, ChatLine) and not isinstance(line, CotFix)
+    assert (line.receipt, line.sender_uid, line.sender_callsign, line.chatroom, line.text) == (
+        "", "ANDROID-589520ccfcd20f01", "MP-07", "All Chat Rooms", "at OP 3")
