@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     refuse_first: int = 0  # answer 451 (try again later) to this many messages, then accept
     received: list[Message] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.perf_counter() at each message's arrival
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -27,7 +29,12 @@ class Mailbox:
                 self.refused += 1
                 return "451 4.3.0 mailbox busy, try again later"
             self.received.append(email.message_from_bytes(envelope.content))
+            self.arrived.append(time.perf_counter())
         return "250 OK"
+
+    def timed(self) -> list[tuple[Message, float]]:
+        with self.lock:
+            return list(zip(self.received, self.arrived))
 
     def to(self, address: str) -> list[Message]:
         with self.lock:

@@ -34,3 +34,17 @@ def reporting_day_ends_at(day: date, zone: ZoneInfo, day_end: time) -> datetime:
 def mission_today(settings: Settings) -> date:
     """The reporting day now, in the mission's time zone (after the day's end it is already tomorrow's)."""
     return reporting_day(utcnow(), settings.zone, settings.reporting_day_ends)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of ``day`` in ``zone``, in UTC; at the calendar's ends, its first or last moment (year 1, 9999)."""
+    try:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if day.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+def days_span(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[first's local midnight, the midnight after last) in UTC, clamped to the calendar."""
+    end = local_midnight(last + timedelta(days=1), zone) if last < date.max else datetime.max.replace(tzinfo=UTC)
+    return local_midnight(first, zone), end

@@ -97,6 +97,17 @@ LABELS = {
     "air": N_("Air-movement cell"), "press": N_("Press office"), "liaison": N_("Liaison officer"), "observer": N_("Observer"),
     "account from address": N_("this account from this address"), "address": N_("every account from this address"),
     "account": N_("this account from addresses that failed on it"),
+    "emergency": N_("Emergency"), "casevac": N_("CASEVAC request"), "raised": N_("Raised"), "notified": N_("Notified"),
+    "resolved": N_("Resolved"), "priority_1": N_("Emergency (top)"), "priority_2": N_("Urgent"), "priority_3": N_("Routine"),
+    "duty_officer": N_("Duty officer"), "deputy_duty_officer": N_("Deputy duty officer"),
+    "chief_of_operations": N_("Chief of operations"), "medical_officer": N_("Medical officer"), "watchkeeper": N_("Watchkeeper"),
+    "post_commander": N_("Post commander"), "tak": N_("TAK (GeoChat)"), "email": N_("E-mail"), "webhook": N_("Webhook"),
+    "pending": N_("Waiting"), "sending": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"), "read": N_("Read"),
+    "failed": N_("Failed"), "frequency": N_("Line 2: frequency"), "patients_by_precedence": N_("Line 3: patients by precedence"),
+    "equipment": N_("Line 4: special equipment"), "patients_by_type": N_("Line 5: patients by type"),
+    "security": N_("Line 6: security at the pick-up site"), "marking": N_("Line 7: marking of the pick-up site"),
+    "nationality": N_("Line 8: patients' nationality and status"), "contamination": N_("Line 9: contamination"),
+    "terrain": N_("Line 9: terrain"), "remarks": N_("Remarks"),
 }
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from peacewatch.alerts.schemas import AlertOut
+from peacewatch.core.calendar import days_span
+from peacewatch.core.db import as_utc
 from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import Invalid, problem_responses
 from peacewatch.core.web import Admin, Limit, Offset, Operations, OperationsCentre, RecordId, SessionDep, SettingsDep, Staff
@@ -28,7 +30,8 @@ def list_shifts(session: SessionDep, user: Staff, response: Response,
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise Invalid("{name} needs its UTC offset", field=f"query.{name}", name=name)
-    found = service.list_shifts(session, since=since, until=until, username=username, limit=limit, offset=offset)
+    found = service.list_shifts(session, since=as_utc(since, field="query.since"), until=as_utc(until, field="query.until"),
+                                username=username, limit=limit, offset=offset)
     return [ShiftOut.model_validate(s) for s in counted(response, found)]
 
 
@@ -43,6 +46,11 @@ def remove_shift(shift_id: RecordId, session: SessionDep, user: Operations) -> R
     return Response(status_code=204)
 
 
+def moment_after(at: datetime) -> datetime:
+    """The smallest span after ``at`` a shift must overlap to cover it (the calendar's last moment covers itself)."""
+    return at + timedelta(microseconds=1) if at < datetime.max.replace(tzinfo=UTC) else at
+
+
 class OnDuty(BaseModel):
     at: datetime
     shifts: list[ShiftOut] = Field(description="Who is on duty at that moment")
@@ -50,10 +58,10 @@ class OnDuty(BaseModel):
 
 @roster.get("/now", response_model=OnDuty, summary="Who is on duty now (or at a moment)")
 def on_duty_now(session: SessionDep, user: Staff, at: Annotated[datetime | None, Query(description="With its offset")] = None) -> OnDuty:
-    moment = at or datetime.now(UTC)
-    if moment.tzinfo is None:
+    if at is not None and at.tzinfo is None:
         raise Invalid("at needs its UTC offset", field="query.at")
-    found = service.list_shifts(session, since=moment, until=moment + timedelta(microseconds=1), limit=1000).items
+    moment = as_utc(at, field="query.at") or datetime.now(UTC)
+    found = service.list_shifts(session, since=moment, until=moment_after(moment), limit=1000).items
     return OnDuty(at=moment, shifts=[ShiftOut.model_validate(s) for s in found])
 
 
@@ -110,8 +118,7 @@ def response_times(session: SessionDep, settings: SettingsDep, user: OperationsC
     last = until or since
     if last < since:
         raise Invalid("until is before since", field="query.until")
-    start = datetime.combine(since, time(), tzinfo=settings.zone)
-    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=settings.zone)
+    start, end = days_span(since, last, settings.zone)
     return [WaitedOut(**vars(w)) for w in figures.response_times(session, settings.zone, start, end)]
 
 

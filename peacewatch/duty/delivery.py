@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from peacewatch.alerts.models import Alert, AlertStatus
@@ -63,7 +63,7 @@ def _claim(session: Session, notice_id: int, now: datetime) -> bool:
 
 def tidy(session: Session, settings: Settings, now: datetime) -> None:
     """Release claims whose process died, cancel notices of alerts no longer waiting, fail TAK notices nobody's
-    client came to take. One transaction."""
+    client came to take and e-mails with no server to take them. One transaction."""
     session.execute(update(Notice).where(Notice.status == NoticeStatus.sending, Notice.claimed_until < now)
                     .values(status=NoticeStatus.pending, claimed_until=None))
     answered = select(Alert.id).where(Alert.status != AlertStatus.open).scalar_subquery()
@@ -72,6 +72,9 @@ def tidy(session: Session, settings: Settings, now: datetime) -> None:
     session.execute(update(Notice).where(Notice.status == NoticeStatus.pending, Notice.channel == Channel.tak,
                                          Notice.created_at < now - timedelta(seconds=settings.tak_notice_wait_s))
                     .values(status=NoticeStatus.failed, last_error="no TAK client of this person connected in time"))
+    if not settings.smtp_host:  # said on the alert's page, not left waiting for ever
+        session.execute(update(Notice).where(Notice.status == NoticeStatus.pending, Notice.channel == Channel.email)
+                        .values(status=NoticeStatus.failed, last_error="no SMTP server configured (PEACEWATCH_SMTP_HOST)"))
     session.commit()
 
 
@@ -111,8 +114,11 @@ def claim_due(session: Session, kinds: Iterable[Channel], now: datetime, *, reci
 def mark_sent(session: Session, notice_id: int, message_uid: str, now: datetime | None = None) -> None:
     """The notice was handed over; its alert is "notified" from the first notice handed over."""
     now = now or utcnow()
+    # a TAK client's receipt may have come back before this is written: the notice says so, not "sent"
+    reached = case((Notice.read_at.is_not(None), NoticeStatus.read.value), (Notice.delivered_at.is_not(None), NoticeStatus.delivered.value),
+                   else_=NoticeStatus.sent.value)
     done = session.execute(update(Notice).where(Notice.id == notice_id, Notice.status == NoticeStatus.sending)
-                           .values(status=NoticeStatus.sent, sent_at=now, claimed_until=None, message_uid=message_uid[:200],
+                           .values(status=reached, sent_at=now, claimed_until=None, message_uid=message_uid[:200],
                                    last_error="").returning(Notice.alert_id)).scalar()
     if done is not None:
         session.execute(update(Alert).where(Alert.id == done, Alert.notified_at.is_(None)).values(notified_at=now))

@@ -52,6 +52,11 @@ class NoticeStatus(str, enum.Enum):
 OPEN_NOTICE = (NoticeStatus.pending, NoticeStatus.sending)
 
 
+def tak_message_id(notice_id: int) -> str:
+    """The GeoChat messageId of a notice: ATAK's receipts name it."""
+    return f"pw-notice-{notice_id}"
+
+
 class DutyShift(IdMixin, Audited, Versioned, Base):
     """One person on one duty, from one moment to another (stored in UTC, entered and shown in mission time)."""
 

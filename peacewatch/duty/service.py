@@ -26,7 +26,7 @@ from peacewatch.core.db import transaction, utcnow
 from peacewatch.core.paging import Paged, paged
 from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.duty.chain import Policy, Shift, Step, due_steps, policy_for, told_by
-from peacewatch.duty.models import AlertStep, Channel, DutyShift, EscalationPolicy, Notice, Webhook
+from peacewatch.duty.models import AlertStep, Channel, DutyShift, EscalationPolicy, Notice, Webhook, tak_message_id
 from peacewatch.duty.schemas import PolicyIn, ShiftIn, WebhookIn
 from peacewatch.geography.models import Post
 
@@ -182,7 +182,8 @@ def escalate(session: Session, now: datetime | None = None) -> int:
     if not policies:
         return 0
     waiting = list(session.execute(select(Alert.id, Alert.kind, Alert.priority, Alert.raised_at)
-                                   .where(Alert.status == AlertStatus.open, Alert.raised_at >= now - LOOK_BACK)))
+                                   .where(Alert.status == AlertStatus.open, Alert.raised_at >= now - LOOK_BACK,
+                                          Alert.started_at >= now - LOOK_BACK)))  # a replay of 2020 is history, not news
     if not waiting:
         return 0
     taken: dict[int, set[tuple[int, int]]] = {}
@@ -235,9 +236,13 @@ def _take_step(session: Session, alert_id: int, policy: Policy, step_index: int,
                     continue  # no address: the roster's other channels reach them
                 if channel == Channel.webhook.value:
                     continue  # webhooks are systems, told once per alert below
-                session.add(Notice(alert_id=alert_id, step_id=record.id, recipient=username, channel=Channel(channel),
-                                   address=emails.get(username, "") if channel == Channel.email.value else username,
-                                   next_attempt_at=now, created_at=now))
+                notice = Notice(alert_id=alert_id, step_id=record.id, recipient=username, channel=Channel(channel),
+                                address=emails.get(username, "") if channel == Channel.email.value else username,
+                                next_attempt_at=now, created_at=now)
+                session.add(notice)
+                if notice.channel is Channel.tak:  # named before it is sent: a receipt may come back before "sent" is written
+                    session.flush()
+                    notice.message_uid = tak_message_id(notice.id)
         if step_index == 0 and round_ == 0:
             for name, url, kinds in hooks:
                 if not kinds or alert.kind.value in kinds:

@@ -39,7 +39,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, readable_visibilities, where_visible
 from peacewatch.duty.channels import tak_text
 from peacewatch.duty.delivery import claim_due, mark_failed, mark_sent
-from peacewatch.duty.models import Channel
+from peacewatch.duty.models import Channel, tak_message_id
 from peacewatch.geography.service import list_posts
 from peacewatch.tracking.cot import CotError, cot_event, read_xml
 from peacewatch.tracking.geochat import chat_message
@@ -55,7 +55,7 @@ SEND_TIMEOUT_S = 15.0
 MIN_INTERVAL_S = 1.0  # a client that reads nothing for this long is dropped, not waited for
 PATROL, MILITARY_POLICE = "a-f-G-U-C-I", "a-f-G-U-U-L-M"
 FEED_TABLES = frozenset({"positions", "alerts", "posts", "notices"})  # what a feed shows: a commit to one of them wakes it
-NOTICES_PER_ROUND = 50
+NOTICES_PER_ROUND = 200
 NOTICE_ATTEMPTS = 8  # a TAK notice put back this often (connections closing under it) fails for good
 GEOFENCE = {AlertKind.left_area, AlertKind.near_line_of_contact, AlertKind.in_restricted_zone, AlertKind.off_route}
 
@@ -177,7 +177,7 @@ def collect(session: Session, subscriber: Subscriber) -> list[bytes]:
     claimed = claim_due(session, [Channel.tak], now, recipient=subscriber.who, limit=NOTICES_PER_ROUND) \
         if subscriber.credential is not None and not subscriber.ended else []
     for notice in claimed:  # GeoChat to this client's user, from the duty roster's escalation (duty.delivery)
-        out.append(chat_message(f"pw-notice-{notice.notice_id}", subscriber.device_uid or subscriber.who, subscriber.who,
+        out.append(chat_message(tak_message_id(notice.notice_id), subscriber.device_uid or subscriber.who, subscriber.who,
                                 tak_text(notice), now_ms=now_ms, lat=notice.lat or 0.0, lon=notice.lon or 0.0))
     with subscriber.lock:  # a sign-in between the look at the scope and the notes would find its picture marked as sent
         if subscriber.scope != scope:
@@ -316,7 +316,7 @@ class Feed:
     def _sent(self, notice_ids: list[int]) -> None:
         with self.factory() as session:
             for notice_id in notice_ids:
-                mark_sent(session, notice_id, f"pw-notice-{notice_id}")
+                mark_sent(session, notice_id, tak_message_id(notice_id))
 
     def _unsent(self, notice_ids: list[int]) -> None:
         with self.factory() as session:

@@ -24,6 +24,7 @@ import numpy as np
 
 from peacewatch.airlift.figures import Movement, Strength, strength_at
 from peacewatch.core.calendar import reporting_day, reporting_day_ends_at
+from peacewatch.duty.chain import percentile
 from peacewatch.incidents.figures import EventSummary
 from peacewatch.incidents.models import IncidentStatus
 from peacewatch.remains.figures import Fact, casualties_on
@@ -94,6 +95,7 @@ class AlertRecord:
     day: date
     zone_id: int | None
     closed_on: date | None  # the reporting day it was closed: a past day's report counts it open if closed later
+    waited_s: float | None = None  # raised → acknowledged, seconds; None if nobody acknowledged it
 
 
 @dataclass(frozen=True)
@@ -309,8 +311,19 @@ def alerts(records: Records, day: date) -> dict[str, Any]:
         "by_kind": dict(sorted(Counter(a.kind for a in today).items())),
         "by_area": dict(sorted(Counter(_place_name(records, a.zone_id) for a in today).items())),
         "open": len(still_open),
+        "waited": _waited(today),
         "records": {"raised": _ids(today), "open": _ids(still_open)},
     }
+
+
+def _waited(today: list[AlertRecord]) -> dict[str, dict[str, Any]]:
+    """How long the day's alerts waited for someone, per kind: how many were acknowledged, the median and the 90th
+    percentile of raised → acknowledged in seconds (none when nobody acknowledged any)."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in sorted({a.kind for a in today}):
+        waits = [a.waited_s for a in today if a.kind == kind and a.waited_s is not None]
+        out[kind] = {"acknowledged": len(waits), "median_s": percentile(waits, 50), "p90_s": percentile(waits, 90)}
+    return out
 
 
 def _violations(records: Records, day: date) -> list[EventSummary]:

@@ -119,7 +119,8 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
     if internal:
         records.alerts = [
             AlertRecord(a.id, a.kind.value, mission.day_of(a.started_at), a.zone_id,
-                        mission.day_of(a.closed_at) if a.status is AlertStatus.closed and a.closed_at is not None else None)
+                        mission.day_of(a.closed_at) if a.status is AlertStatus.closed and a.closed_at is not None else None,
+                        (a.acknowledged_at - a.raised_at).total_seconds() if a.acknowledged_at is not None else None)
             for a in session.scalars(select(Alert))
         ]
         records.units = [UnitRecord(u.id, u.name, u.unit_type.value, u.present_strength) for u in session.scalars(select(Unit))]

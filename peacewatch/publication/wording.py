@@ -305,8 +305,15 @@ def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: date
                                          raised=w.ngettext("%(n)s alert", "%(n)s alerts", al["raised"]), open=w.num(al["open"])),
                                      ("alerts.raised", "alerts.open")))
         if al["by_kind"]:
-            alert_blocks.append(_table([w._("Alert"), w._("Raised")], [[w.label(k), n] for k, n in al["by_kind"].items()], w,
-                                       ("alerts.by_kind",)))
+            waited = al.get("waited", {})
+
+            def minutes(seconds: float | None) -> str:
+                return "—" if seconds is None else w._("%(m)s min", m=w.num(round(seconds / 60, 1)))
+
+            alert_blocks.append(_table(
+                [w._("Alert"), w._("Raised"), w._("Acknowledged"), w._("Waited, median"), w._("Waited, 90th percentile")],
+                [[w.label(k), n, waited.get(k, {}).get("acknowledged", 0), minutes(waited.get(k, {}).get("median_s")),
+                  minutes(waited.get(k, {}).get("p90_s"))] for k, n in al["by_kind"].items()], w, ("alerts.by_kind", "alerts.waited")))
 
     incident_blocks: list[Any] = [Sentence(w._(
         "%(events)s of the ceasefire began during the day (%(change)s on the day before); %(total)s since the start.",

@@ -16,7 +16,7 @@ def activity(sessions: Callable[[], AbstractContextManager[Session]], settings: 
 
     Each step is loaded once: run again, it adds nothing. The tests and benchmarks load the same steps.
     """
-    from peacewatch.scenario import airlift_demo, incident_stream, patrol_day, relief_demo, remains_demo
+    from peacewatch.scenario import airlift_demo, duty_demo, incident_stream, patrol_day, relief_demo, remains_demo
 
     def step(load: Callable[[Session], Any]) -> Any:
         with sessions() as session:
@@ -35,6 +35,9 @@ def activity(sessions: Callable[[], AbstractContextManager[Session]], settings: 
     if airlift:
         yield "airlift", (f"airlift of 10-20 November 2020: {airlift['flights']} flights, {airlift['convoys']} convoys, "
                           f"a rotation plan of {airlift['rotation_flights']} flights; the claims register")
+    watch = step(lambda s: duty_demo.load(s, settings))
+    yield "duty", (f"the headquarters' watch from today: {watch['shifts']} shifts on the duty roster, "
+                   f"{watch['policies']} escalation policies")
     relief = step(lambda s: relief_demo.load(s, settings))
     if relief:
         yield "relief", (f"civilian returns and demining from 14 November 2020: {relief['returns']} counts of returns, "

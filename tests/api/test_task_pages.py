@@ -12,7 +12,8 @@ from peacewatch.scenario.nk2020 import DEMO_USERS
 from peacewatch.ui.forms import WRITE_METHODS, tasks, words_of
 from tests.helpers import page_sign_in
 
-ANYONE = {"/api/v1/auth/token", "/api/v1/auth/logout"}  # signing in and out: the pages have their own forms
+ANYONE = {"/api/v1/auth/token", "/api/v1/auth/logout",  # signing in and out: the pages have their own forms
+          "/api/v1/alerts/acknowledge-by-link"}  # an e-mail link's token: its page has its own form
 NOT_WORDS = {"text/csv", "GPX 1.0 or 1.1"}  # names that read the same in every language
 
 

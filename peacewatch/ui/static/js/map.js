@@ -23,6 +23,7 @@ if (config.incidents) incidents.addTo(map);
 const fieldFiles = L.layerGroup(); // photos and documents that arrived on the day's incidents, where the incident was
 if (config.incidents) fieldFiles.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
+map.createPane("emergencies").style.zIndex = 690; // calls for help: above markers (600) and tooltips' own pane (650)
 const places = placeNames(map).addTo(map);
 
 // an operations officer changes a zone or a post from the map: its form opens filled in with its shape
@@ -428,6 +429,11 @@ const ALERT_SENTENCES = {
 };
 function alertText(alert) {
   const d = alert.details || {};
+  if (alert.kind === "emergency" || alert.kind === "casevac") { // a call for help: who called, and what ATAK or the page said
+    const who = d.callsign || alert.raised_by || d.device_uid || "?";
+    return t(alert.kind === "casevac" ? "CASEVAC request from %(who)s" : "Emergency from %(who)s: %(what)s",
+             { who, what: d.label ? t(d.label) : t(d.emergency_type || "emergency") });
+  }
   const sentence = ALERT_SENTENCES[alert.kind];
   if (!sentence || (!d.tracker && !d.patrol)) return alert.message; // recorded before alerts kept their parts
   const text = t(sentence, { tracker: d.tracker || "", patrol: d.patrol || "", heard: d.heard ? missionTime(d.heard).slice(11) : "" });
@@ -484,20 +490,26 @@ function renderAlert(alert) {
     renderClosed(alert);
   } else {
     if (alert.lat != null && alert.lon != null) {
-      const pin = L.circleMarker([alert.lat, alert.lon], { radius: 9, color: "#b3261e", weight: 3, fillColor: "#ffbf47",
-                                                            fillOpacity: 0.9, className: `alert-marker ${alert.status}` })
-        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alertText(alert))}`);
+      const top = alert.priority === 1; // a call for help: larger, red, in a pane above everything else on the map
+      const pin = L.circleMarker([alert.lat, alert.lon], { radius: top ? 14 : 9, color: "#b3261e", weight: top ? 4 : 3,
+                                                            fillColor: top ? "#e0301e" : "#ffbf47", fillOpacity: 0.9,
+                                                            pane: top ? "emergencies" : "markerPane",
+                                                            className: `alert-marker ${alert.status}${top ? " emergency" : ""}` })
+        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alertText(alert))}`, { pane: top ? "emergencies" : "tooltipPane" });
       pin.alertStarted = alert.started_at;
       alertPins.set(alert.id, pin);
     }
     if (!item) {
       item = document.createElement("li");
-      alertList.prepend(item);
+      const calls = alertList.querySelectorAll(":scope > .alert.emergency");
+      if (calls.length) calls[calls.length - 1].after(item); else alertList.prepend(item); // below the calls for help
       alertItems.set(alert.id, item);
     }
-    item.className = `alert ${alert.kind} ${alert.status}`;
+    item.className = `alert ${alert.kind} ${alert.status}${alert.priority === 1 ? " emergency" : ""}`;
+    if (alert.priority === 1) alertList.prepend(item); // calls for help stay at the top of the list, newest first
     item.innerHTML = `<button type="button" class="link" data-goto="${alert.id}">${escapeHtml(t(alert.kind))}</button>` +
-      ` <span class="pill ${alert.status}">${escapeHtml(t(alert.status))}</span>` +
+      ` <span class="pill ${alert.status}">${escapeHtml(t(alert.stage || alert.status))}</span>` +
+      ` <a href="/alerts/${alert.id}" class="hint">${escapeHtml(t("who was told"))}</a>` +
       `<div class="message">${escapeHtml(alertText(alert))}</div>` +
       `<div class="when">${escapeHtml(missionTime(alert.started_at))}</div>` +
       (config.can_handle_alerts ? `<div class="buttons">` +
