@@ -189,9 +189,9 @@ def main() -> None:
 
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as connection:
-        notices = dict(connection.execute(text(
+        notices = {channel: count for channel, count in connection.execute(text(
             "SELECT channel, count(*) FROM notices WHERE recipient = 'ops' AND status IN ('sent', 'delivered', 'read') "
-            "GROUP BY channel")).tuples().all())
+            "GROUP BY channel"))}
         steps = connection.execute(text("SELECT count(*) FROM alert_steps WHERE step = 0")).scalar_one()
     engine.dispose()
 

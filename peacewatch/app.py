@@ -190,7 +190,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     notifier = Notifier()
     factory = make_sessionmaker(engine)
     factory.configure(info={ON_COMMIT: notifier.changed})  # every commit through this app wakes its live streams
-    work = ClusterWork(settings.session_database_url, periodic_jobs(settings, factory))
+    # the leader looks as often as the alert escalation runs (a call for help waits at most that long for its first step)
+    work = ClusterWork(settings.session_database_url, periodic_jobs(settings, factory), tick_s=min(1.0, settings.notify_seconds))
     active = settings.db_pool_size  # the overflow is left to the streams, the CoT listener and the periodic work
 
     @asynccontextmanager

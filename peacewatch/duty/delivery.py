@@ -81,8 +81,8 @@ def tidy(session: Session, settings: Settings, now: datetime) -> None:
 def _outgoing(session: Session, notices: Iterable[Notice]) -> list[Outgoing]:
     notices = list(notices)
     alerts = {a.id: a for a in session.scalars(select(Alert).where(Alert.id.in_({n.alert_id for n in notices})))}
-    languages = dict(session.execute(select(User.username, User.language).where(User.username.in_({n.recipient for n in notices})))
-                     .tuples().all())
+    languages = {username: language for username, language in
+                 session.execute(select(User.username, User.language).where(User.username.in_({n.recipient for n in notices})))}
     out = []
     for notice in notices:
         alert = alerts[notice.alert_id]

@@ -228,8 +228,8 @@ def _take_step(session: Session, alert_id: int, policy: Policy, step_index: int,
                 session.add(record)
         except IntegrityError:
             return False  # another leader took it a moment ago
-        emails = dict(session.execute(select(User.username, User.email).where(User.username.in_(told), User.email.is_not(None)))
-                      .tuples().all()) if told else {}
+        emails = {username: email for username, email in session.execute(
+            select(User.username, User.email).where(User.username.in_(told), User.email.is_not(None)))} if told else {}
         for username in told:
             for channel in step.channels:
                 if channel == Channel.email.value and username not in emails:
