@@ -16,7 +16,7 @@ import mgrs
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import mapping, shape
+from shapely.geometry import MultiLineString, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
@@ -115,7 +115,16 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str | None:
 
 
 def representative_mgrs(geom: BaseGeometry) -> str | None:
-    point = geom if geom.geom_type == "Point" else geom.representative_point()
+    """The grid reference of a place inside the geometry that does not depend on how it was drawn: a point itself,
+    a line's middle by length (the same whichever end it starts from), an area's representative point."""
+    if geom.geom_type == "Point":
+        point = geom
+    elif geom.geom_type in ("LineString", "LinearRing"):
+        point = geom.interpolate(0.5, normalized=True)
+    elif isinstance(geom, MultiLineString):
+        point = max(geom.geoms, key=lambda part: part.length).interpolate(0.5, normalized=True)  # the longest part's middle
+    else:
+        point = geom.representative_point()
     return to_mgrs(point.y, point.x)
 
 

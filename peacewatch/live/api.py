@@ -17,7 +17,7 @@ from peacewatch.core.web import OperationsOrPatrol, SessionDep, client_address, 
 from peacewatch.geography.service import keep_places
 from peacewatch.live.ingest import Ingest, IngestReport
 from peacewatch.tracking import columns
-from peacewatch.tracking.gpx import Waypoints, gpx_columns
+from peacewatch.tracking.gpx import Tracks, Waypoints, gpx_columns
 from peacewatch.tracking.schemas import GpxReportOut, IngestReportOut, PositionBatchIn, SkippedPointOut
 from peacewatch.tracking.sources import Sender
 
@@ -95,19 +95,23 @@ def record_gpx(
     ingest: IngestDep,
     user: OperationsOrPatrol,
     file: Annotated[UploadFile, File(description="GPX 1.0 or 1.1")],
-    tracker: Annotated[str, Form(min_length=1, max_length=200, description="Tracker code or CoT uid")],
+    tracker: Annotated[str | None, Form(min_length=1, max_length=200, description="Tracker code or CoT uid (tracks=one)")] = None,
     waypoints: Annotated[Waypoints, Form(
         description="report: waypoints listed in the answer, not stored; places: kept as named places (GET /api/v1/places); "
                     "positions: the timed ones stored as fixes")] = "report",
+    tracks: Annotated[Tracks, Form(
+        description="one: every track into the tracker (a device's log; refused if two tracks were recorded at the same "
+                    "time); by_name: each track into the tracker its name names (PeaceWatch's own export)")] = "one",
 ) -> GpxReportOut:
     said = reader_gettext(request)  # why each point was not stored, in the reader's language
-    points = gpx_columns(file.file, tracker, waypoints=waypoints)  # read from the spooled file as a stream
+    points = gpx_columns(file.file, tracker, waypoints=waypoints, tracks=tracks)  # read from the spooled file as a stream
     report = ingest.record(session, user.username, "gpx", points.columns, where="file.points",
                            sender=sender_of(request, session, user)) if len(points.columns) else None
     created, known = keep_places(session, user.username, points.places, f"{file.filename or 'GPX'} from {user.username}") \
         if points.places else (0, 0)
     counts = report.__dict__ if report is not None else {"received": 0, "stored": 0, "duplicates": 0, "batch_id": 0}
     return GpxReportOut(**counts, skipped=points.skipped_count, heights_dropped=points.heights_dropped,
+                        geoid_from_file=points.geoid_from_file, trackers=points.columns.names if len(points.columns) else [],
                         skipped_points=[SkippedPointOut(where=point.where, name=point.name, reason=said(point.reason))
                                         for point in points.skipped],
                         places_created=created, places_known=known)

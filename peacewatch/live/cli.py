@@ -25,9 +25,11 @@ positions_app = typer.Typer(help="The position store: its size, and retention.",
 
 def upload_gpx(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="GPX 1.0 or 1.1 file")],
-    tracker: Annotated[str, typer.Option(help="Tracker code or CoT uid the points belong to")],
+    tracker: Annotated[str | None, typer.Option(help="Tracker code or CoT uid the points belong to")] = None,
     waypoints: Annotated[str, typer.Option(
         help="report: listed, not stored; places: kept as named places; positions: timed ones are fixes")] = "report",
+    tracks: Annotated[str, typer.Option(
+        help="one: every track into --tracker; by_name: each track into the tracker its name names")] = "one",
 ) -> None:
     """Record a GPX file's timed track points as one tracker's positions; say which points were not stored, and why."""
     from peacewatch.geography.service import keep_places
@@ -36,12 +38,14 @@ def upload_gpx(
 
     if waypoints not in ("report", "places", "positions"):
         raise fail(f"--waypoints must be report, places or positions, not '{waypoints}'")
+    if tracks not in ("one", "by_name"):
+        raise fail(f"--tracks must be one or by_name, not '{tracks}'")
     settings = load_settings()
     with open_session(settings) as session, Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"reading {file.name}", total=3)
         progress.update(task, advance=1, description=f"checking {file.name}")
         with file.open("rb") as stream:
-            points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints))  # type: ignore[arg-type]  # a file opened in binary mode is the BinaryIO the reader wants
+            points = guarded(lambda: gpx_columns(stream, tracker, waypoints=waypoints, tracks=tracks))  # type: ignore[arg-type]  # a file opened in binary mode is the BinaryIO the reader wants
         progress.update(task, advance=1, description=f"storing {len(points.columns):,} positions")
         stored, duplicates = 0, 0
         if len(points.columns):
@@ -57,6 +61,11 @@ def upload_gpx(
         console.print(f"  {point.where} {point.name or '(unnamed)'}: {point.reason}", highlight=False)
     if points.skipped_count > len(points.skipped):
         console.print(f"  ... and {points.skipped_count - len(points.skipped)} more", highlight=False)
+    if len(points.columns) and tracks == "by_name":
+        console.print(f"  tracks stored into: {', '.join(points.columns.names)}", highlight=False)
+    if points.geoid_from_file:
+        console.print(f"  {points.geoid_from_file} height(s) made with the file's own geoid height (<geoidheight>), the rest with EGM96",
+                      highlight=False)
     if points.heights_dropped:
         console.print(f"  {points.heights_dropped} elevation(s) left unknown: no geoid grid covers those points", highlight=False)
 

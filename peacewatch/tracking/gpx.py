@@ -61,7 +61,7 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-READ = frozenset({"time", "ele", "speed", "course", "name", "desc", "cmt"})
+READ = frozenset({"time", "ele", "geoidheight", "speed", "course", "name", "desc", "cmt"})
 
 
 def _fields(point: Any) -> dict[str, str | None]:
@@ -100,6 +100,27 @@ class GpxPoints:
     skipped_count: int = 0
     heights_dropped: int = 0  # elevations no geoid grid could turn into heights above the ellipsoid
     places: list[MarkedPlace] = field(default_factory=list)  # the waypoints, when kept as named places
+    geoid_from_file: int = 0  # points whose height above the ellipsoid the file's own <geoidheight> gave
+
+
+@dataclass(frozen=True)
+class TrackSpan:
+    """One ``<trk>`` of the file: its name and the time its timed points span."""
+
+    index: int
+    name: str
+    first_ms: int
+    last_ms: int
+    points: int
+
+
+def overlapping(spans: list[TrackSpan]) -> tuple[TrackSpan, TrackSpan] | None:
+    """Two tracks recorded at the same time, if any: several vehicles' tracks, not one device's log cut in parts."""
+    ordered = sorted(spans, key=lambda span: (span.first_ms, span.index))
+    for before, after in zip(ordered, ordered[1:]):
+        if after.first_ms < before.last_ms:
+            return before, after
+    return None
 
 
 UNTIMED = N_("no time: not a position")
@@ -108,15 +129,32 @@ ROUTE = N_("a route point: a planned path, not a position")
 
 
 Waypoints = Literal["report", "places", "positions"]
+Tracks = Literal["one", "by_name"]
 
 
-def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX_BYTES, *,
-                waypoints: Waypoints = "report") -> GpxPoints:
-    """The timed track points of a GPX file (bytes, or a file read as a stream) as one tracker's positions.
-    Waypoints: "report" lists them as skipped, "places" hands them back as named places to keep
-    (``places``), "positions" stores the timed ones as fixes. Every other point is reported as skipped."""
+def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = MAX_GPX_BYTES, *,
+                waypoints: Waypoints = "report", tracks: Tracks = "one") -> GpxPoints:
+    """The timed track points of a GPX file (bytes, or a file read as a stream) as positions.
+
+    ``tracks``: "one" stores every track into ``tracker`` (a device's log, cut into several tracks by day or by
+    the unit), and refuses a file whose tracks were recorded at the same time (several vehicles: their points
+    would fall on each other); "by_name" stores each track into the tracker its ``<name>`` names (a tracker's
+    code or CoT uid), as PeaceWatch's own export writes one track per tracker. Waypoints: "report" lists them
+    as skipped, "places" hands them back as named places to keep (``places``), "positions" stores the timed
+    ones as fixes of ``tracker``. Every other point is reported as skipped. Heights: a point's ``<geoidheight>``
+    (the geoid above the ellipsoid, where the unit knew it) turns its ``<ele>`` into a height above the
+    ellipsoid; without it, EGM96 does."""
+    if tracks == "one" and not tracker:
+        raise Invalid("name the tracker the file's points belong to, or import each track into the tracker its name names "
+                      "(tracks=by_name)", field="tracker")
+    if tracks == "by_name" and waypoints == "positions":
+        raise Invalid("waypoints stored as positions need one tracker: with tracks=by_name, keep them as places or report them",
+                      field="waypoints")
     stream = _Bounded(io.BytesIO(source) if isinstance(source, bytes) else source, max_bytes)
-    kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d")) for kind in ("trkpt", "wpt")}
+    # per kind: time, lat, lon, elevation, speed, course, the file's geoid height, and the track the point is in
+    kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d"), array("d"), array("q"))
+            for kind in ("trkpt", "wpt")}
+    track_names: dict[int, str] = {}
     found = GpxPoints(columns=None)  # type: ignore[arg-type]  # filled below, before it is returned
 
     def skip(where: str, element: Any, reason: str) -> None:
@@ -143,6 +181,8 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                 parents.append(element)
                 continue
             parents.pop()
+            if name == "name" and parents and _local(parents[-1].tag) == "trk":
+                track_names[counters["trk"]] = (element.text or "").strip()[:200]
             if name == "rtept":
                 counters["rtept"] += 1
                 skip(f"routes[{counters['rte']}].points[{counters['rtept']}]", element, ROUTE)
@@ -171,13 +211,15 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
                     except ValueError:
                         raise Invalid("{moment!r} is not an ISO 8601 time", field=f"file.{where}.time", moment=moment[:40]) from None
                     when = when if when.tzinfo else when.replace(tzinfo=UTC)
-                    t_ms, lat, lon, alt, speed, course = kept[name]
+                    t_ms, lat, lon, alt, speed, course, geoid, track = kept[name]
                     t_ms.append(int(when.timestamp() * 1000))
                     lat.append(_number(element.get("lat"), f"{where}.lat"))
                     lon.append(_number(element.get("lon"), f"{where}.lon"))
                     alt.append(_number(fields.get("ele"), f"{where}.ele"))
                     speed.append(_number(fields.get("speed"), f"{where}.speed"))
                     course.append(_number(fields.get("course"), f"{where}.course"))
+                    geoid.append(_number(fields.get("geoidheight"), f"{where}.geoidheight"))
+                    track.append(counters["trk"] if name == "trkpt" else -1)
             if name in ("trkpt", "wpt", "rtept", "trkseg", "trk", "rte", "metadata", "extensions") and parents and not (
                     name == "extensions" and _local(parents[-1].tag) in ("trkpt", "wpt")):  # a point's are read with it
                 parents[-1].remove(element)  # read: nothing of it stays in memory
@@ -186,13 +228,13 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
     except SafeET.ParseError as exc:
         raise Invalid("not well-formed XML: {exc}", field="file", exc=exc) from None
     # the track points, then the waypoints: the order the positions are reported in
-    t_ms, lat, lon, alt, speed, course = (
-        np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i == 0 else np.float64) for kind in ("trkpt", "wpt")])
-        for i in range(6))
+    t_ms, lat, lon, alt, speed, course, geoid, track = (
+        np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i in (0, 7) else np.float64) for kind in ("trkpt", "wpt")])
+        for i in range(8))
     if not len(t_ms):
-        if found.places and not found.skipped_count:
-            found.columns = PositionColumns([tracker], np.zeros(0, dtype=np.int32), t_ms, lat, lon, alt, speed, course, alt)
-            return found  # only waypoints, kept as places: no position to store
+        if found.places:  # waypoints kept as places, whatever else the file holds (untimed tracks are reported)
+            found.columns = PositionColumns([tracker or ""], np.zeros(0, dtype=np.int32), t_ms, lat, lon, alt, speed, course, alt)
+            return found
         if not found.skipped_count:
             raise Invalid("the GPX file holds no track points or waypoints", field="file")
         raise Invalid(
@@ -200,16 +242,50 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str, max_bytes: int = MAX_GPX
             errors=[FieldError.of(f"file.{point.where}", "{name}: {reason}", name=point.name or "unnamed",
                                   reason=Sentence(point.reason)) for point in found.skipped[:20]], skipped_count=found.skipped_count,
         )
+    names, index = _trackers_of(track, t_ms, track_names, tracker, tracks)
     # <ele> is above mean sea level (GPS units and GPX readers agree on it); positions keep heights above the
-    # ellipsoid, as CoT's hae: the geoid's height is added (EGM96, grids shipped with the package)
-    height = ellipsoidal_heights(lon, lat, alt)
+    # ellipsoid, as CoT's hae: the geoid's height is added, the file's own where it gives one (<geoidheight>, the
+    # model the unit used), else EGM96 (grids shipped with the package)
+    given = ~np.isnan(geoid)
+    height = np.where(given, alt + geoid, ellipsoidal_heights(lon, lat, alt))
+    found.geoid_from_file = int(np.count_nonzero(given & ~np.isnan(alt)))
     found.heights_dropped = int(np.count_nonzero(~np.isnan(alt) & np.isnan(height)))
     found.columns = PositionColumns(
-        [tracker], np.zeros(len(t_ms), dtype=np.int32), t_ms, lat, lon, height, speed, course,
+        names, index, t_ms, lat, lon, height, speed, course,
         np.full(len(t_ms), np.nan),  # HDOP is not metres: leave accuracy unknown
     )
     check(found.columns, where="file.points")
     return found
+
+
+def _trackers_of(track: np.ndarray, t_ms: np.ndarray, track_names: dict[int, str], tracker: str | None,
+                 tracks: Tracks) -> tuple[list[str], np.ndarray]:
+    """Each point's tracker, as PositionColumns encodes it (the names once, an index per point)."""
+    numbers = sorted({int(n) for n in np.unique(track) if n >= 0})
+    spans = []
+    for number in numbers:
+        times = t_ms[track == number]
+        spans.append(TrackSpan(number, track_names.get(number, ""), int(times.min()), int(times.max()), len(times)))
+    if tracks == "one":
+        clash = overlapping(spans)
+        if clash is not None:
+            first, second = clash
+            raise Invalid(
+                "tracks[{a}] ({a_name}) and tracks[{b}] ({b_name}) were recorded at the same time: they are two vehicles, not "
+                "one tracker's log, and their points would be stored as one. Import each track into the tracker its name "
+                "names (tracks=by_name), or one file per tracker", field="tracks", a=first.index, b=second.index,
+                a_name=first.name or "unnamed", b_name=second.name or "unnamed")
+        return [tracker or ""], np.zeros(len(t_ms), dtype=np.int32)
+    unnamed = [span.index for span in spans if not span.name]
+    if unnamed:
+        raise Invalid("tracks[{index}] has no <name>: with tracks=by_name each track names its tracker (its code or CoT uid)",
+                      field=f"file.tracks[{unnamed[0]}].name", index=unnamed[0])
+    names = sorted({span.name for span in spans})
+    position = {name: i for i, name in enumerate(names)}
+    of_track = np.zeros(max(numbers) + 1 if numbers else 1, dtype=np.int32)
+    for span in spans:
+        of_track[span.index] = position[span.name]
+    return names, of_track[track]
 
 
 Fix = tuple[int, float, float, float | None, float | None]  # t_ms, lat, lon, alt, speed

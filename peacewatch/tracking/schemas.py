@@ -127,6 +127,10 @@ class GpxReportOut(IngestReportOut):
     heights_dropped: int = Field(default=0, description="Elevations (above sea level) left unknown: no geoid grid covers the point")
     places_created: int = Field(default=0, description="Waypoints kept as new named places (waypoints=places)")
     places_known: int = Field(default=0, description="Waypoints that were already kept as places")
+    geoid_from_file: int = Field(default=0, description="Heights above the ellipsoid made with the file's own <geoidheight> "
+                                                        "(the others with EGM96)")
+    trackers: list[str] = Field(default_factory=list, description="The trackers the points were stored into (tracks=by_name: one "
+                                                                 "per track name)")
 
 
 class UnregisteredUidOut(BaseModel):

@@ -6,6 +6,8 @@ import math
 
 import pytest
 import shapely
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
@@ -15,6 +17,7 @@ from peacewatch.core.geo import (
     corridor_from_centreline,
     geometry_from_geojson,
     parse_bbox,
+    representative_mgrs,
     to_mgrs,
 )
 from peacewatch.core.problems import Invalid
@@ -88,3 +91,10 @@ def test_geometry_round_trips_through_wkb() -> None:
     assert isinstance(stored, bytes)
     assert column.process_result_value(stored, None).equals(polygon)
     assert column.compare_values(polygon, column.process_result_value(stored, None))
+
+
+@given(st.lists(st.tuples(st.floats(46.4, 47.2), st.floats(39.6, 40.3)), min_size=2, max_size=6, unique=True))
+def test_a_lines_grid_reference_is_the_same_whichever_end_it_was_drawn_from(points: list[tuple[float, float]]) -> None:
+    line = LineString(points)
+    assume(line.length > 0)
+    assert representative_mgrs(line) == representative_mgrs(LineString(points[::-1]))
