@@ -53,7 +53,7 @@ def run(path: Path, trackers: int, rows: int, database_url: str | None) -> None:
     label = f"PostgreSQL ({durability(database_url)})" if database_url else "SQLite (WAL, synchronous=FULL)"
     app = create_app(settings)
     started = time.perf_counter()
-    columns = read_csv(path)
+    columns = read_csv(path).columns
     read = time.perf_counter() - started
     with app.state.sessionmaker() as session:
         report = backfill(session, Ingest(8, settings.alert_rules()), "bench", columns)

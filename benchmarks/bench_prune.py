@@ -55,7 +55,7 @@ def run(trackers: int, hours: float, database_url: str | None) -> None:
     for day in range(2):
         path = scratch / f"day{day}.csv"
         rows = write_day(path, trackers, hours)
-        columns = read_csv(path)
+        columns = read_csv(path).columns
         columns.t_ms += day * DAY_MS
         with app.state.sessionmaker() as session:
             backfill(session, Ingest(8, settings.alert_rules()), "bench", columns)

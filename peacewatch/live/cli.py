@@ -71,7 +71,9 @@ def upload_gpx(
 
 
 def backfill(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: tracker,t,lat,lon[,alt,speed,heading,accuracy]")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV: tracker,t,lat,lon[,speed,heading,accuracy] and a height: alt (above the "
+                                              "ellipsoid) or ele / alt_msl (above sea level)")],
 ) -> None:
     """Store a CSV export of positions (a day of history, say): checked whole first, then stored oldest first."""
     from peacewatch.live.backfill import backfill as run_backfill
@@ -81,12 +83,16 @@ def backfill(
     settings = load_settings()
     with open_session(settings) as session, Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"reading {file.name}", total=None)
-        columns = guarded(lambda: read_csv(file))
+        read = guarded(lambda: read_csv(file))
+        columns = read.columns
         progress.update(task, total=len(columns), completed=0, description=f"storing {len(columns):,} positions")
         report = guarded(lambda: run_backfill(
             session, Ingest.of(settings), cli_actor(), columns, progress=lambda done: progress.advance(task, done),
         ))
     console.print(f"{file.name}: {report.stored:,} positions stored, {report.duplicates:,} already known, {report.alerts} alerts")
+    console.print({"ellipsoid": "  heights read as above the WGS84 ellipsoid (alt)",
+                   "sea level": "  heights read as above sea level (ele or alt_msl), stored above the ellipsoid (EGM96)",
+                   "none": "  no heights in the file"}[read.heights], highlight=False)
 
 
 @positions_app.command("prune")

@@ -30,7 +30,7 @@ from peacewatch.ogc.collections import Collection, Readable, start_and_end
 from peacewatch.ogc.query import Window, overlaps
 from peacewatch.ogc.service import get_collection
 from peacewatch.patrols.service import get_patrol, patrol_track_fixes
-from peacewatch.tracking.gpx import write_gpx
+from peacewatch.tracking.gpx import TRACK_NAME_SEPARATOR, write_gpx
 
 
 class ExportFormat(str, enum.Enum):
@@ -137,7 +137,8 @@ def _patrol_tracks_gpx(session: Session, readable: Readable, features: list[dict
     for feature in features:
         patrol = get_patrol(session, int(feature["id"]), readable)
         shown = [t for t in patrol.trackers if t.code in feature["properties"]["trackers"]]  # those the reader may see
-        tracks += [(f"{patrol.name} · {code}", fixes) for code, fixes in patrol_track_fixes(session, patrol, shown)]
+        # named "<patrol> · <tracker>": the GPX import's tracks=by_name reads the tracker back from the name
+        tracks += [(f"{patrol.name}{TRACK_NAME_SEPARATOR}{code}", fixes) for code, fixes in patrol_track_fixes(session, patrol, shown)]
     return write_gpx(name, tracks)
 
 

@@ -258,6 +258,15 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = 
     return found
 
 
+TRACK_NAME_SEPARATOR = " · "  # PeaceWatch's patrol-tracks export names a track "<patrol> · <tracker code>"
+
+
+def tracker_named(track_name: str) -> str:
+    """The tracker a track's name names: the whole name (a code or CoT uid), or what follows the last " · " (the
+    patrol-tracks export's "N1 Martakert - Askeran · MP-N1")."""
+    return track_name.rpartition(TRACK_NAME_SEPARATOR)[2].strip() or track_name
+
+
 def _trackers_of(track: np.ndarray, t_ms: np.ndarray, track_names: dict[int, str], tracker: str | None,
                  tracks: Tracks) -> tuple[list[str], np.ndarray]:
     """Each point's tracker, as PositionColumns encodes it (the names once, an index per point)."""
@@ -280,11 +289,11 @@ def _trackers_of(track: np.ndarray, t_ms: np.ndarray, track_names: dict[int, str
     if unnamed:
         raise Invalid("tracks[{index}] has no <name>: with tracks=by_name each track names its tracker (its code or CoT uid)",
                       field=f"file.tracks[{unnamed[0]}].name", index=unnamed[0])
-    names = sorted({span.name for span in spans})
+    names = sorted({tracker_named(span.name) for span in spans})
     position = {name: i for i, name in enumerate(names)}
     of_track = np.zeros(max(numbers) + 1 if numbers else 1, dtype=np.int32)
     for span in spans:
-        of_track[span.index] = position[span.name]
+        of_track[span.index] = position[tracker_named(span.name)]
     return names, of_track[track]
 
 

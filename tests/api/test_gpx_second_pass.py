@@ -58,10 +58,10 @@ def test_the_files_own_geoid_height_makes_the_height_above_the_ellipsoid() -> No
 
 
 def test_a_garmin_dump_of_waypoints_and_an_untimed_saved_track_keeps_its_waypoints_as_places() -> None:
-    gpx = ('<gpx xmlns="http://www.topografix.com/GPX/1/1" creator="GPSMAP 66i" version="1.1">'
-           '<wpt lat="39.81620" lon="46.75330"><ele>610.2</ele><name>OP-3</name><sym>Flag, Blue</sym></wpt>'
-           '<wpt lat="39.82000" lon="46.76000"><name>BRIDGE</name></wpt>'
-           '<trk><name>SAVED ROUTE</name><trkseg><trkpt lat="39.9" lon="46.75"><ele>810</ele></trkpt></trkseg></trk></gpx>').encode()
+    gpx = (b'<gpx xmlns="http://www.topografix.com/GPX/1/1" creator="GPSMAP 66i" version="1.1">'
+           b'<wpt lat="39.81620" lon="46.75330"><ele>610.2</ele><name>OP-3</name><sym>Flag, Blue</sym></wpt>'
+           b'<wpt lat="39.82000" lon="46.76000"><name>BRIDGE</name></wpt>'
+           b'<trk><name>SAVED ROUTE</name><trkseg><trkpt lat="39.9" lon="46.75"><ele>810</ele></trkpt></trkseg></trk></gpx>')
     found = gpx_columns(gpx, "MP-07", waypoints="places")
     assert [p.name for p in found.places] == ["OP-3", "BRIDGE"] and len(found.columns) == 0
     assert [(p.where, p.reason) for p in found.skipped] == [("tracks[0].segments[0].points[0]", "no time: not a position")]

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peacewatch.cli import app
+from peacewatch.core.problems import Invalid
 from tests.conftest import CUSTODY, SECRET
 
 
@@ -36,7 +37,10 @@ def test_a_csv_day_is_stored_once(run, tmp_path: Path) -> None:  # type: ignore[
     [
         ("tracker,t,lat\nMP-N1,2020-11-15T08:00:00Z,40.1\n", "lacks column(s) lon"),
         ("tracker,t,lat,lon\nMP-N1,2020-11-15T08:00:00Z,95,46.7\n", "latitude out of range"),
-        ("tracker,t,lat,lon\nMP-N1,yesterday,40.1,46.7\n", "cannot read"),
+        ("tracker,t,lat,lon\nMP-N1,yesterday,40.1,46.7\n", "data row 1 ('yesterday') is not a time"),
+        ("tracker,t,lat,lon\nMP-N1,2020-11-15T08:00:00Z,40.1,46.7\nMP-N1,2020-11-15 08:00:05,40.1,46.7\n",
+         "the time at data row 2 ('2020-11-15 08:00:05') has no time zone"),
+        ("tracker,t,lat,lon,alt,ele\nMP-N1,2020-11-15T08:00:00Z,40.1,46.7,700,687\n", "gives heights twice (alt, ele)"),
         ("tracker,t,lat,lon\nGHOST,2020-11-15T08:00:00Z,40.1,46.7\n", "unregistered"),
     ],
 )
@@ -45,6 +49,22 @@ def test_a_bad_file_stores_nothing_and_says_why(run, tmp_path: Path, content: st
     csv.write_text(content)
     result = run("backfill", str(csv))
     assert result.exit_code == 1 and fragment in result.output
+
+
+def test_a_csv_as_gdal_writes_it_from_a_gpx_is_read_with_its_times_and_heights_above_sea_level(
+        run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """ogr2ogr -f CSV of a GPX's track points: GDAL's own time format and <ele> above sea level."""
+    csv = tmp_path / "track_points.csv"
+    rows = [f"MP-N1,2020/12/18 06:{15 + m:02d}:50+00,39.8162,46.7533,610.0" for m in range(3)]
+    csv.write_text("tracker,t,lat,lon,ele\n" + "\n".join(rows) + "\n")
+    result = run("backfill", str(csv))
+    assert result.exit_code == 0, result.output
+    assert "3 positions stored" in result.output and "above sea level (ele or alt_msl), stored above the ellipsoid" in result.output
+    from peacewatch.live.backfill import read_csv
+
+    read = read_csv(csv)
+    assert read.columns.t_ms[0] == 1608272150000 and read.heights == "sea level"
+    assert read.columns.alt[0] == pytest.approx(623.825, abs=0.01)  # 610 m above sea level, EGM96 13.8 m there
 
 
 def test_old_days_are_pruned_and_their_space_given_back(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -77,5 +97,9 @@ def test_the_patrols_tracks_exported_as_gpx_import_back(run, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     from peacewatch.tracking.gpx import gpx_columns
 
-    points = gpx_columns(exported.read_bytes(), "MP-N1")
-    assert points.skipped_count == 0 and len(points.columns) > 1000
+    with pytest.raises(Invalid, match="were recorded at the same time"):  # several patrols' tracks are not one tracker's
+        gpx_columns(exported.read_bytes(), "MP-N1")
+    points = gpx_columns(exported.read_bytes(), None, tracks="by_name")
+    assert points.skipped_count == 0 and len(points.columns) > 1000 and "MP-N1" in points.columns.names
+    imported = run("gpx", str(exported), "--tracks", "by_name")
+    assert imported.exit_code == 0 and "tracks stored into: MP-N1, MP-N2" in imported.output, imported.output
