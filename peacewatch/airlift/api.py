@@ -37,8 +37,8 @@ from peacewatch.airlift.schemas import (
     WithdrawIn,
 )
 from peacewatch.core.paging import counted, counted_responses, with_total
-from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
-from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response
+from peacewatch.core.problems import problem_responses, reader_gettext
+from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, content_disposition, csv_response, uploaded_csv
 from peacewatch.core.web import AirCell, AirMovements, Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep, Staff
 
 At = Annotated[datetime | None, Query(description="The moment, ISO 8601 (an offset such as +03:00 is respected; "
@@ -97,19 +97,14 @@ def create_flight(data: FlightIn, session: SessionDep, ctx: Ctx, user: AirCell) 
 @flights.post(
     "/import", response_model=ImportReport, responses=WRITE_ERRORS,
     summary="Import a flight log (CSV with FlightIn's fields as columns); rejected rows are reported with their line",
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "multipart/form-data": {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}}},
 )
 async def import_flights(
     request: Request, session: SessionDep, ctx: Ctx, user: AirCell,
     all_or_nothing: Annotated[bool, Query(description="Store nothing if any row is rejected")] = False,
 ) -> ImportReport:
-    body = await request.body()
-    if len(body) > MAX_LOG_BYTES:
-        raise Invalid("the log is over {value} MiB; split it", field="body", value=MAX_LOG_BYTES // 2**20)
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid("the log is not UTF-8 text (byte {start})", field="body", start=exc.start) from None
+    text = await uploaded_csv(request, max_bytes=MAX_LOG_BYTES, what="log")  # as the body, or as a form's file
     return flight_log_csv.import_flights(session, ctx, user.username, text, all_or_nothing=all_or_nothing,
                                          said=reader_gettext(request))
 

@@ -14,8 +14,9 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import BaseModel
+from starlette.datastructures import UploadFile as StarletteUpload
 
 ListFormat = Literal["json", "csv"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -112,3 +113,24 @@ def read_table(text: str, *, max_rows: int, field: str = "body") -> tuple[list[s
     except csv.Error as exc:  # a file that is not CSV at all: one answer for the whole file
         raise Invalid("not a readable CSV file: {exc}", field=field, exc=exc) from None
     return header, rows
+
+
+async def uploaded_csv(request: Request, *, max_bytes: int, what: str = "file") -> str:
+    """The text of a CSV sent as the request's body (``text/csv``) or as a form's file (``curl -F file=@log.csv``, a
+    browser's form): a multipart body is read as its one file, never as CSV whose first column is the boundary."""
+    from peacewatch.core.problems import Invalid
+
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        files = [value for value in form.values() if isinstance(value, StarletteUpload)]
+        if not files:
+            raise Invalid("the form holds no file: send the CSV as its file, or as the request's body (text/csv)", field="body")
+        raw = await files[0].read(max_bytes + 1)
+    else:
+        raw = await request.body()
+    if len(raw) > max_bytes:
+        raise Invalid("the {what} is over {value} MiB; split it", field="body", what=what, value=max_bytes // 2**20)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("the {what} is not UTF-8 text (byte {start})", field="body", what=what, start=exc.start) from None

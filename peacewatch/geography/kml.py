@@ -96,7 +96,10 @@ def _ring(element: etree._Element | None, what: str) -> list[tuple[float, float]
     ring = None if element is None else _child(element, "LinearRing")
     if ring is None:
         raise Refused(f"{what} without a LinearRing")
-    points = coordinates(_text(_child(ring, "coordinates")))
+    try:
+        points = coordinates(_text(_child(ring, "coordinates")))
+    except Refused as exc:
+        raise Refused(f"{what}: {exc}") from None
     if points[0] != points[-1]:
         points.append(points[0])  # some tools leave rings open
     if len(points) < 4:
@@ -104,9 +107,20 @@ def _ring(element: etree._Element | None, what: str) -> list[tuple[float, float]
     return points
 
 
-def geometry(element: etree._Element) -> Any:
-    """A shapely geometry from a KML geometry element, or Refused saying why not."""
+def geometry(element: etree._Element, where: str | None = None) -> Any:
+    """A shapely geometry from a KML geometry element, or Refused saying why not and which geometry (a
+    MultiGeometry's third part, a Polygon's inner boundary): a placemark of forty shapes is found by it."""
     kind = _local(element.tag)
+    here = where or kind
+    try:
+        return _geometry(element, kind, here)
+    except Refused as exc:
+        if str(exc).startswith(here):
+            raise
+        raise Refused(f"{here}: {exc}") from None
+
+
+def _geometry(element: etree._Element, kind: str, here: str) -> Any:
     if kind == "Point":
         return Point(coordinates(_text(_child(element, "coordinates")))[0])
     if kind in ("LineString", "LinearRing"):
@@ -122,7 +136,8 @@ def geometry(element: etree._Element) -> Any:
             raise Refused(f"invalid polygon: {shapely.is_valid_reason(polygon)}")
         return polygon
     if kind == "MultiGeometry":
-        parts = [geometry(child) for child in element if _local(child.tag) in (*SIMPLE, "MultiGeometry", *UNSUPPORTED)]
+        shapes = [child for child in element if _local(child.tag) in (*SIMPLE, "MultiGeometry", *UNSUPPORTED)]
+        parts = [geometry(child, f"{here} part {n} ({_local(child.tag)})") for n, child in enumerate(shapes, start=1)]
         flat = [g for part in parts for g in (part.geoms if hasattr(part, "geoms") else [part])]
         if not flat:
             raise Refused("an empty MultiGeometry")
@@ -134,7 +149,7 @@ def geometry(element: etree._Element) -> Any:
         if kinds == {"Polygon"}:
             return MultiPolygon(flat) if len(flat) > 1 else flat[0]
         raise Refused(f"a MultiGeometry mixing {', '.join(sorted(kinds))}")
-    raise Refused(f"unsupported geometry {kind}")
+    raise Refused(f"{here}: unsupported geometry")
 
 
 def properties_of(placemark: etree._Element) -> dict[str, Any]:

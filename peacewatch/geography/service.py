@@ -381,8 +381,12 @@ def upsert_features(
                 if record is not None:  # undo what was applied of it: nothing of a refused feature is stored
                     session.expunge(record) if new else session.expire(record)
                 name = str((feature.get("properties") or {}).get("name", ""))
-                field_name = exc.errors[0].field if getattr(exc, "errors", None) else (getattr(exc, "field", None) or "")
-                outcome.refused.append(RefusedFeature(index, name, exc.detail, field_name, exc.sentence))
+                if exc.errors:  # the field is said once, as the error's field: its message is the reason
+                    first = exc.errors[0]
+                    outcome.refused.append(RefusedFeature(index, name, first.message, first.field,
+                                                          first._said if first._said is not None else Sentence(first.message)))
+                else:
+                    outcome.refused.append(RefusedFeature(index, name, exc.detail, "", exc.sentence))
                 continue
             created, updated = created + new, updated + (not new)
             codes.append(code)

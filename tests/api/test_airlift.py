@@ -271,6 +271,12 @@ def test_a_flight_log_import_stores_the_good_rows_and_reports_the_bad_ones_by_li
         (3, "actual_arrival"), (4, "arrival"), (5, "tonnes"), (6, "actual_arrival"), (7, "planned_departure")]
     again = client.post("/api/v1/flights/import", content=log, headers=headers).json()
     assert (again["stored"], again["already_recorded"], len(again["rejected"])) == (0, 2, 5)
+    # sent as curl -F file=@log.csv sends it: read as its file, not as CSV whose first column is the boundary
+    form = client.post("/api/v1/flights/import", files={"file": ("log.csv", log.encode(), "text/csv")}, headers=auth("air"))
+    assert form.status_code == 200, form.text
+    assert (form.json()["stored"], form.json()["already_recorded"], len(form.json()["rejected"])) == (0, 2, 5)
+    no_file = client.post("/api/v1/flights/import", files={"note": (None, "no file")}, headers=auth("air"))  # a form, no file
+    assert no_file.status_code == 422 and "the form holds no file" in no_file.json()["detail"]
 
 
 def test_an_all_or_nothing_import_stores_nothing_when_a_row_is_bad(client: TestClient, airlift: None, auth: Auth, app: FastAPI) -> None:

@@ -68,6 +68,9 @@ def google_earth_areas() -> bytes:
         placemark.format(name="Drive", note="", code="RZ-TRACK", geometry='<gx:Track><when>2020-11-14T08:00:00Z</when>'
                          '<gx:coord>46.7 39.8 0</gx:coord></gx:Track>'),
         "<Placemark><name>Note to self</name><description>check the bridge</description></Placemark>",
+        placemark.format(name="Bad part", note="", code="RZ-PARTS", geometry="<MultiGeometry>"
+                         + square.format(x0=46.70, y0=39.72, x1=46.71, y1=39.73)
+                         + "<LineString><coordinates>46.70,39.72 46.71;39.73</coordinates></LineString></MultiGeometry>"),
     ]
     doc = ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2" '
            'xmlns:kml="http://www.opengis.net/kml/2.2" xmlns:atom="http://www.w3.org/2005/Atom"><Document><name>Restricted.kmz</name>'
@@ -112,10 +115,12 @@ class TestFilesFromTools:
         report = response.json()
         assert report["codes"] == ["RZ-MARKET", "RZ-FIELDS"] and report["created"] == 2
         assert [(r["index"], r["name"]) for r in report["refused"]] == [
-            (2, "Cut short"), (3, "Nothing drawn"), (4, "Drive"), (5, "Note to self")]
-        reasons = [r["reason"] for r in report["refused"]]
-        assert reasons[0] == "a line needs at least two points" and reasons[1] == "no coordinates"
-        assert reasons[2] == "unsupported geometry Track" and reasons[3] == "no geometry"
+            (2, "Cut short"), (3, "Nothing drawn"), (4, "Drive"), (5, "Note to self"), (6, "Bad part")]
+        reasons = [r["reason"] for r in report["refused"]]  # each says which geometry it could not read
+        assert reasons[0] == "LineString: a line needs at least two points"
+        assert reasons[1] == "Polygon: the outer boundary: no coordinates"
+        assert reasons[2] == "Track: unsupported geometry" and reasons[3] == "no geometry"
+        assert reasons[4] == "MultiGeometry part 2 (LineString): coordinate '46.71;39.73' is not lon,lat[,alt]"
         zones = {f["properties"]["code"]: f for f in client.get("/api/v1/restricted-zones", headers=auth("ops")).json()["features"]}
         assert zones["RZ-FIELDS"]["geometry"]["type"] == "MultiPolygon"  # the MultiGeometry, as GDAL reads it
         assert zones["RZ-MARKET"]["properties"]["notes"] == "<b>no weapons</b>"
@@ -153,8 +158,8 @@ class TestFilesFromTools:
         path.write_bytes(google_earth_areas())
         result = CliRunner().invoke(app, ["import", "restricted-zones", str(path)])
         assert result.exit_code == 0, result.output
-        assert "2 created, 0 updated, 4 refused" in result.output
-        assert "features[2] Cut short: a line needs at least two points" in result.output
+        assert "2 created, 0 updated, 5 refused" in result.output
+        assert "features[2] Cut short: LineString: a line needs at least two points" in result.output
         qgis = tmp_path / "posts.kml"
         qgis.write_bytes(QGIS_POSTS)
         result = CliRunner().invoke(app, ["import", "posts", str(qgis)])
@@ -177,3 +182,16 @@ def test_a_layer_rewritten_by_gdal_imports_back_unchanged(client: TestClient, au
     report = response.json()
     assert (report["created"], report["updated"], report["refused"]) == (0, 30, []), report
     assert client.get("/api/v1/posts", headers=auth("ops")).json() == before  # nothing changed: not a name, a date, a visibility
+
+
+@pytest.mark.usefixtures("scenario")
+def test_a_refused_feature_names_its_field_once(client: TestClient, auth: Any) -> None:
+    """GDAL's GeoJSON of posts with a code too long: the refusal says where once, then why."""
+    geojson = ('{"type": "FeatureCollection", "name": "posts", "features": [{"type": "Feature", "properties": '
+               '{"code": "' + "X" * 80 + '", "name": "Long", "zone_code": "north", "opened_on": "2020-11-25"}, '
+               '"geometry": {"type": "Point", "coordinates": [46.71, 40.11]}}]}').encode()
+    partial = upload(client, auth, "posts", "posts.geojson", geojson, "application/geo+json")
+    assert partial.status_code == 422, partial.text  # nothing importable: refused whole, each feature said
+    error = partial.json()["errors"][0]
+    assert error["field"] == "features[0].properties.code"
+    assert error["message"].count("features[0]") == 0 and error["message"].startswith("Long: ")
