@@ -53,10 +53,24 @@ def _say(language: str, template: str, **values: object) -> str:
     return Sentence(template, values).said_in(translations(language).gettext)
 
 
+def what_happened(out: Outgoing) -> str:
+    """The alert in the person's language: a call for help said again from its parts (who called, what ATAK or the
+    page said), any other alert in the words it was raised with."""
+    gettext = translations(out.language).gettext
+    details = out.details
+    who = details.get("callsign") or details.get("device_uid") or "?"
+    if out.kind == "casevac":
+        return _say(out.language, N_("CASEVAC request from {who}"), who=who)
+    if out.kind == "emergency":
+        label = details.get("label") or details.get("emergency_type") or "emergency"
+        return _say(out.language, N_("Emergency from {who}: {what}"), who=who, what=gettext(label))
+    return out.message
+
+
 def headline(out: Outgoing) -> str:
-    """One line: priority, number, what happened (the alert's own words)."""
+    """One line: priority, number, what happened."""
     priority = translations(out.language).gettext(PRIORITY_WORDS.get(out.priority, PRIORITY_WORDS[2]))
-    return _say(out.language, N_("{priority} alert {id}: {message}"), priority=priority, id=out.alert_id, message=out.message)
+    return _say(out.language, N_("{priority} alert {id}: {message}"), priority=priority, id=out.alert_id, message=what_happened(out))
 
 
 def where(out: Outgoing) -> str:

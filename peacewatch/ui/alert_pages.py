@@ -70,5 +70,6 @@ def duty_page(page: PageDep, session: SessionDep) -> Response:
     now = utcnow()
     current = service.list_shifts(session, since=now, until=now + timedelta(microseconds=1), limit=1000).items
     coming = [s for s in service.list_shifts(session, since=now, until=now + timedelta(days=7), limit=1000).items if s.starts_at > now]
+    waited = figures.response_times(session, page.zone, now - timedelta(days=7), now)
     return page.render("duty.html", current=current, coming=coming, policies=service.list_policies(session),
-                       can_plan=page.has(OPERATIONS_ROLES))
+                       can_plan=page.has(OPERATIONS_ROLES), waited=waited)

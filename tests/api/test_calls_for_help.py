@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from peacewatch.alerts.calls import CallForHelp, raise_call
+from peacewatch.alerts.models import AlertKind
 from peacewatch.app import create_app
+from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
-from tests.helpers import wait_for
+from tests.helpers import page_sign_in, wait_for
 from tests.tak import CASEVAC, EMERGENCY_911, EMERGENCY_CANCEL, GUNSHOT, auth_message, emergency, listen, run
 
 
@@ -109,3 +113,18 @@ def test_the_field_emergency_button_raises_once_follows_its_repeats_and_only_its
     assert off.status_code == 200 and off.json()["stage"] == "resolved" and off.json()["closed_by"] == "patrol"
     assert client.post("/api/v1/emergencies/em-7f3a9c21/cancel", headers=auth("patrol")).json()["id"] == alert["id"]  # twice: as is
     assert client.post("/api/v1/emergencies", json={**call, "client_id": "em-second-1"}, headers=auth("patrol")).status_code == 201
+
+
+def test_a_casevac_requests_page_shows_its_nine_lines_to_the_operations_centre(app: FastAPI, browser: TestClient, scenario: None) -> None:
+    with app.state.sessionmaker() as session:
+        alert, _ = raise_call(session, "cot", CallForHelp(
+            source_uid="b8a7f5e2", kind=AlertKind.casevac, at=utcnow(), lat=39.8122, lon=46.753, raised_by="patrol",
+            callsign="MEDEVAC.07", label="MEDEVAC.07", nine_line={"frequency": "38.90", "patients_by_type": {"litter": 1, "ambulatory": 1},
+                                                                  "equipment": ["extraction_equipment"], "security": "possible enemy troops"}))
+    page_sign_in(browser, "ops")
+    page = browser.get(f"/alerts/{alert.id}")
+    assert page.status_code == 200
+    assert "Line 5: patients by type" in page.text and "ambulatory: 1, litter: 1" in page.text and "possible enemy troops" in page.text
+    browser.cookies.clear()
+    page_sign_in(browser, "liaison-a")
+    assert browser.get(f"/alerts/{alert.id}").status_code == 404  # the operations centre's alone

@@ -4,15 +4,19 @@ that refuses then accepts, acknowledgement from an e-mail's link, each alert's h
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import threading
 from configparser import ConfigParser
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytak
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import etree
+from standardwebhooks.webhooks import Webhook as Verifier
 
 from peacewatch.app import create_app
 from peacewatch.core.settings import Settings
@@ -43,7 +47,7 @@ def on_duty(client: TestClient, auth: Any, username: str, duty: str, **more: Any
 
 
 def test_an_emergency_escalates_by_the_roster_until_someone_acknowledges_from_an_email(
-        app: FastAPI, client: TestClient, auth: Any, scenario: None, settings: Settings) -> None:
+        app: FastAPI, client: TestClient, browser: TestClient, auth: Any, scenario: None, settings: Settings) -> None:
     for username in ("ops", "observer"):
         assert client.patch(f"/api/v1/users/{user_id(client, auth, username)}", headers=auth("admin"),
                             json={"email": f"{username}@mission.test"}).status_code == 200
@@ -75,7 +79,7 @@ def test_an_emergency_escalates_by_the_roster_until_someone_acknowledges_from_an
         assert len(mailbox.to("ops@mission.test")) == 1  # refused once, delivered once
         message = mailbox.to("ops@mission.test")[0]
         subject = re.sub(r"\s+", " ", message["Subject"])
-        assert subject == f"[PeaceWatch] EMERGENCY alert {alert['id']}: EMERGENCY from patrol: Emergency button (field page)"
+        assert subject == f"[PeaceWatch] EMERGENCY alert {alert['id']}: Emergency from patrol: Emergency button (field page)"
         body = message.get_payload(decode=True).decode()
         assert "39.84000, 46.77000 (MGRS 38S" in body and f"https://pw.mission.test/alerts/{alert['id']}" in body
 
@@ -89,13 +93,19 @@ def test_an_emergency_escalates_by_the_roster_until_someone_acknowledges_from_an
     # acknowledged from the e-mail's link: the page asks first (a mail scanner's GET changes nothing), its button acknowledges
     link = re.search(r"https://pw\.mission\.test(/alerts/acknowledge/\S+)", body)
     assert link is not None
-    page = client.get(link[1])
+    page = browser.get(link[1])  # a browser on HTTPS, with no sign-in: the link is the credential
     assert page.status_code == 200 and f"alert {alert['id']}" in page.text.lower() and history()["stage"] == "notified"
     token = link[1].rsplit("/", 1)[1]
-    done = client.post("/api/v1/alerts/acknowledge-by-link", json={"token": token})
-    assert done.status_code == 200 and done.json()["acknowledged_now"] is True
-    assert (done.json()["alert"]["acknowledged_by"], done.json()["alert"]["stage"]) == ("ops", "acknowledged")
-    assert client.post("/api/v1/alerts/acknowledge-by-link", json={"token": token}).json()["acknowledged_now"] is False
+    forged = browser.post(link[1], data={"csrf_token": "not the page's"})  # a form posted from elsewhere acknowledges nothing
+    assert forged.status_code == 200 and history()["stage"] == "notified"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    done = browser.post(link[1], data={"csrf_token": csrf[1]})  # the page's button
+    assert done.status_code == 200 and "Acknowledged by you" in done.text
+    assert (history()["acknowledged_by"], history()["stage"]) == ("ops", "acknowledged")
+    again = client.post("/api/v1/alerts/acknowledge-by-link", json={"token": token})  # the same link through the API
+    assert again.status_code == 200 and again.json()["acknowledged_now"] is False
+    assert again.json()["alert"]["acknowledged_by"] == "ops"
 
     with app.state.sessionmaker() as session:  # nothing more for an acknowledged alert; what waited is cancelled
         assert escalate(session, raised + timedelta(seconds=301)) == 0
@@ -195,3 +205,50 @@ def test_a_duty_officer_on_tak_is_sent_a_geochat_and_acknowledges_by_reading_it_
         wait_for(lambda: client.get(f"/api/v1/alerts/{second['id']}", headers=auth("ops")).json()["stage"] == "acknowledged", 15)
         assert client.get(f"/api/v1/alerts/{second['id']}", headers=auth("ops")).json()["note"] == "acknowledged by a GeoChat reply"
     app.state.engine.dispose()
+
+
+def test_a_webhook_is_sent_each_new_alert_signed_and_retried_until_its_receiver_answers(
+        app: FastAPI, client: TestClient, auth: Any, scenario: None, settings: Settings) -> None:
+    """A system of the mission (a chat bridge, an Apprise API server) told by a signed POST: verified with the Standard
+    Webhooks library, as a receiver would; a receiver that fails is tried again and its failure is on the notice."""
+    received: list[tuple[dict[str, str], bytes]] = []
+    answers = [503, 200]
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(answers.pop(0) if answers else 200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        made = client.post("/api/v1/webhooks", json={"name": "chat bridge", "url": f"http://127.0.0.1:{server.server_port}/hook",
+                                                     "kinds": ["emergency"]}, headers=auth("admin"))
+        assert made.status_code == 201 and made.json()["secret"].startswith("whsec_")
+        assert "secret" not in client.get("/api/v1/webhooks", headers=auth("admin")).json()[0]  # shown once
+        assert client.post("/api/v1/webhooks", json={"name": "x", "url": "http://127.0.0.1/"}, headers=auth("ops")).status_code == 403
+        on_duty(client, auth, "ops", "duty_officer")
+        assert client.post("/api/v1/escalation-policies", json=EMERGENCY_CHAIN, headers=auth("ops")).status_code == 201
+        alert = client.post("/api/v1/emergencies", json={"client_id": "em-hook-1", "lat": 39.84, "lon": 46.77},
+                            headers=auth("patrol")).json()
+        raised = datetime.fromisoformat(alert["raised_at"])
+        with app.state.sessionmaker() as session:
+            escalate(session, raised)
+            assert deliver_due(session, settings, raised) == {"sent": 0, "failed": 1}  # 503: again later
+            failed = next(n for n in client.get(f"/api/v1/alerts/{alert['id']}/history", headers=auth("ops")).json()["notices"]
+                          if n["channel"] == "webhook")
+            assert failed["status"] == "pending" and "HTTP 503" in failed["last_error"]
+            assert deliver_due(session, settings, raised + timedelta(seconds=6)) == {"sent": 1, "failed": 0}
+    finally:
+        server.shutdown()
+    assert len(received) == 2
+    headers, body = received[1]
+    assert headers["webhook-id"] == received[0][0]["webhook-id"]  # the same message both times: a receiver drops a copy
+    payload = Verifier(made.json()["secret"]).verify(body, headers)  # raises unless the signature is right
+    assert payload["type"] == "alert.raised" and payload["data"]["id"] == alert["id"] and payload["data"]["kind"] == "emergency"
+    assert json.loads(body)["data"]["priority"] == 1

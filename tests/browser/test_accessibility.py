@@ -18,7 +18,8 @@ from tests.live import LiveServer
 SERIOUS = ("serious", "critical")
 PAGES = {
     None: ["/login", "/public/map", "/reports"],
-    "ops": ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/reports?kind=sitrep&date=2020-11-17", "/tasks",
+    "ops": ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/reports?kind=sitrep&date=2020-11-17", "/tasks", "/duty",
+            "/alerts/1",
             "/tasks/create_patrol_api_v1_patrols_post", "/tasks/create_zone_api_v1_restricted_zones_post"],
     "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation",
                      "/tasks/record_recovery_api_v1_recoveries_post", "/tasks/file_missing_api_v1_missing_persons_post"],

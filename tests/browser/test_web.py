@@ -456,3 +456,29 @@ def test_the_reports_page_shows_the_bulletin_to_anyone_and_the_sitrep_to_staff(p
     sign_in(liaison, "liaison-b", "/reports")
     response = liaison.goto("/reports?kind=sitrep&date=2020-11-14")
     assert response is not None and response.status == 404
+
+
+def test_the_duty_officer_sees_a_call_for_help_above_everything_and_acknowledges_it(page: Page, server: LiveServer) -> None:
+    """A patrol's emergency arrives on the operations map live, with a chime, at the top of the alerts panel and in its
+    own pane above every marker; the duty officer acknowledges it there and reads on its page who was told."""
+    sign_in(page, "ops")
+    wait_loaded(page)
+    patrol = api_token(server, "patrol")
+    call = httpx.post(f"{server.url}/api/v1/emergencies", headers=patrol,
+                      json={"client_id": f"em-browser-{datetime.now(UTC):%H%M%S%f}", "lat": 39.84, "lon": 46.77})
+    assert call.status_code == 201, call.text
+    alert = call.json()
+    first = page.locator("#alerts > li").first
+    expect(first).to_have_class(re.compile(r"\bemergency\b"), timeout=15_000)  # pushed live, at the top
+    expect(first).to_contain_text("Emergency from patrol")
+    assert page.evaluate("document.querySelector('.leaflet-emergencies-pane .alert-marker.emergency') !== null")
+    assert page.evaluate("Number(getComputedStyle(document.querySelector('.leaflet-emergencies-pane')).zIndex)") > \
+        page.evaluate("Number(getComputedStyle(document.querySelector('.leaflet-marker-pane')).zIndex)")
+    first.get_by_role("button", name="Acknowledge").click()
+    expect(first).to_contain_text("Acknowledged")
+    page.goto(f"/alerts/{alert['id']}")
+    expect(page.locator("#alert-stage")).to_have_text("Acknowledged")
+    expect(page.locator("#alert-acknowledged")).to_contain_text("ops")
+    page.goto("/duty")
+    expect(page.locator("#on-duty")).to_contain_text("Duty officer")
+    screenshot(page, "duty-roster")

@@ -530,7 +530,9 @@ function showAlertsAt() {
   for (const [id, item] of alertItems) {
     const patrol = item.dataset.patrol ? patrolById(Number(item.dataset.patrol)) : null;
     const filtered = !kindAdmits(item.dataset.kind) || (unitFilter.value && !unitAdmits(patrol));
-    item.hidden = Date.parse(item.dataset.started) > until || filtered;
+    // a call for help not yet resolved is shown whatever moment or filter the map is on: nobody must miss it
+    const calling = item.classList.contains("emergency");
+    item.hidden = !calling && (Date.parse(item.dataset.started) > until || filtered);
     if (!item.hidden) shown += 1;
     const pin = alertPins.get(id);
     if (pin && item.hidden) pin.remove();
