@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from configparser import ConfigParser
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,47 +31,13 @@ from lxml import etree
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_load import served
+
 from peacewatch.tracking.cot import EventSplitter, StreamCounters
 from tests.mail import smtp_server
 
-SECRET = "bench-secret-key-" + "s" * 32
-CUSTODY = "bench-custody-key-" + "c" * 32
 NAMED = re.compile(r"alert (\d+):")
-
-
-@contextmanager
-def served(args: argparse.Namespace, smtp_port: int) -> Iterator[tuple[str, str, int]]:
-    """The demo on a scratch database, served by ``--workers`` processes; the URL, the database URL, the CoT port."""
-    scratch = Path(tempfile.mkdtemp(prefix="pw-delivery-"))
-    env = os.environ | {"PEACEWATCH_DATA_DIR": str(scratch), "PEACEWATCH_SECRET_KEY": SECRET, "PEACEWATCH_CUSTODY_KEY": CUSTODY,
-                        "PEACEWATCH_COT_PORT": str(args.cot_port), "PEACEWATCH_COT_UDP": "false", "PEACEWATCH_SMTP_HOST": "127.0.0.1",
-                        "PEACEWATCH_SMTP_PORT": str(smtp_port), "PEACEWATCH_PUBLIC_URL": "https://pw.bench.test"}
-    database_url = args.database_url or f"sqlite:///{scratch / 'peacewatch.db'}"
-    if args.database_url:
-        env["PEACEWATCH_DATABASE_URL"] = args.database_url
-        engine = create_engine(args.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        engine.dispose()
-    subprocess.run([sys.executable, "-m", "peacewatch", "demo", "--no-serve"], env=env, check=True, capture_output=True)
-    log = open(scratch / "server.log", "wb")
-    workers = "2" if args.database_url else "1"
-    server = subprocess.Popen([sys.executable, "-m", "peacewatch", "serve", "--port", str(args.port), "--workers", workers],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        yield url, database_url, args.cot_port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def token(url: str, who: str) -> dict[str, str]:
@@ -144,7 +105,10 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the last notices")
     args = parser.parse_args()
 
-    with smtp_server() as (mailbox, smtp_port), served(args, smtp_port) as (url, database_url, cot_port):
+    args.workers = 2 if args.database_url else 1
+    mail = {"PEACEWATCH_SMTP_HOST": "127.0.0.1", "PEACEWATCH_COT_PORT": str(args.cot_port), "PEACEWATCH_PUBLIC_URL": "https://pw.bench.test"}
+    with smtp_server() as (mailbox, smtp_port), served(args, PEACEWATCH_SMTP_PORT=str(smtp_port), **mail) as (url, database_url):
+        cot_port = args.cot_port
         ops, admin, patrol = token(url, "ops"), token(url, "admin"), token(url, "patrol")
         me = next(u for u in httpx.get(f"{url}/api/v1/users", headers=admin, timeout=30).json() if u["username"] == "ops")
         httpx.patch(f"{url}/api/v1/users/{me['id']}", json={"email": "ops@bench.test"}, headers=admin, timeout=30).raise_for_status()

@@ -201,11 +201,12 @@ def percentiles(values: list[float]) -> str:
 
 
 @contextmanager
-def served(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
-    """The demo on a scratch database, served; yields the URL and the database URL."""
+def served(args: argparse.Namespace, **extra_env: str) -> Iterator[tuple[str, str]]:
+    """The demo on a scratch database, served by ``args.workers`` processes (with ``extra_env``); yields the URL and
+    the database URL."""
     scratch = Path(tempfile.mkdtemp(prefix="pw-load-"))
     env = os.environ | {"PEACEWATCH_DATA_DIR": str(scratch), "PEACEWATCH_SECRET_KEY": BENCH_SECRET,
-                        "PEACEWATCH_CUSTODY_KEY": BENCH_CUSTODY, "PEACEWATCH_COT_PORT": "0", "PEACEWATCH_COT_UDP": "false"}
+                        "PEACEWATCH_CUSTODY_KEY": BENCH_CUSTODY, "PEACEWATCH_COT_PORT": "0", "PEACEWATCH_COT_UDP": "false"} | extra_env
     if args.database_url:
         env["PEACEWATCH_DATABASE_URL"] = args.database_url
         engine = create_engine(args.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
