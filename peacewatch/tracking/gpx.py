@@ -151,9 +151,11 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = 
         raise Invalid("waypoints stored as positions need one tracker: with tracks=by_name, keep them as places or report them",
                       field="waypoints")
     stream = _Bounded(io.BytesIO(source) if isinstance(source, bytes) else source, max_bytes)
-    # per kind: time, lat, lon, elevation, speed, course, the file's geoid height, and the track the point is in
-    kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d"), array("d"), array("q"))
-            for kind in ("trkpt", "wpt")}
+    # per kind: time, lat, lon, elevation, speed, course; apart, the few points that carry the file's own geoid height
+    # (row, metres), and where each track's timed points begin among the track points (tracks follow one another)
+    kept = {kind: (array("q"), array("d"), array("d"), array("d"), array("d"), array("d")) for kind in ("trkpt", "wpt")}
+    geoid_rows, geoid_metres = array("q"), array("d")
+    track_starts: list[tuple[int, int]] = []  # (track number, first row of its timed points)
     track_names: dict[int, str] = {}
     found = GpxPoints(columns=None)  # type: ignore[arg-type]  # filled below, before it is returned
 
@@ -211,15 +213,18 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = 
                     except ValueError:
                         raise Invalid("{moment!r} is not an ISO 8601 time", field=f"file.{where}.time", moment=moment[:40]) from None
                     when = when if when.tzinfo else when.replace(tzinfo=UTC)
-                    t_ms, lat, lon, alt, speed, course, geoid, track = kept[name]
+                    t_ms, lat, lon, alt, speed, course = kept[name]
+                    if fields.get("geoidheight") is not None:
+                        geoid_rows.append(len(t_ms) if name == "trkpt" else -1 - len(t_ms))  # waypoints' rows counted apart
+                        geoid_metres.append(_number(fields.get("geoidheight"), f"{where}.geoidheight"))
+                    if name == "trkpt" and (not track_starts or track_starts[-1][0] != counters["trk"]):
+                        track_starts.append((counters["trk"], len(t_ms)))
                     t_ms.append(int(when.timestamp() * 1000))
                     lat.append(_number(element.get("lat"), f"{where}.lat"))
                     lon.append(_number(element.get("lon"), f"{where}.lon"))
                     alt.append(_number(fields.get("ele"), f"{where}.ele"))
                     speed.append(_number(fields.get("speed"), f"{where}.speed"))
                     course.append(_number(fields.get("course"), f"{where}.course"))
-                    geoid.append(_number(fields.get("geoidheight"), f"{where}.geoidheight"))
-                    track.append(counters["trk"] if name == "trkpt" else -1)
             if name in ("trkpt", "wpt", "rtept", "trkseg", "trk", "rte", "metadata", "extensions") and parents and not (
                     name == "extensions" and _local(parents[-1].tag) in ("trkpt", "wpt")):  # a point's are read with it
                 parents[-1].remove(element)  # read: nothing of it stays in memory
@@ -228,9 +233,10 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = 
     except SafeET.ParseError as exc:
         raise Invalid("not well-formed XML: {exc}", field="file", exc=exc) from None
     # the track points, then the waypoints: the order the positions are reported in
-    t_ms, lat, lon, alt, speed, course, geoid, track = (
-        np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i in (0, 7) else np.float64) for kind in ("trkpt", "wpt")])
-        for i in range(8))
+    track_points = len(kept["trkpt"][0])
+    t_ms, lat, lon, alt, speed, course = (
+        np.concatenate([np.frombuffer(kept[kind][i], dtype=np.int64 if i == 0 else np.float64) for kind in ("trkpt", "wpt")])
+        for i in range(6))
     if not len(t_ms):
         if found.places:  # waypoints kept as places, whatever else the file holds (untimed tracks are reported)
             found.columns = PositionColumns([tracker or ""], np.zeros(0, dtype=np.int32), t_ms, lat, lon, alt, speed, course, alt)
@@ -242,13 +248,18 @@ def gpx_columns(source: bytes | BinaryIO, tracker: str | None, max_bytes: int = 
             errors=[FieldError.of(f"file.{point.where}", "{name}: {reason}", name=point.name or "unnamed",
                                   reason=Sentence(point.reason)) for point in found.skipped[:20]], skipped_count=found.skipped_count,
         )
-    names, index = _trackers_of(track, t_ms, track_names, tracker, tracks)
+    spans = [(number, start, end) for (number, start), end in
+             zip(track_starts, [start for _, start in track_starts[1:]] + [track_points])]
+    names, index = _trackers_of(spans, t_ms, len(t_ms), track_names, tracker, tracks)
     # <ele> is above mean sea level (GPS units and GPX readers agree on it); positions keep heights above the
     # ellipsoid, as CoT's hae: the geoid's height is added, the file's own where it gives one (<geoidheight>, the
     # model the unit used), else EGM96 (grids shipped with the package)
-    given = ~np.isnan(geoid)
-    height = np.where(given, alt + geoid, ellipsoidal_heights(lon, lat, alt))
-    found.geoid_from_file = int(np.count_nonzero(given & ~np.isnan(alt)))
+    height = ellipsoidal_heights(lon, lat, alt)
+    if len(geoid_rows):
+        rows = np.frombuffer(geoid_rows, dtype=np.int64)
+        rows = np.where(rows >= 0, rows, track_points - 1 - rows)  # a waypoint's row follows the track points
+        height[rows] = alt[rows] + np.frombuffer(geoid_metres, dtype=np.float64)
+        found.geoid_from_file = int(np.count_nonzero(~np.isnan(alt[rows])))
     found.heights_dropped = int(np.count_nonzero(~np.isnan(alt) & np.isnan(height)))
     found.columns = PositionColumns(
         names, index, t_ms, lat, lon, height, speed, course,
@@ -267,14 +278,12 @@ def tracker_named(track_name: str) -> str:
     return track_name.rpartition(TRACK_NAME_SEPARATOR)[2].strip() or track_name
 
 
-def _trackers_of(track: np.ndarray, t_ms: np.ndarray, track_names: dict[int, str], tracker: str | None,
+def _trackers_of(rows: list[tuple[int, int, int]], t_ms: np.ndarray, count: int, track_names: dict[int, str], tracker: str | None,
                  tracks: Tracks) -> tuple[list[str], np.ndarray]:
-    """Each point's tracker, as PositionColumns encodes it (the names once, an index per point)."""
-    numbers = sorted({int(n) for n in np.unique(track) if n >= 0})
-    spans = []
-    for number in numbers:
-        times = t_ms[track == number]
-        spans.append(TrackSpan(number, track_names.get(number, ""), int(times.min()), int(times.max()), len(times)))
+    """Each point's tracker, as PositionColumns encodes it (the names once, an index per point); ``rows`` are each
+    track's (number, first row, end row) among the track points, which come first."""
+    spans = [TrackSpan(number, track_names.get(number, ""), int(t_ms[start:end].min()), int(t_ms[start:end].max()), end - start)
+             for number, start, end in rows]
     if tracks == "one":
         clash = overlapping(spans)
         if clash is not None:
@@ -284,17 +293,17 @@ def _trackers_of(track: np.ndarray, t_ms: np.ndarray, track_names: dict[int, str
                 "one tracker's log, and their points would be stored as one. Import each track into the tracker its name "
                 "names (tracks=by_name), or one file per tracker", field="tracks", a=first.index, b=second.index,
                 a_name=first.name or "unnamed", b_name=second.name or "unnamed")
-        return [tracker or ""], np.zeros(len(t_ms), dtype=np.int32)
+        return [tracker or ""], np.zeros(count, dtype=np.int32)
     unnamed = [span.index for span in spans if not span.name]
     if unnamed:
         raise Invalid("tracks[{index}] has no <name>: with tracks=by_name each track names its tracker (its code or CoT uid)",
                       field=f"file.tracks[{unnamed[0]}].name", index=unnamed[0])
     names = sorted({tracker_named(span.name) for span in spans})
     position = {name: i for i, name in enumerate(names)}
-    of_track = np.zeros(max(numbers) + 1 if numbers else 1, dtype=np.int32)
-    for span in spans:
-        of_track[span.index] = position[tracker_named(span.name)]
-    return names, of_track[track]
+    index = np.zeros(count, dtype=np.int32)
+    for (_number, start, end), span in zip(rows, spans):
+        index[start:end] = position[tracker_named(span.name)]
+    return names, index
 
 
 Fix = tuple[int, float, float, float | None, float | None]  # t_ms, lat, lon, alt, speed

@@ -78,8 +78,10 @@ def test_each_role_sees_only_its_own_writes_and_a_press_officer_records_a_statem
     sign_in(page, "press", "/tasks")
     links = page.locator("a[data-operation]")
     operations = {links.nth(i).get_attribute("data-operation") for i in range(links.count())}
-    # the press office's writes: its statements, and which photos of public incidents the bulletin shows
-    assert operations == {"create_statement_api_v1_statements_post", "change_attachment_api_v1_attachments__attachment_id__patch"}, operations
+    # the press office's writes: its statements, which photos of public incidents the bulletin shows, and (as every
+    # member of the mission) calling for help and calling it off
+    assert operations == {"create_statement_api_v1_statements_post", "change_attachment_api_v1_attachments__attachment_id__patch",
+                          "call_for_help_api_v1_emergencies_post", "call_off_api_v1_emergencies__client_id__cancel_post"}, operations
     response = page.goto("/tasks/record_recovery_api_v1_recoveries_post")
     assert response is not None and response.status == 404
     screenshot(page, "32-tasks-press")
