@@ -464,8 +464,8 @@ def test_the_duty_officer_sees_a_call_for_help_above_everything_and_acknowledges
     sign_in(page, "ops")
     wait_loaded(page)
     patrol = api_token(server, "patrol")
-    call = httpx.post(f"{server.url}/api/v1/emergencies", headers=patrol,
-                      json={"client_id": f"em-browser-{datetime.now(UTC):%H%M%S%f}", "lat": 39.84, "lon": 46.77})
+    client_id = f"em-browser-{datetime.now(UTC):%H%M%S%f}"
+    call = httpx.post(f"{server.url}/api/v1/emergencies", headers=patrol, json={"client_id": client_id, "lat": 39.84, "lon": 46.77})
     assert call.status_code == 201, call.text
     alert = call.json()
     first = page.locator("#alerts > li").first
@@ -474,6 +474,11 @@ def test_the_duty_officer_sees_a_call_for_help_above_everything_and_acknowledges
     assert page.evaluate("document.querySelector('.leaflet-emergencies-pane .alert-marker.emergency') !== null")
     assert page.evaluate("Number(getComputedStyle(document.querySelector('.leaflet-emergencies-pane')).zIndex)") > \
         page.evaluate("Number(getComputedStyle(document.querySelector('.leaflet-marker-pane')).zIndex)")
+    again = httpx.post(f"{server.url}/api/v1/emergencies", headers=patrol,  # the caller moved: a repeat of the same call
+                       json={"client_id": client_id, "lat": 39.85, "lon": 46.78})
+    assert again.status_code == 200 and again.json()["id"] == alert["id"]
+    page.wait_for_function(f"(() => {{ const p = window.peacewatch.alertPlace({alert['id']}); return p && Math.abs(p[0] - 39.85) < 1e-6; }})()",
+                           timeout=30_000)  # the map follows the caller
     first.get_by_role("button", name="Acknowledge").click()
     expect(first).to_contain_text("Acknowledged")
     page.goto(f"/alerts/{alert['id']}")

@@ -595,9 +595,24 @@ function askWhyClose(button) {
     await actOnAlert(button.dataset.id, "close", note);
   });
 }
+const CALLS_EVERY_MS = 10000;
+/** Calls for help move with their callers (each repeat of ATAK's emergency moves the alert): the open ones are read
+ * again every few seconds, so the map follows the caller and shows who has acknowledged. */
+async function followCalls() {
+  const open = [...alertItems.values()].filter((item) => item.classList.contains("emergency"));
+  if (!open.length) return;
+  for (const kind of ["emergency", "casevac"]) {
+    try {
+      for (const alert of await api(`/api/v1/alerts?kind=${kind}&limit=50`)) {
+        if (alertItems.has(alert.id)) renderAlert(alert);
+      }
+    } catch { /* the next round tries again */ }
+  }
+}
 async function loadAlerts() {
   const found = await api("/api/v1/alerts?limit=200");
   found.reverse().forEach(renderAlert);
+  setInterval(followCalls, CALLS_EVERY_MS);
   const newest = found.length ? Math.max(...found.map((a) => a.id)) : 0;
   const stream = new EventSource(`/api/v1/alerts/stream?after=${newest}`);
   stream.addEventListener("alert", (event) => {
@@ -653,6 +668,7 @@ window.peacewatch = {
   },
   postCount: () => posts.getLayers().length,
   alertMarkerCount: () => alertMarkers.getLayers().length,
+  alertPlace(id) { const pin = alertPins.get(id); return pin ? [pin.getLatLng().lat, pin.getLatLng().lng] : null; },
   incidentCount: () => incidents.getLayers().length,
   routeNames: () => routes.getLayers().map((group) => group.getTooltip()?.getContent()),
 };
