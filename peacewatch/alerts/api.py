@@ -85,7 +85,7 @@ async def stream_alerts(
         with factory() as session:
             return live.alerts_after(session, after_id)
 
-    start = after if after is not None else (int(last_event_id) if (last_event_id or "").isdigit() else None)
+    start = after if after is not None else (int(last_event_id) if (last_event_id or "").isascii() and (last_event_id or "").isdigit() else None)
 
     def visible(alert: dict[str, Any]) -> bool:
         return readable is None or alert["visibility"] in readable

@@ -65,7 +65,7 @@ class RequestBodies:
                 await database_away_response(away, path)(scope, receive, send)
                 return
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await problem_response(BodyTooLarge(too_large(limit), field="body"), path)(scope, receive, send)
             return
         read = 0

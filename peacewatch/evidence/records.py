@@ -40,7 +40,7 @@ class Holder:
 
 
 def _number(key: str, what: str) -> int:
-    if not key.isdigit() or not 0 < int(key) < 2**31:
+    if not (key.isascii() and key.isdigit()) or not 0 < int(key) < 2**31:  # "²" is a digit, not a number
         raise NotFound("{what} {key} not found", what=what, key=key)
     return int(key)
 
@@ -70,7 +70,7 @@ def find_holder(session: Session, user: User, kind: RecordKind, key: str) -> Hol
 
 def held_publicly(session: Session, kind: RecordKind, key: str) -> bool:
     """Whether the record is public now: only an incident can be (verification steps and the remains never are)."""
-    if kind is not RecordKind.incident or not key.isdigit():
+    if kind is not RecordKind.incident or not (key.isascii() and key.isdigit()):
         return False
     incident = session.get(Incident, int(key))
     return incident is not None and incident.visibility is Visibility.public

@@ -67,7 +67,7 @@ positions_in = APIRouter(prefix="/api/v1/positions", tags=["tracking"], response
 )
 async def record_positions(request: Request, session: SessionDep, ingest: IngestDep, user: OperationsOrPatrol) -> IngestReportOut:
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BATCH_BYTES:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > MAX_BATCH_BYTES:
         raise Invalid("batch larger than {value} MiB: split it", field="body", value=MAX_BATCH_BYTES // 2**20)
     raw = await request.body()
     if len(raw) > MAX_BATCH_BYTES:

@@ -55,7 +55,7 @@ class Span(Strict):
 
 def _chart(value: dict[str, Tooth]) -> dict[str, Tooth]:
     for tooth in value:
-        if not tooth.isdigit() or int(tooth) not in TEETH:
+        if not (tooth.isascii() and tooth.isdigit()) or int(tooth) not in TEETH:
             raise ValueError(f"tooth {tooth!r} is not an FDI permanent tooth number (11-18, 21-28, 31-38, 41-48)")
     return value
 

@@ -22,7 +22,7 @@ class UnknownSymbol(ValueError):
 @lru_cache(maxsize=512)
 def symbol_svg(sidc: str, size: int = 30) -> str:
     """The symbol's SVG; raises UnknownSymbol for a code milsymbol cannot draw."""
-    if len(sidc) != 20 or not sidc.isdigit():
+    if len(sidc) != 20 or not (sidc.isascii() and sidc.isdigit()):
         raise UnknownSymbol(f"{sidc!r} is not a 20-digit APP-6D code")
     symbol = milsymbol.Symbol(sidc, size=size)
     if not symbol.is_valid():

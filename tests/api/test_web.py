@@ -355,3 +355,15 @@ def test_a_handovers_parts_are_counted_in_words_that_agree_with_the_number(brows
     counted = re.findall(r"(\d+) body parts?\b", html)
     assert counted, "the demo's handovers include body parts"
     assert all((n == "1") == (phrase == "") for n, phrase in re.findall(r"(\d+) body part(s?)\b", html))  # "1 body part", "2 body parts"
+
+
+@pytest.mark.usefixtures("scenario")
+def test_characters_that_are_digits_but_not_numbers_are_refused_not_a_server_error(client: TestClient, auth: Any) -> None:
+    """"²" and "①" are digits to str.isdigit, and int() refuses them: a record key or a Content-Length made of them is an
+    ordinary refusal (found by the fuzzer on GET /api/v1/attachments)."""
+    for key in ("²", "12³", "①"):
+        answer = client.get("/api/v1/attachments", params={"record_kind": "recovery", "record_key": key}, headers=auth("humanitarian"))
+        assert answer.status_code == 404, (key, answer.text)
+    declared = client.post("/api/v1/positions", content=b'{"positions": []}',
+                           headers=auth("ops") | {"Content-Type": "application/json", "Content-Length": b"\xb2"})  # type: ignore[dict-item]  # a header as bytes: "²" in latin-1
+    assert declared.status_code < 500, declared.text
