@@ -32,7 +32,7 @@ from peacewatch.core.settings import Settings
 from peacewatch.duty import channels
 from peacewatch.duty.chain import retry_delay_s
 from peacewatch.duty.channels import Outgoing
-from peacewatch.duty.models import Channel, Notice, NoticeStatus, Webhook
+from peacewatch.duty.models import OPEN_NOTICE, Channel, Notice, NoticeStatus, Webhook
 from peacewatch.tracking.geochat import ChatLine
 
 CLAIM_S = 60.0
@@ -63,7 +63,11 @@ def _claim(session: Session, notice_id: int, now: datetime) -> bool:
 
 def tidy(session: Session, settings: Settings, now: datetime) -> None:
     """Release claims whose process died, cancel notices of alerts no longer waiting, fail TAK notices nobody's
-    client came to take and e-mails with no server to take them. One transaction."""
+    client came to take and e-mails with no server to take them. One transaction, and none at all while no notice
+    waits (the round runs every second: on SQLite an idle round takes no write lock from the writers)."""
+    if session.scalar(select(Notice.id).where(Notice.status.in_(OPEN_NOTICE)).limit(1)) is None:
+        session.rollback()
+        return
     session.execute(update(Notice).where(Notice.status == NoticeStatus.sending, Notice.claimed_until < now)
                     .values(status=NoticeStatus.pending, claimed_until=None))
     answered = select(Alert.id).where(Alert.status != AlertStatus.open).scalar_subquery()
