@@ -21,7 +21,12 @@ from peacewatch.duty.schemas import AlertHistory, NoticeOut, StepOut
 
 
 def history(session: Session, alert_id: int, readable: Scope) -> AlertHistory:
-    alert = get_alert(session, alert_id, readable)
+    return history_of(session, get_alert(session, alert_id, readable))
+
+
+def history_of(session: Session, alert: Alert) -> AlertHistory:
+    """Who was told of ``alert`` (already read in the reader's scope), when, how, and who acknowledged it."""
+    alert_id = alert.id
     steps = list(session.scalars(select(AlertStep).where(AlertStep.alert_id == alert_id).order_by(AlertStep.taken_at, AlertStep.id)))
     notices = list(session.scalars(select(Notice).where(Notice.alert_id == alert_id).order_by(Notice.id)))
     policy = session.get(EscalationPolicy, steps[0].policy_id) if steps and steps[0].policy_id else None

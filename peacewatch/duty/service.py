@@ -11,6 +11,7 @@ means a step never taken twice, whichever leader ran when.
 
 from __future__ import annotations
 
+import base64
 import math
 import secrets
 from collections.abc import Sequence
@@ -127,8 +128,6 @@ def as_policy(row: EscalationPolicy) -> Policy:
 
 def create_webhook(session: Session, actor: str, data: WebhookIn) -> tuple[Webhook, str]:
     """A webhook and its secret (Standard Webhooks' ``whsec_`` and 24 random bytes in base64), shown once."""
-    import base64
-
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     with transaction(session, actor):
         if session.scalar(select(Webhook.id).where(Webhook.name == data.name)) is not None:

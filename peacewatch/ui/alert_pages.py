@@ -27,10 +27,10 @@ def alert_page(page: PageDep, session: SessionDep, alert_id: int) -> Response:
     if not page.has(OPERATIONS_CENTRE_ROLES):
         return page.render("not_found.html", status_code=404, what=_("Alert %(id)s") % {"id": alert_id})
     try:
-        story = figures.history(session, alert_id, user.readable)
+        alert = get_alert(session, alert_id, user.readable)
     except NotFound:
         return page.render("not_found.html", status_code=404, what=_("Alert %(id)s") % {"id": alert_id})
-    alert = get_alert(session, alert_id, user.readable)
+    story = figures.history_of(session, alert)
     return page.render("alert.html", alert=alert, story=story, can_act=page.has(OPERATIONS_ROLES))
 
 
