@@ -33,7 +33,7 @@ from peacewatch.core.broadcast import Topic
 from peacewatch.core.changes import ON_COMMIT
 from peacewatch.core.cluster import ClusterWork, Job
 from peacewatch.core.cookies import SessionEnd
-from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
+from peacewatch.core.db import engine_for, make_sessionmaker, utcnow
 from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
 from peacewatch.core.partitions import DAY_MS
@@ -183,10 +183,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     """The application; ``listeners`` makes it a serving process: Cursor-on-Target listeners and the
     cluster's periodic work run in its event loop."""
     settings = settings or Settings()
-    url = settings.resolved_database_url
-    engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
-                         pool_timeout_s=settings.db_pool_timeout_s, statement_timeout_ms=settings.db_statement_timeout_ms,
-                         application_name="peacewatch-serve", prepared_statements=settings.db_prepared_statements)
+    engine = engine_for(settings, "serve", pooled=True)
     notifier = Notifier()
     factory = make_sessionmaker(engine)
     factory.configure(info={ON_COMMIT: notifier.changed})  # every commit through this app wakes its live streams
@@ -258,7 +255,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
 
     pages.install(app)
     document_roles(app)
-    head = head_revision(url)
+    head = head_revision()
 
     @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers (whatever the database's state)")
     async def health() -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from peacewatch.core.console import console, fail, load_settings
+from peacewatch.core.console import console, err, fail, load_settings
 from peacewatch.core.settings import KeyNotConfigured
 
 
@@ -71,3 +71,21 @@ def keys_create(
         console.print(f"wrote {path}")
     console.print(f"export PEACEWATCH_SECRET_KEY_FILE={directory / SECRET_KEY_FILE} "
                   f"PEACEWATCH_CUSTODY_KEY_FILE={directory / CUSTODY_KEY_FILE}", highlight=False, soft_wrap=True)
+
+
+def config_check(
+    offline: Annotated[bool, typer.Option(help="Read the settings only; do not connect to the database")] = False,
+) -> None:
+    """Print what every command and process will use (database hosts, direct URL, pooler, data directory, keys,
+    files) and refuse what contradicts itself or what the database answers: exit 1 with a line per problem."""
+    from peacewatch.core.deployment import describe
+
+    settings = load_settings()
+    report = describe(settings, connect=not offline)
+    for name, value in report.lines:
+        console.print(f"{name + ':':<22} {value}", highlight=False, soft_wrap=True)
+    for problem in report.problems:
+        err.print(f"[bold red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+    if report.problems:
+        raise typer.Exit(1)
+    console.print("configuration: consistent")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from peacewatch.core.auth import User, verify_password
 from peacewatch.core.console import console, fail, load_settings, open_session
-from peacewatch.core.db import make_engine
+from peacewatch.core.db import engine_for
 from peacewatch.core.settings import KeyNotConfigured, Settings
 
 
@@ -29,10 +29,13 @@ def is_loopback(host: str) -> bool:
 def upgrade_database(settings: Settings) -> None:
     from peacewatch.core.migrate import upgrade
 
+    engine = engine_for(settings, "migrate", direct=True, statement_timeout=False)
     try:
-        upgrade(settings.resolved_database_url)
+        upgrade(engine)
     except SQLAlchemyError as exc:
         raise fail(f"cannot upgrade the database: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
 
 
 def db_upgrade() -> None:
@@ -47,14 +50,14 @@ def db_current() -> None:
     from peacewatch.core.migrate import current_revision, head_revision
 
     settings = load_settings()
-    engine = make_engine(settings.resolved_database_url)
+    engine = engine_for(settings, "cli")
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
         raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
-    console.print(f"current: {current or 'empty'}; head: {head_revision(settings.resolved_database_url)}")
+    console.print(f"current: {current or 'empty'}; head: {head_revision()}")
 
 
 def _redacted(url: str) -> str:

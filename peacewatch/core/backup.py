@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import inspect
 
 from peacewatch import __version__
-from peacewatch.core.db import make_engine, utcnow
+from peacewatch.core.db import engine_for, utcnow
 from peacewatch.core.migrate import current_revision
 from peacewatch.core.notify import libpq_url
 from peacewatch.core.settings import Settings
@@ -84,8 +84,7 @@ def backup(settings: Settings, destination: Path) -> Manifest:
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} is not empty: a backup goes into a new folder")
     settings.check_keys()
-    url = settings.resolved_database_url
-    engine = make_engine(url)
+    engine = engine_for(settings, "backup")
     try:
         revision = current_revision(engine)
     finally:
@@ -152,7 +151,7 @@ def restore(settings: Settings, source: Path) -> Manifest:
     keys = {name: (source / name).read_text().strip() for name in KEY_FILES}
     if kind == "postgresql":
         _check_configured_keys(settings, keys)
-        engine = make_engine(settings.resolved_database_url)
+        engine = engine_for(settings, "restore")
         try:
             if inspect(engine).get_table_names():
                 raise BackupError("the target database already holds tables: restore into an empty database")

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from peacewatch.core.auth import Role, User
-from peacewatch.core.db import make_engine, make_sessionmaker
+from peacewatch.core.db import engine_for, make_sessionmaker
 from peacewatch.core.problems import Problem
 from peacewatch.core.settings import KeyNotConfigured, Settings
 
@@ -42,8 +42,16 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise fail(f"bad setting PEACEWATCH_{str(first['loc'][0]).upper()}: {first['msg']}", 2) from None
+        raise fail(settings_error(exc), 2) from None
+
+
+def settings_error(exc: ValidationError) -> str:
+    """The first thing wrong with the settings, in one line naming the variable."""
+    first = exc.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # settings that contradict each other: the message names the variable
+        return f"bad settings: {message}"
+    return f"bad setting PEACEWATCH_{str(first['loc'][0]).upper()}: {message}"
 
 
 def cli_actor() -> str:
@@ -57,14 +65,14 @@ def cli_actor() -> str:
 def open_session(settings: Settings, *, require_schema: bool = True) -> Iterator[Session]:
     from peacewatch.core.migrate import is_up_to_date
 
-    url = settings.resolved_database_url
+    engine = engine_for(settings, "cli")
     try:
-        if require_schema and not is_up_to_date(url):
+        try:
+            current = not require_schema or is_up_to_date(engine)
+        except SQLAlchemyError as exc:
+            raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+        if not current:
             raise fail("the database schema is not up to date: run 'peacewatch db upgrade' first")
-        engine = make_engine(url)
-    except SQLAlchemyError as exc:
-        raise fail(f"cannot open the database: {str(exc).splitlines()[0]}") from None
-    try:
         with make_sessionmaker(engine)() as session:
             yield session
     finally:

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import psycopg
 from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, event, make_url, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:  # the settings read the clocks, which read this module
+    from peacewatch.core.settings import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -109,9 +115,92 @@ def _owner_only(database: Path) -> None:
         pass
 
 
+class ReplicaNotConfirmed(psycopg.OperationalError):
+    """A commit the synchronous replica did not confirm in time: stored on the primary only, so not acknowledged."""
+
+
+class CommitDeadlines:
+    """One thread for every connection of a process: it cancels a commit still waiting past its deadline.
+
+    PostgreSQL's statement timeout does not cover a commit's wait for a synchronous replica (it is
+    disarmed before the transaction commits), so only a cancel request ends that wait. A timer per commit
+    would cost a thread each; here a commit only adds and removes itself under a lock, and the thread
+    wakes for the earliest deadline.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: dict[int, tuple[float, psycopg.Connection[Any]]] = {}
+        self._thread: threading.Thread | None = None
+
+    def begin(self, connection: psycopg.Connection[Any], seconds: float) -> None:
+        with self._changed:
+            idle = not self._waiting
+            self._waiting[id(connection)] = (time.monotonic() + seconds, connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="commit-deadlines", daemon=True)
+                self._thread.start()
+            if idle:  # the thread sleeps without a deadline; any other deadline it waits for comes sooner
+                self._changed.notify()
+
+    def end(self, connection: psycopg.Connection[Any]) -> None:
+        with self._changed:
+            self._waiting.pop(id(connection), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                overdue = [connection for due, connection in self._waiting.values() if due <= now]
+                for connection in overdue:
+                    del self._waiting[id(connection)]
+                if not overdue:
+                    nearest = min((due for due, _connection in self._waiting.values()), default=None)
+                    self._changed.wait(None if nearest is None else nearest - now)
+                    continue
+            for connection in overdue:
+                with suppress(psycopg.Error):
+                    connection.cancel_safe(timeout=2)  # a commit ended meanwhile: PostgreSQL ignores an idle cancel
+
+
+COMMIT_DEADLINES = CommitDeadlines()
+
+
+class ReplicaBoundConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose commit waits a bounded time for the synchronous replica.
+
+    With ``synchronous_standby_names`` set, PostgreSQL holds every COMMIT until a synchronous standby has
+    the transaction; with that standby gone, every write would wait without end. Here a commit still
+    waiting after ``replica_wait_ms`` is cancelled: PostgreSQL stops waiting, keeps the transaction on the
+    primary and says so in a warning, and this commit raises instead of returning, so the request is
+    answered 503 and nothing is acknowledged that only one server holds.
+    """
+
+    replica_wait_ms = 0  # set on the subclass each engine makes
+
+    def commit(self) -> None:
+        self._unconfirmed = False
+        COMMIT_DEADLINES.begin(self, self.replica_wait_ms / 1000)
+        try:
+            super().commit()
+        finally:
+            COMMIT_DEADLINES.end(self)
+        if self._unconfirmed:
+            raise ReplicaNotConfirmed(f"the synchronous replica did not confirm the commit within {self.replica_wait_ms / 1000:g} s")
+
+    def watch_replica(self) -> None:
+        self._unconfirmed = False
+        self.add_notice_handler(self._on_notice)
+
+    def _on_notice(self, notice: psycopg.errors.Diagnostic) -> None:
+        if (notice.message_primary or "").startswith("canceling wait for synchronous replication"):
+            self._unconfirmed = True
+
+
 def make_engine(
     url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout_s: float = 30.0,
     statement_timeout_ms: int = 0, application_name: str = "peacewatch", prepared_statements: bool = True,
+    replica_wait_ms: int = 0,
 ) -> Engine:
     """An engine with a bounded pool: a request that finds no connection within ``pool_timeout_s`` fails
     (the server answers 503) instead of queueing without end.
@@ -136,7 +225,36 @@ def make_engine(
         connect_args["prepare_threshold"] = None
     # No ping before each use (a round trip per request): when the database restarts, the first request
     # on a dead connection fails (503) and the pool drops every connection opened before it.
-    return create_engine(url, connect_args=connect_args, **pool)
+    engine = create_engine(url, connect_args=connect_args, **pool)
+    if replica_wait_ms:
+        bounded: type[ReplicaBoundConnection] = type("ReplicaBound", (ReplicaBoundConnection,), {"replica_wait_ms": replica_wait_ms})
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: object, _record: object, cargs: Any, cparams: Any) -> psycopg.Connection[Any]:
+            connection = bounded.connect(*cargs, **cparams)
+            connection.watch_replica()
+            return connection
+    return engine
+
+
+def engine_for(settings: Settings, purpose: str, *, direct: bool = False, pooled: bool = False,
+               statement_timeout: bool = True) -> Engine:
+    """The engine every command and process opens from the settings: the one place that reads the database
+    settings, so a CLI command through pgbouncer prepares no statement, as the server does not.
+
+    ``purpose`` names the connections in ``pg_stat_activity`` (``peacewatch-<purpose>``). ``direct``: PostgreSQL
+    itself (the migrations, which need a session of their own), not the pooler. ``pooled``: the server's pool
+    sizes; a command keeps the small default. Without ``statement_timeout`` a statement may run as long as it
+    needs (a migration copying a table).
+    """
+    url = settings.session_database_url if direct else settings.resolved_database_url
+    pool: dict[str, Any] = {}
+    if pooled:
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow,
+                "pool_timeout_s": settings.db_pool_timeout_s}
+    return make_engine(url, statement_timeout_ms=settings.db_statement_timeout_ms if statement_timeout else 0,
+                       application_name=f"peacewatch-{purpose}", replica_wait_ms=round(settings.db_replica_wait_s * 1000),
+                       prepared_statements=settings.prepared_statements if url == settings.resolved_database_url else True, **pool)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

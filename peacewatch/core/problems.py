@@ -8,6 +8,7 @@ into ``application/problem+json`` bodies with a list of offending fields.
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +17,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peacewatch.core.i18n import Sentence, request_language, translations
 from peacewatch.core.plain_words import plain_message
+
+log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -287,11 +290,23 @@ def database_away_response(exc: Exception, instance: str) -> JSONResponse:
     """503 with Retry-After for a database error that passes (see _on_database_away); a middleware answers it too."""
     if isinstance(exc, PoolTimeout):
         reason = "the server is busy: no database connection became free in time; try again shortly"
+    elif isinstance(exc, OperationalError) and "synchronous replica" in str(exc.orig):
+        reason = ("the database's replica did not confirm the write in time, so it is not acknowledged; "
+                  "try again shortly (a resend with the same client id is not stored twice)")
     elif isinstance(exc, OperationalError) and "statement timeout" in str(exc.orig):
         reason = "the request took too long and was cancelled; try again shortly"
     else:
         reason = "the database is unavailable; try again shortly"
     return unavailable_response(reason, instance)
+
+
+async def _on_internal_error(request: Request, exc: InternalError) -> JSONResponse:
+    """A connection cut mid-answer (a pooler closing it while its server fails over) is the database away;
+    any other internal error of the database is a fault, logged."""
+    if exc.connection_invalidated or "results from command" in str(exc.orig):
+        return database_away_response(exc, request.url.path)
+    log.error("database internal error on %s", request.url.path, exc_info=exc)
+    return await _on_unexpected(request, exc)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -313,6 +328,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OSError, _on_os_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     for away in DATABASE_AWAY:
         app.add_exception_handler(away, _on_database_away)
+    app.add_exception_handler(InternalError, _on_internal_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each of these takes its own subclass
     app.add_exception_handler(Exception, _on_unexpected)
 
 

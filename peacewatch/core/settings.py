@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from peacewatch.core.clocks import CLOCK_SKEW_MINUTES
@@ -90,6 +91,18 @@ class Settings(BaseSettings):
         description="PostgreSQL itself, for LISTEN and the leader's lock, when PEACEWATCH_DATABASE_URL goes through pgbouncer")
     db_prepared_statements: bool = Field(
         default=True, description="Let psycopg prepare statements it runs often (off behind pgbouncer in transaction pooling)")
+    db_replica_wait_s: float = Field(
+        default=5.0, ge=0, le=3600,
+        description="PostgreSQL with a synchronous replica: longest a commit waits for it; then the request gets 503 "
+                    "(0: wait as long as PostgreSQL does)")
+    db_pool_mode: Literal["none", "session", "transaction"] = Field(
+        default="none",
+        description="What stands between PEACEWATCH_DATABASE_URL and PostgreSQL: nothing, or a pooler (pgbouncer) in "
+                    "session or transaction pooling; transaction pooling needs PEACEWATCH_DATABASE_DIRECT_URL")
+    database_kind: Literal["sqlite", "postgresql"] | None = Field(
+        default=None,
+        description="The database this deployment must have: 'postgresql' makes a missing PEACEWATCH_DATABASE_URL an error "
+                    "instead of an empty SQLite file in the data directory")
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated addresses)")
@@ -202,14 +215,51 @@ class Settings(BaseSettings):
 
         return parse_bbox(self.area_of_interest, field="PEACEWATCH_AREA_OF_INTEREST")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_direct_url")
     @classmethod
-    def _known_backend(cls, value: str | None) -> str | None:
+    def _known_backend(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value == "":
+            return None  # a variable left empty in an env file: not set
         if value is not None and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("PEACEWATCH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+            raise ValueError(f"PEACEWATCH_{str(info.field_name).upper()} must be a sqlite:// or postgresql:// URL")
         if value is not None and value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _no_contradiction(self) -> Self:
+        """Settings that cannot all hold are refused at once, naming the first setting to change, so no
+        process falls back silently to something else than the administrator meant."""
+        for problem in self.contradictions():
+            raise ValueError(problem)
+        return self
+
+    def contradictions(self) -> list[str]:
+        """What in these settings cannot be meant: each a sentence that names the setting to change."""
+        found = []
+        postgresql = bool(self.database_url and self.database_url.startswith("postgresql"))
+        if self.database_kind == "postgresql" and not postgresql:
+            found.append("PEACEWATCH_DATABASE_URL: not a PostgreSQL URL but PEACEWATCH_DATABASE_KIND=postgresql "
+                         f"({'missing: in a shell-loaded env file an unquoted & ends the line' if not self.database_url else 'sqlite'})")
+        if self.database_kind == "sqlite" and postgresql:
+            found.append("PEACEWATCH_DATABASE_URL: a PostgreSQL URL but PEACEWATCH_DATABASE_KIND=sqlite")
+        if not postgresql and (self.database_direct_url or self.db_pool_mode != "none"):
+            found.append("PEACEWATCH_DATABASE_URL: missing or SQLite, yet PEACEWATCH_DATABASE_DIRECT_URL or PEACEWATCH_DB_POOL_MODE "
+                         "describe PostgreSQL (in a shell-loaded env file an unquoted & ends the line)")
+        if self.database_direct_url is not None and not self.database_direct_url.startswith("postgresql"):
+            found.append("PEACEWATCH_DATABASE_DIRECT_URL: must be a postgresql:// URL")
+        if postgresql and self.db_pool_mode == "transaction" and not self.database_direct_url:
+            found.append("PEACEWATCH_DATABASE_DIRECT_URL: must be set with PEACEWATCH_DB_POOL_MODE=transaction (the leader's "
+                         "lock and LISTEN need a session of their own, which transaction pooling does not keep)")
+        if self.db_pool_mode == "transaction" and self.db_prepared_statements and "db_prepared_statements" in self.model_fields_set:
+            found.append("PEACEWATCH_DB_PREPARED_STATEMENTS: must be false with PEACEWATCH_DB_POOL_MODE=transaction "
+                         "(pgbouncer hands each transaction another server connection)")
+        return found
+
+    @property
+    def prepared_statements(self) -> bool:
+        """Whether psycopg may prepare statements on the connections of ``database_url``."""
+        return self.db_prepared_statements and self.db_pool_mode != "transaction"
 
     def ensure_data_dir(self) -> Path:
         """The data directory, for its owner only (0700): it holds the database, the keys and the uploads."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from peacewatch.airlift.figures import strength_series
 from peacewatch.core.blobs import BlobStore, blob_store
 from peacewatch.core.calendar import days_between
-from peacewatch.core.db import make_engine, make_sessionmaker, utcnow
+from peacewatch.core.db import engine_for, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
 from peacewatch.core.i18n import N_
 from peacewatch.core.problems import Conflict, Invalid
@@ -360,7 +360,7 @@ _worker: dict[str, Any] = {}
 
 def _start_worker(settings: Settings, options: Options, folder: str) -> None:
     """A worker process: its own engine and session, the records read once."""
-    session = make_sessionmaker(make_engine(settings.resolved_database_url))()
+    session = make_sessionmaker(engine_for(settings, "reports"))()
     _worker.update(settings=settings, options=options, folder=Path(folder), session=session,
                    records=load_records(session, settings, internal=options.internal))
 
