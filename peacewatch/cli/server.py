@@ -86,11 +86,22 @@ _SERVE_LOCK: list[Any] = []  # the open lock file of this process's SQLite datab
 
 
 def require_keys(settings: Settings) -> None:
-    """On PostgreSQL every process must sign tokens and chain custody with the same keys: refuse to start without them."""
+    """On PostgreSQL every process must sign tokens and chain custody with the same keys: refuse to start without them.
+
+    The database connections are asked too: a pooler nobody declared (the leader's lock would be lost in
+    it), or a direct URL to another server, is refused before any process serves. A database that does not
+    answer yet is no reason to refuse: the process starts and answers 503 until it does.
+    """
     try:
         settings.check_keys()
     except KeyNotConfigured as exc:
         raise fail(f"refusing to start: {exc}", 2) from None
+    if settings.shared_database:
+        from peacewatch.core.dbcheck import probe
+
+        found = probe(settings)
+        if found.problems:
+            raise fail(f"refusing to start: {found.problems[0]} ('peacewatch config check' says more)", 2)
 
 
 def _check_cluster(settings: Settings, workers: int) -> None:
