@@ -12,7 +12,11 @@ from dataclasses import asdict
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peacewatch import __version__
@@ -21,6 +25,7 @@ from peacewatch.airlift import api as airlift_api
 from peacewatch.airlift.api import MAX_LOG_BYTES
 from peacewatch.alerts import api as alerts_api
 from peacewatch.alerts.live import NewAlerts
+from peacewatch.alerts.models import Alert, AlertStatus
 from peacewatch.alerts.service import sweep
 from peacewatch.claims import api as claims_api
 from peacewatch.core import partitions
@@ -36,8 +41,9 @@ from peacewatch.core.cookies import SessionEnd
 from peacewatch.core.db import engine_for, make_sessionmaker, utcnow
 from peacewatch.core.migrate import current_revision, head_revision
 from peacewatch.core.notify import Notifier, listen_forever
+from peacewatch.core.observability import METRICS, Gauge, RequestMetrics, StateGauges, new_request_id, sane_request_id
 from peacewatch.core.partitions import DAY_MS
-from peacewatch.core.problems import Unavailable, install_problem_handlers, problem_responses
+from peacewatch.core.problems import Forbidden, Unauthorized, Unavailable, install_problem_handlers, problem_responses
 from peacewatch.core.settings import Settings
 from peacewatch.core.throttle import sign_in_guard
 from peacewatch.core.web import OptionalUser, document_roles, stream_caller
@@ -45,6 +51,7 @@ from peacewatch.courier import api as courier_api
 from peacewatch.demining import api as demining_api
 from peacewatch.duty import api as duty_api
 from peacewatch.duty.delivery import deliver_due
+from peacewatch.duty.models import Notice, NoticeStatus
 from peacewatch.duty.service import escalate
 from peacewatch.evidence import api as evidence_api
 from peacewatch.evidence.service import sweep_store
@@ -179,6 +186,43 @@ def periodic_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Jo
     return jobs
 
 
+def process_gauges(app: FastAPI, engine: Engine, factory: sessionmaker[Session], work: ClusterWork) -> list[Gauge]:
+    """This process's state at a scrape: whether it leads, its pool, its CoT connections and live streams, what its
+    admission shed, and the cluster's alert and notice queues (read from the database, the same from every process)."""
+    pool = engine.pool
+    gauges = [
+        Gauge("peacewatch_leader", "1 while this process leads the cluster's periodic work", 1.0 if work.leading else 0.0),
+        Gauge("peacewatch_db_pool_connections", "Database connections of this process's pool", label="state",
+              values={"in_use": float(getattr(pool, "checkedout", lambda: 0)()), "idle": float(getattr(pool, "checkedin", lambda: 0)())}),
+        Gauge("peacewatch_live_streams", "Live streams (server-sent events) open on this process", float(app.state.admission.streams)),
+        Gauge("peacewatch_requests_waiting", "Requests waiting for a free worker", float(app.state.admission.waiting)),
+        Gauge("peacewatch_requests_shed", "Requests answered 503 or 429 at once by admission, by reason", label="reason",
+              values={reason: float(count) for reason, count in app.state.admission.by_reason.items()}, counter=True),
+    ]
+    cot = app.state.cot
+    if cot is not None:
+        gauges += [
+            Gauge("peacewatch_cot_connections", "CoT connections (TCP and TLS) open on this process", float(cot.slots.open)),
+            Gauge("peacewatch_cot_events", "CoT events received by this process, by what became of them", label="outcome", counter=True,
+                  values={"received": float(cot.counters.events), "stored": float(cot.counters.stored),
+                          "malformed": float(cot.counters.malformed), "unregistered": float(cot.counters.unregistered),
+                          "shed": float(cot.counters.shed), "hostile": float(cot.counters.hostile)}),
+        ]
+    with factory() as session:
+        stages = dict(session.execute(select(Alert.status, func.count()).where(Alert.status != AlertStatus.closed)
+                                      .group_by(Alert.status)).all())
+        notices = dict(session.execute(select(Notice.status, func.count())
+                                       .where(Notice.status.in_([NoticeStatus.pending, NoticeStatus.sending]))
+                                       .group_by(Notice.status)).all())
+    gauges += [
+        Gauge("peacewatch_alerts_open", "Alerts not yet closed, by status", label="status",
+              values={status.value: float(stages.get(status, 0)) for status in (AlertStatus.open, AlertStatus.acknowledged)}),
+        Gauge("peacewatch_notices_waiting", "Notices of alerts waiting to be sent, or being sent", label="status",
+              values={status.value: float(notices.get(status, 0)) for status in (NoticeStatus.pending, NoticeStatus.sending)}),
+    ]
+    return gauges
+
+
 def create_app(settings: Settings | None = None, *, listeners: bool = False) -> FastAPI:
     """The application; ``listeners`` makes it a serving process: Cursor-on-Target listeners and the
     cluster's periodic work run in its event loop."""
@@ -240,6 +284,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     app.state.hashing = ThreadPoolExecutor(settings.password_hashing_threads, thread_name_prefix="password-hashing")
     app.state.positions_topic = Topic(notifier, frozenset({"positions"}), NewFixes(factory))
     app.state.alerts_topic = Topic(notifier, frozenset({"alerts"}), NewAlerts(factory))
+    app.state.metrics = CollectorRegistry()
+    app.state.metrics.register(StateGauges(lambda: process_gauges(app, engine, factory, work)))
     app.add_middleware(SessionEnd, secure=settings.cookie_secure)
     app.add_middleware(RequestBodies, default_bytes=settings.max_body_bytes, limits=BODY_LIMITS,
                        anonymous=frozenset({"/api/v1/auth/token", "/api/v1/alerts/acknowledge-by-link"}))  # signing in; a link's token
@@ -249,6 +295,9 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
                                             settings.streams_per_user, settings.operations_streams_per_user),
                        identify=stream_caller, counters=app.state.admission,
                        sign_in_paths=frozenset({"/api/v1/auth/token", "/login"}), sign_ins_active=settings.password_hashing_threads)
+    app.add_middleware(RequestMetrics)  # outside admission: a request it sheds is counted too
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=new_request_id, validator=sane_request_id,
+                       transformer=None)  # outermost: every line logged for a request carries its id
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -260,6 +309,19 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
     @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers (whatever the database's state)")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    metrics_from = frozenset(address.strip() for address in settings.metrics_allow_ips.split(",") if address.strip())
+
+    @app.get("/metrics", tags=["meta"], response_class=PlainTextResponse, responses=problem_responses(401, 403),
+             summary="Prometheus metrics of this process (from the addresses of PEACEWATCH_METRICS_ALLOW_IPS, or an admin)")
+    def metrics(request: Request, user: OptionalUser) -> Response:
+        direct = request.client is not None and request.client.host in metrics_from and "x-forwarded-for" not in request.headers
+        if not direct:
+            if user is None:
+                raise Unauthorized("sign in as an administrator to read the metrics")
+            if user.role is not Role.admin:
+                raise Forbidden("the metrics are for administrators")
+        return Response(generate_latest(METRICS) + generate_latest(app.state.metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["meta"], responses=problem_responses(503),
              summary="Readiness: the database answers and its schema is current; to an administrator, the process's "

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from peacewatch.core.auth import User, verify_password
 from peacewatch.core.console import console, fail, load_settings, open_session
 from peacewatch.core.db import engine_for
+from peacewatch.core.observability import configure_logging, log_config
 from peacewatch.core.settings import KeyNotConfigured, Settings
 
 
@@ -41,6 +42,7 @@ def upgrade_database(settings: Settings) -> None:
 def db_upgrade() -> None:
     """Apply the migrations (SQLite or PostgreSQL, whichever PEACEWATCH_DATABASE_URL names)."""
     settings = load_settings()
+    configure_logging(settings.log_format)  # each migration's line, with its time
     upgrade_database(settings)
     console.print(f"database at head: {_redacted(settings.resolved_database_url)}")
 
@@ -76,10 +78,11 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
                   + (f" with {workers} worker processes" if workers > 1 else ""))
     # the client's address and scheme from X-Forwarded-For/-Proto, only when a trusted proxy sent them
     proxy = {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+    logs = {"log_config": log_config(settings.log_format), "log_level": "info"}
     if workers > 1:  # each worker builds its app from the same environment
-        uvicorn.run("peacewatch.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info", **proxy)
+        uvicorn.run("peacewatch.app:serving_app", factory=True, host=host, port=port, workers=workers, **logs, **proxy)
     else:
-        uvicorn.run(create_app(settings, listeners=True), host=host, port=port, log_level="info", **proxy)
+        uvicorn.run(create_app(settings, listeners=True), host=host, port=port, **logs, **proxy)
 
 
 _SERVE_LOCK: list[Any] = []  # the open lock file of this process's SQLite database, held until it exits
@@ -170,6 +173,7 @@ def work() -> None:
     require_keys(settings)
     with open_session(settings):
         pass
+    configure_logging(settings.log_format)
     app = create_app(settings)
     console.print("running the cluster's periodic work: " + ", ".join(job.name for job in app.state.work.jobs))
     try:

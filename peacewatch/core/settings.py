@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         default=None,
         description="The database this deployment must have: 'postgresql' makes a missing PEACEWATCH_DATABASE_URL an error "
                     "instead of an empty SQLite file in the data directory")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Server logs: text lines with time and request id, or one JSON object per line (for the journal)")
+    metrics_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Addresses that may read /metrics without signing in (a Prometheus on this machine); an admin's token may too")
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated addresses)")

@@ -8,6 +8,7 @@ upsert that the database serialises; windows are timed by the database's clock, 
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from peacewatch.core.db import Base
 from peacewatch.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RateCounter(Base):
@@ -171,6 +174,9 @@ class SignInGuard:
             if self.limiter.hit(item, "sign-in", _SCOPE_KEYS[scope], *key) and \
                     self.limiter.get_window_stats(item, "sign-in", _SCOPE_KEYS[scope], *key).remaining == 0:
                 used_up.append(Lockout(scope, "/".join(unquote(part) for part in key), item.amount, item.get_expiry()))
+        for lockout in used_up:
+            log.warning("sign-in locked out (%s: %s) after %d wrong passwords, for %d s", lockout.scope, lockout.key,
+                        lockout.failures, lockout.window_s)
         return used_up
 
     def _counted(self) -> list[tuple[str, LockoutState]]:

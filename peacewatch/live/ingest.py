@@ -18,6 +18,7 @@ from peacewatch.alerts.engine import claim_trackers, evaluate
 from peacewatch.core.changes import mark_changed
 from peacewatch.core.db import transaction
 from peacewatch.core.geo import Fence
+from peacewatch.core.observability import POSITIONS
 from peacewatch.core.settings import AlertSettings, Settings
 from peacewatch.geography.models import ZoneKind
 from peacewatch.geography.service import zone_fence
@@ -58,7 +59,9 @@ class Ingest:
             if sender is not None:
                 check_sender(session, tracker, sender, where)
             batch = self.prepare(zone_fence(session, ZoneKind.area_of_responsibility), columns, tracker)
-            return store_batch(session, actor, source, batch, self.rules)
+            report = store_batch(session, actor, source, batch, self.rules)
+        POSITIONS.labels(source).inc(report.stored)  # committed: counted
+        return report
 
     def prepare(self, fence: Fence, columns: PositionColumns, tracker: np.ndarray) -> PreparedBatch:
         """Rows in key order with their area and H3 cell: no database needed, so a backfill prepares the
@@ -68,7 +71,9 @@ class Ingest:
     def store(self, session: Session, actor: str, source: str, batch: PreparedBatch) -> IngestReport:
         """A prepared batch in a transaction of its own (a backfill's chunk)."""
         with writer_turn(session), transaction(session, actor):
-            return store_batch(session, actor, source, batch, self.rules)
+            report = store_batch(session, actor, source, batch, self.rules)
+        POSITIONS.labels(source).inc(report.stored)
+        return report
 
 
 def store_batch(session: Session, actor: str, source: str, batch: PreparedBatch, rules: AlertSettings) -> IngestReport:

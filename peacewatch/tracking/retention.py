@@ -14,6 +14,7 @@ keeps its own fix. Every prune is audited: who, up to when, how many rows and wh
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ CHUNK = 20_000
 VACUUM_PAGES = 2_000  # about 8 MB given back per step
 PAUSE_S = 0.1
 Keeper = Callable[[Session, int], int]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +66,8 @@ def prune_positions(session: Session, actor: str, before: datetime, keepers: Seq
         "before": before.isoformat(), "positions": report.positions, "partitions": report.partitions,
         "tracks_kept": report.kept, "bytes_freed": report.bytes_freed}, action=audit.AuditAction.delete)
     session.commit()
+    log.info("positions before %s pruned by %s: %d positions, %d partitions, %d tracks kept, %d bytes freed",
+             f"{before:%Y-%m-%d}", actor, report.positions, report.partitions, report.kept, report.bytes_freed)
     return report
 
 
