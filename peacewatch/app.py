@@ -140,7 +140,7 @@ HOUSEKEEPING_SECONDS = 3600
 def sweep_files(settings: Settings, factory: sessionmaker[Session]) -> dict[str, int]:
     """Scratch files and files no committed row names, left by a crash or a full disk: deleted once past their grace."""
     with factory() as session:
-        swept = sweep_store(session, blob_store(settings.data_dir), settings.evidence_sweep_grace_s)
+        swept = sweep_store(session, blob_store(settings), settings.evidence_sweep_grace_s)
     if swept.scratch or swept.orphans:
         log.info("file store swept: %d scratch files, %d files no record names", swept.scratch, swept.orphans)
     return asdict(swept)

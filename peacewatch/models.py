@@ -9,6 +9,7 @@ def load_all_models() -> None:
     import peacewatch.claims.models
     import peacewatch.core.audit
     import peacewatch.core.auth
+    import peacewatch.core.blobs
     import peacewatch.core.changes
     import peacewatch.core.throttle
     import peacewatch.demining.models

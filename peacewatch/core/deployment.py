@@ -59,6 +59,12 @@ def describe(settings: Settings, *, connect: bool = True) -> Report:
     report.problems.extend(settings.contradictions())
     _data_dir(settings, report)
     _keys(settings, report)
+    if settings.evidence_store == "database":
+        report.add("evidence files", "in the database (every machine reaches them; a copy of each read is kept in "
+                   f"{settings.data_dir / 'evidence-cache'})")
+    else:
+        report.add("evidence files", f"{settings.data_dir / 'evidence'}" + (
+            ": every machine must share this disk, or set PEACEWATCH_EVIDENCE_STORE=database" if settings.shared_database else ""))
     _files(settings, report)
     report.add("public URL", settings.public_url or "not set: e-mail notices carry no link")
     report.add("SMTP", f"{settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else "not set: e-mail notices fail visibly")

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
         default=None,
         description="The database this deployment must have: 'postgresql' makes a missing PEACEWATCH_DATABASE_URL an error "
                     "instead of an empty SQLite file in the data directory")
+    evidence_store: Literal["files", "database"] = Field(
+        default="files",
+        description="Where evidence files are kept: files under the data directory (one machine, or a disk all share), "
+                    "or in the database, which every process reaches and which is replicated and backed up with them")
     log_format: Literal["text", "json"] = Field(
         default="text", description="Server logs: text lines with time and request id, or one JSON object per line (for the journal)")
     metrics_allow_ips: str = Field(

@@ -24,7 +24,7 @@ def take_in_outbox(
     request: Request, session: SessionDep, settings: SettingsDep, ingest: IngestDep, user: Operations,
     file: Annotated[UploadFile, File(description="The outbox as the field page exported it (peacewatch-outbox-….jsonl)")],
 ) -> Any:
-    desk = service.Desk(settings, ingest, blob_store(settings.data_dir), media.media_work(settings))
+    desk = service.Desk(settings, ingest, blob_store(settings), media.media_work(settings))
     try:
         taken = service.take_in(session, desk, user, iter(lambda: file.file.readline(MAX_LINE_BYTES), b""), reader_gettext(request))
     except NotAnOutbox as failure:

@@ -66,7 +66,7 @@ def attach(
 ) -> Any:
     arriving = service.Arriving(stream=file.file, filename=file.filename or "", sha256=sha256, caption=caption,
                                 captured_at=captured_at, kept_at=kept_at, copy_of=copy_of, client_id=client_id, public=public)
-    attachment, created = service.attach(session, blob_store(settings.data_dir), media.media_work(settings), Context.of(settings),
+    attachment, created = service.attach(session, blob_store(settings), media.media_work(settings), Context.of(settings),
                                          user, record_kind, record_key, arriving)
     if not created:
         response.status_code = 200
@@ -136,7 +136,7 @@ def _given_name(attachment: Attachment, media_type: str) -> str:
 def attachment_content(attachment_id: RecordId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
     attachment = service.get_attachment(session, user, attachment_id)
     clean = service.copy_for(user)
-    handle, media_type = service.content(blob_store(settings.data_dir), media.media_work(settings), attachment, clean=clean)
+    handle, media_type = service.content(blob_store(settings), media.media_work(settings), attachment, clean=clean)
     shown = "inline" if media_type in media.IMAGES else "attachment"  # a video or a PDF is saved, not opened in the page
     headers = {"Cache-Control": "private, no-store", **content_disposition(_given_name(attachment, media_type), shown)}
     if not clean:  # the stored bytes: the hash they must have, for the client to check
@@ -151,7 +151,7 @@ def attachment_content(attachment_id: RecordId, session: SessionDep, settings: S
             summary="A photo marked public, as anyone may read it (no sign-in): re-encoded without EXIF")
 def public_copy(attachment_id: RecordId, session: SessionDep, settings: SettingsDep) -> Response:
     attachment = service.public_file(session, attachment_id)  # a photo: its copy is re-encoded, or refused
-    handle, media_type = service.content(blob_store(settings.data_dir), media.media_work(settings), attachment, clean=True)
+    handle, media_type = service.content(blob_store(settings), media.media_work(settings), attachment, clean=True)
     return _file_answer(handle, media_type, {"Cache-Control": "no-cache"})
 
 
@@ -161,5 +161,5 @@ def attachment_thumbnail(attachment_id: RecordId, session: SessionDep, settings:
     attachment = service.get_attachment(session, user, attachment_id)
     if attachment.thumbnail_sha256 is None:
         raise NotFound("attachment {attachment_id} has no thumbnail (not a photo)", attachment_id=attachment_id)
-    handle = blob_store(settings.data_dir).open(attachment.thumbnail_sha256)
+    handle = blob_store(settings).open(attachment.thumbnail_sha256)
     return _file_answer(handle, "image/jpeg", {"Cache-Control": "private, max-age=86400"})

@@ -124,11 +124,11 @@ def day_document(session: Session, settings: Settings, day: date, options: Optio
     """The report of one reporting day as a document, for a page that shows it in its own frame."""
     check_span(session, settings, day, day)
     return build_day(session, load_records(session, settings, internal=options.internal), day, options,
-                     blob_store(settings.data_dir), media_work(settings))[0]
+                     blob_store(settings), media_work(settings))[0]
 
 
 def render_day(session: Session, settings: Settings, records: Records, day: date, options: Options) -> Report:
-    doc, figures, provisional = build_day(session, records, day, options, blob_store(settings.data_dir), media_work(settings))
+    doc, figures, provisional = build_day(session, records, day, options, blob_store(settings), media_work(settings))
     name = f"peacewatch-{options.kind.value}-{day.isoformat()}-{options.language.value}.{options.fmt.value}"
     return Report(_encode(doc, figures, options, provisional), MEDIA_TYPES[options.fmt], name)
 

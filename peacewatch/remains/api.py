@@ -118,7 +118,7 @@ custody_router = APIRouter(prefix="/api/v1/custody", tags=["remains"], responses
 def verify_custody(session: SessionDep, settings: SettingsDep, user: Humanitarian,
                    body: Annotated[list[Annotated[str, Query(pattern=BODY_NUMBER, max_length=32)]] | None,
                                    Query(max_length=500)] = None) -> ChainReport:
-    return custody_chain.verify_custody(session, registry.Context.of(settings), body, rehash=blob_store(settings.data_dir).rehash)
+    return custody_chain.verify_custody(session, registry.Context.of(settings), body, rehash=blob_store(settings).rehash)
 
 
 missing = APIRouter(prefix="/api/v1/missing-persons", tags=["remains"], responses=problem_responses(403, 404, 409))

@@ -261,7 +261,7 @@ def custody_verify(numbers: Annotated[list[str] | None, typer.Argument(help="Bod
     """Check every chain of custody; exit 1 and list each break when one was tampered with."""
     settings, ctx = _context()
     with base.open_session(settings) as session:
-        report = base.guarded(lambda: custody_chain.verify_custody(session, ctx, numbers, rehash=blob_store(settings.data_dir).rehash))
+        report = base.guarded(lambda: custody_chain.verify_custody(session, ctx, numbers, rehash=blob_store(settings).rehash))
     for item in report.breaks:
         base.err.print(f"{item.body}" + (f" event {item.seq}" if item.seq is not None else "") + f": {item.problem}",
                        highlight=False, soft_wrap=True)

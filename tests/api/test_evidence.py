@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from peacewatch.core.blobs import blob_store
+from peacewatch.core.blobs import FileSystemBlobs, blob_store
 from peacewatch.core.settings import Settings
 from tests.bodies import recovery, report
 from tests.evidence_files import PDF, phone_photo, sha256
@@ -86,7 +86,7 @@ class TestAttaching:
         assert "changed on the way" in answer.json()["detail"]
         assert client.get("/api/v1/attachments", params={"record_kind": "incident", "record_key": number},
                           headers=auth("ops")).json() == []
-        assert blob_store(settings.data_dir).rehash(sha256(photo)) is None  # not in the store either
+        assert blob_store(settings).rehash(sha256(photo)) is None  # not in the store either
 
     def test_a_resend_stores_the_file_once(self, client: TestClient, auth: Any, settings: Settings) -> None:
         number = incident(client, auth)
@@ -256,7 +256,7 @@ class TestCustody:
         assert shown[0]["custody"] == "stored"  # a file moves no body: it is still where it was stored
         verify = client.get("/api/v1/custody/verify", params={"body": body}, headers=auth(HUM)).json()
         assert verify["intact"] is True, verify
-        blob_store(settings.data_dir).path(sha256(photo)).write_bytes(b"a different photo")  # the file swapped on disk
+        FileSystemBlobs(settings.data_dir / "evidence").path(sha256(photo)).write_bytes(b"a different photo")  # the file swapped on disk
         broken = client.get("/api/v1/custody/verify", params={"body": body}, headers=auth(HUM)).json()
         assert broken["intact"] is False and "was replaced" in broken["breaks"][0]["problem"], broken
 
