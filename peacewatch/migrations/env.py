@@ -40,12 +40,22 @@ def _run(connection: object) -> None:
         include_name=_include_name,
         render_as_batch=True,
         compare_type=True,
+        # each migration commits on its own: one that rebuilds a growing table commits batch by batch (core/online_copy)
+        transaction_per_migration=True,
     )
-    with context.begin_transaction():
-        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]  # Alembic's template: a Connection where its stubs say Connection | None
-            # machines started together: one migrates, the others wait here and then find nothing to do
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1347900237)")  # type: ignore[attr-defined]  # Alembic's template: a Connection where its stubs say Connection | None
-        context.run_migrations()
-
+    postgres = connection.dialect.name == "postgresql"  # type: ignore[attr-defined]  # Alembic's template: a Connection where its stubs say Connection | None
+    if postgres:
+        # machines started together: one migrates, the others wait here and then find nothing to do; held by the
+        # session (the direct URL), as the migrations commit one by one
+        connection.exec_driver_sql("SELECT pg_advisory_lock(1347900237)")  # type: ignore[attr-defined]  # as above
+        connection.commit()  # type: ignore[attr-defined]  # as above
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.rollback()  # type: ignore[attr-defined]  # as above: a migration that failed left its transaction
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(1347900237)")  # type: ignore[attr-defined]  # as above
+            connection.commit()  # type: ignore[attr-defined]  # as above
 
 run_migrations()

@@ -8,9 +8,12 @@ Create Date: 2026-11-30 18:00:00
 """
 from typing import Sequence, Union
 
+import time
+
 from alembic import op
 import sqlalchemy as sa
 
+from peacewatch.core.online_copy import OnlineCopy
 from peacewatch.core.partitions import TimePartitioning
 
 revision: str = '0012'
@@ -41,15 +44,6 @@ def _positions(name: str, partitioned: bool) -> None:
     )
 
 
-def _partitions_for(spec: TimePartitioning, source: str) -> None:
-    """A partition for each period the rows of ``source`` fall in (a mission's days: a few hundred at most)."""
-    bind = op.get_bind()
-    starts = {spec.start_of(t) for (t,) in bind.exec_driver_sql(f"SELECT DISTINCT {spec.column} / 3600000 * 3600000 FROM {source}")}
-    for start in sorted(starts):
-        op.execute(f'CREATE TABLE "{spec.name(start)}" PARTITION OF "{spec.table}" '
-                   f"FOR VALUES FROM ({start}) TO ({spec.end_of(start)})")
-
-
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     op.create_table(
@@ -62,30 +56,79 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['tracker_id'], ['trackers.id'], name=op.f('fk_kept_tracks_tracker_id_trackers'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('patrol_id', 'tracker_id', name=op.f('pk_kept_tracks')),
     )
+    if postgres:
+        with op.get_context().autocommit_block():  # what came before is committed; the copy commits batch by batch
+            with op.get_bind().engine.connect() as connection:
+                _online(connection)
+        return
+    # SQLite: one machine, one server process, stopped while it upgrades
     op.rename_table('positions', 'positions_old')
-    if postgres:
-        op.execute("ALTER TABLE positions_old RENAME CONSTRAINT pk_positions TO pk_positions_old")
-    _positions('positions', partitioned=postgres)
-    if postgres:
-        _partitions_for(POSITIONS, 'positions_old')
+    _positions('positions', partitioned=False)
     op.execute(f"INSERT INTO positions (t_ms, tracker_id, lat, lon, zone_id, alt, speed, heading, accuracy) "
                f"SELECT t_ms, tracker_id, CAST(round(lat * {SCALE}) AS INTEGER), CAST(round(lon * {SCALE}) AS INTEGER), "
                f"zone_id, alt, speed, heading, accuracy FROM positions_old")
     op.drop_table('positions_old')
-    if postgres:
-        op.rename_table('coverage', 'coverage_old')
-        op.execute("ALTER TABLE coverage_old RENAME CONSTRAINT pk_coverage TO pk_coverage_old")
-        op.create_table(
-            'coverage',
-            sa.Column('zone_id', sa.Integer(), nullable=False),
-            sa.Column('hour_ms', sa.BigInteger(), nullable=False, comment='Start of the UTC hour, ms since 1970'),
-            sa.Column('cell', sa.BigInteger(), nullable=False),
-            sa.PrimaryKeyConstraint('zone_id', 'hour_ms', 'cell', name='pk_coverage'),
-            postgresql_partition_by='RANGE (hour_ms)',
-        )
-        _partitions_for(COVERAGE, 'coverage_old')
-        op.execute("INSERT INTO coverage (zone_id, hour_ms, cell) SELECT zone_id, hour_ms, cell FROM coverage_old")
-        op.drop_table('coverage_old')
+
+
+def _online(connection: sa.Connection) -> None:
+    """PostgreSQL: the new tables beside the old, filled while ingest goes on writing the old ones (a trigger repeats
+    each new row), swapped in at the end in a transaction of a moment (core/online_copy)."""
+    now_ms = int(time.time() * 1000)
+    new_positions = sa.Table('positions_new', sa.MetaData(), *_position_columns(), sa.PrimaryKeyConstraint('tracker_id', 't_ms', name='pk_positions_new'),
+                             postgresql_partition_by='RANGE (t_ms)')
+    new_positions.create(connection)
+    _partitions(connection, POSITIONS, 'positions_new', 'positions', now_ms)
+    new_coverage = sa.Table('coverage_new', sa.MetaData(),
+                            sa.Column('zone_id', sa.Integer(), nullable=False),
+                            sa.Column('hour_ms', sa.BigInteger(), nullable=False, comment='Start of the UTC hour, ms since 1970'),
+                            sa.Column('cell', sa.BigInteger(), nullable=False),
+                            sa.PrimaryKeyConstraint('zone_id', 'hour_ms', 'cell', name='pk_coverage_new'),
+                            postgresql_partition_by='RANGE (hour_ms)')
+    new_coverage.create(connection)
+    _partitions(connection, COVERAGE, 'coverage_new', 'coverage', now_ms)
+    connection.commit()
+    positions = OnlineCopy('positions', 'positions_new',
+                           ['t_ms', 'tracker_id', 'lat', 'lon', 'zone_id', 'alt', 'speed', 'heading', 'accuracy'],
+                           ['$row.t_ms', '$row.tracker_id', f'CAST(round($row.lat * {SCALE}) AS INTEGER)',
+                            f'CAST(round($row.lon * {SCALE}) AS INTEGER)', '$row.zone_id', '$row.alt', '$row.speed', '$row.heading',
+                            '$row.accuracy'], key=['tracker_id', 't_ms'])
+    coverage = OnlineCopy('coverage', 'coverage_new', ['zone_id', 'hour_ms', 'cell'], ['$row.zone_id', '$row.hour_ms', '$row.cell'],
+                          key=['zone_id', 'hour_ms', 'cell'])
+    for copy in (positions, coverage):
+        copy.mirror(connection)
+        copy.copy(connection)
+    positions.swap(connection, ["ALTER TABLE positions_old RENAME CONSTRAINT pk_positions TO pk_positions_old",
+                                "ALTER TABLE positions_new RENAME CONSTRAINT pk_positions_new TO pk_positions"],
+                   place_pending=lambda c: _partitions(c, POSITIONS, 'positions_new', 'positions_new_pending', None))
+    coverage.swap(connection, ["ALTER TABLE coverage_old RENAME CONSTRAINT pk_coverage TO pk_coverage_old",
+                               "ALTER TABLE coverage_new RENAME CONSTRAINT pk_coverage_new TO pk_coverage"],
+                  place_pending=lambda c: _partitions(c, COVERAGE, 'coverage_new', 'coverage_new_pending', None))
+
+
+def _position_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column('t_ms', sa.BigInteger(), nullable=False, comment='UTC, milliseconds since 1970'),
+        sa.Column('tracker_id', sa.Integer(), nullable=False),
+        sa.Column('lat', sa.Integer(), nullable=False),
+        sa.Column('lon', sa.Integer(), nullable=False),
+        sa.Column('zone_id', sa.Integer(), nullable=True, comment='Area of responsibility it fell in'),
+        sa.Column('alt', sa.Float(), nullable=True),
+        sa.Column('speed', sa.Float(), nullable=True, comment='m/s'),
+        sa.Column('heading', sa.Float(), nullable=True, comment='degrees from true north'),
+        sa.Column('accuracy', sa.Float(), nullable=True, comment='metres, horizontal'),
+    ]
+
+
+def _partitions(connection: sa.Connection, spec: TimePartitioning, table: str, source: str, now_ms: int | None) -> None:
+    """A partition of ``table`` for each period the rows of ``source`` fall in (a mission's days: a few hundred at
+    most), and for the days around ``now_ms`` that ingest writes while the copy runs; those that exist are kept."""
+    column = spec.column
+    starts = {spec.start_of(t) for (t,) in connection.exec_driver_sql(f"SELECT DISTINCT {column} / 3600000 * 3600000 FROM {source}")}
+    if now_ms is not None:
+        starts |= {spec.start_of(now_ms + day * 86_400_000) for day in (-1, 0, 1, 2)}
+    for start in sorted(starts):
+        connection.exec_driver_sql(f'CREATE TABLE IF NOT EXISTS "{spec.name(start)}" PARTITION OF "{table}" '
+                                   f"FOR VALUES FROM ({start}) TO ({spec.end_of(start)})")
 
 
 def downgrade() -> None:
