@@ -67,7 +67,7 @@ def prune_positions(session: Session, actor: str, before: datetime, keepers: Seq
         "tracks_kept": report.kept, "bytes_freed": report.bytes_freed}, action=audit.AuditAction.delete)
     session.commit()
     log.info("positions before %s pruned by %s: %d positions, %d partitions, %d tracks kept, %d bytes freed",
-             f"{before:%Y-%m-%d}", actor, report.positions, report.partitions, report.kept, report.bytes_freed)
+             f"{before:%Y-%m-%d}", actor, report.positions, len(report.partitions), report.kept, report.bytes_freed)
     return report
 
 
