@@ -124,40 +124,36 @@ class CommitDeadlines:
 
     PostgreSQL's statement timeout does not cover a commit's wait for a synchronous replica (it is
     disarmed before the transaction commits), so only a cancel request ends that wait. A timer per commit
-    would cost a thread each; here a commit only adds and removes itself under a lock, and the thread
-    wakes for the earliest deadline.
+    would cost a thread each, and waking a watcher at each commit a context switch; here a commit only
+    notes itself under a lock, and the thread looks every ``TICK_S`` (so a deadline is kept within that).
     """
 
+    TICK_S = 0.25
+
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._waiting: dict[int, tuple[float, psycopg.Connection[Any]]] = {}
         self._thread: threading.Thread | None = None
 
     def begin(self, connection: psycopg.Connection[Any], seconds: float) -> None:
-        with self._changed:
-            idle = not self._waiting
+        with self._lock:
             self._waiting[id(connection)] = (time.monotonic() + seconds, connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="commit-deadlines", daemon=True)
                 self._thread.start()
-            if idle:  # the thread sleeps without a deadline; any other deadline it waits for comes sooner
-                self._changed.notify()
 
     def end(self, connection: psycopg.Connection[Any]) -> None:
-        with self._changed:
+        with self._lock:
             self._waiting.pop(id(connection), None)
 
     def _run(self) -> None:
         while True:
-            with self._changed:
-                now = time.monotonic()
+            time.sleep(self.TICK_S)
+            now = time.monotonic()
+            with self._lock:
                 overdue = [connection for due, connection in self._waiting.values() if due <= now]
                 for connection in overdue:
                     del self._waiting[id(connection)]
-                if not overdue:
-                    nearest = min((due for due, _connection in self._waiting.values()), default=None)
-                    self._changed.wait(None if nearest is None else nearest - now)
-                    continue
             for connection in overdue:
                 with suppress(psycopg.Error):
                     connection.cancel_safe(timeout=2)  # a commit ended meanwhile: PostgreSQL ignores an idle cancel
