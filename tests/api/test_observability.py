@@ -108,3 +108,16 @@ def test_a_log_line_has_its_time_level_and_request_id(log_format: str) -> None:
         assert entry["message"] == "this process leads the cluster's periodic work" and entry["time"].startswith("20")
     else:
         assert "[req-123] peacewatch.cluster: this process leads" in line and line.startswith("20")
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_processes_export(local: TestClient) -> None:
+    """deploy/grafana/peacewatch.json: every peacewatch_* series it asks for is one /metrics names."""
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "peacewatch.json").read_text())
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"peacewatch_[a-z_]+", target["expr"])}
+    exported = {family.name for family in text_string_to_metric_families(local.get("/metrics").text)}
+    exported |= {f"{name}_total" for name in exported} | {f"{name}_bucket" for name in exported}
+    assert asked and asked <= exported | {"peacewatch_cot_connections", "peacewatch_cot_events_total"}, asked - exported
