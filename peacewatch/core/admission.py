@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from peacewatch.core.problems import too_many_response, unavailable_response
 
-EXEMPT_PATHS = frozenset({"/healthz"})  # liveness must answer whatever the load
+EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})  # liveness, and the figures of an overloaded process, answer whatever the load
 
 
 @dataclass
