@@ -52,7 +52,7 @@ def reach(sqlalchemy_url: str, timeout_s: int = 5) -> Endpoint:
         with psycopg.connect(libpq_url(sqlalchemy_url), connect_timeout=timeout_s, autocommit=True,
                              prepare_threshold=None, application_name="peacewatch-config-check") as connection:
             row = connection.execute(
-                "SELECT pg_backend_pid(), coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0),"
+                "SELECT pg_backend_pid(), coalesce(host(inet_server_addr()) || ':' || inet_server_port(), 'a local socket'),"
                 " (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, pg_postmaster_start_time(),"
                 " NOT pg_is_in_recovery(), current_setting('synchronous_standby_names')").fetchone()
             assert row is not None
