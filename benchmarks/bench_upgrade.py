@@ -126,10 +126,10 @@ def main() -> None:
     engine.dispose()
     during = writer.took[steady:]
     with psycopg.connect(libpq_url(url)) as connection:
-        after = connection.execute("SELECT count(*) FROM positions").fetchone()[0]  # type: ignore[index]  # one row
+        after = connection.execute("SELECT count(*) FROM positions").fetchone()[0]  # type: ignore[index]  # an aggregate answers one row
         layout = connection.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 'positions' "
                                     "AND column_name = 'lat'").fetchone()
-        partitions = connection.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'positions'::regclass").fetchone()[0]  # type: ignore[index]  # one row
+        partitions = connection.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'positions'::regclass").fetchone()[0]  # type: ignore[index]  # an aggregate answers one row
     print(f"PostgreSQL (fsync={settings['fsync']}, synchronous_commit={settings['synchronous_commit']}): "
           f"upgrade 0011 → head over {before:,} positions took {lasted:.1f} s")
     print(f"writer: {len(during)} batches of {BATCH} during it; per batch median {statistics.median(during) * 1000:.1f} ms, "

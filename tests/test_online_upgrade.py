@@ -96,7 +96,7 @@ def test_ingest_goes_on_while_positions_move_to_the_partitioned_layout(old_datab
     assert max(took) < 1.0, f"a batch waited {max(took):.2f} s during the upgrade"
     with psycopg.connect(libpq_url(old_database)) as connection:
         stored = set(connection.execute("SELECT tracker_id, t_ms FROM positions").fetchall())
-        assert connection.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'positions'::regclass").fetchone()[0] >= 2  # type: ignore[index]  # one row
+        assert connection.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'positions'::regclass").fetchone()[0] >= 2  # type: ignore[index]  # an aggregate answers one row
         kept = connection.execute("SELECT lat, lon FROM positions WHERE t_ms = %s LIMIT 1", (START_MS,)).fetchone()
         leftovers = connection.execute("SELECT count(*) FROM pg_class WHERE relname IN ('positions_old', 'positions_new_pending', "
                                        "'coverage_old', 'coverage_new_pending')").fetchone()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from peacewatch.core.auth import User, verify_password
 from peacewatch.core.console import console, fail, load_settings, open_session
 from peacewatch.core.db import engine_for
-from peacewatch.core.observability import configure_logging, log_config
+from peacewatch.core.observability import configure_logging, log_config, logging_while
 from peacewatch.core.settings import KeyNotConfigured, Settings
 
 
@@ -42,8 +42,8 @@ def upgrade_database(settings: Settings) -> None:
 def db_upgrade() -> None:
     """Apply the migrations (SQLite or PostgreSQL, whichever PEACEWATCH_DATABASE_URL names)."""
     settings = load_settings()
-    configure_logging(settings.log_format)  # each migration's line, with its time
-    upgrade_database(settings)
+    with logging_while(settings.log_format, "alembic.runtime.migration", "peacewatch"):  # each migration's line, with its time
+        upgrade_database(settings)
     console.print(f"database at head: {_redacted(settings.resolved_database_url)}")
 
 

@@ -11,13 +11,17 @@ report can be joined.
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
+import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgi_correlation_id import CorrelationIdFilter
 from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -110,6 +114,19 @@ class RequestMetrics:
             LATENCY.labels(method, template).observe(time.perf_counter() - began)
 
 
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]  # a StreamHandler of text, as logging's own
+    """A handler writing to whatever ``sys.stderr`` is when a line is written, not when logging was set up: a command
+    run inside another program (a test's runner swaps stderr and closes it after) never writes to a closed stream."""
+
+    @property  # read each time instead of kept: the point of this handler
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -139,7 +156,7 @@ def log_config(log_format: str) -> dict[str, Any]:
     else:
         formatter = {"format": "%(asctime)s %(levelname)-7s [%(correlation_id)s] %(name)s: %(message)s",
                      "datefmt": "%Y-%m-%d %H:%M:%S%z"}
-    handler = {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"], "stream": "ext://sys.stderr"}
+    handler = {"()": CurrentStderr, "formatter": "default", "filters": ["request_id"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -157,8 +174,28 @@ def log_config(log_format: str) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def logging_while(log_format: str, *names: str) -> Iterator[None]:
+    """The loggers ``names`` write lines as a server's do while the block runs, and are left as they were after:
+    a command (``db upgrade``) shows its migrations without changing the logging of whatever runs it."""
+    config = log_config(log_format)
+    handler = CurrentStderr()
+    handler.setFormatter(logging.config.DictConfigurator(config).configure_formatter(config["formatters"]["default"]))
+    handler.addFilter(CorrelationIdFilter(default_value="-"))
+    saved = [(logging.getLogger(name), logging.getLogger(name).level, logging.getLogger(name).propagate) for name in names]
+    for logger, _level, _propagate in saved:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, level, propagate in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
 def configure_logging(log_format: str) -> None:
     """The same logging for a command that serves no HTTP (``peacewatch work``)."""
-    import logging.config
-
     logging.config.dictConfig(log_config(log_format))

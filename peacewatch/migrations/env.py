@@ -47,15 +47,15 @@ def _run(connection: object) -> None:
     if postgres:
         # machines started together: one migrates, the others wait here and then find nothing to do; held by the
         # session (the direct URL), as the migrations commit one by one
-        connection.exec_driver_sql("SELECT pg_advisory_lock(1347900237)")  # type: ignore[attr-defined]  # as above
-        connection.commit()  # type: ignore[attr-defined]  # as above
+        connection.exec_driver_sql("SELECT pg_advisory_lock(1347900237)")  # type: ignore[attr-defined]  # the same Connection, typed Connection | None by the stubs
+        connection.commit()  # type: ignore[attr-defined]  # the same Connection, typed Connection | None by the stubs
     try:
         with context.begin_transaction():
             context.run_migrations()
     finally:
         if postgres:
             connection.rollback()  # type: ignore[attr-defined]  # as above: a migration that failed left its transaction
-            connection.exec_driver_sql("SELECT pg_advisory_unlock(1347900237)")  # type: ignore[attr-defined]  # as above
-            connection.commit()  # type: ignore[attr-defined]  # as above
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(1347900237)")  # type: ignore[attr-defined]  # the same Connection, typed Connection | None by the stubs
+            connection.commit()  # type: ignore[attr-defined]  # the same Connection, typed Connection | None by the stubs
 
 run_migrations()

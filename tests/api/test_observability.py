@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import logging.config
+import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -84,14 +85,12 @@ def test_a_request_id_is_taken_when_sane_made_otherwise_and_always_returned(clie
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
-def test_a_log_line_has_its_time_level_and_request_id(log_format: str) -> None:
+def test_a_log_line_has_its_time_level_and_request_id(log_format: str, monkeypatch: pytest.MonkeyPatch) -> None:
     saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in ("peacewatch", "uvicorn")}
     buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)  # the handler writes to whatever stderr is at the time
     try:
         logging.config.dictConfig(log_config(log_format))
-        handler = logging.getLogger("peacewatch").handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(buffer)
         token = correlation_id.set("req-123")
         try:
             logging.getLogger("peacewatch.cluster").info("this process leads the cluster's periodic work")
