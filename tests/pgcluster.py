@@ -136,7 +136,10 @@ def pgbouncer_config(folder: Path, listen: int, haproxy: int) -> str:
     text = text.replace("listen_port = 6432", f"listen_port = {listen}").replace("auth_type = scram-sha-256", "auth_type = trust")
     text = text.replace("/etc/pgbouncer/userlist.txt", str(folder / "userlist.txt"))
     assert f"port={haproxy}" in text and f"listen_port = {listen}" in text
-    return text + f"\nunix_socket_dir =\nlogfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
+    text = text.replace("logfile = /var/log/postgresql/pgbouncer.log", f"logfile = {folder / 'pgbouncer.log'}")
+    text = text.replace("pidfile = /var/run/postgresql/pgbouncer.pid", f"pidfile = {folder / 'pgbouncer.pid'}")
+    assert str(folder / "pgbouncer.pid") in text
+    return text + "\nunix_socket_dir =\n"
 
 
 @contextmanager
