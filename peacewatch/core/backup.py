@@ -79,11 +79,27 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _same_database(settings: Settings) -> None:
+    """pg_dump and pg_restore go by the direct URL: refuse when it does not reach the database of
+    PEACEWATCH_DATABASE_URL (a restore pointed at a new database while the direct URL still names the live one
+    would write into the live one)."""
+    if not settings.shared_database or not settings.database_direct_url:
+        return
+    from peacewatch.core.dbcheck import probe
+
+    found = probe(settings)
+    if not found.database.reached:
+        raise BackupError(f"cannot reach the database: {found.database.error}")
+    if found.problems:
+        raise BackupError(f"{found.problems[0]}: set both to the database meant")
+
+
 def backup(settings: Settings, destination: Path) -> Manifest:
     """Copy the database and the keys into ``destination`` (a new or empty folder, made owner-only)."""
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} is not empty: a backup goes into a new folder")
     settings.check_keys()
+    _same_database(settings)
     engine = engine_for(settings, "backup")
     try:
         revision = current_revision(engine)
@@ -151,6 +167,7 @@ def restore(settings: Settings, source: Path) -> Manifest:
     keys = {name: (source / name).read_text().strip() for name in KEY_FILES}
     if kind == "postgresql":
         _check_configured_keys(settings, keys)
+        _same_database(settings)
         engine = engine_for(settings, "restore")
         try:
             if inspect(engine).get_table_names():
