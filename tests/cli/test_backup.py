@@ -131,3 +131,19 @@ def test_a_backup_whose_evidence_file_was_changed_is_refused(settings: Settings,
     next((folder / "evidence").rglob(sha256(photo))).write_bytes(b"not the photo")
     refused = CliRunner().invoke(cli, ["restore", str(folder)], env={"PEACEWATCH_DATA_DIR": str(tmp_path / "other"), **UNSET})
     assert refused.exit_code == 1 and sha256(photo) in refused.output and "damaged" in refused.output
+
+
+@pytest.mark.skipif(not PG_URL, reason="the direct URL is PostgreSQL's")
+def test_a_restore_whose_direct_url_names_another_database_is_refused_before_writing(settings: Settings, app: Any,
+                                                                                     tmp_path: Path) -> None:
+    """An env file's direct URL left pointing at the live database while PEACEWATCH_DATABASE_URL names the new one:
+    pg_restore would go by the direct URL, into the live database. Refused, naming both."""
+    from peacewatch.core.backup import BackupError, backup, restore
+
+    app.state.engine.dispose()
+    taken = backup(settings, tmp_path / "backup")
+    assert taken.database == "postgresql"
+    empty = settings.resolved_database_url.rsplit("/", 1)[0] + "/postgres"  # another database of the same server
+    mixed = settings.model_copy(update={"database_url": empty, "database_direct_url": settings.resolved_database_url})
+    with pytest.raises(BackupError, match="PEACEWATCH_DATABASE_DIRECT_URL reaches another database"):
+        restore(mixed, tmp_path / "backup")
