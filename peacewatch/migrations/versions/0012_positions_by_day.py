@@ -26,22 +26,10 @@ COVERAGE = TimePartitioning("coverage", "hour_ms", "month")
 SCALE = 10_000_000
 
 
-def _positions(name: str, partitioned: bool) -> None:
-    op.create_table(
-        name,
-        sa.Column('t_ms', sa.BigInteger(), nullable=False, comment='UTC, milliseconds since 1970'),
-        sa.Column('tracker_id', sa.Integer(), nullable=False),
-        sa.Column('lat', sa.Integer(), nullable=False),
-        sa.Column('lon', sa.Integer(), nullable=False),
-        sa.Column('zone_id', sa.Integer(), nullable=True, comment='Area of responsibility it fell in'),
-        sa.Column('alt', sa.Float(), nullable=True),
-        sa.Column('speed', sa.Float(), nullable=True, comment='m/s'),
-        sa.Column('heading', sa.Float(), nullable=True, comment='degrees from true north'),
-        sa.Column('accuracy', sa.Float(), nullable=True, comment='metres, horizontal'),
-        sa.PrimaryKeyConstraint('tracker_id', 't_ms', name='pk_positions'),
-        sqlite_with_rowid=False,
-        **({'postgresql_partition_by': 'RANGE (t_ms)'} if partitioned else {}),
-    )
+def _positions(name: str) -> None:
+    """The positions table of SQLite (one machine: rebuilt in one statement while its one process is stopped)."""
+    op.create_table(name, *_position_columns(), sa.PrimaryKeyConstraint('tracker_id', 't_ms', name='pk_positions'),
+                    sqlite_with_rowid=False)
 
 
 def upgrade() -> None:
@@ -63,7 +51,7 @@ def upgrade() -> None:
         return
     # SQLite: one machine, one server process, stopped while it upgrades
     op.rename_table('positions', 'positions_old')
-    _positions('positions', partitioned=False)
+    _positions('positions')
     op.execute(f"INSERT INTO positions (t_ms, tracker_id, lat, lon, zone_id, alt, speed, heading, accuracy) "
                f"SELECT t_ms, tracker_id, CAST(round(lat * {SCALE}) AS INTEGER), CAST(round(lon * {SCALE}) AS INTEGER), "
                f"zone_id, alt, speed, heading, accuracy FROM positions_old")
