@@ -28,7 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from peacewatch.core.problems import too_many_response, unavailable_response
 
-EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})  # liveness, and the figures of an overloaded process, answer whatever the load
+# liveness, readiness (a probe queued behind the load it measures would call a busy process dead for a minute)
+# and the figures of an overloaded process answer whatever the load
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 @dataclass

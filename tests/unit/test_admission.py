@@ -22,6 +22,26 @@ def app_that_waits(release: asyncio.Event, started: list[str]) -> Admission:
                      counters=AdmissionCounters())
 
 
+def test_probes_and_metrics_answer_while_the_line_is_full() -> None:
+    async def scenario() -> None:
+        release, started = asyncio.Event(), []
+        admission = app_that_waits(release, started)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
+            running = asyncio.create_task(client.get("/api/v1/posts"))
+            await until(lambda: started == ["/api/v1/posts"], what="the first request to run")
+            waiting = asyncio.create_task(client.get("/api/v1/alerts"))
+            await until(lambda: admission.counters.waiting == 1, what="the second request in line")
+            assert (await client.get("/api/v1/incidents")).status_code == 503  # the line is full
+            probes = [asyncio.create_task(client.get(path)) for path in ("/healthz", "/readyz", "/metrics")]
+            await until(lambda: started[1:] == ["/healthz", "/readyz", "/metrics"], what="the probes to reach the app")
+            release.set()
+            assert [(await probe).status_code for probe in probes] == [200, 200, 200]
+            await running
+            await waiting
+
+    run(scenario())
+
+
 def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting_one_after_its_timeout() -> None:
     async def scenario() -> None:
         release, started = asyncio.Event(), []
