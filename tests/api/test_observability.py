@@ -86,7 +86,9 @@ def test_a_request_id_is_taken_when_sane_made_otherwise_and_always_returned(clie
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_a_log_line_has_its_time_level_and_request_id(log_format: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in ("peacewatch", "uvicorn")}
+    configured = [*log_config(log_format)["loggers"], ""]  # every logger the config touches, and the root
+    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate, logging.getLogger(name).level)
+             for name in configured}
     buffer = io.StringIO()
     monkeypatch.setattr(sys, "stderr", buffer)  # the handler writes to whatever stderr is at the time
     try:
@@ -97,9 +99,10 @@ def test_a_log_line_has_its_time_level_and_request_id(log_format: str, monkeypat
         finally:
             correlation_id.reset(token)
     finally:
-        for name, (handlers, propagate) in saved.items():
+        for name, (handlers, propagate, level) in saved.items():
             logging.getLogger(name).handlers[:] = handlers
             logging.getLogger(name).propagate = propagate
+            logging.getLogger(name).setLevel(level)
     line = buffer.getvalue().strip()
     if log_format == "json":
         entry = json.loads(line)
