@@ -78,6 +78,9 @@ def test_ingest_goes_on_while_positions_move_to_the_partitioned_layout(old_datab
                     new_layout = True
                 time.sleep(0.005)
 
+    with psycopg.connect(libpq_url(old_database), autocommit=True) as connection:  # what an upgrade that failed left
+        connection.execute("CREATE TABLE positions_new (t_ms bigint)")
+        connection.execute("CREATE TABLE coverage_new_pending (cell bigint)")
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     wait_for(lambda: len(took) >= 5, 30, "the writer to write")

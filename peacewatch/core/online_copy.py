@@ -55,6 +55,18 @@ class OnlineCopy:
         """Rows the trigger could not place (a partitioned target with no partition for them yet)."""
         return f"{self.target}_pending"
 
+    def swapped(self, connection: Connection) -> bool:
+        """Whether an earlier run got as far as the swap (the source is then the partitioned new table); what a run
+        that stopped before left behind (trigger, new and pending tables, the old table) is dropped either way,
+        so a failed upgrade is simply run again."""
+        done = connection.exec_driver_sql(
+            f"SELECT relkind = 'p' FROM pg_class WHERE relname = '{self.source}' AND relnamespace = 'public'::regnamespace").scalar()
+        statements = [f"DROP TABLE IF EXISTS {self.source}_old"] if done else [
+            f"DROP TRIGGER IF EXISTS {self.trigger} ON {self.source}", f"DROP FUNCTION IF EXISTS {self.trigger}()",
+            f"DROP TABLE IF EXISTS {self.pending}", f"DROP TABLE IF EXISTS {self.target}"]
+        with_lock_wait(connection, *statements)
+        return bool(done)
+
     def mirror(self, connection: Connection) -> None:
         """The trigger that repeats every row written into the source from now on into the target."""
         columns = ", ".join(self.columns)

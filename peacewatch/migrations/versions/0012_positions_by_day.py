@@ -60,21 +60,9 @@ def upgrade() -> None:
 
 def _online(connection: sa.Connection) -> None:
     """PostgreSQL: the new tables beside the old, filled while ingest goes on writing the old ones (a trigger repeats
-    each new row), swapped in at the end in a transaction of a moment (core/online_copy)."""
+    each new row), swapped in at the end in a transaction of a moment (core/online_copy). Run again after a failure,
+    it starts each table afresh, or skips one already swapped."""
     now_ms = int(time.time() * 1000)
-    new_positions = sa.Table('positions_new', sa.MetaData(), *_position_columns(), sa.PrimaryKeyConstraint('tracker_id', 't_ms', name='pk_positions_new'),
-                             postgresql_partition_by='RANGE (t_ms)')
-    new_positions.create(connection)
-    _partitions(connection, POSITIONS, 'positions_new', 'positions', now_ms)
-    new_coverage = sa.Table('coverage_new', sa.MetaData(),
-                            sa.Column('zone_id', sa.Integer(), nullable=False),
-                            sa.Column('hour_ms', sa.BigInteger(), nullable=False, comment='Start of the UTC hour, ms since 1970'),
-                            sa.Column('cell', sa.BigInteger(), nullable=False),
-                            sa.PrimaryKeyConstraint('zone_id', 'hour_ms', 'cell', name='pk_coverage_new'),
-                            postgresql_partition_by='RANGE (hour_ms)')
-    new_coverage.create(connection)
-    _partitions(connection, COVERAGE, 'coverage_new', 'coverage', now_ms)
-    connection.commit()
     positions = OnlineCopy('positions', 'positions_new',
                            ['t_ms', 'tracker_id', 'lat', 'lon', 'zone_id', 'alt', 'speed', 'heading', 'accuracy'],
                            ['$row.t_ms', '$row.tracker_id', f'CAST(round($row.lat * {SCALE}) AS INTEGER)',
@@ -82,15 +70,28 @@ def _online(connection: sa.Connection) -> None:
                             '$row.accuracy'], key=['tracker_id', 't_ms'])
     coverage = OnlineCopy('coverage', 'coverage_new', ['zone_id', 'hour_ms', 'cell'], ['$row.zone_id', '$row.hour_ms', '$row.cell'],
                           key=['zone_id', 'hour_ms', 'cell'])
-    for copy in (positions, coverage):
+    tables = [
+        (positions, POSITIONS, sa.Table('positions_new', sa.MetaData(), *_position_columns(),
+                                        sa.PrimaryKeyConstraint('tracker_id', 't_ms', name='pk_positions_new'),
+                                        postgresql_partition_by='RANGE (t_ms)')),
+        (coverage, COVERAGE, sa.Table('coverage_new', sa.MetaData(),
+                                      sa.Column('zone_id', sa.Integer(), nullable=False),
+                                      sa.Column('hour_ms', sa.BigInteger(), nullable=False, comment='Start of the UTC hour, ms since 1970'),
+                                      sa.Column('cell', sa.BigInteger(), nullable=False),
+                                      sa.PrimaryKeyConstraint('zone_id', 'hour_ms', 'cell', name='pk_coverage_new'),
+                                      postgresql_partition_by='RANGE (hour_ms)')),
+    ]
+    for copy, spec, table in tables:
+        if copy.swapped(connection):
+            continue
+        table.create(connection)
+        _partitions(connection, spec, copy.target, copy.source, now_ms)
+        connection.commit()
         copy.mirror(connection)
         copy.copy(connection)
-    positions.swap(connection, ["ALTER TABLE positions_old RENAME CONSTRAINT pk_positions TO pk_positions_old",
-                                "ALTER TABLE positions_new RENAME CONSTRAINT pk_positions_new TO pk_positions"],
-                   place_pending=lambda c: _partitions(c, POSITIONS, 'positions_new', 'positions_new_pending', None))
-    coverage.swap(connection, ["ALTER TABLE coverage_old RENAME CONSTRAINT pk_coverage TO pk_coverage_old",
-                               "ALTER TABLE coverage_new RENAME CONSTRAINT pk_coverage_new TO pk_coverage"],
-                  place_pending=lambda c: _partitions(c, COVERAGE, 'coverage_new', 'coverage_new_pending', None))
+        copy.swap(connection, [f"ALTER TABLE {copy.source}_old RENAME CONSTRAINT pk_{copy.source} TO pk_{copy.source}_old",
+                               f"ALTER TABLE {copy.target} RENAME CONSTRAINT pk_{copy.target} TO pk_{copy.source}"],
+                  place_pending=lambda c, spec=spec, copy=copy: _partitions(c, spec, copy.target, copy.pending, None))
 
 
 def _position_columns() -> list[sa.Column[object]]:
