@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 
@@ -22,15 +23,21 @@ def app_that_waits(release: asyncio.Event, started: list[str]) -> Admission:
                      counters=AdmissionCounters())
 
 
+async def fill_the_line(client: httpx.AsyncClient, admission: Admission, started: list[str]) -> tuple[Any, Any]:
+    """One request running (the one place to work), one in line (the one place to wait): the next is refused."""
+    running = asyncio.create_task(client.get("/api/v1/posts"))
+    await until(lambda: started == ["/api/v1/posts"], what="the first request to run")
+    waiting = asyncio.create_task(client.get("/api/v1/alerts"))  # in line: the one place in the queue
+    await until(lambda: admission.counters.waiting == 1, what="the second request in line")
+    return running, waiting
+
+
 def test_probes_and_metrics_answer_while_the_line_is_full() -> None:
     async def scenario() -> None:
         release, started = asyncio.Event(), []
         admission = app_that_waits(release, started)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
-            running = asyncio.create_task(client.get("/api/v1/posts"))
-            await until(lambda: started == ["/api/v1/posts"], what="the first request to run")
-            waiting = asyncio.create_task(client.get("/api/v1/alerts"))
-            await until(lambda: admission.counters.waiting == 1, what="the second request in line")
+            running, waiting = await fill_the_line(client, admission, started)
             assert (await client.get("/api/v1/incidents")).status_code == 503  # the line is full
             probes = [asyncio.create_task(client.get(path)) for path in ("/healthz", "/readyz", "/metrics")]
             await until(lambda: started[1:] == ["/healthz", "/readyz", "/metrics"], what="the probes to reach the app")
@@ -47,10 +54,7 @@ def test_past_the_line_a_request_gets_503_with_retry_after_at_once_and_a_waiting
         release, started = asyncio.Event(), []
         admission = app_that_waits(release, started)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admission), base_url="http://t") as client:
-            running = asyncio.create_task(client.get("/api/v1/posts"))
-            await until(lambda: started == ["/api/v1/posts"], what="the first request to run")
-            waiting = asyncio.create_task(client.get("/api/v1/alerts"))  # in line: the one place in the queue
-            await until(lambda: admission.counters.waiting == 1, what="the second request in line")
+            running, waiting = await fill_the_line(client, admission, started)
             loop = asyncio.get_running_loop()
             began = loop.time()
             refused = await client.get("/api/v1/incidents")  # the line is full: refused without waiting
