@@ -310,8 +310,13 @@ def moment_before(at: datetime, span: timedelta) -> datetime:
 
 
 def resend_digest(data: Any) -> str:
-    """What a client sent under its id (a Pydantic model), as a hash: a resend must match it."""
-    return hashlib.sha256(data.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
+    """What a client sent under its id (a Pydantic model), as a hash: a resend must match it.
+
+    Fields a model gained after devices began sending (named in its ``ADDED_LATER``) count only when given,
+    so a report stored before an upgrade and resent after it is still the same report."""
+    added_later = getattr(type(data), "ADDED_LATER", frozenset())
+    unset = {name for name in added_later if getattr(data, name) is None}
+    return hashlib.sha256(data.model_dump_json(exclude={"client_id"} | unset).encode()).hexdigest()
 
 
 def first_copy(session: Session, query: Any, data: Any, readable: Callable[[Any], bool] = lambda _record: True) -> Any:

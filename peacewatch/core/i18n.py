@@ -108,6 +108,9 @@ LABELS = {
     "security": N_("Line 6: security at the pick-up site"), "marking": N_("Line 7: marking of the pick-up site"),
     "nationality": N_("Line 8: patients' nationality and status"), "contamination": N_("Line 9: contamination"),
     "terrain": N_("Line 9: terrain"), "remarks": N_("Remarks"),
+    "field_app": N_("field app"), "tak_marker": N_("TAK marker"), "radio": N_("by radio"), "telephone": N_("by telephone"),
+    "in_person": N_("in person"), "written": N_("in writing"), "media_monitoring": N_("media monitoring"),
+    "courier_file": N_("courier file"), "source_entry": N_("entered by the source"),
 }
 
 

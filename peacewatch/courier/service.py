@@ -45,6 +45,7 @@ from peacewatch.evidence import media
 from peacewatch.evidence import service as evidence
 from peacewatch.evidence.models import RecordKind
 from peacewatch.incidents import report_records
+from peacewatch.incidents.models import Channel
 from peacewatch.incidents.schemas import IncidentIn
 from peacewatch.live.ingest import Ingest
 from peacewatch.patrols import service as patrols
@@ -160,7 +161,8 @@ def _store(session: Session, desk: Desk, maker: User, item: CarriedItem, stored:
 
     body = item.said.get("body") or {}
     if item.kind == "incident":
-        incident, created = report_records.create_incident(session, report_records.Rules.of(settings), maker, IncidentIn.model_validate(body))
+        incident, created = report_records.create_incident(session, report_records.Rules.of(settings), maker, IncidentIn.model_validate(body),
+                                                           door=Channel.courier_file)
         return done(incident.id, created)
     if item.kind == "recovery":
         data = RecoveryIn.model_validate(body)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from peacewatch.core.audit import Audited
 from peacewatch.core.changes import Versioned
 from peacewatch.core.clocks import OFFSET_COMMENT
-from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
+from peacewatch.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from peacewatch.core.visibility import VisibilityMixin
 
 
@@ -67,6 +67,20 @@ class SourceKind(str, enum.Enum):
     side_b = "side_b"
     media = "media"
     joint_monitoring_centre = "joint_monitoring_centre"
+
+
+class Channel(str, enum.Enum):
+    """How a report reached the mission: told apart from who told it (the source) and who typed it in."""
+
+    field_app = "field_app"
+    tak_marker = "tak_marker"
+    radio = "radio"
+    telephone = "telephone"
+    in_person = "in_person"
+    written = "written"
+    media_monitoring = "media_monitoring"
+    courier_file = "courier_file"
+    source_entry = "source_entry"  # the source typed it into PeaceWatch itself (a side's liaison officer)
 
 
 class Actor(str, enum.Enum):
@@ -126,7 +140,9 @@ class Incident(IdMixin, TimestampMixin, VisibilityMixin, Audited, Versioned, Bas
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The field device's id: a resend is not a new report")
     client_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="Hash of what the device sent with client_id")
     clock_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True, comment=OFFSET_COMMENT)
-    reported_by: Mapped[str] = mapped_column(String(120), index=True)
+    reported_by: Mapped[str] = mapped_column(String(120), index=True)  # the user who entered it
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, 24), nullable=True, comment="How it reached the mission; null: not stated")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, comment="When it reached the mission (default: when it was stored)")
     type: Mapped[IncidentType] = mapped_column(_enum(IncidentType), index=True)
     subtype: Mapped[ViolationKind | None] = mapped_column(_enum(ViolationKind), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -28,6 +28,7 @@ from peacewatch.incidents.matching import Tolerance
 from peacewatch.incidents.merge_proposals import _propose_for
 from peacewatch.incidents.models import (
     CASUALTY_COLUMNS,
+    Channel,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -152,10 +153,34 @@ def _check(session: Session, rules: Rules, user: User, data: IncidentFields) -> 
                      "zone_id": zone if zone > 0 else None, "district_id": district if district > 0 else None}
 
 
+def _arrival(rules: Rules, user: User, data: IncidentIn, door: Channel | None) -> dict[str, Any]:
+    """How and when the report reached the mission. The door it came through decides when it knows (TAK, a courier's
+    file); else what the sender says; else what the sender's role tells: a patrol's device is the field app, a
+    liaison officer types the side's own report. The operations centre alone may say it was received earlier
+    than now (a call taken before it was typed in), never before the event began nor in the future."""
+    now = utcnow()
+    channel = door or data.channel or {Role.patrol: Channel.field_app if data.client_id else None,
+                                       Role.liaison: Channel.source_entry}.get(user.role)
+    received = as_utc(data.received_at, field="body.received_at") or now
+    if data.received_at is not None:
+        start = as_utc(data.started_at, field="body.started_at")
+        assert start is not None
+        if user.role not in (Role.operations, Role.admin):
+            raise Invalid("only the operations centre says when a report was received", field="body.received_at")
+        if received > now + rules.clock_skew:
+            raise Invalid("{at:%Y-%m-%d %H:%M}Z is in the future", field="body.received_at", at=received)
+        if received < start - rules.clock_skew:
+            raise Invalid("a report is received after the event begins, not before ({at:%Y-%m-%d %H:%M}Z)",
+                          field="body.received_at", at=start)
+    return {"channel": channel, "received_at": min(received, now)}
+
+
 def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn,
-                    then: Callable[[Session, Incident], None] | None = None) -> tuple[Incident, bool]:
+                    then: Callable[[Session, Incident], None] | None = None,
+                    door: Channel | None = None) -> tuple[Incident, bool]:
     """The new report and True, or the first copy of a resent one and False. ``then`` runs in the same
-    transaction once the new report has its id (and may refuse it, undoing it whole)."""
+    transaction once the new report has its id (and may refuse it, undoing it whole); ``door`` is the channel
+    the caller knows the report came by (TAK, a courier's file)."""
     sent_before = select(Incident).where(Incident.reported_by == user.username, Incident.client_id == data.client_id)
 
     def shared(incident: Incident) -> bool:
@@ -165,7 +190,7 @@ def create_incident(session: Session, rules: Rules, user: User, data: IncidentIn
         first = first_copy(session, sent_before, data, shared)
         if first is not None:
             return first, False
-        values = _check(session, rules, user, data)
+        values = _check(session, rules, user, data) | _arrival(rules, user, data, door)
         incident = Incident(**values, client_id=data.client_id, client_digest=resend_digest(data) if data.client_id else None,
                             clock_offset_s=data.clock_offset_s, reported_by=user.username, event=IncidentEvent())
         try:
@@ -203,7 +228,7 @@ def incident_from_tak(session: Session, rules: Rules, user: User, report_id: int
         if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult, which has rowcount
             raise Conflict("an incident was made of TAK report {report_id} meanwhile", field="path.report_id", report_id=report_id)
 
-    incident, _ = create_incident(session, rules, user, incident_in, then=link)
+    incident, _ = create_incident(session, rules, user, incident_in, then=link, door=Channel.tak_marker)
     return incident
 
 
@@ -281,7 +306,8 @@ def incident_out(incident: Incident, event: int) -> dict[str, Any]:
     values = _fields_of(incident)
     return values | {
         key: getattr(incident, key)
-        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status", "clock_offset_s")
+        for key in ("id", "client_id", "reported_by", "created_at", "updated_at", "zone_id", "district_id", "status", "clock_offset_s",
+                    "channel", "received_at")
     } | {"mgrs": to_mgrs(incident.lat, incident.lon), "event_id": event}
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -10,6 +10,7 @@ from peacewatch.core.visibility import Visibility
 from peacewatch.core.web import MAX_ID
 from peacewatch.incidents.models import (
     Actor,
+    Channel,
     IncidentStatus,
     IncidentType,
     PlacePrecision,
@@ -85,11 +86,16 @@ class IncidentFields(BaseModel):
 
 
 class IncidentIn(IncidentFields):
+    ADDED_LATER: ClassVar[frozenset[str]] = frozenset({"channel", "received_at"})  # see resend_digest
     client_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
         description="The device's own id for the report: sending it again returns the first copy",
     )
     clock_offset_s: ClockOffset = None
+    channel: Channel | None = Field(default=None, description="How the report reached the mission. Default: the field app for a "
+                                    "patrol's device, entered by the source for a liaison officer, else not stated")
+    received_at: datetime | None = Field(default=None, description="When the report reached the mission, if earlier than now "
+                                         "(a call taken before it was typed in); the operations centre's to give. Default: now")
 
 
 class FromTakIn(BaseModel):
@@ -145,8 +151,10 @@ class IncidentPatch(BaseModel):
 class IncidentOut(BaseModel):
     id: int
     client_id: str | None
-    reported_by: str
+    reported_by: str = Field(description="The user who entered the report")
     created_at: datetime
+    channel: Channel | None = Field(description="How it reached the mission; null: not stated")
+    received_at: datetime = Field(description="When it reached the mission")
     updated_at: datetime
     type: IncidentType
     subtype: ViolationKind | None

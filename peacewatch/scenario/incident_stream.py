@@ -4,7 +4,9 @@ A few events a day, mostly along the line of contact in the evening, as the moni
 time reported them. Many are told by more than one source: a post hears the explosions, each
 side blames the other, the media pick it up, each with its own error in place and time, so the
 matcher has work to do. A patrol out on the 14th is stopped at a roadblock: a denial of access. The stream is
-generated from a fixed seed, and every report carries a client id: loading it again adds nothing.
+generated from a fixed seed, and every report carries a client id: loading it again adds nothing. The
+operations centre types each in as it comes (by radio from the posts, by telephone from the sides' liaison
+officers, from media monitoring), with the time it came in.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ KINDS = [  # (type, subtype, weight, effects)
     ("mine_or_uxo", None, 6, (1, 4)),
     ("damage_to_civilian_objects", None, 4, (1, 3)),
 ]
+ARRIVAL = {  # how each source's report came in, and how many minutes after the event ended (uniform between)
+    "observation_post": ("radio", (2, 15)), "patrol": ("radio", (5, 30)),
+    "side_a": ("telephone", (20, 120)), "side_b": ("telephone", (20, 120)),  # the side's liaison officer calls the centre
+    "media": ("media_monitoring", (60, 360)),
+}
 PLACES = [("Martuni", 39.795, 47.113), ("Martakert", 40.213, 46.810), ("Askeran", 39.933, 46.833), ("Shusha", 39.758, 46.748),
           ("Agdam", 39.991, 46.930), ("Stepanakert", 39.815, 46.752)]
 
@@ -48,6 +55,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, metres: float) -> tuple[
 def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
     """The stream's reports as API bodies, in the order they arrive."""
     rng = random.Random(2020_11_10)
+    late = random.Random(2020_11_11)  # how long each report took to come in: a stream of its own, so the events stay as they were
     out: list[dict[str, Any]] = []
     for day in range(DAYS):
         date0 = FIRST_DAY + timedelta(days=day)
@@ -78,6 +86,8 @@ def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
                     post = min(manned, key=lambda p: (p.geometry.y - y) ** 2 + (p.geometry.x - x) ** 2)
                     body |= {"post_id": post.id, "observed_by": ["heard"] if kind == "ceasefire_violation" else ["seen"],
                              "alleged_actors": ["unknown"], "source_detail": post.code}
+                channel, delay = ARRIVAL[source]
+                body |= {"channel": channel, "received_at": (start + shift + timedelta(minutes=minutes + late.uniform(*delay))).isoformat()}
                 if kind == "damage_to_civilian_objects" and source != "observation_post":
                     body["casualties"] = {"wounded_civilian": {"min": 0, "max": rng.randint(0, 2)}}
                 out.append(body)
@@ -92,6 +102,7 @@ def reports(posts: list[Post], patrols: list[Patrol]) -> list[dict[str, Any]]:
                 "patrol_id": patrol.id, "restriction": rng.choice(["denial", "delay", "conditional_access"]),
                 "denied": "passage along the road to the next post", "restricted_by": "armed men at an improvised checkpoint",
                 "alleged_actors": [rng.choice(["side_a", "side_b"])], "narrative": "The patrol was stopped at a roadblock.",
+                "channel": "radio", "received_at": (at + timedelta(minutes=late.uniform(*ARRIVAL["patrol"][1]))).isoformat(),
             })
     return out
 

@@ -26,6 +26,7 @@ from peacewatch.evidence.models import RecordKind
 from peacewatch.geography.service import list_posts
 from peacewatch.incidents import event_summaries, merge_proposals, report_records, verification
 from peacewatch.incidents.models import (
+    Channel,
     IncidentStatus,
     IncidentType,
     PlacePrecision,
@@ -37,6 +38,9 @@ from peacewatch.incidents.models import (
 from peacewatch.patrols import service as patrol_service
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, optional_value, router
+
+# how a report reaches the operations centre's staff, who type it in (the other channels are doors of their own)
+TYPED_IN_CHANNELS = [Channel.radio, Channel.telephone, Channel.in_person, Channel.written, Channel.media_monitoring]
 
 
 @dataclass
@@ -83,21 +87,33 @@ def incident_list(page: PageDep, session: SessionDep, filters: Annotated[Inciden
     open_proposals = merge_proposals.list_proposals(session, ProposalStatus.open, limit=50).items if internal else []
     proposals = [merge_proposals.proposal_out(session, p) for p in open_proposals]
     posts = list_posts(session, user.readable, limit=10_000) if page.has(INCIDENT_REPORTER_ROLES) else []
-    patrols = reporting_patrols(session, user.readable) if page.has(INCIDENT_REPORTER_ROLES) else []
+    patrols = reporting_patrols(session, user.readable) if page.has(INCIDENT_REPORTER_ROLES) else ReportingPatrols([], [])
     side_source = report_records.SIDE_SOURCES[user.side].value if user.role is Role.liaison and user.side else None
     return page.render(
         "incidents.html", incidents=rows, events=events, files=files, total=total, pages=pages, filters=filters, proposals=proposals,
         types=list(IncidentType), subtypes=list(ViolationKind), statuses=list(IncidentStatus), sources=list(SourceKind),
         precisions=list(PlacePrecision), restrictions=list(Restriction), posts=posts, patrols=patrols,
+        channels=TYPED_IN_CHANNELS if page.has(OPERATIONS_ROLES) else [],
         can_report=page.has(INCIDENT_REPORTER_ROLES), can_decide=page.has(OPERATIONS_ROLES), side_source=side_source,
     )
 
 
-def reporting_patrols(session: Session, readable: Scope) -> list[Patrol]:
-    """The patrols a report from the field may name: those under way first, then the most recent others."""
+@dataclass(frozen=True)
+class ReportingPatrols:
+    """The patrols a report may name: those under way, and the most recent others, which the form offers
+    with a warning (a patrol out of its window is rarely the one reporting)."""
+
+    under_way: list[Patrol]
+    other: list[Patrol]
+
+    def __bool__(self) -> bool:
+        return bool(self.under_way or self.other)
+
+
+def reporting_patrols(session: Session, readable: Scope) -> ReportingPatrols:
     under_way = patrol_service.list_patrols(session, readable, status=PatrolStatus.under_way, sort="-planned_start", limit=50).items
     recent = patrol_service.list_patrols(session, readable, sort="-planned_start", limit=50).items
-    return under_way + [p for p in recent if p.status is not PatrolStatus.under_way]
+    return ReportingPatrols(under_way, [p for p in recent if p.status is not PatrolStatus.under_way])
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)

@@ -59,6 +59,44 @@ class TestReporting:
         assert field in [e["field"] for e in response.json()["errors"]]
         assert client.get("/api/v1/incidents", headers=auth("ops")).json() == []
 
+    def test_how_and_when_a_report_came_in(self, client: TestClient, auth: Any, post_id: int) -> None:
+        """Who told (the source), how it reached the mission (the channel), when it came in, and who typed it in are
+        four facts: the operations centre says a call came in before it was typed; a patrol's device is the field
+        app and cannot back-date its arrival; a liaison officer enters the side's own report."""
+        called = post(client, auth, channel="telephone", received_at="2020-11-14T21:05:00+04:00", source="side_b")
+        assert called.status_code == 201, called.text
+        assert called.json()["channel"] == "telephone" and called.json()["received_at"] == "2020-11-14T17:05:00Z"
+        assert called.json()["reported_by"] == "ops" and called.json()["created_at"] > "2026"
+        unstated = post(client, auth).json()
+        assert unstated["channel"] is None and unstated["received_at"] >= unstated["created_at"][:19]
+        device = post(client, auth, "patrol", client_id="tab-9:0001", source="observation_post", post_id=post_id)
+        assert device.json()["channel"] == "field_app"
+        side = client.post("/api/v1/incidents", json=report(source="side_a", visibility="side_a"), headers=auth("liaison-a"))
+        assert side.status_code == 201, side.text
+        assert side.json()["channel"] == "source_entry"
+        for who, change, reason in (
+            ("patrol", {"received_at": "2020-11-14T17:00:00Z"}, "only the operations centre"),
+            ("ops", {"received_at": "2020-11-14T15:00:00Z"}, "after the event begins"),
+            ("ops", {"received_at": "2099-01-01T00:00:00Z"}, "in the future"),
+            ("ops", {"channel": "pigeon"}, ""),
+        ):
+            refused = post(client, auth, who, source="observation_post", post_id=post_id, **change)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == f"body.{next(iter(change))}"
+            assert reason in refused.json()["detail"]
+
+    def test_a_report_stored_before_the_channel_existed_is_resent_as_it_was(self, client: TestClient, auth: Any, post_id: int) -> None:
+        """A device that sent a report before the upgrade and resends it after gets its first copy back, not a 409:
+        fields added later count in the resend's fingerprint only when given."""
+        from peacewatch.core.db import resend_digest
+        from peacewatch.incidents.schemas import IncidentIn
+
+        body = report(client_id="tab-7:0099", source="observation_post", post_id=post_id)
+        data = IncidentIn.model_validate(body)
+        old = __import__("hashlib").sha256(data.model_dump_json(exclude={"client_id", "channel", "received_at"}).encode()).hexdigest()
+        assert resend_digest(data) == old
+        assert resend_digest(IncidentIn.model_validate(body | {"channel": "radio"})) != old
+
     def test_a_place_outside_the_area_of_interest_needs_the_flag(self, client: TestClient, auth: Any) -> None:
         response = post(client, auth, lat=40.18, lon=44.51, outside_area_of_interest=True, place_name="Yerevan")
         assert response.status_code == 201 and response.json()["zone_id"] is None

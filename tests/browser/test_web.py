@@ -273,8 +273,15 @@ def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     page.fill("#f-start", "2020-11-16T15:00")
     page.fill("#f-end", "2020-11-16T14:00")  # ends before it starts: refused, and said where
     page.fill("#f-place", "39.7950, 47.1130")
-    page.select_option("#f-source", "media")
+    expect(page.locator("#f-source")).to_have_value("")  # who told us is not guessed
+    expect(page.locator("#f-patrol")).to_have_value("")  # nor which patrol
     page.fill("#f-count", "12")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator("[data-error-for=source]")).to_have_text("Say who told us.")
+    expect(page.locator("[data-error-for=channel]")).to_have_text("Say how it came in.")
+    page.select_option("#f-source", "media")
+    page.select_option("#f-channel", "media_monitoring")
+    page.fill("#f-received", "2020-11-16T17:30")  # the monitor's note was typed in later
     page.click("#report-form button[type=submit]")
     expect(page.locator("[data-error-for=ended_at]")).to_contain_text("ends before it starts")
     screenshot(page, "08-incidents-workspace-errors")
@@ -282,6 +289,7 @@ def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     page.click("#report-form button[type=submit]")
     page.wait_for_url("**/incidents/*")
     expect(page.locator("#incident-status")).to_have_text("Reported")
+    expect(page.locator("#incident-received")).to_have_text("media monitoring, 2020-11-16 17:30")
     page.fill("#f-reason", "Post S-03 to listen and look")
     page.click("#verify-form button[type=submit]")  # no step chosen for the user, so none taken by default
     expect(page.locator("[data-error-for=status]")).to_have_text("Choose the next step.")

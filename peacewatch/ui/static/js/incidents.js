@@ -18,6 +18,15 @@ if (form) {
     placeInput.value = `${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`;
     marker.setLatLng(event.latlng).addTo(map);
   });
+  const patrolPicker = document.getElementById("f-patrol");
+  if (patrolPicker) {
+    const warning = document.getElementById("patrol-warning");
+    patrolPicker.addEventListener("change", () => {
+      const text = patrolPicker.selectedOptions[0]?.dataset.warning || "";
+      warning.textContent = text;
+      warning.hidden = !text;
+    });
+  }
   const utc = missionTimeToIso; // typed on the mission's clock, sent as an instant
 
   form.addEventListener("submit", async (event) => {
@@ -25,7 +34,11 @@ if (form) {
     const data = new FormData(form);
     try {
       const place = parsePlace();
-      if (!place) throw { detail: t("Check the place."), errors: [{ field: "body.lat", message: t("Give the place as 'latitude, longitude'.") }] };
+      const missing = [];
+      if (!place) missing.push({ field: "body.lat", message: t("Give the place as 'latitude, longitude'.") });
+      if (!data.get("source")) missing.push({ field: "body.source", message: t("Say who told us.") });
+      if (data.has("channel") && !data.get("channel")) missing.push({ field: "body.channel", message: t("Say how it came in.") });
+      if (missing.length) throw { detail: t("Fill in the fields marked."), errors: missing };
       const body = {
         type: data.get("type"), started_at: utc(data.get("started_at")), lat: place[0], lon: place[1],
         place_precision: data.get("place_precision"), place_name: data.get("place_name"), source: data.get("source"),
@@ -33,7 +46,8 @@ if (form) {
         narrative: data.get("narrative"), denied: data.get("denied"),
         client_id: `web-${crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`}`,
       };
-      for (const key of ["subtype", "restriction"]) if (data.get(key)) body[key] = data.get(key);
+      for (const key of ["subtype", "restriction", "channel"]) if (data.get(key)) body[key] = data.get(key);
+      if (data.get("received_at")) body.received_at = utc(data.get("received_at"));
       for (const key of ["post_id", "patrol_id"]) if (data.get(key)) body[key] = Number(data.get(key));
       if (data.get("ended_at")) body.ended_at = utc(data.get("ended_at"));
       const incident = await api("/api/v1/incidents", { method: "POST", body });
