@@ -314,7 +314,7 @@ def resend_digest(data: Any) -> str:
 
     Fields a model gained after devices began sending (named in its ``ADDED_LATER``) count only when given,
     so a report stored before an upgrade and resent after it is still the same report."""
-    added_later = getattr(type(data), "ADDED_LATER", frozenset())
+    added_later: frozenset[str] = getattr(type(data), "ADDED_LATER", frozenset())
     unset = {name for name in added_later if getattr(data, name) is None}
     return hashlib.sha256(data.model_dump_json(exclude={"client_id"} | unset).encode()).hexdigest()
 
