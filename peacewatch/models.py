@@ -11,6 +11,7 @@ def load_all_models() -> None:
     import peacewatch.core.auth
     import peacewatch.core.blobs
     import peacewatch.core.changes
+    import peacewatch.core.installation
     import peacewatch.core.throttle
     import peacewatch.demining.models
     import peacewatch.duty.models

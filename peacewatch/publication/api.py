@@ -79,10 +79,12 @@ class ReportQuery:
     until: Annotated[date | None, Query(description="Last day of a span (with since)")] = None
     format: Annotated[Format, Query(description="md (default), html, pdf or json (the figures and their records)")] = Format.md
     lang: Annotated[Language, Query(description="en or ru")] = Language.en
+    chart_days: Annotated[int | None, Query(ge=1, le=3660, description="Days the charts show, ending on the report's day "
+                                            "(default: since the start of the operation)")] = None
 
 
 def _report(session: Session, settings: Settings, kind: Kind, q: ReportQuery) -> Response:
-    options = Options(kind, q.format, q.lang)
+    options = Options(kind, q.format, q.lang, chart_days=q.chart_days)
     if q.day is not None and (q.since is not None or q.until is not None):
         raise Invalid("give either date, or since and until, not both", field="query.date")
     if q.day is not None:

@@ -52,13 +52,13 @@ def _axes(title: str) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate) -> bytes:
-    """Flights landed per day (bars) and since the start (line)."""
+def flights_chart(days: Sequence[date], per_day: Sequence[int], tr: Translate, before: int = 0) -> bytes:
+    """Flights landed per day (bars) and since the start (line; ``before`` landed before the first day shown)."""
     figure, axes = _axes(tr(N_("Flights per day and since the start of the operation")))
     _days_axis(axes, days)
     per_day_series(axes, days, per_day, color="#9ab3d5", label=tr(N_("flights per day")))
     total = axes.twinx()
-    line = total.plot(days, list(accumulate(per_day)), color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
+    line = total.plot(days, list(accumulate(per_day, initial=before))[1:], color="#1d4f8c", linewidth=2, label=tr(N_("since the start")))
     total.tick_params(labelsize=7)
     total.set_ylim(bottom=0)
     bars, labels = axes.get_legend_handles_labels()

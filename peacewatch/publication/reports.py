@@ -89,6 +89,7 @@ class Options:
     fmt: Format = Format.md
     language: Language = Language.en
     generated_at: datetime | None = None
+    chart_days: int | None = None  # how many days the charts show, ending on the report's day; None: since the start
 
     @property
     def internal(self) -> bool:
@@ -197,16 +198,20 @@ def json_edition(doc: Document, figures: dict[str, Any] | list[dict[str, Any]], 
 def _pictures(session: Session, records: Records, day: date, figures: dict[str, Any], options: Options) -> dict[str, Picture]:
     w = wording.Words(options.language.value)
     tr = w._
-    days = days_between(records.mission.start, day)
+    since_start = days_between(records.mission.start, day)
+    days = since_start[-options.chart_days:] if options.chart_days else since_start  # running totals count from the start
     flights_per_day = {d: 0 for d in days}
+    flights_before = 0
     for m in records.movements:
         if m.table == "flights" and m.day in flights_per_day:
             flights_per_day[m.day] += 1
-    changes = {side: [0] * len(days) for side in ("A", "B")}
+        elif m.table == "flights" and records.mission.start <= m.day < days[0]:
+            flights_before += 1
+    changes = {side: [0] * len(since_start) for side in ("A", "B")}
     for fact in records.casualty_facts:  # bodies handed over, as running totals per side
         if fact.measure == "handed_over" and fact.day <= day:
             changes[fact.side][max(0, (fact.day - records.mission.start).days)] += fact.delta
-    handed = {side: list(accumulate(values)) for side, values in changes.items()}
+    handed = {side: list(accumulate(values))[-len(days):] for side, values in changes.items()}
     pictures: dict[str, Picture] = {}
     features = official_features(session, day, None if options.internal else PUBLIC)
     if options.internal:
@@ -218,7 +223,7 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
     pictures["map"] = Picture("map", caption, _map(json.dumps(features, sort_keys=True, default=str), options.language.value,
                                                    title, scope))
     pictures["flights"] = Picture("flights", tr(N_("Flights per day and since the start of the operation")),
-                                  charts.flights_chart(days, list(flights_per_day.values()), tr))
+                                  charts.flights_chart(days, list(flights_per_day.values()), tr, flights_before))
     if any(handed["A"]) or any(handed["B"]):
         pictures["handed_over"] = Picture("handed_over", tr(N_("Bodies handed over to each side, running total")),
                                           charts.handed_over_chart(days, handed, tr, {s: w.side(s) for s in handed}))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from peacewatch.core.db import utcnow
 from peacewatch.core.settings import Settings
 
 
@@ -42,3 +45,25 @@ def activity(sessions: Callable[[], AbstractContextManager[Session]], settings: 
     if relief:
         yield "relief", (f"civilian returns and demining from 14 November 2020: {relief['returns']} counts of returns, "
                          f"{relief['clearances']} clearances")
+    end = step(story_end)
+    yield "pages", f"the map and the reports open at the story's end, {end:%d %B %Y %H:%M} UTC (Live on the map for now)"
+
+
+def story_end(session: Session) -> datetime:
+    """The newest moment of the scenario's operations (its incidents, its patrols and their trackers; not the
+    airlift's later rotations), kept as the installation's records end: where the pages open, once for all."""
+    from peacewatch.core.installation import RECORDS_END, set_moment
+    from peacewatch.incidents.models import Incident
+    from peacewatch.patrols.models import Patrol
+    from peacewatch.tracking.models import TrackerState
+
+    now = utcnow()
+    moments = [session.scalar(select(func.max(Incident.started_at)).where(Incident.started_at <= now)),
+               session.scalar(select(func.max(Patrol.planned_start)).where(Patrol.planned_start <= now))]
+    fix_ms = session.scalar(select(func.max(TrackerState.t_ms)))
+    if fix_ms is not None:
+        moments.append(datetime.fromtimestamp(fix_ms / 1000, UTC))
+    end = max(m for m in moments if m is not None)
+    set_moment(session, RECORDS_END, end)
+    session.commit()
+    return end

@@ -18,7 +18,7 @@ from peacewatch.core.i18n import translations
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.incidents.models import IncidentType, ViolationKind
 from peacewatch.ui import symbols
-from peacewatch.ui.moments import latest_record, opening
+from peacewatch.ui.moments import latest_record, opening, opening_day
 from peacewatch.ui.pages import PageDep, basemap_of, mission_time, router, zone_caption
 
 
@@ -43,9 +43,9 @@ def operations_map(page: PageDep, session: SessionDep, settings: SettingsDep, on
     day, moment = _moment(on, at, settings.zone)
     notice = None
     if on is None and at is None:  # "now", unless the mission's records ended more than a day ago
-        latest = opening(latest_record(session, user.readable, flights=False), utcnow())
+        latest = opening(latest_record(session, user.readable), utcnow())
         if latest is not None:
-            day, moment = latest.astimezone(settings.zone).date(), latest.isoformat()
+            day, moment = opening_day(latest, settings.zone), latest.isoformat()
             _ = translations(page.language).gettext
             notice = _("The mission's records end at %(at)s (%(zone)s): the map opens there. Press Live for now.") % {
                 "at": mission_time(latest, settings.zone), "zone": zone_caption(settings.zone, gettext=_)}

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from peacewatch.core.auth import INTERNAL_ROLES
-from peacewatch.core.calendar import mission_today, reporting_day
+from peacewatch.core.calendar import mission_today
 from peacewatch.core.db import utcnow
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import Problem
@@ -22,8 +22,11 @@ from peacewatch.core.visibility import readable_visibilities
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.publication.document import to_html_fragment
 from peacewatch.publication.reports import Format, Kind, Language, Options, day_document
-from peacewatch.ui.moments import latest_record, opening
+from peacewatch.ui.moments import latest_record, opening, opening_day
 from peacewatch.ui.pages import PageDep, router
+
+CHART_WINDOWS: dict[str, int | None] = {"7": 7, "30": 30, "90": 90, "all": None}  # days the charts show, ending on the day
+DEFAULT_WINDOW = "30"  # a month: the days around the report, not a line squeezed from the start of the operation
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -32,6 +35,7 @@ def reports_page(
     kind: Kind = Kind.bulletin,
     day: Annotated[str | None, Query(alias="date", max_length=10, description="The reporting day, YYYY-MM-DD")] = None,
     lang: Language | None = None,
+    window: Annotated[str | None, Query(max_length=6, description="Days the charts show: 7, 30, 90 or all")] = None,
 ) -> Response:
     _ = translations(page.language).gettext
     internal = page.user is not None and page.user.role in INTERNAL_ROLES
@@ -39,6 +43,8 @@ def reports_page(
         page.require_user()
         return page.render("not_found.html", status_code=404, what=_("Situation report"))
     language = lang or Language(page.language)
+    chosen_window = window if window in CHART_WINDOWS else DEFAULT_WINDOW
+    chart_days = CHART_WINDOWS[chosen_window]
     report, error, chosen, notice = None, None, mission_today(settings), None
     try:
         if day:
@@ -46,16 +52,17 @@ def reports_page(
         else:  # today, unless the reader's records ended more than a day ago: then their last reporting day
             latest = opening(latest_record(session, page.user.readable if page.user else readable_visibilities(internal=False, side=None)), utcnow())
             if latest is not None:
-                chosen = reporting_day(latest, settings.zone, settings.reporting_day_ends)
+                chosen = opening_day(latest, settings.zone)
                 notice = _("The mission's records end on %(day)s: its report is shown. Choose another day above.") % {
                     "day": chosen.isoformat()}
     except ValueError:
         error = _("Not a date: %(value)s") % {"value": day}
     if error is None:
-        options = Options(kind, Format.html, language)
+        options = Options(kind, Format.html, language, chart_days=chart_days)
         try:
             report = Markup(to_html_fragment(day_document(session, settings, chosen, options)))
         except Problem as problem:
             error = problem.said_in(_)
     return page.render("reports.html", notice=notice, kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
-                       error=error, internal=internal, formats=[f.value for f in Format], languages_available=[x.value for x in Language])
+                       error=error, internal=internal, window=chosen_window, windows=list(CHART_WINDOWS),
+                       chart_days=chart_days, formats=[f.value for f in Format], languages_available=[x.value for x in Language])

@@ -204,7 +204,7 @@ def test_the_bulletin_counts_no_restricted_record_not_even_in_a_total(client: Te
 def test_the_reports_page_offers_the_bulletin_to_anyone_and_the_sitrep_to_staff(client: TestClient, demo: None) -> None:
     page = client.get("/reports", params={"date": "2020-11-14"})
     assert page.status_code == 200 and "95 flights, 22 of them in the past 24 hours" in page.text
-    assert 'href="/api/v1/reports/bulletin?date=2020-11-14&amp;lang=en&amp;format=pdf"' in page.text
+    assert 'href="/api/v1/reports/bulletin?date=2020-11-14&amp;lang=en&amp;format=pdf&amp;chart_days=30"' in page.text
     assert 'value="sitrep"' not in page.text
     assert client.get("/reports", params={"kind": "sitrep", "date": "2020-11-14"}, follow_redirects=False).status_code == 303
     early = client.get("/reports", params={"date": "2020-11-01"}).text

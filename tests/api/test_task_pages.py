@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 from peacewatch.core.i18n import translations
 from peacewatch.scenario.nk2020 import DEMO_USERS
 from peacewatch.ui.forms import WRITE_METHODS, tasks, words_of
+from tests.bodies import report
 from tests.helpers import page_sign_in
 
 ANYONE = {"/api/v1/auth/token", "/api/v1/auth/logout",  # signing in and out: the pages have their own forms
@@ -60,6 +63,24 @@ def test_pages_that_show_now_open_at_the_latest_records_and_say_so(app: FastAPI,
         assert "the map opens there" in live_map and '"live": false' in live_map and '"at": "2020-11-' in live_map
         assert "the map opens there" not in browser.get("/map", params={"on": "2026-11-30"}).text  # a day asked for
         assert "figures are shown there" in browser.get("/airlift").text
+
+
+def test_the_map_and_the_reports_open_on_the_same_day_whatever_is_typed_in_today(app: FastAPI, demo: None, auth: Any) -> None:
+    """The demo says where its story ends, once: a report typed in today, or the airlift's rotations planned into
+    December, move neither page off 20 November 2020; the charts show the month before the day, or what the
+    reader picks."""
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        page_sign_in(browser, "ops")
+        now = datetime.now(UTC).replace(microsecond=0)
+        typed = browser.post("/api/v1/incidents", headers=auth("ops"), json=report(
+            started_at=(now - timedelta(minutes=30)).isoformat(), ended_at=(now - timedelta(minutes=20)).isoformat()))
+        assert typed.status_code == 201, typed.text
+        live_map = browser.get("/map").text
+        reports = browser.get("/reports", params={"kind": "sitrep"}).text
+        assert '"day": "2020-11-20"' in live_map and 'id="report-date" value="2020-11-20"' in reports
+        assert 'value="30" selected' in reports and "chart_days=30" in reports
+        whole = browser.get("/reports", params={"kind": "sitrep", "window": "all"}).text
+        assert 'value="all" selected' in whole and "chart_days" not in whole
 
 
 

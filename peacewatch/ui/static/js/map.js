@@ -161,7 +161,7 @@ async function load() {
     fanOut();
     document.getElementById("trackers-heard").textContent = String(markers.size);
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine),
-                       config.incidents && loadFieldFiles(day, at, mine)]);
+                       config.incidents && loadFieldFiles(at, mine)]);
     showAlertsAt();
     status.textContent = live ? t("Live") : t("Situation at %(at)s (%(zone)s)", { at: missionTime(at), zone: zoneCaption });
     places.tidy();
@@ -214,7 +214,7 @@ setInterval(async () => {
   const day = dayInput.value;
   try {
     drawRoutes(await api(dayPlanUrl(day)));
-    if (config.incidents) await loadFieldFiles(day, moment().toISOString(), generation); // files arriving from the field
+    if (config.incidents) await loadFieldFiles(moment().toISOString(), generation); // files arriving from the field
   } catch { /* the next round tries again; the status line reports lasting trouble */ }
 }, PLAN_REFRESH_MS);
 
@@ -235,11 +235,13 @@ async function loadIncidents(day, mine) {
   drawIncidents();
 }
 
-// the files that arrived from the field on the day's incidents, up to the moment shown: when each was taken on
-// the device, when it arrived, and how long it waited offline
-async function loadFieldFiles(day, at, mine) {
-  const since = missionTimeToIso(`${day}T00:00`);
-  const until = live ? new Date(Date.parse(since) + 86400000).toISOString() : at;
+// the files that arrived from the field on incidents in the 24 hours up to the moment shown (not since the
+// day's midnight: at ten past midnight the photos of ten to are still news): when each was taken on the
+// device, when it arrived, and how long it waited offline
+async function loadFieldFiles(at, mine) {
+  const end = live ? Date.now() + 3600000 : Date.parse(at); // live: an hour ahead, for a device's clock running fast
+  const since = new Date(end - 86400000 - (live ? 3600000 : 0)).toISOString();
+  const until = new Date(end).toISOString();
   const files = await api(`/api/v1/attachments/arrivals?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`)
     .catch(() => null);
   if (mine !== generation || !files) return;
