@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from peacewatch.core.blobs import blob_store
+from peacewatch.core.i18n import request_language
 from peacewatch.core.paging import counted, counted_responses
 from peacewatch.core.problems import problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
@@ -236,13 +237,16 @@ def read_handover(handover_id: RecordId, session: SessionDep, user: Humanitarian
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}},
                                  "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
 )
-def handover_list(handover_id: RecordId, session: SessionDep, settings: SettingsDep, user: HumanitarianOrLiaison,
-                  format: Literal["html", "pdf"] = "html") -> Response:
+def handover_list(request: Request, handover_id: RecordId, session: SessionDep, settings: SettingsDep, user: HumanitarianOrLiaison,
+                  format: Literal["html", "pdf"] = "html",
+                  lang: Annotated[Literal["en", "ru"] | None, Query(description="Default: the reader's language")] = None) -> Response:
     data = handing_over.handover_out(session, handing_over.get_handover(session, user, handover_id))
+    language = lang or request_language(request)
     if format == "pdf":
-        return Response(handover_pdf(data, settings.zone), media_type="application/pdf",
-                        headers=content_disposition(f"{data.number}.pdf", "inline"))
-    return Response(handover_html(data, settings.zone), media_type="text/html; charset=utf-8")
+        return Response(handover_pdf(data, settings.zone, language), media_type="application/pdf",
+                        headers=content_disposition(f"{data.number}-{language}.pdf", "inline"))
+    return Response(handover_html(data, settings.zone, language), media_type="text/html; charset=utf-8",
+                    headers={"Content-Language": language})
 
 
 figures = APIRouter(prefix="/api/v1/casualty-figures", tags=["remains"])

@@ -193,14 +193,17 @@ def handover(file: FileArgument) -> None:
 
 @app.command("handover-list")
 def handover_list(handover_id: int, format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.html,
-                  output: Output = None) -> None:
+                  output: Output = None,
+                  lang: Annotated[str, typer.Option("--lang", help="en or ru: the receiving side's language")] = "en") -> None:
     """The printable handover list, as HTML or PDF."""
+    if lang not in ("en", "ru"):
+        raise base.fail(f"--lang: {lang} is neither en nor ru")
     settings = base.load_settings()
     if format is ListFormat.pdf and output is None:
         raise base.fail("a PDF goes to a file: give --output")
     with base.open_session(settings) as session:
         data = base.guarded(lambda: handing_over.handover_out(session, handing_over.get_handover(session, base.operator(), handover_id)))
-    body = handover_pdf(data, settings.zone) if format is ListFormat.pdf else handover_html(data, settings.zone).encode()
+    body = handover_pdf(data, settings.zone, lang) if format is ListFormat.pdf else handover_html(data, settings.zone, lang).encode()
     base.write_out(body, output, f"handover list {data.number}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -101,3 +103,15 @@ def handover_out(session: Session, handover: Handover) -> HandoverOut:
         **{c.key: getattr(handover, c.key) for c in Handover.__table__.columns},
         "bodies": whole, "parts": len(items) - whole, "identified": sum(1 for i in items if i.identified and i.kind is BodyKind.body),
         "items": items})
+
+
+def handed_over(session: Session, user: User, body_numbers: Iterable[str]) -> dict[str, Handover]:
+    """The handover each of ``body_numbers`` went in, among those the reader may see (a liaison: to its side):
+    what a side's officer reads beside each missing person it reported."""
+    numbers = list(body_numbers)
+    if not numbers:
+        return {}
+    query = (select(Body.number, Handover).select_from(HandoverBody).join(Handover, Handover.id == HandoverBody.handover_id)
+             .join(Body, Body.id == HandoverBody.body_id).where(Body.number.in_(numbers)))
+    rows = session.execute(scoped(query, user, Handover.to_side)).all()
+    return {number: handover for number, handover in rows}

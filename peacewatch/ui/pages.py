@@ -229,6 +229,8 @@ class Page:
                ("/public/map", _("Official map"))]
         if self.user is not None and self.user.role in PERSONAL_DATA_ROLES:
             nav.insert(3, ("/remains", _("Remains")))
+        elif self.user is not None and self.user.role is Role.liaison:  # the side's handovers and missing persons
+            nav.insert(3, ("/remains", _("Handovers")))
         if self.user is not None and self.user.role in INTERNAL_ROLES:
             nav.insert(-1, ("/airlift", _("Airlift")))
         if self.user is not None:

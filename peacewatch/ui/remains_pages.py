@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from peacewatch.core.auth import PERSONAL_DATA_ROLES, User
+from peacewatch.core.auth import PERSONAL_DATA_ROLES, Role, User
 from peacewatch.core.i18n import translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.web import SessionDep, SettingsDep
@@ -47,6 +47,8 @@ def _not_found(page: Page, what: str) -> HTMLResponse:
 @router.get("/remains", response_class=HTMLResponse)
 def remains_workspace(page: PageDep, session: SessionDep, settings: SettingsDep, q: Search = None, page_number: PageNumber = 1) -> Response:
     _ = translations(page.language).gettext
+    if page.require_user().role is Role.liaison:
+        return _side_remains(page, session, q, page_number)
     if _cell_member(page) is None:
         return _not_found(page, _("Remains"))
     listed = recovering.list_bodies(session, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
@@ -60,6 +62,20 @@ def remains_workspace(page: PageDep, session: SessionDep, settings: SettingsDep,
         handovers=[handing_over.handover_out(session, h) for h in handovers], totals=series["totals"], first_day=series["since"],
         last_day=series["until"],
     )
+
+
+def _side_remains(page: Page, session: SessionDep, q: str | None, page_number: int) -> HTMLResponse:
+    """A side's liaison officer's page: the handovers to the side, each with its printable list in the reader's
+    language, and the missing persons the side reported with where each case stands. Nothing of a body the side
+    has not received, and nothing of the other side."""
+    user = page.require_user()
+    handovers = handing_over.list_handovers(session, user, limit=100, offset=0).items
+    listed = missing_persons.list_missing_persons(session, user, q=q, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+    persons = missing_persons.persons_out(session, listed.items)
+    received = handing_over.handed_over(session, user, [p.identified_as for p in persons if p.identified_as])
+    return page.render("side_remains.html", handovers=[handing_over.handover_out(session, h) for h in handovers],
+                       persons=persons, received=received, total=listed.total, filters=SearchFilters(q=q, page=page_number),
+                       pages=max(1, math.ceil(listed.total / PER_PAGE)))
 
 
 @router.get("/remains/bodies/{number}", response_class=HTMLResponse)

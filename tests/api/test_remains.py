@@ -349,6 +349,26 @@ class TestHandover:
         assert client.get(f"/api/v1/handovers/{done['id']}", headers=auth("liaison-a")).status_code == 404
         assert done["id"] not in {h["id"] for h in client.get("/api/v1/handovers", headers=auth("liaison-a")).json()}
 
+    def test_the_list_handed_to_a_side_is_printed_in_its_readers_language(self, client: TestClient, auth: Any,
+                                                                         recovered: dict[str, Any], missing: dict[str, Any]) -> None:
+        numbers = recovered["body_numbers"]
+        ident = client.post("/api/v1/identifications", json={"body": numbers[0], "missing_person": missing["number"]}, headers=auth(HUM)).json()
+        client.post(f"/api/v1/identifications/{ident['id']}/confirmation",
+                    json={"basis": "board", "detail": "documents", "board_members": ["A", "B", "C"]}, headers=auth(HUM))
+        done = client.post("/api/v1/handovers", json=handover(numbers), headers=auth(HUM)).json()
+        url = f"/api/v1/handovers/{done['id']}/list"
+        russian = client.get(url, params={"lang": "ru"}, headers=auth("liaison-a"))
+        assert russian.status_code == 200 and russian.headers["content-language"] == "ru"
+        for words in ("Передача останков", "Передано стороне", "сторона A", "Номер тела", "не опознан", "Свидетель", "Synthetic Testperson"):
+            assert words in russian.text, words
+        for english in ("Handover of remains", "To side", "Body number", "unidentified", "Witness"):
+            assert english not in russian.text, english
+        by_header = client.get(url, headers=auth("liaison-a") | {"Accept-Language": "ru-RU,ru;q=0.9"})
+        assert "Передача останков" in by_header.text  # the reader's language when none is asked for
+        pdf = client.get(url, params={"lang": "ru", "format": "pdf"}, headers=auth("liaison-a"))
+        assert pdf.content.startswith(b"%PDF") and pdf.headers["content-disposition"].endswith('-ru.pdf"')
+        assert client.get(url, params={"lang": "fr"}, headers=auth("liaison-a")).status_code == 422
+
 
 @pytest.mark.usefixtures("scenario")
 class TestAccess:

@@ -367,3 +367,32 @@ def test_characters_that_are_digits_but_not_numbers_are_refused_not_a_server_err
     declared = client.post("/api/v1/positions", content=b'{"positions": []}',
                            headers=auth("ops") | {"Content-Type": "application/json", "Content-Length": b"\xb2"})  # type: ignore[dict-item]  # a header as bytes: "²" in latin-1
     assert declared.status_code < 500, declared.text
+
+
+def test_a_liaison_reads_its_sides_handovers_and_missing_persons_and_nothing_of_the_other_side(
+        app: Any, demo: None, auth: Any) -> None:
+    """/remains for a side's liaison officer: the handovers to the side with their printable lists, the missing
+    persons the side reported and where each case stands; the other side's handovers and persons appear nowhere."""
+    def api(who: str, path: str) -> list[dict[str, Any]]:
+        return TestClient(app).get(path, params={"limit": 1000}, headers=auth(who)).json()
+
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        page_sign_in(browser, "liaison-a")
+        page = browser.get("/remains")
+        assert page.status_code == 200 and 'href="/remains" aria-current="page">Handovers' in page.text
+        mine = {h["number"] for h in api("liaison-a", "/api/v1/handovers")}
+        theirs = {h["number"] for h in api("liaison-b", "/api/v1/handovers")}
+        assert mine and theirs and not mine & theirs
+        assert all(n in page.text for n in mine) and not any(n in page.text for n in theirs)
+        assert page.text.count("/list?format=html&amp;lang=en") == len(mine)
+        persons = api("liaison-a", "/api/v1/missing-persons")
+        others = {p["number"] for p in api("liaison-b", "/api/v1/missing-persons")}
+        shown = set(re.findall(r'data-person="(AM-[0-9-]+)"', page.text))
+        assert shown and shown <= {p["number"] for p in persons} and not shown & others
+        handed = [p for p in persons if p["identified_as"] and p["number"] in shown]
+        assert "Handed over" in page.text and all(p["number"] in shown for p in handed)
+        browser.cookies.set("pw_lang", "ru")
+        russian = browser.get("/remains").text
+        assert "Останки, переданные стороне A" in russian and "lang=ru" in russian
+        page_sign_in(browser, "ops")
+        assert browser.get("/remains").status_code == 404  # the operations centre has no page of personal data

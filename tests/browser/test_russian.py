@@ -19,6 +19,7 @@ PAGES = {
     "humanitarian": ["/remains", "/remains/missing", "/remains/reconciliation", "/tasks/record_recovery_api_v1_recoveries_post"],
     "admin": ["/tasks/create_user_api_v1_users_post", "/tasks/attach_api_v1_attachments_post"],
     "patrol": ["/field/"],
+    "liaison-a": ["/remains"],
 }
 CHROME = ("h1, h2, h3, th, label, button, legend, summary, caption, dt, p.lead, .notice, .leaflet-control-layers, "
           ".legend, .hint:not(.statement .hint)")
@@ -44,3 +45,22 @@ def test_no_english_word_in_the_russian_pages_chrome(browser: Browser, server: L
                 found[f"{user} {path}"] = english
         context.close()
     assert not found, found
+
+
+def test_a_liaison_prints_a_handover_list_in_russian(browser: Browser, server: LiveServer) -> None:
+    """The list handed to a side is read by its officers: printed from their page in the language they chose."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in(page, "liaison-a", "/remains")
+    page.select_option("#language", "ru")
+    page.click("form.inline button[type=submit] >> nth=0")
+    page.wait_for_function("document.documentElement.lang === 'ru'")
+    first = page.locator("#handover-table tbody tr").first
+    number = first.locator("td").first.inner_text()
+    first.locator("a.print-list").click()
+    page.wait_for_url("**/list?format=html&lang=ru")
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    assert page.locator("h1").inner_text() == f"Передача останков {number}"
+    headings = page.locator("th").all_inner_texts()
+    assert headings[:3] == ["№", "Номер тела", "Вид"] and not [h for h in headings if ENGLISH_WORD.search(h)]
+    context.close()
