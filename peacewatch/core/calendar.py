@@ -6,11 +6,22 @@ reports): one calendar, here at the bottom, so none of them has to import anothe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from peacewatch.core.db import utcnow
+from peacewatch.core.i18n import N_
 from peacewatch.core.settings import Settings
+
+ZONE_CITIES = (N_("Baku"), N_("Moscow"), N_("Yerevan"))  # the place names a mission's time zone is likely to bear
+
+
+def zone_caption(zone: ZoneInfo, at: datetime | None = None, gettext: Callable[[str], str] = str) -> str:
+    """How the pages and the reports name the mission's clock: "Baku, UTC+04:00" (the offset of ``at``, now by
+    default), the city in the reader's language when the catalogs know it; never the IANA key "Asia/Baku"."""
+    offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
+    return f"{gettext(zone.key.rsplit('/', 1)[-1].replace('_', ' '))}, UTC{offset[:3]}:{offset[3:]}"
 
 
 def reporting_day(at: datetime, zone: ZoneInfo, day_end: time) -> date:

@@ -30,6 +30,7 @@ class Unit(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     )
 
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_ru: Mapped[str] = mapped_column(String(200), default="", comment="The name in Russian, where it differs (Cyrillic); empty: the name serves")
     designation: Mapped[str] = mapped_column(String(64), default="")
     unit_type: Mapped[UnitType] = mapped_column(SAEnum(UnitType, native_enum=False, length=32, validate_strings=True))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), nullable=True, index=True)

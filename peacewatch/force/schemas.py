@@ -15,6 +15,7 @@ class UnitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(default="", max_length=200, title="Name in Russian", description="The name in Russian (Cyrillic), where it differs")
     designation: str = Field(default="", max_length=64)
     unit_type: UnitType
     parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -28,6 +29,7 @@ class UnitUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_ru: str | None = Field(default=None, max_length=200, title="Name in Russian")
     designation: str | None = Field(default=None, max_length=64)
     unit_type: UnitType | None = None
     parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -42,6 +44,7 @@ class UnitOut(BaseModel):
 
     id: int
     name: str
+    name_ru: str
     designation: str
     unit_type: UnitType
     parent_id: int | None

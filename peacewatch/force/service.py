@@ -13,7 +13,7 @@ from peacewatch.force.models import Unit, UnitType
 from peacewatch.force.schemas import StrengthOut, UnitIn, UnitUpdate
 from peacewatch.mandate.models import Mandate
 
-NOT_NULL = frozenset({"name", "designation", "unit_type", "contributing_state", "authorised_strength",
+NOT_NULL = frozenset({"name", "name_ru", "designation", "unit_type", "contributing_state", "authorised_strength",
                       "present_strength", "visibility"})
 
 

@@ -225,6 +225,6 @@ def list_places(session: SessionDep, readable: Readable, limit: LongLimit = 1000
     page = service.list_places(session, readable, limit=limit, offset=offset)
     found = page.items
     features = [{"type": "Feature", "id": p.id, "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-                 "properties": {"id": p.id, "name": p.name, "elevation": p.elevation, "notes": p.notes, "source": p.source,
+                 "properties": {"id": p.id, "name": p.name, "name_ru": p.name_ru, "elevation": p.elevation, "notes": p.notes, "source": p.source,
                                 "visibility": p.visibility.value}} for p in found]
     return with_total(JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json"), page.total)

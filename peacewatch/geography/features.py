@@ -33,6 +33,7 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
             "kind": zone.kind.value,
             "code": zone.code,
             "name": zone.name,
+            "name_ru": zone.name_ru,
             "visibility": zone.visibility.value,
             "valid_from": zone.valid_from,
             "valid_to": zone.valid_to,
@@ -57,6 +58,7 @@ def post_feature(post: Post, on: date) -> dict[str, Any]:
             "kind": post.kind.value,
             "code": post.code,
             "name": post.name,
+            "name_ru": post.name_ru,
             "zone_id": post.zone_id,
             "zone_code": post.zone.code,
             "opened_on": post.opened_on,
@@ -89,6 +91,7 @@ def zone_input(zone: Zone) -> ZoneIn:
             "properties": {
                 "code": zone.code,
                 "name": zone.name,
+                "name_ru": zone.name_ru,
                 "visibility": zone.visibility,
                 "valid_from": zone.valid_from,
                 "valid_to": zone.valid_to,
@@ -107,6 +110,7 @@ def post_input(post: Post) -> PostIn:
             "properties": {
                 "code": post.code,
                 "name": post.name,
+                "name_ru": post.name_ru,
                 "kind": post.kind,
                 "zone_id": post.zone_id,
                 "opened_on": post.opened_on,

@@ -60,6 +60,7 @@ class Zone(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Version
     kind: Mapped[ZoneKind] = mapped_column(SAEnum(ZoneKind, native_enum=False, length=32, validate_strings=True), index=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_ru: Mapped[str] = mapped_column(String(200), default="", comment="The name in Russian, where it differs (Cyrillic); empty: the name serves")
     geometry: Mapped[BaseGeometry] = mapped_column(Geometry())
     width_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -82,6 +83,7 @@ class Post(IdMixin, TimestampMixin, VisibilityMixin, BBoxMixin, Audited, Version
     kind: Mapped[PostKind] = mapped_column(SAEnum(PostKind, native_enum=False, length=32, validate_strings=True), index=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_ru: Mapped[str] = mapped_column(String(200), default="", comment="The name in Russian, where it differs (Cyrillic); empty: the name serves")
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"), index=True)
     geometry: Mapped[BaseGeometry] = mapped_column(Geometry())
     opened_on: Mapped[date] = mapped_column(Date, index=True)
@@ -112,6 +114,7 @@ class Place(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     __table_args__ = (UniqueConstraint("name", "lat", "lon", name="uq_places_name_lat_lon"),)
 
     name: Mapped[str] = mapped_column(String(200))
+    name_ru: Mapped[str] = mapped_column(String(200), default="", comment="The name in Russian, where it differs (Cyrillic); empty: the name serves")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     elevation: Mapped[float | None] = mapped_column(Float, nullable=True, comment="Metres above mean sea level, as marked")

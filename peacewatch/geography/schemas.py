@@ -24,6 +24,7 @@ class ZoneProperties(BaseModel):
 
     code: str = CODE
     name: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(default="", max_length=200, title="Name in Russian", description="The name in Russian (Cyrillic), where it differs")
     visibility: Visibility = Visibility.internal
     valid_from: date | None = None
     valid_to: date | None = None
@@ -38,6 +39,7 @@ class ZonePropertiesPatch(BaseModel):
 
     code: str | None = OPTIONAL_CODE
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_ru: str | None = Field(default=None, max_length=200, title="Name in Russian")
     visibility: Visibility | None = None
     valid_from: date | None = None
     valid_to: date | None = None
@@ -66,6 +68,7 @@ class ZoneOutProperties(BaseModel):
     kind: ZoneKind
     code: str
     name: str
+    name_ru: str
     visibility: Visibility
     valid_from: date | None
     valid_to: date | None
@@ -86,6 +89,7 @@ class PostProperties(BaseModel):
 
     code: str = CODE
     name: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(default="", max_length=200, title="Name in Russian", description="The name in Russian (Cyrillic), where it differs")
     kind: PostKind = PostKind.observation_post
     zone_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The zone the post belongs to")
     zone_code: str | None = Field(default=None, min_length=1, max_length=64, description="Alternative to zone_id")
@@ -105,6 +109,7 @@ class PostPropertiesPatch(BaseModel):
 
     code: str | None = OPTIONAL_CODE
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_ru: str | None = Field(default=None, max_length=200, title="Name in Russian")
     kind: PostKind | None = None
     zone_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     zone_code: str | None = Field(default=None, min_length=1, max_length=64)
@@ -138,6 +143,7 @@ class PostOutProperties(BaseModel):
     kind: PostKind
     code: str
     name: str
+    name_ru: str
     zone_id: int
     zone_code: str
     opened_on: date

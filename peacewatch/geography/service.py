@@ -261,7 +261,7 @@ def _apply_post(session: Session, post: Post, data: PostIn, where: str, zones: Z
         raise Invalid("an override needs a reason", field=f"{where}.properties.override_reason")
     post.zone = zone
     post.geometry = point
-    for key in ("code", "name", "kind", "opened_on", "closed_on", "permanent", "visibility", "notes"):
+    for key in ("code", "name", "name_ru", "kind", "opened_on", "closed_on", "permanent", "visibility", "notes"):
         setattr(post, key, getattr(props, key))
     post.outside_zone_override = not inside
     post.override_reason = None if inside else props.override_reason
@@ -497,6 +497,7 @@ class MarkedPlace:
     lon: float
     elevation: float | None = None
     notes: str = ""
+    name_ru: str = ""
 
 
 def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], source: str,
@@ -513,7 +514,7 @@ def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], sour
             if key in known:
                 continue
             known.add(key)
-            session.add(Place(name=mark.name, lat=key[1], lon=key[2], elevation=mark.elevation, notes=mark.notes[:10_000],
+            session.add(Place(name=mark.name, name_ru=mark.name_ru[:200], lat=key[1], lon=key[2], elevation=mark.elevation, notes=mark.notes[:10_000],
                               source=source[:200], visibility=visibility))
             created += 1
     return created, len(marks) - created

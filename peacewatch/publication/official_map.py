@@ -123,8 +123,9 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
                                           linewidth=1.2, zorder=3))
             if kind == "area_of_responsibility":
                 centre = geometry.representative_point()
-                # in the map's language: the scenario marks its areas' names for the catalogs
-                ax.text(centre.x, centre.y, tr(props["name"]), fontsize=9, color="#1d4f8c", ha="center", va="center",
+                # in the map's language: its Russian name where the area has one, else the catalogs' words
+                name = props.get("name_ru") if locale == "ru" and props.get("name_ru") else tr(props["name"])
+                ax.text(centre.x, centre.y, name, fontsize=9, color="#1d4f8c", ha="center", va="center",
                         fontweight="bold", zorder=6, alpha=0.8)
         elif kind == "line_of_contact":
             for line in _lines(geometry):
@@ -158,7 +159,8 @@ def render(features: list[dict[str, Any]], on: date | None, fmt: Literal["png", 
     x0, y0 = west + (east - west) * 0.04, south + (north - south) * 0.04
     ax.plot([x0, x0 + bar_deg], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
     ax.plot([x0, x0 + bar_deg / 2], [y0, y0], color="white", linewidth=1.5, solid_capstyle="butt", zorder=10)
-    ax.text(x0 + bar_deg / 2, y0 + (north - south) * 0.015, f"{bar_km:g} km", ha="center", va="bottom", fontsize=8, zorder=9)
+    ax.text(x0 + bar_deg / 2, y0 + (north - south) * 0.015, tr(N_("%(km)s km")) % {"km": f"{bar_km:g}"}, ha="center", va="bottom",
+            fontsize=8, zorder=9)
     # north arrow, top right
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction", ha="center", va="center",
                 fontsize=12, fontweight="bold", arrowprops={"facecolor": "black", "width": 4, "headwidth": 12}, zorder=11)

@@ -270,7 +270,8 @@ def _photographs(session: Session, blobs: BlobStore, work: MediaWork, records: R
 @lru_cache(maxsize=16)
 def _map(features: str, language: str, title: str, subtitle: str) -> bytes:
     """The map without a date on it (the caption dates it), so days whose layers did not change draw it once."""
-    return official_map.render(json.loads(features), None, "png", title=title, tr=wording.Words(language)._, subtitle=subtitle)
+    return official_map.render(json.loads(features), None, "png", title=title, tr=wording.Words(language)._, subtitle=subtitle,
+                               locale=language)
 
 
 def _operations_layers(session: Session, records: Records, figures: dict[str, Any]) -> list[dict[str, Any]]:

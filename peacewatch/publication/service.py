@@ -15,8 +15,8 @@ from peacewatch.geography.service import list_posts, list_zones
 PUBLIC = frozenset({Visibility.public})
 ZONE_LAYERS = (ZoneKind.area_of_responsibility, ZoneKind.corridor, ZoneKind.line_of_contact)
 # what the public may read of each record: the rest (notes, overrides, audit times) stays inside
-ZONE_FIELDS = ("kind", "code", "name", "valid_from", "valid_to", "width_m", "area_km2", "length_km")
-POST_FIELDS = ("kind", "code", "name", "zone_code", "opened_on", "status", "lat", "lon", "mgrs")
+ZONE_FIELDS = ("kind", "code", "name", "name_ru", "valid_from", "valid_to", "width_m", "area_km2", "length_km")
+POST_FIELDS = ("kind", "code", "name", "name_ru", "zone_code", "opened_on", "status", "lat", "lon", "mgrs")
 
 
 def official_features(session: Session, on: date, readable: Scope = PUBLIC) -> list[dict[str, Any]]:

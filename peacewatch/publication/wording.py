@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from peacewatch.core.calendar import zone_caption
 from peacewatch.core.i18n import LABELS, N_, translations
 from peacewatch.publication.document import Document, Picture, Section, Sentence, Table
 
@@ -208,13 +209,13 @@ INTERNAL_NOTE = N_("INTERNAL: not for publication. The public bulletin is genera
 def _period_note(w: Words, f: dict[str, Any], *, internal: bool) -> str:
     zone = f["period"]["zone"]
     until = datetime.fromisoformat(f["period"]["until"]).astimezone(ZoneInfo(zone))
-    return w._("Figures for the reporting day ending %(end)s (%(zone)s), %(what)s.", end=w.moment(until), zone=zone,
-               what=_scope(w, internal))
+    return w._("Figures for the reporting day ending %(end)s (%(zone)s), %(what)s.", end=w.moment(until),
+               zone=zone_caption(ZoneInfo(zone), until, w._), what=_scope(w, internal))
 
 
 def range_notes(w: Words, since: date, until: date, zone: str, *, internal: bool) -> list[str]:
     notes = [w._("Figures for the reporting days %(since)s to %(until)s (%(zone)s), %(what)s.", since=w.date(since),
-                 until=w.date(until), zone=zone, what=_scope(w, internal))]
+                 until=w.date(until), zone=zone_caption(ZoneInfo(zone), None, w._), what=_scope(w, internal))]
     return notes + [w._(INTERNAL_NOTE)] if internal else notes
 
 

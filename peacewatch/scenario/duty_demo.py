@@ -41,7 +41,8 @@ def load(session: Session, settings: Settings) -> dict[str, int]:
         if policy.name not in known:
             create_policy(session, OPERATIONS, policy)
             made["policies"] += 1
-    today = utcnow().astimezone(settings.zone).date()
+    # the watch's day runs from 08:00 to 08:00: loaded at two in the morning, the night shift under way is yesterday's
+    today = (utcnow().astimezone(settings.zone) - timedelta(hours=8)).date()
     start = datetime.combine(today, time(8), tzinfo=settings.zone)
     if session.scalar(select(DutyShift.id).where(DutyShift.ends_at > start).limit(1)) is not None:
         return made

@@ -106,6 +106,24 @@ GAZETTEER = {
     "Mataghis": (46.750, 40.230), "Sarsang reservoir": (46.530, 40.140),
 }
 
+# the names in Russian: the force's own language, and the one both sides' officers read
+RUSSIAN = {
+    "Stepanakert": "Степанакерт", "Shusha": "Шуша", "Lachin": "Лачин", "Martakert": "Мартакерт", "Askeran": "Аскеран",
+    "Martuni": "Мартуни", "Hadrut": "Гадрут", "Goris": "Горис", "Agdam": "Агдам", "Kalbajar": "Кельбаджар",
+    "Fuzuli": "Физули", "Karmir Shuka": "Кармир Шука", "Chartar": "Чартар", "Mataghis": "Матагис",
+    "Sarsang reservoir": "Сарсангское водохранилище",
+    "North area of responsibility": "Северная зона ответственности", "South area of responsibility": "Южная зона ответственности",
+    "Lachin corridor": "Лачинский коридор", "Line of contact, 10 November 2020": "Линия соприкосновения, 10 ноября 2020 г.",
+    "Martakert district": "Мартакертский район", "Askeran district": "Аскеранский район",
+    "Stepanakert district": "Степанакертский район", "Shusha district": "Шушинский район",
+    "Martuni district": "Мартунинский район", "Lachin district": "Лачинский район", "Hadrut district": "Гадрутский район",
+    "Peacekeeping Force Headquarters": "Штаб миротворческих сил", "Military Police Battalion": "Батальон военной полиции",
+    "Military Police Company North": "Рота военной полиции «Север»", "Military Police Company South": "Рота военной полиции «Юг»",
+    "15th Separate Motor Rifle Brigade (detachment)": "15-я отдельная мотострелковая бригада (отряд)",
+    "Engineer and Demining Company": "Инженерно-сапёрная рота", "Medical Detachment": "Медицинский отряд",
+    "Logistics Battalion": "Батальон материального обеспечения", "Aviation Group": "Авиационная группа",
+}
+
 FIRST_MAP, SECOND_WAVE, PERMANENT = date(2020, 11, 13), date(2020, 11, 15), date(2020, 11, 18)
 
 
@@ -118,7 +136,8 @@ def _along(path: list[tuple[float, float]], count: int) -> list[tuple[float, flo
 
 
 def _feature(geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
+    named = {"name_ru": RUSSIAN[properties["name"]]} if properties.get("name") in RUSSIAN else {}
+    return {"type": "Feature", "geometry": geometry, "properties": properties | named}
 
 
 def _polygon(ring: list[tuple[float, float]]) -> dict[str, Any]:
@@ -172,7 +191,7 @@ def post_layer() -> list[dict[str, Any]]:
             posts.append(
                 _feature(
                     {"type": "Point", "coordinates": [lon, lat]}, code=f"{prefix}-{number:02d}",
-                    name=f"Observation post {prefix}-{number:02d}", zone_code=zone,
+                    name=f"Observation post {prefix}-{number:02d}", name_ru=f"Наблюдательный пост {prefix}-{number:02d}", zone_code=zone,
                     opened_on=opened.isoformat(), visibility="public",
                 )
             )
@@ -180,7 +199,8 @@ def post_layer() -> list[dict[str, Any]]:
         posts.append(
             _feature(
                 {"type": "Point", "coordinates": [lon, lat]}, code=f"C-{number:02d}",
-                name=f"Temporary post C-{number:02d} (Lachin corridor)", zone_code="lachin",
+                name=f"Temporary post C-{number:02d} (Lachin corridor)", name_ru=f"Временный пост C-{number:02d} (Лачинский коридор)",
+                zone_code="lachin",
                 opened_on=(date(2020, 11, 14) if number <= 4 else SECOND_WAVE).isoformat(),
                 closed_on=PERMANENT.isoformat(), permanent=False, visibility="public",
             )
@@ -204,7 +224,8 @@ def load(session: Session, password: str = DEMO_PASSWORD) -> LoadReport:
         for layer, features in (*zone_layers().items(), ("posts", post_layer())):
             made, kept, _ = upsert_features(session, layer, features)
             created, updated = created + made, updated + kept
-    made, _known = keep_places(session, ACTOR, [MarkedPlace(name, lat, lon) for name, (lon, lat) in GAZETTEER.items()],
+    made, _known = keep_places(session, ACTOR, [MarkedPlace(name, lat, lon, name_ru=RUSSIAN.get(name, ""))
+                                                   for name, (lon, lat) in GAZETTEER.items()],
                                "reference scenario gazetteer", visibility=Visibility.public)
     return LoadReport(created=created + made, updated=updated, users=[u[0] for u in DEMO_USERS])
 
@@ -223,7 +244,7 @@ def _load_units(session: Session) -> int:
         if name in existing:
             continue
         unit = Unit(
-            name=name, designation=designation, unit_type=unit_type, parent=existing.get(parent or ""),
+            name=name, name_ru=RUSSIAN.get(name, ""), designation=designation, unit_type=unit_type, parent=existing.get(parent or ""),
             authorised_strength=strength, present_strength=strength, contributing_state="RUS",
         )
         session.add(unit)

@@ -8,7 +8,6 @@ as the signed-in user, with the same roles and the same liaison side (``core.web
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -38,6 +37,7 @@ from peacewatch.core.auth import (
     issue_access_token,
     user_for_token,
 )
+from peacewatch.core.calendar import zone_caption
 from peacewatch.core.cookies import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -73,6 +73,9 @@ router = APIRouter(include_in_schema=False)
 
 
 # sentences the pages' scripts show: translated on the server, sent with the page
+# pages a role opens less often than its daily work: under "More", so the top bar holds one line in Russian too
+SECONDARY_PAGES = frozenset({"/claims", "/public/map", "/users", "/field/"})
+
 JS_STRINGS = (
     N_("Basemap"), N_("Local basemap"), N_("Country borders"), N_("Graticule"), N_("Areas of responsibility"),
     N_("Corridor"), N_("Line of contact"), N_("Restricted zones"), N_("Observation posts and checkpoints"),
@@ -148,16 +151,6 @@ def app_tasks(app: FastAPI) -> list[Task]:
     return found
 
 
-ZONE_CITIES = (N_("Baku"), N_("Moscow"), N_("Yerevan"))  # the place names a mission's time zone is likely to bear
-
-
-def zone_caption(zone: ZoneInfo, at: datetime | None = None, gettext: Callable[[str], str] = str) -> str:
-    """How the pages name the mission's clock: "Baku, UTC+04:00" (the offset of ``at``, now by default), the city in
-    the reader's language when the catalogs know it."""
-    offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
-    return f"{gettext(zone.key.rsplit('/', 1)[-1].replace('_', ' '))}, UTC{offset[:3]}:{offset[3:]}"
-
-
 def mission_time(instant: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
     """An instant on the mission's clock, "2020-11-14 12:03"; a naive value is taken as UTC (as stored)."""
     if instant is None:
@@ -223,6 +216,12 @@ class Page:
         href = f"/tasks/{operation_id}" + (f"?{query}" if query else "")
         return Markup('<a class="task-link" href="{}">{}</a>').format(href, text)
 
+    def named(self, record: Any) -> str:
+        """A record's name in the reader's language: its Russian name for a Russian reader, where it has one."""
+        name_ru = record.get("name_ru") if isinstance(record, dict) else getattr(record, "name_ru", "")
+        name = record.get("name") if isinstance(record, dict) else record.name
+        return str(name_ru if self.language == "ru" and name_ru else name)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         _ = translations(self.language).gettext
         nav = [("/map", _("Operations map")), ("/patrols", _("Patrols")), ("/incidents", _("Incidents")),
@@ -246,12 +245,16 @@ class Page:
             nav.append(("/tasks", _("Tasks")))  # a reader whose role records nothing (the observer) is not offered it
         if self.user is None:
             nav = [("/public/map", _("Official map")), ("/reports", _("Reports"))]
+        path = self.request.url.path
         body = environment(self.language).get_template(template).render(
             user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, languages=LANGUAGES,
-            language=self.language, nav=nav, path=self.request.url.path,
+            language=self.language, nav=[n for n in nav if n[0] not in SECONDARY_PAGES],
+            more_nav=[n for n in nav if n[0] in SECONDARY_PAGES], path=path,
+            more_here=next((label for href, label in nav if href in SECONDARY_PAGES
+                            and (path == href or (href.endswith("/") and path.startswith(href)))), None),
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
-            task_link=self.task_link, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone, gettext=_),
+            task_link=self.task_link, named=self.named, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone, gettext=_),
             local=lambda instant, seconds=False: mission_time(instant, self.zone, seconds=seconds),
             from_epoch=lambda seconds: datetime.fromtimestamp(seconds, UTC),
             js_strings=lambda: {text: _(text) for text in JS_STRINGS} | {k: _(v) for k, v in LABELS.items()}, **context,

@@ -70,7 +70,7 @@ def patrol_list(page: PageDep, session: SessionDep, filters: Annotated[PatrolFil
     units = list_units(session, readable, limit=1000).items if page.has(OPERATIONS_ROLES) else []
     return page.render(
         "patrols.html", patrols=rows, total=total, pages=pages, filters=filters, statuses=list(PatrolStatus),
-        zones=zones, zone_names={z.id: z.name for z in zones}, units=units, can_plan=page.has(OPERATIONS_ROLES),
+        zones=zones, zone_names={z.id: page.named(z) for z in zones}, units=units, can_plan=page.has(OPERATIONS_ROLES),
         flagged={p.id for p in rows if patrols.warnings_of(session, p)},
     )
 
@@ -84,7 +84,7 @@ def patrol_detail(page: PageDep, session: SessionDep, patrol_id: int) -> Respons
         _ = translations(page.language).gettext
         return page.render("not_found.html", status_code=404, what=_("Patrol %(id)s") % {"id": patrol_id})
     check_ins = patrols.check_ins(session, patrol)
-    zones = {z.id: z.name for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
+    zones = {z.id: page.named(z) for z in list_zones(session, user.readable, kind=ZoneKind.area_of_responsibility, limit=1000)}
     _ = translations(page.language).gettext
     warnings = [w.text(_, lambda at: mission_time(at, page.zone)) for w in patrols.warnings_of(session, patrol)]
     return page.render("patrol.html", patrol=patrol, check_ins=check_ins, zone_name=zones.get(patrol.zone_id, ""), warnings=warnings,

@@ -252,3 +252,16 @@ def test_a_webhook_is_sent_each_new_alert_signed_and_retried_until_its_receiver_
     payload = Verifier(made.json()["secret"]).verify(body, headers)  # raises unless the signature is right
     assert payload["type"] == "alert.raised" and payload["data"]["id"] == alert["id"] and payload["data"]["kind"] == "emergency"
     assert json.loads(body)["data"]["priority"] == 1
+
+
+def test_the_demo_watch_loaded_after_midnight_has_someone_on_duty_now(app: FastAPI, scenario: None, settings: Settings,
+                                                                       client: TestClient, auth: Any, monkeypatch: Any) -> None:
+    """The watch's day runs 08:00 to 08:00: loaded at 00:30 in Baku, the night shift under way is on the roster."""
+    from peacewatch.scenario import duty_demo
+
+    half_past_midnight = datetime(2026, 12, 8, 0, 30, tzinfo=settings.zone).astimezone(UTC)
+    monkeypatch.setattr(duty_demo, "utcnow", lambda: half_past_midnight)
+    with app.state.sessionmaker() as session:
+        assert duty_demo.load(session, settings)["shifts"] > 0
+    on_duty = client.get("/api/v1/duty/now", params={"at": half_past_midnight.isoformat()}, headers=auth("ops")).json()
+    assert {s["duty"] for s in on_duty["shifts"]} >= {"duty_officer", "deputy_duty_officer"}

@@ -91,6 +91,23 @@ class TestReadingTheScenario:
 
 @pytest.mark.usefixtures("scenario")
 class TestWritingGeography:
+    def test_names_in_russian_travel_with_the_records(self, client: TestClient, auth: Any) -> None:
+        """Areas, posts, places and units carry their Russian names beside their names: in the scenario, given on
+        a new post, corrected, and in the official map's layers."""
+        areas = {f["properties"]["code"]: f["properties"]["name_ru"] for f in client.get("/api/v1/areas").json()["features"]}
+        assert areas == {"north": "Северная зона ответственности", "south": "Южная зона ответственности"}
+        places = {f["properties"]["name"]: f["properties"]["name_ru"] for f in client.get("/api/v1/places").json()["features"]}
+        assert places["Stepanakert"] == "Степанакерт" and places["Sarsang reservoir"] == "Сарсангское водохранилище"
+        units = {u["name"]: u["name_ru"] for u in client.get("/api/v1/units", headers=auth("ops")).json()}
+        assert units["Military Police Company North"] == "Рота военной полиции «Север»"
+        made = client.post("/api/v1/posts", json=post_feature(name_ru="Пост N-99"), headers=auth("ops"))
+        assert made.status_code == 201 and made.json()["properties"]["name_ru"] == "Пост N-99"
+        fixed = client.patch(f"/api/v1/posts/{made.json()['id']}", json={"properties": {"name_ru": "Пост «Мост»"}}, headers=auth("ops"))
+        assert fixed.status_code == 200 and fixed.json()["properties"]["name_ru"] == "Пост «Мост»"
+        official = client.get("/api/v1/official-map", params={"on": "2020-11-18"})
+        assert official.status_code == 200, official.text
+        assert {f["properties"]["name_ru"] for f in official.json()["features"]} >= {"Лачинский коридор", "Наблюдательный пост N-01"}
+
     def test_operations_creates_a_post_inside_its_area(self, client: TestClient, auth: Any) -> None:
         response = client.post("/api/v1/posts", json=post_feature(), headers=auth("ops"))
         assert response.status_code == 201, response.text

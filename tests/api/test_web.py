@@ -240,7 +240,7 @@ class TestOfficialMap:
         kinds = [f["properties"]["kind"] for f in on_14["features"]]
         assert kinds.count("observation_post") == 16
         assert client.get("/api/v1/official-map?on=2020-11-18").json()["features"].__len__() > len(on_14["features"])
-        assert all(set(f["properties"]) <= {"kind", "code", "name", "zone_code", "opened_on", "status", "lat", "lon", "mgrs",
+        assert all(set(f["properties"]) <= {"kind", "code", "name", "name_ru", "zone_code", "opened_on", "status", "lat", "lon", "mgrs",
                                             "valid_from", "valid_to", "width_m", "area_km2", "length_km"}
                    for f in on_14["features"])
 

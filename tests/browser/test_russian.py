@@ -52,8 +52,7 @@ def test_a_liaison_prints_a_handover_list_in_russian(browser: Browser, server: L
     context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768})
     page = context.new_page()
     sign_in(page, "liaison-a", "/remains")
-    page.select_option("#language", "ru")
-    page.click("form.inline button[type=submit] >> nth=0")
+    page.click("button.language[value=ru]")
     page.wait_for_function("document.documentElement.lang === 'ru'")
     first = page.locator("#handover-table tbody tr").first
     number = first.locator("td").first.inner_text()
@@ -63,4 +62,33 @@ def test_a_liaison_prints_a_handover_list_in_russian(browser: Browser, server: L
     assert page.locator("h1").inner_text() == f"Передача останков {number}"
     headings = page.locator("th").all_inner_texts()
     assert headings[:3] == ["№", "Номер тела", "Вид"] and not [h for h in headings if ENGLISH_WORD.search(h)]
+    context.close()
+
+
+def test_the_top_bar_is_one_line_in_russian_for_every_role(browser: Browser, server: LiveServer) -> None:
+    """At 1366 pixels, the width of the operations centre's screens, no role's menu wraps in Russian."""
+    tall = {}
+    for user in ("admin", "ops", "patrol", "humanitarian", "air", "press", "liaison-a", "observer"):
+        context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768})
+        context.add_cookies([{"name": "pw_lang", "value": "ru", "url": server.url}])
+        page = context.new_page()
+        sign_in(page, user, "/reports")
+        header = page.locator("header.topbar").bounding_box()
+        link = page.locator("header.topbar nav a").first.bounding_box()
+        assert header is not None and link is not None
+        if header["height"] > link["height"] * 1.9:  # two rows of links, or the session box under them
+            tall[user] = header["height"]
+        context.close()
+    assert not tall, tall
+
+
+def test_the_russian_map_names_towns_and_areas_in_cyrillic(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 768})
+    context.add_cookies([{"name": "pw_lang", "value": "ru", "url": server.url}])
+    page = context.new_page()
+    sign_in(page, "ops", "/map")
+    page.wait_for_function("(window.peacewatch || {}).placeCount > 0")
+    labels = page.locator(".place-label").all_inner_texts()
+    assert {"Степанакерт", "Мартуни", "Шуша"} <= set(labels), labels
+    assert not [label for label in labels if ENGLISH_WORD.search(label)], labels
     context.close()

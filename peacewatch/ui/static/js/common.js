@@ -156,6 +156,11 @@ export function baseMap(element, { basemap = null, center = [39.85, 46.75], zoom
   return { map, overlays: { [t("Country borders")]: borders, [t("Graticule")]: grid, ...background } };
 }
 
+/** A record's name in the page's language: its Russian name on a Russian page, where it has one. */
+export function nameOf(props) {
+  return document.documentElement.lang === "ru" && props.name_ru ? props.name_ru : props.name;
+}
+
 export function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -174,7 +179,7 @@ export const ZONE_PATHS = { area_of_responsibility: "areas", corridor: "corridor
 export function zoneLayer(kind) {
   return L.geoJSON(null, {
     style: zoneStyles[kind],
-    onEachFeature: (f, layer) => layer.bindTooltip(escapeHtml(f.properties.name), { sticky: true }),
+    onEachFeature: (f, layer) => layer.bindTooltip(escapeHtml(nameOf(f.properties)), { sticky: true }),
   });
 }
 
@@ -182,11 +187,11 @@ export function postLayer(icons) {
   return L.geoJSON(null, {
     pointToLayer: (f, latlng) => L.marker(latlng, {
       icon: symbolIcon(icons[f.properties.kind] || icons.observation_post),
-      title: `${f.properties.code} ${f.properties.name}`,
-      alt: `${f.properties.code} ${f.properties.name}`,
+      title: `${f.properties.code} ${nameOf(f.properties)}`,
+      alt: `${f.properties.code} ${nameOf(f.properties)}`,
     }),
     onEachFeature: (f, layer) => layer.bindPopup(
-      `<strong>${escapeHtml(f.properties.code)}</strong> ${escapeHtml(f.properties.name)}<br>` +
+      `<strong>${escapeHtml(f.properties.code)}</strong> ${escapeHtml(nameOf(f.properties))}<br>` +
       `${escapeHtml(t(f.properties.kind))} · ${escapeHtml(t(f.properties.status))}<br>${escapeHtml(f.properties.mgrs)}`),
   });
 }
@@ -224,7 +229,7 @@ export function placeNames(map) {
       L.circleMarker([lat, lon], { radius: 2.5, color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 1,
                                    interactive: false }).addTo(layer);
       const label = L.marker([lat, lon], { interactive: false, keyboard: false,
-        icon: L.divIcon({ className: "place-label", html: escapeHtml(f.properties.name), iconSize: null, iconAnchor: [-5, 8] }) });
+        icon: L.divIcon({ className: "place-label", html: escapeHtml(nameOf(f.properties)), iconSize: null, iconAnchor: [-5, 8] }) });
       labels.push(label);
       label.addTo(layer);
     }

@@ -2,7 +2,7 @@
 // check-ins, incident reports and recoveries with photos, the device's positions; every report through the outbox
 // (outbox.js), so that nothing is lost offline. The service worker keeps the last answer of each list and layer.
 /* global L */
-import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
+import { baseMap, config, escapeHtml, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t, ZONE_PATHS, zoneLayer } from "./common.js";
 import * as outbox from "./outbox.js";
 import * as rules from "./rules.js";
 import * as seal from "./seal.js";
@@ -598,7 +598,7 @@ async function loadLayers() {
   if (postChoice && postAnswer) {
     const chosen = postChoice.value;
     const sorted = [...postAnswer.data.features].sort((a, b) => a.properties.code.localeCompare(b.properties.code));
-    postChoice.replaceChildren(new Option("—", ""), ...sorted.map((f) => new Option(`${f.properties.code} ${f.properties.name}`, String(f.id))));
+    postChoice.replaceChildren(new Option("—", ""), ...sorted.map((f) => new Option(`${f.properties.code} ${nameOf(f.properties)}`, String(f.id))));
     postChoice.value = chosen;
   }
   drawn.zones = answers.slice(0, -1).reduce((n, a) => n + (a?.data.features.length || 0), 0);

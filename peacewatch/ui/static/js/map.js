@@ -1,6 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
-import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, placeNames, postLayer, t,
+import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
          ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
@@ -39,7 +39,7 @@ if (config.can_edit_geography) {
       if (map.getContainer().classList.contains("measuring")) return;
       const f = event.layer.feature;
       const href = editLink(`update_zone_api_v1_${ZONE_OPERATIONS[kind]}__zone_id__patch`, "zone_id", f.id, f.geometry);
-      L.popup().setLatLng(event.latlng).setContent(`<strong>${escapeHtml(f.properties.name)}</strong><br>` +
+      L.popup().setLatLng(event.latlng).setContent(`<strong>${escapeHtml(nameOf(f.properties))}</strong><br>` +
         `<a href="${escapeHtml(href)}">${escapeHtml(t("Change its shape or details"))}</a>`).openOn(map);
     });
   }
