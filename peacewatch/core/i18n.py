@@ -111,6 +111,8 @@ LABELS = {
     "field_app": N_("field app"), "tak_marker": N_("TAK marker"), "radio": N_("by radio"), "telephone": N_("by telephone"),
     "in_person": N_("in person"), "written": N_("in writing"), "media_monitoring": N_("media monitoring"),
     "courier_file": N_("courier file"), "source_entry": N_("entered by the source"),
+    "sex": N_("Sex"), "age": N_("Age"), "height": N_("Height"), "marks": N_("Marks"), "belongings": N_("Belongings"),
+    "service_number": N_("Service number"), "document_names": N_("Names on documents"), "place": N_("Place"),
 }
 
 

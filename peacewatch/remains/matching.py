@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from peacewatch.core.i18n import N_, Sentence
+
 KM_PER_DEGREE = 111.32
 UNDISPUTED_RATIO = 10_000.0
 
@@ -133,20 +135,21 @@ class Level:
 # common a value is among the missing of a war (most are men of fighting age).
 LEVELS: dict[str, tuple[Level, ...]] = {
     # a blocking field's last level excludes the pair; it is here so u is estimated over all comparisons
-    "sex": (Level("agree", 0.99, 0.80), Level("different: excluded", 0.01, 0.20)),
-    "age": (Level("middle of the range", 0.60, 0.15), Level("within range", 0.37, 0.20), Level("outside the range: excluded", 0.03, 0.65)),
-    "height": (Level("within 3 cm of the middle", 0.65, 0.22), Level("within range", 0.20, 0.18),
-               Level("within 5 cm of the range", 0.12, 0.25), Level("disagree", 0.03, 0.35)),
-    "marks": (Level("agree", 0.70, 0.02), Level("partly agree", 0.20, 0.10), Level("disagree", 0.10, 0.88)),
-    "belongings": (Level("agree", 0.60, 0.04), Level("partly agree", 0.30, 0.26), Level("disagree", 0.10, 0.70)),
-    "service_number": (Level("agree", 0.95, 0.0005), Level("disagree", 0.05, 0.9995)),
-    "document_names": (Level("agree", 0.90, 0.002), Level("disagree", 0.10, 0.998)),
-    "place": (Level("within 5 km", 0.55, 0.04), Level("within 25 km", 0.35, 0.30), Level("farther", 0.10, 0.66)),
+    "sex": (Level(N_("agree"), 0.99, 0.80), Level(N_("different: excluded"), 0.01, 0.20)),
+    "age": (Level(N_("middle of the range"), 0.60, 0.15), Level(N_("within range"), 0.37, 0.20),
+            Level(N_("outside the range: excluded"), 0.03, 0.65)),
+    "height": (Level(N_("within 3 cm of the middle"), 0.65, 0.22), Level(N_("within range"), 0.20, 0.18),
+               Level(N_("within 5 cm of the range"), 0.12, 0.25), Level(N_("disagree"), 0.03, 0.35)),
+    "marks": (Level(N_("agree"), 0.70, 0.02), Level(N_("partly agree"), 0.20, 0.10), Level(N_("disagree"), 0.10, 0.88)),
+    "belongings": (Level(N_("agree"), 0.60, 0.04), Level(N_("partly agree"), 0.30, 0.26), Level(N_("disagree"), 0.10, 0.70)),
+    "service_number": (Level(N_("agree"), 0.95, 0.0005), Level(N_("disagree"), 0.05, 0.9995)),
+    "document_names": (Level(N_("agree"), 0.90, 0.002), Level(N_("disagree"), 0.10, 0.998)),
+    "place": (Level(N_("within 5 km"), 0.55, 0.04), Level(N_("within 25 km"), 0.35, 0.30), Level(N_("farther"), 0.10, 0.66)),
     "dental": (
-        Level("3+ concordant treatments", 0.45, 0.002),
-        Level("1-2 concordant treatments", 0.30, 0.04),
-        Level("compatible", 0.24, 0.358),
-        Level("unexplainable discrepancy", 0.01, 0.60),
+        Level(N_("3+ concordant treatments"), 0.45, 0.002),
+        Level(N_("1-2 concordant treatments"), 0.30, 0.04),
+        Level(N_("compatible"), 0.24, 0.358),
+        Level(N_("unexplainable discrepancy"), 0.01, 0.60),
     ),
 }
 FIELDS = tuple(LEVELS)
@@ -485,6 +488,7 @@ class Evidence:
     level: str
     weight: float
     detail: str
+    said: Sentence | None = None  # the detail's words and values, to be said in a reader's language
 
 
 @dataclass(frozen=True)
@@ -510,9 +514,11 @@ def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, model: Model, dn
         if level == MISSING:
             continue
         spec = model.level(name, level)
-        evidence.append(Evidence(name, spec.name, round(spec.weight, 3), _detail(name, am, pm, am_row, pm_row, block)))
+        said = _detail(name, am, pm, am_row, pm_row, block)
+        evidence.append(Evidence(name, spec.name, round(spec.weight, 3), str(said), said))
     if dna_ratio is not None:
-        evidence.append(Evidence("dna", "likelihood ratio", round(dna_weight(dna_ratio), 3), f"laboratory likelihood ratio {dna_ratio:.3g}"))
+        said = Sentence(N_("laboratory likelihood ratio {ratio:.3g}"), {"ratio": dna_ratio})
+        evidence.append(Evidence("dna", N_("likelihood ratio"), round(dna_weight(dna_ratio), 3), str(said), said))
     code = int(block.exclusion[0, 0])
     return Candidate(
         am_id=int(am.ids[am_row]), pm_id=int(pm.ids[pm_row]),
@@ -521,23 +527,26 @@ def explain(am: AmTable, pm: PmTable, am_row: int, pm_row: int, model: Model, dn
     )
 
 
-def _detail(name: str, am: AmTable, pm: PmTable, a: int, p: int, block: Block) -> str:
+def _detail(name: str, am: AmTable, pm: PmTable, a: int, p: int, block: Block) -> Sentence:
+    """Why a field compared as it did, as a sentence a page says in its reader's language."""
     if name == "sex":
-        names = ("male", "female")
-        return f"reported {names[am.sex[a]]}; body {names[pm.sex[p]]}"
+        names = (Sentence(N_("male")), Sentence(N_("female")))
+        return Sentence(N_("reported {reported}; body {found}"), {"reported": names[am.sex[a]], "found": names[pm.sex[p]]})
     if name == "age":
-        return f"about {block.age_at_death[0, 0]:.0f} when last seen; body appears {pm.age_lo[p]:.0f}-{pm.age_hi[p]:.0f}"
+        return Sentence(N_("about {age:.0f} when last seen; body appears {low:.0f}-{high:.0f}"),
+                        {"age": float(block.age_at_death[0, 0]), "low": float(pm.age_lo[p]), "high": float(pm.age_hi[p])})
     if name == "height":
-        return f"reported {am.height[a]:.0f} cm; body {pm.height_lo[p]:.0f}-{pm.height_hi[p]:.0f} cm"
+        return Sentence(N_("reported {height:.0f} cm; body {low:.0f}-{high:.0f} cm"),
+                        {"height": float(am.height[a]), "low": float(pm.height_lo[p]), "high": float(pm.height_hi[p])})
     if name in ("marks", "belongings", "document_names"):
-        return f"{block.overlap[name][0, 0]:.0%} of the words of the shorter description in common"
+        return Sentence(N_("{share:.0%} of the words of the shorter description in common"), {"share": float(block.overlap[name][0, 0])})
     if name == "service_number":
-        return f"reported {am.service[a]}; found on the body {pm.service[p]}"
+        return Sentence(N_("reported {reported}; found on the body {found}"), {"reported": am.service[a], "found": pm.service[p]})
     if name == "place":
-        return f"found {block.distance_km[0, 0]:.1f} km from where last seen"
+        return Sentence(N_("found {km:.1f} km from where last seen"), {"km": float(block.distance_km[0, 0])})
     concordant, discrepant = int(block.concordant[0, 0]), int(block.discrepant[0, 0])
-    return (f"{concordant} teeth treated in life found as charted or further treated; "
-            f"{discrepant} show less treatment than the AM chart")
+    return Sentence(N_("{concordant} teeth treated in life found as charted or further treated; {discrepant} show less treatment "
+                       "than the AM chart"), {"concordant": concordant, "discrepant": discrepant})
 
 
 def rank(

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from peacewatch.core.clocks import ClockOffset
 from peacewatch.core.geo import to_geojson, to_mgrs
+from peacewatch.core.i18n import Sentence
 from peacewatch.core.visibility import Side
 from peacewatch.remains.matching import TEETH, Sex, Tooth
 from peacewatch.remains.models import (
@@ -275,10 +276,13 @@ class DnaResultOut(BaseModel):
 
 
 class EvidenceOut(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     field: str
     level: str
     weight: float
     detail: str
+    said: Sentence | None = Field(default=None, exclude=True)  # the detail's words, for a page in its reader's language
 
 
 class CandidateOut(BaseModel):

@@ -17,7 +17,7 @@ from peacewatch.core.auth import (
     PRESS_OR_OPERATIONS_ROLES,
     Role,
 )
-from peacewatch.core.i18n import translations
+from peacewatch.core.i18n import N_, translations
 from peacewatch.core.problems import NotFound
 from peacewatch.core.visibility import Scope, Visibility
 from peacewatch.core.web import SessionDep
@@ -38,6 +38,17 @@ from peacewatch.incidents.models import (
 from peacewatch.patrols import service as patrol_service
 from peacewatch.patrols.models import Patrol, PatrolStatus
 from peacewatch.ui.pages import PER_PAGE, ListFilters, PageDep, day_after, day_start, optional_value, router
+
+# the report's fields as its history names them: the form's words, not the columns'
+HISTORY_FIELDS = {
+    "status": N_("Status"), "type": N_("Type"), "subtype": N_("Kind of violation"), "visibility": N_("Visible to"),
+    "narrative": N_("Narrative"), "started_at": N_("Start time"), "ended_at": N_("End time"), "lat": N_("Latitude"),
+    "lon": N_("Longitude"), "place_name": N_("Near (place name)"), "place_precision": N_("Place precision"), "source": N_("Source"),
+    "source_detail": N_("Source detail"), "event_count": N_("Count"), "event_id": N_("Event"), "alleged_actors": N_("Alleged actors"),
+    "restriction": N_("Restriction of movement"), "denied": N_("What was denied"), "patrol_id": N_("Reporting patrol"),
+    "post_id": N_("Reporting post"), "time_precision": N_("Time precision"),
+}
+HISTORY_ACTIONS = {"create": N_("reported"), "update": N_("changed"), "delete": N_("deleted")}
 
 # how a report reaches the operations centre's staff, who type it in (the other channels are doors of their own)
 TYPED_IN_CHANNELS = [Channel.radio, Channel.telephone, Channel.in_person, Channel.written, Channel.media_monitoring]
@@ -132,6 +143,7 @@ def incident_detail(page: PageDep, session: SessionDep, incident_id: int) -> Res
     files = [(a, evidence.metres_from(a, incident.lat, incident.lon))
              for a in evidence.attachments_of(session, user, RecordKind.incident, str(incident.id))]
     return page.render("incident.html", incident=report_records.incidents_out(session, user.readable, [incident])[0], steps=steps, history=history,
+                       history_fields=HISTORY_FIELDS, history_actions=HISTORY_ACTIONS,
                        files=files, clean_copies=evidence.copy_for(user),
                        can_publish=page.has(PRESS_OR_OPERATIONS_ROLES) and incident.visibility is Visibility.public,
                        siblings=siblings, can_verify=page.has(OPERATIONS_ROLES), next_statuses=next_statuses,

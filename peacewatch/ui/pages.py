@@ -254,6 +254,7 @@ class Page:
                             and (path == href or (href.endswith("/") and path.startswith(href)))), None),
             to_json=lambda value: Markup(json.dumps(value, default=str).replace("</", "<\\/")),
             label=lambda value: _(LABELS[value]) if value in LABELS else value,
+            say=lambda sentence: sentence.said_in(_),
             task_link=self.task_link, named=self.named, mission_zone=self.zone.key, zone_caption=zone_caption(self.zone, gettext=_),
             local=lambda instant, seconds=False: mission_time(instant, self.zone, seconds=seconds),
             from_epoch=lambda seconds: datetime.fromtimestamp(seconds, UTC),

@@ -396,3 +396,21 @@ def test_a_liaison_reads_its_sides_handovers_and_missing_persons_and_nothing_of_
         assert "Останки, переданные стороне A" in russian and "lang=ru" in russian
         page_sign_in(browser, "ops")
         assert browser.get("/remains").status_code == 404  # the operations centre has no page of personal data
+
+
+def test_a_bodys_candidates_are_explained_in_russian(app: Any, demo: None, auth: Any) -> None:
+    """The matcher's reasons (each field's level and why) are said in the reader's language, numbers and all."""
+    api = TestClient(app)
+    bodies = api.get("/api/v1/bodies", params={"limit": 200}, headers=auth("humanitarian")).json()
+    number = next(b["number"] for b in bodies
+                  if api.get(f"/api/v1/bodies/{b['number']}/candidates", headers=auth("humanitarian")).json())
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        page_sign_in(browser, "humanitarian")
+        english = browser.get(f"/remains/bodies/{number}").text
+        browser.cookies.set("pw_lang", "ru")
+        russian = browser.get(f"/remains/bodies/{number}").text
+    reasons = re.findall(r'<li class="(?:for|against)">([^<]+)</li>', russian)
+    assert reasons and re.findall(r'<li class="(?:for|against)">', english)
+    left = [r for r in reasons if re.search(r"\b(reported|body|agree|disagree|within|found|teeth|words|range)\b", r)]
+    assert not left, left
+    assert all(re.search("[А-Яа-я]", r) for r in reasons), reasons

@@ -226,3 +226,16 @@ def test_the_air_cell_imports_a_flight_log_and_is_told_which_row_was_refused(pag
     flights = httpx.get(f"{server.url}/api/v1/flights?limit=1000", headers=air).json()
     tails = [f["tail_number"] for f in flights]
     assert "RA-78830" in tails and "RA-78831" not in tails, result.inner_text()
+
+
+def test_the_alert_picker_says_each_alert_in_the_readers_language_on_the_missions_clock(page: Page, server: LiveServer) -> None:
+    """Sharing an alert: the open alerts are offered as the map says them, in Russian and Baku time, not as the
+    English sentence the server keeps ("silent since 10:29 UTC")."""
+    page.context.add_cookies([{"name": "pw_lang", "value": "ru", "url": server.url}])
+    sign_in(page, "ops", "/tasks/share_api_v1_alerts__alert_id__share_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    picker = page.locator("select[data-kind=reference], select[data-path='path.alert_id']").first
+    expect(picker.locator("option")).not_to_have_count(1)
+    options = [o for o in picker.locator("option").all_inner_texts() if o.strip() not in ("—", "")]
+    assert options and not [o for o in options if "UTC" in o or re.search(r"\b(silent|left|entered|strayed)\b", o)], options
+    assert all(re.search("[А-Яа-я]", o) and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", o) for o in options), options

@@ -156,6 +156,28 @@ export function baseMap(element, { basemap = null, center = [39.85, 46.75], zoom
   return { map, overlays: { [t("Country borders")]: borders, [t("Graticule")]: grid, ...background } };
 }
 
+// an alert in the reader's language: the server keeps its English sentence, and the parts to say it again
+const ALERT_SENTENCES = {
+  left_area: "%(tracker)s left its area of responsibility", near_line_of_contact: "%(tracker)s is within the buffer of the line of contact",
+  in_restricted_zone: "%(tracker)s entered a restricted zone", long_stop: "%(tracker)s has stopped longer than allowed away from a post",
+  off_route: "%(tracker)s strayed from the planned route", silent: "Patrol %(patrol)s silent since %(heard)s",
+  not_back: "Patrol %(patrol)s not back at the end of its window",
+};
+
+/** An alert said in the reader's language and on the mission's clock (the map's panel, the forms' pickers). */
+export function alertText(alert) {
+  const d = alert.details || {};
+  if (alert.kind === "emergency" || alert.kind === "casevac") { // a call for help: who called, and what ATAK or the page said
+    const who = d.callsign || alert.raised_by || d.device_uid || "?";
+    return t(alert.kind === "casevac" ? "CASEVAC request from %(who)s" : "Emergency from %(who)s: %(what)s",
+             { who, what: d.label ? t(d.label) : t(d.emergency_type || "emergency") });
+  }
+  const sentence = ALERT_SENTENCES[alert.kind];
+  if (!sentence || (!d.tracker && !d.patrol)) return alert.message; // recorded before alerts kept their parts
+  const text = t(sentence, { tracker: d.tracker || "", patrol: d.patrol || "", heard: d.heard ? missionTime(d.heard).slice(11) : "" });
+  return d.tracker && d.patrol ? `${text} (${t("patrol %(name)s", { name: d.patrol })})` : text;
+}
+
 /** A record's name in the page's language: its Russian name on a Russian page, where it has one. */
 export function nameOf(props) {
   return document.documentElement.lang === "ru" && props.name_ru ? props.name_ru : props.name;

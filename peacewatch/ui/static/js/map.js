@@ -1,6 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
-import { api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
+import { alertText, api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
          ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
@@ -421,26 +421,6 @@ const alertItems = new Map();
 const closedList = document.getElementById("closed-alerts-list");
 const closedItems = new Map();
 const CLOSED_SHOWN = 100;
-
-// an alert in the reader's language: the server keeps its English sentence, and the parts to say it again
-const ALERT_SENTENCES = {
-  left_area: "%(tracker)s left its area of responsibility", near_line_of_contact: "%(tracker)s is within the buffer of the line of contact",
-  in_restricted_zone: "%(tracker)s entered a restricted zone", long_stop: "%(tracker)s has stopped longer than allowed away from a post",
-  off_route: "%(tracker)s strayed from the planned route", silent: "Patrol %(patrol)s silent since %(heard)s",
-  not_back: "Patrol %(patrol)s not back at the end of its window",
-};
-function alertText(alert) {
-  const d = alert.details || {};
-  if (alert.kind === "emergency" || alert.kind === "casevac") { // a call for help: who called, and what ATAK or the page said
-    const who = d.callsign || alert.raised_by || d.device_uid || "?";
-    return t(alert.kind === "casevac" ? "CASEVAC request from %(who)s" : "Emergency from %(who)s: %(what)s",
-             { who, what: d.label ? t(d.label) : t(d.emergency_type || "emergency") });
-  }
-  const sentence = ALERT_SENTENCES[alert.kind];
-  if (!sentence || (!d.tracker && !d.patrol)) return alert.message; // recorded before alerts kept their parts
-  const text = t(sentence, { tracker: d.tracker || "", patrol: d.patrol || "", heard: d.heard ? missionTime(d.heard).slice(11) : "" });
-  return d.tracker && d.patrol ? `${text} (${t("patrol %(name)s", { name: d.patrol })})` : text;
-}
 
 /** A closed alert stays findable: the panel's "Closed alerts" keeps the latest, with who closed it and why. */
 function renderClosed(alert) {

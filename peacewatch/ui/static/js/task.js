@@ -1,6 +1,6 @@
 // One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
 /* global L */
-import { api, askWhy, baseMap, config, escapeHtml, missionTime, missionTimeToIso, t } from "./common.js";
+import { alertText, api, askWhy, baseMap, config, escapeHtml, missionTime, missionTimeToIso, nameOf, t } from "./common.js";
 
 const form = document.getElementById("task-form");
 const result = document.getElementById("task-result");
@@ -316,7 +316,8 @@ async function loadChoices(select) {
     select.replaceChildren(first, ...rows.map((row) => {
       const option = document.createElement("option");
       option.value = row[key] ?? row.id;
-      const name = row[select.dataset.label] ?? row.name ?? row.code ?? row.id;
+      const name = source.startsWith("/api/v1/alerts") ? `${alertText(row)} · ${missionTime(row.started_at)}` // said as the map says it
+        : (select.dataset.label === "name" ? nameOf(row) : row[select.dataset.label]) ?? nameOf(row) ?? row.code ?? row.id;
       option.textContent = String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
       return option;
     }));
