@@ -38,6 +38,8 @@ class Statement(IdMixin, TimestampMixin, VisibilityMixin, Audited, Base):
     source: Mapped[str] = mapped_column(String(300))  # agency or publication
     link: Mapped[str] = mapped_column(String(1000), default="")  # URL or reference
     quote: Mapped[str] = mapped_column(Text)
+    paraphrase: Mapped[bool] = mapped_column(
+        default=False, comment="The quote is the register's summary of what was said, not the speaker's own words")
     subject: Mapped[Subject] = mapped_column(SAEnum(Subject, native_enum=False, length=16, validate_strings=True))
     subject_state: Mapped[str | None] = mapped_column(String(3), nullable=True, index=True)
     stance: Mapped[Stance] = mapped_column(SAEnum(Stance, native_enum=False, length=16, validate_strings=True))

@@ -34,6 +34,8 @@ class StatementIn(BaseModel):
     source: str = Field(min_length=1, max_length=300, description="Agency or publication")
     link: str = Field(default="", max_length=1000, description="URL or reference")
     quote: str = Field(min_length=1, max_length=10_000)
+    paraphrase: bool = Field(default=False, title="Paraphrase", description="The quote is the register's summary of what was said, "
+                             "not the speaker's own words")
     subject: Subject = Field(description="participation: 'troops of subject_state take part in the monitoring'")
     subject_state: str | None = Field(default=None, description="The state whose participation is stated")
     stance: Stance
@@ -68,6 +70,7 @@ class RelatedStatement(BaseModel):
     stated_on: date
     stance: Stance
     quote: str
+    paraphrase: bool = False
     source: str
     link: str
 

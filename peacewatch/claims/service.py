@@ -137,6 +137,7 @@ def _related(session: Session, readable: Scope, statement: Statement) -> list[Re
 
     order = {"responds to": 0, "answered by": 1, "same subject": 2}
     related = [RelatedStatement(id=s.id, relation=relation(s), speaker=s.speaker, office=s.office, state=s.state,
-                                stated_on=s.stated_on, stance=s.stance, quote=s.quote, source=s.source, link=s.link)
+                                stated_on=s.stated_on, stance=s.stance, quote=s.quote, paraphrase=s.paraphrase,
+                                source=s.source, link=s.link)
                for s in found]
     return sorted(related, key=lambda r: order[r.relation])

@@ -142,13 +142,13 @@ TURKISH_CLAIM = StatementIn(
     speaker="Ministry of National Defence", office="Ministry of National Defence of Turkey", state="TUR",
     stated_on=date(2020, 11, 14), source="press reports of 14 November 2020",
     link="docs/scenario.md#claims",
-    quote="(paraphrase) Turkish troops will take part in monitoring the ceasefire in the region.",
+    quote="Turkish troops will take part in monitoring the ceasefire in the region.", paraphrase=True,
     subject=Subject.participation, subject_state="TUR", stance=Stance.claims,
 )
 KREMLIN_DENIAL = dict(
     speaker="Kremlin spokesman", office="Press Secretary of the President of Russia", state="RUS",
     stated_on=date(2020, 11, 14), source="press reports of 14 November 2020", link="docs/scenario.md#claims",
-    quote="(paraphrase) No agreement provides for Turkish troops to deploy; only Russian peacekeepers are deployed.",
+    quote="No agreement provides for Turkish troops to deploy; only Russian peacekeepers are deployed.", paraphrase=True,
     subject=Subject.participation, subject_state="TUR", stance=Stance.denies,
 )
 

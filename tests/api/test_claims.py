@@ -110,3 +110,41 @@ def test_arrangements_are_recorded_by_an_administrator_with_their_limits(client:
     assert client.post("/api/v1/mandate/arrangements", json=good, headers=auth("ops")).status_code == 403
     assert client.post("/api/v1/mandate/arrangements", json=good, headers=auth("admin")).status_code == 201
     assert client.post("/api/v1/mandate/arrangements", json=good, headers=auth("admin")).status_code == 409
+
+
+def test_a_paraphrase_is_a_flag_the_pages_word_in_the_readers_language(app: FastAPI, client: TestClient, register: int) -> None:
+    """The register keeps whether a quote is the speaker's words or its own summary; the page says so in Russian."""
+    statements = client.get("/api/v1/statements").json()
+    assert all(s["paraphrase"] and not s["quote"].startswith("(") for s in statements if s["state"] in ("TUR", "RUS"))
+    check = client.get(f"/api/v1/statements/{claim_id(client)}/check").json()
+    assert check["related"][0]["paraphrase"] is True
+    from tests.helpers import page_sign_in
+
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        page_sign_in(browser, "press")
+        browser.cookies.set("pw_lang", "ru")
+        page = browser.get("/claims").text
+    assert '<span class="pill">пересказ</span>' in page and "(paraphrase)" not in page
+
+
+def test_the_register_marker_written_into_old_quotes_becomes_the_flag(tmp_path: Any) -> None:
+    """Migration 0032 turns the "(paraphrase) " a quote began with into the flag, and back on a downgrade."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from peacewatch.core.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0031")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO statements (speaker, office, state, stated_on, source, link, quote, subject, subject_state, "
+                             "stance, visibility, created_at, updated_at) VALUES ('MoD', '', 'TUR', '2020-11-14', 'press', '', "
+                             "'(paraphrase) Troops will take part.', 'participation', 'TUR', 'claims', 'public', '2020-11-14', "
+                             "'2020-11-14')"))
+    upgrade(url, "0032")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT quote, paraphrase FROM statements")).one() == ("Troops will take part.", 1)
+    command.downgrade(alembic_config(url), "0031")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT quote FROM statements")).scalar() == "(paraphrase) Troops will take part."
