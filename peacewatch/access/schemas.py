@@ -20,11 +20,11 @@ class TokenOut(BaseModel):
 
 
 EMAIL = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-              description="Where alerts reach this person by e-mail when the duty roster calls them; null: none")
+              description="Where alerts reach this person by e-mail when the duty roster calls them; empty: none")
 
 
 Language = Literal["en", "ru"]
-LANGUAGE = Field(default=None, description="The language of the messages (e-mail, TAK) sent to this person; null: English")
+LANGUAGE = Field(default=None, description="The language of the messages (e-mail, TAK) sent to this person; empty: English")
 
 
 class UserIn(BaseModel):

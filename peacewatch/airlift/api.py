@@ -96,7 +96,8 @@ def create_flight(data: FlightIn, session: SessionDep, ctx: Ctx, user: AirCell) 
 
 @flights.post(
     "/import", response_model=ImportReport, responses=WRITE_ERRORS,
-    summary="Import a flight log (CSV with FlightIn's fields as columns); rejected rows are reported with their line",
+    summary="Import a flight log: a CSV file, one flight per line, its columns named as the flight form's fields; refused rows "
+            "are reported with their line",
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "multipart/form-data": {
         "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}}},
 )
@@ -142,7 +143,7 @@ def check_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: AirMov
 
 
 @plans.post("", response_model=RotationPlanOut, status_code=201, responses=WRITE_ERRORS,
-            summary="Accept a rotation plan and schedule its flights, or refuse it whole (409) with the first breach")
+            summary="Accept a rotation plan and schedule its flights, or refuse it whole, naming the first breach")
 def create_plan(data: RotationPlanIn, session: SessionDep, ctx: Ctx, user: AirCell) -> RotationPlanOut:
     return _plan_out(rotation_plans.create_plan(session, ctx, user.username, data), ctx)
 

@@ -29,7 +29,7 @@ class StatementIn(BaseModel):
 
     speaker: str = Field(min_length=1, max_length=200, description="The person, or the office itself")
     office: str = Field(default="", max_length=200)
-    state: str = Field(description="The speaker's state, ISO 3166-1 alpha-3")
+    state: str = Field(description="The speaker's state, by its three-letter code (RUS, TUR, AZE, ARM)")
     stated_on: date
     source: str = Field(min_length=1, max_length=300, description="Agency or publication")
     link: str = Field(default="", max_length=1000, description="URL or reference")

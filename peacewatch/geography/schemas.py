@@ -29,7 +29,7 @@ class ZoneProperties(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None
     width_m: float | None = Field(
-        default=None, gt=0, le=100_000, description="Corridor width; a LineString centreline is buffered to it"
+        default=None, gt=0, le=100_000, description="Corridor width: a line drawn along its middle is widened to it"
     )
     notes: str = Field(default="", max_length=10_000)
 

@@ -61,7 +61,7 @@ positions_in = APIRouter(prefix="/api/v1/positions", tags=["tracking"], response
 @positions_in.post(
     "",
     response_model=IngestReportOut,
-    summary="Record a batch of positions (thousands per request); idempotent by tracker and time",
+    summary="Record a batch of positions (thousands per request); a position sent again is stored once",
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": _inline(TypeAdapter(PositionBatchIn).json_schema())}}}},
 )

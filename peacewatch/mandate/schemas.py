@@ -12,7 +12,7 @@ COUNTRY_CODE = r"^[A-Z]{3}$"
 
 
 class ContributingState(BaseModel):
-    code: str = Field(pattern=COUNTRY_CODE, description="ISO 3166-1 alpha-3, e.g. RUS")
+    code: str = Field(pattern=COUNTRY_CODE, description="The state's three-letter code, e.g. RUS")
     name: str = Field(min_length=1, max_length=200)
     since: date | None = Field(default=None, description="First day the state may contribute (default: the mandate's start)")
     until: date | None = Field(default=None, description="Last day the state may contribute (default: open)")
@@ -96,7 +96,7 @@ class ArrangementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    states: list[str] = Field(min_length=1, max_length=20, description="ISO 3166-1 alpha-3 codes of the states taking part")
+    states: list[str] = Field(min_length=1, max_length=20, description="The three-letter codes of the states taking part (RUS, TUR…)")
     starts_on: date
     ends_on: date | None = None
     place: str = Field(default="", max_length=200)

@@ -130,7 +130,7 @@ def list_plans(session: SessionDep, readable: Readable) -> list[Any]:
     return [PlanOut.of(p) for p in service.list_plans(session, readable)]
 
 
-@plans.post("", response_model=PlanOut, status_code=201, summary="A recurring patrol (RFC 5545 RRULE)")
+@plans.post("", response_model=PlanOut, status_code=201, summary="A recurring patrol: the same route at the same time, by a calendar rule")
 def create_plan(data: PlanIn, session: SessionDep, user: Operations) -> Any:
     return PlanOut.of(service.create_plan(session, user.username, data))
 
@@ -140,7 +140,7 @@ def read_plan(plan_id: RecordId, session: SessionDep, readable: Readable) -> Any
     return PlanOut.of(service.get_plan(session, plan_id, readable))
 
 
-@plans.post("/{plan_id}/generate", response_model=GenerateOut, summary="Create the plan's patrols in a span (idempotent)")
+@plans.post("/{plan_id}/generate", response_model=GenerateOut, summary="Create the plan's patrols in a span (those made before are not made again)")
 def generate(plan_id: RecordId, data: GenerateIn, session: SessionDep, user: Operations) -> GenerateOut:
     created, existing = service.generate_patrols(session, user.username, plan_id, data)
     return GenerateOut(created=[p.id for p in created], existing=existing)

@@ -126,7 +126,9 @@ class PlanIn(Rules):
     unit_id: int = Field(ge=1, le=MAX_ID)
     zone_id: int = Field(ge=1, le=MAX_ID)
     route: LineString
-    rrule: str = Field(min_length=1, max_length=500, examples=["FREQ=DAILY"], description="RFC 5545 recurrence rule")
+    rrule: str = Field(min_length=1, max_length=500, examples=["FREQ=DAILY"],
+                       description="How often it repeats, as a calendar rule: FREQ=DAILY every day, "
+                                   "FREQ=WEEKLY;BYDAY=MO,TH on Mondays and Thursdays (RFC 5545)")
     starts: datetime = Field(description="First occurrence; later ones keep its time of day")
     duration_minutes: int = Field(ge=1, le=7 * 24 * 60)
     vehicles: list[str] = Field(default_factory=list, max_length=50)

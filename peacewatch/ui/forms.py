@@ -49,7 +49,7 @@ class FormField:
     path: str
     label: str
     kind: str  # text, textarea, integer, number, datetime, date, time, select, choices, checkbox, lines, geometry,
-    #            json, file, reference, constant, group, list
+    #            json, file, reference, constant, client_id (hidden, made by the page), group, list
     required: bool = False
     help: str = ""
     options: tuple[str, ...] = ()
@@ -106,11 +106,11 @@ def words_of(found: list[Task]) -> set[str]:
 
 # names whose words alone read badly
 LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Time", "icao": "ICAO code",
-          "dna_sampled": "DNA sampled", "family_dna_reference": "Family DNA reference", "rrule": "Recurrence rule (RRULE)",
+          "dna_sampled": "DNA sampled", "family_dna_reference": "Family DNA reference", "rrule": "How often it repeats",
           "cot_uid": "CoT uid", "bbox": "Bounding box", "direction_deg": "Direction (degrees)",
           "last_seen_lat": "Last seen: latitude", "last_seen_lon": "Last seen: longitude", "speed": "Speed (m/s)",
           "heading": "Heading (degrees)", "accuracy": "Accuracy (m)", "sha256": "SHA-256 of the file",
-          "record_key": "Record (its id or number)"}
+          "record_key": "Record (its id or number)", "client_id": "The number your device gave it"}
 
 
 def body_rules(task: Task) -> dict[str, dict[str, Any]]:
@@ -129,6 +129,9 @@ def body_rules(task: Task) -> dict[str, dict[str, Any]]:
                 rule[name] = value
         rules[one.path.removeprefix("body.")] = rule
     return rules
+
+
+GENERIC_HELP = frozenset({"Record id"})  # a path parameter's description that tells a form's reader nothing
 
 
 def label_of(name: str) -> str:
@@ -180,21 +183,25 @@ def _parameter_field(document: Mapping[str, Any], parameter: Mapping[str, Any]) 
     name = str(parameter["name"])
     schema = _resolve(document, parameter.get("schema", {}))
     if name in REFERENCES:
+        help_text = str(parameter.get("description", ""))
         return FormField(f"path.{name}", label_of(name), "reference", required=True, source=REFERENCES[name],
-                         help=str(parameter.get("description", "")))
+                         help="" if help_text in GENERIC_HELP else help_text)
     return _field(document, f"path.{name}", name, schema, required=True)
 
 
 def _object_fields(document: Mapping[str, Any], schema: Mapping[str, Any], prefix: str) -> Iterator[FormField]:
     required = set(schema.get("required", []))
     for name, property_schema in schema.get("properties", {}).items():
+        if name == "client_id":  # the form's own id for what it sends, made by the page: sent twice, stored once
+            yield FormField(f"{prefix}.{name}", label_of(name), "client_id")
+            continue
         yield _field(document, f"{prefix}.{name}", name, property_schema, required=name in required)
 
 
 def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[str, Any], *, required: bool) -> FormField:
     schema = _resolve(document, schema)
     help_text = str(schema.get("description", ""))
-    if help_text.endswith(" Model"):  # geojson-pydantic's own descriptions ("Point Model") say nothing to a user
+    if help_text.endswith(" Model") or help_text in GENERIC_HELP:  # geojson-pydantic's "Point Model" says nothing to a user
         help_text = ""
     label = label_of(name)
     variants = [_resolve(document, v) for v in schema.get("anyOf", schema.get("oneOf", []))]

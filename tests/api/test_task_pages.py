@@ -89,3 +89,19 @@ def test_every_reference_a_form_reads_its_choices_from_is_a_list_of_the_api(app:
 
     lists = {path for path, operations in app.openapi()["paths"].items() if "get" in operations}
     assert not [source for source, _label in REFERENCES.values() if source.split("?")[0] not in lists]
+
+
+def test_the_forms_speak_the_missions_words_not_the_apis(app: FastAPI, browser: TestClient) -> None:
+    """No "Record id", "Client id", "idempotent", "ISO 3166-1", "(409)", "LineString" or a schema's name in a form:
+    a form's own id for what it sends is a hidden field the page fills, so a double click stores one record."""
+    page_sign_in(browser, "admin")
+    api_words = re.compile(r"Record id|Client id|idempotent|ISO 3166|\(409\)|LineString|FlightIn|RRULE \(|null\b")
+    said = {}
+    for task in tasks(app.openapi()):
+        main = browser.get(f"/tasks/{task.operation_id}").text.split("<main", 1)[1].split("</main>")[0]
+        words = api_words.findall(re.sub(r"<[^>]+>", " ", main))
+        if words:
+            said[task.operation_id] = words
+    assert not said, said
+    recovery = browser.get("/tasks/record_recovery_api_v1_recoveries_post").text
+    assert 'data-path="body.client_id" data-kind="client_id"' in recovery

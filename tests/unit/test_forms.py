@@ -90,7 +90,7 @@ def test_a_devices_rules_are_the_bodys_top_fields_with_their_limits() -> None:
 
 
 @pytest.mark.parametrize(("name", "label"), [("planned_start", "Planned start"), ("unit_id", "Unit"),
-                                             ("client_id", "Client id"), ("width_m", "Width (m)")])
+                                             ("client_id", "The number your device gave it"), ("width_m", "Width (m)")])
 def test_labels_are_words(name: str, label: str) -> None:
     assert label_of(name) == label
 

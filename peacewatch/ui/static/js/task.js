@@ -11,8 +11,18 @@ const task = config.task;
 
 function isInTemplate(el) { return el.closest("template") !== null; }
 
+/** A fresh id for what the form sends next: the same send twice (a double click, a retry) is stored once. */
+function newClientIds() {
+  for (const el of form.querySelectorAll("[data-kind=client_id]")) {
+    el.value = `web-${crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`}`;
+  }
+}
+
+newClientIds();
+
 function valueOf(el) {
   const kind = el.dataset.kind;
+  if (kind === "client_id") return el.value || undefined;
   if (kind === "choices") {
     const picked = [...el.querySelectorAll("input:checked")].map((c) => c.value);
     return picked.length ? picked : undefined;
@@ -72,7 +82,7 @@ const status = document.getElementById("task-current");
 
 function fill(el, value) {
   const kind = el.dataset.kind;
-  if (kind === "constant" || kind === "file") return;
+  if (kind === "constant" || kind === "file" || kind === "client_id") return;
   if (kind === "checkbox") { el.checked = value === true; return; }
   if (kind === "choices") {
     el.querySelectorAll("input").forEach((box) => { box.checked = Array.isArray(value) && value.map(String).includes(box.value); });
@@ -228,6 +238,7 @@ function refusalsOf(answer) {
 
 function showResult(answer) {
   clearErrors();
+  newClientIds(); // stored: whatever is sent next is another record
   const said = answer && typeof answer === "object"
     ? Object.keys(SAID)
       .filter((k) => answer[k] !== undefined && answer[k] !== null && !(Array.isArray(answer[k]) && typeof answer[k][0] === "object"))
