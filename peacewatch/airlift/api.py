@@ -94,10 +94,17 @@ def create_flight(data: FlightIn, session: SessionDep, ctx: Ctx, user: AirCell) 
     return flight_records.flight_out(flight_records.create_flight(session, ctx, user.username, data), ctx)
 
 
+@flights.get("/import-template", response_class=Response, summary="An empty flight log to fill in: the columns the import reads, "
+             "with one example flight", responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def flight_log_template(user: AirCell) -> Response:
+    return Response(flight_log_csv.flight_log_template(), media_type="text/csv; charset=utf-8",
+                    headers=content_disposition("flight-log-template.csv", "attachment"))
+
+
 @flights.post(
     "/import", response_model=ImportReport, responses=WRITE_ERRORS,
-    summary="Import a flight log: a CSV file, one flight per line, its columns named as the flight form's fields; refused rows "
-            "are reported with their line",
+    summary="Import a flight log: a CSV file, one flight per line, its columns as in the template (import-template); refused "
+            "rows are reported with their line",
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "multipart/form-data": {
         "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}}},
 )

@@ -97,6 +97,19 @@ def _import_row(session: Session, checker: Checker, line: int, row: dict[str, st
 
 
 FLIGHT_CSV_COLUMNS = list(FlightIn.model_fields)
+# one flight as a log writes it: the template's example line, in the import's own columns (times in UTC)
+TEMPLATE_EXAMPLE = {
+    "aircraft_type": "Il-76MD", "tail_number": "RA-78830", "callsign": "RFF7021", "direction": "inbound", "status": "landed",
+    "departure": "UWLW", "arrival": "UDYE", "planned_departure": "2020-11-10T20:00:00Z", "planned_arrival": "2020-11-11T00:30:00Z",
+    "actual_departure": "2020-11-10T20:05:00Z", "actual_arrival": "2020-11-11T00:41:00Z", "personnel": 90, "armoured": 0,
+    "vehicles": 4, "tonnes": 12.5, "unit_id": "", "notes": "first wave", "visibility": "internal",
+}
+
+
+def flight_log_template() -> str:
+    """An empty flight log to fill in a spreadsheet: the columns the import reads, and one example flight, which the
+    import would store as it is (the test imports it)."""
+    return table_csv(FLIGHT_CSV_COLUMNS, [[TEMPLATE_EXAMPLE.get(name, "") for name in FLIGHT_CSV_COLUMNS]])
 
 
 def flights_csv(flights: Iterable[Flight]) -> str:

@@ -353,3 +353,15 @@ def test_convoys_are_counted_per_day_and_force_convoys_in_strength(client: TestC
     too_many = engineers | {"personnel": 5000}
     assert problem(client.post("/api/v1/convoys", json=too_many, headers=auth("ops")))[:2] == (422, "body.personnel")
     assert client.post("/api/v1/convoys", json=cargo, headers=auth("press")).status_code == 403
+
+
+def test_the_flight_log_template_imports_as_it_is(client: TestClient, airlift: None, auth: Auth) -> None:
+    """The template names the import's columns and holds one example flight, which the import stores as it is."""
+    template = client.get("/api/v1/flights/import-template", headers=auth("air"))
+    assert template.status_code == 200 and template.headers["content-type"].startswith("text/csv")
+    assert 'filename="flight-log-template.csv"' in template.headers["content-disposition"]
+    header, example = template.text.splitlines()[:2]
+    assert header.split(",")[:4] == ["aircraft_type", "tail_number", "callsign", "direction"] and "RA-78830" in example
+    report = client.post("/api/v1/flights/import", content=template.text, headers=auth("air") | {"Content-Type": "text/csv"}).json()
+    assert (report["stored"], report["rejected"]) == (1, [])
+    assert client.get("/api/v1/flights/import-template", headers=auth("liaison-a")).status_code == 403
