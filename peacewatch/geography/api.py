@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from peacewatch.core.answers import model_answer
 from peacewatch.core.db import utcnow
-from peacewatch.core.geo import parse_bbox, to_mgrs
+from peacewatch.core.geo import from_mgrs, parse_bbox, to_mgrs
 from peacewatch.core.i18n import Sentence
 from peacewatch.core.paging import counted_responses, with_total
-from peacewatch.core.problems import problem_responses, reader_gettext
+from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import MAX_ID, AnswersDep, LongLimit, Offset, Operations, Readable, RecordId, SessionDep
 from peacewatch.geography import formats, service
@@ -208,10 +208,17 @@ class CoordinateOut(BaseModel):
     mgrs: str | None = Field(description="1 m precision; null where MGRS is undefined")
 
 
-@coordinates.get("", response_model=CoordinateOut, summary="A WGS84 point in MGRS (the map's cursor readout)")
+@coordinates.get("", response_model=CoordinateOut, summary="A WGS84 point in MGRS (the map's cursor readout), or an MGRS grid square's middle")
 def convert_coordinates(
-    lat: Annotated[float, Query(ge=-90, le=90)], lon: Annotated[float, Query(ge=-180, le=180)]
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    mgrs: Annotated[str | None, Query(max_length=40, description="A grid reference to go to, any precision (38TNK 638 093)")] = None,
 ) -> CoordinateOut:
+    if mgrs is not None:
+        lat, lon = from_mgrs(mgrs)
+        return CoordinateOut(lat=lat, lon=lon, mgrs=to_mgrs(lat, lon))
+    if lat is None or lon is None:
+        raise Invalid("give lat and lon, or mgrs", field="lat" if lat is None else "lon")
     return CoordinateOut(lat=lat, lon=lon, mgrs=to_mgrs(lat, lon))
 
 

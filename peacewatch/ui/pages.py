@@ -133,6 +133,9 @@ JS_STRINGS = (
     N_("sealed on this device: opens when you are signed in with a connection"), N_("Held"), N_("smaller copy, sent first"),
     N_("full size: waits for a faster connection"),
     N_("This is in the future: check the date and the time."),
+    N_("Go to"), N_("Go to: place, MGRS, post, unit, patrol"), N_("Places found"), N_("Went to %(name)s"), N_("Coordinates"),
+    N_("Not a grid reference."), N_("Nothing on the map is called “%(typed)s”."), N_("Place"), N_("Patrol"), N_("Unit"),
+    N_("Tracker"), N_("not on the map at this moment"),
     N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
     N_("This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; "
        "set the device's clock when you can."),

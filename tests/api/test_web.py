@@ -296,6 +296,12 @@ class TestMapData:
     def test_coordinates_in_mgrs(self, client: TestClient) -> None:
         assert client.get("/api/v1/coordinates?lat=39.8&lon=46.75").json()["mgrs"] == "38SPK4981807024"
         assert client.get("/api/v1/coordinates?lat=91&lon=0").status_code == 422
+        # the map's go-to: a grid reference as typed, to the middle of its square
+        square = client.get("/api/v1/coordinates", params={"mgrs": "38S PK 49 07"}).json()
+        assert square["mgrs"] == "38SPK4950007500" and square["lat"] == pytest.approx(39.8, abs=0.01)
+        refused = client.get("/api/v1/coordinates", params={"mgrs": "Stepanakert"})
+        assert refused.status_code == 422 and "mgrs" in str(refused.json()["errors"])
+        assert "lat" in str(client.get("/api/v1/coordinates").json()["errors"])
 
     def test_symbols_are_svg_from_numeric_codes(self, client: TestClient) -> None:
         svg = client.get("/ui/symbols/10032500001601000000.svg")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -205,3 +206,36 @@ def test_patrols_heard_at_one_spot_are_fanned_out_so_none_hides_another(page: Pa
              or first["y"] + first["height"] <= second["y"] or second["y"] + second["height"] <= first["y"])
     assert apart, (first, second)
     expect(page.locator("path.leader-line")).to_have_count(2)  # the leader lines to where they are
+
+
+def test_go_to_a_town_by_its_cyrillic_name_a_grid_reference_and_a_post(page: Page) -> None:
+    """The watch officer types what a caller said: a town in Russian, a grid reference read off a map, a post's code."""
+    sign_in(page, "ops")
+    page.wait_for_function("window.peacewatch && window.peacewatch.placeCount >= 12 && window.peacewatch.postCount() > 0")
+    box = page.get_by_role("searchbox", name="Go to")
+    box.fill("степанакерт")  # lower case, Cyrillic: the town's Russian name from Natural Earth
+    option = page.get_by_role("option").first
+    expect(option).to_contain_text("Stepanakert")
+    option.click()
+    expect(page.locator("#map")).to_have_attribute("data-went-to", "Stepanakert")
+    centred_on = "([lat, lon]) => { const c = window.peacewatch.map.getCenter(); return Math.abs(c.lat - lat) + Math.abs(c.lng - lon) < 0.005; }"
+    page.wait_for_function(centred_on, arg=list(STEPANAKERT))
+    # a 1 km grid reference: the map goes to the square's middle, and the ring marks it
+    box.fill("38S PK 49 07")
+    box.press("Enter")
+    expect(page.locator("#map")).to_have_attribute("data-went-to", "MGRS 38SPK4950007500")
+    page.wait_for_function(centred_on, arg=[39.8045, 46.7464])  # 38SPK 49500 07500, the 1 km square's middle
+    expect(page.locator("path.goto-mark")).to_have_count(1)
+    box.fill("38S PK 4")  # half a grid reference: said, not guessed
+    box.press("Enter")
+    expect(page.locator(".goto-said")).to_contain_text("MGRS")
+    # a post by its code, chosen with the keyboard
+    code = page.evaluate("document.querySelector('.leaflet-marker-icon.symbol').getAttribute('title').split(' ')[0]")
+    box.fill(code)
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(page.locator("#map")).to_have_attribute("data-went-to", re.compile(re.escape(code)))
+    box.fill("Atlantis")
+    box.press("Enter")
+    expect(page.locator(".goto-said")).to_contain_text("Nothing on the map is called")
+    screenshot(page, "35-map-go-to")

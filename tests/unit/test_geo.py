@@ -15,6 +15,7 @@ from peacewatch.core.geo import (
     Geometry,
     check_geometry,
     corridor_from_centreline,
+    from_mgrs,
     geometry_from_geojson,
     parse_bbox,
     representative_mgrs,
@@ -25,6 +26,30 @@ from peacewatch.core.problems import Invalid
 
 def test_mgrs_matches_the_reference_value() -> None:
     assert to_mgrs(39.8, 46.75) == "38SPK4981807024"
+
+
+def test_a_grid_reference_as_people_write_it_goes_to_its_square_s_middle() -> None:
+    exact = from_mgrs("38SPK4981807024")
+    assert exact == pytest.approx((39.8, 46.75), abs=1e-5)
+    assert from_mgrs("38s pk 49818 07024") == exact  # spaces and lower case as typed
+    lat, lon = from_mgrs("38SPK4907")  # the 1 km square 38SPK 49 07: its middle, not its south-west corner
+    assert to_mgrs(lat, lon) == "38SPK4950007500"
+
+
+@pytest.mark.parametrize("typed", ["XX", "38SPK123", "38SPK 12 345", "38IPK11", ""])
+def test_what_is_not_a_grid_reference_is_refused_naming_the_field(typed: str) -> None:
+    with pytest.raises(Invalid) as info:
+        from_mgrs(typed, field="q")
+    assert [e.field for e in info.value.errors] == ["q"]
+
+
+@given(st.floats(-79.5, 83.5), st.floats(-179.9, 179.9))
+def test_a_point_s_own_reference_leads_back_to_it(lat: float, lon: float) -> None:
+    assume(abs(lat) > 1e-6)  # the library cannot read back its own reference of a point on the equator (band M, northing 0)
+    reference = to_mgrs(lat, lon)
+    assume(reference is not None)
+    back = from_mgrs(reference)
+    assert back[0] == pytest.approx(lat, abs=1e-4) and back[1] == pytest.approx(lon, abs=2e-4)
 
 
 def test_polar_points_get_ups_grid_references() -> None:

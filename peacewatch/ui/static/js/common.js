@@ -255,6 +255,7 @@ export function placeNames(map) {
       labels.push(label);
       label.addTo(layer);
     }
+    layer.features = data.features; // for the operations map's go-to box
     requestAnimationFrame(tidy);
     window.peacewatch = { ...(window.peacewatch || {}), placeCount: labels.length };
   }).catch(() => { window.peacewatch = { ...(window.peacewatch || {}), placeCount: 0 }; });

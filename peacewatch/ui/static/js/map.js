@@ -1,5 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
+import { goToControl } from "./map-goto.js";
 import { alertText, api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
          ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
 
@@ -192,9 +193,49 @@ function applyFilter() {
 }
 unitFilter.addEventListener("change", applyFilter);
 kindFilter.addEventListener("change", applyFilter);
-api("/api/v1/units?limit=1000").then((units) => {
-  for (const unit of units) unitFilter.add(new Option(unit.name, String(unit.id)));
+let units = [];
+api("/api/v1/units?limit=1000").then((found) => {
+  units = found;
+  for (const unit of units) unitFilter.add(new Option(nameOf(unit), String(unit.id)));
 }).catch(() => { unitFilter.disabled = true; });
+
+// --- go to: a place, a post, a unit, a patrol, a tracker (or a grid reference, which the box reads itself) --------
+/** Where each patrol is at the map's moment: its trackers heard, else its planned route, else nowhere. */
+function patrolWhere(patrol) {
+  const heard = [...markers.values()].filter((m) => (patrol.trackers || []).includes(m.feature?.properties.code));
+  if (heard.length) return L.latLngBounds(heard.map((m) => m.getLatLng()));
+  return patrol.route ? L.geoJSON(patrol.route).getBounds() : null;
+}
+function destinations() {
+  const other = (p) => [p.name, p.name_ru].filter((n) => n && n !== nameOf(p));
+  const found = [];
+  for (const f of places.features || []) {
+    found.push({ name: nameOf(f.properties), aliases: other(f.properties), kind: t("Place"),
+                 at: [f.geometry.coordinates[1], f.geometry.coordinates[0]] });
+  }
+  for (const layer of posts.getLayers()) {
+    const p = layer.feature.properties;
+    found.push({ name: `${p.code} ${nameOf(p)}`, aliases: [p.code, ...other(p)], kind: t(p.kind),
+                 at: [layer.getLatLng().lat, layer.getLatLng().lng] });
+  }
+  const away = t("not on the map at this moment");
+  for (const patrol of dayPatrols) {
+    const where = patrolWhere(patrol);
+    found.push({ name: patrol.name, aliases: patrol.trackers || [], kind: t("Patrol"), ...(where ? { bounds: where } : { note: away }) });
+  }
+  for (const unit of units) {
+    const theirs = dayPatrols.filter((p) => p.unit_id === unit.id).map(patrolWhere).filter(Boolean);
+    const where = theirs.reduce((all, b) => (all ? all.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast())), null);
+    found.push({ name: nameOf(unit), aliases: [unit.designation, ...other(unit)].filter(Boolean), kind: t("Unit"),
+                 ...(where ? { bounds: where } : { note: away }) });
+  }
+  for (const marker of markers.values()) {
+    const p = marker.feature?.properties;
+    if (p) found.push({ name: p.code, aliases: [p.name].filter(Boolean), kind: t("Tracker"), at: [marker.getLatLng().lat, marker.getLatLng().lng] });
+  }
+  return found;
+}
+goToControl(map, destinations).addTo(map);
 
 function drawRoutes(planned) {
   dayPatrols = planned;
