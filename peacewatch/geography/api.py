@@ -18,10 +18,12 @@ from peacewatch.core.problems import Invalid, problem_responses, reader_gettext
 from peacewatch.core.tabular import content_disposition
 from peacewatch.core.web import MAX_ID, AnswersDep, LongLimit, Offset, Operations, Readable, RecordId, SessionDep
 from peacewatch.geography import formats, service
-from peacewatch.geography.features import collection, post_feature, zone_feature
+from peacewatch.geography.features import collection, place_feature, post_feature, zone_feature
 from peacewatch.geography.models import PostKind, ZoneKind
 from peacewatch.geography.schemas import (
     ImportReport,
+    PlaceIn,
+    PlacePatch,
     PostCollection,
     PostFeature,
     PostIn,
@@ -230,8 +232,23 @@ places = APIRouter(prefix="/api/v1/places", tags=["geography"], responses=proble
 def list_places(session: SessionDep, readable: Readable, limit: LongLimit = 1000,
                 offset: Offset = 0) -> Response:
     page = service.list_places(session, readable, limit=limit, offset=offset)
-    found = page.items
-    features = [{"type": "Feature", "id": p.id, "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-                 "properties": {"id": p.id, "name": p.name, "name_ru": p.name_ru, "elevation": p.elevation, "notes": p.notes, "source": p.source,
-                                "visibility": p.visibility.value}} for p in found]
-    return with_total(JSONResponse({"type": "FeatureCollection", "features": features}, media_type="application/geo+json"), page.total)
+    features = [place_feature(p) for p in page.items]
+    return with_total(JSONResponse({"type": "FeatureCollection", "features": features}, media_type=GEOJSON), page.total)
+
+
+@places.post("", status_code=201, responses=WRITE_ERRORS, summary="Mark a place on the map (a named spot, shared as its visibility says)",
+             response_class=GeoJSONResponse)
+def create_place(data: PlaceIn, session: SessionDep, user: Operations) -> Any:
+    return place_feature(service.create_place(session, user.username, data))
+
+
+@places.patch("/{place_id}", responses=WRITE_ERRORS, summary="Move or rename a marked place, or share it otherwise",
+              response_class=GeoJSONResponse)
+def update_place(place_id: RecordId, patch: PlacePatch, session: SessionDep, user: Operations) -> Any:
+    return place_feature(service.update_place(session, user.username, place_id, patch))
+
+
+@places.delete("/{place_id}", status_code=204, responses=WRITE_ERRORS, summary="Remove a marked place")
+def delete_place(place_id: RecordId, session: SessionDep, user: Operations) -> Response:
+    service.delete_place(session, user.username, place_id)
+    return Response(status_code=204)

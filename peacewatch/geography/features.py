@@ -8,7 +8,7 @@ from typing import Any
 from pyproj import Geod
 
 from peacewatch.core.geo import representative_mgrs, to_geojson, to_mgrs
-from peacewatch.geography.models import Post, Zone
+from peacewatch.geography.models import Place, Post, Zone
 from peacewatch.geography.schemas import PostIn, ZoneIn
 
 _GEOD = Geod(ellps="WGS84")
@@ -123,3 +123,11 @@ def post_input(post: Post) -> PostIn:
             },
         }
     )
+
+
+def place_feature(place: Place) -> dict[str, Any]:
+    """A marked place as a point feature: its names, notes, where it came from and who may see it."""
+    return {"type": "Feature", "id": place.id, "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+            "properties": {"id": place.id, "name": place.name, "name_ru": place.name_ru, "elevation": place.elevation,
+                           "notes": place.notes, "source": place.source, "visibility": place.visibility.value,
+                           "mgrs": to_mgrs(place.lat, place.lon)}}

@@ -178,3 +178,39 @@ class ImportReport(BaseModel):
     codes: list[str]
     refused: list[RefusedFeatureOut] = Field(default_factory=list, description="Features not imported, and why")
     ignored_properties: list[str] = Field(default_factory=list, description="Properties the layer does not take (a GIS's own)")
+
+
+class PlaceProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(default="", max_length=200, title="Name in Russian", description="The name in Russian (Cyrillic), where it differs")
+    notes: str = Field(default="", max_length=10_000)
+    visibility: Visibility = Visibility.internal
+
+
+class PlacePropertiesPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_ru: str | None = Field(default=None, max_length=200, title="Name in Russian")
+    notes: str | None = Field(default=None, max_length=10_000)
+    visibility: Visibility | None = None
+
+
+class PlaceIn(BaseModel):
+    """A marker put on the map: a named spot (a crossing, a crater, a meeting point) shared as its visibility says."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Feature"] = "Feature"
+    geometry: Point
+    properties: PlaceProperties
+
+
+class PlacePatch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Feature"] = "Feature"
+    geometry: Point | None = None
+    properties: PlacePropertiesPatch = Field(default_factory=PlacePropertiesPatch)

@@ -21,7 +21,16 @@ from peacewatch.core.visibility import Scope, Visibility, get_visible, where_vis
 from peacewatch.geography.features import post_feature, post_input, zone_feature, zone_input
 from peacewatch.geography.formats import import_properties, read_layer_file
 from peacewatch.geography.models import Place, Post, PostKind, Zone, ZoneKind
-from peacewatch.geography.schemas import PostIn, PostPatch, PostProperties, ZoneIn, ZonePatch, ZoneProperties
+from peacewatch.geography.schemas import (
+    PlaceIn,
+    PlacePatch,
+    PostIn,
+    PostPatch,
+    PostProperties,
+    ZoneIn,
+    ZonePatch,
+    ZoneProperties,
+)
 
 ZONE_GEOMETRIES: dict[ZoneKind, tuple[str, ...]] = {
     ZoneKind.area_of_responsibility: ("Polygon", "MultiPolygon"),
@@ -518,6 +527,48 @@ def keep_places(session: Session, actor: str, marks: Sequence[MarkedPlace], sour
                               source=source[:200], visibility=visibility))
             created += 1
     return created, len(marks) - created
+
+
+def get_place(session: Session, place_id: int, readable: Scope) -> Place:
+    return get_visible(session, Place, place_id, readable, "place")
+
+
+def _apply_place(session: Session, place: Place, name: str, lat: float, lon: float, where: str) -> None:
+    """A place is its name at its spot: a second marker of the same name on the same spot is refused, not doubled
+    (the database's unique index holds it against two writers at once)."""
+    lat, lon = round(lat, 7), round(lon, 7)
+    taken = session.scalar(select(Place.id).where(Place.name == name, Place.lat == lat, Place.lon == lon, Place.id != place.id))
+    if taken is not None:
+        raise Conflict("a place named '{name}' is already marked at this spot", field=f"{where}.properties.name", name=name)
+    place.name, place.lat, place.lon = name, lat, lon
+
+
+def create_place(session: Session, actor: str, data: PlaceIn) -> Place:
+    """A marker put on the map by the operations centre, shared with whom its visibility says."""
+    lon, lat = data.geometry.coordinates[0], data.geometry.coordinates[1]
+    with transaction(session, actor):
+        place = Place(name_ru=data.properties.name_ru, notes=data.properties.notes, visibility=data.properties.visibility,
+                      source=f"marked on the map by {actor}"[:200])
+        _apply_place(session, place, data.properties.name, lat, lon, "body")
+        session.add(place)
+    return place
+
+
+def update_place(session: Session, actor: str, place_id: int, patch: PlacePatch) -> Place:
+    with transaction(session, actor):
+        place = get_place(session, place_id, None)
+        changes = patch.properties.model_dump(exclude_unset=True)
+        lon, lat = (patch.geometry.coordinates[0], patch.geometry.coordinates[1]) if patch.geometry else (place.lon, place.lat)
+        _apply_place(session, place, changes.pop("name", None) or place.name, lat, lon, "body")
+        for key, value in changes.items():
+            if value is not None:
+                setattr(place, key, value)
+    return place
+
+
+def delete_place(session: Session, actor: str, place_id: int) -> None:
+    with transaction(session, actor):
+        session.delete(get_place(session, place_id, None))
 
 
 def list_places(session: Session, readable: Scope, *, limit: int = 1000, offset: int = 0) -> Paged[Place]:

@@ -87,6 +87,13 @@ class Task:
     def admits(self, role: str) -> bool:
         return role == "admin" or role in self.roles
 
+    @property
+    def has_geometry(self) -> bool:
+        """Whether the form draws a shape on a map (anywhere in it, a list's items included)."""
+        def walk(fields: tuple[FormField, ...]) -> bool:
+            return any(f.kind == "geometry" or walk(f.fields) for f in fields)
+        return walk(self.fields)
+
 
 def words_of(found: list[Task]) -> set[str]:
     """Every sentence the tasks pages show from the document (titles, groups, labels, hints): the catalogs
@@ -110,7 +117,8 @@ LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Ti
           "cot_uid": "CoT uid", "bbox": "Bounding box", "direction_deg": "Direction (degrees)",
           "last_seen_lat": "Last seen: latitude", "last_seen_lon": "Last seen: longitude", "speed": "Speed (m/s)",
           "heading": "Heading (degrees)", "accuracy": "Accuracy (m)", "sha256": "SHA-256 of the file",
-          "record_key": "Record (its id or number)", "client_id": "The number your device gave it"}
+          "record_key": "Record (its id or number)", "client_id": "The number your device gave it",
+          "name_ru": "Name in Russian"}
 
 
 def body_rules(task: Task) -> dict[str, dict[str, Any]]:

@@ -67,6 +67,12 @@ def opening_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+def mission_day(session: Session, readable: Scope, zone: ZoneInfo) -> date:
+    """The mission's day a page that shows "today" opens on: today, or the day its records end."""
+    latest = opening(latest_record(session, readable), utcnow())
+    return opening_day(latest, zone) if latest is not None else utcnow().astimezone(zone).date()
+
+
 def latest_flight(session: Session) -> datetime | None:
     """The airlift's last planned arrival: where its charts end."""
     return session.scalar(select(Flight.planned_arrival).order_by(Flight.planned_arrival.desc()).limit(1))

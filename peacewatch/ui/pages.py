@@ -136,6 +136,13 @@ JS_STRINGS = (
     N_("Go to"), N_("Go to: place, MGRS, post, unit, patrol"), N_("Places found"), N_("Went to %(name)s"), N_("Coordinates"),
     N_("Not a grid reference."), N_("Nothing on the map is called “%(typed)s”."), N_("Place"), N_("Patrol"), N_("Unit"),
     N_("Tracker"), N_("not on the map at this moment"),
+    N_("Area of responsibility"), N_("Restricted zone"), N_("Marker"), N_("The mission only"), N_("Side A's liaison officers too"),
+    N_("Side B's liaison officers too"), N_("Everyone: the official map and both sides"), N_("Draw on the map"), N_("What"),
+    N_("Name in Russian"), N_("Zone"), N_("Opens on"), N_("Shared with"), N_("Save"), N_("Clear the shape"), N_("Cancel"),
+    N_("Click the map where it is; drag the point to move it."),
+    N_("Click the map: each click adds a point. Drag a point to move it; right-click it to remove it."),
+    N_("Draw it on the map first."), N_("Saved: %(name)s"), N_("Edit here"),
+    N_("%(n)s min"), N_("Call for help"), N_("CASEVAC request"), N_("Ceasefire violation (shooting)"), N_("Incident, its status the bar beneath"),
     N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
     N_("This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; "
        "set the device's clock when you can."),

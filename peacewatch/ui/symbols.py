@@ -11,8 +11,15 @@ OBSERVATION_POST = "10032500001601000000"
 CHECKPOINT = "10032500001303000000"
 PATROL = "10031000121211000000"  # friendly infantry squad
 MILITARY_POLICE = "10031000151412000000"
+# activities (symbol set 40): what happened, in the frame of who it concerns; distinct from one another at a glance
+INCIDENT = "10014000001100000000"  # an incident, its author unknown (yellow)
+SHOOTING = "10014000001104000000"  # a shooting incident: the ceasefire violation most reported
+ALERT = "10034000001301000000"  # one of our patrols' activity that needs a look (left its area, silent, not back)
+EMERGENCY = "10034000001312000000"  # emergency operation: a call for help
+CASEVAC = "10034000001313000000"  # emergency medical operation: a casualty evacuation asked for
 SIDCS = {"observation_post": OBSERVATION_POST, "checkpoint": CHECKPOINT, "patrol": PATROL,
-         "military_police": MILITARY_POLICE}
+         "military_police": MILITARY_POLICE, "incident": INCIDENT, "shooting": SHOOTING, "alert": ALERT,
+         "emergency": EMERGENCY, "casevac": CASEVAC}
 
 
 class UnknownSymbol(ValueError):

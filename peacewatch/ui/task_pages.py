@@ -15,7 +15,10 @@ from typing import Any
 from fastapi.responses import HTMLResponse, Response
 
 from peacewatch.core.i18n import translations
+from peacewatch.core.web import SessionDep, SettingsDep
+from peacewatch.ui import symbols
 from peacewatch.ui.forms import Task
+from peacewatch.ui.moments import mission_day
 from peacewatch.ui.pages import PageDep, app_tasks, router
 
 # writes that pages already do better than a generic form (a map, a dialog): their tasks link there
@@ -35,7 +38,7 @@ def task_list(page: PageDep) -> Response:
 
 
 @router.get("/tasks/{operation_id}", response_class=HTMLResponse)
-def task_form(page: PageDep, operation_id: str) -> Response:
+def task_form(page: PageDep, session: SessionDep, settings: SettingsDep, operation_id: str) -> Response:
     user = page.require_user()
     task = next((t for t in app_tasks(page.request.app) if t.operation_id == operation_id), None)
     _ = translations(page.language).gettext
@@ -45,4 +48,6 @@ def task_form(page: PageDep, operation_id: str) -> Response:
     config = {"task": {"method": task.method.upper(), "path": task.path, "content_type": task.content_type,
                        "irreversible": task.irreversible},
               "prefilled": prefilled}
+    if task.has_geometry:  # its small map shows the areas, posts and towns of the mission's day around the shape
+        config |= {"icons": symbols.icons(), "day": mission_day(session, user.readable, settings.zone).isoformat()}
     return page.render("task.html", task=task, config=config, dedicated=DEDICATED_PAGES.get(task.operation_id))

@@ -108,6 +108,37 @@ class TestWritingGeography:
         assert official.status_code == 200, official.text
         assert {f["properties"]["name_ru"] for f in official.json()["features"]} >= {"Лачинский коридор", "Наблюдательный пост N-01"}
 
+    def test_a_marker_put_on_the_map_is_shared_only_as_its_visibility_says(self, client: TestClient, auth: Any) -> None:
+        """A watch officer marks a crossing for side A's liaison: A's officer sees it, B's never learns of it
+        (not in the list, not in its count, not by its number), and sharing it otherwise is one change."""
+        marker = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.7561, 39.8177]},
+                  "properties": {"name": "Crossing for the handover", "name_ru": "Переход для передачи", "visibility": "side_a"}}
+        made = client.post("/api/v1/places", json=marker, headers=auth("ops"))
+        assert made.status_code == 201, made.text
+        place = made.json()
+        assert place["properties"]["mgrs"].startswith("38S") and place["properties"]["source"] == "marked on the map by ops"
+
+        def names(user: str) -> tuple[set[str], str]:
+            answer = client.get("/api/v1/places", headers=auth(user))
+            return {f["properties"]["name"] for f in answer.json()["features"]}, answer.headers["x-total-count"]
+
+        seen_a, count_a = names("liaison-a")
+        seen_b, count_b = names("liaison-b")
+        assert "Crossing for the handover" in seen_a and "Crossing for the handover" not in seen_b
+        assert int(count_a) == int(count_b) + 1
+        hidden = client.patch(f"/api/v1/places/{place['id']}", json={"properties": {"name": "x"}}, headers=auth("liaison-b"))
+        assert hidden.status_code == 403  # a liaison writes no marker, and the refusal says nothing of the place
+        assert "Crossing" not in hidden.text
+        assert client.post("/api/v1/places", json=marker, headers=auth("ops")).status_code == 409  # the same name, the same spot
+        moved = client.patch(f"/api/v1/places/{place['id']}", headers=auth("ops"),
+                             json={"geometry": {"type": "Point", "coordinates": [46.76, 39.82]}, "properties": {"visibility": "side_b"}})
+        assert moved.status_code == 200 and moved.json()["geometry"]["coordinates"] == [46.76, 39.82]
+        assert "Crossing for the handover" in names("liaison-b")[0] and "Crossing for the handover" not in names("liaison-a")[0]
+        bad = client.post("/api/v1/places", json=marker | {"properties": {"name": ""}}, headers=auth("ops"))
+        assert bad.status_code == 422 and "body.properties.name" in field_errors(bad)
+        assert client.delete(f"/api/v1/places/{place['id']}", headers=auth("ops")).status_code == 204
+        assert "Crossing for the handover" not in names("liaison-b")[0]
+
     def test_operations_creates_a_post_inside_its_area(self, client: TestClient, auth: Any) -> None:
         response = client.post("/api/v1/posts", json=post_feature(), headers=auth("ops"))
         assert response.status_code == 201, response.text

@@ -6,7 +6,8 @@ import json
 import re
 
 import httpx
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import api_token, screenshot, sign_in
 from tests.live import LiveServer
@@ -212,7 +213,7 @@ def test_go_to_a_town_by_its_cyrillic_name_a_grid_reference_and_a_post(page: Pag
     """The watch officer types what a caller said: a town in Russian, a grid reference read off a map, a post's code."""
     sign_in(page, "ops")
     page.wait_for_function("window.peacewatch && window.peacewatch.placeCount >= 12 && window.peacewatch.postCount() > 0")
-    box = page.get_by_role("searchbox", name="Go to")
+    box = page.get_by_role("combobox", name="Go to")
     box.fill("степанакерт")  # lower case, Cyrillic: the town's Russian name from Natural Earth
     option = page.get_by_role("option").first
     expect(option).to_contain_text("Stepanakert")
@@ -239,3 +240,134 @@ def test_go_to_a_town_by_its_cyrillic_name_a_grid_reference_and_a_post(page: Pag
     box.press("Enter")
     expect(page.locator(".goto-said")).to_contain_text("Nothing on the map is called")
     screenshot(page, "35-map-go-to")
+
+
+def _click_map(page: Page, lat: float, lon: float) -> None:
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    point = page.evaluate(f"window.peacewatch.map.latLngToContainerPoint([{lat}, {lon}])")
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+
+def test_a_zone_drawn_on_the_operations_map_reaches_only_the_side_it_is_shared_with(browser: Browser, server: LiveServer) -> None:
+    """The watch officer draws a restricted zone among the areas, posts and towns, shares it with side A, corrects its
+    name in place; A's liaison officer sees it on the map, B's does not."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, "ops")
+    page.wait_for_function("document.body.dataset.loaded")
+    page.evaluate(f"window.peacewatch.map.setView([{SHUSHA[0]}, {SHUSHA[1]}], 12, {{animate: false}})")
+    page.get_by_role("button", name="Draw on the map").click()
+    page.get_by_label("What").select_option("restricted_zone")
+    page.get_by_role("button", name="Save").click()  # nothing drawn, no name: said beside each, nothing stored
+    expect(page.locator('[data-error-for="geometry"]')).to_have_text("Draw it on the map first.")
+    expect(page.locator('[data-error-for="name"]')).to_be_visible()
+    for dlat, dlon in ((0.01, -0.02), (0.01, 0.02), (-0.015, 0.0)):
+        _click_map(page, SHUSHA[0] + dlat, SHUSHA[1] + dlon)
+    expect(page.locator(".vertex-handle")).to_have_count(3)
+    page.get_by_label("Name", exact=True).fill("Shusha approach closed")
+    expect(page.get_by_label("Code")).to_have_value("SHUSHA-APPROACH-CLOSED")  # offered from the name
+    page.get_by_label("Shared with").select_option("side_a")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".draw-said")).to_have_text("Saved: Shusha approach closed")
+    page.wait_for_function("window.peacewatch.zoneNames().includes('Shusha approach closed')")
+    # corrected in place: its popup's "Edit here" opens the same panel with its points as handles
+    centre = page.evaluate("window.peacewatch.zoneLatLng('Shusha approach closed')")
+    _click_map(page, centre["lat"], centre["lng"])
+    page.get_by_role("button", name="Edit here").click()
+    expect(page.locator(".vertex-handle")).to_have_count(3)
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Shusha approach closed")
+    page.get_by_label("Name", exact=True).fill("Shusha approach: closed to traffic")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_function("window.peacewatch.zoneNames().includes('Shusha approach: closed to traffic')")
+    screenshot(page, "36-map-draw-zone")
+    context.close()
+    for liaison, sees in (("liaison-a", True), ("liaison-b", False)):
+        context = browser.new_context(base_url=server.url, bypass_csp=True)
+        page = context.new_page()
+        sign_in(page, liaison)
+        page.wait_for_function("document.body.dataset.loaded")
+        names = page.evaluate("window.peacewatch.zoneNames()")
+        assert ("Shusha approach: closed to traffic" in names) is sees, (liaison, names)
+        assert not page.get_by_role("button", name="Draw on the map").count()  # a liaison officer draws nothing
+        context.close()
+
+
+def test_a_post_and_a_marker_are_put_on_the_map_where_they_are(browser: Browser, server: LiveServer) -> None:
+    """A post drawn on the map belongs to the area it stands in; a marker shared with everyone reaches the press."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, "ops")
+    page.wait_for_function("document.body.dataset.loaded && window.peacewatch.postCount() > 0")
+    page.evaluate(f"window.peacewatch.map.setView([{STEPANAKERT[0]}, {STEPANAKERT[1]}], 12, {{animate: false}})")
+    page.get_by_role("button", name="Draw on the map").click()
+    page.get_by_label("What").select_option("checkpoint")
+    _click_map(page, STEPANAKERT[0] - 0.01, STEPANAKERT[1] + 0.01)
+    expect(page.get_by_label("Zone", exact=True)).to_have_value(re.compile(r"\d+"))
+    assert page.get_by_label("Zone", exact=True).evaluate("(s) => s.selectedOptions[0].text") == "South area of responsibility"
+    page.get_by_label("Name", exact=True).fill("Stepanakert east gate")
+    page.get_by_label("Name in Russian").fill("Восточный въезд в Степанакерт")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".draw-said")).to_have_text("Saved: Stepanakert east gate")
+    page.get_by_role("button", name="Draw on the map").click()
+    page.get_by_label("What").select_option("marker")
+    _click_map(page, STEPANAKERT[0] + 0.01, STEPANAKERT[1] - 0.01)
+    page.get_by_label("Name", exact=True).fill("Body exchange point")
+    page.get_by_label("Name in Russian").fill("Пункт обмена телами")
+    page.get_by_label("Shared with").select_option("public")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".draw-said")).to_have_text("Saved: Body exchange point")
+    context.close()
+    seen = httpx.get(f"{server.url}/api/v1/places", params={"limit": 10000}, headers=api_token(server, "press")).json()
+    assert "Body exchange point" in {f["properties"]["name"] for f in seen["features"]}
+    posts = httpx.get(f"{server.url}/api/v1/posts", params={"limit": 10000}, headers=api_token(server, "ops")).json()
+    gate = next(f for f in posts["features"] if f["properties"]["name"] == "Stepanakert east gate")
+    assert gate["properties"]["kind"] == "checkpoint" and gate["properties"]["zone_code"] == "south"
+
+
+OVERLAPS = """(selectors) => {
+  const boxes = [...document.querySelectorAll(selectors)].filter((el) => el.style.visibility !== 'hidden')
+    .map((el) => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom, el.textContent || el.className]; })
+    .filter((b) => b[2] > b[0]);
+  const hits = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b) => {
+    if (a[0] < b[2] - 1 && b[0] < a[2] - 1 && a[1] < b[3] - 1 && b[1] < a[3] - 1) hits.push([a[4], b[4]]);
+  }));
+  return hits;
+}"""
+
+
+@pytest.mark.xfail(strict=False, reason="issue 38, open: after four trackers are heard at one spot (the fan-out test), two call "
+                   "signs of the fanned group still overlap at the opening view; the symbols do not")
+def test_no_patrol_symbol_or_label_hides_another_and_quiet_patrols_say_for_how_long(page: Page) -> None:
+    """The demo's opening view and the busiest moment of its patrol day: no two patrol symbols overlap, no town's name
+    lies under a patrol's call sign, posts carry their codes, and a patrol not heard for ten minutes says how long."""
+    for moment in ("", "?at=2020-11-14T14:50"):
+        sign_in(page, "ops", f"/map{moment}")
+        page.wait_for_function("document.body.dataset.loaded && document.body.dataset.labelsAt")
+        page.wait_for_function("document.querySelectorAll('.post-label').length > 0")
+        assert page.evaluate(OVERLAPS, "img.patrol-symbol") == []
+        assert page.evaluate(OVERLAPS, ".leaflet-tooltip.tracker-label, .place-label") == []
+        assert page.evaluate(OVERLAPS, ".place-label, .post-label") == []
+    quiet = dict(page.evaluate("window.peacewatch.quietTrackers()"))
+    assert quiet and all(minutes >= 10 for minutes in quiet.values()), quiet
+    code, minutes = next(iter(quiet.items()))
+    expect(page.locator(".leaflet-tooltip.tracker-label.quiet", has_text=f"{code} · {minutes} min")).to_have_count(1)
+    # alerts, incidents and calls for help are each their own APP-6 symbol, not the same circle
+    page.wait_for_function("document.querySelectorAll('.app6.alert-marker img.symbol').length > 0")
+    alert_symbol = page.locator(".app6.alert-marker img.symbol").first.get_attribute("src")
+    incident_symbols = {page.locator(".app6.incident img.symbol").nth(i).get_attribute("src")
+                        for i in range(page.locator(".app6.incident img.symbol").count())}
+    assert alert_symbol and incident_symbols and alert_symbol not in incident_symbols
+    screenshot(page, "37-map-decluttered")
+
+
+def test_playback_goes_at_the_chosen_speed(page: Page) -> None:
+    page.add_init_script("window.peacewatchPlayStepMs = 150")
+    sign_in(page, "ops", "/map?at=2020-11-14T08:00")
+    page.wait_for_function("document.body.dataset.loaded")
+    page.select_option("#play-step", "60")
+    page.click("#play")
+    page.wait_for_function("document.getElementById('clock').textContent === '09:00'")
+    page.click("#play")
+    assert page.locator("#clock").inner_text() in {"09:00", "10:00"}  # an hour a step: never a five-minute mark between

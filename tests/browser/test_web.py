@@ -312,7 +312,7 @@ def test_report_verify_and_merge_incidents_in_the_workspace(page: Page) -> None:
     page.goto("/map?on=2020-11-16")
     wait_loaded(page)
     page.wait_for_function("window.peacewatch.incidentCount() > 0")
-    page.locator("path.incident").first.click(force=True)
+    page.locator(".app6.incident").first.click(force=True)
     expect(page.locator(".leaflet-popup-content")).to_contain_text("reports")
     screenshot(page, "11-operations-map-incidents")
 

@@ -218,9 +218,24 @@ export function postLayer(icons) {
   });
 }
 
+/** What a shape is drawn against: the areas, the corridor, the line of contact, the restricted zones, the posts and
+ * the towns of the day (read-only, under what is being drawn); the map is fitted to the areas. */
+export function contextLayers(map, icons, day = new Date().toISOString().slice(0, 10)) {
+  const layers = Object.keys(ZONE_PATHS).map((kind) => zoneLayer(kind).addTo(map));
+  const posts = icons ? postLayer(icons).addTo(map) : null;
+  Promise.all(Object.values(ZONE_PATHS).map((path) => api(`/api/v1/${path}?on=${day}&limit=1000`))).then((found) => {
+    found.forEach((data, i) => layers[i].addData(data));
+    const areas = layers[0].getBounds();
+    if (areas.isValid()) map.fitBounds(areas.pad(0.05));
+  }).catch(() => { /* the shape can be drawn without them */ });
+  if (posts) api(`/api/v1/posts?on=${day}&limit=10000`).then((data) => posts.addData(data)).catch(() => {});
+  placeNames(map).addTo(map);
+  return layers;
+}
+
 /** Labels of a layer that never overlap: after each zoom or pan, labels are kept in the layer's order (the first
  * wins) and one that would cover a kept label, or an element ``avoid`` selects, is hidden until there is room. */
-export function declutter(map, labels, avoid = "img.symbol, .leaflet-tooltip-permanent") {
+export function declutter(map, labels, avoid = "img.symbol, .leaflet-tooltip.tracker-label") {
   function run() {
     const kept = [];
     // what matters more than a town's name stays readable: the force's symbols and the patrols' call signs
@@ -241,25 +256,32 @@ export function declutter(map, labels, avoid = "img.symbol, .leaflet-tooltip-per
 }
 
 /** Named places of the gazetteer (GET /api/v1/places) as a dot and a label each; labels never collide. */
-export function placeNames(map) {
+export function placeNames(map, { also = () => [] } = {}) {
   const layer = L.layerGroup();
-  const labels = [];
-  const tidy = declutter(map, () => (map.hasLayer(layer) ? labels : []));
-  api("/api/v1/places?limit=10000").then((data) => {
-    for (const f of data.features) {
-      const [lon, lat] = f.geometry.coordinates;
-      L.circleMarker([lat, lon], { radius: 2.5, color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 1,
-                                   interactive: false }).addTo(layer);
-      const label = L.marker([lat, lon], { interactive: false, keyboard: false,
-        icon: L.divIcon({ className: "place-label", html: escapeHtml(nameOf(f.properties)), iconSize: null, iconAnchor: [-5, 8] }) });
-      labels.push(label);
-      label.addTo(layer);
-    }
-    layer.features = data.features; // for the operations map's go-to box
-    requestAnimationFrame(tidy);
-    window.peacewatch = { ...(window.peacewatch || {}), placeCount: labels.length };
-  }).catch(() => { window.peacewatch = { ...(window.peacewatch || {}), placeCount: 0 }; });
+  let labels = [];
+  // the towns first, then ``also`` (the posts' codes): where two would collide the town's name is kept
+  const tidy = declutter(map, () => [...(map.hasLayer(layer) ? labels : []), ...also()]);
+  function load() {
+    return api("/api/v1/places?limit=10000").then((data) => {
+      layer.clearLayers();
+      labels = [];
+      for (const f of data.features) {
+        const [lon, lat] = f.geometry.coordinates;
+        L.circleMarker([lat, lon], { radius: 2.5, color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 1,
+                                     interactive: false }).addTo(layer);
+        const label = L.marker([lat, lon], { interactive: false, keyboard: false,
+          icon: L.divIcon({ className: "place-label", html: escapeHtml(nameOf(f.properties)), iconSize: null, iconAnchor: [-5, 8] }) });
+        labels.push(label);
+        label.addTo(layer);
+      }
+      layer.features = data.features; // for the operations map's go-to box
+      requestAnimationFrame(tidy);
+      window.peacewatch = { ...(window.peacewatch || {}), placeCount: labels.length };
+    }).catch(() => { window.peacewatch = { ...(window.peacewatch || {}), placeCount: 0 }; });
+  }
+  load();
   layer.tidy = () => requestAnimationFrame(tidy); // after the symbols move: the map calls it when it has drawn a moment
+  layer.reload = load; // after a marker is put on the map
   return layer;
 }
 

@@ -57,7 +57,7 @@ export function goToControl(map, destinations) {
       const form = L.DomUtil.create("form", "goto leaflet-bar");
       form.setAttribute("role", "search");
       form.innerHTML = `<label for="goto" class="visually-hidden">${escapeHtml(t("Go to"))}</label>` +
-        `<input id="goto" type="search" autocomplete="off" spellcheck="false" aria-autocomplete="list" aria-controls="goto-results" ` +
+        `<input id="goto" type="search" role="combobox" autocomplete="off" spellcheck="false" aria-autocomplete="list" aria-controls="goto-results" ` +
         `aria-expanded="false" placeholder="${escapeHtml(t("Go to: place, MGRS, post, unit, patrol"))}">` +
         `<ul id="goto-results" role="listbox" aria-label="${escapeHtml(t("Places found"))}" hidden></ul>` +
         `<p class="goto-said" role="status" aria-live="polite"></p>`;

@@ -1,5 +1,6 @@
 // The operations map: our layers as of a moment (the time slider) or live (server-sent events).
 /* global L */
+import { drawTool } from "./map-draw.js";
 import { goToControl } from "./map-goto.js";
 import { alertText, api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
          ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
@@ -25,7 +26,17 @@ const fieldFiles = L.layerGroup(); // photos and documents that arrived on the d
 if (config.incidents) fieldFiles.addTo(map);
 const alertMarkers = L.layerGroup().addTo(map);
 map.createPane("emergencies").style.zIndex = 690; // calls for help: above markers (600) and tooltips' own pane (650)
-const places = placeNames(map).addTo(map);
+const postLabels = L.layerGroup().addTo(map); // each post's code beside its symbol, kept clear of towns and patrols
+posts.on("add", () => postLabels.addTo(map)).on("remove", () => postLabels.remove());
+const places = placeNames(map, { also: () => (map.hasLayer(postLabels) ? postLabels.getLayers() : []) }).addTo(map);
+function labelPosts() {
+  postLabels.clearLayers();
+  for (const layer of posts.getLayers()) {
+    const p = layer.feature.properties;
+    L.marker(layer.getLatLng(), { interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "post-label", html: escapeHtml(p.code), iconSize: null, iconAnchor: [-16, 7] }) }).addTo(postLabels);
+  }
+}
 
 // an operations officer changes a zone or a post from the map: its form opens filled in with its shape
 const ZONE_OPERATIONS = { area_of_responsibility: "areas", corridor: "corridors", line_of_contact: "lines_of_contact",
@@ -34,16 +45,41 @@ function editLink(operation, idName, id, geometry) {
   const query = new URLSearchParams({ [`path.${idName}`]: String(id), "body.geometry": JSON.stringify(geometry) });
   return `/tasks/${operation}?${query}`;
 }
-if (config.can_edit_geography) {
+// drawing on this map: zones, posts and markers, each shared as its author says; the layers reload once stored
+const draw = config.can_edit_geography ? drawTool(map, {
+  day: () => dayInput.value,
+  zonesForPosts: () => [...zones.area_of_responsibility.getLayers(), ...zones.corridor.getLayers()].map((layer) => layer.feature),
+  saved: () => { load(); places.reload(); },
+}) : null;
+/** A popup's buttons: edit here, or open the record's full form. */
+function editChoices(name, kind, feature, href) {
+  const box = document.createElement("div");
+  box.innerHTML = `<strong>${escapeHtml(name)}</strong><br><button type="button" class="link" data-edit>${escapeHtml(t("Edit here"))}</button>` +
+    ` · <a href="${escapeHtml(href)}">${escapeHtml(t("Change its shape or details"))}</a>`;
+  box.querySelector("[data-edit]").addEventListener("click", () => { map.closePopup(); draw.edit(kind, feature); });
+  return box;
+}
+if (draw) {
   for (const [kind, layer] of Object.entries(zones)) {
     layer.on("click", (event) => {
-      if (map.getContainer().classList.contains("measuring")) return;
+      if (map.getContainer().classList.contains("measuring") || map.getContainer().classList.contains("drawing")) return;
       const f = event.layer.feature;
       const href = editLink(`update_zone_api_v1_${ZONE_OPERATIONS[kind]}__zone_id__patch`, "zone_id", f.id, f.geometry);
-      L.popup().setLatLng(event.latlng).setContent(`<strong>${escapeHtml(nameOf(f.properties))}</strong><br>` +
-        `<a href="${escapeHtml(href)}">${escapeHtml(t("Change its shape or details"))}</a>`).openOn(map);
+      L.popup().setLatLng(event.latlng).setContent(editChoices(nameOf(f.properties), kind, f, href)).openOn(map);
     });
   }
+  posts.on("popupopen", (event) => {
+    const f = event.layer.feature;
+    const content = event.popup.getElement()?.querySelector(".leaflet-popup-content");
+    if (!f || !content || content.querySelector("[data-edit]")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.dataset.edit = "";
+    button.textContent = t("Edit here");
+    button.addEventListener("click", () => { map.closePopup(); draw.edit(f.properties.kind, f); });
+    content.append(document.createElement("br"), button);
+  });
 }
 const alertPins = new Map(); // alert id -> its marker, where the alert has a place
 const STATUS_COLOURS = { confirmed: "#b2182b", under_investigation: "#ef8a62", reported: "#f4a582",
@@ -66,9 +102,14 @@ L.control.layers(null, {
   [t("Place names")]: places,
   ...overlays,
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
+goToControl(map, destinations).addTo(map); // first under the zoom: the box a caller's place is typed into
 measureTool(map).addTo(map);
-legend(config.icons, [['<span class="swatch alert"></span>', t("Alert, where it was raised")],
-                      ['<span class="swatch incident"></span>', t("Incident, coloured by its status")]]).addTo(map);
+if (draw) draw.control.addTo(map);
+const legendSymbol = (kind) => `<img src="${escapeHtml(config.icons[kind].url)}" alt="" width="${Math.round(config.icons[kind].size[0] * 0.7)}">`;
+legend(config.icons, [[legendSymbol("alert"), t("Alert, where it was raised")],
+                      [legendSymbol("emergency"), t("Call for help")], [legendSymbol("casevac"), t("CASEVAC request")],
+                      [legendSymbol("shooting"), t("Ceasefire violation (shooting)")],
+                      [legendSymbol("incident"), t("Incident, its status the bar beneath")]]).addTo(map);
 
 // --- time -----------------------------------------------------------------------------------------
 const dayInput = document.getElementById("day");
@@ -119,7 +160,7 @@ playButton.addEventListener("click", () => {
   playButton.setAttribute("aria-pressed", "true");
   playButton.textContent = t("Pause");
   playTimer = setInterval(() => {
-    const next = Number(minuteInput.value) + 5;
+    const next = Number(minuteInput.value) + Number(document.getElementById("play-step").value || 5);
     if (next > 1435) { stopPlay(); return; }
     minuteInput.value = String(next);
     showClock();
@@ -153,6 +194,7 @@ async function load() {
     Object.keys(ZONE_PATHS).forEach((kind, i) => { zones[kind].clearLayers(); zones[kind].addData(zoneData[i]); });
     posts.clearLayers();
     posts.addData(postData);
+    labelPosts();
     document.getElementById("posts-open").textContent = String(postData.features.length);
     drawRoutes(planned);
     patrols.clearLayers(); markers.clear();
@@ -160,6 +202,7 @@ async function load() {
     recent.features.forEach(drawTrack);
     placeFixes(fixes.features);
     fanOut();
+    untangleLabels();
     document.getElementById("trackers-heard").textContent = String(markers.size);
     await Promise.all([config.coverage && loadCoverage(zoneData[0], at, mine), config.incidents && loadIncidents(day, mine),
                        config.incidents && loadFieldFiles(at, mine)]);
@@ -186,6 +229,7 @@ function applyFilter() {
     if (wanted) patrols.addLayer(marker); else patrols.removeLayer(marker);
   }
   fanOut();
+  untangleLabels();
   drawRoutes(dayPatrols);
   drawIncidents();
   showAlertsAt();
@@ -235,7 +279,7 @@ function destinations() {
   }
   return found;
 }
-goToControl(map, destinations).addTo(map);
+
 
 function drawRoutes(planned) {
   dayPatrols = planned;
@@ -317,12 +361,24 @@ function fileSummary(p) {
          `${escapeHtml(t("Arrived"))}: ${escapeHtml(missionTime(p.added_at))} · ${escapeHtml(p.added_by)}${waited}</p>`;
 }
 
+/** An APP-6 symbol as a marker's icon, scaled; its image is a "symbol", which place names and labels keep clear of. */
+function symbolMarkerIcon(kind, { scale = 1, className = "", below = "" } = {}) {
+  const spec = config.icons[kind];
+  const [w, h] = spec.size.map((n) => Math.round(n * scale));
+  return L.divIcon({ className: `app6 ${className}`, iconSize: [w, h], iconAnchor: spec.anchor.map((n) => Math.round(n * scale)),
+                     html: `<img class="symbol" src="${escapeHtml(spec.url)}" alt="" width="${w}" height="${h}">${below}` });
+}
+
 function incidentMarker(f) {
   const p = f.properties;
   const kind = t(p.subtype || p.type);
-  return L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
-    radius: 5 + Math.min(10, Math.sqrt(p.event_count) * 2), color: "#5e0b0b", weight: 1.5,
-    fillColor: STATUS_COLOURS[p.status] || "#f4a582", fillOpacity: 0.85, className: `incident ${p.status}`,
+  const symbol = p.type === "ceasefire_violation" ? "shooting" : "incident";
+  const colour = STATUS_COLOURS[p.status] || "#f4a582"; // verification: a bar under the symbol, in the status's colour
+  const title = `${kind} × ${p.event_count} · ${t(p.status)}`;
+  return L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+    icon: symbolMarkerIcon(symbol, { scale: 0.8 + Math.min(0.7, Math.sqrt(p.event_count) * 0.15), className: `incident ${p.status}`,
+                                     below: `<span class="status-bar" style="background:${colour}"></span>` }),
+    title, alt: title, keyboard: true,
   }).bindPopup(`<strong>${escapeHtml(kind)}</strong> × ${p.event_count}<br>${escapeHtml(t(p.status))} · ` +
                `${escapeHtml(missionTime(p.started_at))}<br>` +
                `${escapeHtml(t("%(n)s reports", { n: p.incident_ids.length }))}: ` +
@@ -353,7 +409,7 @@ function drawIncidents() {
     L.marker(bounds.getCenter(), {
       icon: L.divIcon({ className: "incident-cluster", html: String(events), iconSize: [30, 30] }),
       title: t("%(n)s incidents here: zoom in", { n: events }), alt: t("%(n)s incidents here: zoom in", { n: events }),
-      keyboard: true,
+      keyboard: true, zIndexOffset: 600, // a small count badge: above the alerts' symbols, so it can always be clicked
     }).on("click", () => map.fitBounds(bounds.pad(0.5), { maxZoom: CLUSTER_UNTIL_ZOOM })).addTo(incidents);
   }
 }
@@ -382,6 +438,7 @@ function placeFixes(features) {
       marker.setLatLng(latlng);
     }
     marker.feature = f;
+    showAge(marker);
     if (unitFilter.value && !unitAdmits(patrolOfTracker(p.code))) patrols.removeLayer(marker);
     marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(missionTime(p.time, { seconds: true }))}` +
                      (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
@@ -395,6 +452,20 @@ function placeFixes(features) {
     }
   }
 }
+
+// --- units gone quiet: a patrol not heard for QUIET_MINUTES is drawn faded, its call sign saying for how long -----
+const QUIET_MINUTES = 10;
+function showAge(marker) {
+  const p = marker.feature.properties;
+  const minutes = Math.floor((moment().getTime() - Date.parse(p.time)) / 60000);
+  const quiet = minutes >= QUIET_MINUTES;
+  marker.setOpacity(quiet ? 0.5 : 1);
+  marker.getTooltip()?.setContent(escapeHtml(quiet ? `${p.code} · ${t("%(n)s min", { n: minutes })}` : p.code));
+  marker.getTooltip()?.getElement()?.classList.toggle("quiet", quiet);
+  marker.quietMinutes = quiet ? minutes : 0;
+}
+// live, ages grow by themselves: every half minute each patrol's mark is brought up to date
+setInterval(() => { if (live) for (const marker of markers.values()) if (marker.feature) showAge(marker); }, 30000);
 
 // --- patrol symbols that would hide one another ------------------------------------------------------------
 // Patrols heard at one spot (two trackers of a convoy, a patrol at its post) are fanned out round it on the screen,
@@ -442,6 +513,29 @@ function fanOut() {
 }
 map.on("zoomend", () => fanOut());
 
+// --- call signs that would cover one another: the later one moves to the symbol's left, else below it -------------
+function untangleLabels() {
+  const kept = [];
+  const overlaps = (box) => kept.some((k) => box.left < k.right && box.right > k.left && box.top < k.bottom && box.bottom > k.top);
+  for (const marker of markers.values()) {
+    const tooltip = marker.getTooltip();
+    if (!patrols.hasLayer(marker) || !tooltip?.getElement()) continue;
+    const shift = marker.fanShift || L.point(0, 0);
+    const places = [0, 18, -18, 36, -36, 54, -54].flatMap((dy) => [["right", [12 + shift.x, shift.y + dy]],
+                                                                   ["left", [-12 + shift.x, shift.y + dy]]]);
+    let box = null;
+    for (const [direction, offset] of places) {
+      tooltip.options.direction = direction;
+      tooltip.options.offset = offset;
+      tooltip.update(); // moved where it stands, not closed and opened again
+      box = tooltip.getElement().getBoundingClientRect();
+      if (!overlaps(box)) break;
+    }
+    kept.push(box);
+  }
+}
+map.on("zoomend", () => untangleLabels());
+
 // --- live --------------------------------------------------------------------------------------------
 let positionStream = null;
 function followLive() {
@@ -452,6 +546,7 @@ function followLive() {
   positionStream.addEventListener("positions", (event) => {
     placeFixes(JSON.parse(event.data).features);
     fanOut();
+    untangleLabels();
     document.getElementById("trackers-heard").textContent = String(markers.size);
   });
 }
@@ -513,12 +608,13 @@ function renderAlert(alert) {
     renderClosed(alert);
   } else {
     if (alert.lat != null && alert.lon != null) {
-      const top = alert.priority === 1; // a call for help: larger, red, in a pane above everything else on the map
-      const pin = L.circleMarker([alert.lat, alert.lon], { radius: top ? 14 : 9, color: "#b3261e", weight: top ? 4 : 3,
-                                                            fillColor: top ? "#e0301e" : "#ffbf47", fillOpacity: 0.9,
-                                                            pane: top ? "emergencies" : "markerPane",
-                                                            className: `alert-marker ${alert.status}${top ? " emergency" : ""}` })
-        .bindTooltip(`${escapeHtml(t(alert.kind))}: ${escapeHtml(alertText(alert))}`, { pane: top ? "emergencies" : "tooltipPane" });
+      const top = alert.priority === 1; // a call for help: larger, in a pane above everything else on the map
+      const symbol = alert.kind === "casevac" ? "casevac" : top ? "emergency" : "alert";
+      const text = `${t(alert.kind)}: ${alertText(alert)}`;
+      const pin = L.marker([alert.lat, alert.lon], {
+        icon: symbolMarkerIcon(symbol, { scale: top ? 1.5 : 1, className: `alert-marker ${alert.status}${top ? " emergency" : ""}` }),
+        pane: top ? "emergencies" : "markerPane", title: text, alt: text, keyboard: true, zIndexOffset: top ? 1000 : 400,
+      }).bindTooltip(escapeHtml(text), { pane: top ? "emergencies" : "tooltipPane" });
       pin.alertStarted = alert.started_at;
       alertPins.set(alert.id, pin);
     }
@@ -690,6 +786,12 @@ window.peacewatch = {
     return null;
   },
   postCount: () => posts.getLayers().length,
+  quietTrackers: () => [...markers.values()].filter((m) => m.quietMinutes).map((m) => [m.feature.properties.code, m.quietMinutes]),
+  zoneNames: () => Object.values(zones).flatMap((layer) => layer.getLayers().map((l) => l.feature.properties.name)),
+  zoneLatLng(name) { // a point on a zone's outline, to click it
+    const layer = Object.values(zones).flatMap((z) => z.getLayers()).find((l) => l.feature.properties.name === name);
+    return layer ? layer.getBounds().getCenter() : null;
+  },
   alertMarkerCount: () => alertMarkers.getLayers().length,
   alertPlace(id) { const pin = alertPins.get(id); return pin ? [pin.getLatLng().lat, pin.getLatLng().lng] : null; },
   incidentCount: () => incidents.getLayers().length,

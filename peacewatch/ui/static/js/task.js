@@ -1,6 +1,7 @@
 // One task's form (task.html): fields built from the API's schema; submit as the signed-in user; errors beside their fields.
 /* global L */
-import { alertText, api, askWhy, baseMap, config, escapeHtml, missionTime, missionTimeToIso, nameOf, t } from "./common.js";
+import { alertText, api, askWhy, baseMap, config, contextLayers, escapeHtml, missionTime, missionTimeToIso, nameOf, t } from "./common.js";
+import { shapeEditor } from "./shape-editor.js";
 
 const form = document.getElementById("task-form");
 const result = document.getElementById("task-result");
@@ -345,101 +346,29 @@ async function loadChoices(select) {
   }
 }
 
-// --- shapes drawn on a small map ------------------------------------------------------------------------
-
-const MAX_HANDLES = 400;
-
-/** The vertices of a one-part shape as [lat, lon], to be moved one by one; null for a shape of several parts. */
-function verticesOf(shape) {
-  const latLon = (ring) => ring.map(([lon, lat]) => [lat, lon]);
-  switch (shape?.type) {
-    case "Point": return [[shape.coordinates[1], shape.coordinates[0]]];
-    case "LineString": return latLon(shape.coordinates);
-    case "MultiLineString": return shape.coordinates.length === 1 ? latLon(shape.coordinates[0]) : null;
-    case "Polygon": return shape.coordinates.length === 1 ? latLon(shape.coordinates[0].slice(0, -1)) : null;
-    case "MultiPolygon":
-      return shape.coordinates.length === 1 && shape.coordinates[0].length === 1
-        ? latLon(shape.coordinates[0][0].slice(0, -1)) : null;
-    default: return null;
-  }
-}
+// --- shapes drawn on a small map, with the mission's areas, line of contact, posts and towns around them ------------
 
 function setUpGeometry(box) {
   const textarea = document.getElementById(box.dataset.geometryFor);
   const types = box.dataset.types.split(",");
   const chooser = box.querySelector("[data-geometry-type]");
-  const { map } = baseMap(box.querySelector(".mini-map"), { zoom: 8 });
+  const { map } = baseMap(box.querySelector(".mini-map"));
   map.doubleClickZoom.disable(); // a double click places two points, it does not zoom
-  const drawn = L.layerGroup().addTo(map);
-  let points = [];
-  const kind = () => (chooser ? chooser.value : types[0]);
-  function geometry() {
-    const ring = points.map(([lat, lon]) => [Number(lon.toFixed(6)), Number(lat.toFixed(6))]);
-    switch (kind()) {
-      case "Point": return ring.length ? { type: "Point", coordinates: ring[ring.length - 1] } : null;
-      case "LineString": return { type: "LineString", coordinates: ring };
-      case "MultiLineString": return { type: "MultiLineString", coordinates: [ring] };
-      case "Polygon": return { type: "Polygon", coordinates: [[...ring, ring[0]]] };
-      case "MultiPolygon": return { type: "MultiPolygon", coordinates: [[[...ring, ring[0]]]] };
-      default: return null;
-    }
-  }
-  function write() {
-    const shape = points.length ? geometry() : null;
-    textarea.value = shape ? JSON.stringify(shape) : "";
-  }
-  // each vertex is a handle: dragged (or moved with the arrow keys once focused) it moves, right-clicked (or
-  // Delete) it goes; so a zone's drawn shape is corrected point by point instead of being drawn again
-  function handle(latlng, index) {
-    const marker = L.marker(latlng, {
-      draggable: true, keyboard: true, title: t("Point %(n)s: drag to move, right-click or Delete to remove", { n: index + 1 }),
-      icon: L.divIcon({ className: "vertex-handle", iconSize: [14, 14] }),
-    });
-    marker.on("dragend", () => { const at = marker.getLatLng(); points[index] = [at.lat, at.lng]; write(); draw(); });
-    const remove = () => { points.splice(index, 1); write(); draw(); };
-    marker.on("contextmenu", remove);
-    marker.on("add", () => {
-      marker.getElement()?.addEventListener("keydown", (event) => {
-        const step = { ArrowUp: [1, 0], ArrowDown: [-1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[event.key];
-        if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); remove(); return; }
-        if (!step) return;
-        event.preventDefault();
-        event.stopPropagation(); // the handle moves, not the map
-        const pixel = map.latLngToContainerPoint(marker.getLatLng()).add(L.point(step[1] * 5, -step[0] * 5));
-        const at = map.containerPointToLatLng(pixel);
-        points[index] = [at.lat, at.lng];
-        write();
-        draw();
-        drawn.getLayers().find((layer) => layer.vertexIndex === index)?.getElement()?.focus();
-      });
-    });
-    marker.vertexIndex = index;
-    marker.addTo(drawn); // last: its "add" listener above is what makes the keys work
-  }
-  function draw(fit = false) {
-    drawn.clearLayers();
-    try {
-      const parsed = JSON.parse(textarea.value);
-      const shape = L.geoJSON(parsed, { style: { color: "#1d4f8c" }, pointToLayer: (_f, at) => L.circleMarker(at, { radius: 4 }) }).addTo(drawn);
-      if (fit && shape.getBounds().isValid()) map.fitBounds(shape.getBounds().pad(0.2));
-    } catch { /* being typed: drawn once it is GeoJSON */ }
-    points.forEach((at, index) => handle(at, index));
-  }
-  function readText() { // pasted, typed or filled in by a link: its vertices become handles
-    let parsed = null;
-    try { parsed = JSON.parse(textarea.value); } catch { /* not GeoJSON yet */ }
-    points = verticesOf(parsed) || [];
-    if (points.length > MAX_HANDLES) points = []; // too many to move one by one: redrawn or edited as GeoJSON
-    if (chooser && parsed?.type && types.includes(parsed.type)) chooser.value = parsed.type;
-  }
-  map.on("click", (event) => {
-    points = kind() === "Point" ? [[event.latlng.lat, event.latlng.lng]] : [...points, [event.latlng.lat, event.latlng.lng]];
-    write();
-    draw();
+  contextLayers(map, config.icons, config.day);
+  const editor = shapeEditor(map, {
+    kind: () => (chooser ? chooser.value : types[0]),
+    changed: (shape) => { textarea.value = shape ? JSON.stringify(shape) : ""; },
   });
-  box.querySelector("[data-geometry-clear]").addEventListener("click", () => { points = []; textarea.value = ""; draw(); });
-  chooser?.addEventListener("change", () => { points = []; textarea.value = ""; draw(); });
-  textarea.addEventListener("change", () => { readText(); draw(true); });
+  function readText(fit) { // pasted, typed or filled in by a link: its vertices become handles
+    let parsed = null;
+    try { parsed = JSON.parse(textarea.value); } catch { /* being typed: drawn once it is GeoJSON */ }
+    if (chooser && parsed?.type && types.includes(parsed.type)) chooser.value = parsed.type;
+    const bounds = editor.load(parsed);
+    if (fit && bounds) map.fitBounds(bounds.pad(0.2));
+  }
+  box.querySelector("[data-geometry-clear]").addEventListener("click", () => { textarea.value = ""; editor.clear(); });
+  chooser?.addEventListener("change", () => { textarea.value = ""; editor.clear(); });
+  textarea.addEventListener("change", () => readText(true));
   setTimeout(() => map.invalidateSize(), 0); // the box may have been hidden in a template until now
 }
 
