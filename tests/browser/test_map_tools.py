@@ -6,7 +6,6 @@ import json
 import re
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import api_token, screenshot, sign_in
@@ -337,8 +336,6 @@ OVERLAPS = """(selectors) => {
 }"""
 
 
-@pytest.mark.xfail(strict=False, reason="issue 38, open: after four trackers are heard at one spot (the fan-out test), two call "
-                   "signs of the fanned group still overlap at the opening view; the symbols do not")
 def test_no_patrol_symbol_or_label_hides_another_and_quiet_patrols_say_for_how_long(page: Page) -> None:
     """The demo's opening view and the busiest moment of its patrol day: no two patrol symbols overlap, no town's name
     lies under a patrol's call sign, posts carry their codes, and a patrol not heard for ten minutes says how long."""

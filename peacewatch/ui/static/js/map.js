@@ -429,7 +429,7 @@ function placeFixes(features) {
     let marker = markers.get(p.tracker_id);
     const label = `${p.code}${p.name ? ` · ${p.name}` : ""}`;
     if (!marker) {
-      marker = L.marker(latlng, { icon: patrolIcon(L.point(0, 0)), title: label, alt: label, riseOnHover: true })
+      marker = L.marker(latlng, { icon: patrolIcon(L.point(0, 0)), title: label, alt: label, riseOnHover: true, zIndexOffset: 500 })
         .bindTooltip(escapeHtml(p.code), { permanent: true, direction: "right", offset: [12, 0], className: "tracker-label" })
         .addTo(patrols);
       marker.fanShift = L.point(0, 0);
@@ -502,7 +502,8 @@ function fanOut() {
         marker.setIcon(patrolIcon(shift));
         const tooltip = marker.getTooltip();
         tooltip.options.offset = [12 + shift.x, shift.y];
-        marker.closeTooltip().openTooltip();
+        marker.closeTooltip(); // returns the tooltip, not the marker: the two calls apart
+        marker.openTooltip();
       }
       if (crowded) {
         L.polyline([marker.getLatLng(), map.layerPointToLatLng(map.latLngToLayerPoint(marker.getLatLng()).add(shift))],
@@ -613,7 +614,7 @@ function renderAlert(alert) {
       const text = `${t(alert.kind)}: ${alertText(alert)}`;
       const pin = L.marker([alert.lat, alert.lon], {
         icon: symbolMarkerIcon(symbol, { scale: top ? 1.5 : 1, className: `alert-marker ${alert.status}${top ? " emergency" : ""}` }),
-        pane: top ? "emergencies" : "markerPane", title: text, alt: text, keyboard: true, zIndexOffset: top ? 1000 : 400,
+        pane: top ? "emergencies" : "markerPane", title: text, alt: text, keyboard: true, zIndexOffset: top ? 1000 : -400, // under the patrols
       }).bindTooltip(escapeHtml(text), { pane: top ? "emergencies" : "tooltipPane" });
       pin.alertStarted = alert.started_at;
       alertPins.set(alert.id, pin);
