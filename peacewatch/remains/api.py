@@ -76,8 +76,11 @@ bodies = APIRouter(prefix="/api/v1/bodies", tags=["remains"], responses=problem_
 @bodies.get("", response_model=list[BodyOut], summary="Bodies and body parts with their PM record, custody and identity",
             responses=counted_responses())
 def list_bodies(session: SessionDep, user: Humanitarian, response: Response, recovery_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-                q: Search = None, unidentified: bool = False, limit: Limit = 100, offset: Offset = 0) -> list[BodyOut]:
-    found = counted(response, recovering.list_bodies(session, recovery_id=recovery_id, q=q, unidentified=unidentified, limit=limit, offset=offset))
+                q: Search = None, unidentified: bool = False,
+                awaiting_handover: Annotated[bool, Query(description="Only bodies not yet handed over to a side")] = False,
+                limit: Limit = 100, offset: Offset = 0) -> list[BodyOut]:
+    found = counted(response, recovering.list_bodies(session, recovery_id=recovery_id, q=q, unidentified=unidentified,
+                                                     awaiting_handover=awaiting_handover, limit=limit, offset=offset))
     return recovering.bodies_out(session, found)
 
 

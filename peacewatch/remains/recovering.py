@@ -182,7 +182,7 @@ def bodies_out(session: Session, bodies: Sequence[Body]) -> list[BodyOut]:
 
 
 def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | None = None, unidentified: bool = False,
-                limit: int = 100, offset: int = 0) -> Paged[Body]:
+                awaiting_handover: bool = False, limit: int = 100, offset: int = 0) -> Paged[Body]:
     query = select(Body).options(selectinload(Body.recovery))
     if recovery_id is not None:
         query = query.where(Body.recovery_id == recovery_id)
@@ -190,6 +190,8 @@ def list_bodies(session: Session, *, recovery_id: int | None = None, q: str | No
         query = query.where(Body.number.contains(q.upper(), autoescape=True))
     if unidentified:
         query = query.where(~Body.id.in_(select(Identification.body_id).where(Identification.status == IdentificationStatus.confirmed)))
+    if awaiting_handover:  # still in the mission's custody: not handed over to a side
+        query = query.where(~Body.id.in_(select(HandoverBody.body_id)))
     return paged(session, query.order_by(Body.id), limit=limit, offset=offset)
 
 

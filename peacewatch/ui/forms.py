@@ -37,6 +37,12 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "identification_id": ("/api/v1/identifications", "id"),
     "number": ("/api/v1/bodies", "number"),
     "report_id": ("/api/v1/cot/reports", "callsign"),
+    "body": ("/api/v1/bodies?unidentified=true", "number"),  # an identification is proposed for a body not yet identified
+    "missing_person": ("/api/v1/missing-persons", "number"),
+}
+# a list of references, ticked from what the reader may choose now (bodies still in the mission's custody)
+REFERENCE_LISTS: dict[str, tuple[str, str]] = {
+    "bodies": ("/api/v1/bodies?awaiting_handover=true", "number"),
 }
 # steps that cannot be undone: the page asks for confirmation first
 IRREVERSIBLE = re.compile(r"(revoke|revocation|withdraw|abort|close|delete|termination|handover|split|accept)", re.IGNORECASE)
@@ -251,6 +257,8 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
         if "enum" in items:
             return FormField(path, label, "choices", required, help_text, options=tuple(map(str, items["enum"])),
                              default=default)
+        if name in REFERENCE_LISTS and path.startswith("body.") and items.get("type") == "string":  # numbers, not records
+            return FormField(path, label, "choices", required, help_text, source=REFERENCE_LISTS[name])
         if items.get("type") == "string" and "format" not in items:
             return FormField(path, label, "lines", required, help_text, max_length=items.get("maxLength"))
         if items.get("type") == "object" and items.get("properties"):

@@ -239,3 +239,43 @@ def test_the_alert_picker_says_each_alert_in_the_readers_language_on_the_mission
     options = picker.locator("option:not([value=''])").all_inner_texts()
     assert options and not [o for o in options if "UTC" in o or re.search(r"\b(silent|left|entered|strayed)\b", o)], options
     assert all(re.search("[А-Яа-я]", o) and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", o) for o in options), options
+
+
+def test_bodies_are_handed_over_by_ticking_those_still_in_custody_and_the_list_is_printed(page: Page, server: LiveServer) -> None:
+    """No body number is typed: the form lists the bodies still in the mission's custody, the identification form
+    the bodies not yet identified, and a handover stored leads to its printable list."""
+    humanitarian = api_token(server, "humanitarian")
+    waiting = httpx.get(f"{server.url}/api/v1/bodies", params={"awaiting_handover": True, "limit": 1000}, headers=humanitarian).json()
+    everything = httpx.get(f"{server.url}/api/v1/bodies", params={"limit": 1000}, headers=humanitarian).json()
+    assert waiting and len(waiting) < len(everything) and all(b["handover"] is None for b in waiting)
+    sign_in(page, "humanitarian", "/tasks/record_handover_api_v1_handovers_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    boxes = page.locator("#f-body-bodies input[type=checkbox]")
+    expect(boxes).to_have_count(len(waiting))
+    chosen = [waiting[0]["number"], waiting[1]["number"]]
+    for number in chosen:
+        page.locator(f"#f-body-bodies input[value='{number}']").check()
+    page.select_option("#f-body-to_side", "A")
+    page.fill("#f-body-at", "2020-11-25T10:00")
+    page.fill("#f-body-place", "Aghdam checkpoint")
+    page.fill("#f-body-receiving_organisation", "State Commission on Missing Persons")
+    page.fill("#f-body-receiving_person", "Officer on duty")
+    page.fill("#f-body-witness_organisation", "International Committee of the Red Cross")
+    page.fill("#f-body-released_by", "Humanitarian cell")
+    page.click("#task-form button[type=submit]")
+    page.fill("#confirm-reason", "Exchange agreed at the meeting of 24 November")
+    page.click("#confirm-go")
+    link = page.get_by_role("link", name="Print the handover list")
+    expect(link).to_be_visible()
+    link.click()
+    page.wait_for_url(re.compile(r"/api/v1/handovers/\d+/list\?format=html&lang=en"))
+    for number in chosen:
+        expect(page.locator("body")).to_contain_text(number)
+    left = httpx.get(f"{server.url}/api/v1/bodies", params={"awaiting_handover": True, "limit": 1000}, headers=humanitarian).json()
+    assert {b["number"] for b in left} == {b["number"] for b in waiting} - set(chosen)
+    # an identification is proposed by choosing a body not yet identified and a missing person, by name
+    page.goto("/tasks/propose_api_v1_identifications_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    unidentified = httpx.get(f"{server.url}/api/v1/bodies", params={"unidentified": True, "limit": 1000}, headers=humanitarian).json()
+    expect(page.locator("#f-body-body option")).to_have_count(len(unidentified) + 1)
+    expect(page.locator("#f-body-missing_person option").nth(1)).to_contain_text(" · ")  # number · family name, given names

@@ -213,6 +213,9 @@ const LINKS = [
   [/\/incidents/, (r) => r.id && `/incidents/${r.id}`], [/\/patrols/, (r) => r.id && `/patrols/${r.id}`],
   [/\/recoveries|\/bodies/, (r) => (r.body_numbers?.[0] || r.number) && `/remains/bodies/${r.body_numbers?.[0] || r.number}`],
   [/\/missing-persons/, (r) => r.number && `/remains/missing/${r.number}`],
+  [/\/identifications/, (r) => r.body && `/remains/bodies/${r.body}`],
+  // a handover's list goes to the receiving side with the bodies: printed from here, in the page's language
+  [/\/handovers$/, (r) => r.id && `/api/v1/handovers/${r.id}/list?format=html&lang=${document.documentElement.lang}`, "Print the handover list"],
 ];
 
 // what an answer says, in the reader's words: a record's identity, or an import's counts
@@ -248,11 +251,12 @@ function showResult(answer) {
   const refusals = answer && typeof answer === "object" ? refusalsOf(answer) : [];
   const rule = LINKS.find(([pattern]) => pattern.test(task.path));
   const href = rule && answer && rule[1](answer);
+  const linkText = (rule && rule[2]) || "Open the record";
   result.innerHTML = `<p class="ok">${escapeHtml(t("Done: the server stored it."))}</p>` +
     (said.length ? `<p>${said.join(" · ")}</p>` : "") +
     (refusals.length ? `<p class="warn">${escapeHtml(t("Not stored, and why:"))}</p><ul class="refusals">${
       refusals.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>` : "") +
-    (href ? `<p><a href="${escapeHtml(href)}">${escapeHtml(t("Open the record"))}</a></p>` : "");
+    (href ? `<p><a href="${escapeHtml(href)}">${escapeHtml(t(linkText))}</a></p>` : "");
   result.hidden = false;
   result.focus?.();
 }
@@ -323,12 +327,13 @@ async function loadChoices(select) {
     const data = await api(`${source}${sep}limit=1000`);
     const keep = select.value; // chosen, or filled in by the link, while the list loaded
     const rows = Array.isArray(data) ? data : data.features ? data.features.map((f) => ({ id: f.id, ...f.properties })) : data.items || [];
-    const key = select.dataset.path.endsWith(".number") ? "number" : "id";
+    const key = select.dataset.path.endsWith(".number") || select.dataset.label === "number" ? "number" : "id";
     const first = select.options[0];
     select.replaceChildren(first, ...rows.map((row) => {
       const option = document.createElement("option");
       option.value = row[key] ?? row.id;
       const name = source.startsWith("/api/v1/alerts") ? `${alertText(row)} · ${missionTime(row.started_at)}` // said as the map says it
+        : row.family_name ? `${row.number} · ${row.family_name} ${row.given_names}` // a missing person: the humanitarian cell's form only
         : (select.dataset.label === "name" ? nameOf(row) : row[select.dataset.label]) ?? nameOf(row) ?? row.code ?? row.id;
       option.textContent = String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
       return option;
@@ -343,6 +348,32 @@ async function loadChoices(select) {
     input.dataset.path = select.dataset.path;
     input.dataset.kind = "reference";
     select.replaceWith(input);
+  }
+}
+
+/** A list of references to tick (the bodies still in the mission's custody): one box each, from the reader's view. */
+async function loadPicks(fieldset) {
+  const loading = fieldset.querySelector("[data-choices-loading]");
+  try {
+    const rows = await api(`${fieldset.dataset.source}&limit=1000`);
+    const key = fieldset.dataset.label;
+    const ticked = new Set([...fieldset.querySelectorAll("input:checked")].map((box) => box.value));
+    fieldset.querySelectorAll("label").forEach((label) => label.remove());
+    for (const row of rows) {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = row[key];
+      box.checked = ticked.has(box.value);
+      const where = [row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
+        .filter(Boolean).join(" · ");
+      label.append(box, ` ${row[key]}${where ? ` (${where})` : ""}`);
+      fieldset.append(label);
+    }
+    loading.textContent = rows.length ? "" : t("Nothing to choose from now.");
+    loading.hidden = rows.length > 0;
+  } catch {
+    loading.textContent = t("The list could not be loaded.");
   }
 }
 
@@ -388,6 +419,7 @@ function setUp(root) {
     });
   });
   root.querySelectorAll("[data-kind=reference]").forEach((select) => { if (!isInTemplate(select)) loadChoices(select); });
+  root.querySelectorAll("fieldset[data-kind=choices][data-source]").forEach((set) => { if (!isInTemplate(set)) loadPicks(set); });
   root.querySelectorAll("[data-geometry-for]").forEach((box) => { if (!isInTemplate(box)) setUpGeometry(box); });
 }
 
