@@ -222,17 +222,19 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
     caption = tr(N_("%(title)s, situation on %(date)s (%(scope)s)"), title=title, date=w.date(day), scope=scope.lower())
     pictures["map"] = Picture("map", caption, _map(json.dumps(features, sort_keys=True, default=str), options.language.value,
                                                    title, scope))
+    language = options.language.value
     pictures["flights"] = Picture("flights", tr(N_("Flights per day and since the start of the operation")),
-                                  charts.flights_chart(days, list(flights_per_day.values()), tr, flights_before))
+                                  _flights_chart(tuple(days), tuple(flights_per_day.values()), language, flights_before))
     if any(handed["A"]) or any(handed["B"]):
         pictures["handed_over"] = Picture("handed_over", tr(N_("Bodies handed over to each side, running total")),
-                                          charts.handed_over_chart(days, handed, tr, {s: w.side(s) for s in handed}))
+                                          _handed_over_chart(tuple(days), tuple((s, tuple(v)) for s, v in handed.items()), language))
     if options.internal:
         moved = [m.movement for m in records.movements]
         series = strength_series(moved, [records.mission.day_ends(d) for d in days], towards_ceiling=False)
         ceilings, floor = records.mission.ceilings, records.mission.minimum
-        pictures["strength"] = Picture("strength", tr(N_("Personnel in theatre against the mandate's ceiling")), charts.strength_chart(
-            days, [s.personnel for s in series], ceilings.personnel if ceilings else None, floor.personnel if floor else None, tr))
+        pictures["strength"] = Picture("strength", tr(N_("Personnel in theatre against the mandate's ceiling")), _strength_chart(
+            tuple(days), tuple(s.personnel for s in series), ceilings.personnel if ceilings else None,
+            floor.personnel if floor else None, language))
         statuses = ("confirmed", "under_investigation", "reported", "not_confirmed")
         per_status = {s: [0] * len(days) for s in statuses}
         index = {d: i for i, d in enumerate(days)}
@@ -241,8 +243,33 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
             if not event.is_restriction and event.status is not IncidentStatus.rejected and when in index:
                 per_status[event.status.value][index[when]] += 1
         pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
-                                         charts.violations_chart(days, per_status, tr, w.label))
+                                         _violations_chart(tuple(days), tuple((s, tuple(v)) for s, v in per_status.items()), language))
     return pictures
+
+
+# The charts are pure (the same series draw the same bytes), so each is kept by its series and language: a page asked
+# again, or the next day's report over the same window, draws nothing new; a record that changes a figure changes the
+# key itself, so there is nothing to invalidate, in this process or another.
+@lru_cache(maxsize=32)
+def _flights_chart(days: tuple[date, ...], per_day: tuple[int, ...], language: str, before: int) -> bytes:
+    return charts.flights_chart(days, per_day, wording.Words(language)._, before)
+
+
+@lru_cache(maxsize=32)
+def _handed_over_chart(days: tuple[date, ...], per_side: tuple[tuple[str, tuple[int, ...]], ...], language: str) -> bytes:
+    words = wording.Words(language)
+    return charts.handed_over_chart(days, dict(per_side), words._, {s: words.side(s) for s, _ in per_side})
+
+
+@lru_cache(maxsize=32)
+def _strength_chart(days: tuple[date, ...], personnel: tuple[int, ...], ceiling: int | None, minimum: int | None, language: str) -> bytes:
+    return charts.strength_chart(days, personnel, ceiling, minimum, wording.Words(language)._)
+
+
+@lru_cache(maxsize=32)
+def _violations_chart(days: tuple[date, ...], per_status: tuple[tuple[str, tuple[int, ...]], ...], language: str) -> bytes:
+    words = wording.Words(language)
+    return charts.violations_chart(days, dict(per_status), words._, words.label)
 
 
 def _photographs(session: Session, blobs: BlobStore, work: MediaWork, records: Records, day: date,

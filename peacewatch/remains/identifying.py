@@ -188,7 +188,11 @@ def reconciliation(session: Session, *, bodies_offset: int, bodies_limit: int, p
 
 def _grid_cells(tables: Tables, standing: dict[tuple[int, int], IdentificationStatus], persons: list[MissingPerson],
                 bodies: list[Body]) -> list[ReconciliationCell]:
-    """The grid's cells that are not eliminated, for these persons against these bodies."""
+    """The grid's cells that are not eliminated, for these persons against these bodies.
+
+    The pairs are weighed as one array; only the pairs that stay (a standing identification, or possible) are
+    visited in Python, row by row as the grid reads, and their cells built without validation: their values are
+    ours. A thousand bodies against a thousand persons is a million pairs, of which a few thousand stay."""
     if not bodies or not persons:
         return []
     taken_bodies = {b for (b, _), s in standing.items() if s is IdentificationStatus.confirmed}
@@ -196,16 +200,31 @@ def _grid_cells(tables: Tables, standing: dict[tuple[int, int], IdentificationSt
     block = matching.compare(tables.am, tables.pm, np.array([tables.person_row(p) for p in persons]),
                              np.array([tables.body_row(b) for b in bodies]))
     weight = block.weight(tables.model)
+    body_ids = [b.id for b in bodies]
+    person_ids = [p.id for p in persons]
+    column = {body_id: j for j, body_id in enumerate(body_ids)}
+    row = {person_id: i for i, person_id in enumerate(person_ids)}
+    dna = np.zeros(weight.shape)
+    for (body_id, person_id), ratio in tables.dna.items():
+        if body_id in column and person_id in row:
+            dna[row[person_id], column[body_id]] = matching.dna_weight(ratio)
+    total = weight + dna
+    free = ~np.isin(np.array(person_ids), list(taken_persons))[:, None] & ~np.isin(np.array(body_ids), list(taken_bodies))[None, :]
+    # a little below the bar: the bar is met by the weight rounded to three places, worked out exactly below
+    kept = ~block.excluded & free & (total >= POSSIBLE_WEIGHT - 0.001)
+    marked = {(row[p], column[b]): s for (b, p), s in standing.items() if b in column and p in row}
+    for a, p in marked:
+        kept[a, p] = True
     cells = []
-    for a, person in enumerate(persons):
-        for p, body in enumerate(bodies):
-            state = standing.get((body.id, person.id))
-            w = round(float(weight[a, p]) + matching.dna_weight(tables.dna.get((body.id, person.id))), 3)
-            if state is not None:
-                cells.append(ReconciliationCell(body=body.number, missing_person=person.number, weight=w,
-                                                state="identified" if state is IdentificationStatus.confirmed else "proposed"))
-            elif block.excluded[a, p]:
-                continue
-            elif w >= POSSIBLE_WEIGHT and body.id not in taken_bodies and person.id not in taken_persons:
-                cells.append(ReconciliationCell(body=body.number, missing_person=person.number, state="possible", weight=w))
+    for a, p in zip(*np.nonzero(kept), strict=True):
+        a, p = int(a), int(p)
+        w = round(float(total[a, p]), 3)
+        state = marked.get((a, p))
+        if state is not None:
+            cells.append(ReconciliationCell.model_construct(
+                body=bodies[p].number, missing_person=persons[a].number, weight=w,
+                state="identified" if state is IdentificationStatus.confirmed else "proposed"))
+        elif w >= POSSIBLE_WEIGHT:
+            cells.append(ReconciliationCell.model_construct(body=bodies[p].number, missing_person=persons[a].number,
+                                                            state="possible", weight=w))
     return cells
