@@ -40,7 +40,8 @@ class AlertOut(BaseModel):
 class AlertShare(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    visibility: Visibility = Field(description="internal (the default of every alert), side_a, side_b or public")
+    visibility: Visibility = Field(
+        description="Who sees the alert besides the mission: one side's liaison officers, or everyone. Until shared it is the mission's only")
 
 
 class AlertAction(BaseModel):

@@ -102,3 +102,8 @@ def violations_chart(days: Sequence[date], per_status: Mapping[str, Sequence[int
                                 label=labels(status))
     axes.legend(loc="upper left", fontsize=7, frameon=False)
     return _png(figure)
+
+
+def warm_up() -> None:
+    """One small chart drawn and thrown away: matplotlib loads its fonts and caches once, not for the first reader."""
+    flights_chart([date(2020, 11, 10), date(2020, 11, 11)], [1, 2], str)

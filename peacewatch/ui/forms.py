@@ -228,6 +228,8 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
             merged = {**present[0], **{k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}}
             return _field(document, path, name, merged, required=required and len(present) == len(variants))
         return FormField(path, label, "json", required, help_text)
+    if str(schema.get("title")) in GEOMETRY_TYPES and schema.get("type") == "object":  # one kind of shape: a post's Point
+        return FormField(path, label, "geometry", required, help_text, geometry_types=(str(schema["title"]),))
     if "const" in schema:
         return FormField(path, label, "constant", required, default=schema["const"])
     default = schema.get("default")

@@ -53,6 +53,7 @@ from peacewatch.core.cookies import (
 from peacewatch.core.i18n import LABELS, LANGUAGES, N_, request_language, translations
 from peacewatch.core.problems import NotFound, TooManyRequests, Unauthorized
 from peacewatch.core.web import SessionDep, SettingsDep, client_address, on_hashing_threads
+from peacewatch.publication.charts import warm_up as warm_charts
 from peacewatch.ui import symbols
 from peacewatch.ui.basemap import Basemap
 from peacewatch.ui.forms import Task, tasks
@@ -181,6 +182,17 @@ def environment(language: str) -> Environment:
                       extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # the i18n extension adds this method to the Environment at run time
     return env
+
+
+def warm_up() -> None:
+    """What the first reader after a start would otherwise wait for, done at the start: every template compiled in
+    every language, the map's symbols drawn, matplotlib's fonts loaded by a small chart (about a second of work)."""
+    for language in LANGUAGES:
+        env = environment(language)
+        for name in env.list_templates(extensions=["html"]):
+            env.get_template(name)
+    symbols.icons()
+    warm_charts()
 
 
 def safe_next(url: str | None, default: str = "/map") -> str:

@@ -106,3 +106,14 @@ def test_the_forms_speak_the_missions_words_not_the_apis(app: FastAPI, browser: 
     assert not said, said
     recovery = browser.get("/tasks/record_recovery_api_v1_recoveries_post").text
     assert 'data-path="body.client_id" data-kind="client_id"' in recovery
+
+
+def test_a_post_or_a_marker_is_placed_on_a_map_not_typed_as_json(app: FastAPI, browser: TestClient) -> None:
+    """A shape of one kind (a post's point, a patrol's route) is drawn on the form's map like a zone's, not typed as
+    a "Coordinates" and a "Bounding box" in JSON."""
+    page_sign_in(browser, "ops")
+    for operation, kind in (("create_post_api_v1_posts_post", "Point"), ("create_place_api_v1_places_post", "Point"),
+                            ("create_patrol_api_v1_patrols_post", "LineString")):
+        form = browser.get(f"/tasks/{operation}").text
+        assert f'data-types="{kind}"' in form, operation
+        assert "geometry-coordinates" not in form and "route-coordinates" not in form and "Bounding box" not in form, operation
