@@ -143,7 +143,8 @@ JS_STRINGS = (
     N_("Click the map where it is; drag the point to move it."),
     N_("Click the map: each click adds a point. Drag a point to move it; right-click it to remove it."),
     N_("Draw it on the map first."), N_("Saved: %(name)s"), N_("Edit here"),
-    N_("identified as %(number)s"), N_("Print the handover list"), N_("Nothing to choose from now."), N_("The list could not be loaded."),
+    N_("Range rings"), N_("Clear the rings"), N_("Click the map where the rings are centred."), N_("%(km)s km"),
+    N_("Heading and speed (5 minutes ahead)"), N_("identified as %(number)s"), N_("Print the handover list"), N_("Nothing to choose from now."), N_("The list could not be loaded."),
     N_("%(n)s min"), N_("Call for help"), N_("CASEVAC request"), N_("Ceasefire violation (shooting)"), N_("Incident, its status the bar beneath"),
     N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
     N_("This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; "

@@ -368,3 +368,28 @@ def test_playback_goes_at_the_chosen_speed(page: Page) -> None:
     page.wait_for_function("document.getElementById('clock').textContent === '09:00'")
     page.click("#play")
     assert page.locator("#clock").inner_text() in {"09:00", "10:00"}  # an hour a step: never a five-minute mark between
+
+
+def test_a_moving_patrol_shows_where_it_will_be_and_rings_give_ranges(page: Page, server: LiveServer) -> None:
+    """A fix with a heading and a speed (as ATAK's and a GPS's carry) draws a line to where the patrol will be in five
+    minutes; a halted one none. Range rings centred with a click are labelled with their distances."""
+    ops = api_token(server, "ops")
+    codes = [t["code"] for t in httpx.get(f"{server.url}/api/v1/trackers", headers=ops).json()[:2]]
+    fixes = [{"tracker": codes[0], "t": "2020-11-23T07:00:00Z", "lat": 39.80, "lon": 46.70, "heading": 90.0, "speed": 10.0},
+             {"tracker": codes[1], "t": "2020-11-23T07:00:00Z", "lat": 39.90, "lon": 46.60, "heading": 90.0, "speed": 0.0}]
+    stored = httpx.post(f"{server.url}/api/v1/positions", json={"positions": fixes}, headers=ops)
+    assert stored.status_code == 200 and stored.json()["stored"] == 2, stored.text
+    sign_in(page, "ops", "/map?at=2020-11-23T11:02")  # Baku time: two minutes after the fixes
+    page.wait_for_function("document.body.dataset.loaded && window.peacewatch.vectorTips().length > 0")
+    tips = page.evaluate("window.peacewatch.vectorTips()")
+    assert len(tips) == 1, tips  # the halted patrol has no vector
+    _, lat, lon = tips[0]
+    # 10 m/s for five minutes due east: 3 km, 0.0351° of longitude at 39.8° N
+    assert abs(lat - 39.80) < 1e-4 and abs(lon - (46.70 + 3000 / (111_195 * 0.76828))) < 2e-4, tips
+    page.evaluate(f"window.peacewatch.map.setView([{SHUSHA[0]}, {SHUSHA[1]}], 11, {{animate: false}})")
+    page.get_by_role("button", name="Range rings").click()
+    _click_map(page, *SHUSHA)
+    expect(page.locator("#map")).to_have_attribute("data-rings", "4")
+    expect(page.locator(".ring-label")).to_have_text(["1 km", "2 km", "5 km", "10 km"])
+    page.get_by_role("button", name="Clear the rings").click()
+    expect(page.locator("path.range-ring")).to_have_count(0)

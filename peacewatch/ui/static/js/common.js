@@ -317,6 +317,16 @@ export function bearing(a, b) {
   return (Math.atan2(y, x) / rad + 360) % 360;
 }
 
+/** The point ``metres`` from ``at`` (L.LatLng-like) on the true bearing ``degrees``, on a sphere of the Earth's mean radius. */
+export function ahead(at, degrees, metres) {
+  const rad = Math.PI / 180;
+  const d = metres / 6371008.8;
+  const lat = Math.asin(Math.sin(at.lat * rad) * Math.cos(d) + Math.cos(at.lat * rad) * Math.sin(d) * Math.cos(degrees * rad));
+  const lon = at.lng * rad + Math.atan2(Math.sin(degrees * rad) * Math.sin(d) * Math.cos(at.lat * rad),
+                                        Math.cos(d) - Math.sin(at.lat * rad) * Math.sin(lat));
+  return [lat / rad, lon / rad];
+}
+
 /** Measure and range-and-bearing: a button turns it on; each click adds a point; the readout gives each leg's
  * range and true bearing and the total. Escape or the button again ends it. */
 export function measureTool(map) {

@@ -2,7 +2,8 @@
 /* global L */
 import { drawTool } from "./map-draw.js";
 import { goToControl } from "./map-goto.js";
-import { alertText, api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
+import { rangeRings } from "./map-rings.js";
+import { ahead, alertText, api, baseMap, config, escapeHtml, legend, measureTool, missionTime, missionTimeToIso, nameOf, placeNames, postLayer, t,
          ZONE_PATHS, zoneCaption, zoneLayer } from "./common.js";
 
 const { map, overlays } = baseMap("map", { basemap: config.basemap });
@@ -20,6 +21,9 @@ const tracks = L.layerGroup().addTo(map);
 const routes = L.layerGroup().addTo(map);
 const patrols = L.layerGroup().addTo(map);
 const leaders = L.layerGroup().addTo(map); // thin lines from a fanned-out patrol symbol to where the patrol is
+const vectors = L.layerGroup().addTo(map); // where each moving patrol will be in VECTOR_MINUTES at its speed and heading
+const VECTOR_MINUTES = 5;
+const vectorOf = new Map(); // tracker id -> its vector
 const incidents = L.layerGroup();
 if (config.incidents) incidents.addTo(map);
 const fieldFiles = L.layerGroup(); // photos and documents that arrived on the day's incidents, where the incident was
@@ -96,6 +100,7 @@ L.control.layers(null, {
   [t("Patrols (live positions)")]: patrols,
   [t("Planned patrol routes")]: routes,
   [t("Recent tracks")]: tracks,
+  [t("Heading and speed (5 minutes ahead)")]: vectors,
   ...(config.coverage ? { [t("Coverage, last 24 hours")]: coverage } : {}),
   ...(config.incidents ? { [t("Incidents of the reporting day")]: incidents, [t("Files from the field")]: fieldFiles } : {}),
   [t("Alerts")]: alertMarkers,
@@ -104,6 +109,7 @@ L.control.layers(null, {
 }, { collapsed: window.innerWidth < 1600 }).addTo(map);
 goToControl(map, destinations).addTo(map); // first under the zoom: the box a caller's place is typed into
 measureTool(map).addTo(map);
+rangeRings(map).addTo(map);
 if (draw) draw.control.addTo(map);
 const legendSymbol = (kind) => `<img src="${escapeHtml(config.icons[kind].url)}" alt="" width="${Math.round(config.icons[kind].size[0] * 0.7)}">`;
 legend(config.icons, [[legendSymbol("alert"), t("Alert, where it was raised")],
@@ -198,6 +204,7 @@ async function load() {
     document.getElementById("posts-open").textContent = String(postData.features.length);
     drawRoutes(planned);
     patrols.clearLayers(); markers.clear();
+    vectors.clearLayers(); vectorOf.clear();
     tracks.clearLayers(); lines.clear();
     recent.features.forEach(drawTrack);
     placeFixes(fixes.features);
@@ -439,6 +446,7 @@ function placeFixes(features) {
     }
     marker.feature = f;
     showAge(marker);
+    showVector(p.tracker_id, latlng, p.heading, p.speed);
     if (unitFilter.value && !unitAdmits(patrolOfTracker(p.code))) patrols.removeLayer(marker);
     marker.bindPopup(`<strong>${escapeHtml(label)}</strong><br>${escapeHtml(missionTime(p.time, { seconds: true }))}` +
                      (p.speed != null ? `<br>${(p.speed * 3.6).toFixed(0)} km/h` : ""));
@@ -451,6 +459,18 @@ function placeFixes(features) {
       line.addLatLng(latlng);
     }
   }
+}
+
+// --- heading and speed: a line to where the patrol will be in five minutes, drawn where its device says both --------
+function showVector(trackerId, latlng, heading, speed) {
+  const moving = heading != null && speed != null && speed >= 0.5; // walking pace and above; a halt has no vector
+  let line = vectorOf.get(trackerId);
+  if (!moving) { if (line) { line.remove(); vectorOf.delete(trackerId); } return; }
+  const tip = ahead(L.latLng(latlng), heading, speed * VECTOR_MINUTES * 60);
+  if (!line) {
+    line = L.polyline([latlng, tip], { color: "#0b5394", weight: 2.5, interactive: false, className: "heading-vector" }).addTo(vectors);
+    vectorOf.set(trackerId, line);
+  } else line.setLatLngs([latlng, tip]);
 }
 
 // --- units gone quiet: a patrol not heard for QUIET_MINUTES is drawn faded, its call sign saying for how long -----
@@ -787,6 +807,7 @@ window.peacewatch = {
     return null;
   },
   postCount: () => posts.getLayers().length,
+  vectorTips: () => [...vectorOf.entries()].map(([id, line]) => [id, line.getLatLngs()[1].lat, line.getLatLngs()[1].lng]),
   quietTrackers: () => [...markers.values()].filter((m) => m.quietMinutes).map((m) => [m.feature.properties.code, m.quietMinutes]),
   zoneNames: () => Object.values(zones).flatMap((layer) => layer.getLayers().map((l) => l.feature.properties.name)),
   zoneLatLng(name) { // a point on a zone's outline, to click it
