@@ -66,10 +66,15 @@ def get_convoy(session: Session, convoy_id: int, readable: Scope) -> Convoy:
     return get_visible(session, Convoy, convoy_id, readable, "convoy")
 
 
-def list_convoys(session: Session, readable: Scope, *, kind: ConvoyKind | None = None,
-                 limit: int = 100, offset: int = 0) -> Paged[Convoy]:
+def list_convoys(session: Session, readable: Scope, *, kind: ConvoyKind | None = None, since: datetime | None = None,
+                 until: datetime | None = None, limit: int = 100, offset: int = 0) -> Paged[Convoy]:
+    """Convoys latest first; ``since`` and ``until`` bound their departure (``until`` excluded)."""
     query = select(Convoy).order_by(Convoy.departed_at.desc(), Convoy.id.desc())
     query = where_visible(query, Convoy.visibility, readable)
     if kind is not None:
         query = query.where(Convoy.kind == kind)
+    if since is not None:
+        query = query.where(Convoy.departed_at >= since)
+    if until is not None:
+        query = query.where(Convoy.departed_at < until)
     return paged(session, query, limit=limit, offset=offset)

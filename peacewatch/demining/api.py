@@ -11,7 +11,7 @@ from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import csv_response
 from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
 from peacewatch.demining import service
-from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
+from peacewatch.demining.schemas import ClearanceIn, ClearanceOut, ClearancePatch
 
 router = APIRouter(prefix="/api/v1/clearances", tags=["demining"], responses=problem_responses(401, 422))
 
@@ -38,6 +38,13 @@ def list_clearances(
              summary="Record what a unit cleared on a reporting day (operations)")
 def create_clearance(data: ClearanceIn, session: SessionDep, settings: SettingsDep, user: Operations) -> ClearanceOut:
     return service.clearance_out(session, service.create_clearance(session, settings, user.username, data))
+
+
+@router.patch("/{clearance_id}", response_model=ClearanceOut, responses=problem_responses(403, 404),
+              summary="Correct a clearance (operations): the fields given change, the record is checked again")
+def correct_clearance(clearance_id: RecordId, patch: ClearancePatch, session: SessionDep, settings: SettingsDep,
+                      user: Operations) -> ClearanceOut:
+    return service.clearance_out(session, service.correct_clearance(session, settings, user.username, clearance_id, patch))
 
 
 @router.get("/{clearance_id}", response_model=ClearanceOut, responses=problem_responses(404))

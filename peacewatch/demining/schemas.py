@@ -44,3 +44,20 @@ class ClearanceOut(BaseModel):
     notes: str
     visibility: Visibility
     created_at: datetime
+
+
+class ClearancePatch(BaseModel):
+    """A correction: only the fields given change; a new polygon without hectares is measured again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    cleared_on: date | None = None
+    place: str | None = Field(default=None, min_length=1, max_length=200)
+    geometry: Polygon | MultiPolygon | None = None
+    hectares: float | None = Field(default=None, ge=0, le=1_000_000)
+    road_km: float | None = Field(default=None, ge=0, le=100_000)
+    buildings: int | None = Field(default=None, ge=0, le=1_000_000)
+    explosive_objects: int | None = Field(default=None, ge=0, le=10_000_000)
+    notes: str | None = Field(default=None, max_length=10_000)
+    visibility: Visibility | None = None

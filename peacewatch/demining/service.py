@@ -13,11 +13,11 @@ from peacewatch.core.db import transaction
 from peacewatch.core.geo import geometry_from_geojson, to_geojson
 from peacewatch.core.i18n import Sentence
 from peacewatch.core.paging import Paged, paged
-from peacewatch.core.problems import Invalid
+from peacewatch.core.problems import Invalid, validated
 from peacewatch.core.settings import Settings
 from peacewatch.core.visibility import Scope, get_visible, where_visible
 from peacewatch.demining.models import Clearance
-from peacewatch.demining.schemas import ClearanceIn, ClearanceOut
+from peacewatch.demining.schemas import ClearanceIn, ClearanceOut, ClearancePatch
 from peacewatch.force.models import Unit
 from peacewatch.mandate.service import check_mission_day
 
@@ -44,22 +44,45 @@ def hectares_problem(stated: float | None, measured: float | None) -> Sentence |
 
 def create_clearance(session: Session, settings: Settings, actor: str, data: ClearanceIn) -> Clearance:
     with transaction(session, actor):
-        check_mission_day(session, settings, data.cleared_on, field="body.cleared_on")
-        if session.get(Unit, data.unit_id) is None:
-            raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=data.unit_id)
-        geometry = None if data.geometry is None else geometry_from_geojson(
-            data.geometry.model_dump(exclude_none=True), field="body.geometry", expect=("Polygon", "MultiPolygon"))
-        measured = None if geometry is None else hectares_of(geometry)
-        problem = hectares_problem(data.hectares, measured)
-        if problem is not None:
-            raise Invalid(problem, field="body.hectares")
-        hectares = data.hectares if data.hectares is not None else (measured or 0.0)
-        if not (hectares or data.road_km or data.buildings or data.explosive_objects):
-            raise Invalid("nothing cleared: give hectares (or the polygon), road_km, buildings or explosive_objects",
-                          field="body.hectares")
+        geometry, hectares = _checked(session, settings, data)
         clearance = Clearance(**data.model_dump(exclude={"geometry", "hectares"}), geometry=geometry, hectares=hectares)
         session.add(clearance)
     return clearance
+
+
+def correct_clearance(session: Session, settings: Settings, actor: str, clearance_id: int, patch: ClearancePatch) -> Clearance:
+    """The fields given change and the record is checked again whole; a new polygon given without hectares is
+    measured again (the hectares kept were the old polygon's). The audit log keeps what it was."""
+    with transaction(session, actor):
+        clearance = get_clearance(session, clearance_id, None)
+        changes = patch.model_dump(exclude_unset=True)
+        current = clearance_out(session, clearance).model_dump(include=set(ClearanceIn.model_fields))
+        if "geometry" in changes and "hectares" not in changes:
+            current["hectares"] = None
+        data = validated(ClearanceIn, current | changes, "body")
+        geometry, hectares = _checked(session, settings, data)
+        for name, value in data.model_dump(exclude={"geometry", "hectares"}).items():
+            setattr(clearance, name, value)
+        clearance.geometry, clearance.hectares = geometry, hectares
+    return clearance
+
+
+def _checked(session: Session, settings: Settings, data: ClearanceIn) -> tuple[BaseGeometry | None, float]:
+    """The clearance's shape and hectares, once its day, unit and figures are checked."""
+    check_mission_day(session, settings, data.cleared_on, field="body.cleared_on")
+    if session.get(Unit, data.unit_id) is None:
+        raise Invalid("unit {unit_id} does not exist", field="body.unit_id", unit_id=data.unit_id)
+    geometry = None if data.geometry is None else geometry_from_geojson(
+        data.geometry.model_dump(exclude_none=True), field="body.geometry", expect=("Polygon", "MultiPolygon"))
+    measured = None if geometry is None else hectares_of(geometry)
+    problem = hectares_problem(data.hectares, measured)
+    if problem is not None:
+        raise Invalid(problem, field="body.hectares")
+    hectares = data.hectares if data.hectares is not None else (measured or 0.0)
+    if not (hectares or data.road_km or data.buildings or data.explosive_objects):
+        raise Invalid("nothing cleared: give hectares (or the polygon), road_km, buildings or explosive_objects",
+                      field="body.hectares")
+    return geometry, hectares
 
 
 def get_clearance(session: Session, clearance_id: int, readable: Scope) -> Clearance:

@@ -10,7 +10,7 @@ from peacewatch.core.problems import problem_responses
 from peacewatch.core.tabular import CSV_OR_JSON, ListFormat, csv_response
 from peacewatch.core.web import Limit, Offset, Operations, Readable, RecordId, SessionDep, SettingsDep
 from peacewatch.returns import service
-from peacewatch.returns.schemas import ReturnIn, ReturnOut
+from peacewatch.returns.schemas import ReturnIn, ReturnOut, ReturnPatch
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=problem_responses(401, 422))
 
@@ -28,6 +28,12 @@ def list_returns(response: Response, session: SessionDep, readable: Readable, si
              summary="Record the people who returned on a reporting day along a route (operations)")
 def create_return(data: ReturnIn, session: SessionDep, settings: SettingsDep, user: Operations) -> ReturnOut:
     return ReturnOut.model_validate(service.create_return(session, settings, user.username, data))
+
+
+@router.patch("/{return_id}", response_model=ReturnOut, responses=problem_responses(403, 404),
+              summary="Correct a return (operations): the fields given change, the record is checked again")
+def correct_return(return_id: RecordId, patch: ReturnPatch, session: SessionDep, settings: SettingsDep, user: Operations) -> ReturnOut:
+    return ReturnOut.model_validate(service.correct_return(session, settings, user.username, return_id, patch))
 
 
 @router.get("/{return_id}", response_model=ReturnOut, responses=problem_responses(404))

@@ -29,3 +29,19 @@ class ReturnOut(ReturnIn):
 
     id: int
     created_at: datetime
+
+
+class ReturnPatch(BaseModel):
+    """A correction: only the fields given change; the record is checked again whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    returned_on: date | None = None
+    route: str | None = Field(default=None, min_length=1, max_length=200)
+    origin: str | None = Field(default=None, max_length=200)
+    destination: str | None = Field(default=None, max_length=200)
+    people: int | None = Field(default=None, ge=1, le=1_000_000)
+    convoy_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    post_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    notes: str | None = Field(default=None, max_length=10_000)
+    visibility: Visibility | None = None

@@ -33,6 +33,8 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "flight_id": ("/api/v1/flights", "callsign"),
     "plan_id": ("/api/v1/rotation-plans", "name"),
     "convoy_id": ("/api/v1/convoys", "name"),
+    "return_id": ("/api/v1/returns", "route"),
+    "clearance_id": ("/api/v1/clearances", "place"),
     "proposal_id": ("/api/v1/merge-proposals?status=open", "id"),
     "identification_id": ("/api/v1/identifications", "id"),
     "number": ("/api/v1/bodies", "number"),

@@ -75,7 +75,7 @@ router = APIRouter(include_in_schema=False)
 
 # sentences the pages' scripts show: translated on the server, sent with the page
 # pages a role opens less often than its daily work: under "More", so the top bar holds one line in Russian too
-SECONDARY_PAGES = frozenset({"/claims", "/public/map", "/users", "/field/"})
+SECONDARY_PAGES = frozenset({"/claims", "/public/map", "/users", "/field/", "/records/convoys"})
 
 JS_STRINGS = (
     N_("Basemap"), N_("Local basemap"), N_("Country borders"), N_("Graticule"), N_("Areas of responsibility"),
@@ -144,7 +144,8 @@ JS_STRINGS = (
     N_("Click the map: each click adds a point. Drag a point to move it; right-click it to remove it."),
     N_("Draw it on the map first."), N_("Saved: %(name)s"), N_("Edit here"),
     N_("Range rings"), N_("Clear the rings"), N_("Click the map where the rings are centred."), N_("%(km)s km"),
-    N_("Heading and speed (5 minutes ahead)"), N_("identified as %(number)s"), N_("Print the handover list"), N_("Nothing to choose from now."), N_("The list could not be loaded."),
+    N_("Heading and speed (5 minutes ahead)"), N_("identified as %(number)s"), N_("Print the handover list"),
+    N_("Nothing to choose from now."), N_("The list could not be loaded."),
     N_("%(n)s min"), N_("Call for help"), N_("CASEVAC request"), N_("Ceasefire violation (shooting)"), N_("Incident, its status the bar beneath"),
     N_("A different report was stored under this report's number: this one was not. Send it again as a new report, or discard it."),
     N_("This device's clock is %(span)s ahead of the headquarters'. What you report is dated by the headquarters' clock; "
@@ -258,6 +259,8 @@ class Page:
             nav.insert(-1, ("/airlift", _("Airlift")))
         if self.user is not None:
             nav.insert(-1, ("/claims", _("Claims")))
+        if self.user is not None and self.user.role in INTERNAL_ROLES:
+            nav.append(("/records/convoys", _("Convoys, returns, clearances")))
         nav.append(("/reports", _("Reports")))
         if self.user is not None and admits(FIELD_ROLES, self.user.role):
             nav.append(("/field/", _("Field")))
@@ -459,6 +462,7 @@ def install(app: FastAPI) -> None:
         incident_pages,
         map_pages,
         patrol_pages,
+        record_pages,
         remains_pages,
         report_pages,
         task_pages,

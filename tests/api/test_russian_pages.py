@@ -21,7 +21,8 @@ from tests.helpers import page_sign_in
 CATALOG = Path(__file__).parents[2] / "peacewatch" / "core" / "locales" / "ru" / "LC_MESSAGES" / "messages.po"
 EVERY_ROLE = ("admin", "ops", "patrol", "humanitarian", "air", "press", "liaison-a", "liaison-b")
 PAGES = ["/map", "/patrols", "/incidents", "/airlift", "/claims", "/duty", "/users", "/reports", "/reports?kind=sitrep&date=2020-11-17",
-         "/remains", "/remains/missing", "/remains/reconciliation", "/tasks", "/field/", "/public/map", "/login"]
+         "/remains", "/remains/missing", "/remains/reconciliation", "/tasks", "/field/", "/public/map", "/login",
+         "/records/convoys", "/records/returns", "/records/clearances"]
 
 
 def _sentences() -> list[str]:
@@ -33,7 +34,9 @@ def _sentences() -> list[str]:
 
 
 def _visible(page: str) -> str:
+    """The page's own words: scripts, styles and what a user typed into a record (marked ``data-typed``) aside."""
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<(td|span|p|li) data-typed>.*?</\1>", " ", page, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 

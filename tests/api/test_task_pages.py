@@ -117,3 +117,35 @@ def test_a_post_or_a_marker_is_placed_on_a_map_not_typed_as_json(app: FastAPI, b
         form = browser.get(f"/tasks/{operation}").text
         assert f'data-types="{kind}"' in form, operation
         assert "geometry-coordinates" not in form and "route-coordinates" not in form and "Bounding box" not in form, operation
+
+
+def test_returns_and_clearances_are_listed_and_corrected_and_convoys_listed(app: FastAPI, browser: TestClient, demo: None, auth: Any) -> None:
+    """The logs the operations centre keeps: listed by day, each row leading to its correction; a correction is
+    checked as a new record is, and a bad one changes nothing."""
+    api = TestClient(app)
+    returns = api.get("/api/v1/returns", params={"limit": 5}, headers=auth("ops")).json()
+    clearances = api.get("/api/v1/clearances", params={"limit": 5}, headers=auth("ops")).json()
+    assert returns and clearances
+    first = returns[0]
+    fixed = api.patch(f"/api/v1/returns/{first['id']}", json={"people": first["people"] + 1, "notes": "recounted at the checkpoint"},
+                      headers=auth("ops"))
+    assert fixed.status_code == 200 and fixed.json()["people"] == first["people"] + 1 and fixed.json()["route"] == first["route"]
+    refused = api.patch(f"/api/v1/returns/{first['id']}", json={"returned_on": "2019-01-01"}, headers=auth("ops"))
+    assert refused.status_code == 422 and "body.returned_on" in str(refused.json()["errors"])
+    assert api.get(f"/api/v1/returns/{first['id']}", headers=auth("ops")).json()["returned_on"] == first["returned_on"]
+    assert api.patch(f"/api/v1/returns/{first['id']}", json={"people": 3}, headers=auth("press")).status_code == 403
+    clearance = clearances[0]
+    corrected = api.patch(f"/api/v1/clearances/{clearance['id']}", json={"explosive_objects": clearance["explosive_objects"] + 2},
+                          headers=auth("ops"))
+    assert corrected.status_code == 200 and corrected.json()["explosive_objects"] == clearance["explosive_objects"] + 2
+    assert corrected.json()["hectares"] == clearance["hectares"]
+    audit = api.get("/api/v1/audit", params={"entity": "civilian_returns", "entity_id": first["id"]}, headers=auth("admin")).json()
+    assert audit and audit[0]["action"] == "update"
+    page_sign_in(browser, "ops")
+    listed = browser.get("/records/returns").text
+    assert f"path.return_id={first['id']}" in listed and "recounted at the checkpoint" in listed
+    on_day = browser.get("/records/clearances", params={"since": clearance["cleared_on"], "until": clearance["cleared_on"]}).text
+    assert f'data-id="{clearance["id"]}"' in on_day
+    convoys = browser.get("/records/convoys").text
+    assert 'id="records-table"' in convoys and "/tasks/create_convoy_api_v1_convoys_post" in convoys
+    assert browser.get("/records/nothing").status_code == 404
