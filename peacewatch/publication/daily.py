@@ -56,6 +56,7 @@ class Place:
     code: str
     name: str
     kind: str
+    name_ru: str = ""  # the name in Russian where the record has one: a Russian report says it
 
 
 @dataclass(frozen=True)

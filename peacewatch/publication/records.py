@@ -71,7 +71,7 @@ def load_records(session: Session, settings: Settings, *, internal: bool) -> Rec
     """Everything a sitrep (``internal``) or a public bulletin counts, read in a handful of queries."""
     readable = None if internal else PUBLIC
     mission = mission_of(session, settings, readable)
-    places = {z.id: Place(z.id, z.code, z.name, z.kind.value) for z in session.scalars(
+    places = {z.id: Place(z.id, z.code, z.name, z.kind.value, z.name_ru) for z in session.scalars(
         where_visible(select(Zone).where(Zone.kind.in_(PLACE_KINDS)), Zone.visibility, readable))}
 
     movements = []

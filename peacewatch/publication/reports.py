@@ -147,8 +147,9 @@ def build_day(session: Session, records: Records, day: date, options: Options,
         photos = _photographs(session, blobs, work, records, day, options)
         pictures = {**(pictures or {}), **photos} if photos else pictures
     write = wording.sitrep if options.internal else wording.bulletin
+    names = {p.name: p.name_ru for p in records.places.values() if p.name_ru} if options.language is Language.ru else {}
     doc = write(figures, mission=records.mission.name, language=options.language.value, generated_at=_stamp(options),
-                pictures=pictures, provisional=provisional)
+                pictures=pictures, provisional=provisional, names=names)
     return doc, figures, provisional
 
 

@@ -7,6 +7,7 @@ only, and "none" would be a claim about records it cannot see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,10 +34,11 @@ EXTRA_LABELS = {
 class Words:
     """Translation, plurals, numbers and dates in one language."""
 
-    def __init__(self, language: str):
+    def __init__(self, language: str, names: Mapping[str, str] | None = None):
         self.language = language
         self.locale = LOCALES[language]
         self._t = translations(language)
+        self.names = dict(names or {})  # a record's name -> its name in this language, as the record gives it
 
     def _(self, message: str, **values: Any) -> str:
         text = self._t.gettext(message)
@@ -56,6 +58,8 @@ class Words:
 
     def label(self, key: str) -> str:
         """An enum value or a place name in words: place names the catalogs know are translated too."""
+        if key in self.names:  # a zone's own name in this language (a district named in Russian by whoever drew it)
+            return self.names[key]
         if "/" in key:  # an incident type with its sub-type: the sub-type says more
             key = key.split("/", 1)[1]
         return self._t.gettext(LABELS.get(key) or EXTRA_LABELS.get(key) or key)
@@ -227,9 +231,10 @@ def _generated(w: Words, at: datetime) -> str:
 # --- the public bulletin ------------------------------------------------------------------------------
 
 def bulletin(f: dict[str, Any], *, mission: str, language: str, generated_at: datetime,
-             pictures: dict[str, Picture] | None = None, provisional: bool = False) -> Document:
+             pictures: dict[str, Picture] | None = None, provisional: bool = False,
+             names: Mapping[str, str] | None = None) -> Document:
     """The defence ministry's daily statement: public figures only, in short sentences."""
-    w = Words(language)
+    w = Words(language, names)
     sections = [
         Section(w._("Deployment"), [*airlift_sentences(w, f), *posts_sentences(w, f), *patrol_sentences(w, f)]),
         Section(w._("Ceasefire"), incident_sentences(w, f)),
@@ -256,9 +261,10 @@ def _table(header: list[str], rows: list[list[Any]], w: Words, figures: tuple[st
 
 
 def sitrep(f: dict[str, Any], *, mission: str, language: str, generated_at: datetime,
-           pictures: dict[str, Picture] | None = None, provisional: bool = False) -> Document:
+           pictures: dict[str, Picture] | None = None, provisional: bool = False,
+           names: Mapping[str, str] | None = None) -> Document:
     """The operations centre's situation report: everything, in tables, with the sentences of the bulletin on top."""
-    w = Words(language)
+    w = Words(language, names)
     a, inc, rem = f["airlift"], f["incidents"], f["remains"]
     summary = [*airlift_sentences(w, f), *posts_sentences(w, f), *patrol_sentences(w, f), *incident_sentences(w, f),
                *remains_sentences(w, f), *relief_sentences(w, f)]

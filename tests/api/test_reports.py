@@ -254,3 +254,19 @@ def test_a_past_days_sitrep_counts_the_alerts_open_at_its_end(client: TestClient
     assert open_on("2020-11-14") == before  # closed today: it was still open at the end of 14 November
     assert open_on(mission_today(settings).isoformat()) == before - 1  # today's report counts it closed
 
+
+
+def test_a_russian_report_says_an_area_by_the_russian_name_it_was_given(client: TestClient, demo: None, auth: Auth) -> None:
+    """A zone drawn today with a Russian name (not one the catalogs know) is named so in the Russian report."""
+    area = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[47.10, 39.60], [47.20, 39.60], [47.20, 39.70],
+                                                                                  [47.10, 39.70], [47.10, 39.60]]]},
+            "properties": {"code": "east-test", "name": "Eastern test area", "name_ru": "Восточная пробная зона"}}
+    made = client.post("/api/v1/areas", json=area, headers=auth("ops"))
+    assert made.status_code == 201, made.text
+    post = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [47.15, 39.65]},
+            "properties": {"code": "E-01", "name": "Post E-01", "zone_code": "east-test", "opened_on": "2020-11-13"}}
+    assert client.post("/api/v1/posts", json=post, headers=auth("ops")).status_code == 201
+    russian = client.get(SITREP, params={"date": "2020-11-14", "format": "md", "lang": "ru"}, headers=auth("ops")).text
+    english = client.get(SITREP, params={"date": "2020-11-14", "format": "md", "lang": "en"}, headers=auth("ops")).text
+    assert "Восточная пробная зона" in russian and "Eastern test area" not in russian
+    assert "Eastern test area" in english
