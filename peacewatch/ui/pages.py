@@ -143,6 +143,7 @@ JS_STRINGS = (
     N_("Click the map where it is; drag the point to move it."),
     N_("Click the map: each click adds a point. Drag a point to move it; right-click it to remove it."),
     N_("Draw it on the map first."), N_("Saved: %(name)s"), N_("Edit here"),
+    N_("Relief"), N_("Rivers"), N_("Relief: shadedrelief.com"), N_("Rivers: WDBII (GSHHG)"),
     N_("Range rings"), N_("Clear the rings"), N_("Click the map where the rings are centred."), N_("%(km)s km"),
     N_("Heading and speed (5 minutes ahead)"), N_("identified as %(number)s"), N_("Print the handover list"),
     N_("Nothing to choose from now."), N_("The list could not be loaded."),

@@ -309,6 +309,13 @@ class TestMapData:
         assert client.get("/ui/symbols/SFGPUCI----.svg").status_code == 404
         assert client.get("/static/leaflet/leaflet.js").status_code == 200
         assert client.get("/static/geo/borders-caucasus-ne50m.geojson").json()["type"] == "FeatureCollection"
+        # relief and rivers of the region ship with the package (scripts/make-basemap-extract): no tile server needed
+        relief = client.get("/static/geo/relief-caucasus.png")
+        assert relief.status_code == 200 and relief.content.startswith(b"\x89PNG")
+        rivers = client.get("/static/geo/rivers-caucasus.geojson").json()
+        assert len(rivers["features"]) >= 20 and all(f["geometry"]["type"] == "LineString" for f in rivers["features"])
+        about = client.get("/static/geo/basemap-caucasus.json").json()
+        assert about["bounds"] == [[37.5, 43.0], [42.5, 50.0]] and "public domain" in about["relief"]
 
 
 PNG_TILE = b"\x89PNG\r\n\x1a\n" + b"tile"

@@ -28,6 +28,8 @@ def test_place_names_never_overlap_and_the_legend_says_what_each_mark_is(page: P
             for b in boxes[i + 1:]:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (zoom, a, b)
     expect(page.locator(".place-label", has_text="Stepanakert")).to_be_visible()
+    expect(page.locator("img.relief")).to_have_count(1)  # the ground's shape, offline, under every layer
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 20")  # rivers among them
     page.locator(".legend summary").click()
     legend = page.locator(".legend li")
     expect(legend.filter(has_text="Observation post")).to_have_count(1)

@@ -148,12 +148,22 @@ export function baseMap(element, { basemap = null, center = [39.85, 46.75], zoom
     background[t("Basemap")] = L.tileLayer("/tiles/{z}/{x}/{y}", { maxZoom: 19, maxNativeZoom: basemap.max_zoom,
                                                                   minZoom: 0, attribution: t("Local basemap") }).addTo(map);
   }
+  // relief and rivers of the region, shipped with the package (scripts/make-basemap-extract): the ground's shape
+  // with no tile server; under a configured basemap they are offered, not shown
+  map.createPane("relief").style.zIndex = 250; // above a basemap's tiles (200), under every layer of ours (400)
+  const relief = L.imageOverlay("/static/geo/relief-caucasus.png", [[37.5, 43.0], [42.5, 50.0]], {
+    pane: "relief", opacity: 0.55, interactive: false, className: "relief", attribution: t("Relief: shadedrelief.com") });
+  const rivers = L.geoJSON(null, { style: { color: "#4a86c5", weight: 1.3, opacity: 0.9 }, interactive: false,
+                                    attribution: t("Rivers: WDBII (GSHHG)") });
+  if (!basemap) { relief.addTo(map); rivers.addTo(map); }
+  fetch("/static/geo/rivers-caucasus.geojson").then((r) => r.json()).then((data) => rivers.addData(data)).catch(() => {});
   const borders = L.geoJSON(null, { style: { color: "#6b6358", weight: 1.2, fill: false }, interactive: false,
                                      attribution: "Natural Earth" }).addTo(map);
   fetch("/static/geo/borders-caucasus-ne50m.geojson").then((r) => r.json()).then((data) => borders.addData(data));
   const grid = graticule(map).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
-  return { map, overlays: { [t("Country borders")]: borders, [t("Graticule")]: grid, ...background } };
+  return { map, overlays: { [t("Relief")]: relief, [t("Rivers")]: rivers, [t("Country borders")]: borders, [t("Graticule")]: grid,
+                            ...background } };
 }
 
 // an alert in the reader's language: the server keeps its English sentence, and the parts to say it again
