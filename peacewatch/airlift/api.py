@@ -24,6 +24,7 @@ from peacewatch.airlift.schemas import (
     ConvoyArrival,
     ConvoyIn,
     ConvoyOut,
+    ConvoyPatch,
     FlightIn,
     FlightOut,
     FlightUpdate,
@@ -186,6 +187,12 @@ def create_convoy(data: ConvoyIn, session: SessionDep, ctx: Ctx, user: AirMoveme
 @convoys.get("/{convoy_id}", response_model=ConvoyOut, responses=problem_responses(404))
 def read_convoy(convoy_id: RecordId, session: SessionDep, readable: Readable) -> ConvoyOut:
     return ConvoyOut.model_validate(convoy_records.get_convoy(session, convoy_id, readable))
+
+
+@convoys.patch("/{convoy_id}", response_model=ConvoyOut, responses=WRITE_ERRORS,
+               summary="Correct a convoy's log: the fields given change, the convoy is checked again")
+def correct_convoy(convoy_id: RecordId, patch: ConvoyPatch, session: SessionDep, ctx: Ctx, user: AirMovements) -> ConvoyOut:
+    return ConvoyOut.model_validate(convoy_records.correct_convoy(session, ctx, user.username, convoy_id, patch))
 
 
 @convoys.post("/{convoy_id}/arrival", response_model=ConvoyOut, responses=WRITE_ERRORS, summary="Log a convoy's arrival")

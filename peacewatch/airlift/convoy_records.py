@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,35 +20,53 @@ from peacewatch.airlift.models import (
 )
 from peacewatch.airlift.schemas import (
     ConvoyIn,
+    ConvoyPatch,
 )
 from peacewatch.airlift.strength_ledger import Ledger
 from peacewatch.core.db import as_utc, transaction, utcnow
 from peacewatch.core.paging import Paged, paged
-from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.problems import Conflict, Invalid, validated
 from peacewatch.core.visibility import STAFF, Scope, get_visible, where_visible
 from peacewatch.force.models import Unit
 
 
 def create_convoy(session: Session, ctx: Context, actor: str, data: ConvoyIn) -> Convoy:
     with transaction(session, actor):
-        values = data.model_dump()
-        for key in ("departed_at", "arrived_at"):
-            values[key] = as_utc(values[key], field=f"body.{key}")
-            if values[key] is not None and values[key] > utcnow() + ctx.clock_skew:
-                raise Invalid("is in the future: convoys are logged as they move", field=f"body.{key}")
-        if values["arrived_at"] is not None and values["arrived_at"] <= values["departed_at"]:
-            raise Invalid("is not after the departure", field="body.arrived_at")
-        if values["escort_unit_id"] is not None and session.get(Unit, values["escort_unit_id"]) is None:
-            raise Invalid("unit {escort_unit_id} does not exist", field="body.escort_unit_id", escort_unit_id=values['escort_unit_id'])
-        if data.kind is ConvoyKind.force and data.direction is Direction.outbound:
-            present = strength_at(Ledger.load(session, readable=STAFF).movements(planning=False), values["departed_at"], towards_ceiling=False)
-            for measure in MEASURES:
-                if values[measure] > getattr(present, measure):
-                    raise Invalid("{leaving:,} {measure} would leave but only {present:,} are in theatre then",
-                                  field=f"body.{measure}", leaving=values[measure], measure=MEASURE_NAMES[measure], present=getattr(present, measure))
-        convoy = Convoy(**values)
+        convoy = Convoy(**_checked(session, ctx, data, None))
         session.add(convoy)
     return convoy
+
+
+def correct_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, patch: ConvoyPatch) -> Convoy:
+    """The fields given change; the convoy is then checked as a new one would be, against every other movement (not
+    against itself), and the audit log keeps what it was."""
+    with transaction(session, actor):
+        convoy = get_convoy(session, convoy_id, None)
+        current = {name: getattr(convoy, name) for name in ConvoyIn.model_fields}
+        data = validated(ConvoyIn, current | patch.model_dump(exclude_unset=True), "body")
+        for name, value in _checked(session, ctx, data, convoy.id).items():
+            setattr(convoy, name, value)
+    return convoy
+
+
+def _checked(session: Session, ctx: Context, data: ConvoyIn, convoy_id: int | None) -> dict[str, Any]:
+    values = data.model_dump()
+    for key in ("departed_at", "arrived_at"):
+        values[key] = as_utc(values[key], field=f"body.{key}")
+        if values[key] is not None and values[key] > utcnow() + ctx.clock_skew:
+            raise Invalid("is in the future: convoys are logged as they move", field=f"body.{key}")
+    if values["arrived_at"] is not None and values["arrived_at"] <= values["departed_at"]:
+        raise Invalid("is not after the departure", field="body.arrived_at")
+    if values["escort_unit_id"] is not None and session.get(Unit, values["escort_unit_id"]) is None:
+        raise Invalid("unit {escort_unit_id} does not exist", field="body.escort_unit_id", escort_unit_id=values['escort_unit_id'])
+    if data.kind is ConvoyKind.force and data.direction is Direction.outbound:
+        ledger = Ledger.load(session, readable=STAFF, except_convoy=convoy_id)
+        present = strength_at(ledger.movements(planning=False), values["departed_at"], towards_ceiling=False)
+        for measure in MEASURES:
+            if values[measure] > getattr(present, measure):
+                raise Invalid("{leaving:,} {measure} would leave but only {present:,} are in theatre then",
+                              field=f"body.{measure}", leaving=values[measure], measure=MEASURE_NAMES[measure], present=getattr(present, measure))
+    return values
 
 
 def arrive_convoy(session: Session, ctx: Context, actor: str, convoy_id: int, arrived_at: datetime) -> Convoy:

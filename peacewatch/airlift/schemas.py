@@ -155,6 +155,25 @@ class ConvoyIn(BaseModel):
     _era = field_validator("departed_at", "arrived_at")(_in_era)
 
 
+class ConvoyPatch(BaseModel):
+    """A correction of a convoy's log: only the fields given change; the convoy is checked again whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ConvoyKind | None = None
+    direction: Direction | None = None
+    route: str | None = Field(default=None, min_length=1, max_length=200)
+    departed_at: datetime | None = None
+    arrived_at: datetime | None = None
+    personnel: int | None = Field(default=None, ge=0, le=100_000)
+    armoured: int | None = Field(default=None, ge=0, le=100_000)
+    vehicles: int | None = Field(default=None, ge=0, le=100_000)
+    tonnes: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
+    escort_unit_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    notes: str | None = Field(default=None, max_length=4000)
+    visibility: Visibility | None = None
+
+
 class ConvoyArrival(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -45,11 +45,14 @@ class Ledger:
 
     @classmethod
     def load(cls, session: Session, *, until: datetime | None = None, readable: Scope,
-             planning: bool = True) -> Ledger:
-        """The movements on record; ``readable`` keeps those a reader may count (a public figure counts public records only)."""
+             planning: bool = True, except_convoy: int | None = None) -> Ledger:
+        """The movements on record; ``readable`` keeps those a reader may count (a public figure counts public records only);
+        ``except_convoy`` leaves one convoy out (the one being corrected is checked against the others)."""
         ledger = cls(planning=planning)
         query = select(*FLIGHT_COLUMNS).where(Flight.status.not_in(NOT_COUNTED))
         convoys = select(*CONVOY_COLUMNS)
+        if except_convoy is not None:
+            convoys = convoys.where(Convoy.id != except_convoy)
         if until is not None:
             query = query.where(Flight.actual_departure <= until)
             convoys = convoys.where(Convoy.departed_at <= until)

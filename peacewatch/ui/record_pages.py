@@ -1,8 +1,8 @@
 """The logs the operations centre keeps day by day: convoys through the corridor, civilian returns, ground cleared.
 
 Each is entered from its form; this page lists them (the reader's own view, latest first), filtered by day, and
-offers on each row what may still be done with it: a return or a clearance corrected (its form opens with its
-values), a convoy's arrival logged. The other sides' liaison officers see only what is shared with their side, as
+offers on each row what may still be done with it: each corrected (its form opens with its values), a convoy under
+way its arrival logged. The other sides' liaison officers see only what is shared with their side, as
 the API answers them.
 """
 
@@ -23,7 +23,8 @@ from peacewatch.ui.pages import PageDep, mission_time, router
 
 PER_PAGE = 50
 KINDS = {"convoys": N_("Convoys"), "returns": N_("Civilian returns"), "clearances": N_("Clearances")}
-CORRECT = {"returns": ("correct_return_api_v1_returns__return_id__patch", "path_return_id"),
+CORRECT = {"convoys": ("correct_convoy_api_v1_convoys__convoy_id__patch", "path_convoy_id"),
+           "returns": ("correct_return_api_v1_returns__return_id__patch", "path_return_id"),
            "clearances": ("correct_clearance_api_v1_clearances__clearance_id__patch", "path_clearance_id")}
 CREATE = {"convoys": "create_convoy_api_v1_convoys_post", "returns": "create_return_api_v1_returns_post",
           "clearances": "create_clearance_api_v1_clearances_post"}
@@ -59,4 +60,4 @@ def records_page(page: PageDep, session: SessionDep, settings: SettingsDep, kind
                  "figures": f"{c.hectares:g} ha · {c.road_km:g} km · {c.explosive_objects}", "notes": c.notes,
                  "visibility": c.visibility.value} for c in found.items]
     return page.render("records.html", kind=kind, kinds=KINDS, rows=rows, total=found.total, offset=offset, per_page=PER_PAGE,
-                       since=since, until=until, correct=CORRECT.get(kind), create=CREATE[kind], arrive=ARRIVE)
+                       since=since, until=until, correct=CORRECT[kind], create=CREATE[kind], arrive=ARRIVE)

@@ -148,4 +148,10 @@ def test_returns_and_clearances_are_listed_and_corrected_and_convoys_listed(app:
     assert f'data-id="{clearance["id"]}"' in on_day
     convoys = browser.get("/records/convoys").text
     assert 'id="records-table"' in convoys and "/tasks/create_convoy_api_v1_convoys_post" in convoys
+    convoy = api.get("/api/v1/convoys", params={"limit": 1}, headers=auth("ops")).json()[0]
+    assert f"path.convoy_id={convoy['id']}" in convoys
+    moved = api.patch(f"/api/v1/convoys/{convoy['id']}", json={"vehicles": convoy["vehicles"] + 1}, headers=auth("ops"))
+    assert moved.status_code == 200 and moved.json()["vehicles"] == convoy["vehicles"] + 1  # checked against the others, not itself
+    early = api.patch(f"/api/v1/convoys/{convoy['id']}", json={"arrived_at": convoy["departed_at"]}, headers=auth("ops"))
+    assert early.status_code == 422 and "body.arrived_at" in str(early.json()["errors"])  # not after its departure
     assert browser.get("/records/nothing").status_code == 404
