@@ -6,7 +6,7 @@ import json
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import api_token, screenshot, sign_in
 from tests.live import LiveServer
@@ -250,16 +250,22 @@ def _click_map(page: Page, lat: float, lon: float) -> None:
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
 
 
-def test_a_zone_drawn_on_the_operations_map_reaches_only_the_side_it_is_shared_with(browser: Browser, server: LiveServer) -> None:
-    """The watch officer draws a restricted zone among the areas, posts and towns, shares it with side A, corrects its
-    name in place; A's liaison officer sees it on the map, B's does not."""
+def _drawing_on(browser: Browser, server: LiveServer, at: tuple[float, float], what: str) -> tuple[BrowserContext, Page]:
+    """The operations map of a watch officer, at ``at``, its drawing panel open on ``what``."""
     context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900}, bypass_csp=True)
     page = context.new_page()
     sign_in(page, "ops")
-    page.wait_for_function("document.body.dataset.loaded")
-    page.evaluate(f"window.peacewatch.map.setView([{SHUSHA[0]}, {SHUSHA[1]}], 12, {{animate: false}})")
+    page.wait_for_function("document.body.dataset.loaded && window.peacewatch.postCount() > 0")
+    page.evaluate(f"window.peacewatch.map.setView([{at[0]}, {at[1]}], 12, {{animate: false}})")
     page.get_by_role("button", name="Draw on the map").click()
-    page.get_by_label("What").select_option("restricted_zone")
+    page.get_by_label("What").select_option(what)
+    return context, page
+
+
+def test_a_zone_drawn_on_the_operations_map_reaches_only_the_side_it_is_shared_with(browser: Browser, server: LiveServer) -> None:
+    """The watch officer draws a restricted zone among the areas, posts and towns, shares it with side A, corrects its
+    name in place; A's liaison officer sees it on the map, B's does not."""
+    context, page = _drawing_on(browser, server, SHUSHA, "restricted_zone")
     page.get_by_role("button", name="Save").click()  # nothing drawn, no name: said beside each, nothing stored
     expect(page.locator('[data-error-for="geometry"]')).to_have_text("Draw it on the map first.")
     expect(page.locator('[data-error-for="name"]')).to_be_visible()
@@ -296,13 +302,7 @@ def test_a_zone_drawn_on_the_operations_map_reaches_only_the_side_it_is_shared_w
 
 def test_a_post_and_a_marker_are_put_on_the_map_where_they_are(browser: Browser, server: LiveServer) -> None:
     """A post drawn on the map belongs to the area it stands in; a marker shared with everyone reaches the press."""
-    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, "ops")
-    page.wait_for_function("document.body.dataset.loaded && window.peacewatch.postCount() > 0")
-    page.evaluate(f"window.peacewatch.map.setView([{STEPANAKERT[0]}, {STEPANAKERT[1]}], 12, {{animate: false}})")
-    page.get_by_role("button", name="Draw on the map").click()
-    page.get_by_label("What").select_option("checkpoint")
+    context, page = _drawing_on(browser, server, STEPANAKERT, "checkpoint")
     _click_map(page, STEPANAKERT[0] - 0.01, STEPANAKERT[1] + 0.01)
     expect(page.get_by_label("Zone", exact=True)).to_have_value(re.compile(r"\d+"))
     assert page.get_by_label("Zone", exact=True).evaluate("(s) => s.selectedOptions[0].text") == "South area of responsibility"
