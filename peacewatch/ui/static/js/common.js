@@ -82,14 +82,18 @@ export function askWhy(dialog, heading = null) {
   });
 }
 
-/** Shows a problem's field errors next to their fields (data-error-for="name"), the rest at the top. */
-export function showProblem(form, problem) {
+/** The form field an error of the API names: the first step under the body ("body.properties.code" → "properties"). */
+const topField = (error) => (error.field || "").replace(/^body\./, "").split(".")[0];
+
+/** Shows a problem's field errors next to their fields (data-error-for="name"), the rest at the top; ``fieldOf``
+ * says which field of the form an error's path is (a form whose fields are deeper in the body says otherwise). */
+export function showProblem(form, problem, fieldOf = topField) {
   form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
   const general = form.querySelector('[data-error-for=""]');
   const unplaced = [];
   for (const error of problem.errors || []) {
-    const name = (error.field || "").replace(/^body\./, "").split(".")[0];
+    const name = fieldOf(error);
     const slot = name && form.querySelector(`[data-error-for="${name}"]`);
     if (slot) {
       slot.textContent = error.message;

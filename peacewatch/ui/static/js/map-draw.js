@@ -4,7 +4,7 @@
 // (the mission only, one side's liaison officers, everyone) and stored through the same API as every other client;
 // a zone or a post already on the map is corrected in place the same way.
 /* global L */
-import { api, escapeHtml, t, ZONE_PATHS } from "./common.js";
+import { api, escapeHtml, showProblem, t, ZONE_PATHS } from "./common.js";
 import { shapeEditor } from "./shape-editor.js";
 
 /** What can be drawn, the shape each is, and where it is stored. */
@@ -136,26 +136,15 @@ export function drawTool(map, { day, zonesForPosts, saved }) {
         map.getContainer().classList.remove("drawing");
         drawing = { kind: input("what").value, id: null };
       }
+      /** The panel's field an error names: its last step ("body.properties.name" → "name"), the shape's anywhere. */
+      function fieldOf(error) {
+        const parts = String(error.field || "").split(".");
+        const last = parts[parts.length - 1];
+        return parts.includes("geometry") ? "geometry" : last === "zone_code" ? "zone_id" : last;
+      }
       function showErrors(problem) {
-        form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
-        form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
-        const unplaced = [];
-        for (const error of problem.errors || []) {
-          const parts = String(error.field || "").split(".");
-          const name = parts.includes("geometry") ? "geometry" : parts[parts.length - 1] === "zone_code" ? "zone_id" : parts[parts.length - 1];
-          const slot = form.querySelector(`[data-error-for="${name}"]`);
-          if (slot && name) {
-            slot.textContent = error.message;
-            slot.hidden = false;
-            form.querySelector(`[name="${name}"]`)?.setAttribute("aria-invalid", "true");
-          } else unplaced.push(error.message);
-        }
-        if (unplaced.length || !(problem.errors || []).length) {
-          const general = /** @type {HTMLElement} */ (form.querySelector('[data-error-for=""]'));
-          general.textContent = [...new Set([problem.detail || problem.title, ...unplaced].filter(Boolean))].join(" · ");
-          general.hidden = false;
-        }
-        (form.querySelector('[aria-invalid="true"]') || input("name")).focus();
+        showProblem(form, problem, fieldOf);
+        if (!form.querySelector('[aria-invalid="true"]')) input("name").focus();
       }
       async function save() {
         const kind = input("what").value;

@@ -485,7 +485,11 @@ function showAge(marker) {
   marker.quietMinutes = quiet ? minutes : 0;
 }
 // live, ages grow by themselves: every half minute each patrol's mark is brought up to date
-setInterval(() => { if (live) for (const marker of markers.values()) if (marker.feature) showAge(marker); }, 30000);
+setInterval(() => {
+  if (!live) return;
+  for (const marker of markers.values()) if (marker.feature) showAge(marker);
+  untangleSoon(); // a call sign that grew ("· 12 min") may now cover another
+}, 30000);
 
 // --- patrol symbols that would hide one another ------------------------------------------------------------
 // Patrols heard at one spot (two trackers of a convoy, a patrol at its post) are fanned out round it on the screen,
@@ -556,6 +560,13 @@ function untangleLabels() {
   }
 }
 map.on("zoomend", () => untangleLabels());
+// live, fixes stream in: the call signs are untangled once per frame, not once per fix (each pass measures the labels)
+let untangleQueued = false;
+function untangleSoon() {
+  if (untangleQueued) return;
+  untangleQueued = true;
+  requestAnimationFrame(() => { untangleQueued = false; untangleLabels(); });
+}
 
 // --- live --------------------------------------------------------------------------------------------
 let positionStream = null;
@@ -567,7 +578,7 @@ function followLive() {
   positionStream.addEventListener("positions", (event) => {
     placeFixes(JSON.parse(event.data).features);
     fanOut();
-    untangleLabels();
+    untangleSoon();
     document.getElementById("trackers-heard").textContent = String(markers.size);
   });
 }
