@@ -73,6 +73,7 @@ LABELS = {
     "day": N_("within the day"), "week": N_("within the week"), "month": N_("within the month"),
     "near_place": N_("near a place"), "district": N_("district"), "patrol": N_("Patrol"), "media": N_("Media"),
     "joint_monitoring_centre": N_("Joint monitoring centre"), "civilians": N_("civilians"), "unknown": N_("unknown"),
+    "sound": N_("sound"), "filled": N_("filled"), "crowned": N_("crowned"), "extracted": N_("extracted"),
     "denial": N_("Denial"), "delay": N_("Delay"), "conditional_access": N_("Conditional access"),
     "reported": N_("Reported"), "under_investigation": N_("Under investigation"), "confirmed": N_("Confirmed"),
     "not_confirmed": N_("Not confirmed"), "rejected": N_("Rejected"),

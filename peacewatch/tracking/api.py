@@ -39,6 +39,7 @@ from peacewatch.tracking.gpx import write_gpx
 from peacewatch.tracking.live import LiveFix, positions_event
 from peacewatch.tracking.schemas import (
     CotStatusOut,
+    DeviceTokenOut,
     TakReportOut,
     TrackerIn,
     TrackerOut,
@@ -60,6 +61,12 @@ def list_trackers(response: Response, session: SessionDep, user: OptionalUser, l
     page = service.list_trackers(session, user.readable if user else PUBLIC, limit=limit, offset=offset)
     found = [TrackerOut.model_validate(t).for_reader(_sees_sources(user)) for t in counted(response, page)]
     return with_total(csv_response(found, "trackers.csv"), page.total) if format == "csv" else found
+
+
+@trackers.get("/device-tokens", response_model=list[DeviceTokenOut],
+              summary="The device tokens in force a tracker may be bound to (a side's liaison's never)")
+def list_device_tokens(session: SessionDep, _user: Operations) -> list[DeviceTokenOut]:
+    return [DeviceTokenOut(id=i, name=name, username=username) for i, name, username in service.bindable_tokens(session)]
 
 
 @trackers.post("", response_model=TrackerOut, status_code=201, summary="Register a tracker (vehicle, handheld, TAK client) "

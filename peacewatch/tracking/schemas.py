@@ -19,7 +19,7 @@ Fingerprint = Annotated[str, Field(min_length=64, max_length=95, pattern=r"^[0-9
                                    description="SHA-256 of the certificate, hex (colons allowed)")]
 SOURCES_HELP = {
     "bound_users": "Users whose signed-in devices (TAK sign-in or certificate, field page, API) report for it",
-    "bound_tokens": "Device API tokens (their ids) that report for it",
+    "bound_tokens": "Device API tokens that report for it",
     "bound_certificates": "TAK client certificates (SHA-256 fingerprints) that report for it",
     "report_roles": "Roles that may report for it whoever is bound (operations loading a GPS unit's dump)",
     "anonymous_input": "Takes positions from anonymous CoT over TCP or UDP (off unless a device can do nothing else)",
@@ -62,6 +62,14 @@ class TrackerUpdate(BaseModel):
     report_roles: list[ReportRole] | None = Field(default=None, max_length=8, description=SOURCES_HELP["report_roles"])
     anonymous_input: bool | None = Field(default=None, description=SOURCES_HELP["anonymous_input"])
     controller_id: int | None = Field(default=None, ge=1, le=MAX_ID, description=SOURCES_HELP["controller_id"])
+
+
+class DeviceTokenOut(BaseModel):
+    """A device token a tracker may be bound to: its id, its name and whose it is, never its secret."""
+
+    id: int
+    name: str
+    username: str
 
 
 class TrackerOut(BaseModel):

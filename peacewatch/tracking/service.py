@@ -134,6 +134,15 @@ def tracker_ids(session: Session, names: list[str]) -> dict[str, int]:
 
 # --- who may move a tracker --------------------------------------------------------------------------
 
+def bindable_tokens(session: Session) -> list[tuple[int, str, str]]:
+    """The device tokens in force a tracker may be bound to (id, name, holder), a liaison's never: what operations
+    choose from when they say which devices move a tracker, without the token administration only admins see."""
+    rows = session.execute(select(ApiToken.id, ApiToken.name, User.username, User.role)
+                           .join(User, ApiToken.user_id == User.id)
+                           .where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.name, ApiToken.id))
+    return [(row.id, row.name, row.username) for row in rows if may_be_bound(row.role)]
+
+
 _SOURCE_COLUMNS = (Tracker.id, Tracker.code, Tracker.bound_users, Tracker.bound_tokens, Tracker.bound_certificates,
                    Tracker.report_roles, Tracker.anonymous_input, Tracker.controller_id)
 

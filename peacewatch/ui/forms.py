@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from peacewatch.core.i18n import N_
+
 GEOMETRY_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 WRITE_METHODS = ("post", "put", "patch", "delete")
 LONG_TEXT = 300  # longer limits get a text area
@@ -45,7 +47,14 @@ REFERENCES: dict[str, tuple[str, str]] = {
 # a list of references, ticked from what the reader may choose now (bodies still in the mission's custody)
 REFERENCE_LISTS: dict[str, tuple[str, str]] = {
     "bodies": ("/api/v1/bodies?awaiting_handover=true", "number"),
+    "bound_tokens": ("/api/v1/trackers/device-tokens", "name"),  # device tokens in force, by their names
 }
+# a chart of the 32 permanent teeth (FDI 11..48), a quadrant a row, each from the midline back to the wisdom tooth
+DENTAL_QUADRANTS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+    (name, tuple(range(quadrant * 10 + 1, quadrant * 10 + 9)))
+    for quadrant, name in ((1, N_("Upper right")), (2, N_("Upper left")), (3, N_("Lower left")),
+                            (4, N_("Lower right")))
+)
 # steps that cannot be undone: the page asks for confirmation first
 IRREVERSIBLE = re.compile(r"(revoke|revocation|withdraw|abort|close|delete|termination|handover|split|accept)", re.IGNORECASE)
 
@@ -57,7 +66,8 @@ class FormField:
     path: str
     label: str
     kind: str  # text, textarea, integer, number, datetime, date, time, select, choices, checkbox, lines, geometry,
-    #            json, file, reference, constant, client_id (hidden, made by the page), group, list
+    #            json, file, reference, constant, client_id (hidden, made by the page), group, list,
+    #            dental (a tooth chart), events (reports sorted into events)
     required: bool = False
     help: str = ""
     options: tuple[str, ...] = ()
@@ -68,6 +78,7 @@ class FormField:
     geometry_types: tuple[str, ...] = ()
     source: tuple[str, str] | None = None
     fields: tuple[FormField, ...] = ()
+    numeric: bool = False  # the choices' values are record ids (numbers), not names
 
     @property
     def element_id(self) -> str:
@@ -126,7 +137,7 @@ LABELS = {"lat": "Latitude", "lon": "Longitude", "alt": "Altitude (m)", "t": "Ti
           "last_seen_lat": "Last seen: latitude", "last_seen_lon": "Last seen: longitude", "speed": "Speed (m/s)",
           "heading": "Heading (degrees)", "accuracy": "Accuracy (m)", "sha256": "SHA-256 of the file",
           "record_key": "Record (its id or number)", "client_id": "The number your device gave it",
-          "name_ru": "Name in Russian"}
+          "name_ru": "Name in Russian", "bound_tokens": "Device tokens"}
 
 
 def body_rules(task: Task) -> dict[str, dict[str, Any]]:
@@ -261,8 +272,11 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
         if "enum" in items:
             return FormField(path, label, "choices", required, help_text, options=tuple(map(str, items["enum"])),
                              default=default)
-        if name in REFERENCE_LISTS and path.startswith("body.") and items.get("type") == "string":  # numbers, not records
-            return FormField(path, label, "choices", required, help_text, source=REFERENCE_LISTS[name])
+        if name in REFERENCE_LISTS and path.startswith("body.") and items.get("type") in ("string", "integer"):
+            return FormField(path, label, "choices", required, help_text, source=REFERENCE_LISTS[name],
+                             numeric=items.get("type") == "integer")
+        if items.get("type") == "array" and _resolve(document, items.get("items", {})).get("type") == "integer":
+            return FormField(path, "Events", "events", required)  # a split: each report put in the event it is
         if items.get("type") == "string" and "format" not in items:
             return FormField(path, label, "lines", required, help_text, max_length=items.get("maxLength"))
         if items.get("type") == "object" and items.get("properties"):
@@ -271,4 +285,7 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
         return FormField(path, label, "json", required, help_text)
     if kind == "object" and schema.get("properties"):
         return FormField(path, label, "group", required, help_text, fields=tuple(_object_fields(document, schema, path)))
+    states = _resolve(document, schema.get("additionalProperties") or {}).get("enum") if kind == "object" else None
+    if name == "dental" and states:
+        return FormField(path, "Dental chart", "dental", required, options=tuple(map(str, states)))
     return FormField(path, label, "json", required, help_text)

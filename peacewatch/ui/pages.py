@@ -92,6 +92,7 @@ JS_STRINGS = (
     N_("Fill in the fields marked."), N_("%(n)s field(s) to correct: see the messages below each."),
     N_("Done: the server stored it."), N_("Open the record"), N_("The server could not be reached: nothing was stored. Try again."),
     N_("The list could not be loaded; type the number instead."),
+    N_("Event %(number)s"), N_("Reports put in one event stay together; by default each report is an event of its own."),
     N_("Observation post"), N_("Checkpoint"), N_("Patrol (live position)"), N_("Place names"), N_("Legend"),
     N_("Alert, where it was raised"), N_("Incident, coloured by its status"), N_("Measure distance"),
     N_("Leg %(n)s: %(range)s at %(bearing)s°"), N_("Closed by %(who)s at %(at)s"),

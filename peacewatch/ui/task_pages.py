@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from peacewatch.core.i18n import translations
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.ui import symbols
-from peacewatch.ui.forms import Task
+from peacewatch.ui.forms import DENTAL_QUADRANTS, Task
 from peacewatch.ui.moments import mission_day
 from peacewatch.ui.pages import PageDep, app_tasks, router
 
@@ -50,4 +50,5 @@ def task_form(page: PageDep, session: SessionDep, settings: SettingsDep, operati
               "prefilled": prefilled}
     if task.has_geometry:  # its small map shows the areas, posts and towns of the mission's day around the shape
         config |= {"icons": symbols.icons(), "day": mission_day(session, user.readable, settings.zone).isoformat()}
-    return page.render("task.html", task=task, config=config, dedicated=DEDICATED_PAGES.get(task.operation_id))
+    return page.render("task.html", task=task, config=config, dedicated=DEDICATED_PAGES.get(task.operation_id),
+                       dental_quadrants=DENTAL_QUADRANTS)

@@ -112,6 +112,22 @@ def test_a_side_is_never_bound_and_who_may_move_a_tracker_is_the_operations_cent
         assert seen["bound_users"] is None and seen["report_roles"] is None and seen["bound_certificates"] is None
 
 
+def test_operations_choose_device_tokens_by_name_never_a_sides_nor_a_revoked_one(client: TestClient, auth: Any, scenario: None) -> None:
+    """The tracker form's list of device tokens: operations see the tokens in force a tracker may be bound to, by
+    name and holder (never the secret), without the token administration that is the admins' alone."""
+    handheld, side, lost = (api_token(client, auth, user, name) for user, name in
+                            (("patrol", "handheld 3"), ("liaison-b", "side B's box"), ("patrol", "lost handheld")))
+    assert client.post(f"/api/v1/api-tokens/{lost['id']}/revoke", headers=auth("admin")).status_code == 200
+    offered = client.get("/api/v1/trackers/device-tokens", headers=auth("ops"))
+    assert offered.status_code == 200, offered.text
+    assert {"id": handheld["id"], "name": "handheld 3", "username": "patrol"} in offered.json()
+    assert not {side["id"], lost["id"]} & {t["id"] for t in offered.json()}
+    assert all(set(t) == {"id", "name", "username"} for t in offered.json())
+    for reader in ({}, auth("patrol"), auth("liaison-a"), auth("observer")):
+        assert client.get("/api/v1/trackers/device-tokens", headers=reader).status_code in (401, 403)
+    assert client.get("/api/v1/api-tokens", headers=auth("ops")).status_code == 403
+
+
 def test_hostile_cot_over_tcp_and_udp_moves_no_mission_tracker_and_a_controller_moves_its_drone(
         live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
     client, ports = live

@@ -86,10 +86,21 @@ def test_the_map_and_the_reports_open_on_the_same_day_whatever_is_typed_in_today
 
 
 def test_every_reference_a_form_reads_its_choices_from_is_a_list_of_the_api(app: FastAPI) -> None:
-    from peacewatch.ui.forms import REFERENCES
+    from peacewatch.ui.forms import REFERENCE_LISTS, REFERENCES
 
     lists = {path for path, operations in app.openapi()["paths"].items() if "get" in operations}
-    assert not [source for source, _label in REFERENCES.values() if source.split("?")[0] not in lists]
+    sources = [*REFERENCES.values(), *REFERENCE_LISTS.values()]
+    assert not [source for source, _label in sources if source.split("?")[0] not in lists]
+
+
+def test_no_form_asks_for_json(app: FastAPI) -> None:
+    """Every field of every task is a choice, a number, a text, a date, a shape on a map, a tooth chart or the
+    events a proposal's reports are in: nothing is typed as JSON."""
+    def walk(fields: tuple[Any, ...]) -> list[Any]:
+        return [one for f in fields for one in (f, *walk(f.fields))]
+
+    typed = {task.operation_id: [f.path for f in walk(task.fields) if f.kind == "json"] for task in tasks(app.openapi())}
+    assert not {k: v for k, v in typed.items() if v}
 
 
 def test_the_forms_speak_the_missions_words_not_the_apis(app: FastAPI, browser: TestClient) -> None:

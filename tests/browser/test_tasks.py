@@ -35,11 +35,17 @@ def test_the_humanitarian_records_a_recovery_from_a_form_and_sees_every_error_at
     page.click("[data-list='body.bodies'] > [data-add]")
     page.select_option("#f-body-bodies-0-kind", "body")
     page.select_option("#f-body-bodies-0-post_mortem-sex", "male")
+    # the teeth on a chart, not a JSON object: a filled upper molar, a lower one extracted
+    chart = page.locator("#f-body-bodies-0-post_mortem-dental")
+    expect(chart.locator("select[data-tooth]")).to_have_count(32)
+    chart.get_by_label("Tooth 16").select_option(label="filled")
+    chart.get_by_label("Tooth 36").select_option(label="extracted")
     page.click("#task-form button[type=submit]")
     expect(page.locator("#task-result")).to_contain_text("Done")
     number = page.locator("#task-result a").get_attribute("href").rsplit("/", 1)[-1]
     body = httpx.get(f"{server.url}/api/v1/bodies/{number}", headers=api_token(server, "humanitarian")).json()
     assert body["post_mortem"]["sex"] == "male"
+    assert body["post_mortem"]["dental"] == {"16": "filled", "36": "extracted"}
     recovery = httpx.get(f"{server.url}/api/v1/recoveries?limit=1000", headers=api_token(server, "humanitarian")).json()
     assert any(r["team"] == "ICRC team 2" and r["recovered_at"].startswith("2020-11-20T05:30") for r in recovery)
     screenshot(page, "31-task-recovery-stored")
@@ -282,3 +288,54 @@ def test_bodies_are_handed_over_by_ticking_those_still_in_custody_and_the_list_i
     unidentified = httpx.get(f"{server.url}/api/v1/bodies", params={"unidentified": True, "limit": 1000}, headers=humanitarian).json()
     expect(page.locator("#f-body-body option")).to_have_count(len(unidentified) + 1)
     expect(page.locator("#f-body-missing_person option").nth(1)).to_contain_text(" · ")  # number · family name, given names
+
+
+def test_a_tracker_is_bound_to_device_tokens_ticked_by_name(page: Page, server: LiveServer) -> None:
+    """Operations bind a tracker to a handheld's token by its name (never a side's), and the form that changes the
+    tracker shows it ticked."""
+    admin = api_token(server, "admin")
+    made = [httpx.post(f"{server.url}/api/v1/api-tokens", json={"name": name, "username": user}, headers=admin)
+            for name, user in (("handheld MP-N9", "patrol"), ("side A's box", "liaison-a"))]
+    assert all(r.status_code == 201 for r in made), [r.text for r in made]
+    handheld, side = (r.json()["id"] for r in made)
+    sign_in(page, "ops", "/tasks/create_tracker_api_v1_trackers_post")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    tokens = page.locator("#f-body-bound_tokens")
+    expect(tokens.get_by_label(re.compile(r"handheld MP-N9 \(patrol\)"))).to_be_visible()
+    assert tokens.locator(f"input[value='{side}']").count() == 0
+    page.fill("#f-body-code", "MP-N9")
+    tokens.get_by_label(re.compile("handheld MP-N9")).check()
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    ops = api_token(server, "ops")
+    tracker = next(t for t in httpx.get(f"{server.url}/api/v1/trackers?limit=1000", headers=ops).json() if t["code"] == "MP-N9")
+    assert tracker["bound_tokens"] == [handheld]
+    page.goto(f"/tasks/update_tracker_api_v1_trackers__tracker_id__patch?path.tracker_id={tracker['id']}")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    expect(page.locator("#f-body-bound_tokens").get_by_label(re.compile("handheld MP-N9"))).to_be_checked()
+
+
+def test_a_merge_proposal_is_split_by_putting_each_report_in_its_event(page: Page, server: LiveServer) -> None:
+    """The split form lists the proposal's reports in words (kind, place, mission time), each with a choice of event:
+    no list of ids typed as JSON."""
+    ops = api_token(server, "ops")
+    proposal = next(p for p in httpx.get(f"{server.url}/api/v1/merge-proposals", params={"status": "open"}, headers=ops).json()
+                    if len(p["incident_ids"]) >= 2)
+    sign_in(page, "ops", f"/tasks/split_api_v1_merge_proposals__proposal_id__split_post?path.proposal_id={proposal['id']}")
+    page.wait_for_function("window.peacewatch && window.peacewatch.taskReady")
+    events = page.locator("#f-body-groups select[data-report]")
+    expect(events).to_have_count(len(proposal["incident_ids"]))
+    expect(page.locator("#f-body-groups li").first).to_contain_text(re.compile(r"#\d+ · .+ · \d{4}-\d\d-\d\d \d\d:\d\d"))
+    *together, alone = proposal["incident_ids"]
+    for report in together:
+        page.select_option(f"#f-body-groups select[data-report='{report}']", "1")
+    page.select_option(f"#f-body-groups select[data-report='{alone}']", "2")
+    page.fill("#f-body-reason", "Two engagements: the last report is of the next morning")
+    page.click("#task-form button[type=submit]")
+    page.fill("#confirm-reason", "Two engagements")
+    page.click("#confirm-go")
+    expect(page.locator("#task-result")).to_contain_text("Done")
+    decided = httpx.get(f"{server.url}/api/v1/merge-proposals/{proposal['id']}", headers=ops).json()
+    assert decided["status"] == "split"
+    events_of = dict(zip(decided["incident_ids"], decided["event_ids"], strict=True))
+    assert len({events_of[r] for r in together}) == 1 and events_of[alone] != events_of[together[0]]

@@ -38,7 +38,12 @@ DOCUMENT: dict[str, Any] = {
             "unit_id": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             "bodies": {"type": "array", "items": {"$ref": "#/components/schemas/BodyIn"}},
             "checked": {"type": "boolean", "default": False},
+            "dental": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Tooth"}},
+            "groups": {"anyOf": [{"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}, {"type": "null"}]},
+            "bound_tokens": {"type": "array", "items": {"type": "integer"}},
+            "bodies_handed": {"type": "array", "items": {"type": "object"}},
         }},
+        "Tooth": {"type": "string", "enum": ["sound", "filled", "crowned", "extracted", "unknown"]},
     }},
 }
 
@@ -75,6 +80,12 @@ def test_a_schema_becomes_fields_with_kinds_limits_and_choices() -> None:
     assert fields[f"body.bodies.{ITEM}.kind"].kind == "select"
     assert fields[f"body.bodies.{ITEM}.marks"].kind == "lines"
     assert fields["body.checked"].kind == "checkbox"
+    # nothing typed as JSON: a tooth chart, reports sorted into events, device tokens ticked by name
+    assert fields["body.dental"].kind == "dental" and fields["body.dental"].options[:2] == ("sound", "filled")
+    assert fields["body.groups"].kind == "events" and not fields["body.groups"].required
+    assert fields["body.bound_tokens"].kind == "choices" and fields["body.bound_tokens"].numeric
+    assert fields["body.bound_tokens"].source == ("/api/v1/trackers/device-tokens", "name")
+    assert fields["body.bodies_handed"].kind == "json"  # a shape no form knows is still offered, as JSON
     revoke = next(t for t in tasks(DOCUMENT) if t.operation_id == "revoke_api_token")
     assert [f.path for f in revoke.fields] == ["path.token_id"] and revoke.fields[0].kind == "reference"
 

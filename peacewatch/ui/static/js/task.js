@@ -25,8 +25,20 @@ function valueOf(el) {
   const kind = el.dataset.kind;
   if (kind === "client_id") return el.value || undefined;
   if (kind === "choices") {
-    const picked = [...el.querySelectorAll("input:checked")].map((c) => c.value);
+    const picked = [...el.querySelectorAll("input:checked")].map((c) => (el.hasAttribute("data-numeric") ? Number(c.value) : c.value));
     return picked.length ? picked : undefined;
+  }
+  if (kind === "dental") { // {"16": "filled", ...}: the teeth charted, the others left out
+    const chart = Object.fromEntries([...el.querySelectorAll("select[data-tooth]")].filter((s) => s.value).map((s) => [s.dataset.tooth, s.value]));
+    return Object.keys(chart).length ? chart : undefined;
+  }
+  if (kind === "events") { // [[report ids of event 1], [of event 2], ...]: the reports sorted into the events they are
+    const events = new Map();
+    for (const select of el.querySelectorAll("select[data-report]")) {
+      if (!events.has(select.value)) events.set(select.value, []);
+      events.get(select.value).push(Number(select.dataset.report));
+    }
+    return events.size ? [...events.entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, ids]) => ids) : undefined;
   }
   if (kind === "checkbox") return el.checked ? true : changing ? false : undefined; // a change may untick
   if (kind === "file") return el.files[0];
@@ -89,6 +101,11 @@ function fill(el, value) {
     el.querySelectorAll("input").forEach((box) => { box.checked = Array.isArray(value) && value.map(String).includes(box.value); });
     return;
   }
+  if (kind === "dental") {
+    el.querySelectorAll("select[data-tooth]").forEach((s) => { s.value = (value && value[s.dataset.tooth]) || ""; });
+    return;
+  }
+  if (kind === "events") return;
   let text = "";
   if (value !== null && value !== undefined) {
     switch (kind) {
@@ -355,7 +372,8 @@ async function loadChoices(select) {
 async function loadPicks(fieldset) {
   const loading = fieldset.querySelector("[data-choices-loading]");
   try {
-    const rows = await api(`${fieldset.dataset.source}&limit=1000`);
+    const source = fieldset.dataset.source;
+    const rows = await api(`${source}${source.includes("?") ? "&" : "?"}limit=1000`);
     const key = fieldset.dataset.label;
     const ticked = new Set([...fieldset.querySelectorAll("input:checked")].map((box) => box.value));
     fieldset.querySelectorAll("label").forEach((label) => label.remove());
@@ -363,9 +381,9 @@ async function loadPicks(fieldset) {
       const label = document.createElement("label");
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.value = row[key];
+      box.value = fieldset.hasAttribute("data-numeric") ? row.id : row[key]; // a record's id, or a body's number
       box.checked = ticked.has(box.value);
-      const where = [row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
+      const where = [row.username, row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
         .filter(Boolean).join(" · ");
       label.append(box, ` ${row[key]}${where ? ` (${where})` : ""}`);
       fieldset.append(label);
@@ -375,6 +393,43 @@ async function loadPicks(fieldset) {
   } catch {
     loading.textContent = t("The list could not be loaded.");
   }
+}
+
+// --- a merge proposal split: each of its reports put in the event it belongs to ------------------------------------
+
+/** The proposal's reports, each with a choice of event (its own by default), read when the proposal is chosen. */
+async function loadEvents(fieldset, proposalId) {
+  const list = fieldset.querySelector("[data-events]");
+  const hint = fieldset.querySelector("[data-events-hint]");
+  list.replaceChildren();
+  if (!proposalId) { hint.hidden = false; return; }
+  try {
+    const proposal = await api(`/api/v1/merge-proposals/${encodeURIComponent(proposalId)}`);
+    const reports = await Promise.all(proposal.incident_ids.map((id) => api(`/api/v1/incidents/${id}`)));
+    reports.forEach((report, i) => {
+      const item = document.createElement("li");
+      const select = document.createElement("select");
+      select.dataset.report = String(report.id);
+      select.id = `${fieldset.id}-${report.id}`;
+      reports.forEach((_, n) => select.add(new Option(t("Event %(number)s", { number: n + 1 }), String(n + 1))));
+      select.value = String(i + 1);
+      const label = document.createElement("label");
+      label.htmlFor = select.id;
+      label.textContent = [`#${report.id}`, t(report.type), report.place_name, missionTime(report.started_at)].filter(Boolean).join(" · ");
+      item.append(label, " ", select);
+      list.append(item);
+    });
+    hint.textContent = t("Reports put in one event stay together; by default each report is an event of its own.");
+    hint.hidden = false;
+  } catch (problem) {
+    hint.textContent = problem.detail || t("The list could not be loaded.");
+  }
+}
+
+function setUpEvents(fieldset) {
+  const proposal = form.querySelector('[data-path="path.proposal_id"]');
+  proposal?.addEventListener("change", () => loadEvents(fieldset, proposal.value));
+  if (proposal?.value) loadEvents(fieldset, proposal.value);
 }
 
 // --- shapes drawn on a small map, with the mission's areas, line of contact, posts and towns around them ------------
@@ -403,6 +458,8 @@ function setUpGeometry(box) {
   setTimeout(() => map.invalidateSize(), 0); // the box may have been hidden in a template until now
 }
 
+const picking = []; // lists of choices still loading: a record's current values are filled in once they are there
+
 function setUp(root) {
   root.querySelectorAll("[data-list]").forEach((list) => {
     if (list.dataset.ready || isInTemplate(list)) return;
@@ -419,8 +476,9 @@ function setUp(root) {
     });
   });
   root.querySelectorAll("[data-kind=reference]").forEach((select) => { if (!isInTemplate(select)) loadChoices(select); });
-  root.querySelectorAll("fieldset[data-kind=choices][data-source]").forEach((set) => { if (!isInTemplate(set)) loadPicks(set); });
+  root.querySelectorAll("fieldset[data-kind=choices][data-source]").forEach((set) => { if (!isInTemplate(set)) picking.push(loadPicks(set)); });
   root.querySelectorAll("[data-geometry-for]").forEach((box) => { if (!isInTemplate(box)) setUpGeometry(box); });
+  root.querySelectorAll("fieldset[data-kind=events]").forEach((set) => { if (!isInTemplate(set)) setUpEvents(set); });
 }
 
 setUp(form);
@@ -433,6 +491,7 @@ for (const [path, value] of Object.entries(config.prefilled || {})) {
 }
 if (changing) {
   form.querySelectorAll('[data-path^="path."]').forEach((el) => el.addEventListener("change", loadCurrent));
+  await Promise.all(picking);
   await loadCurrent(); // a link that named the record (?path.user_id=7): its values at once
 }
 window.peacewatch = { ...(window.peacewatch || {}), taskReady: true };
