@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -27,7 +27,7 @@ from peacewatch.core.calendar import days_between
 from peacewatch.core.db import engine_for, make_sessionmaker, utcnow
 from peacewatch.core.geo import to_geojson
 from peacewatch.core.i18n import N_
-from peacewatch.core.problems import Conflict, Invalid
+from peacewatch.core.problems import Conflict, Invalid, NotFound
 from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
 from peacewatch.evidence.media import MediaWork, media_work
@@ -90,6 +90,7 @@ class Options:
     language: Language = Language.en
     generated_at: datetime | None = None
     chart_days: int | None = None  # how many days the charts show, ending on the report's day; None: since the start
+    picture_url: Callable[[str], str] | None = None  # a page's: where it fetches each picture instead of having it inline
 
     @property
     def internal(self) -> bool:
@@ -197,8 +198,31 @@ def json_edition(doc: Document, figures: dict[str, Any] | list[dict[str, Any]], 
 # --- pictures ----------------------------------------------------------------------------------------------
 
 def _pictures(session: Session, records: Records, day: date, figures: dict[str, Any], options: Options) -> dict[str, Picture]:
+    """The report's map and charts: drawn into the document, or, for a page that fetches them
+    (``options.picture_url``), named by their address so the page's text arrives before its figures are drawn."""
+    drawings = _drawings(session, records, day, figures, options)
+    if options.picture_url is not None:
+        return {key: Picture(key, caption, b"", url=options.picture_url(key)) for key, (caption, _draw) in drawings.items()}
+    return {key: Picture(key, caption, draw()) for key, (caption, draw) in drawings.items()}
+
+
+def day_picture(session: Session, settings: Settings, day: date, options: Options, key: str) -> bytes:
+    """One of the report's pictures (``map``, ``flights``...) as PNG, drawn as the report would draw it."""
+    check_span(session, settings, day, day)
+    records = load_records(session, settings, internal=options.internal)
+    drawings = _drawings(session, records, day, day_figures(records, day), options)
+    if key not in drawings:
+        raise NotFound("the report of {day} has no picture '{key}'", day=day.isoformat(), key=key)
+    return drawings[key][1]()
+
+
+def _drawings(session: Session, records: Records, day: date, figures: dict[str, Any],
+              options: Options) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each picture of the report by its key: its caption, and how to draw it (only when it is wanted). The series are
+    counted here, cheaply; drawing is what costs."""
     w = wording.Words(options.language.value)
     tr = w._
+    language = options.language.value
     since_start = days_between(records.mission.start, day)
     days = since_start[-options.chart_days:] if options.chart_days else since_start  # running totals count from the start
     flights_per_day = {d: 0 for d in days}
@@ -213,27 +237,29 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
         if fact.measure == "handed_over" and fact.day <= day:
             changes[fact.side][max(0, (fact.day - records.mission.start).days)] += fact.delta
     handed = {side: list(accumulate(values))[-len(days):] for side, values in changes.items()}
-    pictures: dict[str, Picture] = {}
-    features = official_features(session, day, None if options.internal else PUBLIC)
     if options.internal:
-        features += _operations_layers(session, records, figures)
         title, scope = tr(N_("Operations map")), tr(N_("Internal: not for publication"))
     else:
         title, scope = tr(N_("Official deployment map")), tr(N_("Public records only"))
+
+    def draw_map() -> bytes:
+        features = official_features(session, day, None if options.internal else PUBLIC)
+        if options.internal:
+            features += _operations_layers(session, records, figures)
+        return _map(json.dumps(features, sort_keys=True, default=str), language, title, scope)
+
     caption = tr(N_("%(title)s, situation on %(date)s (%(scope)s)"), title=title, date=w.date(day), scope=scope.lower())
-    pictures["map"] = Picture("map", caption, _map(json.dumps(features, sort_keys=True, default=str), options.language.value,
-                                                   title, scope))
-    language = options.language.value
-    pictures["flights"] = Picture("flights", tr(N_("Flights per day and since the start of the operation")),
-                                  _flights_chart(tuple(days), tuple(flights_per_day.values()), language, flights_before))
+    drawings: dict[str, tuple[str, Callable[[], bytes]]] = {"map": (caption, draw_map)}
+    drawings["flights"] = (tr(N_("Flights per day and since the start of the operation")),
+                           lambda: _flights_chart(tuple(days), tuple(flights_per_day.values()), language, flights_before))
     if any(handed["A"]) or any(handed["B"]):
-        pictures["handed_over"] = Picture("handed_over", tr(N_("Bodies handed over to each side, running total")),
-                                          _handed_over_chart(tuple(days), tuple((s, tuple(v)) for s, v in handed.items()), language))
+        drawings["handed_over"] = (tr(N_("Bodies handed over to each side, running total")), lambda: _handed_over_chart(
+            tuple(days), tuple((s, tuple(v)) for s, v in handed.items()), language))
     if options.internal:
         moved = [m.movement for m in records.movements]
         series = strength_series(moved, [records.mission.day_ends(d) for d in days], towards_ceiling=False)
         ceilings, floor = records.mission.ceilings, records.mission.minimum
-        pictures["strength"] = Picture("strength", tr(N_("Personnel in theatre against the mandate's ceiling")), _strength_chart(
+        drawings["strength"] = (tr(N_("Personnel in theatre against the mandate's ceiling")), lambda: _strength_chart(
             tuple(days), tuple(s.personnel for s in series), ceilings.personnel if ceilings else None,
             floor.personnel if floor else None, language))
         statuses = ("confirmed", "under_investigation", "reported", "not_confirmed")
@@ -243,9 +269,9 @@ def _pictures(session: Session, records: Records, day: date, figures: dict[str, 
             when = records.event_days[event.id]
             if not event.is_restriction and event.status is not IncidentStatus.rejected and when in index:
                 per_status[event.status.value][index[when]] += 1
-        pictures["violations"] = Picture("violations", tr(N_("Ceasefire violations per day, by verification")),
-                                         _violations_chart(tuple(days), tuple((s, tuple(v)) for s, v in per_status.items()), language))
-    return pictures
+        drawings["violations"] = (tr(N_("Ceasefire violations per day, by verification")), lambda: _violations_chart(
+            tuple(days), tuple((s, tuple(v)) for s, v in per_status.items()), language))
+    return drawings
 
 
 # The charts are pure (the same series draw the same bytes), so each is kept by its series and language: a page asked

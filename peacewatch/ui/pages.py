@@ -188,9 +188,11 @@ def environment(language: str) -> Environment:
     return env
 
 
-def warm_up() -> None:
-    """What the first reader after a start would otherwise wait for, done at the start: every template compiled in
-    every language, the map's symbols drawn, matplotlib's fonts loaded by a small chart (about a second of work)."""
+def warm_up(app: FastAPI) -> None:
+    """What the first reader after a start would otherwise wait for, done at the start: the tasks every page's menu
+    asks about (the OpenAPI document built, about a second), every template compiled in every language, the map's
+    symbols drawn, matplotlib's fonts loaded by a small chart (about a second of work)."""
+    app_tasks(app)
     for language in LANGUAGES:
         env = environment(language)
         for name in env.list_templates(extensions=["html"]):

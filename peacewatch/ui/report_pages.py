@@ -6,10 +6,11 @@ English or Russian; a liaison officer or an anonymous reader asking for the sitr
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -21,7 +22,7 @@ from peacewatch.core.problems import Problem
 from peacewatch.core.visibility import readable_visibilities
 from peacewatch.core.web import SessionDep, SettingsDep
 from peacewatch.publication.document import to_html_fragment
-from peacewatch.publication.reports import Format, Kind, Language, Options, day_document
+from peacewatch.publication.reports import Format, Kind, Language, Options, day_document, day_picture
 from peacewatch.ui.moments import latest_record, opening, opening_day
 from peacewatch.ui.pages import PageDep, router
 
@@ -58,7 +59,9 @@ def reports_page(
     except ValueError:
         error = _("Not a date: %(value)s") % {"value": day}
     if error is None:
-        options = Options(kind, Format.html, language, chart_days=chart_days)
+        day_path = f"/reports/{kind.value}/{chosen.isoformat()}"  # its pictures, fetched as the text is read
+        options = Options(kind, Format.html, language, chart_days=chart_days,
+                          picture_url=lambda key: f"{day_path}/{key}.png?lang={language.value}&window={chosen_window}")
         try:
             report = Markup(to_html_fragment(day_document(session, settings, chosen, options)))
         except Problem as problem:
@@ -66,3 +69,26 @@ def reports_page(
     return page.render("reports.html", notice=notice, kind=kind.value, day=chosen.isoformat(), language_code=language.value, report=report,
                        error=error, internal=internal, window=chosen_window, windows=list(CHART_WINDOWS),
                        chart_days=chart_days, formats=[f.value for f in Format], languages_available=[x.value for x in Language])
+
+
+@router.get("/reports/{kind}/{day}/{key}.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def report_picture(
+    page: PageDep, session: SessionDep, settings: SettingsDep, kind: Kind, day: date,
+    key: Annotated[str, Path(max_length=32, pattern=r"^[a-z_]+$")],
+    lang: Language = Language.en,
+    window: Annotated[str, Query(max_length=6, description="Days the charts show: 7, 30, 90 or all")] = DEFAULT_WINDOW,
+) -> Response:
+    """One picture of the reports page (its map, a chart), drawn when the page asks for it: the report's text is not
+    held back while the figures are drawn. The same readers as the page: a situation report's for the staff only."""
+    if kind is Kind.sitrep and (page.user is None or page.user.role not in INTERNAL_ROLES):
+        return Response(status_code=404)
+    options = Options(kind, Format.html, lang, chart_days=CHART_WINDOWS.get(window, CHART_WINDOWS[DEFAULT_WINDOW]))
+    try:
+        png = day_picture(session, settings, day, options, key)
+    except Problem as problem:
+        return Response(status_code=problem.status)
+    tag = '"' + hashlib.sha256(png).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"}
+    if page.request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(png, media_type="image/png", headers=headers)

@@ -17,7 +17,7 @@ from peacewatch.airlift.models import Flight, FlightStatus
 from peacewatch.core.settings import Settings
 from peacewatch.publication.reports import Format, Kind, Language, Options, daily_report, range_report
 from peacewatch.remains.models import Body, BodyKind, Handover, HandoverBody
-from tests.helpers import problem
+from tests.helpers import bearer, page_sign_in, problem
 
 Auth = Callable[[str], dict[str, str]]
 BULLETIN, SITREP = "/api/v1/reports/bulletin", "/api/v1/reports/sitrep"
@@ -270,3 +270,34 @@ def test_a_russian_report_says_an_area_by_the_russian_name_it_was_given(client: 
     english = client.get(SITREP, params={"date": "2020-11-14", "format": "md", "lang": "en"}, headers=auth("ops")).text
     assert "Восточная пробная зона" in russian and "Eastern test area" not in russian
     assert "Eastern test area" in english
+
+
+def test_the_reports_page_sends_its_text_at_once_and_its_pictures_when_asked(client: TestClient, browser: TestClient,
+                                                                             demo: None) -> None:
+    """The page's report names its map and charts by address, so its text is not held back while they are drawn;
+    each picture is the one the report's HTML edition draws, for the same readers as the page."""
+    import base64
+    import html
+
+    page_sign_in(browser, "ops")
+    page = browser.get("/reports", params={"kind": "sitrep", "date": "2020-11-14", "window": "all"})
+    assert page.status_code == 200 and "data:image/png" not in page.text
+    links = [html.unescape(src) for src in re.findall(r'<img src="(/reports/sitrep/2020-11-14/[a-z_]+\.png\?[^"]+)"', page.text)]
+    assert {re.search(r"/(\w+)\.png", link)[1] for link in links} == {"map", "flights", "handed_over", "strength", "violations"}
+    edition = client.get(SITREP, params={"date": "2020-11-14", "format": "html"}, headers=bearer(client, "ops")).text
+    inline = [base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"', edition)]
+    for link in links:
+        picture = browser.get(link)
+        assert picture.status_code == 200 and picture.headers["content-type"] == "image/png", link
+        assert picture.content in inline, link  # the very bytes the report's own edition embeds
+        assert browser.get(link, headers={"If-None-Match": picture.headers["etag"]}).status_code == 304
+    assert browser.get("/reports/sitrep/2020-11-14/nothing.png").status_code == 404
+    assert browser.get("/reports/sitrep/2019-01-01/map.png").status_code == 422  # before the mission
+    # a situation report's pictures are the staff's: neither the public nor a side's liaison gets them
+    assert client.get(links[0]).status_code == 404
+    browser.cookies.clear()
+    page_sign_in(browser, "liaison-b")
+    assert browser.get(links[0]).status_code == 404
+    public = browser.get(links[0].replace("/sitrep/", "/bulletin/"))
+    assert public.status_code == 200 and public.content not in inline  # the official map, not the operations map
+    assert browser.get("/reports/bulletin/2020-11-14/strength.png").status_code == 404  # the public has no such chart
