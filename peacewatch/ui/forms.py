@@ -43,11 +43,21 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "report_id": ("/api/v1/cot/reports", "callsign"),
     "body": ("/api/v1/bodies?unidentified=true", "number"),  # an identification is proposed for a body not yet identified
     "missing_person": ("/api/v1/missing-persons", "number"),
+    "controller_id": ("/api/v1/trackers", "code"),
+    "parent_id": ("/api/v1/units", "name"),
+    "escort_unit_id": ("/api/v1/units", "name"),
+    "responds_to_id": ("/api/v1/statements", "speaker"),
+    "departure": ("/api/v1/airfields", "code"),
+    "arrival": ("/api/v1/airfields", "code"),
+    "tracker": ("/api/v1/trackers", "code"),
 }
+# references sent by a name the record is known by rather than its id (an airfield's ICAO code, a tracker's code)
+REFERENCE_VALUES: dict[str, str] = {"departure": "code", "arrival": "code", "tracker": "code"}
 # a list of references, ticked from what the reader may choose now (bodies still in the mission's custody)
 REFERENCE_LISTS: dict[str, tuple[str, str]] = {
     "bodies": ("/api/v1/bodies?awaiting_handover=true", "number"),
     "bound_tokens": ("/api/v1/trackers/device-tokens", "name"),  # device tokens in force, by their names
+    "trackers": ("/api/v1/trackers", "code"),  # a patrol's trackers, by their codes
 }
 # a chart of the 32 permanent teeth (FDI 11..48), a quadrant a row, each from the midline back to the wisdom tooth
 DENTAL_QUADRANTS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
@@ -79,6 +89,7 @@ class FormField:
     source: tuple[str, str] | None = None
     fields: tuple[FormField, ...] = ()
     numeric: bool = False  # the choices' values are record ids (numbers), not names
+    value_key: str = ""  # a reference sent as this field of the record (its code), not as its id
 
     @property
     def element_id(self) -> str:
@@ -247,7 +258,8 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
         return FormField(path, label, "constant", required, default=schema["const"])
     default = schema.get("default")
     if name in REFERENCES and schema.get("type") in ("integer", "string") and path.startswith("body."):
-        return FormField(path, label, "reference", required, help_text, source=REFERENCES[name], default=default)
+        return FormField(path, label, "reference", required, help_text, source=REFERENCES[name], default=default,
+                         value_key=REFERENCE_VALUES.get(name, ""))
     if "enum" in schema:
         return FormField(path, label, "select", required, help_text, options=tuple(map(str, schema["enum"])),
                          default=default)

@@ -93,6 +93,22 @@ def test_every_reference_a_form_reads_its_choices_from_is_a_list_of_the_api(app:
     assert not [source for source, _label in sources if source.split("?")[0] not in lists]
 
 
+def test_references_are_chosen_from_lists_by_the_name_the_api_takes(app: FastAPI, browser: TestClient) -> None:
+    """An airfield by its ICAO code, a GPS dump's tracker by its code, a patrol's trackers ticked, a unit's parent, a
+    convoy's escort and a drone's controller chosen: no code or id typed from memory."""
+    page_sign_in(browser, "admin")
+    flight = browser.get("/tasks/create_flight_api_v1_flights_post").text
+    assert re.search(r'<select id="f-body-departure"[^>]*data-source="/api/v1/airfields"[^>]*data-value="code"', flight)
+    gpx = browser.get("/tasks/record_gpx_api_v1_positions_gpx_post").text
+    assert re.search(r'<select id="f-body-tracker"[^>]*data-source="/api/v1/trackers"[^>]*data-value="code"', gpx)
+    patrol = browser.get("/tasks/create_patrol_api_v1_patrols_post").text
+    assert re.search(r'<fieldset data-path="body.trackers" data-kind="choices"[^>]*data-source="/api/v1/trackers"', patrol)
+    for operation, field in (("create_unit_api_v1_units_post", "parent_id"), ("create_convoy_api_v1_convoys_post", "escort_unit_id"),
+                             ("create_tracker_api_v1_trackers_post", "controller_id")):
+        form = browser.get(f"/tasks/{operation}").text
+        assert re.search(rf'<select id="f-body-{field}"[^>]*data-kind="reference"', form), operation
+
+
 def test_no_form_asks_for_json(app: FastAPI) -> None:
     """Every field of every task is a choice, a number, a text, a date, a shape on a map, a tooth chart or the
     events a proposal's reports are in: nothing is typed as JSON."""

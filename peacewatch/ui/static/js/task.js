@@ -49,7 +49,7 @@ function valueOf(el) {
     case "datetime": return missionTimeToIso(raw);
     case "lines": return raw.split("\n").map((l) => l.trim()).filter(Boolean);
     case "json": case "geometry": try { return JSON.parse(raw); } catch { return raw; }
-    case "reference": return /^\d+$/.test(raw) ? Number(raw) : raw;
+    case "reference": return /^\d+$/.test(raw) && !el.dataset.value ? Number(raw) : raw; // an id, or a code
     default: return raw;
   }
 }
@@ -344,7 +344,7 @@ async function loadChoices(select) {
     const data = await api(`${source}${sep}limit=1000`);
     const keep = select.value; // chosen, or filled in by the link, while the list loaded
     const rows = Array.isArray(data) ? data : data.features ? data.features.map((f) => ({ id: f.id, ...f.properties })) : data.items || [];
-    const key = select.dataset.path.endsWith(".number") || select.dataset.label === "number" ? "number" : "id";
+    const key = select.dataset.value || (select.dataset.path.endsWith(".number") || select.dataset.label === "number" ? "number" : "id");
     const first = select.options[0];
     select.replaceChildren(first, ...rows.map((row) => {
       const option = document.createElement("option");
@@ -352,7 +352,9 @@ async function loadChoices(select) {
       const name = source.startsWith("/api/v1/alerts") ? `${alertText(row)} · ${missionTime(row.started_at)}` // said as the map says it
         : row.family_name ? `${row.number} · ${row.family_name} ${row.given_names}` // a missing person: the humanitarian cell's form only
         : (select.dataset.label === "name" ? nameOf(row) : row[select.dataset.label]) ?? nameOf(row) ?? row.code ?? row.id;
-      option.textContent = String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
+      const named = nameOf(row);
+      option.textContent = select.dataset.value ? [option.value, named !== option.value ? named : ""].filter(Boolean).join(" · ") // UBBB · Baku
+        : String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
       return option;
     }));
     if (keep && ![...select.options].some((o) => o.value === keep)) select.add(new Option(`#${keep}`, keep));
@@ -383,7 +385,7 @@ async function loadPicks(fieldset) {
       box.type = "checkbox";
       box.value = fieldset.hasAttribute("data-numeric") ? row.id : row[key]; // a record's id, or a body's number
       box.checked = ticked.has(box.value);
-      const where = [row.username, row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
+      const where = [row.username, row.name !== row[key] ? row.name : "", row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
         .filter(Boolean).join(" · ");
       label.append(box, ` ${row[key]}${where ? ` (${where})` : ""}`);
       fieldset.append(label);
