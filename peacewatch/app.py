@@ -105,6 +105,7 @@ ROUTERS = (
     ogc_api.router,
     access_api.auth,
     access_api.users,
+    access_api.staff,
     access_api.lockouts,
     access_api.tokens,
     access_api.audit,

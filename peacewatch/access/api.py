@@ -16,6 +16,7 @@ from peacewatch.access.schemas import (
     LiftIn,
     LockoutOut,
     SessionOut,
+    StaffOut,
     TokenOut,
     UserIn,
     UserListedOut,
@@ -33,6 +34,7 @@ from peacewatch.core.web import (
     CurrentUser,
     Limit,
     Offset,
+    Operations,
     OperationsCentre,
     RecordId,
     SessionDep,
@@ -84,6 +86,14 @@ def current_session(request: Request, response: Response, user: CurrentUser, set
 
 
 users = APIRouter(prefix="/api/v1/users", tags=["access"], responses=problem_responses(401, 403, 422))
+staff = APIRouter(prefix="/api/v1/staff", tags=["access"], responses=problem_responses(401, 403, 422))
+
+
+@staff.get("", response_model=list[StaffOut],
+           summary="The people operations may put on duty or bind to a tracker (the mission's own; everyone for an admin)")
+def list_staff(session: SessionDep, user: Operations) -> list[StaffOut]:
+    return [StaffOut.model_validate(u) for u in service.list_staff(session, user)]
+
 
 
 @users.get("", response_model=list[UserListedOut],

@@ -63,6 +63,16 @@ class UserUpdate(BaseModel):
     active: bool | None = None
 
 
+class StaffOut(BaseModel):
+    """A user as a roster or a tracker's form names them: who, not how they sign in."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    full_name: str
+    role: Role
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -36,6 +36,15 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def list_staff(session: Session, reader: User) -> list[User]:
+    """The active users the reader may name in a roster or on a tracker: the mission's own people for operations
+    (a side's liaison officers are not the mission's to roster or bind), everyone active for an administrator."""
+    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    if reader.role is not Role.admin:
+        query = query.where(User.role != Role.liaison)
+    return list(session.scalars(query))
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

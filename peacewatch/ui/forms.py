@@ -50,14 +50,16 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "departure": ("/api/v1/airfields", "code"),
     "arrival": ("/api/v1/airfields", "code"),
     "tracker": ("/api/v1/trackers", "code"),
+    "username": ("/api/v1/staff", "username"),  # on a roster, a device token: from the people the reader may name
 }
 # references sent by a name the record is known by rather than its id (an airfield's ICAO code, a tracker's code)
-REFERENCE_VALUES: dict[str, str] = {"departure": "code", "arrival": "code", "tracker": "code"}
+REFERENCE_VALUES: dict[str, str] = {"departure": "code", "arrival": "code", "tracker": "code", "username": "username"}
 # a list of references, ticked from what the reader may choose now (bodies still in the mission's custody)
 REFERENCE_LISTS: dict[str, tuple[str, str]] = {
     "bodies": ("/api/v1/bodies?awaiting_handover=true", "number"),
     "bound_tokens": ("/api/v1/trackers/device-tokens", "name"),  # device tokens in force, by their names
     "trackers": ("/api/v1/trackers", "code"),  # a patrol's trackers, by their codes
+    "bound_users": ("/api/v1/staff", "username"),  # who moves a tracker: the mission's people
 }
 # a chart of the 32 permanent teeth (FDI 11..48), a quadrant a row, each from the midline back to the wisdom tooth
 DENTAL_QUADRANTS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(

@@ -128,6 +128,23 @@ def test_operations_choose_device_tokens_by_name_never_a_sides_nor_a_revoked_one
     assert client.get("/api/v1/api-tokens", headers=auth("ops")).status_code == 403
 
 
+def test_operations_name_the_missions_people_never_a_sides_nor_someone_gone(client: TestClient, auth: Any, scenario: None) -> None:
+    """Who may be put on duty or bound to a tracker, as the forms offer them: the mission's active people for
+    operations; an administrator sees everyone active (a liaison's device token is theirs to issue)."""
+    admin = auth("admin")
+    made = client.post("/api/v1/users", json={"username": "gone", "password": "a-long-password-9", "role": "patrol"}, headers=admin)
+    assert made.status_code == 201, made.text
+    assert client.patch(f"/api/v1/users/{made.json()['id']}", json={"active": False}, headers=admin).status_code == 200
+    named = client.get("/api/v1/staff", headers=auth("ops"))
+    assert named.status_code == 200, named.text
+    people = {p["username"]: p for p in named.json()}
+    assert {"ops", "patrol", "humanitarian"} <= set(people) and "gone" not in people
+    assert not [p for p in people.values() if p["role"] == "liaison"] and set(people["patrol"]) == {"username", "full_name", "role"}
+    assert {"liaison-a", "liaison-b"} <= {p["username"] for p in client.get("/api/v1/staff", headers=admin).json()}
+    for reader in ({}, auth("patrol"), auth("liaison-a"), auth("observer"), auth("press")):
+        assert client.get("/api/v1/staff", headers=reader).status_code in (401, 403)
+
+
 def test_hostile_cot_over_tcp_and_udp_moves_no_mission_tracker_and_a_controller_moves_its_drone(
         live: tuple[TestClient, dict[str, int]], auth: Any) -> None:
     client, ports = live

@@ -352,7 +352,7 @@ async function loadChoices(select) {
       const name = source.startsWith("/api/v1/alerts") ? `${alertText(row)} · ${missionTime(row.started_at)}` // said as the map says it
         : row.family_name ? `${row.number} · ${row.family_name} ${row.given_names}` // a missing person: the humanitarian cell's form only
         : (select.dataset.label === "name" ? nameOf(row) : row[select.dataset.label]) ?? nameOf(row) ?? row.code ?? row.id;
-      const named = nameOf(row);
+      const named = nameOf(row) || row.full_name;
       option.textContent = select.dataset.value ? [option.value, named !== option.value ? named : ""].filter(Boolean).join(" · ") // UBBB · Baku
         : String(name) === String(option.value) ? `#${name}` : `${name} (#${option.value})`;
       return option;
@@ -385,7 +385,7 @@ async function loadPicks(fieldset) {
       box.type = "checkbox";
       box.value = fieldset.hasAttribute("data-numeric") ? row.id : row[key]; // a record's id, or a body's number
       box.checked = ticked.has(box.value);
-      const where = [row.username, row.name !== row[key] ? row.name : "", row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
+      const where = [row.username !== row[key] ? row.username : "", row.name !== row[key] ? row.name : "", row.full_name, row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
         .filter(Boolean).join(" · ");
       label.append(box, ` ${row[key]}${where ? ` (${where})` : ""}`);
       fieldset.append(label);
