@@ -350,6 +350,7 @@ async function loadChoices(select) {
       const option = document.createElement("option");
       option.value = row[key] ?? row.id;
       const name = source.startsWith("/api/v1/alerts") ? `${alertText(row)} · ${missionTime(row.started_at)}` // said as the map says it
+        : source.startsWith("/api/v1/merge-proposals") ? t("%(n)s reports", { n: row.incident_ids.length }) // "3 reports (#39)"
         : row.family_name ? `${row.number} · ${row.family_name} ${row.given_names}` // a missing person: the humanitarian cell's form only
         : (select.dataset.label === "name" ? nameOf(row) : row[select.dataset.label]) ?? nameOf(row) ?? row.code ?? row.id;
       const named = nameOf(row) || row.full_name;
