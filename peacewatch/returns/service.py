@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from peacewatch.airlift.models import Convoy, ConvoyKind
@@ -51,6 +51,11 @@ def _check(session: Session, settings: Settings, data: ReturnIn, record_id: int 
         if convoy.kind is not ConvoyKind.returnees:
             raise Invalid("convoy {convoy} is a {kind} convoy, not one of returnees",
                           field="body.convoy_id", convoy=convoy.id, kind=convoy.kind.value)
+        # the convoy's row written (to itself) before its returns are counted: a second return against it, in this
+        # process or another, waits for this one's commit and then counts it (a row lock on PostgreSQL, the write lock
+        # on SQLite), so two at once never both fit into the room one of them leaves
+        session.execute(update(Convoy).where(Convoy.id == convoy.id).values(updated_at=Convoy.updated_at)
+                        .execution_options(synchronize_session=False))
         others = select(func.coalesce(func.sum(CivilianReturn.people), 0)).where(CivilianReturn.convoy_id == convoy.id)
         if record_id is not None:
             others = others.where(CivilianReturn.id != record_id)

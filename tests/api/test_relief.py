@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,8 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from peacewatch.core.audit import AuditEntry
+from peacewatch.core.problems import Invalid
+from peacewatch.core.settings import Settings
 from peacewatch.demining.models import Clearance
 from peacewatch.returns.models import CivilianReturn
+from peacewatch.returns.schemas import ReturnIn
+from peacewatch.returns.service import create_return
 from tests.helpers import problem
 
 Auth = Callable[[str], dict[str, str]]
@@ -96,3 +103,29 @@ def test_returns_escorted_by_a_convoy_cannot_count_more_people_than_it_carried(c
     assert problem(client.post("/api/v1/returns", json=base | {"people": 1, "post_id": 99999}, headers=ops))[:2] == (422, "body.post_id")
     assert problem(client.post("/api/v1/returns", json=base | {"people": 0}, headers=ops))[:2] == (422, "body.people")
     assert count(app, CivilianReturn) == 2
+
+
+def test_returns_made_at_once_against_one_convoy_never_count_more_than_it_carried(client: TestClient, scenario: None, auth: Auth,
+                                                                                app: FastAPI, settings: Settings) -> None:
+    """Eight officers (threads, each its own connection, as two processes would be) record 30 returnees each against
+    a convoy of 100 at the same moment: three fit, five are told why, and the convoy never counts more than it carried."""
+    convoy = client.post("/api/v1/convoys", json={"kind": "returnees", "direction": "inbound", "route": "Goris - Lachin - Stepanakert",
+                                                  "departed_at": "2020-11-21T05:00:00Z", "arrived_at": "2020-11-21T10:00:00Z",
+                                                  "personnel": 100, "vehicles": 4}, headers=auth("ops")).json()
+    start = threading.Barrier(8)
+
+    def record(_: int) -> str:
+        data = ReturnIn(returned_on=date(2020, 11, 21), route="Goris - Lachin - Stepanakert", convoy_id=convoy["id"], people=30)
+        with app.state.sessionmaker() as session:
+            start.wait()
+            try:
+                create_return(session, settings, "ops", data)
+            except Invalid as refusal:
+                return refusal.errors[0].field
+        return "stored"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(record, range(8)))
+    assert outcomes == ["body.people"] * 5 + ["stored"] * 3
+    with app.state.sessionmaker() as session:
+        assert session.scalar(select(func.sum(CivilianReturn.people)).where(CivilianReturn.convoy_id == convoy["id"])) == 90
