@@ -244,7 +244,8 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         tasks = []
         if settings.shared_database:
             tasks.append(asyncio.create_task(listen_forever(settings.session_database_url, notifier)))
-        tasks.append(asyncio.create_task(asyncio.to_thread(pages.warm_up, app)))  # templates, symbols, charts: not the first reader's wait
+        pages.compile_templates()
+        tasks.append(asyncio.create_task(asyncio.to_thread(pages.warm_up, app)))  # menus, symbols, charts: not the first reader's wait
         if listeners:
             # what a crash left in the file store goes at start (past its grace: other processes may be uploading)
             tasks.append(asyncio.create_task(asyncio.to_thread(sweep_files, settings, factory)))
