@@ -69,6 +69,7 @@ from peacewatch.patrols import api as patrols_api
 from peacewatch.patrols.service import generate_ahead, keep_tracks
 from peacewatch.publication import api as publication_api
 from peacewatch.remains import api as remains_api
+from peacewatch.remains import matching_cache
 from peacewatch.returns import api as returns_api
 from peacewatch.tracking import api as tracking_api
 from peacewatch.tracking.gpx import MAX_GPX_BYTES
@@ -224,6 +225,13 @@ def process_gauges(app: FastAPI, engine: Engine, factory: sessionmaker[Session],
     return gauges
 
 
+def _warm_matching(sessions: sessionmaker[Session]) -> None:
+    try:
+        matching_cache.warm(sessions)
+    except Exception:  # a cold cache only costs the first reader time: never a reason to stop serving
+        log.warning("the matching columns could not be built at start", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, *, listeners: bool = False) -> FastAPI:
     """The application; ``listeners`` makes it a serving process: Cursor-on-Target listeners and the
     cluster's periodic work run in its event loop."""
@@ -249,6 +257,7 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
         if listeners:
             # what a crash left in the file store goes at start (past its grace: other processes may be uploading)
             tasks.append(asyncio.create_task(asyncio.to_thread(sweep_files, settings, factory)))
+            tasks.append(asyncio.create_task(asyncio.to_thread(_warm_matching, factory)))
             app.state.cot = CotListener(settings, factory, app.state.ingest, notifier)
             await app.state.cot.start()
             if settings.periodic_work:

@@ -3,7 +3,7 @@ between a clerk's steps, re-read only where a record changed, and the laboratori
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +179,13 @@ def matching_tables(session: Session) -> Tables:
         rows = [(tables._person_rows[p], tables._body_rows[b]) for b, p in confirmed_pairs]
         tables.model, tables.fitted_on = matching.Model.fit(tables.am, tables.pm, rows), confirmed_pairs
     return tables
+
+
+def warm(sessions: Callable[[], Session]) -> None:
+    """The matching columns built at a serving process's start, not by its first reader of the reconciliation grid
+    or of a body's candidates (half a second on the demo)."""
+    with sessions() as session:
+        matching_tables(session)
 
 
 def standing_identifications(session: Session) -> dict[tuple[int, int], IdentificationStatus]:
