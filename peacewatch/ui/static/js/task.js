@@ -388,7 +388,13 @@ async function loadPicks(fieldset) {
       box.checked = ticked.has(box.value);
       const where = [row.username !== row[key] ? row.username : "", row.name !== row[key] ? row.name : "", row.full_name, row.custody_place, row.identified_as ? t("identified as %(number)s", { number: row.identified_as }) : ""]
         .filter(Boolean).join(" · ");
-      label.append(box, ` ${row[key]}${where ? ` (${where})` : ""}`);
+      label.append(box, ` ${row[key]}`);
+      if (where) { // the record's own words (a tracker's name, a custody place): not the page's
+        const typed = document.createElement("span");
+        typed.dataset.typed = "";
+        typed.textContent = ` (${where})`;
+        label.append(typed);
+      }
       fieldset.append(label);
     }
     loading.textContent = rows.length ? "" : t("Nothing to choose from now.");
