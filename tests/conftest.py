@@ -77,7 +77,7 @@ def database_url(sqlite_templates: dict[str, Path], tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET, custody_key=CUSTODY)
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET, custody_key=CUSTODY, warm_up=False)
 
 
 @pytest.fixture
