@@ -254,12 +254,11 @@ def create_app(settings: Settings | None = None, *, listeners: bool = False) -> 
             tasks.append(asyncio.create_task(listen_forever(settings.session_database_url, notifier)))
         pages.compile_templates()
         if listeners and settings.warm_up:
-            # a serving process warms in the background what its first readers would wait for; an application in a
-            # test's process does not (the tests' settings turn it off): a thread importing a module there (pytest
-            # rewrites some with ast.parse) beside another thread's parse trips CPython 3.11 ("AST constructor
-            # recursion depth mismatch")
-            tasks.append(asyncio.create_task(asyncio.to_thread(pages.warm_up, app)))
-            tasks.append(asyncio.create_task(asyncio.to_thread(_warm_matching, factory)))
+            # a serving process builds what its first readers would wait for before it answers anyone (two seconds on
+            # the demo): done beside the first requests, it held the interpreter while live fixes waited (a stream's
+            # fix 0.5 s late). An application in a test's process does not (the tests' settings turn it off).
+            await asyncio.to_thread(pages.warm_up, app)
+            await asyncio.to_thread(_warm_matching, factory)
         if listeners:
             # what a crash left in the file store goes at start (past its grace: other processes may be uploading)
             tasks.append(asyncio.create_task(asyncio.to_thread(sweep_files, settings, factory)))

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     periodic_work: bool = Field(
         default=True, description="This server process may lead the cluster's periodic work (off: leave it to 'peacewatch work')")
     warm_up: bool = Field(
-        default=True, description="A serving process builds at start, in the background, what its first readers would wait "
+        default=True, description="A serving process builds at start, before it answers, what its first readers would wait "
         "for (menus, symbols, charts, the matching columns)")
     sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600, description="How often silent and late patrols are looked for")
     patrol_lookahead_hours: int = Field(default=24, ge=0, le=24 * 31,

@@ -199,7 +199,7 @@ def compile_templates() -> None:
 
 
 def warm_up(app: FastAPI) -> None:
-    """What the first reader after a start would otherwise wait for, done in the background at the start: the tasks
+    """What the first reader after a start would otherwise wait for, done at the start: the tasks
     every page's menu asks about (the OpenAPI document built, about a second), the map's symbols drawn, matplotlib's
     fonts loaded by a small chart (about a second of work)."""
     app_tasks(app)
