@@ -289,7 +289,7 @@ def _field(document: Mapping[str, Any], path: str, name: str, schema: Mapping[st
         if name in REFERENCE_LISTS and path.startswith("body.") and items.get("type") in ("string", "integer"):
             return FormField(path, label, "choices", required, help_text, source=REFERENCE_LISTS[name],
                              numeric=items.get("type") == "integer")
-        if items.get("type") == "array" and _resolve(document, items.get("items", {})).get("type") == "integer":
+        if name == "groups" and items.get("type") == "array" and _resolve(document, items.get("items", {})).get("type") == "integer":
             return FormField(path, "Events", "events", required)  # a split: each report put in the event it is
         if items.get("type") == "string" and "format" not in items:
             return FormField(path, label, "lines", required, help_text, max_length=items.get("maxLength"))
